@@ -1,0 +1,134 @@
+package protocol
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+)
+
+// Hello is the agent's first frame on the control stream.
+type Hello struct {
+	AgentID    string    `json:"agentId"`
+	Version    string    `json:"version"`    // the agent build, for operators
+	Capability int       `json:"capability"` // CapabilityVersion of the agent
+	Backends   []Backend `json:"backends"`
+}
+
+// Backend is one MCP server as the agent (or the hub, for its own backends) sees it: its
+// state and everything it lists, as raw JSON objects exactly as the server sent them.
+type Backend struct {
+	Name      string `json:"name"`
+	Transport string `json:"transport"`        // stdio | http | sse
+	Naming    string `json:"naming,omitempty"` // prefixed (default) | auto
+	State     string `json:"state"`            // one of the State* constants
+	Error     string `json:"error,omitempty"`  // why it is not ready, when it is not
+
+	ServerInfo   json.RawMessage `json:"serverInfo,omitempty"`
+	Capabilities json.RawMessage `json:"capabilities,omitempty"`
+	Instructions string          `json:"instructions,omitempty"`
+
+	Tools             []json.RawMessage `json:"tools,omitempty"`
+	Resources         []json.RawMessage `json:"resources,omitempty"`
+	ResourceTemplates []json.RawMessage `json:"resourceTemplates,omitempty"`
+	Prompts           []json.RawMessage `json:"prompts,omitempty"`
+}
+
+// Backend states.
+const (
+	StateStarting = "starting"
+	StateReady    = "ready"
+	StateFailed   = "failed" // died or could not start; the supervisor retries with backoff
+	StateStopped  = "stopped"
+)
+
+// Welcome accepts an agent.
+type Welcome struct {
+	AgentID    string `json:"agentId"`
+	Capability int    `json:"capability"` // CapabilityVersion of the hub
+	HubVersion string `json:"hubVersion"`
+}
+
+// Refusal rejects an agent; Code is machine-readable, Message is for the person at the agent.
+type Refusal struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Refusal codes.
+const (
+	RefuseAgentID    = "agent_id_mismatch" // the key is bound to another agent id
+	RefuseVersion    = "unsupported_version"
+	RefuseBadHello   = "bad_hello"
+	RefuseReplaced   = "replaced" // a newer connection with the same id took over
+	RefuseRevoked    = "revoked"
+	RefuseHubClosing = "hub_closing"
+)
+
+// Update replaces the listed backends' entries (full entries, not deltas) and drops Removed.
+type Update struct {
+	Backends []Backend `json:"backends,omitempty"`
+	Removed  []string  `json:"removed,omitempty"`
+}
+
+// Event carries a backend notification that belongs to no call, such as
+// notifications/resources/updated for a subscription.
+type Event struct {
+	Backend string          `json:"backend"`
+	Message json.RawMessage `json:"message"`
+}
+
+// Caller says who makes a call, for the agent's logs and for per-client backend sessions.
+type Caller struct {
+	UserID      string `json:"userId,omitempty"`
+	Name        string `json:"name,omitempty"`
+	Role        string `json:"role,omitempty"`
+	KeyID       string `json:"keyId,omitempty"`
+	Application string `json:"application,omitempty"`
+	Session     string `json:"session,omitempty"` // the client's MCP session, when it has one
+}
+
+// Call opens a call stream: one JSON-RPC request for one backend.
+type Call struct {
+	Backend  string          `json:"backend"`
+	Message  json.RawMessage `json:"message"` // the JSON-RPC request, names already mapped to the backend's own
+	Caller   Caller          `json:"caller"`
+	Deadline int64           `json:"deadline,omitempty"` // Unix milliseconds; 0 means none
+	Trace    string          `json:"trace,omitempty"`    // W3C traceparent
+}
+
+// Cancel tells the agent the caller gave up on the call.
+type Cancel struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// Notify, Request, Response and Result frames carry a raw JSON-RPC message as their whole
+// payload, so results pass through the tunnel without being decoded or re-encoded.
+
+// WriteJSON writes a frame whose payload is v encoded as JSON.
+func WriteJSON(w io.Writer, t Type, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s frame: %w", t, err)
+	}
+	return WriteFrame(w, t, b)
+}
+
+// ReadJSON reads one frame that must be of type want and decodes it into v.
+func ReadJSON(r io.Reader, want Type, v any) error {
+	t, payload, err := ReadFrame(r)
+	if err != nil {
+		return err
+	}
+	if t != want {
+		return fmt.Errorf("protocol: got %s frame, want %s", t, want)
+	}
+	return Decode(t, payload, v)
+}
+
+// Decode decodes a frame payload, naming the frame type in the error.
+func Decode(t Type, payload []byte, v any) error {
+	if err := json.Unmarshal(payload, v); err != nil {
+		return fmt.Errorf("decode %s frame: %w", t, err)
+	}
+	return nil
+}

@@ -1,0 +1,24 @@
+// Package protocol is the contract between hub and agent: the frames that cross the tunnel,
+// the messages they carry, and the integer capability version both sides announce.
+// Changing a wire type id or a field name breaks deployed agents; the tests pin them.
+package protocol
+
+// CapabilityVersion is the version of this protocol that this build speaks. Bump it when a
+// message gains meaning an older peer would not understand, and add a line to Changelog.
+const CapabilityVersion = 1
+
+// MinCapabilityVersion is the oldest peer version the hub still accepts.
+const MinCapabilityVersion = 1
+
+// Change is one dated entry of the protocol's history.
+type Change struct {
+	Version int
+	Date    string
+	Note    string
+}
+
+// Changelog lists every capability version, oldest first.
+var Changelog = []Change{
+	{1, "2026-11-21", "first version: control stream (hello, welcome, refusal, update, event); " +
+		"one stream per call (call, notify, request, response, result, cancel)"},
+}
