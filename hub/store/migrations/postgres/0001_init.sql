@@ -1,0 +1,34 @@
+-- Users, agents and their API keys.
+
+CREATE TABLE users (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    role       TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE agents (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    revoked_at TIMESTAMPTZ
+);
+
+CREATE TABLE api_keys (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    prefix       TEXT NOT NULL,
+    hash         TEXT NOT NULL UNIQUE,
+    kind         TEXT NOT NULL CHECK (kind IN ('user', 'agent')),
+    user_id      TEXT REFERENCES users (id) ON DELETE CASCADE,
+    agent_id     TEXT REFERENCES agents (id) ON DELETE CASCADE,
+    created_at   TIMESTAMPTZ NOT NULL,
+    expires_at   TIMESTAMPTZ,
+    last_used_at TIMESTAMPTZ,
+    revoked_at   TIMESTAMPTZ,
+    CHECK ((kind = 'user' AND user_id IS NOT NULL AND agent_id IS NULL)
+        OR (kind = 'agent' AND agent_id IS NOT NULL AND user_id IS NULL))
+);
+
+CREATE INDEX api_keys_user_id ON api_keys (user_id);
+CREATE INDEX api_keys_agent_id ON api_keys (agent_id);
