@@ -1,0 +1,133 @@
+// Package config loads the hub's settings: defaults, then hub.toml, then the environment,
+// then flags (applied by the caller), then Validate.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+)
+
+// Config is the hub's configuration. Field comments are the documentation of hub.toml.
+type Config struct {
+	// Listen is the address to serve on. Default 127.0.0.1:3200 (env MCPGW_LISTEN).
+	Listen string `toml:"listen"`
+	// DataDir holds the SQLite database and generated secrets. Default ~/.mcp-gateway-hub
+	// (env MCPGW_DATA_DIR).
+	DataDir string `toml:"data_dir"`
+	// DatabaseURL selects PostgreSQL (postgres://…); empty means SQLite in DataDir (env DATABASE_URL).
+	DatabaseURL string `toml:"database_url"`
+	// AnonymousRole lets requests without a key act as this role; refused unless Listen is a
+	// loopback address (env MCPGW_ANONYMOUS_ROLE). Off by default.
+	AnonymousRole string `toml:"anonymous_role"`
+	// TLSCert and TLSKey serve HTTPS when both are set.
+	TLSCert string `toml:"tls_cert"`
+	TLSKey  string `toml:"tls_key"`
+	// AllowedOrigins lists browser origins allowed besides loopback ones.
+	AllowedOrigins []string `toml:"allowed_origins"`
+	// AllowedHosts lists accepted Host headers. Empty: loopback names when Listen is loopback
+	// (DNS-rebinding protection), any host otherwise.
+	AllowedHosts []string `toml:"allowed_hosts"`
+	// MaxBodyBytes bounds a request body. Default 16 MiB.
+	MaxBodyBytes int64 `toml:"max_body_bytes"`
+	// PageSize is the number of items per list page. Default 500.
+	PageSize int `toml:"page_size"`
+	// Backends are MCP servers the hub runs itself, in the agent's [[backends]] format.
+	Backends []backend.Config `toml:"backends"`
+}
+
+// Default returns the built-in defaults.
+func Default() Config {
+	dir := ".mcp-gateway-hub"
+	if home, err := os.UserHomeDir(); err == nil {
+		dir = filepath.Join(home, dir)
+	}
+	return Config{Listen: "127.0.0.1:3200", DataDir: dir, MaxBodyBytes: 16 << 20, PageSize: 500}
+}
+
+// Load returns the defaults overlaid with the file (if path is not empty) and the environment.
+func Load(path string) (Config, error) {
+	c := Default()
+	if path != "" {
+		md, err := toml.DecodeFile(path, &c)
+		if err != nil {
+			return c, fmt.Errorf("read config %s: %w", path, err)
+		}
+		if und := md.Undecoded(); len(und) > 0 {
+			return c, fmt.Errorf("read config %s: unknown setting %q", path, und[0].String())
+		}
+	}
+	c.fromEnv(os.Getenv)
+	return c, nil
+}
+
+func (c *Config) fromEnv(get func(string) string) {
+	for key, dst := range map[string]*string{
+		"MCPGW_LISTEN": &c.Listen, "MCPGW_DATA_DIR": &c.DataDir, "DATABASE_URL": &c.DatabaseURL,
+		"MCPGW_ANONYMOUS_ROLE": &c.AnonymousRole,
+	} {
+		if v := get(key); v != "" {
+			*dst = v
+		}
+	}
+}
+
+// Validate checks the settings together.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("listen %q: want host:port", c.Listen))
+	}
+	if c.AnonymousRole != "" && !c.Loopback() {
+		errs = append(errs, fmt.Errorf("anonymous_role %q is refused: the hub listens on %s, which is not a loopback address", c.AnonymousRole, c.Listen))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("tls_cert and tls_key must be set together"))
+	}
+	if c.DatabaseURL == "" && c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir is empty and no database_url is set"))
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		errs = append(errs, errors.New("database_url must be a postgres:// or postgresql:// URL"))
+	}
+	names := map[string]bool{}
+	for i := range c.Backends {
+		b := &c.Backends[i]
+		if err := b.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("backends[%d]: %w", i, err))
+		}
+		if names[b.Name] {
+			errs = append(errs, fmt.Errorf("backends[%d]: duplicate name %q", i, b.Name))
+		}
+		names[b.Name] = true
+	}
+	return errors.Join(errs...)
+}
+
+// Loopback reports whether Listen is a loopback address.
+func (c *Config) Loopback() bool {
+	host, _, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Hosts is the list of Host header values the hub accepts; nil means any.
+func (c *Config) Hosts() []string {
+	if len(c.AllowedHosts) > 0 || !c.Loopback() {
+		return c.AllowedHosts
+	}
+	return []string{"localhost", "127.0.0.1", "::1"}
+}

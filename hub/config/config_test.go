@@ -1,0 +1,80 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadFileAndEnv(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "hub.toml")
+	os.WriteFile(path, []byte(`
+listen = "127.0.0.1:4000"
+page_size = 50
+[[backends]]
+name = "everything"
+transport = "http"
+url = "http://127.0.0.1:3001/mcp"
+`), 0o600)
+	t.Setenv("MCPGW_DATA_DIR", dir)
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:4000" || c.PageSize != 50 || c.DataDir != dir || len(c.Backends) != 1 {
+		t.Fatalf("loaded %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadRejectsUnknownSetting(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.toml")
+	os.WriteFile(path, []byte("lisen = \"x\"\n"), 0o600)
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "lisen") {
+		t.Fatalf("want unknown setting error, got %v", err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	cases := []struct {
+		name string
+		mod  func(*Config)
+		want string // "" = valid
+	}{
+		{"defaults", func(*Config) {}, ""},
+		{"anonymous on loopback", func(c *Config) { c.AnonymousRole = "owner" }, ""},
+		{"anonymous on localhost", func(c *Config) { c.Listen = "localhost:1"; c.AnonymousRole = "owner" }, ""},
+		{"anonymous on public", func(c *Config) { c.Listen = "0.0.0.0:3200"; c.AnonymousRole = "owner" }, "not a loopback"},
+		{"bad listen", func(c *Config) { c.Listen = "3200" }, "host:port"},
+		{"half tls", func(c *Config) { c.TLSCert = "a.pem" }, "together"},
+		{"mysql url", func(c *Config) { c.DatabaseURL = "mysql://x" }, "postgres"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			tc.mod(&c)
+			err := c.Validate()
+			if tc.want == "" && err != nil {
+				t.Fatalf("want valid, got %v", err)
+			}
+			if tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("want error containing %q, got %v", tc.want, err)
+			}
+		})
+	}
+}
+
+func TestHosts(t *testing.T) {
+	c := Default()
+	if h := c.Hosts(); len(h) != 3 {
+		t.Fatalf("loopback hosts: %v", h)
+	}
+	c.Listen = "0.0.0.0:3200"
+	if h := c.Hosts(); h != nil {
+		t.Fatalf("public listen should accept any host, got %v", h)
+	}
+}
