@@ -1,0 +1,60 @@
+package tunnel
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/hashicorp/yamux"
+)
+
+// hubBufferSize is the hub's per-connection read buffer and the size of the pooled write
+// buffers. Reads of whole yamux frames bypass the read buffer, so it can stay small; the write
+// buffers come from a pool shared by all agents and are held only while a message is written.
+const (
+	hubReadBufferSize  = 16 << 10
+	hubWriteBufferSize = 64 << 10
+)
+
+// Upgrader accepts agent tunnels on the hub. One Upgrader serves all agents so that they share
+// its write-buffer pool; an idle agent then holds no write buffer at all. Safe for concurrent use.
+type Upgrader struct {
+	cfg Config
+	up  websocket.Upgrader
+}
+
+// NewUpgrader returns an Upgrader whose sessions use cfg (zero fields take their defaults).
+func NewUpgrader(cfg Config) *Upgrader {
+	u := &Upgrader{cfg: cfg.withDefaults()}
+	u.up = websocket.Upgrader{
+		HandshakeTimeout:  10 * time.Second,
+		ReadBufferSize:    hubReadBufferSize,
+		WriteBufferSize:   hubWriteBufferSize,
+		WriteBufferPool:   &sync.Pool{},
+		EnableCompression: false,
+		CheckOrigin:       noBrowserOrigin,
+		Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
+			http.Error(w, reason.Error(), status)
+		},
+	}
+	return u
+}
+
+// noBrowserOrigin admits only requests without an Origin header. Agents send none; a browser
+// always does, and must not be able to open a tunnel with a user's cookies or credentials.
+func noBrowserOrigin(r *http.Request) bool {
+	return r.Header.Get("Origin") == ""
+}
+
+// Accept upgrades the request to a WebSocket and starts the hub's yamux session (the yamux
+// server). Authenticate the request before calling it. On failure an HTTP error has already
+// been written to w.
+func (u *Upgrader) Accept(w http.ResponseWriter, r *http.Request) (*yamux.Session, error) {
+	ws, err := u.up.Upgrade(w, r, nil)
+	if err != nil {
+		return nil, fmt.Errorf("tunnel: upgrade from %s: %w", r.RemoteAddr, err)
+	}
+	return newSession(NewConn(ws, u.cfg), false)
+}

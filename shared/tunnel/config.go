@@ -1,0 +1,133 @@
+// Package tunnel carries hashicorp/yamux sessions over one binary WebSocket per agent: a net.Conn
+// adapter, the agent's Dial (yamux client), the hub's Upgrader (yamux server) and the liveness
+// rules that make a dead peer visible within ReadTimeout.
+package tunnel
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/yamux"
+)
+
+// Defaults used for zero fields of Config.
+const (
+	DefaultKeepAliveInterval   = 15 * time.Second
+	DefaultReadTimeout         = 60 * time.Second
+	DefaultWriteTimeout        = 10 * time.Second
+	DefaultMaxStreamWindowSize = 1 << 20
+)
+
+// yamuxHeaderSize is the fixed size of a yamux frame header (version, type, flags, stream id,
+// length). See yamux's spec.md.
+const yamuxHeaderSize = 12
+
+// minStreamWindow is yamux's initial (and minimum allowed maximum) stream window.
+const minStreamWindow = 256 << 10
+
+// Config holds the tuning shared by both ends of a tunnel. The zero value is ready to use; tests
+// shrink the durations.
+type Config struct {
+	// KeepAliveInterval is how often a WebSocket ping and a yamux keepalive ping are sent.
+	// Default 15 s.
+	KeepAliveInterval time.Duration
+
+	// ReadTimeout is how long the connection may stay silent (no frame, no pong) before it is
+	// declared dead and closed. Every received frame extends it. Default 60 s.
+	ReadTimeout time.Duration
+
+	// WriteTimeout bounds a ping, a close frame, and (as yamux's ConnectionWriteTimeout) how long
+	// a queued yamux frame and a keepalive answer may take. Default 10 s.
+	WriteTimeout time.Duration
+
+	// MaxStreamWindowSize is the yamux receive window per stream, in bytes: the most data a peer
+	// may send on one stream before it is read. It is also the largest yamux frame, so the
+	// WebSocket read limit is this plus the 12-byte header. Minimum and yamux default 256 KiB;
+	// default here 1 MiB, which roughly doubles bulk throughput over 256 KiB (docs/BENCHMARKS.md).
+	MaxStreamWindowSize uint32
+
+	// Logger receives yamux's internal messages and liveness failures. Nil discards them.
+	Logger *slog.Logger
+}
+
+// withDefaults returns c with every zero field set to its default.
+func (c Config) withDefaults() Config {
+	if c.KeepAliveInterval <= 0 {
+		c.KeepAliveInterval = DefaultKeepAliveInterval
+	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = DefaultReadTimeout
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = DefaultWriteTimeout
+	}
+	if c.MaxStreamWindowSize == 0 {
+		c.MaxStreamWindowSize = DefaultMaxStreamWindowSize
+	}
+	c.MaxStreamWindowSize = max(c.MaxStreamWindowSize, minStreamWindow)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// readLimit is the largest WebSocket message accepted: one yamux frame of a full window.
+func (c Config) readLimit() int64 {
+	return int64(c.MaxStreamWindowSize) + yamuxHeaderSize
+}
+
+// yamuxConfig maps c (already defaulted) onto yamux's configuration.
+func (c Config) yamuxConfig() *yamux.Config {
+	return &yamux.Config{
+		AcceptBacklog:          256,
+		EnableKeepAlive:        true,
+		KeepAliveInterval:      c.KeepAliveInterval,
+		ConnectionWriteTimeout: c.WriteTimeout,
+		MaxStreamWindowSize:    c.MaxStreamWindowSize,
+		StreamOpenTimeout:      75 * time.Second,
+		StreamCloseTimeout:     5 * time.Minute,
+		Logger:                 yamuxLogger{log: c.Logger},
+	}
+}
+
+// newSession wraps an open WebSocket in a Conn and starts a yamux session on it.
+func newSession(c *Conn, client bool) (*yamux.Session, error) {
+	var (
+		sess *yamux.Session
+		err  error
+	)
+	ycfg := c.cfg.yamuxConfig()
+	fc := frameConn{c}
+	if client {
+		sess, err = yamux.Client(fc, ycfg)
+	} else {
+		sess, err = yamux.Server(fc, ycfg)
+	}
+	if err != nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("tunnel: start yamux session: %w", err)
+	}
+	return sess, nil
+}
+
+// yamuxLogger forwards yamux's printf-style log lines to slog. yamux tags lines "[ERR]" or
+// "[WARN]"; those become Warn and Info, anything else Debug.
+type yamuxLogger struct{ log *slog.Logger }
+
+func (l yamuxLogger) Print(v ...any)                 { l.emit(fmt.Sprint(v...)) }
+func (l yamuxLogger) Printf(format string, v ...any) { l.emit(fmt.Sprintf(format, v...)) }
+func (l yamuxLogger) Println(v ...any)               { l.emit(strings.TrimSuffix(fmt.Sprintln(v...), "\n")) }
+
+func (l yamuxLogger) emit(msg string) {
+	level := slog.LevelDebug
+	switch {
+	case strings.HasPrefix(msg, "[ERR]"):
+		level = slog.LevelWarn
+	case strings.HasPrefix(msg, "[WARN]"):
+		level = slog.LevelInfo
+	}
+	l.log.Log(context.Background(), level, msg)
+}

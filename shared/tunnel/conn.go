@@ -1,0 +1,274 @@
+package tunnel
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// ErrTextFrame is returned by Read when the peer sends a text message: the tunnel carries binary
+// frames only (proxies may mangle or close on text that is not valid UTF-8).
+var ErrTextFrame = errors.New("tunnel: peer sent a text WebSocket message; only binary messages are allowed")
+
+// closeGrace bounds how long Close waits to send a close frame to a peer that is still healthy.
+const closeGrace = time.Second
+
+// Conn is a net.Conn over a WebSocket carrying binary messages. Read returns the bytes of the
+// messages in order, across message boundaries; each Write call is sent as exactly one binary
+// message. Conn also keeps the connection alive: it pings every KeepAliveInterval and fails Read
+// when nothing at all (data, ping or pong) arrived for ReadTimeout.
+type Conn struct {
+	ws  *websocket.Conn
+	cfg Config
+
+	rmu     sync.Mutex // serialises readers
+	r       io.Reader  // current message, nil between messages
+	readErr error      // sticky: gorilla panics on repeated reads after an error
+
+	wmu    sync.Mutex   // serialises writers; held per Write call
+	frame  frameState   // yamux frame being merged, see frame.go
+	userWD atomic.Int64 // unix nanos of the SetWriteDeadline deadline, 0 for none
+
+	dlMu       sync.Mutex
+	userRD     time.Time    // deadline from SetReadDeadline
+	lastExtend atomic.Int64 // unix nanos of the last liveness extension
+
+	closeOnce sync.Once
+	closed    atomic.Bool
+	failed    atomic.Bool // an I/O error happened: do not bother sending a close frame
+	done      chan struct{}
+	pinger    sync.WaitGroup
+}
+
+var _ net.Conn = (*Conn)(nil)
+
+// NewConn takes ownership of ws and starts its pinger. cfg's zero fields take their defaults.
+func NewConn(ws *websocket.Conn, cfg Config) *Conn {
+	c := &Conn{ws: ws, cfg: cfg.withDefaults(), done: make(chan struct{})}
+	ws.SetReadLimit(c.cfg.readLimit())
+	ws.SetPongHandler(func(string) error { c.alive(); return nil })
+	pingReply := ws.PingHandler()
+	ws.SetPingHandler(func(data string) error { c.alive(); return pingReply(data) })
+	c.extend(time.Now())
+	c.pinger.Add(1)
+	go c.ping()
+	return c
+}
+
+// Read reads from the current binary message, moving on to the next one at its end.
+func (c *Conn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	for c.readErr == nil {
+		if c.r == nil {
+			if err := c.nextMessage(); err != nil {
+				c.readErr = err
+				break
+			}
+		}
+		n, err := c.r.Read(p)
+		if n > 0 {
+			c.alive()
+		}
+		switch {
+		case err == io.EOF:
+			c.r = nil
+		case err != nil:
+			c.readErr = c.readError(err)
+		}
+		if n > 0 {
+			return n, nil
+		}
+	}
+	return 0, c.readErr
+}
+
+// nextMessage advances c.r to the next binary message.
+func (c *Conn) nextMessage() error {
+	typ, r, err := c.ws.NextReader()
+	if err != nil {
+		return c.readError(err)
+	}
+	c.alive()
+	if typ != websocket.BinaryMessage {
+		c.failed.Store(true)
+		msg := websocket.FormatCloseMessage(websocket.CloseUnsupportedData, "binary messages only")
+		_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.grace()))
+		return ErrTextFrame
+	}
+	c.r = r
+	return nil
+}
+
+// readError maps a gorilla read error to what a net.Conn user expects.
+func (c *Conn) readError(err error) error {
+	var ne net.Error
+	switch {
+	case c.closed.Load():
+		return fmt.Errorf("tunnel: read: %w", net.ErrClosed)
+	case websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway):
+		return io.EOF
+	}
+	c.failed.Store(true)
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("tunnel: read from %s timed out (nothing received within deadline, liveness limit %s): %w",
+			c.RemoteAddr(), c.cfg.ReadTimeout, err)
+	}
+	return fmt.Errorf("tunnel: read: %w", err)
+}
+
+// Write sends p as one binary message.
+func (c *Conn) Write(p []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.applyWriteDeadline()
+	if err := c.ws.WriteMessage(websocket.BinaryMessage, p); err != nil {
+		return 0, c.writeError(err)
+	}
+	return len(p), nil
+}
+
+func (c *Conn) writeError(err error) error {
+	if c.closed.Load() {
+		return fmt.Errorf("tunnel: write: %w", net.ErrClosed)
+	}
+	c.failed.Store(true)
+	return fmt.Errorf("tunnel: write: %w", err)
+}
+
+// Close sends a close frame if the connection still looks healthy, then closes the socket, which
+// unblocks any Read or Write in progress.
+func (c *Conn) Close() error {
+	err := c.shutdown()
+	c.pinger.Wait()
+	return err
+}
+
+// shutdown is Close without waiting for the pinger, so the pinger itself may call it.
+func (c *Conn) shutdown() error {
+	err := net.ErrClosed
+	c.closeOnce.Do(func() {
+		c.closed.Store(true)
+		close(c.done)
+		if !c.failed.Load() {
+			msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+			_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.grace()))
+		}
+		err = c.ws.Close()
+	})
+	if err != nil {
+		return fmt.Errorf("tunnel: close: %w", err)
+	}
+	return nil
+}
+
+func (c *Conn) grace() time.Duration { return min(closeGrace, c.cfg.WriteTimeout) }
+
+// ping sends a WebSocket ping every KeepAliveInterval until the Conn closes. A ping that cannot be
+// written within WriteTimeout means the peer stopped reading: the Conn is closed.
+func (c *Conn) ping() {
+	defer c.pinger.Done()
+	t := time.NewTicker(c.cfg.KeepAliveInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-t.C:
+		}
+		err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.cfg.WriteTimeout))
+		if err != nil && !c.closed.Load() {
+			c.cfg.Logger.Warn("tunnel: ping failed, closing connection", "remote", c.RemoteAddr().String(), "err", err)
+			c.failed.Store(true)
+			_ = c.shutdown()
+			return
+		}
+	}
+}
+
+// alive records that something arrived from the peer. The read deadline is moved at most every
+// ReadTimeout/16, so the effective silence limit lies between 15/16 and 16/16 of ReadTimeout and
+// never above it.
+func (c *Conn) alive() {
+	now := time.Now()
+	if now.UnixNano()-c.lastExtend.Load() < int64(c.cfg.ReadTimeout/16) {
+		return
+	}
+	c.extend(now)
+}
+
+func (c *Conn) extend(now time.Time) {
+	c.dlMu.Lock()
+	defer c.dlMu.Unlock()
+	c.lastExtend.Store(now.UnixNano())
+	_ = c.ws.SetReadDeadline(c.readDeadline())
+}
+
+// readDeadline is the earlier of the liveness deadline and the caller's; dlMu must be held.
+func (c *Conn) readDeadline() time.Time {
+	d := time.Unix(0, c.lastExtend.Load()).Add(c.cfg.ReadTimeout)
+	if !c.userRD.IsZero() && c.userRD.Before(d) {
+		return c.userRD
+	}
+	return d
+}
+
+// SetReadDeadline sets a read deadline; the liveness deadline still applies if it is earlier.
+// As with gorilla, a Read that times out leaves the connection unusable.
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	c.dlMu.Lock()
+	defer c.dlMu.Unlock()
+	c.userRD = t
+	if err := c.ws.SetReadDeadline(c.readDeadline()); err != nil {
+		return fmt.Errorf("tunnel: set read deadline: %w", err)
+	}
+	return nil
+}
+
+// SetWriteDeadline sets the deadline for data writes, including one in progress. A timed-out
+// write leaves the connection unusable.
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	var n int64
+	if !t.IsZero() {
+		n = t.UnixNano()
+	}
+	c.userWD.Store(n)
+	// gorilla re-applies its own copy per frame (set under wmu by applyWriteDeadline); setting the
+	// socket too reaches a write that is already blocked.
+	if err := c.ws.NetConn().SetWriteDeadline(t); err != nil {
+		return fmt.Errorf("tunnel: set write deadline: %w", err)
+	}
+	return nil
+}
+
+// applyWriteDeadline hands the caller's write deadline to gorilla; wmu must be held.
+func (c *Conn) applyWriteDeadline() {
+	var t time.Time
+	if n := c.userWD.Load(); n != 0 {
+		t = time.Unix(0, n)
+	}
+	_ = c.ws.SetWriteDeadline(t)
+}
+
+// SetDeadline sets both deadlines.
+func (c *Conn) SetDeadline(t time.Time) error {
+	if err := c.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.SetWriteDeadline(t)
+}
+
+// LocalAddr returns the local network address.
+func (c *Conn) LocalAddr() net.Addr { return c.ws.LocalAddr() }
+
+// RemoteAddr returns the remote network address.
+func (c *Conn) RemoteAddr() net.Addr { return c.ws.RemoteAddr() }

@@ -1,0 +1,156 @@
+package tunnel
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/gorilla/websocket"
+	"github.com/hashicorp/yamux"
+)
+
+// agentBufferSize is the agent's WebSocket read and write buffer. One agent has one tunnel, so
+// large buffers cost little and cut syscalls on bulk transfers.
+const agentBufferSize = 256 << 10
+
+// maxErrorBody bounds how much of a refused handshake's body goes into HandshakeError.
+const maxErrorBody = 512
+
+// DialConfig configures the agent's side of a tunnel.
+type DialConfig struct {
+	// URL of the hub's agent endpoint: ws:// or wss:// (http:// and https:// are mapped to them).
+	URL string
+
+	// Header is sent with the upgrade request, e.g. "Authorization: Bearer <agent key>".
+	Header http.Header
+
+	// TLSConfig is the base TLS configuration for wss (e.g. a private RootCAs); nil means defaults.
+	TLSConfig *tls.Config
+
+	// InsecureSkipVerify disables verification of the hub's certificate.
+	InsecureSkipVerify bool
+
+	// ProxyURL is an explicit proxy, or ProxyDirect; empty means the environment. See ProxyFunc.
+	ProxyURL string
+
+	// HandshakeTimeout bounds connecting, proxying, TLS and the upgrade. Default 30 s; ctx may
+	// end it sooner.
+	HandshakeTimeout time.Duration
+
+	// Config tunes the tunnel once established.
+	Config
+}
+
+// HandshakeError is returned by Dial when the hub answered the upgrade with an HTTP error.
+type HandshakeError struct {
+	StatusCode int
+	Body       string // start of the response body, trimmed, at most 512 bytes
+}
+
+func (e *HandshakeError) Error() string {
+	msg := e.Body
+	if msg == "" {
+		msg = http.StatusText(e.StatusCode)
+	}
+	return fmt.Sprintf("tunnel: hub refused the connection: %d: %s", e.StatusCode, msg)
+}
+
+// Unwrap lets errors.Is(err, websocket.ErrBadHandshake) hold.
+func (e *HandshakeError) Unwrap() error { return websocket.ErrBadHandshake }
+
+// Dial connects to the hub and starts the agent's yamux session (the yamux client). The context
+// bounds the handshake only; the session lives until closed or until the tunnel dies. The
+// response is the hub's upgrade answer (also on a HandshakeError), or nil if none came.
+func Dial(ctx context.Context, dc DialConfig) (*yamux.Session, *http.Response, error) {
+	target, err := wsURL(dc.URL)
+	if err != nil {
+		return nil, nil, err
+	}
+	proxy, err := ProxyFunc(dc.ProxyURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("tunnel: proxy setting: %w", err)
+	}
+	d := websocket.Dialer{
+		Proxy:            proxy,
+		TLSClientConfig:  tlsConfig(dc),
+		HandshakeTimeout: dc.HandshakeTimeout,
+		ReadBufferSize:   agentBufferSize,
+		WriteBufferSize:  agentBufferSize,
+	}
+	if d.HandshakeTimeout <= 0 {
+		d.HandshakeTimeout = 30 * time.Second
+	}
+	ws, resp, err := d.DialContext(ctx, target, dc.Header)
+	if err != nil {
+		if errors.Is(err, websocket.ErrBadHandshake) && resp != nil {
+			return nil, resp, handshakeError(resp)
+		}
+		return nil, resp, fmt.Errorf("tunnel: dial %s: %w", redact(target), err)
+	}
+	sess, err := newSession(NewConn(ws, dc.Config), true)
+	if err != nil {
+		return nil, resp, err
+	}
+	return sess, resp, nil
+}
+
+// wsURL checks the hub URL and maps http(s) to ws(s).
+func wsURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("tunnel: hub URL: %w", err)
+	}
+	switch u.Scheme {
+	case "ws", "wss":
+	case "http":
+		u.Scheme = "ws"
+	case "https":
+		u.Scheme = "wss"
+	default:
+		return "", fmt.Errorf("tunnel: hub URL %q: scheme must be ws or wss", redact(raw))
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("tunnel: hub URL %q: no host", redact(raw))
+	}
+	return u.String(), nil
+}
+
+// redact drops credentials and query from a URL for error messages.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	u.User, u.RawQuery = nil, ""
+	return u.String()
+}
+
+func tlsConfig(dc DialConfig) *tls.Config {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if dc.TLSConfig != nil {
+		cfg = dc.TLSConfig.Clone()
+	}
+	if dc.InsecureSkipVerify {
+		cfg.InsecureSkipVerify = true
+	}
+	return cfg
+}
+
+// handshakeError reads what the hub said (gorilla keeps the first KiB of the body).
+func handshakeError(resp *http.Response) error {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	text := strings.Map(func(r rune) rune {
+		if unicode.IsPrint(r) {
+			return r
+		}
+		return ' '
+	}, strings.ToValidUTF8(string(body), ""))
+	return &HandshakeError{StatusCode: resp.StatusCode, Body: strings.TrimSpace(text)}
+}
