@@ -81,7 +81,7 @@ func openPostgres(ctx context.Context, url string) (*sqlStore, error) {
 }
 
 func finishOpen(ctx context.Context, s *sqlStore) (*sqlStore, error) {
-	if err := s.db.PingContext(ctx); err != nil {
+	if err := s.ping(ctx); err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("open %s store: %w", s.dialect, err)
 	}
@@ -90,6 +90,24 @@ func finishOpen(ctx context.Context, s *sqlStore) (*sqlStore, error) {
 		return nil, fmt.Errorf("open %s store: %w", s.dialect, err)
 	}
 	return s, nil
+}
+
+// ping opens the first connection. SQLite answers SQLITE_BUSY without waiting when two
+// processes switch a new database to WAL at the same moment, so that is retried briefly.
+func (s *sqlStore) ping(ctx context.Context) error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = s.db.PingContext(ctx)
+		var se *sqlite.Error
+		if err == nil || attempt == 50 || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt) * 10 * time.Millisecond):
+		}
+	}
 }
 
 func (s *sqlStore) Dialect() string { return s.dialect }

@@ -65,4 +65,3 @@ func scanUser(r scanner) (*User, error) {
 	}
 	return &u, nil
 }
-
