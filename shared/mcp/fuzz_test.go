@@ -1,0 +1,118 @@
+package mcp
+
+import (
+	"bytes"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// Seed corpora live in testdata/fuzz/<FuzzName>/; the f.Add calls keep the essential
+// cases next to the property they exercise.
+
+func FuzzParseMessage(f *testing.F) {
+	f.Add([]byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a__b"}}`))
+	f.Add([]byte(`{"jsonrpc":"2.0","id":"x","error":{"code":-1,"message":"m","data":[1]}}`))
+	f.Add([]byte(`[{"jsonrpc":"2.0","method":"n"}]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if validJSON(b) != json.Valid(b) {
+			t.Fatalf("validJSON = %v, json.Valid = %v", !json.Valid(b), json.Valid(b))
+		}
+		m, err := ParseMessage(b)
+		if err != nil {
+			if wantParse := !json.Valid(b); (ErrorCode(err) == CodeParseError) != wantParse {
+				t.Fatalf("error %v (code %d) for input valid=%v", err, ErrorCode(err), !wantParse)
+			}
+			return
+		}
+		enc, err := EncodeMessage(m)
+		if err != nil {
+			t.Fatalf("EncodeMessage: %v", err)
+		}
+		m2, err := ParseMessage(enc)
+		if err != nil {
+			t.Fatalf("re-parse %s: %v", enc, err)
+		}
+		enc2, _ := EncodeMessage(m2)
+		if !bytes.Equal(enc, enc2) {
+			t.Fatalf("round trip differs:\n%s\n%s", enc, enc2)
+		}
+	})
+}
+
+func FuzzSplitBatch(f *testing.F) {
+	f.Add([]byte(`[{"a":1}, [2], "3"]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		parts, err := SplitBatch(b)
+		if err != nil {
+			return
+		}
+		for _, p := range parts {
+			if !json.Valid(p) {
+				t.Fatalf("element %q of %q is not JSON", p, b)
+			}
+		}
+	})
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+func FuzzJoin(f *testing.F) {
+	f.Add("laptop", "github", "create_issue")
+	f.Add("", "日本語", strings.Repeat("x", 80))
+	f.Fuzz(func(t *testing.T, a, b, c string) {
+		got := Join(a, b, c)
+		if !nameRE.MatchString(got) || got != Join(a, b, c) {
+			t.Fatalf("Join(%q, %q, %q) = %q", a, b, c, got)
+		}
+		if a != "" {
+			if one := Join(a); !nameRE.MatchString(one) {
+				t.Fatalf("Join(%q) = %q", a, one)
+			}
+		}
+		full := Sanitize(a) + "__" + Sanitize(b) + "__" + Sanitize(c)
+		if len(full) <= MaxNameLen && got != full {
+			t.Fatalf("short name changed: %q → %q", full, got)
+		}
+		if d := Disambiguate(got, a); !nameRE.MatchString(d) || d == got {
+			t.Fatalf("Disambiguate(%q) = %q", got, d)
+		}
+	})
+}
+
+func FuzzURI(f *testing.F) {
+	f.Add("laptop__fs", "file:///home/{user}/notes.md")
+	f.Add("p", "mcpgw://other/x")
+	f.Add("", "")
+	f.Fuzz(func(t *testing.T, p, u string) {
+		p = Sanitize(p)
+		if p == "" {
+			return
+		}
+		gp, gu, ok := SplitURI(PrefixURI(p, u))
+		if !ok || gp != p || gu != u {
+			t.Fatalf("SplitURI(PrefixURI(%q, %q)) = %q, %q, %v", p, u, gp, gu, ok)
+		}
+	})
+}
+
+func FuzzSetStringField(f *testing.F) {
+	f.Add([]byte(`{"name":"a","description":"d"}`), "name", "b")
+	f.Add([]byte(` { } `), "uri", "x\"y")
+	f.Fuzz(func(t *testing.T, obj []byte, key, val string) {
+		out, err := SetStringField(obj, key, val)
+		if err != nil || !json.Valid(obj) {
+			return
+		}
+		if !json.Valid(out) {
+			t.Fatalf("SetStringField(%s) = %s: not JSON", obj, out)
+		}
+		var want, wkey string // invalid UTF-8 reads back as U+FFFD
+		_ = json.Unmarshal(AppendString(nil, val), &want)
+		_ = json.Unmarshal(AppendString(nil, key), &wkey)
+		if got, ok := StringField(out, wkey); !ok || got != want {
+			t.Fatalf("StringField after set = %q, %v; want %q", got, ok, want)
+		}
+	})
+}

@@ -1,0 +1,256 @@
+package mcp
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+)
+
+// ErrNotObject is returned by SetStringField when its input is not a JSON object.
+var ErrNotObject = errors.New("not a JSON object")
+
+// The scanner below walks JSON structure without decoding it. It never panics and never
+// loops on malformed input (it reports failure instead), but it does not validate
+// everything json.Valid does: callers that need strict validity check that first.
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string that starts at b[i] == '"'.
+func skipString(b []byte, i int) (int, bool) {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1, true
+		}
+	}
+	return 0, false
+}
+
+// skipValue returns the index after the JSON value that starts at b[i].
+func skipValue(b []byte, i int) (int, bool) {
+	if i >= len(b) {
+		return 0, false
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				end, ok := skipString(b, i)
+				if !ok {
+					return 0, false
+				}
+				i = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1, true
+				}
+			}
+		}
+		return 0, false
+	default:
+		start := i
+		for i < len(b) && !isSpace(b[i]) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ':' {
+			i++
+		}
+		return i, i > start
+	}
+}
+
+// objIter iterates over the members of a JSON object without allocating.
+type objIter struct {
+	b   []byte
+	i   int
+	err bool
+}
+
+// newObjIter starts iterating over the object b; ok is false when b is not an object.
+func newObjIter(b []byte) (objIter, bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return objIter{}, false
+	}
+	return objIter{b: b, i: i + 1}, true
+}
+
+// next returns the next member: its key as raw string content (between the quotes,
+// escapes untouched) and the byte offsets of its value.
+func (it *objIter) next() (key []byte, vs, ve int, ok bool) {
+	b := it.b
+	i := skipSpace(b, it.i)
+	if i < len(b) && b[i] == ',' {
+		i = skipSpace(b, i+1)
+	}
+	if i >= len(b) || b[i] != '"' {
+		it.err = i >= len(b) || b[i] != '}'
+		return nil, 0, 0, false
+	}
+	kend, ok := skipString(b, i)
+	if !ok {
+		it.err = true
+		return nil, 0, 0, false
+	}
+	key = b[i+1 : kend-1]
+	i = skipSpace(b, kend)
+	if i >= len(b) || b[i] != ':' {
+		it.err = true
+		return nil, 0, 0, false
+	}
+	vs = skipSpace(b, i+1)
+	ve, ok = skipValue(b, vs)
+	if !ok {
+		it.err = true
+		return nil, 0, 0, false
+	}
+	it.i = ve
+	return key, vs, ve, true
+}
+
+// keyIs reports whether the raw key content equals key once unescaped.
+func keyIs(raw []byte, key string) bool {
+	if string(raw) == key {
+		return true
+	}
+	for _, c := range raw {
+		if c == '\\' {
+			s, ok := unquote(raw)
+			return ok && s == key
+		}
+	}
+	return false
+}
+
+// isPlain reports whether raw, the content of a JSON string, is printable ASCII without
+// escapes, so that it reads as itself.
+func isPlain(raw []byte) bool {
+	for _, c := range raw {
+		if c == '\\' || c == '"' || c < 0x20 || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// unquote decodes the content of a JSON string (without its quotes).
+func unquote(raw []byte) (string, bool) {
+	if isPlain(raw) {
+		return string(raw), true
+	}
+	q := make([]byte, 0, len(raw)+2)
+	q = append(append(append(q, '"'), raw...), '"')
+	var s string
+	if err := json.Unmarshal(q, &s); err != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// rawString decodes v, which must be a JSON string literal.
+func rawString(v []byte) (string, bool) {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return "", false
+	}
+	return unquote(v[1 : len(v)-1])
+}
+
+// StringField returns the value of the top-level member key of the JSON object obj when
+// that value is a string. With duplicate keys the last one counts, as in encoding/json.
+func StringField(obj []byte, key string) (string, bool) {
+	v, ok := Field(obj, key)
+	if !ok {
+		return "", false
+	}
+	return rawString(v)
+}
+
+// Field returns the raw value of the top-level member key of the JSON object obj (the last
+// one when the key repeats). The result aliases obj.
+func Field(obj []byte, key string) ([]byte, bool) {
+	it, ok := newObjIter(obj)
+	if !ok {
+		return nil, false
+	}
+	var val []byte
+	found := false
+	for {
+		k, vs, ve, ok := it.next()
+		if !ok {
+			break
+		}
+		if keyIs(k, key) {
+			val, found = obj[vs:ve], true
+		}
+	}
+	if it.err {
+		return nil, false
+	}
+	return val, found
+}
+
+// SetStringField returns a copy of the JSON object obj in which every top-level member key
+// has the string value val (added at the end when absent). All other bytes are kept as
+// they were, so the rest of the object passes through unchanged.
+func SetStringField(obj []byte, key, val string) ([]byte, error) {
+	it, ok := newObjIter(obj)
+	if !ok {
+		return nil, ErrNotObject
+	}
+	qv := AppendString(nil, val)
+	out := make([]byte, 0, len(obj)+len(qv))
+	last, found := 0, false
+	for {
+		k, vs, ve, ok := it.next()
+		if !ok {
+			break
+		}
+		if keyIs(k, key) {
+			out = append(append(out, obj[last:vs]...), qv...)
+			last, found = ve, true
+		}
+	}
+	if it.err {
+		return nil, fmt.Errorf("set %q: %w", key, ErrNotObject)
+	}
+	if found {
+		return append(out, obj[last:]...), nil
+	}
+	return appendMember(out, obj, key, qv)
+}
+
+// appendMember inserts "key":qv before the closing brace of obj.
+func appendMember(out, obj []byte, key string, qv []byte) ([]byte, error) {
+	end := len(obj) - 1
+	for end >= 0 && isSpace(obj[end]) {
+		end--
+	}
+	if end < 0 || obj[end] != '}' {
+		return nil, fmt.Errorf("set %q: %w", key, ErrNotObject)
+	}
+	inner := end - 1
+	for inner >= 0 && isSpace(obj[inner]) {
+		inner--
+	}
+	out = append(out[:0], obj[:end]...)
+	if inner >= 0 && obj[inner] != '{' {
+		out = append(out, ',')
+	}
+	out = AppendString(out, key)
+	out = append(append(out, ':'), qv...)
+	return append(out, obj[end:]...), nil
+}

@@ -1,0 +1,304 @@
+package mcp
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+)
+
+// Sentinels for what an HTTP handler answers when a message cannot be used: ErrParse means
+// the bytes are not JSON (-32700), ErrInvalidRequest that the JSON is not a valid JSON-RPC
+// 2.0 message (-32600). ErrorCode maps them.
+var (
+	ErrParse          = errors.New("parse error")
+	ErrInvalidRequest = errors.New("invalid request")
+)
+
+// ErrorCode returns the JSON-RPC error code that answers err: -32700 for ErrParse, -32600
+// for ErrInvalidRequest, the code of a wrapped *jsonrpc.Error, and -32603 otherwise.
+func ErrorCode(err error) int64 {
+	var we *jsonrpc.Error
+	switch {
+	case errors.Is(err, ErrParse):
+		return CodeParseError
+	case errors.Is(err, ErrInvalidRequest):
+		return CodeInvalidRequest
+	case errors.As(err, &we):
+		return we.Code
+	}
+	return CodeInternalError
+}
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidRequest}, args...)...)
+}
+
+// IsBatch reports whether b holds a JSON array, that is a JSON-RPC batch (allowed by MCP
+// 2025-03-26 only; later versions answer it with -32600).
+func IsBatch(b []byte) bool {
+	i := skipSpace(b, 0)
+	return i < len(b) && b[i] == '['
+}
+
+// SplitBatch returns the elements of the JSON-RPC batch b, each to be given to
+// ParseMessage. The elements alias b. An empty batch is an invalid request.
+func SplitBatch(b []byte) ([]json.RawMessage, error) {
+	if !validJSON(b) {
+		return nil, errMalformed
+	}
+	i := skipSpace(b, 0)
+	if b[i] != '[' {
+		return nil, invalid("not a batch")
+	}
+	var out []json.RawMessage
+	for i = skipSpace(b, i+1); i < len(b) && b[i] != ']'; {
+		end, _ := skipValue(b, i) // b is valid JSON
+		out = append(out, b[i:end:end])
+		i = skipSpace(b, end)
+		if i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+	}
+	if len(out) == 0 {
+		return nil, invalid("empty batch")
+	}
+	return out, nil
+}
+
+// wireFields are the raw members of a JSON-RPC message; nil means absent.
+type wireFields struct {
+	version, id, method, params, result, err []byte
+}
+
+var errMalformed = fmt.Errorf("%w: malformed JSON", ErrParse)
+
+// scanFields validates b and finds the members of the message in one pass.
+func scanFields(b []byte) (wireFields, error) {
+	var f wireFields
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		if validJSON(b) {
+			return f, invalid("not a JSON object")
+		}
+		return f, errMalformed
+	}
+	if i = skipSpace(b, i+1); i < len(b) && b[i] == '}' {
+		if skipSpace(b, i+1) != len(b) {
+			return f, errMalformed
+		}
+		return f, nil
+	}
+	for i < len(b) && b[i] == '"' {
+		kend, ok := validString(b, i)
+		if !ok {
+			return f, errMalformed
+		}
+		key := b[i+1 : kend-1]
+		i = skipSpace(b, kend)
+		if i >= len(b) || b[i] != ':' {
+			return f, errMalformed
+		}
+		vs := skipSpace(b, i+1)
+		ve, ok := validValue(b, vs, 1)
+		if !ok {
+			return f, errMalformed
+		}
+		f.set(key, b[vs:ve])
+		if i = skipSpace(b, ve); i < len(b) && b[i] == ',' {
+			if i = skipSpace(b, i+1); i >= len(b) || b[i] != '"' {
+				return f, errMalformed
+			}
+		} else if i < len(b) && b[i] == '}' {
+			i++
+			break
+		} else {
+			return f, errMalformed
+		}
+	}
+	if i == 0 || b[i-1] != '}' || skipSpace(b, i) != len(b) {
+		return f, errMalformed
+	}
+	return f, nil
+}
+
+func (f *wireFields) set(key, v []byte) {
+	k := string(key) // no allocation: only compared below
+	if !isPlain(key) {
+		k, _ = unquote(key)
+	}
+	switch k {
+	case "jsonrpc":
+		f.version = v
+	case "id":
+		f.id = v
+	case "method":
+		f.method = v
+	case "params":
+		f.params = v
+	case "result":
+		f.result = v
+	case "error":
+		f.err = v
+	}
+}
+
+// ParseMessage parses one JSON-RPC 2.0 message: a *jsonrpc.Request (a notification when
+// its ID is not valid) or a *jsonrpc.Response. Errors wrap ErrParse or ErrInvalidRequest.
+// Raw members (params, result, error data) are copied, so b may be reused afterwards.
+// IDs must be strings or integers, as MCP requires; only an error response may lack one.
+func ParseMessage(b []byte) (jsonrpc.Message, error) {
+	f, err := scanFields(b)
+	if err != nil {
+		return nil, err
+	}
+	if string(f.version) != `"2.0"` {
+		return nil, invalid(`"jsonrpc" must be "2.0"`)
+	}
+	if f.method != nil {
+		return parseRequest(f)
+	}
+	return parseResponse(f)
+}
+
+func parseRequest(f wireFields) (*jsonrpc.Request, error) {
+	if f.result != nil || f.err != nil {
+		return nil, invalid("request with result or error")
+	}
+	if len(f.method) < 2 || f.method[0] != '"' {
+		return nil, invalid(`"method" must be a string`)
+	}
+	req := &jsonrpc.Request{}
+	if raw := f.method[1 : len(f.method)-1]; isPlain(raw) {
+		req.Method = internMethod(raw)
+	} else {
+		req.Method, _ = rawString(f.method)
+	}
+	if req.Method == "" {
+		return nil, invalid(`"method" must not be empty`)
+	}
+	if f.id != nil {
+		id, err := parseID(f.id)
+		if err != nil {
+			return nil, err
+		}
+		if !id.IsValid() {
+			return nil, invalid("request id must not be null")
+		}
+		req.ID = id
+	}
+	switch {
+	case f.params == nil || string(f.params) == "null":
+	case f.params[0] == '{' || f.params[0] == '[':
+		req.Params = bytes.Clone(f.params)
+	default:
+		return nil, invalid(`"params" must be an object or an array`)
+	}
+	return req, nil
+}
+
+func parseResponse(f wireFields) (*jsonrpc.Response, error) {
+	if f.err != nil && string(f.result) == "null" {
+		f.result = nil // some peers send "result": null beside an error
+	}
+	if (f.result == nil) == (f.err == nil) {
+		return nil, invalid("need exactly one of method, result or error")
+	}
+	resp := &jsonrpc.Response{}
+	if f.id != nil {
+		id, err := parseID(f.id)
+		if err != nil {
+			return nil, err
+		}
+		resp.ID = id
+	}
+	if f.result != nil {
+		if !resp.ID.IsValid() {
+			return nil, invalid("result without id")
+		}
+		resp.Result = bytes.Clone(f.result)
+		return resp, nil
+	}
+	werr, err := parseError(f.err)
+	if err != nil {
+		return nil, err
+	}
+	resp.Error = werr
+	return resp, nil
+}
+
+func parseError(raw []byte) (*jsonrpc.Error, error) {
+	if raw[0] != '{' {
+		return nil, invalid(`"error" must be an object`)
+	}
+	var w struct {
+		Code    *int64          `json:"code"`
+		Message *string         `json:"message"`
+		Data    json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return nil, invalid("error object: %v", err)
+	}
+	if w.Code == nil || w.Message == nil {
+		return nil, invalid(`error object needs "code" and "message"`)
+	}
+	we := &jsonrpc.Error{Code: *w.Code, Message: *w.Message}
+	if len(w.Data) > 0 && string(w.Data) != "null" {
+		we.Data = w.Data
+	}
+	return we, nil
+}
+
+// maxID bounds integer IDs: go-sdk's jsonrpc.MakeID takes them as float64, and no
+// JavaScript client can send a larger one exactly.
+const maxID = 1 << 53
+
+// parseID accepts a string, an integer within ±2^53 (also written as 1e3 or 2.0) or null.
+func parseID(raw []byte) (jsonrpc.ID, error) {
+	switch c := raw[0]; {
+	case c == '"':
+		s, ok := rawString(raw)
+		if !ok {
+			return jsonrpc.ID{}, invalid("bad id string")
+		}
+		return jsonrpc.MakeID(s)
+	case c == 'n' && string(raw) == "null":
+		return jsonrpc.ID{}, nil
+	case c == '-' || (c >= '0' && c <= '9'):
+		if n, ok := smallInt(raw); ok {
+			return jsonrpc.MakeID(float64(n))
+		}
+		v, err := strconv.ParseFloat(string(raw), 64)
+		if err != nil || v != math.Trunc(v) || math.Abs(v) > maxID {
+			return jsonrpc.ID{}, invalid("id %s is not an integer within ±2^53", raw)
+		}
+		return jsonrpc.MakeID(v)
+	}
+	return jsonrpc.ID{}, invalid("id must be a string or an integer")
+}
+
+// smallInt parses a plain decimal integer of up to 15 digits without allocating.
+func smallInt(raw []byte) (int64, bool) {
+	neg := raw[0] == '-'
+	if neg {
+		raw = raw[1:]
+	}
+	if len(raw) == 0 || len(raw) > 15 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range raw {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
