@@ -1,0 +1,136 @@
+package tunnel
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/hashicorp/yamux"
+)
+
+// wsServer hands out WebSocket pairs from one loopback server, cheap enough to use per fuzz input.
+type wsServer struct {
+	srv   *httptest.Server
+	conns chan *websocket.Conn
+}
+
+func newWSServer(f *testing.F) *wsServer {
+	w := &wsServer{conns: make(chan *websocket.Conn, 1)}
+	up := websocket.Upgrader{}
+	w.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if ws, err := up.Upgrade(rw, r, nil); err == nil {
+			w.conns <- ws
+		}
+	}))
+	f.Cleanup(w.srv.Close)
+	return w
+}
+
+func (w *wsServer) pair(t *testing.T) (c, s *websocket.Conn) {
+	c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(w.srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = <-w.conns
+	t.Cleanup(func() { _ = c.Close(); _ = s.Close() })
+	return c, s
+}
+
+// chunks splits data into pieces of size n (one piece if n is 0).
+func chunks(data []byte, n uint16) [][]byte {
+	if n == 0 || len(data) == 0 {
+		return [][]byte{data}
+	}
+	var out [][]byte
+	for len(data) > 0 {
+		k := min(int(n), len(data))
+		out = append(out, data[:k])
+		data = data[k:]
+	}
+	return out
+}
+
+// FuzzConn feeds arbitrary bytes, cut into binary messages of chunk bytes, to a hub-side yamux
+// session over the adapter. Whatever arrives, nothing may panic, and the session must end once
+// the peer closes.
+func FuzzConn(f *testing.F) {
+	w := newWSServer(f)
+	f.Fuzz(func(t *testing.T, data []byte, chunk uint16) {
+		c, s := w.pair(t)
+		sess, err := newSession(NewConn(s, Config{}), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sess.Close()
+		go drainStreams(sess)
+		for _, m := range chunks(data, chunk) {
+			if err := c.WriteMessage(websocket.BinaryMessage, m); err != nil {
+				break // the hub already gave up on us
+			}
+		}
+		_ = c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+		select {
+		case <-sess.CloseChan():
+		case <-time.After(5 * time.Second):
+			t.Fatal("session did not end after the peer closed")
+		}
+	})
+}
+
+func drainStreams(sess *yamux.Session) {
+	for {
+		st, err := sess.AcceptStream()
+		if err != nil {
+			return
+		}
+		go func() { _, _ = io.Copy(io.Discard, st) }()
+	}
+}
+
+// FuzzFrameWriter writes arbitrary bytes, in pieces of chunk bytes, through the yamux frame
+// merger: every complete yamux frame in the input must arrive as exactly one message, in order.
+func FuzzFrameWriter(f *testing.F) {
+	w := newWSServer(f)
+	f.Fuzz(func(t *testing.T, data []byte, chunk uint16) {
+		c, s := w.pair(t)
+		conn := NewConn(c, Config{})
+		defer conn.Close()
+		want := completeFrames(data)
+		go func() {
+			for _, p := range chunks(data, chunk) {
+				if _, err := conn.writeFrames(p); err != nil {
+					return
+				}
+			}
+		}()
+		_ = s.SetReadDeadline(time.Now().Add(5 * time.Second))
+		for i, frame := range want {
+			typ, msg, err := s.ReadMessage()
+			if err != nil {
+				t.Fatalf("frame %d of %d: %v", i, len(want), err)
+			}
+			if typ != websocket.BinaryMessage || !bytes.Equal(msg, frame) {
+				t.Fatalf("frame %d: got %x, want %x", i, msg, frame)
+			}
+		}
+	})
+}
+
+// completeFrames splits data into yamux frames, dropping an incomplete tail.
+func completeFrames(data []byte) [][]byte {
+	var out [][]byte
+	for len(data) >= yamuxHeaderSize {
+		n := uint64(yamuxHeaderSize) + uint64(frameBodyLen(data))
+		if uint64(len(data)) < n {
+			break
+		}
+		out = append(out, data[:n])
+		data = data[n:]
+	}
+	return out
+}
