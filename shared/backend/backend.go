@@ -1,0 +1,179 @@
+// Package backend runs one MCP server for the gateway: its client session over stdio,
+// streamable HTTP or SSE, a supervisor that restarts it, and the routing of calls, progress
+// and server→client requests. The agent and the hub (for hub-local backends) both use it.
+package backend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+	"github.com/mcp-gateway/mcp-gateway/shared/version"
+)
+
+// Sentinels for callers to branch on. The errors returned wrap them and name the backend.
+var (
+	ErrNotReady       = errors.New("backend not ready")
+	ErrGone           = errors.New("backend gone during the call")
+	ErrUnknownBackend = errors.New("unknown backend")
+)
+
+// Sink receives what a backend sends for one call while the call runs. Both methods are
+// called from the backend's reader (Notify) or a per-request goroutine (Request): Notify must
+// not block for long, and Request must return when ctx is done.
+type Sink interface {
+	// Notify delivers a notification for this call: progress with the caller's token
+	// restored, or a log message.
+	Notify(msg *jsonrpc.Request)
+	// Request asks the real client a server→client request (sampling/createMessage,
+	// elicitation/create, roots/list). The returned response's ID is ignored.
+	Request(ctx context.Context, req *jsonrpc.Request) (*jsonrpc.Response, error)
+}
+
+// Options are the dependencies and tunables shared by backends. The zero value works.
+type Options struct {
+	Logger *slog.Logger
+	// OnChange receives every new snapshot (state or lists changed), in order. It must not block.
+	OnChange func(protocol.Backend)
+	// OnEvent receives notifications that belong to no call, such as
+	// notifications/resources/updated. It must not block.
+	OnEvent func(backend string, msg *jsonrpc.Request)
+	// ClientName and ClientVersion are the clientInfo sent in initialize.
+	ClientName, ClientVersion string
+	// Restart backoff: full jitter, doubling from BackoffBase up to BackoffCap, reset once a
+	// session stayed up StableAfter. Defaults 1s, 30s, 60s.
+	BackoffBase, BackoffCap, StableAfter time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.ClientName == "" {
+		o.ClientName = "mcp-gateway"
+	}
+	if o.ClientVersion == "" {
+		o.ClientVersion = version.Version
+	}
+	if o.BackoffBase <= 0 {
+		o.BackoffBase = time.Second
+	}
+	if o.BackoffCap <= 0 {
+		o.BackoffCap = 30 * time.Second
+	}
+	if o.BackoffCap < o.BackoffBase {
+		o.BackoffCap = o.BackoffBase
+	}
+	if o.StableAfter <= 0 {
+		o.StableAfter = time.Minute
+	}
+	return o
+}
+
+// Backend is one supervised MCP server. Create it with New, start it with Run, and call it
+// from any number of goroutines.
+type Backend struct {
+	cfg  Config
+	opts Options
+	log  *slog.Logger
+
+	snap    atomic.Pointer[protocol.Backend] // what Snapshot returns
+	sess    atomic.Pointer[session]          // the ready session, nil when not ready
+	nextID  atomic.Int64                     // request ids and progress tokens, unique per backend
+	running atomic.Bool
+
+	httpBase *http.Transport // http and sse: one connection pool across restarts
+
+	pubMu sync.Mutex // serialises snapshot updates and OnChange calls
+
+	// Counters read by tests and useful in logs.
+	relists atomic.Int64 // lists fetched again after a list_changed notification
+	strays  atomic.Int64 // responses that matched no call (late, after a cancel)
+}
+
+// New returns a backend in state starting. cfg should have passed Validate.
+func New(cfg Config, opts Options) *Backend {
+	opts = opts.withDefaults()
+	b := &Backend{cfg: cfg, opts: opts, log: opts.Logger.With("backend", cfg.Name)}
+	if cfg.Transport == TransportHTTP || cfg.Transport == TransportSSE {
+		if t, ok := http.DefaultTransport.(*http.Transport); ok {
+			b.httpBase = t.Clone()
+		} else {
+			b.httpBase = &http.Transport{Proxy: http.ProxyFromEnvironment}
+		}
+	}
+	b.snap.Store(&protocol.Backend{
+		Name: cfg.Name, Transport: cfg.Transport, Naming: cfg.Naming, State: protocol.StateStarting,
+	})
+	return b
+}
+
+// Name returns the configured name.
+func (b *Backend) Name() string { return b.cfg.Name }
+
+// Snapshot returns the current state and lists. It is one atomic load; the slices inside are
+// shared and must not be modified. While the backend is failed or restarting, the lists of
+// its last ready session are kept, so that exposed tools do not flicker during a restart.
+func (b *Backend) Snapshot() protocol.Backend { return *b.snap.Load() }
+
+// Call sends one request to the server and waits for its response. The caller's ID (and
+// _meta.progressToken) are replaced by backend-unique ones on the way in and restored on the
+// way out. An error response from the server is a Response with Error, not a Go error.
+// A notification (no ID) is sent and Call returns nil, nil. sink may be nil.
+func (b *Backend) Call(ctx context.Context, req *jsonrpc.Request, sink Sink) (*jsonrpc.Response, error) {
+	s := b.sess.Load()
+	if s == nil {
+		return nil, b.notReady()
+	}
+	return s.call(ctx, req, sink)
+}
+
+func (b *Backend) notReady() error {
+	snap := b.snap.Load()
+	msg := fmt.Sprintf("backend %q is not ready (%s", b.cfg.Name, snap.State)
+	if snap.Error != "" {
+		msg += ": " + snap.Error
+	}
+	return &stateError{sentinel: ErrNotReady, msg: msg + ")"}
+}
+
+// stateError carries a readable message naming the backend and matches its sentinel.
+type stateError struct {
+	sentinel error
+	msg      string
+	cause    error
+}
+
+func (e *stateError) Error() string        { return e.msg }
+func (e *stateError) Is(target error) bool { return target == e.sentinel }
+func (e *stateError) Unwrap() error        { return e.cause }
+
+// publish applies change to a copy of the snapshot, stores it and reports it. If s is not
+// nil the change is dropped unless s is still the backend's current session.
+func (b *Backend) publish(s *session, change func(*protocol.Backend)) {
+	b.pubMu.Lock()
+	defer b.pubMu.Unlock()
+	if s != nil && b.sess.Load() != s {
+		return
+	}
+	next := *b.snap.Load()
+	change(&next)
+	b.snap.Store(&next)
+	if b.opts.OnChange != nil {
+		b.opts.OnChange(next)
+	}
+}
+
+func (b *Backend) event(msg *jsonrpc.Request) {
+	if b.opts.OnEvent != nil {
+		b.opts.OnEvent(b.cfg.Name, msg)
+	}
+}

@@ -1,0 +1,73 @@
+package backend
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Transports a backend can use.
+const (
+	TransportStdio = "stdio"
+	TransportHTTP  = "http" // streamable HTTP
+	TransportSSE   = "sse"  // the deprecated HTTP+SSE transport of 2024-11-05
+)
+
+// Config describes one MCP server. It is also the [[backends]] entry of the agent's and the
+// hub's TOML configuration files.
+type Config struct {
+	Name      string            `toml:"name"`      // unique per agent or hub; part of exposed names
+	Transport string            `toml:"transport"` // stdio | http (streamable HTTP) | sse
+	Command   string            `toml:"command"`   // stdio: the program, looked up in the agent's PATH
+	Args      []string          `toml:"args"`      // stdio: its arguments
+	Env       map[string]string `toml:"env"`       // stdio: variables added to the clean environment
+	Cwd       string            `toml:"cwd"`       // stdio: working directory; empty means the agent's
+	URL       string            `toml:"url"`       // http, sse: the endpoint (for sse, the GET stream)
+	Headers   map[string]string `toml:"headers"`   // http, sse: sent on every request
+	Naming    string            `toml:"naming"`    // prefixed (default) | auto; carried into the snapshot
+	Session   string            `toml:"session"`   // shared (default) | per-client (not supported yet)
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$`)
+
+// Validate checks the entry and says which backend and which field is wrong.
+func (c *Config) Validate() error {
+	if c.Name == "" {
+		return errors.New("backend: name is required")
+	}
+	if !nameRE.MatchString(c.Name) || strings.Contains(c.Name, "__") {
+		return fmt.Errorf("backend %q: name must be 1-32 characters of [A-Za-z0-9_-], "+
+			"start with a letter or digit, and not contain \"__\"", c.Name)
+	}
+	switch c.Transport {
+	case TransportStdio:
+		if c.Command == "" {
+			return fmt.Errorf("backend %q: transport stdio needs a command", c.Name)
+		}
+	case TransportHTTP, TransportSSE:
+		if c.URL == "" {
+			return fmt.Errorf("backend %q: transport %s needs a url", c.Name, c.Transport)
+		}
+		if !strings.HasPrefix(c.URL, "http://") && !strings.HasPrefix(c.URL, "https://") {
+			return fmt.Errorf("backend %q: url %q must start with http:// or https://", c.Name, c.URL)
+		}
+	case "":
+		return fmt.Errorf("backend %q: transport is required (stdio, http or sse)", c.Name)
+	default:
+		return fmt.Errorf("backend %q: unknown transport %q (want stdio, http or sse)", c.Name, c.Transport)
+	}
+	switch c.Naming {
+	case "", "prefixed", "auto":
+	default:
+		return fmt.Errorf("backend %q: unknown naming %q (want prefixed or auto)", c.Name, c.Naming)
+	}
+	switch c.Session {
+	case "", "shared":
+	case "per-client":
+		return fmt.Errorf("backend %q: session = \"per-client\" is not supported yet; remove it to share one session", c.Name)
+	default:
+		return fmt.Errorf("backend %q: unknown session %q (want shared)", c.Name, c.Session)
+	}
+	return nil
+}

@@ -1,0 +1,205 @@
+package backend
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+)
+
+// protocolVersion is the MCP version the gateway asks its backends for.
+const protocolVersion = "2025-11-25"
+
+// maxPages bounds one listing, against a server that keeps returning a cursor.
+const maxPages = 1000
+
+// kind is a set of list kinds, for fetching and re-fetching.
+type kind uint8
+
+const (
+	kindTools     kind = 1 << iota
+	kindResources      // resources/list and resources/templates/list
+	kindPrompts
+)
+
+// lists is what a server lists, as raw JSON objects.
+type lists struct {
+	tools, resources, templates, prompts []json.RawMessage
+}
+
+// initResult is the part of the initialize result the backend keeps.
+type initResult struct {
+	ProtocolVersion string          `json:"protocolVersion"`
+	Capabilities    json.RawMessage `json:"capabilities"`
+	ServerInfo      json.RawMessage `json:"serverInfo"`
+	Instructions    string          `json:"instructions"`
+}
+
+// handshake initializes the session and fetches the lists the server declares.
+func (s *session) handshake(ctx context.Context) (*initResult, *lists, error) {
+	params, err := json.Marshal(map[string]any{
+		"protocolVersion": protocolVersion,
+		"clientInfo":      map[string]string{"name": s.b.opts.ClientName, "version": s.b.opts.ClientVersion},
+		// The hub answers these on behalf of the real client.
+		"capabilities": map[string]any{
+			"sampling": struct{}{}, "elicitation": struct{}{}, "roots": map[string]bool{"listChanged": true},
+		},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	result, err := s.request(ctx, "initialize", params)
+	if err != nil {
+		return nil, nil, fmt.Errorf("initialize: %w", err)
+	}
+	var init initResult
+	if err := json.Unmarshal(result, &init); err != nil {
+		return nil, nil, fmt.Errorf("initialize: decode result: %w", err)
+	}
+	if s.hdr != nil {
+		s.hdr.setVersion(init.ProtocolVersion)
+	}
+	if err := s.conn.Write(ctx, &jsonrpc.Request{Method: "notifications/initialized"}); err != nil {
+		return nil, nil, fmt.Errorf("send notifications/initialized: %w", err)
+	}
+	var caps map[string]json.RawMessage
+	_ = json.Unmarshal(init.Capabilities, &caps)
+	var want kind
+	for name, k := range map[string]kind{"tools": kindTools, "resources": kindResources, "prompts": kindPrompts} {
+		if _, ok := caps[name]; ok {
+			want |= k
+		}
+	}
+	ls := &lists{}
+	if err := s.fetch(ctx, want, ls); err != nil {
+		return nil, nil, err
+	}
+	return &init, ls, nil
+}
+
+// request makes an internal call and returns its result; an error response is an error.
+func (s *session) request(ctx context.Context, method string, params json.RawMessage) (json.RawMessage, error) {
+	id, _ := jsonrpc.MakeID(float64(0))
+	resp, err := s.call(ctx, &jsonrpc.Request{ID: id, Method: method, Params: params}, nil)
+	if err != nil {
+		return nil, err
+	}
+	if resp.Error != nil {
+		return nil, resp.Error
+	}
+	return resp.Result, nil
+}
+
+// fetch fills the lists of the kinds in want.
+func (s *session) fetch(ctx context.Context, want kind, ls *lists) error {
+	var err error
+	if want&kindTools != 0 {
+		if ls.tools, err = s.list(ctx, "tools/list", "tools"); err != nil {
+			return err
+		}
+	}
+	if want&kindResources != 0 {
+		if ls.resources, err = s.list(ctx, "resources/list", "resources"); err != nil {
+			return err
+		}
+		if ls.templates, err = s.list(ctx, "resources/templates/list", "resourceTemplates"); err != nil {
+			return err
+		}
+	}
+	if want&kindPrompts != 0 {
+		if ls.prompts, err = s.list(ctx, "prompts/list", "prompts"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// list follows nextCursor through every page of one list method. Items stay raw.
+func (s *session) list(ctx context.Context, method, field string) ([]json.RawMessage, error) {
+	var items []json.RawMessage
+	var params json.RawMessage
+	for range maxPages {
+		result, err := s.request(ctx, method, params)
+		var we *jsonrpc.Error
+		if errors.As(err, &we) && we.Code == jsonrpc.CodeMethodNotFound {
+			return nil, nil // the server does not have this list after all
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", method, err)
+		}
+		var page map[string]json.RawMessage
+		if err := json.Unmarshal(result, &page); err != nil {
+			return nil, fmt.Errorf("%s: decode result: %w", method, err)
+		}
+		var got []json.RawMessage
+		if raw, ok := page[field]; ok {
+			if err := json.Unmarshal(raw, &got); err != nil {
+				return nil, fmt.Errorf("%s: decode %s: %w", method, field, err)
+			}
+		}
+		items = append(items, got...)
+		var cursor string
+		_ = json.Unmarshal(page["nextCursor"], &cursor)
+		if cursor == "" {
+			return items, nil
+		}
+		params, _ = json.Marshal(map[string]string{"cursor": cursor})
+	}
+	return nil, fmt.Errorf("%s: more than %d pages", method, maxPages)
+}
+
+// requestRelist asks the relist loop to fetch kind again; requests made while it works are
+// merged into its next round.
+func (s *session) requestRelist(k kind) {
+	s.mu.Lock()
+	s.relistMask |= k
+	s.mu.Unlock()
+	select {
+	case s.relistCh <- struct{}{}:
+	default:
+	}
+}
+
+// relistLoop re-fetches lists after list_changed notifications and publishes them.
+func (s *session) relistLoop() {
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-s.relistCh:
+		}
+		s.mu.Lock()
+		want := s.relistMask
+		s.relistMask = 0
+		s.mu.Unlock()
+		ctx, cancel := context.WithTimeout(s.ctx, relistTimeout)
+		ls := &lists{}
+		err := s.fetch(ctx, want, ls)
+		cancel()
+		if err != nil {
+			if s.ctx.Err() == nil {
+				s.b.log.Warn("re-list after list_changed failed", "error", err)
+			}
+			continue
+		}
+		s.b.relists.Add(1)
+		s.b.publish(s, func(snap *protocol.Backend) { ls.apply(want, snap) })
+	}
+}
+
+// apply copies the lists of the kinds in k into snap.
+func (ls *lists) apply(k kind, snap *protocol.Backend) {
+	if k&kindTools != 0 {
+		snap.Tools = ls.tools
+	}
+	if k&kindResources != 0 {
+		snap.Resources, snap.ResourceTemplates = ls.resources, ls.templates
+	}
+	if k&kindPrompts != 0 {
+		snap.Prompts = ls.prompts
+	}
+}

@@ -1,0 +1,199 @@
+package backend
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+const (
+	maxEventSize     = 16 << 20 // one server-sent event
+	maxStreamRetries = 3        // failed GETs in a row before the session counts as lost
+)
+
+// headerRoundTripper adds the configured headers to every request, and the negotiated
+// MCP-Protocol-Version. go-sdk sets that header only for sessions driven by its own
+// mcp.Client; at the Connection level it has to come from here.
+type headerRoundTripper struct {
+	base    http.RoundTripper
+	headers map[string]string
+	version atomic.Pointer[string]
+}
+
+func (h *headerRoundTripper) setVersion(v string) { h.version.Store(&v) }
+
+func (h *headerRoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context()) // a RoundTripper must not modify the caller's request
+	for k, v := range h.headers {
+		req.Header.Set(k, v)
+	}
+	if v := h.version.Load(); v != nil && *v != "" && req.Header.Get("Mcp-Protocol-Version") == "" {
+		req.Header.Set("Mcp-Protocol-Version", *v)
+	}
+	return h.base.RoundTrip(req)
+}
+
+// dialHTTP opens a streamable HTTP or SSE connection. For SSE, ctx must last as long as the
+// connection: go-sdk ties the hanging GET to it.
+func (b *Backend) dialHTTP(ctx context.Context) (mcp.Connection, *headerRoundTripper, error) {
+	hdr := &headerRoundTripper{base: b.httpBase, headers: b.cfg.Headers}
+	client := &http.Client{Transport: hdr}
+	var t mcp.Transport
+	if b.cfg.Transport == TransportSSE {
+		t = &mcp.SSEClientTransport{Endpoint: b.cfg.URL, HTTPClient: client, MaxEventSize: maxEventSize}
+	} else {
+		// go-sdk only opens the standalone GET stream for its own mcp.Client sessions;
+		// listenStandalone does it for this one.
+		t = &mcp.StreamableClientTransport{Endpoint: b.cfg.URL, HTTPClient: client,
+			MaxEventSize: maxEventSize, DisableStandaloneSSE: true}
+	}
+	conn, err := t.Connect(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect %s: %w", b.cfg.URL, err)
+	}
+	return conn, hdr, nil
+}
+
+// errNoStream means the server offers no standalone stream, which the spec allows.
+var errNoStream = errors.New("server offers no standalone SSE stream")
+
+// listenStandalone keeps the streamable HTTP session's GET stream open, through which the
+// server sends what belongs to no request: list changes, resource updates, log messages,
+// and server→client requests. It doubles as the liveness check of an HTTP backend: when the
+// GET cannot be re-established maxStreamRetries times in a row, the session is lost.
+func (s *session) listenStandalone() {
+	client := &http.Client{Transport: s.hdr}
+	var lastID string
+	failures := 0
+	for {
+		connected, err := s.streamOnce(client, &lastID)
+		if s.ctx.Err() != nil {
+			return
+		}
+		switch {
+		case errors.Is(err, errNoStream):
+			s.b.log.Debug("no standalone stream", "error", err)
+			return
+		case errors.Is(err, mcp.ErrSessionMissing):
+			s.fail(err)
+			return
+		case connected:
+			failures = 0
+		default:
+			failures++
+		}
+		if failures > maxStreamRetries {
+			s.fail(fmt.Errorf("standalone SSE stream: %w", err))
+			return
+		}
+		t := backoff(s.b.opts.BackoffBase, s.b.opts.BackoffCap, failures)
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-time.After(t):
+		}
+	}
+}
+
+// streamOnce runs one GET of the standalone stream until it ends. connected reports
+// whether the server accepted it.
+func (s *session) streamOnce(client *http.Client, lastID *string) (connected bool, err error) {
+	req, err := http.NewRequestWithContext(s.ctx, http.MethodGet, s.b.cfg.URL, nil)
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	if id := s.conn.SessionID(); id != "" {
+		req.Header.Set("Mcp-Session-Id", id)
+	}
+	if *lastID != "" {
+		req.Header.Set("Last-Event-Id", *lastID)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return false, err
+	}
+	defer resp.Body.Close()
+	mediaType, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	switch {
+	case resp.StatusCode == http.StatusNotFound && s.conn.SessionID() != "":
+		return false, fmt.Errorf("GET %s: %w", s.b.cfg.URL, mcp.ErrSessionMissing)
+	case resp.StatusCode == http.StatusConflict || resp.StatusCode >= 500:
+		return false, fmt.Errorf("GET %s: %s", s.b.cfg.URL, resp.Status)
+	case resp.StatusCode != http.StatusOK || mediaType != "text/event-stream":
+		return false, fmt.Errorf("GET %s: %s %s: %w", s.b.cfg.URL, resp.Status, mediaType, errNoStream)
+	}
+	err = readEvents(resp.Body, func(ev sseEvent) error {
+		if ev.id != "" {
+			*lastID = ev.id
+		}
+		if len(ev.data) == 0 || (ev.name != "" && ev.name != "message") {
+			return nil
+		}
+		msg, err := jsonrpc.DecodeMessage(ev.data)
+		if err != nil {
+			return fmt.Errorf("decode event: %w", err)
+		}
+		s.dispatch(msg)
+		return nil
+	})
+	return true, err
+}
+
+// sseEvent is one server-sent event.
+type sseEvent struct {
+	name, id string
+	data     []byte
+}
+
+// readEvents parses a text/event-stream and calls fn for every event, until the stream
+// ends (nil) or fails.
+func readEvents(r io.Reader, fn func(sseEvent) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), maxEventSize)
+	var ev sseEvent
+	var data bytes.Buffer
+	hasData := false
+	for sc.Scan() {
+		line := bytes.TrimSuffix(sc.Bytes(), []byte("\r"))
+		if len(line) == 0 {
+			if hasData || ev.id != "" {
+				ev.data = bytes.Clone(data.Bytes())
+				if err := fn(ev); err != nil {
+					return err
+				}
+			}
+			ev, hasData = sseEvent{}, false
+			data.Reset()
+			continue
+		}
+		field, value, _ := bytes.Cut(line, []byte(":"))
+		value = bytes.TrimPrefix(value, []byte(" "))
+		switch string(field) {
+		case "event":
+			ev.name = string(value)
+		case "id":
+			ev.id = string(value)
+		case "data":
+			if hasData {
+				data.WriteByte('\n')
+			}
+			if data.Len()+len(value) > maxEventSize {
+				return fmt.Errorf("server-sent event larger than %d bytes", maxEventSize)
+			}
+			data.Write(value)
+			hasData = true
+		}
+	}
+	return sc.Err()
+}

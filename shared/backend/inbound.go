@@ -1,0 +1,140 @@
+package backend
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+)
+
+// serverRequest handles a request from the server. ping is answered here; sampling,
+// elicitation and roots go to the sink of a call in flight (see latestWithSink).
+func (s *session) serverRequest(req *jsonrpc.Request) {
+	switch req.Method {
+	case "ping":
+		s.send(&jsonrpc.Response{ID: req.ID, Result: json.RawMessage(`{}`)})
+		return
+	case "sampling/createMessage", "elicitation/create", "roots/list":
+	default:
+		s.replyError(req.ID, jsonrpc.CodeMethodNotFound, "method not found: "+req.Method)
+		return
+	}
+	p := s.latestWithSink()
+	if p == nil {
+		s.replyError(req.ID, jsonrpc.CodeMethodNotFound, "no client request in progress to answer "+req.Method)
+		return
+	}
+	ctx, cancel := context.WithCancel(p.ctx)
+	stop := context.AfterFunc(s.ctx, cancel)
+	s.mu.Lock()
+	s.serverReqs[req.ID] = cancel
+	s.mu.Unlock()
+	ok := s.spawn(func() {
+		defer func() {
+			stop()
+			cancel()
+			s.mu.Lock()
+			delete(s.serverReqs, req.ID)
+			s.mu.Unlock()
+		}()
+		s.relay(ctx, p.sink, req)
+	})
+	if !ok {
+		stop()
+		cancel()
+	}
+}
+
+// relay asks the sink and writes its answer to the server under the server's own id.
+func (s *session) relay(ctx context.Context, sink Sink, req *jsonrpc.Request) {
+	resp, err := sink.Request(ctx, req)
+	switch {
+	case err != nil:
+		var we *jsonrpc.Error
+		if errors.As(err, &we) {
+			s.replyError(req.ID, we.Code, we.Message)
+		} else {
+			s.replyError(req.ID, jsonrpc.CodeInternalError, err.Error())
+		}
+	case resp == nil:
+		s.replyError(req.ID, jsonrpc.CodeInternalError, "the client gave no answer")
+	case resp.Error != nil:
+		s.send(&jsonrpc.Response{ID: req.ID, Error: resp.Error})
+	default:
+		result := resp.Result
+		if len(result) == 0 {
+			result = json.RawMessage(`{}`)
+		}
+		s.send(&jsonrpc.Response{ID: req.ID, Result: result})
+	}
+}
+
+func (s *session) replyError(id jsonrpc.ID, code int64, msg string) {
+	s.send(&jsonrpc.Response{ID: id, Error: &jsonrpc.Error{Code: code, Message: msg}})
+}
+
+// notification routes a notification from the server.
+func (s *session) notification(msg *jsonrpc.Request) {
+	switch msg.Method {
+	case "notifications/progress":
+		s.progress(msg)
+	case "notifications/message":
+		if p := s.latestWithSink(); p != nil {
+			p.sink.Notify(msg)
+		} else {
+			s.b.event(msg)
+		}
+	case "notifications/tools/list_changed":
+		s.requestRelist(kindTools)
+	case "notifications/prompts/list_changed":
+		s.requestRelist(kindPrompts)
+	case "notifications/resources/list_changed":
+		s.requestRelist(kindResources)
+	case "notifications/cancelled":
+		s.serverCancelled(msg)
+	default:
+		s.b.event(msg)
+	}
+}
+
+// progress maps a progress notification back to the call whose token it carries.
+func (s *session) progress(msg *jsonrpc.Request) {
+	var params struct {
+		Token json.RawMessage `json:"progressToken"`
+	}
+	if json.Unmarshal(msg.Params, &params) != nil || params.Token == nil {
+		return
+	}
+	s.mu.Lock()
+	p := s.tokens[string(params.Token)]
+	s.mu.Unlock()
+	if p == nil || p.sink == nil {
+		return // the call is over or nobody listens
+	}
+	out, err := setField(msg.Params, "progressToken", p.origToken)
+	if err != nil {
+		return
+	}
+	p.sink.Notify(&jsonrpc.Request{Method: msg.Method, Params: out})
+}
+
+// serverCancelled stops a server→client request the server gave up on.
+func (s *session) serverCancelled(msg *jsonrpc.Request) {
+	var params struct {
+		RequestID any `json:"requestId"`
+	}
+	if json.Unmarshal(msg.Params, &params) != nil {
+		return
+	}
+	id, err := jsonrpc.MakeID(params.RequestID)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	cancel := s.serverReqs[id]
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
