@@ -6,7 +6,10 @@ package mcp
 // maxDepth is encoding/json's nesting limit.
 const maxDepth = 10000
 
-// validJSON reports whether b is exactly one JSON value, as json.Valid does.
+// Valid reports whether b is exactly one JSON value. It agrees with json.Valid and is
+// several times faster.
+func Valid(b []byte) bool { return validJSON(b) }
+
 func validJSON(b []byte) bool {
 	end, ok := validValue(b, skipSpace(b, 0), 0)
 	return ok && skipSpace(b, end) == len(b)

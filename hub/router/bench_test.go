@@ -1,0 +1,75 @@
+package router
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+)
+
+// benchFleet: 5 agents × 10 backends × 100 tools, 10 resources, 2 templates and 5 prompts
+// each; every fifth backend in auto mode.
+func benchFleet() map[string][]protocol.Backend {
+	src := make(map[string][]protocol.Backend)
+	for a := range 5 {
+		agent := fmt.Sprintf("agent%d", a)
+		for b := range 10 {
+			spec := bk{name: fmt.Sprintf("backend%d", b)}
+			if b%5 == 0 {
+				spec.naming = "auto"
+			}
+			for i := range 100 {
+				spec.tools = append(spec.tools, fmt.Sprintf("tool_%d_%d_%d", a, b, i))
+			}
+			for i := range 10 {
+				spec.resources = append(spec.resources, fmt.Sprintf("file:///%s/%d/%d", agent, b, i))
+			}
+			spec.templates = []string{fmt.Sprintf("t%d%d://{id}", a, b), "shared://{+path}"}
+			spec.prompts = []string{"summarize", "review", fmt.Sprintf("p%d%d", a, b), "x", "y"}
+			src[agent] = append(src[agent], spec.backend())
+		}
+	}
+	return src
+}
+
+func BenchmarkRebuild(b *testing.B) {
+	src := benchFleet()
+	r := New(nil)
+	for agent, bs := range src {
+		r.Set(agent, bs)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Set("agent0", src["agent0"]) // a full rebuild of all 50 backends
+	}
+	b.ReportMetric(float64(len(r.Table().Tools())), "tools")
+}
+
+func BenchmarkLookup(b *testing.B) {
+	r := New(nil)
+	for agent, bs := range benchFleet() {
+		r.Set(agent, bs)
+	}
+	names := []string{"agent3__backend7__tool_3_7_42", "tool_1_0_5", "agent1__backend0__tool_1_0_5", "nope"}
+	b.Run("tool", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			r.Table().Tool(names[i%len(names)])
+		}
+	})
+	uris := []string{"mcpgw://agent2__backend3/file:///agent2/3/4", "file:///agent4/0/1"}
+	b.Run("resource", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			r.Table().Resource(uris[i%len(uris)])
+		}
+	})
+	b.Run("resource-template-match", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := r.Table().Resource("t20://123"); !ok {
+				b.Fatal("no match")
+			}
+		}
+	})
+}
