@@ -1,0 +1,112 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
+)
+
+// RoleOwner is the role of the user created by CreateOwner.
+const RoleOwner = "owner"
+
+// CreateOwner creates the first user, with role owner, and a key for it. The plaintext key
+// is returned once and never stored. It refuses (ErrConflict) once any user exists.
+func CreateOwner(ctx context.Context, s store.Store, name string) (*store.User, string, error) {
+	if name == "" {
+		return nil, "", errors.New("create owner: name is empty")
+	}
+	users, err := s.ListUsers(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("create owner: %w", err)
+	}
+	if len(users) > 0 {
+		return nil, "", fmt.Errorf("create owner: already initialised (%d users exist): %w", len(users), store.ErrConflict)
+	}
+	u := &store.User{Name: name, Role: RoleOwner}
+	if err := s.CreateUser(ctx, u); err != nil {
+		return nil, "", fmt.Errorf("create owner: %w", err)
+	}
+	_, key, err := CreateUserKey(ctx, s, u.ID, "owner key (init)", nil)
+	if err != nil {
+		return nil, "", fmt.Errorf("create owner: %w", err)
+	}
+	return u, key, nil
+}
+
+// CreateUserKey creates a key for an existing user, optionally expiring, and returns the
+// stored record and the plaintext (shown once).
+func CreateUserKey(ctx context.Context, s store.Store, userID, name string, expires *time.Time) (*store.APIKey, string, error) {
+	if expires != nil && !expires.After(time.Now()) {
+		return nil, "", fmt.Errorf("create key for user %q: expiry %s is in the past", userID, expires.UTC().Format(time.RFC3339))
+	}
+	if _, err := s.GetUser(ctx, userID); err != nil {
+		return nil, "", fmt.Errorf("create key: %w", err)
+	}
+	k := &store.APIKey{Name: name, Kind: store.KindUser, UserID: userID, ExpiresAt: expires}
+	plain, err := createKey(ctx, s, k)
+	if err != nil {
+		return nil, "", fmt.Errorf("create key for user %q: %w", userID, err)
+	}
+	return k, plain, nil
+}
+
+// EnrollAgent creates the agent if it does not exist yet and a new key bound to it.
+// A revoked agent stays revoked: enrolling it again is refused (ErrConflict).
+func EnrollAgent(ctx context.Context, s store.Store, agentID string) (*store.Agent, string, error) {
+	if err := ValidAgentID(agentID); err != nil {
+		return nil, "", fmt.Errorf("enroll agent: %w", err)
+	}
+	a, err := s.GetAgent(ctx, agentID)
+	if errors.Is(err, store.ErrNotFound) {
+		a = &store.Agent{ID: agentID, Name: agentID}
+		err = s.CreateAgent(ctx, a)
+		if errors.Is(err, store.ErrConflict) { // enrolled concurrently; use that one
+			a, err = s.GetAgent(ctx, agentID)
+		}
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("enroll agent %q: %w", agentID, err)
+	}
+	if a.RevokedAt != nil {
+		return nil, "", fmt.Errorf("enroll agent %q: agent was revoked at %s: %w",
+			agentID, a.RevokedAt.Format(time.RFC3339), store.ErrConflict)
+	}
+	k := &store.APIKey{Name: "agent " + agentID, Kind: store.KindAgent, AgentID: agentID}
+	plain, err := createKey(ctx, s, k)
+	if err != nil {
+		return nil, "", fmt.Errorf("enroll agent %q: %w", agentID, err)
+	}
+	return a, plain, nil
+}
+
+// ValidAgentID checks an agent ID against ^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$, the form
+// that can appear in exposed tool names.
+func ValidAgentID(id string) error {
+	if id == "" || len(id) > 48 {
+		return fmt.Errorf("invalid agent id %q: must be 1 to 48 characters", id)
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		if !alnum && (i == 0 || c != '_' && c != '-') {
+			return fmt.Errorf("invalid agent id %q: use letters, digits, '_' and '-', starting with a letter or digit", id)
+		}
+	}
+	return nil
+}
+
+// createKey fills k with a new key's prefix and hash, stores it, and returns the plaintext.
+func createKey(ctx context.Context, s store.Store, k *store.APIKey) (string, error) {
+	plain, err := NewKey()
+	if err != nil {
+		return "", err
+	}
+	k.Prefix, k.Hash = plain[:displayChars], HashKey(plain)
+	if err := s.CreateKey(ctx, k); err != nil {
+		return "", err
+	}
+	return plain, nil
+}

@@ -1,0 +1,104 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
+	"github.com/mcp-gateway/mcp-gateway/hub/store/storetest"
+)
+
+func TestCreateOwner(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	u, key, err := CreateOwner(ctx, s, "alice")
+	must(t, err)
+	if u.Role != RoleOwner || u.Name != "alice" || !wellFormed(key) {
+		t.Fatalf("CreateOwner = %+v, %q", u, key)
+	}
+	ks, err := s.ListKeys(ctx)
+	must(t, err)
+	if len(ks) != 1 || ks[0].Hash != HashKey(key) || ks[0].Prefix != key[:12] || ks[0].UserID != u.ID ||
+		ks[0].Kind != store.KindUser || strings.Contains(ks[0].Hash, key) {
+		t.Errorf("stored key = %+v", ks)
+	}
+
+	_, _, err = CreateOwner(ctx, s, "mallory")
+	if !errors.Is(err, store.ErrConflict) || !strings.Contains(err.Error(), "already initialised") {
+		t.Errorf("second CreateOwner = %v, want ErrConflict 'already initialised'", err)
+	}
+	if _, _, err := CreateOwner(ctx, storetest.New(t), ""); err == nil {
+		t.Error("CreateOwner with an empty name succeeded")
+	}
+}
+
+func TestCreateUserKey(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	u, _, err := CreateOwner(ctx, s, "alice")
+	must(t, err)
+	exp := time.Now().Add(24 * time.Hour)
+	k, plain, err := CreateUserKey(ctx, s, u.ID, "ci", &exp)
+	must(t, err)
+	if k.Name != "ci" || k.ExpiresAt == nil || k.Hash != HashKey(plain) || k.ID == "" {
+		t.Errorf("CreateUserKey = %+v", k)
+	}
+	if _, _, err := CreateUserKey(ctx, s, "usr_ghost", "x", nil); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("key for unknown user: %v, want ErrNotFound", err)
+	}
+	past := time.Now().Add(-time.Second)
+	if _, _, err := CreateUserKey(ctx, s, u.ID, "x", &past); err == nil {
+		t.Error("key with past expiry created")
+	}
+}
+
+func TestEnrollAgent(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	a, k1, err := EnrollAgent(ctx, s, "laptop")
+	must(t, err)
+	if a.ID != "laptop" || !wellFormed(k1) {
+		t.Fatalf("EnrollAgent = %+v, %q", a, k1)
+	}
+	// Enrolling again adds a key to the same agent.
+	_, k2, err := EnrollAgent(ctx, s, "laptop")
+	must(t, err)
+	if k1 == k2 {
+		t.Fatal("same key twice")
+	}
+	ks, err := s.ListKeys(ctx)
+	must(t, err)
+	if len(ks) != 2 || ks[0].AgentID != "laptop" || ks[1].AgentID != "laptop" || ks[0].Kind != store.KindAgent {
+		t.Errorf("keys = %+v", ks)
+	}
+	if as, _ := s.ListAgents(ctx); len(as) != 1 {
+		t.Errorf("agents = %+v", as)
+	}
+
+	must(t, s.RevokeAgent(ctx, "laptop"))
+	if _, _, err := EnrollAgent(ctx, s, "laptop"); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("enrolling a revoked agent: %v, want ErrConflict", err)
+	}
+}
+
+func TestValidAgentID(t *testing.T) {
+	valid := []string{"a", "laptop", "my-macbook", "Build_01", "0", strings.Repeat("x", 48)}
+	invalid := []string{"", "-laptop", "_x", "my macbook", "laptop.local", "ünï", "a/b", "a__b\n", strings.Repeat("x", 49)}
+	for _, id := range valid {
+		if err := ValidAgentID(id); err != nil {
+			t.Errorf("ValidAgentID(%q) = %v", id, err)
+		}
+	}
+	s := storetest.New(t)
+	for _, id := range invalid {
+		if err := ValidAgentID(id); err == nil {
+			t.Errorf("ValidAgentID(%q) accepted", id)
+		}
+		if _, _, err := EnrollAgent(context.Background(), s, id); err == nil || !strings.Contains(err.Error(), "invalid agent id") {
+			t.Errorf("EnrollAgent(%q) = %v, want an invalid agent id error", id, err)
+		}
+	}
+}

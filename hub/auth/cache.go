@@ -1,0 +1,233 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
+)
+
+// Identity is who a key speaks for.
+type Identity struct {
+	KeyID   string
+	UserID  string // set for user keys
+	Name    string // the user's name, or the agent ID
+	Role    string // the user's role; empty for agent keys, which only open tunnels
+	Kind    string // store.KindUser or store.KindAgent
+	AgentID string // set for agent keys
+}
+
+// Cache answers key lookups from memory. Lookups read an immutable snapshot through an
+// atomic pointer and take no lock; writers publish a whole new snapshot.
+type Cache struct {
+	store        store.Store
+	logger       *slog.Logger
+	now          func() time.Time
+	refreshEvery time.Duration
+	flushEvery   time.Duration
+
+	snap      atomic.Pointer[map[string]*entry] // key hash → entry; never modified once published
+	refreshMu sync.Mutex                        // one Refresh at a time: an older read never replaces a newer one
+	flushMu   sync.Mutex                        // one flush at a time
+	orphansMu sync.Mutex
+	orphans   map[string]*usage // keys dropped by Refresh whose last use may be unflushed
+}
+
+type entry struct {
+	ident   Identity
+	expires time.Time // zero: never
+	use     *usage    // shared with the entry for the same key in later snapshots
+}
+
+// usage is the last-used time of one key, written lock-free by Lookup.
+type usage struct {
+	last    atomic.Int64 // unix nanoseconds of the latest recorded lookup; 0 if none
+	flushed atomic.Int64 // the value of last that was written to the store
+}
+
+// NewCache returns an empty cache over s; call Refresh before serving and Run alongside.
+func NewCache(s store.Store, logger *slog.Logger) *Cache {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Cache{
+		store:        s,
+		logger:       logger,
+		now:          time.Now,
+		refreshEvery: 30 * time.Second,
+		flushEvery:   30 * time.Second,
+	}
+}
+
+// Lookup returns the identity of a key if it is well formed, known, not revoked as of the
+// last Refresh, and not expired now. Hashing first makes the map lookup timing-safe.
+func (c *Cache) Lookup(plaintext string) (Identity, bool) {
+	if !wellFormed(plaintext) {
+		return Identity{}, false
+	}
+	m := c.snap.Load()
+	if m == nil {
+		return Identity{}, false
+	}
+	e, ok := (*m)[HashKey(plaintext)]
+	if !ok {
+		return Identity{}, false
+	}
+	now := c.now()
+	if !e.expires.IsZero() && !now.Before(e.expires) {
+		return Identity{}, false
+	}
+	// Second resolution is plenty for "last used" and spares the shared cache line.
+	if n := now.UnixNano(); n-e.use.last.Load() >= int64(time.Second) {
+		e.use.last.Store(n)
+	}
+	return e.ident, true
+}
+
+// Refresh reloads all active keys and their users' names and roles from the store.
+// Call it at start and after every write that affects keys, users or agents.
+func (c *Cache) Refresh(ctx context.Context) error {
+	c.refreshMu.Lock()
+	defer c.refreshMu.Unlock()
+	keys, err := c.store.ActiveKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("refresh key cache: %w", err)
+	}
+	users, err := c.store.ListUsers(ctx)
+	if err != nil {
+		return fmt.Errorf("refresh key cache: %w", err)
+	}
+	byID := make(map[string]store.User, len(users))
+	for _, u := range users {
+		byID[u.ID] = u
+	}
+
+	prev := make(map[string]*usage)
+	if old := c.snap.Load(); old != nil {
+		for _, e := range *old {
+			prev[e.ident.KeyID] = e.use
+		}
+	}
+	next := make(map[string]*entry, len(keys))
+	for _, k := range keys {
+		ident := Identity{KeyID: k.ID, Kind: k.Kind}
+		switch k.Kind {
+		case store.KindUser:
+			u, ok := byID[k.UserID]
+			if !ok {
+				c.logger.Warn("key belongs to an unknown user; ignored", "key", k.ID, "user", k.UserID)
+				continue
+			}
+			ident.UserID, ident.Name, ident.Role = u.ID, u.Name, u.Role
+		case store.KindAgent:
+			ident.AgentID, ident.Name = k.AgentID, k.AgentID
+		default:
+			c.logger.Warn("key of unknown kind; ignored", "key", k.ID, "kind", k.Kind)
+			continue
+		}
+		e := &entry{ident: ident, use: prev[k.ID]}
+		if e.use == nil {
+			e.use = &usage{}
+		}
+		delete(prev, k.ID)
+		if k.ExpiresAt != nil {
+			e.expires = *k.ExpiresAt
+		}
+		next[k.Hash] = e
+	}
+	c.adoptOrphans(prev)
+	c.snap.Store(&next)
+	return nil
+}
+
+// adoptOrphans keeps the usage of keys that left the cache until it has been flushed.
+func (c *Cache) adoptOrphans(dropped map[string]*usage) {
+	c.orphansMu.Lock()
+	defer c.orphansMu.Unlock()
+	for id, u := range dropped {
+		if u.last.Load() > u.flushed.Load() {
+			if c.orphans == nil {
+				c.orphans = make(map[string]*usage)
+			}
+			c.orphans[id] = u
+		}
+	}
+}
+
+// flush writes last-used times recorded since the previous flush with one TouchKeys call.
+func (c *Cache) flush(ctx context.Context) error {
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
+	c.orphansMu.Lock()
+	orphans := c.orphans
+	c.orphans = nil
+	c.orphansMu.Unlock()
+
+	batch := make(map[string]time.Time)
+	written := make(map[*usage]int64)
+	collect := func(id string, u *usage) {
+		v := u.last.Load()
+		if v <= u.flushed.Load() {
+			return
+		}
+		t := time.Unix(0, v).UTC()
+		if t.After(batch[id]) {
+			batch[id] = t
+		}
+		written[u] = v
+	}
+	if m := c.snap.Load(); m != nil {
+		for _, e := range *m {
+			collect(e.ident.KeyID, e.use)
+		}
+	}
+	for id, u := range orphans {
+		collect(id, u)
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	if err := c.store.TouchKeys(ctx, batch); err != nil {
+		c.adoptOrphans(orphans) // try those again next time
+		return fmt.Errorf("flush last-used times: %w", err)
+	}
+	for u, v := range written {
+		u.flushed.Store(v)
+	}
+	return nil
+}
+
+// Run refreshes the cache (so writes made by other hubs or the CLI arrive) and flushes
+// last-used times, each every 30 seconds, until ctx ends; then it flushes once more.
+// Failures along the way are logged and the previous snapshot keeps serving.
+func (c *Cache) Run(ctx context.Context) error {
+	if c.snap.Load() == nil {
+		if err := c.Refresh(ctx); err != nil && ctx.Err() == nil {
+			c.logger.Warn("auth cache refresh failed", "err", err)
+		}
+	}
+	refresh := time.NewTicker(c.refreshEvery)
+	defer refresh.Stop()
+	flush := time.NewTicker(c.flushEvery)
+	defer flush.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			return c.flush(fctx)
+		case <-refresh.C:
+			if err := c.Refresh(ctx); err != nil && ctx.Err() == nil {
+				c.logger.Warn("auth cache refresh failed; serving the previous keys", "err", err)
+			}
+		case <-flush.C:
+			if err := c.flush(ctx); err != nil && ctx.Err() == nil {
+				c.logger.Warn("auth cache flush failed; will retry", "err", err)
+			}
+		}
+	}
+}
