@@ -1,0 +1,308 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/router"
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+)
+
+// JSON-RPC error codes the gateway answers with.
+const (
+	codeParseError       = -32700
+	codeInvalidRequest   = -32600
+	codeMethodNotFound   = -32601
+	codeInvalidParams    = -32602
+	codeInternal         = -32603
+	codeUnavailable      = -32002 // the backend or the agent behind it cannot be reached
+	codeRequestCancelled = -32800
+)
+
+// dispatch serves one client request of an initialized session.
+func (g *Gateway) dispatch(ctx context.Context, s *session, req *jsonrpc.Request, em emitter) *jsonrpc.Response {
+	t := g.tables.Table()
+	switch req.Method {
+	case "ping":
+		return result(req.ID, json.RawMessage(`{}`))
+	case "tools/list":
+		return g.list(req, "tools", t.Tools(), keyField("name"))
+	case "prompts/list":
+		return g.list(req, "prompts", t.Prompts(), keyField("name"))
+	case "resources/list":
+		return g.list(req, "resources", t.Resources(), keyField("uri"))
+	case "resources/templates/list":
+		return g.list(req, "resourceTemplates", t.ResourceTemplates(), keyField("uriTemplate"))
+	case "tools/call":
+		return g.forwardNamed(ctx, s, req, em, "tool", t.Tool)
+	case "prompts/get":
+		return g.forwardNamed(ctx, s, req, em, "prompt", t.Prompt)
+	case "resources/read", "resources/subscribe", "resources/unsubscribe":
+		return g.forwardURI(ctx, s, req, em, t)
+	case "completion/complete":
+		return g.complete(ctx, s, req, em, t)
+	case "logging/setLevel":
+		return g.setLevel(s, req)
+	case "initialize":
+		return errorResponse(req.ID, codeInvalidRequest, "session is already initialized")
+	}
+	return errorResponse(req.ID, codeMethodNotFound, "method "+strconv.Quote(req.Method)+" is not supported")
+}
+
+// params decodes a request's params as an object of raw members.
+func params(req *jsonrpc.Request) (map[string]json.RawMessage, error) {
+	p := map[string]json.RawMessage{}
+	if len(req.Params) == 0 || string(req.Params) == "null" {
+		return p, nil
+	}
+	if err := json.Unmarshal(req.Params, &p); err != nil {
+		return nil, errors.New("params must be an object")
+	}
+	return p, nil
+}
+
+func (g *Gateway) list(req *jsonrpc.Request, field string, items []json.RawMessage, key func(json.RawMessage) string) *jsonrpc.Response {
+	p, err := params(req)
+	if err != nil {
+		return errorResponse(req.ID, codeInvalidParams, err.Error())
+	}
+	var cursor string
+	if c, ok := p["cursor"]; ok && json.Unmarshal(c, &cursor) != nil {
+		return errorResponse(req.ID, codeInvalidParams, "cursor must be a string")
+	}
+	page, next, err := router.Paginate(items, cursor, g.cfg.PageSize, key)
+	if err != nil {
+		return errorResponse(req.ID, codeInvalidParams, "invalid cursor: "+err.Error())
+	}
+	var b bytes.Buffer
+	b.WriteString(`{"` + field + `":`)
+	b.Write(joinArray(page))
+	if next != "" {
+		b.WriteString(`,"nextCursor":`)
+		nb, _ := json.Marshal(next)
+		b.Write(nb)
+	}
+	b.WriteByte('}')
+	return result(req.ID, b.Bytes())
+}
+
+// keyField returns the sort key of a list item: a string member of its object.
+func keyField(name string) func(json.RawMessage) string {
+	return func(item json.RawMessage) string {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(item, &m) != nil {
+			return ""
+		}
+		var s string
+		_ = json.Unmarshal(m[name], &s)
+		return s
+	}
+}
+
+// forwardNamed routes a request whose params carry an exposed "name".
+func (g *Gateway) forwardNamed(ctx context.Context, s *session, req *jsonrpc.Request, em emitter, kind string, lookup func(string) (router.Target, bool)) *jsonrpc.Response {
+	p, err := params(req)
+	if err != nil {
+		return errorResponse(req.ID, codeInvalidParams, err.Error())
+	}
+	var name string
+	if json.Unmarshal(p["name"], &name) != nil || name == "" {
+		return errorResponse(req.ID, codeInvalidParams, "params.name must be a non-empty string")
+	}
+	t, ok := lookup(name)
+	if !ok {
+		return errorResponse(req.ID, codeInvalidParams, g.unknown(kind, name))
+	}
+	p["name"], _ = json.Marshal(t.Name)
+	return g.forward(ctx, s, req, em, t, p)
+}
+
+// unknown explains a name that routes nowhere, naming the agent when it is the reason.
+func (g *Gateway) unknown(kind, name string) string {
+	if agent, _, ok := strings.Cut(name, "__"); ok && g.agentGone(agent) {
+		return "agent " + strconv.Quote(agent) + " is not connected: " + kind + " " + strconv.Quote(name) + " is unavailable"
+	}
+	return "unknown " + kind + " " + strconv.Quote(name)
+}
+
+func (g *Gateway) forwardURI(ctx context.Context, s *session, req *jsonrpc.Request, em emitter, t *router.Table) *jsonrpc.Response {
+	p, err := params(req)
+	if err != nil {
+		return errorResponse(req.ID, codeInvalidParams, err.Error())
+	}
+	var uri string
+	if json.Unmarshal(p["uri"], &uri) != nil || uri == "" {
+		return errorResponse(req.ID, codeInvalidParams, "params.uri must be a non-empty string")
+	}
+	tgt, ok := t.Resource(uri)
+	if !ok {
+		return errorResponse(req.ID, codeInvalidParams, g.unknownURI(uri))
+	}
+	p["uri"], _ = json.Marshal(tgt.Name)
+	resp := g.forward(ctx, s, req, em, tgt, p)
+	if resp.Error != nil {
+		return resp
+	}
+	switch req.Method {
+	case "resources/subscribe":
+		s.subscribe(uri, true)
+	case "resources/unsubscribe":
+		s.subscribe(uri, false)
+	case "resources/read":
+		if tgt.Name != uri {
+			resp.Result = rewriteContentsURI(resp.Result, tgt.Name, uri)
+		}
+	}
+	return resp
+}
+
+func (g *Gateway) unknownURI(uri string) string {
+	return "unknown resource " + strconv.Quote(uri)
+}
+
+// rewriteContentsURI shows the client the URI it asked for in resources/read contents.
+func rewriteContentsURI(res json.RawMessage, from, to string) json.RawMessage {
+	var r map[string]json.RawMessage
+	if json.Unmarshal(res, &r) != nil {
+		return res
+	}
+	var contents []map[string]json.RawMessage
+	if json.Unmarshal(r["contents"], &contents) != nil {
+		return res
+	}
+	toJSON, _ := json.Marshal(to)
+	for _, c := range contents {
+		var u string
+		if json.Unmarshal(c["uri"], &u) == nil && u == from {
+			c["uri"] = toJSON
+		}
+	}
+	r["contents"], _ = json.Marshal(contents)
+	out, err := json.Marshal(r)
+	if err != nil {
+		return res
+	}
+	return out
+}
+
+func (g *Gateway) complete(ctx context.Context, s *session, req *jsonrpc.Request, em emitter, t *router.Table) *jsonrpc.Response {
+	p, err := params(req)
+	if err != nil {
+		return errorResponse(req.ID, codeInvalidParams, err.Error())
+	}
+	var ref map[string]json.RawMessage
+	if json.Unmarshal(p["ref"], &ref) != nil {
+		return errorResponse(req.ID, codeInvalidParams, "params.ref must be an object")
+	}
+	var typ, name, uri string
+	_ = json.Unmarshal(ref["type"], &typ)
+	_ = json.Unmarshal(ref["name"], &name)
+	_ = json.Unmarshal(ref["uri"], &uri)
+	var tgt router.Target
+	var ok bool
+	switch typ {
+	case "ref/prompt":
+		if tgt, ok = t.Prompt(name); ok {
+			ref["name"], _ = json.Marshal(tgt.Name)
+		}
+	case "ref/resource":
+		if tgt, ok = t.ResourceTemplate(uri); !ok {
+			tgt, ok = t.Resource(uri)
+		}
+		if ok {
+			ref["uri"], _ = json.Marshal(tgt.Name)
+		}
+	default:
+		return errorResponse(req.ID, codeInvalidParams, "params.ref.type must be ref/prompt or ref/resource")
+	}
+	if !ok {
+		return errorResponse(req.ID, codeInvalidParams, "unknown completion reference "+strconv.Quote(name+uri))
+	}
+	p["ref"], _ = json.Marshal(ref)
+	return g.forward(ctx, s, req, em, tgt, p)
+}
+
+// forward sends the request, with its params rewritten, to the target's backend.
+func (g *Gateway) forward(ctx context.Context, s *session, req *jsonrpc.Request, em emitter, t router.Target, p map[string]json.RawMessage) *jsonrpc.Response {
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return errorResponse(req.ID, codeInternal, "encode params: "+err.Error())
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(s.ctx, cancel)
+	defer stop()
+	defer s.begin(req.ID, cancel)()
+
+	caller := protocol.Caller{UserID: s.identity.UserID, Name: s.identity.Name, Role: s.identity.Role, KeyID: s.identity.KeyID, Session: s.id}
+	sink := &callSink{s: s, em: em}
+	resp, err := g.upstream.Call(ctx, t, &jsonrpc.Request{ID: req.ID, Method: req.Method, Params: raw}, caller, sink)
+	if err != nil {
+		if ctx.Err() != nil {
+			return errorResponse(req.ID, codeRequestCancelled, "request cancelled")
+		}
+		return errorResponse(req.ID, codeUnavailable, err.Error())
+	}
+	resp.ID = req.ID
+	return resp
+}
+
+func (g *Gateway) setLevel(s *session, req *jsonrpc.Request) *jsonrpc.Response {
+	p, err := params(req)
+	if err != nil {
+		return errorResponse(req.ID, codeInvalidParams, err.Error())
+	}
+	var level string
+	_ = json.Unmarshal(p["level"], &level)
+	i := slices.Index(logLevels, level)
+	if i < 0 {
+		return errorResponse(req.ID, codeInvalidParams, "unknown log level "+strconv.Quote(level))
+	}
+	s.logLevel.Store(int32(i))
+	return result(req.ID, json.RawMessage(`{}`))
+}
+
+// logLevels are the syslog severities MCP uses, least severe first.
+var logLevels = []string{"debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"}
+
+func result(id jsonrpc.ID, res json.RawMessage) *jsonrpc.Response {
+	return &jsonrpc.Response{ID: id, Result: res}
+}
+
+func errorResponse(id jsonrpc.ID, code int64, msg string) *jsonrpc.Response {
+	return &jsonrpc.Response{ID: id, Error: &jsonrpc.Error{Code: code, Message: msg}}
+}
+
+func encode(msg jsonrpc.Message) []byte {
+	b, err := jsonrpc.EncodeMessage(msg)
+	if err != nil {
+		b, _ = json.Marshal(map[string]any{"jsonrpc": "2.0", "id": nil,
+			"error": map[string]any{"code": codeInternal, "message": "encode reply: " + err.Error()}})
+	}
+	return b
+}
+
+func joinArray[T ~[]byte](items []T) []byte {
+	n := 2
+	for _, it := range items {
+		n += len(it) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '[')
+	for i, it := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, it...)
+	}
+	return append(b, ']')
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,157 @@
+// Package gateway serves the client-facing MCP endpoint: Streamable HTTP at /mcp and the
+// deprecated HTTP+SSE transport at /sse. Each request goes auth → route → upstream, and the
+// reply streams back as JSON or SSE; results pass through as raw JSON.
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/hub/router"
+	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+)
+
+// Upstream runs one request against the backend a route points at: a hub-local backend or
+// one behind an agent's tunnel.
+type Upstream interface {
+	Call(ctx context.Context, t router.Target, req *jsonrpc.Request, caller protocol.Caller, sink backend.Sink) (*jsonrpc.Response, error)
+}
+
+// Keys resolves an API key to an identity. *auth.Cache implements it.
+type Keys interface {
+	Lookup(plaintext string) (auth.Identity, bool)
+}
+
+// Tables gives the current routing table. *router.Router implements it.
+type Tables interface {
+	Table() *router.Table
+}
+
+// Config holds the gateway's settings. The zero value of each field means its default.
+type Config struct {
+	// MaxBodyBytes bounds a request body; larger bodies get 413. Default 16 MiB.
+	MaxBodyBytes int64
+	// PageSize is the number of items per list page. Default 500.
+	PageSize int
+	// AnonymousRole, if set, lets requests without a key act as this role. The hub refuses
+	// to set it unless it listens on loopback.
+	AnonymousRole string
+	// AllowedOrigins lists browser origins (scheme://host[:port]) allowed besides loopback ones.
+	AllowedOrigins []string
+	// AllowedHosts, if set, lists the Host header values accepted (DNS-rebinding protection).
+	// Empty means any host when listening on a public address; the hub fills it in for loopback.
+	AllowedHosts []string
+	// SessionIdle ends sessions idle for this long with no open stream. Default 1 h.
+	SessionIdle time.Duration
+	// KeepAlive is the interval of SSE keep-alive comments. Default 25 s.
+	KeepAlive time.Duration
+	// ServerName and ServerVersion are announced in initialize.
+	ServerName, ServerVersion string
+	// Instructions are announced to clients in initialize, when set.
+	Instructions string
+}
+
+func (c *Config) defaults() {
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 16 << 20
+	}
+	if c.PageSize <= 0 {
+		c.PageSize = 500
+	}
+	if c.SessionIdle <= 0 {
+		c.SessionIdle = time.Hour
+	}
+	if c.KeepAlive <= 0 {
+		c.KeepAlive = 25 * time.Second
+	}
+	if c.ServerName == "" {
+		c.ServerName = "mcp-gateway"
+	}
+}
+
+// Gateway is the http.Handler for /mcp, /sse and /messages.
+type Gateway struct {
+	cfg      Config
+	keys     Keys
+	tables   Tables
+	upstream Upstream
+	log      *slog.Logger
+	sessions *sessions
+
+	goneMu sync.Mutex
+	gone   map[string]bool // agent ids seen once and now disconnected, to name them in errors
+}
+
+// New returns a gateway. Call Run to expire idle sessions.
+func New(cfg Config, keys Keys, tables Tables, up Upstream, log *slog.Logger) *Gateway {
+	cfg.defaults()
+	return &Gateway{
+		cfg: cfg, keys: keys, tables: tables, upstream: up, log: log,
+		sessions: newSessions(), gone: map[string]bool{},
+	}
+}
+
+// Run expires idle sessions until ctx is done, then closes every session.
+func (g *Gateway) Run(ctx context.Context) error {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			g.sessions.closeAll()
+			return nil
+		case now := <-t.C:
+			g.sessions.expire(now.Add(-g.cfg.SessionIdle))
+		}
+	}
+}
+
+// AgentGone records that an agent disconnected, so calls to its tools name it; AgentBack
+// forgets it again.
+func (g *Gateway) AgentGone(id string) {
+	g.goneMu.Lock()
+	g.gone[id] = true
+	g.goneMu.Unlock()
+}
+
+// AgentBack forgets that an agent was gone.
+func (g *Gateway) AgentBack(id string) {
+	g.goneMu.Lock()
+	delete(g.gone, id)
+	g.goneMu.Unlock()
+}
+
+func (g *Gateway) agentGone(id string) bool {
+	g.goneMu.Lock()
+	defer g.goneMu.Unlock()
+	return g.gone[id]
+}
+
+// Sessions is the number of open client sessions.
+func (g *Gateway) Sessions() int { return g.sessions.count() }
+
+// Mount registers the gateway's routes on mux.
+func (g *Gateway) Mount(mux *http.ServeMux) {
+	mux.Handle("/mcp", g.guard(http.HandlerFunc(g.serveMCP)))
+	mux.Handle("GET /sse", g.guard(http.HandlerFunc(g.serveSSE)))
+	mux.Handle("POST /messages", g.guard(http.HandlerFunc(g.serveMessages)))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "encode response", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,104 @@
+package gateway
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+)
+
+type identityKey struct{}
+
+// identityFrom returns the caller that guard attached to the request.
+func identityFrom(ctx context.Context) auth.Identity {
+	id, _ := ctx.Value(identityKey{}).(auth.Identity)
+	return id
+}
+
+// guard checks Host and Origin (DNS rebinding), then the API key, before h runs.
+func (g *Gateway) guard(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !g.hostAllowed(r.Host) {
+			httpError(w, http.StatusForbidden, "host "+r.Host+" is not allowed")
+			return
+		}
+		if o := r.Header.Get("Origin"); o != "" && !g.originAllowed(o) {
+			httpError(w, http.StatusForbidden, "origin "+o+" is not allowed")
+			return
+		}
+		id, status, msg := g.authenticate(r)
+		if status != 0 {
+			if status == http.StatusUnauthorized {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="mcp-gateway", error="invalid_token", error_description="`+msg+`"`)
+			}
+			httpError(w, status, msg)
+			return
+		}
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
+	})
+}
+
+func (g *Gateway) authenticate(r *http.Request) (auth.Identity, int, string) {
+	tok, ok := auth.BearerToken(r)
+	if !ok {
+		if r.Header.Get("Authorization") == "" && g.cfg.AnonymousRole != "" {
+			return auth.Identity{UserID: "anonymous", Name: "anonymous", Role: g.cfg.AnonymousRole, Kind: "user"}, 0, ""
+		}
+		return auth.Identity{}, http.StatusUnauthorized, "missing API key: send Authorization: Bearer mcpgw_..."
+	}
+	id, ok := g.keys.Lookup(tok)
+	if !ok {
+		return auth.Identity{}, http.StatusUnauthorized, "invalid, expired or revoked API key"
+	}
+	if id.Kind == "agent" {
+		return auth.Identity{}, http.StatusForbidden, "agent keys can only connect agents at /agent/ws"
+	}
+	return id, 0, ""
+}
+
+func (g *Gateway) hostAllowed(host string) bool {
+	if len(g.cfg.AllowedHosts) == 0 {
+		return true
+	}
+	h := host
+	if hh, _, err := net.SplitHostPort(host); err == nil {
+		h = hh
+	}
+	h = strings.Trim(h, "[]")
+	return slices.Contains(g.cfg.AllowedHosts, host) || slices.Contains(g.cfg.AllowedHosts, h)
+}
+
+func (g *Gateway) originAllowed(origin string) bool {
+	if slices.Contains(g.cfg.AllowedOrigins, origin) {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return false
+	}
+	return isLoopbackName(u.Hostname())
+}
+
+func isLoopbackName(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// httpError answers with a JSON-RPC error body, which MCP clients show to their users.
+func httpError(w http.ResponseWriter, status int, msg string) {
+	code := -32600
+	if status == http.StatusUnauthorized || status == http.StatusForbidden {
+		code = -32001
+	}
+	writeJSON(w, status, map[string]any{
+		"jsonrpc": "2.0", "id": nil,
+		"error": map[string]any{"code": code, "message": msg},
+	})
+}

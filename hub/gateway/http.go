@@ -1,0 +1,210 @@
+package gateway
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
+)
+
+const (
+	headerSession  = "Mcp-Session-Id"
+	headerProtocol = "Mcp-Protocol-Version"
+)
+
+// supportedVersions are the session-based protocol versions, newest first.
+var supportedVersions = []string{"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"}
+
+func (g *Gateway) serveMCP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodPost:
+		g.handlePost(w, r)
+	case http.MethodGet:
+		g.handleGet(w, r)
+	case http.MethodDelete:
+		g.handleDelete(w, r)
+	default:
+		w.Header().Set("Allow", "GET, POST, DELETE")
+		httpError(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed on /mcp")
+	}
+}
+
+// readBody reads the request body within the size limit, answering the error itself.
+func (g *Gateway) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.cfg.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			httpError(w, http.StatusRequestEntityTooLarge, "request body is over the limit of "+itoa(tooBig.Limit)+" bytes")
+		} else {
+			httpError(w, http.StatusBadRequest, "read request body: "+err.Error())
+		}
+		return nil, false
+	}
+	return body, true
+}
+
+func (g *Gateway) handlePost(w http.ResponseWriter, r *http.Request) {
+	body, ok := g.readBody(w, r)
+	if !ok {
+		return
+	}
+	if mcp.IsBatch(body) {
+		g.handleBatch(w, r, body)
+		return
+	}
+	msg, err := mcp.ParseMessage(body)
+	if err != nil {
+		writeParseError(w, err)
+		return
+	}
+	switch m := msg.(type) {
+	case *jsonrpc.Response:
+		if s := g.sessionFor(w, r); s != nil {
+			g.deliver(s, m)
+			w.WriteHeader(http.StatusAccepted)
+		}
+	case *jsonrpc.Request:
+		if !m.IsCall() {
+			if s := g.sessionFor(w, r); s != nil {
+				g.notification(s, m)
+				w.WriteHeader(http.StatusAccepted)
+			}
+			return
+		}
+		if m.Method == mcp.MethodInitialize {
+			g.handleInitialize(w, r, m)
+			return
+		}
+		s := g.sessionFor(w, r)
+		if s == nil {
+			return
+		}
+		reply := newPostReply(w, r, s)
+		reply.finish(encode(g.dispatch(r.Context(), s, m, reply)))
+	}
+}
+
+func (g *Gateway) handleInitialize(w http.ResponseWriter, r *http.Request, req *jsonrpc.Request) {
+	if r.Header.Get(headerSession) != "" {
+		if s := g.sessionFor(w, r); s != nil {
+			writeMessage(w, errorResponse(req.ID, codeInvalidRequest, "session is already initialized"))
+		}
+		return
+	}
+	s := newSession(identityFrom(r.Context()), false)
+	resp := g.initialize(s, req)
+	if resp.Error == nil {
+		g.sessions.add(s)
+		w.Header().Set(headerSession, s.id)
+	}
+	writeMessage(w, resp)
+}
+
+// sessionFor finds the request's session, checks it belongs to the caller and that the
+// protocol version header fits; on failure it answers and returns nil.
+func (g *Gateway) sessionFor(w http.ResponseWriter, r *http.Request) *session {
+	id := r.Header.Get(headerSession)
+	if id == "" {
+		httpError(w, http.StatusBadRequest, "missing Mcp-Session-Id header: send initialize first")
+		return nil
+	}
+	s := g.sessions.get(id)
+	if s == nil || !sameCaller(s.identity, identityFrom(r.Context())) {
+		// Another caller's session is reported as unknown, not as forbidden: ids must not leak.
+		httpError(w, http.StatusNotFound, "unknown or expired session: initialize a new one")
+		return nil
+	}
+	if v := r.Header.Get(headerProtocol); v != "" && !slices.Contains(supportedVersions, v) {
+		httpError(w, http.StatusBadRequest, "unsupported MCP-Protocol-Version "+v)
+		return nil
+	}
+	s.touch()
+	return s
+}
+
+func sameCaller(a, b auth.Identity) bool {
+	return a.UserID == b.UserID && a.KeyID == b.KeyID
+}
+
+func (g *Gateway) handleGet(w http.ResponseWriter, r *http.Request) {
+	if !accepts(r, "text/event-stream") {
+		httpError(w, http.StatusNotAcceptable, "GET /mcp opens an SSE stream: send Accept: text/event-stream")
+		return
+	}
+	s := g.sessionFor(w, r)
+	if s == nil {
+		return
+	}
+	ch, ok := s.attach()
+	if !ok {
+		httpError(w, http.StatusConflict, "this session already has an open stream")
+		return
+	}
+	defer s.detach(ch)
+	startSSE(w)
+	pump(r.Context(), w, s, ch, g.cfg.KeepAlive)
+}
+
+func (g *Gateway) handleDelete(w http.ResponseWriter, r *http.Request) {
+	if s := g.sessionFor(w, r); s != nil {
+		g.sessions.remove(s.id)
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// handleBatch serves a JSON-RPC batch (allowed by 2025-03-26): each request in turn, the
+// replies together as one JSON array. Messages that need a stream go to the GET stream.
+func (g *Gateway) handleBatch(w http.ResponseWriter, r *http.Request, body []byte) {
+	raws, err := mcp.SplitBatch(body)
+	if err != nil {
+		writeParseError(w, err)
+		return
+	}
+	s := g.sessionFor(w, r)
+	if s == nil {
+		return
+	}
+	var out [][]byte
+	for _, raw := range raws {
+		msg, err := mcp.ParseMessage(raw)
+		if err != nil {
+			out = append(out, encode(errorResponse(jsonrpc.ID{}, mcp.ErrorCode(err), err.Error())))
+			continue
+		}
+		switch m := msg.(type) {
+		case *jsonrpc.Response:
+			g.deliver(s, m)
+		case *jsonrpc.Request:
+			if !m.IsCall() {
+				g.notification(s, m)
+				continue
+			}
+			out = append(out, encode(g.dispatch(r.Context(), s, m, streamEmitter{s})))
+		}
+	}
+	if len(out) == 0 {
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(joinArray(out))
+}
+
+func writeMessage(w http.ResponseWriter, resp *jsonrpc.Response) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(encode(resp))
+}
+
+func writeParseError(w http.ResponseWriter, err error) {
+	code := mcp.ErrorCode(err)
+	writeJSON(w, http.StatusBadRequest, map[string]any{
+		"jsonrpc": "2.0", "id": nil,
+		"error": map[string]any{"code": code, "message": err.Error()},
+	})
+}

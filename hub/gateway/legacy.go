@@ -1,0 +1,63 @@
+package gateway
+
+import (
+	"net/http"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
+)
+
+// serveSSE opens an HTTP+SSE session (the 2024-11-05 transport): the stream first names the
+// endpoint to POST messages to, then carries every reply.
+func (g *Gateway) serveSSE(w http.ResponseWriter, r *http.Request) {
+	s := newSession(identityFrom(r.Context()), true)
+	ch, _ := s.attach()
+	g.sessions.add(s)
+	defer g.sessions.remove(s.id) // the session lives as long as its stream
+	startSSE(w)
+	if _, err := w.Write([]byte("event: endpoint\ndata: /messages?sessionId=" + s.id + "\n\n")); err != nil {
+		return
+	}
+	flush(w)
+	pump(r.Context(), w, s, ch, g.cfg.KeepAlive)
+}
+
+// serveMessages takes one message for an HTTP+SSE session; the reply goes on its stream.
+func (g *Gateway) serveMessages(w http.ResponseWriter, r *http.Request) {
+	s := g.sessions.get(r.URL.Query().Get("sessionId"))
+	if s == nil || !s.legacy || !sameCaller(s.identity, identityFrom(r.Context())) {
+		httpError(w, http.StatusNotFound, "unknown or expired session: open GET /sse first")
+		return
+	}
+	s.touch()
+	body, ok := g.readBody(w, r)
+	if !ok {
+		return
+	}
+	msg, err := mcp.ParseMessage(body)
+	if err != nil {
+		writeParseError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+	switch m := msg.(type) {
+	case *jsonrpc.Response:
+		g.deliver(s, m)
+	case *jsonrpc.Request:
+		if !m.IsCall() {
+			g.notification(s, m)
+			return
+		}
+		// The reply must not wait for this POST: serve it in the session's lifetime.
+		go func() {
+			var resp *jsonrpc.Response
+			if m.Method == mcp.MethodInitialize {
+				resp = g.initialize(s, m)
+			} else {
+				resp = g.dispatch(s.ctx, s, m, streamEmitter{s})
+			}
+			s.push(s.ctx, encode(resp), true)
+		}()
+	}
+}

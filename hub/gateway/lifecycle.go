@@ -1,0 +1,94 @@
+package gateway
+
+import (
+	"encoding/json"
+	"slices"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/router"
+)
+
+type initializeParams struct {
+	ProtocolVersion string          `json:"protocolVersion"`
+	Capabilities    clientCaps      `json:"capabilities"`
+	ClientInfo      json.RawMessage `json:"clientInfo"`
+}
+
+// initialize negotiates the protocol version and records what the client can do.
+func (g *Gateway) initialize(s *session, req *jsonrpc.Request) *jsonrpc.Response {
+	var p initializeParams
+	if len(req.Params) == 0 || json.Unmarshal(req.Params, &p) != nil || p.ProtocolVersion == "" {
+		return errorResponse(req.ID, codeInvalidParams, "initialize needs params with protocolVersion, capabilities and clientInfo")
+	}
+	version := supportedVersions[0]
+	if slices.Contains(supportedVersions, p.ProtocolVersion) {
+		version = p.ProtocolVersion
+	}
+	s.mu.Lock()
+	s.version, s.caps = version, p.Capabilities
+	s.mu.Unlock()
+	res := map[string]any{
+		"protocolVersion": version,
+		"capabilities": map[string]any{
+			"tools":       map[string]any{"listChanged": true},
+			"prompts":     map[string]any{"listChanged": true},
+			"resources":   map[string]any{"listChanged": true, "subscribe": true},
+			"completions": map[string]any{},
+			"logging":     map[string]any{},
+		},
+		"serverInfo": map[string]any{"name": g.cfg.ServerName, "version": g.cfg.ServerVersion},
+	}
+	if g.cfg.Instructions != "" {
+		res["instructions"] = g.cfg.Instructions
+	}
+	b, _ := json.Marshal(res)
+	return result(req.ID, b)
+}
+
+// notification handles a client notification.
+func (g *Gateway) notification(s *session, n *jsonrpc.Request) {
+	switch n.Method {
+	case "notifications/cancelled":
+		var p struct {
+			RequestID any `json:"requestId"`
+		}
+		if json.Unmarshal(n.Params, &p) == nil {
+			if id, err := jsonrpc.MakeID(p.RequestID); err == nil {
+				s.cancel(id)
+			}
+		}
+	case "notifications/initialized", "notifications/roots/list_changed":
+	default:
+		g.log.Debug("ignored client notification", "method", n.Method, "session", s.id)
+	}
+}
+
+// ListChanged tells every session with an open stream which lists changed.
+func (g *Gateway) ListChanged(c router.Changes) {
+	var msgs [][]byte
+	for _, x := range []struct {
+		changed bool
+		method  string
+	}{{c.Tools, "notifications/tools/list_changed"}, {c.Prompts, "notifications/prompts/list_changed"}, {c.Resources, "notifications/resources/list_changed"}} {
+		if x.changed {
+			msgs = append(msgs, []byte(`{"jsonrpc":"2.0","method":"`+x.method+`"}`))
+		}
+	}
+	for _, s := range g.sessions.all() {
+		for _, m := range msgs {
+			s.push(s.ctx, m, false)
+		}
+	}
+}
+
+// ResourceUpdated tells the sessions subscribed to an exposed URI that it changed.
+func (g *Gateway) ResourceUpdated(uri string) {
+	b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "notifications/resources/updated",
+		"params": map[string]string{"uri": uri}})
+	for _, s := range g.sessions.all() {
+		if s.subscribed(uri) {
+			s.push(s.ctx, b, false)
+		}
+	}
+}

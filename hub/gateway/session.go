@@ -1,0 +1,239 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+)
+
+// clientCaps is what a client declared it can answer.
+type clientCaps struct {
+	Sampling    json.RawMessage `json:"sampling,omitempty"`
+	Elicitation json.RawMessage `json:"elicitation,omitempty"`
+	Roots       json.RawMessage `json:"roots,omitempty"`
+}
+
+func (c clientCaps) allows(method string) bool {
+	switch method {
+	case "sampling/createMessage":
+		return c.Sampling != nil
+	case "elicitation/create":
+		return c.Elicitation != nil
+	case "roots/list":
+		return c.Roots != nil
+	case "ping":
+		return true
+	}
+	return false
+}
+
+// session is one client's MCP session (Streamable HTTP or HTTP+SSE).
+type session struct {
+	id       string
+	version  string
+	caps     clientCaps
+	identity auth.Identity
+	legacy   bool // HTTP+SSE: every reply goes on the stream
+
+	lastSeen atomic.Int64 // unix nanoseconds
+	logLevel atomic.Int32 // index into logLevels; messages below it are dropped
+	nextID   atomic.Int64
+
+	// stream is the session's standalone SSE stream (GET /mcp or GET /sse), when attached.
+	ctx    context.Context // ends with the session
+	stop   context.CancelFunc
+
+	streamMu sync.Mutex
+	stream   chan []byte
+	closed   bool
+
+	mu       sync.Mutex
+	pending  map[string]chan *jsonrpc.Response // server→client requests awaiting the client
+	inflight map[string]context.CancelFunc     // client requests being served, by id
+	subs     map[string]bool                   // exposed resource URIs subscribed to
+}
+
+func newSession(id auth.Identity, legacy bool) *session {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &session{
+		id: randomID(), identity: id, legacy: legacy, ctx: ctx, stop: cancel,
+		pending: map[string]chan *jsonrpc.Response{}, inflight: map[string]context.CancelFunc{},
+		subs: map[string]bool{},
+	}
+	s.touch()
+	return s
+}
+
+func randomID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (s *session) touch() { s.lastSeen.Store(time.Now().UnixNano()) }
+
+// attach opens the standalone stream; false if one is already open.
+func (s *session) attach() (chan []byte, bool) {
+	s.streamMu.Lock()
+	defer s.streamMu.Unlock()
+	if s.stream != nil || s.closed {
+		return nil, false
+	}
+	s.stream = make(chan []byte, 256)
+	return s.stream, true
+}
+
+func (s *session) detach(ch chan []byte) {
+	s.streamMu.Lock()
+	if s.stream == ch {
+		s.stream = nil
+	}
+	s.streamMu.Unlock()
+	s.touch()
+}
+
+// push queues a message on the standalone stream. With wait=false it drops the message when
+// no stream is attached or the stream is full (list_changed is idempotent); with wait=true it
+// waits for room until ctx ends.
+func (s *session) push(ctx context.Context, msg []byte, wait bool) bool {
+	s.streamMu.Lock()
+	ch := s.stream
+	s.streamMu.Unlock()
+	if ch == nil {
+		return false
+	}
+	if !wait {
+		select {
+		case ch <- msg:
+			return true
+		default:
+			return false
+		}
+	}
+	select {
+	case ch <- msg:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-s.ctx.Done():
+		return false
+	}
+}
+
+func (s *session) hasStream() bool {
+	s.streamMu.Lock()
+	defer s.streamMu.Unlock()
+	return s.stream != nil
+}
+
+// close ends the session: cancels its calls and wakes its streams.
+func (s *session) close() {
+	s.streamMu.Lock()
+	if s.closed {
+		s.streamMu.Unlock()
+		return
+	}
+	s.closed = true
+	s.streamMu.Unlock()
+	s.stop() // every call's context derives from the session's or is cancelled with it
+	s.mu.Lock()
+	for _, cancel := range s.inflight {
+		cancel()
+	}
+	s.mu.Unlock()
+}
+
+// begin registers a client request so notifications/cancelled can reach it.
+func (s *session) begin(id jsonrpc.ID, cancel context.CancelFunc) (end func()) {
+	key := idKey(id)
+	s.mu.Lock()
+	s.inflight[key] = cancel
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		delete(s.inflight, key)
+		s.mu.Unlock()
+	}
+}
+
+func (s *session) cancel(id jsonrpc.ID) {
+	s.mu.Lock()
+	cancel := s.inflight[idKey(id)]
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+func idKey(id jsonrpc.ID) string {
+	b, _ := json.Marshal(id.Raw())
+	return string(b)
+}
+
+// sessions is the table of open sessions.
+type sessions struct {
+	mu sync.RWMutex
+	m  map[string]*session
+}
+
+func newSessions() *sessions { return &sessions{m: map[string]*session{}} }
+
+func (t *sessions) add(s *session) {
+	t.mu.Lock()
+	t.m[s.id] = s
+	t.mu.Unlock()
+}
+
+func (t *sessions) get(id string) *session {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.m[id]
+}
+
+func (t *sessions) remove(id string) {
+	t.mu.Lock()
+	s := t.m[id]
+	delete(t.m, id)
+	t.mu.Unlock()
+	if s != nil {
+		s.close()
+	}
+}
+
+func (t *sessions) count() int {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return len(t.m)
+}
+
+func (t *sessions) all() []*session {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	out := make([]*session, 0, len(t.m))
+	for _, s := range t.m {
+		out = append(out, s)
+	}
+	return out
+}
+
+func (t *sessions) expire(before time.Time) {
+	for _, s := range t.all() {
+		if s.lastSeen.Load() < before.UnixNano() && !s.hasStream() {
+			t.remove(s.id)
+		}
+	}
+}
+
+func (t *sessions) closeAll() {
+	for _, s := range t.all() {
+		t.remove(s.id)
+	}
+}

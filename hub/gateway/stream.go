@@ -1,0 +1,138 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// emitter carries the messages tied to one client request (progress, log messages,
+// server→client requests) to the client while the request is being served.
+type emitter interface {
+	emit(ctx context.Context, msg []byte) error
+}
+
+var errReplyDone = errors.New("gateway: the reply was already sent")
+
+// postReply answers one POST. It stays plain JSON unless a message must reach the client
+// before the result; then it switches to an SSE stream. Safe for concurrent use.
+type postReply struct {
+	w      http.ResponseWriter
+	canSSE bool
+	sess   *session // fallback stream when the client does not accept SSE
+
+	mu   sync.Mutex
+	sse  bool
+	done bool
+}
+
+func newPostReply(w http.ResponseWriter, r *http.Request, s *session) *postReply {
+	return &postReply{w: w, canSSE: accepts(r, "text/event-stream"), sess: s}
+}
+
+func (p *postReply) emit(ctx context.Context, msg []byte) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done {
+		return errReplyDone
+	}
+	if !p.canSSE {
+		// A JSON-only client can still get messages on its GET stream, if it holds one.
+		if p.sess != nil && p.sess.push(ctx, msg, true) {
+			return nil
+		}
+		return errors.New("gateway: the client accepts no SSE and has no open stream")
+	}
+	if !p.sse {
+		startSSE(p.w)
+		p.sse = true
+	}
+	return writeEvent(p.w, msg)
+}
+
+// finish writes the final response and ends the reply.
+func (p *postReply) finish(msg []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done = true
+	if p.sse {
+		_ = writeEvent(p.w, msg)
+		return
+	}
+	p.w.Header().Set("Content-Type", "application/json")
+	p.w.WriteHeader(http.StatusOK)
+	_, _ = p.w.Write(msg)
+}
+
+// streamEmitter sends on the session's standalone stream (HTTP+SSE sessions).
+type streamEmitter struct{ s *session }
+
+func (e streamEmitter) emit(ctx context.Context, msg []byte) error {
+	if !e.s.push(ctx, msg, true) {
+		return errors.New("gateway: the session's stream is closed")
+	}
+	return nil
+}
+
+func startSSE(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	w.WriteHeader(http.StatusOK)
+	flush(w)
+}
+
+func writeEvent(w http.ResponseWriter, msg []byte) error {
+	if _, err := fmt.Fprintf(w, "event: message\ndata: %s\n\n", msg); err != nil {
+		return err
+	}
+	flush(w)
+	return nil
+}
+
+func flush(w http.ResponseWriter) {
+	_ = http.NewResponseController(w).Flush()
+}
+
+// pump copies a session's stream to w until the client leaves or the session ends.
+func pump(ctx context.Context, w http.ResponseWriter, s *session, ch chan []byte, keepAlive time.Duration) {
+	t := time.NewTicker(keepAlive)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.ctx.Done():
+			return
+		case msg := <-ch:
+			if writeEvent(w, msg) != nil {
+				return
+			}
+		case <-t.C:
+			if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil {
+				return
+			}
+			flush(w)
+		}
+	}
+}
+
+// accepts reports whether the Accept header lists the media type (or a wildcard for it).
+func accepts(r *http.Request, mediaType string) bool {
+	major, _, _ := strings.Cut(mediaType, "/")
+	for _, v := range r.Header.Values("Accept") {
+		for _, part := range strings.Split(v, ",") {
+			mt, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+			mt = strings.TrimSpace(mt)
+			if mt == mediaType || mt == "*/*" || mt == major+"/*" {
+				return true
+			}
+		}
+	}
+	return false
+}
