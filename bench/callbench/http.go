@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+// httpCaller is one client session on the hub's /mcp, with raw JSON-RPC over HTTP.
+type httpCaller struct {
+	client  *http.Client
+	url     string
+	key     string
+	session string
+	tool    string
+}
+
+func newHTTPCallers(ctx context.Context, url, key, tool string, conc int) ([]caller, error) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc * 2}}
+	callers := make([]caller, conc)
+	for i := range callers {
+		h := &httpCaller{client: client, url: url, key: key, tool: tool}
+		resp, err := h.post(ctx, `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"callbench","version":"1"}}}`)
+		if err != nil {
+			return nil, err
+		}
+		h.session = resp.Header.Get("Mcp-Session-Id")
+		if h.session == "" {
+			return nil, errors.New("initialize: no Mcp-Session-Id")
+		}
+		callers[i] = h
+	}
+	return callers, nil
+}
+
+func (h *httpCaller) call(ctx context.Context, i int) error {
+	resp, err := h.post(ctx, fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":%q,"arguments":{"message":"bench %d"}}}`, i+1, h.tool, i))
+	if err != nil {
+		return err
+	}
+	if !bytes.Contains(resp.body, []byte("bench ")) {
+		return fmt.Errorf("unexpected reply: %s", resp.body)
+	}
+	return nil
+}
+
+type reply struct {
+	Header http.Header
+	body   []byte
+}
+
+func (h *httpCaller) post(ctx context.Context, body string) (*reply, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url, bytes.NewBufferString(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+h.key)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	if h.session != "" {
+		req.Header.Set("Mcp-Session-Id", h.session)
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("HTTP %d: %s", resp.StatusCode, b)
+	}
+	return &reply{Header: resp.Header, body: b}, nil
+}

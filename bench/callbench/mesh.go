@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// mesh is a hub process and an agent process serving server-everything as backend "everything".
+type mesh struct {
+	url, key string
+	procs    []*exec.Cmd
+	dir      string
+}
+
+var keyRE = regexp.MustCompile(`mcpgw_[A-Za-z0-9_-]+`)
+
+func startMesh(ctx context.Context, root, everything string) (*mesh, error) {
+	dir, err := os.MkdirTemp("", "callbench")
+	if err != nil {
+		return nil, err
+	}
+	m := &mesh{dir: dir}
+	hubBin, agentBin := filepath.Join(dir, "hub"), filepath.Join(dir, "agent")
+	for bin, pkg := range map[string]string{hubBin: "./hub/cmd/mcp-gateway-hub", agentBin: "./agent/cmd/mcp-gateway-agent"} {
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("build %s: %v\n%s", pkg, err, out)
+		}
+	}
+	data := filepath.Join(dir, "data")
+	owner, err := output(ctx, hubBin, "init", "--data-dir", data)
+	if err != nil {
+		return nil, err
+	}
+	agentOut, err := output(ctx, hubBin, "agents", "enroll", "bench", "--data-dir", data)
+	if err != nil {
+		return nil, err
+	}
+	m.key = keyRE.FindString(owner)
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	m.url = "http://" + addr + "/mcp"
+	if err := m.spawn(ctx, hubBin, "serve", "--data-dir", data, "--listen", addr); err != nil {
+		return nil, err
+	}
+	conf := filepath.Join(dir, "agent.toml")
+	os.WriteFile(conf, []byte(fmt.Sprintf("[agent]\nagent_id = \"bench\"\ngateway_url = \"ws://%s/agent/ws\"\napi_key = %q\n\n[[backends]]\nname = \"everything\"\ntransport = \"stdio\"\ncommand = %q\n",
+		addr, keyRE.FindString(agentOut), everything)), 0o600)
+	if err := m.spawn(ctx, agentBin, "run", "--headless", "--config", conf); err != nil {
+		return nil, err
+	}
+	return m, m.waitTool(ctx, "bench__everything__echo")
+}
+
+func output(ctx context.Context, bin string, args ...string) (string, error) {
+	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+func (m *mesh) spawn(ctx context.Context, bin string, args ...string) error {
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	m.procs = append(m.procs, cmd)
+	return nil
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// waitTool polls tools/list until the tool is there.
+func (m *mesh) waitTool(ctx context.Context, tool string) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		callers, err := newHTTPCallers(ctx, m.url, m.key, tool, 1)
+		if err == nil {
+			resp, err := callers[0].(*httpCaller).post(ctx, `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
+			if err == nil && strings.Contains(string(resp.body), `"`+tool+`"`) {
+				return nil
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("tool %s did not appear within 60 s", tool)
+}
+
+func (m *mesh) close() {
+	for _, p := range m.procs {
+		_ = p.Process.Signal(os.Interrupt)
+		_ = p.Wait()
+	}
+	os.RemoveAll(m.dir)
+}

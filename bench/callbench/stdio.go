@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+)
+
+// stdioConn is one server process with requests multiplexed by id, as an MCP host does.
+type stdioConn struct {
+	in      io.WriteCloser
+	mu      sync.Mutex
+	pending map[int64]chan []byte
+	next    atomic.Int64
+}
+
+type stdioCaller struct{ c *stdioConn }
+
+func (s stdioCaller) call(ctx context.Context, i int) error {
+	_, err := s.c.roundTrip(ctx, "tools/call", fmt.Sprintf(`{"name":"echo","arguments":{"message":"bench %d"}}`, i))
+	return err
+}
+
+// newStdioCallers starts one server and returns conc callers sharing it.
+func newStdioCallers(ctx context.Context, bin string, conc int) ([]caller, error) {
+	cmd := exec.CommandContext(ctx, bin)
+	in, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	c := &stdioConn{in: in, pending: map[int64]chan []byte{}}
+	go c.readLoop(out)
+	if _, err := c.roundTrip(ctx, "initialize", `{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"callbench","version":"1"}}`); err != nil {
+		return nil, err
+	}
+	if _, err := io.WriteString(in, `{"jsonrpc":"2.0","method":"notifications/initialized"}`+"\n"); err != nil {
+		return nil, err
+	}
+	callers := make([]caller, conc)
+	for i := range callers {
+		callers[i] = stdioCaller{c}
+	}
+	return callers, nil
+}
+
+func (c *stdioConn) readLoop(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var m struct {
+			ID *int64 `json:"id"`
+		}
+		if json.Unmarshal(sc.Bytes(), &m) != nil || m.ID == nil {
+			continue
+		}
+		c.mu.Lock()
+		ch := c.pending[*m.ID]
+		delete(c.pending, *m.ID)
+		c.mu.Unlock()
+		if ch != nil {
+			ch <- append([]byte(nil), sc.Bytes()...)
+		}
+	}
+}
+
+func (c *stdioConn) roundTrip(ctx context.Context, method, params string) ([]byte, error) {
+	id := c.next.Add(1)
+	ch := make(chan []byte, 1)
+	c.mu.Lock()
+	c.pending[id] = ch
+	_, err := fmt.Fprintf(c.in, `{"jsonrpc":"2.0","id":%d,"method":%q,"params":%s}`+"\n", id, method, params)
+	c.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case b := <-ch:
+		return b, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
