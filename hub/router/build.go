@@ -14,6 +14,7 @@ import (
 type source struct {
 	agent  string
 	b      *protocol.Backend
+	p      *parsed
 	info   *BackendInfo
 	naming string // effective mode
 }
@@ -27,10 +28,10 @@ const (
 )
 
 // build computes a table from every source's backends, with naming as the mode of
-// backends that set none. The result depends only on the set of (agent, backend)
-// entries, not on map or slice order; when a source lists the same backend name twice,
-// the first entry counts.
-func build(sources map[string][]protocol.Backend, naming string) *Table {
+// backends that set none, reusing what cache holds and returning the cache to use next.
+// The result depends only on the set of (agent, backend) entries, not on map or slice
+// order; when a source lists the same backend name twice, the first entry counts.
+func build(sources map[string][]protocol.Backend, naming string, cache parseCache) (*Table, parseCache) {
 	var all []source
 	for agent, bs := range sources {
 		for i := range bs {
@@ -43,6 +44,7 @@ func build(sources map[string][]protocol.Backend, naming string) *Table {
 	all = slices.CompactFunc(all, func(x, y source) bool { return x.key() == y.key() })
 
 	t := &Table{backends: make([]BackendInfo, len(all))}
+	next := make(parseCache, len(all))
 	var ready []source
 	for i, s := range all {
 		s.info, s.naming = &t.backends[i], namingPrefixed
@@ -52,21 +54,22 @@ func build(sources map[string][]protocol.Backend, naming string) *Table {
 		*s.info = BackendInfo{Agent: s.agent, Backend: s.b.Name, Transport: s.b.Transport,
 			Naming: s.naming, State: s.b.State, Error: s.b.Error}
 		if s.b.State == protocol.StateReady {
+			s.p = cache.get(next, s.agent, s.b)
 			ready = append(ready, s)
 		}
 	}
-	t.tools = buildNames(ready, "tool", func(b *protocol.Backend) []json.RawMessage { return b.Tools })
-	t.prompts = buildNames(ready, "prompt", func(b *protocol.Backend) []json.RawMessage { return b.Prompts })
+	t.tools = buildNames(ready, "tool", func(p *parsed) []entry { return p.tools })
+	t.prompts = buildNames(ready, "prompt", func(p *parsed) []entry { return p.prompts })
 	t.res = buildResources(ready)
 	t.collisions = slices.Concat(t.tools.collisions, t.prompts.collisions, t.res.collisions)
 	slices.SortStableFunc(t.collisions, func(a, b Collision) int { return cmp.Compare(a.Kind, b.Kind) })
 	for i, s := range ready {
 		s.info.Tools, s.info.Prompts = t.tools.counts[i], t.prompts.counts[i]
 		s.info.Resources, s.info.ResourceTemplates = t.res.counts[i], t.res.templateCounts[i]
-		s.info.Skipped = t.tools.skipped[i] + t.prompts.skipped[i] + t.res.skipped[i]
+		s.info.Skipped = s.p.skipped
 		s.info.Prefix = t.res.prefixOf[s.key()]
 	}
-	return t
+	return t, next
 }
 
 // names is the exposed list and index of one kind of named item (tools or prompts).
@@ -75,44 +78,27 @@ type names struct {
 	index      map[string]Target // listed names and aliases
 	collisions []Collision
 	counts     []int // per ready backend: listed items
-	skipped    []int // per ready backend: items left out
 }
 
 type namedItem struct {
 	tgt     Target
-	raw     json.RawMessage
+	e       *entry
 	src     int // index into ready
 	auto    bool
 	exposed string
 }
 
-// collect reads the items of every ready backend under field ("name", "uri" or
-// "uriTemplate"), dropping malformed ones and repeats within a backend (the first one
-// listed counts). The result is in target order.
-func collect(ready []source, field string, items func(*protocol.Backend) []json.RawMessage, skipped []int) []namedItem {
-	type entry struct {
-		name string
-		raw  json.RawMessage
+// collect lists the entries of every ready backend, in target order.
+func collect(ready []source, list func(*parsed) []entry) []namedItem {
+	total := 0
+	for _, s := range ready {
+		total += len(list(s.p))
 	}
-	var out []namedItem
-	var buf []entry
+	out := make([]namedItem, 0, total)
 	for i, s := range ready {
-		buf = buf[:0]
-		for _, raw := range items(s.b) {
-			name, ok := mcp.StringField(raw, field)
-			if !ok || name == "" || !mcp.Valid(raw) {
-				skipped[i]++
-				continue
-			}
-			buf = append(buf, entry{name, raw})
-		}
-		slices.SortStableFunc(buf, func(a, b entry) int { return cmp.Compare(a.name, b.name) })
-		for j, e := range buf {
-			if j > 0 && e.name == buf[j-1].name {
-				skipped[i]++
-				continue
-			}
-			out = append(out, namedItem{tgt: Target{s.agent, s.b.Name, e.name}, raw: e.raw, src: i, auto: s.auto()})
+		es := list(s.p)
+		for j := range es {
+			out = append(out, namedItem{tgt: Target{s.agent, s.b.Name, es[j].name}, e: &es[j], src: i, auto: s.auto()})
 		}
 	}
 	return out
@@ -125,47 +111,65 @@ func prefixedName(tgt Target) string {
 	return mcp.Join(tgt.Agent, tgt.Backend, tgt.Name)
 }
 
-func buildNames(ready []source, kind string, items func(*protocol.Backend) []json.RawMessage) names {
-	n := names{counts: make([]int, len(ready)), skipped: make([]int, len(ready))}
-	all := collect(ready, "name", items, n.skipped)
+func buildNames(ready []source, kind string, list func(*parsed) []entry) names {
+	n := names{counts: make([]int, len(ready))}
+	all := collect(ready, list)
 	canon := make([]string, len(all))
 	for i := range all {
-		canon[i] = prefixedName(all[i].tgt)
+		canon[i] = all[i].e.canon
 	}
 	assigned, collisions := assign(canon, func(i int) Target { return all[i].tgt }, kind)
 	n.collisions = collisions
-	n.index = make(map[string]Target, len(all)+len(all)/4)
+	n.index = make(map[string]Target, len(all))
 	for i := range all {
 		all[i].exposed = assigned[i]
 		n.index[assigned[i]] = all[i].tgt
 	}
-	uses := make(map[string]int, len(all))
-	for _, it := range all {
-		uses[it.tgt.Name]++
-	}
-	for i, it := range all {
-		if _, taken := n.index[it.tgt.Name]; it.auto && uses[it.tgt.Name] == 1 && mcp.ValidName(it.tgt.Name) && !taken {
-			all[i].exposed = it.tgt.Name // the prefixed name stays in the index as an alias
-			n.index[it.tgt.Name] = it.tgt
-		}
-	}
+	exposeOriginals(all, n.index)
 	n.list = expose(all, "name", n.counts)
 	return n
+}
+
+// exposeOriginals gives auto-mode items their original name where it is valid, used by
+// no other item and not taken in index; the prefixed name stays in index as an alias.
+func exposeOriginals(all []namedItem, index map[string]Target) {
+	var uses map[string]int
+	for _, it := range all {
+		if it.auto && mcp.ValidName(it.tgt.Name) {
+			if uses == nil {
+				uses = make(map[string]int, len(all))
+			}
+			uses[it.tgt.Name] = 0
+		}
+	}
+	if len(uses) == 0 {
+		return
+	}
+	for _, it := range all {
+		if c, ok := uses[it.tgt.Name]; ok {
+			uses[it.tgt.Name] = c + 1
+		}
+	}
+	for i, it := range all {
+		if _, taken := index[it.tgt.Name]; it.auto && uses[it.tgt.Name] == 1 && !taken {
+			all[i].exposed = it.tgt.Name
+			index[it.tgt.Name] = it.tgt
+		}
+	}
 }
 
 // assign gives each canonical name (in target order) a unique exposed name: the first
 // target keeps it, later ones get a hashed variant; every shared name is a Collision.
 func assign(canon []string, target func(int) Target, kind string) ([]string, []Collision) {
 	out := make([]string, len(canon))
-	taken := make(map[string]bool, len(canon))
-	first := make(map[string]int, len(canon))
+	owner := make(map[string]int, len(canon)) // exposed name → index of its target
 	var losers []int
 	for i, c := range canon {
-		if taken[c] {
+		if _, taken := owner[c]; taken {
 			losers = append(losers, i)
 			continue
 		}
-		taken[c], first[c], out[i] = true, i, c
+		owner[c], out[i] = i, c
 	}
 	var collisions []Collision
 	byName := make(map[string]int) // canonical name → index in collisions
@@ -173,23 +177,27 @@ func assign(canon []string, target func(int) Target, kind string) ([]string, []C
 		tgt := target(i)
 		key := tgt.Agent + "\x00" + tgt.Backend + "\x00" + tgt.Name
 		v := mcp.Disambiguate(canon[i], key)
-		for n := 1; taken[v]; n++ {
+		for n := 1; hasKey(owner, v); n++ {
 			v = mcp.Disambiguate(canon[i], key+"\x00"+strconv.Itoa(n))
 		}
-		taken[v], out[i] = true, v
+		owner[v], out[i] = i, v
 		ci, ok := byName[canon[i]]
 		if !ok {
 			ci = len(collisions)
 			byName[canon[i]] = ci
-			f := first[canon[i]]
 			collisions = append(collisions, Collision{Kind: kind, Exposed: canon[i],
-				Targets: []Target{target(f)}, Names: []string{canon[i]}})
+				Targets: []Target{target(owner[canon[i]])}, Names: []string{canon[i]}})
 		}
 		collisions[ci].Targets = append(collisions[ci].Targets, tgt)
 		collisions[ci].Names = append(collisions[ci].Names, v)
 	}
 	slices.SortFunc(collisions, func(a, b Collision) int { return cmp.Compare(a.Exposed, b.Exposed) })
 	return out, collisions
+}
+
+func hasKey[K comparable, V any](m map[K]V, k K) bool {
+	_, ok := m[k]
+	return ok
 }
 
 // expose rewrites field of each item to its exposed name and sorts the list by it.
@@ -202,15 +210,10 @@ func expose(all []namedItem, field string, counts []int) []json.RawMessage {
 	list := make([]json.RawMessage, 0, len(all))
 	for _, i := range order {
 		it := &all[i]
-		raw := it.raw
-		if it.exposed != it.tgt.Name {
-			var err error
-			if raw, err = mcp.SetStringField(raw, field, it.exposed); err != nil {
-				continue // unreachable: collect kept valid objects only
-			}
+		if raw, ok := it.e.rewritten(field, it.exposed); ok {
+			list = append(list, raw)
+			counts[it.src]++
 		}
-		list = append(list, raw)
-		counts[it.src]++
 	}
 	return list
 }

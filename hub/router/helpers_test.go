@@ -70,3 +70,11 @@ func mustNotResolve(t *testing.T, what string, got Target, ok bool) {
 		t.Errorf("%s resolved to %+v; want no match", what, got)
 	}
 }
+
+func keysToItems(names ...string) []json.RawMessage {
+	out := make([]json.RawMessage, len(names))
+	for i, n := range names {
+		out[i] = obj("name", n)
+	}
+	return out
+}

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
-	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
 // resources is the exposed side of resources and resource templates.
@@ -44,7 +43,6 @@ func buildResources(ready []source) resources {
 		prefixOf: make(map[backendKey]string, len(ready)),
 		auto:     make(map[backendKey]bool),
 		counts:   make([]int, len(ready)), templateCounts: make([]int, len(ready)),
-		skipped: make([]int, len(ready)),
 	}
 	canon := make([]string, len(ready))
 	for i, s := range ready {
@@ -66,10 +64,10 @@ func buildResources(ready []source) resources {
 			r.auto[s.key()] = true
 		}
 	}
-	res := collect(ready, "uri", func(b *protocol.Backend) []json.RawMessage { return b.Resources }, r.skipped)
+	res := collect(ready, func(p *parsed) []entry { return p.resources })
 	r.autoURIs = r.exposeURIs(res, ready)
 	r.list = expose(res, "uri", r.counts)
-	tmpl := collect(ready, "uriTemplate", func(b *protocol.Backend) []json.RawMessage { return b.ResourceTemplates }, r.skipped)
+	tmpl := collect(ready, func(p *parsed) []entry { return p.templates })
 	r.autoTemplates = r.exposeURIs(tmpl, ready)
 	r.templates = expose(tmpl, "uriTemplate", r.templateCounts)
 	r.matchers = compileMatchers(r.autoTemplates)

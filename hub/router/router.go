@@ -29,7 +29,8 @@ type Router struct {
 
 	mu      sync.Mutex // serializes updates; readers use table
 	sources map[string][]protocol.Backend
-	naming  string // default naming mode
+	naming  string     // default naming mode
+	cache   parseCache // what the last build parsed, per backend
 	table   atomic.Pointer[Table]
 }
 
@@ -38,7 +39,8 @@ type Router struct {
 // overlap, so it should only signal (say, on a channel) and read Table afresh.
 func New(onChange func(Changes)) *Router {
 	r := &Router{onChange: onChange, sources: make(map[string][]protocol.Backend)}
-	r.table.Store(build(nil, ""))
+	t, _ := build(nil, "", nil)
+	r.table.Store(t)
 	return r
 }
 
@@ -75,7 +77,8 @@ func (r *Router) update(mutate func()) {
 	r.mu.Lock()
 	mutate()
 	old := r.table.Load()
-	t := build(r.sources, r.naming)
+	var t *Table
+	t, r.cache = build(r.sources, r.naming, r.cache)
 	r.table.Store(t)
 	r.mu.Unlock()
 	if ch := diff(old, t); ch.Any() && r.onChange != nil {

@@ -1,0 +1,92 @@
+package router
+
+import (
+	"cmp"
+	"encoding/json"
+	"slices"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+)
+
+// parsed is what a build needs from one backend alone: its items read, checked and
+// sorted. The router keeps it between builds (keyed by the backend's address, which
+// changes whenever Set replaces a source), so an update re-reads only what changed.
+type parsed struct {
+	tools, prompts, resources, templates []entry
+	skipped                              int // items left out
+}
+
+// entry is one valid item of a backend.
+type entry struct {
+	name  string // original name, URI or URI template
+	raw   json.RawMessage
+	canon string // prefixed exposed name, for tools and prompts
+
+	// The last rewrite of raw, reused while the exposed name stays the same.
+	exposed string
+	out     json.RawMessage
+}
+
+func parseBackend(agent string, b *protocol.Backend) *parsed {
+	p := &parsed{}
+	canon := func(name string) string { return prefixedName(Target{agent, b.Name, name}) }
+	p.tools = p.parseList(b.Tools, "name", canon)
+	p.prompts = p.parseList(b.Prompts, "name", canon)
+	p.resources = p.parseList(b.Resources, "uri", nil)
+	p.templates = p.parseList(b.ResourceTemplates, "uriTemplate", nil)
+	return p
+}
+
+// parseList keeps the items that are JSON objects with a non-empty string field, sorted
+// by it; of repeated values the first listed counts.
+func (p *parsed) parseList(items []json.RawMessage, field string, canon func(string) string) []entry {
+	out := make([]entry, 0, len(items))
+	for _, raw := range items {
+		name, ok := mcp.StringField(raw, field)
+		if !ok || name == "" || !mcp.Valid(raw) {
+			p.skipped++
+			continue
+		}
+		out = append(out, entry{name: name, raw: raw})
+	}
+	slices.SortStableFunc(out, func(a, b entry) int { return cmp.Compare(a.name, b.name) })
+	n := len(out)
+	out = slices.CompactFunc(out, func(a, b entry) bool { return a.name == b.name })
+	p.skipped += n - len(out)
+	if canon != nil {
+		for i := range out {
+			out[i].canon = canon(out[i].name)
+		}
+	}
+	return out
+}
+
+// rewritten returns e's raw JSON with field set to exposed.
+func (e *entry) rewritten(field, exposed string) (json.RawMessage, bool) {
+	if exposed == e.name {
+		return e.raw, true
+	}
+	if e.out != nil && e.exposed == exposed {
+		return e.out, true
+	}
+	out, err := mcp.SetStringField(e.raw, field, exposed)
+	if err != nil {
+		return nil, false // unreachable: parseList kept valid objects only
+	}
+	e.exposed, e.out = exposed, out
+	return out, true
+}
+
+// parseCache maps backends to what was parsed from them.
+type parseCache map[*protocol.Backend]*parsed
+
+// get returns the parsed form of b, from old when there, and records it in next.
+func (old parseCache) get(next parseCache, agent string, b *protocol.Backend) *parsed {
+	p, ok := old[b]
+	if !ok {
+		p = parseBackend(agent, b)
+	}
+	next[b] = p
+	return p
+}
