@@ -46,15 +46,13 @@ func (s *session) call(ctx context.Context, req *jsonrpc.Request, sink Sink) (*j
 	}
 	select {
 	case resp := <-p.resp:
-		resp.ID = req.ID
-		return resp, nil
+		return withID(resp, req.ID), nil
 	case <-ctx.Done():
 	case <-s.done:
 	}
 	select { // a response that raced the other cases still wins
 	case resp := <-p.resp:
-		resp.ID = req.ID
-		return resp, nil
+		return withID(resp, req.ID), nil
 	default:
 	}
 	if ctx.Err() != nil {
@@ -63,6 +61,12 @@ func (s *session) call(ctx context.Context, req *jsonrpc.Request, sink Sink) (*j
 		return nil, ctx.Err()
 	}
 	return nil, s.goneErr()
+}
+
+// withID copies resp under the caller's id. The transport's message must not be modified:
+// go-sdk's streamable client still reads its ID after handing it over.
+func withID(resp *jsonrpc.Response, id jsonrpc.ID) *jsonrpc.Response {
+	return &jsonrpc.Response{ID: id, Result: resp.Result, Error: resp.Error}
 }
 
 // writeFailed turns a failed send into the caller's result.

@@ -1,0 +1,89 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/BurntSushi/toml"
+)
+
+func TestConfigFromTOML(t *testing.T) {
+	var file struct{ Backends []Config }
+	if _, err := toml.DecodeFile("testdata/backends.toml", &file); err != nil {
+		t.Fatal(err)
+	}
+	want := []Config{
+		{Name: "github", Transport: "stdio", Command: "npx", Args: []string{"-y", "@modelcontextprotocol/server-github"},
+			Naming: "prefixed", Env: map[string]string{"GITHUB_TOKEN": "ghp_test"}},
+		{Name: "remote", Transport: "http", URL: "https://mcp.example.com/mcp", Naming: "auto",
+			Headers: map[string]string{"Authorization": "Bearer abc"}},
+		{Name: "old-sse", Transport: "sse", URL: "http://127.0.0.1:3001/sse"},
+	}
+	if !reflect.DeepEqual(file.Backends, want) {
+		t.Fatalf("decoded\n%+v\nwant\n%+v", file.Backends, want)
+	}
+	if _, err := NewSet(file.Backends, Options{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	stdio := func(name string) Config { return Config{Name: name, Transport: "stdio", Command: "x"} }
+	cases := []struct {
+		cfg  Config
+		want string // "" means valid
+	}{
+		{stdio("fs"), ""},
+		{stdio("a"), ""},
+		{stdio("A9_b-c"), ""},
+		{stdio(strings.Repeat("a", 32)), ""},
+		{stdio(strings.Repeat("a", 33)), "1-32 characters"},
+		{stdio(""), "name is required"},
+		{stdio("_fs"), "start with a letter"},
+		{stdio("my__fs"), `"__"`},
+		{stdio("a.b"), "[A-Za-z0-9_-]"},
+		{Config{Name: "fs", Transport: "stdio"}, `backend "fs": transport stdio needs a command`},
+		{Config{Name: "w", Transport: "http"}, `backend "w": transport http needs a url`},
+		{Config{Name: "w", Transport: "sse", URL: "ftp://x"}, "must start with http"},
+		{Config{Name: "w", Transport: "http", URL: "https://x/mcp"}, ""},
+		{Config{Name: "w"}, "transport is required"},
+		{Config{Name: "w", Transport: "ws", URL: "http://x"}, `unknown transport "ws"`},
+		{Config{Name: "w", Transport: "sse", URL: "http://x", Naming: "short"}, "unknown naming"},
+		{Config{Name: "w", Transport: "sse", URL: "http://x", Session: "per-client"}, "not supported yet"},
+		{Config{Name: "w", Transport: "sse", URL: "http://x", Session: "shared"}, ""},
+	}
+	for _, c := range cases {
+		err := c.cfg.Validate()
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%+v: unexpected %v", c.cfg, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%+v: got %v, want %q", c.cfg, err, c.want)
+		}
+	}
+}
+
+func TestSetRefusals(t *testing.T) {
+	ok := Config{Name: "fs", Transport: "stdio", Command: "x"}
+	if _, err := NewSet([]Config{ok, ok}, Options{}); err == nil || !strings.Contains(err.Error(), "declared twice") {
+		t.Errorf("duplicate: %v", err)
+	}
+	if _, err := NewSet([]Config{{Name: "bad name"}}, Options{}); err == nil {
+		t.Error("invalid entry accepted")
+	}
+	set, err := NewSet([]Config{ok}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := set.Call(context.Background(), "nope", toolCall(t, 1, "x", nil, nil), nil); !errors.Is(err, ErrUnknownBackend) || !strings.Contains(err.Error(), `"nope"`) {
+		t.Errorf("unknown backend: %v", err)
+	}
+	// Not running yet: refused at once, not left hanging.
+	_, err = set.Call(context.Background(), "fs", toolCall(t, 1, "x", nil, nil), nil)
+	if !errors.Is(err, ErrNotReady) || !strings.Contains(err.Error(), `backend "fs" is not ready (starting)`) {
+		t.Errorf("not ready: %v", err)
+	}
+}

@@ -1,0 +1,223 @@
+package backend
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+)
+
+// seen is one request that passed the recording proxy.
+type seen struct {
+	method, path, rpcMethod string
+	header                  http.Header
+}
+
+// recorder is a reverse proxy in front of a real server that remembers every request.
+type recorder struct {
+	mu   sync.Mutex
+	reqs []seen
+}
+
+func (r *recorder) all() []seen {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]seen(nil), r.reqs...)
+}
+
+// httpServer is server-everything in an HTTP mode on a fixed port, which the test can
+// stop and start again.
+type httpServer struct {
+	t      *testing.T
+	script string
+	mode   string // streamableHttp | sse
+	port   int
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+}
+
+func (h *httpServer) launch() {
+	c := exec.Command("node", h.script, h.mode)
+	c.Env = []string{"PORT=" + strconv.Itoa(h.port), "PATH=" + os.Getenv("PATH")}
+	if err := c.Start(); err != nil {
+		h.t.Fatal(err)
+	}
+	h.mu.Lock()
+	h.cmd = c
+	h.mu.Unlock()
+}
+
+func (h *httpServer) kill() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.cmd != nil {
+		_ = h.cmd.Process.Kill()
+		_ = h.cmd.Wait()
+		h.cmd = nil
+	}
+}
+
+// everythingHTTP starts server-everything in an HTTP mode on a free port behind a recording
+// proxy and returns the proxy's base URL.
+func everythingHTTP(t *testing.T, mode string) (string, *recorder, *httpServer) {
+	t.Helper()
+	srv := needNode(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &httpServer{t: t, script: srv.everything, mode: mode, port: l.Addr().(*net.TCPAddr).Port}
+	l.Close() // node cannot take over a listener; the backend retries until it listens
+	h.launch()
+	t.Cleanup(h.kill)
+	target, _ := url.Parse("http://127.0.0.1:" + strconv.Itoa(h.port))
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.FlushInterval = -1
+	proxy.ErrorLog = log.New(io.Discard, "", 0) // the test kills the server on purpose
+	rec := &recorder{}
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		s := seen{method: req.Method, path: req.URL.Path, header: req.Header.Clone()}
+		if req.Method == http.MethodPost {
+			body, _ := io.ReadAll(req.Body)
+			req.Body = io.NopCloser(bytes.NewReader(body))
+			var m struct{ Method string }
+			_ = json.Unmarshal(body, &m)
+			s.rpcMethod = m.Method
+		}
+		rec.mu.Lock()
+		rec.reqs = append(rec.reqs, s)
+		rec.mu.Unlock()
+		proxy.ServeHTTP(w, req)
+	}))
+	t.Cleanup(front.Close)
+	return front.URL, rec, h
+}
+
+func TestStreamableHTTP(t *testing.T) {
+	base, rec, server := everythingHTTP(t, "streamableHttp")
+	b := start(t, Config{Name: "web", Transport: TransportHTTP, URL: base + "/mcp",
+		Headers: map[string]string{"X-Gateway-Test": "yes"}}, Options{BackoffBase: 50 * time.Millisecond})
+
+	if !hasTool(b.Snapshot(), "echo") {
+		t.Fatalf("tools: %v", toolNames(b.Snapshot()))
+	}
+	resp, err := b.Call(context.Background(), toolCall(t, "h1", "echo", map[string]any{"message": "over http"}, nil), nil)
+	if got := resultText(t, resp, err); !strings.Contains(got, "over http") || resp.ID.Raw() != "h1" {
+		t.Errorf("echo: %q id %v", got, resp.ID.Raw())
+	}
+
+	sink := newSink(nil)
+	resp, err = b.Call(context.Background(), toolCall(t, 2, "trigger-long-running-operation",
+		map[string]any{"duration": 0.2, "steps": 2}, map[string]any{"progressToken": "ht"}), sink)
+	resultText(t, resp, err)
+	if len(sink.notes) != 2 || !strings.Contains(string((<-sink.notes).Params), `"progressToken":"ht"`) {
+		t.Errorf("progress over the POST's stream: %d notifications", len(sink.notes))
+	}
+
+	// Resource updates come through the standalone GET stream, which go-sdk leaves to us.
+	expectResourceUpdate(t, b)
+
+	checkHeaders(t, rec.all())
+
+	// The server going away is noticed through the GET stream, and the backend comes back
+	// once the server does.
+	server.kill()
+	waitFor(t, 10*time.Second, "the session to be lost", func() bool { return b.sess.Load() == nil })
+	if _, err := b.Call(context.Background(), toolCall(t, 3, "echo", map[string]any{"message": "x"}, nil), nil); err == nil {
+		t.Error("call succeeded with the server down")
+	}
+	server.launch()
+	b.waitReady(t)
+	resp, err = b.Call(context.Background(), toolCall(t, 4, "echo", map[string]any{"message": "again"}, nil), nil)
+	if got := resultText(t, resp, err); !strings.Contains(got, "again") {
+		t.Errorf("echo after the server came back: %q", got)
+	}
+}
+
+func checkHeaders(t *testing.T, reqs []seen) {
+	t.Helper()
+	var gets, posts int
+	for _, r := range reqs {
+		if r.header.Get("X-Gateway-Test") != "yes" {
+			t.Errorf("%s %s without the configured header", r.method, r.path)
+		}
+		switch r.method {
+		case http.MethodGet:
+			gets++
+		case http.MethodPost:
+			posts++
+			if r.rpcMethod != "initialize" && r.header.Get("Mcp-Protocol-Version") != protocolVersion {
+				t.Errorf("POST %s: Mcp-Protocol-Version %q", r.rpcMethod, r.header.Get("Mcp-Protocol-Version"))
+			}
+			if r.rpcMethod != "initialize" && r.header.Get("Mcp-Session-Id") == "" {
+				t.Errorf("POST %s without Mcp-Session-Id", r.rpcMethod)
+			}
+		}
+	}
+	if gets == 0 || posts == 0 {
+		t.Errorf("%d GETs and %d POSTs seen", gets, posts)
+	}
+}
+
+func TestSSE(t *testing.T) {
+	base, rec, _ := everythingHTTP(t, "sse")
+	b := start(t, Config{Name: "legacy", Transport: TransportSSE, URL: base + "/sse",
+		Headers: map[string]string{"X-Gateway-Test": "yes"}}, Options{BackoffBase: 50 * time.Millisecond})
+	resp, err := b.Call(context.Background(), toolCall(t, 1, "echo", map[string]any{"message": "over sse"}, nil), nil)
+	if got := resultText(t, resp, err); !strings.Contains(got, "over sse") {
+		t.Errorf("echo: %q", got)
+	}
+	sink := newSink(func(*jsonrpc.Request) (*jsonrpc.Response, error) {
+		return &jsonrpc.Response{Result: json.RawMessage(`{"role":"assistant","content":{"type":"text","text":"via sse"},"model":"m"}`)}, nil
+	})
+	resp, err = b.Call(context.Background(), toolCall(t, 2, "trigger-sampling-request", map[string]any{"prompt": "p"}, nil), sink)
+	if got := resultText(t, resp, err); !strings.Contains(got, "via sse") {
+		t.Errorf("sampling: %q", got)
+	}
+	for _, r := range rec.all() {
+		if r.header.Get("X-Gateway-Test") != "yes" {
+			t.Errorf("%s %s without the configured header", r.method, r.path)
+		}
+	}
+}
+
+// An HTTP backend that cannot be reached is failed, and calls fail at once with ErrNotReady.
+func TestHTTPUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	b := New(Config{Name: "nowhere", Transport: TransportHTTP, URL: "http://" + addr + "/mcp"},
+		Options{BackoffBase: 10 * time.Millisecond, BackoffCap: 20 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, 5*time.Second, "state failed", func() bool { return b.Snapshot().State == "failed" })
+	if e := b.Snapshot().Error; !strings.Contains(e, "initialize") {
+		t.Errorf("error text %q", e)
+	}
+	began := time.Now()
+	_, err = b.Call(context.Background(), toolCall(t, 1, "echo", nil, nil), nil)
+	if !errors.Is(err, ErrNotReady) || !strings.Contains(err.Error(), `"nowhere"`) || time.Since(began) > 100*time.Millisecond {
+		t.Errorf("got %v after %s", err, time.Since(began))
+	}
+}
