@@ -26,6 +26,21 @@ type entry struct {
 	// The last rewrite of raw, reused while the exposed name stays the same.
 	exposed string
 	out     json.RawMessage
+
+	compiled *matcher // for a URI template listed verbatim, compiled on first use
+	badTmpl  bool     // the template is beyond what matcher supports
+}
+
+// template returns the compiled form of a URI template entry.
+func (e *entry) template() (matcher, bool) {
+	if e.compiled == nil && !e.badTmpl {
+		m, ok := compileTemplate(e.name)
+		e.compiled, e.badTmpl = &m, !ok
+	}
+	if e.badTmpl {
+		return matcher{}, false
+	}
+	return *e.compiled, true
 }
 
 func parseBackend(agent string, b *protocol.Backend) *parsed {

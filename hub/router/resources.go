@@ -21,8 +21,8 @@ type resources struct {
 	autoTemplates map[string]Target // templates listed verbatim
 	matchers      []matcher         // the same templates, most specific first
 
-	collisions                      []Collision
-	counts, templateCounts, skipped []int // per ready backend
+	collisions             []Collision
+	counts, templateCounts []int // per ready backend
 }
 
 // defaultPrefix is the URI prefix of a backend before collisions are resolved.
@@ -70,7 +70,7 @@ func buildResources(ready []source) resources {
 	tmpl := collect(ready, func(p *parsed) []entry { return p.templates })
 	r.autoTemplates = r.exposeURIs(tmpl, ready)
 	r.templates = expose(tmpl, "uriTemplate", r.templateCounts)
-	r.matchers = compileMatchers(r.autoTemplates)
+	r.matchers = compileMatchers(tmpl)
 	return r
 }
 
@@ -111,13 +111,16 @@ func (r *resources) verbatim(uri string) (Target, bool) {
 	return Target{}, false
 }
 
-// compileMatchers orders templates most specific first: the longest literal head, then
-// the template itself.
-func compileMatchers(templates map[string]Target) []matcher {
-	ms := make([]matcher, 0, len(templates))
-	for tmpl, tgt := range templates {
-		if m, ok := compileTemplate(tmpl); ok {
-			m.tgt = tgt
+// compileMatchers returns matchers for the templates listed verbatim, most specific
+// first: the longest literal head, then the template itself.
+func compileMatchers(templates []namedItem) []matcher {
+	var ms []matcher
+	for _, it := range templates {
+		if it.exposed != it.tgt.Name {
+			continue
+		}
+		if m, ok := it.e.template(); ok {
+			m.tgt = it.tgt
 			ms = append(ms, m)
 		}
 	}
