@@ -182,3 +182,14 @@ func BenchmarkSDKDecodeMessage(b *testing.B) {
 		}
 	}
 }
+
+func TestParseMessageAllocations(t *testing.T) {
+	// The request, its params and the boxed ID; the hub parses every request.
+	if n := testing.AllocsPerRun(100, func() { _, _ = ParseMessage(benchCall) }); n > 3 {
+		t.Errorf("ParseMessage allocates %v times, want ≤ 3", n)
+	}
+	note := []byte(`{"jsonrpc":"2.0","method":"notifications/cancelled"}`)
+	if n := testing.AllocsPerRun(100, func() { _, _ = ParseMessage(note) }); n > 1 {
+		t.Errorf("ParseMessage(notification) allocates %v times, want 1", n)
+	}
+}
