@@ -1,0 +1,161 @@
+package connector
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+)
+
+// Backends is what the connector needs from the backend supervisor; *backend.Set has it.
+type Backends interface {
+	Snapshots() []protocol.Backend
+	Call(ctx context.Context, backend string, req *jsonrpc.Request, sink backend.Sink) (*jsonrpc.Response, error)
+}
+
+var _ Backends = (*backend.Set)(nil)
+
+// CodeBackendError is the JSON-RPC error code of a Result the agent makes itself because the
+// backend could not answer (unknown, not ready, gone, failed); the message names agent and
+// backend. It is JSON-RPC's "internal error".
+const CodeBackendError = jsonrpc.CodeInternalError
+
+// callServer serves the streams the hub opens, one call each.
+type callServer struct {
+	agentID      string
+	backends     Backends
+	log          *slog.Logger
+	writeTimeout time.Duration // per frame
+	firstFrame   time.Duration // how long the hub may take to send the Call frame
+	linger       time.Duration // how long to wait for the hub's close after the Result
+}
+
+// serve runs one call stream: Call frame in; Notify and Request frames out while the backend
+// works, Response and Cancel frames in; the Result frame out; close.
+func (c *callServer) serve(ctx context.Context, s stream) {
+	defer s.Close()
+	_ = s.SetReadDeadline(time.Now().Add(c.firstFrame))
+	t, payload, err := protocol.ReadFrame(s)
+	_ = s.SetReadDeadline(time.Time{})
+	if err != nil {
+		c.log.Debug("call stream closed before its call frame", "err", err)
+		return
+	}
+	var call protocol.Call
+	if t != protocol.TypeCall {
+		c.log.Warn("call stream does not start with a call frame", "frame", t.String())
+		return
+	}
+	if err := protocol.Decode(t, payload, &call); err != nil {
+		c.log.Warn("bad call frame", "err", err)
+		return
+	}
+	w := newFrameWriter(s, c.writeTimeout)
+	req, err := decodeRequest(call.Message)
+	if err != nil {
+		c.finish(s, w, errorResponse(jsonrpc.ID{}, jsonrpc.CodeInvalidRequest,
+			fmt.Sprintf("agent %q: backend %q: %v", c.agentID, call.Backend, err)))
+		return
+	}
+	ctx, cancel := callContext(ctx, call.Deadline)
+	defer cancel()
+	sink := &streamSink{w: w, log: c.log, waiting: map[string]chan *jsonrpc.Response{}}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.readLoop(s, sink, cancel)
+	}()
+	c.finish(s, w, c.call(ctx, &call, req, sink))
+	<-done
+}
+
+// call runs the request on the backend and always returns what the Result frame carries:
+// nil only for a notification.
+func (c *callServer) call(ctx context.Context, call *protocol.Call, req *jsonrpc.Request, sink backend.Sink) *jsonrpc.Response {
+	start := time.Now()
+	resp, err := c.backends.Call(ctx, call.Backend, req, sink)
+	c.log.Debug("call", "backend", call.Backend, "method", req.Method, "caller", call.Caller.Name,
+		"duration", time.Since(start), "err", err)
+	if err != nil {
+		if !req.IsCall() {
+			return nil
+		}
+		return errorResponse(req.ID, CodeBackendError, fmt.Sprintf("agent %q: backend %q: %v", c.agentID, call.Backend, err))
+	}
+	return resp
+}
+
+// finish writes the Result frame (empty for a notification), half-closes the stream and
+// gives the hub a moment to close its side, which ends readLoop.
+func (c *callServer) finish(s stream, w *frameWriter, resp *jsonrpc.Response) {
+	var payload []byte
+	if resp != nil {
+		raw, err := jsonrpc.EncodeMessage(resp)
+		if err != nil {
+			raw, _ = jsonrpc.EncodeMessage(errorResponse(resp.ID, CodeBackendError,
+				fmt.Sprintf("agent %q: cannot encode the backend's response: %v", c.agentID, err)))
+		}
+		payload = raw
+	}
+	if err := w.write(protocol.TypeResult, payload); err != nil {
+		c.log.Debug("result not delivered", "err", err)
+	}
+	_ = s.Close()
+	_ = s.SetReadDeadline(time.Now().Add(c.linger))
+}
+
+// readLoop reads the hub's frames after the Call. Cancel, a protocol error, or the stream
+// ending (the hub closed or reset it, or the session died) cancel the call.
+func (c *callServer) readLoop(s stream, sink *streamSink, cancel context.CancelFunc) {
+	defer cancel()
+	for {
+		t, payload, err := protocol.ReadFrame(s)
+		if err != nil {
+			return
+		}
+		switch t {
+		case protocol.TypeCancel:
+			var m protocol.Cancel
+			_ = protocol.Decode(t, payload, &m)
+			c.log.Debug("call cancelled by the hub", "reason", m.Reason)
+			cancel()
+		case protocol.TypeResponse:
+			if err := sink.deliver(payload); err != nil {
+				c.log.Warn("bad response frame from the hub", "err", err)
+			}
+		default:
+			c.log.Warn("unexpected frame on a call stream", "frame", t.String())
+			return
+		}
+	}
+}
+
+func decodeRequest(raw json.RawMessage) (*jsonrpc.Request, error) {
+	msg, err := jsonrpc.DecodeMessage(raw)
+	if err != nil {
+		return nil, fmt.Errorf("bad JSON-RPC request: %w", err)
+	}
+	req, ok := msg.(*jsonrpc.Request)
+	if !ok {
+		return nil, errors.New("bad JSON-RPC request: got a response")
+	}
+	return req, nil
+}
+
+func callContext(ctx context.Context, deadline int64) (context.Context, context.CancelFunc) {
+	if deadline > 0 {
+		return context.WithDeadline(ctx, time.UnixMilli(deadline))
+	}
+	return context.WithCancel(ctx)
+}
+
+func errorResponse(id jsonrpc.ID, code int64, msg string) *jsonrpc.Response {
+	return &jsonrpc.Response{ID: id, Error: &jsonrpc.Error{Code: code, Message: msg}}
+}

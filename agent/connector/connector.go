@@ -1,0 +1,140 @@
+// Package connector is the agent's side of the tunnel: it runs the local backends, dials the
+// hub, introduces itself (hello), reports backend changes, serves the hub's call streams, and
+// reconnects with backoff for as long as it runs. hub/agents is the mirror image.
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/agent/config"
+	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+	"github.com/mcp-gateway/mcp-gateway/shared/tunnel"
+	"github.com/mcp-gateway/mcp-gateway/shared/version"
+)
+
+// Options are the connector's dependencies and tunables. The zero value works.
+type Options struct {
+	Logger  *slog.Logger
+	Version string  // reported in hello; default version.Version
+	Backoff Backoff // reconnect backoff; zero fields take the defaults (1 s, 30 s, reset after 60 s)
+
+	// RefusedRetry is the wait after a refusal that retrying soon cannot fix (wrong agent
+	// id, revoked or unknown key, unsupported version). The agent keeps trying at this
+	// slow pace so that a fix at the hub is picked up without a restart. Default 5 min.
+	RefusedRetry time.Duration
+	// HandshakeTimeout bounds dialing and the hello/welcome exchange. Default 30 s.
+	HandshakeTimeout time.Duration
+	// WriteTimeout bounds the write of one frame; expiry closes the session. Default 60 s.
+	WriteTimeout time.Duration
+	// Tunnel tunes keepalive and windows; zero fields take the tunnel's defaults.
+	Tunnel tunnel.Config
+}
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Version == "" {
+		o.Version = version.Version
+	}
+	o.Backoff = o.Backoff.withDefaults()
+	if o.RefusedRetry <= 0 {
+		o.RefusedRetry = 5 * time.Minute
+	}
+	if o.HandshakeTimeout <= 0 {
+		o.HandshakeTimeout = 30 * time.Second
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 60 * time.Second
+	}
+	if o.Tunnel.Logger == nil {
+		o.Tunnel.Logger = o.Logger.With("component", "tunnel")
+	}
+	return o
+}
+
+// Agent keeps one agent connected to its hub.
+type Agent struct {
+	cfg    config.Agent
+	opts   Options
+	log    *slog.Logger
+	out    *outbox
+	set    *backend.Set
+	calls  callServer
+	header http.Header
+}
+
+// New prepares an agent from a validated config. Nothing starts before Run.
+func New(cfg *config.Config, opts Options) (*Agent, error) {
+	opts = opts.withDefaults()
+	log := opts.Logger.With("agent", cfg.Agent.AgentID)
+	a := &Agent{cfg: cfg.Agent, opts: opts, log: log, out: newOutbox(log)}
+	set, err := backend.NewSet(cfg.Backends, backend.Options{
+		Logger:        opts.Logger,
+		OnChange:      a.out.backendChanged,
+		OnEvent:       a.out.backendEvent,
+		ClientName:    "mcp-gateway-agent",
+		ClientVersion: opts.Version,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("backends: %w", err)
+	}
+	a.set = set
+	a.calls = callServer{
+		agentID: cfg.Agent.AgentID, backends: set, log: log,
+		writeTimeout: opts.WriteTimeout, firstFrame: opts.HandshakeTimeout, linger: 5 * time.Second,
+	}
+	a.header = http.Header{}
+	a.header.Set("Authorization", "Bearer "+cfg.Agent.APIKey)
+	a.header.Set(AgentIDHeader, cfg.Agent.AgentID)
+	return a, nil
+}
+
+// AgentIDHeader carries the agent id on the upgrade request, for the hub's logs; the hello
+// is what counts.
+const AgentIDHeader = "X-Agent-Id"
+
+// Run starts the backends and keeps the tunnel up until ctx ends. It returns only then: a
+// failed connection, even the first, is retried. When Run returns, the backend processes
+// have been stopped.
+func (a *Agent) Run(ctx context.Context) error {
+	if a.cfg.TLSSkipVerify {
+		a.log.Warn("tls_skip_verify is on: the hub's certificate is not checked")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var setErr error
+	wg.Go(func() { setErr = a.set.Run(ctx) })
+	a.connectLoop(ctx)
+	cancel()
+	wg.Wait()
+	if setErr != nil && !errors.Is(setErr, context.Canceled) {
+		return fmt.Errorf("backends: %w", setErr)
+	}
+	return nil
+}
+
+func (a *Agent) connectLoop(ctx context.Context) {
+	retries := 0
+	for ctx.Err() == nil {
+		up, err := a.session(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		var wait time.Duration
+		wait, retries = a.opts.Backoff.After(retries, up)
+		wait = a.logFailure(err, up, wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}

@@ -1,0 +1,52 @@
+package connector
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+	"github.com/mcp-gateway/mcp-gateway/shared/tunnel"
+)
+
+// logFailure logs why a connection ended, once, and returns the wait before the next try:
+// the backoff's, or longer when hammering the hub cannot help.
+func (a *Agent) logFailure(err error, up, wait time.Duration) time.Duration {
+	log := a.log.With("err", err)
+	if up > 0 {
+		log = log.With("connected_for", up.Round(time.Second))
+	}
+	var refused *refusedError
+	var hs *tunnel.HandshakeError
+	switch {
+	case errors.As(err, &refused) && refused.Code == protocol.RefuseHubClosing:
+		log.Info("the hub is shutting down; reconnecting", "retry_in", wait.Round(time.Millisecond))
+	case errors.As(err, &refused) && refused.Code == protocol.RefuseReplaced:
+		// Another process uses this agent id. Taking it back at once would make the two fight.
+		wait = max(wait, a.opts.Backoff.Max)
+		log.Warn("another agent connected with the same agent id and took over; is this agent running twice?",
+			"hub_message", refused.Message, "retry_in", wait.Round(time.Millisecond))
+	case errors.As(err, &refused):
+		wait = a.opts.RefusedRetry
+		log.Error("the hub refused this agent; fix the configuration or the hub, then restart the agent",
+			"code", refused.Code, "hub_message", refused.Message, "retry_in", wait)
+	case errors.As(err, &hs) && needsFix(hs.StatusCode):
+		wait = a.opts.RefusedRetry
+		log.Error("the hub rejected the connection; check api_key and gateway_url",
+			"status", hs.StatusCode, "hub_message", hs.Body, "retry_in", wait)
+	case up > 0:
+		log.Warn("connection to the hub lost; reconnecting", "retry_in", wait.Round(time.Millisecond))
+	default:
+		log.Warn("cannot connect to the hub; retrying", "url", a.cfg.GatewayURL, "retry_in", wait.Round(time.Millisecond))
+	}
+	return wait
+}
+
+// needsFix reports HTTP answers that repeating the same request will not change.
+func needsFix(status int) bool {
+	switch status {
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,175 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/yamux"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+	"github.com/mcp-gateway/mcp-gateway/shared/tunnel"
+)
+
+// refusedError is the hub's Refusal frame.
+type refusedError struct{ protocol.Refusal }
+
+func (e *refusedError) Error() string {
+	return fmt.Sprintf("hub refused the agent (%s): %s", e.Code, e.Message)
+}
+
+// errControlClosed means the hub ended the control stream (or the tunnel) without a refusal.
+var errControlClosed = errors.New("hub closed the connection")
+
+// session makes one connection and serves it until it ends. It returns how long the agent
+// was welcomed (zero if it never was) and why the connection ended.
+func (a *Agent) session(ctx context.Context) (time.Duration, error) {
+	dctx, cancel := context.WithTimeout(ctx, a.opts.HandshakeTimeout)
+	defer cancel()
+	sess, _, err := tunnel.Dial(dctx, tunnel.DialConfig{
+		URL:                a.cfg.GatewayURL,
+		Header:             a.header,
+		InsecureSkipVerify: a.cfg.TLSSkipVerify,
+		ProxyURL:           a.cfg.ProxyURL,
+		HandshakeTimeout:   a.opts.HandshakeTimeout,
+		Config:             a.opts.Tunnel,
+	})
+	if err != nil {
+		return 0, err
+	}
+	defer sess.Close()
+	ctrl, w, welcome, err := a.handshake(sess)
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	a.log.Info("connected to the hub", "hub_version", welcome.HubVersion, "hub_capability", welcome.Capability)
+	err = a.serve(ctx, sess, ctrl, w)
+	return time.Since(start), err
+}
+
+// handshake opens the control stream, sends hello and reads welcome or refusal.
+func (a *Agent) handshake(sess *yamux.Session) (*yamux.Stream, *frameWriter, protocol.Welcome, error) {
+	var welcome protocol.Welcome
+	ctrl, err := sess.OpenStream()
+	if err != nil {
+		return nil, nil, welcome, fmt.Errorf("open control stream: %w", err)
+	}
+	a.out.reset()
+	w := newFrameWriter(ctrl, a.opts.WriteTimeout)
+	hello := protocol.Hello{
+		AgentID:    a.cfg.AgentID,
+		Version:    a.opts.Version,
+		Capability: protocol.CapabilityVersion,
+		Backends:   a.set.Snapshots(),
+	}
+	if err := w.writeJSON(protocol.TypeHello, hello); err != nil {
+		return nil, nil, welcome, fmt.Errorf("send hello: %w", err)
+	}
+	_ = ctrl.SetReadDeadline(time.Now().Add(a.opts.HandshakeTimeout))
+	t, payload, err := protocol.ReadFrame(ctrl)
+	_ = ctrl.SetReadDeadline(time.Time{})
+	if err != nil {
+		return nil, nil, welcome, fmt.Errorf("wait for welcome: %w", err)
+	}
+	switch t {
+	case protocol.TypeWelcome:
+		err = protocol.Decode(t, payload, &welcome)
+	case protocol.TypeRefusal:
+		var r refusedError
+		if err = protocol.Decode(t, payload, &r.Refusal); err == nil {
+			err = &r
+		}
+	default:
+		err = fmt.Errorf("hub answered hello with a %s frame", t)
+	}
+	return ctrl, w, welcome, err
+}
+
+// serve runs a welcomed session: updates and events up the control stream, refusals down
+// it, and one goroutine per call stream. It returns when any of them ends or ctx does.
+func (a *Agent) serve(ctx context.Context, sess *yamux.Session, ctrl *yamux.Stream, w *frameWriter) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	a.out.setOpen(true)
+	defer a.out.setOpen(false)
+	ctrlErr := make(chan error, 1) // the control stream's end: a refusal explains everything else
+	errc := make(chan error, 2)
+	var wg sync.WaitGroup
+	wg.Go(func() { ctrlErr <- readControl(ctrl) })
+	wg.Go(func() { errc <- a.writeControl(ctx, w) })
+	wg.Go(func() { errc <- a.acceptCalls(ctx, sess, &wg) })
+	var err error
+	select {
+	case err = <-ctrlErr:
+		ctrlErr <- err
+	case err = <-errc:
+	case <-ctx.Done():
+	}
+	cancel()
+	_ = sess.Close()
+	wg.Wait()
+	var refused *refusedError
+	if cerr := <-ctrlErr; errors.As(cerr, &refused) {
+		return cerr
+	}
+	return err
+}
+
+func (a *Agent) writeControl(ctx context.Context, w *frameWriter) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-a.out.ready:
+		}
+		up, events, dropped := a.out.take()
+		if dropped > 0 {
+			a.log.Warn("backend events dropped: the hub is not reading them fast enough", "dropped", dropped)
+		}
+		if len(up.Backends) > 0 {
+			if err := w.writeJSON(protocol.TypeUpdate, up); err != nil {
+				return fmt.Errorf("send update: %w", err)
+			}
+		}
+		for _, ev := range events {
+			if err := w.writeJSON(protocol.TypeEvent, ev); err != nil {
+				return fmt.Errorf("send event: %w", err)
+			}
+		}
+	}
+}
+
+// readControl waits for what the hub says after welcome: a refusal (replaced, hub closing,
+// revoked) or the end of the stream. Frame types it does not know are skipped.
+func readControl(ctrl io.Reader) error {
+	for {
+		t, payload, err := protocol.ReadFrame(ctrl)
+		if errors.Is(err, io.EOF) {
+			return errControlClosed
+		}
+		if err != nil {
+			return fmt.Errorf("control stream: %w", err)
+		}
+		if t == protocol.TypeRefusal {
+			var r refusedError
+			if err := protocol.Decode(t, payload, &r.Refusal); err != nil {
+				return err
+			}
+			return &r
+		}
+	}
+}
+
+func (a *Agent) acceptCalls(ctx context.Context, sess *yamux.Session, wg *sync.WaitGroup) error {
+	for {
+		st, err := sess.AcceptStream()
+		if err != nil {
+			return fmt.Errorf("accept call stream: %w", err)
+		}
+		wg.Go(func() { a.calls.serve(ctx, st) })
+	}
+}
