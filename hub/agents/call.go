@@ -1,0 +1,203 @@
+package agents
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/yamux"
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+)
+
+// Call sends one JSON-RPC message to a backend of an agent over a new stream and returns the
+// backend's response (nil for a notification). Progress and log notifications go to
+// sink.Notify and server→client requests to sink.Request while the call runs; sink may be nil.
+// When ctx ends the agent is told to cancel and Call returns ctx.Err() at once. An agent that
+// is not connected, or that disconnects during the call, gives an error matching ErrAgentGone.
+func (r *Registry) Call(ctx context.Context, agentID, backendName string, req *jsonrpc.Request,
+	caller protocol.Caller, sink backend.Sink) (*jsonrpc.Response, error) {
+	s := r.current(agentID)
+	if s == nil {
+		return nil, &AgentError{Agent: agentID, Reason: "is not connected"}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	msg, err := jsonrpc.EncodeMessage(req)
+	if err != nil {
+		return nil, fmt.Errorf("call agent %q backend %q: %w", agentID, backendName, err)
+	}
+	st, err := s.ys.OpenStream()
+	if err != nil {
+		return nil, &AgentError{Agent: agentID, Reason: "disconnected", Err: err}
+	}
+	c := &call{s: s, st: st, w: newFrameWriter(st, s.timeout), sink: sink}
+	defer c.close()
+	frame := protocol.Call{Backend: backendName, Message: msg, Caller: caller}
+	if d, ok := ctx.Deadline(); ok {
+		// Rounded up, so that the agent's deadline never fires before the hub's own.
+		frame.Deadline = d.Add(time.Millisecond - time.Nanosecond).UnixMilli()
+	}
+	if err := c.w.writeJSON(protocol.TypeCall, frame); err != nil {
+		return nil, c.failed(ctx, err)
+	}
+	cancelled := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(cancelled)
+		c.cancel(context.Cause(ctx))
+	})
+	defer func() {
+		if !stop() {
+			<-cancelled
+		}
+	}()
+	return c.wait(ctx)
+}
+
+// call is one call stream on the hub's side.
+type call struct {
+	s    *session
+	st   *yamux.Stream
+	w    *frameWriter
+	sink backend.Sink
+
+	answering sync.WaitGroup // goroutines answering server→client requests
+}
+
+// wait reads the agent's frames until the result.
+func (c *call) wait(ctx context.Context) (*jsonrpc.Response, error) {
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for {
+		t, payload, err := protocol.ReadFrame(c.st)
+		if err != nil {
+			return nil, c.failed(ctx, err)
+		}
+		switch t {
+		case protocol.TypeNotify:
+			c.notify(payload)
+		case protocol.TypeRequest:
+			req, err := decodeRequest(payload)
+			if err != nil {
+				return nil, fmt.Errorf("agent %q sent a bad request frame: %w", c.s.id, err)
+			}
+			c.answering.Go(func() { c.answer(rctx, req) })
+		case protocol.TypeResult:
+			if err := expired(ctx); err != nil {
+				return nil, err // the agent answered the expiry of the same deadline; say so the same way
+			}
+			return c.result(payload)
+		default:
+			return nil, fmt.Errorf("agent %q sent an unexpected %s frame on a call stream", c.s.id, t)
+		}
+	}
+}
+
+// failed turns a stream error into the call's error: the caller's, or the agent's departure.
+func (c *call) failed(ctx context.Context, err error) error {
+	if err := expired(ctx); err != nil {
+		return err
+	}
+	if c.s.ys.IsClosed() {
+		return &AgentError{Agent: c.s.id, Reason: "disconnected during the call", Err: err}
+	}
+	return fmt.Errorf("agent %q ended the call without a result: %w", c.s.id, err)
+}
+
+func (c *call) notify(payload []byte) {
+	if c.sink == nil {
+		return
+	}
+	if req, err := decodeRequest(payload); err == nil {
+		c.sink.Notify(req)
+	}
+}
+
+// answer asks the client a server→client request and sends the answer down the stream.
+func (c *call) answer(ctx context.Context, req *jsonrpc.Request) {
+	resp := &jsonrpc.Response{ID: req.ID, Error: &jsonrpc.Error{
+		Code: jsonrpc.CodeMethodNotFound, Message: "the client cannot answer " + req.Method}}
+	if c.sink != nil {
+		got, err := c.sink.Request(ctx, req)
+		switch {
+		case err != nil:
+			resp.Error = wireError(err)
+		case got != nil:
+			resp = &jsonrpc.Response{ID: req.ID, Result: got.Result, Error: got.Error}
+		}
+	}
+	raw, err := jsonrpc.EncodeMessage(resp)
+	if err == nil {
+		_ = c.w.write(protocol.TypeResponse, raw)
+	}
+}
+
+func (c *call) result(payload []byte) (*jsonrpc.Response, error) {
+	if len(payload) == 0 {
+		return nil, nil // the message was a notification
+	}
+	msg, err := jsonrpc.DecodeMessage(payload)
+	if err != nil {
+		return nil, fmt.Errorf("agent %q sent a bad result: %w", c.s.id, err)
+	}
+	resp, ok := msg.(*jsonrpc.Response)
+	if !ok {
+		return nil, fmt.Errorf("agent %q sent a request as its result", c.s.id)
+	}
+	return resp, nil
+}
+
+// cancel runs when the caller gives up: it unblocks wait, tells the agent, and closes.
+func (c *call) cancel(cause error) {
+	_ = c.st.SetReadDeadline(time.Now())
+	reason := "the caller gave up"
+	if cause != nil {
+		reason = cause.Error()
+	}
+	_ = c.w.writeJSONWithin(protocol.TypeCancel, protocol.Cancel{Reason: reason}, cancelTimeout)
+	_ = c.st.Close()
+}
+
+// close ends the stream and waits for the request answerers, whose context is done by now.
+func (c *call) close() {
+	_ = c.st.Close()
+	c.answering.Wait()
+}
+
+// expired is ctx.Err(), or DeadlineExceeded once the deadline has passed even if ctx's
+// timer has not fired yet (it can lag on a loaded machine).
+func expired(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+func decodeRequest(payload []byte) (*jsonrpc.Request, error) {
+	msg, err := jsonrpc.DecodeMessage(payload)
+	if err != nil {
+		return nil, err
+	}
+	req, ok := msg.(*jsonrpc.Request)
+	if !ok {
+		return nil, errors.New("got a response, want a request")
+	}
+	return req, nil
+}
+
+// wireError keeps a JSON-RPC error's code, and calls anything else an internal error.
+func wireError(err error) *jsonrpc.Error {
+	var we *jsonrpc.Error
+	if errors.As(err, &we) {
+		return we
+	}
+	return &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: err.Error()}
+}

@@ -1,0 +1,148 @@
+package agents
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/hashicorp/yamux"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+)
+
+// ServeHTTP serves GET /agent/ws: it checks the agent key before the upgrade, then runs the
+// agent's session until it ends.
+func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	id, ok := r.authenticate(w, req)
+	if !ok {
+		return
+	}
+	ys, err := r.up.Accept(w, req)
+	if err != nil {
+		r.log.Info("agent tunnel upgrade failed", "agent", id.AgentID, "remote", req.RemoteAddr, "err", err)
+		return
+	}
+	defer ys.Close()
+	s := r.handshake(ys, id, req.RemoteAddr)
+	if s == nil {
+		return
+	}
+	if !r.register(s) {
+		s.refuse(protocol.RefuseHubClosing, "the hub is shutting down")
+		return
+	}
+	defer r.unregister(s)
+	welcome := protocol.Welcome{AgentID: s.id, Capability: protocol.CapabilityVersion, HubVersion: r.opts.HubVersion}
+	if err := s.ctrl.writeJSON(protocol.TypeWelcome, welcome); err != nil {
+		r.log.Info("agent left before its welcome", "agent", s.id, "remote", s.remote, "err", err)
+		return
+	}
+	r.serveControl(s)
+}
+
+// authenticate answers 401 for a missing or unknown key and 403 for a key that is not an
+// agent key, before any upgrade.
+func (r *Registry) authenticate(w http.ResponseWriter, req *http.Request) (auth.Identity, bool) {
+	token, ok := auth.BearerToken(req)
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="mcp-gateway"`)
+		http.Error(w, "missing agent key: send Authorization: Bearer <agent key>", http.StatusUnauthorized)
+		return auth.Identity{}, false
+	}
+	id, ok := r.opts.Keys.Lookup(token)
+	if !ok {
+		r.log.Info("agent tunnel refused: unknown key", "remote", req.RemoteAddr, "agent_header", req.Header.Get("X-Agent-Id"))
+		w.Header().Set("WWW-Authenticate", `Bearer realm="mcp-gateway", error="invalid_token"`)
+		http.Error(w, "unknown, expired or revoked agent key", http.StatusUnauthorized)
+		return auth.Identity{}, false
+	}
+	if id.Kind != store.KindAgent || id.AgentID == "" {
+		r.log.Warn("agent tunnel refused: not an agent key", "remote", req.RemoteAddr, "key_id", id.KeyID, "kind", id.Kind)
+		http.Error(w, "this is a user key; an agent needs an agent key (mcp-gateway-hub agents enroll ID)", http.StatusForbidden)
+		return auth.Identity{}, false
+	}
+	r.mu.Lock()
+	closed := r.closed
+	r.mu.Unlock()
+	if closed {
+		http.Error(w, "the hub is shutting down", http.StatusServiceUnavailable)
+		return auth.Identity{}, false
+	}
+	return id, true
+}
+
+// handshake reads the hello from the control stream and checks it against the key. It
+// refuses and returns nil when the agent may not connect.
+func (r *Registry) handshake(ys *yamux.Session, id auth.Identity, remote string) *session {
+	log := r.log.With("key_agent", id.AgentID, "remote", remote, "key_id", id.KeyID)
+	ctx, cancel := context.WithTimeout(context.Background(), r.opts.HelloTimeout)
+	defer cancel()
+	ctrl, err := ys.AcceptStreamWithContext(ctx)
+	if err != nil {
+		log.Info("agent opened no control stream", "err", err)
+		return nil
+	}
+	_ = ctrl.SetReadDeadline(time.Now().Add(r.opts.HelloTimeout))
+	t, payload, err := protocol.ReadFrame(ctrl)
+	_ = ctrl.SetReadDeadline(time.Time{})
+	if err != nil {
+		log.Info("agent sent no hello", "err", err)
+		return nil
+	}
+	var hello protocol.Hello
+	if t == protocol.TypeHello {
+		err = protocol.Decode(t, payload, &hello)
+	} else {
+		err = fmt.Errorf("first frame is %s, want hello", t)
+	}
+	s := newSession(ys, ctrl, hello, id.KeyID, remote, r.opts.WriteTimeout)
+	switch {
+	case err != nil:
+		log.Warn("agent refused: bad hello", "err", err)
+		s.refuse(protocol.RefuseBadHello, err.Error())
+	case hello.AgentID != id.AgentID:
+		log.Warn("agent refused: its key is bound to another agent id", "hello_agent", hello.AgentID)
+		s.refuse(protocol.RefuseAgentID, fmt.Sprintf("this key is bound to agent %q, not %q", id.AgentID, hello.AgentID))
+	case hello.Capability < protocol.MinCapabilityVersion:
+		log.Warn("agent refused: protocol too old", "capability", hello.Capability, "version", hello.Version)
+		s.refuse(protocol.RefuseVersion, fmt.Sprintf("agent protocol version %d is older than %d, the oldest this hub accepts; update the agent",
+			hello.Capability, protocol.MinCapabilityVersion))
+	default:
+		return s
+	}
+	return nil
+}
+
+// serveControl reads updates and events until the control stream or the session ends.
+func (r *Registry) serveControl(s *session) {
+	ctrl := s.ctrl.s
+	for {
+		t, payload, err := protocol.ReadFrame(ctrl)
+		if err != nil {
+			r.log.Debug("agent control stream ended", "agent", s.id, "err", err)
+			return
+		}
+		switch t {
+		case protocol.TypeUpdate:
+			var up protocol.Update
+			if err := protocol.Decode(t, payload, &up); err != nil {
+				r.log.Warn("bad update from agent", "agent", s.id, "err", err)
+				continue
+			}
+			s.apply(up)
+			r.changed(s)
+		case protocol.TypeEvent:
+			var ev protocol.Event
+			if err := protocol.Decode(t, payload, &ev); err != nil {
+				r.log.Warn("bad event from agent", "agent", s.id, "err", err)
+				continue
+			}
+			r.opts.OnEvent(s.id, ev)
+		default:
+			r.log.Debug("skipping unknown control frame from agent", "agent", s.id, "frame", t.String())
+		}
+	}
+}

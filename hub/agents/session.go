@@ -1,0 +1,184 @@
+package agents
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/yamux"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+)
+
+// session is one agent's tunnel after a valid hello.
+type session struct {
+	id      string
+	ys      *yamux.Session
+	ctrl    *frameWriter // the control stream, for welcome and refusals
+	hello   protocol.Hello
+	keyID   string
+	remote  string
+	since   time.Time
+	timeout time.Duration // per frame written on call streams
+
+	mu       sync.Mutex
+	backends map[string]protocol.Backend
+}
+
+func newSession(ys *yamux.Session, ctrl *yamux.Stream, hello protocol.Hello, keyID, remote string, timeout time.Duration) *session {
+	s := &session{
+		id: hello.AgentID, ys: ys, ctrl: newFrameWriter(ctrl, timeout), hello: hello, keyID: keyID,
+		remote: remote, since: time.Now(), timeout: timeout, backends: map[string]protocol.Backend{},
+	}
+	s.apply(protocol.Update{Backends: hello.Backends})
+	return s
+}
+
+// apply merges an update into the backend list.
+func (s *session) apply(up protocol.Update) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, b := range up.Backends {
+		if b.Name != "" {
+			s.backends[b.Name] = b
+		}
+	}
+	for _, name := range up.Removed {
+		delete(s.backends, name)
+	}
+}
+
+// list returns the backends sorted by name.
+func (s *session) list() []protocol.Backend {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]protocol.Backend, 0, len(s.backends))
+	for _, b := range s.backends {
+		out = append(out, b)
+	}
+	slices.SortFunc(out, func(a, b protocol.Backend) int { return cmp.Compare(a.Name, b.Name) })
+	return out
+}
+
+func (s *session) info() AgentInfo {
+	s.mu.Lock()
+	n := len(s.backends)
+	s.mu.Unlock()
+	return AgentInfo{
+		ID: s.id, Version: s.hello.Version, Capability: s.hello.Capability, RemoteAddr: s.remote,
+		KeyID: s.keyID, ConnectedSince: s.since, Backends: n,
+	}
+}
+
+// refuse tells the agent why it is being dropped, as well as a stuck tunnel allows, and
+// closes the session.
+func (s *session) refuse(code, msg string) {
+	_ = s.ctrl.writeJSONWithin(protocol.TypeRefusal, protocol.Refusal{Code: code, Message: msg}, cancelTimeout)
+	_ = s.ys.Close()
+}
+
+// replacements is the history of newer connections taking over one agent id.
+type replacements struct {
+	total  int
+	recent []time.Time // within FightWindow
+	warned time.Time   // last "fighting" warning
+}
+
+func (h *replacements) add(now time.Time) {
+	h.total++
+	h.recent = append(h.recent, now)
+	h.prune(now)
+}
+
+func (h *replacements) prune(now time.Time) {
+	i := 0
+	for i < len(h.recent) && now.Sub(h.recent[i]) > FightWindow {
+		i++
+	}
+	h.recent = h.recent[i:]
+}
+
+func (h *replacements) fighting(now time.Time) bool {
+	h.prune(now)
+	return len(h.recent) > FightThreshold
+}
+
+// register makes s the agent's session, replacing any older one (newest wins). It reports
+// false when the registry is closed.
+func (r *Registry) register(s *session) bool {
+	r.notifyMu.Lock()
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		r.notifyMu.Unlock()
+		return false
+	}
+	old := r.sessions[s.id]
+	r.sessions[s.id] = s
+	r.wg.Add(1)
+	warn := false
+	if old != nil {
+		warn = r.replaced(s.id)
+	}
+	r.mu.Unlock()
+	r.opts.OnChange(s.id, s.list(), true)
+	r.notifyMu.Unlock()
+
+	log := r.log.With("agent", s.id, "remote", s.remote, "version", s.hello.Version)
+	if old == nil {
+		log.Info("agent connected", "backends", len(s.hello.Backends))
+		return true
+	}
+	log.Info("agent replaced an older connection with the same id", "old_remote", old.remote)
+	if warn {
+		r.log.Warn("two agents are fighting over id "+s.id+": each connection replaces the other; give each agent its own id and key",
+			"agent", s.id, "remote", s.remote, "old_remote", old.remote)
+	}
+	old.refuse(protocol.RefuseReplaced, "a newer connection for agent "+s.id+" from "+s.remote+" took over")
+	return true
+}
+
+// replaced records a replacement of id and reports whether to warn about a fight now.
+// r.mu is held.
+func (r *Registry) replaced(id string) bool {
+	now := time.Now()
+	h := r.history[id]
+	if h == nil {
+		h = &replacements{}
+		r.history[id] = h
+	}
+	h.add(now)
+	if !h.fighting(now) || now.Sub(h.warned) < FightWindow {
+		return false
+	}
+	h.warned = now
+	return true
+}
+
+// unregister removes s if it is still the agent's session, and reports the agent gone.
+func (r *Registry) unregister(s *session) {
+	defer r.wg.Done()
+	r.notifyMu.Lock()
+	defer r.notifyMu.Unlock()
+	r.mu.Lock()
+	current := r.sessions[s.id] == s
+	if current {
+		delete(r.sessions, s.id)
+	}
+	r.mu.Unlock()
+	if current {
+		r.log.Info("agent disconnected", "agent", s.id, "remote", s.remote,
+			"connected_for", time.Since(s.since).Round(time.Second))
+		r.opts.OnChange(s.id, nil, false)
+	}
+}
+
+// changed reports s's backend list if s is still the agent's session.
+func (r *Registry) changed(s *session) {
+	r.notifyMu.Lock()
+	defer r.notifyMu.Unlock()
+	if r.current(s.id) == s {
+		r.opts.OnChange(s.id, s.list(), true)
+	}
+}
