@@ -211,8 +211,7 @@ func SetStringField(obj []byte, key, val string) ([]byte, error) {
 	if !ok {
 		return nil, ErrNotObject
 	}
-	qv := AppendString(nil, val)
-	out := make([]byte, 0, len(obj)+len(qv))
+	out := make([]byte, 0, len(obj)+len(key)+len(val)+8)
 	last, found := 0, false
 	for {
 		k, vs, ve, ok := it.next()
@@ -220,7 +219,7 @@ func SetStringField(obj []byte, key, val string) ([]byte, error) {
 			break
 		}
 		if keyIs(k, key) {
-			out = append(append(out, obj[last:vs]...), qv...)
+			out = AppendString(append(out, obj[last:vs]...), val)
 			last, found = ve, true
 		}
 	}
@@ -230,11 +229,11 @@ func SetStringField(obj []byte, key, val string) ([]byte, error) {
 	if found {
 		return append(out, obj[last:]...), nil
 	}
-	return appendMember(out, obj, key, qv)
+	return appendMember(out, obj, key, val)
 }
 
-// appendMember inserts "key":qv before the closing brace of obj.
-func appendMember(out, obj []byte, key string, qv []byte) ([]byte, error) {
+// appendMember inserts "key":"val" before the closing brace of obj.
+func appendMember(out, obj []byte, key, val string) ([]byte, error) {
 	end := len(obj) - 1
 	for end >= 0 && isSpace(obj[end]) {
 		end--
@@ -251,6 +250,6 @@ func appendMember(out, obj []byte, key string, qv []byte) ([]byte, error) {
 		out = append(out, ',')
 	}
 	out = AppendString(out, key)
-	out = append(append(out, ':'), qv...)
+	out = AppendString(append(out, ':'), val)
 	return append(out, obj[end:]...), nil
 }
