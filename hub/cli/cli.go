@@ -1,0 +1,188 @@
+// Package cli implements the mcp-gateway-hub command line: serve, init, keys, agents, version.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/hub/config"
+	"github.com/mcp-gateway/mcp-gateway/hub/server"
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
+	"github.com/mcp-gateway/mcp-gateway/shared/version"
+)
+
+const usage = `mcp-gateway-hub — one MCP endpoint in front of every MCP server
+
+Usage:
+  mcp-gateway-hub serve  [--config FILE] [--listen ADDR] [--data-dir DIR] [--database-url URL] [--anonymous-role ROLE]
+  mcp-gateway-hub init   [store flags]          create the store and the owner; print the owner key once
+  mcp-gateway-hub keys   create [--name N] [--expires 720h] | list | revoke ID   [store flags]
+  mcp-gateway-hub agents enroll ID | list | revoke ID                          [store flags]
+  mcp-gateway-hub version
+
+Store flags: --config FILE, --data-dir DIR, --database-url URL (env MCPGW_DATA_DIR, DATABASE_URL).
+`
+
+// ErrUsage is returned for a command line that does not parse; the usage text was printed.
+var ErrUsage = errors.New("usage error")
+
+// Env is what a command needs from its process.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Logger         *slog.Logger
+}
+
+// Run runs the command line args (without the program name).
+func Run(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 {
+		fmt.Fprint(env.Stderr, usage)
+		return ErrUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest, env)
+	case "init":
+		return initCmd(ctx, rest, env)
+	case "keys":
+		return keysCmd(ctx, rest, env)
+	case "agents":
+		return agentsCmd(ctx, rest, env)
+	case "version", "--version":
+		fmt.Fprintln(env.Stdout, "mcp-gateway-hub", version.String())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(env.Stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(env.Stderr, "unknown command %q\n\n%s", cmd, usage)
+	return ErrUsage
+}
+
+// storeFlags are the flags every command that touches the store takes.
+type storeFlags struct {
+	config, listen, dataDir, databaseURL, anonymousRole string
+}
+
+func (f *storeFlags) register(fs *flag.FlagSet, serve bool) {
+	fs.StringVar(&f.config, "config", "", "hub.toml to read")
+	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (SQLite database)")
+	fs.StringVar(&f.databaseURL, "database-url", "", "PostgreSQL URL (postgres://…)")
+	if serve {
+		fs.StringVar(&f.listen, "listen", "", "address to listen on (default 127.0.0.1:3200)")
+		fs.StringVar(&f.anonymousRole, "anonymous-role", "", "let requests without a key act as this role (loopback only)")
+	}
+}
+
+// load applies defaults → file → environment → flags, then validates.
+func (f *storeFlags) load() (config.Config, error) {
+	c, err := config.Load(f.config)
+	if err != nil {
+		return c, err
+	}
+	for dst, v := range map[*string]string{&c.Listen: f.listen, &c.DataDir: f.dataDir, &c.DatabaseURL: f.databaseURL, &c.AnonymousRole: f.anonymousRole} {
+		if v != "" {
+			*dst = v
+		}
+	}
+	return c, c.Validate()
+}
+
+func parse(name string, args []string, env Env, serve bool) (*storeFlags, *flag.FlagSet, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	var f storeFlags
+	f.register(fs, serve)
+	return &f, fs, nil
+}
+
+func openStore(ctx context.Context, c config.Config) (store.Store, error) {
+	return store.Open(ctx, store.Config{DatabaseURL: c.DatabaseURL, DataDir: c.DataDir})
+}
+
+func serve(ctx context.Context, args []string, env Env) error {
+	f, fs, _ := parse("serve", args, env, true)
+	if err := fs.Parse(args); err != nil {
+		return ErrUsage
+	}
+	c, err := f.load()
+	if err != nil {
+		return err
+	}
+	s, err := server.New(ctx, c, env.Logger)
+	if err != nil {
+		return err
+	}
+	if err := firstStart(ctx, s, env); err != nil {
+		s.Store.Close()
+		return err
+	}
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		s.Store.Close()
+		return fmt.Errorf("listen: %w", err)
+	}
+	env.Logger.Info("hub listening", "addr", ln.Addr().String(), "store", s.Store.Dialect(), "version", version.Version)
+	return s.Run(ctx, ln)
+}
+
+// firstStart creates the owner when the store has no users, and prints the key once.
+func firstStart(ctx context.Context, s *server.Server, env Env) error {
+	users, err := s.Store.ListUsers(ctx)
+	if err != nil || len(users) > 0 {
+		return err
+	}
+	_, key, err := auth.CreateOwner(ctx, s.Store, "owner")
+	if err != nil {
+		return fmt.Errorf("create owner: %w", err)
+	}
+	printOwnerKey(env.Stdout, key)
+	return s.Keys.Refresh(ctx)
+}
+
+func printOwnerKey(w io.Writer, key string) {
+	fmt.Fprintf(w, "\nOwner API key (shown once, store it now):\n\n    %s\n\n", key)
+}
+
+func initCmd(ctx context.Context, args []string, env Env) error {
+	f, fs, _ := parse("init", args, env, false)
+	if err := fs.Parse(args); err != nil {
+		return ErrUsage
+	}
+	c, err := f.load()
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	_, key, err := auth.CreateOwner(ctx, st, "owner")
+	if err != nil {
+		return err
+	}
+	printOwnerKey(env.Stdout, key)
+	return nil
+}
+
+// Main runs the hub's command line as a program: it returns the process exit code.
+func Main(ctx context.Context, args []string) int {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	err := Run(ctx, args, Env{Stdout: os.Stdout, Stderr: os.Stderr, Logger: log})
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, ErrUsage):
+		return 2
+	}
+	fmt.Fprintln(os.Stderr, "mcp-gateway-hub:", err)
+	return 1
+}

@@ -1,0 +1,87 @@
+// Package hubtest starts a real hub on 127.0.0.1:0 with SQLite in a temporary directory,
+// for tests in any package.
+package hubtest
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"os"
+	"testing"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/hub/config"
+	"github.com/mcp-gateway/mcp-gateway/hub/server"
+)
+
+// Hub is a running hub.
+type Hub struct {
+	URL      string // http://127.0.0.1:PORT
+	OwnerKey string
+	Server   *server.Server
+}
+
+// Start starts a hub; mod may change its configuration first. It stops when the test ends.
+func Start(t testing.TB, mod func(*config.Config)) *Hub {
+	t.Helper()
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Listen = "127.0.0.1:0"
+	if mod != nil {
+		mod(&cfg)
+	}
+	level := slog.LevelWarn
+	if os.Getenv("MCPGW_TEST_LOG") != "" {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := server.New(ctx, cfg, log)
+	if err != nil {
+		cancel()
+		t.Fatalf("hubtest: %v", err)
+	}
+	_, key, err := auth.CreateOwner(ctx, s.Store, "owner")
+	if err != nil {
+		cancel()
+		t.Fatalf("hubtest: create owner: %v", err)
+	}
+	if err := s.Keys.Refresh(ctx); err != nil {
+		cancel()
+		t.Fatalf("hubtest: %v", err)
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		cancel()
+		t.Fatalf("hubtest: listen: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("hubtest: hub exited: %v", err)
+		}
+	})
+	return &Hub{URL: "http://" + ln.Addr().String(), OwnerKey: key, Server: s}
+}
+
+// MCPURL is the client endpoint.
+func (h *Hub) MCPURL() string { return h.URL + "/mcp" }
+
+// AgentURL is the agents' WebSocket endpoint.
+func (h *Hub) AgentURL() string { return "ws" + h.URL[len("http"):] + "/agent/ws" }
+
+// EnrollAgent enrolls an agent id and returns its key.
+func (h *Hub) EnrollAgent(t testing.TB, id string) string {
+	t.Helper()
+	ctx := context.Background()
+	_, key, err := auth.EnrollAgent(ctx, h.Server.Store, id)
+	if err != nil {
+		t.Fatalf("hubtest: enroll %s: %v", id, err)
+	}
+	if err := h.Server.Keys.Refresh(ctx); err != nil {
+		t.Fatalf("hubtest: %v", err)
+	}
+	return key
+}

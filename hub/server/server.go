@@ -1,0 +1,185 @@
+// Package server assembles a hub: store, key cache, router, agent registry, hub-local
+// backends and the MCP gateway behind one HTTP handler, with Run(ctx) and clean shutdown.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/agents"
+	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/hub/config"
+	"github.com/mcp-gateway/mcp-gateway/hub/gateway"
+	"github.com/mcp-gateway/mcp-gateway/hub/router"
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
+	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+	"github.com/mcp-gateway/mcp-gateway/shared/version"
+)
+
+// Server is one running hub.
+type Server struct {
+	cfg    config.Config
+	log    *slog.Logger
+	Store  store.Store
+	Keys   *auth.Cache
+	Router *router.Router
+	Agents *agents.Registry
+	Locals *backend.Set
+	GW     *gateway.Gateway
+	mux    *http.ServeMux
+}
+
+// New opens the store (running migrations) and assembles the hub. Close the store with Run's end.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration: %w", err)
+	}
+	st, err := store.Open(ctx, store.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir})
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	s := &Server{cfg: cfg, log: log, Store: st, mux: http.NewServeMux()}
+	s.Keys = auth.NewCache(st, log)
+	if err := s.Keys.Refresh(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("load keys: %w", err)
+	}
+	s.Router = router.New(func(c router.Changes) {
+		if s.GW != nil {
+			s.GW.ListChanged(c)
+		}
+	})
+	s.Locals, err = backend.NewSet(cfg.Backends, backend.Options{
+		Logger: log.With("side", "hub"), ClientName: "mcp-gateway-hub", ClientVersion: version.Version,
+		OnChange: func(protocol.Backend) { s.Router.Set("", s.Locals.Snapshots()) },
+		OnEvent:  func(b string, msg *jsonrpc.Request) { s.event("", b, msg) },
+	})
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("hub backends: %w", err)
+	}
+	s.Agents = agents.New(agents.Options{
+		Logger: log, Keys: s.Keys, HubVersion: version.Version,
+		OnChange: s.agentChanged,
+		OnEvent:  func(id string, ev protocol.Event) { s.agentEvent(id, ev) },
+	})
+	s.GW = gateway.New(gateway.Config{
+		MaxBodyBytes: cfg.MaxBodyBytes, PageSize: cfg.PageSize, AnonymousRole: cfg.AnonymousRole,
+		AllowedOrigins: cfg.AllowedOrigins, AllowedHosts: cfg.Hosts(), ServerVersion: version.Version,
+	}, s.Keys, s.Router, upstream{s.Locals, s.Agents}, log)
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() {
+	s.GW.Mount(s.mux)
+	s.mux.Handle("GET /agent/ws", s.Agents)
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := s.Store.ListUsers(ctx); err != nil {
+		http.Error(w, "store unavailable: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	w.Write([]byte("ready\n"))
+}
+
+// Handler is the hub's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Run serves on ln until ctx ends, then shuts down within 10 s and closes the store.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	defer s.Store.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+	var wg sync.WaitGroup
+	for _, run := range []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run} {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = run(ctx) }()
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if s.cfg.TLSCert != "" {
+			errc <- srv.ServeTLS(ln, s.cfg.TLSCert, s.cfg.TLSKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	cancel()
+	s.Agents.Close()
+	shut, done := context.WithTimeout(context.Background(), 10*time.Second)
+	defer done()
+	_ = srv.Shutdown(shut)
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (s *Server) agentChanged(id string, backends []protocol.Backend, connected bool) {
+	if !connected {
+		s.Router.Remove(id)
+		s.GW.AgentGone(id)
+		return
+	}
+	s.GW.AgentBack(id)
+	s.Router.Set(id, backends)
+}
+
+func (s *Server) agentEvent(id string, ev protocol.Event) {
+	msg, err := jsonrpc.DecodeMessage(ev.Message)
+	if req, ok := msg.(*jsonrpc.Request); err == nil && ok {
+		s.event(id, ev.Backend, req)
+	}
+}
+
+// event routes a backend notification that belongs to no call.
+func (s *Server) event(agent, backendName string, msg *jsonrpc.Request) {
+	if msg.Method != "notifications/resources/updated" {
+		return
+	}
+	var p struct {
+		URI string `json:"uri"`
+	}
+	if json.Unmarshal(msg.Params, &p) != nil || p.URI == "" {
+		return
+	}
+	exposed := s.Router.Table().ExposeURI(router.Target{Agent: agent, Backend: backendName, Name: p.URI})
+	s.GW.ResourceUpdated(exposed)
+}
+
+// upstream sends a call to a hub-local backend or through an agent's tunnel.
+type upstream struct {
+	locals *backend.Set
+	agents *agents.Registry
+}
+
+func (u upstream) Call(ctx context.Context, t router.Target, req *jsonrpc.Request, caller protocol.Caller, sink backend.Sink) (*jsonrpc.Response, error) {
+	if t.Agent == "" {
+		return u.locals.Call(ctx, t.Backend, req, sink)
+	}
+	return u.agents.Call(ctx, t.Agent, t.Backend, req, caller, sink)
+}
