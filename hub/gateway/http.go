@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -115,8 +116,9 @@ func (g *Gateway) sessionFor(w http.ResponseWriter, r *http.Request) *session {
 		return nil
 	}
 	s := g.sessions.get(id)
-	if s == nil || !sameCaller(s.identity, identityFrom(r.Context())) {
+	if s == nil || s.legacy || !sameCaller(s.identity, identityFrom(r.Context())) {
 		// Another caller's session is reported as unknown, not as forbidden: ids must not leak.
+		// An HTTP+SSE session lives at /messages only: its replies belong on its /sse stream.
 		httpError(w, http.StatusNotFound, "unknown or expired session: initialize a new one")
 		return nil
 	}
@@ -158,8 +160,9 @@ func (g *Gateway) handleDelete(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// handleBatch serves a JSON-RPC batch (allowed by 2025-03-26): each request in turn, the
-// replies together as one JSON array. Messages that need a stream go to the GET stream.
+// handleBatch serves a JSON-RPC batch (allowed by 2025-03-26, removed in 2025-06-18): each
+// request in turn, the replies together as one JSON array. Messages that need a stream go
+// to the GET stream.
 func (g *Gateway) handleBatch(w http.ResponseWriter, r *http.Request, body []byte) {
 	raws, err := mcp.SplitBatch(body)
 	if err != nil {
@@ -170,11 +173,22 @@ func (g *Gateway) handleBatch(w http.ResponseWriter, r *http.Request, body []byt
 	if s == nil {
 		return
 	}
+	s.mu.Lock()
+	version := s.version
+	s.mu.Unlock()
+	if version > "2025-03-26" {
+		httpError(w, http.StatusBadRequest, "JSON-RPC batches are not supported in protocol version "+version)
+		return
+	}
 	var out [][]byte
 	for _, raw := range raws {
 		msg, err := mcp.ParseMessage(raw)
 		if err != nil {
-			out = append(out, encode(errorResponse(jsonrpc.ID{}, mcp.ErrorCode(err), err.Error())))
+			// Not encode(errorResponse(...)): a Response without an ID encodes with no "id"
+			// member at all, and JSON-RPC wants "id": null here.
+			b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": nil,
+				"error": map[string]any{"code": mcp.ErrorCode(err), "message": err.Error()}})
+			out = append(out, b)
 			continue
 		}
 		switch m := msg.(type) {

@@ -48,8 +48,8 @@ type session struct {
 	nextID   atomic.Int64
 
 	// stream is the session's standalone SSE stream (GET /mcp or GET /sse), when attached.
-	ctx    context.Context // ends with the session
-	stop   context.CancelFunc
+	ctx  context.Context // ends with the session
+	stop context.CancelFunc
 
 	streamMu sync.Mutex
 	stream   chan []byte
