@@ -145,7 +145,8 @@ func (b *Backend) notReady() error {
 	return &stateError{sentinel: ErrNotReady, msg: msg + ")"}
 }
 
-// stateError carries a readable message naming the backend and matches its sentinel.
+// stateError carries a readable message naming the backend and matches its sentinel
+// (if it has one).
 type stateError struct {
 	sentinel error
 	msg      string
@@ -153,7 +154,7 @@ type stateError struct {
 }
 
 func (e *stateError) Error() string        { return e.msg }
-func (e *stateError) Is(target error) bool { return target == e.sentinel }
+func (e *stateError) Is(target error) bool { return e.sentinel != nil && target == e.sentinel }
 func (e *stateError) Unwrap() error        { return e.cause }
 
 // publish applies change to a copy of the snapshot, stores it and reports it. If s is not

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -80,12 +81,18 @@ func (s *session) writeFailed(ctx context.Context, req *jsonrpc.Request, err err
 	if errors.As(err, &we) && we.Code != codeRejected {
 		return &jsonrpc.Response{ID: req.ID, Error: we}, nil
 	}
+	// Over HTTP, a request that cannot reach the server means the connection is lost: the
+	// supervisor reconnects, even for servers without a standalone stream to watch.
+	var ue *url.Error
+	if s.proc == nil && errors.As(err, &ue) {
+		s.fail(fmt.Errorf("send %s: %w", req.Method, err))
+	}
 	select {
 	case <-s.done:
 		return nil, s.goneErr()
 	default:
 	}
-	return nil, fmt.Errorf("backend %q: send %s: %w", s.b.cfg.Name, req.Method, err)
+	return nil, fmt.Errorf("backend %q: %w", s.b.cfg.Name, err) // go-sdk's error names the method
 }
 
 // codeRejected is go-sdk's jsonrpc2.ErrRejected: the transport refused to send.

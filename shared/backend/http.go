@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"mime"
 	"net/http"
 	"sync/atomic"
@@ -96,11 +97,12 @@ func (s *session) listenStandalone() {
 			s.fail(fmt.Errorf("standalone SSE stream: %w", err))
 			return
 		}
-		t := backoff(s.b.opts.BackoffBase, s.b.opts.BackoffCap, failures)
+		// Linear, not exponential: a dead server should be noticed within seconds.
+		delay := rand.N(min(s.b.opts.BackoffBase, time.Second)*time.Duration(failures+1)) + 1
 		select {
 		case <-s.ctx.Done():
 			return
-		case <-time.After(t):
+		case <-time.After(delay):
 		}
 	}
 }

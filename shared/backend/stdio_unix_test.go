@@ -9,9 +9,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
 // gone reports whether pid has exited (a zombie nobody reaped counts as gone).
@@ -118,5 +121,39 @@ func TestStdioStopKillsProcessGroup(t *testing.T) {
 	if !gone(leader) || !gone(child) {
 		_ = syscall.Kill(child, syscall.SIGKILL)
 		t.Fatalf("survivors: leader %d gone=%v, child %d gone=%v", leader, gone(leader), child, gone(child))
+	}
+}
+
+// A server that dies at start is failed with its exit status and last stderr line, and the
+// supervisor keeps trying.
+func TestStdioStartFailure(t *testing.T) {
+	for _, c := range []struct {
+		cfg  Config
+		want []string
+	}{
+		{Config{Name: "dies", Transport: TransportStdio, Command: "sh", Args: []string{"-c", "echo boom >&2; exit 3"}},
+			[]string{"exit status 3", "last stderr line: boom"}},
+		{Config{Name: "missing", Transport: TransportStdio, Command: "/nonexistent/mcp-server"},
+			[]string{"start /nonexistent/mcp-server", "no such file"}},
+	} {
+		var attempts atomic.Int32
+		b := New(c.cfg, Options{BackoffBase: 5 * time.Millisecond, BackoffCap: 10 * time.Millisecond,
+			OnChange: func(snap protocol.Backend) {
+				if snap.State == protocol.StateFailed {
+					attempts.Add(1)
+				}
+			}})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- b.Run(ctx) }()
+		waitFor(t, 10*time.Second, "three failed attempts", func() bool { return attempts.Load() >= 3 })
+		snap := b.Snapshot()
+		for _, w := range c.want {
+			if !strings.Contains(snap.Error, w) {
+				t.Errorf("%s: error %q lacks %q", c.cfg.Name, snap.Error, w)
+			}
+		}
+		cancel()
+		<-done
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"time"
 
@@ -120,13 +121,16 @@ func (b *Backend) describe(s *session, cause, exitErr error) error {
 		return cause
 	}
 	msg := cause.Error()
+	if errors.Is(cause, io.EOF) {
+		msg = "server exited"
+	}
 	if exitErr != nil && !errors.Is(cause, errStopped) {
-		msg += fmt.Sprintf(" (process: %v)", exitErr)
+		msg += fmt.Sprintf(" (%v)", exitErr)
 	}
 	if last := s.proc.stderr.lastLine(); last != "" {
 		msg += "; last stderr line: " + last
 	}
-	return fmt.Errorf("%s: %w", msg, cause)
+	return &stateError{msg: msg, cause: cause}
 }
 
 // backoff is exponential with full jitter: uniform in [0, min(capDelay, base·2^attempt)).
