@@ -95,13 +95,36 @@ func (f *storeFlags) load() (config.Config, error) {
 	return c, c.Validate()
 }
 
-func parse(name string, args []string, env Env, serve bool) (*storeFlags, *flag.FlagSet, error) {
+func parse(name string, args []string, env Env, serve bool) (*storeFlags, *flagSet, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	var f storeFlags
 	f.register(fs, serve)
-	return &f, fs, nil
+	return &f, &flagSet{FlagSet: fs}, nil
 }
+
+// flagSet accepts flags before and after positional arguments (`agents enroll ID --data-dir D`).
+type flagSet struct {
+	*flag.FlagSet
+	args []string
+}
+
+func (fs *flagSet) Parse(args []string) error {
+	for {
+		if err := fs.FlagSet.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.FlagSet.Args()
+		if len(rest) == 0 {
+			return nil
+		}
+		fs.args = append(fs.args, rest[0])
+		args = rest[1:]
+	}
+}
+
+func (fs *flagSet) NArg() int        { return len(fs.args) }
+func (fs *flagSet) Arg(i int) string { return fs.args[i] }
 
 func openStore(ctx context.Context, c config.Config) (store.Store, error) {
 	return store.Open(ctx, store.Config{DatabaseURL: c.DatabaseURL, DataDir: c.DataDir})
@@ -181,6 +204,9 @@ func Main(ctx context.Context, args []string) int {
 	case err == nil:
 		return 0
 	case errors.Is(err, ErrUsage):
+		if err != ErrUsage {
+			fmt.Fprintln(os.Stderr, "mcp-gateway-hub:", err)
+		}
 		return 2
 	}
 	fmt.Fprintln(os.Stderr, "mcp-gateway-hub:", err)
