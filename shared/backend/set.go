@@ -36,6 +36,10 @@ func NewSet(cfgs []Config, opts Options) (*Set, error) {
 
 // Run runs every backend until ctx is done and they have all stopped.
 func (s *Set) Run(ctx context.Context) error {
+	if len(s.list) == 0 {
+		<-ctx.Done() // like a Set with backends: return only when told to
+		return nil
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(s.list))
 	for i, b := range s.list {
