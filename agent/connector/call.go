@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -87,9 +88,17 @@ func (c *callServer) call(ctx context.Context, call *protocol.Call, req *jsonrpc
 		if !req.IsCall() {
 			return nil
 		}
-		return errorResponse(req.ID, CodeBackendError, fmt.Sprintf("agent %q: backend %q: %v", c.agentID, call.Backend, err))
+		return errorResponse(req.ID, CodeBackendError, c.describe(call.Backend, err))
 	}
 	return resp
+}
+
+// describe names the agent and the backend in an error message, once each.
+func (c *callServer) describe(backendName string, err error) string {
+	if named := fmt.Sprintf("backend %q", backendName); strings.Contains(err.Error(), named) {
+		return fmt.Sprintf("agent %q: %v", c.agentID, err)
+	}
+	return fmt.Sprintf("agent %q: backend %q: %v", c.agentID, backendName, err)
 }
 
 // finish writes the Result frame (empty for a notification), half-closes the stream and

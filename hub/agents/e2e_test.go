@@ -125,7 +125,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 		var we *jsonrpc.Error
 		if !errors.As(resp.Error, &we) || we.Code != jsonrpc.CodeInternalError ||
-			!strings.Contains(we.Message, `agent "laptop": backend "nope"`) {
+			we.Message != `agent "laptop": backend "nope": unknown backend` {
 			t.Errorf("error = %+v", resp.Error)
 		}
 	})

@@ -104,15 +104,19 @@ type testHub struct {
 	events  chan protocol.Event
 }
 
-// startHub serves a registry on addr ("" for any free port).
-func startHub(t testing.TB, addr string) *testHub {
+// startHub serves a registry on addr ("" for any free port); tweaks adjust its options.
+func startHub(t testing.TB, addr string, tweaks ...func(*agents.Options)) *testHub {
 	t.Helper()
 	h := &testHub{log: &logBuf{}, changes: make(chan change, 100), events: make(chan protocol.Event, 100)}
-	h.reg = agents.New(agents.Options{
+	opts := agents.Options{
 		Logger: h.log.logger(), Keys: testKeys, HubVersion: "hub-test",
 		OnChange: func(id string, b []protocol.Backend, connected bool) { h.changes <- change{id, b, connected} },
 		OnEvent:  func(_ string, ev protocol.Event) { h.events <- ev },
-	})
+	}
+	for _, tweak := range tweaks {
+		tweak(&opts)
+	}
+	h.reg = agents.New(opts)
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}

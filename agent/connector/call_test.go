@@ -1,0 +1,134 @@
+package connector
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+)
+
+// pipeStream is a call stream whose hub side the test writes to at its own pace.
+type pipeStream struct {
+	in    *io.PipeReader
+	out   bytes.Buffer
+	timer *time.Timer
+}
+
+func (s *pipeStream) Read(p []byte) (int, error)  { return s.in.Read(p) }
+func (s *pipeStream) Write(p []byte) (int, error) { return s.out.Write(p) }
+func (s *pipeStream) Close() error                { return nil }
+
+// SetReadDeadline ends reads with os.ErrDeadlineExceeded at t, for good: enough here.
+func (s *pipeStream) SetReadDeadline(t time.Time) error {
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	if !t.IsZero() {
+		s.timer = time.AfterFunc(time.Until(t), func() { s.in.CloseWithError(os.ErrDeadlineExceeded) })
+	}
+	return nil
+}
+
+// blockingBackends waits for the call's context and reports how it ended.
+type blockingBackends struct{ ended chan error }
+
+func (blockingBackends) Snapshots() []protocol.Backend { return nil }
+
+func (b blockingBackends) Call(ctx context.Context, name string, req *jsonrpc.Request, _ backend.Sink) (*jsonrpc.Response, error) {
+	if name == "gone" {
+		return nil, fmt.Errorf("backend %q: %w", name, backend.ErrUnknownBackend)
+	}
+	<-ctx.Done()
+	b.ended <- ctx.Err()
+	return nil, ctx.Err()
+}
+
+func serveOne(t *testing.T, b Backends, call string, after func(w io.Writer)) (*pipeStream, time.Duration) {
+	t.Helper()
+	r, w := io.Pipe()
+	s := &pipeStream{in: r}
+	c := &callServer{agentID: "laptop", backends: b, log: slog.New(slog.DiscardHandler),
+		writeTimeout: time.Second, firstFrame: time.Second, linger: 50 * time.Millisecond}
+	done := make(chan struct{})
+	start := time.Now()
+	go func() { defer close(done); c.serve(context.Background(), s) }()
+	if err := protocol.WriteFrame(w, protocol.TypeCall, []byte(call)); err != nil {
+		t.Fatal(err)
+	}
+	after(w)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("call stream not finished")
+	}
+	_ = w.Close()
+	return s, time.Since(start)
+}
+
+func resultError(t *testing.T, s *pipeStream) *jsonrpc.Error {
+	t.Helper()
+	typ, payload, err := protocol.ReadFrame(&s.out)
+	if err != nil || typ != protocol.TypeResult {
+		t.Fatalf("want a result frame, got %s %v", typ, err)
+	}
+	msg, err := jsonrpc.DecodeMessage(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var we *jsonrpc.Error
+	if resp, ok := msg.(*jsonrpc.Response); !ok || !errors.As(resp.Error, &we) {
+		t.Fatalf("result is not an error response: %s", payload)
+	}
+	return we
+}
+
+// The agent enforces Call.Deadline itself, without waiting for the hub's Cancel.
+func TestCallDeadlineIsEnforced(t *testing.T) {
+	b := blockingBackends{ended: make(chan error, 1)}
+	deadline := time.Now().Add(150 * time.Millisecond).UnixMilli()
+	call := `{"backend":"b","message":{"jsonrpc":"2.0","id":1,"method":"tools/call"},"deadline":` + strconv.FormatInt(deadline, 10) + `}`
+	s, took := serveOne(t, b, call, func(io.Writer) {})
+	if err := <-b.ended; !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("backend context ended with %v", err)
+	}
+	if took > 2*time.Second {
+		t.Errorf("deadline enforced after %s", took)
+	}
+	if we := resultError(t, s); !strings.Contains(we.Message, "deadline exceeded") {
+		t.Errorf("result error = %+v", we)
+	}
+}
+
+// A Cancel frame cancels the backend call at once.
+func TestCancelFrameCancelsCall(t *testing.T) {
+	b := blockingBackends{ended: make(chan error, 1)}
+	call := `{"backend":"b","message":{"jsonrpc":"2.0","id":1,"method":"tools/call"}}`
+	serveOne(t, b, call, func(w io.Writer) {
+		_ = protocol.WriteJSON(w, protocol.TypeCancel, protocol.Cancel{Reason: "client gone"})
+	})
+	if err := <-b.ended; !errors.Is(err, context.Canceled) {
+		t.Errorf("backend context ended with %v", err)
+	}
+}
+
+// Backend errors become a JSON-RPC error result naming agent and backend.
+func TestBackendErrorNamesAgentAndBackend(t *testing.T) {
+	call := `{"backend":"gone","message":{"jsonrpc":"2.0","id":"a","method":"tools/call"}}`
+	s, _ := serveOne(t, blockingBackends{}, call, func(io.Writer) {})
+	we := resultError(t, s)
+	if we.Code != CodeBackendError || !strings.Contains(we.Message, `agent "laptop": backend "gone": unknown backend`) {
+		t.Errorf("result error = %+v", we)
+	}
+}
