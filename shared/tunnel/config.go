@@ -18,7 +18,7 @@ const (
 	DefaultKeepAliveInterval   = 15 * time.Second
 	DefaultReadTimeout         = 60 * time.Second
 	DefaultWriteTimeout        = 10 * time.Second
-	DefaultMaxStreamWindowSize = 1 << 20
+	DefaultMaxStreamWindowSize = 512 << 10
 )
 
 // yamuxHeaderSize is the fixed size of a yamux frame header (version, type, flags, stream id,
@@ -44,9 +44,10 @@ type Config struct {
 	WriteTimeout time.Duration
 
 	// MaxStreamWindowSize is the yamux receive window per stream, in bytes: the most data a peer
-	// may send on one stream before it is read. It is also the largest yamux frame, so the
-	// WebSocket read limit is this plus the 12-byte header. Minimum and yamux default 256 KiB;
-	// default here 1 MiB, which roughly doubles bulk throughput over 256 KiB (docs/BENCHMARKS.md).
+	// may send on one stream before it is read, so it also caps one stream's throughput at
+	// window/RTT (512 KiB at 50 ms: about 10 MB/s). Minimum and yamux default 256 KiB. Default
+	// 512 KiB: on loopback it beat 1 MiB and 2 MiB, whose larger buffers fall out of cache
+	// (docs/BENCHMARKS.md).
 	MaxStreamWindowSize uint32
 
 	// Logger receives yamux's internal messages and liveness failures. Nil discards them.
@@ -74,9 +75,14 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// readLimit is the largest WebSocket message accepted: one yamux frame of a full window.
+// minReadLimit is the smallest WebSocket read limit, leaving room for Conn.Write messages of
+// 1 MiB when the Conn is used without yamux.
+const minReadLimit = 1 << 20
+
+// readLimit is the largest WebSocket message accepted. A yamux data frame never exceeds the
+// window this side grants, so window + 12-byte header suffices for yamux; at least 1 MiB + 12.
 func (c Config) readLimit() int64 {
-	return int64(c.MaxStreamWindowSize) + yamuxHeaderSize
+	return int64(max(c.MaxStreamWindowSize, minReadLimit)) + yamuxHeaderSize
 }
 
 // yamuxConfig maps c (already defaulted) onto yamux's configuration.

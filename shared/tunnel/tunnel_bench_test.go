@@ -1,0 +1,127 @@
+package tunnel
+
+import (
+	"io"
+	"net"
+	"slices"
+	"testing"
+	"time"
+)
+
+// Benchmarks compare the tunnel (yamux over WebSocket over loopback TCP, agent = yamux client,
+// hub = yamux server) with a direct loopback TCP connection doing the same work. Results and the
+// command to reproduce them are in docs/BENCHMARKS.md.
+
+// tunnelStream returns an agent-side stream whose hub side is handed to serve.
+func tunnelStream(b *testing.B, serve func(io.ReadWriteCloser)) io.ReadWriteCloser {
+	agent, hubSess := connectPair(b, Config{})
+	go func() {
+		s, err := hubSess.AcceptStream()
+		if err == nil {
+			serve(s)
+		}
+	}()
+	s, err := agent.OpenStream()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// tcpStream returns a loopback TCP connection whose server side is handed to serve.
+func tcpStream(b *testing.B, serve func(io.ReadWriteCloser)) io.ReadWriteCloser {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			serve(c)
+		}
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// echoLoop echoes with plain Read and Write calls on both transports (io.Copy would let TCP use
+// splice and compare kernel paths rather than the transports).
+func echoLoop(s io.ReadWriteCloser) {
+	defer s.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := s.Read(buf)
+		if n > 0 {
+			if _, werr := s.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+var transports = []struct {
+	name string
+	open func(*testing.B, func(io.ReadWriteCloser)) io.ReadWriteCloser
+}{{"tunnel", tunnelStream}, {"tcp", tcpStream}}
+
+// BenchmarkRoundTrip1KiB measures sending 1 KiB and reading its echo; p50 and p99 per round trip
+// are reported besides the mean (ns/op).
+func BenchmarkRoundTrip1KiB(b *testing.B) {
+	for _, tr := range transports {
+		b.Run(tr.name, func(b *testing.B) {
+			c := tr.open(b, echoLoop)
+			msg, got := make([]byte, 1024), make([]byte, 1024)
+			lat := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for range b.N {
+				start := time.Now()
+				if _, err := c.Write(msg); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := io.ReadFull(c, got); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			b.StopTimer()
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+		})
+	}
+}
+
+// BenchmarkBulkAgentToHub measures one-way throughput: the agent writes 256 KiB chunks, the hub
+// reads and discards them; the clock stops when the hub has read everything.
+func BenchmarkBulkAgentToHub(b *testing.B) {
+	const chunk = 256 << 10
+	for _, tr := range transports {
+		b.Run(tr.name, func(b *testing.B) {
+			done := make(chan int64, 1)
+			c := tr.open(b, func(s io.ReadWriteCloser) {
+				n, _ := io.CopyBuffer(io.Discard, s, make([]byte, chunk))
+				done <- n
+			})
+			buf := make([]byte, chunk)
+			b.SetBytes(chunk)
+			b.ResetTimer()
+			for range b.N {
+				if _, err := c.Write(buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+			_ = c.Close()
+			if n := <-done; n != int64(b.N)*chunk {
+				b.Fatalf("hub read %d bytes, want %d", n, int64(b.N)*chunk)
+			}
+		})
+	}
+}
