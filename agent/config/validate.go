@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/tunnel"
 )
 
 // MaxAgentIDLen bounds agent_id so that exposed names ({agent}__{backend}__{tool}) stay short.
@@ -34,10 +36,8 @@ func (c *Config) Validate() error {
 			add("agent.dashboard_url", "%v", err)
 		}
 	}
-	if a.ProxyURL != "" {
-		if err := checkURL(a.ProxyURL, "http", "https", "socks5", "socks5h"); err != nil {
-			add("agent.proxy_url", "%v", err)
-		}
+	if err := checkProxy(a.ProxyURL); err != nil {
+		add("agent.proxy_url", "%v", err)
 	}
 	switch strings.ToLower(a.LogLevel) {
 	case "debug", "info", "warn", "warning", "error":
@@ -100,4 +100,23 @@ func checkURL(raw string, schemes ...string) error {
 		}
 	}
 	return fmt.Errorf("%q must start with %s://", raw, strings.Join(schemes, ":// or "))
+}
+
+// checkProxy accepts what the tunnel's dialer understands: empty (use HTTPS_PROXY/NO_PROXY),
+// "direct" (ignore them), host:port (http), or an http, https or socks5 URL.
+func checkProxy(raw string) error {
+	if raw == "" || strings.EqualFold(raw, tunnel.ProxyDirect) {
+		return nil
+	}
+	if _, err := tunnel.ProxyFunc(raw); err != nil {
+		return err
+	}
+	if scheme, _, ok := strings.Cut(raw, "://"); ok {
+		switch strings.ToLower(scheme) {
+		case "http", "https", "socks5", "socks5h":
+		default:
+			return fmt.Errorf("scheme %q is not one of http, https, socks5", scheme)
+		}
+	}
+	return nil
 }

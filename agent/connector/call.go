@@ -23,10 +23,14 @@ type Backends interface {
 
 var _ Backends = (*backend.Set)(nil)
 
-// CodeBackendError is the JSON-RPC error code of a Result the agent makes itself because the
-// backend could not answer (unknown, not ready, gone, failed); the message names agent and
-// backend. It is JSON-RPC's "internal error".
-const CodeBackendError = jsonrpc.CodeInternalError
+// Error codes of the Results the agent makes itself when the backend gives no answer; the
+// message names agent and backend. CodeUnavailable (unknown backend, not ready, gone during
+// the call) is the code the hub uses for an unreachable hub-local backend or agent, so a client
+// sees the same code wherever the backend runs; anything else is JSON-RPC's internal error.
+const (
+	CodeUnavailable = -32002
+	CodeInternal    = jsonrpc.CodeInternalError
+)
 
 // callServer serves the streams the hub opens, one call each.
 type callServer struct {
@@ -88,7 +92,11 @@ func (c *callServer) call(ctx context.Context, call *protocol.Call, req *jsonrpc
 		if !req.IsCall() {
 			return nil
 		}
-		return errorResponse(req.ID, CodeBackendError, c.describe(call.Backend, err))
+		code := int64(CodeInternal)
+		if errors.Is(err, backend.ErrNotReady) || errors.Is(err, backend.ErrGone) || errors.Is(err, backend.ErrUnknownBackend) {
+			code = CodeUnavailable
+		}
+		return errorResponse(req.ID, code, c.describe(call.Backend, err))
 	}
 	return resp
 }
@@ -108,7 +116,7 @@ func (c *callServer) finish(s stream, w *frameWriter, resp *jsonrpc.Response) {
 	if resp != nil {
 		raw, err := jsonrpc.EncodeMessage(resp)
 		if err != nil {
-			raw, _ = jsonrpc.EncodeMessage(errorResponse(resp.ID, CodeBackendError,
+			raw, _ = jsonrpc.EncodeMessage(errorResponse(resp.ID, CodeInternal,
 				fmt.Sprintf("agent %q: cannot encode the backend's response: %v", c.agentID, err)))
 		}
 		payload = raw

@@ -106,7 +106,7 @@ func TestCallDeadlineIsEnforced(t *testing.T) {
 	if took > 2*time.Second {
 		t.Errorf("deadline enforced after %s", took)
 	}
-	if we := resultError(t, s); !strings.Contains(we.Message, "deadline exceeded") {
+	if we := resultError(t, s); we.Code != CodeInternal || !strings.Contains(we.Message, "deadline exceeded") {
 		t.Errorf("result error = %+v", we)
 	}
 }
@@ -128,7 +128,7 @@ func TestBackendErrorNamesAgentAndBackend(t *testing.T) {
 	call := `{"backend":"gone","message":{"jsonrpc":"2.0","id":"a","method":"tools/call"}}`
 	s, _ := serveOne(t, blockingBackends{}, call, func(io.Writer) {})
 	we := resultError(t, s)
-	if we.Code != CodeBackendError || !strings.Contains(we.Message, `agent "laptop": backend "gone": unknown backend`) {
+	if we.Code != CodeUnavailable || !strings.Contains(we.Message, `agent "laptop": backend "gone": unknown backend`) {
 		t.Errorf("result error = %+v", we)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
+	"github.com/mcp-gateway/mcp-gateway/agent/connector"
 	"github.com/mcp-gateway/mcp-gateway/hub/agents"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
@@ -124,7 +125,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatalf("want an error response, got %v %+v", err, resp)
 		}
 		var we *jsonrpc.Error
-		if !errors.As(resp.Error, &we) || we.Code != jsonrpc.CodeInternalError ||
+		if !errors.As(resp.Error, &we) || we.Code != connector.CodeUnavailable ||
 			we.Message != `agent "laptop": backend "nope": unknown backend` {
 			t.Errorf("error = %+v", resp.Error)
 		}
