@@ -77,6 +77,12 @@ func (u *fakeUpstream) last() upCall {
 	return u.calls[len(u.calls)-1]
 }
 
+func (u *fakeUpstream) count() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return len(u.calls)
+}
+
 // textResult is a tools/call result whose one text content is v as JSON.
 func textResult(v any) json.RawMessage {
 	b, _ := json.Marshal(v)
