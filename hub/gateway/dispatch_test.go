@@ -57,7 +57,7 @@ func TestToolsCallErrors(t *testing.T) {
 		{`{"name":"nope"}`, -32602, `unknown tool "nope"`},
 		{`{"name":"laptop__fs__nope"}`, -32602, `"laptop__fs__nope"`},
 		{`{"name":"laptop__broken__never"}`, -32602, `"laptop__broken__never"`}, // backend not ready
-		{`{"name":"echo"}`, -32602, `"echo"`},                                 // original names are not exposed in prefixed mode
+		{`{"name":"echo"}`, -32602, `"echo"`},                                   // original names are not exposed in prefixed mode
 		{`{}`, -32602, "params.name"},
 		{`{"name":""}`, -32602, "params.name"},
 		{`{"name":5}`, -32602, "params.name"},

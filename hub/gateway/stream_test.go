@@ -312,7 +312,9 @@ func TestLegacyTransport(t *testing.T) {
 		t.Fatalf("got %+v, want the sampling request", req)
 	}
 	accepted(`{"jsonrpc":"2.0","id":` + string(req.ID) + `,"result":{"role":"assistant","content":{"type":"text","text":"old hi"},"model":"m"}}`)
-	var got struct{ Answer struct{ Content struct{ Text string } } }
+	var got struct {
+		Answer struct{ Content struct{ Text string } }
+	}
 	toolText(t, ev.nextMsg(t), &got)
 	if got.Answer.Content.Text != "old hi" {
 		t.Errorf("sampling answer %+v", got)
