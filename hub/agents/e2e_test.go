@@ -102,7 +102,7 @@ func TestEndToEnd(t *testing.T) {
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("err = %v, want context.Canceled", err)
 			}
-		case <-time.After(2 * time.Second):
+		case <-time.After(5 * time.Second): // "at once", with room for a loaded CI machine
 			t.Fatal("cancelled call did not return at once")
 		}
 		ta.log.waitFor(t, "call cancelled by the hub")

@@ -170,7 +170,7 @@ func TestSessionDeathFailsCallInFlight(t *testing.T) {
 	if !errors.Is(err, agents.ErrAgentGone) || !strings.Contains(err.Error(), `agent "laptop" disconnected`) {
 		t.Fatalf("err = %v", err)
 	}
-	if d := time.Since(start); d > 2*time.Second {
+	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("call failed after %s, want at once", d)
 	}
 	h.waitChange(t, "laptop", func(c change) bool { return !c.connected && c.backends == nil })
