@@ -15,13 +15,13 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
-// Backends is what the connector needs from the backend supervisor; *backend.Set has it.
-type Backends interface {
+// backendSet is what the connector needs from the backend supervisor; *backend.Set has it.
+type backendSet interface {
 	Snapshots() []protocol.Backend
 	Call(ctx context.Context, backend string, req *jsonrpc.Request, sink backend.Sink) (*jsonrpc.Response, error)
 }
 
-var _ Backends = (*backend.Set)(nil)
+var _ backendSet = (*backend.Set)(nil)
 
 // Error codes of the Results the agent makes itself when the backend gives no answer; the
 // message names agent and backend. CodeUnavailable (unknown backend, not ready, gone during
@@ -35,7 +35,7 @@ const (
 // callServer serves the streams the hub opens, one call each.
 type callServer struct {
 	agentID      string
-	backends     Backends
+	backends     backendSet
 	log          *slog.Logger
 	writeTimeout time.Duration // per frame
 	firstFrame   time.Duration // how long the hub may take to send the Call frame

@@ -55,7 +55,7 @@ func (b blockingBackends) Call(ctx context.Context, name string, req *jsonrpc.Re
 	return nil, ctx.Err()
 }
 
-func serveOne(t *testing.T, b Backends, call string, after func(w io.Writer)) (*pipeStream, time.Duration) {
+func serveOne(t *testing.T, b backendSet, call string, after func(w io.Writer)) (*pipeStream, time.Duration) {
 	t.Helper()
 	r, w := io.Pipe()
 	s := &pipeStream{in: r}
