@@ -17,9 +17,10 @@ import (
 	"github.com/hashicorp/yamux"
 )
 
-// fastConfig shrinks liveness so dead peers are noticed in well under a second.
+// fastConfig shrinks liveness so dead peers are noticed in well under a second, with enough
+// margin over scheduling delays on a loaded 2-core machine.
 func fastConfig() Config {
-	return Config{KeepAliveInterval: 50 * time.Millisecond, ReadTimeout: 400 * time.Millisecond, WriteTimeout: 200 * time.Millisecond}
+	return Config{KeepAliveInterval: 50 * time.Millisecond, ReadTimeout: 600 * time.Millisecond, WriteTimeout: 300 * time.Millisecond}
 }
 
 // hub is a test hub: an httptest server whose handler accepts tunnels into sessions.

@@ -11,6 +11,7 @@ import (
 )
 
 func TestDeadPeerIsNoticed(t *testing.T) {
+	t.Parallel() // mostly waiting on timers
 	cfg := fastConfig()
 	h := startHub(t, cfg, nil)
 	relay := startFreezer(t, h.srv.Listener.Addr().String())
@@ -48,10 +49,11 @@ func TestDeadPeerIsNoticed(t *testing.T) {
 }
 
 func TestIdleTunnelStaysUp(t *testing.T) {
+	t.Parallel() // mostly waiting on timers
 	cfg := fastConfig()
 	agent, hubSess := connectPair(t, cfg)
 	serveEcho(hubSess)
-	time.Sleep(3 * cfg.ReadTimeout) // only pings cross the tunnel meanwhile
+	time.Sleep(2 * cfg.ReadTimeout) // only pings cross the tunnel meanwhile
 	if agent.IsClosed() || hubSess.IsClosed() {
 		t.Fatal("idle tunnel was closed although both peers answer pings")
 	}
@@ -107,6 +109,7 @@ func TestTimeoutWriterIsWriter(t *testing.T) {
 }
 
 func TestConnSilentPeerTimesOut(t *testing.T) {
+	t.Parallel() // mostly waiting on timers
 	cfg := fastConfig()
 	_, s := wsPair(t) // the client end never reads, so it never answers pings
 	conn := NewConn(s, cfg)
@@ -117,12 +120,13 @@ func TestConnSilentPeerTimesOut(t *testing.T) {
 	if !errors.As(err, &ne) || !ne.Timeout() {
 		t.Fatalf("Read returned %v, want a timeout", err)
 	}
-	if d := time.Since(start); d > cfg.ReadTimeout+200*time.Millisecond || d < cfg.ReadTimeout*15/16-50*time.Millisecond {
+	if d := time.Since(start); d > cfg.ReadTimeout+time.Second || d < cfg.ReadTimeout*15/16-50*time.Millisecond {
 		t.Fatalf("timed out after %s, want about %s", d, cfg.ReadTimeout)
 	}
 }
 
 func TestConnPongsKeepReadAlive(t *testing.T) {
+	t.Parallel() // mostly waiting on timers
 	cfg := fastConfig()
 	c, s := wsPair(t)
 	go func() { // a live peer: reading makes gorilla answer pings; it sends data late
@@ -133,7 +137,7 @@ func TestConnPongsKeepReadAlive(t *testing.T) {
 				}
 			}
 		}()
-		time.Sleep(3 * cfg.ReadTimeout)
+		time.Sleep(2 * cfg.ReadTimeout)
 		_ = c.WriteMessage(websocket.BinaryMessage, []byte("late"))
 	}()
 	conn := NewConn(s, cfg)
