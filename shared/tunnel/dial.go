@@ -79,19 +79,9 @@ func Dial(ctx context.Context, dc DialConfig) (*yamux.Session, *http.Response, e
 	if err != nil {
 		return nil, nil, err
 	}
-	proxy, err := ProxyFunc(dc.ProxyURL)
+	d, err := dc.dialer()
 	if err != nil {
-		return nil, nil, fmt.Errorf("tunnel: proxy setting: %w", err)
-	}
-	d := websocket.Dialer{
-		Proxy:            proxy,
-		TLSClientConfig:  tlsConfig(dc),
-		HandshakeTimeout: dc.HandshakeTimeout,
-		ReadBufferSize:   agentBufferSize,
-		WriteBufferSize:  agentBufferSize + wsFrameSlack,
-	}
-	if d.HandshakeTimeout <= 0 {
-		d.HandshakeTimeout = 30 * time.Second
+		return nil, nil, err
 	}
 	ws, resp, err := d.DialContext(ctx, target, dc.Header)
 	if err != nil {
@@ -105,6 +95,25 @@ func Dial(ctx context.Context, dc DialConfig) (*yamux.Session, *http.Response, e
 		return nil, resp, err
 	}
 	return sess, resp, nil
+}
+
+// dialer builds the agent's WebSocket dialer.
+func (dc DialConfig) dialer() (*websocket.Dialer, error) {
+	proxy, err := ProxyFunc(dc.ProxyURL)
+	if err != nil {
+		return nil, fmt.Errorf("tunnel: proxy setting: %w", err)
+	}
+	d := &websocket.Dialer{
+		Proxy:            proxy,
+		TLSClientConfig:  tlsConfig(dc),
+		HandshakeTimeout: dc.HandshakeTimeout,
+		ReadBufferSize:   agentBufferSize,
+		WriteBufferSize:  agentBufferSize + wsFrameSlack,
+	}
+	if d.HandshakeTimeout <= 0 {
+		d.HandshakeTimeout = 30 * time.Second
+	}
+	return d, nil
 }
 
 // wsURL checks the hub URL and maps http(s) to ws(s).

@@ -101,11 +101,12 @@ func serveEcho(sess *yamux.Session) {
 	}()
 }
 
-// wsPair returns the two ends of a plain WebSocket over loopback: c is the client.
+// wsPair returns the two ends of a plain WebSocket over loopback with the production buffer
+// settings: c is the agent (client) end, s the hub end.
 func wsPair(t testing.TB) (c, s *websocket.Conn) {
 	t.Helper()
 	ch := make(chan *websocket.Conn, 1)
-	up := websocket.Upgrader{}
+	up := NewUpgrader(Config{}).up
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ws, err := up.Upgrade(w, r, nil)
 		if err != nil {
@@ -114,7 +115,11 @@ func wsPair(t testing.TB) (c, s *websocket.Conn) {
 		ch <- ws
 	}))
 	t.Cleanup(srv.Close)
-	c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	d, err := DialConfig{}.dialer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err = d.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}

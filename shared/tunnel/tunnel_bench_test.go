@@ -9,8 +9,9 @@ import (
 )
 
 // Benchmarks compare the tunnel (yamux over WebSocket over loopback TCP, agent = yamux client,
-// hub = yamux server) with a direct loopback TCP connection doing the same work. Results and the
-// command to reproduce them are in docs/BENCHMARKS.md.
+// hub = yamux server) with a direct loopback TCP connection doing the same work, and with the
+// bare WebSocket adapter in between. Results and the command to reproduce them are in
+// docs/BENCHMARKS.md.
 
 // tunnelStream returns an agent-side stream whose hub side is handed to serve.
 func tunnelStream(b *testing.B, serve func(io.ReadWriteCloser)) io.ReadWriteCloser {
@@ -26,6 +27,16 @@ func tunnelStream(b *testing.B, serve func(io.ReadWriteCloser)) io.ReadWriteClos
 		b.Fatal(err)
 	}
 	return s
+}
+
+// wsStream returns the agent end of a bare Conn pair (WebSocket, no yamux), whose hub end is
+// handed to serve; it shows what the adapter costs apart from yamux.
+func wsStream(b *testing.B, serve func(io.ReadWriteCloser)) io.ReadWriteCloser {
+	c, s := wsPair(b)
+	agent, hubConn := NewConn(c, Config{}), NewConn(s, Config{})
+	b.Cleanup(func() { _ = agent.Close() })
+	go serve(hubConn)
+	return agent
 }
 
 // tcpStream returns a loopback TCP connection whose server side is handed to serve.
@@ -70,7 +81,7 @@ func echoLoop(s io.ReadWriteCloser) {
 var transports = []struct {
 	name string
 	open func(*testing.B, func(io.ReadWriteCloser)) io.ReadWriteCloser
-}{{"tunnel", tunnelStream}, {"tcp", tcpStream}}
+}{{"tunnel", tunnelStream}, {"websocket", wsStream}, {"tcp", tcpStream}}
 
 // BenchmarkRoundTrip1KiB measures sending 1 KiB and reading its echo; p50 and p99 per round trip
 // are reported besides the mean (ns/op).
