@@ -12,6 +12,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
@@ -114,9 +115,9 @@ func (c *callServer) describe(backendName string, err error) string {
 func (c *callServer) finish(s stream, w *frameWriter, resp *jsonrpc.Response) {
 	var payload []byte
 	if resp != nil {
-		raw, err := jsonrpc.EncodeMessage(resp)
+		raw, err := mcp.EncodeMessage(resp)
 		if err != nil {
-			raw, _ = jsonrpc.EncodeMessage(errorResponse(resp.ID, CodeInternal,
+			raw, _ = mcp.EncodeMessage(errorResponse(resp.ID, CodeInternal,
 				fmt.Sprintf("agent %q: cannot encode the backend's response: %v", c.agentID, err)))
 		}
 		payload = raw
@@ -155,7 +156,7 @@ func (c *callServer) readLoop(s stream, sink *streamSink, cancel context.CancelF
 }
 
 func decodeRequest(raw json.RawMessage) (*jsonrpc.Request, error) {
-	msg, err := jsonrpc.DecodeMessage(raw)
+	msg, err := mcp.ParseMessage(raw)
 	if err != nil {
 		return nil, fmt.Errorf("bad JSON-RPC request: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
@@ -41,7 +42,7 @@ func (o *outbox) backendChanged(b protocol.Backend) {
 
 // backendEvent is the supervisor's OnEvent.
 func (o *outbox) backendEvent(backend string, msg *jsonrpc.Request) {
-	raw, err := jsonrpc.EncodeMessage(msg)
+	raw, err := mcp.EncodeMessage(msg)
 	if err != nil {
 		o.log.Warn("drop backend event: cannot encode", "backend", backend, "err", err)
 		return

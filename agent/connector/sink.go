@@ -10,6 +10,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
@@ -27,7 +28,7 @@ var _ backend.Sink = (*streamSink)(nil)
 
 // Notify sends a notification (progress, log message) to the caller; a lost one is not an error.
 func (s *streamSink) Notify(n *jsonrpc.Request) {
-	raw, err := jsonrpc.EncodeMessage(n)
+	raw, err := mcp.EncodeMessage(n)
 	if err != nil {
 		s.log.Warn("drop notification: cannot encode", "method", n.Method, "err", err)
 		return
@@ -56,7 +57,7 @@ func (s *streamSink) Request(ctx context.Context, req *jsonrpc.Request) (*jsonrp
 		delete(s.waiting, key)
 		s.mu.Unlock()
 	}()
-	raw, err := jsonrpc.EncodeMessage(req)
+	raw, err := mcp.EncodeMessage(req)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s request: %w", req.Method, err)
 	}
@@ -73,7 +74,7 @@ func (s *streamSink) Request(ctx context.Context, req *jsonrpc.Request) (*jsonrp
 
 // deliver hands a Response frame to the request waiting for it.
 func (s *streamSink) deliver(payload []byte) error {
-	msg, err := jsonrpc.DecodeMessage(payload)
+	msg, err := mcp.ParseMessage(payload)
 	if err != nil {
 		return fmt.Errorf("decode response: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
@@ -28,7 +29,7 @@ func (r *Registry) Call(ctx context.Context, agentID, backendName string, req *j
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	msg, err := jsonrpc.EncodeMessage(req)
+	msg, err := mcp.EncodeMessage(req)
 	if err != nil {
 		return nil, fmt.Errorf("call agent %q backend %q: %w", agentID, backendName, err)
 	}
@@ -131,7 +132,7 @@ func (c *call) answer(ctx context.Context, req *jsonrpc.Request) {
 			resp = &jsonrpc.Response{ID: req.ID, Result: got.Result, Error: got.Error}
 		}
 	}
-	raw, err := jsonrpc.EncodeMessage(resp)
+	raw, err := mcp.EncodeMessage(resp)
 	if err == nil {
 		_ = c.w.write(protocol.TypeResponse, raw)
 	}
@@ -141,7 +142,7 @@ func (c *call) result(payload []byte) (*jsonrpc.Response, error) {
 	if len(payload) == 0 {
 		return nil, nil // the message was a notification
 	}
-	msg, err := jsonrpc.DecodeMessage(payload)
+	msg, err := mcp.ParseMessage(payload)
 	if err != nil {
 		return nil, fmt.Errorf("agent %q sent a bad result: %w", c.s.id, err)
 	}
@@ -182,7 +183,7 @@ func expired(ctx context.Context) error {
 }
 
 func decodeRequest(payload []byte) (*jsonrpc.Request, error) {
-	msg, err := jsonrpc.DecodeMessage(payload)
+	msg, err := mcp.ParseMessage(payload)
 	if err != nil {
 		return nil, err
 	}

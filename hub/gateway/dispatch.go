@@ -12,6 +12,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
@@ -106,22 +107,25 @@ func keyField(name string) func(json.RawMessage) string {
 	}
 }
 
-// forwardNamed routes a request whose params carry an exposed "name".
+// forwardNamed routes a request whose params carry an exposed "name". It touches only that
+// member of the params: this is the tools/call hot path.
 func (g *Gateway) forwardNamed(ctx context.Context, s *session, req *jsonrpc.Request, em emitter, kind string, lookup func(string) (router.Target, bool)) *jsonrpc.Response {
-	p, err := params(req)
-	if err != nil {
-		return errorResponse(req.ID, codeInvalidParams, err.Error())
+	if p := bytes.TrimSpace(req.Params); len(p) == 0 || p[0] != '{' {
+		return errorResponse(req.ID, codeInvalidParams, "params must be an object")
 	}
-	var name string
-	if json.Unmarshal(p["name"], &name) != nil || name == "" {
+	name, ok := mcp.StringField(req.Params, "name")
+	if !ok || name == "" {
 		return errorResponse(req.ID, codeInvalidParams, "params.name must be a non-empty string")
 	}
 	t, ok := lookup(name)
 	if !ok {
 		return errorResponse(req.ID, codeInvalidParams, g.unknown(kind, name))
 	}
-	p["name"], _ = json.Marshal(t.Name)
-	return g.forward(ctx, s, req, em, t, p)
+	raw, err := mcp.SetStringField(req.Params, "name", t.Name)
+	if err != nil {
+		return errorResponse(req.ID, codeInvalidParams, "params: "+err.Error())
+	}
+	return g.forward(ctx, s, req, em, t, raw)
 }
 
 // unknown explains a name that routes nowhere, naming the agent when it is the reason.
@@ -146,7 +150,7 @@ func (g *Gateway) forwardURI(ctx context.Context, s *session, req *jsonrpc.Reque
 		return errorResponse(req.ID, codeInvalidParams, g.unknownURI(uri))
 	}
 	p["uri"], _ = json.Marshal(tgt.Name)
-	resp := g.forward(ctx, s, req, em, tgt, p)
+	resp := g.forwardMap(ctx, s, req, em, tgt, p)
 	if resp.Error != nil {
 		return resp
 	}
@@ -226,15 +230,20 @@ func (g *Gateway) complete(ctx context.Context, s *session, req *jsonrpc.Request
 		return errorResponse(req.ID, codeInvalidParams, "unknown completion reference "+strconv.Quote(name+uri))
 	}
 	p["ref"], _ = json.Marshal(ref)
-	return g.forward(ctx, s, req, em, tgt, p)
+	return g.forwardMap(ctx, s, req, em, tgt, p)
 }
 
-// forward sends the request, with its params rewritten, to the target's backend.
-func (g *Gateway) forward(ctx context.Context, s *session, req *jsonrpc.Request, em emitter, t router.Target, p map[string]json.RawMessage) *jsonrpc.Response {
+// forwardMap forwards with params decoded as an object and rewritten.
+func (g *Gateway) forwardMap(ctx context.Context, s *session, req *jsonrpc.Request, em emitter, t router.Target, p map[string]json.RawMessage) *jsonrpc.Response {
 	raw, err := json.Marshal(p)
 	if err != nil {
 		return errorResponse(req.ID, codeInternal, "encode params: "+err.Error())
 	}
+	return g.forward(ctx, s, req, em, t, raw)
+}
+
+// forward sends the request, with its params rewritten, to the target's backend.
+func (g *Gateway) forward(ctx context.Context, s *session, req *jsonrpc.Request, em emitter, t router.Target, raw json.RawMessage) *jsonrpc.Response {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(s.ctx, cancel)
@@ -249,6 +258,9 @@ func (g *Gateway) forward(ctx context.Context, s *session, req *jsonrpc.Request,
 			return errorResponse(req.ID, codeRequestCancelled, "request cancelled")
 		}
 		return errorResponse(req.ID, codeUnavailable, err.Error())
+	}
+	if resp == nil {
+		return errorResponse(req.ID, codeInternal, "the backend sent no response")
 	}
 	resp.ID = req.ID
 	return resp
@@ -281,7 +293,7 @@ func errorResponse(id jsonrpc.ID, code int64, msg string) *jsonrpc.Response {
 }
 
 func encode(msg jsonrpc.Message) []byte {
-	b, err := jsonrpc.EncodeMessage(msg)
+	b, err := mcp.EncodeMessage(msg)
 	if err != nil {
 		b, _ = json.Marshal(map[string]any{"jsonrpc": "2.0", "id": nil,
 			"error": map[string]any{"code": codeInternal, "message": "encode reply: " + err.Error()}})

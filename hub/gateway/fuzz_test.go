@@ -103,9 +103,16 @@ func FuzzPost(f *testing.F) {
 				t.Fatalf("invalid JSON body: %q", rec.Body)
 			}
 		case ct == "text/event-stream":
-			for _, line := range strings.Split(rec.Body.String(), "\n") {
-				if data, ok := strings.CutPrefix(line, "data: "); ok && !json.Valid([]byte(data)) {
-					t.Fatalf("invalid JSON event: %q", line)
+			// An event's data lines join with newlines into one JSON message.
+			for _, event := range strings.Split(rec.Body.String(), "\n\n") {
+				var data []string
+				for _, line := range strings.Split(event, "\n") {
+					if d, ok := strings.CutPrefix(line, "data: "); ok {
+						data = append(data, d)
+					}
+				}
+				if len(data) > 0 && !json.Valid([]byte(strings.Join(data, "\n"))) {
+					t.Fatalf("invalid JSON event: %q", event)
 				}
 			}
 		default:

@@ -1,9 +1,9 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -87,8 +87,21 @@ func startSSE(w http.ResponseWriter) {
 	flush(w)
 }
 
+// writeEvent writes one SSE event. Raw results may hold newlines (JSON whitespace), and an
+// SSE data line ends at a newline: each line gets its own "data:" field, which the client
+// joins with newlines again.
 func writeEvent(w http.ResponseWriter, msg []byte) error {
-	if _, err := fmt.Fprintf(w, "event: message\ndata: %s\n\n", msg); err != nil {
+	b := make([]byte, 0, len(msg)+32)
+	b = append(b, "event: message\n"...)
+	for {
+		line, rest, more := bytes.Cut(msg, []byte{'\n'})
+		b = append(append(append(b, "data: "...), bytes.TrimSuffix(line, []byte{'\r'})...), '\n')
+		if !more {
+			break
+		}
+		msg = rest
+	}
+	if _, err := w.Write(append(b, '\n')); err != nil {
 		return err
 	}
 	flush(w)
