@@ -14,7 +14,8 @@ const yamuxTypeData = 0
 // frameConn is the io.ReadWriteCloser handed to yamux. yamux v0.1.2's send loop writes a frame
 // as two calls, header then body (session.go, sendLoop); frameConn turns each complete yamux
 // frame into one WebSocket message instead of two, halving messages and syscalls. It parses the
-// 12-byte header to know where a frame ends, so it accepts any split of the byte stream.
+// 12-byte header to know where a frame ends, so it accepts any split of the byte stream. A frame's
+// message stays open between yamux's calls, so nothing but yamux may write to the Conn.
 type frameConn struct{ c *Conn }
 
 func (f frameConn) Read(p []byte) (int, error)  { return f.c.Read(p) }
