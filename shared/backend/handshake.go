@@ -68,6 +68,13 @@ func (s *session) handshake(ctx context.Context) (*initResult, *lists, error) {
 	}
 	var caps map[string]json.RawMessage
 	_ = json.Unmarshal(init.Capabilities, &caps)
+	if _, ok := caps["logging"]; ok {
+		// The session is shared by every client, so the server sends all its log messages
+		// and the hub filters them per client session by the level each client set.
+		if _, err := s.request(ctx, "logging/setLevel", json.RawMessage(`{"level":"debug"}`)); err != nil {
+			s.b.log.Debug("backend refused logging/setLevel", "err", err)
+		}
+	}
 	var want kind
 	for name, k := range map[string]kind{"tools": kindTools, "resources": kindResources, "prompts": kindPrompts} {
 		if _, ok := caps[name]; ok {
