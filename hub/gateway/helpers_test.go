@@ -138,7 +138,14 @@ func (u *fakeUpstream) Call(ctx context.Context, t router.Target, req *jsonrpc.R
 			}
 		})
 		wg.Wait()
-		return ok(textResult("done"))
+		// Results pass through raw: a backend may well indent them, and an SSE event's
+		// data must still be one line.
+		return ok(json.RawMessage(`{
+  "content": [
+    {"type": "text", "text": "\"done\""}
+  ]
+}
+`))
 	case "sample":
 		id, _ := jsonrpc.MakeID("backend-1")
 		resp, err := sink.Request(ctx, &jsonrpc.Request{ID: id, Method: "sampling/createMessage",

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -340,5 +341,70 @@ func TestLegacyTransport(t *testing.T) {
 	h.router.Set("laptop", laptopBackends("read", "write"))
 	if m := ev.nextMsg(t); m.Method != "notifications/tools/list_changed" {
 		t.Errorf("got %+v", m)
+	}
+}
+
+// TestConcurrentSessions runs calls, list changes and session ends at once, for -race.
+func TestConcurrentSessions(t *testing.T) {
+	h := newHarness(t, Config{})
+	var sids []string
+	var streams []*events
+	for range 4 {
+		sid := h.initialize("2025-11-25", "")
+		sids = append(sids, sid)
+		streams = append(streams, h.openStream(sid))
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 20 {
+			h.router.Set("laptop", laptopBackends("read", fmt.Sprint("t", i)))
+		}
+	}()
+	errs := make(chan error, 64)
+	var calls sync.WaitGroup
+	for i, sid := range sids {
+		for j := range 4 {
+			calls.Go(func() {
+				tool := []string{"util__echo", "util__progress"}[j%2]
+				r := h.request(http.MethodPost, "/mcp", fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":%q}}`, j, tool))
+				r.Header.Set(headerSession, sid)
+				resp, err := h.client.Do(r)
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"content"`) {
+					errs <- fmt.Errorf("session %d call %d: %d %s", i, j, resp.StatusCode, b)
+				}
+			})
+		}
+	}
+	calls.Wait()
+	<-done
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for i, ev := range streams {
+		if m := ev.nextMsg(t); m.Method != "notifications/tools/list_changed" {
+			t.Errorf("stream %d got %+v", i, m)
+		}
+	}
+	var ends sync.WaitGroup
+	for _, sid := range sids {
+		ends.Go(func() {
+			r := h.request(http.MethodDelete, "/mcp", "")
+			r.Header.Set(headerSession, sid)
+			if resp, err := h.client.Do(r); err == nil {
+				resp.Body.Close()
+			}
+		})
+	}
+	ends.Wait()
+	if n := h.gw.Sessions(); n != 0 {
+		t.Errorf("%d sessions left", n)
 	}
 }
