@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -138,14 +139,9 @@ func (u *fakeUpstream) Call(ctx context.Context, t router.Target, req *jsonrpc.R
 			}
 		})
 		wg.Wait()
-		// Results pass through raw: a backend may well indent them, and an SSE event's
-		// data must still be one line.
-		return ok(json.RawMessage(`{
-  "content": [
-    {"type": "text", "text": "\"done\""}
-  ]
-}
-`))
+		// Results pass through raw: a backend may well indent them, with any of the line
+		// ends JSON allows as whitespace (LF, CRLF, a lone CR), and each is a line end in SSE.
+		return ok(json.RawMessage("{\n  \"content\": [\r\n    {\"type\": \"text\",\r\"text\": \"\\\"done\\\"\"}\n  ]\n}\n"))
 	case "sample":
 		id, _ := jsonrpc.MakeID("backend-1")
 		resp, err := sink.Request(ctx, &jsonrpc.Request{ID: id, Method: "sampling/createMessage",
@@ -456,6 +452,7 @@ func newEvents(r io.Reader) *events {
 		defer close(e.ch)
 		sc := bufio.NewScanner(r)
 		sc.Buffer(make([]byte, 1<<16), 1<<22)
+		sc.Split(sseLines)
 		var cur event
 		var data []string
 		for sc.Scan() {
@@ -476,6 +473,28 @@ func newEvents(r io.Reader) *events {
 		}
 	}()
 	return e
+}
+
+// sseLines splits lines as the SSE spec does: at CRLF, LF or a lone CR.
+func sseLines(data []byte, atEOF bool) (int, []byte, error) {
+	i := bytes.IndexAny(data, "\r\n")
+	switch {
+	case i < 0:
+		if atEOF && len(data) > 0 {
+			return len(data), data, nil
+		}
+		return 0, nil, nil
+	case data[i] == '\n':
+		return i + 1, data[:i], nil
+	case i+1 < len(data):
+		if data[i+1] == '\n' {
+			return i + 2, data[:i], nil
+		}
+		return i + 1, data[:i], nil
+	case atEOF:
+		return i + 1, data[:i], nil
+	}
+	return 0, nil, nil // a CR at the end of the buffer: wait to see whether LF follows
 }
 
 // next returns the next event; false at the end of the stream.

@@ -87,19 +87,23 @@ func startSSE(w http.ResponseWriter) {
 	flush(w)
 }
 
-// writeEvent writes one SSE event. Raw results may hold newlines (JSON whitespace), and an
-// SSE data line ends at a newline: each line gets its own "data:" field, which the client
-// joins with newlines again.
+// writeEvent writes one SSE event. Raw results may hold line ends (JSON whitespace: LF,
+// CRLF or a lone CR), and an SSE line ends at any of them: each line gets its own "data:"
+// field, which the client joins with newlines again.
 func writeEvent(w http.ResponseWriter, msg []byte) error {
 	b := make([]byte, 0, len(msg)+32)
 	b = append(b, "event: message\n"...)
 	for {
-		line, rest, more := bytes.Cut(msg, []byte{'\n'})
-		b = append(append(append(b, "data: "...), bytes.TrimSuffix(line, []byte{'\r'})...), '\n')
-		if !more {
+		i := bytes.IndexAny(msg, "\r\n")
+		if i < 0 {
+			b = append(append(append(b, "data: "...), msg...), '\n')
 			break
 		}
-		msg = rest
+		b = append(append(append(b, "data: "...), msg[:i]...), '\n')
+		if msg[i] == '\r' && i+1 < len(msg) && msg[i+1] == '\n' {
+			i++
+		}
+		msg = msg[i+1:]
 	}
 	if _, err := w.Write(append(b, '\n')); err != nil {
 		return err

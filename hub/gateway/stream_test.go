@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -406,5 +407,29 @@ func TestConcurrentSessions(t *testing.T) {
 	ends.Wait()
 	if n := h.gw.Sessions(); n != 0 {
 		t.Errorf("%d sessions left", n)
+	}
+}
+
+// TestWriteEvent: every JSON line end becomes an SSE line end, so the data lines a
+// spec-compliant reader joins with LF give the message back up to whitespace.
+func TestWriteEvent(t *testing.T) {
+	for _, c := range []struct{ msg, want string }{
+		{`{"a":1}`, "event: message\ndata: {\"a\":1}\n\n"},
+		{"{\n\"a\":1}", "event: message\ndata: {\ndata: \"a\":1}\n\n"},
+		{"{\r\n\"a\":1}\r\n", "event: message\ndata: {\ndata: \"a\":1}\ndata: \n\n"},
+		{"{\r\"a\":1}", "event: message\ndata: {\ndata: \"a\":1}\n\n"},
+		{"{\r\r\n\n\"a\":1}", "event: message\ndata: {\ndata: \ndata: \ndata: \"a\":1}\n\n"},
+	} {
+		rec := httptest.NewRecorder()
+		if err := writeEvent(rec, []byte(c.msg)); err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.Body.String(); got != c.want {
+			t.Errorf("writeEvent(%q) = %q, want %q", c.msg, got, c.want)
+		}
+		ev := newEvents(strings.NewReader(rec.Body.String()))
+		if e, ok := ev.next(t, time.Second); !ok || !json.Valid([]byte(e.data)) {
+			t.Errorf("writeEvent(%q): read back %q", c.msg, e.data)
+		}
 	}
 }
