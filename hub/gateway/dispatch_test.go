@@ -255,3 +255,36 @@ func TestPromptsAndCompletion(t *testing.T) {
 		}
 	}
 }
+
+// TestToolsCallNameSmuggling: the name the gateway routes (and RBAC judges) must be the one
+// the backend runs, however the client spells or repeats "name".
+func TestToolsCallNameSmuggling(t *testing.T) {
+	h := newHarness(t, Config{})
+	sid := h.initialize("2025-11-25", "")
+	for i, params := range []string{
+		`{"name":"secret","name":"util__echo"}`,
+		`{"n\u0061me":"secret","name":"util__echo"}`,
+		`{"name":"util__echo","arguments":{"name":"secret"},"n\u0061me":"util__echo"}`,
+	} {
+		m := h.rpc(sid, i+1, "tools/call", params)
+		if m.Error != nil {
+			t.Fatalf("%s: %+v", params, m.Error)
+		}
+		got := h.up.last()
+		var p map[string]json.RawMessage
+		if err := json.Unmarshal(got.Params, &p); err != nil || string(p["name"]) != `"echo"` || got.Target.Name != "echo" {
+			t.Errorf("%s reached the upstream as %s", params, got.Params)
+		}
+		if strings.Contains(strings.ReplaceAll(string(got.Params), `"arguments":{"name":"secret"}`, ""), "secret") {
+			t.Errorf("%s: a smuggled name reached the upstream: %s", params, got.Params)
+		}
+	}
+	for i, params := range []string{
+		`{"name":"util__echo","name":"secret"}`,
+		`{"name":"util__echo","n\u0061me":"secret"}`,
+	} {
+		if m := h.rpc(sid, 10+i, "tools/call", params); m.Error == nil || !strings.Contains(m.Error.Message, `"secret"`) {
+			t.Errorf("%s: %s %+v", params, m.Result, m.Error)
+		}
+	}
+}
