@@ -17,14 +17,29 @@ import (
 // streamSink relays a backend's notifications and server→client requests for one call up
 // its stream, and hands the hub's Response frames to the waiting request.
 type streamSink struct {
-	w   *frameWriter
-	log *slog.Logger
+	w     *frameWriter
+	log   *slog.Logger
+	owner string // the client session the call serves; see backend.Owner
 
 	mu      sync.Mutex
 	waiting map[string]chan *jsonrpc.Response // by request id
 }
 
-var _ backend.Sink = (*streamSink)(nil)
+var (
+	_ backend.Sink  = (*streamSink)(nil)
+	_ backend.Owner = (*streamSink)(nil)
+)
+
+// Owner names the client session of the call, so the backend never hands one client's
+// server→client request or log message to another.
+func (s *streamSink) Owner() string { return s.owner }
+
+func ownerOf(c protocol.Caller) string {
+	if c.KeyID == "" && c.Session == "" {
+		return ""
+	}
+	return c.KeyID + "/" + c.Session
+}
 
 // Notify sends a notification (progress, log message) to the caller; a lost one is not an error.
 func (s *streamSink) Notify(n *jsonrpc.Request) {

@@ -15,6 +15,10 @@ type callSink struct {
 	em emitter
 }
 
+// Owner names the client session, so a shared backend never hands this session's
+// server→client requests or log messages to another (backend.Owner).
+func (c *callSink) Owner() string { return c.s.id }
+
 // Notify relays progress and log notifications, dropping log messages below the session's level.
 func (c *callSink) Notify(msg *jsonrpc.Request) {
 	if msg.Method == "notifications/message" && !c.s.wantsLog(msg.Params) {

@@ -9,7 +9,7 @@ import (
 )
 
 // serverRequest handles a request from the server. ping is answered here; sampling,
-// elicitation and roots go to the sink of a call in flight (see latestWithSink).
+// elicitation and roots go to the sink of a call in flight (see routeTarget).
 func (s *session) serverRequest(req *jsonrpc.Request) {
 	switch req.Method {
 	case "ping":
@@ -20,7 +20,11 @@ func (s *session) serverRequest(req *jsonrpc.Request) {
 		s.replyError(req.ID, jsonrpc.CodeMethodNotFound, "method not found: "+req.Method)
 		return
 	}
-	p := s.latestWithSink()
+	p, err := s.routeTarget()
+	if err != nil {
+		s.replyError(req.ID, jsonrpc.CodeInternalError, "cannot tell which client should answer "+req.Method+": "+err.Error())
+		return
+	}
 	if p == nil {
 		s.replyError(req.ID, jsonrpc.CodeMethodNotFound, "no client request in progress to answer "+req.Method)
 		return
@@ -80,10 +84,13 @@ func (s *session) notification(msg *jsonrpc.Request) {
 	case "notifications/progress":
 		s.progress(msg)
 	case "notifications/message":
-		if p := s.latestWithSink(); p != nil {
+		switch p, err := s.routeTarget(); {
+		case p != nil:
 			p.sink.Notify(msg)
-		} else {
+		case err == nil:
 			s.b.event(msg)
+		default:
+			s.b.log.Debug("log message dropped: it could belong to any of several clients' calls")
 		}
 	case "notifications/tools/list_changed":
 		s.requestRelist(kindTools)

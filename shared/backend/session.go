@@ -177,20 +177,51 @@ func (s *session) removeLocked(p *pending) {
 	}
 }
 
-// latestWithSink picks the call that gets a server→client request or a log message. The
-// stdio transport carries no correlation between them and a call, so: with one call in
-// flight, that call; with several, the most recently started one (among calls that have a
-// sink). Users are told this in the docs.
-func (s *session) latestWithSink() *pending {
+// Owner is implemented by a Sink that knows which client session it serves. The backend
+// uses it to route messages that carry no link to a call without crossing clients.
+type Owner interface {
+	Owner() string
+}
+
+func ownerOf(sink Sink) string {
+	if o, ok := sink.(Owner); ok {
+		return o.Owner()
+	}
+	return ""
+}
+
+// errAmbiguous means calls of several clients are in flight, so a server→client request or
+// log message cannot be given to one of them without risking another client's data.
+var errAmbiguous = errors.New("calls of several clients are in flight")
+
+// routeTarget picks the call that gets a server→client request or a log message. Nothing on
+// the wire links them to a call (stdio never does; go-sdk's HTTP client merges its streams),
+// so: with one call in flight, that call; with several, the most recent one only when all of
+// them serve the same client (same Owner); otherwise none, and errAmbiguous — never a guess
+// that could hand one client's prompt or data to another.
+func (s *session) routeTarget() (*pending, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var best *pending
+	owner, shared := "", true
 	for _, p := range s.calls {
-		if p.sink != nil && (best == nil || p.n > best.n) {
+		if p.sink == nil {
+			continue
+		}
+		o := ownerOf(p.sink)
+		if best == nil {
+			owner = o
+		} else if o == "" || o != owner {
+			shared = false
+		}
+		if best == nil || p.n > best.n {
 			best = p
 		}
 	}
-	return best
+	if best != nil && !shared {
+		return nil, errAmbiguous
+	}
+	return best, nil
 }
 
 // shutdown ends the session: calls in flight fail, the server is stopped (for stdio the
