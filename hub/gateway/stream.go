@@ -16,6 +16,9 @@ type emitter interface {
 	emit(ctx context.Context, msg []byte) error
 }
 
+// writeTimeout bounds one SSE write to a client.
+const writeTimeout = 30 * time.Second
+
 var errReplyDone = errors.New("gateway: the reply was already sent")
 
 // postReply answers one POST. It stays plain JSON unless a message must reach the client
@@ -105,6 +108,9 @@ func writeEvent(w http.ResponseWriter, msg []byte) error {
 		}
 		msg = msg[i+1:]
 	}
+	// A client that stops reading fails this write after a while instead of holding the
+	// call (and the goroutine) forever.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(writeTimeout))
 	if _, err := w.Write(append(b, '\n')); err != nil {
 		return err
 	}

@@ -40,6 +40,11 @@ func (s *session) call(ctx context.Context, req *jsonrpc.Request, sink Sink) (*j
 	if err := s.register(p); err != nil {
 		return nil, err
 	}
+	defer func() {
+		if dropped := p.flush(ctx); dropped > 0 {
+			s.b.log.Warn("client too slow: notifications dropped", "method", req.Method, "dropped", dropped)
+		}
+	}()
 	out := &jsonrpc.Request{ID: id, Method: req.Method, Params: params}
 	if err := s.conn.Write(ctx, out); err != nil {
 		s.unregister(p)

@@ -86,7 +86,7 @@ func (s *session) notification(msg *jsonrpc.Request) {
 	case "notifications/message":
 		switch p, err := s.routeTarget(); {
 		case p != nil:
-			p.sink.Notify(msg)
+			p.notify(msg)
 		case err == nil:
 			s.b.event(msg)
 		default:
@@ -123,7 +123,7 @@ func (s *session) progress(msg *jsonrpc.Request) {
 	if err != nil {
 		return
 	}
-	p.sink.Notify(&jsonrpc.Request{Method: msg.Method, Params: out})
+	p.notify(&jsonrpc.Request{Method: msg.Method, Params: out})
 }
 
 // serverCancelled stops a server→client request the server gave up on.

@@ -56,6 +56,7 @@ type pending struct {
 	token     string          // internal progress token, "" if the call has none
 	origToken json.RawMessage // the caller's progress token, exactly as sent
 	resp      chan *jsonrpc.Response
+	notes     notes // notifications on their way to sink
 }
 
 func newSession(b *Backend, parent context.Context) *session {
