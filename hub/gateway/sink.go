@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 )
@@ -15,6 +16,9 @@ type callSink struct {
 	em emitter
 }
 
+// notifyTimeout bounds the wait for room on a client's stream for one notification.
+const notifyTimeout = 5 * time.Second
+
 // Owner names the client session, so a shared backend never hands this session's
 // server→client requests or log messages to another (backend.Owner).
 func (c *callSink) Owner() string { return c.s.id }
@@ -24,7 +28,11 @@ func (c *callSink) Notify(msg *jsonrpc.Request) {
 	if msg.Method == "notifications/message" && !c.s.wantsLog(msg.Params) {
 		return
 	}
-	_ = c.em.emit(c.s.ctx, encode(msg))
+	// Bounded: a client that does not drain its stream loses notifications, it does not hold
+	// up its own call's result.
+	ctx, cancel := context.WithTimeout(c.s.ctx, notifyTimeout)
+	defer cancel()
+	_ = c.em.emit(ctx, encode(msg))
 }
 
 // Request relays a server→client request to the client, if it declared the capability,
