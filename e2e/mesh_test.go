@@ -66,6 +66,17 @@ args = [%q]
 	return m
 }
 
+// writeAgentConfig writes an agent config "laptop" with one stdio backend "everything".
+func writeAgentConfig(t *testing.T, url, key, everything string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.toml")
+	conf := fmt.Sprintf("[agent]\nagent_id = \"laptop\"\ngateway_url = %q\napi_key = %q\n\n[[backends]]\nname = \"everything\"\ntransport = \"stdio\"\ncommand = %q\n", url, key, everything)
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func (m *mesh) startAgent(t *testing.T) {
 	m.agent = start(t, nil, m.agentBin, "run", "--headless", "--config", m.agentConf)
 }

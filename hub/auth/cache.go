@@ -231,3 +231,18 @@ func (c *Cache) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// KeyActive reports whether the key with this id is known, not revoked (as of the last
+// Refresh) and not expired. The hub uses it to drop agents whose key was revoked.
+func (c *Cache) KeyActive(keyID string) bool {
+	snap := c.snap.Load()
+	if snap == nil {
+		return false
+	}
+	for _, e := range *snap {
+		if e.ident.KeyID == keyID {
+			return e.expires.IsZero() || c.now().Before(e.expires)
+		}
+	}
+	return false
+}

@@ -110,7 +110,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	var wg sync.WaitGroup
-	for _, run := range []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run} {
+	for _, run := range []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run, s.dropRevokedAgents} {
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = run(ctx) }()
 	}
@@ -137,6 +137,34 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		err = nil
 	}
 	return err
+}
+
+// RevocationCheck is how often connected agents' keys are checked against the key cache
+// (which itself reloads from the store every 30 s, so other hubs' and the CLI's writes arrive).
+const RevocationCheck = 10 * time.Second
+
+// dropRevokedAgents disconnects agents whose key was revoked or expired, until ctx ends.
+func (s *Server) dropRevokedAgents(ctx context.Context) error {
+	t := time.NewTicker(RevocationCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			s.DropRevokedAgents()
+		}
+	}
+}
+
+// DropRevokedAgents disconnects, once, every agent whose key is no longer active.
+func (s *Server) DropRevokedAgents() {
+	for _, a := range s.Agents.List() {
+		if !s.Keys.KeyActive(a.KeyID) {
+			s.log.Warn("disconnecting agent: its key was revoked or expired", "agent", a.ID, "key", a.KeyID)
+			s.Agents.Refuse(a.ID, protocol.Refusal{Code: protocol.RefuseRevoked, Message: "this agent's key was revoked or has expired"})
+		}
+	}
 }
 
 func (s *Server) agentChanged(id string, backends []protocol.Backend, connected bool) {
