@@ -19,14 +19,7 @@ func keysCmd(ctx context.Context, args []string, env Env) error {
 	f, fs, _ := parse("keys "+sub, args, env, false)
 	name := fs.String("name", "cli", "name of the key (create)")
 	expires := fs.Duration("expires", 0, "lifetime of the key, e.g. 720h (create; 0 = never)")
-	if err := fs.Parse(args); err != nil {
-		return ErrUsage
-	}
-	c, err := f.load()
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, c)
+	st, err := f.open(ctx, fs, args)
 	if err != nil {
 		return err
 	}
@@ -116,14 +109,7 @@ func agentsCmd(ctx context.Context, args []string, env Env) error {
 	}
 	sub, args := args[0], args[1:]
 	f, fs, _ := parse("agents "+sub, args, env, false)
-	if err := fs.Parse(args); err != nil {
-		return ErrUsage
-	}
-	c, err := f.load()
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, c)
+	st, err := f.open(ctx, fs, args)
 	if err != nil {
 		return err
 	}

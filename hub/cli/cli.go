@@ -126,7 +126,15 @@ func (fs *flagSet) Parse(args []string) error {
 func (fs *flagSet) NArg() int        { return len(fs.args) }
 func (fs *flagSet) Arg(i int) string { return fs.args[i] }
 
-func openStore(ctx context.Context, c config.Config) (store.Store, error) {
+// open parses the command's flags, loads the configuration and opens the store.
+func (f *storeFlags) open(ctx context.Context, fs *flagSet, args []string) (store.Store, error) {
+	if err := fs.Parse(args); err != nil {
+		return nil, ErrUsage
+	}
+	c, err := f.load()
+	if err != nil {
+		return nil, err
+	}
 	return store.Open(ctx, store.Config{DatabaseURL: c.DatabaseURL, DataDir: c.DataDir})
 }
 
@@ -176,14 +184,7 @@ func printOwnerKey(w io.Writer, key string) {
 
 func initCmd(ctx context.Context, args []string, env Env) error {
 	f, fs, _ := parse("init", args, env, false)
-	if err := fs.Parse(args); err != nil {
-		return ErrUsage
-	}
-	c, err := f.load()
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, c)
+	st, err := f.open(ctx, fs, args)
 	if err != nil {
 		return err
 	}
