@@ -89,6 +89,8 @@ type Backend struct {
 	sess    atomic.Pointer[session]          // the ready session, nil when not ready
 	nextID  atomic.Int64                     // request ids and progress tokens, unique per backend
 	running atomic.Bool
+	// legacyOnly: the server/discover probe cost a session or timed out; initialize only.
+	legacyOnly atomic.Bool
 
 	httpBase *http.Transport // http and sse: one connection pool across restarts
 
@@ -133,7 +135,7 @@ func (b *Backend) Call(ctx context.Context, req *jsonrpc.Request, sink Sink) (*j
 	if s == nil {
 		return nil, b.notReady()
 	}
-	return s.call(ctx, req, sink)
+	return s.do(ctx, req, sink)
 }
 
 func (b *Backend) notReady() error {

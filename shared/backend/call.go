@@ -63,7 +63,11 @@ func (s *session) call(ctx context.Context, req *jsonrpc.Request, sink Sink) (*j
 	}
 	if ctx.Err() != nil {
 		s.unregister(p)
-		s.sendCancel(n, ctx.Err())
+		// A stateless HTTP server learns of it from the closed response stream (the
+		// request's context ended); elsewhere it is told.
+		if !s.modern || s.proc != nil {
+			s.sendCancel(n, ctx.Err())
+		}
 		return nil, ctx.Err()
 	}
 	return nil, s.goneErr()

@@ -39,8 +39,32 @@ type initResult struct {
 	Instructions    string          `json:"instructions"`
 }
 
-// handshake initializes the session and fetches the lists the server declares.
+// handshake finds the server's era, initializes the session if it is a legacy one, and
+// fetches the lists the server declares. The era is probed with server/discover; any error
+// or an answer without the stateless version means initialize, as today.
 func (s *session) handshake(ctx context.Context) (*initResult, *lists, error) {
+	if !s.b.legacyOnly.Load() {
+		init, err := s.discover(ctx)
+		switch {
+		case init != nil:
+			if s.hdr != nil {
+				s.hdr.setVersion(modernVersion)
+			}
+			ls, err := s.afterHandshake(ctx, init)
+			return init, ls, err
+		case s.isDone():
+			// The probe cost the connection: a stdio server that exits on an unknown method.
+			// Speak only initialize to it from now on.
+			if s.proc != nil {
+				s.b.legacyOnly.Store(true)
+			}
+			return nil, nil, fmt.Errorf("server/discover: %w", s.failErr)
+		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+			s.b.legacyOnly.Store(true) // a server that ignores it: do not wait again
+		case err != nil:
+			s.b.log.Debug("server/discover refused; speaking initialize", "error", err)
+		}
+	}
 	params, err := json.Marshal(map[string]any{
 		"protocolVersion": protocolVersion,
 		"clientInfo":      map[string]string{"name": s.b.opts.ClientName, "version": s.b.opts.ClientVersion},
@@ -66,9 +90,16 @@ func (s *session) handshake(ctx context.Context) (*initResult, *lists, error) {
 	if err := s.conn.Write(ctx, &jsonrpc.Request{Method: "notifications/initialized"}); err != nil {
 		return nil, nil, fmt.Errorf("send notifications/initialized: %w", err)
 	}
+	ls, err := s.afterHandshake(ctx, &init)
+	return &init, ls, err
+}
+
+// afterHandshake asks a legacy server for all its log messages and fetches the lists.
+func (s *session) afterHandshake(ctx context.Context, init *initResult) (*lists, error) {
 	var caps map[string]json.RawMessage
 	_ = json.Unmarshal(init.Capabilities, &caps)
-	if _, ok := caps["logging"]; ok {
+	_, s.logging = caps["logging"]
+	if s.logging && !s.modern {
 		// The session is shared by every client, so the server sends all its log messages
 		// and the hub filters them per client session by the level each client set.
 		if _, err := s.request(ctx, "logging/setLevel", json.RawMessage(`{"level":"debug"}`)); err != nil {
@@ -83,15 +114,15 @@ func (s *session) handshake(ctx context.Context) (*initResult, *lists, error) {
 	}
 	ls := &lists{}
 	if err := s.fetch(ctx, want, ls); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return &init, ls, nil
+	return ls, nil
 }
 
 // request makes an internal call and returns its result; an error response is an error.
 func (s *session) request(ctx context.Context, method string, params json.RawMessage) (json.RawMessage, error) {
 	id, _ := jsonrpc.MakeID(float64(0))
-	resp, err := s.call(ctx, &jsonrpc.Request{ID: id, Method: method, Params: params}, nil)
+	resp, err := s.do(ctx, &jsonrpc.Request{ID: id, Method: method, Params: params}, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -98,6 +98,8 @@ func (s *session) notification(msg *jsonrpc.Request) {
 		s.requestRelist(kindPrompts)
 	case "notifications/resources/list_changed":
 		s.requestRelist(kindResources)
+	case "notifications/subscriptions/acknowledged":
+		s.b.log.Debug("subscriptions/listen acknowledged", "params", string(msg.Params))
 	case "notifications/cancelled":
 		s.serverCancelled(msg)
 	default:

@@ -33,6 +33,10 @@ type session struct {
 	ctx    context.Context     // ends at shutdown
 	cancel context.CancelFunc
 
+	// Set by the handshake, read-only once the session is ready.
+	modern  bool // the server speaks the stateless era (2026-07-28)
+	logging bool // the server declares logging
+
 	done    chan struct{} // closed by fail: the connection is unusable
 	failErr error         // why; written once before done is closed
 
@@ -108,6 +112,14 @@ func (s *session) goneErr() error {
 	}
 	return &stateError{sentinel: ErrGone, cause: s.failErr,
 		msg: fmt.Sprintf("backend %q %s during the call", s.b.cfg.Name, what)}
+}
+
+// do sends req in the session's era.
+func (s *session) do(ctx context.Context, req *jsonrpc.Request, sink Sink) (*jsonrpc.Response, error) {
+	if s.modern {
+		return s.callModern(ctx, req, sink)
+	}
+	return s.call(ctx, req, sink)
 }
 
 // readLoop is the connection's one reader.

@@ -97,7 +97,12 @@ func (b *Backend) start(ctx context.Context) (*session, error) {
 		}
 		return nil, b.describe(s, err, s.shutdown())
 	}
-	if s.hdr != nil && b.cfg.Transport == TransportHTTP {
+	switch {
+	case s.modern:
+		if k := listChanged(init.Capabilities); k != 0 {
+			s.spawn(func() { s.listenLoop(k) })
+		}
+	case s.hdr != nil && b.cfg.Transport == TransportHTTP:
 		s.spawn(s.listenStandalone)
 	}
 	s.spawn(s.relistLoop)
@@ -162,6 +167,7 @@ func (b *Backend) setReady(s *session, init *initResult, ls *lists) {
 	next := *b.snap.Load()
 	next.State, next.Error = protocol.StateReady, ""
 	next.ServerInfo, next.Capabilities, next.Instructions = init.ServerInfo, init.Capabilities, init.Instructions
+	next.ProtocolVersion = init.ProtocolVersion
 	ls.apply(kindTools|kindResources|kindPrompts, &next)
 	b.snap.Store(&next)
 	if b.opts.OnChange != nil {

@@ -26,6 +26,9 @@ type Backend struct {
 	ServerInfo   json.RawMessage `json:"serverInfo,omitempty"`
 	Capabilities json.RawMessage `json:"capabilities,omitempty"`
 	Instructions string          `json:"instructions,omitempty"`
+	// ProtocolVersion is the MCP version spoken with the backend: "2026-07-28" for the
+	// stateless era (server/discover), an earlier one after initialize.
+	ProtocolVersion string `json:"protocolVersion,omitempty"`
 
 	Tools             []json.RawMessage `json:"tools,omitempty"`
 	Resources         []json.RawMessage `json:"resources,omitempty"`

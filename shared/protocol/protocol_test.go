@@ -34,6 +34,8 @@ func TestWireFormPinned(t *testing.T) {
 			Name: "fs", Transport: "stdio", Naming: "auto", State: StateReady,
 			Tools: []json.RawMessage{json.RawMessage(`{"name":"read"}`)},
 		}}}, `{"agentId":"laptop","version":"v1","capability":1,"backends":[{"name":"fs","transport":"stdio","naming":"auto","state":"ready","tools":[{"name":"read"}]}]}`},
+		{Backend{Name: "web", Transport: "http", State: StateReady, ProtocolVersion: "2026-07-28"},
+			`{"name":"web","transport":"http","state":"ready","protocolVersion":"2026-07-28"}`},
 		{Welcome{AgentID: "laptop", Capability: 1, HubVersion: "v2"}, `{"agentId":"laptop","capability":1,"hubVersion":"v2"}`},
 		{Refusal{Code: RefuseAgentID, Message: "no"}, `{"code":"agent_id_mismatch","message":"no"}`},
 		{Update{Removed: []string{"fs"}}, `{"removed":["fs"]}`},

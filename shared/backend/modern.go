@@ -1,0 +1,299 @@
+package backend
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+)
+
+// The stateless era (MCP 2026-07-28): no initialize, every request carries the protocol
+// version and the client's capabilities in _meta, list changes come on a
+// subscriptions/listen stream, and server→client requests come back as input_required
+// results that the client answers by retrying the request with inputResponses.
+
+// modernVersion is the stateless protocol version the gateway speaks to backends.
+const modernVersion = "2026-07-28"
+
+// _meta keys of the stateless era.
+const (
+	metaProtocolVersion    = "io.modelcontextprotocol/protocolVersion"
+	metaClientCapabilities = "io.modelcontextprotocol/clientCapabilities"
+	metaClientInfo         = "io.modelcontextprotocol/clientInfo"
+	metaServerInfo         = "io.modelcontextprotocol/serverInfo"
+	metaLogLevel           = "io.modelcontextprotocol/logLevel"
+)
+
+const (
+	// discoverTimeout bounds the server/discover probe: a legacy server that ignores an
+	// unknown method before initialize costs this much once, then the backend remembers.
+	discoverTimeout = 10 * time.Second
+	// maxInputRounds bounds the input_required retries of one call.
+	maxInputRounds = 10
+	// codeUnsupportedVersion is UnsupportedProtocolVersionError.
+	codeUnsupportedVersion = -32022
+)
+
+// InputPassthrough is implemented by a Sink whose client speaks the stateless era itself:
+// an input_required result from a modern backend then goes to the client unchanged (the
+// client retries with inputResponses), instead of being answered through Sink.Request.
+type InputPassthrough interface {
+	PassInputRequired() bool
+}
+
+// discoverResult is the part of a server/discover result the backend keeps.
+type discoverResult struct {
+	SupportedVersions []string                   `json:"supportedVersions"`
+	Capabilities      json.RawMessage            `json:"capabilities"`
+	Instructions      string                     `json:"instructions"`
+	Meta              map[string]json.RawMessage `json:"_meta"`
+}
+
+// discover probes for the stateless era. It returns nil, nil when the server answers but
+// does not offer modernVersion, and an error when the probe failed (any error means legacy).
+func (s *session) discover(ctx context.Context) (*initResult, error) {
+	s.modern = true // the probe itself carries the stateless _meta
+	ctx, cancel := context.WithTimeout(ctx, discoverTimeout)
+	defer cancel()
+	result, err := s.request(ctx, "server/discover", json.RawMessage(`{}`))
+	var d discoverResult
+	if err == nil {
+		if err = json.Unmarshal(result, &d); err != nil {
+			err = fmt.Errorf("decode result: %w", err)
+		}
+	}
+	if err != nil || !slices.Contains(d.SupportedVersions, modernVersion) {
+		s.modern = false
+		return nil, err
+	}
+	return &initResult{ProtocolVersion: modernVersion, Capabilities: d.Capabilities,
+		ServerInfo: d.Meta[metaServerInfo], Instructions: d.Instructions}, nil
+}
+
+// requestMeta returns the _meta a modern request carries. The hub answers sampling,
+// elicitation and roots on behalf of a real client, so it declares them when the call
+// has a sink to ask; internal requests (lists) declare none.
+func (s *session) requestMeta(withClient bool) map[string]json.RawMessage {
+	caps := json.RawMessage(`{}`)
+	if withClient {
+		caps = json.RawMessage(`{"sampling":{},"elicitation":{},"roots":{}}`)
+	}
+	info, _ := json.Marshal(map[string]string{"name": s.b.opts.ClientName, "version": s.b.opts.ClientVersion})
+	m := map[string]json.RawMessage{
+		metaProtocolVersion:    json.RawMessage(`"` + modernVersion + `"`),
+		metaClientCapabilities: caps,
+		metaClientInfo:         info,
+	}
+	if s.logging {
+		// As with logging/setLevel on a legacy session: everything, filtered per client
+		// session by the hub.
+		m[metaLogLevel] = json.RawMessage(`"debug"`)
+	}
+	return m
+}
+
+// withMeta returns params with the keys of meta set in params._meta; other _meta keys
+// (the caller's progressToken) are kept.
+func withMeta(params json.RawMessage, meta map[string]json.RawMessage) (json.RawMessage, error) {
+	top := map[string]json.RawMessage{}
+	if len(bytes.TrimSpace(params)) > 0 && !bytes.Equal(bytes.TrimSpace(params), []byte("null")) {
+		if err := json.Unmarshal(params, &top); err != nil {
+			return nil, err
+		}
+	}
+	cur := map[string]json.RawMessage{}
+	if raw, ok := top["_meta"]; ok {
+		_ = json.Unmarshal(raw, &cur)
+	}
+	for k, v := range meta {
+		cur[k] = v
+	}
+	rawMeta, err := marshalRaw(cur)
+	if err != nil {
+		return nil, err
+	}
+	top["_meta"] = rawMeta
+	return marshalRaw(top)
+}
+
+// inputRequired is an input_required result.
+type inputRequired struct {
+	ResultType    string                      `json:"resultType"`
+	InputRequests map[string]*jsonrpc.Request `json:"inputRequests"`
+	RequestState  *string                     `json:"requestState"`
+}
+
+// callModern sends req to a stateless-era server: with _meta on every attempt, and, while
+// the server answers input_required, each input request asked of the sink and the request
+// retried with the answers (and the server's requestState), for at most maxInputRounds.
+func (s *session) callModern(ctx context.Context, req *jsonrpc.Request, sink Sink) (*jsonrpc.Response, error) {
+	if !req.IsCall() {
+		return s.call(ctx, req, sink)
+	}
+	meta := s.requestMeta(sink != nil)
+	params := req.Params
+	for round := 0; ; round++ {
+		out, err := withMeta(params, meta)
+		if err != nil {
+			return nil, fmt.Errorf("backend %q: %s: params: %w", s.b.cfg.Name, req.Method, err)
+		}
+		resp, err := s.call(ctx, &jsonrpc.Request{ID: req.ID, Method: req.Method, Params: out}, sink)
+		if err != nil || resp.Error != nil || !bytes.Contains(resp.Result, []byte(`"input_required"`)) {
+			return resp, err
+		}
+		var ir inputRequired
+		if json.Unmarshal(resp.Result, &ir) != nil || ir.ResultType != "input_required" {
+			return resp, nil
+		}
+		if p, ok := sink.(InputPassthrough); ok && p.PassInputRequired() {
+			return resp, nil
+		}
+		if sink == nil {
+			return errorResponse(req.ID, jsonrpc.CodeInternalError,
+				fmt.Sprintf("backend %q needs input from the client, and there is no client to ask", s.b.cfg.Name)), nil
+		}
+		if round+1 >= maxInputRounds {
+			return errorResponse(req.ID, jsonrpc.CodeInternalError,
+				fmt.Sprintf("backend %q asked for input more than %d times", s.b.cfg.Name, maxInputRounds)), nil
+		}
+		answers, eresp, err := s.answerInputs(ctx, req.ID, ir.InputRequests, sink)
+		if err != nil || eresp != nil {
+			return eresp, err
+		}
+		if params, err = retryParams(params, answers, ir.RequestState); err != nil {
+			return nil, fmt.Errorf("backend %q: %s: retry params: %w", s.b.cfg.Name, req.Method, err)
+		}
+	}
+}
+
+// answerInputs asks the sink each input request, one at a time (a legacy client sees them
+// as ordinary server→client requests). A refusal by the client ends the call with the
+// client's error, since inputResponses can only carry results.
+func (s *session) answerInputs(ctx context.Context, id jsonrpc.ID, reqs map[string]*jsonrpc.Request, sink Sink) (map[string]json.RawMessage, *jsonrpc.Response, error) {
+	answers := make(map[string]json.RawMessage, len(reqs))
+	keys := make([]string, 0, len(reqs))
+	for k := range reqs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		in := reqs[k]
+		switch {
+		case in == nil:
+			return nil, errorResponse(id, jsonrpc.CodeInternalError, fmt.Sprintf("backend %q: input request %q is empty", s.b.cfg.Name, k)), nil
+		case in.Method != "sampling/createMessage" && in.Method != "elicitation/create" && in.Method != "roots/list":
+			return nil, errorResponse(id, jsonrpc.CodeInternalError, fmt.Sprintf("backend %q: input request %q has unknown method %q", s.b.cfg.Name, k, in.Method)), nil
+		}
+		rid, _ := jsonrpc.MakeID(k)
+		resp, err := sink.Request(ctx, &jsonrpc.Request{ID: rid, Method: in.Method, Params: in.Params})
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		var we *jsonrpc.Error
+		switch {
+		case errors.As(err, &we):
+			return nil, &jsonrpc.Response{ID: id, Error: we}, nil
+		case err != nil:
+			return nil, errorResponse(id, jsonrpc.CodeInternalError, fmt.Sprintf("%s for backend %q: %v", in.Method, s.b.cfg.Name, err)), nil
+		case resp == nil:
+			return nil, errorResponse(id, jsonrpc.CodeInternalError, "the client gave no answer to "+in.Method), nil
+		case resp.Error != nil:
+			return nil, &jsonrpc.Response{ID: id, Error: resp.Error}, nil
+		}
+		result := resp.Result
+		if len(result) == 0 {
+			result = json.RawMessage(`{}`)
+		}
+		answers[k] = result
+	}
+	return answers, nil, nil
+}
+
+// retryParams returns the original params with inputResponses and requestState set (or
+// requestState removed when the server sent none this round).
+func retryParams(params json.RawMessage, answers map[string]json.RawMessage, state *string) (json.RawMessage, error) {
+	top := map[string]json.RawMessage{}
+	if len(params) > 0 {
+		if err := json.Unmarshal(params, &top); err != nil {
+			return nil, err
+		}
+	}
+	raw, err := marshalRaw(answers)
+	if err != nil {
+		return nil, err
+	}
+	top["inputResponses"] = raw
+	delete(top, "requestState")
+	if state != nil {
+		if top["requestState"], err = marshalRaw(*state); err != nil {
+			return nil, err
+		}
+	}
+	return marshalRaw(top)
+}
+
+func errorResponse(id jsonrpc.ID, code int64, msg string) *jsonrpc.Response {
+	return &jsonrpc.Response{ID: id, Error: &jsonrpc.Error{Code: code, Message: msg}}
+}
+
+// listenLoop keeps a subscriptions/listen request open for the list changes the server
+// declares; its notifications go through dispatch like a legacy session's list_changed.
+// When the stream ends it re-lists (changes may have been missed) and listens again.
+func (s *session) listenLoop(want kind) {
+	filter := map[string]bool{}
+	if want&kindTools != 0 {
+		filter["toolsListChanged"] = true
+	}
+	if want&kindResources != 0 {
+		filter["resourcesListChanged"] = true
+	}
+	if want&kindPrompts != 0 {
+		filter["promptsListChanged"] = true
+	}
+	params, _ := json.Marshal(map[string]any{"notifications": filter})
+	failures := 0
+	for {
+		began := time.Now()
+		_, err := s.request(s.ctx, "subscriptions/listen", params)
+		if s.ctx.Err() != nil {
+			return
+		}
+		var we *jsonrpc.Error
+		if errors.As(err, &we) {
+			s.b.log.Warn("backend refused subscriptions/listen; list changes will not be seen", "error", err)
+			return
+		}
+		if time.Since(began) > time.Minute {
+			failures = 0
+		}
+		failures++
+		s.b.log.Debug("subscriptions/listen ended; listening again", "error", err)
+		s.requestRelist(want)
+		delay := backoff(s.b.opts.BackoffBase, s.b.opts.BackoffCap, failures)
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+	}
+}
+
+// listChanged returns the kinds whose capability declares listChanged.
+func listChanged(caps json.RawMessage) kind {
+	var c map[string]struct {
+		ListChanged bool `json:"listChanged"`
+	}
+	_ = json.Unmarshal(caps, &c)
+	var k kind
+	for name, bit := range map[string]kind{"tools": kindTools, "resources": kindResources, "prompts": kindPrompts} {
+		if c[name].ListChanged {
+			k |= bit
+		}
+	}
+	return k
+}
