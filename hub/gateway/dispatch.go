@@ -13,7 +13,6 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
-	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
 // JSON-RPC error codes the gateway answers with.
@@ -28,7 +27,7 @@ const (
 )
 
 // dispatch serves one client request of an initialized session.
-func (g *Gateway) dispatch(ctx context.Context, s *session, req *jsonrpc.Request, em emitter) *jsonrpc.Response {
+func (g *Gateway) dispatch(ctx context.Context, c *client, req *jsonrpc.Request, em emitter) *jsonrpc.Response {
 	t := g.tables.Table()
 	switch req.Method {
 	case "ping":
@@ -42,15 +41,15 @@ func (g *Gateway) dispatch(ctx context.Context, s *session, req *jsonrpc.Request
 	case "resources/templates/list":
 		return g.list(req, "resourceTemplates", t.ResourceTemplates(), keyField("uriTemplate"))
 	case "tools/call":
-		return g.forwardNamed(ctx, s, req, em, "tool", t.Tool)
+		return g.forwardNamed(ctx, c, req, em, "tool", t.Tool)
 	case "prompts/get":
-		return g.forwardNamed(ctx, s, req, em, "prompt", t.Prompt)
+		return g.forwardNamed(ctx, c, req, em, "prompt", t.Prompt)
 	case "resources/read", "resources/subscribe", "resources/unsubscribe":
-		return g.forwardURI(ctx, s, req, em, t)
+		return g.forwardURI(ctx, c, req, em, t)
 	case "completion/complete":
-		return g.complete(ctx, s, req, em, t)
+		return g.complete(ctx, c, req, em, t)
 	case "logging/setLevel":
-		return g.setLevel(s, req)
+		return g.setLevel(c, req)
 	case "initialize":
 		return errorResponse(req.ID, codeInvalidRequest, "session is already initialized")
 	}
@@ -109,7 +108,7 @@ func keyField(name string) func(json.RawMessage) string {
 
 // forwardNamed routes a request whose params carry an exposed "name". It touches only that
 // member of the params: this is the tools/call hot path.
-func (g *Gateway) forwardNamed(ctx context.Context, s *session, req *jsonrpc.Request, em emitter, kind string, lookup func(string) (router.Target, bool)) *jsonrpc.Response {
+func (g *Gateway) forwardNamed(ctx context.Context, c *client, req *jsonrpc.Request, em emitter, kind string, lookup func(string) (router.Target, bool)) *jsonrpc.Response {
 	if p := bytes.TrimSpace(req.Params); len(p) == 0 || p[0] != '{' {
 		return errorResponse(req.ID, codeInvalidParams, "params must be an object")
 	}
@@ -125,7 +124,7 @@ func (g *Gateway) forwardNamed(ctx context.Context, s *session, req *jsonrpc.Req
 	if err != nil {
 		return errorResponse(req.ID, codeInvalidParams, "params: "+err.Error())
 	}
-	return g.forward(ctx, s, req, em, t, raw)
+	return g.forward(ctx, c, req, em, t, raw)
 }
 
 // unknown explains a name that routes nowhere, naming the agent when it is the reason.
@@ -136,7 +135,7 @@ func (g *Gateway) unknown(kind, name string) string {
 	return "unknown " + kind + " " + strconv.Quote(name)
 }
 
-func (g *Gateway) forwardURI(ctx context.Context, s *session, req *jsonrpc.Request, em emitter, t *router.Table) *jsonrpc.Response {
+func (g *Gateway) forwardURI(ctx context.Context, c *client, req *jsonrpc.Request, em emitter, t *router.Table) *jsonrpc.Response {
 	p, err := params(req)
 	if err != nil {
 		return errorResponse(req.ID, codeInvalidParams, err.Error())
@@ -150,15 +149,19 @@ func (g *Gateway) forwardURI(ctx context.Context, s *session, req *jsonrpc.Reque
 		return errorResponse(req.ID, codeInvalidParams, g.unknownURI(uri))
 	}
 	p["uri"], _ = json.Marshal(tgt.Name)
-	resp := g.forwardMap(ctx, s, req, em, tgt, p)
+	resp := g.forwardMap(ctx, c, req, em, tgt, p)
 	if resp.Error != nil {
 		return resp
 	}
 	switch req.Method {
 	case "resources/subscribe":
-		s.subscribe(uri, true)
+		if c.sess != nil {
+			c.sess.subscribe(uri, true)
+		}
 	case "resources/unsubscribe":
-		s.subscribe(uri, false)
+		if c.sess != nil {
+			c.sess.subscribe(uri, false)
+		}
 	case "resources/read":
 		if tgt.Name != uri {
 			resp.Result = rewriteContentsURI(resp.Result, tgt.Name, uri)
@@ -196,7 +199,7 @@ func rewriteContentsURI(res json.RawMessage, from, to string) json.RawMessage {
 	return out
 }
 
-func (g *Gateway) complete(ctx context.Context, s *session, req *jsonrpc.Request, em emitter, t *router.Table) *jsonrpc.Response {
+func (g *Gateway) complete(ctx context.Context, c *client, req *jsonrpc.Request, em emitter, t *router.Table) *jsonrpc.Response {
 	p, err := params(req)
 	if err != nil {
 		return errorResponse(req.ID, codeInvalidParams, err.Error())
@@ -230,29 +233,29 @@ func (g *Gateway) complete(ctx context.Context, s *session, req *jsonrpc.Request
 		return errorResponse(req.ID, codeInvalidParams, "unknown completion reference "+strconv.Quote(name+uri))
 	}
 	p["ref"], _ = json.Marshal(ref)
-	return g.forwardMap(ctx, s, req, em, tgt, p)
+	return g.forwardMap(ctx, c, req, em, tgt, p)
 }
 
 // forwardMap forwards with params decoded as an object and rewritten.
-func (g *Gateway) forwardMap(ctx context.Context, s *session, req *jsonrpc.Request, em emitter, t router.Target, p map[string]json.RawMessage) *jsonrpc.Response {
+func (g *Gateway) forwardMap(ctx context.Context, c *client, req *jsonrpc.Request, em emitter, t router.Target, p map[string]json.RawMessage) *jsonrpc.Response {
 	raw, err := json.Marshal(p)
 	if err != nil {
 		return errorResponse(req.ID, codeInternal, "encode params: "+err.Error())
 	}
-	return g.forward(ctx, s, req, em, t, raw)
+	return g.forward(ctx, c, req, em, t, raw)
 }
 
 // forward sends the request, with its params rewritten, to the target's backend.
-func (g *Gateway) forward(ctx context.Context, s *session, req *jsonrpc.Request, em emitter, t router.Target, raw json.RawMessage) *jsonrpc.Response {
+func (g *Gateway) forward(ctx context.Context, c *client, req *jsonrpc.Request, em emitter, t router.Target, raw json.RawMessage) *jsonrpc.Response {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stop := context.AfterFunc(s.ctx, cancel)
-	defer stop()
-	defer s.begin(req.ID, cancel)()
-
-	caller := protocol.Caller{UserID: s.identity.UserID, Name: s.identity.Name, Role: s.identity.Role, KeyID: s.identity.KeyID, Session: s.id}
-	sink := &callSink{s: s, em: em}
-	resp, err := g.upstream.Call(ctx, t, &jsonrpc.Request{ID: req.ID, Method: req.Method, Params: raw}, caller, sink)
+	if s := c.sess; s != nil {
+		stop := context.AfterFunc(s.ctx, cancel)
+		defer stop()
+		defer s.begin(req.ID, cancel)()
+	}
+	sink := &callSink{c: c, em: em}
+	resp, err := g.upstream.Call(ctx, t, &jsonrpc.Request{ID: req.ID, Method: req.Method, Params: raw}, c.caller(), sink)
 	if err != nil {
 		if ctx.Err() != nil {
 			return errorResponse(req.ID, codeRequestCancelled, "request cancelled")
@@ -266,7 +269,10 @@ func (g *Gateway) forward(ctx context.Context, s *session, req *jsonrpc.Request,
 	return resp
 }
 
-func (g *Gateway) setLevel(s *session, req *jsonrpc.Request) *jsonrpc.Response {
+func (g *Gateway) setLevel(c *client, req *jsonrpc.Request) *jsonrpc.Response {
+	if c.sess == nil {
+		return errorResponse(req.ID, codeMethodNotFound, "logging/setLevel is not part of protocol "+c.version+": send io.modelcontextprotocol/logLevel in _meta")
+	}
 	p, err := params(req)
 	if err != nil {
 		return errorResponse(req.ID, codeInvalidParams, err.Error())
@@ -277,7 +283,7 @@ func (g *Gateway) setLevel(s *session, req *jsonrpc.Request) *jsonrpc.Response {
 	if i < 0 {
 		return errorResponse(req.ID, codeInvalidParams, "unknown log level "+strconv.Quote(level))
 	}
-	s.logLevel.Store(int32(i))
+	c.sess.logLevel.Store(int32(i))
 	return result(req.ID, json.RawMessage(`{}`))
 }
 

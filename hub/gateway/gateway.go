@@ -57,6 +57,11 @@ type Config struct {
 	ServerName, ServerVersion string
 	// Instructions are announced to clients in initialize, when set.
 	Instructions string
+	// InputTimeout is how long a stateless client's call that got an input_required result
+	// waits for the client's retry before the backend call is cancelled. Default 60 s.
+	InputTimeout time.Duration
+	// MaxWaitingInputs bounds the calls waiting for a retry at once. Default 1024.
+	MaxWaitingInputs int
 }
 
 func (c *Config) defaults() {
@@ -72,6 +77,12 @@ func (c *Config) defaults() {
 	if c.KeepAlive <= 0 {
 		c.KeepAlive = 25 * time.Second
 	}
+	if c.InputTimeout <= 0 {
+		c.InputTimeout = time.Minute
+	}
+	if c.MaxWaitingInputs <= 0 {
+		c.MaxWaitingInputs = 1024
+	}
 	if c.ServerName == "" {
 		c.ServerName = "mcp-gateway"
 	}
@@ -85,6 +96,8 @@ type Gateway struct {
 	upstream Upstream
 	log      *slog.Logger
 	sessions *sessions
+	inputs   *inputs    // stateless calls waiting for the client's input
+	subs     *listeners // subscriptions/listen streams
 
 	goneMu sync.Mutex
 	gone   map[string]bool // agent ids seen once and now disconnected, to name them in errors
@@ -96,10 +109,13 @@ func New(cfg Config, keys Keys, tables Tables, up Upstream, log *slog.Logger) *G
 	return &Gateway{
 		cfg: cfg, keys: keys, tables: tables, upstream: up, log: log,
 		sessions: newSessions(), gone: map[string]bool{},
+		inputs: &inputs{calls: map[string]*bridgedCall{}, max: cfg.MaxWaitingInputs, timeout: cfg.InputTimeout},
+		subs:   newListeners(),
 	}
 }
 
-// Run expires idle sessions until ctx is done, then closes every session.
+// Run expires idle sessions until ctx is done, then closes every session, cancels the
+// calls waiting for a client's input and ends the subscription streams.
 func (g *Gateway) Run(ctx context.Context) error {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -107,6 +123,8 @@ func (g *Gateway) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			g.sessions.closeAll()
+			g.inputs.closeAll()
+			g.subs.closeAll()
 			return nil
 		case now := <-t.C:
 			g.sessions.expire(now.Add(-g.cfg.SessionIdle))

@@ -64,18 +64,33 @@ func (g *Gateway) handlePost(w http.ResponseWriter, r *http.Request) {
 		writeParseError(w, err)
 		return
 	}
+	// A stateless client has no session to send notifications or responses to: it cancels
+	// by closing the stream, and answers input requests by retrying. Accept and drop them.
+	statelessOther := r.Header.Get(headerSession) == "" && r.Header.Get(headerProtocol) >= mcp.VersionStateless
 	switch m := msg.(type) {
 	case *jsonrpc.Response:
+		if statelessOther {
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
 		if s := g.sessionFor(w, r); s != nil {
 			g.deliver(s, m)
 			w.WriteHeader(http.StatusAccepted)
 		}
 	case *jsonrpc.Request:
 		if !m.IsCall() {
+			if statelessOther {
+				w.WriteHeader(http.StatusAccepted)
+				return
+			}
 			if s := g.sessionFor(w, r); s != nil {
 				g.notification(s, m)
 				w.WriteHeader(http.StatusAccepted)
 			}
+			return
+		}
+		if isModern(r, m) {
+			g.handleModern(w, r, m)
 			return
 		}
 		if m.Method == mcp.MethodInitialize {
@@ -87,7 +102,7 @@ func (g *Gateway) handlePost(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		reply := newPostReply(w, r, s)
-		reply.finish(encode(g.dispatch(r.Context(), s, m, reply)))
+		reply.finish(encode(g.dispatch(r.Context(), s.client(), m, reply)))
 	}
 }
 
@@ -199,7 +214,7 @@ func (g *Gateway) handleBatch(w http.ResponseWriter, r *http.Request, body []byt
 				g.notification(s, m)
 				continue
 			}
-			out = append(out, encode(g.dispatch(r.Context(), s, m, streamEmitter{s})))
+			out = append(out, encode(g.dispatch(r.Context(), s.client(), m, streamEmitter{s})))
 		}
 	}
 	if len(out) == 0 {

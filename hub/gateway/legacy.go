@@ -55,7 +55,7 @@ func (g *Gateway) serveMessages(w http.ResponseWriter, r *http.Request) {
 			if m.Method == mcp.MethodInitialize {
 				resp = g.initialize(s, m)
 			} else {
-				resp = g.dispatch(s.ctx, s, m, streamEmitter{s})
+				resp = g.dispatch(s.ctx, s.client(), m, streamEmitter{s})
 			}
 			s.push(s.ctx, encode(resp), true)
 		}()

@@ -30,14 +30,8 @@ func (g *Gateway) initialize(s *session, req *jsonrpc.Request) *jsonrpc.Response
 	s.mu.Unlock()
 	res := map[string]any{
 		"protocolVersion": version,
-		"capabilities": map[string]any{
-			"tools":       map[string]any{"listChanged": true},
-			"prompts":     map[string]any{"listChanged": true},
-			"resources":   map[string]any{"listChanged": true, "subscribe": true},
-			"completions": map[string]any{},
-			"logging":     map[string]any{},
-		},
-		"serverInfo": map[string]any{"name": g.cfg.ServerName, "version": g.cfg.ServerVersion},
+		"capabilities":    hubCapabilities(),
+		"serverInfo":      map[string]any{"name": g.cfg.ServerName, "version": g.cfg.ServerVersion},
 	}
 	if g.cfg.Instructions != "" {
 		res["instructions"] = g.cfg.Instructions
@@ -64,21 +58,25 @@ func (g *Gateway) notification(s *session, n *jsonrpc.Request) {
 	}
 }
 
-// ListChanged tells every session with an open stream which lists changed.
+// ListChanged tells every session with an open stream, and every subscriptions/listen
+// stream that opted in, which lists changed.
 func (g *Gateway) ListChanged(c router.Changes) {
-	var msgs [][]byte
+	var methods []string
 	for _, x := range []struct {
 		changed bool
 		method  string
 	}{{c.Tools, "notifications/tools/list_changed"}, {c.Prompts, "notifications/prompts/list_changed"}, {c.Resources, "notifications/resources/list_changed"}} {
 		if x.changed {
-			msgs = append(msgs, []byte(`{"jsonrpc":"2.0","method":"`+x.method+`"}`))
+			methods = append(methods, x.method)
 		}
 	}
 	for _, s := range g.sessions.all() {
-		for _, m := range msgs {
-			s.push(s.ctx, m, false)
+		for _, m := range methods {
+			s.push(s.ctx, []byte(`{"jsonrpc":"2.0","method":"`+m+`"}`), false)
 		}
+	}
+	for _, m := range methods {
+		g.subs.listChanged(m)
 	}
 }
 
@@ -91,4 +89,5 @@ func (g *Gateway) ResourceUpdated(uri string) {
 			s.push(s.ctx, b, false)
 		}
 	}
+	g.subs.resourceUpdated(uri)
 }

@@ -68,8 +68,8 @@ func sdkText(t *testing.T, res *mcp.CallToolResult, v any) {
 	}
 }
 
-// TestGoSDKStreamable drives /mcp with the real go-sdk client: its Connect tries the
-// stateless server/discover first, gets a JSON-RPC error and falls back to initialize.
+// TestGoSDKStreamable drives /mcp with the real go-sdk client held to the session-based
+// protocol (2025-11-25): initialize, Mcp-Session-Id, the GET stream, DELETE.
 func TestGoSDKStreamable(t *testing.T) {
 	h := newHarness(t, Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -85,11 +85,12 @@ func TestGoSDKStreamable(t *testing.T) {
 		},
 	})
 	hc, rec := h.sdkHTTPClient()
-	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: h.url + "/mcp", HTTPClient: hc}, nil)
+	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: h.url + "/mcp", HTTPClient: hc},
+		&mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
 	if err != nil {
 		t.Fatalf("connect: %v", err)
 	}
-	if got, want := rec.methods(), "server/discover 400, initialize 200, notifications/initialized 202"; got != want {
+	if got, want := rec.methods(), "initialize 200, notifications/initialized 202"; got != want {
 		t.Errorf("handshake: %s, want %s", got, want)
 	}
 	if got := cs.InitializeResult().ProtocolVersion; got != "2025-11-25" {

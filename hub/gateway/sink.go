@@ -2,8 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
-	"slices"
 	"strconv"
 	"time"
 
@@ -12,7 +10,7 @@ import (
 
 // callSink receives what a backend sends for one call and hands it to the client session.
 type callSink struct {
-	s  *session
+	c  *client
 	em emitter
 }
 
@@ -21,16 +19,20 @@ const notifyTimeout = 5 * time.Second
 
 // Owner names the client session, so a shared backend never hands this session's
 // server→client requests or log messages to another (backend.Owner).
-func (c *callSink) Owner() string { return c.s.id }
+func (c *callSink) Owner() string { return c.c.owner }
 
 // Notify relays progress and log notifications, dropping log messages below the session's level.
 func (c *callSink) Notify(msg *jsonrpc.Request) {
-	if msg.Method == "notifications/message" && !c.s.wantsLog(msg.Params) {
+	if msg.Method == "notifications/message" && !c.c.wantsLog(msg.Params) {
 		return
 	}
 	// Bounded: a client that does not drain its stream loses notifications, it does not hold
 	// up its own call's result.
-	ctx, cancel := context.WithTimeout(c.s.ctx, notifyTimeout)
+	parent := context.Background()
+	if c.c.sess != nil {
+		parent = c.c.sess.ctx
+	}
+	ctx, cancel := context.WithTimeout(parent, notifyTimeout)
 	defer cancel()
 	_ = c.em.emit(ctx, encode(msg))
 }
@@ -38,26 +40,41 @@ func (c *callSink) Notify(msg *jsonrpc.Request) {
 // Request relays a server→client request to the client, if it declared the capability,
 // and waits for its answer.
 func (c *callSink) Request(ctx context.Context, req *jsonrpc.Request) (*jsonrpc.Response, error) {
-	c.s.mu.Lock()
-	caps := c.s.caps
-	c.s.mu.Unlock()
+	caps := c.c.caps
+	if s := c.c.sess; s != nil {
+		s.mu.Lock()
+		caps = s.caps
+		s.mu.Unlock()
+	}
 	if !caps.allows(req.Method) {
 		return errorResponse(req.ID, codeMethodNotFound,
 			"the client did not declare the capability for "+req.Method), nil
 	}
-	id, err := jsonrpc.MakeID("gw-" + strconv.FormatInt(c.s.nextID.Add(1), 10))
+	if c.c.sess == nil {
+		if c.c.ask == nil {
+			return errorResponse(req.ID, codeMethodNotFound,
+				req.Method+" cannot reach a "+c.c.version+" client during this request"), nil
+		}
+		return c.c.ask(ctx, req)
+	}
+	return c.session(ctx, c.c.sess, req)
+}
+
+// session asks a legacy session's client on the request's reply or the session's stream.
+func (c *callSink) session(ctx context.Context, s *session, req *jsonrpc.Request) (*jsonrpc.Response, error) {
+	id, err := jsonrpc.MakeID("gw-" + strconv.FormatInt(s.nextID.Add(1), 10))
 	if err != nil {
 		return nil, err
 	}
 	key := idKey(id)
 	ch := make(chan *jsonrpc.Response, 1)
-	c.s.mu.Lock()
-	c.s.pending[key] = ch
-	c.s.mu.Unlock()
+	s.mu.Lock()
+	s.pending[key] = ch
+	s.mu.Unlock()
 	defer func() {
-		c.s.mu.Lock()
-		delete(c.s.pending, key)
-		c.s.mu.Unlock()
+		s.mu.Lock()
+		delete(s.pending, key)
+		s.mu.Unlock()
 	}()
 	if err := c.em.emit(ctx, encode(&jsonrpc.Request{ID: id, Method: req.Method, Params: req.Params})); err != nil {
 		return errorResponse(req.ID, codeInternal, "cannot reach the client: "+err.Error()), nil
@@ -67,8 +84,8 @@ func (c *callSink) Request(ctx context.Context, req *jsonrpc.Request) (*jsonrpc.
 		return resp, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
-	case <-c.s.ctx.Done():
-		return nil, c.s.ctx.Err()
+	case <-s.ctx.Done():
+		return nil, s.ctx.Err()
 	}
 }
 
@@ -86,18 +103,6 @@ func (g *Gateway) deliver(s *session, resp *jsonrpc.Response) {
 	case ch <- resp:
 	default:
 	}
-}
-
-func (s *session) wantsLog(params json.RawMessage) bool {
-	min := s.logLevel.Load()
-	if min == 0 {
-		return true
-	}
-	var p struct {
-		Level string `json:"level"`
-	}
-	_ = json.Unmarshal(params, &p)
-	return int32(slices.Index(logLevels, p.Level)) >= min
 }
 
 func (s *session) subscribe(uri string, on bool) {

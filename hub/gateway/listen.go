@@ -1,0 +1,192 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
+)
+
+// filter is the set of notifications a subscriptions/listen stream opted in to
+// (SubscriptionFilter in the schema).
+type filter struct {
+	ToolsListChanged      bool     `json:"toolsListChanged,omitempty"`
+	PromptsListChanged    bool     `json:"promptsListChanged,omitempty"`
+	ResourcesListChanged  bool     `json:"resourcesListChanged,omitempty"`
+	ResourceSubscriptions []string `json:"resourceSubscriptions,omitempty"`
+}
+
+// listener is one open subscriptions/listen stream.
+type listener struct {
+	id     jsonrpc.ID
+	filter filter
+	uris   map[string]bool
+	ch     chan []byte // notifications, already encoded with the subscription id
+}
+
+func (l *listener) wants(method string) bool {
+	switch method {
+	case mcp.NotificationToolsListChanged:
+		return l.filter.ToolsListChanged
+	case mcp.NotificationPromptsListChanged:
+		return l.filter.PromptsListChanged
+	case mcp.NotificationResourcesListChanged:
+		return l.filter.ResourcesListChanged
+	}
+	return false
+}
+
+// notification encodes a notification for this stream: with the subscription id in _meta.
+func (l *listener) notification(method string, params map[string]any) []byte {
+	if params == nil {
+		params = map[string]any{}
+	}
+	params["_meta"] = map[string]any{mcp.MetaSubscriptionID: l.id.Raw()}
+	b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": method, "params": params})
+	return b
+}
+
+// send queues a notification; a stream that does not drain loses it (list_changed is
+// idempotent and the client re-lists on its next request anyway).
+func (l *listener) send(msg []byte) {
+	select {
+	case l.ch <- msg:
+	default:
+	}
+}
+
+// listeners is the set of open subscriptions/listen streams.
+type listeners struct {
+	mu   sync.Mutex
+	m    map[*listener]bool
+	stop chan struct{} // closed at shutdown: every stream ends with its result
+	once sync.Once
+}
+
+func newListeners() *listeners {
+	return &listeners{m: map[*listener]bool{}, stop: make(chan struct{})}
+}
+
+func (ls *listeners) add(l *listener) {
+	ls.mu.Lock()
+	ls.m[l] = true
+	ls.mu.Unlock()
+}
+
+func (ls *listeners) remove(l *listener) {
+	ls.mu.Lock()
+	delete(ls.m, l)
+	ls.mu.Unlock()
+}
+
+func (ls *listeners) all() []*listener {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	out := make([]*listener, 0, len(ls.m))
+	for l := range ls.m {
+		out = append(out, l)
+	}
+	return out
+}
+
+func (ls *listeners) count() int {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	return len(ls.m)
+}
+
+func (ls *listeners) closeAll() { ls.once.Do(func() { close(ls.stop) }) }
+
+// listenChanged sends list_changed to the streams that opted in to it.
+func (ls *listeners) listChanged(method string) {
+	for _, l := range ls.all() {
+		if l.wants(method) {
+			l.send(l.notification(method, nil))
+		}
+	}
+}
+
+// resourceUpdated sends resources/updated to the streams subscribed to uri.
+func (ls *listeners) resourceUpdated(uri string) {
+	for _, l := range ls.all() {
+		if l.uris[uri] {
+			l.send(l.notification(mcp.NotificationResourceUpdated, map[string]any{"uri": uri}))
+		}
+	}
+}
+
+// subscribeTimeout bounds the resources/subscribe a listen stream sends a backend.
+const subscribeTimeout = 10 * time.Second
+
+// listen serves subscriptions/listen: a long-lived SSE reply that first acknowledges what
+// the hub agreed to send, then carries those notifications and keep-alives until the
+// client closes it, or until the hub shuts down (then it ends with the request's result).
+func (g *Gateway) listen(w http.ResponseWriter, r *http.Request, c *client, req *jsonrpc.Request) {
+	if !accepts(r, "text/event-stream") {
+		httpError(w, http.StatusNotAcceptable, "subscriptions/listen replies with an SSE stream: send Accept: text/event-stream")
+		return
+	}
+	var p struct {
+		Notifications *filter `json:"notifications"`
+	}
+	if json.Unmarshal(req.Params, &p) != nil || p.Notifications == nil {
+		writeMessage(w, errorResponse(req.ID, codeInvalidParams, "params.notifications must be an object"))
+		return
+	}
+	l := &listener{id: req.ID, filter: *p.Notifications, uris: map[string]bool{}, ch: make(chan []byte, 64)}
+	// Resource updates need the backend to send them: subscribe upstream. A URI that routes
+	// nowhere or that the backend refuses is left out of the acknowledgement.
+	var agreed []string
+	for _, uri := range l.filter.ResourceSubscriptions {
+		if l.uris[uri] {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), subscribeTimeout)
+		params, _ := json.Marshal(map[string]string{"uri": uri})
+		resp := g.dispatch(ctx, c, &jsonrpc.Request{ID: req.ID, Method: mcp.MethodResourcesSubscribe, Params: params}, discard{})
+		cancel()
+		if resp.Error == nil {
+			l.uris[uri] = true
+			agreed = append(agreed, uri)
+		}
+	}
+	l.filter.ResourceSubscriptions = agreed
+	g.subs.add(l)
+	defer g.subs.remove(l)
+
+	startSSE(w)
+	if writeEvent(w, l.notification(mcp.NotificationSubscriptionsAcknowledged, map[string]any{"notifications": l.filter})) != nil {
+		return
+	}
+	t := time.NewTicker(g.cfg.KeepAlive)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-g.subs.stop:
+			res, _ := json.Marshal(map[string]any{"resultType": "complete", "_meta": map[string]any{mcp.MetaSubscriptionID: req.ID.Raw()}})
+			_ = writeEvent(w, encode(result(req.ID, res)))
+			return
+		case msg := <-l.ch:
+			if writeEvent(w, msg) != nil {
+				return
+			}
+		case <-t.C:
+			if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil {
+				return
+			}
+			flush(w)
+		}
+	}
+}
+
+// discard is an emitter for requests the hub makes on its own behalf.
+type discard struct{}
+
+func (discard) emit(context.Context, []byte) error { return nil }

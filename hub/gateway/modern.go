@@ -1,0 +1,255 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
+)
+
+// The stateless protocol's HTTP headers.
+const (
+	headerMethod = "Mcp-Method"
+	headerName   = "Mcp-Name"
+)
+
+// modernVersions are the stateless protocol versions, newest first; allVersions adds the
+// session-based ones, which a client reaches through initialize.
+var (
+	modernVersions = []string{mcp.VersionStateless}
+	allVersions    = append(slices.Clone(modernVersions), supportedVersions...)
+)
+
+// Cache hints of the stateless protocol. Lists and reads are "private": what a caller may
+// see depends on its key. Discovery is the same for everyone.
+const (
+	listTTLMs     = 10_000
+	discoverTTLMs = 3_600_000
+)
+
+// isModern reports whether a POST without a session is a stateless request: its params
+// carry io.modelcontextprotocol/protocolVersion, or its Mcp-Protocol-Version header names
+// a stateless version.
+func isModern(r *http.Request, req *jsonrpc.Request) bool {
+	if r.Header.Get(headerSession) != "" || req.Method == mcp.MethodInitialize {
+		return false
+	}
+	if _, ok := mcp.MetaField(req.Params, mcp.MetaProtocolVersion); ok {
+		return true
+	}
+	return r.Header.Get(headerProtocol) >= mcp.VersionStateless
+}
+
+// modernError is a refused stateless request: its HTTP status and JSON-RPC error.
+type modernError struct {
+	status int
+	resp   *jsonrpc.Response
+}
+
+func refuse(id jsonrpc.ID, status int, code int64, msg string, data any) *modernError {
+	return &modernError{status: status, resp: mcp.ErrorResponse(id, code, msg, data)}
+}
+
+// modernClient reads the client context from a stateless request's _meta and checks its
+// headers against it, in the order the spec gives: version first, then headers, then the
+// rest of _meta.
+func modernClient(r *http.Request, req *jsonrpc.Request) (*client, *modernError) {
+	var meta map[string]json.RawMessage
+	if raw, ok := mcp.Field(req.Params, "_meta"); ok {
+		if json.Unmarshal(raw, &meta) != nil || meta == nil {
+			return nil, refuse(req.ID, http.StatusBadRequest, codeInvalidParams, "params._meta must be an object", nil)
+		}
+	}
+	var version string
+	if json.Unmarshal(meta[mcp.MetaProtocolVersion], &version) != nil || version == "" {
+		return nil, refuse(req.ID, http.StatusBadRequest, codeInvalidParams,
+			"missing or invalid _meta field "+strconv.Quote(mcp.MetaProtocolVersion), nil)
+	}
+	if !slices.Contains(modernVersions, version) {
+		return nil, refuse(req.ID, http.StatusBadRequest, mcp.CodeUnsupportedProtocolVersion,
+			"protocol version "+strconv.Quote(version)+" is not supported without a session; supported: "+joinVersions(),
+			map[string]any{"requested": version, "supported": allVersions})
+	}
+	if err := checkHeaders(r, req, version); err != "" {
+		return nil, refuse(req.ID, http.StatusBadRequest, mcp.CodeHeaderMismatch, err, nil)
+	}
+	c := &client{identity: identityFrom(r.Context()), version: version, logLevel: noLogs, owner: "req-" + randomID()}
+	capsRaw, ok := meta[mcp.MetaClientCapabilities]
+	if !ok || json.Unmarshal(capsRaw, &c.caps) != nil || !isObject(capsRaw) {
+		return nil, refuse(req.ID, http.StatusOK, codeInvalidParams,
+			"missing or invalid _meta field "+strconv.Quote(mcp.MetaClientCapabilities), nil)
+	}
+	if info, ok := meta[mcp.MetaClientInfo]; ok {
+		var impl struct {
+			Name string `json:"name"`
+		}
+		if json.Unmarshal(info, &impl) != nil || !isObject(info) {
+			return nil, refuse(req.ID, http.StatusOK, codeInvalidParams, "invalid _meta field "+strconv.Quote(mcp.MetaClientInfo), nil)
+		}
+		c.info = info
+	}
+	if lv, ok := meta[mcp.MetaLogLevel]; ok {
+		var level string
+		i := -1
+		if json.Unmarshal(lv, &level) == nil {
+			i = slices.Index(logLevels, level)
+		}
+		if i < 0 {
+			return nil, refuse(req.ID, http.StatusOK, codeInvalidParams, "invalid _meta field "+strconv.Quote(mcp.MetaLogLevel), nil)
+		}
+		c.logLevel = int32(i)
+	}
+	if tp, ok := meta["traceparent"]; ok {
+		_ = json.Unmarshal(tp, &c.trace)
+	}
+	return c, nil
+}
+
+func joinVersions() string {
+	b, _ := json.Marshal(allVersions)
+	return string(b)
+}
+
+func isObject(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && raw[0] == '{'
+}
+
+// checkHeaders compares the stateless protocol's request headers with the body: the
+// protocol version, the method, and the name (tool, prompt or resource URI) where the
+// method has one. It returns what is wrong, or "".
+func checkHeaders(r *http.Request, req *jsonrpc.Request, version string) string {
+	if v := r.Header.Get(headerProtocol); v != version {
+		if v == "" {
+			return "missing Mcp-Protocol-Version header: it must equal _meta " + strconv.Quote(mcp.MetaProtocolVersion)
+		}
+		return "header mismatch: Mcp-Protocol-Version " + strconv.Quote(v) + " does not match _meta version " + strconv.Quote(version)
+	}
+	if m := r.Header.Get(headerMethod); m != req.Method {
+		if m == "" {
+			return "missing Mcp-Method header"
+		}
+		return "header mismatch: Mcp-Method " + strconv.Quote(m) + " does not match body method " + strconv.Quote(req.Method)
+	}
+	var field string
+	switch req.Method {
+	case mcp.MethodToolsCall, mcp.MethodPromptsGet:
+		field = "name"
+	case mcp.MethodResourcesRead:
+		field = "uri"
+	default:
+		return ""
+	}
+	n, ok := r.Header.Get(headerName), len(r.Header.Values(headerName)) > 0
+	if !ok {
+		return "missing Mcp-Name header for " + req.Method
+	}
+	body, _ := mcp.StringField(req.Params, field)
+	if n != body {
+		return "header mismatch: Mcp-Name " + strconv.Quote(n) + " does not match body " + field + " " + strconv.Quote(body)
+	}
+	return ""
+}
+
+// handleModern serves one stateless request: no session, everything it needs is in it.
+func (g *Gateway) handleModern(w http.ResponseWriter, r *http.Request, req *jsonrpc.Request) {
+	c, merr := modernClient(r, req)
+	if merr != nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(merr.status)
+		_, _ = w.Write(encode(merr.resp))
+		return
+	}
+	switch req.Method {
+	case mcp.MethodDiscover:
+		writeMessage(w, g.discover(req))
+		return
+	case mcp.MethodSubscriptionsListen:
+		g.listen(w, r, c, req)
+		return
+	case mcp.MethodSetLevel, mcp.MethodResourcesSubscribe, mcp.MethodResourcesUnsubscribe, mcp.MethodPing:
+		writeMessage(w, errorResponse(req.ID, codeMethodNotFound,
+			"method "+strconv.Quote(req.Method)+" is not part of protocol "+c.version))
+		return
+	}
+	orig := req.Params
+	if len(req.Params) > 0 {
+		p, err := mcp.StripReserved(req.Params)
+		if err != nil {
+			writeMessage(w, errorResponse(req.ID, codeInvalidParams, "params must be an object"))
+			return
+		}
+		req = &jsonrpc.Request{ID: req.ID, Method: req.Method, Params: p}
+	}
+	switch req.Method {
+	case mcp.MethodToolsCall, mcp.MethodPromptsGet, mcp.MethodResourcesRead:
+		g.serveBridged(w, r, c, req, orig)
+		return
+	}
+	reply := newPostReply(w, r, nil)
+	reply.finish(encode(completeResult(req.Method, g.dispatch(r.Context(), c, req, reply))))
+}
+
+// completeResult adds the fields the stateless protocol requires on a result: resultType,
+// and the cache hints on lists and reads. Backend results pass through otherwise intact.
+func completeResult(method string, resp *jsonrpc.Response) *jsonrpc.Response {
+	if resp.Error != nil || resp.Result == nil {
+		return resp
+	}
+	res := []byte(resp.Result)
+	var err error
+	switch method {
+	case mcp.MethodToolsList, mcp.MethodPromptsList, mcp.MethodResourcesList, mcp.MethodResourceTemplatesList:
+		// The gateway built these itself: none of the members exist yet.
+		res = append([]byte(`{"resultType":"complete","ttlMs":`+strconv.Itoa(listTTLMs)+`,"cacheScope":"private",`), res[1:]...)
+	case mcp.MethodResourcesRead:
+		if res, err = mcp.AddMember(res, "ttlMs", []byte("0")); err == nil {
+			res, err = mcp.AddMember(res, "cacheScope", []byte(`"private"`))
+		}
+		fallthrough
+	default:
+		if err == nil {
+			res, err = mcp.AddMember(res, "resultType", []byte(`"complete"`))
+		}
+	}
+	if err != nil {
+		return errorResponse(resp.ID, codeInternal, "the backend's result is not a JSON object")
+	}
+	return &jsonrpc.Response{ID: resp.ID, Result: res}
+}
+
+// discover answers server/discover: what initialize tells a legacy client, plus the
+// versions the hub speaks.
+func (g *Gateway) discover(req *jsonrpc.Request) *jsonrpc.Response {
+	res := map[string]any{
+		"resultType":        "complete",
+		"supportedVersions": allVersions,
+		"capabilities":      hubCapabilities(),
+		"ttlMs":             discoverTTLMs,
+		"cacheScope":        "public",
+		"_meta": map[string]any{
+			mcp.MetaServerInfo: map[string]any{"name": g.cfg.ServerName, "version": g.cfg.ServerVersion},
+		},
+	}
+	if g.cfg.Instructions != "" {
+		res["instructions"] = g.cfg.Instructions
+	}
+	b, _ := json.Marshal(res)
+	return result(req.ID, b)
+}
+
+// hubCapabilities are the server capabilities the hub announces in every era.
+func hubCapabilities() map[string]any {
+	return map[string]any{
+		"tools":       map[string]any{"listChanged": true},
+		"prompts":     map[string]any{"listChanged": true},
+		"resources":   map[string]any{"listChanged": true, "subscribe": true},
+		"completions": map[string]any{},
+		"logging":     map[string]any{},
+	}
+}

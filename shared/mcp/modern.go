@@ -1,0 +1,141 @@
+package mcp
+
+import (
+	"strings"
+)
+
+// The stateless protocol (2026-07-28): every request carries its version and client
+// context in params._meta under these reserved keys.
+const (
+	VersionStateless = "2026-07-28"
+
+	MetaPrefix             = "io.modelcontextprotocol/"
+	MetaProtocolVersion    = MetaPrefix + "protocolVersion"
+	MetaClientCapabilities = MetaPrefix + "clientCapabilities"
+	MetaClientInfo         = MetaPrefix + "clientInfo"
+	MetaLogLevel           = MetaPrefix + "logLevel"
+	MetaServerInfo         = MetaPrefix + "serverInfo"
+	MetaSubscriptionID     = MetaPrefix + "subscriptionId"
+)
+
+// MetaField returns the raw value of key inside the params' _meta object.
+func MetaField(params []byte, key string) ([]byte, bool) {
+	meta, ok := Field(params, "_meta")
+	if !ok {
+		return nil, false
+	}
+	return Field(meta, key)
+}
+
+// StripReserved returns params without the reserved io.modelcontextprotocol/ keys of
+// _meta, dropping _meta when nothing else is left in it: a backend gets the request as its
+// own era expects (a session-based server may refuse a request whose _meta names a
+// stateless version). The rest of the bytes pass through unchanged; when there is nothing
+// to strip, params itself is returned.
+func StripReserved(params []byte) ([]byte, error) {
+	return dropMembers(params, func(key string, val []byte) ([]byte, bool) {
+		if key != "_meta" {
+			return nil, false
+		}
+		meta, err := dropMembers(val, func(k string, _ []byte) ([]byte, bool) {
+			return nil, strings.HasPrefix(k, MetaPrefix)
+		})
+		if err != nil {
+			return nil, false // not an object: pass it on, the backend will say what it thinks
+		}
+		if isEmptyObject(meta) {
+			return nil, true
+		}
+		if len(meta) == len(val) {
+			return nil, false
+		}
+		return meta, false
+	})
+}
+
+// dropMembers rewrites the object obj member by member; edit returns (replacement, drop)
+// for each: drop removes it, a non-nil replacement replaces its value. When nothing
+// changes, obj itself is returned; otherwise the kept members are copied byte for byte.
+func dropMembers(obj []byte, edit func(key string, val []byte) ([]byte, bool)) ([]byte, error) {
+	it, ok := newObjIter(obj)
+	if !ok {
+		return nil, ErrNotObject
+	}
+	type member struct {
+		ks, vs, ve int
+		val        []byte
+		drop       bool
+	}
+	var members []member
+	changed := false
+	for {
+		ks := skipSpace(obj, it.i)
+		if ks < len(obj) && obj[ks] == ',' {
+			ks = skipSpace(obj, ks+1)
+		}
+		k, vs, ve, ok := it.next()
+		if !ok {
+			break
+		}
+		key, kok := unquote(k)
+		if !kok {
+			return nil, ErrNotObject
+		}
+		rep, drop := edit(key, obj[vs:ve])
+		changed = changed || drop || rep != nil
+		members = append(members, member{ks: ks, vs: vs, ve: ve, val: rep, drop: drop})
+	}
+	if it.err {
+		return nil, ErrNotObject
+	}
+	if !changed {
+		return obj, nil
+	}
+	out := make([]byte, 0, len(obj))
+	out = append(out, '{')
+	n := 0
+	for _, m := range members {
+		if m.drop {
+			continue
+		}
+		if n > 0 {
+			out = append(out, ',')
+		}
+		n++
+		if m.val != nil {
+			out = append(append(out, obj[m.ks:m.vs]...), m.val...)
+		} else {
+			out = append(out, obj[m.ks:m.ve]...)
+		}
+	}
+	return append(out, '}'), nil
+}
+
+func isEmptyObject(b []byte) bool {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return false
+	}
+	i = skipSpace(b, i+1)
+	return i < len(b) && b[i] == '}'
+}
+
+// AddMember returns obj with "key": raw added at the front when obj has no member key;
+// obj itself when it already has one. raw must be valid JSON.
+func AddMember(obj []byte, key string, raw []byte) ([]byte, error) {
+	if _, ok := Field(obj, key); ok {
+		return obj, nil
+	}
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return nil, ErrNotObject
+	}
+	out := make([]byte, 0, len(obj)+len(key)+len(raw)+4)
+	out = append(out, obj[:i+1]...)
+	out = AppendString(out, key)
+	out = append(append(out, ':'), raw...)
+	if !isEmptyObject(obj[i:]) {
+		out = append(out, ',')
+	}
+	return append(out, obj[i+1:]...), nil
+}
