@@ -14,7 +14,7 @@ func TestStripReserved(t *testing.T) {
 		{`{"_meta":{"io.modelcontextprotocol/protocolVersion":"x"},"name":"a"}`, `{"name":"a"}`},
 		{`{"_meta":{"progressToken":7,"io.modelcontextprotocol/logLevel":"info"},"name":"a"}`, `{"_meta":{"progressToken":7},"name":"a"}`},
 		{`{"_meta":{"io.modelcontextprotocol/x":1,"other/key":"v","progressToken":"p"}}`, `{"_meta":{"other/key":"v","progressToken":"p"}}`},
-		{`{"_meta":{"io.modelcontextprotocol\/x":1}}`, `{}`},       // escaped key, still reserved
+		{`{"_meta":{"io.modelcontextprotocol\/x":1}}`, `{}`},         // escaped key, still reserved
 		{`{"_meta":"odd","name":"a"}`, `{"_meta":"odd","name":"a"}`}, // not an object: passes on
 		{`{"arguments":{"_meta":{"io.modelcontextprotocol/protocolVersion":"x"}}}`, `{"arguments":{"_meta":{"io.modelcontextprotocol/protocolVersion":"x"}}}`},
 	} {
