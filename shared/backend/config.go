@@ -14,6 +14,12 @@ const (
 	TransportSSE   = "sse"  // the deprecated HTTP+SSE transport of 2024-11-05
 )
 
+// Eras a backend may be spoken to in (Config.Era).
+const (
+	EraAuto   = "auto"   // the stateless era when server/discover offers it, else initialize
+	EraLegacy = "legacy" // initialize only
+)
+
 // Config describes one MCP server. It is also the [[backends]] entry of the agent's and the
 // hub's TOML configuration files.
 type Config struct {
@@ -27,6 +33,9 @@ type Config struct {
 	Headers   map[string]string `toml:"headers"`   // http, sse: sent on every request
 	Naming    string            `toml:"naming"`    // prefixed (default) | auto; carried into the snapshot
 	Session   string            `toml:"session"`   // shared (default) | per-client (not supported yet)
+	// Era is auto (default: probe server/discover, fall back to initialize) or legacy
+	// (initialize only, for a dual-era server whose tools still send server→client requests).
+	Era string `toml:"era"`
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$`)
@@ -61,6 +70,11 @@ func (c *Config) Validate() error {
 	case "", "prefixed", "auto":
 	default:
 		return fmt.Errorf("backend %q: unknown naming %q (want prefixed or auto)", c.Name, c.Naming)
+	}
+	switch c.Era {
+	case "", EraAuto, EraLegacy:
+	default:
+		return fmt.Errorf("backend %q: unknown era %q (want auto or legacy)", c.Name, c.Era)
 	}
 	switch c.Session {
 	case "", "shared":

@@ -21,6 +21,7 @@ func TestConfigFromTOML(t *testing.T) {
 		{Name: "remote", Transport: "http", URL: "https://mcp.example.com/mcp", Naming: "auto",
 			Headers: map[string]string{"Authorization": "Bearer abc"}},
 		{Name: "old-sse", Transport: "sse", URL: "http://127.0.0.1:3001/sse"},
+		{Name: "pinned", Transport: "http", URL: "http://127.0.0.1:3002/mcp", Era: "legacy"},
 	}
 	if !reflect.DeepEqual(file.Backends, want) {
 		t.Fatalf("decoded\n%+v\nwant\n%+v", file.Backends, want)
@@ -54,6 +55,9 @@ func TestValidate(t *testing.T) {
 		{Config{Name: "w", Transport: "sse", URL: "http://x", Naming: "short"}, "unknown naming"},
 		{Config{Name: "w", Transport: "sse", URL: "http://x", Session: "per-client"}, "not supported yet"},
 		{Config{Name: "w", Transport: "sse", URL: "http://x", Session: "shared"}, ""},
+		{Config{Name: "w", Transport: "http", URL: "http://x", Era: "legacy"}, ""},
+		{Config{Name: "w", Transport: "http", URL: "http://x", Era: "auto"}, ""},
+		{Config{Name: "w", Transport: "http", URL: "http://x", Era: "2026"}, "unknown era"},
 	}
 	for _, c := range cases {
 		err := c.cfg.Validate()

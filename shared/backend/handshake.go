@@ -43,7 +43,8 @@ type initResult struct {
 // fetches the lists the server declares. The era is probed with server/discover; any error
 // or an answer without the stateless version means initialize, as today.
 func (s *session) handshake(ctx context.Context) (*initResult, *lists, error) {
-	if !s.b.legacyOnly.Load() {
+	// The deprecated HTTP+SSE transport has no stateless era.
+	if s.b.cfg.Era != EraLegacy && s.b.cfg.Transport != TransportSSE && !s.b.legacyOnly.Load() {
 		init, err := s.discover(ctx)
 		switch {
 		case init != nil:

@@ -27,6 +27,7 @@ import (
 type seen struct {
 	method, path, rpcMethod string
 	header                  http.Header
+	metaVersion             string // params._meta's protocol version, if any
 }
 
 // recorder is a reverse proxy in front of a real server that remembers every request.

@@ -1,11 +1,18 @@
 package backend
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +27,58 @@ import (
 // default stateless mode (the 2026-07-28 era) or stateful (legacy), and returns its URL.
 func conformanceServer(t *testing.T, stateless bool) string {
 	t.Helper()
+	return startConformance(t, stateless).url
+}
+
+// conformance is a conformance server on a fixed address that a test can stop and start.
+type conformance struct {
+	t         *testing.T
+	bin, addr string
+	url       string
+	stateless bool
+	cmd       *exec.Cmd
+}
+
+func startConformance(t *testing.T, stateless bool) *conformance {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // the server takes an address; the backend retries until it listens
+	c := &conformance{t: t, bin: conformanceBinary(t), addr: addr, url: "http://" + addr + "/mcp", stateless: stateless}
+	c.launch()
+	t.Cleanup(c.kill)
+	return c
+}
+
+func (c *conformance) launch() {
+	c.cmd = exec.Command(c.bin, "-http="+c.addr, fmt.Sprintf("-stateless=%t", c.stateless))
+	c.cmd.Stdout, c.cmd.Stderr = os.Stderr, os.Stderr
+	if err := c.cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	waitFor(c.t, 10*time.Second, "the conformance server to listen", func() bool {
+		conn, err := net.Dial("tcp", c.addr)
+		if err == nil {
+			conn.Close()
+		}
+		return err == nil
+	})
+}
+
+func (c *conformance) kill() {
+	if c.cmd != nil {
+		_ = c.cmd.Process.Kill()
+		_ = c.cmd.Wait()
+		c.cmd = nil
+	}
+}
+
+// conformanceBinary builds (cached) go-sdk's conformance everything-server and returns its path.
+func conformanceBinary(t *testing.T) string {
+	t.Helper()
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
@@ -28,30 +87,13 @@ func conformanceServer(t *testing.T, stateless bool) string {
 	if err != nil {
 		t.Fatalf("build the conformance everything-server: %v", err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close() // the server takes an address; the backend retries until it listens
-	mode := "-stateless=false"
-	if stateless {
-		mode = "-stateless=true"
-	}
-	cmd := exec.Command(strings.TrimSpace(string(out)), "-http="+addr, mode)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	return "http://" + addr + "/mcp"
+	return strings.TrimSpace(string(out))
 }
 
 func TestModernBackend(t *testing.T) {
-	b := start(t, Config{Name: "modern", Transport: TransportHTTP, URL: conformanceServer(t, true)},
+	server := startConformance(t, true)
+	front, rec := recordingProxy(t, server.url)
+	b := start(t, Config{Name: "modern", Transport: TransportHTTP, URL: front},
 		Options{BackoffBase: 50 * time.Millisecond})
 
 	snap := b.Snapshot()
@@ -190,6 +232,44 @@ func TestModernBackend(t *testing.T) {
 			return b.relists.Load() > before && hasTool(b.Snapshot(), "__transient_tool_for_list_changed")
 		})
 	})
+
+	t.Run("wire", func(t *testing.T) {
+		methods := map[string]bool{}
+		for _, r := range rec.all() {
+			methods[r.rpcMethod] = true
+			if r.method != http.MethodPost {
+				t.Errorf("%s %s: the stateless era has no GET stream", r.method, r.path)
+				continue
+			}
+			if r.metaVersion != modernVersion {
+				t.Errorf("POST %s: _meta protocol version %q", r.rpcMethod, r.metaVersion)
+			}
+			if v := r.header.Get("Mcp-Protocol-Version"); v != modernVersion || r.header.Get("Mcp-Method") != r.rpcMethod || r.header.Get("Mcp-Session-Id") != "" {
+				t.Errorf("POST %s: version %q, method header %q, session %q", r.rpcMethod, v, r.header.Get("Mcp-Method"), r.header.Get("Mcp-Session-Id"))
+			}
+		}
+		for _, m := range []string{"server/discover", "subscriptions/listen", "tools/list", "tools/call"} {
+			if !methods[m] {
+				t.Errorf("no %s seen", m)
+			}
+		}
+		if methods["initialize"] || methods["logging/setLevel"] {
+			t.Errorf("legacy methods sent to a modern server: %v", methods)
+		}
+	})
+
+	// The listen stream doubles as the liveness check: a server that goes away is noticed,
+	// and the backend comes back, modern again, once the server does.
+	t.Run("restart", func(t *testing.T) {
+		server.kill()
+		waitFor(t, 10*time.Second, "the session to be lost", func() bool { return b.sess.Load() == nil })
+		server.launch()
+		b.waitReady(t)
+		resp, err := b.Call(context.Background(), toolCall(t, 11, "test_simple_text", map[string]any{}, nil), nil)
+		if got := resultText(t, resp, err); !strings.Contains(got, "simple text") || !b.sess.Load().modern {
+			t.Errorf("after restart: %q", got)
+		}
+	})
 }
 
 // The stateful conformance server answers server/discover without the stateless version:
@@ -224,3 +304,74 @@ func (s *blockingSink) Request(ctx context.Context, _ *jsonrpc.Request) (*jsonrp
 type passSink struct{ *testSink }
 
 func (passSink) PassInputRequired() bool { return true }
+
+// Over stdio the conformance server speaks the stateless era too: the same bridging, and
+// subscriptions/listen on the shared pipe.
+func TestModernStdio(t *testing.T) {
+	b := start(t, Config{Name: "modern-stdio", Transport: TransportStdio, Command: conformanceBinary(t)}, Options{})
+	if v := b.Snapshot().ProtocolVersion; v != modernVersion {
+		t.Fatalf("protocolVersion %q", v)
+	}
+	sink := newSink(func(*jsonrpc.Request) (*jsonrpc.Response, error) {
+		return &jsonrpc.Response{Result: json.RawMessage(`{"role":"assistant","content":{"type":"text","text":"Lyon"},"model":"m"}`)}, nil
+	})
+	resp, err := b.Call(context.Background(), toolCall(t, 1, "test_input_required_result_sampling", map[string]any{}, nil), sink)
+	if got := resultText(t, resp, err); got != "Sampling response: Lyon" {
+		t.Errorf("got %q", got)
+	}
+	before := b.relists.Load()
+	resp, err = b.Call(context.Background(), toolCall(t, 2, "test_trigger_prompt_change", map[string]any{}, nil), nil)
+	resultText(t, resp, err)
+	waitFor(t, 10*time.Second, "the prompts to be listed again", func() bool { return b.relists.Load() > before })
+}
+
+// era = "legacy" skips the probe: a dual-era server is spoken to with initialize, and its
+// tools may send server→client requests.
+func TestEraLegacyPinned(t *testing.T) {
+	b := start(t, Config{Name: "pinned", Transport: TransportStdio, Command: conformanceBinary(t), Era: EraLegacy}, Options{})
+	if v := b.Snapshot().ProtocolVersion; v != protocolVersion {
+		t.Fatalf("protocolVersion %q", v)
+	}
+	sink := newSink(func(*jsonrpc.Request) (*jsonrpc.Response, error) {
+		return &jsonrpc.Response{Result: json.RawMessage(`{"role":"assistant","content":{"type":"text","text":"asked"},"model":"m"}`)}, nil
+	})
+	resp, err := b.Call(context.Background(), toolCall(t, 1, "test_sampling", map[string]any{"prompt": "p"}, nil), sink)
+	if got := resultText(t, resp, err); !strings.Contains(got, "asked") {
+		t.Errorf("sampling: %q", got)
+	}
+}
+
+// recordingProxy forwards to target and remembers every request.
+func recordingProxy(t *testing.T, target string) (string, *recorder) {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: u.Scheme, Host: u.Host})
+	proxy.FlushInterval = -1
+	proxy.ErrorLog = log.New(io.Discard, "", 0)
+	rec := &recorder{}
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		sn := seen{method: req.Method, path: req.URL.Path, header: req.Header.Clone()}
+		if req.Method == http.MethodPost {
+			body, _ := io.ReadAll(req.Body)
+			req.Body = io.NopCloser(bytes.NewReader(body))
+			var m struct {
+				Method string
+				Params struct {
+					Meta map[string]json.RawMessage `json:"_meta"`
+				}
+			}
+			_ = json.Unmarshal(body, &m)
+			sn.rpcMethod = m.Method
+			_ = json.Unmarshal(m.Params.Meta[metaProtocolVersion], &sn.metaVersion)
+		}
+		rec.mu.Lock()
+		rec.reqs = append(rec.reqs, sn)
+		rec.mu.Unlock()
+		proxy.ServeHTTP(w, req)
+	}))
+	t.Cleanup(front.Close)
+	return front.URL + u.Path, rec
+}

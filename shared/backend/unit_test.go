@@ -127,3 +127,64 @@ func TestHeaderRoundTripper(t *testing.T) {
 		t.Errorf("after initialize: %v", got)
 	}
 }
+
+func TestWithMeta(t *testing.T) {
+	meta := map[string]json.RawMessage{metaProtocolVersion: json.RawMessage(`"2026-07-28"`)}
+	cases := []struct{ in, want string }{
+		{``, `{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}`},
+		{`null`, `{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}`},
+		{`{"name":"a<b"}`, `{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"},"name":"a<b"}`},
+		{`{"_meta":{"progressToken":7,"io.modelcontextprotocol/protocolVersion":"x"}}`,
+			`{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","progressToken":7}}`},
+	}
+	for _, c := range cases {
+		got, err := withMeta(json.RawMessage(c.in), meta)
+		if err != nil || string(got) != c.want {
+			t.Errorf("withMeta(%s) = %s, %v; want %s", c.in, got, err, c.want)
+		}
+	}
+	if _, err := withMeta(json.RawMessage(`[1]`), meta); err == nil {
+		t.Error("params that are not an object: no error")
+	}
+}
+
+func TestRetryParams(t *testing.T) {
+	answers := map[string]json.RawMessage{"q": json.RawMessage(`{"action":"accept"}`)}
+	state := "round=1"
+	got, err := retryParams(json.RawMessage(`{"name":"t","requestState":"old","inputResponses":{"x":{}}}`), answers, &state)
+	if want := `{"inputResponses":{"q":{"action":"accept"}},"name":"t","requestState":"round=1"}`; err != nil || string(got) != want {
+		t.Errorf("got %s, %v; want %s", got, err, want)
+	}
+	got, err = retryParams(json.RawMessage(`{"name":"t","requestState":"old"}`), answers, nil)
+	if want := `{"inputResponses":{"q":{"action":"accept"}},"name":"t"}`; err != nil || string(got) != want {
+		t.Errorf("without state: got %s, %v; want %s", got, err, want)
+	}
+}
+
+func TestListChanged(t *testing.T) {
+	got := listChanged(json.RawMessage(`{"tools":{"listChanged":true},"prompts":{},"resources":{"listChanged":true,"subscribe":true}}`))
+	if got != kindTools|kindResources {
+		t.Errorf("got %b", got)
+	}
+}
+
+// FuzzWithMeta: whatever the params, the result is a JSON object carrying the _meta keys,
+// or an error — never a panic or invalid JSON.
+func FuzzWithMeta(f *testing.F) {
+	f.Add([]byte(`{"name":"x","_meta":{"progressToken":"t"}}`))
+	f.Add([]byte(`{"_meta":[]}`))
+	f.Add([]byte(`null`))
+	meta := map[string]json.RawMessage{metaProtocolVersion: json.RawMessage(`"2026-07-28"`)}
+	f.Fuzz(func(t *testing.T, params []byte) {
+		out, err := withMeta(params, meta)
+		if err != nil {
+			return
+		}
+		var top struct {
+			Meta map[string]json.RawMessage `json:"_meta"`
+		}
+		if err := json.Unmarshal(out, &top); err != nil || string(top.Meta[metaProtocolVersion]) != `"2026-07-28"` {
+			t.Fatalf("withMeta(%q) = %s (%v)", params, out, err)
+		}
+	})
+}
