@@ -173,3 +173,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
+
+// Listeners is the number of open subscriptions/listen streams.
+func (g *Gateway) Listeners() int { return g.subs.count() }
