@@ -157,6 +157,7 @@ func (g *Gateway) serveBridged(w http.ResponseWriter, r *http.Request, c *client
 	state, _ := mcp.StringField(orig, "requestState")
 	var b *bridgedCall
 	var answers json.RawMessage
+	reply := newPostReply(w, r, nil)
 	if strings.HasPrefix(state, statePrefix) {
 		if b = g.inputs.take(state, c.identity); b == nil {
 			writeMessage(w, errorResponse(req.ID, codeInvalidParams, "unknown or expired requestState: send the request again without it"))
@@ -175,12 +176,13 @@ func (g *Gateway) serveBridged(w http.ResponseWriter, r *http.Request, c *client
 		b = &bridgedCall{identity: c.identity, method: req.Method, cancel: cancel,
 			asks: make(chan *ask), done: make(chan *jsonrpc.Response, 1), open: map[string]*ask{}}
 		c.ask = b.request
+		b.em = reply // before the call starts: its first progress must not be lost
 		go func() {
 			defer cancel()
 			b.done <- g.dispatch(ctx, c, req, b)
 		}()
 	}
-	g.await(r.Context(), b, req, newPostReply(w, r, nil), answers)
+	g.await(r.Context(), b, req, reply, answers)
 }
 
 // answer hands the inputResponses of a retry to the asks waiting for them.
