@@ -9,14 +9,30 @@ import (
 	"net/http"
 )
 
-// httpCaller is one client session on the hub's /mcp, with raw JSON-RPC over HTTP.
+// httpCaller is one client of the hub's /mcp, with raw JSON-RPC over HTTP: a session
+// (2025-11-25), or a stateless client (2026-07-28) whose every request carries its _meta
+// and the Mcp-* headers.
 type httpCaller struct {
-	client  *http.Client
-	url     string
-	key     string
-	session string
-	tool    string
+	client    *http.Client
+	url       string
+	key       string
+	session   string
+	tool      string
+	stateless bool
 }
+
+// newModernCallers are stateless clients: no handshake at all.
+func newModernCallers(url, key, tool string, conc int) []caller {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc * 2}}
+	callers := make([]caller, conc)
+	for i := range callers {
+		callers[i] = &httpCaller{client: client, url: url, key: key, tool: tool, stateless: true}
+	}
+	return callers
+}
+
+// modernMeta is what a stateless client sends in every request's _meta.
+const modernMeta = `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"callbench","version":"1"}}`
 
 func newHTTPCallers(ctx context.Context, url, key, tool string, conc int) ([]caller, error) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc * 2}}
@@ -37,7 +53,11 @@ func newHTTPCallers(ctx context.Context, url, key, tool string, conc int) ([]cal
 }
 
 func (h *httpCaller) call(ctx context.Context, i int) error {
-	resp, err := h.post(ctx, fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":%q,"arguments":{"message":"bench %d"}}}`, i+1, h.tool, i))
+	meta := ""
+	if h.stateless {
+		meta = modernMeta + ","
+	}
+	resp, err := h.post(ctx, fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{%s"name":%q,"arguments":{"message":"bench %d"}}}`, i+1, meta, h.tool, i))
 	if err != nil {
 		return err
 	}
@@ -62,6 +82,11 @@ func (h *httpCaller) post(ctx context.Context, body string) (*reply, error) {
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	if h.session != "" {
 		req.Header.Set("Mcp-Session-Id", h.session)
+	}
+	if h.stateless {
+		req.Header.Set("Mcp-Protocol-Version", "2026-07-28")
+		req.Header.Set("Mcp-Method", "tools/call")
+		req.Header.Set("Mcp-Name", h.tool)
 	}
 	resp, err := h.client.Do(req)
 	if err != nil {

@@ -1,6 +1,7 @@
 // Command callbench measures what the gateway adds to a tools/call: a lean raw JSON-RPC
 // client calls server-everything's echo directly over stdio, then through hub → tunnel →
-// agent → the same stdio server, at 1 and 16 concurrent clients, and prints p50/p99 and calls/s.
+// agent → the same stdio server (as a session client and as a stateless 2026-07-28 client),
+// at 1 and 16 concurrent clients, and prints p50/p99 and calls/s.
 package main
 
 import (
@@ -112,6 +113,12 @@ func run(ctx context.Context, root string, calls, warm int) error {
 			return err
 		}
 		rows = append(rows, r)
+		modern := newModernCallers(mesh.url, mesh.key, "bench__everything__echo", conc)
+		r, err = measure(ctx, "stateless client (2026-07-28): hub → tunnel → agent → stdio", modern, calls, warm)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r)
 	}
 	report(rows)
 	return nil
@@ -120,10 +127,12 @@ func run(ctx context.Context, root string, calls, warm int) error {
 func report(rows []result) {
 	fmt.Println("| path | clients | p50 | p99 | calls/s | added p50 | added p99 |")
 	fmt.Println("|---|---|---|---|---|---|---|")
-	for i, r := range rows {
+	var d result // the direct row the hub rows after it compare with
+	for _, r := range rows {
 		added50, added99 := "", ""
-		if i%2 == 1 {
-			d := rows[i-1]
+		if r.name == "direct stdio" {
+			d = r
+		} else {
 			added50 = us(r.pct(0.5) - d.pct(0.5))
 			added99 = us(r.pct(0.99) - d.pct(0.99))
 		}

@@ -169,6 +169,10 @@ func (g *Gateway) serveBridged(w http.ResponseWriter, r *http.Request, c *client
 			return
 		}
 		answers, _ = mcp.Field(orig, "inputResponses")
+	} else if !c.caps.canAnswer() {
+		// Nothing the backend could ask would reach this client: no bridge, no goroutine.
+		reply.finish(encode(completeResult(req.Method, g.dispatch(r.Context(), c, req, reply))))
+		return
 	} else {
 		// The call must outlive this HTTP request once it waits for input: it ends with the
 		// client's disconnect only while a reply is attached (see await).

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
@@ -59,14 +60,16 @@ func refuse(id jsonrpc.ID, status int, code int64, msg string, data any) *modern
 // headers against it, in the order the spec gives: version first, then headers, then the
 // rest of _meta.
 func modernClient(r *http.Request, req *jsonrpc.Request) (*client, *modernError) {
-	var meta map[string]json.RawMessage
+	// Member by member with the raw scanner: this runs on every stateless call.
+	var meta []byte
 	if raw, ok := mcp.Field(req.Params, "_meta"); ok {
-		if json.Unmarshal(raw, &meta) != nil || meta == nil {
+		if !isObject(raw) || !json.Valid(raw) {
 			return nil, refuse(req.ID, http.StatusBadRequest, codeInvalidParams, "params._meta must be an object", nil)
 		}
+		meta = raw
 	}
-	var version string
-	if json.Unmarshal(meta[mcp.MetaProtocolVersion], &version) != nil || version == "" {
+	version, ok := mcp.StringField(meta, mcp.MetaProtocolVersion)
+	if !ok || version == "" {
 		return nil, refuse(req.ID, http.StatusBadRequest, codeInvalidParams,
 			"missing or invalid _meta field "+strconv.Quote(mcp.MetaProtocolVersion), nil)
 	}
@@ -78,36 +81,39 @@ func modernClient(r *http.Request, req *jsonrpc.Request) (*client, *modernError)
 	if err := checkHeaders(r, req, version); err != "" {
 		return nil, refuse(req.ID, http.StatusBadRequest, mcp.CodeHeaderMismatch, err, nil)
 	}
-	c := &client{identity: identityFrom(r.Context()), version: version, logLevel: noLogs, owner: "req-" + randomID()}
-	capsRaw, ok := meta[mcp.MetaClientCapabilities]
-	if !ok || json.Unmarshal(capsRaw, &c.caps) != nil || !isObject(capsRaw) {
+	c := &client{identity: identityFrom(r.Context()), version: version, logLevel: noLogs, owner: requestOwner()}
+	capsRaw, ok := mcp.Field(meta, mcp.MetaClientCapabilities)
+	if !ok || !isObject(capsRaw) || (len(capsRaw) > 2 && json.Unmarshal(capsRaw, &c.caps) != nil) {
 		return nil, refuse(req.ID, http.StatusOK, codeInvalidParams,
 			"missing or invalid _meta field "+strconv.Quote(mcp.MetaClientCapabilities), nil)
 	}
-	if info, ok := meta[mcp.MetaClientInfo]; ok {
-		var impl struct {
-			Name string `json:"name"`
-		}
-		if json.Unmarshal(info, &impl) != nil || !isObject(info) {
+	if info, ok := mcp.Field(meta, mcp.MetaClientInfo); ok {
+		if !isObject(info) {
 			return nil, refuse(req.ID, http.StatusOK, codeInvalidParams, "invalid _meta field "+strconv.Quote(mcp.MetaClientInfo), nil)
 		}
 		c.info = info
 	}
-	if lv, ok := meta[mcp.MetaLogLevel]; ok {
-		var level string
-		i := -1
-		if json.Unmarshal(lv, &level) == nil {
-			i = slices.Index(logLevels, level)
-		}
+	if _, ok := mcp.Field(meta, mcp.MetaLogLevel); ok {
+		level, _ := mcp.StringField(meta, mcp.MetaLogLevel)
+		i := slices.Index(logLevels, level)
 		if i < 0 {
 			return nil, refuse(req.ID, http.StatusOK, codeInvalidParams, "invalid _meta field "+strconv.Quote(mcp.MetaLogLevel), nil)
 		}
 		c.logLevel = int32(i)
 	}
-	if tp, ok := meta["traceparent"]; ok {
-		_ = json.Unmarshal(tp, &c.trace)
-	}
+	c.trace, _ = mcp.StringField(meta, "traceparent")
 	return c, nil
+}
+
+// ownerPrefix and ownerSeq name stateless requests uniquely within this hub (the owner of
+// a call is not a secret: it only keeps apart the calls of different clients).
+var (
+	ownerPrefix = "req-" + randomID()[:8] + "-"
+	ownerSeq    atomic.Uint64
+)
+
+func requestOwner() string {
+	return ownerPrefix + strconv.FormatUint(ownerSeq.Add(1), 36)
 }
 
 func joinVersions() string {

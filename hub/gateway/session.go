@@ -35,6 +35,11 @@ func (c clientCaps) allows(method string) bool {
 	return false
 }
 
+// canAnswer reports whether the client can answer any server→client request.
+func (c clientCaps) canAnswer() bool {
+	return c.Sampling != nil || c.Elicitation != nil || c.Roots != nil
+}
+
 // session is one client's MCP session (Streamable HTTP or HTTP+SSE).
 type session struct {
 	id       string

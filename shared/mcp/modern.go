@@ -2,7 +2,11 @@ package mcp
 
 import (
 	"strings"
+	"unsafe"
 )
+
+// unsafeString views b as a string without copying; b must not change while it is used.
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // The stateless protocol (2026-07-28): every request carries its version and client
 // context in params._meta under these reserved keys.
@@ -40,6 +44,9 @@ func StripReserved(params []byte) ([]byte, error) {
 		meta, err := dropMembers(val, func(k string, _ []byte) ([]byte, bool) {
 			return nil, strings.HasPrefix(k, MetaPrefix)
 		})
+		if err == nil && len(meta) == len(val) {
+			return nil, false
+		}
 		if err != nil {
 			return nil, false // not an object: pass it on, the backend will say what it thinks
 		}
@@ -77,8 +84,10 @@ func dropMembers(obj []byte, edit func(key string, val []byte) ([]byte, bool)) (
 		if !ok {
 			break
 		}
-		key, kok := unquote(k)
-		if !kok {
+		var key string
+		if isPlain(k) {
+			key = unsafeString(k) // edit only compares it; no copy on the hot path
+		} else if key, ok = unquote(k); !ok {
 			return nil, ErrNotObject
 		}
 		rep, drop := edit(key, obj[vs:ve])

@@ -1,0 +1,69 @@
+package gateway
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/router"
+)
+
+// benchGateway is a gateway on the fake upstream, served in-process without a network.
+func benchGateway(b *testing.B) http.Handler {
+	r := router.New(nil)
+	r.Set("", hubBackends())
+	gw := New(Config{KeepAlive: time.Hour}, keys, r, newFakeUpstream(), slog.New(slog.DiscardHandler))
+	mux := http.NewServeMux()
+	gw.Mount(mux)
+	return mux
+}
+
+func benchPost(b *testing.B, h http.Handler, body []byte, hdr map[string]string) {
+	req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/mcp", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+aliceKey)
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 200 {
+		b.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	_, _ = io.Copy(io.Discard, rec.Body)
+}
+
+// BenchmarkCallSession and BenchmarkCallStateless: the gateway's own cost of one
+// tools/call in each era (HTTP handling in-process, the fake upstream answers at once).
+func BenchmarkCallSession(b *testing.B) {
+	h := benchGateway(b)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, func() *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/mcp", bytes.NewReader([]byte(initBody)))
+		r.Header.Set("Authorization", "Bearer "+aliceKey)
+		r.Header.Set("Accept", "application/json, text/event-stream")
+		return r
+	}())
+	sid := rec.Header().Get(headerSession)
+	body := []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"util__echo","arguments":{"message":"hi"}}}`)
+	hdr := map[string]string{headerSession: sid, headerProtocol: "2025-11-25"}
+	b.ReportAllocs()
+	for b.Loop() {
+		benchPost(b, h, body, hdr)
+	}
+}
+
+func BenchmarkCallStateless(b *testing.B) {
+	h := benchGateway(b)
+	body := []byte(modernBody(1, "tools/call", `{"name":"util__echo","arguments":{"message":"hi"}}`, ""))
+	hdr := map[string]string{headerProtocol: "2026-07-28", headerMethod: "tools/call", headerName: "util__echo"}
+	b.ReportAllocs()
+	for b.Loop() {
+		benchPost(b, h, body, hdr)
+	}
+}
+
