@@ -66,4 +66,3 @@ func BenchmarkCallStateless(b *testing.B) {
 		benchPost(b, h, body, hdr)
 	}
 }
-
