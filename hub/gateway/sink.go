@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 )
 
 // callSink receives what a backend sends for one call and hands it to the client session.
@@ -13,6 +15,14 @@ type callSink struct {
 	c  *client
 	em emitter
 }
+
+var _ backend.InputPassthrough = (*callSink)(nil)
+
+// PassInputRequired lets a stateless backend's input_required result reach a stateless
+// client unchanged: the client answers it by retrying, and its retry's inputResponses and
+// requestState (not one of our tokens) go to the backend untouched. A session client
+// cannot retry; the backend layer asks it through Request instead.
+func (c *callSink) PassInputRequired() bool { return c.c.sess == nil }
 
 // notifyTimeout bounds the wait for room on a client's stream for one notification.
 const notifyTimeout = 5 * time.Second
