@@ -6,10 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"math/rand/v2"
-	"mime"
-	"net/http"
 	"slices"
 	"time"
 
@@ -139,6 +135,9 @@ func (s *session) callModern(ctx context.Context, req *jsonrpc.Request, sink Sin
 	if !req.IsCall() {
 		return s.call(ctx, req, sink)
 	}
+	if req.Method == "resources/subscribe" || req.Method == "resources/unsubscribe" {
+		return s.resourceSubscription(req), nil
+	}
 	meta := s.requestMeta(sink != nil)
 	params := req.Params
 	for round := 0; ; round++ {
@@ -243,133 +242,4 @@ func retryParams(params json.RawMessage, answers map[string]json.RawMessage, sta
 
 func errorResponse(id jsonrpc.ID, code int64, msg string) *jsonrpc.Response {
 	return &jsonrpc.Response{ID: id, Error: &jsonrpc.Error{Code: code, Message: msg}}
-}
-
-// listenLoop keeps a subscriptions/listen request open for the list changes the server
-// declares; its notifications go through dispatch like a legacy session's list_changed.
-// When the stream ends it re-lists (changes may have been missed) and listens again. Over
-// HTTP it is also the liveness check, like the GET stream of a legacy session: when it
-// cannot be re-established maxStreamRetries times in a row, the session is lost.
-func (s *session) listenLoop(want kind) {
-	filter := map[string]bool{}
-	if want&kindTools != 0 {
-		filter["toolsListChanged"] = true
-	}
-	if want&kindResources != 0 {
-		filter["resourcesListChanged"] = true
-	}
-	if want&kindPrompts != 0 {
-		filter["promptsListChanged"] = true
-	}
-	params, _ := json.Marshal(map[string]any{"notifications": filter})
-	failures := 0
-	for round := 0; ; round++ {
-		var connected bool
-		var err error
-		if s.hdr != nil {
-			connected, err = s.listenHTTP(params, round)
-		} else {
-			_, err = s.request(s.ctx, "subscriptions/listen", params)
-			connected = true // on stdio the pipe is the liveness check
-		}
-		if s.ctx.Err() != nil {
-			return
-		}
-		if errors.Is(err, errListenRefused) {
-			s.b.log.Warn("backend refused subscriptions/listen; list changes will not be seen", "error", err)
-			return
-		}
-		if connected {
-			failures = 0
-			s.requestRelist(want) // changes may have been missed while not listening
-		} else {
-			failures++
-		}
-		if s.hdr != nil && failures > maxStreamRetries {
-			s.fail(fmt.Errorf("subscriptions/listen: %w", err))
-			return
-		}
-		s.b.log.Debug("subscriptions/listen ended; listening again", "error", err)
-		delay := rand.N(min(s.b.opts.BackoffBase, time.Second)*time.Duration(failures+1)) + 1
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-time.After(delay):
-		}
-	}
-}
-
-// errListenRefused means the server answered subscriptions/listen with an error.
-var errListenRefused = errors.New("subscriptions/listen refused")
-
-// listenHTTP runs one subscriptions/listen POST until its stream ends. go-sdk's client
-// connection cannot do it: it gives up silently on a call stream that ends without a
-// response and event id, which is how a listen stream ends behind most proxies.
-func (s *session) listenHTTP(params json.RawMessage, round int) (connected bool, err error) {
-	params, err = withMeta(params, s.requestMeta(false))
-	if err != nil {
-		return false, err
-	}
-	id, _ := jsonrpc.MakeID(fmt.Sprintf("listen-%d", round)) // never a number, like internal ids
-	body, err := jsonrpc.EncodeMessage(&jsonrpc.Request{ID: id, Method: "subscriptions/listen", Params: params})
-	if err != nil {
-		return false, err
-	}
-	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, s.b.cfg.URL, bytes.NewReader(body))
-	if err != nil {
-		return false, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("Mcp-Protocol-Version", modernVersion)
-	req.Header.Set("Mcp-Method", "subscriptions/listen")
-	resp, err := (&http.Client{Transport: s.hdr}).Do(req)
-	if err != nil {
-		return false, err
-	}
-	defer resp.Body.Close()
-	mediaType, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if resp.StatusCode != http.StatusOK || mediaType != "text/event-stream" {
-		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		if msg, derr := jsonrpc.DecodeMessage(data); derr == nil {
-			if r, ok := msg.(*jsonrpc.Response); ok && r.Error != nil {
-				return false, fmt.Errorf("%w: %w", errListenRefused, r.Error)
-			}
-		}
-		if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
-			return false, fmt.Errorf("%w: %s", errListenRefused, resp.Status)
-		}
-		return false, fmt.Errorf("POST subscriptions/listen: %s %s", resp.Status, mediaType)
-	}
-	errEnded := errors.New("the server ended the subscription")
-	err = readEvents(resp.Body, func(ev sseEvent) error {
-		if len(ev.data) == 0 || (ev.name != "" && ev.name != "message") {
-			return nil
-		}
-		msg, err := jsonrpc.DecodeMessage(ev.data)
-		if err != nil {
-			return fmt.Errorf("decode event: %w", err)
-		}
-		if r, ok := msg.(*jsonrpc.Response); ok && r.ID == id {
-			return errEnded
-		}
-		s.dispatch(msg)
-		return nil
-	})
-	return true, err
-}
-
-// listChanged returns the kinds whose capability declares listChanged.
-func listChanged(caps json.RawMessage) kind {
-	var c map[string]struct {
-		ListChanged bool `json:"listChanged"`
-	}
-	_ = json.Unmarshal(caps, &c)
-	var k kind
-	for name, bit := range map[string]kind{"tools": kindTools, "resources": kindResources, "prompts": kindPrompts} {
-		if c[name].ListChanged {
-			k |= bit
-		}
-	}
-	return k
 }

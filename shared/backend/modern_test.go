@@ -375,3 +375,45 @@ func recordingProxy(t *testing.T, target string) (string, *recorder) {
 	t.Cleanup(front.Close)
 	return front.URL + u.Path, rec
 }
+
+// resources/subscribe does not exist in the stateless era: the backend answers it and adds
+// the URI to its subscriptions/listen stream, whose resources/updated become events.
+func TestModernResourceSubscription(t *testing.T) {
+	t.Parallel()
+	front, rec := recordingProxy(t, startConformance(t, true).url)
+	b := start(t, Config{Name: "subs", Transport: TransportHTTP, URL: front}, Options{})
+	const uri = "test://watched-resource"
+	for i := range 2 { // two clients: one unsubscribe must not end the other's updates
+		resp, err := b.Call(context.Background(), request(t, i+1, "resources/subscribe", map[string]string{"uri": uri}), nil)
+		if err != nil || resp.Error != nil || string(resp.Result) != "{}" {
+			t.Fatalf("subscribe: %+v, %v", resp, err)
+		}
+	}
+	resp, err := b.Call(context.Background(), request(t, 3, "resources/unsubscribe", map[string]string{"uri": uri}), nil)
+	if err != nil || resp.Error != nil {
+		t.Fatalf("unsubscribe: %+v, %v", resp, err)
+	}
+	deadline := time.After(10 * time.Second) // the server updates it every 3 s
+	for {
+		select {
+		case ev := <-b.events:
+			if ev.Method == "notifications/resources/updated" && strings.Contains(string(ev.Params), uri) {
+				listens := 0
+				for _, r := range rec.all() {
+					if r.rpcMethod == "subscriptions/listen" {
+						listens++
+					}
+					if r.rpcMethod == "resources/subscribe" || r.rpcMethod == "resources/unsubscribe" {
+						t.Errorf("%s sent to a stateless server", r.rpcMethod)
+					}
+				}
+				if listens < 1 || listens > 2 { // with the list changes, then with the resource added
+					t.Errorf("%d subscriptions/listen requests, want 1 or 2", listens)
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatal("no resources/updated event")
+		}
+	}
+}

@@ -34,8 +34,9 @@ type session struct {
 	cancel context.CancelFunc
 
 	// Set by the handshake, read-only once the session is ready.
-	modern  bool // the server speaks the stateless era (2026-07-28)
-	logging bool // the server declares logging
+	modern  bool       // the server speaks the stateless era (2026-07-28)
+	logging bool       // the server declares logging
+	listen  *listening // modern: what the subscriptions/listen stream asks for
 
 	done    chan struct{} // closed by fail: the connection is unusable
 	failErr error         // why; written once before done is closed

@@ -99,9 +99,8 @@ func (b *Backend) start(ctx context.Context) (*session, error) {
 	}
 	switch {
 	case s.modern:
-		if k := listChanged(init.Capabilities); k != 0 {
-			s.spawn(func() { s.listenLoop(k) })
-		}
+		s.listen = newListening(init.Capabilities)
+		s.spawn(s.listenLoop)
 	case s.hdr != nil && b.cfg.Transport == TransportHTTP:
 		s.spawn(s.listenStandalone)
 	}
