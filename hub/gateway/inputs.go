@@ -154,39 +154,38 @@ func (in *inputs) closeAll() {
 // tokens resumes the call waiting under it. orig is the request's params as the client
 // sent them (req's have the reserved members stripped).
 func (g *Gateway) serveBridged(w http.ResponseWriter, r *http.Request, c *client, req *jsonrpc.Request, orig json.RawMessage) {
-	state, _ := mcp.StringField(orig, "requestState")
-	var b *bridgedCall
-	var answers json.RawMessage
-	reply := newPostReply(w, r, nil)
-	if strings.HasPrefix(state, statePrefix) {
-		if b = g.inputs.take(state, c.identity); b == nil {
+	if state, _ := mcp.StringField(orig, "requestState"); strings.HasPrefix(state, statePrefix) {
+		b := g.inputs.take(state, c.identity)
+		switch {
+		case b == nil:
 			writeMessage(w, errorResponse(req.ID, codeInvalidParams, "unknown or expired requestState: send the request again without it"))
-			return
-		}
-		if b.method != req.Method {
+		case b.method != req.Method:
 			b.cancel()
 			writeMessage(w, errorResponse(req.ID, codeInvalidParams, "requestState belongs to a "+b.method+" request, not "+req.Method))
-			return
+		default:
+			answers, _ := mcp.Field(orig, "inputResponses")
+			g.await(r.Context(), b, req, newPostReply(w, r, nil), answers)
 		}
-		answers, _ = mcp.Field(orig, "inputResponses")
-	} else if !c.caps.canAnswer() {
+		return
+	}
+	reply := newPostReply(w, r, nil)
+	if !c.caps.canAnswer() {
 		// Nothing the backend could ask would reach this client: no bridge, no goroutine.
 		reply.finish(encode(completeResult(req.Method, g.dispatch(r.Context(), c, req, reply))))
 		return
-	} else {
-		// The call must outlive this HTTP request once it waits for input: it ends with the
-		// client's disconnect only while a reply is attached (see await).
-		ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-		b = &bridgedCall{identity: c.identity, method: req.Method, cancel: cancel,
-			asks: make(chan *ask), done: make(chan *jsonrpc.Response, 1), open: map[string]*ask{}}
-		c.ask = b.request
-		b.em = reply // before the call starts: its first progress must not be lost
-		go func() {
-			defer cancel()
-			b.done <- g.dispatch(ctx, c, req, b)
-		}()
 	}
-	g.await(r.Context(), b, req, reply, answers)
+	// The call must outlive this HTTP request once it waits for input: it ends with the
+	// client's disconnect only while a reply is attached (see await).
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	b := &bridgedCall{identity: c.identity, method: req.Method, cancel: cancel,
+		asks: make(chan *ask), done: make(chan *jsonrpc.Response, 1), open: map[string]*ask{}}
+	c.ask = b.request
+	b.em = reply // before the call starts: its first progress must not be lost
+	go func() {
+		defer cancel()
+		b.done <- g.dispatch(ctx, c, req, b)
+	}()
+	g.await(r.Context(), b, req, reply, nil)
 }
 
 // answer hands the inputResponses of a retry to the asks waiting for them.

@@ -396,3 +396,19 @@ func TestModernCancel(t *testing.T) {
 	waitFor(t, h.up.cancelled, "cancelled backend call")
 	<-done
 }
+
+// TestModernInputWrongMethod: a token used for another method is refused and the call it
+// named ends.
+func TestModernInputWrongMethod(t *testing.T) {
+	h := newHarness(t, Config{})
+	state, _ := inputRequired(t, h.reply(h.post("", sampleBody(1, ""), modernHeaders("tools/call", "util__sample"))))
+	body := strings.Replace(modernBody(2, "prompts/get", `{"name":"util__greet","requestState":"`+state+`"}`, ""),
+		`"io.modelcontextprotocol/clientCapabilities":{}`, sampleCaps, 1)
+	m := h.reply(h.post("", body, modernHeaders("prompts/get", "util__greet")))
+	if m.Error == nil || m.Error.Code != codeInvalidParams || !strings.Contains(m.Error.Message, "tools/call") {
+		t.Errorf("token of a tools/call used for prompts/get: %s %+v", m.Result, m.Error)
+	}
+	if n := h.gw.inputs.count(); n != 0 {
+		t.Errorf("%d calls still waiting", n)
+	}
+}
