@@ -20,15 +20,21 @@ type streamSink struct {
 	w     *frameWriter
 	log   *slog.Logger
 	owner string // the client session the call serves; see backend.Owner
+	pass  bool   // the caller answers input_required itself; see backend.InputPassthrough
 
 	mu      sync.Mutex
 	waiting map[string]chan *jsonrpc.Response // by request id
 }
 
 var (
-	_ backend.Sink  = (*streamSink)(nil)
-	_ backend.Owner = (*streamSink)(nil)
+	_ backend.Sink             = (*streamSink)(nil)
+	_ backend.Owner            = (*streamSink)(nil)
+	_ backend.InputPassthrough = (*streamSink)(nil)
 )
+
+// PassInputRequired reports whether the hub's client speaks the stateless era and answers a
+// modern backend's input_required itself.
+func (s *streamSink) PassInputRequired() bool { return s.pass }
 
 // Owner names the client session of the call, so the backend never hands one client's
 // server→client request or log message to another.

@@ -40,6 +40,9 @@ func (r *Registry) Call(ctx context.Context, agentID, backendName string, req *j
 	c := &call{s: s, st: st, w: newFrameWriter(st, s.timeout), sink: sink}
 	defer c.close()
 	frame := protocol.Call{Backend: backendName, Message: msg, Caller: caller}
+	if p, ok := sink.(backend.InputPassthrough); ok && p.PassInputRequired() {
+		frame.PassInputRequired = true
+	}
 	if d, ok := ctx.Deadline(); ok {
 		// Rounded up, so that the agent's deadline never fires before the hub's own.
 		frame.Deadline = d.Add(time.Millisecond - time.Nanosecond).UnixMilli()

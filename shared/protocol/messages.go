@@ -97,6 +97,11 @@ type Call struct {
 	Caller   Caller          `json:"caller"`
 	Deadline int64           `json:"deadline,omitempty"` // Unix milliseconds; 0 means none
 	Trace    string          `json:"trace,omitempty"`    // W3C traceparent
+	// PassInputRequired: the caller speaks the stateless era (2026-07-28), so an
+	// input_required result of a modern backend goes back to it unchanged instead of being
+	// turned into server→client requests (backend.InputPassthrough). An agent that does not
+	// know the field bridges instead, which also works.
+	PassInputRequired bool `json:"passInputRequired,omitempty"`
 }
 
 // Cancel tells the agent the caller gave up on the call.
