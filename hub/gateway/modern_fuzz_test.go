@@ -38,7 +38,16 @@ func FuzzModern(f *testing.F) {
 	}
 	r := router.New(nil)
 	r.Set("", hubBackends())
-	gw := New(Config{KeepAlive: time.Hour, InputTimeout: 10 * time.Millisecond}, keys, r, newFakeUpstream(), slog.New(slog.DiscardHandler))
+	up := newFakeUpstream()
+	go func() { // the fake reports slow calls on bounded channels: keep them drained
+		for {
+			select {
+			case <-up.started:
+			case <-up.cancelled:
+			}
+		}
+	}()
+	gw := New(Config{KeepAlive: time.Hour, InputTimeout: 10 * time.Millisecond}, keys, r, up, slog.New(slog.DiscardHandler))
 	mux := http.NewServeMux()
 	gw.Mount(mux)
 
