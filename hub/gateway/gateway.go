@@ -98,6 +98,7 @@ type Gateway struct {
 	sessions *sessions
 	inputs   *inputs    // stateless calls waiting for the client's input
 	subs     *listeners // subscriptions/listen streams
+	params   paramCache // tools' Mcp-Param-* annotations, per routing table
 
 	goneMu sync.Mutex
 	gone   map[string]bool // agent ids seen once and now disconnected, to name them in errors

@@ -183,6 +183,14 @@ func (g *Gateway) handleModern(w http.ResponseWriter, r *http.Request, req *json
 			"method "+strconv.Quote(req.Method)+" is not part of protocol "+c.version))
 		return
 	}
+	if req.Method == mcp.MethodToolsCall {
+		if msg := g.checkParamHeaders(r, req.Params); msg != "" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write(encode(mcp.ErrorResponse(req.ID, mcp.CodeHeaderMismatch, msg, nil)))
+			return
+		}
+	}
 	orig := req.Params
 	if len(req.Params) > 0 {
 		p, err := mcp.StripReserved(req.Params)
