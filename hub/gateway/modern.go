@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -170,6 +171,10 @@ func (g *Gateway) handleModern(w http.ResponseWriter, r *http.Request, req *json
 		w.WriteHeader(merr.status)
 		_, _ = w.Write(encode(merr.resp))
 		return
+	}
+	if g.log.Enabled(r.Context(), slog.LevelDebug) {
+		g.log.Debug("stateless request", "method", req.Method, "user", c.identity.Name,
+			"client", string(c.info), "traceparent", c.trace, "owner", c.owner)
 	}
 	switch req.Method {
 	case mcp.MethodDiscover:

@@ -1,13 +1,19 @@
 package gateway
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/router"
 )
 
 // baseMeta is a stateless request's _meta with no capabilities.
@@ -411,4 +417,45 @@ func TestModernInputWrongMethod(t *testing.T) {
 	if n := h.gw.inputs.count(); n != 0 {
 		t.Errorf("%d calls still waiting", n)
 	}
+}
+
+// TestModernDebugLog: at debug level each stateless request is logged with its client's
+// self-reported name and its trace context, for following one request across hops.
+func TestModernDebugLog(t *testing.T) {
+	var buf syncBuffer
+	r := router.New(nil)
+	r.Set("", hubBackends())
+	gw := New(Config{KeepAlive: time.Hour}, keys, r, newFakeUpstream(), slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	mux := http.NewServeMux()
+	gw.Mount(mux)
+	body := modernBody(1, "tools/list", "", `,"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"`)
+	req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/mcp", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+aliceKey)
+	req.Header.Set("Accept", "application/json")
+	modernHeaders("tools/list", "")(req)
+	mux.ServeHTTP(httptest.NewRecorder(), req)
+	got := buf.String()
+	for _, want := range []string{"stateless request", "method=tools/list", "user=alice", `\"name\":\"raw\"`, "traceparent=00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("log %q lacks %q", got, want)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
