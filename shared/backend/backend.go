@@ -96,6 +96,11 @@ type Backend struct {
 
 	pubMu sync.Mutex // serialises snapshot updates and OnChange calls
 
+	// Resource subscriptions of a modern backend, counted across clients and kept across
+	// reconnections (see listening).
+	subsMu sync.Mutex
+	subs   map[string]int
+
 	// Counters read by tests and useful in logs.
 	relists atomic.Int64 // lists fetched again after a list_changed notification
 	strays  atomic.Int64 // responses that matched no call (late, after a cancel)

@@ -61,11 +61,23 @@ func (s *session) handshake(ctx context.Context) (*initResult, *lists, error) {
 			}
 			return nil, nil, fmt.Errorf("server/discover: %w", s.failErr)
 		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+			s.b.log.Debug("server/discover unanswered; speaking initialize from now on", "timeout", discoverTimeout)
 			s.b.legacyOnly.Store(true) // a server that ignores it: do not wait again
 		case err != nil:
 			s.b.log.Debug("server/discover refused; speaking initialize", "error", err)
 		}
 	}
+	init, ls, err := s.initialize(ctx)
+	if err != nil {
+		// Not a legacy server after all, or a modern one that was slow or crashed during the
+		// probe: probe again next time.
+		s.b.legacyOnly.Store(false)
+	}
+	return init, ls, err
+}
+
+// initialize runs the legacy handshake.
+func (s *session) initialize(ctx context.Context) (*initResult, *lists, error) {
 	params, err := json.Marshal(map[string]any{
 		"protocolVersion": protocolVersion,
 		"clientInfo":      map[string]string{"name": s.b.opts.ClientName, "version": s.b.opts.ClientVersion},

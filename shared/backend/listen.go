@@ -20,25 +20,31 @@ import (
 // listening is what a modern session's subscriptions/listen stream asks for: the list
 // changes the server declares, and the resources some client subscribed to (counted, since
 // the session is shared by every client). A change of the resources restarts the stream.
+// The counts belong to the Backend, so that subscriptions outlive a reconnection.
 type listening struct {
 	want kind // list changes
 	sub  bool // the server declares resources.subscribe
 
-	mu      sync.Mutex
-	uris    map[string]int // subscribed resource → number of subscriptions
+	mu      *sync.Mutex    // Backend.subsMu
+	uris    map[string]int // Backend.subs: subscribed resource → number of subscriptions
 	restart context.CancelFunc
 	kick    chan struct{}
 }
 
-func newListening(caps json.RawMessage) *listening {
+func newListening(b *Backend, caps json.RawMessage) *listening {
 	var c struct {
 		Resources struct {
 			Subscribe bool `json:"subscribe"`
 		} `json:"resources"`
 	}
 	_ = json.Unmarshal(caps, &c)
+	b.subsMu.Lock()
+	if b.subs == nil {
+		b.subs = map[string]int{}
+	}
+	b.subsMu.Unlock()
 	return &listening{want: listChanged(caps), sub: c.Resources.Subscribe,
-		uris: map[string]int{}, kick: make(chan struct{}, 1)}
+		mu: &b.subsMu, uris: b.subs, kick: make(chan struct{}, 1)}
 }
 
 // listChanged returns the kinds whose capability declares listChanged.

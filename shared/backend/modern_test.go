@@ -380,8 +380,9 @@ func recordingProxy(t *testing.T, target string) (string, *recorder) {
 // the URI to its subscriptions/listen stream, whose resources/updated become events.
 func TestModernResourceSubscription(t *testing.T) {
 	t.Parallel()
-	front, rec := recordingProxy(t, startConformance(t, true).url)
-	b := start(t, Config{Name: "subs", Transport: TransportHTTP, URL: front}, Options{})
+	server := startConformance(t, true)
+	front, rec := recordingProxy(t, server.url)
+	b := start(t, Config{Name: "subs", Transport: TransportHTTP, URL: front}, Options{BackoffBase: 50 * time.Millisecond})
 	const uri = "test://watched-resource"
 	for i := range 2 { // two clients: one unsubscribe must not end the other's updates
 		resp, err := b.Call(context.Background(), request(t, i+1, "resources/subscribe", map[string]string{"uri": uri}), nil)
@@ -393,27 +394,60 @@ func TestModernResourceSubscription(t *testing.T) {
 	if err != nil || resp.Error != nil {
 		t.Fatalf("unsubscribe: %+v, %v", resp, err)
 	}
-	deadline := time.After(10 * time.Second) // the server updates it every 3 s
+	waitUpdated(t, b, uri) // the server updates it every 3 s
+	listens := 0
+	for _, r := range rec.all() {
+		if r.rpcMethod == "subscriptions/listen" {
+			listens++
+		}
+		if r.rpcMethod == "resources/subscribe" || r.rpcMethod == "resources/unsubscribe" {
+			t.Errorf("%s sent to a stateless server", r.rpcMethod)
+		}
+	}
+	if listens < 1 || listens > 2 { // with the list changes, then with the resource added
+		t.Errorf("%d subscriptions/listen requests, want 1 or 2", listens)
+	}
+
+	// The subscription outlives a reconnection.
+	server.kill()
+	waitFor(t, 10*time.Second, "the session to be lost", func() bool { return b.sess.Load() == nil })
+	server.launch()
+	b.waitReady(t)
+	for len(b.events) > 0 {
+		<-b.events
+	}
+	waitUpdated(t, b, uri)
+}
+
+// waitUpdated waits for a resources/updated event about uri.
+func waitUpdated(t *testing.T, b *running, uri string) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
 	for {
 		select {
 		case ev := <-b.events:
 			if ev.Method == "notifications/resources/updated" && strings.Contains(string(ev.Params), uri) {
-				listens := 0
-				for _, r := range rec.all() {
-					if r.rpcMethod == "subscriptions/listen" {
-						listens++
-					}
-					if r.rpcMethod == "resources/subscribe" || r.rpcMethod == "resources/unsubscribe" {
-						t.Errorf("%s sent to a stateless server", r.rpcMethod)
-					}
-				}
-				if listens < 1 || listens > 2 { // with the list changes, then with the resource added
-					t.Errorf("%d subscriptions/listen requests, want 1 or 2", listens)
-				}
 				return
 			}
 		case <-deadline:
-			t.Fatal("no resources/updated event")
+			t.Fatal("no resources/updated event for " + uri)
 		}
+	}
+}
+
+// A stdio server that exits on the probe is restarted once and spoken to with initialize
+// from then on.
+func TestProbeThatKillsTheServer(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed")
+	}
+	script, _ := filepath.Abs("testdata/legacy_strict.py")
+	b := start(t, Config{Name: "strict", Transport: TransportStdio, Command: python, Args: []string{script}}, Options{})
+	if v := b.Snapshot().ProtocolVersion; v != protocolVersion || !hasTool(b.Snapshot(), "hello") || !b.legacyOnly.Load() {
+		t.Fatalf("protocolVersion %q, tools %v, legacyOnly %v", v, toolNames(b.Snapshot()), b.legacyOnly.Load())
+	}
+	if !b.logs.contains("server/discover") {
+		t.Error("the failed probe is not in the log")
 	}
 }

@@ -99,7 +99,7 @@ func (b *Backend) start(ctx context.Context) (*session, error) {
 	}
 	switch {
 	case s.modern:
-		s.listen = newListening(init.Capabilities)
+		s.listen = newListening(b, init.Capabilities)
 		s.spawn(s.listenLoop)
 	case s.hdr != nil && b.cfg.Transport == TransportHTTP:
 		s.spawn(s.listenStandalone)
