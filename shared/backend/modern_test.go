@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -176,6 +177,21 @@ func TestModernBackend(t *testing.T) {
 		}
 		if len(sink.requests) != 2 {
 			t.Errorf("%d requests to the client, want 2", len(sink.requests))
+		}
+	})
+
+	t.Run("three kinds of input in one round", func(t *testing.T) {
+		sink := newSink(func(req *jsonrpc.Request) (*jsonrpc.Response, error) {
+			answers := map[string]string{
+				"elicitation/create":     `{"action":"accept","content":{"name":"Ada"}}`,
+				"sampling/createMessage": `{"role":"assistant","content":{"type":"text","text":"Hello"},"model":"m"}`,
+				"roots/list":             `{"roots":[{"uri":"file:///a"},{"uri":"file:///b"}]}`,
+			}
+			return &jsonrpc.Response{Result: json.RawMessage(answers[req.Method])}, nil
+		})
+		resp, err := b.Call(context.Background(), toolCall(t, 12, "test_input_required_result_multiple_inputs", map[string]any{}, nil), sink)
+		if got := resultText(t, resp, err); got != "Hello Ada — 2 root(s) visible" {
+			t.Errorf("got %q", got)
 		}
 	})
 
@@ -449,5 +465,45 @@ func TestProbeThatKillsTheServer(t *testing.T) {
 	}
 	if !b.logs.contains("server/discover") {
 		t.Error("the failed probe is not in the log")
+	}
+}
+
+// A server that never stops asking: the call ends after maxInputRounds with an error.
+func TestInputRoundsBounded(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			ID     json.RawMessage `json:"id"`
+			Method string          `json:"method"`
+		}
+		if r.Method != http.MethodPost || json.NewDecoder(r.Body).Decode(&req) != nil || req.ID == nil {
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+		result := `{"resultType":"complete"}`
+		switch req.Method {
+		case "server/discover":
+			result = `{"resultType":"complete","supportedVersions":["2026-07-28"],"capabilities":{"tools":{}}}`
+		case "tools/list":
+			result = `{"resultType":"complete","tools":[{"name":"ask","inputSchema":{"type":"object"}}]}`
+		case "tools/call":
+			calls.Add(1)
+			result = `{"resultType":"input_required","inputRequests":{"again":{"method":"roots/list","params":{}}},"requestState":"s"}`
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":%s}`, req.ID, result)
+	}))
+	t.Cleanup(srv.Close)
+	b := start(t, Config{Name: "greedy", Transport: TransportHTTP, URL: srv.URL}, Options{})
+	sink := newSink(func(*jsonrpc.Request) (*jsonrpc.Response, error) {
+		return &jsonrpc.Response{Result: json.RawMessage(`{"roots":[]}`)}, nil
+	})
+	sink.requests = make(chan *jsonrpc.Request, 100)
+	resp, err := b.Call(context.Background(), toolCall(t, 1, "ask", map[string]any{}, nil), sink)
+	if err != nil || resp.Error == nil || !strings.Contains(resp.Error.Error(), "more than 10 times") {
+		t.Fatalf("got %+v, %v", resp, err)
+	}
+	if n := calls.Load(); n != maxInputRounds {
+		t.Errorf("%d attempts, want %d", n, maxInputRounds)
 	}
 }
