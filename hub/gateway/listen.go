@@ -178,10 +178,9 @@ func (g *Gateway) listen(w http.ResponseWriter, r *http.Request, c *client, req 
 				return
 			}
 		case <-t.C:
-			if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil {
+			if writeKeepAlive(w) != nil {
 				return
 			}
-			flush(w)
 		}
 	}
 }

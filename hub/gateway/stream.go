@@ -137,12 +137,21 @@ func pump(ctx context.Context, w http.ResponseWriter, s *session, ch chan []byte
 				return
 			}
 		case <-t.C:
-			if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil {
+			if writeKeepAlive(w) != nil {
 				return
 			}
-			flush(w)
 		}
 	}
+}
+
+// writeKeepAlive writes an SSE comment, so proxies and clients see the stream is alive.
+func writeKeepAlive(w http.ResponseWriter) error {
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(writeTimeout))
+	if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil {
+		return err
+	}
+	flush(w)
+	return nil
 }
 
 // accepts reports whether the Accept header lists the media type (or a wildcard for it).
