@@ -146,7 +146,8 @@ func (g *Gateway) forwardURI(ctx context.Context, c *client, req *jsonrpc.Reques
 	}
 	tgt, ok := t.Resource(uri)
 	if !ok {
-		return errorResponse(req.ID, codeInvalidParams, g.unknownURI(uri))
+		// SEP-2164: a resource that does not exist is invalid params naming the URI in data.
+		return mcp.ErrorResponse(req.ID, codeInvalidParams, g.unknownURI(uri), map[string]string{"uri": uri})
 	}
 	p["uri"], _ = json.Marshal(tgt.Name)
 	resp := g.forwardMap(ctx, c, req, em, tgt, p)

@@ -158,10 +158,10 @@ func (g *Gateway) serveBridged(w http.ResponseWriter, r *http.Request, c *client
 		b := g.inputs.take(state, c.identity)
 		switch {
 		case b == nil:
-			writeMessage(w, errorResponse(req.ID, codeInvalidParams, "unknown or expired requestState: send the request again without it"))
+			writeModern(w, errorResponse(req.ID, codeInvalidParams, "unknown or expired requestState: send the request again without it"))
 		case b.method != req.Method:
 			b.cancel()
-			writeMessage(w, errorResponse(req.ID, codeInvalidParams, "requestState belongs to a "+b.method+" request, not "+req.Method))
+			writeModern(w, errorResponse(req.ID, codeInvalidParams, "requestState belongs to a "+b.method+" request, not "+req.Method))
 		default:
 			answers, _ := mcp.Field(orig, "inputResponses")
 			g.await(r.Context(), b, req, newPostReply(w, r, nil), answers)
@@ -171,7 +171,7 @@ func (g *Gateway) serveBridged(w http.ResponseWriter, r *http.Request, c *client
 	reply := newPostReply(w, r, nil)
 	if !c.caps.canAnswer() {
 		// Nothing the backend could ask would reach this client: no bridge, no goroutine.
-		reply.finish(encode(completeResult(req.Method, g.dispatch(r.Context(), c, req, reply))))
+		reply.respond(completeResult(req.Method, g.dispatch(r.Context(), c, req, reply)))
 		return
 	}
 	// The call must outlive this HTTP request once it waits for input: it ends with the
@@ -227,7 +227,7 @@ func (g *Gateway) await(ctx context.Context, b *bridgedCall, req *jsonrpc.Reques
 		select {
 		case resp := <-b.done:
 			resp.ID = req.ID
-			reply.finish(encode(completeResult(req.Method, resp)))
+			reply.respond(completeResult(req.Method, resp))
 			return
 		default:
 		}
@@ -240,7 +240,7 @@ func (g *Gateway) await(ctx context.Context, b *bridgedCall, req *jsonrpc.Reques
 		select {
 		case resp := <-b.done:
 			resp.ID = req.ID
-			reply.finish(encode(completeResult(req.Method, resp)))
+			reply.respond(completeResult(req.Method, resp))
 			return
 		case a := <-b.asks:
 			b.add(a)

@@ -135,7 +135,7 @@ func (g *Gateway) listen(w http.ResponseWriter, r *http.Request, c *client, req 
 		Notifications *filter `json:"notifications"`
 	}
 	if json.Unmarshal(req.Params, &p) != nil || p.Notifications == nil {
-		writeMessage(w, errorResponse(req.ID, codeInvalidParams, "params.notifications must be an object"))
+		writeModern(w, errorResponse(req.ID, codeInvalidParams, "params.notifications must be an object"))
 		return
 	}
 	l := &listener{id: req.ID, filter: *p.Notifications, uris: map[string]bool{}, ch: make(chan []byte, 64)}

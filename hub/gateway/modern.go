@@ -36,15 +36,19 @@ const (
 
 // isModern reports whether a POST without a session is a stateless request: its params
 // carry io.modelcontextprotocol/protocolVersion, or its Mcp-Protocol-Version header names
-// a stateless version.
+// a stateless version. An initialize is one only when it carries the stateless _meta and
+// not initialize's own protocolVersion: the stateless era removed the method, so such a
+// request gets method-not-found (404) instead of starting a session.
 func isModern(r *http.Request, req *jsonrpc.Request) bool {
-	if r.Header.Get(headerSession) != "" || req.Method == mcp.MethodInitialize {
+	if r.Header.Get(headerSession) != "" {
 		return false
 	}
-	if _, ok := mcp.MetaField(req.Params, mcp.MetaProtocolVersion); ok {
-		return true
+	_, meta := mcp.MetaField(req.Params, mcp.MetaProtocolVersion)
+	if req.Method == mcp.MethodInitialize {
+		_, legacy := mcp.Field(req.Params, "protocolVersion")
+		return meta && !legacy
 	}
-	return r.Header.Get(headerProtocol) >= mcp.VersionStateless
+	return meta || r.Header.Get(headerProtocol) >= mcp.VersionStateless
 }
 
 // modernError is a refused stateless request: its HTTP status and JSON-RPC error.
@@ -58,8 +62,10 @@ func refuse(id jsonrpc.ID, status int, code int64, msg string, data any) *modern
 }
 
 // modernClient reads the client context from a stateless request's _meta and checks its
-// headers against it, in the order the spec gives: version first, then headers, then the
-// rest of _meta.
+// headers against it, in the order the spec gives: version first (missing; a
+// Mcp-Protocol-Version header that names another one is a header mismatch, checked before
+// whether the hub speaks it), then the other headers, then the rest of _meta. Every
+// refusal is 400 (the stateless era's status for invalid params and its own errors).
 func modernClient(r *http.Request, req *jsonrpc.Request) (*client, *modernError) {
 	// Member by member with the raw scanner: this runs on every stateless call.
 	var meta []byte
@@ -74,6 +80,10 @@ func modernClient(r *http.Request, req *jsonrpc.Request) (*client, *modernError)
 		return nil, refuse(req.ID, http.StatusBadRequest, codeInvalidParams,
 			"missing or invalid _meta field "+strconv.Quote(mcp.MetaProtocolVersion), nil)
 	}
+	if v := r.Header.Get(headerProtocol); v != "" && v != version {
+		return nil, refuse(req.ID, http.StatusBadRequest, mcp.CodeHeaderMismatch,
+			"header mismatch: Mcp-Protocol-Version "+strconv.Quote(v)+" does not match _meta version "+strconv.Quote(version), nil)
+	}
 	if !slices.Contains(modernVersions, version) {
 		return nil, refuse(req.ID, http.StatusBadRequest, mcp.CodeUnsupportedProtocolVersion,
 			"protocol version "+strconv.Quote(version)+" is not supported without a session; supported: "+joinVersions(),
@@ -85,12 +95,12 @@ func modernClient(r *http.Request, req *jsonrpc.Request) (*client, *modernError)
 	c := &client{identity: identityFrom(r.Context()), version: version, logLevel: noLogs, owner: requestOwner()}
 	capsRaw, ok := mcp.Field(meta, mcp.MetaClientCapabilities)
 	if !ok || !isObject(capsRaw) || (len(capsRaw) > 2 && json.Unmarshal(capsRaw, &c.caps) != nil) {
-		return nil, refuse(req.ID, http.StatusOK, codeInvalidParams,
+		return nil, refuse(req.ID, http.StatusBadRequest, codeInvalidParams,
 			"missing or invalid _meta field "+strconv.Quote(mcp.MetaClientCapabilities), nil)
 	}
 	if info, ok := mcp.Field(meta, mcp.MetaClientInfo); ok {
 		if !isObject(info) {
-			return nil, refuse(req.ID, http.StatusOK, codeInvalidParams, "invalid _meta field "+strconv.Quote(mcp.MetaClientInfo), nil)
+			return nil, refuse(req.ID, http.StatusBadRequest, codeInvalidParams, "invalid _meta field "+strconv.Quote(mcp.MetaClientInfo), nil)
 		}
 		c.info = info
 	}
@@ -98,7 +108,7 @@ func modernClient(r *http.Request, req *jsonrpc.Request) (*client, *modernError)
 		level, _ := mcp.StringField(meta, mcp.MetaLogLevel)
 		i := slices.Index(logLevels, level)
 		if i < 0 {
-			return nil, refuse(req.ID, http.StatusOK, codeInvalidParams, "invalid _meta field "+strconv.Quote(mcp.MetaLogLevel), nil)
+			return nil, refuse(req.ID, http.StatusBadRequest, codeInvalidParams, "invalid _meta field "+strconv.Quote(mcp.MetaLogLevel), nil)
 		}
 		c.logLevel = int32(i)
 	}
@@ -183,8 +193,8 @@ func (g *Gateway) handleModern(w http.ResponseWriter, r *http.Request, req *json
 	case mcp.MethodSubscriptionsListen:
 		g.listen(w, r, c, req)
 		return
-	case mcp.MethodSetLevel, mcp.MethodResourcesSubscribe, mcp.MethodResourcesUnsubscribe, mcp.MethodPing:
-		writeMessage(w, errorResponse(req.ID, codeMethodNotFound,
+	case mcp.MethodInitialize, mcp.MethodSetLevel, mcp.MethodResourcesSubscribe, mcp.MethodResourcesUnsubscribe, mcp.MethodPing:
+		writeModern(w, errorResponse(req.ID, codeMethodNotFound,
 			"method "+strconv.Quote(req.Method)+" is not part of protocol "+c.version))
 		return
 	}
@@ -200,7 +210,7 @@ func (g *Gateway) handleModern(w http.ResponseWriter, r *http.Request, req *json
 	if len(req.Params) > 0 {
 		p, err := mcp.StripReserved(req.Params)
 		if err != nil {
-			writeMessage(w, errorResponse(req.ID, codeInvalidParams, "params must be an object"))
+			writeModern(w, errorResponse(req.ID, codeInvalidParams, "params must be an object"))
 			return
 		}
 		req = &jsonrpc.Request{ID: req.ID, Method: req.Method, Params: p}
@@ -211,7 +221,31 @@ func (g *Gateway) handleModern(w http.ResponseWriter, r *http.Request, req *json
 		return
 	}
 	reply := newPostReply(w, r, nil)
-	reply.finish(encode(completeResult(req.Method, g.dispatch(r.Context(), c, req, reply))))
+	reply.respond(completeResult(req.Method, g.dispatch(r.Context(), c, req, reply)))
+}
+
+// modernStatus is the HTTP status of a stateless request's reply when it is sent as plain
+// JSON (SEP-2575): 404 for method not found; 400 for invalid params and for the stateless
+// era's own errors (header mismatch, missing client capability, unsupported version);
+// 200 otherwise, also for every other error. A reply already streaming (SSE) keeps its 200.
+func modernStatus(resp *jsonrpc.Response) int {
+	if resp.Error == nil {
+		return http.StatusOK
+	}
+	switch mcp.ErrorCode(resp.Error) {
+	case codeMethodNotFound:
+		return http.StatusNotFound
+	case codeInvalidParams, mcp.CodeHeaderMismatch, mcp.CodeMissingClientCapability, mcp.CodeUnsupportedProtocolVersion:
+		return http.StatusBadRequest
+	}
+	return http.StatusOK
+}
+
+// writeModern writes a stateless request's whole reply as JSON, with modernStatus.
+func writeModern(w http.ResponseWriter, resp *jsonrpc.Response) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(modernStatus(resp))
+	_, _ = w.Write(encode(resp))
 }
 
 // completeResult adds the fields the stateless protocol requires on a result: resultType,

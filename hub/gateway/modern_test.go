@@ -222,10 +222,55 @@ func TestModernResults(t *testing.T) {
 	if p := string(h.up.last().Params); strings.Contains(p, "io.modelcontextprotocol") || !strings.Contains(p, `"arguments":{"x":1}`) {
 		t.Errorf("upstream params %s", p)
 	}
-	for _, method := range []string{"logging/setLevel", "resources/subscribe", "ping"} {
-		if m := h.modern(4, method, "", `{"level":"info","uri":"mcpgw://util/file:///a.txt"}`, ""); m.Error == nil || m.Error.Code != codeMethodNotFound {
-			t.Errorf("%s: %+v", method, m)
+}
+
+// TestModernStatuses: the HTTP status of a stateless request's refusal (SEP-2575, as the
+// 2026-07-28 conformance scenario server-stateless checks it): missing or invalid _meta
+// fields 400 with -32602; a Mcp-Protocol-Version header that differs from an unsupported
+// _meta version -32020, not -32022; removed methods (initialize carrying only the
+// stateless _meta among them) and unknown ones 404 with -32601. A legacy initialize still
+// starts a session. An unknown resource names its URI in the error's data (SEP-2164).
+func TestModernStatuses(t *testing.T) {
+	h := newHarness(t, Config{})
+	check := func(what string, resp *http.Response, status, code int) {
+		t.Helper()
+		var m rpcMsg
+		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+			t.Fatalf("%s: %v", what, err)
 		}
+		if resp.StatusCode != status || m.Error == nil || m.Error.Code != code {
+			t.Errorf("%s: status %d, %+v; want %d with %d", what, resp.StatusCode, m.Error, status, code)
+		}
+	}
+	noCaps := `{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"raw","version":"1"}}}}`
+	check("no clientCapabilities", h.post("", noCaps, modernHeaders("server/discover", "")), 400, codeInvalidParams)
+	check("bad logLevel", h.post("", modernBody(1, "tools/list", "", `,"io.modelcontextprotocol/logLevel":"loud"`), modernHeaders("tools/list", "")), 400, codeInvalidParams)
+	future := strings.Replace(modernBody(2, "server/discover", "", ""), "2026-07-28", "v999.0.0", 1)
+	check("header 2026-07-28, _meta v999", h.post("", future, modernHeaders("server/discover", "")), 400, -32020)
+	check("header and _meta v999", h.post("", future, modernHeaders("server/discover", ""), withHeader(headerProtocol, "v999.0.0")), 400, -32022)
+	for _, method := range []string{"initialize", "ping", "logging/setLevel", "resources/subscribe", "resources/unsubscribe", "unknown/method"} {
+		body := modernBody(3, method, `{"level":"info","uri":"mcpgw://util/file:///a.txt"}`, "")
+		check(method, h.post("", body, modernHeaders(method, "")), 404, codeMethodNotFound)
+	}
+	check("unknown tool", h.post("", modernBody(4, "tools/call", `{"name":"nope","arguments":{}}`, ""), modernHeaders("tools/call", "nope")), 400, codeInvalidParams)
+	// SEP-2164: an unknown resource is -32602 with the URI in data.
+	const missing = "test://nonexistent"
+	resp := h.post("", modernBody(5, "resources/read", `{"uri":"`+missing+`"}`, ""), modernHeaders("resources/read", missing))
+	var m struct {
+		Error struct {
+			Code int
+			Data struct{ URI string }
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil || resp.StatusCode != 400 || m.Error.Code != codeInvalidParams || m.Error.Data.URI != missing {
+		t.Errorf("unknown resource: status %d, %+v (%v)", resp.StatusCode, m, err)
+	}
+	if n := h.gw.Sessions(); n != 0 {
+		t.Errorf("%d sessions after stateless requests", n)
+	}
+	h.initialize("2025-11-25", "")
+	if n := h.gw.Sessions(); n != 1 {
+		t.Errorf("%d sessions after a legacy initialize, want 1", n)
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 )
 
 // emitter carries the messages tied to one client request (progress, log messages,
@@ -58,7 +60,15 @@ func (p *postReply) emit(ctx context.Context, msg []byte) error {
 }
 
 // finish writes the final response and ends the reply.
-func (p *postReply) finish(msg []byte) {
+func (p *postReply) finish(msg []byte) { p.finishStatus(msg, http.StatusOK) }
+
+// respond ends a stateless request's reply with resp: as plain JSON with modernStatus,
+// unless the reply already streams.
+func (p *postReply) respond(resp *jsonrpc.Response) { p.finishStatus(encode(resp), modernStatus(resp)) }
+
+// finishStatus writes the final response, with the given HTTP status when the reply is
+// still plain JSON, and ends the reply.
+func (p *postReply) finishStatus(msg []byte, status int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.done = true
@@ -67,7 +77,7 @@ func (p *postReply) finish(msg []byte) {
 		return
 	}
 	p.w.Header().Set("Content-Type", "application/json")
-	p.w.WriteHeader(http.StatusOK)
+	p.w.WriteHeader(status)
 	_, _ = p.w.Write(msg)
 }
 
