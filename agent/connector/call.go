@@ -72,7 +72,7 @@ func (c *callServer) serve(ctx context.Context, s stream) {
 	}
 	ctx, cancel := callContext(ctx, call.Deadline)
 	defer cancel()
-	sink := &streamSink{w: w, log: c.log, owner: ownerOf(call.Caller), pass: call.PassInputRequired,
+	sink := &streamSink{w: w, log: c.log, owner: ownerOf(call.Caller), pass: call.PassInputRequired, caps: call.ClientCapabilities,
 		waiting: map[string]chan *jsonrpc.Response{}}
 	done := make(chan struct{})
 	go func() {

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,8 +20,9 @@ import (
 type streamSink struct {
 	w     *frameWriter
 	log   *slog.Logger
-	owner string // the client session the call serves; see backend.Owner
-	pass  bool   // the caller answers input_required itself; see backend.InputPassthrough
+	owner string          // the client session the call serves; see backend.Owner
+	pass  bool            // the caller answers input_required itself; see backend.InputPassthrough
+	caps  json.RawMessage // what the caller's client declared; see backend.ClientCapabilities
 
 	mu      sync.Mutex
 	waiting map[string]chan *jsonrpc.Response // by request id
@@ -31,6 +33,9 @@ var (
 	_ backend.Owner            = (*streamSink)(nil)
 	_ backend.InputPassthrough = (*streamSink)(nil)
 )
+
+// ClientCapabilities are what the hub's client declared, nil when the hub did not say.
+func (s *streamSink) ClientCapabilities() json.RawMessage { return s.caps }
 
 // PassInputRequired reports whether the hub's client speaks the stateless era and answers a
 // modern backend's input_required itself.

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 	"time"
 
@@ -23,6 +24,21 @@ var _ backend.InputPassthrough = (*callSink)(nil)
 // requestState (not one of our tokens) go to the backend untouched. A session client
 // cannot retry; the backend layer asks it through Request instead.
 func (c *callSink) PassInputRequired() bool { return c.c.sess == nil }
+
+// ClientCapabilities are what the client declared, for stateless backends that check them.
+func (c *callSink) ClientCapabilities() json.RawMessage {
+	caps := c.c.caps
+	if s := c.c.sess; s != nil {
+		s.mu.Lock()
+		caps = s.caps
+		s.mu.Unlock()
+	}
+	b, err := json.Marshal(caps)
+	if err != nil {
+		return nil
+	}
+	return b
+}
 
 // notifyTimeout bounds the wait for room on a client's stream for one notification.
 const notifyTimeout = 5 * time.Second

@@ -102,6 +102,9 @@ type Call struct {
 	// turned into server→client requests (backend.InputPassthrough). An agent that does not
 	// know the field bridges instead, which also works.
 	PassInputRequired bool `json:"passInputRequired,omitempty"`
+	// ClientCapabilities are what the caller's client declared (sampling, elicitation,
+	// roots), for stateless backends that check them per request. Absent: not known.
+	ClientCapabilities json.RawMessage `json:"clientCapabilities,omitempty"`
 }
 
 // Cancel tells the agent the caller gave up on the call.

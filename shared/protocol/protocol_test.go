@@ -42,8 +42,8 @@ func TestWireFormPinned(t *testing.T) {
 		{Event{Backend: "fs", Message: json.RawMessage(`{"jsonrpc":"2.0"}`)}, `{"backend":"fs","message":{"jsonrpc":"2.0"}}`},
 		{Call{Backend: "fs", Message: json.RawMessage(`{"id":1}`), Caller: Caller{UserID: "u", Session: "s"}, Deadline: 5, Trace: "00-x"},
 			`{"backend":"fs","message":{"id":1},"caller":{"userId":"u","session":"s"},"deadline":5,"trace":"00-x"}`},
-		{Call{Backend: "web", Message: json.RawMessage(`{"id":2}`), PassInputRequired: true},
-			`{"backend":"web","message":{"id":2},"caller":{},"passInputRequired":true}`},
+		{Call{Backend: "web", Message: json.RawMessage(`{"id":2}`), PassInputRequired: true, ClientCapabilities: json.RawMessage(`{"sampling":{}}`)},
+			`{"backend":"web","message":{"id":2},"caller":{},"passInputRequired":true,"clientCapabilities":{"sampling":{}}}`},
 		{Cancel{Reason: "client gone"}, `{"reason":"client gone"}`},
 	}
 	for _, c := range cases {
