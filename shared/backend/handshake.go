@@ -152,6 +152,7 @@ func (s *session) fetch(ctx context.Context, want kind, ls *lists) error {
 		if ls.tools, err = s.list(ctx, "tools/list", "tools"); err != nil {
 			return err
 		}
+		s.indexTools(ls.tools)
 	}
 	if want&kindResources != 0 {
 		if ls.resources, err = s.list(ctx, "resources/list", "resources"); err != nil {

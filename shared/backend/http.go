@@ -22,9 +22,10 @@ const (
 	maxStreamRetries = 3        // failed GETs in a row before the session counts as lost
 )
 
-// headerRoundTripper adds the configured headers to every request, and the negotiated
-// MCP-Protocol-Version. go-sdk sets that header only for sessions driven by its own
-// mcp.Client; at the Connection level it has to come from here.
+// headerRoundTripper adds the configured headers to every request, the negotiated
+// MCP-Protocol-Version, and the Mcp-Param-* headers a call put in its context. go-sdk sets
+// the version header only for sessions driven by its own mcp.Client; at the Connection
+// level it has to come from here.
 type headerRoundTripper struct {
 	base    http.RoundTripper
 	headers map[string]string
@@ -40,6 +41,12 @@ func (h *headerRoundTripper) RoundTrip(req *http.Request) (*http.Response, error
 	}
 	if v := h.version.Load(); v != nil && *v != "" && req.Header.Get("Mcp-Protocol-Version") == "" {
 		req.Header.Set("Mcp-Protocol-Version", *v)
+	}
+	// A tools/call of a modern session mirrors annotated arguments (paramheaders.go).
+	if ph, ok := req.Context().Value(paramHeadersKey{}).([][2]string); ok {
+		for _, kv := range ph {
+			req.Header[kv[0]] = []string{kv[1]}
+		}
 	}
 	return h.base.RoundTrip(req)
 }

@@ -140,6 +140,8 @@ func (s *session) callModern(ctx context.Context, req *jsonrpc.Request, sink Sin
 	}
 	meta := s.requestMeta(sink != nil)
 	params := req.Params
+	// The same headers fit every round: a retry keeps the arguments.
+	ctx = s.withParamHeaders(ctx, req.Method, params)
 	for round := 0; ; round++ {
 		out, err := withMeta(params, meta)
 		if err != nil {

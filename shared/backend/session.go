@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -37,6 +38,10 @@ type session struct {
 	modern  bool       // the server speaks the stateless era (2026-07-28)
 	logging bool       // the server declares logging
 	listen  *listening // modern: what the subscriptions/listen stream asks for
+
+	// params indexes the Mcp-Param-* annotations of the tools last listed (modern HTTP
+	// sessions only; see paramheaders.go).
+	params atomic.Pointer[paramIndex]
 
 	done    chan struct{} // closed by fail: the connection is unusable
 	failErr error         // why; written once before done is closed
