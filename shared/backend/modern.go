@@ -139,6 +139,10 @@ func (s *session) callModern(ctx context.Context, req *jsonrpc.Request, sink Sin
 		return s.resourceSubscription(req), nil
 	}
 	meta := s.requestMeta(sink != nil)
+	if caps := clientCapsOf(sink); caps != nil {
+		// The real client's, so the server refuses what that client cannot answer.
+		meta[metaClientCapabilities] = caps
+	}
 	params := req.Params
 	// The same headers fit every round: a retry keeps the arguments.
 	ctx = s.withParamHeaders(ctx, req.Method, params)
