@@ -1,4 +1,4 @@
-// Package cli implements the mcp-gateway-hub command line: serve, init, keys, agents, version.
+// Package cli implements the mcp-gateway-hub command line: serve, init, keys, agents, policy, version.
 package cli
 
 import (
@@ -25,6 +25,7 @@ Usage:
   mcp-gateway-hub init   [store flags]          create the store and the owner; print the owner key once
   mcp-gateway-hub keys   create [--name N] [--expires 720h] | list | revoke ID   [store flags]
   mcp-gateway-hub agents enroll ID | list | revoke ID                          [store flags]
+  mcp-gateway-hub policy check FILE | test FILE CASES | explain FILE --tool X [--role R] …
   mcp-gateway-hub version
 
 Store flags: --config FILE, --data-dir DIR, --database-url URL (env MCPGW_DATA_DIR, DATABASE_URL).
@@ -55,6 +56,8 @@ func Run(ctx context.Context, args []string, env Env) error {
 		return keysCmd(ctx, rest, env)
 	case "agents":
 		return agentsCmd(ctx, rest, env)
+	case "policy":
+		return policyCmd(ctx, rest, env)
 	case "version", "--version":
 		fmt.Fprintln(env.Stdout, "mcp-gateway-hub", version.String())
 		return nil

@@ -1,0 +1,156 @@
+package policy
+
+import (
+	"errors"
+	"path"
+	"strings"
+	"testing"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/router"
+)
+
+func TestParseErrors(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`default = "maybe"`, `default: must be "allow" or "deny", got "maybe"`},
+		{``, `default: must be "allow" or "deny", got ""`},
+		{`default = "deny"` + "\nfoo = 1", `unknown key "foo"`},
+		{"default = \"deny\"\n[[rules]]\nname = \"a\"\neffect = \"allow\"\ntool = [\"x\"]", `unknown key "rules.tool"`},
+		{"default = \"deny\"\n[[rules]]\nname = \"r1\"\neffect = \"block\"", `rule "r1" (rules[0]): effect: must be "allow" or "deny", got "block"`},
+		{"default = \"deny\"\n[[rules]]\neffect = \"allow\"", `rule "" (rules[0]): name: must match`},
+		{"default = \"deny\"\n[[rules]]\nname = \"default\"\neffect = \"allow\"", `name: "default" is reserved`},
+		{"default = \"deny\"\n[[rules]]\nname = \"a\"\neffect = \"allow\"\n[[rules]]\nname = \"a\"\neffect = \"deny\"", `rule "a" (rules[1]): name: used by an earlier rule`},
+		{"default = \"deny\"\n[[rules]]\nname = \"g\"\neffect = \"allow\"\ntools = [\"[a-\"]", `rule "g" (rules[0]): tools: bad glob "[a-"`},
+		{"default = \"deny\"\n[[rules]]\nname = \"k\"\neffect = \"allow\"\nrisk = [\"dangerous\"]", `rule "k" (rules[0]): risk: unknown category "dangerous"`},
+		{"default = \"deny\"\n[[rules]]\nname = \"c\"\neffect = \"allow\"\nwhen = [{arg = \"path\", under = \"tmp\"}]", `rule "c" (rules[0]): when[0] (arg "path"): under: "tmp" is not an absolute directory`},
+		{"default = \"deny\"\n[[rules]]\nname = \"c\"\neffect = \"allow\"\nwhen = [{arg = \"path\", under = \"/a\", prefix = \"/a\"}]", `when[0] (arg "path"): needs exactly one of`},
+		{"default = \"deny\"\n[[rules]]\nname = \"c\"\neffect = \"allow\"\nwhen = [{arg = \"n\", min = 5, max = 1}]", `min/max: empty range`},
+		{"default = \"deny\"\n[[rules]]\nname = \"c\"\neffect = \"allow\"\nwhen = [{arg = \"a..b\", equals = \"x\"}]", `when[0] (arg "a..b"): arg: must name an argument`},
+		{"default = \"deny\"\n[[rules]]\nname = \"c\"\neffect = \"allow\"\nwhen = [{arg = \"a\", equals = \"x\", colour = 1}]", `unknown key "rules.when.colour"`},
+		{"default = \"deny\"\n[[rules]]\nname = \"c\"\neffect = \"allow\"\npriority = \"high\"", `invalid policy`},
+	} {
+		_, err := Parse([]byte(tc.src))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, ErrInvalid) {
+			t.Errorf("%q:\n got %v\nwant an ErrInvalid containing %q", tc.src, err, tc.want)
+		}
+	}
+}
+
+func TestPriorityThenFileOrder(t *testing.T) {
+	p, err := Parse([]byte(`default = "allow"
+[[rules]]
+name = "first-low"
+effect = "allow"
+[[rules]]
+name = "second-low"
+effect = "deny"
+[[rules]]
+name = "high"
+effect = "deny"
+priority = 5
+tools = ["x"]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := p.Decide(Input{Tool: "x"}); d.Rule != "high" || d.Allowed() {
+		t.Errorf("x: %+v, want high deny", d)
+	}
+	if d := p.Decide(Input{Tool: "y"}); d.Rule != "first-low" || !d.Allowed() {
+		t.Errorf("y: %+v, want first-low allow", d)
+	}
+}
+
+func TestExplain(t *testing.T) {
+	p, err := Load("testdata/main.policy.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := Input{Tool: "fs__write_file", Target: router.Target{Backend: "fs", Name: "write_file"}, Risk: "write", Role: "operator",
+		Arguments: map[string]any{"path": "/srv/data/../../etc/passwd"}}
+	e := p.Explain(in)
+	if e.Decision != p.Decide(in) || e.Decision.Rule != "fs-deny-write" || !e.Visible {
+		t.Fatalf("explain decision %+v visible %v", e.Decision, e.Visible)
+	}
+	var text []string
+	for _, s := range e.Steps {
+		text = append(text, s.Rule+": "+s.Why)
+	}
+	got := strings.Join(text, "\n")
+	for _, want := range []string{
+		`no-destructive-on-prod: risk "write" is not one of [destructive]`,
+		`owners-all: role "operator" matches none of ["owner"]`,
+		`fs-write-in-data: condition failed: argument path is under /srv/data; got "/srv/data/../../etc/passwd" (cleaned "/etc/passwd")`,
+		`fs-deny-write: matched: risk [write destructive], backends ["fs"]`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("explanation lacks %q:\n%s", want, got)
+		}
+	}
+	if len(e.Steps) != 4 {
+		t.Errorf("%d steps, want 4 (rules after the deciding one are not reached)", len(e.Steps))
+	}
+	if e := p.Explain(Input{Tool: "nothing", Role: "nobody"}); e.Decision.Rule != DefaultRule || len(e.Steps) != p.Len() {
+		t.Errorf("default: %+v, %d steps", e.Decision, len(e.Steps))
+	}
+}
+
+// The fast paths of compiled globs agree with path.Match.
+func TestGlobAgreesWithPathMatch(t *testing.T) {
+	pats := []string{"abc", "ab*", "*bc", "*", "", "a*c", "a?c", "[ab]*", "*/x", "x/*", `a\*`, "*b*", "*/*", "x*[a-c]y", "[a]]z", "a]b", "*?c", `*\?c`, "ab[c-d]", "[^a]bc"}
+	subjects := []string{"", "abc", "ab", "abcd", "xbc", "a/bc", "ab/c", "x/y", "a*", "*/x", "b", "x/", "xby", "x/by", "]z", "az", "a]b", "a?c", "abd", "xbc/"}
+	for _, p := range pats {
+		g, err := compileGlob(p)
+		if err != nil {
+			t.Fatal(p, err)
+		}
+		for _, s := range subjects {
+			want, _ := path.Match(p, s)
+			if got := g.match(s); got != want {
+				t.Errorf("glob %q (kind %d) on %q = %v, path.Match says %v", p, g.kind, s, got, want)
+			}
+		}
+	}
+}
+
+func TestUnder(t *testing.T) {
+	for _, tc := range []struct {
+		p, dir string
+		want   bool
+	}{
+		{"/srv/data", "/srv/data", true},
+		{"/srv/data/", "/srv/data", true},
+		{"/srv/data/x/../y", "/srv/data", true},
+		{"/srv/data/..", "/srv/data", false},
+		{"/srv/data/../data2", "/srv/data", false},
+		{"/srv/database", "/srv/data", false},
+		{"//srv//data//x", "/srv/data", true},
+		{`/srv/data\..\..\etc`, "/srv/data", false},
+		{"/../../srv/data/x", "/srv/data", true}, // .. at the root stays at the root
+		{"srv/data/x", "/srv/data", false},
+		{"./x", "/", false},
+		{"", "/", false},
+		{"/etc/passwd", "/", true},
+		{"/srv/data/\x00/x", "/srv/data", false},
+		{`C:\Users\me\x`, "C:/Users/me", true},
+		{`C:\Users\me\..\you`, "C:/Users/me", false},
+		{`C:\x`, "C:/", true},
+		{`D:\x`, "C:/", false},
+	} {
+		dir, _ := cleanAbs(tc.dir)
+		if got := under(tc.p, dir); got != tc.want {
+			t.Errorf("under(%q, %q) = %v, want %v", tc.p, tc.dir, got, tc.want)
+		}
+	}
+}
+
+func TestDecideDoesNotAllocate(t *testing.T) {
+	p, err := Load("testdata/main.policy.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := Input{Tool: "laptop__github__create_issue", Target: router.Target{Agent: "laptop", Backend: "github", Name: "create_issue"},
+		Risk: "write", Role: "viewer", Arguments: map[string]any{"repo": "acme/web", "path": "/srv/data/x"}}
+	if n := testing.AllocsPerRun(100, func() { p.Decide(in) }); n != 0 {
+		t.Errorf("Decide allocates %v times", n)
+	}
+}
