@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Kind is what a finding is about.
@@ -125,14 +126,23 @@ func walk(v any, path string, fn func(field, text string, key bool)) {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			p := k
-			if path != "" {
-				p = path + "." + k
-			}
+			p := fieldPath(path, k)
 			fn(p, k, true)
 			walk(x[k], p, fn)
 		}
 	}
+}
+
+// fieldPath appends key k to path: dotted where k is a plain name, ["k"] where k is empty
+// or holds a dot or bracket (a finding must always name a field).
+func fieldPath(path, k string) string {
+	if k == "" || strings.ContainsAny(k, ".[]") {
+		return path + "[" + strconv.Quote(k) + "]"
+	}
+	if path == "" {
+		return k
+	}
+	return path + "." + k
 }
 
 // scanText runs every rule over one string.
@@ -148,9 +158,10 @@ func scanText(field, text string, maxField int) []Finding {
 	// "ig\u200bnore previous instructions" is still caught.
 	visible := stripInvisible(text)
 	lower := asciiLower(visible)
+	filter := collapseSpace(lower)
 	for i := range rules {
 		r := &rules[i]
-		if !r.mayMatch(lower) {
+		if !r.mayMatch(filter) {
 			continue
 		}
 		for _, loc := range r.re.FindAllStringIndex(lower, 3) {
@@ -204,4 +215,26 @@ func asciiLower(s string) string {
 		}
 	}
 	return s
+}
+
+// collapseSpace replaces each run of white space with one space, for the rule filters.
+func collapseSpace(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			space = true
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	if space {
+		b.WriteByte(' ')
+	}
+	return b.String()
 }

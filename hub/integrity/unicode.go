@@ -134,11 +134,12 @@ func inFlagTagSequence(text string, i int) bool {
 	return false
 }
 
-// stripInvisible removes the runes suspicious reports, so rules match the visible text.
+// stripInvisible removes the runes suspicious reports and turns other white space (such as
+// U+00A0) into a space, so rules match the text as it is displayed.
 func stripInvisible(s string) string {
 	clean := true
 	for _, r := range s {
-		if suspicious(r) != "" {
+		if r >= 0x80 && (suspicious(r) != "" || unicode.IsSpace(r)) {
 			clean = false
 			break
 		}
@@ -147,8 +148,13 @@ func stripInvisible(s string) string {
 		return s
 	}
 	return strings.Map(func(r rune) rune {
-		if suspicious(r) != "" {
+		switch {
+		case r < 0x80:
+			return r
+		case suspicious(r) != "":
 			return -1
+		case unicode.IsSpace(r):
+			return ' '
 		}
 		return r
 	}, s)
