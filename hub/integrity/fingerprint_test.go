@@ -53,7 +53,7 @@ func TestFingerprintInvalidJSON(t *testing.T) {
 // reordered, and no two real tools share one.
 func TestFingerprintRealToolsShuffled(t *testing.T) {
 	seen := map[string]bool{}
-	for _, server := range []string{"server-everything", "server-filesystem"} {
+	for _, server := range []string{"server-everything", "server-filesystem", "server-memory"} {
 		for _, tl := range loadTools(t, server) {
 			fp := Fingerprint(tl)
 			if seen[fp] {

@@ -10,7 +10,7 @@ import (
 // Seeds live in testdata/fuzz/FuzzScan and testdata/fuzz/FuzzFingerprint; the captured
 // tools of the reference servers are added here too.
 func addRealTools(f *testing.F) {
-	for _, server := range []string{"server-everything", "server-filesystem"} {
+	for _, server := range []string{"server-everything", "server-filesystem", "server-memory"} {
 		for _, tl := range loadTools(f, server) {
 			f.Add([]byte(tl))
 		}

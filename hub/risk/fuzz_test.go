@@ -10,7 +10,7 @@ import (
 func realTools(tb testing.TB) []json.RawMessage {
 	tb.Helper()
 	var all []json.RawMessage
-	for _, server := range []string{"server-everything", "server-filesystem"} {
+	for _, server := range []string{"server-everything", "server-filesystem", "server-memory"} {
 		raw, err := os.ReadFile(filepath.Join("testdata", server+".tools.json"))
 		if err != nil {
 			tb.Fatal(err)

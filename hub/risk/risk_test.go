@@ -137,7 +137,7 @@ func TestParseCategory(t *testing.T) {
 // list them (testdata/*.tools.json, captured over stdio from the versions in e2e/).
 func TestRealServers(t *testing.T) {
 	var b strings.Builder
-	for _, server := range []string{"server-everything", "server-filesystem"} {
+	for _, server := range []string{"server-everything", "server-filesystem", "server-memory"} {
 		raw, err := os.ReadFile(filepath.Join("testdata", server+".tools.json"))
 		if err != nil {
 			t.Fatal(err)
