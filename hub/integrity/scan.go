@@ -164,10 +164,17 @@ func scanText(field, text string, maxField int) []Finding {
 		if !r.mayMatch(filter) {
 			continue
 		}
-		for _, loc := range r.re.FindAllStringIndex(lower, 3) {
-			out = append(out, Finding{Kind: r.kind, Severity: r.severity, Field: field,
-				Excerpt: excerpt(visible, loc[0], loc[1]), Why: r.why})
+		// One finding per rule and field: the first match, and how many there are.
+		locs := r.re.FindAllStringIndex(lower, 10)
+		if len(locs) == 0 {
+			continue
 		}
+		why := r.why
+		if len(locs) > 1 {
+			why += fmt.Sprintf(" (%d matches)", len(locs))
+		}
+		out = append(out, Finding{Kind: r.kind, Severity: r.severity, Field: field,
+			Excerpt: excerpt(visible, locs[0][0], locs[0][1]), Why: why})
 	}
 	return out
 }
