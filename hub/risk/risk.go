@@ -80,27 +80,23 @@ func (r Reason) String() string {
 
 // tool is the part of an MCP Tool that classification reads.
 type tool struct {
-	Name        string       `json:"name"`
-	Title       string       `json:"title"`
-	Description string       `json:"description"`
-	Annotations *annotations `json:"annotations"`
+	Name, Title, Description string
+	Annotations              *annotations // nil when the server sent none
 }
 
-// annotations are MCP ToolAnnotations; nil pointers are hints the server did not send.
+// annotations are MCP ToolAnnotations; nil pointers are hints the server did not send (or
+// sent as something other than a boolean).
 type annotations struct {
-	Title           string `json:"title"`
-	ReadOnlyHint    *bool  `json:"readOnlyHint"`
-	DestructiveHint *bool  `json:"destructiveHint"`
-	IdempotentHint  *bool  `json:"idempotentHint"`
-	OpenWorldHint   *bool  `json:"openWorldHint"`
+	Title                                                        string
+	ReadOnlyHint, DestructiveHint, IdempotentHint, OpenWorldHint *bool
 }
 
 // Classify returns the category of one tool definition (a raw MCP Tool object) and the
 // reason for it. Annotations the server sent win over words; among words the name wins
 // over the description. A definition that is not a JSON object is unclassified.
 func Classify(raw json.RawMessage) (Category, Reason) {
-	var t tool
-	if err := json.Unmarshal(raw, &t); err != nil {
+	t, err := parse(raw)
+	if err != nil {
 		return Unclassified, Reason{Signal: SignalNone, Detail: "definition is not a tool object: " + err.Error()}
 	}
 	words := fromWords(t)
@@ -113,6 +109,40 @@ func Classify(raw json.RawMessage) (Category, Reason) {
 		return words.cat, Reason{Signal: words.signal, Detail: words.detail}
 	}
 	return Unclassified, Reason{Signal: SignalNone, Detail: "no annotation or known word in name and description"}
+}
+
+// parse reads the fields classification needs, leniently: a field of the wrong type (say
+// "readOnlyHint":"yes") is ignored rather than costing the tool its other signals.
+func parse(raw json.RawMessage) (tool, error) {
+	var f struct {
+		Name, Title, Description, Annotations json.RawMessage
+	}
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return tool{}, err
+	}
+	str := func(r json.RawMessage) string {
+		var s string
+		_ = json.Unmarshal(r, &s)
+		return s
+	}
+	t := tool{Name: str(f.Name), Title: str(f.Title), Description: str(f.Description)}
+	var a struct {
+		Title                                                        json.RawMessage
+		ReadOnlyHint, DestructiveHint, IdempotentHint, OpenWorldHint json.RawMessage
+	}
+	if len(f.Annotations) > 0 && f.Annotations[0] == '{' && json.Unmarshal(f.Annotations, &a) == nil {
+		hint := func(r json.RawMessage) *bool {
+			var b bool
+			if string(r) == "null" || json.Unmarshal(r, &b) != nil {
+				return nil
+			}
+			return &b
+		}
+		t.Annotations = &annotations{Title: str(a.Title), ReadOnlyHint: hint(a.ReadOnlyHint),
+			DestructiveHint: hint(a.DestructiveHint), IdempotentHint: hint(a.IdempotentHint),
+			OpenWorldHint: hint(a.OpenWorldHint)}
+	}
+	return t, nil
 }
 
 // fromAnnotations applies the MCP hints in the order destructiveHint, readOnlyHint,

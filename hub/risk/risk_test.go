@@ -70,6 +70,10 @@ func TestClassify(t *testing.T) {
 		{"word inside a word does not count (settle, runway)", `{"name":"settle_runway"}`, Unclassified, SignalNone},
 		{"process.env is not a word env", `{"name":"frobnicate","description":"Frobnicates."}`, Unclassified, SignalNone},
 		{"not an object", `[1,2]`, Unclassified, SignalNone},
+		{"a hint of the wrong type is ignored, the name still counts", `{"name":"delete_row","annotations":{"readOnlyHint":"yes"}}`, Destructive, SignalName},
+		{"annotations of the wrong type are ignored", `{"name":"list_rows","annotations":[true]}`, Read, SignalName},
+		{"a null hint is not sent", `{"name":"x","annotations":{"readOnlyHint":null}}`, Unclassified, SignalNone},
+		{"a name of the wrong type is ignored", `{"name":7,"description":"Runs a shell command."}`, Execute, SignalDescription},
 		{"empty", `{}`, Unclassified, SignalNone},
 	}
 	for _, tc := range cases {
