@@ -39,6 +39,10 @@ type Config struct {
 	MaxBodyBytes int64 `toml:"max_body_bytes"`
 	// PageSize is the number of items per list page. Default 500.
 	PageSize int `toml:"page_size"`
+	// PolicyFile is a policy TOML file (docs/POLICY.md) applied to every tool call and list,
+	// loaded when the hub starts (env MCPGW_POLICY_FILE). Empty: no policy, every tool is
+	// allowed to every caller.
+	PolicyFile string `toml:"policy_file"`
 	// Backends are MCP servers the hub runs itself, in the agent's [[backends]] format.
 	Backends []backend.Config `toml:"backends"`
 }
@@ -71,7 +75,7 @@ func Load(path string) (Config, error) {
 func (c *Config) fromEnv(get func(string) string) {
 	for key, dst := range map[string]*string{
 		"MCPGW_LISTEN": &c.Listen, "MCPGW_DATA_DIR": &c.DataDir, "DATABASE_URL": &c.DatabaseURL,
-		"MCPGW_ANONYMOUS_ROLE": &c.AnonymousRole,
+		"MCPGW_ANONYMOUS_ROLE": &c.AnonymousRole, "MCPGW_POLICY_FILE": &c.PolicyFile,
 	} {
 		if v := get(key); v != "" {
 			*dst = v

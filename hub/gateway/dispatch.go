@@ -23,6 +23,7 @@ const (
 	codeInvalidParams    = -32602
 	codeInternal         = -32603
 	codeUnavailable      = -32002 // the backend or the agent behind it cannot be reached
+	codePolicyDenied     = -32010 // the policy refused a tools/call; data: {"rule", "reason"} (not -32003: the go-sdk reads that as "client is closing")
 	codeRequestCancelled = -32800
 )
 
@@ -33,7 +34,7 @@ func (g *Gateway) dispatch(ctx context.Context, c *client, req *jsonrpc.Request,
 	case "ping":
 		return result(req.ID, json.RawMessage(`{}`))
 	case "tools/list":
-		return g.list(req, "tools", t.Tools(), keyField("name"))
+		return g.list(req, "tools", g.visibleTools(c, t), keyField("name"))
 	case "prompts/list":
 		return g.list(req, "prompts", t.Prompts(), keyField("name"))
 	case "resources/list":
@@ -41,9 +42,9 @@ func (g *Gateway) dispatch(ctx context.Context, c *client, req *jsonrpc.Request,
 	case "resources/templates/list":
 		return g.list(req, "resourceTemplates", t.ResourceTemplates(), keyField("uriTemplate"))
 	case "tools/call":
-		return g.forwardNamed(ctx, c, req, em, "tool", t.Tool)
+		return g.forwardNamed(ctx, c, req, em, "tool", t)
 	case "prompts/get":
-		return g.forwardNamed(ctx, c, req, em, "prompt", t.Prompt)
+		return g.forwardNamed(ctx, c, req, em, "prompt", t)
 	case "resources/read", "resources/subscribe", "resources/unsubscribe":
 		return g.forwardURI(ctx, c, req, em, t)
 	case "completion/complete":
@@ -107,8 +108,13 @@ func keyField(name string) func(json.RawMessage) string {
 }
 
 // forwardNamed routes a request whose params carry an exposed "name". It touches only that
-// member of the params: this is the tools/call hot path.
-func (g *Gateway) forwardNamed(ctx context.Context, c *client, req *jsonrpc.Request, em emitter, kind string, lookup func(string) (router.Target, bool)) *jsonrpc.Response {
+// member of the params (and the arguments when the policy has conditions on them): this is
+// the tools/call hot path. A tool call passes the policy first.
+func (g *Gateway) forwardNamed(ctx context.Context, c *client, req *jsonrpc.Request, em emitter, kind string, tbl *router.Table) *jsonrpc.Response {
+	lookup := tbl.Prompt
+	if kind == "tool" {
+		lookup = tbl.Tool
+	}
 	if p := bytes.TrimSpace(req.Params); len(p) == 0 || p[0] != '{' {
 		return errorResponse(req.ID, codeInvalidParams, "params must be an object")
 	}
@@ -119,6 +125,11 @@ func (g *Gateway) forwardNamed(ctx context.Context, c *client, req *jsonrpc.Requ
 	t, ok := lookup(name)
 	if !ok {
 		return errorResponse(req.ID, codeInvalidParams, g.unknown(kind, name))
+	}
+	if kind == "tool" {
+		if refused := g.checkTool(c, req, tbl, name, t); refused != nil {
+			return refused
+		}
 	}
 	raw, err := mcp.SetStringField(req.Params, "name", t.Name)
 	if err != nil {

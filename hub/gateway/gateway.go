@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -99,6 +100,8 @@ type Gateway struct {
 	inputs   *inputs    // stateless calls waiting for the client's input
 	subs     *listeners // subscriptions/listen streams
 	params   paramCache // tools' Mcp-Param-* annotations, per routing table
+	tools    toolCache  // tools' risk categories, per routing table
+	policy   atomic.Pointer[Policy]
 
 	goneMu sync.Mutex
 	gone   map[string]bool // agent ids seen once and now disconnected, to name them in errors

@@ -76,6 +76,7 @@ func build(sources map[string][]protocol.Backend, naming string, cache parseCach
 type names struct {
 	list       []json.RawMessage
 	index      map[string]Target // listed names and aliases
+	alias      map[string]string // an auto-mode item's listed original name ↔ its prefixed alias
 	collisions []Collision
 	counts     []int // per ready backend: listed items
 }
@@ -125,14 +126,15 @@ func buildNames(ready []source, kind string, list func(*parsed) []entry) names {
 		all[i].exposed = assigned[i]
 		n.index[assigned[i]] = all[i].tgt
 	}
-	exposeOriginals(all, n.index)
+	n.alias = exposeOriginals(all, n.index)
 	n.list = expose(all, "name", n.counts)
 	return n
 }
 
 // exposeOriginals gives auto-mode items their original name where it is valid, used by
-// no other item and not taken in index; the prefixed name stays in index as an alias.
-func exposeOriginals(all []namedItem, index map[string]Target) {
+// no other item and not taken in index; the prefixed name stays in index as an alias. It
+// returns the pairs of names (both ways) of the items it renamed.
+func exposeOriginals(all []namedItem, index map[string]Target) map[string]string {
 	var uses map[string]int
 	for _, it := range all {
 		if it.auto && mcp.ValidName(it.tgt.Name) {
@@ -143,19 +145,25 @@ func exposeOriginals(all []namedItem, index map[string]Target) {
 		}
 	}
 	if len(uses) == 0 {
-		return
+		return nil
 	}
 	for _, it := range all {
 		if c, ok := uses[it.tgt.Name]; ok {
 			uses[it.tgt.Name] = c + 1
 		}
 	}
+	var alias map[string]string
 	for i, it := range all {
 		if _, taken := index[it.tgt.Name]; it.auto && uses[it.tgt.Name] == 1 && !taken {
+			if alias == nil {
+				alias = make(map[string]string)
+			}
+			alias[it.tgt.Name], alias[all[i].exposed] = all[i].exposed, it.tgt.Name
 			all[i].exposed = it.tgt.Name
 			index[it.tgt.Name] = it.tgt
 		}
 	}
+	return alias
 }
 
 // assign gives each canonical name (in target order) a unique exposed name: the first

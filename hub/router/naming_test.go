@@ -229,3 +229,19 @@ func TestDefaultNaming(t *testing.T) {
 		t.Errorf("changes %+v", changes)
 	}
 }
+
+func TestToolAlias(t *testing.T) {
+	r := New(nil)
+	r.Set("", backends(bk{name: "a", naming: "auto", tools: []string{"one", "dup"}}, bk{name: "b", naming: "auto", tools: []string{"dup"}},
+		bk{name: "c", naming: "prefixed", tools: []string{"three"}}))
+	tb := r.Table()
+	for name, want := range map[string]string{
+		"one": "a__one", "a__one": "one", // auto: listed original ↔ prefixed alias
+		"a__dup": "", "b__dup": "", // a shared original name stays prefixed only
+		"c__three": "", "missing": "",
+	} {
+		if got := tb.ToolAlias(name); got != want {
+			t.Errorf("ToolAlias(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

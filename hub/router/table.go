@@ -81,6 +81,11 @@ func (t *Table) Tool(exposed string) (Target, bool) {
 	return tg, ok
 }
 
+// ToolAlias returns the other name of an exposed tool: the prefixed alias of a tool listed
+// under its original name (naming mode auto), or that listed name for the alias; "" when
+// the tool goes by one name only.
+func (t *Table) ToolAlias(exposed string) string { return t.tools.alias[exposed] }
+
 // Prompt resolves an exposed prompt name, listed or alias.
 func (t *Table) Prompt(exposed string) (Target, bool) {
 	tg, ok := t.prompts.index[exposed]

@@ -44,6 +44,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
+	var pol *gateway.Policy
+	if cfg.PolicyFile != "" {
+		var err error
+		if pol, err = LoadPolicy(cfg.PolicyFile); err != nil {
+			return nil, err
+		}
+	}
 	st, err := store.Open(ctx, store.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
@@ -77,6 +84,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		MaxBodyBytes: cfg.MaxBodyBytes, PageSize: cfg.PageSize, AnonymousRole: cfg.AnonymousRole,
 		AllowedOrigins: cfg.AllowedOrigins, AllowedHosts: cfg.Hosts(), ServerVersion: version.Version,
 	}, s.Keys, s.Router, upstream{s.Locals, s.Agents}, log)
+	s.GW.SetPolicy(pol) // behind an atomic pointer: a reload may swap it later
+	if pol != nil {
+		log.Info("policy loaded", "file", cfg.PolicyFile, "rules", pol.Len(), "default", pol.Default())
+	}
 	s.routes()
 	return s, nil
 }
