@@ -7,12 +7,15 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/agent/config"
 	"github.com/mcp-gateway/mcp-gateway/agent/connector"
+	hubconfig "github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 )
@@ -20,9 +23,27 @@ import (
 // BenchmarkCallThroughHub is one tools/call echo through hub → tunnel → agent → stdio
 // server-everything, everything but the server in this process (for profiles). The bench
 // command bench/callbench measures the same with separate processes against the direct path.
-func BenchmarkCallThroughHub(b *testing.B) {
+func BenchmarkCallThroughHub(b *testing.B) { benchCallThroughHub(b, nil) }
+
+// BenchmarkCallThroughHubPolicy50 is the same with a 50-rule policy whose deciding rule is
+// the last one (the worst case for first-match evaluation), for the governance overhead.
+func BenchmarkCallThroughHubPolicy50(b *testing.B) {
+	var p strings.Builder
+	p.WriteString("default = \"deny\"\n")
+	for i := range 49 {
+		fmt.Fprintf(&p, "[[rules]]\nname = \"r%d\"\neffect = \"deny\"\ntools = [\"other%d__*\"]\nroles = [\"viewer\"]\n", i, i)
+	}
+	p.WriteString("[[rules]]\nname = \"owner-echo\"\neffect = \"allow\"\ntools = [\"*__echo\"]\nroles = [\"owner\"]\n")
+	path := filepath.Join(b.TempDir(), "policy.toml")
+	if err := os.WriteFile(path, []byte(p.String()), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	benchCallThroughHub(b, func(c *hubconfig.Config) { c.PolicyFile = path })
+}
+
+func benchCallThroughHub(b *testing.B, mod func(*hubconfig.Config)) {
 	everything := npmBin(b, "mcp-server-everything")
-	hub := hubtest.Start(b, nil)
+	hub := hubtest.Start(b, mod)
 	key := hub.EnrollAgent(b, "bench")
 	cfg := config.Defaults()
 	cfg.Agent.AgentID, cfg.Agent.GatewayURL, cfg.Agent.APIKey = "bench", hub.AgentURL(), key
