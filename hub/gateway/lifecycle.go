@@ -25,6 +25,7 @@ func (g *Gateway) initialize(s *session, req *jsonrpc.Request) *jsonrpc.Response
 	if slices.Contains(supportedVersions, p.ProtocolVersion) {
 		version = p.ProtocolVersion
 	}
+	p.Capabilities.seal()
 	s.mu.Lock()
 	s.version, s.caps = version, p.Capabilities
 	s.mu.Unlock()

@@ -98,6 +98,7 @@ func modernClient(r *http.Request, req *jsonrpc.Request) (*client, *modernError)
 		return nil, refuse(req.ID, http.StatusBadRequest, codeInvalidParams,
 			"missing or invalid _meta field "+strconv.Quote(mcp.MetaClientCapabilities), nil)
 	}
+	c.caps.seal()
 	if info, ok := mcp.Field(meta, mcp.MetaClientInfo); ok {
 		if !isObject(info) {
 			return nil, refuse(req.ID, http.StatusBadRequest, codeInvalidParams, "invalid _meta field "+strconv.Quote(mcp.MetaClientInfo), nil)

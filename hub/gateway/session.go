@@ -19,6 +19,13 @@ type clientCaps struct {
 	Sampling    json.RawMessage `json:"sampling,omitempty"`
 	Elicitation json.RawMessage `json:"elicitation,omitempty"`
 	Roots       json.RawMessage `json:"roots,omitempty"`
+
+	wire json.RawMessage // the fields above encoded once (seal), forwarded with every call
+}
+
+// seal encodes the capabilities once, when the client declares them, rather than on each call.
+func (c *clientCaps) seal() {
+	c.wire, _ = json.Marshal(c)
 }
 
 func (c clientCaps) allows(method string) bool {

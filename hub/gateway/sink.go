@@ -27,17 +27,10 @@ func (c *callSink) PassInputRequired() bool { return c.c.sess == nil }
 
 // ClientCapabilities are what the client declared, for stateless backends that check them.
 func (c *callSink) ClientCapabilities() json.RawMessage {
-	caps := c.c.caps
-	if s := c.c.sess; s != nil {
-		s.mu.Lock()
-		caps = s.caps
-		s.mu.Unlock()
+	if c.c.caps.wire == nil {
+		return json.RawMessage(`{}`)
 	}
-	b, err := json.Marshal(caps)
-	if err != nil {
-		return nil
-	}
-	return b
+	return c.c.caps.wire
 }
 
 // notifyTimeout bounds the wait for room on a client's stream for one notification.
@@ -66,13 +59,7 @@ func (c *callSink) Notify(msg *jsonrpc.Request) {
 // Request relays a server→client request to the client, if it declared the capability,
 // and waits for its answer.
 func (c *callSink) Request(ctx context.Context, req *jsonrpc.Request) (*jsonrpc.Response, error) {
-	caps := c.c.caps
-	if s := c.c.sess; s != nil {
-		s.mu.Lock()
-		caps = s.caps
-		s.mu.Unlock()
-	}
-	if !caps.allows(req.Method) {
+	if !c.c.caps.allows(req.Method) {
 		return errorResponse(req.ID, codeMethodNotFound,
 			"the client did not declare the capability for "+req.Method), nil
 	}
