@@ -40,8 +40,8 @@ func (r *Registry) Call(ctx context.Context, agentID, backendName string, req *j
 	c := &call{s: s, st: st, w: newFrameWriter(st, s.timeout), sink: sink}
 	defer c.close()
 	frame := protocol.Call{Backend: backendName, Message: msg, Caller: caller}
-	if c, ok := sink.(backend.ClientCapabilities); ok {
-		frame.ClientCapabilities = c.ClientCapabilities()
+	if cc, ok := sink.(backend.ClientCapabilities); ok {
+		frame.ClientCapabilities = cc.ClientCapabilities()
 	}
 	if p, ok := sink.(backend.InputPassthrough); ok && p.PassInputRequired() {
 		frame.PassInputRequired = true
