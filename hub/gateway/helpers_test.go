@@ -147,6 +147,12 @@ func (u *fakeUpstream) Call(ctx context.Context, t router.Target, req *jsonrpc.R
 		resp, err := sink.Request(ctx, &jsonrpc.Request{ID: id, Method: "sampling/createMessage",
 			Params: json.RawMessage(`{"messages":[{"role":"user","content":{"type":"text","text":"say hi"}}],"maxTokens":10}`)})
 		if err != nil {
+			if ctx.Err() != nil {
+				select {
+				case u.cancelled <- "sample":
+				default:
+				}
+			}
 			return nil, err
 		}
 		if resp.Error != nil {

@@ -412,6 +412,15 @@ func TestModernInputTimeout(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	// The abandoned backend call is cancelled, not left waiting.
+	select {
+	case name := <-h.up.cancelled:
+		if name != "sample" {
+			t.Errorf("cancelled %q, want the sample call", name)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the backend call of an abandoned retry was not cancelled")
+	}
 	answer := `,"inputResponses":{"` + key + `":{"role":"assistant","model":"m","content":{"type":"text","text":"x"}}},"requestState":"` + state + `"`
 	if m := h.reply(h.post("", sampleBody(2, answer), hdr)); m.Error == nil || !strings.Contains(m.Error.Message, "expired") {
 		t.Errorf("retry after the timeout: %+v", m)
