@@ -67,11 +67,14 @@ func (a *Agent) handshake(sess *yamux.Session) (*yamux.Stream, *frameWriter, pro
 		Backends:   a.set.Snapshots(),
 	}
 	if err := w.writeJSON(protocol.TypeHello, hello); err != nil {
+		// The hub may have refused and closed before our hello went out; its refusal is
+		// still buffered on the stream and says why, where the write error does not.
+		if ref := bufferedRefusal(ctrl); ref != nil {
+			return nil, nil, welcome, ref
+		}
 		return nil, nil, welcome, fmt.Errorf("send hello: %w", err)
 	}
-	_ = ctrl.SetReadDeadline(time.Now().Add(a.opts.HandshakeTimeout))
-	t, payload, err := protocol.ReadFrame(ctrl)
-	_ = ctrl.SetReadDeadline(time.Time{})
+	t, payload, err := readFrameWithin(ctrl, a.opts.HandshakeTimeout)
 	if err != nil {
 		return nil, nil, welcome, fmt.Errorf("wait for welcome: %w", err)
 	}
@@ -87,6 +90,25 @@ func (a *Agent) handshake(sess *yamux.Session) (*yamux.Stream, *frameWriter, pro
 		err = fmt.Errorf("hub answered hello with a %s frame", t)
 	}
 	return ctrl, w, welcome, err
+}
+
+func readFrameWithin(ctrl *yamux.Stream, d time.Duration) (protocol.Type, []byte, error) {
+	_ = ctrl.SetReadDeadline(time.Now().Add(d))
+	defer ctrl.SetReadDeadline(time.Time{})
+	return protocol.ReadFrame(ctrl)
+}
+
+// bufferedRefusal returns the refusal the hub left on the control stream, or nil.
+func bufferedRefusal(ctrl *yamux.Stream) error {
+	t, payload, err := readFrameWithin(ctrl, time.Second)
+	if err != nil || t != protocol.TypeRefusal {
+		return nil
+	}
+	var r refusedError
+	if protocol.Decode(t, payload, &r.Refusal) != nil {
+		return nil
+	}
+	return &r
 }
 
 // serve runs a welcomed session: updates and events up the control stream, refusals down
