@@ -95,6 +95,7 @@ type Store interface {
 	Users
 	Keys
 	Agents
+	Tools
 	// Dialect is "sqlite" or "postgres".
 	Dialect() string
 	Close() error
