@@ -6,6 +6,10 @@ var (
 	Version = "dev"
 	Commit  = "none"
 	Date    = "unknown"
+	// ReleaseKey is the base64 Ed25519 public key that signs agent releases
+	// (`mcp-gateway-hub releases keygen` prints it); the agent verifies updates with it.
+	// Empty in builds made without it: then only [agent] release_public_key is trusted.
+	ReleaseKey = ""
 )
 
 // String is the one-line version shown by the `version` subcommands.
