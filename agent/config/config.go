@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -61,14 +60,8 @@ type Flags struct {
 	LogLevel   string
 }
 
-// DefaultPath is ~/.mcp-gateway-agent/config.toml.
-func DefaultPath() (string, error) {
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("find the home directory for the default config: %w", err)
-	}
-	return filepath.Join(home, ".mcp-gateway-agent", "config.toml"), nil
-}
+// DefaultPath is the default config file; see ConfigPath.
+func DefaultPath() (string, error) { return ConfigPath() }
 
 // Defaults returns a config with every default filled in.
 func Defaults() *Config {

@@ -1,0 +1,57 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// EnvHome overrides the agent's home directory (default ~/.mcp-gateway-agent). The
+// service installer carries it into the service's environment when it is set.
+const EnvHome = "MCPGW_AGENT_HOME"
+
+// The agent's files, relative to Home.
+const (
+	HomeDirName    = ".mcp-gateway-agent"
+	ConfigFileName = "config.toml"
+	LogDirName     = "logs"
+	LogFileName    = "agent.log"
+	SocketFileName = "agent.sock"
+	BinDirName     = "bin"
+	StateFileName  = "update-state.json"
+)
+
+// Home is the agent's directory: $MCPGW_AGENT_HOME, or ~/.mcp-gateway-agent.
+func Home() (string, error) {
+	if h := os.Getenv(EnvHome); h != "" {
+		return filepath.Abs(h)
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("find the home directory for the agent's files: %w", err)
+	}
+	return filepath.Join(home, HomeDirName), nil
+}
+
+func inHome(elem ...string) (string, error) {
+	h, err := Home()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(append([]string{h}, elem...)...), nil
+}
+
+// ConfigPath is the default config file, Home/config.toml.
+func ConfigPath() (string, error) { return inHome(ConfigFileName) }
+
+// LogPath is the log file of the service (headless) mode, Home/logs/agent.log.
+func LogPath() (string, error) { return inHome(LogDirName, LogFileName) }
+
+// SocketPath is the control socket of a running agent, Home/agent.sock (0600).
+func SocketPath() (string, error) { return inHome(SocketFileName) }
+
+// BinDir is where the installer puts the agent's binary, Home/bin.
+func BinDir() (string, error) { return inHome(BinDirName) }
+
+// StatePath is the self-update state file, Home/update-state.json.
+func StatePath() (string, error) { return inHome(StateFileName) }
