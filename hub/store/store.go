@@ -1,4 +1,4 @@
-// Package store keeps the hub's durable state — users, API keys, agents — behind one
+// Package store keeps the hub's durable state — users, API keys, agents, audit — behind one
 // interface per entity, with a single SQL implementation for SQLite and PostgreSQL.
 package store
 
@@ -96,6 +96,7 @@ type Store interface {
 	Keys
 	Agents
 	Tools
+	Audit
 	// Dialect is "sqlite" or "postgres".
 	Dialect() string
 	Close() error
