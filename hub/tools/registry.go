@@ -1,0 +1,237 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/integrity"
+	"github.com/mcp-gateway/mcp-gateway/hub/risk"
+	"github.com/mcp-gateway/mcp-gateway/hub/router"
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
+)
+
+// ErrUnknownTool is returned for a tool the current routing table does not hold.
+var ErrUnknownTool = errors.New("unknown tool")
+
+// Event is an integrity change the registry made on its own: a tool pinned at first sight,
+// quarantined by the scanner, or quarantined again because its pinned definition changed.
+// The hub audits them.
+type Event struct {
+	Kind    string // "pinned", "quarantined", "changed"
+	Tool    Info
+	Reason  string
+	OldHash string
+	NewHash string
+}
+
+// Options configure a Registry.
+type Options struct {
+	Logger *slog.Logger
+	// Scanner scans definitions; nil uses the defaults.
+	Scanner *integrity.Scanner
+	// NoAutoPin turns off trust on first use: clean tools are then not pinned until an
+	// operator approves them, and a change to an unpinned tool goes unnoticed.
+	NoAutoPin bool
+	// OnEvent receives integrity events (called without locks held, from the goroutine that
+	// built the index).
+	OnEvent func(Event)
+	// Tables gives the current routing table, for the operator methods.
+	Tables interface{ Table() *router.Table }
+	// RefreshEvery reloads states from the store (other hubs' writes). Default 30 s.
+	RefreshEvery time.Duration
+}
+
+// Registry caches tool states and builds an Index per routing table.
+type Registry struct {
+	st   store.Tools
+	opts Options
+	log  *slog.Logger
+
+	states  atomic.Pointer[stateSnap]
+	idx     atomic.Pointer[Index]
+	buildMu sync.Mutex // one build at a time; also serialises state transitions
+	scans   sync.Map   // fingerprint → []integrity.Finding: a definition is scanned once
+
+	pendMu  sync.Mutex
+	pending map[key]store.ToolState // automatic transitions not yet written
+	wake    chan struct{}
+}
+
+type key struct{ agent, backend, tool string }
+
+func keyOf(t router.Target) key { return key{t.Agent, t.Backend, t.Name} }
+
+// stateSnap is an immutable map of states with a version that changes on every write.
+type stateSnap struct {
+	version uint64
+	m       map[key]store.ToolState
+}
+
+// New returns a registry over st; call Load before serving and Run alongside.
+func New(st store.Tools, opts Options) *Registry {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Scanner == nil {
+		opts.Scanner = &integrity.Scanner{}
+	}
+	if opts.RefreshEvery <= 0 {
+		opts.RefreshEvery = 30 * time.Second
+	}
+	r := &Registry{st: st, opts: opts, log: opts.Logger, pending: map[key]store.ToolState{}, wake: make(chan struct{}, 1)}
+	r.states.Store(&stateSnap{m: map[key]store.ToolState{}})
+	return r
+}
+
+// Load reads every tool state from the store. States of automatic transitions not yet
+// written are kept.
+func (r *Registry) Load(ctx context.Context) error {
+	list, err := r.st.ListToolStates(ctx)
+	if err != nil {
+		return fmt.Errorf("load tool states: %w", err)
+	}
+	r.buildMu.Lock()
+	defer r.buildMu.Unlock()
+	m := make(map[key]store.ToolState, len(list))
+	for _, s := range list {
+		m[key{s.Agent, s.Backend, s.Tool}] = s
+	}
+	r.pendMu.Lock()
+	for k, s := range r.pending {
+		m[k] = s
+	}
+	r.pendMu.Unlock()
+	old := r.states.Load()
+	if !sameStates(old.m, m) {
+		r.states.Store(&stateSnap{version: old.version + 1, m: m})
+	}
+	return nil
+}
+
+func sameStates(a, b map[key]store.ToolState) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, s := range a {
+		o, ok := b[k]
+		if !ok || o.Disabled != s.Disabled || o.RiskOverride != s.RiskOverride || o.Status != s.Status || o.PinnedHash != s.PinnedHash {
+			return false
+		}
+	}
+	return true
+}
+
+// Index returns the governance view of t, building it when t or the states changed.
+func (r *Registry) Index(t *router.Table) *Index {
+	snap := r.states.Load()
+	if x := r.idx.Load(); x != nil && x.table == t && x.version == snap.version {
+		return x
+	}
+	r.buildMu.Lock()
+	snap = r.states.Load()
+	if x := r.idx.Load(); x != nil && x.table == t && x.version == snap.version {
+		r.buildMu.Unlock()
+		return x
+	}
+	x, events := r.build(t, snap)
+	r.idx.Store(x)
+	r.buildMu.Unlock()
+	for _, ev := range events {
+		r.report(ev)
+	}
+	return x
+}
+
+func (r *Registry) report(ev Event) {
+	r.log.Warn("tool integrity", "event", ev.Kind, "tool", ev.Tool.Name, "agent", ev.Tool.Agent,
+		"backend", ev.Tool.Backend, "reason", ev.Reason)
+	if r.opts.OnEvent != nil {
+		r.opts.OnEvent(ev)
+	}
+}
+
+// build computes the index of t. Automatic transitions are published as a new state
+// snapshot (under buildMu) and queued for writing.
+func (r *Registry) build(t *router.Table, snap *stateSnap) (*Index, []Event) {
+	raws := t.Tools()
+	x := &Index{table: t, listed: make([]Info, len(raws)), byTgt: make(map[router.Target]int, len(raws))}
+	var events []Event
+	var changed map[key]store.ToolState
+	for i, raw := range raws {
+		info := &x.listed[i]
+		r.describe(t, raw, info)
+		k := keyOf(info.Target)
+		st, had := snap.m[k]
+		next, ev := r.transition(st, had, info)
+		if ev != nil {
+			events = append(events, *ev)
+		}
+		if next != st {
+			if changed == nil {
+				changed = map[key]store.ToolState{}
+			}
+			changed[k] = next
+		}
+		apply(next, info)
+		x.byTgt[info.Target] = i
+	}
+	x.version = snap.version
+	if changed != nil {
+		m := make(map[key]store.ToolState, len(snap.m)+len(changed))
+		for k, s := range snap.m {
+			m[k] = s
+		}
+		r.pendMu.Lock()
+		for k, s := range changed {
+			m[k] = s
+			r.pending[k] = s
+		}
+		r.pendMu.Unlock()
+		x.version = snap.version + 1
+		r.states.Store(&stateSnap{version: x.version, m: m})
+		select {
+		case r.wake <- struct{}{}:
+		default:
+		}
+	}
+	return x, events
+}
+
+// describe fills in what the definition itself says: names, risk, fingerprint, findings.
+func (r *Registry) describe(t *router.Table, raw json.RawMessage, info *Info) {
+	name, _ := mcp.StringField(raw, "name")
+	tgt, _ := t.Tool(name)
+	cat, why := risk.Classify(raw)
+	desc, _ := mcp.StringField(raw, "description")
+	*info = Info{Name: name, Alias: t.ToolAlias(name), Target: tgt, Agent: tgt.Agent, Backend: tgt.Backend,
+		Tool: tgt.Name, Description: desc, Risk: string(cat), RiskReason: why.String(),
+		Fingerprint: integrity.Fingerprint(raw), Raw: raw}
+	if f, ok := r.scans.Load(info.Fingerprint); ok {
+		info.Findings = f.([]integrity.Finding)
+	} else {
+		info.Findings = r.opts.Scanner.Scan(raw)
+		r.scans.Store(info.Fingerprint, info.Findings)
+	}
+}
+
+// apply overlays the stored state on the described tool.
+func apply(st store.ToolState, info *Info) {
+	info.Disabled = st.Disabled
+	info.Status = st.Status
+	info.PinnedHash = st.PinnedHash
+	if st.RiskOverride != "" {
+		info.RiskReason = "operator override (classified " + info.Risk + " by " + info.RiskReason + ")"
+		info.Risk, info.RiskOverride = st.RiskOverride, st.RiskOverride
+	}
+	if st.Status == store.ToolQuarantined {
+		info.Quarantined = true
+		info.QuarantineReason = quarantineReason(st.Findings)
+	}
+}
