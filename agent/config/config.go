@@ -25,6 +25,9 @@ type Config struct {
 	// Unknown lists keys in the file that this agent does not understand. They are
 	// not an error, so a config written for a newer or older agent still loads.
 	Unknown []string `toml:"-"`
+
+	// raw is the file as decoded into maps, so that Marshal can keep unknown keys.
+	raw map[string]any
 }
 
 // Agent is the [agent] table: who this agent is and where its hub is.
@@ -101,6 +104,10 @@ func Load(path string, getenv func(string) (string, bool), flags Flags) (*Config
 func (c *Config) Parse(text string) error {
 	md, err := toml.Decode(text, c)
 	if err != nil {
+		return err
+	}
+	c.raw = nil
+	if _, err := toml.Decode(text, &c.raw); err != nil {
 		return err
 	}
 	for _, k := range md.Undecoded() {

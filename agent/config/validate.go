@@ -120,3 +120,7 @@ func checkProxy(raw string) error {
 	}
 	return nil
 }
+
+// ValidateBackends checks only the [[backends]] entries, for commands that edit them in a
+// file whose [agent] table may not be filled in yet.
+func (c *Config) ValidateBackends() error { return errors.Join(c.validateBackends()...) }
