@@ -1,5 +1,6 @@
-// Package store keeps the hub's durable state — users, API keys, agents, audit — behind one
-// interface per entity, with a single SQL implementation for SQLite and PostgreSQL.
+// Package store keeps the hub's durable state — users, API keys, agents, roles, settings,
+// tool states, audit — behind one interface per entity, with a single SQL implementation for
+// SQLite and PostgreSQL.
 package store
 
 import (
@@ -27,25 +28,36 @@ const (
 
 // User is a person (or automation) that holds API keys.
 type User struct {
-	ID        string
-	Name      string
-	Role      string // "owner", …
-	CreatedAt time.Time
+	ID   string
+	Name string // unique
+	Role string // a built-in role ("owner", "operator", "viewer") or a custom one
+	// PasswordHash is an argon2id PHC string (see hub/auth); "" means no password login.
+	PasswordHash string
+	// Disabled users cannot log in and their keys are refused.
+	Disabled bool
+	// FailedLogins counts consecutive failed logins; LockedUntil is set when they lock the user.
+	FailedLogins int
+	LockedUntil  *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // APIKey is the stored half of an API key: never the plaintext, only its SHA-256.
 type APIKey struct {
-	ID         string
-	Name       string
-	Prefix     string // first 12 characters of the plaintext, for display
-	Hash       string // hex SHA-256 of the plaintext
-	Kind       string // KindUser (UserID set) or KindAgent (AgentID set)
-	UserID     string
-	AgentID    string
-	CreatedAt  time.Time
-	ExpiresAt  *time.Time
-	LastUsedAt *time.Time
-	RevokedAt  *time.Time
+	ID      string
+	Name    string
+	Prefix  string // first 12 characters of the plaintext, for display
+	Hash    string // hex SHA-256 of the plaintext
+	Kind    string // KindUser (UserID set) or KindAgent (AgentID set)
+	UserID  string
+	AgentID string
+	// Application is "" for a personal key, else the application the key is for (e.g.
+	// "cursor"); policies match it with `applications`.
+	Application string
+	CreatedAt   time.Time
+	ExpiresAt   *time.Time
+	LastUsedAt  *time.Time
+	RevokedAt   *time.Time
 }
 
 // Agent is an enrolled agent; its ID is the name it publishes backends under.
@@ -56,12 +68,59 @@ type Agent struct {
 	RevokedAt *time.Time
 }
 
-// Users stores users.
+// Users stores users. A second user with the same name is ErrConflict.
 type Users interface {
-	// CreateUser inserts u, filling in ID (if empty) and CreatedAt (if zero).
+	// CreateUser inserts u, filling in ID (if empty), CreatedAt (if zero) and UpdatedAt.
 	CreateUser(ctx context.Context, u *User) error
 	GetUser(ctx context.Context, id string) (*User, error)
+	GetUserByName(ctx context.Context, name string) (*User, error)
 	ListUsers(ctx context.Context) ([]User, error)
+	// UpdateUser writes u's Name, Role and Disabled and sets u.UpdatedAt; other fields
+	// have their own methods.
+	UpdateUser(ctx context.Context, u *User) error
+	// DeleteUser removes the user and, with it, all its keys.
+	DeleteUser(ctx context.Context, id string) error
+	// SetPasswordHash stores a new hash ("" disables password login) and clears any lockout.
+	SetPasswordHash(ctx context.Context, id, hash string) error
+	// RecordLoginFailure adds one to the user's consecutive failed logins and returns the
+	// new count; a non-nil lockUntil also sets LockedUntil.
+	RecordLoginFailure(ctx context.Context, id string, lockUntil *time.Time) (failures int, err error)
+	// ResetLoginFailures sets the count to zero and clears LockedUntil.
+	ResetLoginFailures(ctx context.Context, id string) error
+}
+
+// Role is a custom role. The built-in roles (owner, operator, viewer) live in hub/rbac and
+// are never stored; their names are reserved there.
+type Role struct {
+	Name        string
+	Description string
+	Permissions []string // see hub/rbac
+	ToolAllow   []string // tool-name globs; empty allows every tool
+	ToolDeny    []string // tool-name globs; deny wins over allow
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Roles stores custom roles, keyed by name.
+type Roles interface {
+	// CreateRole inserts r, filling in CreatedAt (if zero) and UpdatedAt.
+	CreateRole(ctx context.Context, r *Role) error
+	GetRole(ctx context.Context, name string) (*Role, error)
+	ListRoles(ctx context.Context) ([]Role, error)
+	// UpdateRole replaces the role's description, permissions and tool globs.
+	UpdateRole(ctx context.Context, r *Role) error
+	DeleteRole(ctx context.Context, name string) error
+}
+
+// Settings is a small key/value store for hub-wide values such as "jwt_secret" and "policy".
+type Settings interface {
+	// GetSetting returns ErrNotFound for a key never put.
+	GetSetting(ctx context.Context, key string) (string, error)
+	// PutSetting inserts or replaces the value.
+	PutSetting(ctx context.Context, key, value string) error
+	// CreateSetting inserts the value only if the key is new, else ErrConflict: the way
+	// several hubs agree on one generated value (the first writer wins).
+	CreateSetting(ctx context.Context, key, value string) error
 }
 
 // Keys stores API keys.
@@ -97,6 +156,8 @@ type Store interface {
 	Agents
 	Tools
 	Audit
+	Roles
+	Settings
 	// Dialect is "sqlite" or "postgres".
 	Dialect() string
 	Close() error
