@@ -61,6 +61,9 @@ func TestAdminCommands(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
+	// Some usage errors are found only after the store is opened; keep it out of $HOME.
+	t.Setenv("MCPGW_DATA_DIR", t.TempDir())
+	t.Setenv("DATABASE_URL", "")
 	for _, args := range [][]string{nil, {"frobnicate"}, {"keys"}, {"keys", "bogus"}, {"agents", "enroll"}} {
 		if _, err := run(t, args...); !errors.Is(err, ErrUsage) {
 			t.Errorf("%v: %v, want a usage error", args, err)
