@@ -11,6 +11,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
+	"github.com/mcp-gateway/mcp-gateway/agent/status"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
@@ -41,6 +42,7 @@ type callServer struct {
 	writeTimeout time.Duration // per frame
 	firstFrame   time.Duration // how long the hub may take to send the Call frame
 	linger       time.Duration // how long to wait for the hub's close after the Result
+	status       *status.Tracker
 }
 
 // serve runs one call stream: Call frame in; Notify and Request frames out while the backend
@@ -88,19 +90,46 @@ func (c *callServer) serve(ctx context.Context, s stream) {
 func (c *callServer) call(ctx context.Context, call *protocol.Call, req *jsonrpc.Request, sink backend.Sink) *jsonrpc.Response {
 	start := time.Now()
 	resp, err := c.backends.Call(ctx, call.Backend, req, sink)
+	took := time.Since(start)
 	c.log.Debug("call", "backend", call.Backend, "method", req.Method, "caller", call.Caller.Name,
-		"duration", time.Since(start), "err", err)
-	if err != nil {
-		if !req.IsCall() {
-			return nil
-		}
+		"duration", took, "err", err)
+	if err != nil && req.IsCall() {
 		code := int64(CodeInternal)
 		if errors.Is(err, backend.ErrNotReady) || errors.Is(err, backend.ErrGone) || errors.Is(err, backend.ErrUnknownBackend) {
 			code = CodeUnavailable
 		}
-		return errorResponse(req.ID, code, c.describe(call.Backend, err))
+		resp = errorResponse(req.ID, code, c.describe(call.Backend, err))
+	}
+	if c.status != nil && req.IsCall() {
+		c.status.Call(callRecord(ctx, call, req, resp, start, took))
+	}
+	if err != nil && !req.IsCall() {
+		return nil
 	}
 	return resp
+}
+
+// callRecord describes a finished call for the status tracker.
+func callRecord(ctx context.Context, call *protocol.Call, req *jsonrpc.Request, resp *jsonrpc.Response, start time.Time, took time.Duration) status.Call {
+	rec := status.Call{Time: start, Caller: call.Caller.Name, Application: call.Caller.Application,
+		Backend: call.Backend, Tool: req.Method, Status: status.CallOK, Duration: took}
+	if rec.Caller == "" {
+		rec.Caller = call.Caller.KeyID
+	}
+	if req.Method == "tools/call" {
+		if name := toolName(req.Params); name != "" {
+			rec.Tool = name
+		}
+	}
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		rec.Status = status.CallTimeout
+	case ctx.Err() != nil:
+		rec.Status = status.CallCancelled
+	case resp != nil && resp.Error != nil:
+		rec.Status, rec.Error = status.CallError, resp.Error.Error()
+	}
+	return rec
 }
 
 // describe names the agent and the backend in an error message, once each.

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/agent/config"
+	"github.com/mcp-gateway/mcp-gateway/agent/status"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 	"github.com/mcp-gateway/mcp-gateway/shared/tunnel"
 	"github.com/mcp-gateway/mcp-gateway/shared/version"
 )
@@ -34,6 +36,9 @@ type Options struct {
 	WriteTimeout time.Duration
 	// Tunnel tunes keepalive and windows; zero fields take the tunnel's defaults.
 	Tunnel tunnel.Config
+	// Status receives the connection state, backend changes and every call, for the TUI
+	// and the control socket. Nil turns status tracking off.
+	Status *status.Tracker
 }
 
 func (o Options) withDefaults() Options {
@@ -68,16 +73,25 @@ type Agent struct {
 	set    *backend.Set
 	calls  callServer
 	header http.Header
+	st     *status.Tracker
+	kick   chan struct{} // capacity 1: Reconnect asked for a connection now
 }
 
 // New prepares an agent from a validated config. Nothing starts before Run.
 func New(cfg *config.Config, opts Options) (*Agent, error) {
 	opts = opts.withDefaults()
 	log := opts.Logger.With("agent", cfg.Agent.AgentID)
-	a := &Agent{cfg: cfg.Agent, opts: opts, log: log, out: newOutbox(log)}
+	a := &Agent{cfg: cfg.Agent, opts: opts, log: log, out: newOutbox(log), st: opts.Status, kick: make(chan struct{}, 1)}
+	onChange := a.out.backendChanged
+	if a.st != nil {
+		onChange = func(b protocol.Backend) {
+			a.out.backendChanged(b)
+			a.st.Backend(b)
+		}
+	}
 	set, err := backend.NewSet(cfg.Backends, backend.Options{
 		Logger:        opts.Logger,
-		OnChange:      a.out.backendChanged,
+		OnChange:      onChange,
 		OnEvent:       a.out.backendEvent,
 		ClientName:    "mcp-gateway-agent",
 		ClientVersion: opts.Version,
@@ -86,8 +100,11 @@ func New(cfg *config.Config, opts Options) (*Agent, error) {
 		return nil, fmt.Errorf("backends: %w", err)
 	}
 	a.set = set
+	for _, b := range set.Snapshots() {
+		a.st.Backend(b)
+	}
 	a.calls = callServer{
-		agentID: cfg.Agent.AgentID, backends: set, log: log,
+		agentID: cfg.Agent.AgentID, backends: set, log: log, status: opts.Status,
 		writeTimeout: opts.WriteTimeout, firstFrame: opts.HandshakeTimeout, linger: 5 * time.Second,
 	}
 	a.header = http.Header{}
@@ -121,20 +138,39 @@ func (a *Agent) Run(ctx context.Context) error {
 	return nil
 }
 
+// Reconnect asks for a connection attempt now: while the agent waits to retry, it stops
+// waiting; while it is connected, it closes the connection and dials again at once (calls
+// in flight on it fail). It never blocks.
+func (a *Agent) Reconnect() {
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
+}
+
+// errReconnectAsked ends a session on Reconnect.
+var errReconnectAsked = errors.New("reconnect asked for")
+
 func (a *Agent) connectLoop(ctx context.Context) {
 	retries := 0
 	for ctx.Err() == nil {
+		a.st.Connecting()
 		up, err := a.session(ctx)
 		if ctx.Err() != nil {
 			return
 		}
 		var wait time.Duration
 		wait, retries = a.opts.Backoff.After(retries, up)
-		wait = a.logFailure(err, up, wait)
+		wait, refusal := a.logFailure(err, up, wait)
+		a.st.Disconnected(err.Error(), refusal, wait)
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return
-		case <-time.After(wait):
+		case <-a.kick:
+			t.Stop()
+		case <-t.C:
 		}
 	}
 }

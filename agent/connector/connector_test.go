@@ -60,7 +60,7 @@ type hubConn struct {
 	req  *http.Request
 }
 
-func startFakeHub(t *testing.T, auth func(http.ResponseWriter, *http.Request) bool) *fakeHub {
+func startFakeHub(t testing.TB, auth func(http.ResponseWriter, *http.Request) bool) *fakeHub {
 	h := &fakeHub{conns: make(chan hubConn, 4), auth: auth}
 	up := tunnel.NewUpgrader(tunnel.Config{})
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -84,7 +84,7 @@ func startFakeHub(t *testing.T, auth func(http.ResponseWriter, *http.Request) bo
 
 func (h *fakeHub) url() string { return "ws" + strings.TrimPrefix(h.srv.URL, "http") + "/agent/ws" }
 
-func (h *fakeHub) next(t *testing.T) hubConn {
+func (h *fakeHub) next(t testing.TB) hubConn {
 	t.Helper()
 	select {
 	case c := <-h.conns:
@@ -96,7 +96,7 @@ func (h *fakeHub) next(t *testing.T) hubConn {
 	}
 }
 
-func startTestAgent(t *testing.T, url string, opts Options) (*Agent, *syncBuf) {
+func startTestAgent(t testing.TB, url string, opts Options) (*Agent, *syncBuf) {
 	t.Helper()
 	logs := &syncBuf{}
 	cfg := config.Defaults()
@@ -113,7 +113,7 @@ func startTestAgent(t *testing.T, url string, opts Options) (*Agent, *syncBuf) {
 	return a, logs
 }
 
-func readJSON(t *testing.T, r *yamux.Stream, want protocol.Type, v any) {
+func readJSON(t testing.TB, r *yamux.Stream, want protocol.Type, v any) {
 	t.Helper()
 	_ = r.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if err := protocol.ReadJSON(r, want, v); err != nil {

@@ -109,3 +109,30 @@ func FuzzCallStream(f *testing.F) {
 		}
 	})
 }
+
+// toolName agrees with encoding/json on every valid params object.
+func FuzzToolName(f *testing.F) {
+	for _, s := range []string{
+		`{"name":"read_file","arguments":{"path":"/x"}}`,
+		`{"arguments":{"name":"inner"},"name":"outer"}`,
+		` { "_meta" : {"a":[1,{"name":"x"}]} , "name" : "t\u00e9\"q" } `,
+		`{"name":1}`, `{"n\u0061me":"esc"}`, `{"name":"a","name":"b"}`, `["name","x"]`, `{"NAME":"x"}`,
+		`{"name":"` + "\xff" + `"}`, `{"x":"\\","name":"y"}`, `{`, `{"name":`, `{"name":"unterminated`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		got := toolName(in) // never panics, whatever the input
+		var m map[string]json.RawMessage
+		if json.Unmarshal(in, &m) != nil {
+			return
+		}
+		want := ""
+		if raw, ok := m["name"]; ok {
+			_ = json.Unmarshal(raw, &want)
+		}
+		if got != want {
+			t.Fatalf("toolName(%q) = %q, encoding/json says %q", in, got, want)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -9,29 +10,37 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/shared/tunnel"
 )
 
-// logFailure logs why a connection ended, once, and returns the wait before the next try:
-// the backoff's, or longer when hammering the hub cannot help.
-func (a *Agent) logFailure(err error, up, wait time.Duration) time.Duration {
+// logFailure logs why a connection ended, once, and returns the wait before the next try
+// (the backoff's, or longer when hammering the hub cannot help) and, when the hub turned the
+// agent away for a reason that needs a fix, that reason.
+func (a *Agent) logFailure(err error, up, wait time.Duration) (time.Duration, string) {
 	log := a.log.With("err", err)
 	if up > 0 {
 		log = log.With("connected_for", up.Round(time.Second))
 	}
 	var refused *refusedError
 	var hs *tunnel.HandshakeError
+	refusal := ""
 	switch {
+	case errors.Is(err, errReconnectAsked):
+		wait = 0
+		log.Info("reconnecting now, as asked")
 	case errors.As(err, &refused) && refused.Code == protocol.RefuseHubClosing:
 		log.Info("the hub is shutting down; reconnecting", "retry_in", wait.Round(time.Millisecond))
 	case errors.As(err, &refused) && refused.Code == protocol.RefuseReplaced:
 		// Another process uses this agent id. Taking it back at once would make the two fight.
 		wait = max(wait, a.opts.Backoff.Max)
+		refusal = "another agent with the same id took over: " + refused.Message
 		log.Warn("another agent connected with the same agent id and took over; is this agent running twice?",
 			"hub_message", refused.Message, "retry_in", wait.Round(time.Millisecond))
 	case errors.As(err, &refused):
 		wait = a.opts.RefusedRetry
+		refusal = refused.Code + ": " + refused.Message
 		log.Error("the hub refused this agent; fix the configuration or the hub, then restart the agent",
 			"code", refused.Code, "hub_message", refused.Message, "retry_in", wait)
 	case errors.As(err, &hs) && needsFix(hs.StatusCode):
 		wait = a.opts.RefusedRetry
+		refusal = fmt.Sprintf("HTTP %d: %s", hs.StatusCode, hs.Body)
 		log.Error("the hub rejected the connection; check api_key and gateway_url",
 			"status", hs.StatusCode, "hub_message", hs.Body, "retry_in", wait)
 	case up > 0:
@@ -39,7 +48,7 @@ func (a *Agent) logFailure(err error, up, wait time.Duration) time.Duration {
 	default:
 		log.Warn("cannot connect to the hub; retrying", "url", a.cfg.GatewayURL, "retry_in", wait.Round(time.Millisecond))
 	}
-	return wait
+	return wait, refusal
 }
 
 // needsFix reports HTTP answers that repeating the same request will not change.

@@ -47,6 +47,11 @@ func (a *Agent) session(ctx context.Context) (time.Duration, error) {
 	}
 	start := time.Now()
 	a.log.Info("connected to the hub", "hub_version", welcome.HubVersion, "hub_capability", welcome.Capability)
+	a.st.Connected(welcome.HubVersion)
+	select {
+	case <-a.kick: // a Reconnect while dialing asked for this very connection
+	default:
+	}
 	err = a.serve(ctx, sess, ctrl, w)
 	return time.Since(start), err
 }
@@ -129,6 +134,8 @@ func (a *Agent) serve(ctx context.Context, sess *yamux.Session, ctrl *yamux.Stre
 	case err = <-ctrlErr:
 		ctrlErr <- err
 	case err = <-errc:
+	case <-a.kick:
+		err = errReconnectAsked
 	case <-ctx.Done():
 	}
 	cancel()
