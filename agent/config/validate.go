@@ -124,3 +124,6 @@ func checkProxy(raw string) error {
 // ValidateBackends checks only the [[backends]] entries, for commands that edit them in a
 // file whose [agent] table may not be filled in yet.
 func (c *Config) ValidateBackends() error { return errors.Join(c.validateBackends()...) }
+
+// CheckAgentID reports why id cannot be an agent id, or nil.
+func CheckAgentID(id string) error { return checkAgentID(id) }
