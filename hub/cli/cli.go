@@ -26,6 +26,7 @@ Usage:
   mcp-gateway-hub keys   create [--name N] [--expires 720h] | list | revoke ID   [store flags]
   mcp-gateway-hub agents enroll ID | list | revoke ID                          [store flags]
   mcp-gateway-hub policy check FILE | test FILE CASES | explain FILE --tool X [--role R] …
+  mcp-gateway-hub releases keygen --out DIR | sign --key FILE checksums.txt | verify --pub FILE checksums.txt
   mcp-gateway-hub version
 
 Store flags: --config FILE, --data-dir DIR, --database-url URL (env MCPGW_DATA_DIR, DATABASE_URL).
@@ -58,6 +59,8 @@ func Run(ctx context.Context, args []string, env Env) error {
 		return agentsCmd(ctx, rest, env)
 	case "policy":
 		return policyCmd(ctx, rest, env)
+	case "releases":
+		return releasesCmd(ctx, rest, env)
 	case "version", "--version":
 		fmt.Fprintln(env.Stdout, "mcp-gateway-hub", version.String())
 		return nil

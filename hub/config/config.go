@@ -45,6 +45,8 @@ type Config struct {
 	PolicyFile string `toml:"policy_file"`
 	// Backends are MCP servers the hub runs itself, in the agent's [[backends]] format.
 	Backends []backend.Config `toml:"backends"`
+	// Releases is the [releases] table: agent releases offered for self-update (releases.go).
+	Releases Releases `toml:"releases"`
 }
 
 // Default returns the built-in defaults.
@@ -53,7 +55,8 @@ func Default() Config {
 	if home, err := os.UserHomeDir(); err == nil {
 		dir = filepath.Join(home, dir)
 	}
-	return Config{Listen: "127.0.0.1:3200", DataDir: dir, MaxBodyBytes: 16 << 20, PageSize: 500}
+	return Config{Listen: "127.0.0.1:3200", DataDir: dir, MaxBodyBytes: 16 << 20, PageSize: 500,
+		Releases: defaultReleases()}
 }
 
 // Load returns the defaults overlaid with the file (if path is not empty) and the environment.
@@ -100,6 +103,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		errs = append(errs, errors.New("database_url must be a postgres:// or postgresql:// URL"))
+	}
+	if err := c.Releases.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	names := map[string]bool{}
 	for i := range c.Backends {

@@ -19,6 +19,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/gateway"
+	"github.com/mcp-gateway/mcp-gateway/hub/releases"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
@@ -36,7 +37,9 @@ type Server struct {
 	Agents *agents.Registry
 	Locals *backend.Set
 	GW     *gateway.Gateway
-	mux    *http.ServeMux
+	// Releases serves agent releases for self-update ([releases] in hub.toml).
+	Releases *releases.Handler
+	mux      *http.ServeMux
 }
 
 // New opens the store (running migrations) and assembles the hub. Close the store with Run's end.
@@ -88,6 +91,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if pol != nil {
 		log.Info("policy loaded", "file", cfg.PolicyFile, "rules", pol.Len(), "default", pol.Default())
 	}
+	if s.Releases, err = releases.New(cfg.Releases, nil, log.With("component", "releases")); err != nil {
+		st.Close()
+		return nil, err
+	}
 	s.routes()
 	return s, nil
 }
@@ -99,6 +106,7 @@ func (s *Server) routes() {
 		w.Write([]byte("ok\n"))
 	})
 	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("GET "+releases.Prefix, s.Releases) // more specific than the REST API's /api/v1/
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
