@@ -16,13 +16,13 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/agents"
+	"github.com/mcp-gateway/mcp-gateway/hub/api"
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/gateway"
 	"github.com/mcp-gateway/mcp-gateway/hub/releases"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
-	"github.com/mcp-gateway/mcp-gateway/hub/tools"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 	"github.com/mcp-gateway/mcp-gateway/shared/version"
@@ -38,9 +38,9 @@ type Server struct {
 	Agents *agents.Registry
 	Locals *backend.Set
 	GW     *gateway.Gateway
-	Tools  *tools.Registry
 	// Releases serves agent releases for self-update ([releases] in hub.toml).
 	Releases *releases.Handler
+	API      http.Handler // the REST API at /api/v1/
 	mux      *http.ServeMux
 }
 
@@ -80,6 +80,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		st.Close()
 		return nil, fmt.Errorf("hub backends: %w", err)
 	}
+	if err := s.loadStoredBackends(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
 	s.Agents = agents.New(agents.Options{
 		Logger: log, Keys: s.Keys, HubVersion: version.Version,
 		OnChange: s.agentChanged,
@@ -89,12 +93,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		MaxBodyBytes: cfg.MaxBodyBytes, PageSize: cfg.PageSize, AnonymousRole: cfg.AnonymousRole,
 		AllowedOrigins: cfg.AllowedOrigins, AllowedHosts: cfg.Hosts(), ServerVersion: version.Version,
 	}, s.Keys, s.Router, upstream{s.Locals, s.Agents}, log)
-	s.Tools = tools.New(st, tools.Options{Logger: log.With("component", "tools"), Tables: s.Router})
-	if err := s.Tools.Load(ctx); err != nil {
-		st.Close()
-		return nil, err
-	}
-	s.GW.SetGovernance(gateway.Governance{Tools: s.Tools})
 	s.GW.SetPolicy(pol) // behind an atomic pointer: a reload may swap it later
 	if pol != nil {
 		log.Info("policy loaded", "file", cfg.PolicyFile, "rules", pol.Len(), "default", pol.Default())
@@ -103,6 +101,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		st.Close()
 		return nil, err
 	}
+	s.API = s.newAPI()
 	s.routes()
 	return s, nil
 }
@@ -110,6 +109,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 func (s *Server) routes() {
 	s.GW.Mount(s.mux)
 	s.mux.Handle("GET /agent/ws", s.Agents)
+	s.mux.Handle(api.Prefix+"/", s.API)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
@@ -137,7 +137,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	var wg sync.WaitGroup
-	for _, run := range []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run, s.Tools.Run, s.dropRevokedAgents} {
+	for _, run := range []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run, s.dropRevokedAgents} {
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = run(ctx) }()
 	}

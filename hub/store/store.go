@@ -130,6 +130,8 @@ type Keys interface {
 	CreateKey(ctx context.Context, k *APIKey) error
 	GetKey(ctx context.Context, id string) (*APIKey, error)
 	ListKeys(ctx context.Context) ([]APIKey, error)
+	// ListUserKeys returns one user's keys only.
+	ListUserKeys(ctx context.Context, userID string) ([]APIKey, error)
 	// RevokeKey marks the key revoked; revoking again keeps the first time.
 	RevokeKey(ctx context.Context, id string) error
 	// ActiveKeys returns keys that are neither revoked, expired, nor bound to a revoked agent.
@@ -158,6 +160,7 @@ type Store interface {
 	Audit
 	Roles
 	Settings
+	Backends
 	// Dialect is "sqlite" or "postgres".
 	Dialect() string
 	Close() error

@@ -149,10 +149,8 @@ func (r *Registry) write(ctx context.Context, cur *Info, change func(*store.Tool
 	if err := change(&st, cur); err != nil {
 		return err
 	}
-	if r.st != nil {
-		if err := r.st.PutToolState(ctx, &st); err != nil {
-			return err
-		}
+	if err := r.st.PutToolState(ctx, &st); err != nil {
+		return err
 	}
 	m := make(map[key]store.ToolState, len(snap.m)+1)
 	for kk, s := range snap.m {
@@ -196,9 +194,6 @@ func (r *Registry) flush(ctx context.Context) {
 	// older automatic one.
 	r.buildMu.Lock()
 	defer r.buildMu.Unlock()
-	if r.st == nil {
-		return
-	}
 	r.pendMu.Lock()
 	batch := r.pending
 	r.pending = map[key]store.ToolState{}

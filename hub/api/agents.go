@@ -1,0 +1,102 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/agents"
+	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+)
+
+// Agent is an enrolled agent and, when connected, its session.
+type Agent struct {
+	ID        string            `json:"id"`
+	CreatedAt time.Time         `json:"created_at"`
+	RevokedAt *time.Time        `json:"revoked_at,omitempty"`
+	Connected bool              `json:"connected"`
+	Session   *agents.AgentInfo `json:"session,omitempty"`
+}
+
+// EnrollAgentRequest is the body of POST /agents.
+type EnrollAgentRequest struct {
+	ID string `json:"id"`
+}
+
+// EnrolledAgent is the answer to POST /agents: the agent key, shown once.
+type EnrolledAgent struct {
+	ID  string `json:"id"`
+	Key string `json:"key"`
+}
+
+func (a *API) agentRoutes() []route {
+	return []route{
+		{Method: "GET", Path: "/agents", Perm: PermAgentsRead, Tag: "agents",
+			Summary: "List enrolled agents and whether they are connected", Result: List[Agent]{}, handle: a.listAgents},
+		{Method: "POST", Path: "/agents", Perm: PermAgentsWrite, Tag: "agents",
+			Summary: "Enroll an agent id; its key is in this response only", Body: EnrollAgentRequest{},
+			Result: EnrolledAgent{}, Status: http.StatusCreated, handle: a.enrollAgent},
+		{Method: "DELETE", Path: "/agents/{id}", Perm: PermAgentsWrite, Tag: "agents",
+			Summary: "Revoke an agent and its keys, and disconnect it", Status: http.StatusNoContent, handle: a.revokeAgent},
+	}
+}
+
+func (a *API) listAgents(w http.ResponseWriter, r *http.Request, _ *Caller) error {
+	list, err := a.d.Store.ListAgents(r.Context())
+	if err != nil {
+		return err
+	}
+	live := map[string]agents.AgentInfo{}
+	if a.d.Agents != nil {
+		for _, s := range a.d.Agents.List() {
+			live[s.ID] = s
+		}
+	}
+	out := List[Agent]{Items: make([]Agent, 0, len(list))}
+	for _, ag := range list {
+		v := Agent{ID: ag.ID, CreatedAt: ag.CreatedAt, RevokedAt: ag.RevokedAt}
+		if s, ok := live[ag.ID]; ok {
+			v.Connected, v.Session = true, &s
+		}
+		out.Items = append(out.Items, v)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (a *API) enrollAgent(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	var req EnrollAgentRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := auth.ValidAgentID(req.ID); err != nil {
+		return invalid("%s", err.Error())
+	}
+	ag, key, err := auth.EnrollAgent(r.Context(), a.d.Store, req.ID)
+	if errors.Is(err, store.ErrConflict) {
+		return conflict("agent %q was revoked; enroll it under a new id", req.ID)
+	}
+	if err != nil {
+		return err
+	}
+	a.refreshKeys(r.Context())
+	a.record(r, c, "agents.enroll", ag.ID, nil)
+	writeJSON(w, http.StatusCreated, EnrolledAgent{ID: ag.ID, Key: key})
+	return nil
+}
+
+func (a *API) revokeAgent(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	id := r.PathValue("id")
+	if err := a.d.Store.RevokeAgent(r.Context(), id); err != nil {
+		return err
+	}
+	a.refreshKeys(r.Context())
+	if a.d.Agents != nil {
+		a.d.Agents.Refuse(id, protocol.Refusal{Code: protocol.RefuseRevoked, Message: "this agent was revoked by " + c.Actor()})
+	}
+	a.record(r, c, "agents.revoke", id, nil)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,132 @@
+// Package api is the hub's REST API under /api/v1: users, roles, keys, agents, backends,
+// tools, policies, audit and usage, authenticated by JWT or API key and authorised by RBAC.
+// Its OpenAPI document is built from the same route table that registers the handlers.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
+)
+
+// Prefix is where the API is mounted.
+const Prefix = "/api/v1"
+
+// Deps are what the API works on. Store, Keys and Authz are required; a nil optional
+// dependency makes its endpoints answer 503 "not available in this hub".
+type Deps struct {
+	Store store.Store // users, keys, agents, hub-local backends, settings, roles
+	Keys  KeyCache    // API key lookups; refreshed after every key, user or agent write
+	Authz Authorizer  // role → permissions
+
+	Agents AgentSessions // connected agents
+	Tools  ToolRegistry  // tool state: disable, risk override, approve
+	Health BackendHealth // every backend's state, hub-local and agents'
+	Locals LocalBackends // runs hub-local backends created through the API
+	// ConfigBackends are the names of the hub-local backends declared in hub.toml; they are
+	// read-only through the API.
+	ConfigBackends []string
+	// PolicyFile is the hub's policy_file setting. When set, the policy endpoints are
+	// read-only and show that file's rules.
+	PolicyFile string
+
+	Now func() time.Time // defaults to time.Now
+}
+
+// New returns the /api/v1 handler. Mount it at Prefix+"/".
+func New(d Deps, log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	a := &API{d: d, log: log, mux: http.NewServeMux(), paths: http.NewServeMux()}
+	a.routes = a.table()
+	allowed := map[string][]string{}
+	for _, rt := range a.routes {
+		a.mux.Handle(rt.Method+" "+Prefix+rt.Path, a.wrap(rt))
+		allowed[rt.Path] = append(allowed[rt.Path], rt.Method)
+	}
+	for p, methods := range allowed {
+		a.paths.Handle(Prefix+p, methodNotAllowed(methods))
+	}
+	a.mux.Handle(Prefix+"/", a.paths)
+	a.paths.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, notFound("no endpoint %s %s; the API is described at %s/openapi.json", r.Method, r.URL.Path, Prefix))
+	})
+	return a
+}
+
+// API is the handler returned by New.
+type API struct {
+	d      Deps
+	log    *slog.Logger
+	mux    *http.ServeMux
+	paths  *http.ServeMux // path patterns without methods, for 405 and 404
+	routes []route
+}
+
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+
+func methodNotAllowed(methods []string) http.Handler {
+	allow := ""
+	for i, m := range methods {
+		if i > 0 {
+			allow += ", "
+		}
+		allow += m
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeError(w, errorf(http.StatusMethodNotAllowed, "method_not_allowed", "%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allow))
+	})
+}
+
+// handler is one endpoint's code. It writes a response, or returns an error that becomes one.
+type handler func(w http.ResponseWriter, r *http.Request, c *Caller) error
+
+// route is one endpoint: the table behind both the mux and the OpenAPI document.
+type route struct {
+	Method, Path string
+	// Perm is the permission the endpoint needs; "" means any signed-in user (the handler
+	// then decides by ownership). Public routes need no credentials at all.
+	Perm    string
+	Public  bool
+	Tag     string
+	Summary string
+	Query   []param // query parameters
+	Body    any     // request body type, for the document
+	Result  any     // response body type (201/200), for the document
+	Status  int     // success status; 200 if zero
+	Stream  string  // a streaming content type instead of JSON
+	handle  handler
+}
+
+type param struct{ Name, Desc string }
+
+func (a *API) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var c *Caller
+		if !rt.Public {
+			var err *Error
+			if c, err = a.authenticate(r); err != nil {
+				writeError(w, err)
+				return
+			}
+			if rt.Perm != "" && !c.Can(rt.Perm) {
+				writeError(w, forbidden(rt.Perm))
+				return
+			}
+		}
+		if err := rt.handle(w, r, c); err != nil {
+			e, internal := asError(err)
+			if internal {
+				a.log.Error("api: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			}
+			writeError(w, e)
+		}
+	})
+}

@@ -1,0 +1,220 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
+)
+
+// AuditEvent is one audit record as the API shows it.
+type AuditEvent struct {
+	ID           string          `json:"id"`
+	Time         time.Time       `json:"time"`
+	Kind         string          `json:"kind"`
+	UserID       string          `json:"user_id,omitempty"`
+	KeyID        string          `json:"key_id,omitempty"`
+	Caller       string          `json:"caller,omitempty"`
+	Role         string          `json:"role,omitempty"`
+	Application  string          `json:"application,omitempty"`
+	Agent        string          `json:"agent,omitempty"`
+	Backend      string          `json:"backend,omitempty"`
+	Tool         string          `json:"tool,omitempty"`
+	Risk         string          `json:"risk,omitempty"`
+	Decision     string          `json:"decision,omitempty"`
+	Rule         string          `json:"rule,omitempty"`
+	Status       string          `json:"status,omitempty"`
+	Error        string          `json:"error,omitempty"`
+	DurationMS   float64         `json:"duration_ms"`
+	TraceID      string          `json:"trace_id,omitempty"`
+	RequestHash  string          `json:"request_hash,omitempty"`
+	ResponseHash string          `json:"response_hash,omitempty"`
+	Request      json.RawMessage `json:"request,omitempty"`
+	Response     json.RawMessage `json:"response,omitempty"`
+	Action       string          `json:"action,omitempty"`
+	Target       string          `json:"target,omitempty"`
+	Detail       json.RawMessage `json:"detail,omitempty"`
+}
+
+func auditView(e *store.AuditEvent) AuditEvent {
+	return AuditEvent{ID: e.ID, Time: e.Time, Kind: e.Kind, UserID: e.UserID, KeyID: e.KeyID, Caller: e.Caller,
+		Role: e.Role, Application: e.Application, Agent: e.Agent, Backend: e.Backend, Tool: e.Tool, Risk: e.Risk,
+		Decision: e.Decision, Rule: e.Rule, Status: e.Status, Error: e.Error,
+		DurationMS: float64(e.Duration) / float64(time.Millisecond), TraceID: e.TraceID,
+		RequestHash: e.RequestHash, ResponseHash: e.ResponseHash, Request: rawJSON(e.Request),
+		Response: rawJSON(e.Response), Action: e.Action, Target: e.Target, Detail: rawJSON(e.Detail)}
+}
+
+// rawJSON passes valid JSON through and quotes anything else, so one bad row cannot break
+// the response.
+func rawJSON(s string) json.RawMessage {
+	if s == "" {
+		return nil
+	}
+	if json.Valid([]byte(s)) {
+		return json.RawMessage(s)
+	}
+	q, _ := json.Marshal(s)
+	return q
+}
+
+// AuditStats is the answer to GET /audit/stats.
+type AuditStats struct {
+	Total      int64            `json:"total"`
+	ByStatus   map[string]int64 `json:"by_status"`
+	ByDecision map[string]int64 `json:"by_decision"`
+	ByKind     map[string]int64 `json:"by_kind"`
+}
+
+var auditFilters = []param{
+	{"from", "RFC 3339 time, inclusive"}, {"to", "RFC 3339 time, exclusive"},
+	{"user", "user id (audit.read.all unless it is you)"}, {"agent", "agent id"}, {"backend", "backend name"},
+	{"tool", "tool name"}, {"kind", "call, denied, admin, integrity or login"}, {"status", "ok, error or denied"},
+	{"decision", "allow or deny"}, {"application", "application of the key"}, {"trace_id", "trace id"},
+}
+
+func (a *API) auditRoutes() []route {
+	page := append(slices.Clone(auditFilters), param{"cursor", "the next value of the previous page"}, param{"limit", "1 to 1000; default 100"})
+	return []route{
+		{Method: "GET", Path: "/audit", Tag: "audit", Summary: "Query audit events, newest first, one page at a time",
+			Query: page, Result: List[AuditEvent]{}, handle: a.queryAudit},
+		{Method: "GET", Path: "/audit/stats", Tag: "audit", Summary: "Count matching audit events by status, decision and kind",
+			Query: auditFilters, Result: AuditStats{}, handle: a.auditStats},
+		{Method: "GET", Path: "/audit/export", Tag: "audit", Summary: "Every matching event as JSON lines, newest first",
+			Query: auditFilters, Stream: "application/x-ndjson", handle: a.exportAudit},
+	}
+}
+
+// auditQuery parses the filters and applies ownership: without audit.read.all the query is
+// bound to the caller's own user id, in the store query itself.
+func auditQuery(c *Caller, v url.Values) (store.AuditQuery, error) {
+	var q store.AuditQuery
+	if !c.Can(PermAuditReadAll) && !c.Can(PermAuditReadOwn) {
+		return q, forbidden(PermAuditReadOwn)
+	}
+	var err error
+	if q.From, err = timeParam(v, "from"); err != nil {
+		return q, err
+	}
+	if q.To, err = timeParam(v, "to"); err != nil {
+		return q, err
+	}
+	q.UserID, q.Agent, q.Backend, q.Tool = v.Get("user"), v.Get("agent"), v.Get("backend"), v.Get("tool")
+	q.Kind, q.Status, q.Decision = v.Get("kind"), v.Get("status"), v.Get("decision")
+	q.Application, q.TraceID, q.Cursor = v.Get("application"), v.Get("trace_id"), v.Get("cursor")
+	for _, f := range []struct {
+		name, val string
+		ok        []string
+	}{
+		{"kind", q.Kind, []string{store.AuditCall, store.AuditDenied, store.AuditAdmin, store.AuditIntegrity, store.AuditLogin}},
+		{"status", q.Status, []string{"ok", "error", "denied"}},
+		{"decision", q.Decision, []string{"allow", "deny"}},
+	} {
+		if f.val != "" && !slices.Contains(f.ok, f.val) {
+			return q, invalid("%s %q: want one of %v", f.name, f.val, f.ok)
+		}
+	}
+	if !c.Can(PermAuditReadAll) {
+		if q.UserID != "" && q.UserID != c.UserID {
+			return q, forbidden(PermAuditReadAll)
+		}
+		q.UserID = c.UserID
+	}
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			return q, invalid("limit %q: want a number from 1 to 1000", s)
+		}
+		q.Limit = n
+	}
+	return q, nil
+}
+
+func timeParam(v url.Values, name string) (time.Time, error) {
+	s := v.Get(name)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return t, invalid("%s %q: want an RFC 3339 time such as 2026-01-02T15:04:05Z", name, s)
+	}
+	return t, nil
+}
+
+func (a *API) queryAudit(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	q, err := auditQuery(c, r.URL.Query())
+	if err != nil {
+		return err
+	}
+	evs, next, err := a.d.Store.QueryAudit(r.Context(), q)
+	if errors.Is(err, store.ErrBadCursor) {
+		return invalid("cursor is not one this hub handed out for these filters")
+	}
+	if err != nil {
+		return err
+	}
+	out := List[AuditEvent]{Items: make([]AuditEvent, 0, len(evs)), Next: next}
+	for i := range evs {
+		out.Items = append(out.Items, auditView(&evs[i]))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (a *API) auditStats(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	q, err := auditQuery(c, r.URL.Query())
+	if err != nil {
+		return err
+	}
+	st, err := a.d.Store.AuditStats(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, AuditStats{Total: st.Total, ByStatus: st.ByStatus, ByDecision: st.ByDecision, ByKind: st.ByKind})
+	return nil
+}
+
+// exportAudit streams every matching event, a page at a time, as JSON lines.
+func (a *API) exportAudit(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	q, err := auditQuery(c, r.URL.Query())
+	if err != nil {
+		return err
+	}
+	q.Cursor, q.Limit = "", 1000
+	evs, next, err := a.d.Store.QueryAudit(r.Context(), q)
+	if err != nil { // before the first byte: still a JSON error
+		return err
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.Header().Set("Content-Disposition", `attachment; filename="audit.jsonl"`)
+	w.Header().Set("Cache-Control", "no-store")
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	flusher, _ := w.(http.Flusher)
+	for {
+		for i := range evs {
+			if err := enc.Encode(auditView(&evs[i])); err != nil {
+				return nil // the client went away
+			}
+		}
+		if flusher != nil {
+			flusher.Flush()
+		}
+		if next == "" {
+			return nil
+		}
+		q.Cursor = next
+		if evs, next, err = a.d.Store.QueryAudit(r.Context(), q); err != nil {
+			// Headers are sent: end the stream with a line saying why, and log it.
+			a.log.Error("api: audit export failed midway", "err", err)
+			_ = enc.Encode(map[string]any{"error": map[string]string{"code": CodeInternal, "message": "export stopped early: " + err.Error()}})
+			return nil
+		}
+	}
+}

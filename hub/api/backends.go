@@ -1,0 +1,237 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
+	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+)
+
+// Backend sources.
+const (
+	SourceConfig = "hub.toml" // declared in the hub's configuration: read-only here
+	SourceAPI    = "api"      // created through this API
+	SourceAgent  = "agent"    // published by a connected agent
+)
+
+// Backend is one backend the hub routes to, with its health.
+type Backend struct {
+	Agent     string `json:"agent,omitempty"` // empty for hub-local backends
+	Name      string `json:"name"`
+	Source    string `json:"source"`
+	Transport string `json:"transport,omitempty"`
+	Naming    string `json:"naming,omitempty"`
+	State     string `json:"state"`
+	Error     string `json:"error,omitempty"`
+	Tools     int    `json:"tools"`
+	Resources int    `json:"resources"`
+	Prompts   int    `json:"prompts"`
+	// Config is the configuration of a backend created through the API, with the values of
+	// env and headers replaced by "***".
+	Config *BackendConfig `json:"config,omitempty"`
+}
+
+// BackendConfig is a hub-local backend's configuration (the fields of a [[backends]] entry
+// in hub.toml). The name comes from the path.
+type BackendConfig struct {
+	Name      string            `json:"name,omitempty"`
+	Transport string            `json:"transport"`
+	Command   string            `json:"command,omitempty"`
+	Args      []string          `json:"args,omitempty"`
+	Env       map[string]string `json:"env,omitempty"`
+	Cwd       string            `json:"cwd,omitempty"`
+	URL       string            `json:"url,omitempty"`
+	Headers   map[string]string `json:"headers,omitempty"`
+	Naming    string            `json:"naming,omitempty"`
+	Session   string            `json:"session,omitempty"`
+	Era       string            `json:"era,omitempty"`
+}
+
+// BackendFromConfig converts the API's form to a shared/backend.Config.
+func BackendFromConfig(c BackendConfig) backend.Config { return c.config() }
+
+func (c BackendConfig) config() backend.Config {
+	return backend.Config{Name: c.Name, Transport: c.Transport, Command: c.Command, Args: c.Args, Env: c.Env,
+		Cwd: c.Cwd, URL: c.URL, Headers: c.Headers, Naming: c.Naming, Session: c.Session, Era: c.Era}
+}
+
+func (c BackendConfig) redacted() *BackendConfig {
+	hide := func(m map[string]string) map[string]string {
+		if m == nil {
+			return nil
+		}
+		out := make(map[string]string, len(m))
+		for k := range m {
+			out[k] = "***"
+		}
+		return out
+	}
+	c.Env, c.Headers = hide(c.Env), hide(c.Headers)
+	return &c
+}
+
+func (a *API) backendRoutes() []route {
+	return []route{
+		{Method: "GET", Path: "/backends", Perm: PermBackendsRead, Tag: "backends",
+			Summary: "List every backend (hub-local and agents') with its health", Result: List[Backend]{}, handle: a.listBackends},
+		{Method: "POST", Path: "/backends/{name}", Perm: PermBackendsWrite, Tag: "backends",
+			Summary: "Create and start a hub-local backend", Body: BackendConfig{}, Result: Backend{},
+			Status: http.StatusCreated, handle: a.createBackend},
+		{Method: "PUT", Path: "/backends/{name}", Perm: PermBackendsWrite, Tag: "backends",
+			Summary: "Replace an API-created backend's configuration and restart it", Body: BackendConfig{},
+			Result: Backend{}, handle: a.updateBackend},
+		{Method: "DELETE", Path: "/backends/{name}", Perm: PermBackendsWrite, Tag: "backends",
+			Summary: "Stop and delete an API-created backend", Status: http.StatusNoContent, handle: a.deleteBackend},
+	}
+}
+
+func (a *API) listBackends(w http.ResponseWriter, r *http.Request, _ *Caller) error {
+	recs, err := a.d.Store.ListBackends(r.Context())
+	if err != nil {
+		return err
+	}
+	stored := map[string]*BackendConfig{}
+	for _, rec := range recs {
+		if c, err := parseBackend(rec); err == nil {
+			stored[rec.Name] = c.redacted()
+		}
+	}
+	out := List[Backend]{Items: []Backend{}}
+	seen := map[string]bool{}
+	if a.d.Health != nil {
+		for _, b := range a.d.Health.Table().Backends() {
+			v := Backend{Agent: b.Agent, Name: b.Backend, Transport: b.Transport, Naming: b.Naming, State: b.State,
+				Error: b.Error, Tools: b.Tools, Resources: b.Resources, Prompts: b.Prompts, Source: SourceAgent}
+			if b.Agent == "" {
+				seen[b.Backend] = true
+				v.Source, v.Config = a.localSource(b.Backend), stored[b.Backend]
+			}
+			out.Items = append(out.Items, v)
+		}
+	}
+	for _, rec := range recs { // stored but not (yet) reported by the router
+		if !seen[rec.Name] && !a.isConfigBackend(rec.Name) {
+			out.Items = append(out.Items, Backend{Name: rec.Name, Source: SourceAPI, State: "starting", Config: stored[rec.Name]})
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (a *API) localSource(name string) string {
+	if a.isConfigBackend(name) {
+		return SourceConfig
+	}
+	return SourceAPI
+}
+
+func (a *API) isConfigBackend(name string) bool { return slices.Contains(a.d.ConfigBackends, name) }
+
+func parseBackend(rec store.BackendRecord) (BackendConfig, error) {
+	var c BackendConfig
+	if err := json.Unmarshal([]byte(rec.Config), &c); err != nil {
+		return c, fmt.Errorf("stored backend %q: %w", rec.Name, err)
+	}
+	c.Name = rec.Name
+	return c, nil
+}
+
+// backendBody decodes and validates a backend configuration for the path's name.
+func (a *API) backendBody(w http.ResponseWriter, r *http.Request) (BackendConfig, string, error) {
+	name := r.PathValue("name")
+	if a.isConfigBackend(name) {
+		return BackendConfig{}, "", conflict("backend %q is declared in hub.toml; change it there", name)
+	}
+	var c BackendConfig
+	if err := decode(w, r, &c); err != nil {
+		return c, "", err
+	}
+	if c.Name != "" && c.Name != name {
+		return c, "", invalid("name %q in the body differs from %q in the path", c.Name, name)
+	}
+	c.Name = name
+	cfg := c.config()
+	if err := cfg.Validate(); err != nil {
+		return c, "", invalid("%s", err.Error())
+	}
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return c, "", err
+	}
+	return c, string(raw), nil
+}
+
+func (a *API) createBackend(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	if a.d.Locals == nil {
+		return unavailable("hub-local backends")
+	}
+	cfg, raw, err := a.backendBody(w, r)
+	if err != nil {
+		return err
+	}
+	rec := &store.BackendRecord{Name: cfg.Name, Config: raw, CreatedBy: c.Actor()}
+	if err := a.d.Store.CreateBackend(r.Context(), rec); errors.Is(err, store.ErrConflict) {
+		return conflict("backend %q already exists", cfg.Name)
+	} else if err != nil {
+		return err
+	}
+	if err := a.d.Locals.Add(r.Context(), cfg.config()); err != nil {
+		_ = a.d.Store.DeleteBackend(r.Context(), cfg.Name)
+		if errors.Is(err, backend.ErrDuplicate) {
+			return conflict("backend %q already exists", cfg.Name)
+		}
+		return err
+	}
+	a.record(r, c, "backends.create", cfg.Name, map[string]string{"transport": cfg.Transport})
+	writeJSON(w, http.StatusCreated, Backend{Name: cfg.Name, Source: SourceAPI, Transport: cfg.Transport, State: "starting", Config: cfg.redacted()})
+	return nil
+}
+
+func (a *API) updateBackend(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	if a.d.Locals == nil {
+		return unavailable("hub-local backends")
+	}
+	cfg, raw, err := a.backendBody(w, r)
+	if err != nil {
+		return err
+	}
+	if err := a.d.Store.UpdateBackend(r.Context(), &store.BackendRecord{Name: cfg.Name, Config: raw}); err != nil {
+		return err
+	}
+	if err := a.d.Locals.Remove(cfg.Name); err != nil && !errors.Is(err, backend.ErrUnknownBackend) {
+		return err
+	}
+	if err := a.d.Locals.Add(r.Context(), cfg.config()); err != nil {
+		return err
+	}
+	a.record(r, c, "backends.update", cfg.Name, map[string]string{"transport": cfg.Transport})
+	writeJSON(w, http.StatusOK, Backend{Name: cfg.Name, Source: SourceAPI, Transport: cfg.Transport, State: "starting", Config: cfg.redacted()})
+	return nil
+}
+
+func (a *API) deleteBackend(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	if a.d.Locals == nil {
+		return unavailable("hub-local backends")
+	}
+	name := r.PathValue("name")
+	if a.isConfigBackend(name) {
+		return conflict("backend %q is declared in hub.toml; remove it there", name)
+	}
+	if err := a.d.Store.DeleteBackend(r.Context(), name); err != nil {
+		return err
+	}
+	if err := a.d.Locals.Remove(name); err != nil && !errors.Is(err, backend.ErrUnknownBackend) {
+		return err
+	}
+	a.record(r, c, "backends.delete", name, nil)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func unavailable(what string) *Error {
+	return errorf(http.StatusServiceUnavailable, CodeUnavailable, "%s are not available in this hub", what)
+}

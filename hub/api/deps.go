@@ -1,0 +1,86 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/agents"
+	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/hub/router"
+	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+)
+
+// KeyCache resolves API keys (*auth.Cache).
+type KeyCache interface {
+	Lookup(plaintext string) (auth.Identity, bool)
+	// Refresh reloads keys at once, so a revoked key is refused by the next request.
+	Refresh(ctx context.Context) error
+}
+
+// Authorizer answers whether a role holds a permission (*rbac.Authorizer).
+type Authorizer interface {
+	Can(role, perm string) bool
+}
+
+// AgentSessions are the connected agents (*agents.Registry).
+type AgentSessions interface {
+	List() []agents.AgentInfo
+	Refuse(agentID string, ref protocol.Refusal) bool
+}
+
+// BackendHealth reports every backend the hub routes to (*router.Router).
+type BackendHealth interface {
+	Table() *router.Table
+}
+
+// LocalBackends starts and stops hub-local backends at runtime (*backend.Set, through the
+// server, which also refreshes the routing table).
+type LocalBackends interface {
+	Add(ctx context.Context, cfg backend.Config) error
+	Remove(name string) error
+}
+
+// Caller is the authenticated principal of a request.
+type Caller struct {
+	UserID      string
+	Name        string
+	Role        string
+	KeyID       string // empty for a JWT
+	Application string
+	authz       Authorizer
+}
+
+// Can reports whether the caller's role holds perm.
+func (c *Caller) Can(perm string) bool { return c.authz.Can(c.Role, perm) }
+
+// Actor names the caller in audit events and approvals.
+func (c *Caller) Actor() string { return c.Name }
+
+// authenticate resolves the bearer credential: an mcpgw_ user key (agent keys are refused)
+// or a JWT access token.
+func (a *API) authenticate(r *http.Request) (*Caller, *Error) {
+	tok, ok := auth.BearerToken(r)
+	if !ok {
+		return nil, errorf(http.StatusUnauthorized, CodeUnauthorized,
+			"missing credentials: send Authorization: Bearer <API key or access token>")
+	}
+	if !strings.HasPrefix(tok, "mcpgw_") {
+		return a.authenticateToken(r.Context(), tok)
+	}
+	id, ok := a.d.Keys.Lookup(tok)
+	if !ok {
+		return nil, errorf(http.StatusUnauthorized, CodeUnauthorized, "API key is unknown, revoked or expired")
+	}
+	if id.Kind != "user" {
+		return nil, &Error{Status: http.StatusForbidden, Code: CodeForbidden,
+			Message: "agent keys only open agent tunnels; use a user key or token for the REST API"}
+	}
+	return &Caller{UserID: id.UserID, Name: id.Name, Role: id.Role, KeyID: id.KeyID, authz: a.d.Authz}, nil
+}
+
+// authenticateToken verifies a JWT access token.
+func (a *API) authenticateToken(ctx context.Context, tok string) (*Caller, *Error) {
+	return nil, errorf(http.StatusUnauthorized, CodeUnauthorized, "bearer token is not a valid API key or access token")
+}

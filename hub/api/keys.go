@@ -1,0 +1,172 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
+)
+
+// APIKey is a key as the API shows it: never the hash, the plaintext only once at creation.
+type APIKey struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Prefix     string     `json:"prefix"`
+	UserID     string     `json:"user_id"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	// Key is the plaintext, present only in the response that created it.
+	Key string `json:"key,omitempty"`
+}
+
+func keyView(k *store.APIKey) APIKey {
+	return APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, UserID: k.UserID, CreatedAt: k.CreatedAt,
+		ExpiresAt: k.ExpiresAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
+}
+
+// CreateKeyRequest is the body of POST /api-keys.
+type CreateKeyRequest struct {
+	Name string `json:"name"`
+	// UserID is whose key it is; empty means the caller's own. Another user's needs keys.write.all.
+	UserID string `json:"user_id,omitempty"`
+	// ExpiresIn is a Go duration ("720h"); ExpiresAt an RFC 3339 time. At most one; neither = never.
+	ExpiresIn string     `json:"expires_in,omitempty"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+func (a *API) keyRoutes() []route {
+	return []route{
+		{Method: "GET", Path: "/api-keys", Perm: PermKeysReadOwn, Tag: "api-keys",
+			Summary: "List your keys, or another user's with ?user= (keys.read.all)",
+			Query:   []param{{"user", "user id whose keys to list (keys.read.all unless it is you); \"*\" lists every user's"}},
+			Result:  List[APIKey]{}, handle: a.listKeys},
+		{Method: "POST", Path: "/api-keys", Perm: PermKeysWriteOwn, Tag: "api-keys",
+			Summary: "Create a key; the plaintext is in this response only",
+			Body:    CreateKeyRequest{}, Result: APIKey{}, Status: http.StatusCreated, handle: a.createKey},
+		{Method: "DELETE", Path: "/api-keys/{id}", Perm: PermKeysWriteOwn, Tag: "api-keys",
+			Summary: "Revoke a key; it is refused from the next request on", Status: http.StatusNoContent, handle: a.revokeKey},
+	}
+}
+
+func (a *API) listKeys(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	user := r.URL.Query().Get("user")
+	if user == "" {
+		user = c.UserID
+	}
+	if user != c.UserID && !c.Can(PermKeysReadAll) {
+		return forbidden(PermKeysReadAll)
+	}
+	var ks []store.APIKey
+	var err error
+	if user == "*" {
+		ks, err = a.d.Store.ListKeys(r.Context())
+	} else {
+		ks, err = a.d.Store.ListUserKeys(r.Context(), user)
+	}
+	if err != nil {
+		return err
+	}
+	out := List[APIKey]{Items: []APIKey{}}
+	for i := range ks {
+		if ks[i].Kind == store.KindUser {
+			out.Items = append(out.Items, keyView(&ks[i]))
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (a *API) createKey(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	var req CreateKeyRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.UserID == "" {
+		req.UserID = c.UserID
+	}
+	if req.UserID != c.UserID && !c.Can(PermKeysWriteAll) {
+		return forbidden(PermKeysWriteAll)
+	}
+	if err := checkName("name", req.Name, 64); err != nil {
+		return err
+	}
+	exp, err := a.expiry(req.ExpiresIn, req.ExpiresAt)
+	if err != nil {
+		return err
+	}
+	k, plain, err := auth.CreateUserKey(r.Context(), a.d.Store, req.UserID, req.Name, exp)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("user %q does not exist", req.UserID)
+	}
+	if err != nil {
+		return err
+	}
+	a.refreshKeys(r.Context())
+	a.record(r, c, "keys.create", k.ID, map[string]string{"user": k.UserID, "name": k.Name})
+	v := keyView(k)
+	v.Key = plain
+	writeJSON(w, http.StatusCreated, v)
+	return nil
+}
+
+func (a *API) expiry(in string, at *time.Time) (*time.Time, error) {
+	now := a.d.Now()
+	switch {
+	case in != "" && at != nil:
+		return nil, invalid("give expires_in or expires_at, not both")
+	case at != nil:
+		if !at.After(now) {
+			return nil, invalid("expires_at %s is in the past", at.UTC().Format(time.RFC3339))
+		}
+		t := at.UTC()
+		return &t, nil
+	case in != "":
+		d, err := time.ParseDuration(in)
+		if err != nil || d <= 0 {
+			return nil, invalid("expires_in %q: want a positive duration such as \"720h\"", in)
+		}
+		t := now.Add(d).UTC()
+		return &t, nil
+	}
+	return nil, nil
+}
+
+func (a *API) revokeKey(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	id := r.PathValue("id")
+	k, err := a.d.Store.GetKey(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && k.Kind != store.KindUser {
+		return notFound("API key %q does not exist", id)
+	}
+	if err != nil {
+		return err
+	}
+	if k.UserID != c.UserID {
+		// Someone else's key: its existence is only confirmed to whoever may read it.
+		if !c.Can(PermKeysReadAll) {
+			return notFound("API key %q does not exist", id)
+		}
+		if !c.Can(PermKeysWriteAll) {
+			return forbidden(PermKeysWriteAll)
+		}
+	}
+	if err := a.d.Store.RevokeKey(r.Context(), id); err != nil {
+		return err
+	}
+	a.refreshKeys(r.Context())
+	a.record(r, c, "keys.revoke", id, map[string]string{"user": k.UserID})
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// refreshKeys makes a key, user or agent write effective in this hub at once. A failure is
+// logged: the write is durable and the periodic refresh will pick it up.
+func (a *API) refreshKeys(ctx context.Context) {
+	if err := a.d.Keys.Refresh(context.WithoutCancel(ctx)); err != nil {
+		a.log.Warn("api: key cache refresh after a write failed", "err", err)
+	}
+}

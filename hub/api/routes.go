@@ -1,0 +1,24 @@
+package api
+
+import "net/http"
+
+// table lists every endpoint. The OpenAPI document is generated from it, and a test checks
+// that the two agree.
+func (a *API) table() []route {
+	var rs []route
+	rs = append(rs, route{Method: "GET", Path: "/openapi.json", Public: true, Tag: "meta",
+		Summary: "This API's OpenAPI 3.1 document", handle: a.openapi})
+	rs = append(rs, a.userRoutes()...)
+	rs = append(rs, a.keyRoutes()...)
+	rs = append(rs, a.agentRoutes()...)
+	rs = append(rs, a.backendRoutes()...)
+	rs = append(rs, a.toolRoutes()...)
+	rs = append(rs, a.auditRoutes()...)
+	rs = append(rs, a.usageRoutes()...)
+	return rs
+}
+
+func (a *API) openapi(w http.ResponseWriter, r *http.Request, _ *Caller) error {
+	writeJSON(w, http.StatusOK, a.document())
+	return nil
+}

@@ -1,0 +1,140 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/risk"
+	"github.com/mcp-gateway/mcp-gateway/hub/tools"
+)
+
+// ToolRegistry is the hub's tool state (*tools.Registry).
+type ToolRegistry interface {
+	List() []tools.Info
+	Get(name string) (tools.Info, bool)
+	SetDisabled(ctx context.Context, name string, disabled bool) (tools.Info, error)
+	SetRisk(ctx context.Context, name, category string) (tools.Info, error)
+	Approve(ctx context.Context, name, actor string) (tools.Info, error)
+}
+
+// ToolPatch is the body of PATCH /tools/{name}; absent fields are left as they are.
+type ToolPatch struct {
+	Disabled *bool `json:"disabled,omitempty"`
+	// Risk overrides the classified category; "" removes the override.
+	Risk *string `json:"risk,omitempty"`
+}
+
+func (a *API) toolRoutes() []route {
+	return []route{
+		{Method: "GET", Path: "/tools", Perm: PermToolsRead, Tag: "tools",
+			Summary: "List tools with risk, state and integrity findings",
+			Query: []param{{"q", "substring of the name, alias or description (case-insensitive)"},
+				{"risk", "only tools of this effective risk category"}},
+			Result: List[tools.Info]{}, handle: a.listTools},
+		{Method: "GET", Path: "/tools/{name}", Perm: PermToolsRead, Tag: "tools",
+			Summary: "Get one tool by exposed name or alias", Result: tools.Info{}, handle: a.getTool},
+		{Method: "PATCH", Path: "/tools/{name}", Perm: PermToolsWrite, Tag: "tools",
+			Summary: "Disable or enable a tool, or override its risk", Body: ToolPatch{}, Result: tools.Info{}, handle: a.patchTool},
+		{Method: "POST", Path: "/tools/{name}/approve", Perm: PermToolsWrite, Tag: "tools",
+			Summary: "Approve a tool's current definition: pin it and lift its quarantine", Result: tools.Info{}, handle: a.approveTool},
+	}
+}
+
+func (a *API) listTools(w http.ResponseWriter, r *http.Request, _ *Caller) error {
+	if a.d.Tools == nil {
+		return unavailable("tool states")
+	}
+	q := strings.ToLower(r.URL.Query().Get("q"))
+	rk := r.URL.Query().Get("risk")
+	if rk != "" {
+		if _, err := risk.ParseCategory(rk); err != nil {
+			return invalid("risk: %s", err.Error())
+		}
+	}
+	out := List[tools.Info]{Items: []tools.Info{}}
+	for _, t := range a.d.Tools.List() {
+		if rk != "" && t.Risk != rk {
+			continue
+		}
+		if q != "" && !strings.Contains(strings.ToLower(t.Name+"\x00"+t.Alias+"\x00"+t.Description), q) {
+			continue
+		}
+		out.Items = append(out.Items, t)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (a *API) getTool(w http.ResponseWriter, r *http.Request, _ *Caller) error {
+	if a.d.Tools == nil {
+		return unavailable("tool states")
+	}
+	t, ok := a.d.Tools.Get(r.PathValue("name"))
+	if !ok {
+		return notFound("tool %q is not exposed by this hub", r.PathValue("name"))
+	}
+	writeJSON(w, http.StatusOK, t)
+	return nil
+}
+
+func (a *API) patchTool(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	if a.d.Tools == nil {
+		return unavailable("tool states")
+	}
+	name := r.PathValue("name")
+	var p ToolPatch
+	if err := decode(w, r, &p); err != nil {
+		return err
+	}
+	if p.Disabled == nil && p.Risk == nil {
+		return invalid("nothing to change: give \"disabled\" and/or \"risk\"")
+	}
+	if p.Risk != nil && *p.Risk != "" {
+		if _, err := risk.ParseCategory(*p.Risk); err != nil {
+			return invalid("risk: %s", err.Error())
+		}
+	}
+	var info tools.Info
+	var err error
+	if p.Disabled != nil {
+		if info, err = a.d.Tools.SetDisabled(r.Context(), name, *p.Disabled); err != nil {
+			return toolError(name, err)
+		}
+		action := "tools.enable"
+		if *p.Disabled {
+			action = "tools.disable"
+		}
+		a.record(r, c, action, name, nil)
+	}
+	if p.Risk != nil {
+		if info, err = a.d.Tools.SetRisk(r.Context(), name, *p.Risk); err != nil {
+			return toolError(name, err)
+		}
+		a.record(r, c, "tools.risk", name, map[string]string{"risk": *p.Risk})
+	}
+	writeJSON(w, http.StatusOK, info)
+	return nil
+}
+
+func (a *API) approveTool(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	if a.d.Tools == nil {
+		return unavailable("tool states")
+	}
+	name := r.PathValue("name")
+	info, err := a.d.Tools.Approve(r.Context(), name, c.Actor())
+	if err != nil {
+		return toolError(name, err)
+	}
+	a.record(r, c, "tools.approve", name, map[string]string{"fingerprint": info.Fingerprint})
+	writeJSON(w, http.StatusOK, info)
+	return nil
+}
+
+func toolError(name string, err error) error {
+	if errors.Is(err, tools.ErrUnknownTool) {
+		return notFound("tool %q is not exposed by this hub", name)
+	}
+	return err
+}
