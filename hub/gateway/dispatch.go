@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
@@ -126,16 +127,17 @@ func (g *Gateway) forwardNamed(ctx context.Context, c *client, req *jsonrpc.Requ
 	if !ok {
 		return errorResponse(req.ID, codeInvalidParams, g.unknown(kind, name))
 	}
+	rec := &callRecord{start: time.Now(), name: name, tgt: t}
 	if kind == "tool" {
-		if refused := g.checkTool(c, req, tbl, name, t); refused != nil {
-			return refused
+		if refused := g.checkTool(c, req, tbl, name, t, rec); refused != nil {
+			return g.record(c, req, rec, refused)
 		}
 	}
 	raw, err := mcp.SetStringField(req.Params, "name", t.Name)
 	if err != nil {
 		return errorResponse(req.ID, codeInvalidParams, "params: "+err.Error())
 	}
-	return g.forward(ctx, c, req, em, t, raw)
+	return g.forward(ctx, c, req, em, rec, raw)
 }
 
 // unknown explains a name that routes nowhere, naming the agent when it is the reason.
@@ -161,7 +163,7 @@ func (g *Gateway) forwardURI(ctx context.Context, c *client, req *jsonrpc.Reques
 		return mcp.ErrorResponse(req.ID, codeInvalidParams, g.unknownURI(uri), map[string]string{"uri": uri})
 	}
 	p["uri"], _ = json.Marshal(tgt.Name)
-	resp := g.forwardMap(ctx, c, req, em, tgt, p)
+	resp := g.forwardMap(ctx, c, req, em, &callRecord{start: time.Now(), name: uri, tgt: tgt}, p)
 	if resp.Error != nil {
 		return resp
 	}
@@ -245,20 +247,31 @@ func (g *Gateway) complete(ctx context.Context, c *client, req *jsonrpc.Request,
 		return errorResponse(req.ID, codeInvalidParams, "unknown completion reference "+strconv.Quote(name+uri))
 	}
 	p["ref"], _ = json.Marshal(ref)
-	return g.forwardMap(ctx, c, req, em, tgt, p)
+	return g.forwardMap(ctx, c, req, em, &callRecord{start: time.Now(), name: name + uri, tgt: tgt}, p)
 }
 
 // forwardMap forwards with params decoded as an object and rewritten.
-func (g *Gateway) forwardMap(ctx context.Context, c *client, req *jsonrpc.Request, em emitter, t router.Target, p map[string]json.RawMessage) *jsonrpc.Response {
+func (g *Gateway) forwardMap(ctx context.Context, c *client, req *jsonrpc.Request, em emitter, rec *callRecord, p map[string]json.RawMessage) *jsonrpc.Response {
 	raw, err := json.Marshal(p)
 	if err != nil {
 		return errorResponse(req.ID, codeInternal, "encode params: "+err.Error())
 	}
-	return g.forward(ctx, c, req, em, t, raw)
+	return g.forward(ctx, c, req, em, rec, raw)
 }
 
-// forward sends the request, with its params rewritten, to the target's backend.
-func (g *Gateway) forward(ctx context.Context, c *client, req *jsonrpc.Request, em emitter, t router.Target, raw json.RawMessage) *jsonrpc.Response {
+// forward sends the request, with its params rewritten, to the target's backend, and records
+// the call in the audit trail before the response leaves.
+func (g *Gateway) forward(ctx context.Context, c *client, req *jsonrpc.Request, em emitter, rec *callRecord, raw json.RawMessage) *jsonrpc.Response {
+	if a := g.gov.Audit; a != nil {
+		if err := a.Admit(); err != nil {
+			return errorResponse(req.ID, codeUnavailable, "the hub refuses new calls until its audit trail catches up: "+err.Error())
+		}
+	}
+	return g.record(c, req, rec, g.call(ctx, c, req, em, rec.tgt, raw))
+}
+
+// call runs the request against the target's backend.
+func (g *Gateway) call(ctx context.Context, c *client, req *jsonrpc.Request, em emitter, t router.Target, raw json.RawMessage) *jsonrpc.Response {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if s := c.sess; s != nil {

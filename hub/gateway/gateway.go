@@ -100,7 +100,7 @@ type Gateway struct {
 	inputs   *inputs    // stateless calls waiting for the client's input
 	subs     *listeners // subscriptions/listen streams
 	params   paramCache // tools' Mcp-Param-* annotations, per routing table
-	tools    toolCache  // tools' risk categories, per routing table
+	gov      Governance // tool registry, RBAC, audit: see SetGovernance
 	policy   atomic.Pointer[Policy]
 
 	goneMu sync.Mutex
@@ -110,12 +110,14 @@ type Gateway struct {
 // New returns a gateway. Call Run to expire idle sessions.
 func New(cfg Config, keys Keys, tables Tables, up Upstream, log *slog.Logger) *Gateway {
 	cfg.defaults()
-	return &Gateway{
+	g := &Gateway{
 		cfg: cfg, keys: keys, tables: tables, upstream: up, log: log,
 		sessions: newSessions(), gone: map[string]bool{},
 		inputs: &inputs{calls: map[string]*bridgedCall{}, max: cfg.MaxWaitingInputs, timeout: cfg.InputTimeout},
 		subs:   newListeners(),
 	}
+	g.SetGovernance(Governance{})
+	return g
 }
 
 // Run expires idle sessions until ctx is done, then closes every session, cancels the

@@ -2,14 +2,12 @@ package gateway
 
 import (
 	"encoding/json"
-	"sync/atomic"
+	"strconv"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/policy"
-	"github.com/mcp-gateway/mcp-gateway/hub/risk"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
-	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 )
 
 // Policy is the policy engine the gateway applies to tools: Decide on tools/call, Visible on
@@ -29,56 +27,37 @@ func (g *Gateway) SetPolicy(p *Policy) {
 	g.policy.Store(p)
 }
 
-// toolInfo is what the policy needs to know of one listed tool besides its name.
-type toolInfo struct {
-	name, alias string
-	tgt         router.Target
-	risk        string
-}
-
-// toolIndex holds the risk categories of one routing table's tools, computed once per table
-// (risk.Classify reads names, descriptions and annotations), so that a call pays a map lookup.
-type toolIndex struct {
-	table  *router.Table
-	listed []toolInfo // parallel to table.Tools()
-	risk   map[router.Target]string
-}
-
-// toolCache is the index of the current table, rebuilt when the table changes.
-type toolCache struct{ idx atomic.Pointer[toolIndex] }
-
-func (c *toolCache) get(t *router.Table) *toolIndex {
-	idx := c.idx.Load()
-	if idx == nil || idx.table != t {
-		idx = buildToolIndex(t)
-		c.idx.Store(idx)
+// checkTool passes a tools/call of the tool the client named name, resolved to tgt, through
+// RBAC, the tool's own state (disabled, quarantined) and the policy, in that order. It fills
+// in rec and returns the refusal, or nil when the call may proceed.
+func (g *Gateway) checkTool(c *client, req *jsonrpc.Request, t *router.Table, name string, tgt router.Target, rec *callRecord) *jsonrpc.Response {
+	info, ok := g.gov.Tools.Index(t).Lookup(tgt)
+	if !ok {
+		return errorResponse(req.ID, codeInvalidParams, g.unknown("tool", name))
 	}
-	return idx
-}
-
-func buildToolIndex(t *router.Table) *toolIndex {
-	tools := t.Tools()
-	idx := &toolIndex{table: t, listed: make([]toolInfo, len(tools)), risk: make(map[router.Target]string, len(tools))}
-	for i, raw := range tools {
-		name, _ := mcp.StringField(raw, "name")
-		tgt, _ := t.Tool(name)
-		cat, _ := risk.Classify(raw)
-		idx.listed[i] = toolInfo{name: name, alias: t.ToolAlias(name), tgt: tgt, risk: string(cat)}
-		idx.risk[tgt] = string(cat)
+	rec.risk = info.Risk
+	if rb := g.gov.RBAC; rb != nil {
+		role := c.identity.Role
+		if !rb.Can(role, PermCallTools) {
+			return rec.refuse(req.ID, "rbac", "", "role "+strconv.Quote(role)+" may not call tools")
+		}
+		if !rb.ToolAllowed(role, info.Name, info.Alias, info.Tool) {
+			return rec.refuse(req.ID, "rbac", "", "role "+strconv.Quote(role)+" may not call tool "+strconv.Quote(name))
+		}
 	}
-	return idx
-}
-
-// checkTool applies the policy to a tools/call of the tool the client named name, resolved
-// to tgt; it returns the refusal, or nil when the call may proceed.
-func (g *Gateway) checkTool(c *client, req *jsonrpc.Request, t *router.Table, name string, tgt router.Target) *jsonrpc.Response {
+	if info.Disabled {
+		return rec.refuse(req.ID, "disabled", "", "tool "+strconv.Quote(name)+" is disabled by an operator")
+	}
+	if info.Quarantined {
+		return rec.refuse(req.ID, "quarantine", "", "tool "+strconv.Quote(name)+" is quarantined: "+info.QuarantineReason)
+	}
 	p := g.policy.Load()
 	if p == nil {
 		return nil
 	}
 	in := policy.Input{
 		Tool: name, Alias: t.ToolAlias(name), Target: tgt,
-		Risk: g.tools.get(t).risk[tgt], Role: c.identity.Role,
+		Risk: info.Risk, Role: c.identity.Role,
 	}
 	if p.NeedsArguments {
 		var params struct {
@@ -89,27 +68,37 @@ func (g *Gateway) checkTool(c *client, req *jsonrpc.Request, t *router.Table, na
 		in.Arguments = params.Arguments
 	}
 	d := p.Decide(in)
+	rec.rule, rec.decision = d.Rule, string(d.Effect)
 	if d.Allowed() {
 		return nil
 	}
-	return mcp.ErrorResponse(req.ID, codePolicyDenied, d.Reason+" (policy rule "+d.Rule+")",
-		map[string]string{"rule": d.Rule, "reason": d.Reason})
+	return rec.refuse(req.ID, "policy", d.Rule, d.Reason)
 }
 
-// visibleTools filters a table's tools by the policy for the caller's role.
+// visibleTools filters a table's tools for the caller: its role's tool permissions, the
+// tools' state and the policy.
 func (g *Gateway) visibleTools(c *client, t *router.Table) []json.RawMessage {
 	tools := t.Tools()
+	idx := g.gov.Tools.Index(t)
 	p := g.policy.Load()
-	if p == nil {
-		return tools
+	rb := g.gov.RBAC
+	role := c.identity.Role
+	if rb != nil && !rb.Can(role, PermCallTools) {
+		return nil
 	}
-	idx := g.tools.get(t)
 	out := make([]json.RawMessage, 0, len(tools))
 	for i, raw := range tools {
-		ti := &idx.listed[i]
-		if p.Visible(policy.Input{Tool: ti.name, Alias: ti.alias, Target: ti.tgt, Risk: ti.risk, Role: c.identity.Role}) {
-			out = append(out, raw)
+		ti := &idx.Listed()[i]
+		if !ti.Callable() {
+			continue
 		}
+		if rb != nil && !rb.ToolAllowed(role, ti.Name, ti.Alias, ti.Tool) {
+			continue
+		}
+		if p != nil && !p.Visible(policy.Input{Tool: ti.Name, Alias: ti.Alias, Target: ti.Target, Risk: ti.Risk, Role: role}) {
+			continue
+		}
+		out = append(out, raw)
 	}
 	return out
 }

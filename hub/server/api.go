@@ -19,7 +19,7 @@ func (s *Server) newAPI() http.Handler {
 	}
 	return api.New(api.Deps{
 		Store: s.Store, Keys: s.Keys, Authz: api.OwnerOnly{},
-		Agents: s.Agents, Health: s.Router, Locals: localBackends{s.Locals, s.Router},
+		Agents: s.Agents, Health: s.Router, Tools: s.Tools, Locals: localBackends{s.Locals, s.Router},
 		ConfigBackends: names, PolicyFile: s.cfg.PolicyFile,
 	}, s.log.With("component", "api"))
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/releases"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
+	"github.com/mcp-gateway/mcp-gateway/hub/tools"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 	"github.com/mcp-gateway/mcp-gateway/shared/version"
@@ -38,6 +39,7 @@ type Server struct {
 	Agents *agents.Registry
 	Locals *backend.Set
 	GW     *gateway.Gateway
+	Tools  *tools.Registry
 	// Releases serves agent releases for self-update ([releases] in hub.toml).
 	Releases *releases.Handler
 	API      http.Handler // the REST API at /api/v1/
@@ -93,6 +95,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		MaxBodyBytes: cfg.MaxBodyBytes, PageSize: cfg.PageSize, AnonymousRole: cfg.AnonymousRole,
 		AllowedOrigins: cfg.AllowedOrigins, AllowedHosts: cfg.Hosts(), ServerVersion: version.Version,
 	}, s.Keys, s.Router, upstream{s.Locals, s.Agents}, log)
+	s.Tools = tools.New(st, tools.Options{Logger: log.With("component", "tools"), Tables: s.Router})
+	if err := s.Tools.Load(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.GW.SetGovernance(gateway.Governance{Tools: s.Tools})
 	s.GW.SetPolicy(pol) // behind an atomic pointer: a reload may swap it later
 	if pol != nil {
 		log.Info("policy loaded", "file", cfg.PolicyFile, "rules", pol.Len(), "default", pol.Default())
@@ -137,7 +145,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	var wg sync.WaitGroup
-	for _, run := range []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run, s.dropRevokedAgents} {
+	for _, run := range []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run, s.Tools.Run, s.dropRevokedAgents} {
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = run(ctx) }()
 	}

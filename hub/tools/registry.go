@@ -74,7 +74,7 @@ type stateSnap struct {
 	m       map[key]store.ToolState
 }
 
-// New returns a registry over st; call Load before serving and Run alongside.
+// New returns a registry over st (nil: in memory only, nothing survives a restart); call Load before serving and Run alongside.
 func New(st store.Tools, opts Options) *Registry {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -93,6 +93,9 @@ func New(st store.Tools, opts Options) *Registry {
 // Load reads every tool state from the store. States of automatic transitions not yet
 // written are kept.
 func (r *Registry) Load(ctx context.Context) error {
+	if r.st == nil {
+		return nil
+	}
 	list, err := r.st.ListToolStates(ctx)
 	if err != nil {
 		return fmt.Errorf("load tool states: %w", err)
@@ -150,7 +153,11 @@ func (r *Registry) Index(t *router.Table) *Index {
 }
 
 func (r *Registry) report(ev Event) {
-	r.log.Warn("tool integrity", "event", ev.Kind, "tool", ev.Tool.Name, "agent", ev.Tool.Agent,
+	level := slog.LevelWarn
+	if ev.Kind == "pinned" {
+		level = slog.LevelInfo
+	}
+	r.log.Log(context.Background(), level, "tool integrity", "event", ev.Kind, "tool", ev.Tool.Name, "agent", ev.Tool.Agent,
 		"backend", ev.Tool.Backend, "reason", ev.Reason)
 	if r.opts.OnEvent != nil {
 		r.opts.OnEvent(ev)

@@ -149,8 +149,10 @@ func (r *Registry) write(ctx context.Context, cur *Info, change func(*store.Tool
 	if err := change(&st, cur); err != nil {
 		return err
 	}
-	if err := r.st.PutToolState(ctx, &st); err != nil {
-		return err
+	if r.st != nil {
+		if err := r.st.PutToolState(ctx, &st); err != nil {
+			return err
+		}
 	}
 	m := make(map[key]store.ToolState, len(snap.m)+1)
 	for kk, s := range snap.m {
@@ -194,6 +196,9 @@ func (r *Registry) flush(ctx context.Context) {
 	// older automatic one.
 	r.buildMu.Lock()
 	defer r.buildMu.Unlock()
+	if r.st == nil {
+		return
+	}
 	r.pendMu.Lock()
 	batch := r.pending
 	r.pending = map[key]store.ToolState{}

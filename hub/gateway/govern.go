@@ -1,0 +1,161 @@
+package gateway
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/router"
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
+	"github.com/mcp-gateway/mcp-gateway/hub/tools"
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
+)
+
+// PermCallTools is the permission a caller's role needs to list and call tools over MCP.
+const PermCallTools = "tools.call"
+
+// Authorizer answers RBAC questions from memory. *rbac.Authorizer implements it.
+type Authorizer interface {
+	Can(role, perm string) bool
+	// ToolAllowed reports whether the role's tool globs allow a tool known by these names
+	// (exposed name, alias, original name).
+	ToolAllowed(role string, names ...string) bool
+}
+
+// Auditor records events durably before the response leaves. *audit.Recorder implements it.
+type Auditor interface {
+	// Admit reports whether a new call may start: it fails when the audit backlog is full.
+	Admit() error
+	// Record stores the event durably (against a crash of the hub) before it returns.
+	Record(ev *store.AuditEvent) error
+}
+
+// Governance is what decides and records tool calls besides the policy. Nil members are off:
+// no RBAC, no audit. Tools nil uses an in-memory registry (risk classification and the
+// poisoning scan, no pins).
+type Governance struct {
+	Tools *tools.Registry
+	RBAC  Authorizer
+	Audit Auditor
+	// Redact turns a raw request or response into the text kept in the audit trail.
+	// Nil keeps no payloads, only their hashes.
+	Redact func(raw []byte) string
+}
+
+// SetGovernance installs the governance chain. Call it before serving.
+func (g *Gateway) SetGovernance(gov Governance) {
+	if gov.Tools == nil {
+		gov.Tools = tools.New(nil, tools.Options{Logger: g.log, NoAutoPin: true, Tables: g.tables})
+	}
+	g.gov = gov
+}
+
+// refusal is the JSON-RPC error for a call refused by governance. The code is the policy's
+// for every kind of refusal so that clients need to know one; data.by says which part
+// refused (policy, rbac, disabled, quarantine) and data.rule which policy rule, if any.
+func refusal(id jsonrpc.ID, by, rule, reason string) *jsonrpc.Response {
+	label := by
+	if rule != "" {
+		label = "policy rule " + rule
+	} else {
+		rule = by
+	}
+	return mcp.ErrorResponse(id, codePolicyDenied, reason+" ("+label+")", map[string]string{"by": by, "rule": rule, "reason": reason})
+}
+
+// callRecord is what the audit trail needs to know of one forwarded call.
+type callRecord struct {
+	start    time.Time
+	name     string // exposed tool or prompt name, or resource URI
+	tgt      router.Target
+	risk     string
+	rule     string // the policy rule that allowed it, if a policy decided
+	decision string
+}
+
+// refuse records who refused the call and returns the refusal.
+func (rec *callRecord) refuse(id jsonrpc.ID, by, rule, reason string) *jsonrpc.Response {
+	rec.decision, rec.rule = "deny", rule
+	if rule == "" {
+		rec.rule = by
+	}
+	return refusal(id, by, rule, reason)
+}
+
+// auditEvent builds the event of a call with its outcome.
+func (g *Gateway) auditEvent(c *client, req *jsonrpc.Request, rec *callRecord, resp *jsonrpc.Response) *store.AuditEvent {
+	ev := &store.AuditEvent{
+		Time: rec.start, Kind: "call", UserID: c.identity.UserID, KeyID: c.identity.KeyID, Caller: c.identity.Name,
+		Role: c.identity.Role, Agent: rec.tgt.Agent, Backend: rec.tgt.Backend,
+		Tool: rec.name, Risk: rec.risk, Decision: rec.decision, Rule: rec.rule, Action: req.Method,
+		Duration: time.Since(rec.start), TraceID: traceID(c.trace), Status: "ok",
+	}
+	ev.RequestHash = hashHex(req.Params)
+	if g.gov.Redact != nil {
+		ev.Request = g.gov.Redact(req.Params)
+	}
+	switch {
+	case resp == nil:
+		ev.Status = "error"
+	case resp.Error != nil:
+		ev.Status, ev.Error = "error", resp.Error.Error()
+		var we *jsonrpc.Error
+		if errors.As(resp.Error, &we) {
+			ev.Error = we.Message
+			if we.Code == codePolicyDenied {
+				ev.Kind, ev.Status, ev.Decision = "denied", "denied", "deny"
+			}
+		}
+	default:
+		ev.ResponseHash = hashHex(resp.Result)
+		if g.gov.Redact != nil {
+			ev.Response = g.gov.Redact(resp.Result)
+		}
+		if isToolError(resp.Result) {
+			ev.Status = "error"
+		}
+	}
+	return ev
+}
+
+// record writes the call's audit event. When the event cannot be recorded the client gets an
+// error instead of the result: a call that returned is never missing from the trail.
+func (g *Gateway) record(c *client, req *jsonrpc.Request, rec *callRecord, resp *jsonrpc.Response) *jsonrpc.Response {
+	if g.gov.Audit == nil {
+		return resp
+	}
+	if err := g.gov.Audit.Record(g.auditEvent(c, req, rec, resp)); err != nil {
+		g.log.Error("audit record failed; the result is withheld", "method", req.Method, "name", rec.name, "err", err)
+		return errorResponse(req.ID, codeInternal, "the call ran but its audit event could not be recorded: "+err.Error())
+	}
+	return resp
+}
+
+// isToolError reports a tools/call result with isError true, cheaply.
+func isToolError(res []byte) bool {
+	v, ok := mcp.Field(res, "isError")
+	return ok && string(v) == "true"
+}
+
+func hashHex(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// traceID is the trace id of a W3C traceparent (version-traceid-parentid-flags), or a new
+// random one when the client sent none.
+func traceID(traceparent string) string {
+	if len(traceparent) >= 36 && traceparent[2] == '-' && traceparent[35] == '-' {
+		return traceparent[3:35]
+	}
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
