@@ -47,6 +47,21 @@ type Agent struct {
 	ProxyURL string `toml:"proxy_url"`
 	// LogLevel is debug, info (default), warn or error.
 	LogLevel string `toml:"log_level"`
+
+	// Self-update (docs/UPDATE.md); update.go has the defaults and checks.
+
+	// AutoUpdate lets a headless agent (a service) ask its hub for a new release once per
+	// UpdateInterval and apply it. Default true; false means updates happen only by hand
+	// (`mcp-gateway-agent update`).
+	AutoUpdate bool `toml:"auto_update"`
+	// ReleasePublicKey is a base64 Ed25519 public key trusted to sign releases, besides the
+	// one compiled into the binary (`mcp-gateway-hub releases keygen` prints it).
+	ReleasePublicKey string `toml:"release_public_key"`
+	// UpdateGrace is how long a freshly updated agent has to reach its hub before it puts the
+	// previous binary back, like "2m" (the default).
+	UpdateGrace string `toml:"update_grace"`
+	// UpdateInterval is the time between automatic update checks, like "24h" (the default).
+	UpdateInterval string `toml:"update_interval"`
 }
 
 // Environment variables that override the file.
@@ -68,7 +83,7 @@ func DefaultPath() (string, error) { return ConfigPath() }
 
 // Defaults returns a config with every default filled in.
 func Defaults() *Config {
-	return &Config{Agent: Agent{LogLevel: "info"}}
+	return &Config{Agent: Agent{LogLevel: "info", AutoUpdate: true, UpdateGrace: DefaultUpdateGrace, UpdateInterval: DefaultUpdateInterval}}
 }
 
 // Load reads the config. When path is empty the default path is used, and a missing

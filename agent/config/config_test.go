@@ -122,7 +122,7 @@ func TestUnknownKeysAreReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := strings.Join(cfg.Unknown, ",")
-	if got != "agent.auto_update,backends.colour" {
+	if got != "agent.telemetry,backends.colour" {
 		t.Errorf("unknown keys = %q", got)
 	}
 }

@@ -44,6 +44,7 @@ func (c *Config) Validate() error {
 	default:
 		add("agent.log_level", "%q is not one of debug, info, warn, error", a.LogLevel)
 	}
+	errs = append(errs, a.validateUpdate()...)
 	errs = append(errs, c.validateBackends()...)
 	return errors.Join(errs...)
 }

@@ -228,6 +228,11 @@ func (w *tomlWriter) table(name string, v, def reflect.Value, extra map[string]a
 }
 
 func skip(f, def reflect.Value, i int) bool {
+	if def.IsValid() && !def.Field(i).IsZero() {
+		// A field with a non-zero default is written whenever it differs, even at its zero
+		// value: auto_update = false must survive a rewrite.
+		return reflect.DeepEqual(f.Interface(), def.Field(i).Interface())
+	}
 	if f.IsZero() || (f.Kind() == reflect.Map && f.Len() == 0) {
 		return true
 	}

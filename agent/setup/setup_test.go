@@ -39,7 +39,8 @@ func TestApplyRealHub(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := config.Agent{AgentID: "laptop", GatewayURL: h.AgentURL(), APIKey: key, DashboardURL: h.URL, LogLevel: "info"}
+	want := config.Defaults().Agent
+	want.AgentID, want.GatewayURL, want.APIKey, want.DashboardURL = "laptop", h.AgentURL(), key, h.URL
 	if cfg.Agent != want {
 		t.Errorf("written [agent] = %+v\nwant %+v", cfg.Agent, want)
 	}
@@ -79,6 +80,7 @@ agent_id = "box"
 gateway_url = "ws://old.example.com/agent/ws"
 api_key = "mcpgw_old"
 auto_update = false
+telemetry = false
 
 [[backends]]
 name = "fs"
@@ -96,8 +98,8 @@ args = ["/tmp"]
 	if cfg.Agent.AgentID != "box" || cfg.Agent.APIKey != key || len(cfg.Backends) != 1 || cfg.Backends[0].Name != "fs" {
 		t.Errorf("config after setup: %+v", cfg)
 	}
-	if len(cfg.Unknown) != 1 || cfg.Unknown[0] != "agent.auto_update" {
-		t.Errorf("unknown keys after setup: %v, want agent.auto_update kept", cfg.Unknown)
+	if len(cfg.Unknown) != 1 || cfg.Unknown[0] != "agent.telemetry" || cfg.Agent.AutoUpdate {
+		t.Errorf("after setup: unknown keys %v, auto_update %v; want agent.telemetry and auto_update = false kept", cfg.Unknown, cfg.Agent.AutoUpdate)
 	}
 }
 
