@@ -47,6 +47,8 @@ type Config struct {
 	Backends []backend.Config `toml:"backends"`
 	// Releases is the [releases] table: agent releases offered for self-update (releases.go).
 	Releases Releases `toml:"releases"`
+	// Audit is the [audit] table: retention, queue, durability and redaction (audit.go).
+	Audit Audit `toml:"audit"`
 }
 
 // Default returns the built-in defaults.
@@ -56,7 +58,7 @@ func Default() Config {
 		dir = filepath.Join(home, dir)
 	}
 	return Config{Listen: "127.0.0.1:3200", DataDir: dir, MaxBodyBytes: 16 << 20, PageSize: 500,
-		Releases: defaultReleases()}
+		Releases: defaultReleases(), Audit: defaultAudit()}
 }
 
 // Load returns the defaults overlaid with the file (if path is not empty) and the environment.
@@ -105,6 +107,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("database_url must be a postgres:// or postgresql:// URL"))
 	}
 	if err := c.Releases.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Audit.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	names := map[string]bool{}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,9 +41,18 @@ type Duration struct{ time.Duration }
 
 // UnmarshalText parses a Go duration string.
 func (d *Duration) UnmarshalText(b []byte) error {
+	if days, ok := strings.CutSuffix(string(b), "d"); ok {
+		// Whole days ("90d"), which Go durations lack and retention periods need.
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > 100*365 {
+			return fmt.Errorf("%q is not a number of days like 90d", b)
+		}
+		d.Duration = time.Duration(n) * 24 * time.Hour
+		return nil
+	}
 	v, err := time.ParseDuration(string(b))
 	if err != nil {
-		return fmt.Errorf("%q is not a duration like 90s or 5m", b)
+		return fmt.Errorf("%q is not a duration like 90s, 5m or 90d", b)
 	}
 	d.Duration = v
 	return nil

@@ -1,0 +1,107 @@
+package audit_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/audit"
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
+	"github.com/mcp-gateway/mcp-gateway/hub/store/storetest"
+)
+
+// benchEvent is a typical allowed tool call, payloads already redacted.
+func benchEvent() *store.AuditEvent {
+	return &store.AuditEvent{Kind: store.AuditCall, UserID: "usr_0123456789abcdef", KeyID: "key_0123456789abcdef",
+		Caller: "alice", Role: "operator", Application: "cursor", Agent: "laptop", Backend: "github",
+		Tool: "create_issue", Risk: "write", Decision: "allow", Rule: "allow-github", Status: "ok",
+		Duration: 1200 * time.Microsecond, TraceID: "4bf92f3577b34da6a3ce929d0e0e4736",
+		RequestHash:  "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+		ResponseHash: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+		Request:      `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"laptop__github__create_issue","arguments":{"repo":"acme/web","title":"Login button misaligned on Safari","body":"Steps: open /login on Safari 17"}}}`,
+		Response:     `{"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text","text":"Created issue #1234: https://github.com/acme/web/issues/1234"}]}}`}
+}
+
+func benchRecorder(b *testing.B, fsync bool) *audit.Recorder {
+	st := storetest.New(b)
+	rec, err := audit.Open(context.Background(), audit.Config{Dir: b.TempDir(), Store: st, Fsync: fsync, QueueSize: 10_000_000}, quiet)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { rec.Run(ctx); close(done) }()
+	b.Cleanup(func() { cancel(); <-done; rec.Close() })
+	return rec
+}
+
+// reportLatency adds p50 and p99 (ns) of the per-call latencies.
+func reportLatency(b *testing.B, lat []time.Duration) {
+	slices.Sort(lat)
+	if len(lat) == 0 {
+		return
+	}
+	b.ReportMetric(float64(lat[len(lat)/2]), "p50-ns")
+	b.ReportMetric(float64(lat[len(lat)*99/100]), "p99-ns")
+}
+
+func benchmarkRecord(b *testing.B, fsync bool) {
+	rec := benchRecorder(b, fsync)
+	lat := make([]time.Duration, 0, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		ev := benchEvent()
+		start := time.Now()
+		if err := rec.Record(ev); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	reportLatency(b, lat)
+}
+
+func BenchmarkRecord(b *testing.B)      { benchmarkRecord(b, false) }
+func BenchmarkRecordFsync(b *testing.B) { benchmarkRecord(b, true) }
+
+func benchmarkRecordParallel(b *testing.B, fsync bool) {
+	rec := benchRecorder(b, fsync)
+	var mu sync.Mutex
+	var all []time.Duration
+	b.ReportAllocs()
+	b.SetParallelism(8) // 8 × GOMAXPROCS goroutines: concurrent calls sharing one write
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var lat []time.Duration
+		for pb.Next() {
+			ev := benchEvent()
+			start := time.Now()
+			if err := rec.Record(ev); err != nil {
+				b.Error(err)
+				return
+			}
+			lat = append(lat, time.Since(start))
+		}
+		mu.Lock()
+		all = append(all, lat...)
+		mu.Unlock()
+	})
+	b.StopTimer()
+	reportLatency(b, all)
+}
+
+func BenchmarkRecordParallel(b *testing.B)      { benchmarkRecordParallel(b, false) }
+func BenchmarkRecordParallelFsync(b *testing.B) { benchmarkRecordParallel(b, true) }
+
+func BenchmarkRedactPayload(b *testing.B) {
+	r, _ := audit.NewRedactor(nil, nil, 4096)
+	raw := []byte(benchEvent().Request)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		r.Payload(raw)
+	}
+}

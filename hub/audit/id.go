@@ -1,0 +1,86 @@
+package audit
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	randv2 "math/rand/v2"
+	"strings"
+	"time"
+)
+
+// crockford is Crockford's base32 alphabet: no I, L, O or U, so IDs read back unambiguously.
+const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// NewID returns a 26-character event ID: 48 bits of Unix milliseconds then 80 random bits,
+// in Crockford base32 (the ULID layout). IDs sort by time to the millisecond, and the random
+// part keeps IDs from several hubs apart (a collision needs 2^40 events in one millisecond).
+func NewID(t time.Time) string {
+	var b [16]byte
+	ms := uint64(t.UnixMilli())
+	for i := range 6 {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	// The runtime's ChaCha8 generator: unpredictable enough for uniqueness, and no syscall.
+	hi, lo := randv2.Uint64(), randv2.Uint64()
+	for i := range 8 {
+		b[6+i] = byte(hi >> (56 - 8*i))
+	}
+	b[14], b[15] = byte(lo>>8), byte(lo)
+	return encodeBase32(b)
+}
+
+// encodeBase32 writes 128 bits as 26 base32 digits, most significant first (the first digit
+// carries the top 3 bits, which keeps text order equal to numeric order).
+func encodeBase32(b [16]byte) string {
+	var out [26]byte
+	hi := uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 |
+		uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
+	lo := uint64(b[8])<<56 | uint64(b[9])<<48 | uint64(b[10])<<40 | uint64(b[11])<<32 |
+		uint64(b[12])<<24 | uint64(b[13])<<16 | uint64(b[14])<<8 | uint64(b[15])
+	for i := 25; i >= 0; i-- {
+		out[i] = crockford[lo&31]
+		lo = lo>>5 | hi<<59
+		hi >>= 5
+	}
+	return string(out[:])
+}
+
+// Hash is the hex SHA-256 of raw, or "" for an empty payload.
+func Hash(raw []byte) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:])
+}
+
+// TraceID returns the trace id of a W3C traceparent header ("00-<32 hex>-<16 hex>-<2 hex>"),
+// so the audit row joins the caller's trace; without a valid one it returns a new random id.
+func TraceID(traceparent string) string {
+	parts := strings.Split(strings.TrimSpace(traceparent), "-")
+	if len(parts) >= 4 && len(parts[0]) == 2 && parts[0] != "ff" && isHex(parts[0]) &&
+		len(parts[1]) == 32 && isHex(parts[1]) && strings.Trim(parts[1], "0") != "" &&
+		len(parts[2]) == 16 && isHex(parts[2]) && len(parts[3]) == 2 && isHex(parts[3]) {
+		return parts[1]
+	}
+	return NewTraceID()
+}
+
+// NewTraceID returns 16 random bytes in lowercase hex, the W3C trace-id form.
+func NewTraceID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// isHex accepts lowercase hex only, as W3C Trace Context requires.
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}

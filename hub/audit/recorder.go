@@ -1,0 +1,283 @@
+// Package audit records every call, denial and admin change durably: Record appends the event
+// to a checksummed journal on disk before it returns, a background shipper batches the journal
+// into the store, and a restart replays what was not yet stored. It also redacts payloads.
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
+)
+
+var (
+	// ErrFull: more than QueueSize events are waiting for the store. In refuse mode the
+	// gateway refuses new calls (Admit) rather than run them unaudited.
+	ErrFull = errors.New("audit: queue full (events are not reaching the store)")
+	// ErrClosed: the Recorder is closed.
+	ErrClosed = errors.New("audit: recorder closed")
+)
+
+// Config configures a Recorder. Zero values take the documented defaults.
+type Config struct {
+	// Dir holds the journal; created with mode 0700. One Recorder per directory.
+	Dir string
+	// Store receives the events.
+	Store store.Audit
+	// QueueSize bounds the events recorded but not yet stored. Default 100000.
+	QueueSize int
+	// Drop, when the queue is full, drops events (Record returns ErrFull, Admit keeps
+	// admitting) instead of refusing calls. Default false: refuse.
+	Drop bool
+	// Fsync makes Record wait for fdatasync, so events survive a power cut, not only a
+	// crash of the process. Concurrent Records share one sync.
+	Fsync bool
+	// RetainFor deletes events older than this from the store. 0 keeps them forever.
+	RetainFor time.Duration
+	// RetentionInterval is how often retention runs. Default 1h.
+	RetentionInterval time.Duration
+	// MaxPayloadBytes bounds a redacted payload (and the Error and Detail fields). Default 4096.
+	MaxPayloadBytes int
+	// RedactKeys and RedactPatterns add to the built-in redaction (see Redactor).
+	RedactKeys     []string
+	RedactPatterns []string
+	// BatchSize bounds one InsertAudit. Default 500.
+	BatchSize int
+	// BatchDelay is how long the shipper lets a batch gather after a Record wakes it
+	// (unless BatchSize events are already waiting). Default 5ms.
+	BatchDelay time.Duration
+	// FlushInterval is how often the shipper looks at the journal when not woken by a
+	// Record. Default 1s.
+	FlushInterval time.Duration
+	// SegmentBytes rotates the journal file at this size. Default 16 MiB.
+	SegmentBytes int64
+	// CloseTimeout bounds the final flush in Close. Default 10s.
+	CloseTimeout time.Duration
+}
+
+func (c *Config) setDefaults() {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&c.QueueSize, 100000)
+	def(&c.MaxPayloadBytes, 4096)
+	def(&c.BatchSize, 500)
+	defDur(&c.RetentionInterval, time.Hour)
+	defDur(&c.FlushInterval, time.Second)
+	defDur(&c.BatchDelay, 5*time.Millisecond)
+	defDur(&c.CloseTimeout, 10*time.Second)
+	if c.SegmentBytes == 0 {
+		c.SegmentBytes = 16 << 20
+	}
+}
+
+func (c *Config) validate() error {
+	switch {
+	case c.Dir == "":
+		return errors.New("audit: Dir is empty")
+	case c.Store == nil:
+		return errors.New("audit: Store is nil")
+	case c.QueueSize < 0 || c.MaxPayloadBytes < 0 || c.BatchSize < 0 || c.SegmentBytes < 0:
+		return errors.New("audit: QueueSize, MaxPayloadBytes, BatchSize and SegmentBytes must not be negative")
+	case c.RetainFor < 0 || c.RetentionInterval < 0 || c.FlushInterval < 0 || c.BatchDelay < 0 || c.CloseTimeout < 0:
+		return errors.New("audit: durations must not be negative")
+	}
+	return nil
+}
+
+// Recorder is the audit trail's writer. Record is safe for concurrent use.
+type Recorder struct {
+	cfg   Config
+	log   *slog.Logger
+	red   *Redactor
+	j     *journal
+	limit int64 // Record refuses at this many pending events
+	kick  chan struct{}
+	done  chan struct{}
+
+	closed                                            atomic.Bool
+	pending                                           atomic.Int64 // in the journal, not yet stored
+	recorded, stored, full, corrupt, replayed, failed atomic.Int64
+
+	shipMu sync.Mutex // the shipper's state below
+	pos    readPos
+	rfile  *os.File
+	rseg   *segment
+}
+
+// Open opens the journal in cfg.Dir and replays into the store whatever an earlier run left
+// unstored (after a crash); it fails if that replay fails. Call Run to ship and Close to stop.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Recorder, error) {
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	red, err := NewRedactor(cfg.RedactKeys, cfg.RedactPatterns, cfg.MaxPayloadBytes)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	j, err := openJournal(cfg.Dir, cfg.Fsync, cfg.SegmentBytes)
+	if err != nil {
+		return nil, err
+	}
+	r := &Recorder{cfg: cfg, log: log, red: red, j: j, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	r.limit = int64(cfg.QueueSize)
+	if !cfg.Drop {
+		// Calls admitted just before the queue filled may still record their events.
+		r.limit += int64(cfg.QueueSize/8) + 1
+	}
+	n, err := r.drain(ctx)
+	if err != nil {
+		j.close()
+		return nil, fmt.Errorf("audit: replay journal in %s: %w", cfg.Dir, err)
+	}
+	r.pending.Store(0)
+	r.stored.Store(0)
+	r.replayed.Store(n)
+	if n > 0 {
+		log.Info("audit: replayed journal", "records", n, "corrupt", r.corrupt.Load(), "dir", cfg.Dir)
+	}
+	return r, nil
+}
+
+// Redactor is the Recorder's redactor, built from the configured rules.
+func (r *Recorder) Redactor() *Redactor { return r.red }
+
+// Admit reports whether a new call may proceed: ErrFull when the queue is full and the
+// Recorder refuses rather than drops, ErrClosed after Close, else nil.
+func (r *Recorder) Admit() error {
+	if r.closed.Load() {
+		return ErrClosed
+	}
+	if !r.cfg.Drop && r.pending.Load() >= int64(r.cfg.QueueSize) {
+		return ErrFull
+	}
+	return nil
+}
+
+// Record makes ev durable in the journal and returns once it is (written to the file; also
+// synced with Fsync). It fills in ev.ID and ev.Time when empty, truncates Error and Detail,
+// and redacts secrets in Error. Request and Response must already be redacted (SetPayloads).
+// When Record returns an error the event is not recorded.
+func (r *Recorder) Record(ev *store.AuditEvent) error {
+	if r.closed.Load() {
+		return ErrClosed
+	}
+	if r.pending.Load() >= r.limit {
+		r.full.Add(1)
+		return ErrFull
+	}
+	if ev.Kind == "" {
+		return errors.New("audit: record: event kind is empty")
+	}
+	if ev.Time.IsZero() {
+		ev.Time = time.Now()
+	}
+	ev.Time = ev.Time.UTC()
+	if ev.ID == "" {
+		ev.ID = NewID(ev.Time)
+	}
+	r.bound(ev)
+	bp := recordBufs.Get().(*[]byte)
+	buf, err := appendRecord((*bp)[:0], ev)
+	if err == nil {
+		err = r.j.append(buf)
+	}
+	*bp = buf[:0]
+	recordBufs.Put(bp)
+	if err != nil {
+		if errors.Is(err, errJournalClosed) {
+			return ErrClosed
+		}
+		r.failed.Add(1)
+		return fmt.Errorf("audit: record %s: %w", ev.ID, err)
+	}
+	r.pending.Add(1)
+	r.recorded.Add(1)
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+var recordBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// bound keeps one record's size in check whatever the caller passes.
+func (r *Recorder) bound(ev *store.AuditEvent) {
+	if ev.Error != "" {
+		ev.Error = truncateText(r.red.Text(ev.Error), r.cfg.MaxPayloadBytes)
+	}
+	limit := 2*r.cfg.MaxPayloadBytes + 1024 // a redacted payload may exceed Max by escaping
+	for _, f := range []*string{&ev.Request, &ev.Response, &ev.Detail} {
+		if len(*f) > limit {
+			*f = truncated(len(*f), []byte(*f), r.cfg.MaxPayloadBytes)
+		}
+	}
+}
+
+// SetPayloads fills in ev's hashes (of the raw bytes) and redacted payloads. Either may
+// be nil.
+func (r *Recorder) SetPayloads(ev *store.AuditEvent, request, response []byte) {
+	ev.RequestHash, ev.Request = Hash(request), r.red.Payload(request)
+	ev.ResponseHash, ev.Response = Hash(response), r.red.Payload(response)
+}
+
+// Stats are counters since Open.
+type Stats struct {
+	Recorded int64 // events Record accepted
+	Stored   int64 // events shipped to the store
+	Pending  int64 // in the journal, not yet stored
+	Full     int64 // Records refused with ErrFull
+	Failed   int64 // Records that failed to write the journal
+	Replayed int64 // records found in the journal at Open
+	Corrupt  int64 // journal records skipped as torn or damaged
+}
+
+// Stats returns the Recorder's counters.
+func (r *Recorder) Stats() Stats {
+	return Stats{Recorded: r.recorded.Load(), Stored: r.stored.Load(), Pending: r.pending.Load(),
+		Full: r.full.Load(), Failed: r.failed.Load(), Replayed: r.replayed.Load(), Corrupt: r.corrupt.Load()}
+}
+
+// Close stops accepting events, waits for Records in progress, and ships everything left
+// (within CloseTimeout). Events it cannot ship stay in the journal for the next Open.
+func (r *Recorder) Close() error {
+	if !r.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	close(r.done)
+	jerr := r.j.close()
+	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.CloseTimeout)
+	defer cancel()
+	_, err := r.drain(ctx)
+	r.shipMu.Lock()
+	if r.rfile != nil {
+		r.rfile.Close()
+		r.rfile, r.rseg = nil, nil
+	}
+	r.shipMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("audit: close: %d events stay in the journal until the next start: %w", r.pending.Load(), err)
+	}
+	if jerr != nil {
+		return fmt.Errorf("audit: close journal: %w", jerr)
+	}
+	return nil
+}

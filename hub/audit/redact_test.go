@@ -1,0 +1,96 @@
+package audit_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/audit"
+)
+
+func TestPayloadRedactsSecretsAndKeepsTheRest(t *testing.T) {
+	r, err := audit.NewRedactor([]string{"SSN", "customer-id"}, []string{`\b\d{4}-\d{4}-\d{4}-\d{4}\b`}, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, in, want string }{
+		{"secret keys, nested", `{"user":"al","password":"p","auth":{"api_key":"k","Client-Secret":"s"},"list":[{"accessToken":"t"}]}`,
+			`{"auth":{"Client-Secret":"[REDACTED]","api_key":"[REDACTED]"},"list":[{"accessToken":"[REDACTED]"}],"password":"[REDACTED]","user":"al"}`},
+		{"a secret key's object value goes whole", `{"credentials":{"user":"a","pw":"b"}}`, `{"credentials":"[REDACTED]"}`},
+		{"configured keys, normalised", `{"ssn":"123","CUSTOMER_ID":"c9","customer":"kept"}`, `{"CUSTOMER_ID":"[REDACTED]","customer":"kept","ssn":"[REDACTED]"}`},
+		{"look-alike keys are kept", `{"max_tokens":100,"tokens":3,"secretary":"x","passage":"y"}`, `{"max_tokens":100,"passage":"y","secretary":"x","tokens":3}`},
+		{"mcpgw key in a value", `{"q":"use mcpgw_ABCDEFGHijklmnop1234 now"}`, `{"q":"use [REDACTED] now"}`},
+		{"bearer header", `{"h":"Authorization: Bearer abc.def-ghi"}`, `{"h":"Authorization: Bearer [REDACTED]"}`},
+		{"AWS key", `["AKIAIOSFODNN7EXAMPLE"]`, `["[REDACTED]"]`},
+		{"GitHub token", `"ghp_abcdefghijklmnopqrstuvwxyz0123456789"`, `"[REDACTED]"`},
+		{"JWT", `"eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl"`, `"[REDACTED]"`},
+		{"private key", `{"k":"-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----"}`, `{"k":"[REDACTED]"}`},
+		{"URL password", `{"u":"postgres://bob:s3cret@db/x"}`, `{"u":"postgres://[REDACTED]@db/x"}`},
+		{"assignment in text", `{"cmd":"login --password=hunter2 --user bob"}`, `{"cmd":"login --password=[REDACTED] --user bob"}`},
+		{"configured pattern", `{"card":"pay 4111-1111-1111-1111 ok"}`, `{"card":"pay [REDACTED] ok"}`},
+		{"numbers keep their form", `{"n":12345678901234567890,"f":1.50}`, `{"f":1.50,"n":12345678901234567890}`},
+		{"no HTML escaping", `{"q":"a<b>&c"}`, `{"q":"a<b>&c"}`},
+		{"not JSON becomes a redacted string", `token=abc123 and more`, `"token=[REDACTED] and more"`},
+		{"trailing data is not JSON", `{"a":1} {"b":2}`, `"{\"a\":1} {\"b\":2}"`},
+		{"empty", ``, ``},
+		{"ordinary text", `{"path":"/home/bob/notes.txt","content":"hello world"}`, `{"content":"hello world","path":"/home/bob/notes.txt"}`},
+	} {
+		if got := r.Payload([]byte(c.in)); got != c.want {
+			t.Errorf("%s:\n got %s\nwant %s", c.name, got, c.want)
+		}
+	}
+}
+
+func TestPayloadTruncates(t *testing.T) {
+	r, _ := audit.NewRedactor(nil, nil, 200)
+	in := `{"password":"x","data":"` + strings.Repeat("é", 500) + `"}`
+	got := r.Payload([]byte(in))
+	var v struct {
+		Truncated bool
+		Size      int
+		Prefix    string
+	}
+	if err := json.Unmarshal([]byte(got), &v); err != nil {
+		t.Fatalf("truncated payload is not JSON: %v\n%s", err, got)
+	}
+	if !v.Truncated || v.Size != len(in) || len(v.Prefix) > 200 || strings.Contains(v.Prefix, `"x"`) {
+		t.Errorf("truncated payload = %+v", v)
+	}
+	huge := `{"password":"x","data":"` + strings.Repeat("a", 300<<10) + `"}`
+	if got := r.Payload([]byte(huge)); strings.Contains(got, `"x"`) || !strings.Contains(got, `"truncated":true`) {
+		t.Errorf("a payload too large to parse: %s", got)
+	}
+}
+
+func TestTextRedaction(t *testing.T) {
+	r, _ := audit.NewRedactor(nil, nil, 0)
+	for in, want := range map[string]string{
+		"dial failed: bearer xyz123456 rejected": "dial failed: Bearer [REDACTED] rejected",
+		"key mcpgw_0123456789abcdef revoked":     "key [REDACTED] revoked",
+		"slack xoxb-1234567890-abcdef":           "slack [REDACTED]",
+		"openai sk-ant-abcdefghijklmnopqrstuvwx": "openai [REDACTED]",
+		"basic dXNlcjpwYXNzd29yZA==":             "Basic [REDACTED]",
+		"plain error, nothing secret":            "plain error, nothing secret",
+		"short":                                  "short",
+	} {
+		if got := r.Text(in); got != want {
+			t.Errorf("Text(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func FuzzPayload(f *testing.F) {
+	for _, s := range []string{`{"a":"b"}`, `{"password":"x"}`, `[1,2,"mcpgw_abcdefghijk"]`, `not json`, `"\u00e9"`, `{"a":`, ``} {
+		f.Add([]byte(s))
+	}
+	r, _ := audit.NewRedactor([]string{"k"}, []string{"secret"}, 128)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got := r.Payload(raw)
+		if got != "" && !json.Valid([]byte(got)) {
+			t.Fatalf("Payload(%q) = %q, not JSON", raw, got)
+		}
+		if len(got) > 2*128+1024 {
+			t.Fatalf("Payload(%q) is %d bytes", raw, len(got))
+		}
+	})
+}
