@@ -6,8 +6,10 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/hub/policy"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
 
@@ -31,6 +33,8 @@ type Deps struct {
 	// PolicyFile is the hub's policy_file setting. When set, the policy endpoints are
 	// read-only and show that file's rules.
 	PolicyFile string
+	// SetPolicy compiles f and swaps the gateway's policy; the API calls it after each write.
+	SetPolicy func(f *policy.File) error
 
 	Now func() time.Time // defaults to time.Now
 }
@@ -67,6 +71,8 @@ type API struct {
 	mux    *http.ServeMux
 	paths  *http.ServeMux // path patterns without methods, for 405 and 404
 	routes []route
+
+	policyMu sync.Mutex // serialises read-modify-write of the stored policy
 }
 
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }

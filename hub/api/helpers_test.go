@@ -2,11 +2,14 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
 )
@@ -96,4 +99,39 @@ func (c *client) must(want int, method, path string, body, out any) reply {
 		r.JSON(c.t, out)
 	}
 	return r
+}
+
+// bearer adds an Authorization header to every request.
+type bearer struct{ key string }
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.key)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// mcpSession connects an MCP client to the hub's /mcp with key.
+func mcpSession(t *testing.T, h *hubtest.Hub, key string) *mcp.ClientSession {
+	t.Helper()
+	cl := mcp.NewClient(&mcp.Implementation{Name: "api-test", Version: "1"}, nil)
+	sess, err := cl.Connect(context.Background(), &mcp.StreamableClientTransport{
+		Endpoint: h.MCPURL(), HTTPClient: &http.Client{Transport: bearer{key}}}, nil)
+	if err != nil {
+		t.Fatalf("connect to /mcp: %v", err)
+	}
+	t.Cleanup(func() { sess.Close() })
+	return sess
+}
+
+// callTool calls name and returns the error of the call ("" when it succeeded).
+func callTool(t *testing.T, s *mcp.ClientSession, name string) string {
+	t.Helper()
+	res, err := s.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: map[string]any{}})
+	if err != nil {
+		return err.Error()
+	}
+	if res.IsError {
+		return "tool error"
+	}
+	return ""
 }

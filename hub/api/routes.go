@@ -13,6 +13,7 @@ func (a *API) table() []route {
 	rs = append(rs, a.agentRoutes()...)
 	rs = append(rs, a.backendRoutes()...)
 	rs = append(rs, a.toolRoutes()...)
+	rs = append(rs, a.policyRoutes()...)
 	rs = append(rs, a.auditRoutes()...)
 	rs = append(rs, a.usageRoutes()...)
 	return rs

@@ -3,16 +3,26 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/api"
+	"github.com/mcp-gateway/mcp-gateway/hub/gateway"
+	"github.com/mcp-gateway/mcp-gateway/hub/policy"
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 )
 
-// newAPI builds the REST API over this hub's parts.
-func (s *Server) newAPI() http.Handler {
+// newAPI builds the REST API over this hub's parts. Without a policy_file it also applies
+// the policy stored in the database, if any.
+func (s *Server) newAPI(ctx context.Context) (http.Handler, error) {
+	if s.cfg.PolicyFile == "" {
+		if err := s.loadStoredPolicy(ctx); err != nil {
+			return nil, err
+		}
+	}
 	names := make([]string, len(s.cfg.Backends))
 	for i, b := range s.cfg.Backends {
 		names[i] = b.Name
@@ -20,8 +30,47 @@ func (s *Server) newAPI() http.Handler {
 	return api.New(api.Deps{
 		Store: s.Store, Keys: s.Keys, Authz: api.OwnerOnly{},
 		Agents: s.Agents, Health: s.Router, Tools: s.Tools, Locals: localBackends{s.Locals, s.Router},
-		ConfigBackends: names, PolicyFile: s.cfg.PolicyFile,
-	}, s.log.With("component", "api"))
+		ConfigBackends: names, PolicyFile: s.cfg.PolicyFile, SetPolicy: s.applyPolicy,
+	}, s.log.With("component", "api")), nil
+}
+
+// loadStoredPolicy applies the "policy" setting. One that does not compile stops the hub:
+// running without the operator's rules would fail open.
+func (s *Server) loadStoredPolicy(ctx context.Context) error {
+	raw, err := s.Store.GetSetting(ctx, api.PolicySetting)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("load stored policy: %w", err)
+	}
+	var f policy.File
+	if err := json.Unmarshal([]byte(raw), &f); err != nil {
+		return fmt.Errorf("stored policy (setting %q): %w", api.PolicySetting, err)
+	}
+	if err := s.applyPolicy(&f); err != nil {
+		return fmt.Errorf("stored policy (setting %q): %w", api.PolicySetting, err)
+	}
+	s.log.Info("policy loaded from the database", "rules", len(f.Rules), "default", f.Default)
+	return nil
+}
+
+// applyPolicy compiles f and swaps the gateway's policy; nil removes it.
+func (s *Server) applyPolicy(f *policy.File) error {
+	if f == nil {
+		s.GW.SetPolicy(nil)
+		return nil
+	}
+	p, err := policy.Compile(*f)
+	if err != nil {
+		return err
+	}
+	gp := &gateway.Policy{Policy: p}
+	for _, r := range f.Rules {
+		gp.NeedsArguments = gp.NeedsArguments || len(r.When) > 0
+	}
+	s.GW.SetPolicy(gp)
+	return nil
 }
 
 // loadStoredBackends adds the hub-local backends created through the API to the set; one

@@ -109,7 +109,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		st.Close()
 		return nil, err
 	}
-	s.API = s.newAPI()
+	if s.API, err = s.newAPI(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
 	s.routes()
 	return s, nil
 }
