@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/agent/config"
 )
 
 func run(ctx context.Context, args ...string) (string, string, error) {
@@ -36,7 +38,7 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 	out, _, err := run(context.Background(), "help")
-	if err != nil || !strings.Contains(out, "run [--headless] [--config FILE]") || !strings.Contains(out, "later release") {
+	if err != nil || !strings.Contains(out, "run [--headless] [--config FILE]") || !strings.Contains(out, "dashboard [--socket PATH]") {
 		t.Errorf("help: %q %v", out, err)
 	}
 	if _, _, err := run(context.Background(), "run", "-h"); !errors.Is(err, flag.ErrHelp) {
@@ -57,9 +59,10 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	}
 }
 
-// Without --headless, run says the dashboard is not there yet and runs headless; it stops
-// when the context ends, even while the hub is unreachable.
-func TestRunWithoutHeadlessRunsHeadless(t *testing.T) {
+// Without a terminal, run logs to stderr even without --headless; it stops when the
+// context ends, even while the hub is unreachable.
+func TestRunWithoutTerminalLogsToStderr(t *testing.T) {
+	t.Setenv(config.EnvHome, shortTemp(t))
 	file := filepath.Join(t.TempDir(), "config.toml")
 	cfg := "[agent]\nagent_id = \"laptop\"\ngateway_url = \"ws://127.0.0.1:1/agent/ws\"\napi_key = \"mcpgw_k\"\n"
 	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
@@ -75,9 +78,20 @@ func TestRunWithoutHeadlessRunsHeadless(t *testing.T) {
 	if time.Since(start) > 5*time.Second {
 		t.Error("run did not stop promptly")
 	}
-	for _, want := range []string{"dashboard is not available yet; running headless", "cannot connect to the hub", "shutting down"} {
+	for _, want := range []string{"starting", "cannot connect to the hub", "shutting down"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
 	}
+}
+
+// shortTemp is a temporary directory with a short path: unix socket paths are limited to
+// about 100 bytes.
+func shortTemp(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "agent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
 }

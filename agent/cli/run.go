@@ -1,0 +1,183 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/term"
+
+	"github.com/mcp-gateway/mcp-gateway/agent/config"
+	"github.com/mcp-gateway/mcp-gateway/agent/connector"
+	"github.com/mcp-gateway/mcp-gateway/agent/control"
+	"github.com/mcp-gateway/mcp-gateway/agent/setup"
+	"github.com/mcp-gateway/mcp-gateway/agent/status"
+	"github.com/mcp-gateway/mcp-gateway/shared/version"
+	"github.com/mcp-gateway/mcp-gateway/tui"
+)
+
+// ShutdownTimeout bounds how long run waits, after the context ends, for the tunnel and the
+// backend processes to stop.
+const ShutdownTimeout = 15 * time.Second
+
+// socketOff as --socket runs the agent without a control socket.
+const socketOff = "off"
+
+func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("run", stderr)
+	path := fs.String("config", "", "config file (default ~/.mcp-gateway-agent/config.toml)")
+	headless := fs.Bool("headless", false, "no dashboard; log to stderr")
+	socket := fs.String("socket", "", `control socket (default ~/.mcp-gateway-agent/agent.sock); "off" for none`)
+	var flags config.Flags
+	fs.StringVar(&flags.AgentID, "agent-id", "", "override [agent] agent_id")
+	fs.StringVar(&flags.GatewayURL, "gateway-url", "", "override [agent] gateway_url")
+	fs.StringVar(&flags.LogLevel, "log-level", "", "debug, info, warn or error")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*path, os.LookupEnv, flags)
+	if err != nil {
+		return err
+	}
+	interactive := !*headless && isTerminal(stdout)
+	tracker := status.New(status.Options{Version: version.Version, HubURL: cfg.Agent.GatewayURL, AgentID: cfg.Agent.AgentID})
+	var text slog.Handler // on a terminal the dashboard shows the logs; stderr would garble it
+	if !interactive {
+		text = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.Agent.Level()})
+	}
+	log := slog.New(status.NewLogHandler(tracker, cfg.Agent.Level(), text))
+	if len(cfg.Unknown) > 0 {
+		log.Warn("config keys not understood, ignored", "file", cfg.Path, "keys", cfg.Unknown)
+	}
+	ln, err := listenControl(*socket, log)
+	if err != nil {
+		return err
+	}
+	log.Info("starting", "version", version.Version, "agent", cfg.Agent.AgentID,
+		"gateway_url", cfg.Agent.GatewayURL, "backends", len(cfg.Backends), "config", cfg.Path)
+	a, err := connector.New(cfg, connector.Options{Logger: log, Status: tracker})
+	if err != nil {
+		if ln != nil {
+			_ = ln.Close()
+		}
+		return err
+	}
+	acts := actionsFor(cfg)
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	if ln != nil {
+		srv := &control.Server{Tracker: tracker, Reconnect: a.Reconnect, CheckUpdate: acts.CheckUpdate, Logger: log}
+		wg.Go(func() {
+			if err := srv.Serve(ctx, ln); err != nil {
+				log.Error("control socket stopped", "err", err)
+			}
+		})
+	}
+	if interactive {
+		return runTUI(ctx, a, tracker, acts, stdout, stderr)
+	}
+	return runAgent(ctx, a, log)
+}
+
+// listenControl opens the control socket, unless it is off. Another live agent holding it
+// is an error: two agents on one machine would fight over the same agent id.
+func listenControl(path string, log *slog.Logger) (net.Listener, error) {
+	if path == socketOff {
+		return nil, nil
+	}
+	if path == "" {
+		p, err := config.SocketPath()
+		if err != nil {
+			return nil, err
+		}
+		path = p
+	}
+	ln, err := control.Listen(path)
+	if errors.Is(err, control.ErrUnsupported) {
+		log.Info("no control socket on this platform; `mcp-gateway-agent dashboard` cannot attach", "reason", err)
+		return nil, nil
+	}
+	return ln, err
+}
+
+// actions are what the dashboard's s and u keys run; nil ones say they are not available.
+type actions struct {
+	Setup       func(stdin io.Reader, stdout, stderr io.Writer) error
+	CheckUpdate func(ctx context.Context) (string, error)
+}
+
+// actionsFor wires the setup wizard (agent/setup) and, when it exists, the update check.
+func actionsFor(cfg *config.Config) actions {
+	return actions{
+		Setup: func(in io.Reader, out, _ io.Writer) error {
+			res, err := setup.RunWizard(context.Background(), setup.Wizard{In: in, Out: out, ConfigPath: cfg.Path})
+			if err == nil && res.Written {
+				fmt.Fprintln(out, "\nSaved. Restart the agent to use the new settings.")
+			}
+			fmt.Fprint(out, "Press Enter to return to the dashboard. ")
+			_, _ = fmt.Fscanln(in)
+			return err
+		},
+	}
+}
+
+// runAgent runs a until ctx ends, then gives it ShutdownTimeout to stop its backends.
+func runAgent(ctx context.Context, a *connector.Agent, log *slog.Logger) error {
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	return waitStopped(done)
+}
+
+// runTUI runs a under the dashboard; quitting the dashboard stops the agent.
+func runTUI(ctx context.Context, a *connector.Agent, tr *status.Tracker, acts actions, stdout, stderr io.Writer) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	err := tui.Run(ctx, tui.Options{
+		Tracker: tr, Title: "run",
+		Reconnect:   func() error { a.Reconnect(); return nil },
+		CheckUpdate: acts.CheckUpdate,
+		Setup:       acts.Setup,
+	}, tea.WithOutput(stdout), terminalInput())
+	cancel()
+	fmt.Fprintln(stderr, "mcp-gateway-agent: stopping the tunnel and the backends")
+	return errors.Join(err, waitStopped(done))
+}
+
+func waitStopped(done <-chan error) error {
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(ShutdownTimeout):
+		return fmt.Errorf("shutdown took longer than %s; backend processes may still run", ShutdownTimeout)
+	}
+}
+
+// isTerminal reports whether w is a terminal, where the dashboard can be drawn.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
+}
+
+// terminalInput reads keys from stdin when it is a terminal, else from the controlling tty.
+func terminalInput() tea.ProgramOption {
+	if term.IsTerminal(os.Stdin.Fd()) {
+		return tea.WithInput(os.Stdin)
+	}
+	return tea.WithInputTTY()
+}
