@@ -29,28 +29,60 @@ func CreateOwner(ctx context.Context, s store.Store, name string) (*store.User, 
 	if err := s.CreateUser(ctx, u); err != nil {
 		return nil, "", fmt.Errorf("create owner: %w", err)
 	}
-	_, key, err := CreateUserKey(ctx, s, u.ID, "owner key (init)", nil)
+	_, key, err := CreateUserKey(ctx, s, u.ID, KeyOptions{Name: "owner key (init)"})
 	if err != nil {
 		return nil, "", fmt.Errorf("create owner: %w", err)
 	}
 	return u, key, nil
 }
 
-// CreateUserKey creates a key for an existing user, optionally expiring, and returns the
-// stored record and the plaintext (shown once).
-func CreateUserKey(ctx context.Context, s store.Store, userID, name string, expires *time.Time) (*store.APIKey, string, error) {
-	if expires != nil && !expires.After(time.Now()) {
-		return nil, "", fmt.Errorf("create key for user %q: expiry %s is in the past", userID, expires.UTC().Format(time.RFC3339))
+// KeyOptions describe a new user key.
+type KeyOptions struct {
+	Name string
+	// Application is "" for a personal key, else what the key is for (e.g. "cursor");
+	// policies match it with `applications`. See ValidApplication.
+	Application string
+	// ExpiresAt, if set, must be in the future.
+	ExpiresAt *time.Time
+}
+
+// CreateUserKey creates a key for an existing user and returns the stored record and the
+// plaintext (shown once).
+func CreateUserKey(ctx context.Context, s store.Store, userID string, opts KeyOptions) (*store.APIKey, string, error) {
+	if opts.ExpiresAt != nil && !opts.ExpiresAt.After(time.Now()) {
+		return nil, "", fmt.Errorf("create key for user %q: expiry %s is in the past", userID, opts.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	if opts.Application != "" {
+		if err := ValidApplication(opts.Application); err != nil {
+			return nil, "", fmt.Errorf("create key for user %q: %w", userID, err)
+		}
 	}
 	if _, err := s.GetUser(ctx, userID); err != nil {
 		return nil, "", fmt.Errorf("create key: %w", err)
 	}
-	k := &store.APIKey{Name: name, Kind: store.KindUser, UserID: userID, ExpiresAt: expires}
+	k := &store.APIKey{Name: opts.Name, Kind: store.KindUser, UserID: userID,
+		Application: opts.Application, ExpiresAt: opts.ExpiresAt}
 	plain, err := createKey(ctx, s, k)
 	if err != nil {
 		return nil, "", fmt.Errorf("create key for user %q: %w", userID, err)
 	}
 	return k, plain, nil
+}
+
+// ValidApplication checks an application name: 1 to 64 letters, digits, '.', '_' and
+// '-', starting with a letter or digit (e.g. "cursor", "claude-desktop", "vscode.copilot").
+func ValidApplication(app string) error {
+	if app == "" || len(app) > 64 {
+		return fmt.Errorf("invalid application %q: must be 1 to 64 characters", app)
+	}
+	for i := 0; i < len(app); i++ {
+		c := app[i]
+		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		if !alnum && (i == 0 || c != '_' && c != '-' && c != '.') {
+			return fmt.Errorf("invalid application %q: use letters, digits, '.', '_' and '-', starting with a letter or digit", app)
+		}
+	}
+	return nil
 }
 
 // EnrollAgent creates the agent if it does not exist yet and a new key bound to it.

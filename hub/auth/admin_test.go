@@ -41,17 +41,32 @@ func TestCreateUserKey(t *testing.T) {
 	u, _, err := CreateOwner(ctx, s, "alice")
 	must(t, err)
 	exp := time.Now().Add(24 * time.Hour)
-	k, plain, err := CreateUserKey(ctx, s, u.ID, "ci", &exp)
+	k, plain, err := CreateUserKey(ctx, s, u.ID, KeyOptions{Name: "ci", ExpiresAt: &exp})
 	must(t, err)
-	if k.Name != "ci" || k.ExpiresAt == nil || k.Hash != HashKey(plain) || k.ID == "" {
+	if k.Name != "ci" || k.ExpiresAt == nil || k.Hash != HashKey(plain) || k.ID == "" || k.Application != "" {
 		t.Errorf("CreateUserKey = %+v", k)
 	}
-	if _, _, err := CreateUserKey(ctx, s, "usr_ghost", "x", nil); !errors.Is(err, store.ErrNotFound) {
+	k, _, err = CreateUserKey(ctx, s, u.ID, KeyOptions{Name: "ide", Application: "cursor"})
+	must(t, err)
+	if got, _ := s.GetKey(ctx, k.ID); got == nil || got.Application != "cursor" {
+		t.Errorf("stored application = %+v", got)
+	}
+	if _, _, err := CreateUserKey(ctx, s, "usr_ghost", KeyOptions{Name: "x"}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("key for unknown user: %v, want ErrNotFound", err)
 	}
 	past := time.Now().Add(-time.Second)
-	if _, _, err := CreateUserKey(ctx, s, u.ID, "x", &past); err == nil {
+	if _, _, err := CreateUserKey(ctx, s, u.ID, KeyOptions{Name: "x", ExpiresAt: &past}); err == nil {
 		t.Error("key with past expiry created")
+	}
+	for _, app := range []string{"-x", "a b", "cursor/1", strings.Repeat("a", 65), "ünï"} {
+		if _, _, err := CreateUserKey(ctx, s, u.ID, KeyOptions{Application: app}); err == nil || !strings.Contains(err.Error(), "invalid application") {
+			t.Errorf("application %q: %v, want an invalid application error", app, err)
+		}
+	}
+	for _, app := range []string{"cursor", "claude-desktop", "vscode.copilot", "A_1"} {
+		if err := ValidApplication(app); err != nil {
+			t.Errorf("ValidApplication(%q) = %v", app, err)
+		}
 	}
 }
 

@@ -19,6 +19,8 @@ type Identity struct {
 	Role    string // the user's role; empty for agent keys, which only open tunnels
 	Kind    string // store.KindUser or store.KindAgent
 	AgentID string // set for agent keys
+	// Application is what the key was made for ("" for a personal key, a JWT, or an agent).
+	Application string
 }
 
 // Cache answers key lookups from memory. Lookups read an immutable snapshot through an
@@ -30,11 +32,17 @@ type Cache struct {
 	refreshEvery time.Duration
 	flushEvery   time.Duration
 
-	snap      atomic.Pointer[map[string]*entry] // key hash → entry; never modified once published
-	refreshMu sync.Mutex                        // one Refresh at a time: an older read never replaces a newer one
-	flushMu   sync.Mutex                        // one flush at a time
+	snap      atomic.Pointer[snapshot] // never modified once published
+	refreshMu sync.Mutex               // one Refresh at a time: an older read never replaces a newer one
+	flushMu   sync.Mutex               // one flush at a time
 	orphansMu sync.Mutex
 	orphans   map[string]*usage // keys dropped by Refresh whose last use may be unflushed
+}
+
+// snapshot is what one Refresh read.
+type snapshot struct {
+	keys  map[string]*entry     // key hash → entry
+	users map[string]store.User // id → user, disabled ones included
 }
 
 type entry struct {
@@ -69,11 +77,11 @@ func (c *Cache) Lookup(plaintext string) (Identity, bool) {
 	if !wellFormed(plaintext) {
 		return Identity{}, false
 	}
-	m := c.snap.Load()
-	if m == nil {
+	snap := c.snap.Load()
+	if snap == nil {
 		return Identity{}, false
 	}
-	e, ok := (*m)[HashKey(plaintext)]
+	e, ok := snap.keys[HashKey(plaintext)]
 	if !ok {
 		return Identity{}, false
 	}
@@ -88,8 +96,8 @@ func (c *Cache) Lookup(plaintext string) (Identity, bool) {
 	return e.ident, true
 }
 
-// Refresh reloads all active keys and their users' names and roles from the store.
-// Call it at start and after every write that affects keys, users or agents.
+// Refresh reloads all active keys and their users from the store; keys of disabled users
+// are left out. Call it at start and after every write that affects keys, users or agents.
 func (c *Cache) Refresh(ctx context.Context) error {
 	c.refreshMu.Lock()
 	defer c.refreshMu.Unlock()
@@ -108,7 +116,7 @@ func (c *Cache) Refresh(ctx context.Context) error {
 
 	prev := make(map[string]*usage)
 	if old := c.snap.Load(); old != nil {
-		for _, e := range *old {
+		for _, e := range old.keys {
 			prev[e.ident.KeyID] = e.use
 		}
 	}
@@ -122,7 +130,10 @@ func (c *Cache) Refresh(ctx context.Context) error {
 				c.logger.Warn("key belongs to an unknown user; ignored", "key", k.ID, "user", k.UserID)
 				continue
 			}
-			ident.UserID, ident.Name, ident.Role = u.ID, u.Name, u.Role
+			if u.Disabled {
+				continue
+			}
+			ident.UserID, ident.Name, ident.Role, ident.Application = u.ID, u.Name, u.Role, k.Application
 		case store.KindAgent:
 			ident.AgentID, ident.Name = k.AgentID, k.AgentID
 		default:
@@ -140,8 +151,25 @@ func (c *Cache) Refresh(ctx context.Context) error {
 		next[k.Hash] = e
 	}
 	c.adoptOrphans(prev)
-	c.snap.Store(&next)
+	c.snap.Store(&snapshot{keys: next, users: byID})
 	return nil
+}
+
+// Invalidate reloads the cache at once. The REST API calls it after every write to keys,
+// users or agents, so that a revoked key or a disabled user is refused by this hub
+// immediately; other hubs see the change within their refresh period (30 s).
+func (c *Cache) Invalidate(ctx context.Context) error {
+	return c.Refresh(ctx)
+}
+
+// User returns the user with this id as of the last Refresh, disabled ones included.
+func (c *Cache) User(id string) (store.User, bool) {
+	snap := c.snap.Load()
+	if snap == nil {
+		return store.User{}, false
+	}
+	u, ok := snap.users[id]
+	return u, ok
 }
 
 // adoptOrphans keeps the usage of keys that left the cache until it has been flushed.
@@ -180,8 +208,8 @@ func (c *Cache) flush(ctx context.Context) error {
 		}
 		written[u] = v
 	}
-	if m := c.snap.Load(); m != nil {
-		for _, e := range *m {
+	if snap := c.snap.Load(); snap != nil {
+		for _, e := range snap.keys {
 			collect(e.ident.KeyID, e.use)
 		}
 	}
@@ -239,7 +267,7 @@ func (c *Cache) KeyActive(keyID string) bool {
 	if snap == nil {
 		return false
 	}
-	for _, e := range *snap {
+	for _, e := range snap.keys {
 		if e.ident.KeyID == keyID {
 			return e.expires.IsZero() || c.now().Before(e.expires)
 		}

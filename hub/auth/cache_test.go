@@ -135,7 +135,7 @@ func TestLookupChecksExpiryAtLookup(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	exp := time.Now().Add(time.Hour)
-	_, plain, err := CreateUserKey(ctx, f.s, f.owner.ID, "short", &exp)
+	_, plain, err := CreateUserKey(ctx, f.s, f.owner.ID, KeyOptions{Name: "short", ExpiresAt: &exp})
 	must(t, err)
 	f.refresh(t)
 	if _, ok := f.c.Lookup(plain); !ok {
@@ -161,7 +161,7 @@ func TestLookupBeforeRefresh(t *testing.T) {
 func TestRefreshSeesWrites(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	_, plain, err := CreateUserKey(ctx, f.s, f.owner.ID, "new", nil)
+	_, plain, err := CreateUserKey(ctx, f.s, f.owner.ID, KeyOptions{Name: "new"})
 	must(t, err)
 	if _, ok := f.c.Lookup(plain); ok {
 		t.Fatal("key found before Refresh")
@@ -234,7 +234,7 @@ func TestRunRefreshesAndFlushesOnExit(t *testing.T) {
 	go func() { done <- f.c.Run(runCtx) }()
 
 	// Written behind the cache's back, as another hub or the CLI would.
-	_, plain, err := CreateUserKey(ctx, f.s, f.owner.ID, "elsewhere", nil)
+	_, plain, err := CreateUserKey(ctx, f.s, f.owner.ID, KeyOptions{Name: "elsewhere"})
 	must(t, err)
 	deadline := time.Now().Add(5 * time.Second)
 	for _, ok := f.c.Lookup(plain); !ok; _, ok = f.c.Lookup(plain) {

@@ -1,5 +1,6 @@
-// Package auth turns API keys into identities: key generation and hashing, the in-memory
-// key cache the hot path reads, bearer-token parsing, and the admin helpers the CLI uses.
+// Package auth turns API keys, passwords and JWTs into identities: keys and their in-memory
+// cache for the hot path, argon2id passwords, login with lockout, HS256 access and refresh
+// tokens, and the admin helpers the CLI and REST API use. See docs/IDENTITY.md.
 package auth
 
 import (

@@ -63,7 +63,7 @@ func createKey(ctx context.Context, st store.Store, name string, expires time.Du
 		t := time.Now().Add(expires).UTC()
 		exp = &t
 	}
-	k, plain, err := auth.CreateUserKey(ctx, st, owner.ID, name, exp)
+	k, plain, err := auth.CreateUserKey(ctx, st, owner.ID, auth.KeyOptions{Name: name, ExpiresAt: exp})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,125 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
+)
+
+// Refresh exchanges a refresh token for a new token pair with the user's current role.
+// Refused: any invalid token (ErrInvalidToken, ErrTokenExpired), an access token, a
+// deleted or disabled user, and a token issued before the user's last change (a new
+// password, role or disabled flag ends every earlier token).
+func (a *Authenticator) Refresh(ctx context.Context, refreshToken string) (TokenPair, error) {
+	c, err := a.tokens.Parse(refreshToken, TokenRefresh)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	u, err := a.store.GetUser(ctx, c.Subject)
+	if errors.Is(err, store.ErrNotFound) {
+		return TokenPair{}, fmt.Errorf("%w: user no longer exists", ErrInvalidToken)
+	}
+	if err != nil {
+		return TokenPair{}, fmt.Errorf("refresh: %w", err)
+	}
+	if err := checkTokenUser(c, u); err != nil {
+		return TokenPair{}, err
+	}
+	return a.issue(u)
+}
+
+// VerifyAccess checks an access token (the REST API's "Authorization: Bearer <jwt>")
+// and returns who it speaks for, from the cache: the user's current name and role, not
+// the token's. Refused like Refresh, with ErrInvalidToken, ErrTokenExpired or ErrUserDisabled.
+func (a *Authenticator) VerifyAccess(token string) (Identity, error) {
+	c, err := a.tokens.Parse(token, TokenAccess)
+	if err != nil {
+		return Identity{}, err
+	}
+	u, ok := a.cache.User(c.Subject)
+	if !ok {
+		return Identity{}, fmt.Errorf("%w: user no longer exists", ErrInvalidToken)
+	}
+	if err := checkTokenUser(c, &u); err != nil {
+		return Identity{}, err
+	}
+	return Identity{UserID: u.ID, Name: u.Name, Role: u.Role, Kind: store.KindUser}, nil
+}
+
+func checkTokenUser(c Claims, u *store.User) error {
+	if u.Disabled {
+		return ErrUserDisabled
+	}
+	// Second resolution: a change within the second a token was issued does not end it.
+	if c.IssuedAt < u.UpdatedAt.Unix() {
+		return fmt.Errorf("%w: issued before the user was last changed; log in again", ErrInvalidToken)
+	}
+	return nil
+}
+
+// ChangePassword sets a user's own password after checking the current one; a user who
+// has none yet passes "" as current. A wrong current password counts as a failed login
+// (and can lock the user); a locked user is refused. Tokens issued before the change
+// stop working, so the client logs in again.
+func (a *Authenticator) ChangePassword(ctx context.Context, userID, current, next string) error {
+	u, err := a.store.GetUser(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	if err := a.checkLock(ctx, u); err != nil {
+		return err
+	}
+	if err := a.checkCurrent(ctx, u, current); err != nil {
+		return err
+	}
+	if next == current {
+		return errors.New("change password: the new password must differ from the current one")
+	}
+	return a.setPassword(ctx, u.ID, next)
+}
+
+func (a *Authenticator) checkCurrent(ctx context.Context, u *store.User, current string) error {
+	if u.PasswordHash == "" {
+		if current != "" {
+			return ErrWrongPassword
+		}
+		return nil
+	}
+	ok, err := VerifyPassword(u.PasswordHash, current)
+	if err != nil {
+		return fmt.Errorf("change password: stored hash of user %q: %w", u.ID, err)
+	}
+	if !ok {
+		if err := a.recordFailure(ctx, u); err != nil {
+			return err
+		}
+		return ErrWrongPassword
+	}
+	return nil
+}
+
+// SetPassword sets another user's password without the current one and lifts any
+// lockout. It is for administrators: the caller must have checked the permission
+// (rbac users.write) first.
+func (a *Authenticator) SetPassword(ctx context.Context, userID, next string) error {
+	return a.setPassword(ctx, userID, next)
+}
+
+func (a *Authenticator) setPassword(ctx context.Context, userID, next string) error {
+	hash, err := HashPassword(next)
+	if err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	if err := a.store.SetPasswordHash(ctx, userID, hash); err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	// Earlier tokens end with the change; make VerifyAccess see it now.
+	if a.cache != nil {
+		if err := a.cache.Invalidate(ctx); err != nil {
+			return fmt.Errorf("password set, but the cache was not refreshed: %w", err)
+		}
+	}
+	return nil
+}

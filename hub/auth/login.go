@@ -1,0 +1,199 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
+)
+
+// Login refusals. Unknown user, wrong password and a user without a password all give
+// ErrInvalidCredentials, after the same work (one argon2id verification) and no sooner
+// than LoginConfig.FailureFloor, so a caller cannot tell them apart.
+var (
+	ErrInvalidCredentials = errors.New("invalid user name or password")
+	ErrLocked             = errors.New("user is locked after too many failed logins")
+	ErrUserDisabled       = errors.New("user is disabled")
+	ErrWrongPassword      = errors.New("current password is wrong")
+)
+
+// LockedError is returned while a user is locked; errors.Is(err, ErrLocked) holds.
+type LockedError struct{ Until time.Time }
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("%v: locked until %s", ErrLocked, e.Until.UTC().Format(time.RFC3339))
+}
+
+func (e *LockedError) Is(target error) bool { return target == ErrLocked }
+
+// LoginConfig tunes the lockout. The zero value gives the defaults.
+type LoginConfig struct {
+	// MaxFailures consecutive failed logins lock the user (default 5).
+	MaxFailures int
+	// LockFor is how long a lock lasts (default 15 minutes); afterwards the count restarts.
+	LockFor time.Duration
+	// FailureFloor is the least time a failed login takes (default 250 ms), so that the
+	// failure paths cost the same; negative turns it off.
+	FailureFloor time.Duration
+}
+
+func (c LoginConfig) withDefaults() LoginConfig {
+	if c.MaxFailures <= 0 {
+		c.MaxFailures = 5
+	}
+	if c.LockFor <= 0 {
+		c.LockFor = 15 * time.Minute
+	}
+	if c.FailureFloor == 0 {
+		c.FailureFloor = 250 * time.Millisecond
+	}
+	return c
+}
+
+// TokenPair is what Login and Refresh return, in the JSON shape of the REST API.
+type TokenPair struct {
+	AccessToken      string    `json:"access_token"`
+	RefreshToken     string    `json:"refresh_token"`
+	TokenType        string    `json:"token_type"` // "Bearer"
+	ExpiresAt        time.Time `json:"expires_at"` // of the access token
+	RefreshExpiresAt time.Time `json:"refresh_expires_at"`
+}
+
+// Authenticator logs users in with passwords and verifies their JWTs.
+type Authenticator struct {
+	store  store.Store
+	tokens *Tokens
+	cache  *Cache
+	cfg    LoginConfig
+	// Now is the clock for lockouts; tests set it (and Tokens.Now).
+	Now func() time.Time
+
+	dummyOnce sync.Once
+	dummy     string // a hash verified for unknown users, so they cost the same
+}
+
+// NewAuthenticator returns an Authenticator over s. The cache answers VerifyAccess from
+// memory (users, roles, disabled flags) and must be refreshed like for keys.
+func NewAuthenticator(s store.Store, cache *Cache, tokens *Tokens, cfg LoginConfig) *Authenticator {
+	return &Authenticator{store: s, tokens: tokens, cache: cache, cfg: cfg.withDefaults(), Now: time.Now}
+}
+
+// Login checks a user's password and returns a new token pair. A locked user is refused
+// with a *LockedError before the password is looked at; MaxFailures wrong passwords in a
+// row lock the user for LockFor. A disabled user is refused (ErrUserDisabled) only once
+// the password is right.
+func (a *Authenticator) Login(ctx context.Context, name, password string) (TokenPair, error) {
+	start := time.Now()
+	pair, err := a.login(ctx, name, password)
+	if err != nil && (errors.Is(err, ErrInvalidCredentials) || errors.Is(err, ErrLocked)) {
+		a.pad(ctx, start)
+	}
+	return pair, err
+}
+
+func (a *Authenticator) login(ctx context.Context, name, password string) (TokenPair, error) {
+	u, err := a.store.GetUserByName(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		a.verifyDummy(password)
+		return TokenPair{}, ErrInvalidCredentials
+	}
+	if err != nil {
+		return TokenPair{}, fmt.Errorf("login: %w", err)
+	}
+	if err := a.checkLock(ctx, u); err != nil {
+		return TokenPair{}, err
+	}
+	if u.PasswordHash == "" {
+		a.verifyDummy(password)
+		return TokenPair{}, ErrInvalidCredentials
+	}
+	ok, err := VerifyPassword(u.PasswordHash, password)
+	if err != nil {
+		return TokenPair{}, fmt.Errorf("login: stored hash of user %q: %w", u.ID, err)
+	}
+	if !ok {
+		if err := a.recordFailure(ctx, u); err != nil {
+			return TokenPair{}, err
+		}
+		return TokenPair{}, ErrInvalidCredentials
+	}
+	if u.Disabled {
+		return TokenPair{}, ErrUserDisabled
+	}
+	if u.FailedLogins > 0 {
+		if err := a.store.ResetLoginFailures(ctx, u.ID); err != nil {
+			return TokenPair{}, fmt.Errorf("login: %w", err)
+		}
+	}
+	return a.issue(u)
+}
+
+// checkLock refuses a locked user; once a lock is over the failure count starts again.
+func (a *Authenticator) checkLock(ctx context.Context, u *store.User) error {
+	if u.LockedUntil == nil {
+		return nil
+	}
+	if a.Now().Before(*u.LockedUntil) {
+		return &LockedError{Until: *u.LockedUntil}
+	}
+	if err := a.store.ResetLoginFailures(ctx, u.ID); err != nil {
+		return fmt.Errorf("login: %w", err)
+	}
+	u.FailedLogins, u.LockedUntil = 0, nil
+	return nil
+}
+
+// recordFailure counts a wrong password and locks the user at MaxFailures. Failures that
+// raced past the threshold without locking (several at once) lock on their own.
+func (a *Authenticator) recordFailure(ctx context.Context, u *store.User) error {
+	until := a.Now().Add(a.cfg.LockFor)
+	var lock *time.Time
+	if u.FailedLogins+1 >= a.cfg.MaxFailures {
+		lock = &until
+	}
+	n, err := a.store.RecordLoginFailure(ctx, u.ID, lock)
+	if err == nil && lock == nil && n >= a.cfg.MaxFailures {
+		_, err = a.store.RecordLoginFailure(ctx, u.ID, &until)
+	}
+	if err != nil {
+		return fmt.Errorf("login: %w", err)
+	}
+	return nil
+}
+
+func (a *Authenticator) verifyDummy(password string) {
+	a.dummyOnce.Do(func() {
+		a.dummy, _ = HashPassword("dummy password for unknown users")
+	})
+	VerifyPassword(a.dummy, password)
+}
+
+// pad makes a failed login last at least FailureFloor.
+func (a *Authenticator) pad(ctx context.Context, start time.Time) {
+	d := a.cfg.FailureFloor - time.Since(start)
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+func (a *Authenticator) issue(u *store.User) (TokenPair, error) {
+	access, ac, err := a.tokens.Issue(u.ID, u.Role, TokenAccess)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	refresh, rc, err := a.tokens.Issue(u.ID, u.Role, TokenRefresh)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	return TokenPair{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer",
+		ExpiresAt: time.Unix(ac.ExpiresAt, 0).UTC(), RefreshExpiresAt: time.Unix(rc.ExpiresAt, 0).UTC()}, nil
+}
