@@ -99,7 +99,7 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, c *Caller) error
 	if err != nil {
 		return err
 	}
-	k, plain, err := auth.CreateUserKey(r.Context(), a.d.Store, req.UserID, req.Name, exp)
+	k, plain, err := auth.CreateUserKey(r.Context(), a.d.Store, req.UserID, auth.KeyOptions{Name: req.Name, ExpiresAt: exp})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("user %q does not exist", req.UserID)
 	}
