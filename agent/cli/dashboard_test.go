@@ -13,12 +13,12 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/agent/config"
-	"github.com/mcp-gateway/mcp-gateway/agent/control"
 	"github.com/mcp-gateway/mcp-gateway/agent/status"
 )
 
 // A running agent serves its control socket (0600); dashboard reads it without a second
-// tunnel; a second agent on the same home is refused; without an agent, dashboard says so.
+// tunnel; a second agent on the same home cannot take the socket over (it runs without one);
+// without an agent, dashboard says so.
 func TestDashboardAttachesToRunningAgent(t *testing.T) {
 	home := shortTemp(t)
 	t.Setenv(config.EnvHome, home)
@@ -61,8 +61,13 @@ func TestDashboardAttachesToRunningAgent(t *testing.T) {
 	if err != nil || fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("control socket: %v %v, want a socket with mode 0600", fi.Mode(), err)
 	}
-	if _, _, err := run(context.Background(), "run", "--config", file); !errors.Is(err, control.ErrAgentRunning) {
-		t.Fatalf("a second agent on the same home: %v, want ErrAgentRunning", err)
+	second, stop := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer stop()
+	if _, stderr, err := run(second, "run", "--config", file, "--agent-id", "other"); err != nil || !strings.Contains(stderr, "another agent is running with the same home") {
+		t.Fatalf("a second agent on the same home: %v\n%s", err, stderr)
+	}
+	if out, _, err := run(context.Background(), "dashboard", "--json"); err != nil || !strings.Contains(out, `"agentId": "laptop"`) {
+		t.Fatalf("the first agent lost its socket to the second: %v\n%s", err, out)
 	}
 	if _, _, err := run(context.Background(), "dashboard"); !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "not a terminal") {
 		t.Fatalf("dashboard without a terminal: %v", err)

@@ -87,8 +87,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return runAgent(ctx, a, log)
 }
 
-// listenControl opens the control socket, unless it is off. Another live agent holding it
-// is an error: two agents on one machine would fight over the same agent id.
+// listenControl opens the control socket, unless it is off or another live agent holds it.
 func listenControl(path string, log *slog.Logger) (net.Listener, error) {
 	if path == socketOff {
 		return nil, nil
@@ -101,8 +100,15 @@ func listenControl(path string, log *slog.Logger) (net.Listener, error) {
 		path = p
 	}
 	ln, err := control.Listen(path)
-	if errors.Is(err, control.ErrUnsupported) {
+	switch {
+	case errors.Is(err, control.ErrUnsupported):
 		log.Info("no control socket on this platform; `mcp-gateway-agent dashboard` cannot attach", "reason", err)
+		return nil, nil
+	case errors.Is(err, control.ErrAgentRunning):
+		// Its socket stays its own. Two agents with one home are usually a mistake (with one
+		// agent id they take turns at the hub, and that is logged), but agents with separate
+		// configs are legitimate, so this one runs on without a control socket.
+		log.Warn("another agent is running with the same home; this one runs without a control socket (dashboard attaches to the other)", "socket", path)
 		return nil, nil
 	}
 	return ln, err
