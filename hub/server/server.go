@@ -20,6 +20,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/gateway"
+	"github.com/mcp-gateway/mcp-gateway/hub/install"
 	"github.com/mcp-gateway/mcp-gateway/hub/releases"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
@@ -126,6 +127,8 @@ func (s *Server) routes() {
 	})
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET "+releases.Prefix, s.Releases) // more specific than the REST API's /api/v1/
+	s.mux.Handle("GET /install.sh", install.Handler(install.Shell, s.installConfig()))
+	s.mux.Handle("GET /install.ps1", install.Handler(install.PowerShell, s.installConfig()))
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
