@@ -122,7 +122,8 @@ func (r *Redactor) Text(s string) string {
 }
 
 // Payload returns raw redacted as JSON text of at most about the configured maximum:
-// a JSON document has secret keys' values replaced and secrets in strings redacted; other
+// a JSON document keeps its form, with secret keys' values replaced and secrets in strings
+// redacted; other
 // text becomes a redacted JSON string; a result too long becomes
 // {"truncated":true,"size":N,"prefix":"…"}. An empty payload gives "".
 func (r *Redactor) Payload(raw []byte) string {
@@ -134,11 +135,10 @@ func (r *Redactor) Payload(raw []byte) string {
 		return fmt.Sprintf(`{"truncated":true,"size":%d,"prefix":""}`, len(raw))
 	}
 	var out []byte
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err == nil && !dec.More() {
-		out = marshal(r.walk(v))
+	if json.Valid(raw) {
+		bp := recordBufs.Get().(*[]byte)
+		out = r.redactJSON((*bp)[:0], raw)
+		defer func() { *bp = out[:0]; recordBufs.Put(bp) }()
 	} else {
 		out = marshal(r.Text(string(raw)))
 	}
@@ -146,26 +146,6 @@ func (r *Redactor) Payload(raw []byte) string {
 		return string(out)
 	}
 	return truncated(len(raw), out, r.max)
-}
-
-func (r *Redactor) walk(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, x := range v {
-			if r.secretKey(k) {
-				v[k] = Redacted
-			} else {
-				v[k] = r.walk(x)
-			}
-		}
-	case []any:
-		for i, x := range v {
-			v[i] = r.walk(x)
-		}
-	case string:
-		return r.Text(v)
-	}
-	return v
 }
 
 // marshal encodes without HTML escaping, so payloads read as sent.

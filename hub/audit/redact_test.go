@@ -15,10 +15,10 @@ func TestPayloadRedactsSecretsAndKeepsTheRest(t *testing.T) {
 	}
 	for _, c := range []struct{ name, in, want string }{
 		{"secret keys, nested", `{"user":"al","password":"p","auth":{"api_key":"k","Client-Secret":"s"},"list":[{"accessToken":"t"}]}`,
-			`{"auth":{"Client-Secret":"[REDACTED]","api_key":"[REDACTED]"},"list":[{"accessToken":"[REDACTED]"}],"password":"[REDACTED]","user":"al"}`},
+			`{"user":"al","password":"[REDACTED]","auth":{"api_key":"[REDACTED]","Client-Secret":"[REDACTED]"},"list":[{"accessToken":"[REDACTED]"}]}`},
 		{"a secret key's object value goes whole", `{"credentials":{"user":"a","pw":"b"}}`, `{"credentials":"[REDACTED]"}`},
-		{"configured keys, normalised", `{"ssn":"123","CUSTOMER_ID":"c9","customer":"kept"}`, `{"CUSTOMER_ID":"[REDACTED]","customer":"kept","ssn":"[REDACTED]"}`},
-		{"look-alike keys are kept", `{"max_tokens":100,"tokens":3,"secretary":"x","passage":"y"}`, `{"max_tokens":100,"passage":"y","secretary":"x","tokens":3}`},
+		{"configured keys, normalised", `{"ssn":"123","CUSTOMER_ID":"c9","customer":"kept"}`, `{"ssn":"[REDACTED]","CUSTOMER_ID":"[REDACTED]","customer":"kept"}`},
+		{"look-alike keys are kept", `{"max_tokens":100,"tokens":3,"secretary":"x","passage":"y"}`, `{"max_tokens":100,"tokens":3,"secretary":"x","passage":"y"}`},
 		{"mcpgw key in a value", `{"q":"use mcpgw_ABCDEFGHijklmnop1234 now"}`, `{"q":"use [REDACTED] now"}`},
 		{"bearer header", `{"h":"Authorization: Bearer abc.def-ghi"}`, `{"h":"Authorization: Bearer [REDACTED]"}`},
 		{"AWS key", `["AKIAIOSFODNN7EXAMPLE"]`, `["[REDACTED]"]`},
@@ -28,12 +28,15 @@ func TestPayloadRedactsSecretsAndKeepsTheRest(t *testing.T) {
 		{"URL password", `{"u":"postgres://bob:s3cret@db/x"}`, `{"u":"postgres://[REDACTED]@db/x"}`},
 		{"assignment in text", `{"cmd":"login --password=hunter2 --user bob"}`, `{"cmd":"login --password=[REDACTED] --user bob"}`},
 		{"configured pattern", `{"card":"pay 4111-1111-1111-1111 ok"}`, `{"card":"pay [REDACTED] ok"}`},
-		{"numbers keep their form", `{"n":12345678901234567890,"f":1.50}`, `{"f":1.50,"n":12345678901234567890}`},
+		{"numbers keep their form", `{"n":12345678901234567890,"f":1.50}`, `{"n":12345678901234567890,"f":1.50}`},
 		{"no HTML escaping", `{"q":"a<b>&c"}`, `{"q":"a<b>&c"}`},
 		{"not JSON becomes a redacted string", `token=abc123 and more`, `"token=[REDACTED] and more"`},
 		{"trailing data is not JSON", `{"a":1} {"b":2}`, `"{\"a\":1} {\"b\":2}"`},
 		{"empty", ``, ``},
-		{"ordinary text", `{"path":"/home/bob/notes.txt","content":"hello world"}`, `{"content":"hello world","path":"/home/bob/notes.txt"}`},
+		{"spacing and escapes kept", "{ \"a\" : [ 1 , \"x\\u0041\" ] ,\n \"pass\\u0077ord\": {\"n\": [1,{}]} }", "{ \"a\" : [ 1 , \"x\\u0041\" ] ,\n \"pass\\u0077ord\": \"[REDACTED]\" }"},
+		{"escaped secret in a string", `["tok\u0065n=abc123"]`, `["token=[REDACTED]"]`},
+		{"invalid UTF-8 becomes valid", "{\"a\":\"\xff ok\"}", "{\"a\":\"\ufffd ok\"}"},
+		{"ordinary text", `{"path":"/home/bob/notes.txt","content":"hello world"}`, `{"path":"/home/bob/notes.txt","content":"hello world"}`},
 	} {
 		if got := r.Payload([]byte(c.in)); got != c.want {
 			t.Errorf("%s:\n got %s\nwant %s", c.name, got, c.want)

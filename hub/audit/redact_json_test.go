@@ -1,0 +1,65 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"testing"
+)
+
+// treeRedact is the obvious, slow redaction — decode, walk, encode — that redactJSON must
+// agree with.
+func (r *Redactor) treeRedact(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if r.secretKey(k) {
+				v[k] = Redacted
+			} else {
+				v[k] = r.treeRedact(x)
+			}
+		}
+	case []any:
+		for i, x := range v {
+			v[i] = r.treeRedact(x)
+		}
+	case string:
+		return r.Text(v)
+	}
+	return v
+}
+
+func decodeAny(t *testing.T, b []byte) any {
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("not JSON: %v\n%q", err, b)
+	}
+	return v
+}
+
+func FuzzRedactJSONMatchesTree(f *testing.F) {
+	for _, s := range []string{
+		`{"a":"b","password":{"x":[1,"2"]},"l":["Bearer abcdefghij",{"Api-Key":1}]}`,
+		` [ "mcpgw_abcdefgh12345" , 1e5 , true , null , {} , [] ] `,
+		`{"k\u0065y":"secret=hunter2","\u0070assword":"x"}`,
+		`"\ud800 token: abc"`, `{"a":{"a":{"a":{"token":[[]]}}}}`, `123`,
+	} {
+		f.Add([]byte(s))
+	}
+	r, err := NewRedactor([]string{"Key"}, []string{`hunter\d`}, 1<<20)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		if !json.Valid(doc) {
+			return
+		}
+		got := r.redactJSON(nil, doc)
+		want := r.treeRedact(decodeAny(t, doc))
+		if g := decodeAny(t, got); !reflect.DeepEqual(g, want) {
+			t.Fatalf("redactJSON(%q) = %q\nwhich decodes to %#v\nwant %#v", doc, got, g, want)
+		}
+	})
+}
