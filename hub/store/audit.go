@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 const auditColumns = "id, at, kind, user_id, key_id, caller, role, application, agent, backend, tool, risk," +
@@ -69,12 +70,28 @@ func (s *sqlStore) auditArgs(events []AuditEvent) []any {
 	args := make([]any, 0, len(events)*auditColumnCount)
 	for i := range events {
 		e := &events[i]
-		args = append(args, e.ID, s.ts(e.Time), e.Kind, e.UserID, e.KeyID, e.Caller, e.Role,
-			e.Application, e.Agent, e.Backend, e.Tool, e.Risk, e.Decision, e.Rule, e.Status,
-			e.Error, int64(e.Duration), e.TraceID, e.RequestHash, e.ResponseHash, e.Request,
-			e.Response, e.Action, e.Target, e.Detail)
+		args = append(args, e.ID, s.ts(e.Time))
+		for _, v := range []string{e.Kind, e.UserID, e.KeyID, e.Caller, e.Role,
+			e.Application, e.Agent, e.Backend, e.Tool, e.Risk, e.Decision, e.Rule, e.Status, e.Error} {
+			args = append(args, cleanText(v))
+		}
+		args = append(args, int64(e.Duration))
+		for _, v := range []string{e.TraceID, e.RequestHash, e.ResponseHash, e.Request,
+			e.Response, e.Action, e.Target, e.Detail} {
+			args = append(args, cleanText(v))
+		}
 	}
 	return args
+}
+
+// cleanText replaces what PostgreSQL refuses in TEXT — NUL and invalid UTF-8 — with U+FFFD,
+// on both dialects so that they store the same. One bad event must not fail its batch: the
+// audit shipper would retry that batch forever.
+func cleanText(v string) string {
+	if utf8.ValidString(v) && strings.IndexByte(v, 0) < 0 {
+		return v
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(v, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 func (s *sqlStore) QueryAudit(ctx context.Context, q AuditQuery) ([]AuditEvent, string, error) {

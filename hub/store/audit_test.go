@@ -19,6 +19,7 @@ var auditSuite = []struct {
 	{"RoundTrip", testAuditRoundTrip},
 	{"InsertIsIdempotent", testAuditIdempotent},
 	{"InsertValidates", testAuditValidates},
+	{"InsertOddText", testAuditOddText},
 	{"PagingNewestFirst", testAuditPaging},
 	{"Filters", testAuditFilters},
 	{"BadCursor", testAuditBadCursor},
@@ -287,5 +288,17 @@ func testAuditDeleteBefore(t *testing.T, s store.Store) {
 	}
 	if n, err := s.DeleteAuditBefore(ctx, t0); err != nil || n != 0 {
 		t.Errorf("second DeleteAuditBefore = %d, %v", n, err)
+	}
+}
+
+// Text PostgreSQL cannot store (NUL, invalid UTF-8) must not make a batch fail forever: the
+// shipper would retry it until the queue filled and the gateway refused every call.
+func testAuditOddText(t *testing.T, s store.Store) {
+	insert(t, s, ev("odd", t0, func(e *store.AuditEvent) {
+		e.Error, e.Tool, e.Request = "nul\x00byte", "bad\xffutf8", "ok ü"
+	}))
+	evs, _ := query(t, s, store.AuditQuery{})
+	if len(evs) != 1 || evs[0].Error != "nul\uFFFDbyte" || evs[0].Tool != "bad\uFFFDutf8" || evs[0].Request != "ok ü" {
+		t.Errorf("stored %q %q %q", evs[0].Error, evs[0].Tool, evs[0].Request)
 	}
 }
