@@ -1,0 +1,122 @@
+//go:build !windows
+
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+type bearer struct{ key string }
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.key)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// callThroughHub calls laptop__echo__echo as the hub's owner, once the hub lists it.
+func callThroughHub(t *testing.T, h *hub) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	client := mcp.NewClient(&mcp.Implementation{Name: "tmux-test", Version: "1"}, nil)
+	sess, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: h.url + "/mcp",
+		HTTPClient: &http.Client{Transport: bearer{h.ownerKey}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	const tool = "laptop__echo__echo"
+	for {
+		res, err := sess.ListTools(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(res.Tools, func(tl *mcp.Tool) bool { return tl.Name == tool }) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the hub never listed %s", tool)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	res, err := sess.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: map[string]any{"text": "hi"}})
+	if err != nil || res.IsError {
+		t.Fatalf("call %s: %v %+v", tool, err, res)
+	}
+}
+
+func TestTUIUnderTmux(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the agent and runs it under tmux")
+	}
+	x := startTmux(t)
+	bin := buildAgent(t)
+	h := startHub(t)
+	home := shortTemp(t)
+	conf := filepath.Join(home, "config.toml")
+	toml := fmt.Sprintf(`[agent]
+agent_id = "laptop"
+gateway_url = %q
+api_key = %q
+
+[[backends]]
+name = "echo"
+transport = "stdio"
+command = %q
+args = ["-test.run=^$"]
+[backends.env]
+%s = "1"
+`, "ws"+strings.TrimPrefix(h.url, "http")+"/agent/ws", h.agentKey, os.Args[0], echoServerEnv)
+	if err := os.WriteFile(conf, []byte(toml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"MCPGW_AGENT_HOME=" + home}
+
+	agent := x.window("agent", env, bin, "run", "--config", conf)
+	x.waitScreen(agent, "mcp-gateway-agent dev · run", "laptop → ws://127.0.0.1:", "● connected", "▶ Backends (1)", "echo", "ready")
+
+	callThroughHub(t, h)
+	t.Logf("the agent's pane after a call through the hub:\n%s",
+		x.waitScreen(agent, "Recent calls (1 shown, 1 total)", "owner", "echo/echo", "ok"))
+
+	sock := filepath.Join(home, "agent.sock")
+	if fi, err := os.Stat(sock); err != nil || fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("control socket %s: %v %v, want a socket with mode 0600", sock, fi.Mode(), err)
+	}
+	dash := x.window("dash", env, bin, "dashboard")
+	x.waitScreen(dash, "mcp-gateway-agent dev · dashboard", "● connected", "echo/echo", "connected to the hub")
+	x.keys(dash, "?")
+	x.waitScreen(dash, "Help — esc or ? to close", "reconnect now")
+	x.keys(dash, "q")
+	if st := x.waitExit(dash); st != "0" {
+		t.Fatalf("dashboard exited with %s", st)
+	}
+	x.waitScreen(agent, "● connected") // the agent did not notice the dashboard leave
+
+	h.stop()
+	t.Logf("after the hub stopped:\n%s", x.waitScreen(agent, "reconnecting", "the hub is shutting down"))
+	x.keys(agent, "r")
+	x.waitScreen(agent, "reconnect asked for")
+	x.keys(agent, "Tab")
+	x.waitScreen(agent, "▶ Recent calls")
+	x.keys(agent, "?")
+	x.waitScreen(agent, "Help — esc or ? to close", "check for updates")
+	x.keys(agent, "q")
+	if st := x.waitExit(agent); st != "0" {
+		t.Fatalf("agent exited with %s:\n%s", st, x.run("capture-pane", "-p", "-t", agent))
+	}
+	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+		t.Errorf("control socket left after the agent quit: %v", err)
+	}
+}
