@@ -17,6 +17,7 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/hub/agents"
 	"github.com/mcp-gateway/mcp-gateway/hub/api"
+	"github.com/mcp-gateway/mcp-gateway/hub/audit"
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/gateway"
@@ -41,6 +42,7 @@ type Server struct {
 	Locals *backend.Set
 	GW     *gateway.Gateway
 	Tools  *tools.Registry
+	Audit  *audit.Recorder
 	// Releases serves agent releases for self-update ([releases] in hub.toml).
 	Releases *releases.Handler
 	API      http.Handler // the REST API at /api/v1/
@@ -96,21 +98,21 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		MaxBodyBytes: cfg.MaxBodyBytes, PageSize: cfg.PageSize, AnonymousRole: cfg.AnonymousRole,
 		AllowedOrigins: cfg.AllowedOrigins, AllowedHosts: cfg.Hosts(), ServerVersion: version.Version,
 	}, s.Keys, s.Router, upstream{s.Locals, s.Agents}, log)
-	s.Tools = tools.New(st, tools.Options{Logger: log.With("component", "tools"), Tables: s.Router})
-	if err := s.Tools.Load(ctx); err != nil {
+	if err := s.govern(ctx); err != nil {
 		st.Close()
 		return nil, err
 	}
-	s.GW.SetGovernance(gateway.Governance{Tools: s.Tools})
 	s.GW.SetPolicy(pol) // behind an atomic pointer: a reload may swap it later
 	if pol != nil {
 		log.Info("policy loaded", "file", cfg.PolicyFile, "rules", pol.Len(), "default", pol.Default())
 	}
 	if s.Releases, err = releases.New(cfg.Releases, nil, log.With("component", "releases")); err != nil {
+		s.Audit.Close()
 		st.Close()
 		return nil, err
 	}
 	if s.API, err = s.newAPI(ctx); err != nil {
+		s.Audit.Close()
 		st.Close()
 		return nil, err
 	}
@@ -151,7 +153,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	var wg sync.WaitGroup
-	for _, run := range []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run, s.Tools.Run, s.dropRevokedAgents} {
+	for _, run := range []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run, s.Tools.Run, s.Audit.Run, s.dropRevokedAgents} {
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = run(ctx) }()
 	}
@@ -174,6 +176,9 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	defer done()
 	_ = srv.Shutdown(shut)
 	wg.Wait()
+	if cerr := s.Audit.Close(); cerr != nil {
+		s.log.Error("audit trail: final flush failed; the journal keeps the events for the next start", "err", cerr)
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
