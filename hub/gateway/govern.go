@@ -90,7 +90,7 @@ func (rec *callRecord) refuse(id jsonrpc.ID, by, rule, reason string) *jsonrpc.R
 func (g *Gateway) auditEvent(c *client, req *jsonrpc.Request, rec *callRecord, resp *jsonrpc.Response) *store.AuditEvent {
 	ev := &store.AuditEvent{
 		Time: rec.start, Kind: "call", UserID: c.identity.UserID, KeyID: c.identity.KeyID, Caller: c.identity.Name,
-		Role: c.identity.Role, Agent: rec.tgt.Agent, Backend: rec.tgt.Backend,
+		Role: c.identity.Role, Application: c.identity.Application, Agent: rec.tgt.Agent, Backend: rec.tgt.Backend,
 		Tool: rec.name, Risk: rec.risk, Decision: rec.decision, Rule: rec.rule, Action: req.Method,
 		Duration: time.Since(rec.start), TraceID: traceID(c.trace), Status: "ok",
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mcp-gateway/mcp-gateway/hub/policy"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/hub/store/storetest"
 	"github.com/mcp-gateway/mcp-gateway/hub/tools"
@@ -180,4 +181,29 @@ func TestAuditRecordsCallsBeforeResponding(t *testing.T) {
 	if m.Error == nil || !strings.Contains(m.Error.Message, "audit event could not be recorded") || m.Result != nil {
 		t.Errorf("unrecorded call: %+v %s", m.Error, m.Result)
 	}
+}
+
+// The key's application reaches the policy and the audit trail: the same user is refused a
+// tool through one application's key and allowed through her personal key.
+func TestApplicationKeyPolicy(t *testing.T) {
+	h, _, a := governedHarness(t)
+	p, err := policy.Parse([]byte("default = \"allow\"\n[[rules]]\nname = \"no-echo-in-cursor\"\neffect = \"deny\"\ntools = [\"echo\"]\napplications = [\"cursor\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.gw.SetPolicy(&Policy{Policy: p})
+	cursor := h.initialize("2025-11-25", "", withKey(carolKey))
+	m := rpcAs(h, cursor, 1, "tools/call", `{"name":"echo"}`, withKey(carolKey))
+	if m.Error == nil || !strings.Contains(m.Error.Message, "no-echo-in-cursor") {
+		t.Errorf("echo through cursor's key: %+v", m.Error)
+	}
+	if ev := a.last(t); ev.Application != "cursor" || ev.Rule != "no-echo-in-cursor" || ev.Kind != "denied" {
+		t.Errorf("audited as %+v", ev)
+	}
+	if got := listedTools(h, cursor, withKey(carolKey)); slices.Contains(got, "echo") {
+		t.Errorf("cursor's key lists echo: %v", got)
+	}
+	personal := h.initialize("2025-11-25", "")
+	var echo struct{ Target struct{ Name string } }
+	toolText(t, h.rpc(personal, 2, "tools/call", `{"name":"echo"}`), &echo)
 }

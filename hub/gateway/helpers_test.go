@@ -29,6 +29,7 @@ const (
 	aliceKey = "mcpgw_alice_0123456789abcdefghijklmnopqrstuvwxyzABCD"
 	bobKey   = "mcpgw_bob_0123456789abcdefghijklmnopqrstuvwxyzABCDEF"
 	agentKey = "mcpgw_agent_0123456789abcdefghijklmnopqrstuvwxyzABCD"
+	carolKey = "mcpgw_carol_0123456789abcdefghijklmnopqrstuvwxyzABCD" // alice's key for the application "cursor"
 )
 
 type testKeys map[string]auth.Identity
@@ -41,6 +42,7 @@ func (k testKeys) Lookup(plaintext string) (auth.Identity, bool) {
 var keys = testKeys{
 	aliceKey: {KeyID: "k-alice", UserID: "u-alice", Name: "alice", Role: "admin", Kind: "user"},
 	bobKey:   {KeyID: "k-bob", UserID: "u-bob", Name: "bob", Role: "developer", Kind: "user"},
+	carolKey: {KeyID: "k-carol", UserID: "u-alice", Name: "alice", Role: "admin", Kind: "user", Application: "cursor"},
 	agentKey: {KeyID: "k-agent", Name: "laptop", Kind: "agent", AgentID: "laptop"},
 }
 

@@ -57,7 +57,7 @@ func (g *Gateway) checkTool(c *client, req *jsonrpc.Request, t *router.Table, na
 	}
 	in := policy.Input{
 		Tool: name, Alias: t.ToolAlias(name), Target: tgt,
-		Risk: info.Risk, Role: c.identity.Role,
+		Risk: info.Risk, Role: c.identity.Role, Application: c.identity.Application,
 	}
 	if p.NeedsArguments {
 		var params struct {
@@ -95,7 +95,7 @@ func (g *Gateway) visibleTools(c *client, t *router.Table) []json.RawMessage {
 		if rb != nil && !rb.ToolAllowed(role, ti.Name, ti.Alias, ti.Tool) {
 			continue
 		}
-		if p != nil && !p.Visible(policy.Input{Tool: ti.Name, Alias: ti.Alias, Target: ti.Target, Risk: ti.Risk, Role: role}) {
+		if p != nil && !p.Visible(policy.Input{Tool: ti.Name, Alias: ti.Alias, Target: ti.Target, Risk: ti.Risk, Role: role, Application: c.identity.Application}) {
 			continue
 		}
 		out = append(out, raw)
