@@ -50,22 +50,15 @@ func hubCall(tb testing.TB, sess *yamux.Session, call string) []byte {
 	}
 }
 
-// waitStatus waits, on a subscription, for the tracker to satisfy ok.
+// waitStatus waits for the tracker to satisfy ok.
 func waitStatus(t *testing.T, tr *status.Tracker, what string, ok func(status.Snapshot) bool) status.Snapshot {
 	t.Helper()
-	sub := tr.Subscribe(16)
-	defer sub.Close()
-	deadline := time.After(5 * time.Second)
-	for {
-		if s := tr.Snapshot(); ok(s) {
-			return s
-		}
-		select {
-		case <-sub.C():
-		case <-deadline:
-			t.Fatalf("status never became %s: %+v", what, tr.Snapshot())
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := tr.WaitFor(ctx, ok); err != nil {
+		t.Fatalf("status never became %s: %+v", what, tr.Snapshot())
 	}
+	return tr.Snapshot()
 }
 
 func welcomed(t *testing.T, c hubConn) {

@@ -1,6 +1,9 @@
 package status
 
-import "sync/atomic"
+import (
+	"context"
+	"sync/atomic"
+)
 
 // ring keeps the last len(buf) values put in it.
 type ring[T any] struct {
@@ -88,4 +91,19 @@ func (t *Tracker) notify(e Event) {
 			s.dropped.Add(1)
 		}
 	}
+}
+
+// WaitFor returns when ok holds for a snapshot of the state (checked now and after every
+// change), or with ctx's error. The self-update's rollback waits for "connected" this way.
+func (t *Tracker) WaitFor(ctx context.Context, ok func(Snapshot) bool) error {
+	sub := t.Subscribe(1)
+	defer sub.Close()
+	for !ok(t.Snapshot()) {
+		select {
+		case <-sub.C():
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package status
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -231,5 +232,23 @@ func BenchmarkTrackerCall(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		tr.Call(c)
+	}
+}
+
+func TestWaitFor(t *testing.T) {
+	tr, _ := newTestTracker(0)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go func() {
+		tr.Disconnected("x", "", time.Second)
+		tr.Connected("h")
+	}()
+	if err := tr.WaitFor(ctx, func(s Snapshot) bool { return s.State == StateConnected }); err != nil {
+		t.Fatal(err)
+	}
+	short, stop := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer stop()
+	if err := tr.WaitFor(short, func(s Snapshot) bool { return s.State == StateRefused }); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("WaitFor for a state that never comes: %v", err)
 	}
 }
