@@ -23,6 +23,7 @@ type Deps struct {
 	Keys  KeyCache    // API key lookups; refreshed after every key, user or agent write
 	Authz Authorizer  // role → permissions
 
+	Audit  Recorder      // records admin changes; nil: they are only logged
 	Agents AgentSessions // connected agents
 	Tools  ToolRegistry  // tool state: disable, risk override, approve
 	Health BackendHealth // every backend's state, hub-local and agents'
@@ -108,7 +109,9 @@ type route struct {
 	Result  any     // response body type (201/200), for the document
 	Status  int     // success status; 200 if zero
 	Stream  string  // a streaming content type instead of JSON
-	handle  handler
+	// ReadOnly marks a POST that changes nothing (a dry run), so it needs no audit room.
+	ReadOnly bool
+	handle   handler
 }
 
 type param struct{ Name, Desc string }
@@ -125,6 +128,12 @@ func (a *API) wrap(rt route) http.Handler {
 			if rt.Perm != "" && !c.Can(rt.Perm) {
 				writeError(w, forbidden(rt.Perm))
 				return
+			}
+			if rt.Method != http.MethodGet && !rt.ReadOnly {
+				if err := a.admit(); err != nil {
+					writeError(w, err.(*Error))
+					return
+				}
 			}
 		}
 		if err := rt.handle(w, r, c); err != nil {

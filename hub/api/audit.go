@@ -9,59 +9,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/hub/audit"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
-
-// AuditEvent is one audit record as the API shows it.
-type AuditEvent struct {
-	ID           string          `json:"id"`
-	Time         time.Time       `json:"time"`
-	Kind         string          `json:"kind"`
-	UserID       string          `json:"user_id,omitempty"`
-	KeyID        string          `json:"key_id,omitempty"`
-	Caller       string          `json:"caller,omitempty"`
-	Role         string          `json:"role,omitempty"`
-	Application  string          `json:"application,omitempty"`
-	Agent        string          `json:"agent,omitempty"`
-	Backend      string          `json:"backend,omitempty"`
-	Tool         string          `json:"tool,omitempty"`
-	Risk         string          `json:"risk,omitempty"`
-	Decision     string          `json:"decision,omitempty"`
-	Rule         string          `json:"rule,omitempty"`
-	Status       string          `json:"status,omitempty"`
-	Error        string          `json:"error,omitempty"`
-	DurationMS   float64         `json:"duration_ms"`
-	TraceID      string          `json:"trace_id,omitempty"`
-	RequestHash  string          `json:"request_hash,omitempty"`
-	ResponseHash string          `json:"response_hash,omitempty"`
-	Request      json.RawMessage `json:"request,omitempty"`
-	Response     json.RawMessage `json:"response,omitempty"`
-	Action       string          `json:"action,omitempty"`
-	Target       string          `json:"target,omitempty"`
-	Detail       json.RawMessage `json:"detail,omitempty"`
-}
-
-func auditView(e *store.AuditEvent) AuditEvent {
-	return AuditEvent{ID: e.ID, Time: e.Time, Kind: e.Kind, UserID: e.UserID, KeyID: e.KeyID, Caller: e.Caller,
-		Role: e.Role, Application: e.Application, Agent: e.Agent, Backend: e.Backend, Tool: e.Tool, Risk: e.Risk,
-		Decision: e.Decision, Rule: e.Rule, Status: e.Status, Error: e.Error,
-		DurationMS: float64(e.Duration) / float64(time.Millisecond), TraceID: e.TraceID,
-		RequestHash: e.RequestHash, ResponseHash: e.ResponseHash, Request: rawJSON(e.Request),
-		Response: rawJSON(e.Response), Action: e.Action, Target: e.Target, Detail: rawJSON(e.Detail)}
-}
-
-// rawJSON passes valid JSON through and quotes anything else, so one bad row cannot break
-// the response.
-func rawJSON(s string) json.RawMessage {
-	if s == "" {
-		return nil
-	}
-	if json.Valid([]byte(s)) {
-		return json.RawMessage(s)
-	}
-	q, _ := json.Marshal(s)
-	return q
-}
 
 // AuditStats is the answer to GET /audit/stats.
 type AuditStats struct {
@@ -82,7 +32,7 @@ func (a *API) auditRoutes() []route {
 	page := append(slices.Clone(auditFilters), param{"cursor", "the next value of the previous page"}, param{"limit", "1 to 1000; default 100"})
 	return []route{
 		{Method: "GET", Path: "/audit", Tag: "audit", Summary: "Query audit events, newest first, one page at a time",
-			Query: page, Result: List[AuditEvent]{}, handle: a.queryAudit},
+			Query: page, Result: List[audit.JSONEvent]{}, handle: a.queryAudit},
 		{Method: "GET", Path: "/audit/stats", Tag: "audit", Summary: "Count matching audit events by status, decision and kind",
 			Query: auditFilters, Result: AuditStats{}, handle: a.auditStats},
 		{Method: "GET", Path: "/audit/export", Tag: "audit", Summary: "Every matching event as JSON lines, newest first",
@@ -159,9 +109,9 @@ func (a *API) queryAudit(w http.ResponseWriter, r *http.Request, c *Caller) erro
 	if err != nil {
 		return err
 	}
-	out := List[AuditEvent]{Items: make([]AuditEvent, 0, len(evs)), Next: next}
+	out := List[audit.JSONEvent]{Items: make([]audit.JSONEvent, 0, len(evs)), Next: next}
 	for i := range evs {
-		out.Items = append(out.Items, auditView(&evs[i]))
+		out.Items = append(out.Items, audit.NewJSONEvent(&evs[i]))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -180,7 +130,8 @@ func (a *API) auditStats(w http.ResponseWriter, r *http.Request, c *Caller) erro
 	return nil
 }
 
-// exportAudit streams every matching event, a page at a time, as JSON lines.
+// exportAudit streams every matching event, a page at a time, as JSON lines in the format
+// of hub/audit's export (one audit.JSONEvent per line).
 func (a *API) exportAudit(w http.ResponseWriter, r *http.Request, c *Caller) error {
 	q, err := auditQuery(c, r.URL.Query())
 	if err != nil {
@@ -195,13 +146,10 @@ func (a *API) exportAudit(w http.ResponseWriter, r *http.Request, c *Caller) err
 	w.Header().Set("Content-Disposition", `attachment; filename="audit.jsonl"`)
 	w.Header().Set("Cache-Control", "no-store")
 	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
 	flusher, _ := w.(http.Flusher)
 	for {
-		for i := range evs {
-			if err := enc.Encode(auditView(&evs[i])); err != nil {
-				return nil // the client went away
-			}
+		if err := audit.WriteJSONL(w, evs); err != nil {
+			return nil // the client went away
 		}
 		if flusher != nil {
 			flusher.Flush()

@@ -68,7 +68,7 @@ func (a *API) policyRoutes() []route {
 		{Method: "PUT", Path: "/policies/default", Perm: PermPolicyWrite, Tag: "policies",
 			Summary: "Set the decision when no rule matches", Body: PolicyDefault{}, Result: Policies{}, handle: a.putDefault},
 		{Method: "POST", Path: "/policies/dry-run", Perm: PermPolicyRead, Tag: "policies",
-			Summary: "Explain which rule decides a call, without making it", Body: DryRun{}, Result: policy.Explanation{}, handle: a.dryRun},
+			Summary: "Explain which rule decides a call, without making it", Body: DryRun{}, Result: policy.Explanation{}, ReadOnly: true, handle: a.dryRun},
 	}
 }
 
