@@ -23,11 +23,12 @@ type Deps struct {
 	Keys  KeyCache    // API key lookups; refreshed after every key, user or agent write
 	Authz Authorizer  // role → permissions
 
-	Audit  Recorder      // records admin changes; nil: they are only logged
-	Agents AgentSessions // connected agents
-	Tools  ToolRegistry  // tool state: disable, risk override, approve
-	Health BackendHealth // every backend's state, hub-local and agents'
-	Locals LocalBackends // runs hub-local backends created through the API
+	Sessions Sessions      // password login and JWTs; nil: API keys only
+	Audit    Recorder      // records admin changes; nil: they are only logged
+	Agents   AgentSessions // connected agents
+	Tools    ToolRegistry  // tool state: disable, risk override, approve
+	Health   BackendHealth // every backend's state, hub-local and agents'
+	Locals   LocalBackends // runs hub-local backends created through the API
 	// ConfigBackends are the names of the hub-local backends declared in hub.toml; they are
 	// read-only through the API.
 	ConfigBackends []string

@@ -15,8 +15,9 @@ import (
 // KeyCache resolves API keys (*auth.Cache).
 type KeyCache interface {
 	Lookup(plaintext string) (auth.Identity, bool)
-	// Refresh reloads keys at once, so a revoked key is refused by the next request.
-	Refresh(ctx context.Context) error
+	// Invalidate reloads keys and users at once, so a revoked key or a disabled user is
+	// refused by the next request.
+	Invalidate(ctx context.Context) error
 }
 
 // Authorizer answers whether a role holds a permission (*rbac.Authorizer).
@@ -67,7 +68,7 @@ func (a *API) authenticate(r *http.Request) (*Caller, *Error) {
 			"missing credentials: send Authorization: Bearer <API key or access token>")
 	}
 	if !strings.HasPrefix(tok, "mcpgw_") {
-		return a.authenticateToken(r.Context(), tok)
+		return a.authenticateToken(tok)
 	}
 	id, ok := a.d.Keys.Lookup(tok)
 	if !ok {
@@ -77,10 +78,5 @@ func (a *API) authenticate(r *http.Request) (*Caller, *Error) {
 		return nil, &Error{Status: http.StatusForbidden, Code: CodeForbidden,
 			Message: "agent keys only open agent tunnels; use a user key or token for the REST API"}
 	}
-	return &Caller{UserID: id.UserID, Name: id.Name, Role: id.Role, KeyID: id.KeyID, authz: a.d.Authz}, nil
-}
-
-// authenticateToken verifies a JWT access token.
-func (a *API) authenticateToken(ctx context.Context, tok string) (*Caller, *Error) {
-	return nil, errorf(http.StatusUnauthorized, CodeUnauthorized, "bearer token is not a valid API key or access token")
+	return &Caller{UserID: id.UserID, Name: id.Name, Role: id.Role, KeyID: id.KeyID, Application: id.Application, authz: a.d.Authz}, nil
 }

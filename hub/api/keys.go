@@ -12,20 +12,22 @@ import (
 
 // APIKey is a key as the API shows it: never the hash, the plaintext only once at creation.
 type APIKey struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	Prefix     string     `json:"prefix"`
-	UserID     string     `json:"user_id"`
-	CreatedAt  time.Time  `json:"created_at"`
-	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
-	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
-	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Prefix string `json:"prefix"`
+	UserID string `json:"user_id"`
+	// Application is what the key is for (e.g. "cursor"); empty for a personal key.
+	Application string     `json:"application,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
+	LastUsedAt  *time.Time `json:"last_used_at,omitempty"`
+	RevokedAt   *time.Time `json:"revoked_at,omitempty"`
 	// Key is the plaintext, present only in the response that created it.
 	Key string `json:"key,omitempty"`
 }
 
 func keyView(k *store.APIKey) APIKey {
-	return APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, UserID: k.UserID, CreatedAt: k.CreatedAt,
+	return APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, UserID: k.UserID, Application: k.Application, CreatedAt: k.CreatedAt,
 		ExpiresAt: k.ExpiresAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
 }
 
@@ -34,6 +36,8 @@ type CreateKeyRequest struct {
 	Name string `json:"name"`
 	// UserID is whose key it is; empty means the caller's own. Another user's needs keys.write.all.
 	UserID string `json:"user_id,omitempty"`
+	// Application names what the key is for; policies match it with "applications".
+	Application string `json:"application,omitempty"`
 	// ExpiresIn is a Go duration ("720h"); ExpiresAt an RFC 3339 time. At most one; neither = never.
 	ExpiresIn string     `json:"expires_in,omitempty"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
@@ -95,11 +99,16 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, c *Caller) error
 	if err := checkName("name", req.Name, 64); err != nil {
 		return err
 	}
+	if req.Application != "" {
+		if err := auth.ValidApplication(req.Application); err != nil {
+			return invalid("application: %s", err.Error())
+		}
+	}
 	exp, err := a.expiry(req.ExpiresIn, req.ExpiresAt)
 	if err != nil {
 		return err
 	}
-	k, plain, err := auth.CreateUserKey(r.Context(), a.d.Store, req.UserID, auth.KeyOptions{Name: req.Name, ExpiresAt: exp})
+	k, plain, err := auth.CreateUserKey(r.Context(), a.d.Store, req.UserID, auth.KeyOptions{Name: req.Name, Application: req.Application, ExpiresAt: exp})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("user %q does not exist", req.UserID)
 	}
@@ -166,7 +175,7 @@ func (a *API) revokeKey(w http.ResponseWriter, r *http.Request, c *Caller) error
 // refreshKeys makes a key, user or agent write effective in this hub at once. A failure is
 // logged: the write is durable and the periodic refresh will pick it up.
 func (a *API) refreshKeys(ctx context.Context) {
-	if err := a.d.Keys.Refresh(context.WithoutCancel(ctx)); err != nil {
+	if err := a.d.Keys.Invalidate(context.WithoutCancel(ctx)); err != nil {
 		a.log.Warn("api: key cache refresh after a write failed", "err", err)
 	}
 }

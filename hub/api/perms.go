@@ -21,4 +21,13 @@ const (
 	PermAuditReadOwn  = "audit.read.own"
 	PermAuditReadAll  = "audit.read.all"
 	PermUsageRead     = "usage.read"
+	PermToolsCall     = "tools.call"
 )
+
+// AllPermissions lists every permission, in documentation order.
+var AllPermissions = []string{
+	PermUsersRead, PermUsersWrite, PermKeysReadOwn, PermKeysWriteOwn, PermKeysReadAll, PermKeysWriteAll,
+	PermRolesRead, PermRolesWrite, PermAgentsRead, PermAgentsWrite, PermBackendsRead, PermBackendsWrite,
+	PermToolsRead, PermToolsWrite, PermPolicyRead, PermPolicyWrite, PermAuditReadOwn, PermAuditReadAll,
+	PermUsageRead, PermToolsCall,
+}

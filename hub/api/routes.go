@@ -8,6 +8,7 @@ func (a *API) table() []route {
 	var rs []route
 	rs = append(rs, route{Method: "GET", Path: "/openapi.json", Public: true, Tag: "meta",
 		Summary: "This API's OpenAPI 3.1 document", handle: a.openapi})
+	rs = append(rs, a.sessionRoutes()...)
 	rs = append(rs, a.userRoutes()...)
 	rs = append(rs, a.keyRoutes()...)
 	rs = append(rs, a.agentRoutes()...)

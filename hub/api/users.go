@@ -1,28 +1,50 @@
 package api
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/hub/auth"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
 
 // User is a user as the API shows it (never a password hash).
 type User struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Role      string    `json:"role"`
-	CreatedAt time.Time `json:"created_at"`
+	ID          string     `json:"id"`
+	Name        string     `json:"name"`
+	Role        string     `json:"role"`
+	Disabled    bool       `json:"disabled"`
+	HasPassword bool       `json:"has_password"`
+	LockedUntil *time.Time `json:"locked_until,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
 }
 
 func userView(u *store.User) User {
-	return User{ID: u.ID, Name: u.Name, Role: u.Role, CreatedAt: u.CreatedAt}
+	return User{ID: u.ID, Name: u.Name, Role: u.Role, Disabled: u.Disabled, HasPassword: u.PasswordHash != "",
+		LockedUntil: u.LockedUntil, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
 // CreateUserRequest is the body of POST /users.
 type CreateUserRequest struct {
 	Name string `json:"name"`
 	Role string `json:"role"`
+	// Password, if given, allows password login (POST /auth/login); at least 12 characters.
+	Password string `json:"password,omitempty"`
+}
+
+// UpdateUserRequest is the body of PATCH /users/{id}; absent fields are left as they are.
+type UpdateUserRequest struct {
+	Name     *string `json:"name,omitempty"`
+	Role     *string `json:"role,omitempty"`
+	Disabled *bool   `json:"disabled,omitempty"`
+}
+
+// SetPasswordRequest is the body of POST /users/{id}/password.
+type SetPasswordRequest struct {
+	Password string `json:"password"`
 }
 
 // List is the envelope of every list response.
@@ -40,6 +62,13 @@ func (a *API) userRoutes() []route {
 			Body: CreateUserRequest{}, Result: User{}, Status: http.StatusCreated, handle: a.createUser},
 		{Method: "GET", Path: "/users/{id}", Perm: PermUsersRead, Tag: "users", Summary: "Get a user",
 			Result: User{}, handle: a.getUser},
+		{Method: "PATCH", Path: "/users/{id}", Perm: PermUsersWrite, Tag: "users",
+			Summary: "Rename, change the role of, disable or enable a user", Body: UpdateUserRequest{}, Result: User{}, handle: a.updateUser},
+		{Method: "DELETE", Path: "/users/{id}", Perm: PermUsersWrite, Tag: "users",
+			Summary: "Delete a user and all its keys", Status: http.StatusNoContent, handle: a.deleteUser},
+		{Method: "POST", Path: "/users/{id}/password", Perm: PermUsersWrite, Tag: "users",
+			Summary: "Set a user's password without the current one (administrators)", Body: SetPasswordRequest{},
+			Status: http.StatusNoContent, handle: a.setUserPassword},
 	}
 }
 
@@ -58,6 +87,9 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request, _ *Caller) error
 
 func (a *API) getUser(w http.ResponseWriter, r *http.Request, _ *Caller) error {
 	u, err := a.d.Store.GetUser(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("user %q does not exist", r.PathValue("id"))
+	}
 	if err != nil {
 		return err
 	}
@@ -73,41 +105,178 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request, c *Caller) erro
 	if err := checkName("name", req.Name, 64); err != nil {
 		return err
 	}
-	if err := a.checkAssignRole(c, req.Role); err != nil {
+	if err := a.checkAssignRole(r.Context(), c, req.Role); err != nil {
 		return err
+	}
+	if req.Password != "" {
+		if err := auth.CheckPassword(req.Password); err != nil {
+			return invalid("password: %s", err.Error())
+		}
+		if a.d.Sessions == nil {
+			return unavailable("password logins")
+		}
 	}
 	u := &store.User{Name: req.Name, Role: req.Role}
-	if err := a.d.Store.CreateUser(r.Context(), u); err != nil {
+	if err := a.d.Store.CreateUser(r.Context(), u); errors.Is(err, store.ErrConflict) {
+		return conflict("a user named %q already exists", req.Name)
+	} else if err != nil {
 		return err
 	}
-	a.record(r, c, "users.create", u.ID, map[string]string{"name": u.Name, "role": u.Role})
+	if req.Password != "" {
+		if err := a.d.Sessions.SetPassword(r.Context(), u.ID, req.Password); err != nil {
+			return err
+		}
+		u.PasswordHash = "set"
+	}
+	a.refreshKeys(r.Context())
+	a.record(r, c, "users.create", u.ID, map[string]any{"name": u.Name, "role": u.Role, "password": req.Password != ""})
 	writeJSON(w, http.StatusCreated, userView(u))
 	return nil
 }
+
+// target loads the user a write applies to. Only an owner may change an owner, so that
+// users.write held by another role cannot take over the hub.
+func (a *API) target(ctx context.Context, c *Caller, id string) (*store.User, error) {
+	u, err := a.d.Store.GetUser(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("user %q does not exist", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.Role == RoleOwner && c.Role != RoleOwner {
+		return nil, &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "only an owner may change an owner"}
+	}
+	return u, nil
+}
+
+func (a *API) updateUser(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	var req UpdateUserRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.Name == nil && req.Role == nil && req.Disabled == nil {
+		return invalid("nothing to change: give name, role and/or disabled")
+	}
+	u, err := a.target(r.Context(), c, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	wasOwner := u.Role == RoleOwner && !u.Disabled
+	if req.Name != nil {
+		if err := checkName("name", *req.Name, 64); err != nil {
+			return err
+		}
+		u.Name = *req.Name
+	}
+	if req.Role != nil && *req.Role != u.Role {
+		if err := a.checkAssignRole(r.Context(), c, *req.Role); err != nil {
+			return err
+		}
+		u.Role = *req.Role
+	}
+	if req.Disabled != nil {
+		u.Disabled = *req.Disabled
+	}
+	if wasOwner && (u.Role != RoleOwner || u.Disabled) {
+		if err := a.keepAnOwner(r.Context(), u.ID); err != nil {
+			return err
+		}
+	}
+	if err := a.d.Store.UpdateUser(r.Context(), u); errors.Is(err, store.ErrConflict) {
+		return conflict("a user named %q already exists", u.Name)
+	} else if err != nil {
+		return err
+	}
+	a.refreshKeys(r.Context())
+	a.record(r, c, "users.update", u.ID, req)
+	writeJSON(w, http.StatusOK, userView(u))
+	return nil
+}
+
+// keepAnOwner refuses a change that would leave no enabled owner besides except.
+func (a *API) keepAnOwner(ctx context.Context, except string) error {
+	us, err := a.d.Store.ListUsers(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range us {
+		if u.ID != except && u.Role == RoleOwner && !u.Disabled {
+			return nil
+		}
+	}
+	return conflict("this is the last enabled owner; make another user owner first")
+}
+
+func (a *API) deleteUser(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	u, err := a.target(r.Context(), c, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if u.Role == RoleOwner && !u.Disabled {
+		if err := a.keepAnOwner(r.Context(), u.ID); err != nil {
+			return err
+		}
+	}
+	if err := a.d.Store.DeleteUser(r.Context(), u.ID); err != nil {
+		return err
+	}
+	a.refreshKeys(r.Context())
+	a.record(r, c, "users.delete", u.ID, map[string]string{"name": u.Name})
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) setUserPassword(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	if a.d.Sessions == nil {
+		return unavailable("password logins")
+	}
+	var req SetPasswordRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := auth.CheckPassword(req.Password); err != nil {
+		return invalid("password: %s", err.Error())
+	}
+	u, err := a.target(r.Context(), c, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := a.d.Sessions.SetPassword(r.Context(), u.ID, req.Password); err != nil {
+		return err
+	}
+	a.record(r, c, "users.password", u.ID, nil)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// RoleOwner is the built-in role that holds every permission.
+const RoleOwner = "owner"
 
 // builtinRoles are the roles hub/rbac defines in code.
 var builtinRoles = []string{"owner", "operator", "viewer"}
 
 // checkAssignRole refuses an unknown role, and the owner role to anyone but an owner, so
 // that users.write cannot be used to escalate.
-func (a *API) checkAssignRole(c *Caller, role string) error {
+func (a *API) checkAssignRole(ctx context.Context, c *Caller, role string) error {
 	if role == "" {
-		return invalid("role is required (one of owner, operator, viewer, or a custom role)")
+		return invalid("role is required (owner, operator, viewer or a custom role)")
 	}
-	if !a.roleExists(role) {
+	if !a.roleExists(ctx, role) {
 		return invalid("role %q does not exist", role)
 	}
-	if role == "owner" && c.Role != "owner" {
+	if role == RoleOwner && c.Role != RoleOwner {
 		return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "only an owner may give the owner role"}
 	}
 	return nil
 }
 
-func (a *API) roleExists(role string) bool {
+func (a *API) roleExists(ctx context.Context, role string) bool {
 	for _, b := range builtinRoles {
 		if b == role {
 			return true
 		}
 	}
-	return false
+	_, err := a.d.Store.GetRole(ctx, role)
+	return err == nil
 }

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/api"
+	"github.com/mcp-gateway/mcp-gateway/hub/auth"
 	"github.com/mcp-gateway/mcp-gateway/hub/gateway"
 	"github.com/mcp-gateway/mcp-gateway/hub/policy"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
@@ -23,13 +25,22 @@ func (s *Server) newAPI(ctx context.Context) (http.Handler, error) {
 			return nil, err
 		}
 	}
+	secret, err := auth.LoadOrCreateJWTSecret(ctx, s.Store, os.Getenv("JWT_SECRET"))
+	if err != nil {
+		return nil, fmt.Errorf("JWT secret: %w", err)
+	}
+	tokens, err := auth.NewTokens(secret)
+	if err != nil {
+		return nil, fmt.Errorf("JWT secret: %w", err)
+	}
 	names := make([]string, len(s.cfg.Backends))
 	for i, b := range s.cfg.Backends {
 		names[i] = b.Name
 	}
 	return api.New(api.Deps{
 		Store: s.Store, Keys: s.Keys, Authz: api.OwnerOnly{},
-		Agents: s.Agents, Health: s.Router, Tools: s.Tools, Locals: localBackends{s.Locals, s.Router},
+		Sessions: auth.NewAuthenticator(s.Store, s.Keys, tokens, auth.LoginConfig{}),
+		Agents:   s.Agents, Health: s.Router, Tools: s.Tools, Locals: localBackends{s.Locals, s.Router},
 		ConfigBackends: names, PolicyFile: s.cfg.PolicyFile, SetPolicy: s.applyPolicy,
 	}, s.log.With("component", "api")), nil
 }
