@@ -40,7 +40,7 @@ func (s *Server) newAPI(ctx context.Context) (http.Handler, error) {
 	return api.New(api.Deps{
 		Store: s.Store, Keys: s.Keys, Authz: api.OwnerOnly{},
 		Sessions: auth.NewAuthenticator(s.Store, s.Keys, tokens, auth.LoginConfig{}),
-		Agents:   s.Agents, Health: s.Router, Tools: s.Tools, Locals: localBackends{s.Locals, s.Router},
+		Agents:   s.Agents, Health: s.Router, Tools: s.Tools, Audit: s.Audit, Locals: localBackends{s.Locals, s.Router},
 		ConfigBackends: names, PolicyFile: s.cfg.PolicyFile, SetPolicy: s.applyPolicy,
 	}, s.log.With("component", "api")), nil
 }
