@@ -77,22 +77,47 @@ func (a *Authorizer) ToolAllowed(role string, names ...string) bool {
 	if c == nil || c.invalid {
 		return false
 	}
-	named, allowed := false, len(c.allow) == 0
+	v := verdict{allowed: len(c.allow) == 0}
 	for _, n := range names {
-		if n == "" {
-			continue
-		}
-		named = true
-		for i := range c.deny {
-			if c.deny[i].Match(n) {
-				return false
-			}
-		}
-		for i := 0; !allowed && i < len(c.allow); i++ {
-			allowed = c.allow[i].Match(n)
+		if v.denies(c, n) {
+			return false
 		}
 	}
-	return named && allowed
+	return v.named && v.allowed
+}
+
+// AllowsTool is ToolAllowed for exactly the three names. Called through an interface,
+// a variadic method allocates its argument slice; this one does not.
+func (a *Authorizer) AllowsTool(role, exposed, alias, original string) bool {
+	c := a.snap.Load().roles[role]
+	if c == nil || c.invalid {
+		return false
+	}
+	v := verdict{allowed: len(c.allow) == 0}
+	if v.denies(c, exposed) || v.denies(c, alias) || v.denies(c, original) {
+		return false
+	}
+	return v.named && v.allowed
+}
+
+// verdict accumulates ToolAllowed over a tool's names.
+type verdict struct{ named, allowed bool }
+
+// denies checks one name: it reports a matching deny glob, and records an allow.
+func (v *verdict) denies(c *compiled, n string) bool {
+	if n == "" {
+		return false
+	}
+	v.named = true
+	for i := range c.deny {
+		if c.deny[i].Match(n) {
+			return true
+		}
+	}
+	for i := 0; !v.allowed && i < len(c.allow); i++ {
+		v.allowed = c.allow[i].Match(n)
+	}
+	return false
 }
 
 // Role returns a role by name.

@@ -84,6 +84,15 @@ func TestToolGlobs(t *testing.T) {
 		if got := a.ToolAllowed(c.role, c.names...); got != c.want {
 			t.Errorf("ToolAllowed(%s, %q) = %v, want %v", c.role, c.names, got, c.want)
 		}
+		three := append(append([]string(nil), c.names...), "", "", "")[:3]
+		if len(c.names) <= 3 {
+			if got := a.AllowsTool(c.role, three[0], three[1], three[2]); got != c.want {
+				t.Errorf("AllowsTool(%s, %q) = %v, want %v", c.role, three, got, c.want)
+			}
+		}
+	}
+	if a.AllowsTool(RoleOwner, "", "", "") || a.AllowsTool("ghost", "x", "", "") {
+		t.Error("AllowsTool with no name or an unknown role")
 	}
 }
 
