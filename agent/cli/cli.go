@@ -21,6 +21,8 @@ Commands:
   run [--headless] [--config FILE]   connect to the hub and serve the configured MCP backends,
                                      with a live dashboard on a terminal (logs to stderr otherwise)
   dashboard [--socket PATH]          show the dashboard of the agent already running (a service)
+  update [--check] [--config FILE]   update this binary to the release the hub offers (signed);
+                                     --check only reports
   version                            print the version
 
 Flags for run:
@@ -48,6 +50,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return dashboardCmd(ctx, rest, stdout, stderr)
 	case "version":
 		return versionCmd(rest, stdout, stderr)
+	case "update":
+		return updateCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

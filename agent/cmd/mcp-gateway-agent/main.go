@@ -19,6 +19,9 @@ func main() {
 	stop()
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, cli.ErrRestart):
+		fmt.Fprintln(os.Stderr, "mcp-gateway-agent:", err)
+		os.Exit(cli.ExitRestart)
 	case errors.Is(err, cli.ErrUsage):
 		fmt.Fprintln(os.Stderr, "mcp-gateway-agent:", err)
 		os.Exit(2)

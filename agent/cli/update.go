@@ -1,0 +1,225 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+
+	"github.com/mcp-gateway/mcp-gateway/agent/config"
+	"github.com/mcp-gateway/mcp-gateway/agent/status"
+	"github.com/mcp-gateway/mcp-gateway/agent/update"
+	"github.com/mcp-gateway/mcp-gateway/shared/version"
+)
+
+// ErrRestart is returned by run when the agent stopped to be started again (after an update
+// or a rollback) and could not re-exec itself; main exits with ExitRestart.
+var ErrRestart = errors.New("restart needed")
+
+// ExitRestart is the exit status that goes with ErrRestart.
+const ExitRestart = update.ExitRestart
+
+const updateUsage = `Usage: mcp-gateway-agent update [--check] [--config FILE]
+
+Asks the hub for the release this agent should run; without --check, downloads it, verifies
+its signature, checksum and version, and replaces this binary (the old one is kept next to it
+as .old). Restart the agent afterwards (mcp-gateway-agent service restart); if the new version
+cannot reach the hub within [agent] update_grace, it puts the old one back.
+`
+
+func updateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("update", stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, updateUsage) }
+	path := fs.String("config", "", "config file (default ~/.mcp-gateway-agent/config.toml)")
+	check := fs.Bool("check", false, "only report whether an update is available")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*path, os.LookupEnv, config.Flags{})
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.Agent.Level()}))
+	u, err := newUpdater(cfg, log)
+	if err != nil {
+		return err
+	}
+	rel, err := u.Check(ctx)
+	if err != nil {
+		return err
+	}
+	if rel == nil || !rel.Newer {
+		fmt.Fprintln(stdout, upToDate(rel))
+		return nil
+	}
+	if *check {
+		fmt.Fprintf(stdout, "update available: %s (running %s); run `mcp-gateway-agent update` to install it\n", rel.Version, version.Version)
+		return nil
+	}
+	target, statePath, err := updatePaths()
+	if err != nil {
+		return err
+	}
+	if err := u.Install(ctx, rel, target, statePath); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "updated %s from %s to %s (previous kept as %s%s)\nrestart the agent to run it: mcp-gateway-agent service restart\n",
+		target, version.Version, rel.Version, target, update.OldSuffix)
+	return nil
+}
+
+func upToDate(rel *update.Release) string {
+	if rel == nil {
+		return fmt.Sprintf("up to date: the hub offers no update to this agent now (running %s)", version.Version)
+	}
+	return fmt.Sprintf("up to date: running %s, the hub offers %s", version.Version, rel.Version)
+}
+
+func newUpdater(cfg *config.Config, log *slog.Logger) (*update.Updater, error) {
+	opts, err := update.FromConfig(cfg.Agent, log)
+	if err != nil {
+		return nil, err
+	}
+	return update.New(opts)
+}
+
+func updatePaths() (target, state string, err error) {
+	if target, err = update.Executable(); err != nil {
+		return "", "", err
+	}
+	if state, err = config.StatePath(); err != nil {
+		return "", "", err
+	}
+	return target, state, nil
+}
+
+// checkUpdate is the dashboard's and the control socket's "check for updates".
+func checkUpdate(cfg *config.Config, tr *status.Tracker, log *slog.Logger) func(context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		u, err := newUpdater(cfg, log)
+		if err != nil {
+			return "", err
+		}
+		rel, err := u.Check(ctx)
+		if err != nil {
+			return "", err
+		}
+		if rel == nil || !rel.Newer {
+			return upToDate(rel), nil
+		}
+		tr.SetUpdateAvailable(rel.Version)
+		return fmt.Sprintf("update available: %s (running %s)", rel.Version, version.Version), nil
+	}
+}
+
+// updates is run's self-update duty: the rollback trial of a new version and, in headless
+// mode, the periodic check. When either needs the agent restarted it cancels run's context.
+type updates struct {
+	log     *slog.Logger
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	restart string // the binary to restart as; "" for no restart
+	err     error  // a rollback that failed
+}
+
+// startUpdates starts the duty; run passes the returned context to the agent and calls
+// finish with the agent's result.
+func startUpdates(ctx context.Context, cfg *config.Config, tr *status.Tracker, headless bool, log *slog.Logger) (context.Context, *updates) {
+	ctx, cancel := context.WithCancel(ctx)
+	up := &updates{log: log, cancel: cancel}
+	target, statePath, err := updatePaths()
+	if err != nil {
+		log.Warn("self-update is off", "err", err)
+		return ctx, up
+	}
+	trial, err := update.Begin(statePath, version.Version, cfg.Agent.Grace(), log)
+	if err != nil {
+		log.Warn("cannot read the update state; no rollback guard", "err", err)
+	}
+	up.wg.Go(func() {
+		if trial != nil && !up.probation(ctx, cancel, trial, tr) {
+			return
+		}
+		if headless && cfg.Agent.AutoUpdate {
+			up.auto(ctx, cancel, cfg, tr, target, statePath)
+		}
+	})
+	return ctx, up
+}
+
+// probation waits for the trial; it reports whether the agent keeps running.
+func (up *updates) probation(ctx context.Context, cancel func(), trial *update.Trial, tr *status.Tracker) bool {
+	err := trial.Wait(ctx, connectedChan(ctx, tr))
+	switch {
+	case err == nil:
+		return ctx.Err() == nil
+	case errors.Is(err, update.ErrRolledBack):
+		up.set(trial.Pending.Binary, nil)
+		up.log.Error("rolled back; restarting the previous version", "err", err)
+	default:
+		up.set("", err)
+	}
+	cancel()
+	return false
+}
+
+func (up *updates) auto(ctx context.Context, cancel func(), cfg *config.Config, tr *status.Tracker, target, statePath string) {
+	u, err := newUpdater(cfg, up.log)
+	if err != nil {
+		up.log.Warn("automatic updates are off", "err", err)
+		return
+	}
+	rel, err := u.Auto(ctx, cfg.Agent.Interval(), target, statePath, tr.SetUpdateAvailable)
+	if err != nil {
+		return
+	}
+	up.log.Info("restarting into the new version", "version", rel.Version)
+	up.set(target, nil)
+	cancel()
+}
+
+func (up *updates) set(restart string, err error) {
+	up.mu.Lock()
+	up.restart, up.err = restart, err
+	up.mu.Unlock()
+}
+
+// finish waits for the duty to end (the agent has stopped, so its context is done) and
+// restarts the process when an update or rollback asked for it.
+func (up *updates) finish(runErr error) error {
+	up.cancel()
+	up.wg.Wait()
+	up.mu.Lock()
+	restart, err := up.restart, up.err
+	up.mu.Unlock()
+	if err != nil {
+		return errors.Join(runErr, err)
+	}
+	if restart == "" {
+		return runErr
+	}
+	rerr := update.Reexec(restart) // returns only on failure
+	return fmt.Errorf("%w: %w", ErrRestart, rerr)
+}
+
+// connectedChan is closed once tr shows the agent connected to its hub.
+func connectedChan(ctx context.Context, tr *status.Tracker) <-chan struct{} {
+	c := make(chan struct{})
+	sub := tr.Subscribe(1)
+	go func() {
+		defer sub.Close()
+		for tr.Snapshot().State != status.StateConnected {
+			select {
+			case <-ctx.Done():
+				return
+			case <-sub.C():
+			}
+		}
+		close(c)
+	}()
+	return c
+}
