@@ -45,7 +45,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "run":
-		return runCmd(ctx, rest, stdout, stderr)
+		return restartIfAsked(runCmd(ctx, rest, stdout, stderr))
 	case "dashboard":
 		return dashboardCmd(ctx, rest, stdout, stderr)
 	case "version":

@@ -70,6 +70,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	acts := actionsFor(cfg)
+	acts.CheckUpdate = checkUpdate(cfg, tracker, log)
+	ctx, upd := startUpdates(ctx, cfg, tracker, !interactive, log)
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
@@ -82,9 +84,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		})
 	}
 	if interactive {
-		return runTUI(ctx, a, tracker, acts, stdout, stderr)
+		return upd.finish(runTUI(ctx, a, tracker, acts, stdout, stderr))
 	}
-	return runAgent(ctx, a, log)
+	return upd.finish(runAgent(ctx, a, log))
 }
 
 // listenControl opens the control socket, unless it is off or another live agent holds it.

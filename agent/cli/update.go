@@ -51,14 +51,19 @@ func updateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if rel == nil || !rel.Newer {
+	switch {
+	case rel == nil || rel.Version == version.Version:
 		fmt.Fprintln(stdout, upToDate(rel))
 		return nil
-	}
-	if *check {
+	case *check && rel.Newer:
 		fmt.Fprintf(stdout, "update available: %s (running %s); run `mcp-gateway-agent update` to install it\n", rel.Version, version.Version)
 		return nil
+	case *check:
+		fmt.Fprintln(stdout, upToDate(rel)+"; not newer, so `update` would refuse it")
+		return nil
 	}
+	// Not newer (a downgrade, or a development build) goes on to Verify, which refuses it
+	// with the reason, after checking that the offer is genuine.
 	target, statePath, err := updatePaths()
 	if err != nil {
 		return err
@@ -202,8 +207,24 @@ func (up *updates) finish(runErr error) error {
 	if restart == "" {
 		return runErr
 	}
-	rerr := update.Reexec(restart) // returns only on failure
-	return fmt.Errorf("%w: %w", ErrRestart, rerr)
+	return &restartError{binary: restart}
+}
+
+// restartError asks Run to restart the process once run has cleaned up.
+type restartError struct{ binary string }
+
+func (e *restartError) Error() string { return "restart as " + e.binary }
+func (e *restartError) Unwrap() error { return ErrRestart }
+
+// restartIfAsked re-executes the binary when run asked for a restart. It returns only when
+// that is impossible: then ErrRestart tells main to exit with ExitRestart, and the service
+// manager starts the binary again.
+func restartIfAsked(err error) error {
+	var re *restartError
+	if !errors.As(err, &re) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrRestart, update.Reexec(re.binary))
 }
 
 // connectedChan is closed once tr shows the agent connected to its hub.

@@ -25,7 +25,11 @@ func (u *Updater) Auto(ctx context.Context, interval time.Duration, target, stat
 		}
 		wait = interval
 		rel, err := u.Check(ctx)
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrNoReleases):
+			u.o.Logger.Info("no update offered", "reason", err)
+			continue
+		case err != nil:
 			u.o.Logger.Warn("update check failed", "err", err)
 			continue
 		}

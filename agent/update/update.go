@@ -39,6 +39,7 @@ var (
 	ErrDevBuild   = errors.New("this is a development build")
 	ErrNotSigned  = errors.New("the signed checksums do not list the offered archive")
 	ErrRolledBack = errors.New("the update was rolled back")
+	ErrNoReleases = errors.New("the hub has no release for this agent")
 )
 
 // Options configure an Updater.
@@ -185,6 +186,8 @@ func (u *Updater) Check(ctx context.Context) (*Release, error) {
 	switch resp.StatusCode {
 	case http.StatusNoContent:
 		return nil, nil
+	case http.StatusNotFound:
+		return nil, fmt.Errorf("%w: %s", ErrNoReleases, hubError(body))
 	case http.StatusOK:
 	default:
 		return nil, fmt.Errorf("ask the hub for updates: %s: %s", resp.Status, hubError(body))
