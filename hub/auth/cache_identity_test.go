@@ -10,7 +10,7 @@ import (
 func TestDisabledUsersKeysRefused(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	bob := &store.User{Name: "bob", Role: "viewer"}
+	bob := &store.User{Name: "bob", Role: "viewer", PasswordHash: "$argon2id$secret"}
 	must(t, f.s.CreateUser(ctx, bob))
 	_, bobKey, err := CreateUserKey(ctx, f.s, bob.ID, KeyOptions{Name: "ide", Application: "cursor"})
 	must(t, err)
@@ -19,7 +19,7 @@ func TestDisabledUsersKeysRefused(t *testing.T) {
 	if !ok || id.UserID != bob.ID || id.Application != "cursor" || id.Role != "viewer" {
 		t.Fatalf("enabled user's key: %+v, %v", id, ok)
 	}
-	if u, ok := f.c.User(bob.ID); !ok || u.Name != "bob" || u.Disabled {
+	if u, ok := f.c.User(bob.ID); !ok || u.Name != "bob" || u.Disabled || u.PasswordHash != "" {
 		t.Errorf("User(bob) = %+v, %v", u, ok)
 	}
 
