@@ -19,6 +19,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
 	"github.com/mcp-gateway/mcp-gateway/shared/release"
+	"github.com/mcp-gateway/mcp-gateway/shared/version"
 )
 
 // pathMark is what install.sh appends to the PATH lines it adds (and removes on uninstall).
@@ -57,7 +58,12 @@ func newInstallRelease(t *testing.T) *installRelease {
 	if err := release.WriteRelease(r.dir, r.version, priv, map[string][]byte{runtime.GOOS + "/" + runtime.GOARCH: data}); err != nil {
 		t.Fatal(err)
 	}
+	// The hub fills its own compiled-in release key into install.sh: this in-process hub gets
+	// the test's key for the time it takes to build its handlers.
+	saved := version.ReleaseKey
+	version.ReleaseKey = r.pub
 	r.hub = hubtest.Start(t, func(c *config.Config) { c.Releases.Dir = r.dir })
+	version.ReleaseKey = saved
 	resp, err := http.Get(r.hub.URL + "/install.sh")
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +115,7 @@ func TestInstallShFromHub(t *testing.T) {
 	}
 	r := newInstallRelease(t)
 	home := t.TempDir()
-	key := []string{"MCPGW_RELEASE_KEY=" + r.pub}
+	var key []string // the release key comes from the hub, filled into the script
 
 	t.Run("install", func(t *testing.T) {
 		out, err := runScript(t, home, r.script, key)
@@ -281,7 +287,8 @@ func TestInstallShRefusesTampering(t *testing.T) {
 	}
 	// Without a key, install.sh cannot see the forgery: it warns, and with
 	// --require-signature it refuses.
-	out, err = runScript(t, home, r.script, []string{"MCPGW_RELEASE_KEY="}, append(args, "--require-signature")...)
+	// (The repository's install.sh: the hub's copy carries the hub's key.)
+	out, err = runScript(t, home, filepath.Join(repoRoot(t), "install.sh"), nil, append(args, "--require-signature")...)
 	if err == nil || !strings.Contains(out, "cannot check the release signature") {
 		t.Fatalf("--require-signature without a key: %v\n%s", err, out)
 	}
