@@ -21,9 +21,9 @@ const PermCallTools = "tools.call"
 // Authorizer answers RBAC questions from memory. *rbac.Authorizer implements it.
 type Authorizer interface {
 	Can(role, perm string) bool
-	// ToolAllowed reports whether the role's tool globs allow a tool known by these names
-	// (exposed name, alias, original name).
-	ToolAllowed(role string, names ...string) bool
+	// AllowsTool reports whether the role's tool globs allow a tool known by these names
+	// (alias may be empty).
+	AllowsTool(role, exposed, alias, original string) bool
 }
 
 // Auditor records events durably before the response leaves. *audit.Recorder implements it.

@@ -52,8 +52,8 @@ func (a *trail) last(t *testing.T) store.AuditEvent {
 type roles map[string][]string
 
 func (r roles) Can(role, perm string) bool { return perm == PermCallTools && r[role] != nil }
-func (r roles) ToolAllowed(role string, names ...string) bool {
-	for _, n := range names {
+func (r roles) AllowsTool(role, exposed, alias, original string) bool {
+	for _, n := range []string{exposed, alias, original} {
 		if n != "" && slices.Contains(r[role], n) {
 			return true
 		}

@@ -41,7 +41,7 @@ func (g *Gateway) checkTool(c *client, req *jsonrpc.Request, t *router.Table, na
 		if !rb.Can(role, PermCallTools) {
 			return rec.refuse(req.ID, "rbac", "", "role "+strconv.Quote(role)+" may not call tools")
 		}
-		if !rb.ToolAllowed(role, info.Name, info.Alias, info.Tool) {
+		if !rb.AllowsTool(role, info.Name, info.Alias, info.Tool) {
 			return rec.refuse(req.ID, "rbac", "", "role "+strconv.Quote(role)+" may not call tool "+strconv.Quote(name))
 		}
 	}
@@ -92,7 +92,7 @@ func (g *Gateway) visibleTools(c *client, t *router.Table) []json.RawMessage {
 		if !ti.Callable() {
 			continue
 		}
-		if rb != nil && !rb.ToolAllowed(role, ti.Name, ti.Alias, ti.Tool) {
+		if rb != nil && !rb.AllowsTool(role, ti.Name, ti.Alias, ti.Tool) {
 			continue
 		}
 		if p != nil && !p.Visible(policy.Input{Tool: ti.Name, Alias: ti.Alias, Target: ti.Target, Risk: ti.Risk, Role: role, Application: c.identity.Application}) {

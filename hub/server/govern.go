@@ -8,12 +8,13 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/hub/audit"
 	"github.com/mcp-gateway/mcp-gateway/hub/gateway"
+	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/hub/tools"
 )
 
-// govern opens the audit trail (replaying what a crash left in its journal) and the tool
-// registry, and installs them in the gateway.
+// govern opens the audit trail (replaying what a crash left in its journal), the tool
+// registry and the role authorizer, and installs them in the gateway.
 func (s *Server) govern(ctx context.Context) error {
 	a := s.cfg.Audit
 	rec, err := audit.Open(ctx, audit.Config{
@@ -30,7 +31,12 @@ func (s *Server) govern(ctx context.Context) error {
 		rec.Close()
 		return err
 	}
-	s.GW.SetGovernance(gateway.Governance{Tools: s.Tools, Audit: rec, Redact: rec.Redactor().Payload})
+	s.RBAC = rbac.New(s.Store, s.log.With("component", "rbac"))
+	if err := s.RBAC.Refresh(ctx); err != nil {
+		rec.Close()
+		return fmt.Errorf("load roles: %w", err)
+	}
+	s.GW.SetGovernance(gateway.Governance{Tools: s.Tools, RBAC: s.RBAC, Audit: rec, Redact: rec.Redactor().Payload})
 	return nil
 }
 

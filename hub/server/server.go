@@ -22,6 +22,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/gateway"
 	"github.com/mcp-gateway/mcp-gateway/hub/install"
+	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 	"github.com/mcp-gateway/mcp-gateway/hub/releases"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
@@ -43,6 +44,7 @@ type Server struct {
 	GW     *gateway.Gateway
 	Tools  *tools.Registry
 	Audit  *audit.Recorder
+	RBAC   *rbac.Authorizer
 	// Releases serves agent releases for self-update ([releases] in hub.toml).
 	Releases *releases.Handler
 	API      http.Handler // the REST API at /api/v1/
@@ -153,7 +155,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	var wg sync.WaitGroup
-	for _, run := range []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run, s.Tools.Run, s.Audit.Run, s.dropRevokedAgents} {
+	for _, run := range []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run, s.Tools.Run, s.Audit.Run, s.RBAC.Run, s.dropRevokedAgents} {
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = run(ctx) }()
 	}

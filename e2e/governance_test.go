@@ -1,0 +1,171 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/config"
+	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
+	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+)
+
+const viewerPolicy = `
+default = "allow"
+
+[[rules]]
+name = "viewers-read"
+effect = "allow"
+roles = ["viewer"]
+risk = ["read"]
+
+[[rules]]
+name = "viewers-only-read"
+effect = "deny"
+roles = ["viewer"]
+reason = "viewers may only call read tools"
+`
+
+// restCall sends one REST API request with a bearer key and decodes the JSON answer.
+func restCall(t *testing.T, hub *hubtest.Hub, key, method, path string, body, out any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, hub.URL+"/api/v1"+path, rd)
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil && resp.StatusCode < 300 {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %v: %s", method, path, err, b)
+		}
+	}
+	if resp.StatusCode >= 300 {
+		t.Logf("%s %s: %d %s", method, path, resp.StatusCode, b)
+	}
+	return resp.StatusCode
+}
+
+// newUserKey creates a user with a role through the REST API and returns its new key.
+func newUserKey(t *testing.T, hub *hubtest.Hub, name, role string) string {
+	t.Helper()
+	var u struct{ ID string }
+	if st := restCall(t, hub, hub.OwnerKey, "POST", "/users", map[string]string{"name": name, "role": role}, &u); st != http.StatusCreated && st != http.StatusOK {
+		t.Fatalf("create user %s: status %d", name, st)
+	}
+	var k struct{ Key string }
+	if st := restCall(t, hub, hub.OwnerKey, "POST", "/api-keys", map[string]string{"name": name, "user_id": u.ID}, &k); st >= 300 || k.Key == "" {
+		t.Fatalf("create key for %s: status %d", name, st)
+	}
+	return k.Key
+}
+
+func sessionAs(t *testing.T, hub *hubtest.Hub, key string) *mcp.ClientSession {
+	t.Helper()
+	client := mcp.NewClient(&mcp.Implementation{Name: "e2e-governance", Version: "1"}, nil)
+	cs, err := client.Connect(ctxFor(t, time.Minute), &mcp.StreamableClientTransport{Endpoint: hub.MCPURL(), HTTPClient: authClient(key)}, nil)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	return cs
+}
+
+// TestGovernanceThroughMesh: through a real hub and agent, a viewer-role key sees only the
+// tools the policy allows it, a denied call is refused and audited with its rule, a custom
+// role's tool deny hides and refuses a tool, and the hub's own stdio backend does not see
+// the hub's secrets.
+func TestGovernanceThroughMesh(t *testing.T) {
+	t.Setenv("JWT_SECRET", "hub-secret-that-must-not-leak-0123456789")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "aws-secret-that-must-not-leak")
+	everything := npmBin(t, "mcp-server-everything")
+	file := filepath.Join(t.TempDir(), "policy.toml")
+	if err := os.WriteFile(file, []byte(viewerPolicy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hub := hubtest.Start(t, func(c *config.Config) {
+		c.PolicyFile = file
+		c.Backends = []backend.Config{{Name: "local", Transport: "stdio", Command: everything}}
+	})
+	conf := writeAgentConfig(t, hub.AgentURL(), hub.EnrollAgent(t, "laptop"), everything)
+	start(t, nil, buildBinary(t, "agent/cmd/mcp-gateway-agent"), "run", "--headless", "--config", conf)
+	(&mesh{hub: hub}).waitTools(t, "laptop__everything__echo", "laptop__everything__toggle-simulated-logging", "local__get-env")
+	ctx := ctxFor(t, 2*time.Minute)
+
+	t.Run("viewer sees and calls only read tools", func(t *testing.T) {
+		cs := sessionAs(t, hub, newUserKey(t, hub, "vera", "viewer"))
+		names := listNames(t, ctx, cs)
+		if !names["laptop__everything__echo"] || !names["laptop__everything__get-sum"] {
+			t.Errorf("viewer misses read tools: %v", names)
+		}
+		for _, n := range []string{"laptop__everything__toggle-simulated-logging", "laptop__everything__trigger-sampling-request", "laptop__everything__gzip-file-as-resource"} {
+			if names[n] {
+				t.Errorf("viewer sees %s", n)
+			}
+		}
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "laptop__everything__echo", Arguments: map[string]any{"message": "hello from vera"}})
+		if err != nil || !strings.Contains(text(res.Content), "hello from vera") {
+			t.Fatalf("viewer echo: %v", err)
+		}
+		wantRefused(t, ctx, cs, "laptop__everything__toggle-simulated-logging", "viewers may only call read tools")
+
+		var events []map[string]any
+		waitFor(t, 10*time.Second, "the denial in the audit trail", func() bool {
+			events = nil
+			restCall(t, hub, hub.OwnerKey, "GET", "/audit?kind=denied&tool=laptop__everything__toggle-simulated-logging", nil, &struct {
+				Items *[]map[string]any `json:"items"`
+			}{&events})
+			return len(events) > 0
+		})
+		ev := events[0]
+		if ev["rule"] != "viewers-only-read" || ev["decision"] != "deny" || ev["caller"] != "vera" || ev["role"] != "viewer" || ev["agent"] != "laptop" {
+			t.Errorf("denial audited as %v", ev)
+		}
+	})
+
+	t.Run("custom role tool deny", func(t *testing.T) {
+		if err := hub.Server.RBAC.CreateRole(ctx, &store.Role{Name: "support", Permissions: []string{"tools.call"}, ToolDeny: []string{"*get-env"}}); err != nil {
+			t.Fatal(err)
+		}
+		cs := sessionAs(t, hub, newUserKey(t, hub, "sam", "support"))
+		names := listNames(t, ctx, cs)
+		if names["laptop__everything__get-env"] || names["local__get-env"] || !names["laptop__everything__echo"] {
+			t.Errorf("support role lists %v", names)
+		}
+		wantRefused(t, ctx, cs, "laptop__everything__get-env", "may not call tool")
+	})
+
+	t.Run("hub-local stdio backend does not inherit the hub's secrets", func(t *testing.T) {
+		cs := sessionAs(t, hub, hub.OwnerKey)
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "local__get-env", Arguments: map[string]any{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := text(res.Content)
+		if !strings.Contains(env, "PATH") {
+			t.Fatalf("get-env returned %q", env)
+		}
+		for _, secret := range []string{"JWT_SECRET", "hub-secret-that-must-not-leak", "AWS_SECRET_ACCESS_KEY", "DATABASE_URL", "MCPGW_"} {
+			if strings.Contains(env, secret) {
+				t.Errorf("the hub's stdio backend sees %s", secret)
+			}
+		}
+	})
+}
