@@ -37,7 +37,7 @@ func TestSelfUpdate(t *testing.T) {
 	}
 	priv, _ := release.ParsePrivateKey(privText)
 	bins := map[string][]byte{}
-	for _, v := range []string{"v1.0.0", "v1.1.0", "v1.2.0"} {
+	for _, v := range []string{"v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0"} {
 		bins[v] = buildAgentVersion(t, v, pub)
 	}
 	relDir := t.TempDir()
@@ -60,8 +60,11 @@ func TestSelfUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	conf := filepath.Join(home, "config.toml")
-	os.WriteFile(conf, fmt.Appendf(nil, "[agent]\nagent_id = \"laptop\"\ngateway_url = \"ws://%s/agent/ws\"\napi_key = %q\n"+
-		"dashboard_url = %q\nauto_update = false\nupdate_grace = \"3s\"\n", gate.addr(), key, hub.URL), 0o600)
+	writeConf := func(auto string) {
+		os.WriteFile(conf, fmt.Appendf(nil, "[agent]\nagent_id = \"laptop\"\ngateway_url = \"ws://%s/agent/ws\"\napi_key = %q\n"+
+			"dashboard_url = %q\nupdate_grace = \"3s\"\n%s", gate.addr(), key, hub.URL, auto), 0o600)
+	}
+	writeConf("auto_update = false\n")
 	env := []string{"MCPGW_AGENT_HOME=" + home}
 	hubSees := func(v string) {
 		t.Helper()
@@ -173,6 +176,19 @@ func TestSelfUpdate(t *testing.T) {
 		st, _ := update.LoadState(filepath.Join(home, "update-state.json"))
 		if st.Pending != nil || !st.WasRolledBack("v1.2.0") {
 			t.Fatalf("state after the rollback: %+v", st)
+		}
+	})
+
+	t.Run("headless agent updates itself and re-executes", func(t *testing.T) {
+		publish("v1.3.0")
+		agent.stop(t)
+		writeConf("update_interval = \"1s\"\n") // auto_update defaults to true
+		agent = startAgent(t, env, bin, conf)
+		hubSees("v1.3.0")
+		binaryIs("v1.3.0")
+		waitFor(t, 30*time.Second, "the automatic update to be confirmed", func() bool { return agent.logged("update confirmed") })
+		if agent.exited() {
+			t.Fatal("the agent exited instead of restarting")
 		}
 	})
 }

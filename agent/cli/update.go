@@ -12,6 +12,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/agent/config"
 	"github.com/mcp-gateway/mcp-gateway/agent/status"
 	"github.com/mcp-gateway/mcp-gateway/agent/update"
+	"github.com/mcp-gateway/mcp-gateway/shared/release"
 	"github.com/mcp-gateway/mcp-gateway/shared/version"
 )
 
@@ -147,6 +148,10 @@ func startUpdates(ctx context.Context, cfg *config.Config, tr *status.Tracker, h
 	}
 	up.wg.Go(func() {
 		if trial != nil && !up.probation(ctx, cancel, trial, tr) {
+			return
+		}
+		if _, err := release.ParseVersion(version.Version); err != nil && headless && cfg.Agent.AutoUpdate {
+			log.Info("automatic updates are off in a development build", "version", version.Version)
 			return
 		}
 		if headless && cfg.Agent.AutoUpdate {

@@ -39,9 +39,18 @@ func (u *Updater) Auto(ctx context.Context, interval time.Duration, target, stat
 		if onAvailable != nil {
 			onAvailable(rel.Version)
 		}
-		if st, err := LoadState(statePath); err != nil || st.WasRolledBack(rel.Version) {
-			u.o.Logger.Warn("not installing an update that was rolled back before; run `mcp-gateway-agent update` to force it", "version", rel.Version, "err", err)
+		st, err := LoadState(statePath)
+		switch {
+		case err != nil:
+			u.o.Logger.Warn("automatic update skipped", "err", err)
 			continue
+		case st.WasRolledBack(rel.Version):
+			u.o.Logger.Warn("not installing an update that was rolled back before; run `mcp-gateway-agent update` to install it anyway", "version", rel.Version)
+			continue
+		case st.Pending != nil && st.Pending.Version == rel.Version && st.Pending.Binary == target:
+			// Installed by hand (`update`) while this process runs: restarting is all that is left.
+			// Installing again would overwrite the kept previous binary with this one.
+			return rel, nil
 		}
 		if err := u.Install(ctx, rel, target, statePath); err != nil {
 			if !errors.Is(err, context.Canceled) {

@@ -272,3 +272,22 @@ func TestAuto(t *testing.T) {
 	}
 	f.assertUnchanged(t)
 }
+
+// An update installed by hand while a service runs the previous version: the service's
+// automatic check restarts into it instead of installing it a second time (which would
+// overwrite the kept previous binary).
+func TestAutoRestartsIntoAPendingUpdate(t *testing.T) {
+	f := newFixture(t, "v1.1.0")
+	if err := f.install(t, f.updater(t, "v1.0.0")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	rel, err := f.updater(t, "v1.0.0").Auto(ctx, 50*time.Millisecond, f.target, f.state, nil)
+	if err != nil || rel.Version != "v1.1.0" {
+		t.Fatalf("auto: %+v %v", rel, err)
+	}
+	if b, _ := os.ReadFile(f.target + OldSuffix); string(b) != "binary v1.0.0" {
+		t.Fatalf("the kept previous binary was replaced by %q", b)
+	}
+}
