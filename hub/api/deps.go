@@ -7,7 +7,9 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/hub/agents"
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
@@ -20,9 +22,17 @@ type KeyCache interface {
 	Invalidate(ctx context.Context) error
 }
 
-// Authorizer answers whether a role holds a permission (*rbac.Authorizer).
+// Authorizer is RBAC (*rbac.Authorizer): permissions, roles, and the escalation checks.
 type Authorizer interface {
 	Can(role, perm string) bool
+	Role(name string) (rbac.Role, bool)
+	Roles() []rbac.Role
+	CreateRole(ctx context.Context, r *store.Role) error
+	UpdateRole(ctx context.Context, r *store.Role) error
+	DeleteRole(ctx context.Context, name string) error
+	// Covers reports whether role holds everything target does (no escalation).
+	Covers(role, target string) bool
+	CoversPermissions(role string, r *store.Role) bool
 }
 
 // AgentSessions are the connected agents (*agents.Registry).

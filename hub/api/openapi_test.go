@@ -8,12 +8,14 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 )
 
 // The document lists exactly the registered routes, parses as JSON, and has the fields
 // OpenAPI 3.1 requires; every $ref resolves.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
-	a := New(Deps{Authz: OwnerOnly{}}, nil).(*API)
+	a := New(Deps{Authz: rbac.New(nil, nil)}, nil).(*API)
 	rec := httptest.NewRecorder()
 	a.ServeHTTP(rec, httptest.NewRequest("GET", Prefix+"/openapi.json", nil))
 	if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
@@ -65,7 +67,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 }
 
 func TestOperationIDsUnique(t *testing.T) {
-	a := New(Deps{Authz: OwnerOnly{}}, nil).(*API)
+	a := New(Deps{Authz: rbac.New(nil, nil)}, nil).(*API)
 	seen := map[string]string{}
 	for _, rt := range a.routes {
 		id := operationID(rt)

@@ -10,6 +10,7 @@ func (a *API) table() []route {
 		Summary: "This API's OpenAPI 3.1 document", handle: a.openapi})
 	rs = append(rs, a.sessionRoutes()...)
 	rs = append(rs, a.userRoutes()...)
+	rs = append(rs, a.roleRoutes()...)
 	rs = append(rs, a.keyRoutes()...)
 	rs = append(rs, a.agentRoutes()...)
 	rs = append(rs, a.backendRoutes()...)

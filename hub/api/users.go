@@ -3,12 +3,17 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
+
+// RoleOwner is the built-in role that holds every permission.
+const RoleOwner = rbac.RoleOwner
 
 // User is a user as the API shows it (never a password hash).
 type User struct {
@@ -144,8 +149,9 @@ func (a *API) target(ctx context.Context, c *Caller, id string) (*store.User, er
 	if err != nil {
 		return nil, err
 	}
-	if u.Role == RoleOwner && c.Role != RoleOwner {
-		return nil, &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "only an owner may change an owner"}
+	if !a.d.Authz.Covers(c.Role, u.Role) {
+		return nil, &Error{Status: http.StatusForbidden, Code: CodeForbidden,
+			Message: fmt.Sprintf("your role %q does not cover this user's role %q, so you cannot change this user", c.Role, u.Role)}
 	}
 	return u, nil
 }
@@ -250,33 +256,19 @@ func (a *API) setUserPassword(w http.ResponseWriter, r *http.Request, c *Caller)
 	return nil
 }
 
-// RoleOwner is the built-in role that holds every permission.
-const RoleOwner = "owner"
-
-// builtinRoles are the roles hub/rbac defines in code.
-var builtinRoles = []string{"owner", "operator", "viewer"}
-
-// checkAssignRole refuses an unknown role, and the owner role to anyone but an owner, so
-// that users.write cannot be used to escalate.
-func (a *API) checkAssignRole(ctx context.Context, c *Caller, role string) error {
+// checkAssignRole refuses an unknown role, and a role the caller's own does not cover, so
+// that users.write cannot be used to escalate (a custom role with users.write cannot make
+// anyone an owner).
+func (a *API) checkAssignRole(_ context.Context, c *Caller, role string) error {
 	if role == "" {
 		return invalid("role is required (owner, operator, viewer or a custom role)")
 	}
-	if !a.roleExists(ctx, role) {
+	if _, ok := a.d.Authz.Role(role); !ok {
 		return invalid("role %q does not exist", role)
 	}
-	if role == RoleOwner && c.Role != RoleOwner {
-		return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "only an owner may give the owner role"}
+	if !a.d.Authz.Covers(c.Role, role) {
+		return &Error{Status: http.StatusForbidden, Code: CodeForbidden,
+			Message: fmt.Sprintf("your role %q does not cover role %q, so you cannot give it", c.Role, role)}
 	}
 	return nil
-}
-
-func (a *API) roleExists(ctx context.Context, role string) bool {
-	for _, b := range builtinRoles {
-		if b == role {
-			return true
-		}
-	}
-	_, err := a.d.Store.GetRole(ctx, role)
-	return err == nil
 }
