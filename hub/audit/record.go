@@ -83,13 +83,11 @@ var ErrCorrupt = errors.New("audit journal: corrupt record")
 func appendRecord(buf []byte, e *store.AuditEvent) ([]byte, error) {
 	start := len(buf)
 	buf = append(buf, "00000000 "...)
-	je := NewJSONEvent(e)
-	body, err := json.Marshal(&je)
+	buf, err := appendEventJSON(buf, e)
 	if err != nil {
 		return buf[:start], fmt.Errorf("encode audit event %s: %w", e.ID, err)
 	}
-	buf = append(buf, body...)
-	putHex32(buf[start:start+crcLen], crcOf(body))
+	putHex32(buf[start:start+crcLen], crcOf(buf[start+crcLen+1:]))
 	return append(buf, '\n'), nil
 }
 

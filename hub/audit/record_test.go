@@ -91,3 +91,13 @@ func FuzzParseRecord(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkAppendRecord(b *testing.B) {
+	ev := sampleEvent()
+	ev.Request = `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"laptop__github__create_issue","arguments":{"repo":"acme/web","title":"Login button misaligned on Safari"}}}`
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		buf, _ = appendRecord(buf[:0], &ev)
+	}
+}
