@@ -58,7 +58,7 @@ func dashboardCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		Tracker: mirror, Title: "dashboard",
 		Reconnect:   func() error { return c.Reconnect(ctx) },
 		CheckUpdate: c.CheckUpdate,
-		Setup:       actionsFor(cfg).Setup,
+		Setup:       reconnectAfter(actionsFor(cfg).Setup, mirror, func() { _ = c.Reconnect(ctx) }),
 		Link:        func() string { return link.Load().(string) },
 	}, tea.WithOutput(stdout), terminalInput())
 }

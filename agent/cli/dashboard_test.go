@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,5 +72,23 @@ func TestDashboardAttachesToRunningAgent(t *testing.T) {
 	}
 	if _, _, err := run(context.Background(), "dashboard"); !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "not a terminal") {
 		t.Fatalf("dashboard without a terminal: %v", err)
+	}
+}
+
+// After the setup wizard (whose handshake under the same id makes the hub replace the
+// running agent), a displaced agent reconnects at once; a connected one is left alone.
+func TestReconnectAfterSetup(t *testing.T) {
+	tr := status.New(status.Options{})
+	reconnects := 0
+	setup := reconnectAfter(func(io.Reader, io.Writer, io.Writer) error { return nil }, tr, func() { reconnects++ })
+	tr.Connected("h")
+	_ = setup(nil, nil, nil)
+	if reconnects != 0 {
+		t.Fatal("a connected agent was reconnected")
+	}
+	tr.Disconnected("replaced", "another agent with the same id took over: setup check", 30*time.Second)
+	_ = setup(nil, nil, nil)
+	if reconnects != 1 {
+		t.Fatal("a displaced agent was not reconnected")
 	}
 }

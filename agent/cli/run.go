@@ -137,6 +137,19 @@ func actionsFor(cfg *config.Config) actions {
 	}
 }
 
+// reconnectAfter runs setup, then has the agent reconnect at once if it is not connected:
+// the wizard proves the settings with a real handshake under the same agent id, which makes
+// the hub replace the running agent, and a replaced agent would otherwise wait 30 s.
+func reconnectAfter(setup func(io.Reader, io.Writer, io.Writer) error, tr *status.Tracker, reconnect func()) func(io.Reader, io.Writer, io.Writer) error {
+	return func(in io.Reader, out, errw io.Writer) error {
+		err := setup(in, out, errw)
+		if tr.Snapshot().State != status.StateConnected {
+			reconnect()
+		}
+		return err
+	}
+}
+
 // runAgent runs a until ctx ends, then gives it ShutdownTimeout to stop its backends.
 func runAgent(ctx context.Context, a *connector.Agent, log *slog.Logger) error {
 	done := make(chan error, 1)
@@ -160,7 +173,7 @@ func runTUI(ctx context.Context, a *connector.Agent, tr *status.Tracker, acts ac
 		Tracker: tr, Title: "run",
 		Reconnect:   func() error { a.Reconnect(); return nil },
 		CheckUpdate: acts.CheckUpdate,
-		Setup:       acts.Setup,
+		Setup:       reconnectAfter(acts.Setup, tr, a.Reconnect),
 	}, tea.WithOutput(stdout), terminalInput())
 	cancel()
 	fmt.Fprintln(stderr, "mcp-gateway-agent: stopping the tunnel and the backends")

@@ -16,6 +16,10 @@ import (
 // Client talks to a running agent's control socket.
 type Client struct {
 	Path string
+
+	// What Follow has mirrored, so that re-attaching does not repeat log lines.
+	started time.Time // the agent's Snapshot.Started
+	seq     uint64    // its last log line's Seq
 }
 
 // dialTimeout bounds connecting to the socket; it is local, so this is generous.
@@ -79,7 +83,8 @@ func (c *Client) CheckUpdate(ctx context.Context) (string, error) {
 
 // Follow subscribes and keeps mirror equal to the agent's state (snapshots replace it, log
 // lines are appended) until the connection ends or ctx does. connected is called once the
-// first snapshot is in.
+// first snapshot is in. Called again after the connection ended, it adds only log lines the
+// mirror lacks (all of them when the agent was restarted). Follow calls must not overlap.
 func (c *Client) Follow(ctx context.Context, mirror *status.Tracker, connected func()) error {
 	conn, err := c.dial(ctx)
 	if err != nil {
@@ -101,9 +106,15 @@ func (c *Client) Follow(ctx context.Context, mirror *status.Tracker, connected f
 		}
 		switch m.Type {
 		case TypeSnapshot:
+			if !m.Snapshot.Started.Equal(c.started) {
+				c.started, c.seq = m.Snapshot.Started, 0
+			}
 			mirror.Restore(*m.Snapshot)
 		case TypeLog:
-			mirror.Log(*m.Log)
+			if m.Log.Seq > c.seq {
+				c.seq = m.Log.Seq
+				mirror.Log(*m.Log)
+			}
 		case TypeError:
 			return fmt.Errorf("agent: %s", m.Error)
 		}

@@ -129,3 +129,38 @@ func TestSlowSubscriberIsDropped(t *testing.T) {
 		time.Sleep(300 * time.Millisecond) // read slower than WriteTimeout allows
 	}
 }
+
+// Following again after a lost connection adds only new log lines; following a restarted
+// agent (a new Started) adds all of its lines, though their numbers start again.
+func TestFollowAgainDoesNotRepeatLogs(t *testing.T) {
+	src := status.New(status.Options{})
+	src.Log(status.LogLine{Message: "one"})
+	src.Log(status.LogLine{Message: "two"})
+	c := &Client{Path: serve(t, &Server{Tracker: src})}
+	mirror := status.New(status.Options{})
+	followUntil := func(n int) {
+		t.Helper()
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- c.Follow(ctx, mirror, nil) }()
+		waitMirror(t, mirror, fmt.Sprint(n, " log lines"), func(_ status.Snapshot, l []status.LogLine) bool { return len(l) >= n })
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	followUntil(2)
+	src.Log(status.LogLine{Message: "three"})
+	followUntil(3)
+	restarted := status.New(status.Options{Now: func() time.Time { return time.Now().Add(time.Hour) }})
+	restarted.Log(status.LogLine{Message: "fresh"})
+	c.Path = serve(t, &Server{Tracker: restarted})
+	followUntil(4)
+	var got []string
+	for _, l := range mirror.LogsSince(0) {
+		got = append(got, l.Message)
+	}
+	if fmt.Sprint(got) != "[one two three fresh]" {
+		t.Fatalf("mirrored lines: %q", got)
+	}
+}

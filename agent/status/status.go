@@ -27,6 +27,8 @@ type Snapshot struct {
 	Version string `json:"version"`
 	HubURL  string `json:"hubUrl"`
 	AgentID string `json:"agentId"`
+	// Started is when the agent (its tracker) started; a new value means a new process.
+	Started time.Time `json:"started"`
 
 	State string `json:"state"` // one of the State* constants
 	// Since is when State was entered.

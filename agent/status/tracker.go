@@ -60,8 +60,9 @@ func New(opts Options) *Tracker {
 		logs:  newRing[LogLine](opts.MaxLogs),
 		subs:  map[*Subscription]struct{}{},
 	}
+	start := opts.Now()
 	t.snap = Snapshot{Version: opts.Version, HubURL: opts.HubURL, AgentID: opts.AgentID,
-		State: StateConnecting, Since: opts.Now()}
+		Started: start, State: StateConnecting, Since: start}
 	return t
 }
 
