@@ -30,23 +30,34 @@ const ShutdownTimeout = 15 * time.Second
 // socketOff as --socket runs the agent without a control socket.
 const socketOff = "off"
 
-func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+type runFlags struct {
+	config, socket string
+	headless       bool
+	overrides      config.Flags
+}
+
+func parseRunFlags(args []string, stderr io.Writer) (runFlags, error) {
+	var f runFlags
 	fs := newFlagSet("run", stderr)
-	path := fs.String("config", "", "config file (default ~/.mcp-gateway-agent/config.toml)")
-	headless := fs.Bool("headless", false, "no dashboard; log to stderr")
-	socket := fs.String("socket", "", `control socket (default ~/.mcp-gateway-agent/agent.sock); "off" for none`)
-	var flags config.Flags
-	fs.StringVar(&flags.AgentID, "agent-id", "", "override [agent] agent_id")
-	fs.StringVar(&flags.GatewayURL, "gateway-url", "", "override [agent] gateway_url")
-	fs.StringVar(&flags.LogLevel, "log-level", "", "debug, info, warn or error")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	cfg, err := config.Load(*path, os.LookupEnv, flags)
+	fs.StringVar(&f.config, "config", "", "config file (default ~/.mcp-gateway-agent/config.toml)")
+	fs.BoolVar(&f.headless, "headless", false, "no dashboard; log to stderr")
+	fs.StringVar(&f.socket, "socket", "", `control socket (default ~/.mcp-gateway-agent/agent.sock); "off" for none`)
+	fs.StringVar(&f.overrides.AgentID, "agent-id", "", "override [agent] agent_id")
+	fs.StringVar(&f.overrides.GatewayURL, "gateway-url", "", "override [agent] gateway_url")
+	fs.StringVar(&f.overrides.LogLevel, "log-level", "", "debug, info, warn or error")
+	return f, parse(fs, args)
+}
+
+func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseRunFlags(args, stderr)
 	if err != nil {
 		return err
 	}
-	interactive := !*headless && isTerminal(stdout)
+	cfg, err := config.Load(f.config, os.LookupEnv, f.overrides)
+	if err != nil {
+		return err
+	}
+	interactive := !f.headless && isTerminal(stdout)
 	tracker := status.New(status.Options{Version: version.Version, HubURL: cfg.Agent.GatewayURL, AgentID: cfg.Agent.AgentID})
 	var text slog.Handler // on a terminal the dashboard shows the logs; stderr would garble it
 	if !interactive {
@@ -56,7 +67,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if len(cfg.Unknown) > 0 {
 		log.Warn("config keys not understood, ignored", "file", cfg.Path, "keys", cfg.Unknown)
 	}
-	ln, err := listenControl(*socket, log)
+	ln, err := listenControl(f.socket, log)
 	if err != nil {
 		return err
 	}

@@ -144,23 +144,8 @@ func (s *Server) subscribe(ctx context.Context, conn net.Conn, sc *bufio.Scanner
 		}
 		_ = conn.Close()
 	}()
-	var seq uint64
-	send := func(snap bool) bool {
-		if snap {
-			sn := s.Tracker.Snapshot()
-			if !s.reply(conn, Message{Type: TypeSnapshot, Snapshot: &sn}) {
-				return false
-			}
-		}
-		for _, l := range s.Tracker.LogsSince(seq) {
-			seq = l.Seq
-			if !s.reply(conn, Message{Type: TypeLog, Log: &l}) {
-				return false
-			}
-		}
-		return true
-	}
-	if !send(true) {
+	st := &stream{s: s, conn: conn}
+	if !st.send(true) {
 		return
 	}
 	tick := time.NewTicker(s.Interval)
@@ -185,13 +170,37 @@ func (s *Server) subscribe(ctx context.Context, conn net.Conn, sc *bufio.Scanner
 				dropped, snapDirty, logDirty = d, true, true
 			}
 			if snapDirty || logDirty {
-				if !send(snapDirty) {
+				if !st.send(snapDirty) {
 					return
 				}
 				snapDirty, logDirty = false, false
 			}
 		}
 	}
+}
+
+// stream is one subscriber's position in the log.
+type stream struct {
+	s    *Server
+	conn net.Conn
+	seq  uint64 // last log line sent
+}
+
+// send writes a snapshot (when asked) and the log lines not sent yet.
+func (st *stream) send(snap bool) bool {
+	if snap {
+		sn := st.s.Tracker.Snapshot()
+		if !st.s.reply(st.conn, Message{Type: TypeSnapshot, Snapshot: &sn}) {
+			return false
+		}
+	}
+	for _, l := range st.s.Tracker.LogsSince(st.seq) {
+		st.seq = l.Seq
+		if !st.s.reply(st.conn, Message{Type: TypeLog, Log: &l}) {
+			return false
+		}
+	}
+	return true
 }
 
 // reply writes one message line; false means the client is gone or too slow.
