@@ -60,7 +60,7 @@ func updateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "update available: %s (running %s); run `mcp-gateway-agent update` to install it\n", rel.Version, version.Version)
 		return nil
 	case *check:
-		fmt.Fprintln(stdout, upToDate(rel)+"; not newer, so `update` would refuse it")
+		fmt.Fprintln(stdout, notNewer(rel))
 		return nil
 	}
 	// Not newer (a downgrade, or a development build) goes on to Verify, which refuses it
@@ -78,6 +78,9 @@ func updateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func upToDate(rel *update.Release) string {
+	if _, err := release.ParseVersion(version.Version); err != nil && rel != nil {
+		return fmt.Sprintf("the hub offers %s; this development build (%s) does not update itself", rel.Version, version.Version)
+	}
 	if rel == nil {
 		return fmt.Sprintf("up to date: the hub offers no update to this agent now (running %s)", version.Version)
 	}
@@ -100,6 +103,13 @@ func updatePaths() (target, state string, err error) {
 		return "", "", err
 	}
 	return target, state, nil
+}
+
+func notNewer(rel *update.Release) string {
+	if _, err := release.ParseVersion(version.Version); err != nil {
+		return upToDate(rel)
+	}
+	return upToDate(rel) + "; not newer, so `update` would refuse it"
 }
 
 // checkUpdate is the dashboard's and the control socket's "check for updates".

@@ -6,6 +6,7 @@ package update
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -113,7 +114,8 @@ func FromConfig(a config.Agent, log *slog.Logger) (Options, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = proxy
 	if a.TLSSkipVerify {
-		tr.TLSClientConfig.InsecureSkipVerify = true // the release signature still protects the binary
+		// As for the tunnel; the release signature still protects the binary.
+		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
 	}
 	return Options{HubURL: hub, AgentID: a.AgentID, APIKey: a.APIKey, Keys: keys,
 		Client: &http.Client{Transport: tr}, Logger: log}, nil

@@ -291,3 +291,20 @@ func TestAutoRestartsIntoAPendingUpdate(t *testing.T) {
 		t.Fatalf("the kept previous binary was replaced by %q", b)
 	}
 }
+
+func TestFromConfig(t *testing.T) {
+	pub, _, _ := release.GenerateKey()
+	a := config.Agent{AgentID: "laptop", GatewayURL: "wss://hub.example.com/agent/ws", APIKey: "k",
+		TLSSkipVerify: true, ProxyURL: "http://proxy.example:3128", ReleasePublicKey: pub}
+	o, err := FromConfig(a, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.HubURL != "https://hub.example.com" || len(o.Keys) != 1 || o.AgentID != "laptop" {
+		t.Fatalf("options %+v", o)
+	}
+	a.ReleasePublicKey = "bad"
+	if _, err := FromConfig(a, nil); err == nil || !strings.Contains(err.Error(), "release_public_key") {
+		t.Fatalf("bad configured key: %v", err)
+	}
+}
