@@ -104,6 +104,14 @@ args = ["-test.run=^$"]
 	}
 	x.waitScreen(agent, "● connected") // the agent did not notice the dashboard leave
 
+	// A key the hub does not know: refused, with the hub's reason, retried slowly.
+	bad := x.window("bad", append(env, "MCPGW_API_KEY=mcpgw_not_a_key_this_hub_knows"), bin, "run", "--config", conf, "--socket", "off")
+	t.Logf("an agent with a bad key:\n%s", x.waitScreen(bad, "✖ refused: HTTP 401", "retry in 4m"))
+	x.keys(bad, "q")
+	if st := x.waitExit(bad); st != "0" {
+		t.Fatalf("refused agent exited with %s", st)
+	}
+
 	h.stop()
 	t.Logf("after the hub stopped:\n%s", x.waitScreen(agent, "reconnecting", "the hub is shutting down"))
 	x.keys(agent, "r")
