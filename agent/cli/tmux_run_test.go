@@ -90,6 +90,11 @@ args = ["-test.run=^$"]
 	t.Logf("the agent's pane after a call through the hub:\n%s",
 		x.waitScreen(agent, "Recent calls (1 shown, 1 total)", "owner", "echo/echo", "ok"))
 
+	x.run("resize-window", "-t", agent, "-x", "90", "-y", "30")
+	x.waitScreen(agent, "╭"+strings.Repeat("─", 88)+"╮\n", "Logs (")
+	x.run("resize-window", "-t", agent, "-x", "160", "-y", "45")
+	x.waitScreen(agent, "╭"+strings.Repeat("─", 158)+"╮\n")
+
 	sock := filepath.Join(home, "agent.sock")
 	if fi, err := os.Stat(sock); err != nil || fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("control socket %s: %v %v, want a socket with mode 0600", sock, fi.Mode(), err)
