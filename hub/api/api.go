@@ -146,3 +146,19 @@ func (a *API) wrap(rt route) http.Handler {
 		}
 	})
 }
+
+// RouteInfo describes one endpoint: its method, path under Prefix, and the permission it
+// needs ("" when any signed-in user may call it and the handler decides by ownership).
+type RouteInfo struct {
+	Method, Path, Perm string
+	Public             bool
+}
+
+// Routes lists every endpoint, in registration order.
+func (a *API) Routes() []RouteInfo {
+	out := make([]RouteInfo, len(a.routes))
+	for i, rt := range a.routes {
+		out[i] = RouteInfo{Method: rt.Method, Path: rt.Path, Perm: rt.Perm, Public: rt.Public}
+	}
+	return out
+}

@@ -1,0 +1,221 @@
+package api_test
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/api"
+	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
+)
+
+// docMatrix reads the permission matrix of the built-in roles from docs/RBAC.md: the
+// documented contract this test holds the REST API to.
+func docMatrix(t *testing.T) map[string]map[string]bool {
+	t.Helper()
+	raw, err := os.ReadFile("../../docs/RBAC.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	begin, end := strings.Index(doc, "<!-- matrix:begin"), strings.Index(doc, "<!-- matrix:end -->")
+	if begin < 0 || end < begin {
+		t.Fatal("docs/RBAC.md has no matrix markers")
+	}
+	lines := strings.Split(strings.TrimSpace(doc[begin:end]), "\n")[1:]
+	header := cells(lines[0])
+	m := map[string]map[string]bool{}
+	for _, line := range lines[2:] {
+		c := cells(line)
+		perm := strings.Trim(c[0], "`")
+		for i := 2; i < len(c); i++ {
+			if m[header[i]] == nil {
+				m[header[i]] = map[string]bool{}
+			}
+			m[header[i]][perm] = c[i] == "✓"
+		}
+	}
+	for _, role := range []string{"owner", "operator", "viewer"} {
+		if len(m[role]) != len(api.AllPermissions) {
+			t.Fatalf("docs/RBAC.md: role %s has %d permissions documented, want %d", role, len(m[role]), len(api.AllPermissions))
+		}
+	}
+	return m
+}
+
+func cells(line string) []string {
+	parts := strings.Split(strings.Trim(strings.TrimSpace(line), "|"), "|")
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	return parts
+}
+
+// auditorPerms is the custom role of the matrix: reads across the hub, one write, and
+// none of its own keys' writes.
+var auditorPerms = []string{"users.read", "roles.read", "keys.read.own", "agents.read", "backends.read",
+	"tools.read", "tools.write", "policies.read", "audit.read.all", "usage.read"}
+
+// call is the request the matrix sends to one endpoint for one principal (who names it,
+// so created resources do not collide), and the status an allowed caller gets.
+type call struct {
+	path string
+	body any
+	ok   int
+}
+
+var endpoints = map[string]func(who string) call{
+	"GET /openapi.json": func(string) call { return call{"/openapi.json", nil, 200} },
+	"POST /auth/login": func(string) call {
+		return call{"/auth/login", api.LoginRequest{Name: "nobody", Password: "not a password"}, 401}
+	},
+	"POST /auth/refresh": func(string) call { return call{"/auth/refresh", api.RefreshRequest{RefreshToken: "x.y.z"}, 401} },
+	"POST /auth/password": func(string) call {
+		return call{"/auth/password", api.ChangePasswordRequest{New: "short"}, 400}
+	},
+	"GET /auth/me":       func(string) call { return call{"/auth/me", nil, 200} },
+	"GET /users":         func(string) call { return call{"/users", nil, 200} },
+	"POST /users":        func(w string) call { return call{"/users", api.CreateUserRequest{Name: "u-" + w, Role: "viewer"}, 201} },
+	"GET /users/{id}":    func(string) call { return call{"/users/usr_none", nil, 404} },
+	"PATCH /users/{id}":  func(string) call { return call{"/users/usr_none", map[string]any{"disabled": false}, 404} },
+	"DELETE /users/{id}": func(string) call { return call{"/users/usr_none", nil, 404} },
+	"POST /users/{id}/password": func(string) call {
+		return call{"/users/usr_none/password", api.SetPasswordRequest{Password: pw}, 404}
+	},
+	"GET /roles": func(string) call { return call{"/roles", nil, 200} },
+	"POST /roles": func(w string) call {
+		return call{"/roles", api.RoleRequest{Name: "r-" + w, Permissions: []string{"tools.read"}}, 201}
+	},
+	"GET /roles/{name}":     func(string) call { return call{"/roles/viewer", nil, 200} },
+	"PUT /roles/{name}":     func(string) call { return call{"/roles/none", api.RoleRequest{Permissions: []string{}}, 404} },
+	"DELETE /roles/{name}":  func(string) call { return call{"/roles/none", nil, 404} },
+	"GET /api-keys":         func(string) call { return call{"/api-keys", nil, 200} },
+	"POST /api-keys":        func(w string) call { return call{"/api-keys", api.CreateKeyRequest{Name: "k-" + w}, 201} },
+	"DELETE /api-keys/{id}": func(string) call { return call{"/api-keys/key_none", nil, 404} },
+	"GET /agents":           func(string) call { return call{"/agents", nil, 200} },
+	"POST /agents":          func(w string) call { return call{"/agents", api.EnrollAgentRequest{ID: "a-" + w}, 201} },
+	"DELETE /agents/{id}":   func(string) call { return call{"/agents/none", nil, 404} },
+	"GET /backends":         func(string) call { return call{"/backends", nil, 200} },
+	"POST /backends/{name}": func(w string) call {
+		return call{"/backends/b-" + w, api.BackendConfig{Transport: "http", URL: "http://127.0.0.1:9/mcp"}, 201}
+	},
+	"PUT /backends/{name}": func(string) call {
+		return call{"/backends/none", api.BackendConfig{Transport: "http", URL: "http://127.0.0.1:9/"}, 404}
+	},
+	"DELETE /backends/{name}":    func(string) call { return call{"/backends/none", nil, 404} },
+	"GET /tools":                 func(string) call { return call{"/tools", nil, 200} },
+	"GET /tools/{name}":          func(string) call { return call{"/tools/none", nil, 404} },
+	"PATCH /tools/{name}":        func(string) call { return call{"/tools/none", map[string]any{"disabled": true}, 404} },
+	"POST /tools/{name}/approve": func(string) call { return call{"/tools/none/approve", nil, 404} },
+	"GET /policies":              func(string) call { return call{"/policies", nil, 200} },
+	"POST /policies/rules": func(w string) call {
+		return call{"/policies/rules", map[string]any{"name": "p-" + w, "effect": "allow", "tools": []string{"zzz"}}, 201}
+	},
+	"PUT /policies/rules/{name}":    func(string) call { return call{"/policies/rules/none", map[string]any{"effect": "allow"}, 404} },
+	"DELETE /policies/rules/{name}": func(string) call { return call{"/policies/rules/none", nil, 404} },
+	"PUT /policies/default":         func(string) call { return call{"/policies/default", api.PolicyDefault{Default: "allow"}, 200} },
+	"POST /policies/dry-run":        func(string) call { return call{"/policies/dry-run", api.DryRun{Tool: "x"}, 200} },
+	"GET /audit":                    func(string) call { return call{"/audit", nil, 200} },
+	"GET /audit/stats":              func(string) call { return call{"/audit/stats", nil, 200} },
+	"GET /audit/export":             func(string) call { return call{"/audit/export", nil, 200} },
+	"GET /usage":                    func(string) call { return call{"/usage", nil, 200} },
+}
+
+// permOf is the permission each endpoint needs, as docs/API.md documents it: "-" for public
+// endpoints, "" for any signed-in user (the handler then decides by ownership).
+var permOf = map[string]string{
+	"GET /openapi.json": "-", "POST /auth/login": "-", "POST /auth/refresh": "-",
+	"POST /auth/password": "", "GET /auth/me": "",
+	"GET /users": "users.read", "GET /users/{id}": "users.read", "POST /users": "users.write",
+	"PATCH /users/{id}": "users.write", "DELETE /users/{id}": "users.write", "POST /users/{id}/password": "users.write",
+	"GET /roles": "roles.read", "GET /roles/{name}": "roles.read", "POST /roles": "roles.write",
+	"PUT /roles/{name}": "roles.write", "DELETE /roles/{name}": "roles.write",
+	"GET /api-keys": "keys.read.own", "POST /api-keys": "keys.write.own", "DELETE /api-keys/{id}": "keys.write.own",
+	"GET /agents": "agents.read", "POST /agents": "agents.write", "DELETE /agents/{id}": "agents.write",
+	"GET /backends": "backends.read", "POST /backends/{name}": "backends.write", "PUT /backends/{name}": "backends.write",
+	"DELETE /backends/{name}": "backends.write",
+	"GET /tools":              "tools.read", "GET /tools/{name}": "tools.read", "PATCH /tools/{name}": "tools.write",
+	"POST /tools/{name}/approve": "tools.write",
+	"GET /policies":              "policies.read", "POST /policies/dry-run": "policies.read", "POST /policies/rules": "policies.write",
+	"PUT /policies/rules/{name}": "policies.write", "DELETE /policies/rules/{name}": "policies.write",
+	"PUT /policies/default": "policies.write",
+	"GET /audit":            "", "GET /audit/stats": "", "GET /audit/export": "", // audit.read.own or audit.read.all
+	"GET /usage": "usage.read",
+}
+
+// TestRBACMatrix: every principal (each built-in role, a custom role, no key, an agent key)
+// against every endpoint, each cell allowed or refused as docs/RBAC.md (or the custom
+// role's definition) says, over HTTP against a real hub.
+func TestRBACMatrix(t *testing.T) {
+	h := hubtest.Start(t, nil)
+	owner := newClient(t, h, h.OwnerKey)
+	matrix := docMatrix(t)
+	owner.must(201, "POST", "/roles", api.RoleRequest{Name: "auditor", Permissions: auditorPerms}, nil)
+	matrix["auditor"] = map[string]bool{}
+	for _, p := range auditorPerms {
+		matrix["auditor"][p] = true
+	}
+	keys := map[string]string{"owner": h.OwnerKey, "none": "", "agent": h.EnrollAgent(t, "matrix-agent")}
+	for _, role := range []string{"operator", "viewer", "auditor"} {
+		var u api.User
+		owner.must(201, "POST", "/users", api.CreateUserRequest{Name: "user-" + role, Role: role}, &u)
+		var k api.APIKey
+		owner.must(201, "POST", "/api-keys", api.CreateKeyRequest{Name: "matrix", UserID: u.ID}, &k)
+		keys[role] = k.Key
+	}
+
+	routes := h.Server.API.(*api.API).Routes()
+	seen := map[string]bool{}
+	allowed, refused := 0, 0
+	for _, rt := range routes {
+		id := rt.Method + " " + rt.Path
+		seen[id] = true
+		mk, ok := endpoints[id]
+		perm, documented := permOf[id]
+		if !ok || !documented {
+			t.Errorf("endpoint %s is not in the RBAC matrix test; add it", id)
+			continue
+		}
+		if declared := map[bool]string{true: "-", false: rt.Perm}[rt.Public]; declared != perm {
+			t.Errorf("%s needs %q in the route table, %q documented", id, declared, perm)
+			continue
+		}
+		for _, who := range []string{"owner", "operator", "viewer", "auditor", "none", "agent"} {
+			c := mk(who)
+			r := newClient(t, h, keys[who]).do(rt.Method, c.path, c.body)
+			var want int
+			var wantPerm string
+			switch {
+			case perm == "-":
+				want = c.ok
+			case who == "none":
+				want = 401
+			case who == "agent":
+				want = 403
+			case perm == "" || matrix[who][perm]:
+				want = c.ok
+			default:
+				want, wantPerm = 403, perm
+			}
+			var e struct {
+				Error struct{ Code, Permission string } `json:"error"`
+			}
+			_ = json.Unmarshal(r.Body, &e)
+			if r.Status != want || e.Error.Permission != wantPerm {
+				t.Errorf("%s as %s: %d (permission %q), want %d (permission %q): %s", id, who, r.Status, e.Error.Permission, want, wantPerm, r)
+			}
+			if want == 403 || want == 401 {
+				refused++
+			} else {
+				allowed++
+			}
+		}
+	}
+	for id := range endpoints {
+		if !seen[id] {
+			t.Errorf("matrix entry %s is not a registered endpoint", id)
+		}
+	}
+	t.Logf("%d endpoints × 6 principals: %d allowed, %d refused", len(routes), allowed, refused)
+}
