@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,8 +25,8 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
-// callThroughHub calls laptop__echo__echo as the hub's owner, once the hub lists it.
-func callThroughHub(t *testing.T, h *hub) {
+// hubSession connects to the hub as its owner and waits until it lists laptop__echo__echo.
+func hubSession(t *testing.T, h *hub) *mcp.ClientSession {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	client := mcp.NewClient(&mcp.Implementation{Name: "tmux-test", Version: "1"}, nil)
@@ -34,25 +35,50 @@ func callThroughHub(t *testing.T, h *hub) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sess.Close()
-	const tool = "laptop__echo__echo"
+	t.Cleanup(func() { _ = sess.Close() })
 	for {
 		res, err := sess.ListTools(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if slices.ContainsFunc(res.Tools, func(tl *mcp.Tool) bool { return tl.Name == tool }) {
-			break
+		if slices.ContainsFunc(res.Tools, func(tl *mcp.Tool) bool { return tl.Name == echoTool }) {
+			return sess
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("the hub never listed %s", tool)
+			t.Fatalf("the hub never listed %s", echoTool)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	res, err := sess.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: map[string]any{"text": "hi"}})
-	if err != nil || res.IsError {
-		t.Fatalf("call %s: %v %+v", tool, err, res)
+}
+
+const echoTool = "laptop__echo__echo"
+
+func callEcho(sess *mcp.ClientSession) error {
+	res, err := sess.CallTool(context.Background(), &mcp.CallToolParams{Name: echoTool, Arguments: map[string]any{"text": "hi"}})
+	if err == nil && res.IsError {
+		err = fmt.Errorf("tool error: %+v", res.Content)
+	}
+	return err
+}
+
+// burst makes n calls from 16 goroutines and returns when they are done.
+func burst(t *testing.T, sess *mcp.ClientSession, n int) {
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for w := range 16 {
+		wg.Go(func() {
+			for i := w; i < n; i += 16 {
+				if err := callEcho(sess); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
 	}
 }
 
@@ -86,9 +112,25 @@ args = ["-test.run=^$"]
 	agent := x.window("agent", env, bin, "run", "--config", conf)
 	x.waitScreen(agent, "mcp-gateway-agent dev · run", "laptop → ws://127.0.0.1:", "● connected", "▶ Backends (1)", "echo", "ready")
 
-	callThroughHub(t, h)
+	sess := hubSession(t, h)
+	if err := callEcho(sess); err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("the agent's pane after a call through the hub:\n%s",
 		x.waitScreen(agent, "Recent calls (1 shown, 1 total)", "owner", "echo/echo", "ok"))
+
+	// A burst of calls: the keys still answer at once, and the panel keeps the last 200.
+	done := make(chan struct{})
+	go func() { defer close(done); burst(t, sess, 2000) }()
+	x.waitScreen(agent, "total)") // let the burst get going
+	pressed := time.Now()
+	x.keys(agent, "Tab")
+	x.waitScreen(agent, "▶ Recent calls")
+	t.Logf("during a burst of calls, tab took %s to show", time.Since(pressed).Round(time.Millisecond))
+	<-done
+	x.waitScreen(agent, "Recent calls (200 shown, 2001 total)")
+	x.keys(agent, "BTab")
+	x.waitScreen(agent, "▶ Backends")
 
 	x.run("resize-window", "-t", agent, "-x", "90", "-y", "30")
 	x.waitScreen(agent, "╭"+strings.Repeat("─", 88)+"╮\n", "Logs (")
