@@ -45,18 +45,33 @@ func Begin(statePath, current string, grace time.Duration, log *slog.Logger) (*T
 // Wait waits for connected (closed when the agent is welcomed by its hub) or the deadline.
 // Connected in time: the update is confirmed and nil returned. Deadline first: the previous
 // binary is put back and ErrRolledBack returned; the caller stops the agent and restarts
-// (Reexec). ctx ending first returns nil and leaves the trial pending for the next start.
+// (Reexec). ctx ending first (a clean stop) returns nil and leaves the trial pending, with a
+// new grace period at the next start.
 func (t *Trial) Wait(ctx context.Context, connected <-chan struct{}) error {
+	if ctx.Err() != nil {
+		return t.stopped()
+	}
 	timer := time.NewTimer(time.Until(t.Pending.Deadline))
 	defer timer.Stop()
 	select {
 	case <-ctx.Done():
-		return nil
+		return t.stopped()
 	case <-connected:
 		return t.confirm()
 	case <-timer.C:
 		return t.rollback()
 	}
+}
+
+// stopped records a clean stop during probation: the next start gets a full grace period.
+// A crash does not get here, so a crash loop keeps its deadline and still rolls back.
+func (t *Trial) stopped() error {
+	st, err := LoadState(t.statePath)
+	if err != nil || st.Pending == nil || st.Pending.Version != t.Pending.Version {
+		return err
+	}
+	st.Pending.Deadline = time.Time{}
+	return st.Save(t.statePath)
 }
 
 func (t *Trial) confirm() error {

@@ -66,10 +66,11 @@ func TestTrialRollsBack(t *testing.T) {
 	}
 }
 
-// Restarts (a crash loop) do not extend the grace period: the deadline is set once.
-func TestTrialDeadlineIsKept(t *testing.T) {
-	_, state := pendingFixture(t)
-	first, _ := Begin(state, "v1.1.0", time.Hour, quiet)
+// Restarts after a crash (no clean stop) do not extend the grace period: a crash loop still
+// rolls back. A clean stop during the trial gives the next start a full grace period.
+func TestTrialDeadline(t *testing.T) {
+	target, state := pendingFixture(t)
+	first, _ := Begin(state, "v1.1.0", -time.Second, quiet) // the crashed first run's grace has passed
 	second, _ := Begin(state, "v1.1.0", time.Hour, quiet)
 	if first == nil || second == nil || !first.Pending.Deadline.Equal(second.Pending.Deadline) {
 		t.Fatalf("deadline moved: %v → %v", first.Pending.Deadline, second.Pending.Deadline)
@@ -79,8 +80,22 @@ func TestTrialDeadlineIsKept(t *testing.T) {
 	if err := second.Wait(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := LoadState(state); st.Pending == nil {
-		t.Fatal("stopping during the trial dropped it")
+	st, _ := LoadState(state)
+	if st.Pending == nil || !st.Pending.Deadline.IsZero() {
+		t.Fatalf("after a clean stop: %+v, want pending without a deadline", st.Pending)
+	}
+	third, _ := Begin(state, "v1.1.0", time.Hour, quiet)
+	if third == nil || time.Until(third.Pending.Deadline) < 59*time.Minute {
+		t.Fatalf("no new grace period after a clean stop: %+v", third)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "new" {
+		t.Fatal("binary touched")
+	}
+	// The crash-loop case for real: an expired deadline rolls back at once.
+	crashed, _ := Begin(state, "v1.1.0", time.Hour, quiet)
+	crashed.Pending.Deadline = time.Now().Add(-time.Second)
+	if err := crashed.Wait(context.Background(), make(chan struct{})); !errors.Is(err, ErrRolledBack) {
+		t.Fatalf("expired deadline: %v", err)
 	}
 }
 
