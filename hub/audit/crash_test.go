@@ -131,8 +131,8 @@ func crashTest(t *testing.T, cfg store.Config) {
 	if stats.Replayed == 0 {
 		t.Errorf("nothing was left to replay: the test did not exercise recovery")
 	}
-	if segs, _ := os.ReadDir(dir); len(segs) != 0 {
-		t.Errorf("journal not emptied after replay and close: %d files", len(segs))
+	if segs := journalFiles(t, dir); len(segs) != 0 {
+		t.Errorf("journal not emptied after replay and close: %v", segs)
 	}
 }
 

@@ -22,6 +22,9 @@ var (
 	ErrFull = errors.New("audit: queue full (events are not reaching the store)")
 	// ErrClosed: the Recorder is closed.
 	ErrClosed = errors.New("audit: recorder closed")
+	// ErrJournalInUse: another process (another hub on the same data directory) holds the
+	// journal. Each hub needs a data directory of its own, even when they share PostgreSQL.
+	ErrJournalInUse = errors.New("audit: journal directory in use by another process")
 )
 
 // Config configures a Recorder. Zero values take the documented defaults.
@@ -104,6 +107,7 @@ type Recorder struct {
 	log   *slog.Logger
 	red   *Redactor
 	j     *journal
+	lock  *os.File // held for the Recorder's life
 	limit int64 // Record refuses at this many pending events
 	kick  chan struct{}
 	done  chan struct{}
@@ -132,11 +136,16 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Recorder, error) 
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
-	j, err := openJournal(cfg.Dir, cfg.Fsync, cfg.SegmentBytes)
+	lock, err := lockDir(cfg.Dir)
 	if err != nil {
 		return nil, err
 	}
-	r := &Recorder{cfg: cfg, log: log, red: red, j: j, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	j, err := openJournal(cfg.Dir, cfg.Fsync, cfg.SegmentBytes)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	r := &Recorder{cfg: cfg, log: log, red: red, j: j, lock: lock, kick: make(chan struct{}, 1), done: make(chan struct{})}
 	r.limit = int64(cfg.QueueSize)
 	if !cfg.Drop {
 		// Calls admitted just before the queue filled may still record their events.
@@ -145,6 +154,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Recorder, error) 
 	n, err := r.drain(ctx)
 	if err != nil {
 		j.close()
+		lock.Close()
 		return nil, fmt.Errorf("audit: replay journal in %s: %w", cfg.Dir, err)
 	}
 	r.pending.Store(0)
@@ -273,6 +283,7 @@ func (r *Recorder) Close() error {
 		r.rfile, r.rseg = nil, nil
 	}
 	r.shipMu.Unlock()
+	r.lock.Close()
 	if err != nil {
 		return fmt.Errorf("audit: close: %d events stay in the journal until the next start: %w", r.pending.Load(), err)
 	}

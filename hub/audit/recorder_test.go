@@ -157,6 +157,7 @@ func TestReplayAfterCrashIsIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	audit.Abandon(first)
 	second := open(t, audit.Config{Dir: dir, Store: st})
 	if s := second.Stats(); s.Replayed != 30 || s.Corrupt != 0 {
 		t.Errorf("Stats after replay = %+v, want 30 replayed", s)
@@ -187,6 +188,7 @@ func TestTornAndDamagedRecordsAreSkipped(t *testing.T) {
 		mustRecord(t, first, ev)
 		ids = append(ids, ev.ID)
 	}
+	audit.Abandon(first)
 	files := journalFiles(t, dir)
 	if len(files) != 1 {
 		t.Fatalf("journal files: %v", files)
@@ -344,4 +346,16 @@ func TestOpenValidates(t *testing.T) {
 	if err := rec.Record(&store.AuditEvent{}); err == nil {
 		t.Error("Record of an event without a kind succeeded")
 	}
+}
+
+func TestOneRecorderPerDirectory(t *testing.T) {
+	st, dir := storetest.New(t), t.TempDir()
+	first := open(t, audit.Config{Dir: dir, Store: st})
+	if _, err := audit.Open(context.Background(), audit.Config{Dir: dir, Store: st}, quiet); !errors.Is(err, audit.ErrJournalInUse) {
+		t.Fatalf("second Open on the same directory = %v, want ErrJournalInUse", err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	open(t, audit.Config{Dir: dir, Store: st}) // free again after Close
 }
