@@ -59,14 +59,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	interactive := !f.headless && isTerminal(stdout)
 	tracker := status.New(status.Options{Version: version.Version, HubURL: cfg.Agent.GatewayURL, AgentID: cfg.Agent.AgentID})
-	var text slog.Handler // on a terminal the dashboard shows the logs; stderr would garble it
-	if !interactive {
-		text = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.Agent.Level()})
-	}
-	log := slog.New(status.NewLogHandler(tracker, cfg.Agent.Level(), text))
-	if len(cfg.Unknown) > 0 {
-		log.Warn("config keys not understood, ignored", "file", cfg.Path, "keys", cfg.Unknown)
-	}
+	log := runLogger(cfg, tracker, interactive, stderr)
 	ln, err := listenControl(f.socket, log)
 	if err != nil {
 		return err
@@ -98,6 +91,20 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return upd.finish(runTUI(ctx, a, tracker, acts, stdout, stderr))
 	}
 	return upd.finish(runAgent(ctx, a, log))
+}
+
+// runLogger tees the agent's log into the tracker (the dashboard's Logs panel), and to
+// stderr unless the dashboard is drawn there.
+func runLogger(cfg *config.Config, tr *status.Tracker, interactive bool, stderr io.Writer) *slog.Logger {
+	var text slog.Handler
+	if !interactive {
+		text = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.Agent.Level()})
+	}
+	log := slog.New(status.NewLogHandler(tr, cfg.Agent.Level(), text))
+	if len(cfg.Unknown) > 0 {
+		log.Warn("config keys not understood, ignored", "file", cfg.Path, "keys", cfg.Unknown)
+	}
+	return log
 }
 
 // listenControl opens the control socket, unless it is off or another live agent holds it.
