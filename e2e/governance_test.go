@@ -152,6 +152,49 @@ func TestGovernanceThroughMesh(t *testing.T) {
 		wantRefused(t, ctx, cs, "laptop__everything__get-env", "may not call tool")
 	})
 
+	t.Run("a disabled tool is refused by every name", func(t *testing.T) {
+		cs := sessionAs(t, hub, hub.OwnerKey)
+		if st := restCall(t, hub, hub.OwnerKey, "PATCH", "/tools/laptop__everything__get-sum", map[string]any{"disabled": true}, nil); st != http.StatusOK {
+			t.Fatalf("disable: status %d", st)
+		}
+		if listNames(t, ctx, cs)["laptop__everything__get-sum"] {
+			t.Error("a disabled tool is listed")
+		}
+		wantRefused(t, ctx, cs, "laptop__everything__get-sum", "disabled")
+		if st := restCall(t, hub, hub.OwnerKey, "PATCH", "/tools/laptop__everything__get-sum", map[string]any{"disabled": false}, nil); st != http.StatusOK {
+			t.Fatalf("enable: status %d", st)
+		}
+		if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "laptop__everything__get-sum", Arguments: map[string]any{"a": 1, "b": 2}}); err != nil {
+			t.Errorf("re-enabled tool: %v", err)
+		}
+	})
+
+	t.Run("a revoked or expired key is refused at once", func(t *testing.T) {
+		var u struct{ ID string }
+		restCall(t, hub, hub.OwnerKey, "POST", "/users", map[string]string{"name": "rita", "role": "viewer"}, &u)
+		var k struct{ ID, Key string }
+		restCall(t, hub, hub.OwnerKey, "POST", "/api-keys", map[string]string{"name": "rita", "user_id": u.ID}, &k)
+		if got := mcpStatus(t, hub, k.Key); got != http.StatusOK {
+			t.Fatalf("fresh key: status %d", got)
+		}
+		if st := restCall(t, hub, hub.OwnerKey, "DELETE", "/api-keys/"+k.ID, nil, nil); st >= 300 {
+			t.Fatalf("revoke: status %d", st)
+		}
+		if got := mcpStatus(t, hub, k.Key); got != http.StatusUnauthorized {
+			t.Errorf("revoked key: status %d, want 401 at once", got)
+		}
+		var e struct{ Key string }
+		exp := time.Now().Add(1500 * time.Millisecond).UTC()
+		restCall(t, hub, hub.OwnerKey, "POST", "/api-keys", map[string]any{"name": "short", "user_id": u.ID, "expires_at": exp}, &e)
+		if got := mcpStatus(t, hub, e.Key); got != http.StatusOK {
+			t.Fatalf("key before its expiry: status %d", got)
+		}
+		time.Sleep(time.Until(exp) + 10*time.Millisecond) // the expiry is a time on the clock, not a server to wait for
+		if got := mcpStatus(t, hub, e.Key); got != http.StatusUnauthorized {
+			t.Errorf("expired key: status %d, want 401 at once", got)
+		}
+	})
+
 	t.Run("hub-local stdio backend does not inherit the hub's secrets", func(t *testing.T) {
 		cs := sessionAs(t, hub, hub.OwnerKey)
 		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "local__get-env", Arguments: map[string]any{}})
@@ -168,4 +211,21 @@ func TestGovernanceThroughMesh(t *testing.T) {
 			}
 		}
 	})
+}
+
+// mcpStatus is the HTTP status of an MCP initialize with the key.
+func mcpStatus(t *testing.T, hub *hubtest.Hub, key string) int {
+	t.Helper()
+	body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
+	req, _ := http.NewRequest("POST", hub.MCPURL(), strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
 }

@@ -75,6 +75,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = d
+	// Agents started by the tests keep their control socket, logs and update state in a
+	// temporary home, never in the real ~/.mcp-gateway-agent.
+	os.Setenv("MCPGW_AGENT_HOME", filepath.Join(d, "agent-home"))
 	code := m.Run()
 	os.RemoveAll(d)
 	os.Exit(code)
