@@ -4,6 +4,7 @@
 package audit
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -108,7 +109,7 @@ type Recorder struct {
 	red   *Redactor
 	j     *journal
 	lock  *os.File // held for the Recorder's life
-	limit int64 // Record refuses at this many pending events
+	limit int64    // Record refuses at this many pending events
 	kick  chan struct{}
 	done  chan struct{}
 
@@ -120,6 +121,7 @@ type Recorder struct {
 	pos    readPos
 	rfile  *os.File
 	rseg   *segment
+	br     *bufio.Reader // reused across reads of the journal
 }
 
 // Open opens the journal in cfg.Dir and replays into the store whatever an earlier run left

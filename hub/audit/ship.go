@@ -67,7 +67,11 @@ func (r *Recorder) readSegment(c *collected, size int64, max int) error {
 		}
 		r.rfile, r.rseg = f, seg
 	}
-	br := bufio.NewReaderSize(io.NewSectionReader(r.rfile, c.pos.off, size-c.pos.off), 64<<10)
+	if r.br == nil {
+		r.br = bufio.NewReaderSize(nil, 64<<10)
+	}
+	br := r.br
+	br.Reset(io.NewSectionReader(r.rfile, c.pos.off, size-c.pos.off))
 	for len(c.events) < max {
 		line, err := br.ReadBytes('\n')
 		if len(line) == 0 && err == io.EOF {
