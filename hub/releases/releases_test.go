@@ -240,6 +240,10 @@ func TestHubServesReleases(t *testing.T) {
 	if a := get(t, hub.URL+releases.Prefix+"latest?os=linux&arch=amd64&agent=laptop"); a.code != 200 || a.latest.Version != "v1.0.0" {
 		t.Fatalf("%d %s", a.code, a.body)
 	}
+	// Both ways: the REST API next to it still requires a key.
+	if a := get(t, hub.URL+"/api/v1/agents"); a.code != http.StatusUnauthorized {
+		t.Fatalf("REST API without a key: %d %s", a.code, a.body)
+	}
 	bad := config.Default()
 	bad.Releases.RolloutPercent = 101
 	bad.Releases.Dir, bad.Releases.Upstream = dir, "ftp://x"
