@@ -1,4 +1,5 @@
-// Package cli implements the mcp-gateway-hub command line: serve, init, keys, agents, policy, version.
+// Package cli implements the mcp-gateway-hub command line: serve, init and the offline store
+// commands, policy tools, and the admin commands that talk to a running hub's REST API.
 package cli
 
 import (
@@ -29,7 +30,20 @@ Usage:
   mcp-gateway-hub releases keygen --out DIR | sign --key FILE checksums.txt | verify --pub FILE checksums.txt
   mcp-gateway-hub version
 
+Administration through a running hub's REST API (docs/API.md):
+  mcp-gateway-hub users    list | get | create | update | delete | set-password
+  mcp-gateway-hub roles    list | get | create | update | delete
+  mcp-gateway-hub keys     list | create | revoke        (with --hub/--key/MCPGW_KEY and no store flag)
+  mcp-gateway-hub agents   list | enroll | revoke        (same)
+  mcp-gateway-hub backends list | add | update | remove
+  mcp-gateway-hub tools    list | get | disable | enable | risk | approve
+  mcp-gateway-hub policies list | add-rule | set-rule | delete-rule | default | dry-run
+  mcp-gateway-hub audit    list | stats | export
+  mcp-gateway-hub usage    [--bucket 1h] [--by tool|user|agent|backend|application]
+  Run a group without a subcommand for its flags.
+
 Store flags: --config FILE, --data-dir DIR, --database-url URL (env MCPGW_DATA_DIR, DATABASE_URL).
+API flags: --hub URL (default http://127.0.0.1:3200, env MCPGW_HUB), --key KEY (env MCPGW_KEY), --json.
 `
 
 // ErrUsage is returned for a command line that does not parse; the usage text was printed.
@@ -38,6 +52,7 @@ var ErrUsage = errors.New("usage error")
 // Env is what a command needs from its process.
 type Env struct {
 	Stdout, Stderr io.Writer
+	Stdin          io.Reader // nil: os.Stdin
 	Logger         *slog.Logger
 }
 
@@ -54,9 +69,29 @@ func Run(ctx context.Context, args []string, env Env) error {
 	case "init":
 		return initCmd(ctx, rest, env)
 	case "keys":
+		if remoteMode(rest) {
+			return keysRemote(ctx, rest, env)
+		}
 		return keysCmd(ctx, rest, env)
 	case "agents":
+		if remoteMode(rest) {
+			return agentsRemote(ctx, rest, env)
+		}
 		return agentsCmd(ctx, rest, env)
+	case "users":
+		return usersRemote(ctx, rest, env)
+	case "roles":
+		return rolesRemote(ctx, rest, env)
+	case "backends":
+		return backendsRemote(ctx, rest, env)
+	case "tools":
+		return toolsRemote(ctx, rest, env)
+	case "policies":
+		return policiesRemote(ctx, rest, env)
+	case "audit":
+		return auditRemote(ctx, rest, env)
+	case "usage":
+		return usageRemote(ctx, rest, env)
 	case "policy":
 		return policyCmd(ctx, rest, env)
 	case "releases":

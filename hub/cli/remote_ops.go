@@ -1,0 +1,292 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+)
+
+func readAll(r io.Reader) ([]byte, error) { return io.ReadAll(io.LimitReader(r, 1<<20)) }
+
+// keysRemote is `keys` against the REST API (see remoteMode).
+func keysRemote(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 {
+		return groupUsage(env, "keys list [--user ID|*] | create [--name N] [--user ID] [--app A] [--expires 720h] | revoke ID")
+	}
+	sub, args := args[0], args[1:]
+	c := newCmd("keys", sub, env)
+	user := c.fs.String("user", "", "whose keys (list: an id or *; create: an id); default your own")
+	name := c.fs.String("name", "cli", "name of the key (create)")
+	app := c.fs.String("app", "", "the application the key is for, e.g. cursor (create)")
+	expires := c.fs.String("expires", "", "lifetime, e.g. 720h (create; empty = never)")
+	switch sub {
+	case "list":
+		if err := c.parse(args, 0, "no arguments"); err != nil {
+			return err
+		}
+		return c.show(ctx, "GET", "/api-keys"+query(map[string]string{"user": *user}), nil,
+			"id", "name", "user_id", "application", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+	case "create":
+		if err := c.parse(args, 0, "no arguments"); err != nil {
+			return err
+		}
+		raw, err := c.r.do(ctx, "POST", "/api-keys", map[string]any{"name": *name, "user_id": *user, "application": *app, "expires_in": *expires})
+		if err != nil {
+			return err
+		}
+		return c.r.showSecret(raw, "key", "key %s (%s) — shown once, store it now:")
+	case "revoke":
+		if err := c.parse(args, 1, "one key id"); err != nil {
+			return err
+		}
+		return c.show(ctx, "DELETE", "/api-keys/"+pathEscape(c.fs.Arg(0)), nil)
+	}
+	return unknownSub("keys", sub)
+}
+
+// agentsRemote is `agents` against the REST API (see remoteMode).
+func agentsRemote(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 {
+		return groupUsage(env, "agents list | enroll ID | revoke ID")
+	}
+	sub, args := args[0], args[1:]
+	c := newCmd("agents", sub, env)
+	switch sub {
+	case "list":
+		if err := c.parse(args, 0, "no arguments"); err != nil {
+			return err
+		}
+		return c.show(ctx, "GET", "/agents", nil, "id", "connected", "created_at", "revoked_at")
+	case "enroll":
+		if err := c.parse(args, 1, "one agent id"); err != nil {
+			return err
+		}
+		raw, err := c.r.do(ctx, "POST", "/agents", map[string]any{"id": c.fs.Arg(0)})
+		if err != nil {
+			return err
+		}
+		return c.r.showSecret(raw, "key", "agent %s enrolled; its key (shown once, bound to this id):")
+	case "revoke":
+		if err := c.parse(args, 1, "one agent id"); err != nil {
+			return err
+		}
+		return c.show(ctx, "DELETE", "/agents/"+pathEscape(c.fs.Arg(0)), nil)
+	}
+	return unknownSub("agents", sub)
+}
+
+func backendsRemote(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 {
+		return groupUsage(env, "backends list | add NAME --transport stdio|http|sse (--command C [--arg A]… [--env K=V]… [--cwd D] | --url U [--header K=V]…) [--naming auto] | update NAME (same flags) | remove NAME")
+	}
+	sub, args := args[0], args[1:]
+	c := newCmd("backends", sub, env)
+	transport := c.fs.String("transport", "", "stdio, http or sse")
+	command := c.fs.String("command", "", "stdio: the program")
+	cwd := c.fs.String("cwd", "", "stdio: working directory")
+	url := c.fs.String("url", "", "http, sse: the endpoint")
+	naming := c.fs.String("naming", "", "prefixed (default) or auto")
+	var cmdArgs listFlag
+	c.fs.Func("arg", "stdio: one argument (repeat)", func(v string) error { cmdArgs = append(cmdArgs, v); return nil })
+	envs, headers := mapFlag{}, mapFlag{}
+	c.fs.Var(envs, "env", "stdio: K=V added to the environment (repeat)")
+	c.fs.Var(headers, "header", "http, sse: K=V header (repeat)")
+	switch sub {
+	case "list":
+		if err := c.parse(args, 0, "no arguments"); err != nil {
+			return err
+		}
+		return c.show(ctx, "GET", "/backends", nil, "agent", "name", "source", "transport", "state", "tools", "error")
+	case "add", "update":
+		if err := c.parse(args, 1, "one backend name"); err != nil {
+			return err
+		}
+		body := map[string]any{"transport": *transport, "command": *command, "args": []string(cmdArgs), "env": envs,
+			"cwd": *cwd, "url": *url, "headers": headers, "naming": *naming}
+		method := map[string]string{"add": "POST", "update": "PUT"}[sub]
+		return c.show(ctx, method, "/backends/"+pathEscape(c.fs.Arg(0)), body)
+	case "remove":
+		if err := c.parse(args, 1, "one backend name"); err != nil {
+			return err
+		}
+		return c.show(ctx, "DELETE", "/backends/"+pathEscape(c.fs.Arg(0)), nil)
+	}
+	return unknownSub("backends", sub)
+}
+
+func toolsRemote(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 {
+		return groupUsage(env, "tools list [--q TEXT] [--risk R] | get NAME | disable NAME | enable NAME | risk NAME CATEGORY (\"\" clears) | approve NAME")
+	}
+	sub, args := args[0], args[1:]
+	c := newCmd("tools", sub, env)
+	q := c.fs.String("q", "", "search names and descriptions (list)")
+	risk := c.fs.String("risk", "", "only this risk category (list)")
+	switch sub {
+	case "list":
+		if err := c.parse(args, 0, "no arguments"); err != nil {
+			return err
+		}
+		return c.show(ctx, "GET", "/tools"+query(map[string]string{"q": *q, "risk": *risk}), nil,
+			"name", "agent", "backend", "risk", "disabled", "quarantined", "status")
+	case "get", "approve", "disable", "enable":
+		if err := c.parse(args, 1, "one tool name"); err != nil {
+			return err
+		}
+		path := "/tools/" + pathEscape(c.fs.Arg(0))
+		switch sub {
+		case "get":
+			return c.show(ctx, "GET", path, nil)
+		case "approve":
+			return c.show(ctx, "POST", path+"/approve", nil)
+		}
+		return c.show(ctx, "PATCH", path, map[string]any{"disabled": sub == "disable"})
+	case "risk":
+		if err := c.parse(args, 2, "a tool name and a category"); err != nil {
+			return err
+		}
+		return c.show(ctx, "PATCH", "/tools/"+pathEscape(c.fs.Arg(0)), map[string]any{"risk": c.fs.Arg(1)})
+	}
+	return unknownSub("tools", sub)
+}
+
+func policiesRemote(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 {
+		return groupUsage(env, "policies list | add-rule RULE | set-rule NAME RULE | delete-rule NAME | default allow|deny [--reason R] | dry-run --tool T [--role R] [--app A] [--arg K=V]…\n  RULE is a JSON object, a file holding one, or - for stdin")
+	}
+	sub, args := args[0], args[1:]
+	c := newCmd("policies", sub, env)
+	reason := c.fs.String("reason", "", "reason given when no rule matches (default)")
+	tool := c.fs.String("tool", "", "exposed tool name (dry-run)")
+	role := c.fs.String("role", "", "caller role (dry-run)")
+	app := c.fs.String("app", "", "calling application (dry-run)")
+	callArgs := mapFlag{}
+	c.fs.Var(callArgs, "arg", "call argument K=V, a string (dry-run; repeat)")
+	switch sub {
+	case "list":
+		if err := c.parse(args, 0, "no arguments"); err != nil {
+			return err
+		}
+		raw, err := c.r.do(ctx, "GET", "/policies", nil)
+		if err != nil {
+			return err
+		}
+		return c.r.showPolicy(raw)
+	case "add-rule", "set-rule":
+		n := map[string]int{"add-rule": 1, "set-rule": 2}[sub]
+		if err := c.parse(args, n, "the rule (and for set-rule its name first)"); err != nil {
+			return err
+		}
+		rule, err := c.jsonArg(c.fs.Arg(n - 1))
+		if err != nil {
+			return err
+		}
+		if sub == "add-rule" {
+			return c.show(ctx, "POST", "/policies/rules", rule, "name")
+		}
+		return c.show(ctx, "PUT", "/policies/rules/"+pathEscape(c.fs.Arg(0)), rule, "name")
+	case "delete-rule":
+		if err := c.parse(args, 1, "one rule name"); err != nil {
+			return err
+		}
+		return c.show(ctx, "DELETE", "/policies/rules/"+pathEscape(c.fs.Arg(0)), nil)
+	case "default":
+		if err := c.parse(args, 1, "allow or deny"); err != nil {
+			return err
+		}
+		raw, err := c.r.do(ctx, "PUT", "/policies/default", map[string]any{"default": c.fs.Arg(0), "default_reason": *reason})
+		if err != nil {
+			return err
+		}
+		return c.r.showPolicy(raw)
+	case "dry-run":
+		if err := c.parse(args, 0, "flags only"); err != nil {
+			return err
+		}
+		arguments := map[string]any{}
+		for k, v := range callArgs {
+			arguments[k] = v
+		}
+		raw, err := c.r.do(ctx, "POST", "/policies/dry-run", map[string]any{"tool": *tool, "role": *role, "application": *app, "arguments": arguments})
+		if err != nil {
+			return err
+		}
+		return c.r.showExplanation(raw)
+	}
+	return unknownSub("policies", sub)
+}
+
+func auditRemote(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 {
+		return groupUsage(env, "audit list|stats|export [--from T] [--to T] [--user ID] [--agent A] [--backend B] [--tool T] [--kind K] [--status S] [--decision D] [--app A] [--limit N] [--cursor C]")
+	}
+	sub, args := args[0], args[1:]
+	c := newCmd("audit", sub, env)
+	filters := map[string]*string{}
+	for _, f := range []string{"from", "to", "user", "agent", "backend", "tool", "kind", "status", "decision", "trace_id", "limit", "cursor"} {
+		filters[f] = c.fs.String(f, "", "filter: "+f)
+	}
+	app := c.fs.String("app", "", "filter: application")
+	if err := c.parse(args, 0, "flags only"); err != nil {
+		return err
+	}
+	kv := map[string]string{"application": *app}
+	for k, v := range filters {
+		kv[k] = *v
+	}
+	switch sub {
+	case "list":
+		raw, err := c.r.do(ctx, "GET", "/audit"+query(kv), nil)
+		if err != nil {
+			return err
+		}
+		if err := c.r.show(raw, "time", "kind", "caller", "action", "target", "tool", "decision", "rule", "status"); err != nil {
+			return err
+		}
+		return c.r.showNext(raw)
+	case "stats":
+		return c.show(ctx, "GET", "/audit/stats"+query(kv), nil)
+	case "export":
+		delete(kv, "limit")
+		delete(kv, "cursor")
+		raw, err := c.r.do(ctx, "GET", "/audit/export"+query(kv), nil)
+		if err != nil {
+			return err
+		}
+		_, err = env.Stdout.Write(raw)
+		return err
+	}
+	return unknownSub("audit", sub)
+}
+
+func usageRemote(ctx context.Context, args []string, env Env) error {
+	c := newCmd("usage", "", env)
+	bucket := c.fs.String("bucket", "1h", "bucket width (e.g. 15m, 1h, 24h)")
+	by := c.fs.String("by", "tool", "tool, user, agent, backend or application")
+	from := c.fs.String("from", "", "RFC 3339 start")
+	to := c.fs.String("to", "", "RFC 3339 end")
+	if err := c.parse(args, 0, "flags only"); err != nil {
+		return err
+	}
+	return c.show(ctx, "GET", "/usage"+query(map[string]string{"bucket": *bucket, "by": *by, "from": *from, "to": *to}), nil,
+		"bucket", "key", "calls", "errors", "denied", "avg_duration_ms")
+}
+
+// showSecret prints a creation answer whose field holds a secret shown once.
+func (r *remote) showSecret(raw []byte, field, header string) error {
+	if r.json {
+		return r.show(raw)
+	}
+	m, err := object(raw)
+	if err != nil {
+		return err
+	}
+	if strings.Count(header, "%s") == 2 {
+		header = fmt.Sprintf(header, cell(m["id"]), cell(m["name"]))
+	} else {
+		header = fmt.Sprintf(header, cell(m["id"]))
+	}
+	fmt.Fprintf(r.env.Stdout, "%s\n\n    %s\n\n", header, cell(m[field]))
+	return nil
+}

@@ -1,0 +1,126 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/config"
+	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
+	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+)
+
+// echoMCP is a real streamable HTTP MCP server with one tool, "echo".
+func echoMCP(t *testing.T) string {
+	server := mcp.NewServer(&mcp.Implementation{Name: "echo", Version: "1"}, nil)
+	server.AddTool(&mcp.Tool{Name: "echo", Description: "Echo", InputSchema: map[string]any{"type": "object"}},
+		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "ok"}}}, nil
+		})
+	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, nil))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// hubCLI runs the command line against h with the owner's key; stdin feeds the command.
+func hubCLI(t *testing.T, h *hubtest.Hub, stdin string, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	args = append(args, "--hub", h.URL, "--key", h.OwnerKey)
+	err := Run(context.Background(), args, Env{Stdout: &out, Stderr: &errOut, Stdin: strings.NewReader(stdin),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return out.String() + errOut.String(), err
+}
+
+func mustCLI(t *testing.T, h *hubtest.Hub, want string, args ...string) string {
+	t.Helper()
+	out, err := hubCLI(t, h, "", args...)
+	if err != nil || !strings.Contains(out, want) {
+		t.Fatalf("%v: %v\n%s\nwant %q in the output", args, err, out, want)
+	}
+	return out
+}
+
+// The admin commands cover the REST API, against a real hub.
+func TestRemoteAdminCommands(t *testing.T) {
+	url := echoMCP(t)
+	h := hubtest.Start(t, func(c *config.Config) {
+		c.Backends = []backend.Config{{Name: "echo", Transport: backend.TransportHTTP, URL: url}}
+	})
+	out, err := hubCLI(t, h, "correct horse battery\n", "users", "create", "alice", "--role", "viewer", "--password-stdin", "--json")
+	var alice struct {
+		ID          string `json:"id"`
+		HasPassword bool   `json:"has_password"`
+	}
+	if err != nil || json.Unmarshal([]byte(out), &alice) != nil || !alice.HasPassword {
+		t.Fatalf("users create: %v %s", err, out)
+	}
+	mustCLI(t, h, "alice", "users", "list")
+	mustCLI(t, h, "robin", "users", "update", alice.ID, "--name", "robin", "--disable")
+	mustCLI(t, h, "auditor", "roles", "create", "auditor", "--perm", "tools.read,audit.read.own", "--deny", "*secret*")
+	mustCLI(t, h, "auditor", "roles", "list")
+	mustCLI(t, h, "shown once", "keys", "create", "--user", alice.ID, "--app", "cursor", "--name", "cur")
+	mustCLI(t, h, "cursor", "keys", "list", "--user", "*")
+	out = mustCLI(t, h, "mcpgw_", "agents", "enroll", "laptop")
+	mustCLI(t, h, "laptop", "agents", "list")
+	mustCLI(t, h, "done", "agents", "revoke", "laptop")
+	mustCLI(t, h, "extra", "backends", "add", "extra", "--transport", "http", "--url", url, "--header", "X-Token=abc")
+	mustCLI(t, h, "extra", "backends", "list")
+	mustCLI(t, h, "done", "backends", "remove", "extra")
+	mustCLI(t, h, "echo__echo", "tools", "list", "--q", "ech")
+	mustCLI(t, h, "disabled:", "tools", "disable", "echo__echo")
+	mustCLI(t, h, "risk_override:", "tools", "risk", "echo__echo", "read")
+	mustCLI(t, h, "approved", "tools", "approve", "echo__echo")
+	mustCLI(t, h, "r1", "policies", "add-rule", `{"name":"r1","effect":"deny","tools":["zzz"],"reason":"never"}`)
+	mustCLI(t, h, "source: database", "policies", "list")
+	mustCLI(t, h, "decision: allow by default", "policies", "dry-run", "--tool", "echo__echo", "--role", "viewer")
+	mustCLI(t, h, "default: deny", "policies", "default", "deny", "--reason", "closed")
+	mustCLI(t, h, "done", "policies", "delete-rule", "r1")
+	mustCLI(t, h, "users.create", "audit", "list", "--kind", "admin")
+	mustCLI(t, h, "total:", "audit", "stats")
+	out = mustCLI(t, h, `"kind":"admin"`, "audit", "export", "--kind", "admin")
+	if lines := strings.Count(strings.TrimSpace(out), "\n") + 1; lines < 10 {
+		t.Errorf("export: %d lines\n%s", lines, out)
+	}
+	mustCLI(t, h, "BUCKET", "usage", "--by", "user")
+
+	// Errors carry the hub's status and message.
+	if out, err := hubCLI(t, h, "", "users", "get", "usr_nope"); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("users get of an unknown id: %v %s", err, out)
+	}
+	var o, e bytes.Buffer
+	err = Run(context.Background(), []string{"users", "list", "--hub", h.URL, "--key", "mcpgw_wrong"}, Env{Stdout: &o, Stderr: &e, Logger: slog.New(slog.DiscardHandler)})
+	if err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("a bad key: %v", err)
+	}
+}
+
+func TestRemoteMode(t *testing.T) {
+	t.Setenv("MCPGW_KEY", "")
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"list"}, false},
+		{[]string{"list", "--hub", "http://x"}, true},
+		{[]string{"list", "--key=k"}, true},
+		{[]string{"list", "--key", "k", "--data-dir", "d"}, false},
+		{[]string{"create", "--database-url=postgres://x"}, false},
+	} {
+		if got := remoteMode(tc.args); got != tc.want {
+			t.Errorf("remoteMode(%v) = %v", tc.args, got)
+		}
+	}
+	t.Setenv("MCPGW_KEY", "mcpgw_x")
+	if !remoteMode([]string{"list"}) || remoteMode([]string{"list", "--config", "hub.toml"}) {
+		t.Error("MCPGW_KEY selects the API unless a store flag is given")
+	}
+}
