@@ -1,0 +1,90 @@
+package audit
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
+	"github.com/mcp-gateway/mcp-gateway/hub/store/storetest"
+)
+
+func openInternal(t *testing.T, dir string, st store.Store) *Recorder {
+	t.Helper()
+	r, err := Open(context.Background(), Config{Dir: dir, Store: st}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+func segmentFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	m, _ := filepath.Glob(filepath.Join(dir, "*.jnl"))
+	return m
+}
+
+// A failed write must not leave garbage that a later record on the same line would join:
+// the journal moves to a new segment, and everything acknowledged is still shipped.
+func TestWriteFailureMovesToANewSegment(t *testing.T) {
+	st, dir := storetest.New(t), t.TempDir()
+	r := openInternal(t, dir, st)
+	ok := &store.AuditEvent{Kind: "call"}
+	if err := r.Record(ok); err != nil {
+		t.Fatal(err)
+	}
+	r.j.file.Close() // the disk goes away under the journal
+	if err := r.Record(&store.AuditEvent{Kind: "call"}); err == nil {
+		t.Fatal("Record succeeded on a closed journal file")
+	}
+	after := &store.AuditEvent{Kind: "call"}
+	if err := r.Record(after); err != nil {
+		t.Fatalf("Record after a failed write: %v", err)
+	}
+	if n := len(segmentFiles(t, dir)); n != 2 {
+		t.Errorf("%d segments, want the abandoned one and a new one", n)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, err := st.QueryAudit(context.Background(), store.AuditQuery{})
+	if err != nil || len(evs) != 2 || evs[0].ID != after.ID || evs[1].ID != ok.ID {
+		t.Fatalf("stored %+v, %v; want the two acknowledged events", evs, err)
+	}
+	if s := r.Stats(); s.Failed != 1 || s.Recorded != 2 {
+		t.Errorf("Stats = %+v", s)
+	}
+}
+
+// Once everything in a large active segment is stored, it is rotated and deleted, so the
+// journal does not grow while the hub runs.
+func TestIdleSegmentIsRotatedAndDeleted(t *testing.T) {
+	st, dir := storetest.New(t), t.TempDir()
+	r := openInternal(t, dir, st)
+	first := r.j.active
+	big := string(make([]byte, 2000))
+	for r.j.active.size.Load() < idleRotateBytes {
+		if err := r.Record(&store.AuditEvent{Kind: "call", Detail: big}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := r.drain(context.Background())
+	if err != nil || n == 0 {
+		t.Fatalf("drain = %d, %v", n, err)
+	}
+	if r.j.active == first {
+		t.Fatal("the shipped 1 MiB segment was not rotated")
+	}
+	if _, err := os.Stat(first.path); !os.IsNotExist(err) {
+		t.Errorf("the shipped segment is still on disk: %v", err)
+	}
+	if segs := segmentFiles(t, dir); len(segs) != 1 || segs[0] != r.j.active.path {
+		t.Errorf("segments on disk: %v", segs)
+	}
+	if p := r.pending.Load(); p != 0 {
+		t.Errorf("pending = %d after drain", p)
+	}
+}
