@@ -118,3 +118,10 @@ func TestBeginForgetsOtherVersions(t *testing.T) {
 		t.Fatal("a corrupt state file was accepted")
 	}
 }
+
+func TestBeginMatchesVersionsByPrecedence(t *testing.T) {
+	_, state := pendingFixture(t)
+	if trial, err := Begin(state, "1.1.0", time.Minute, quiet); trial == nil || err != nil {
+		t.Fatalf("1.1.0 is the pending v1.1.0: %v %v", trial, err)
+	}
+}

@@ -102,28 +102,25 @@ func (d *dirSource) checksums(_ context.Context, version string) (release.Checks
 	return cs, nil
 }
 
-func (d *dirSource) serve(w http.ResponseWriter, r *http.Request, version, file string) {
+func (d *dirSource) serve(w http.ResponseWriter, r *http.Request, version, file string) error {
 	ok, err := listed(r.Context(), d, version, file)
 	if err != nil {
-		writeErr(w, err)
-		return
+		return err
 	}
 	if !ok {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("%s is not a file of release %s (not in its %s)", file, version, release.ChecksumsFile))
-		return
+		return httpError(http.StatusNotFound, "%s is not a file of release %s (not in its %s)", file, version, release.ChecksumsFile)
 	}
 	f, err := os.Open(filepath.Join(d.dir, version, file))
 	if errors.Is(err, fs.ErrNotExist) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("release %s has no %s on this hub", version, file))
-		return
+		return httpError(http.StatusNotFound, "release %s has no %s on this hub", version, file)
 	}
 	if err != nil {
-		writeErr(w, err)
-		return
+		return err
 	}
 	defer f.Close()
 	w.Header().Set("Content-Type", contentType(file))
 	http.ServeContent(w, r, file, time.Time{}, f)
+	return nil
 }
 
 func contentType(file string) string {

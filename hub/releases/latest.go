@@ -16,8 +16,9 @@ type source interface {
 	previous(ctx context.Context, v release.Version) (string, error)
 	// checksums is version's parsed checksums.txt.
 	checksums(ctx context.Context, version string) (release.Checksums, error)
-	// serve writes one file of a release; version and file were checked by the caller.
-	serve(w http.ResponseWriter, r *http.Request, version, file string)
+	// serve writes one file of a release (version and file were checked by the caller), or
+	// returns an error before writing anything.
+	serve(w http.ResponseWriter, r *http.Request, version, file string) error
 }
 
 func (h *Handler) latest(w http.ResponseWriter, r *http.Request) {
@@ -33,13 +34,13 @@ func (h *Handler) latest(w http.ResponseWriter, r *http.Request) {
 	}
 	target, err := h.target(r.Context())
 	if err != nil {
-		writeErr(w, err)
+		h.writeErr(w, err)
 		return
 	}
 	if !inRollout(agent, target.String(), h.cfg.RolloutPercent) {
 		prev, err := h.src.previous(r.Context(), target)
 		if err != nil {
-			writeErr(w, err)
+			h.writeErr(w, err)
 			return
 		}
 		if prev == "" || !h.hasArchive(r.Context(), prev, goos, goarch) {
@@ -51,7 +52,7 @@ func (h *Handler) latest(w http.ResponseWriter, r *http.Request) {
 	v := target.String()
 	cs, err := h.src.checksums(r.Context(), v)
 	if err != nil {
-		writeErr(w, err)
+		h.writeErr(w, err)
 		return
 	}
 	name := release.ArchiveName(v, goos, goarch)

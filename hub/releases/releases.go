@@ -45,6 +45,9 @@ func New(cfg config.Releases, client *http.Client, log *slog.Logger) (*Handler, 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	h := &Handler{cfg: cfg, log: log}
 	switch {
 	case cfg.Dir != "":
@@ -106,7 +109,9 @@ func (h *Handler) file(w http.ResponseWriter, r *http.Request, version, file str
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	h.src.serve(w, r, version, file)
+	if err := h.src.serve(w, r, version, file); err != nil {
+		h.writeErr(w, err)
+	}
 }
 
 // inRollout places agent in the first percent of 100 stable buckets for version.
@@ -133,13 +138,16 @@ func httpError(code int, format string, args ...any) error {
 	return &errStatus{code: code, msg: fmt.Sprintf(format, args...)}
 }
 
-func writeErr(w http.ResponseWriter, err error) {
+func (h *Handler) writeErr(w http.ResponseWriter, err error) {
+	code, msg := http.StatusBadGateway, err.Error()
 	var es *errStatus
 	if errors.As(err, &es) {
-		writeError(w, es.code, es.msg)
-		return
+		code, msg = es.code, es.msg
 	}
-	writeError(w, http.StatusBadGateway, err.Error())
+	if code >= 500 {
+		h.log.Warn("release request failed", "status", code, "err", msg)
+	}
+	writeError(w, code, msg)
 }
 
 func writeError(w http.ResponseWriter, code int, msg string) {

@@ -143,29 +143,26 @@ func (u *upstream) fetch(ctx context.Context, url string) (*http.Response, error
 	return nil, httpError(http.StatusBadGateway, "release upstream answered %s for %s", resp.Status, url)
 }
 
-func (u *upstream) serve(w http.ResponseWriter, r *http.Request, version, file string) {
+func (u *upstream) serve(w http.ResponseWriter, r *http.Request, version, file string) error {
 	ok, err := listed(r.Context(), u, version, file)
 	if err != nil {
-		writeErr(w, err)
-		return
+		return err
 	}
 	if !ok {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("%s is not a file of release %s (not in its %s)", file, version, release.ChecksumsFile))
-		return
+		return httpError(http.StatusNotFound, "%s is not a file of release %s (not in its %s)", file, version, release.ChecksumsFile)
 	}
 	resp, err := u.fetch(r.Context(), u.base+"/"+version+"/"+file)
 	if err != nil {
-		writeErr(w, err)
-		return
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.ContentLength > release.MaxArchiveSize {
-		writeError(w, http.StatusBadGateway, fmt.Sprintf("upstream %s is larger than %d bytes", file, release.MaxArchiveSize))
-		return
+		return httpError(http.StatusBadGateway, "upstream %s is larger than %d bytes", file, release.MaxArchiveSize)
 	}
 	w.Header().Set("Content-Type", contentType(file))
 	if resp.ContentLength >= 0 {
 		w.Header().Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
 	}
 	_, _ = io.Copy(w, io.LimitReader(resp.Body, release.MaxArchiveSize))
+	return nil
 }
