@@ -137,6 +137,7 @@ func (j *journal) append(rec []byte) error {
 			// No write in progress, so b is still the pending batch: lead it.
 			if j.closed { // closed while b waited behind close's exclusive section
 				b.err, b.written = errJournalClosed, true
+				j.cond.Broadcast()
 				break
 			}
 			j.pending, j.writing = nil, true

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
@@ -86,5 +87,29 @@ func TestIdleSegmentIsRotatedAndDeleted(t *testing.T) {
 	}
 	if p := r.pending.Load(); p != 0 {
 		t.Errorf("pending = %d after drain", p)
+	}
+}
+
+// A segment of an unknown format (a newer hub's, after a downgrade) is neither replayed as
+// garbage nor deleted: Open refuses, naming the file.
+func TestUnknownJournalFormatIsKept(t *testing.T) {
+	st, dir := storetest.New(t), t.TempDir()
+	path := filepath.Join(dir, segmentName(7))
+	if err := os.WriteFile(path, []byte("mcpgw-audit-journal 2\nwhatever\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(context.Background(), Config{Dir: dir, Store: st}, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Open = %v, want an error naming %s", err, path)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("the unknown segment was removed: %v", err)
+	}
+	// A segment torn while its header was written holds nothing and is cleaned up.
+	os.Remove(path)
+	os.WriteFile(path, []byte("mcpgw-au"), 0o600)
+	openInternal(t, dir, st)
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("the torn segment is still there: %v", err)
 	}
 }

@@ -156,6 +156,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Recorder, error) 
 	n, err := r.drain(ctx)
 	if err != nil {
 		j.close()
+		if r.rfile != nil {
+			r.rfile.Close()
+		}
 		lock.Close()
 		return nil, fmt.Errorf("audit: replay journal in %s: %w", cfg.Dir, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
@@ -83,12 +84,17 @@ func (r *Recorder) readSegment(c *collected, size int64, max int) error {
 		at := c.pos.off
 		c.pos.off += int64(len(line))
 		if at == 0 {
-			if string(line) != journalHeader {
-				r.log.Warn("audit journal segment has no valid header; skipping it", "file", seg.path)
+			switch {
+			case string(line) == journalHeader:
+				continue
+			case strings.HasPrefix(journalHeader, string(line)):
+				// Torn while the segment was being created: it holds no record.
 				c.pos.off = size
 				return nil
+			default:
+				return fmt.Errorf("%s is not an audit journal this hub can read (a newer hub's?); "+
+					"it is left in place: move it away or upgrade", seg.path)
 			}
-			continue
 		}
 		c.lines++
 		if !bytes.HasSuffix(line, []byte("\n")) {
