@@ -84,17 +84,11 @@ func (r *Recorder) readSegment(c *collected, size int64, max int) error {
 		at := c.pos.off
 		c.pos.off += int64(len(line))
 		if at == 0 {
-			switch {
-			case string(line) == journalHeader:
-				continue
-			case strings.HasPrefix(journalHeader, string(line)):
-				// Torn while the segment was being created: it holds no record.
+			if empty, err := checkHeader(line, seg); err != nil || empty {
 				c.pos.off = size
-				return nil
-			default:
-				return fmt.Errorf("%s is not an audit journal this hub can read (a newer hub's?); "+
-					"it is left in place: move it away or upgrade", seg.path)
+				return err
 			}
+			continue
 		}
 		c.lines++
 		if !bytes.HasSuffix(line, []byte("\n")) {
@@ -267,5 +261,20 @@ func (r *Recorder) retentionLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// checkHeader checks a segment's first line. A header torn while the segment was created
+// means the segment holds no record (empty); another format is an error, and the segment
+// is left in place.
+func checkHeader(line []byte, seg *segment) (empty bool, err error) {
+	switch {
+	case string(line) == journalHeader:
+		return false, nil
+	case strings.HasPrefix(journalHeader, string(line)):
+		return true, nil
+	default:
+		return false, fmt.Errorf("%s is not an audit journal this hub can read (a newer hub's?); "+
+			"it is left in place: move it away or upgrade", seg.path)
 	}
 }
