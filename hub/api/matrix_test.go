@@ -122,26 +122,36 @@ var endpoints = map[string]func(who string) call{
 	"GET /usage":                    func(string) call { return call{"/usage", nil, 200} },
 }
 
-// permOf is the permission each endpoint needs, as docs/API.md documents it: "-" for public
-// endpoints, "" for any signed-in user (the handler then decides by ownership).
-var permOf = map[string]string{
-	"GET /openapi.json": "-", "POST /auth/login": "-", "POST /auth/refresh": "-",
-	"POST /auth/password": "", "GET /auth/me": "",
-	"GET /users": "users.read", "GET /users/{id}": "users.read", "POST /users": "users.write",
-	"PATCH /users/{id}": "users.write", "DELETE /users/{id}": "users.write", "POST /users/{id}/password": "users.write",
-	"GET /roles": "roles.read", "GET /roles/{name}": "roles.read", "POST /roles": "roles.write",
-	"PUT /roles/{name}": "roles.write", "DELETE /roles/{name}": "roles.write",
-	"GET /api-keys": "keys.read.own", "POST /api-keys": "keys.write.own", "DELETE /api-keys/{id}": "keys.write.own",
-	"GET /agents": "agents.read", "POST /agents": "agents.write", "DELETE /agents/{id}": "agents.write",
-	"GET /backends": "backends.read", "POST /backends/{name}": "backends.write", "PUT /backends/{name}": "backends.write",
-	"DELETE /backends/{name}": "backends.write",
-	"GET /tools":              "tools.read", "GET /tools/{name}": "tools.read", "PATCH /tools/{name}": "tools.write",
-	"POST /tools/{name}/approve": "tools.write",
-	"GET /policies":              "policies.read", "POST /policies/dry-run": "policies.read", "POST /policies/rules": "policies.write",
-	"PUT /policies/rules/{name}": "policies.write", "DELETE /policies/rules/{name}": "policies.write",
-	"PUT /policies/default": "policies.write",
-	"GET /audit":            "", "GET /audit/stats": "", "GET /audit/export": "", // audit.read.own or audit.read.all
-	"GET /usage": "usage.read",
+// docEndpoints reads the endpoint table of docs/API.md: "METHOD PATH" → the permission it
+// needs, "-" for public endpoints and "" for any signed-in user (the handler then decides
+// by ownership).
+func docEndpoints(t *testing.T) map[string]string {
+	t.Helper()
+	raw, err := os.ReadFile("../../docs/API.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	begin, end := strings.Index(doc, "<!-- endpoints:begin -->"), strings.Index(doc, "<!-- endpoints:end -->")
+	if begin < 0 || end < begin {
+		t.Fatal("docs/API.md has no endpoint table markers")
+	}
+	out := map[string]string{}
+	for _, line := range strings.Split(doc[begin:end], "\n")[3:] {
+		c := cells(line)
+		if len(c) < 3 {
+			continue
+		}
+		perm := strings.Trim(c[2], "`")
+		switch perm {
+		case "public":
+			perm = "-"
+		case "signed in":
+			perm = ""
+		}
+		out[strings.Trim(c[0], "`")+" "+strings.Trim(c[1], "`")] = perm
+	}
+	return out
 }
 
 // TestRBACMatrix: every principal (each built-in role, a custom role, no key, an agent key)
@@ -151,6 +161,7 @@ func TestRBACMatrix(t *testing.T) {
 	h := hubtest.Start(t, nil)
 	owner := newClient(t, h, h.OwnerKey)
 	matrix := docMatrix(t)
+	permOf := docEndpoints(t)
 	owner.must(201, "POST", "/roles", api.RoleRequest{Name: "auditor", Permissions: auditorPerms}, nil)
 	matrix["auditor"] = map[string]bool{}
 	for _, p := range auditorPerms {
@@ -174,11 +185,11 @@ func TestRBACMatrix(t *testing.T) {
 		mk, ok := endpoints[id]
 		perm, documented := permOf[id]
 		if !ok || !documented {
-			t.Errorf("endpoint %s is not in the RBAC matrix test; add it", id)
+			t.Errorf("endpoint %s is not in the RBAC matrix test (%v) or in docs/API.md (%v); add it", id, ok, documented)
 			continue
 		}
 		if declared := map[bool]string{true: "-", false: rt.Perm}[rt.Public]; declared != perm {
-			t.Errorf("%s needs %q in the route table, %q documented", id, declared, perm)
+			t.Errorf("%s needs %q in the route table, %q in docs/API.md", id, declared, perm)
 			continue
 		}
 		for _, who := range []string{"owner", "operator", "viewer", "auditor", "none", "agent"} {
@@ -215,6 +226,11 @@ func TestRBACMatrix(t *testing.T) {
 	for id := range endpoints {
 		if !seen[id] {
 			t.Errorf("matrix entry %s is not a registered endpoint", id)
+		}
+	}
+	for id := range permOf {
+		if !seen[id] {
+			t.Errorf("docs/API.md lists %s, which is not a registered endpoint", id)
 		}
 	}
 	t.Logf("%d endpoints × 6 principals: %d allowed, %d refused", len(routes), allowed, refused)

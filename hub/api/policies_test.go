@@ -139,3 +139,32 @@ func TestPoliciesFromFile(t *testing.T) {
 		t.Fatalf("dry run against the file: %+v", ex)
 	}
 }
+
+// A policy another hub stored (same database) takes effect here at the next sync.
+func TestStoredPolicySyncedFromAnotherHub(t *testing.T) {
+	h := echoHub(t, nil)
+	sess := mcpSession(t, h, h.OwnerKey)
+	if e := callTool(t, sess, echoTool); e != "" {
+		t.Fatalf("before: %s", e)
+	}
+	ctx := context.Background()
+	if err := h.Server.Store.PutSetting(ctx, api.PolicySetting, `{"default":"deny","default_reason":"written elsewhere","rules":[]}`); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Server.SyncPolicy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if e := callTool(t, sess, echoTool); !strings.Contains(e, "written elsewhere") {
+		t.Fatalf("after sync: %q", e)
+	}
+	// A stored policy that does not compile is not applied; the current one stays.
+	if err := h.Server.Store.PutSetting(ctx, api.PolicySetting, `{"default":"sometimes"}`); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Server.SyncPolicy(ctx); err == nil {
+		t.Fatal("an invalid stored policy was accepted")
+	}
+	if e := callTool(t, sess, echoTool); !strings.Contains(e, "written elsewhere") {
+		t.Fatalf("after a bad sync: %q", e)
+	}
+}

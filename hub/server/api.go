@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"sync"
+	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/api"
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
@@ -21,7 +23,7 @@ import (
 // the policy stored in the database, if any.
 func (s *Server) newAPI(ctx context.Context) (http.Handler, error) {
 	if s.cfg.PolicyFile == "" {
-		if err := s.loadStoredPolicy(ctx); err != nil {
+		if err := s.SyncPolicy(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -45,9 +47,41 @@ func (s *Server) newAPI(ctx context.Context) (http.Handler, error) {
 	}, s.log.With("component", "api")), nil
 }
 
-// loadStoredPolicy applies the "policy" setting. One that does not compile stops the hub:
+// storedPolicy is the "policy" setting this hub applied last, so that policySync applies
+// only what another hub (or the CLI) wrote.
+type storedPolicy struct {
+	mu   sync.Mutex
+	last string
+}
+
+// PolicySyncEvery is how often a hub without policy_file re-reads the stored policy, so a
+// change made through another hub's API takes effect here too.
+const PolicySyncEvery = 30 * time.Second
+
+// policySync re-reads the stored policy every PolicySyncEvery until ctx ends; a policy
+// that fails to load is logged and the current one kept.
+func (s *Server) policySync(ctx context.Context) error {
+	if s.cfg.PolicyFile != "" {
+		return nil
+	}
+	t := time.NewTicker(PolicySyncEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := s.SyncPolicy(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("stored policy not applied; keeping the current one", "err", err)
+			}
+		}
+	}
+}
+
+// SyncPolicy applies the "policy" setting if it changed since this hub applied it (a hub
+// with policy_file never calls it). At start, one that does not compile stops the hub:
 // running without the operator's rules would fail open.
-func (s *Server) loadStoredPolicy(ctx context.Context) error {
+func (s *Server) SyncPolicy(ctx context.Context) error {
 	raw, err := s.Store.GetSetting(ctx, api.PolicySetting)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
@@ -55,19 +89,43 @@ func (s *Server) loadStoredPolicy(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load stored policy: %w", err)
 	}
+	s.stored.mu.Lock()
+	defer s.stored.mu.Unlock()
+	if raw == s.stored.last {
+		return nil
+	}
 	var f policy.File
 	if err := json.Unmarshal([]byte(raw), &f); err != nil {
 		return fmt.Errorf("stored policy (setting %q): %w", api.PolicySetting, err)
 	}
-	if err := s.applyPolicy(&f); err != nil {
+	if err := s.compileAndSwap(&f); err != nil {
 		return fmt.Errorf("stored policy (setting %q): %w", api.PolicySetting, err)
 	}
+	s.stored.last = raw
 	s.log.Info("policy loaded from the database", "rules", len(f.Rules), "default", f.Default)
 	return nil
 }
 
-// applyPolicy compiles f and swaps the gateway's policy; nil removes it.
+// applyPolicy is the REST API's SetPolicy: it swaps the gateway's policy for f, which the
+// API has just stored, and notes it so that policySync does not apply it again.
 func (s *Server) applyPolicy(f *policy.File) error {
+	s.stored.mu.Lock()
+	defer s.stored.mu.Unlock()
+	if err := s.compileAndSwap(f); err != nil {
+		return err
+	}
+	if f != nil {
+		raw, err := json.Marshal(f)
+		if err != nil {
+			return err
+		}
+		s.stored.last = string(raw)
+	}
+	return nil
+}
+
+// compileAndSwap compiles f and swaps the gateway's policy; nil removes it.
+func (s *Server) compileAndSwap(f *policy.File) error {
 	if f == nil {
 		s.GW.SetPolicy(nil)
 		return nil

@@ -48,6 +48,7 @@ type Server struct {
 	// Releases serves agent releases for self-update ([releases] in hub.toml).
 	Releases *releases.Handler
 	API      http.Handler // the REST API at /api/v1/
+	stored   storedPolicy // the policy setting last applied (no policy_file)
 	mux      *http.ServeMux
 }
 
@@ -155,7 +156,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	var wg sync.WaitGroup
-	for _, run := range []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run, s.Tools.Run, s.Audit.Run, s.RBAC.Run, s.dropRevokedAgents} {
+	for _, run := range []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run, s.Tools.Run, s.Audit.Run, s.RBAC.Run, s.policySync, s.dropRevokedAgents} {
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = run(ctx) }()
 	}
