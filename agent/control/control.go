@@ -84,5 +84,9 @@ func ParseMessage(line []byte) (Message, error) {
 // ErrUnsupported is returned where the platform has no control socket yet.
 var ErrUnsupported = errors.New("the control socket is not supported on this platform yet; run `mcp-gateway-agent run` in a terminal to see the dashboard")
 
+// errNoPeerCred: this platform's peer credentials are not read; the socket's 0600 mode is
+// the only guard there.
+var errNoPeerCred = errors.New("peer credentials not available on this platform")
+
 // ErrAgentRunning means another live agent holds the control socket.
 var ErrAgentRunning = errors.New("another agent is already running")

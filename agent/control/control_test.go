@@ -212,3 +212,18 @@ func TestBadRequests(t *testing.T) {
 		t.Fatal("connection still open after an overlong line")
 	}
 }
+
+// Only the agent's own user may use the socket: checked on the peer's credentials too, not
+// only by the socket's mode (which some systems do not enforce).
+func TestOtherUsersAreRefused(t *testing.T) {
+	tr := status.New(status.Options{AgentID: "laptop"})
+	me := &Client{Path: serve(t, &Server{Tracker: tr})}
+	if _, err := me.Snapshot(context.Background()); err != nil {
+		t.Fatalf("the agent's own user: %v", err)
+	}
+	other := &Client{Path: serve(t, &Server{Tracker: tr, uid: os.Getuid() + 1})}
+	_, err := other.Snapshot(context.Background())
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("user %d may not use the control socket", os.Getuid())) {
+		t.Fatalf("a connection from another user: %v", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -29,6 +30,8 @@ type Server struct {
 	WriteTimeout time.Duration
 	// MaxClients bounds the connections served at once (default 16).
 	MaxClients int
+
+	uid int // the only user allowed to connect; set by defaults to the agent's own
 }
 
 func (s *Server) defaults() {
@@ -44,6 +47,28 @@ func (s *Server) defaults() {
 	if s.MaxClients <= 0 {
 		s.MaxClients = 16
 	}
+	if s.uid == 0 { // not set (an agent run by root serves root, which is the same)
+		s.uid = os.Getuid()
+	}
+}
+
+// allowed checks who is at the other end: the socket's 0600 mode already keeps other users
+// out where the kernel enforces it; the peer's uid is checked too, for systems that do not.
+func (s *Server) allowed(conn net.Conn) error {
+	uc, ok := conn.(*net.UnixConn)
+	if !ok {
+		return nil
+	}
+	uid, err := peerUID(uc)
+	switch {
+	case errors.Is(err, errNoPeerCred):
+		return nil
+	case err != nil:
+		return fmt.Errorf("cannot tell who connected: %w", err)
+	case uid != s.uid:
+		return fmt.Errorf("user %d may not use the control socket of user %d's agent", uid, s.uid)
+	}
+	return nil
 }
 
 // Serve accepts clients on ln until ctx ends, then closes ln and waits for the clients'
@@ -63,6 +88,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 				return nil
 			}
 			return fmt.Errorf("control socket: accept: %w", err)
+		}
+		if err := s.allowed(conn); err != nil {
+			s.Logger.Warn("control socket: connection refused", "err", err)
+			s.reply(conn, Message{Type: TypeError, Error: err.Error()})
+			_ = conn.Close()
+			continue
 		}
 		select {
 		case slots <- struct{}{}:
