@@ -139,7 +139,6 @@ type updates struct {
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	restart string // the binary to restart as; "" for no restart
-	err     error  // a rollback that failed
 }
 
 // startUpdates starts the duty; run passes the returned context to the agent and calls
@@ -175,16 +174,17 @@ func startUpdates(ctx context.Context, cfg *config.Config, tr *status.Tracker, h
 func (up *updates) probation(ctx context.Context, cancel func(), trial *update.Trial, tr *status.Tracker) bool {
 	err := trial.Wait(ctx, connectedChan(ctx, tr))
 	switch {
-	case err == nil:
-		return ctx.Err() == nil
 	case errors.Is(err, update.ErrRolledBack):
-		up.set(trial.Pending.Binary, nil)
+		up.set(trial.Pending.Binary)
 		up.log.Error("rolled back; restarting the previous version", "err", err)
-	default:
-		up.set("", err)
+		cancel()
+		return false
+	case err != nil:
+		// A rollback that could not put the old binary back, or a state file that cannot be
+		// written: the running version is the best there is, so it keeps running.
+		up.log.Error("update probation failed; running on", "version", trial.Pending.Version, "err", err)
 	}
-	cancel()
-	return false
+	return ctx.Err() == nil
 }
 
 func (up *updates) auto(ctx context.Context, cancel func(), cfg *config.Config, tr *status.Tracker, target, statePath string) {
@@ -198,13 +198,13 @@ func (up *updates) auto(ctx context.Context, cancel func(), cfg *config.Config, 
 		return
 	}
 	up.log.Info("restarting into the new version", "version", rel.Version)
-	up.set(target, nil)
+	up.set(target)
 	cancel()
 }
 
-func (up *updates) set(restart string, err error) {
+func (up *updates) set(restart string) {
 	up.mu.Lock()
-	up.restart, up.err = restart, err
+	up.restart = restart
 	up.mu.Unlock()
 }
 
@@ -214,11 +214,8 @@ func (up *updates) finish(runErr error) error {
 	up.cancel()
 	up.wg.Wait()
 	up.mu.Lock()
-	restart, err := up.restart, up.err
+	restart := up.restart
 	up.mu.Unlock()
-	if err != nil {
-		return errors.Join(runErr, err)
-	}
 	if restart == "" {
 		return runErr
 	}
