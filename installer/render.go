@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -133,4 +134,18 @@ func sortedKeys(m map[string]string) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// Definition is the service definition for this OS: the unit, the plist, or the Windows
+// settings (what `service install --print` shows).
+func Definition(s Spec) (string, error) {
+	switch runtime.GOOS {
+	case "linux":
+		return SystemdUnit(s)
+	case "darwin":
+		return LaunchdPlist(s)
+	case "windows":
+		return Windows(s).String(), nil
+	}
+	return "", fmt.Errorf("%w on %s", ErrUnsupported, runtime.GOOS)
 }

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/mcp-gateway/mcp-gateway/shared/version"
 )
@@ -21,7 +22,7 @@ Commands:
   run [--headless] [--config FILE]   connect to the hub and serve the configured MCP backends,
                                      with a live dashboard on a terminal (logs to stderr otherwise)
   dashboard [--socket PATH]          show the dashboard of the agent already running (a service)
-  update [--check] [--config FILE]   update this binary to the release the hub offers (signed);
+` + setupUsage + backendsUsage + serviceUsage + logsUsage + `  update [--check] [--config FILE]   update this binary to the release the hub offers (signed);
                                      --check only reports
   version                            print the version
 
@@ -48,6 +49,14 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return restartIfAsked(runCmd(ctx, rest, stdout, stderr))
 	case "dashboard":
 		return dashboardCmd(ctx, rest, stdout, stderr)
+	case "setup":
+		return setupCmd(ctx, rest, os.Stdin, stdout, stderr)
+	case "backends":
+		return backendsCmd(rest, stdout, stderr)
+	case "service":
+		return serviceCmd(ctx, rest, stdout, stderr)
+	case "logs":
+		return logsCmd(ctx, rest, stdout, stderr)
 	case "version":
 		return versionCmd(rest, stdout, stderr)
 	case "update":

@@ -102,23 +102,29 @@ type syncBuf struct {
 func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
 func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-// Follow sees every line exactly once, in order, across many rotations, from a file that
-// does not exist when it starts.
+// Follow sees every line exactly once, in order, across many rotations.
 func TestFollowAcrossRotations(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("on windows a follower holding the file delays rotation (documented)")
 	}
 	path := filepath.Join(t.TempDir(), "agent.log")
 	var out syncBuf
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Follow(ctx, path, 0, &out, 5*time.Millisecond) }()
 	w, err := Open(path, Options{MaxSize: 95, Keep: 100}) // lines in files deleted before a look are lost
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Follow(ctx, path, 0, &out, 5*time.Millisecond) }()
 	var want strings.Builder
-	for i := 1; i <= 200; i++ {
+	w.Write([]byte(line(1))) // seen before the rotations start: the follower holds the file
+	want.WriteString(line(1))
+	for deadline := time.Now().Add(10 * time.Second); out.String() != want.String(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("first line not followed")
+		}
+	}
+	for i := 2; i <= 200; i++ {
 		w.Write([]byte(line(i)))
 		want.WriteString(line(i))
 		if i%7 == 0 {
@@ -135,5 +141,30 @@ func TestFollowAcrossRotations(t *testing.T) {
 	}
 	if out.String() != want.String() {
 		t.Fatalf("followed output differs: got %d bytes, want %d\n%s", len(out.String()), want.Len(), out.String())
+	}
+}
+
+// A log that does not exist yet is waited for; a file truncated in place is read again.
+func TestFollowWaitsAndTruncation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "agent.log")
+	var out syncBuf
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Follow(ctx, path, 0, &out, 5*time.Millisecond) }()
+	os.WriteFile(path, []byte("first line\n"), 0o600)
+	wait := func(want string) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); out.String() != want; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("followed %q, want %q", out.String(), want)
+			}
+		}
+	}
+	wait("first line\n")
+	os.WriteFile(path, []byte("new\n"), 0o600) // truncates, then writes less than before
+	wait("first line\nnew\n")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"time"
 )
 
@@ -69,9 +70,10 @@ func lastLines(path string, n int) ([]string, error) {
 }
 
 // Follow copies what is appended to path to out, from offset, until ctx ends. When the
-// file is rotated (path now names another file) or truncated, it finishes the old file and
-// continues with the new one from its start. It polls every interval (default 250 ms). A
-// path that does not exist yet is waited for.
+// file is rotated it finishes the old file and goes on with the next one — file by file,
+// matched by identity, so several rotations between two looks lose nothing as long as the
+// rotated files are kept. A file truncated in place is read again from its start. It polls
+// every interval (default 250 ms); a path that does not exist yet is waited for.
 func Follow(ctx context.Context, path string, offset int64, out io.Writer, interval time.Duration) error {
 	if interval <= 0 {
 		interval = 250 * time.Millisecond
@@ -88,24 +90,22 @@ func Follow(ctx context.Context, path string, offset int64, out io.Writer, inter
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("follow %s: %w", path, err)
 			}
-			if nf != nil {
-				f = nf
+			if f = nf; f != nil {
 				if _, err := f.Seek(offset, io.SeekStart); err != nil {
 					return fmt.Errorf("follow %s: %w", path, err)
 				}
 			}
 		}
-		if f != nil {
-			reopen, err := drain(f, path, &offset, out)
+		for f != nil {
+			next, err := drain(f, path, &offset, out)
 			if err != nil {
 				return err
 			}
-			if reopen {
-				catchUp(f, path, out)
-				f.Close()
-				f, offset = nil, 0
-				continue // the new file may already hold lines
+			if next == nil {
+				break
 			}
+			f.Close()
+			f, offset = next, 0 // read the next file at once: it may be complete already
 		}
 		select {
 		case <-ctx.Done():
@@ -115,61 +115,108 @@ func Follow(ctx context.Context, path string, offset int64, out io.Writer, inter
 	}
 }
 
-// drain copies f to EOF and reports whether path now names another file, or f shrank.
-func drain(f *os.File, path string, offset *int64, out io.Writer) (bool, error) {
+// drain copies f to EOF. When f is no longer the current file it copies what is left and
+// returns the file written after it.
+func drain(f *os.File, path string, offset *int64, out io.Writer) (*os.File, error) {
 	n, err := io.Copy(out, f)
 	*offset += n
 	if err != nil {
-		return false, fmt.Errorf("follow %s: %w", path, err)
+		return nil, fmt.Errorf("follow %s: %w", path, err)
 	}
 	cur, err := f.Stat()
 	if err != nil {
-		return false, fmt.Errorf("follow %s: %w", path, err)
+		return nil, fmt.Errorf("follow %s: %w", path, err)
 	}
 	now, err := os.Stat(path)
 	if err != nil {
-		return false, nil // between a rename and the new file; look again next time
+		return nil, nil // between a rename and the new file; look again next time
 	}
-	if !os.SameFile(cur, now) {
-		// Rotated: the writer closed f before renaming it, so what it holds now is final.
-		n, err := io.Copy(out, f)
-		*offset += n
-		return true, err
-	}
-	if cur.Size() < *offset { // truncated in place
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return false, err
+	if os.SameFile(cur, now) {
+		if cur.Size() < *offset { // truncated in place
+			if _, err := f.Seek(0, io.SeekStart); err != nil {
+				return nil, err
+			}
+			*offset = 0
 		}
-		*offset = 0
+		return nil, nil
 	}
-	return false, nil
+	// Rotated: the writer closed f before renaming it, so what it holds now is final.
+	if _, err := io.Copy(out, f); err != nil {
+		return nil, fmt.Errorf("follow %s: %w", path, err)
+	}
+	return successor(path, cur)
 }
 
-// catchUp copies the files rotated after old, when several rotations happened between two
-// looks: old is now path.k, so path.k-1 … path.1 are copied whole, oldest first.
-func catchUp(old *os.File, path string, out io.Writer) {
-	oldInfo, err := old.Stat()
-	if err != nil {
-		return
-	}
-	k := 0
-	for i := 1; i <= maxScan; i++ {
-		st, err := os.Stat(fmt.Sprintf("%s.%d", path, i))
+type named struct {
+	name string
+	info os.FileInfo
+}
+
+// successor opens the file that was written after prev. Names shift while the writer
+// rotates, so files are matched by identity and the scan is repeated when a name moved
+// between the scan and the open. If prev is gone (rotated past Keep), the oldest file kept
+// is next: what was between is lost.
+func successor(path string, prev os.FileInfo) (*os.File, error) {
+	for try := range 50 {
+		if try > 0 {
+			time.Sleep(time.Millisecond) // a rotation is under way: let it finish
+		}
+		chain := stableScan(path) // oldest first, path last
+		if len(chain) == 0 {
+			return nil, nil
+		}
+		i := slices.IndexFunc(chain, func(n named) bool { return os.SameFile(n.info, prev) })
+		if i == len(chain)-1 {
+			return nil, nil // prev is the current file again (a rename we raced with)
+		}
+		if i < 0 && try < 10 {
+			continue // renamed while we looked; look again before calling it lost
+		}
+		want := chain[i+1] // i == -1 gives the oldest
+		f, err := os.Open(want.name)
 		if err != nil {
-			break
+			continue
 		}
-		if os.SameFile(st, oldInfo) {
-			k = i
-			break
+		if st, err := f.Stat(); err == nil && os.SameFile(st, want.info) {
+			return f, nil
 		}
+		f.Close()
 	}
-	for i := k - 1; i >= 1; i-- {
-		if f, err := os.Open(fmt.Sprintf("%s.%d", path, i)); err == nil {
-			_, _ = io.Copy(out, f)
-			f.Close()
-		}
-	}
+	return nil, fmt.Errorf("follow %s: the log rotates faster than it can be followed", path)
 }
 
-// maxScan bounds the rotated files catchUp looks at.
+// stableScan scans until two scans in a row agree: a rotation renames every file, so a
+// scan that overlapped one differs from the next.
+func stableScan(path string) []named {
+	last := scan(path)
+	for range 20 {
+		next := scan(path)
+		if slices.EqualFunc(last, next, func(a, b named) bool { return a.name == b.name && os.SameFile(a.info, b.info) }) {
+			return next
+		}
+		last = next
+	}
+	return last
+}
+
+func scan(path string) []named {
+	var rotated []named
+	for i, misses := 1, 0; i <= maxScan && misses < 2; i++ {
+		name := fmt.Sprintf("%s.%d", path, i)
+		st, err := os.Stat(name)
+		if err != nil {
+			misses++ // one name is vacant while the writer shifts the others
+			continue
+		}
+		misses = 0
+		rotated = append(rotated, named{name, st})
+	}
+	slices.Reverse(rotated)
+	if st, err := os.Stat(path); err == nil {
+		rotated = append(rotated, named{path, st})
+	}
+	return rotated
+}
+
+// maxScan bounds the rotated files successor looks at.
 const maxScan = 100

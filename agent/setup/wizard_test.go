@@ -14,7 +14,9 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
 )
 
-func script(lines ...string) *strings.Reader { return strings.NewReader(strings.Join(lines, "\n") + "\n") }
+func script(lines ...string) *strings.Reader {
+	return strings.NewReader(strings.Join(lines, "\n") + "\n")
+}
 
 // The wizard, driven line by line against a real hub: a refused key is reported and
 // re-asked, then backends are added, edited and removed, and the config is written.
