@@ -162,7 +162,11 @@ func (a *Agent) connectLoop(ctx context.Context) {
 		var wait time.Duration
 		wait, retries = a.opts.Backoff.After(retries, up)
 		wait, refusal := a.logFailure(err, up, wait)
-		a.st.Disconnected(err.Error(), refusal, wait)
+		reason := "connection ended"
+		if err != nil {
+			reason = err.Error()
+		}
+		a.st.Disconnected(reason, refusal, wait)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
