@@ -49,6 +49,15 @@ func (r reply) ErrorCode() string {
 	return e.Error.Code
 }
 
+// Message returns the error.message of an error response.
+func (r reply) Message() string {
+	var e struct {
+		Error struct{ Message string } `json:"error"`
+	}
+	_ = json.Unmarshal(r.Body, &e)
+	return e.Error.Message
+}
+
 func (r reply) String() string { return string(r.Body) }
 
 // do sends method path with body (nil, a string sent as is, or a value encoded as JSON).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/api"
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 )
 
@@ -155,5 +157,91 @@ func TestBackendLifecycle(t *testing.T) {
 	}
 	if r := owner.do("DELETE", "/backends/echo", nil); r.Status != 404 {
 		t.Fatalf("second delete: %d", r.Status)
+	}
+}
+
+// Backends created through the API are started again when the hub restarts.
+func TestStoredBackendStartsWithTheHub(t *testing.T) {
+	url := echoMCP(t)
+	dir := t.TempDir()
+	st, err := store.Open(context.Background(), store.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range []*store.BackendRecord{
+		{Name: "kept", Config: `{"transport":"http","url":"` + url + `"}`, CreatedBy: "owner"},
+		{Name: "fromfile", Config: `{"transport":"http","url":"http://127.0.0.1:9/"}`, CreatedBy: "owner"}, // shadowed by hub.toml
+		{Name: "broken", Config: `{"transport":"carrier-pigeon"}`, CreatedBy: "owner"},                     // skipped, logged
+	} {
+		if err := st.CreateBackend(context.Background(), rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	h := hubtest.Start(t, func(c *config.Config) {
+		c.DataDir = dir
+		c.Backends = []backend.Config{{Name: "fromfile", Transport: backend.TransportHTTP, URL: url}}
+	})
+	owner := newClient(t, h, h.OwnerKey)
+	if b := waitBackend(t, owner, "kept", "ready"); b.Source != api.SourceAPI || b.Tools != 1 {
+		t.Fatalf("stored backend after start: %+v", b)
+	}
+	if b := waitBackend(t, owner, "fromfile", "ready"); b.Source != api.SourceConfig {
+		t.Fatalf("hub.toml backend shadowing a stored one: %+v", b)
+	}
+}
+
+func TestRoleValidation(t *testing.T) {
+	h := hubtest.Start(t, nil)
+	owner := newClient(t, h, h.OwnerKey)
+	for _, tc := range []struct {
+		method, path string
+		body         any
+		status       int
+		msg          string
+	}{
+		{"POST", "/roles", api.RoleRequest{Name: "x", Permissions: []string{"fly"}}, 400, `unknown permission "fly"`},
+		{"POST", "/roles", api.RoleRequest{Name: "bad name", Permissions: []string{}}, 400, "invalid role name"},
+		{"POST", "/roles", api.RoleRequest{Name: "owner", Permissions: []string{}}, 409, "built in"},
+		{"POST", "/roles", api.RoleRequest{Name: "x", Permissions: []string{}, ToolAllow: []string{"[oops"}}, 400, "tool_allow"},
+		{"PUT", "/roles/viewer", api.RoleRequest{Permissions: []string{}}, 409, "built in"},
+		{"DELETE", "/roles/operator", nil, 409, "built in"},
+		{"PUT", "/roles/ghost", api.RoleRequest{Permissions: []string{}}, 404, "does not exist"},
+	} {
+		r := owner.do(tc.method, tc.path, tc.body)
+		if r.Status != tc.status || !strings.Contains(r.Message(), tc.msg) {
+			t.Errorf("%s %s %v: %d %s, want %d with %q", tc.method, tc.path, tc.body, r.Status, r, tc.status, tc.msg)
+		}
+	}
+	owner.must(201, "POST", "/roles", api.RoleRequest{Name: "helper", Permissions: []string{"tools.read"}}, nil)
+	if r := owner.do("POST", "/roles", api.RoleRequest{Name: "helper", Permissions: []string{}}); r.Status != 409 {
+		t.Errorf("duplicate role: %d %s", r.Status, r)
+	}
+	owner.must(201, "POST", "/users", api.CreateUserRequest{Name: "h", Role: "helper"}, nil)
+	if r := owner.do("DELETE", "/roles/helper", nil); r.Status != 409 || !strings.Contains(r.String(), "in use") {
+		t.Errorf("deleting a role in use: %d %s", r.Status, r)
+	}
+	// No escalation: an operator (no roles.write) cannot, and a custom role holding
+	// users.write cannot make anyone an owner or give a role it does not cover.
+	owner.must(201, "POST", "/roles", api.RoleRequest{Name: "hr", Permissions: []string{"users.read", "users.write", "keys.read.own"}}, nil)
+	_, hr := userWithKey(t, h, "harriet", "hr")
+	for _, role := range []string{"owner", "operator", "viewer"} {
+		if r := hr.do("POST", "/users", api.CreateUserRequest{Name: "new-" + role, Role: role}); r.Status != 403 || !strings.Contains(r.String(), "does not cover") {
+			t.Errorf("hr giving %s: %d %s", role, r.Status, r)
+		}
+	}
+	var ownerUser api.User
+	var list api.List[api.User]
+	owner.must(200, "GET", "/users", nil, &list)
+	for _, u := range list.Items {
+		if u.Role == "owner" {
+			ownerUser = u
+		}
+	}
+	if r := hr.do("PATCH", "/users/"+ownerUser.ID, map[string]any{"disabled": true}); r.Status != 403 {
+		t.Errorf("hr disabling the owner: %d %s", r.Status, r)
+	}
+	if r := hr.do("POST", "/users/"+ownerUser.ID+"/password", api.SetPasswordRequest{Password: pw}); r.Status != 403 {
+		t.Errorf("hr resetting the owner's password: %d %s", r.Status, r)
 	}
 }

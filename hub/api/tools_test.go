@@ -1,0 +1,110 @@
+package api_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/api"
+	"github.com/mcp-gateway/mcp-gateway/hub/tools"
+)
+
+func TestToolsEndpoints(t *testing.T) {
+	h := echoHub(t, nil)
+	owner := newClient(t, h, h.OwnerKey)
+	sess := mcpSession(t, h, h.OwnerKey)
+	var list api.List[tools.Info]
+	owner.must(200, "GET", "/tools?q=ECHO", nil, &list)
+	if len(list.Items) != 1 || list.Items[0].Name != echoTool || list.Items[0].Backend != "echo" {
+		t.Fatalf("search: %+v", list.Items)
+	}
+	cat := list.Items[0].Risk
+	owner.must(200, "GET", "/tools?q=nothing-like-it", nil, &list)
+	if len(list.Items) != 0 {
+		t.Fatalf("search for a missing word: %+v", list.Items)
+	}
+	if r := owner.do("GET", "/tools?risk=spicy", nil); r.Status != 400 {
+		t.Fatalf("unknown risk filter: %d", r.Status)
+	}
+
+	var info tools.Info
+	owner.must(200, "PATCH", "/tools/"+echoTool, map[string]any{"disabled": true}, &info)
+	if !info.Disabled {
+		t.Fatalf("after disable: %+v", info)
+	}
+	if e := callTool(t, sess, echoTool); !strings.Contains(e, "disabled") {
+		t.Fatalf("call of a disabled tool: %q", e)
+	}
+	owner.must(200, "PATCH", "/tools/"+echoTool, map[string]any{"disabled": false}, nil)
+	if e := callTool(t, sess, echoTool); e != "" {
+		t.Fatalf("call after enable: %s", e)
+	}
+
+	other := "destructive"
+	if cat == other {
+		other = "read"
+	}
+	owner.must(200, "PATCH", "/tools/"+echoTool, map[string]any{"risk": other}, &info)
+	if info.Risk != other || info.RiskOverride != other {
+		t.Fatalf("risk override: %+v", info)
+	}
+	owner.must(200, "GET", "/tools?risk="+other, nil, &list)
+	if len(list.Items) != 1 {
+		t.Fatalf("filter by the overridden risk: %+v", list.Items)
+	}
+	var cleared tools.Info // a fresh value: omitted fields must not keep old ones
+	owner.must(200, "PATCH", "/tools/"+echoTool, map[string]any{"risk": ""}, &cleared)
+	if cleared.RiskOverride != "" || cleared.Risk != cat {
+		t.Fatalf("override cleared: %+v", cleared)
+	}
+	owner.must(200, "POST", "/tools/"+echoTool+"/approve", nil, &info)
+	if info.Status != "approved" {
+		t.Fatalf("approve: %+v", info)
+	}
+	for _, tc := range []struct {
+		body   string
+		status int
+	}{{`{}`, 400}, {`{"risk":"spicy"}`, 400}, {`{"disabled":"yes"}`, 400}} {
+		if r := owner.do("PATCH", "/tools/"+echoTool, tc.body); r.Status != tc.status {
+			t.Errorf("PATCH %s: %d %s", tc.body, r.Status, r)
+		}
+	}
+	if r := owner.do("PATCH", "/tools/nope", `{"disabled":true}`); r.Status != 404 {
+		t.Errorf("PATCH unknown tool: %d", r.Status)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	h := echoHub(t, nil)
+	owner := newClient(t, h, h.OwnerKey)
+	_, b := userWithKey(t, h, "bob", "operator")
+	var k api.APIKey
+	b.must(201, "POST", "/api-keys", api.CreateKeyRequest{Name: "mcp"}, &k)
+	for range 3 {
+		callTool(t, mcpSession(t, h, h.OwnerKey), echoTool)
+	}
+	callTool(t, mcpSession(t, h, k.Key), echoTool)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var rows api.List[api.UsageRow]
+		owner.must(200, "GET", "/usage?by=tool&bucket=24h", nil, &rows)
+		var calls int64
+		for _, r := range rows.Items {
+			if r.Key == "echo" || strings.Contains(r.Key, "echo") {
+				calls += r.Calls
+			}
+		}
+		if calls == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("usage by tool: %+v, want 4 calls of echo", rows.Items)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var byUser api.List[api.UsageRow]
+	owner.must(200, "GET", "/usage?by=user", nil, &byUser)
+	if len(byUser.Items) != 2 {
+		t.Errorf("usage by user: %+v", byUser.Items)
+	}
+}
