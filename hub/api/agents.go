@@ -13,11 +13,30 @@ import (
 
 // Agent is an enrolled agent and, when connected, its session.
 type Agent struct {
-	ID        string            `json:"id"`
-	CreatedAt time.Time         `json:"created_at"`
-	RevokedAt *time.Time        `json:"revoked_at,omitempty"`
-	Connected bool              `json:"connected"`
-	Session   *agents.AgentInfo `json:"session,omitempty"`
+	ID        string        `json:"id"`
+	CreatedAt time.Time     `json:"created_at"`
+	RevokedAt *time.Time    `json:"revoked_at,omitempty"`
+	Connected bool          `json:"connected"`
+	Session   *AgentSession `json:"session,omitempty"`
+}
+
+// AgentSession is a connected agent's tunnel.
+type AgentSession struct {
+	Version        string    `json:"version"`
+	Capability     int       `json:"capability"`
+	RemoteAddr     string    `json:"remote_addr"`
+	KeyID          string    `json:"key_id"`
+	ConnectedSince time.Time `json:"connected_since"`
+	Backends       int       `json:"backends"`
+	// Replacements counts newer connections that replaced older ones for this id since the
+	// hub started; Fighting is set while two agents seem to share the id.
+	Replacements int  `json:"replacements"`
+	Fighting     bool `json:"fighting"`
+}
+
+func sessionView(s agents.AgentInfo) *AgentSession {
+	return &AgentSession{Version: s.Version, Capability: s.Capability, RemoteAddr: s.RemoteAddr, KeyID: s.KeyID,
+		ConnectedSince: s.ConnectedSince, Backends: s.Backends, Replacements: s.Replacements, Fighting: s.Fighting}
 }
 
 // EnrollAgentRequest is the body of POST /agents.
@@ -58,7 +77,7 @@ func (a *API) listAgents(w http.ResponseWriter, r *http.Request, _ *Caller) erro
 	for _, ag := range list {
 		v := Agent{ID: ag.ID, CreatedAt: ag.CreatedAt, RevokedAt: ag.RevokedAt}
 		if s, ok := live[ag.ID]; ok {
-			v.Connected, v.Session = true, &s
+			v.Connected, v.Session = true, sessionView(s)
 		}
 		out.Items = append(out.Items, v)
 	}

@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/api"
+	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
+	"github.com/mcp-gateway/mcp-gateway/hub/store/storetest"
 )
 
 // docMatrix reads the permission matrix of the built-in roles from docs/RBAC.md: the
@@ -157,8 +159,16 @@ func docEndpoints(t *testing.T) map[string]string {
 // TestRBACMatrix: every principal (each built-in role, a custom role, no key, an agent key)
 // against every endpoint, each cell allowed or refused as docs/RBAC.md (or the custom
 // role's definition) says, over HTTP against a real hub.
+// It runs on SQLite and on PostgreSQL.
 func TestRBACMatrix(t *testing.T) {
-	h := hubtest.Start(t, nil)
+	t.Run("sqlite", func(t *testing.T) { testMatrix(t, hubtest.Start(t, nil)) })
+	t.Run("postgres", func(t *testing.T) {
+		url := storetest.PostgresURL(t)
+		testMatrix(t, hubtest.Start(t, func(c *config.Config) { c.DatabaseURL = url }))
+	})
+}
+
+func testMatrix(t *testing.T, h *hubtest.Hub) {
 	owner := newClient(t, h, h.OwnerKey)
 	matrix := docMatrix(t)
 	permOf := docEndpoints(t)

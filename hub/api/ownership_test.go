@@ -9,7 +9,9 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/hub/api"
 	"github.com/mcp-gateway/mcp-gateway/hub/audit"
+	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
+	"github.com/mcp-gateway/mcp-gateway/hub/store/storetest"
 )
 
 // userWithKey creates a user of role and a key for it, returning the user and a client.
@@ -26,8 +28,16 @@ func userWithKey(t *testing.T, h *hubtest.Hub, name, role string) (api.User, *cl
 // Regression: a key of user A cannot read user B's keys or audit rows — not by asking for
 // them (?user=), not in unfiltered lists, stats or exports, and not by revoking B's key by id.
 // An operator (keys.read.all, audit.read.all) can: the check is tested both ways.
+// It runs on SQLite and PostgreSQL: the ownership filter is in the store query.
 func TestUserCannotReadAnotherUsersKeysOrAudit(t *testing.T) {
-	h := hubtest.Start(t, nil)
+	t.Run("sqlite", func(t *testing.T) { testOwnership(t, hubtest.Start(t, nil)) })
+	t.Run("postgres", func(t *testing.T) {
+		url := storetest.PostgresURL(t)
+		testOwnership(t, hubtest.Start(t, func(c *config.Config) { c.DatabaseURL = url }))
+	})
+}
+
+func testOwnership(t *testing.T, h *hubtest.Hub) {
 	alice, a := userWithKey(t, h, "alice", "viewer")
 	bob, b := userWithKey(t, h, "bob", "viewer")
 	_, op := userWithKey(t, h, "olga", "operator")
