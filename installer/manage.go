@@ -38,7 +38,12 @@ func (m *Manager) Install() error {
 	if m.installed() {
 		_ = m.svc.Stop() // it may not be running
 		if err := m.svc.Uninstall(); err != nil {
-			return fmt.Errorf("remove the old service: %w", err)
+			// A unit written by an install whose enable step failed (no user bus) cannot be
+			// disabled either; the file is ours, so it goes.
+			unit, _ := UnitPath()
+			if unit == "" || os.Remove(unit) != nil {
+				return fmt.Errorf("remove the old service: %w", err)
+			}
 		}
 	}
 	if err := m.svc.Install(); err != nil {

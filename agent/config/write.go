@@ -52,12 +52,10 @@ func (c *Config) Marshal() ([]byte, error) {
 	}
 	w.table("agent", reflect.ValueOf(c.Agent), reflect.ValueOf(Defaults().Agent), c.unknownIn(c.raw["agent"], reflect.TypeOf(c.Agent)), false)
 	rawBackends := rawTables(c.raw["backends"])
-	for _, b := range c.Backends {
+	for i, b := range c.Backends {
 		var extra map[string]any
-		for _, rb := range rawBackends {
-			if rb["name"] == b.Name {
-				extra = c.unknownIn(rb, reflect.TypeOf(b))
-			}
+		if rb := matchRaw(rawBackends, i, b.Name); rb != nil {
+			extra = c.unknownIn(rb, reflect.TypeOf(b))
 		}
 		w.table("backends", reflect.ValueOf(b), reflect.Value{}, extra, true)
 	}
@@ -140,6 +138,21 @@ func (c *Config) unknownIn(raw any, t reflect.Type) map[string]any {
 		}
 	}
 	return out
+}
+
+// matchRaw finds the file's entry for backend i called name: the same position if the
+// names agree (edits keep the order), else the first entry with that name.
+func matchRaw(raw []map[string]any, i int, name string) map[string]any {
+	rawName := func(m map[string]any) string { s, _ := m["name"].(string); return s }
+	if i < len(raw) && rawName(raw[i]) == name {
+		return raw[i]
+	}
+	for _, m := range raw {
+		if rawName(m) == name {
+			return m
+		}
+	}
+	return nil
 }
 
 func rawTables(v any) []map[string]any {
@@ -279,6 +292,15 @@ func (w *tomlWriter) keyValue(key string, v any) {
 	if w.err != nil {
 		return
 	}
+	if hasTable(v) { // an array of tables would become [[key]] at the top level: inline it
+		s, err := inline(v)
+		if err != nil {
+			w.err = fmt.Errorf("key %q: %w", key, err)
+			return
+		}
+		fmt.Fprintf(&w.buf, "%s = %s\n", quoteKey(key), s)
+		return
+	}
 	b, err := toml.Marshal(map[string]any{key: v})
 	if err != nil {
 		w.err = fmt.Errorf("key %q: %w", key, err)
@@ -313,4 +335,54 @@ func quoteKey(k string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// hasTable reports whether an array value holds a table somewhere.
+func hasTable(v any) bool {
+	switch t := v.(type) {
+	case []map[string]any:
+		return true
+	case []any:
+		return slices.ContainsFunc(t, func(e any) bool { _, ok := asTable(e); return ok || hasTable(e) })
+	}
+	return false
+}
+
+// inline encodes a value in TOML's inline form: {k = v, …} for tables, [a, b] for arrays.
+func inline(v any) (string, error) {
+	var parts []string
+	switch t := v.(type) {
+	case map[string]any:
+		for _, k := range sortedKeys(t) {
+			s, err := inline(t[k])
+			if err != nil {
+				return "", err
+			}
+			parts = append(parts, quoteKey(k)+" = "+s)
+		}
+		return "{" + strings.Join(parts, ", ") + "}", nil
+	case []map[string]any:
+		for _, e := range t {
+			s, err := inline(e)
+			if err != nil {
+				return "", err
+			}
+			parts = append(parts, s)
+		}
+		return "[" + strings.Join(parts, ", ") + "]", nil
+	case []any:
+		for _, e := range t {
+			s, err := inline(e)
+			if err != nil {
+				return "", err
+			}
+			parts = append(parts, s)
+		}
+		return "[" + strings.Join(parts, ", ") + "]", nil
+	}
+	b, err := toml.Marshal(map[string]any{"v": v})
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(string(b), "v = "), "\n"), nil
 }
