@@ -164,6 +164,7 @@ function Install-McpGatewayAgent {
                     if ($_.ErrorDetails) { $detail = "$detail $($_.ErrorDetails.Message)" }
                     Fail "ask $Hub for the current release: $detail"
                 }
+                if (-not $latest) { Fail "the hub offers no release to new installs on windows/$arch right now (a staged rollout?); pass -Version V" }
                 if (-not $latest.PSObject.Properties['version']) { Fail "the hub's answer names no version: $latest" }
                 $Version = [string]$latest.version
                 if ($latest.PSObject.Properties['archive']) { $archive = ([string]$latest.archive) -replace '^.*/', '' }

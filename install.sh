@@ -181,6 +181,9 @@ mcpgw_resolve() {
 		if [ -z "$mcpgw_version" ]; then
 			mcpgw_say "asking $mcpgw_hub for the current release for $mcpgw_os/$mcpgw_arch"
 			mcpgw_fetch "$mcpgw_base/latest?os=$mcpgw_os&arch=$mcpgw_arch" "$mcpgw_tmp/latest.json"
+			if [ "$mcpgw_code" = 204 ] || [ ! -s "$mcpgw_tmp/latest.json" ]; then
+				mcpgw_die "the hub offers no release to new installs on $mcpgw_os/$mcpgw_arch right now (a staged rollout?); pass --version V"
+			fi
 			mcpgw_version=$(mcpgw_json_string version "$mcpgw_tmp/latest.json")
 			mcpgw_archive=$(mcpgw_json_string archive "$mcpgw_tmp/latest.json")
 			mcpgw_archive=${mcpgw_archive##*/}

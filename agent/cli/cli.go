@@ -24,7 +24,7 @@ Commands:
   dashboard [--socket PATH]          show the dashboard of the agent already running (a service)
 ` + setupUsage + backendsUsage + serviceUsage + logsUsage + `  update [--check] [--config FILE]   update this binary to the release the hub offers (signed);
                                      --check only reports
-  version                            print the version
+` + uninstallUsage + `  version                            print the version
 
 Flags for run:
   --config FILE        config file (default ~/.mcp-gateway-agent/config.toml)
@@ -61,6 +61,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return versionCmd(rest, stdout, stderr)
 	case "update":
 		return updateCmd(ctx, rest, stdout, stderr)
+	case "uninstall":
+		return uninstallCmd(rest, os.Stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
