@@ -165,6 +165,26 @@ func TestInstallShFromHub(t *testing.T) {
 
 	t.Run("enroll", func(t *testing.T) { testInstallEnroll(t, r, home, key) })
 
+	t.Run("agent uninstall", func(t *testing.T) {
+		cmd := exec.Command(agentBin(home), "uninstall", "--yes")
+		cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "SHELL=/bin/bash"}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("mcp-gateway-agent uninstall --yes: %v\n%s", err, out)
+		}
+		if _, err := os.Stat(filepath.Dir(agentBin(home))); !os.IsNotExist(err) {
+			t.Errorf("the bin dir is still there: %v\n%s", err, out)
+		}
+		for _, rc := range []string{".profile", ".bashrc"} {
+			if n := countMarks(t, filepath.Join(home, rc)); n != 0 {
+				t.Errorf("after the agent's uninstall %s has %d PATH lines", rc, n)
+			}
+		}
+		if out, err := runScript(t, home, r.script, key); err != nil {
+			t.Fatalf("install again: %v\n%s", err, out)
+		}
+	})
+
 	t.Run("uninstall", func(t *testing.T) {
 		out, err := runScript(t, home, r.script, nil, "--uninstall")
 		if err != nil {
