@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/mcp-gateway/mcp-gateway/agent/config"
 	"github.com/mcp-gateway/mcp-gateway/agent/logfile"
@@ -75,6 +77,9 @@ func serviceCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 func serviceInstall(m *installer.Manager, spec installer.Spec, start bool, stdout io.Writer) error {
 	if _, err := config.Load(spec.ConfigPath, os.LookupEnv, config.Flags{}); err != nil {
 		return fmt.Errorf("the service would not start: %w\nRun `mcp-gateway-agent setup` first", err)
+	}
+	if strings.HasPrefix(spec.Executable, filepath.Clean(os.TempDir())+string(filepath.Separator)) {
+		fmt.Fprintf(stdout, "Warning: the service will run %s, a temporary file (go run?); install the binary first.\n", spec.Executable)
 	}
 	if err := m.Install(); err != nil {
 		return err

@@ -152,9 +152,9 @@ func describe(err error) string {
 
 func askAgent(p *prompter, a *config.Agent) error {
 	for {
-		def := a.DashboardURL
-		if def == "" {
-			def = a.GatewayURL
+		def := a.GatewayURL // the dashboard URL reads better, when it leads to the same tunnel
+		if gw, _, err := HubURLs(a.DashboardURL); err == nil && gw == a.GatewayURL {
+			def = a.DashboardURL
 		}
 		hub, err := p.ask("Hub URL (like https://hub.example.com)", def)
 		if err != nil {

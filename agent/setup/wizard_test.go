@@ -2,6 +2,7 @@ package setup
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/agent/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
 func script(lines ...string) *strings.Reader {
@@ -121,5 +123,25 @@ func TestWizardRejectsBadAnswers(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// Enter at the hub prompt keeps a custom tunnel path: the dashboard URL is offered only when
+// it leads to the same gateway_url.
+func TestWizardKeepsCustomGatewayURL(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(path, []byte("[agent]\nagent_id = \"a\"\ngateway_url = \"wss://h.example.com/custom/tunnel\"\n"+
+		"api_key = \"mcpgw_k\"\ndashboard_url = \"https://h.example.com\"\n"), 0o600)
+	var out bytes.Buffer
+	var checked string
+	check := func(_ context.Context, a config.Agent) (protocol.Welcome, error) {
+		checked = a.GatewayURL
+		return protocol.Welcome{AgentID: a.AgentID}, nil
+	}
+	if _, err := (Wizard{ConfigPath: path, Out: &out, In: script("", "", "", ""), Check: check}).Run(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if checked != "wss://h.example.com/custom/tunnel" || !strings.Contains(out.String(), "[wss://h.example.com/custom/tunnel]") {
+		t.Errorf("checked %q\n%s", checked, out.String())
 	}
 }
