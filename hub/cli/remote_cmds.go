@@ -118,17 +118,7 @@ func usersRemote(ctx context.Context, args []string, env Env) error {
 		if err := c.parse(args, 1, "one user id"); err != nil {
 			return err
 		}
-		body := map[string]any{}
-		if *name != "" {
-			body["name"] = *name
-		}
-		if *role != "" {
-			body["role"] = *role
-		}
-		if *disable || *enable {
-			body["disabled"] = *disable
-		}
-		return c.show(ctx, "PATCH", "/users/"+pathEscape(c.fs.Arg(0)), body)
+		return c.show(ctx, "PATCH", "/users/"+pathEscape(c.fs.Arg(0)), userPatch(*name, *role, *disable, *enable))
 	case "set-password":
 		if err := c.parse(args, 1, "one user id"); err != nil {
 			return err
@@ -140,6 +130,21 @@ func usersRemote(ctx context.Context, args []string, env Env) error {
 		return c.show(ctx, "POST", "/users/"+pathEscape(c.fs.Arg(0))+"/password", map[string]any{"password": p})
 	}
 	return unknownSub("users", sub)
+}
+
+// userPatch is the PATCH /users body of the given flags; unset ones are left out.
+func userPatch(name, role string, disable, enable bool) map[string]any {
+	body := map[string]any{}
+	if name != "" {
+		body["name"] = name
+	}
+	if role != "" {
+		body["role"] = role
+	}
+	if disable || enable {
+		body["disabled"] = disable
+	}
+	return body
 }
 
 func rolesRemote(ctx context.Context, args []string, env Env) error {

@@ -204,17 +204,23 @@ func policiesRemote(ctx context.Context, args []string, env Env) error {
 		if err := c.parse(args, 0, "flags only"); err != nil {
 			return err
 		}
-		arguments := map[string]any{}
-		for k, v := range callArgs {
-			arguments[k] = v
-		}
-		raw, err := c.r.do(ctx, "POST", "/policies/dry-run", map[string]any{"tool": *tool, "role": *role, "application": *app, "arguments": arguments})
-		if err != nil {
-			return err
-		}
-		return c.r.showExplanation(raw)
+		return c.dryRun(ctx, map[string]any{"tool": *tool, "role": *role, "application": *app}, callArgs)
 	}
 	return unknownSub("policies", sub)
+}
+
+// dryRun asks the hub which policy rule decides a call, and prints why.
+func (c *cmd) dryRun(ctx context.Context, body map[string]any, callArgs map[string]string) error {
+	arguments := map[string]any{}
+	for k, v := range callArgs {
+		arguments[k] = v
+	}
+	body["arguments"] = arguments
+	raw, err := c.r.do(ctx, "POST", "/policies/dry-run", body)
+	if err != nil {
+		return err
+	}
+	return c.r.showExplanation(raw)
 }
 
 func auditRemote(ctx context.Context, args []string, env Env) error {

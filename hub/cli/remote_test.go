@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -84,12 +85,21 @@ func TestRemoteAdminCommands(t *testing.T) {
 	mustCLI(t, h, "decision: allow by default", "policies", "dry-run", "--tool", "echo__echo", "--role", "viewer")
 	mustCLI(t, h, "default: deny", "policies", "default", "deny", "--reason", "closed")
 	mustCLI(t, h, "done", "policies", "delete-rule", "r1")
+	// The audit trail reaches the store asynchronously (journal first): wait for all 13.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out = mustCLI(t, h, `"kind":"admin"`, "audit", "export", "--kind", "admin")
+		lines := strings.Count(strings.TrimSpace(out), "\n") + 1
+		if lines >= 13 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("export: %d lines after 10s\n%s", lines, out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	mustCLI(t, h, "users.create", "audit", "list", "--kind", "admin")
 	mustCLI(t, h, "total:", "audit", "stats")
-	out = mustCLI(t, h, `"kind":"admin"`, "audit", "export", "--kind", "admin")
-	if lines := strings.Count(strings.TrimSpace(out), "\n") + 1; lines < 10 {
-		t.Errorf("export: %d lines\n%s", lines, out)
-	}
 	mustCLI(t, h, "BUCKET", "usage", "--by", "user")
 
 	// Errors carry the hub's status and message.
