@@ -3,7 +3,9 @@
 package cli
 
 import (
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,5 +57,44 @@ func TestSetupWizardUnderTmux(t *testing.T) {
 	cfg, err := config.ReadFile(file)
 	if err != nil || cfg.Agent.APIKey != h.agentKey || len(cfg.Backends) != 1 || cfg.Backends[0].Name != "echo" {
 		t.Errorf("config: %+v %v", cfg, err)
+	}
+}
+
+// The binary's non-interactive setup, as install.sh --enroll runs it (stdin closed): exit
+// status 0 and the config on success; 1 with "refused" or "unreachable" on stderr otherwise.
+func TestSetupBinaryNonInteractive(t *testing.T) {
+	h := startHub(t)
+	bin := buildAgent(t)
+	home := shortTemp(t)
+	file := filepath.Join(home, "config.toml")
+	run := func(args ...string) (string, int) {
+		cmd := exec.Command(bin, append([]string{"setup", "--config", file}, args...)...)
+		cmd.Env = append(os.Environ(), config.EnvHome+"="+home, config.EnvAPIKey+"=")
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), code
+	}
+	if out, code := run("--hub", h.url, "--key", "mcpgw_wrong"); code != 1 || !strings.Contains(out, "the hub refused the agent: unknown, expired or revoked agent key") {
+		t.Errorf("refused: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(file); !os.IsNotExist(err) {
+		t.Error("a refused setup wrote the config")
+	}
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := "http://" + ln.Addr().String()
+	ln.Close()
+	if out, code := run("--hub", dead, "--key", h.agentKey); code != 1 || !strings.Contains(out, "the hub is unreachable at ws://") {
+		t.Errorf("unreachable: exit %d\n%s", code, out)
+	}
+	if out, code := run("--hub", h.url, "--key", h.agentKey, "--agent-id", "laptop"); code != 0 || !strings.Contains(out, `accepted agent "laptop"`) {
+		t.Fatalf("good key: exit %d\n%s", code, out)
+	}
+	if st, err := os.Stat(file); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("config: %v %v", st, err)
 	}
 }
