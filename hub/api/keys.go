@@ -93,8 +93,15 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, c *Caller) error
 	if req.UserID == "" {
 		req.UserID = c.UserID
 	}
-	if req.UserID != c.UserID && !c.Can(PermKeysWriteAll) {
-		return forbidden(PermKeysWriteAll)
+	if req.UserID != c.UserID {
+		if !c.Can(PermKeysWriteAll) {
+			return forbidden(PermKeysWriteAll)
+		}
+		// A key speaks for its user: minting one for a user whose role the caller's does
+		// not cover would be taking over that user.
+		if err := a.coverUser(r.Context(), c, req.UserID); err != nil {
+			return err
+		}
 	}
 	if err := checkName("name", req.Name, 64); err != nil {
 		return err
@@ -161,6 +168,9 @@ func (a *API) revokeKey(w http.ResponseWriter, r *http.Request, c *Caller) error
 		}
 		if !c.Can(PermKeysWriteAll) {
 			return forbidden(PermKeysWriteAll)
+		}
+		if err := a.coverUser(r.Context(), c, k.UserID); err != nil {
+			return err
 		}
 	}
 	if err := a.d.Store.RevokeKey(r.Context(), id); err != nil {

@@ -128,3 +128,42 @@ func testOwnership(t *testing.T, h *hubtest.Hub) {
 		t.Errorf("operator revoking bob's key: %d %s", r.Status, r)
 	}
 }
+
+// Regression: keys.write.all does not let a custom role mint (or revoke) keys of a user
+// whose role it does not cover — a key for the owner would be the owner.
+func TestNoEscalationThroughKeys(t *testing.T) {
+	h := hubtest.Start(t, nil)
+	owner := newClient(t, h, h.OwnerKey)
+	owner.must(201, "POST", "/roles", api.RoleRequest{Name: "keymaster",
+		Permissions: []string{"keys.read.own", "keys.write.own", "keys.read.all", "keys.write.all", "users.read"}}, nil)
+	_, km := userWithKey(t, h, "kim", "keymaster")
+	peer, _ := userWithKey(t, h, "pat", "keymaster")
+	var me api.Me
+	owner.must(200, "GET", "/auth/me", nil, &me)
+	r := km.do("POST", "/api-keys", api.CreateKeyRequest{Name: "mine-now", UserID: me.ID})
+	if r.Status != 403 || strings.Contains(r.String(), "mcpgw_") {
+		t.Fatalf("keymaster minting an owner key: %d %s", r.Status, r)
+	}
+	var ownerKeys api.List[api.APIKey]
+	km.must(200, "GET", "/api-keys?user="+me.ID, nil, &ownerKeys) // reading is granted (keys.read.all)
+	if r := km.do("DELETE", "/api-keys/"+ownerKeys.Items[0].ID, nil); r.Status != 403 {
+		t.Fatalf("keymaster revoking the owner's key: %d %s", r.Status, r)
+	}
+	owner.must(200, "GET", "/auth/me", nil, nil)
+	// Both ways: a peer of the same role is covered.
+	var k api.APIKey
+	km.must(201, "POST", "/api-keys", api.CreateKeyRequest{Name: "for-pat", UserID: peer.ID}, &k)
+	km.must(204, "DELETE", "/api-keys/"+k.ID, nil, nil)
+	// And a role that holds more than the caller's cannot be rewritten by it.
+	owner.must(201, "POST", "/roles", api.RoleRequest{Name: "rolesmith", Permissions: []string{"roles.read", "roles.write"}}, nil)
+	_, rs := userWithKey(t, h, "rose", "rolesmith")
+	if r := rs.do("PUT", "/roles/keymaster", api.RoleRequest{Permissions: []string{}}); r.Status != 403 {
+		t.Fatalf("rolesmith rewriting keymaster: %d %s", r.Status, r)
+	}
+	if r := rs.do("DELETE", "/roles/keymaster", nil); r.Status != 403 {
+		t.Fatalf("rolesmith deleting keymaster: %d %s", r.Status, r)
+	}
+	rs.must(201, "POST", "/roles", api.RoleRequest{Name: "reader", Permissions: []string{"roles.read"}}, nil)
+	rs.must(200, "PUT", "/roles/reader", api.RoleRequest{Permissions: []string{}}, nil)
+	rs.must(204, "DELETE", "/roles/reader", nil, nil)
+}

@@ -82,6 +82,19 @@ func (a *API) checkRoleGrant(c *Caller, r *store.Role) error {
 	return nil
 }
 
+// coverRole refuses changing or deleting an existing custom role that holds more than the
+// caller's own (404 for an unknown one; built-ins are refused before).
+func (a *API) coverRole(c *Caller, name string) error {
+	if _, ok := a.d.Authz.Role(name); !ok {
+		return notFound("role %q does not exist", name)
+	}
+	if !a.d.Authz.Covers(c.Role, name) {
+		return &Error{Status: http.StatusForbidden, Code: CodeForbidden,
+			Message: "role " + name + " holds more than your role " + c.Role + "; you cannot change it"}
+	}
+	return nil
+}
+
 func (a *API) createRole(w http.ResponseWriter, r *http.Request, c *Caller) error {
 	var req RoleRequest
 	if err := decode(w, r, &req); err != nil {
@@ -117,6 +130,9 @@ func (a *API) putRole(w http.ResponseWriter, r *http.Request, c *Caller) error {
 	if err := a.checkRoleGrant(c, sr); err != nil {
 		return err
 	}
+	if err := a.coverRole(c, name); err != nil {
+		return err
+	}
 	if err := a.d.Authz.UpdateRole(r.Context(), sr); err != nil {
 		return roleError(name, err)
 	}
@@ -130,6 +146,9 @@ func (a *API) deleteRole(w http.ResponseWriter, r *http.Request, c *Caller) erro
 	name := r.PathValue("name")
 	if _, ok := a.d.Authz.Role(name); !ok {
 		return notFound("role %q does not exist", name)
+	}
+	if err := a.coverRole(c, name); err != nil {
+		return err
 	}
 	if err := a.d.Authz.DeleteRole(r.Context(), name); err != nil {
 		return roleError(name, err)

@@ -139,6 +139,13 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request, c *Caller) erro
 	return nil
 }
 
+// coverUser refuses (403) acting on the user with this id unless the caller's role covers
+// the user's; an unknown user is 404.
+func (a *API) coverUser(ctx context.Context, c *Caller, id string) error {
+	_, err := a.target(ctx, c, id)
+	return err
+}
+
 // target loads the user a write applies to. Only an owner may change an owner, so that
 // users.write held by another role cannot take over the hub.
 func (a *API) target(ctx context.Context, c *Caller, id string) (*store.User, error) {
