@@ -40,6 +40,7 @@ Administration through a running hub's REST API (docs/API.md):
   mcp-gateway-hub policies list | add-rule | set-rule | delete-rule | default | dry-run
   mcp-gateway-hub audit    list | stats | export
   mcp-gateway-hub usage    [--bucket 1h] [--by tool|user|agent|backend|application]
+  mcp-gateway-hub login    --user NAME --password-stdin   print an access token for --key
   Run a group without a subcommand for its flags.
 
 Store flags: --config FILE, --data-dir DIR, --database-url URL (env MCPGW_DATA_DIR, DATABASE_URL).
@@ -92,6 +93,8 @@ func Run(ctx context.Context, args []string, env Env) error {
 		return auditRemote(ctx, rest, env)
 	case "usage":
 		return usageRemote(ctx, rest, env)
+	case "login":
+		return loginRemote(ctx, rest, env)
 	case "policy":
 		return policyCmd(ctx, rest, env)
 	case "releases":

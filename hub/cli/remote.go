@@ -74,6 +74,11 @@ func (r *remote) do(ctx context.Context, method, path string, body any) ([]byte,
 	if r.key == "" {
 		return nil, fmt.Errorf("no credentials: pass --key or set MCPGW_KEY (an API key or access token): %w", ErrUsage)
 	}
+	return r.send(ctx, method, path, body)
+}
+
+// send is do without requiring credentials (for login).
+func (r *remote) send(ctx context.Context, method, path string, body any) ([]byte, error) {
 	var rd io.Reader
 	if body != nil {
 		raw, err := json.Marshal(body)
@@ -86,7 +91,9 @@ func (r *remote) do(ctx context.Context, method, path string, body any) ([]byte,
 	if err != nil {
 		return nil, fmt.Errorf("hub URL %q: %w", r.hub, err)
 	}
-	req.Header.Set("Authorization", "Bearer "+r.key)
+	if r.key != "" {
+		req.Header.Set("Authorization", "Bearer "+r.key)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -296,3 +296,34 @@ func (r *remote) showSecret(raw []byte, field, header string) error {
 	fmt.Fprintf(r.env.Stdout, "%s\n\n    %s\n\n", header, cell(m[field]))
 	return nil
 }
+
+// loginRemote logs in with a password and prints an access token for --key / MCPGW_KEY.
+func loginRemote(ctx context.Context, args []string, env Env) error {
+	c := newCmd("login", "", env)
+	user := c.fs.String("user", "", "user name")
+	pw := c.fs.String("password", "", "password; prefer --password-stdin")
+	pwStdin := c.fs.Bool("password-stdin", false, "read the password from the first line of stdin")
+	if err := c.parse(args, 0, "flags only"); err != nil {
+		return err
+	}
+	if *user == "" {
+		return fmt.Errorf("login: --user is required: %w", ErrUsage)
+	}
+	p, err := c.password(*pw, *pwStdin)
+	if err != nil {
+		return err
+	}
+	raw, err := c.r.send(ctx, "POST", "/auth/login", map[string]any{"name": *user, "password": p})
+	if err != nil {
+		return err
+	}
+	if c.r.json {
+		return c.r.show(raw)
+	}
+	m, err := object(raw)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "export MCPGW_KEY=%s   # access token, valid until %s\n", cell(m["access_token"]), cell(m["expires_at"]))
+	return nil
+}

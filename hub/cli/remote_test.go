@@ -65,6 +65,15 @@ func TestRemoteAdminCommands(t *testing.T) {
 		t.Fatalf("users create: %v %s", err, out)
 	}
 	mustCLI(t, h, "alice", "users", "list")
+	out = mustCLI(t, h, "export MCPGW_KEY=", "login", "--user", "alice", "--password", "correct horse battery")
+	token := strings.Fields(strings.TrimPrefix(out, "export MCPGW_KEY="))[0]
+	var o bytes.Buffer
+	if err := Run(context.Background(), []string{"tools", "list", "--hub", h.URL, "--key", token}, Env{Stdout: &o, Stderr: &o, Logger: slog.New(slog.DiscardHandler)}); err != nil {
+		t.Fatalf("tools list with alice's token: %v\n%s", err, o.String())
+	}
+	if err := Run(context.Background(), []string{"users", "list", "--hub", h.URL, "--key", token}, Env{Stdout: &o, Stderr: &o, Logger: slog.New(slog.DiscardHandler)}); err == nil || !strings.Contains(err.Error(), "users.read") {
+		t.Fatalf("users list as a viewer: %v, want a refusal naming users.read", err)
+	}
 	mustCLI(t, h, "robin", "users", "update", alice.ID, "--name", "robin", "--disable")
 	mustCLI(t, h, "auditor", "roles", "create", "auditor", "--perm", "tools.read,audit.read.own", "--deny", "*secret*")
 	mustCLI(t, h, "auditor", "roles", "list")
@@ -106,8 +115,8 @@ func TestRemoteAdminCommands(t *testing.T) {
 	if out, err := hubCLI(t, h, "", "users", "get", "usr_nope"); err == nil || !strings.Contains(err.Error(), "404") {
 		t.Errorf("users get of an unknown id: %v %s", err, out)
 	}
-	var o, e bytes.Buffer
-	err = Run(context.Background(), []string{"users", "list", "--hub", h.URL, "--key", "mcpgw_wrong"}, Env{Stdout: &o, Stderr: &e, Logger: slog.New(slog.DiscardHandler)})
+	var e bytes.Buffer
+	err = Run(context.Background(), []string{"users", "list", "--hub", h.URL, "--key", "mcpgw_wrong"}, Env{Stdout: &e, Stderr: &e, Logger: slog.New(slog.DiscardHandler)})
 	if err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("a bad key: %v", err)
 	}
