@@ -3,6 +3,7 @@ package installer
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -37,13 +38,8 @@ func Hint() string { return unitHint }
 func (m *Manager) Install() error {
 	if m.installed() {
 		_ = m.svc.Stop() // it may not be running
-		if err := m.svc.Uninstall(); err != nil {
-			// A unit written by an install whose enable step failed (no user bus) cannot be
-			// disabled either; the file is ours, so it goes.
-			unit, _ := UnitPath()
-			if unit == "" || os.Remove(unit) != nil {
-				return fmt.Errorf("remove the old service: %w", err)
-			}
+		if err := m.remove(); err != nil {
+			return fmt.Errorf("remove the old service: %w", err)
 		}
 	}
 	if err := m.svc.Install(); err != nil {
@@ -58,8 +54,23 @@ func (m *Manager) Uninstall() error {
 		return ErrNotInstalled
 	}
 	_ = m.svc.Stop()
-	if err := m.svc.Uninstall(); err != nil {
+	if err := m.remove(); err != nil {
 		return fmt.Errorf("uninstall the service: %w", err)
+	}
+	return nil
+}
+
+// remove uninstalls through the library. Where a unit file is the service, its absence
+// is what counts: without a user bus the library removes the file (or fails before) and
+// then fails to reload the manager, and the file is ours to delete.
+func (m *Manager) remove() error {
+	err := m.svc.Uninstall()
+	unit, _ := UnitPath()
+	if err == nil || unit == "" {
+		return err
+	}
+	if rerr := os.Remove(unit); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+		return err
 	}
 	return nil
 }
