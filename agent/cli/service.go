@@ -9,9 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/agent/config"
+	"github.com/mcp-gateway/mcp-gateway/agent/control"
 	"github.com/mcp-gateway/mcp-gateway/agent/logfile"
+	"github.com/mcp-gateway/mcp-gateway/agent/status"
 	"github.com/mcp-gateway/mcp-gateway/installer"
 )
 
@@ -121,19 +124,7 @@ func serviceStatus(ctx context.Context, path string, stdout io.Writer) error {
 	} else {
 		fmt.Fprintf(stdout, "Service:    %s\n", describeState(m.State()))
 	}
-	socket, err := config.SocketPath()
-	if err != nil {
-		return err
-	}
-	c := installer.QueryConnection(ctx, socket)
-	switch {
-	case c.State == "refused":
-		fmt.Fprintf(stdout, "Connection: refused by the hub: %s\n", c.Refusal)
-	case c.Detail != "":
-		fmt.Fprintf(stdout, "Connection: %s (%s)\n", c.State, c.Detail)
-	default:
-		fmt.Fprintf(stdout, "Connection: %s %s\n", c.State, c.HubURL)
-	}
+	fmt.Fprintf(stdout, "Connection: %s\n", connection(ctx))
 	if logPath, err := config.LogPath(); err == nil {
 		fmt.Fprintf(stdout, "Log:        %s\n", logPath)
 	}
@@ -184,4 +175,24 @@ func serviceRun(ctx context.Context, path string, stderr io.Writer) error {
 		}
 		return err
 	})
+}
+
+// connection is what the running agent says about its tunnel, through its control socket.
+func connection(ctx context.Context) string {
+	socket, err := config.SocketPath()
+	if err != nil {
+		return "unknown (" + err.Error() + ")"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	snap, err := (&control.Client{Path: socket}).Snapshot(ctx)
+	switch {
+	case err != nil:
+		return "unknown (" + err.Error() + ")"
+	case snap.State == status.StateRefused:
+		return "refused by the hub: " + snap.Refusal
+	case snap.State == status.StateReconnecting && snap.RetryIn > 0:
+		return fmt.Sprintf("reconnecting in %s to %s", snap.RetryIn.Round(time.Second), snap.HubURL)
+	}
+	return snap.State + " " + snap.HubURL
 }

@@ -123,7 +123,7 @@ func TestServiceCommandsHere(t *testing.T) {
 			t.Errorf("install without systemd: %v", err)
 		}
 		status, _, _ := run(context.Background(), "service", "status")
-		if !strings.Contains(status, "Service:    unavailable") || !strings.Contains(status, "Connection: unknown (no control socket") {
+		if !strings.Contains(status, "Service:    unavailable") || !strings.Contains(status, "Connection: unknown (no running agent at") {
 			t.Errorf("status:\n%s", status)
 		}
 	}
