@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -98,5 +97,3 @@ func checkName(field, v string, max int) error {
 	}
 	return nil
 }
-
-var _ = fmt.Sprintf

@@ -64,17 +64,14 @@ func asError(err error) (e *Error, internal bool) {
 	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return notFound("%s", trimStore(err)), false
+		return notFound("%s", err.Error()), false
 	case errors.Is(err, store.ErrConflict):
-		return conflict("%s", trimStore(err)), false
+		return conflict("%s", err.Error()), false
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "request cancelled or timed out"), false
 	}
 	return errorf(http.StatusInternalServerError, CodeInternal, "internal error; see the hub's log"), true
 }
-
-// trimStore gives a store error's message without the "store: " sentinel text doubled up.
-func trimStore(err error) string { return err.Error() }
 
 func writeError(w http.ResponseWriter, e *Error) {
 	if e.Status == http.StatusUnauthorized {
