@@ -98,6 +98,7 @@ func timeParam(v url.Values, name string) (time.Time, error) {
 }
 
 func (a *API) queryAudit(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	a.syncAudit(r)
 	q, err := auditQuery(c, r.URL.Query())
 	if err != nil {
 		return err
@@ -118,6 +119,7 @@ func (a *API) queryAudit(w http.ResponseWriter, r *http.Request, c *Caller) erro
 }
 
 func (a *API) auditStats(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	a.syncAudit(r)
 	q, err := auditQuery(c, r.URL.Query())
 	if err != nil {
 		return err
@@ -133,6 +135,7 @@ func (a *API) auditStats(w http.ResponseWriter, r *http.Request, c *Caller) erro
 // exportAudit streams every matching event, a page at a time, as JSON lines in the format
 // of hub/audit's export (one audit.JSONEvent per line).
 func (a *API) exportAudit(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	a.syncAudit(r)
 	q, err := auditQuery(c, r.URL.Query())
 	if err != nil {
 		return err

@@ -1,8 +1,10 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
+	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/audit"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
@@ -47,3 +49,21 @@ func (a *API) record(r *http.Request, c *Caller, action, target string, detail a
 		a.log.Error("api: admin change made but its audit event was not recorded", "action", action, "target", target, "by", c.Actor(), "err", err)
 	}
 }
+
+// syncAudit lets a query see the events recorded just before it (read your writes): it waits
+// up to AuditSyncWait for the recorder to store them. A store that lags longer is queried as
+// it is, and the wait is logged.
+func (a *API) syncAudit(r *http.Request) {
+	s, ok := a.d.Audit.(interface{ Sync(context.Context) error })
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), AuditSyncWait)
+	defer cancel()
+	if err := s.Sync(ctx); err != nil {
+		a.log.Warn("api: audit query runs before the store caught up with the trail", "err", err)
+	}
+}
+
+// AuditSyncWait bounds how long an audit or usage query waits for recent events.
+const AuditSyncWait = 2 * time.Second

@@ -297,3 +297,24 @@ func (r *Recorder) Close() error {
 	}
 	return nil
 }
+
+// Sync waits until every event recorded before the call is in the store (or nothing is
+// pending), so that a query right after a call sees it; it returns ctx's error if the store
+// does not catch up in time. The shipper does the storing: Sync only wakes it and waits.
+func (r *Recorder) Sync(ctx context.Context) error {
+	target := r.recorded.Load()
+	t := time.NewTicker(2 * time.Millisecond)
+	defer t.Stop()
+	for r.pending.Load() > 0 && r.stored.Load() < target {
+		select {
+		case r.kick <- struct{}{}:
+		default:
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
+}

@@ -359,3 +359,30 @@ func TestOneRecorderPerDirectory(t *testing.T) {
 	}
 	open(t, audit.Config{Dir: dir, Store: st}) // free again after Close
 }
+
+// Sync returns once the events recorded before it are in the store.
+func TestSyncReadsYourWrites(t *testing.T) {
+	st := storetest.New(t)
+	rec, err := audit.Open(context.Background(), audit.Config{Dir: t.TempDir(), Store: st, BatchDelay: 50 * time.Millisecond}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- rec.Run(ctx) }()
+	defer func() { cancel(); <-done; rec.Close() }()
+	for i := range 20 {
+		if err := rec.Record(&store.AuditEvent{Kind: "call", Tool: fmt.Sprintf("t%d", i), Status: "ok"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer scancel()
+	if err := rec.Sync(sctx); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, err := st.QueryAudit(context.Background(), store.AuditQuery{Limit: 100})
+	if err != nil || len(evs) != 20 {
+		t.Fatalf("after Sync the store holds %d events (%v), want 20", len(evs), err)
+	}
+}
