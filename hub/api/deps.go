@@ -25,6 +25,8 @@ type KeyCache interface {
 // Authorizer is RBAC (*rbac.Authorizer): permissions, roles, and the escalation checks.
 type Authorizer interface {
 	Can(role, perm string) bool
+	// ToolAllowed applies the role's tool globs to a tool's names (exposed, alias, original).
+	ToolAllowed(role string, names ...string) bool
 	Role(name string) (rbac.Role, bool)
 	Roles() []rbac.Role
 	CreateRole(ctx context.Context, r *store.Role) error

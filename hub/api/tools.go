@@ -42,7 +42,22 @@ func (a *API) toolRoutes() []route {
 	}
 }
 
-func (a *API) listTools(w http.ResponseWriter, r *http.Request, _ *Caller) error {
+// visible applies the caller's tool globs: a tool its role may not reach is not shown
+// (as in MCP tools/list) nor changed through the API.
+func (a *API) visible(c *Caller, t *tools.Info) bool {
+	return a.d.Authz.ToolAllowed(c.Role, t.Name, t.Alias, t.Tool)
+}
+
+// tool finds a tool by exposed name or alias among those the caller may reach.
+func (a *API) tool(c *Caller, name string) (tools.Info, error) {
+	t, ok := a.d.Tools.Get(name)
+	if !ok || !a.visible(c, &t) {
+		return t, notFound("tool %q is not exposed by this hub", name)
+	}
+	return t, nil
+}
+
+func (a *API) listTools(w http.ResponseWriter, r *http.Request, c *Caller) error {
 	if a.d.Tools == nil {
 		return unavailable("tool states")
 	}
@@ -55,7 +70,7 @@ func (a *API) listTools(w http.ResponseWriter, r *http.Request, _ *Caller) error
 	}
 	out := List[tools.Info]{Items: []tools.Info{}}
 	for _, t := range a.d.Tools.List() {
-		if rk != "" && t.Risk != rk {
+		if rk != "" && t.Risk != rk || !a.visible(c, &t) {
 			continue
 		}
 		if q != "" && !strings.Contains(strings.ToLower(t.Name+"\x00"+t.Alias+"\x00"+t.Description), q) {
@@ -67,13 +82,13 @@ func (a *API) listTools(w http.ResponseWriter, r *http.Request, _ *Caller) error
 	return nil
 }
 
-func (a *API) getTool(w http.ResponseWriter, r *http.Request, _ *Caller) error {
+func (a *API) getTool(w http.ResponseWriter, r *http.Request, c *Caller) error {
 	if a.d.Tools == nil {
 		return unavailable("tool states")
 	}
-	t, ok := a.d.Tools.Get(r.PathValue("name"))
-	if !ok {
-		return notFound("tool %q is not exposed by this hub", r.PathValue("name"))
+	t, err := a.tool(c, r.PathValue("name"))
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, t)
 	return nil
@@ -90,6 +105,9 @@ func (a *API) patchTool(w http.ResponseWriter, r *http.Request, c *Caller) error
 	}
 	if p.Disabled == nil && p.Risk == nil {
 		return invalid("nothing to change: give \"disabled\" and/or \"risk\"")
+	}
+	if _, err := a.tool(c, name); err != nil {
+		return err
 	}
 	if p.Risk != nil && *p.Risk != "" {
 		if _, err := risk.ParseCategory(*p.Risk); err != nil {
@@ -123,6 +141,9 @@ func (a *API) approveTool(w http.ResponseWriter, r *http.Request, c *Caller) err
 		return unavailable("tool states")
 	}
 	name := r.PathValue("name")
+	if _, err := a.tool(c, name); err != nil {
+		return err
+	}
 	info, err := a.d.Tools.Approve(r.Context(), name, c.Actor())
 	if err != nil {
 		return toolError(name, err)

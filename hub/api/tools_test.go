@@ -108,3 +108,31 @@ func TestUsage(t *testing.T) {
 		t.Errorf("usage by user: %+v", byUser.Items)
 	}
 }
+
+// A role's tool globs apply to the REST API as to MCP: a tool it may not reach is neither
+// listed nor readable nor changeable by it. Both ways: an operator sees it.
+func TestToolsFollowRoleGlobs(t *testing.T) {
+	h := echoHub(t, nil)
+	owner := newClient(t, h, h.OwnerKey)
+	owner.must(201, "POST", "/roles", api.RoleRequest{Name: "narrow", Permissions: []string{"tools.read", "tools.write"}, ToolDeny: []string{"*echo*"}}, nil)
+	_, narrow := userWithKey(t, h, "nora", "narrow")
+	_, op := userWithKey(t, h, "otto", "operator")
+	var list api.List[tools.Info]
+	narrow.must(200, "GET", "/tools", nil, &list)
+	if len(list.Items) != 0 {
+		t.Fatalf("a denied tool listed: %+v", list.Items)
+	}
+	for _, tc := range []struct {
+		method, path string
+		body         any
+	}{{"GET", "/tools/" + echoTool, nil}, {"PATCH", "/tools/" + echoTool, map[string]any{"disabled": true}}, {"POST", "/tools/" + echoTool + "/approve", nil}} {
+		if r := narrow.do(tc.method, tc.path, tc.body); r.Status != 404 {
+			t.Errorf("%s %s by a role denied the tool: %d %s", tc.method, tc.path, r.Status, r)
+		}
+	}
+	op.must(200, "GET", "/tools", nil, &list)
+	if len(list.Items) != 1 {
+		t.Fatalf("operator's tools: %+v", list.Items)
+	}
+	op.must(200, "GET", "/tools/"+echoTool, nil, nil)
+}
