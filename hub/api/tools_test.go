@@ -107,6 +107,14 @@ func TestUsage(t *testing.T) {
 	if len(byUser.Items) != 2 {
 		t.Errorf("usage by user: %+v", byUser.Items)
 	}
+	// usage.read without audit.read.all counts only the caller's own calls.
+	owner.must(201, "POST", "/roles", api.RoleRequest{Name: "counter", Permissions: []string{"usage.read", "tools.call"}}, nil)
+	_, counter := userWithKey(t, h, "cora", "counter")
+	var mine api.List[api.UsageRow]
+	counter.must(200, "GET", "/usage?by=user", nil, &mine)
+	if len(mine.Items) != 0 {
+		t.Errorf("usage of a caller without audit.read.all who made no call: %+v", mine.Items)
+	}
 }
 
 // A role's tool globs apply to the REST API as to MCP: a tool it may not reach is neither

@@ -77,6 +77,44 @@ func (r *remote) do(ctx context.Context, method, path string, body any) ([]byte,
 	return r.send(ctx, method, path, body)
 }
 
+// stream sends a GET and copies a 2xx answer's body to w as it arrives (audit export).
+func (r *remote) stream(ctx context.Context, path string, w io.Writer) error {
+	if r.key == "" {
+		return fmt.Errorf("no credentials: pass --key or set MCPGW_KEY (an API key or access token): %w", ErrUsage)
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimRight(r.hub, "/")+"/api/v1"+path, nil)
+	if err != nil {
+		return fmt.Errorf("hub URL %q: %w", r.hub, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+r.key)
+	client := *r.http
+	client.Timeout = 0 // an export may take long; ctx still ends it
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("reach the hub at %s: %w", r.hub, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		return decodeAPIError(resp.StatusCode, raw)
+	}
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	return nil
+}
+
+// decodeAPIError turns a non-2xx answer into an *apiError.
+func decodeAPIError(status int, raw []byte) error {
+	var e struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	if json.Unmarshal(raw, &e) != nil || e.Error.Code == "" {
+		return &apiError{Status: status, Code: "http", Message: strings.TrimSpace(string(raw))}
+	}
+	return &apiError{Status: status, Code: e.Error.Code, Message: e.Error.Message}
+}
+
 // send is do without requiring credentials (for login).
 func (r *remote) send(ctx context.Context, method, path string, body any) ([]byte, error) {
 	var rd io.Reader
@@ -107,13 +145,7 @@ func (r *remote) send(ctx context.Context, method, path string, body any) ([]byt
 		return nil, fmt.Errorf("read the hub's answer: %w", err)
 	}
 	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Error struct{ Code, Message string } `json:"error"`
-		}
-		if json.Unmarshal(raw, &e) != nil || e.Error.Code == "" {
-			return nil, &apiError{Status: resp.StatusCode, Code: "http", Message: strings.TrimSpace(string(raw))}
-		}
-		return nil, &apiError{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message}
+		return nil, decodeAPIError(resp.StatusCode, raw)
 	}
 	return raw, nil
 }

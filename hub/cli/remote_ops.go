@@ -256,12 +256,7 @@ func auditRemote(ctx context.Context, args []string, env Env) error {
 	case "export":
 		delete(kv, "limit")
 		delete(kv, "cursor")
-		raw, err := c.r.do(ctx, "GET", "/audit/export"+query(kv), nil)
-		if err != nil {
-			return err
-		}
-		_, err = env.Stdout.Write(raw)
-		return err
+		return c.r.stream(ctx, "/audit/export"+query(kv), env.Stdout)
 	}
 	return unknownSub("audit", sub)
 }
