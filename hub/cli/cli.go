@@ -31,7 +31,7 @@ Usage:
   mcp-gateway-hub version
 
 Administration through a running hub's REST API (docs/API.md):
-  mcp-gateway-hub users    list | get | create | update | delete | set-password
+  mcp-gateway-hub users    list | get | create | update | delete | set-password | me | passwd
   mcp-gateway-hub roles    list | get | create | update | delete
   mcp-gateway-hub keys     list | create | revoke        (with --hub/--key/MCPGW_KEY and no store flag)
   mcp-gateway-hub agents   list | enroll | revoke        (same)

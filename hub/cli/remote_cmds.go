@@ -81,14 +81,15 @@ func (c *cmd) password(flagValue string, fromStdin bool) (string, error) {
 
 func usersRemote(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		return groupUsage(env, "users list | get ID | create NAME --role R [--password P | --password-stdin] | update ID [--name N] [--role R] [--disable | --enable] | delete ID | set-password ID (--password P | --password-stdin)")
+		return groupUsage(env, "users list | get ID | create NAME --role R [--password P | --password-stdin] | update ID [--name N] [--role R] [--disable | --enable] | delete ID | set-password ID (--password P | --password-stdin) | me | passwd --password-stdin (current, new)")
 	}
 	sub, args := args[0], args[1:]
 	c := newCmd("users", sub, env)
 	role := c.fs.String("role", "", "role (create, update)")
 	name := c.fs.String("name", "", "new name (update)")
 	pw := c.fs.String("password", "", "password (create, set-password); prefer --password-stdin")
-	pwStdin := c.fs.Bool("password-stdin", false, "read the password from the first line of stdin")
+	pwStdin := c.fs.Bool("password-stdin", false, "read the password from the first line of stdin (passwd: current, then new)")
+	current := c.fs.String("current", "", "your current password (passwd); prefer --password-stdin")
 	disable := c.fs.Bool("disable", false, "disable the user (update)")
 	enable := c.fs.Bool("enable", false, "enable the user (update)")
 	switch sub {
@@ -128,8 +129,44 @@ func usersRemote(ctx context.Context, args []string, env Env) error {
 			return err
 		}
 		return c.show(ctx, "POST", "/users/"+pathEscape(c.fs.Arg(0))+"/password", map[string]any{"password": p})
+	case "me":
+		if err := c.parse(args, 0, "no arguments"); err != nil {
+			return err
+		}
+		return c.show(ctx, "GET", "/auth/me", nil)
+	case "passwd":
+		if err := c.parse(args, 0, "no arguments"); err != nil {
+			return err
+		}
+		cur, next, err := c.passwords(*current, *pw, *pwStdin)
+		if err != nil {
+			return err
+		}
+		return c.show(ctx, "POST", "/auth/password", map[string]any{"current": cur, "new": next})
 	}
 	return unknownSub("users", sub)
+}
+
+// passwords gives the current and the new password for passwd: from the flags, or with
+// --password-stdin from stdin's first two lines (current, new; the first empty if none).
+func (c *cmd) passwords(current, next string, fromStdin bool) (string, string, error) {
+	if !fromStdin {
+		return current, next, nil
+	}
+	in := c.env.Stdin
+	if in == nil {
+		in = os.Stdin
+	}
+	br := bufio.NewReader(in)
+	var lines [2]string
+	for i := range lines {
+		line, err := br.ReadString('\n')
+		if err != nil && (line == "" || i == 0) {
+			return "", "", fmt.Errorf("read the current and the new password (two lines) from stdin: %w", err)
+		}
+		lines[i] = strings.TrimRight(line, "\r\n")
+	}
+	return lines[0], lines[1], nil
 }
 
 // userPatch is the PATCH /users body of the given flags; unset ones are left out.

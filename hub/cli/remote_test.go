@@ -65,6 +65,11 @@ func TestRemoteAdminCommands(t *testing.T) {
 		t.Fatalf("users create: %v %s", err, out)
 	}
 	mustCLI(t, h, "alice", "users", "list")
+	mustCLI(t, h, "permissions:", "users", "me")
+	if out, err := hubCLI(t, h, "\nowner's new password\n", "users", "passwd", "--password-stdin"); err != nil || !strings.Contains(out, "done") {
+		t.Fatalf("passwd: %v %s", err, out)
+	}
+	mustCLI(t, h, "export MCPGW_KEY=", "login", "--user", "owner", "--password", "owner's new password")
 	out = mustCLI(t, h, "export MCPGW_KEY=", "login", "--user", "alice", "--password", "correct horse battery")
 	token := strings.Fields(strings.TrimPrefix(out, "export MCPGW_KEY="))[0]
 	var o bytes.Buffer
