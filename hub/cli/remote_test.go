@@ -6,14 +6,19 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	neturl "net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcp-gateway/mcp-gateway/hub/api"
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
@@ -56,6 +61,8 @@ func TestRemoteAdminCommands(t *testing.T) {
 	h := hubtest.Start(t, func(c *config.Config) {
 		c.Backends = []backend.Config{{Name: "echo", Transport: backend.TransportHTTP, URL: url}}
 	})
+	h, used := recordEndpoints(t, h)
+	defer checkEveryEndpointUsed(t, h, used)
 	out, err := hubCLI(t, h, "correct horse battery\n", "users", "create", "alice", "--role", "viewer", "--password-stdin", "--json")
 	var alice struct {
 		ID          string `json:"id"`
@@ -82,20 +89,35 @@ func TestRemoteAdminCommands(t *testing.T) {
 	mustCLI(t, h, "robin", "users", "update", alice.ID, "--name", "robin", "--disable")
 	mustCLI(t, h, "auditor", "roles", "create", "auditor", "--perm", "tools.read,audit.read.own", "--deny", "*secret*")
 	mustCLI(t, h, "auditor", "roles", "list")
+	mustCLI(t, h, "audit.read.own", "roles", "get", "auditor")
+	mustCLI(t, h, "tools.read", "roles", "update", "auditor", "--perm", "tools.read")
+	mustCLI(t, h, "done", "roles", "delete", "auditor")
+	if out, err := hubCLI(t, h, "a brand new password\n", "users", "set-password", alice.ID, "--password-stdin"); err != nil || !strings.Contains(out, "done") {
+		t.Fatalf("set-password: %v %s", err, out)
+	}
 	mustCLI(t, h, "shown once", "keys", "create", "--user", alice.ID, "--app", "cursor", "--name", "cur")
 	mustCLI(t, h, "cursor", "keys", "list", "--user", "*")
+	out = mustCLI(t, h, `"key":"mcpgw_`, "keys", "create", "--name", "short-lived", "--expires", "1h", "--json")
+	var created struct{ ID string }
+	if err := json.Unmarshal([]byte(out), &created); err != nil {
+		t.Fatal(err)
+	}
+	mustCLI(t, h, "done", "keys", "revoke", created.ID)
 	out = mustCLI(t, h, "mcpgw_", "agents", "enroll", "laptop")
 	mustCLI(t, h, "laptop", "agents", "list")
 	mustCLI(t, h, "done", "agents", "revoke", "laptop")
 	mustCLI(t, h, "extra", "backends", "add", "extra", "--transport", "http", "--url", url, "--header", "X-Token=abc")
 	mustCLI(t, h, "extra", "backends", "list")
+	mustCLI(t, h, "auto", "backends", "update", "extra", "--transport", "http", "--url", url, "--naming", "auto")
 	mustCLI(t, h, "done", "backends", "remove", "extra")
 	mustCLI(t, h, "echo__echo", "tools", "list", "--q", "ech")
+	mustCLI(t, h, "fingerprint:", "tools", "get", "echo__echo")
 	mustCLI(t, h, "disabled:", "tools", "disable", "echo__echo")
 	mustCLI(t, h, "risk_override:", "tools", "risk", "echo__echo", "read")
 	mustCLI(t, h, "approved", "tools", "approve", "echo__echo")
 	mustCLI(t, h, "r1", "policies", "add-rule", `{"name":"r1","effect":"deny","tools":["zzz"],"reason":"never"}`)
 	mustCLI(t, h, "source: database", "policies", "list")
+	mustCLI(t, h, "r1", "policies", "set-rule", "r1", `{"effect":"deny","tools":["zzz*"],"reason":"never ever"}`)
 	mustCLI(t, h, "decision: allow by default", "policies", "dry-run", "--tool", "echo__echo", "--role", "viewer")
 	mustCLI(t, h, "default: deny", "policies", "default", "deny", "--reason", "closed")
 	mustCLI(t, h, "done", "policies", "delete-rule", "r1")
@@ -115,6 +137,7 @@ func TestRemoteAdminCommands(t *testing.T) {
 	mustCLI(t, h, "users.create", "audit", "list", "--kind", "admin")
 	mustCLI(t, h, "total:", "audit", "stats")
 	mustCLI(t, h, "BUCKET", "usage", "--by", "user")
+	mustCLI(t, h, "done", "users", "delete", alice.ID)
 
 	// Errors carry the hub's status and message.
 	if out, err := hubCLI(t, h, "", "users", "get", "usr_nope"); err == nil || !strings.Contains(err.Error(), "404") {
@@ -124,6 +147,53 @@ func TestRemoteAdminCommands(t *testing.T) {
 	err = Run(context.Background(), []string{"users", "list", "--hub", h.URL, "--key", "mcpgw_wrong"}, Env{Stdout: &e, Stderr: &e, Logger: slog.New(slog.DiscardHandler)})
 	if err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("a bad key: %v", err)
+	}
+}
+
+// recordEndpoints puts a recording proxy in front of h's REST API: the returned hub's URL
+// is the proxy's, and used collects the route patterns the CLI reached.
+func recordEndpoints(t *testing.T, h *hubtest.Hub) (*hubtest.Hub, func() map[string]bool) {
+	mux := http.NewServeMux()
+	for _, rt := range h.Server.API.(*api.API).Routes() {
+		mux.HandleFunc(rt.Method+" "+api.Prefix+rt.Path, func(http.ResponseWriter, *http.Request) {})
+	}
+	target, err := neturl.Parse(h.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mu.Lock()
+			seen[pattern] = true
+			mu.Unlock()
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(proxy.Close)
+	hp := *h
+	hp.URL = proxy.URL
+	return &hp, func() map[string]bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(seen)
+	}
+}
+
+// checkEveryEndpointUsed fails unless the CLI reached every endpoint but the two that are
+// not operations: the OpenAPI document, and token refresh (the CLI prints access tokens).
+func checkEveryEndpointUsed(t *testing.T, h *hubtest.Hub, used func() map[string]bool) {
+	seen := used()
+	for _, rt := range h.Server.API.(*api.API).Routes() {
+		pattern := rt.Method + " " + api.Prefix + rt.Path
+		if rt.Path == "/openapi.json" || rt.Path == "/auth/refresh" {
+			continue
+		}
+		if !seen[pattern] {
+			t.Errorf("no CLI command in this test reached %s", pattern)
+		}
 	}
 }
 
