@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -204,5 +205,43 @@ func TestInstallPs1StagedRolloutAnswer(t *testing.T) {
 	}
 	if !strings.Contains(p.text, "if (-not $latest) { Fail") {
 		t.Fatal("install.ps1 does not handle an empty answer from latest")
+	}
+}
+
+// TestInstallPs1Parses parses install.ps1 with tree-sitter's PowerShell grammar (the npm peers
+// of e2e/setup.sh): no syntax errors, and a cut-off copy is caught, so the check can fail.
+func TestInstallPs1Parses(t *testing.T) {
+	node := nodeBin(t)
+	root := repoRoot(t)
+	if _, err := os.Stat(filepath.Join(root, "e2e", "node_modules", "tree-sitter-powershell", "tree-sitter-powershell.wasm")); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("tree-sitter-powershell is not installed: run e2e/setup.sh")
+		}
+		t.Skip("tree-sitter-powershell is not installed: run e2e/setup.sh")
+	}
+	text, err := os.ReadFile(filepath.Join(root, "install.ps1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.ps1")
+	if err := os.WriteFile(cut, text[:len(text)*2/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// One node run (loading the grammar takes seconds on a busy machine) for both files.
+	out, _ := exec.Command(node, filepath.Join(root, "e2e", "ts", "ps1parse.mjs"), filepath.Join(root, "install.ps1"), cut).CombinedOutput()
+	var own, cutOnes []string
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		switch {
+		case strings.HasPrefix(l, cut+":"):
+			cutOnes = append(cutOnes, l)
+		case l != "":
+			own = append(own, l)
+		}
+	}
+	if len(own) > 0 {
+		t.Fatalf("install.ps1 does not parse:\n%s", strings.Join(own, "\n"))
+	}
+	if len(cutOnes) == 0 {
+		t.Fatalf("a cut-off install.ps1 parsed cleanly: the check cannot fail\n%s", out)
 	}
 }
