@@ -14,6 +14,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
 
 // shiftyMesh runs a hub and an agent "laptop" serving the shifty test server (a poisoned
@@ -115,4 +116,20 @@ func TestChangedPinnedToolQuarantinedAgain(t *testing.T) {
 		t.Error("the changed tool is still listed")
 	}
 	wantRefused(t, ctx, cs, "laptop__shifty__lookup", "definition changed")
+
+	// The rug pull is on record, with both fingerprints.
+	var ev store.AuditEvent
+	waitFor(t, 10*time.Second, "the integrity event in the audit trail", func() bool {
+		evs, _, err := hub.Server.Store.QueryAudit(ctx, store.AuditQuery{Kind: "integrity", Tool: "laptop__shifty__lookup"})
+		for _, e := range evs {
+			if err == nil && e.Action == "tool.changed" {
+				ev = e
+				return true
+			}
+		}
+		return false
+	})
+	if ev.Agent != "laptop" || ev.Backend != "shifty" || !strings.Contains(ev.Detail, info.Fingerprint) || !strings.Contains(ev.Detail, "old_hash") {
+		t.Errorf("integrity event %+v", ev)
+	}
 }
