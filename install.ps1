@@ -96,6 +96,10 @@ function Install-McpGatewayAgent {
             $b64 = (Get-Content -Raw -Path $sigFile) -replace '\s', ''
             [IO.File]::WriteAllBytes($bin, [Convert]::FromBase64String($b64))
         } catch { return $false }
+        # Windows PowerShell 5.1 turns a native command's redirected stderr into errors, which
+        # 'Stop' would make fatal: here a failed verification is an answer, not an error.
+        $ErrorActionPreference = 'Continue'
+        $global:LASTEXITCODE = -1
         & openssl pkeyutl -verify -pubin -inkey $pem -rawin -in $message -sigfile $bin *> $null
         return ($LASTEXITCODE -eq 0)
     }
@@ -224,7 +228,9 @@ function Install-McpGatewayAgent {
             Move-Item -Path $exe -Destination "$exe.old" -Force
         }
         Move-Item -Path $staged -Destination $exe -Force
-        $out = & $exe version 2>&1
+        $ErrorActionPreference = 'Continue'   # see Test-Ed25519
+        $global:LASTEXITCODE = -1             # stays -1 if the binary cannot start at all
+        try { $out = & $exe version 2>&1 } catch { $out = $_.Exception.Message }
         if ($LASTEXITCODE -ne 0) { Fail "the installed binary does not run: $out" }
         Say "installed ${exe}: $out"
     }
