@@ -96,17 +96,20 @@ func startHub(t *testing.T) *hub {
 type tmux struct {
 	t      *testing.T
 	socket string
+	dir    string            // for exit status files
+	status map[string]string // window target → its exit status file
 }
 
 func startTmux(t *testing.T) *tmux {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed (apt-get install -y tmux); the model tests in tui/ still ran")
 	}
-	conf := filepath.Join(t.TempDir(), "tmux.conf")
-	if err := os.WriteFile(conf, []byte("set -g remain-on-exit on\nset -g history-limit 0\n"), 0o600); err != nil {
+	x := &tmux{t: t, socket: fmt.Sprintf("mcpgw-test-%d-%d", os.Getpid(), time.Now().UnixNano()),
+		dir: t.TempDir(), status: map[string]string{}}
+	conf := filepath.Join(x.dir, "tmux.conf")
+	if err := os.WriteFile(conf, []byte("set -g history-limit 0\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	x := &tmux{t: t, socket: fmt.Sprintf("mcpgw-test-%d", os.Getpid())}
 	x.run("-f", conf, "start-server", ";", "new-session", "-d", "-s", "t", "-x", "160", "-y", "45", "sleep", "3600")
 	t.Cleanup(func() { _ = exec.Command("tmux", "-L", x.socket, "kill-server").Run() })
 	return x
@@ -121,14 +124,19 @@ func (x *tmux) run(args ...string) string {
 	return string(out)
 }
 
-// window starts argv in a new window and returns its target.
+// window starts argv in a new window and returns its target. A shell around it writes the
+// exit status to a file, and keeps the pane open for a moment so that its last screen can be
+// read (tmux's own pane_dead flag was seen lagging the exit on a busy machine).
 func (x *tmux) window(name string, env []string, argv ...string) string {
+	target := "t:" + name
+	x.status[target] = filepath.Join(x.dir, name+".status")
 	args := []string{"new-window", "-d", "-n", name}
 	for _, e := range env {
 		args = append(args, "-e", e)
 	}
-	x.run(append(append(args, "--"), argv...)...)
-	return "t:" + name
+	script := `"$@"; echo $? >'` + x.status[target] + `.tmp'; mv '` + x.status[target] + `.tmp' '` + x.status[target] + `'; sleep 60`
+	x.run(append(append(args, "--", "sh", "-c", script, "sh"), argv...)...)
+	return target
 }
 
 func (x *tmux) keys(target string, keys ...string) {
@@ -153,12 +161,12 @@ func (x *tmux) waitScreen(target string, wants ...string) string {
 	return ""
 }
 
-// waitExit waits for the pane's process to end and returns its exit status.
+// waitExit waits for the window's program to end and returns its exit status.
 func (x *tmux) waitExit(target string) string {
 	x.t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if st := strings.Fields(x.run("display", "-p", "-t", target, "#{pane_dead} #{pane_dead_status}")); len(st) == 2 && st[0] == "1" {
-			return st[1]
+		if b, err := os.ReadFile(x.status[target]); err == nil {
+			return strings.TrimSpace(string(b))
 		}
 	}
 	x.t.Fatalf("%s still running:\n%s", target, x.run("capture-pane", "-p", "-t", target))
