@@ -29,6 +29,9 @@ func (c *Client) dial(ctx context.Context) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
 	conn, err := dial(ctx, c.Path)
+	if errors.Is(err, ErrUnsupported) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("no running agent at %s (start one with `mcp-gateway-agent run` or `mcp-gateway-agent service start`): %w", c.Path, err)
 	}
