@@ -195,6 +195,40 @@ func TestGovernanceThroughMesh(t *testing.T) {
 		}
 	})
 
+	t.Run("metrics count calls and refusals, for keys that may read usage", func(t *testing.T) {
+		get := func(key string) (int, string) {
+			req, _ := http.NewRequest("GET", hub.URL+"/metrics", nil)
+			if key != "" {
+				req.Header.Set("Authorization", "Bearer "+key)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		if st, _ := get(""); st != http.StatusUnauthorized {
+			t.Errorf("no key: %d, want 401", st)
+		}
+		if st, _ := get(newUserKey(t, hub, "vic", "viewer")); st != http.StatusForbidden {
+			t.Errorf("viewer: %d, want 403", st)
+		}
+		st, body := get(hub.OwnerKey)
+		for _, want := range []string{
+			`mcpgw_calls_total{agent="laptop",backend="everything",method="tools/call",status="ok",tool="laptop__everything__echo"}`,
+			`mcpgw_denied_total{rule="viewers-only-read"} 1`,
+			`mcpgw_call_duration_seconds_bucket{agent="laptop",backend="everything",method="tools/call"`,
+			"mcpgw_agents_connected 1",
+			"mcpgw_audit_recorded_events_total",
+		} {
+			if st != http.StatusOK || !strings.Contains(body, want) {
+				t.Errorf("owner: status %d, metrics lack %s", st, want)
+			}
+		}
+	})
+
 	t.Run("hub-local stdio backend does not inherit the hub's secrets", func(t *testing.T) {
 		cs := sessionAs(t, hub, hub.OwnerKey)
 		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "local__get-env", Arguments: map[string]any{}})

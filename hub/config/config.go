@@ -43,6 +43,9 @@ type Config struct {
 	// loaded when the hub starts (env MCPGW_POLICY_FILE). Empty: no policy, every tool is
 	// allowed to every caller.
 	PolicyFile string `toml:"policy_file"`
+	// MetricsPublic serves /metrics without a key. Default false: a scraper sends a key
+	// whose role has usage.read (Prometheus: authorization.credentials).
+	MetricsPublic bool `toml:"metrics_public"`
 	// Backends are MCP servers the hub runs itself, in the agent's [[backends]] format.
 	Backends []backend.Config `toml:"backends"`
 	// Releases is the [releases] table: agent releases offered for self-update (releases.go).

@@ -44,6 +44,8 @@ type Governance struct {
 	// Redact turns a raw request or response into the text kept in the audit trail.
 	// Nil keeps no payloads, only their hashes.
 	Redact func(raw []byte) string
+	// Observe sees every call's and refusal's event after it is recorded (metrics).
+	Observe func(ev *store.AuditEvent)
 }
 
 // SetGovernance installs the governance chain. Call it before serving.
@@ -125,12 +127,19 @@ func (g *Gateway) auditEvent(c *client, req *jsonrpc.Request, rec *callRecord, r
 // record writes the call's audit event. When the event cannot be recorded the client gets an
 // error instead of the result: a call that returned is never missing from the trail.
 func (g *Gateway) record(c *client, req *jsonrpc.Request, rec *callRecord, resp *jsonrpc.Response) *jsonrpc.Response {
-	if g.gov.Audit == nil {
+	if g.gov.Audit == nil && g.gov.Observe == nil {
 		return resp
 	}
-	if err := g.gov.Audit.Record(g.auditEvent(c, req, rec, resp)); err != nil {
-		g.log.Error("audit record failed; the result is withheld", "method", req.Method, "name", rec.name, "err", err)
-		return errorResponse(req.ID, codeInternal, "the call ran but its audit event could not be recorded: "+err.Error())
+	ev := g.auditEvent(c, req, rec, resp)
+	if g.gov.Audit != nil {
+		if err := g.gov.Audit.Record(ev); err != nil {
+			g.log.Error("audit record failed; the result is withheld", "method", req.Method, "name", rec.name, "err", err)
+			resp = errorResponse(req.ID, codeInternal, "the call ran but its audit event could not be recorded: "+err.Error())
+			ev.Status, ev.Error = "error", "audit record failed"
+		}
+	}
+	if g.gov.Observe != nil {
+		g.gov.Observe(ev)
 	}
 	return resp
 }

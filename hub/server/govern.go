@@ -36,7 +36,9 @@ func (s *Server) govern(ctx context.Context) error {
 		rec.Close()
 		return fmt.Errorf("load roles: %w", err)
 	}
-	s.GW.SetGovernance(gateway.Governance{Tools: s.Tools, RBAC: s.RBAC, Audit: rec, Redact: rec.Redactor().Payload})
+	s.newMetrics()
+	s.GW.SetGovernance(gateway.Governance{Tools: s.Tools, RBAC: s.RBAC, Audit: rec, Redact: rec.Redactor().Payload,
+		Observe: s.Metrics.Observe})
 	return nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/gateway"
 	"github.com/mcp-gateway/mcp-gateway/hub/install"
+	"github.com/mcp-gateway/mcp-gateway/hub/metrics"
 	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 	"github.com/mcp-gateway/mcp-gateway/hub/releases"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
@@ -45,6 +46,8 @@ type Server struct {
 	Tools  *tools.Registry
 	Audit  *audit.Recorder
 	RBAC   *rbac.Authorizer
+	// Metrics are served at /metrics.
+	Metrics *metrics.Metrics
 	// Releases serves agent releases for self-update ([releases] in hub.toml).
 	Releases *releases.Handler
 	API      http.Handler // the REST API at /api/v1/
@@ -131,6 +134,7 @@ func (s *Server) routes() {
 		w.Write([]byte("ok\n"))
 	})
 	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("GET /metrics", s.metricsHandler())
 	s.mux.Handle("GET "+releases.Prefix, s.Releases) // more specific than the REST API's /api/v1/
 	s.mux.Handle("GET /install.sh", install.Handler(install.Shell, s.installConfig()))
 	s.mux.Handle("GET /install.ps1", install.Handler(install.PowerShell, s.installConfig()))

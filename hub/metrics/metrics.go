@@ -1,0 +1,80 @@
+// Package metrics exposes the hub's Prometheus metrics — calls, refusals, durations, agents,
+// sessions and the audit trail — on a registry the hub owns, served at /metrics.
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
+)
+
+// Metrics holds the hub's collectors.
+type Metrics struct {
+	reg      *prometheus.Registry
+	calls    *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	denied   *prometheus.CounterVec
+}
+
+// Gauges are read when Prometheus scrapes.
+type Gauges struct {
+	Agents   func() int      // connected agents
+	Sessions func() int      // open MCP sessions
+	Audit    func() [3]int64 // audit events recorded, stored, pending
+}
+
+// New builds the collectors on a new registry, with Go and process metrics.
+func New(g Gauges) *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	m.calls = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "mcpgw_calls_total", Help: "Forwarded MCP requests (tools/call, prompts/get, resources/read, …) by outcome.",
+	}, []string{"method", "agent", "backend", "tool", "status"})
+	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "mcpgw_call_duration_seconds", Help: "Time from the hub receiving a forwarded request to its answer, refusals excluded.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+	}, []string{"method", "agent", "backend"})
+	m.denied = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "mcpgw_denied_total", Help: "Tool calls refused by governance, by the rule that refused them (rbac, disabled, quarantine or a policy rule).",
+	}, []string{"rule"})
+	m.reg.MustRegister(m.calls, m.duration, m.denied,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	gauge := func(name, help string, f func() float64) {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))
+	}
+	if g.Agents != nil {
+		gauge("mcpgw_agents_connected", "Agents with an open tunnel to this hub.", func() float64 { return float64(g.Agents()) })
+	}
+	if g.Sessions != nil {
+		gauge("mcpgw_sessions", "Open session-based MCP client sessions.", func() float64 { return float64(g.Sessions()) })
+	}
+	if g.Audit != nil {
+		gauge("mcpgw_audit_pending_events", "Audit events in the journal not yet in the store.", func() float64 { return float64(g.Audit()[2]) })
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mcpgw_audit_recorded_events_total",
+			Help: "Audit events recorded since start."}, func() float64 { return float64(g.Audit()[0]) }))
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mcpgw_audit_stored_events_total",
+			Help: "Audit events shipped to the store since start."}, func() float64 { return float64(g.Audit()[1]) }))
+	}
+	return m
+}
+
+// Observe counts one audited call or refusal. It is the gateway's audit observer, so metrics
+// and the audit trail count the same events.
+func (m *Metrics) Observe(ev *store.AuditEvent) {
+	if ev.Kind == store.AuditDenied {
+		m.denied.WithLabelValues(ev.Rule).Inc()
+	}
+	m.calls.WithLabelValues(ev.Action, ev.Agent, ev.Backend, ev.Tool, ev.Status).Inc()
+	if ev.Kind == store.AuditCall {
+		m.duration.WithLabelValues(ev.Action, ev.Agent, ev.Backend).Observe(ev.Duration.Seconds())
+	}
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, Timeout: 10 * time.Second})
+}

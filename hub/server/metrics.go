@@ -1,0 +1,45 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/hub/metrics"
+)
+
+// permMetrics is what a key's role needs to scrape /metrics (unless metrics_public is set):
+// the metrics carry tool, agent and backend names and call counts, like /api/v1/usage.
+const permMetrics = "usage.read"
+
+// newMetrics builds the hub's metrics and makes the gateway report every call to them.
+func (s *Server) newMetrics() {
+	s.Metrics = metrics.New(metrics.Gauges{
+		Agents:   func() int { return len(s.Agents.List()) },
+		Sessions: s.GW.Sessions,
+		Audit: func() [3]int64 {
+			st := s.Audit.Stats()
+			return [3]int64{st.Recorded, st.Stored, st.Pending}
+		},
+	})
+}
+
+// metricsHandler serves /metrics to keys whose role may read usage.
+func (s *Server) metricsHandler() http.Handler {
+	h := s.Metrics.Handler()
+	if s.cfg.MetricsPublic {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, ok := auth.BearerToken(r)
+		id, known := s.Keys.Lookup(key)
+		switch {
+		case !ok || !known:
+			w.Header().Set("WWW-Authenticate", `Bearer realm="mcp-gateway"`)
+			http.Error(w, "metrics need an API key whose role has "+permMetrics+" (or metrics_public = true)", http.StatusUnauthorized)
+		case !s.RBAC.Can(id.Role, permMetrics):
+			http.Error(w, "role "+id.Role+" lacks "+permMetrics, http.StatusForbidden)
+		default:
+			h.ServeHTTP(w, r)
+		}
+	})
+}
