@@ -117,7 +117,10 @@ func (p *uninstallPlan) describe(w io.Writer) {
 // confirm asks on stdin; anything but y or yes, or no answer at all, is a no.
 func confirm(stdin io.Reader, stdout io.Writer) bool {
 	fmt.Fprint(stdout, "Uninstall mcp-gateway-agent? [y/N] ")
-	line, _ := bufio.NewReader(stdin).ReadString('\n')
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil {
+		fmt.Fprintln(stdout) // no answer: end the prompt's line
+	}
 	a := strings.ToLower(strings.TrimSpace(line))
 	return a == "y" || a == "yes"
 }
