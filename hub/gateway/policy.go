@@ -8,6 +8,7 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/hub/policy"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 )
 
 // Policy is the policy engine the gateway applies to tools: Decide on tools/call, Visible on
@@ -60,12 +61,7 @@ func (g *Gateway) checkTool(c *client, req *jsonrpc.Request, t *router.Table, na
 		Risk: info.Risk, Role: c.identity.Role, Application: c.identity.Application,
 	}
 	if p.NeedsArguments {
-		var params struct {
-			Arguments map[string]any `json:"arguments"`
-		}
-		// Arguments that are not an object stay nil: every condition on them fails.
-		_ = json.Unmarshal(req.Params, &params)
-		in.Arguments = params.Arguments
+		in.Arguments = callArguments(req.Params)
 	}
 	d := p.Decide(in)
 	rec.rule, rec.decision = d.Rule, string(d.Effect)
@@ -101,4 +97,22 @@ func (g *Gateway) visibleTools(c *client, t *router.Table) []json.RawMessage {
 		out = append(out, raw)
 	}
 	return out
+}
+
+// callArguments decodes the "arguments" member of tools/call params exactly as a backend
+// reads it: the member named exactly "arguments" (the last one if repeated). Decoding the
+// params into a struct would also take "ARGUMENTS" or "Arguments" (encoding/json matches
+// field names case-insensitively), which backends ignore, so conditions would be checked
+// against arguments the backend never sees. Arguments that are not an object stay nil:
+// every condition on them fails.
+func callArguments(params []byte) map[string]any {
+	raw, ok := mcp.Field(params, "arguments")
+	if !ok {
+		return nil
+	}
+	var args map[string]any
+	if json.Unmarshal(raw, &args) != nil {
+		return nil
+	}
+	return args
 }

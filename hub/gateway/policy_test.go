@@ -184,3 +184,32 @@ func TestNoPolicyAllowsAll(t *testing.T) {
 		t.Errorf("echo went to %+v", echo.Target)
 	}
 }
+
+// A condition on an argument is checked against the arguments the backend reads: the
+// member named exactly "arguments". A case variant ("ARGUMENTS") is ignored by backends
+// but was merged into the decoded arguments by encoding/json, so a harmless path there hid
+// the real one from the policy.
+func TestPolicyArgumentsCaseVariantNotTrusted(t *testing.T) {
+	h := policyHarness(t, testPolicy)
+	sid := h.initialize("2025-11-25", "")
+	for i, params := range []string{
+		`{"name":"echo","arguments":{"path":"/etc/passwd"},"ARGUMENTS":{"path":"/tmp/x"}}`,
+		`{"name":"echo","arguments":{"path":"/etc/passwd"},"Arguments":{"path":"/tmp/x"}}`,
+		`{"name":"echo","ARGUMENTS":{"path":"/tmp/x"}}`,
+	} {
+		before := h.up.count()
+		m := h.rpc(sid, i+1, "tools/call", params)
+		if m.Error == nil || m.Error.Code != codePolicyDenied || !strings.Contains(m.Error.Message, "policy rule echo-elsewhere") {
+			t.Errorf("%s: got %+v %s, want a refusal by echo-elsewhere", params, m.Error, m.Result)
+		}
+		if h.up.count() != before {
+			t.Errorf("%s: refused, yet forwarded upstream", params)
+		}
+	}
+	// The exact member still decides, both ways.
+	before := h.up.count()
+	m := h.rpc(sid, 9, "tools/call", `{"name":"echo","ARGUMENTS":{"path":"/etc/passwd"},"arguments":{"path":"/tmp/x"}}`)
+	if m.Error != nil || h.up.count() != before+1 {
+		t.Errorf("exact arguments under /tmp: got %+v, want allowed and forwarded", m.Error)
+	}
+}
