@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -206,4 +207,40 @@ func TestApplicationKeyPolicy(t *testing.T) {
 	personal := h.initialize("2025-11-25", "")
 	var echo struct{ Target struct{ Name string } }
 	toolText(t, h.rpc(personal, 2, "tools/call", `{"name":"echo"}`), &echo)
+}
+
+// A session runs with its caller's current role: the key is looked up on every request, and
+// a role changed since initialize (here a demotion to a role without tools.call) applies
+// to the next call of a session opened before, on /mcp and on the legacy /messages.
+func TestSessionFollowsRoleChange(t *testing.T) {
+	h, _, a := governedHarness(t)
+	h.gw.gov.RBAC = roles{"admin": {"echo"}, "developer": nil}
+	ks := testKeys{}
+	maps.Copy(ks, keys)
+	h.gw.keys = ks
+	sid := h.initialize("2025-11-25", "")
+	var echo struct{ Target struct{ Name string } }
+	toolText(t, h.rpc(sid, 1, "tools/call", `{"name":"echo"}`), &echo)
+
+	demoted := ks[aliceKey]
+	demoted.Role = "developer"
+	ks[aliceKey] = demoted
+	before := h.up.count()
+	m := h.rpc(sid, 2, "tools/call", `{"name":"echo"}`)
+	if m.Error == nil || !strings.Contains(m.Error.Message, `role "developer" may not call tools`) {
+		t.Errorf("demoted caller in an open session: got %+v %s, want an rbac refusal", m.Error, m.Result)
+	}
+	if h.up.count() != before {
+		t.Error("demoted caller's call was forwarded")
+	}
+	if ev := a.last(t); ev.Rule != "rbac" || ev.Role != "developer" {
+		t.Errorf("refusal audited as %+v", ev)
+	}
+	if got := listedTools(h, sid); len(got) != 0 {
+		t.Errorf("demoted caller still lists %v", got)
+	}
+	// Promoted back, the same session calls again.
+	demoted.Role = "admin"
+	ks[aliceKey] = demoted
+	toolText(t, h.rpc(sid, 3, "tools/call", `{"name":"echo"}`), &echo)
 }

@@ -131,7 +131,7 @@ func (g *Gateway) sessionFor(w http.ResponseWriter, r *http.Request) *session {
 		return nil
 	}
 	s := g.sessions.get(id)
-	if s == nil || s.legacy || !sameCaller(s.identity, identityFrom(r.Context())) {
+	if s == nil || s.legacy || !s.adopt(identityFrom(r.Context())) {
 		// Another caller's session is reported as unknown, not as forbidden: ids must not leak.
 		// An HTTP+SSE session lives at /messages only: its replies belong on its /sse stream.
 		httpError(w, http.StatusNotFound, "unknown or expired session: initialize a new one")
@@ -143,6 +143,20 @@ func (g *Gateway) sessionFor(w http.ResponseWriter, r *http.Request) *session {
 	}
 	s.touch()
 	return s
+}
+
+// adopt checks that id is this session's caller (same user and key) and makes it the
+// session's identity from then on: the key was looked up again for this request, so a role
+// changed since initialize (a demotion, new tool globs) applies to the session's next call,
+// not only to new sessions.
+func (s *session) adopt(id auth.Identity) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !sameCaller(s.identity, id) {
+		return false
+	}
+	s.identity = id
+	return true
 }
 
 func sameCaller(a, b auth.Identity) bool {

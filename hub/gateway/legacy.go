@@ -26,7 +26,7 @@ func (g *Gateway) serveSSE(w http.ResponseWriter, r *http.Request) {
 // serveMessages takes one message for an HTTP+SSE session; the reply goes on its stream.
 func (g *Gateway) serveMessages(w http.ResponseWriter, r *http.Request) {
 	s := g.sessions.get(r.URL.Query().Get("sessionId"))
-	if s == nil || !s.legacy || !sameCaller(s.identity, identityFrom(r.Context())) {
+	if s == nil || !s.legacy || !s.adopt(identityFrom(r.Context())) {
 		httpError(w, http.StatusNotFound, "unknown or expired session: open GET /sse first")
 		return
 	}
