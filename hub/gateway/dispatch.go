@@ -37,11 +37,11 @@ func (g *Gateway) dispatch(ctx context.Context, c *client, req *jsonrpc.Request,
 	case "tools/list":
 		return g.list(req, "tools", g.visibleTools(c, t), keyField("name"))
 	case "prompts/list":
-		return g.list(req, "prompts", t.Prompts(), keyField("name"))
+		return g.list(req, "prompts", g.reachable(c, t.Prompts()), keyField("name"))
 	case "resources/list":
-		return g.list(req, "resources", t.Resources(), keyField("uri"))
+		return g.list(req, "resources", g.reachable(c, t.Resources()), keyField("uri"))
 	case "resources/templates/list":
-		return g.list(req, "resourceTemplates", t.ResourceTemplates(), keyField("uriTemplate"))
+		return g.list(req, "resourceTemplates", g.reachable(c, t.ResourceTemplates()), keyField("uriTemplate"))
 	case "tools/call":
 		return g.forwardNamed(ctx, c, req, em, "tool", t)
 	case "prompts/get":
@@ -132,6 +132,8 @@ func (g *Gateway) forwardNamed(ctx context.Context, c *client, req *jsonrpc.Requ
 		if refused := g.checkTool(c, req, tbl, name, t, rec); refused != nil {
 			return g.record(c, req, rec, refused)
 		}
+	} else if refused := g.checkMCP(c, req, rec); refused != nil {
+		return refused
 	}
 	raw, err := mcp.SetStringField(req.Params, "name", t.Name)
 	if err != nil {
@@ -162,8 +164,12 @@ func (g *Gateway) forwardURI(ctx context.Context, c *client, req *jsonrpc.Reques
 		// SEP-2164: a resource that does not exist is invalid params naming the URI in data.
 		return mcp.ErrorResponse(req.ID, codeInvalidParams, g.unknownURI(uri), map[string]string{"uri": uri})
 	}
+	rec := &callRecord{start: time.Now(), name: uri, tgt: tgt}
+	if refused := g.checkMCP(c, req, rec); refused != nil {
+		return refused
+	}
 	p["uri"], _ = json.Marshal(tgt.Name)
-	resp := g.forwardMap(ctx, c, req, em, &callRecord{start: time.Now(), name: uri, tgt: tgt}, p)
+	resp := g.forwardMap(ctx, c, req, em, rec, p)
 	if resp.Error != nil {
 		return resp
 	}
@@ -246,8 +252,12 @@ func (g *Gateway) complete(ctx context.Context, c *client, req *jsonrpc.Request,
 	if !ok {
 		return errorResponse(req.ID, codeInvalidParams, "unknown completion reference "+strconv.Quote(name+uri))
 	}
+	rec := &callRecord{start: time.Now(), name: name + uri, tgt: tgt}
+	if refused := g.checkMCP(c, req, rec); refused != nil {
+		return refused
+	}
 	p["ref"], _ = json.Marshal(ref)
-	return g.forwardMap(ctx, c, req, em, &callRecord{start: time.Now(), name: name + uri, tgt: tgt}, p)
+	return g.forwardMap(ctx, c, req, em, rec, p)
 }
 
 // forwardMap forwards with params decoded as an object and rewritten.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -243,4 +244,58 @@ func TestSessionFollowsRoleChange(t *testing.T) {
 	demoted.Role = "admin"
 	ks[aliceKey] = demoted
 	toolText(t, h.rpc(sid, 3, "tools/call", `{"name":"echo"}`), &echo)
+}
+
+// tools.call is the permission to reach backends over MCP at all: a role without it gets
+// no prompts or resources either, and prompts/get, resources/read, resources/subscribe and
+// completion/complete are refused (audited, not forwarded). A role with it reaches them.
+func TestNoToolsCallNoPromptsOrResources(t *testing.T) {
+	h, _, a := governedHarness(t)
+	h.gw.gov.RBAC = roles{"admin": {"echo"}, "developer": nil}
+	calls := []struct{ method, params string }{
+		{"prompts/get", `{"name":"util__greet","arguments":{"who":"x"}}`},
+		{"resources/read", `{"uri":"mcpgw://util/file:///a.txt"}`},
+		{"resources/subscribe", `{"uri":"mcpgw://util/file:///a.txt"}`},
+		{"completion/complete", `{"ref":{"type":"ref/prompt","name":"util__greet"},"argument":{"name":"who","value":"a"}}`},
+	}
+	lists := map[string]string{"prompts/list": "prompts", "resources/list": "resources"}
+	count := func(sid, method, field string, mods ...func(*http.Request)) int {
+		m := rpcAs(h, sid, 50, method, "{}", mods...)
+		var res map[string][]json.RawMessage
+		if err := json.Unmarshal(m.Result, &res); err != nil {
+			t.Fatalf("%s: %s %+v", method, m.Result, m.Error)
+		}
+		return len(res[field])
+	}
+	dev := h.initialize("2025-11-25", "", withKey(bobKey))
+	for method, field := range lists {
+		if n := count(dev, method, field, withKey(bobKey)); n != 0 {
+			t.Errorf("developer without tools.call: %s has %d items", method, n)
+		}
+	}
+	for i, c := range calls {
+		before := h.up.count()
+		m := rpcAs(h, dev, i+1, c.method, c.params, withKey(bobKey))
+		if m.Error == nil || m.Error.Code != codePolicyDenied || !strings.Contains(m.Error.Message, "needs tools.call") {
+			t.Errorf("developer %s: got %+v %s, want an rbac refusal", c.method, m.Error, m.Result)
+		}
+		if h.up.count() != before {
+			t.Errorf("developer %s: refused, yet forwarded", c.method)
+		}
+		if ev := a.last(t); ev.Kind != "denied" || ev.Rule != "rbac" || ev.UserID != "u-bob" || ev.Action != c.method {
+			t.Errorf("developer %s refusal audited as %+v", c.method, ev)
+		}
+	}
+	admin := h.initialize("2025-11-25", "")
+	for method, field := range lists {
+		if n := count(admin, method, field); n == 0 {
+			t.Errorf("admin: %s is empty", method)
+		}
+	}
+	for i, c := range calls {
+		before := h.up.count()
+		if m := h.rpc(admin, 10+i, c.method, c.params); m.Error != nil || h.up.count() != before+1 {
+			t.Errorf("admin %s: %+v, forwarded %d", c.method, m.Error, h.up.count()-before)
+		}
+	}
 }

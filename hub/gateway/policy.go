@@ -116,3 +116,30 @@ func callArguments(params []byte) map[string]any {
 	}
 	return args
 }
+
+// mayUseBackends reports whether the caller's role holds tools.call, the permission to reach
+// backends over MCP at all: tools, and also prompts, resources and completions (tool globs
+// and the policy apply to tools only).
+func (g *Gateway) mayUseBackends(c *client) bool {
+	rb := g.gov.RBAC
+	return rb == nil || rb.Can(c.identity.Role, PermCallTools)
+}
+
+// reachable is a list of prompts or resources as the caller may see it: all of them, or
+// none without tools.call.
+func (g *Gateway) reachable(c *client, items []json.RawMessage) []json.RawMessage {
+	if !g.mayUseBackends(c) {
+		return nil
+	}
+	return items
+}
+
+// checkMCP refuses, and audits, a prompts/get, resources/* or completion/complete of a
+// caller whose role lacks tools.call; nil when it may proceed.
+func (g *Gateway) checkMCP(c *client, req *jsonrpc.Request, rec *callRecord) *jsonrpc.Response {
+	if g.mayUseBackends(c) {
+		return nil
+	}
+	role := c.identity.Role
+	return g.record(c, req, rec, rec.refuse(req.ID, "rbac", "", "role "+strconv.Quote(role)+" may not use backends over MCP (needs tools.call)"))
+}
