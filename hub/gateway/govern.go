@@ -1,14 +1,12 @@
 package gateway
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
+	"github.com/mcp-gateway/mcp-gateway/hub/audit"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/hub/tools"
@@ -94,9 +92,9 @@ func (g *Gateway) auditEvent(c *client, req *jsonrpc.Request, rec *callRecord, r
 		Time: rec.start, Kind: "call", UserID: c.identity.UserID, KeyID: c.identity.KeyID, Caller: c.identity.Name,
 		Role: c.identity.Role, Application: c.identity.Application, Agent: rec.tgt.Agent, Backend: rec.tgt.Backend,
 		Tool: rec.name, Risk: rec.risk, Decision: rec.decision, Rule: rec.rule, Action: req.Method,
-		Duration: time.Since(rec.start), TraceID: traceID(c.trace), Status: "ok",
+		Duration: time.Since(rec.start), TraceID: audit.TraceID(c.trace), Status: "ok",
 	}
-	ev.RequestHash = hashHex(req.Params)
+	ev.RequestHash = audit.Hash(req.Params)
 	if g.gov.Redact != nil {
 		ev.Request = g.gov.Redact(req.Params)
 	}
@@ -113,7 +111,7 @@ func (g *Gateway) auditEvent(c *client, req *jsonrpc.Request, rec *callRecord, r
 			}
 		}
 	default:
-		ev.ResponseHash = hashHex(resp.Result)
+		ev.ResponseHash = audit.Hash(resp.Result)
 		if g.gov.Redact != nil {
 			ev.Response = g.gov.Redact(resp.Result)
 		}
@@ -148,23 +146,4 @@ func (g *Gateway) record(c *client, req *jsonrpc.Request, rec *callRecord, resp 
 func isToolError(res []byte) bool {
 	v, ok := mcp.Field(res, "isError")
 	return ok && string(v) == "true"
-}
-
-func hashHex(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
-}
-
-// traceID is the trace id of a W3C traceparent (version-traceid-parentid-flags), or a new
-// random one when the client sent none.
-func traceID(traceparent string) string {
-	if len(traceparent) >= 36 && traceparent[2] == '-' && traceparent[35] == '-' {
-		return traceparent[3:35]
-	}
-	var b [16]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

@@ -57,7 +57,8 @@ type Registry struct {
 	states  atomic.Pointer[stateSnap]
 	idx     atomic.Pointer[Index]
 	buildMu sync.Mutex // one build at a time; also serialises state transitions
-	scans   sync.Map   // fingerprint → []integrity.Finding: a definition is scanned once
+	scans   sync.Map   // fingerprint → analysis: a definition is classified and scanned once
+	scanned atomic.Int64
 
 	pendMu  sync.Mutex
 	pending map[key]store.ToolState // automatic transitions not yet written
@@ -212,20 +213,37 @@ func (r *Registry) build(t *router.Table, snap *stateSnap) (*Index, []Event) {
 }
 
 // describe fills in what the definition itself says: names, risk, fingerprint, findings.
+// Classification and the scan depend only on the definition, so they are computed once per
+// fingerprint: a reconnecting agent or a list_changed of another tool costs a hash each.
 func (r *Registry) describe(t *router.Table, raw json.RawMessage, info *Info) {
 	name, _ := mcp.StringField(raw, "name")
 	tgt, _ := t.Tool(name)
-	cat, why := risk.Classify(raw)
 	desc, _ := mcp.StringField(raw, "description")
 	*info = Info{Name: name, Alias: t.ToolAlias(name), Target: tgt, Agent: tgt.Agent, Backend: tgt.Backend,
-		Tool: tgt.Name, Description: desc, Risk: string(cat), RiskReason: why.String(),
-		Fingerprint: integrity.Fingerprint(raw), Raw: raw}
-	if f, ok := r.scans.Load(info.Fingerprint); ok {
-		info.Findings = f.([]integrity.Finding)
+		Tool: tgt.Name, Description: desc, Fingerprint: integrity.Fingerprint(raw), Raw: raw}
+	var a analysis
+	if v, ok := r.scans.Load(info.Fingerprint); ok {
+		a = v.(analysis)
 	} else {
-		info.Findings = r.opts.Scanner.Scan(raw)
-		r.scans.Store(info.Fingerprint, info.Findings)
+		cat, why := risk.Classify(raw)
+		a = analysis{risk: string(cat), reason: why.String(), findings: r.opts.Scanner.Scan(raw)}
+		if r.scanned.Add(1) > maxCachedAnalyses {
+			// A backend that churns definitions must not grow the cache without bound.
+			r.scans.Clear()
+			r.scanned.Store(1)
+		}
+		r.scans.Store(info.Fingerprint, a)
 	}
+	info.Risk, info.RiskReason, info.Findings = a.risk, a.reason, a.findings
+}
+
+// maxCachedAnalyses bounds the per-fingerprint cache (a few hundred bytes each).
+const maxCachedAnalyses = 10000
+
+// analysis is what a definition says about itself, cached by fingerprint.
+type analysis struct {
+	risk, reason string
+	findings     []integrity.Finding
 }
 
 // apply overlays the stored state on the described tool.
