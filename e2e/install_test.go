@@ -95,7 +95,9 @@ func runScript(t *testing.T, home, script string, env []string, args ...string) 
 	return string(out), err
 }
 
-func agentBin(home string) string { return filepath.Join(home, ".mcp-gateway-agent", "bin", "mcp-gateway-agent") }
+func agentBin(home string) string {
+	return filepath.Join(home, ".mcp-gateway-agent", "bin", "mcp-gateway-agent")
+}
 
 func countMarks(t *testing.T, file string) int {
 	t.Helper()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 )
 
 // EnvHome overrides the agent's home directory (default ~/.mcp-gateway-agent). The
@@ -50,8 +51,16 @@ func LogPath() (string, error) { return inHome(LogDirName, LogFileName) }
 // SocketPath is the control socket of a running agent, Home/agent.sock (0600).
 func SocketPath() (string, error) { return inHome(SocketFileName) }
 
-// BinDir is where the installer puts the agent's binary, Home/bin.
-func BinDir() (string, error) { return inHome(BinDirName) }
+// BinDir is where the install script puts the agent's binary: Home/bin, except on Windows
+// without MCPGW_AGENT_HOME, where install.ps1 uses %LOCALAPPDATA%\mcp-gateway-agent\bin.
+func BinDir() (string, error) { return binDir(runtime.GOOS, os.Getenv) }
+
+func binDir(goos string, getenv func(string) string) (string, error) {
+	if local := getenv("LOCALAPPDATA"); goos == "windows" && local != "" && getenv(EnvHome) == "" {
+		return filepath.Join(local, "mcp-gateway-agent", BinDirName), nil
+	}
+	return inHome(BinDirName)
+}
 
 // StatePath is the self-update state file, Home/update-state.json.
 func StatePath() (string, error) { return inHome(StateFileName) }

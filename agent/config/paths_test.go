@@ -31,3 +31,20 @@ func TestPaths(t *testing.T) {
 	check("Home with "+EnvHome, Home, other)
 	check("ConfigPath with "+EnvHome, ConfigPath, filepath.Join(other, "config.toml"))
 }
+
+// The Windows bin dir is where install.ps1 puts the binary.
+func TestBinDirPerOS(t *testing.T) {
+	t.Setenv(EnvHome, "")
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	got, err := binDir("windows", env(map[string]string{"LOCALAPPDATA": `C:\Users\me\AppData\Local`}))
+	if err != nil || got != filepath.Join(`C:\Users\me\AppData\Local`, "mcp-gateway-agent", "bin") {
+		t.Errorf("windows: %q, %v", got, err)
+	}
+	home, _ := Home()
+	if got, _ := binDir("linux", env(map[string]string{"LOCALAPPDATA": "x"})); got != filepath.Join(home, "bin") {
+		t.Errorf("linux: %q", got)
+	}
+	if got, _ := binDir("windows", env(map[string]string{"LOCALAPPDATA": "x", EnvHome: "/h"})); got != filepath.Join(home, "bin") {
+		t.Errorf("windows with MCPGW_AGENT_HOME: %q", got)
+	}
+}
