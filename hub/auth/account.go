@@ -64,6 +64,7 @@ func checkTokenUser(c Claims, u *store.User) error {
 // (and can lock the user); a locked user is refused. Tokens issued before the change
 // stop working, so the client logs in again.
 func (a *Authenticator) ChangePassword(ctx context.Context, userID, current, next string) error {
+	defer a.users.lock(userID)() // failures are counted like login's (see login)
 	u, err := a.store.GetUser(ctx, userID)
 	if err != nil {
 		return fmt.Errorf("change password: %w", err)
@@ -87,7 +88,7 @@ func (a *Authenticator) checkCurrent(ctx context.Context, u *store.User, current
 		}
 		return nil
 	}
-	ok, err := VerifyPassword(u.PasswordHash, current)
+	ok, err := a.verify(ctx, u.PasswordHash, current)
 	if err != nil {
 		return fmt.Errorf("change password: stored hash of user %q: %w", u.ID, err)
 	}
@@ -108,7 +109,11 @@ func (a *Authenticator) SetPassword(ctx context.Context, userID, next string) er
 }
 
 func (a *Authenticator) setPassword(ctx context.Context, userID, next string) error {
-	hash, err := HashPassword(next)
+	var hash string
+	err := a.hashing(ctx, func() (err error) {
+		hash, err = HashPassword(next)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}

@@ -73,12 +73,21 @@ type Authenticator struct {
 
 	dummyOnce sync.Once
 	dummy     string // a hash verified for unknown users, so they cost the same
+
+	hashSem  chan struct{}   // bounds concurrent argon2id work (maxConcurrentHashes)
+	hashHook func(delta int) // tests: called with +1/-1 around each hash
+	users    userLocks       // one login or password check per user at a time
 }
+
+// maxConcurrentHashes bounds the argon2id computations running at once (19 MiB each): a
+// burst of logins queues instead of exhausting memory.
+const maxConcurrentHashes = 4
 
 // NewAuthenticator returns an Authenticator over s. The cache answers VerifyAccess from
 // memory (users, roles, disabled flags) and must be refreshed like for keys.
 func NewAuthenticator(s store.Store, cache *Cache, tokens *Tokens, cfg LoginConfig) *Authenticator {
-	return &Authenticator{store: s, tokens: tokens, cache: cache, cfg: cfg.withDefaults(), Now: time.Now}
+	return &Authenticator{store: s, tokens: tokens, cache: cache, cfg: cfg.withDefaults(), Now: time.Now,
+		hashSem: make(chan struct{}, maxConcurrentHashes)}
 }
 
 // Login checks a user's password and returns a new token pair. A locked user is refused
@@ -97,20 +106,31 @@ func (a *Authenticator) Login(ctx context.Context, name, password string) (Token
 func (a *Authenticator) login(ctx context.Context, name, password string) (TokenPair, error) {
 	u, err := a.store.GetUserByName(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
-		a.verifyDummy(password)
+		if err := a.verifyDummy(ctx, password); err != nil {
+			return TokenPair{}, err
+		}
 		return TokenPair{}, ErrInvalidCredentials
 	}
 	if err != nil {
+		return TokenPair{}, fmt.Errorf("login: %w", err)
+	}
+	// One attempt per user at a time, reading the user again under the lock: concurrent
+	// guesses each see the failures counted before them, so a burst cannot check more than
+	// MaxFailures passwords before the lockout.
+	defer a.users.lock(u.ID)()
+	if u, err = a.store.GetUser(ctx, u.ID); err != nil {
 		return TokenPair{}, fmt.Errorf("login: %w", err)
 	}
 	if err := a.checkLock(ctx, u); err != nil {
 		return TokenPair{}, err
 	}
 	if u.PasswordHash == "" {
-		a.verifyDummy(password)
+		if err := a.verifyDummy(ctx, password); err != nil {
+			return TokenPair{}, err
+		}
 		return TokenPair{}, ErrInvalidCredentials
 	}
-	ok, err := VerifyPassword(u.PasswordHash, password)
+	ok, err := a.verify(ctx, u.PasswordHash, password)
 	if err != nil {
 		return TokenPair{}, fmt.Errorf("login: stored hash of user %q: %w", u.ID, err)
 	}
@@ -164,11 +184,73 @@ func (a *Authenticator) recordFailure(ctx context.Context, u *store.User) error 
 	return nil
 }
 
-func (a *Authenticator) verifyDummy(password string) {
+func (a *Authenticator) verifyDummy(ctx context.Context, password string) error {
 	a.dummyOnce.Do(func() {
 		a.dummy, _ = HashPassword("dummy password for unknown users")
 	})
-	VerifyPassword(a.dummy, password)
+	_, err := a.verify(ctx, a.dummy, password)
+	return err
+}
+
+// verify is VerifyPassword within the bound on concurrent hashing. A hash whose turn does
+// not come before ctx ends is an error (not a wrong password).
+func (a *Authenticator) verify(ctx context.Context, hash, password string) (bool, error) {
+	var ok bool
+	err := a.hashing(ctx, func() (err error) {
+		ok, err = VerifyPassword(hash, password)
+		return err
+	})
+	return ok, err
+}
+
+// hashing runs f, an argon2id computation, once fewer than maxConcurrentHashes run.
+func (a *Authenticator) hashing(ctx context.Context, f func() error) error {
+	select {
+	case a.hashSem <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("password check: %w", ctx.Err())
+	}
+	defer func() { <-a.hashSem }()
+	if a.hashHook != nil {
+		a.hashHook(1)
+		defer a.hashHook(-1)
+	}
+	return f()
+}
+
+// userLocks serialises the password checks of each user.
+type userLocks struct {
+	mu sync.Mutex
+	m  map[string]*userLock
+}
+
+type userLock struct {
+	mu   sync.Mutex
+	refs int
+}
+
+// lock takes the lock of user id and returns its release.
+func (l *userLocks) lock(id string) func() {
+	l.mu.Lock()
+	if l.m == nil {
+		l.m = make(map[string]*userLock)
+	}
+	ul := l.m[id]
+	if ul == nil {
+		ul = &userLock{}
+		l.m[id] = ul
+	}
+	ul.refs++
+	l.mu.Unlock()
+	ul.mu.Lock()
+	return func() {
+		ul.mu.Unlock()
+		l.mu.Lock()
+		if ul.refs--; ul.refs == 0 {
+			delete(l.m, id)
+		}
+		l.mu.Unlock()
+	}
 }
 
 // pad makes a failed login last at least FailureFloor.

@@ -1,0 +1,80 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+)
+
+// Concurrent wrong passwords must not outrun the lockout: each login of a user sees the
+// failures of those before it, so no more than MaxFailures passwords are ever checked
+// before the lock, however many arrive at once (an attacker's parallel burst once had
+// every one checked, since all passed the lock check before any failure was counted).
+func TestLockoutHoldsUnderConcurrentGuesses(t *testing.T) {
+	ctx := context.Background()
+	f := newLoginFixture(t, LoginConfig{MaxFailures: 3})
+	const n = 24
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	start := make(chan struct{})
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, err := f.a.Login(ctx, "alice", "a wrong guess, long enough")
+			errs <- err
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	checked := 0
+	for err := range errs {
+		switch {
+		case errors.Is(err, ErrInvalidCredentials):
+			checked++
+		case errors.Is(err, ErrLocked):
+		default:
+			t.Errorf("unexpected error %v", err)
+		}
+	}
+	if checked > 3 {
+		t.Errorf("%d of %d concurrent guesses were checked against the password; want at most MaxFailures (3)", checked, n)
+	}
+	if _, err := f.a.Login(ctx, "alice", alicePW); !errors.Is(err, ErrLocked) {
+		t.Errorf("right password after the burst: %v, want locked", err)
+	}
+}
+
+// Password hashing is bounded: at most maxConcurrentHashes argon2id computations (19 MiB
+// each) run at once, so a burst of logins cannot exhaust the hub's memory.
+func TestPasswordWorkIsBounded(t *testing.T) {
+	ctx := context.Background()
+	f := newLoginFixture(t, LoginConfig{MaxFailures: 1000})
+	var mu sync.Mutex
+	cur, peak := 0, 0
+	f.a.hashHook = func(delta int) {
+		mu.Lock()
+		defer mu.Unlock()
+		cur += delta
+		peak = max(peak, cur)
+	}
+	var wg sync.WaitGroup
+	for i := range 4 * maxConcurrentHashes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := "alice"
+			if i%2 == 1 {
+				name = "nobody" // unknown users cost a verification too
+			}
+			_, _ = f.a.Login(ctx, name, "a wrong guess, long enough")
+		}()
+	}
+	wg.Wait()
+	if peak > maxConcurrentHashes || peak == 0 {
+		t.Errorf("peak of %d concurrent password hashes, want 1 to %d", peak, maxConcurrentHashes)
+	}
+}
