@@ -93,6 +93,12 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, c *Caller) error
 	if req.UserID == "" {
 		req.UserID = c.UserID
 	}
+	if c.Application != "" && (req.Application != c.Application || req.UserID != c.UserID) {
+		// Policies match the application: a key made for one must not mint a key that is
+		// not bound to it (or one of another user, with no application check at all).
+		return &Error{Status: http.StatusForbidden, Code: CodeForbidden,
+			Message: "this key is for application " + c.Application + ": it can only create your keys for that application"}
+	}
 	if req.UserID != c.UserID {
 		if !c.Can(PermKeysWriteAll) {
 			return forbidden(PermKeysWriteAll)

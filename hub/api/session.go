@@ -154,6 +154,11 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request, c *Caller) 
 	if a.d.Sessions == nil {
 		return unavailable("password logins")
 	}
+	if c.Application != "" {
+		// A password login gives a token with no application, past the policies on it.
+		return &Error{Status: http.StatusForbidden, Code: CodeForbidden,
+			Message: "this key is for application " + c.Application + ": use a personal key or an access token to change the password"}
+	}
 	var req ChangePasswordRequest
 	if err := decode(w, r, &req); err != nil {
 		return err
