@@ -27,7 +27,7 @@ func (a *Authenticator) Refresh(ctx context.Context, refreshToken string) (Token
 	if err := checkTokenUser(c, u); err != nil {
 		return TokenPair{}, err
 	}
-	return a.issue(u)
+	return a.issue(ctx, u)
 }
 
 // VerifyAccess checks an access token (the REST API's "Authorization: Bearer <jwt>")
@@ -52,8 +52,9 @@ func checkTokenUser(c Claims, u *store.User) error {
 	if u.Disabled {
 		return ErrUserDisabled
 	}
-	// Second resolution: a change within the second a token was issued does not end it.
-	if c.IssuedAt < u.UpdatedAt.Unix() {
+	// iat has second resolution: a token dated in the second of the change is refused too
+	// (issueTime dates new tokens after that second).
+	if c.IssuedAt <= u.UpdatedAt.Unix() {
 		return fmt.Errorf("%w: issued before the user was last changed; log in again", ErrInvalidToken)
 	}
 	return nil

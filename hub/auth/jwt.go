@@ -78,13 +78,17 @@ func NewTokens(secret []byte) (*Tokens, error) {
 
 // Issue signs a token of type typ (TokenAccess or TokenRefresh) for a user.
 func (t *Tokens) Issue(userID, role, typ string) (string, Claims, error) {
+	return t.issueAt(t.Now(), userID, role, typ)
+}
+
+// issueAt is Issue with the issue time given.
+func (t *Tokens) issueAt(now time.Time, userID, role, typ string) (string, Claims, error) {
 	ttl, ok := tokenTTL(typ)
 	if !ok || userID == "" {
 		return "", Claims{}, fmt.Errorf("issue token: type %q and user %q: want access or refresh and a user id", typ, userID)
 	}
 	var jti [16]byte
 	rand.Read(jti[:])
-	now := t.Now()
 	c := Claims{Subject: userID, Role: role, Type: typ, IssuedAt: now.Unix(),
 		ExpiresAt: now.Add(ttl).Unix(), ID: hex.EncodeToString(jti[:])}
 	payload, err := json.Marshal(c)

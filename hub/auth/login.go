@@ -148,7 +148,7 @@ func (a *Authenticator) login(ctx context.Context, name, password string) (Token
 			return TokenPair{}, fmt.Errorf("login: %w", err)
 		}
 	}
-	return a.issue(u)
+	return a.issue(ctx, u)
 }
 
 // checkLock refuses a locked user; once a lock is over the failure count starts again.
@@ -267,15 +267,40 @@ func (a *Authenticator) pad(ctx context.Context, start time.Time) {
 	}
 }
 
-func (a *Authenticator) issue(u *store.User) (TokenPair, error) {
-	access, ac, err := a.tokens.Issue(u.ID, u.Role, TokenAccess)
+func (a *Authenticator) issue(ctx context.Context, u *store.User) (TokenPair, error) {
+	now, err := a.issueTime(ctx, u)
 	if err != nil {
 		return TokenPair{}, err
 	}
-	refresh, rc, err := a.tokens.Issue(u.ID, u.Role, TokenRefresh)
+	access, ac, err := a.tokens.issueAt(now, u.ID, u.Role, TokenAccess)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	refresh, rc, err := a.tokens.issueAt(now, u.ID, u.Role, TokenRefresh)
 	if err != nil {
 		return TokenPair{}, err
 	}
 	return TokenPair{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer",
 		ExpiresAt: time.Unix(ac.ExpiresAt, 0).UTC(), RefreshExpiresAt: time.Unix(rc.ExpiresAt, 0).UTC()}, nil
+}
+
+// issueTime is when to date new tokens of u. A token's iat is in whole seconds, and tokens
+// dated up to the second of the user's last change are refused (checkTokenUser), so within
+// that second issuing waits for the next one: the token then postdates the change.
+func (a *Authenticator) issueTime(ctx context.Context, u *store.User) (time.Time, error) {
+	now := a.tokens.Now()
+	if now.Unix() != u.UpdatedAt.Unix() {
+		return now, nil
+	}
+	t := time.NewTimer(time.Unix(now.Unix()+1, 0).Sub(now))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		return now, fmt.Errorf("issue token: %w", ctx.Err())
+	}
+	if now = a.tokens.Now(); now.Unix() == u.UpdatedAt.Unix() { // a clock that did not move
+		now = time.Unix(now.Unix()+1, 0)
+	}
+	return now, nil
 }

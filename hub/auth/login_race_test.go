@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Concurrent wrong passwords must not outrun the lockout: each login of a user sees the
@@ -76,5 +77,37 @@ func TestPasswordWorkIsBounded(t *testing.T) {
 	wg.Wait()
 	if peak > maxConcurrentHashes || peak == 0 {
 		t.Errorf("peak of %d concurrent password hashes, want 1 to %d", peak, maxConcurrentHashes)
+	}
+}
+
+// A change of the user (here a new password) ends every token dated up to it, also one
+// issued earlier in the same second: iat has whole seconds, and such a token once survived
+// (a session logged in by whoever knew the old password kept going). A login right after
+// the change still gets a token that works: it is dated after the change's second.
+func TestChangeEndsTokensOfTheSameSecond(t *testing.T) {
+	ctx := context.Background()
+	f := newLoginFixture(t, LoginConfig{})
+	f.a.tokens.Now, f.a.Now = time.Now, time.Now // the store's clock
+	must(t, f.a.SetPassword(ctx, f.alice.ID, "the new long password"))
+	changed := f.user(t).UpdatedAt
+	// Tokens issued in the second of the change, before it.
+	access, _, err := f.a.tokens.issueAt(changed.Truncate(time.Second), f.alice.ID, "viewer", TokenAccess)
+	must(t, err)
+	refresh, _, err := f.a.tokens.issueAt(changed.Truncate(time.Second), f.alice.ID, "viewer", TokenRefresh)
+	must(t, err)
+	if _, err := f.a.VerifyAccess(access); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("access token of the change's second: %v, want refused", err)
+	}
+	if _, err := f.a.Refresh(ctx, refresh); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("refresh token of the change's second: %v, want refused", err)
+	}
+	// Logging in with the new password right away works.
+	pair, err := f.a.Login(ctx, "alice", "the new long password")
+	must(t, err)
+	if _, err := f.a.VerifyAccess(pair.AccessToken); err != nil {
+		t.Errorf("token of a login right after the change: %v", err)
+	}
+	if _, err := f.a.Refresh(ctx, pair.RefreshToken); err != nil {
+		t.Errorf("refresh token of a login right after the change: %v", err)
 	}
 }
