@@ -11,7 +11,9 @@ import (
 // Refresh exchanges a refresh token for a new token pair with the user's current role.
 // Refused: any invalid token (ErrInvalidToken, ErrTokenExpired), an access token, a
 // deleted or disabled user, and a token issued before the user's last change (a new
-// password, role or disabled flag ends every earlier token).
+// password, role or disabled flag ends every earlier token). A refresh token is good for
+// one exchange on this hub: using it again ends every token of its user (whoever
+// refreshed first may be a thief; both must log in again).
 func (a *Authenticator) Refresh(ctx context.Context, refreshToken string) (TokenPair, error) {
 	c, err := a.tokens.Parse(refreshToken, TokenRefresh)
 	if err != nil {
@@ -26,6 +28,12 @@ func (a *Authenticator) Refresh(ctx context.Context, refreshToken string) (Token
 	}
 	if err := checkTokenUser(c, u); err != nil {
 		return TokenPair{}, err
+	}
+	if !a.spent.spend(c.ID, c.ExpiresAt, a.tokens.Now().Unix()) {
+		if err := a.endSessions(ctx, u); err != nil {
+			return TokenPair{}, err
+		}
+		return TokenPair{}, fmt.Errorf("%w: refresh token already used; every session of this user is ended, log in again", ErrInvalidToken)
 	}
 	return a.issue(ctx, u)
 }

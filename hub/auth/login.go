@@ -77,6 +77,7 @@ type Authenticator struct {
 	hashSem  chan struct{}   // bounds concurrent argon2id work (maxConcurrentHashes)
 	hashHook func(delta int) // tests: called with +1/-1 around each hash
 	users    userLocks       // one login or password check per user at a time
+	spent    spentTokens     // refresh tokens already exchanged
 }
 
 // maxConcurrentHashes bounds the argon2id computations running at once (19 MiB each): a

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -109,5 +110,54 @@ func TestChangeEndsTokensOfTheSameSecond(t *testing.T) {
 	}
 	if _, err := f.a.Refresh(ctx, pair.RefreshToken); err != nil {
 		t.Errorf("refresh token of a login right after the change: %v", err)
+	}
+}
+
+// A refresh token is exchanged once. Used again (two parties hold it: one stole it), it is
+// refused and every token of the user ends, the ones the first exchange gave included; a
+// new login works. A token exchanged once, and its successor, work: tested both ways.
+func TestRefreshTokenReuseEndsTheSessions(t *testing.T) {
+	ctx := context.Background()
+	f := newLoginFixture(t, LoginConfig{})
+	first, err := f.a.Login(ctx, "alice", alicePW)
+	must(t, err)
+	second, err := f.a.Refresh(ctx, first.RefreshToken)
+	must(t, err)
+	third, err := f.a.Refresh(ctx, second.RefreshToken)
+	must(t, err)
+	if _, err := f.a.VerifyAccess(third.AccessToken); err != nil {
+		t.Fatalf("rotated access token: %v", err)
+	}
+	if _, err := f.a.Refresh(ctx, first.RefreshToken); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("reused refresh token: %v, want refused", err)
+	}
+	if _, err := f.a.VerifyAccess(third.AccessToken); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("access token of the rotated chain after a reuse: %v, want refused", err)
+	}
+	if _, err := f.a.Refresh(ctx, third.RefreshToken); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("refresh token of the rotated chain after a reuse: %v, want refused", err)
+	}
+	f.clk.t = time.Now().Add(time.Second) // past the user's change
+	again, err := f.a.Login(ctx, "alice", alicePW)
+	must(t, err)
+	if _, err := f.a.Refresh(ctx, again.RefreshToken); err != nil {
+		t.Errorf("refresh after a new login: %v", err)
+	}
+}
+
+func TestSpentTokensPrune(t *testing.T) {
+	var s spentTokens
+	for i := range 3000 {
+		if !s.spend(fmt.Sprint(i), 100, 50) {
+			t.Fatalf("fresh jti %d refused", i)
+		}
+	}
+	if s.spend("7", 100, 50) {
+		t.Error("a spent jti was accepted again")
+	}
+	// Once they expire, entries go at the next prune.
+	s.spend("late", 500, 200)
+	if len(s.m) != 1 {
+		t.Errorf("%d entries after their expiry, want 1", len(s.m))
 	}
 }
