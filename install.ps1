@@ -8,7 +8,8 @@
 #
 # Installs into %LOCALAPPDATA%\mcp-gateway-agent\bin and adds it to the user's PATH.
 # docs/INSTALL.md explains what is verified. Everything below the parameters is a function,
-# called on the last line: a download cut off half way runs nothing.
+# called on the last line: a download cut off half way runs nothing. The call is in braces so
+# that a cut inside the last line does not parse either, rather than run without its arguments.
 
 param(
     [string]$Hub = $env:MCPGW_HUB,
@@ -289,4 +290,4 @@ function Install-McpGatewayAgent {
     }
 }
 
-Install-McpGatewayAgent -Hub $Hub -Releases $Releases -Version $Version -Enroll $Enroll -AgentId $AgentId -ReleaseKey $ReleaseKey -RequireSignature $RequireSignature.IsPresent -NoModifyPath $NoModifyPath.IsPresent -Uninstall $Uninstall.IsPresent -Purge $Purge.IsPresent
+& { Install-McpGatewayAgent -Hub $Hub -Releases $Releases -Version $Version -Enroll $Enroll -AgentId $AgentId -ReleaseKey $ReleaseKey -RequireSignature $RequireSignature.IsPresent -NoModifyPath $NoModifyPath.IsPresent -Uninstall $Uninstall.IsPresent -Purge $Purge.IsPresent }

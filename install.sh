@@ -9,7 +9,8 @@
 # Run `sh install.sh --help` for every option. docs/INSTALL.md explains what is verified.
 #
 # Every line below is a function definition, and the only command runs on the last line: a
-# download cut off half way defines nothing useful and runs nothing.
+# download cut off half way defines nothing useful and runs nothing. The call is in braces so
+# that a cut inside the last line is a syntax error too, not a call without the arguments.
 
 mcpgw_usage() {
 	cat <<'EOF'
@@ -426,4 +427,4 @@ mcpgw_main() {
 	esac
 }
 
-mcpgw_main "$@"
+{ mcpgw_main "$@"; }

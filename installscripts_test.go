@@ -49,7 +49,7 @@ func TestInstallScriptsAreASCII(t *testing.T) {
 func TestInstallShIsOnlyFunctions(t *testing.T) {
 	text, _ := InstallScript("install.sh")
 	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
-	if last := lines[len(lines)-1]; last != `mcpgw_main "$@"` {
+	if last := lines[len(lines)-1]; last != `{ mcpgw_main "$@"; }` {
 		t.Fatalf("last line is %q, want the call of mcpgw_main", last)
 	}
 	def := regexp.MustCompile(`^[a-z_0-9]+\(\) \{`)
@@ -73,8 +73,8 @@ func TestInstallPs1Parameters(t *testing.T) {
 	text, _ := InstallScript("install.ps1")
 	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
 	last := lines[len(lines)-1]
-	if !strings.HasPrefix(last, "Install-McpGatewayAgent ") {
-		t.Fatalf("last line is %q, want the call of Install-McpGatewayAgent", last)
+	if !strings.HasPrefix(last, "& { Install-McpGatewayAgent ") || !strings.HasSuffix(last, " }") {
+		t.Fatalf("last line is %q, want the call of Install-McpGatewayAgent in & { }", last)
 	}
 	top := regexp.MustCompile(`(?s)^.*?\nparam\((.*?)\n\)\n`).FindStringSubmatch(text)
 	fn := regexp.MustCompile(`(?s)function Install-McpGatewayAgent \{\n\s*param\((.*?)\)\n`).FindStringSubmatch(text)

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -210,6 +211,10 @@ func TestInstallPs1StagedRolloutAnswer(t *testing.T) {
 
 // TestInstallPs1Parses parses install.ps1 with tree-sitter's PowerShell grammar (the npm peers
 // of e2e/setup.sh): no syntax errors, and a cut-off copy is caught, so the check can fail.
+// PowerShell parses the whole text before it runs any of it, so a copy that does not parse
+// runs nothing. That must hold for a cut inside the last line too: a call cut after
+// "-Hub $Hub" would otherwise run without the later arguments (an install instead of
+// -Uninstall, no -Enroll).
 func TestInstallPs1Parses(t *testing.T) {
 	node := nodeBin(t)
 	root := repoRoot(t)
@@ -223,17 +228,31 @@ func TestInstallPs1Parses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cut := filepath.Join(t.TempDir(), "cut.ps1")
-	if err := os.WriteFile(cut, text[:len(text)*2/3], 0o644); err != nil {
-		t.Fatal(err)
+	trimmed := strings.TrimRight(string(text), "\r\n")
+	lastLine := strings.LastIndex(trimmed, "\n") + 1
+	cutAt := []int{len(text) * 2 / 3}
+	for i := lastLine + 1; i < len(trimmed); i++ {
+		if trimmed[i] == ' ' { // after each word of the call: a complete, shorter command
+			cutAt = append(cutAt, i)
+		}
 	}
-	// One node run (loading the grammar takes seconds on a busy machine) for both files.
-	out, _ := exec.Command(node, filepath.Join(root, "e2e", "ts", "ps1parse.mjs"), filepath.Join(root, "install.ps1"), cut).CombinedOutput()
-	var own, cutOnes []string
+	dir := t.TempDir()
+	args := []string{filepath.Join(root, "e2e", "ts", "ps1parse.mjs"), filepath.Join(root, "install.ps1")}
+	for i, n := range cutAt {
+		cut := filepath.Join(dir, fmt.Sprintf("cut%d.ps1", i))
+		if err := os.WriteFile(cut, text[:n], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, cut)
+	}
+	// One node run (loading the grammar takes seconds on a busy machine) for all files.
+	out, _ := exec.Command(node, args...).CombinedOutput()
+	var own []string
+	caught := map[string]bool{}
 	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		switch {
-		case strings.HasPrefix(l, cut+":"):
-			cutOnes = append(cutOnes, l)
+		case strings.HasPrefix(l, dir):
+			caught[l[:strings.Index(l, ".ps1:")+4]] = true
 		case l != "":
 			own = append(own, l)
 		}
@@ -241,7 +260,9 @@ func TestInstallPs1Parses(t *testing.T) {
 	if len(own) > 0 {
 		t.Fatalf("install.ps1 does not parse:\n%s", strings.Join(own, "\n"))
 	}
-	if len(cutOnes) == 0 {
-		t.Fatalf("a cut-off install.ps1 parsed cleanly: the check cannot fail\n%s", out)
+	for i, n := range cutAt {
+		if !caught[filepath.Join(dir, fmt.Sprintf("cut%d.ps1", i))] {
+			t.Errorf("install.ps1 cut at byte %d of %d parses cleanly, so it would run: ...%q", n, len(text), text[max(0, n-40):n])
+		}
 	}
 }

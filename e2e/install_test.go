@@ -320,8 +320,10 @@ func TestInstallShRefusesTampering(t *testing.T) {
 	}
 }
 
-// TestInstallShTruncatedRunsNothing: install.sh cut anywhere before its last line defines
-// functions at most; it downloads nothing and writes nothing.
+// TestInstallShTruncatedRunsNothing: install.sh cut anywhere before its end defines
+// functions at most; it downloads nothing and writes nothing. That includes every cut inside
+// the last line: "mcpgw_main" without its "$@" would run an install with none of the
+// user's options (an install instead of --uninstall, without --enroll).
 func TestInstallShTruncatedRunsNothing(t *testing.T) {
 	var hits atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -338,8 +340,8 @@ func TestInstallShTruncatedRunsNothing(t *testing.T) {
 	for i := 1; i < 40; i++ {
 		cuts = append(cuts, lastLine*i/40)
 	}
-	// Within the last line, until the call's name is complete.
-	for i := lastLine; i < lastLine+len("mcpgw_main"); i++ {
+	// Every cut within the last line.
+	for i := lastLine; i < len(strings.TrimRight(string(full), "\n")); i++ {
 		cuts = append(cuts, i)
 	}
 	dir := t.TempDir()
