@@ -234,10 +234,22 @@ func (r *Recorder) Record(ev *store.AuditEvent) error {
 
 var recordBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
+// maxFieldBytes bounds each short field of an event (names, ids, the action and target).
+const maxFieldBytes = 512
+
 // bound keeps one record's size in check whatever the caller passes.
 func (r *Recorder) bound(ev *store.AuditEvent) {
 	if ev.Error != "" {
 		ev.Error = truncateText(r.red.Text(ev.Error), r.cfg.MaxPayloadBytes)
+	}
+	// Names and ids come from callers too (a login's user name is whatever was sent):
+	// none may carry a payload past the bounds.
+	for _, f := range []*string{&ev.Kind, &ev.UserID, &ev.KeyID, &ev.Caller, &ev.Role, &ev.Application,
+		&ev.Agent, &ev.Backend, &ev.Tool, &ev.Risk, &ev.Decision, &ev.Rule, &ev.Status, &ev.TraceID,
+		&ev.RequestHash, &ev.ResponseHash, &ev.Action, &ev.Target} {
+		if len(*f) > maxFieldBytes {
+			*f = truncateText(*f, maxFieldBytes-len("…")) + "…"
+		}
 	}
 	limit := 2*r.cfg.MaxPayloadBytes + 1024 // a redacted payload may exceed Max by escaping
 	for _, f := range []*string{&ev.Request, &ev.Response, &ev.Detail} {
