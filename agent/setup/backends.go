@@ -2,6 +2,7 @@ package setup
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -46,13 +47,14 @@ func backendNames(cfg *config.Config) []string {
 }
 
 // Describe is a one-line summary of a backend: what it runs or where it points, and the
-// names (never the values) of its variables and headers.
+// names (never the values) of its variables and headers. The URL is shown without its
+// password and query values, where services put API keys.
 func Describe(b backend.Config) string {
 	var s string
 	if b.Transport == backend.TransportStdio {
 		s = JoinWords(append([]string{b.Command}, b.Args...))
 	} else {
-		s = b.URL
+		s = redactURL(b.URL)
 	}
 	if len(b.Env) > 0 {
 		s += "  env: " + strings.Join(sortedNames(b.Env), ", ")
@@ -61,6 +63,22 @@ func Describe(b backend.Config) string {
 		s += "  headers: " + strings.Join(sortedNames(b.Headers), ", ")
 	}
 	return s
+}
+
+// redactURL hides the password and the query values of a URL ("xxxxx"), keeping the names.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			q[k] = []string{"xxxxx"}
+		}
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }
 
 func sortedNames(m map[string]string) []string {
