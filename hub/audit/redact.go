@@ -21,8 +21,12 @@ const maxParseBytes = 256 << 10
 // without '-', '_' and '.') ends with one of these has its whole value replaced.
 var secretKeySuffixes = []string{
 	"password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey",
-	"privatekey", "authorization", "cookie", "credential", "credentials", "sessionid",
+	"privatekey", "authorization", "cookie", "credential", "credentials", "sessionid", "pwd",
 }
+
+// stringSecretKeySuffix: a key ending so ("auth", "oauth") has its value replaced when it is
+// a string (a credential); an object under it is redacted member by member instead.
+const stringSecretKeySuffix = "auth"
 
 // secretPattern is an always-on pattern for secrets inside string values and free text.
 // The pattern is tried only on text that contains one of triggers (lower-case literals).
@@ -41,6 +45,8 @@ var secretPatterns = []secretPattern{
 	{[]string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"}, regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})`), Redacted},
 	{[]string{"xox"}, regexp.MustCompile(`\bxox[abprs]-[A-Za-z0-9-]{10,}`), Redacted},
 	{[]string{"sk-"}, regexp.MustCompile(`\bsk-[A-Za-z0-9_-]{20,}`), Redacted},
+	{[]string{"sk_live_", "sk_test_", "rk_live_", "rk_test_"}, regexp.MustCompile(`\b[rs]k_(?:live|test)_[A-Za-z0-9]{10,}`), Redacted},
+	{[]string{"aiza"}, regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}`), Redacted},
 	{[]string{"eyj"}, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*`), Redacted},
 	{[]string{"://"}, regexp.MustCompile(`://[^/\s:@]+:[^/\s@]+@`), "://" + Redacted + "@"},
 	{[]string{"password", "passwd", "secret", "token", "api"}, regexp.MustCompile(`(?i)\b(password|passwd|secret|token|api[_-]?key)(\s*[=:]\s*)[^\s&,;"']+`), "${1}${2}" + Redacted},
@@ -48,8 +54,8 @@ var secretPatterns = []secretPattern{
 
 // Redactor removes secrets from payloads before they are recorded. Always on: values of
 // keys named like secrets (secretKeySuffixes) and strings matching known secret forms
-// (mcpgw_ keys, bearer and basic credentials, private keys, AWS, GitHub, Slack and sk-
-// keys, JWTs, URL passwords, password=… assignments). Configured: more key names (exact,
+// (mcpgw_ keys, bearer and basic credentials, private keys, AWS, GitHub, Slack, Stripe,
+// Google and sk- keys, JWTs, URL passwords, password=… assignments), in values and keys. Configured: more key names (exact,
 // normalised like the built-in ones) and regular expressions whose matches are replaced.
 type Redactor struct {
 	keys     map[string]bool

@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -59,11 +60,12 @@ func (r *Redactor) object(out, doc []byte, i int) ([]byte, int) {
 		}
 		end := stringEnd(doc, i)
 		key := doc[i:end]
-		out = append(out, key...)
+		out = r.str(out, key) // a secret can be a key too (a map keyed by token)
 		out, i = copySpace(out, doc, end)
 		out = append(out, ':')
 		i++
-		if r.secretKeyJSON(key) {
+		var vstart int
+		if _, vstart = copySpace(nil, doc, i); r.secretKeyJSON(key) || doc[vstart] == '"' && r.stringSecretKey(key) {
 			out, i = copySpace(out, doc, i)
 			i = skipValue(doc, i)
 			out = append(out, `"`+Redacted+`"`...)
@@ -117,6 +119,18 @@ func (r *Redactor) secretKeyJSON(lit []byte) bool {
 	var k string
 	json.Unmarshal(lit, &k)
 	return r.secretKey(k)
+}
+
+// stringSecretKey reports a key whose string value is a credential (stringSecretKeySuffix).
+func (r *Redactor) stringSecretKey(lit []byte) bool {
+	body := lit[1 : len(lit)-1]
+	if bytes.IndexByte(body, '\\') < 0 {
+		var buf [64]byte
+		return bytes.HasSuffix(normKeyBytes(buf[:0], body), []byte(stringSecretKeySuffix))
+	}
+	var k string
+	json.Unmarshal(lit, &k)
+	return strings.HasSuffix(normKey(k), stringSecretKeySuffix)
 }
 
 // normKeyBytes is normKey for ASCII keys (others are compared as they are, lower-cased

@@ -97,3 +97,25 @@ func FuzzPayload(f *testing.F) {
 		}
 	})
 }
+
+// Secrets that once escaped the always-on rules: Stripe and Google API keys in values,
+// keys named pwd or auth, and a secret used as an object key (a map keyed by token).
+func TestPayloadRedactsMoreSecretForms(t *testing.T) {
+	r, err := audit.NewRedactor(nil, nil, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, in, want string }{
+		{"Stripe secret key", `{"q":"charge with sk_live_4eC39HqLyjWDarjtT1zdp7dc now"}`, `{"q":"charge with [REDACTED] now"}`},
+		{"Stripe restricted key", `["rk_test_51H8abcdefghijKLMNOP"]`, `["[REDACTED]"]`},
+		{"Google API key", `{"u":"https://maps.googleapis.com/x?key=AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe"}`, `{"u":"https://maps.googleapis.com/x?key=[REDACTED]"}`},
+		{"pwd key", `{"user":"bob","pwd":"hunter2"}`, `{"user":"bob","pwd":"[REDACTED]"}`},
+		{"auth key", `{"auth":"s3cr3t-value","oauth":"x"}`, `{"auth":"[REDACTED]","oauth":"[REDACTED]"}`},
+		{"secret as an object key", `{"ghp_abcdefghijklmnopqrstuvwxyz0123456789":"valid"}`, `{"[REDACTED]":"valid"}`},
+		{"look-alikes kept", `{"author":"x","skill":"sk_short","pwdless":true}`, `{"author":"x","skill":"sk_short","pwdless":true}`},
+	} {
+		if got := r.Payload([]byte(c.in)); got != c.want {
+			t.Errorf("%s:\n got %s\nwant %s", c.name, got, c.want)
+		}
+	}
+}
