@@ -93,6 +93,7 @@ type Backend struct {
 	legacyOnly atomic.Bool
 
 	httpBase *http.Transport // http and sse: one connection pool across restarts
+	secrets  []string        // of the URL, kept out of errors and logs (scrub)
 
 	pubMu sync.Mutex // serialises snapshot updates and OnChange calls
 
@@ -111,6 +112,9 @@ func New(cfg Config, opts Options) *Backend {
 	opts = opts.withDefaults()
 	b := &Backend{cfg: cfg, opts: opts, log: opts.Logger.With("backend", cfg.Name)}
 	if cfg.Transport == TransportHTTP || cfg.Transport == TransportSSE {
+		if b.secrets = urlSecrets(cfg.URL); len(b.secrets) > 0 {
+			b.log = slog.New(scrubHandler{Handler: b.log.Handler(), secrets: b.secrets})
+		}
 		if t, ok := http.DefaultTransport.(*http.Transport); ok {
 			b.httpBase = t.Clone()
 		} else {
@@ -140,7 +144,8 @@ func (b *Backend) Call(ctx context.Context, req *jsonrpc.Request, sink Sink) (*j
 	if s == nil {
 		return nil, b.notReady()
 	}
-	return s.do(ctx, req, sink)
+	resp, err := s.do(ctx, req, sink)
+	return resp, b.scrub(err)
 }
 
 func (b *Backend) notReady() error {

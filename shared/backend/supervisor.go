@@ -30,6 +30,7 @@ func (b *Backend) Run(ctx context.Context) error {
 			b.setState(protocol.StateStopped, "")
 			return nil
 		}
+		err = b.scrub(err)
 		b.log.Warn("backend failed; restarting", "error", err)
 		b.setState(protocol.StateFailed, err.Error())
 		if !upSince.IsZero() && time.Since(upSince) >= b.opts.StableAfter {

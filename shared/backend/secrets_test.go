@@ -1,0 +1,49 @@
+package backend
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+)
+
+// TestURLSecretsStayOutOfErrors: services put API keys in the URL (?api_key=…, user:password@).
+// net/http names the URL in its errors, which became the backend's state error (the agent's
+// dashboard, the hub's API), its log, and the error a tool call returns to the MCP client.
+// None of them may carry the key; the error still says what failed.
+func TestURLSecretsStayOutOfErrors(t *testing.T) {
+	const key, password = "sk-live-0123456789abcdef", "pa55w0rd-secret"
+	server := mcp.NewServer(&mcp.Implementation{Name: "echo", Version: "1"}, nil)
+	server.AddTool(&mcp.Tool{Name: "echo", InputSchema: map[string]any{"type": "object"}},
+		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "ok"}}}, nil
+		})
+	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, nil))
+	defer srv.Close()
+	u := strings.Replace(srv.URL, "http://", "http://user:"+password+"@", 1) + "/mcp?api_key=" + key + "&region=eu"
+	b := start(t, Config{Name: "saas", Transport: TransportHTTP, URL: u},
+		Options{BackoffBase: 10 * time.Millisecond, BackoffCap: 20 * time.Millisecond})
+
+	srv.CloseClientConnections()
+	srv.Close()
+	_, err := b.Call(context.Background(), toolCall(t, 1, "echo", nil, nil), nil)
+	if err == nil {
+		t.Fatal("call succeeded with the server gone")
+	}
+	waitFor(t, 5*time.Second, "state failed", func() bool { return b.Snapshot().State == protocol.StateFailed })
+	state := b.Snapshot().Error
+	for what, text := range map[string]string{"call error": err.Error(), "state error": state, "log": b.logs.buf.String()} {
+		if strings.Contains(text, key) || strings.Contains(text, password) {
+			t.Errorf("%s shows a secret of the URL: %s", what, text)
+		}
+	}
+	if !strings.Contains(state, "127.0.0.1") || !strings.Contains(state, "api_key=") {
+		t.Errorf("state error no longer says where it failed: %s", state)
+	}
+}
