@@ -16,7 +16,14 @@ type ToolRegistry interface {
 	Get(name string) (tools.Info, bool)
 	SetDisabled(ctx context.Context, name string, disabled bool) (tools.Info, error)
 	SetRisk(ctx context.Context, name, category string) (tools.Info, error)
-	Approve(ctx context.Context, name, actor string) (tools.Info, error)
+	ApproveFingerprint(ctx context.Context, name, actor, fingerprint string) (tools.Info, error)
+}
+
+// ApproveRequest is the optional body of POST /tools/{name}/approve.
+type ApproveRequest struct {
+	// Fingerprint is the definition's fingerprint as reviewed (GET /tools/{name}); when
+	// given, a tool whose definition has changed since is not approved (409).
+	Fingerprint string `json:"fingerprint,omitempty"`
 }
 
 // ToolPatch is the body of PATCH /tools/{name}; absent fields are left as they are.
@@ -38,7 +45,8 @@ func (a *API) toolRoutes() []route {
 		{Method: "PATCH", Path: "/tools/{name}", Perm: PermToolsWrite, Tag: "tools",
 			Summary: "Disable or enable a tool, or override its risk", Body: ToolPatch{}, Result: tools.Info{}, handle: a.patchTool},
 		{Method: "POST", Path: "/tools/{name}/approve", Perm: PermToolsWrite, Tag: "tools",
-			Summary: "Approve a tool's current definition: pin it and lift its quarantine", Result: tools.Info{}, handle: a.approveTool},
+			Summary: "Approve a tool's definition (the reviewed fingerprint, if given): pin it and lift its quarantine",
+			Body:    ApproveRequest{}, Result: tools.Info{}, handle: a.approveTool},
 	}
 }
 
@@ -141,10 +149,19 @@ func (a *API) approveTool(w http.ResponseWriter, r *http.Request, c *Caller) err
 		return unavailable("tool states")
 	}
 	name := r.PathValue("name")
+	var req ApproveRequest
+	if r.ContentLength != 0 {
+		if err := decode(w, r, &req); err != nil {
+			return err
+		}
+	}
 	if _, err := a.tool(c, name); err != nil {
 		return err
 	}
-	info, err := a.d.Tools.Approve(r.Context(), name, c.Actor())
+	info, err := a.d.Tools.ApproveFingerprint(r.Context(), name, c.Actor(), req.Fingerprint)
+	if errors.Is(err, tools.ErrDefinitionChanged) {
+		return conflict("tool %q was not approved: %s; review it again", name, err.Error())
+	}
 	if err != nil {
 		return toolError(name, err)
 	}

@@ -144,3 +144,29 @@ func TestToolsFollowRoleGlobs(t *testing.T) {
 	}
 	op.must(200, "GET", "/tools/"+echoTool, nil, nil)
 }
+
+// Regression: an approval names the definition that was reviewed. A definition swapped
+// between review and approval (a backend that changes it in that window) is not pinned:
+// 409, and the tool keeps its state; the reviewed fingerprint is approved.
+func TestApproveOnlyTheReviewedDefinition(t *testing.T) {
+	h := echoHub(t, nil)
+	owner := newClient(t, h, h.OwnerKey)
+	var before tools.Info
+	owner.must(200, "GET", "/tools/"+echoTool, nil, &before)
+	if before.Fingerprint == "" || before.Status == "approved" {
+		t.Fatalf("tool before approval: %+v", before)
+	}
+	stale := map[string]string{"fingerprint": strings.Repeat("0", len(before.Fingerprint))}
+	if r := owner.do("POST", "/tools/"+echoTool+"/approve", stale); r.Status != 409 || r.ErrorCode() != "conflict" {
+		t.Fatalf("approve of another definition: %d %s, want 409", r.Status, r)
+	}
+	var after tools.Info
+	owner.must(200, "GET", "/tools/"+echoTool, nil, &after)
+	if after.Status != before.Status {
+		t.Errorf("a refused approval changed the tool: %+v", after)
+	}
+	owner.must(200, "POST", "/tools/"+echoTool+"/approve", map[string]string{"fingerprint": before.Fingerprint}, &after)
+	if after.Status != "approved" {
+		t.Errorf("approve of the reviewed definition: %+v", after)
+	}
+}

@@ -117,12 +117,13 @@ func backendsRemote(ctx context.Context, args []string, env Env) error {
 
 func toolsRemote(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		return groupUsage(env, "tools list [--q TEXT] [--risk R] | get NAME | disable NAME | enable NAME | risk NAME CATEGORY (\"\" clears) | approve NAME")
+		return groupUsage(env, "tools list [--q TEXT] [--risk R] | get NAME | disable NAME | enable NAME | risk NAME CATEGORY (\"\" clears) | approve NAME [--fingerprint F]")
 	}
 	sub, args := args[0], args[1:]
 	c := newCmd("tools", sub, env)
 	q := c.fs.String("q", "", "search names and descriptions (list)")
 	risk := c.fs.String("risk", "", "only this risk category (list)")
+	fp := c.fs.String("fingerprint", "", "approve only this reviewed definition (from get)")
 	switch sub {
 	case "list":
 		if err := c.parse(args, 0, "no arguments"); err != nil {
@@ -139,7 +140,11 @@ func toolsRemote(ctx context.Context, args []string, env Env) error {
 		case "get":
 			return c.show(ctx, "GET", path, nil)
 		case "approve":
-			return c.show(ctx, "POST", path+"/approve", nil)
+			var body any
+			if *fp != "" {
+				body = map[string]string{"fingerprint": *fp}
+			}
+			return c.show(ctx, "POST", path+"/approve", body)
 		}
 		return c.show(ctx, "PATCH", path, map[string]any{"disabled": sub == "disable"})
 	case "risk":

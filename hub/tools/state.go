@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -106,9 +107,23 @@ func (r *Registry) SetRisk(ctx context.Context, name, category string) (Info, er
 	})
 }
 
+// ErrDefinitionChanged: the tool's definition is not the one an approval was given for.
+var ErrDefinitionChanged = errors.New("the tool's definition changed since it was reviewed")
+
 // Approve pins a tool's current definition and lifts its quarantine.
 func (r *Registry) Approve(ctx context.Context, name, actor string) (Info, error) {
+	return r.ApproveFingerprint(ctx, name, actor, "")
+}
+
+// ApproveFingerprint is Approve of the definition with this fingerprint only (the one the
+// operator reviewed): when the current definition has another, nothing changes and the
+// error wraps ErrDefinitionChanged, so a definition swapped between review and approval is
+// never pinned. An empty fingerprint approves whatever is current.
+func (r *Registry) ApproveFingerprint(ctx context.Context, name, actor, fingerprint string) (Info, error) {
 	return r.update(ctx, name, func(st *store.ToolState, cur *Info) error {
+		if fingerprint != "" && cur.Fingerprint != fingerprint {
+			return fmt.Errorf("%w: approved %s, current %s", ErrDefinitionChanged, fingerprint, cur.Fingerprint)
+		}
 		at := time.Now().UTC()
 		st.Status, st.PinnedHash, st.Findings = store.ToolApproved, cur.Fingerprint, ""
 		st.ApprovedBy, st.ApprovedAt = actor, &at
