@@ -355,10 +355,11 @@ mcpgw_enroll_agent() {
 	[ -n "$mcpgw_enroll" ] || return 0
 	[ -n "$mcpgw_hub" ] || mcpgw_die "--enroll needs the hub's URL (--hub URL)"
 	mcpgw_say "enrolling with $mcpgw_hub"
+	# The key goes in the environment of setup only: a command line is readable by every user.
 	if [ -n "$mcpgw_agent_id" ]; then
-		"$mcpgw_bin" setup --hub "$mcpgw_hub" --key "$mcpgw_enroll" --agent-id "$mcpgw_agent_id" </dev/null
+		MCPGW_API_KEY=$mcpgw_enroll "$mcpgw_bin" setup --hub "$mcpgw_hub" --agent-id "$mcpgw_agent_id" </dev/null
 	else
-		"$mcpgw_bin" setup --hub "$mcpgw_hub" --key "$mcpgw_enroll" </dev/null
+		MCPGW_API_KEY=$mcpgw_enroll "$mcpgw_bin" setup --hub "$mcpgw_hub" </dev/null
 	fi || mcpgw_die "enrolment failed (the agent is installed; retry with: $mcpgw_bin setup --hub $mcpgw_hub --key ...)"
 }
 

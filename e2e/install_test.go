@@ -392,3 +392,49 @@ func TestInstallShBadArguments(t *testing.T) {
 		t.Errorf("--help: %v\n%s", err, out)
 	}
 }
+
+// TestInstallShEnrollKeyNotInArgv: the agent key reaches `mcp-gateway-agent setup` through
+// its environment (MCPGW_API_KEY), not its command line, which every user of the machine can
+// read (ps, /proc/PID/cmdline). The release's binary is a stand-in that records both.
+func TestInstallShEnrollKeyNotInArgv(t *testing.T) {
+	const agentKey = "mcpgw_installshkeyinargvtest0123456789abcdefgh"
+	home := t.TempDir()
+	record := filepath.Join(t.TempDir(), "calls")
+	standIn := "#!/bin/sh\n" +
+		"printf 'argv: %s\\n' \"$*\" >>'" + record + "'\n" +
+		"printf 'env: %s\\n' \"${MCPGW_API_KEY:-}\" >>'" + record + "'\n" +
+		"[ \"$1\" = version ] && echo 'mcp-gateway-agent 1.2.3 (c0ffee1, 2026-11-22)'\n" +
+		"exit 0\n"
+	dir := t.TempDir()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := release.WriteRelease(dir, "1.2.3", priv, map[string][]byte{runtime.GOOS + "/" + runtime.GOARCH: []byte(standIn)}); err != nil {
+		t.Fatal(err)
+	}
+	hub := hubtest.Start(t, func(c *config.Config) { c.Releases.Dir = dir })
+	out, err := runScript(t, home, filepath.Join(repoRoot(t), "install.sh"),
+		[]string{"MCPGW_ENROLL=" + agentKey}, "--hub", hub.URL, "--release-key", base64.StdEncoding.EncodeToString(pub), "--no-modify-path")
+	if err != nil {
+		t.Fatalf("install.sh with MCPGW_ENROLL: %v\n%s", err, out)
+	}
+	calls, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(calls), "argv: setup --hub "+hub.URL) {
+		t.Fatalf("setup was not run:\n%s", calls)
+	}
+	for _, l := range strings.Split(string(calls), "\n") {
+		if strings.HasPrefix(l, "argv: ") && strings.Contains(l, agentKey) {
+			t.Errorf("the agent key is on a command line: %s", l)
+		}
+	}
+	if !strings.Contains(string(calls), "env: "+agentKey) {
+		t.Errorf("setup did not get the key in MCPGW_API_KEY:\n%s", calls)
+	}
+	if strings.Contains(out, agentKey) {
+		t.Errorf("install.sh printed the agent key:\n%s", out)
+	}
+}
