@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/mcp-gateway/mcp-gateway/agent/config"
+	"github.com/mcp-gateway/mcp-gateway/agent/control"
 	"github.com/mcp-gateway/mcp-gateway/agent/setup"
 )
 
@@ -45,13 +46,35 @@ func setupCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	fmt.Fprintf(stdout, "The hub (version %s) accepted agent %q.\nWrote %s.\n",
 		res.Welcome.HubVersion, res.Welcome.AgentID, res.Path)
+	reconnectRunning(ctx, res.Welcome.AgentID, stdout)
 	return nil
+}
+
+// reconnectRunning asks the agent running here (a service), if it has the id that setup just
+// checked, to reconnect now: the hub gave the id to setup's handshake, and the running agent,
+// refused as replaced, would otherwise wait 30 s. It keeps its old settings until restarted.
+func reconnectRunning(ctx context.Context, agentID string, stdout io.Writer) {
+	path, err := config.SocketPath()
+	if err != nil {
+		return
+	}
+	c := &control.Client{Path: path}
+	snap, err := c.Snapshot(ctx)
+	if err != nil || snap.AgentID != agentID {
+		return // no agent running here, or another one the check did not displace
+	}
+	if err := c.Reconnect(ctx); err == nil {
+		fmt.Fprintf(stdout, "The agent running here as %q was displaced by the check; it reconnected.\n", agentID)
+	}
 }
 
 func wizardCmd(ctx context.Context, path string, stdin io.Reader, stdout, stderr io.Writer) error {
 	res, err := setup.RunWizard(ctx, setup.Wizard{In: stdin, Out: stdout, ConfigPath: path, OfferNext: true})
 	if err != nil {
 		return err
+	}
+	if res.Checked && res.Config != nil {
+		reconnectRunning(ctx, res.Config.Agent.AgentID, stdout)
 	}
 	switch res.Next {
 	case setup.NextRun:
