@@ -75,6 +75,9 @@ type API struct {
 	routes []route
 
 	policyMu sync.Mutex // serialises read-modify-write of the stored policy
+	// usersMu serialises changes to users, so that "another enabled owner remains" holds
+	// when the change is written (two owners demoting each other left none).
+	usersMu sync.Mutex
 }
 
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }

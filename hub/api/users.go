@@ -171,6 +171,11 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request, c *Caller) erro
 	if req.Name == nil && req.Role == nil && req.Disabled == nil {
 		return invalid("nothing to change: give name, role and/or disabled")
 	}
+	a.usersMu.Lock()
+	defer a.usersMu.Unlock()
+	if err := a.stillCan(r.Context(), c, PermUsersWrite); err != nil {
+		return err
+	}
 	u, err := a.target(r.Context(), c, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -222,6 +227,11 @@ func (a *API) keepAnOwner(ctx context.Context, except string) error {
 }
 
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	a.usersMu.Lock()
+	defer a.usersMu.Unlock()
+	if err := a.stillCan(r.Context(), c, PermUsersWrite); err != nil {
+		return err
+	}
 	u, err := a.target(r.Context(), c, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -276,6 +286,23 @@ func (a *API) checkAssignRole(_ context.Context, c *Caller, role string) error {
 	if !a.d.Authz.Covers(c.Role, role) {
 		return &Error{Status: http.StatusForbidden, Code: CodeForbidden,
 			Message: fmt.Sprintf("your role %q does not cover role %q, so you cannot give it", c.Role, role)}
+	}
+	return nil
+}
+
+// stillCan re-reads the caller's user under usersMu: a change that waited for another may
+// find its caller demoted, disabled or deleted by it, and must then not be made.
+func (a *API) stillCan(ctx context.Context, c *Caller, perm string) error {
+	u, err := a.d.Store.GetUser(ctx, c.UserID)
+	if errors.Is(err, store.ErrNotFound) || err == nil && u.Disabled {
+		return errorf(http.StatusUnauthorized, CodeUnauthorized, "your user no longer exists or is disabled")
+	}
+	if err != nil {
+		return err
+	}
+	c.Role = u.Role
+	if !c.Can(perm) {
+		return forbidden(perm)
 	}
 	return nil
 }
