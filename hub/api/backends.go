@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 
+	"github.com/mcp-gateway/mcp-gateway/hub/audit"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 )
@@ -31,7 +33,7 @@ type Backend struct {
 	Resources int    `json:"resources"`
 	Prompts   int    `json:"prompts"`
 	// Config is the configuration of a backend created through the API, with the values of
-	// env and headers replaced by "***".
+	// env and headers replaced by "***" and secrets in the URL and arguments redacted.
 	Config *BackendConfig `json:"config,omitempty"`
 }
 
@@ -71,7 +73,30 @@ func (c BackendConfig) redacted() *BackendConfig {
 		return out
 	}
 	c.Env, c.Headers = hide(c.Env), hide(c.Headers)
+	c.URL = secrets.Text(c.URL)
+	c.Args = redactArgs(c.Args)
 	return &c
+}
+
+// secrets applies hub/audit's always-on redaction to what the API shows of a backend: a
+// URL's password or key parameter, secrets in arguments and in error messages.
+var secrets, _ = audit.NewRedactor(nil, nil, 0)
+
+// redactArgs redacts secrets in command-line arguments: "--token=…" and known key forms
+// in any argument, and the argument after a flag that names a secret ("--password" "x").
+func redactArgs(args []string) []string {
+	if args == nil {
+		return nil
+	}
+	out := make([]string, len(args))
+	for i, arg := range args {
+		if i > 0 && strings.HasPrefix(args[i-1], "-") && !strings.Contains(args[i-1], "=") && secrets.SecretName(args[i-1]) {
+			out[i] = audit.Redacted
+			continue
+		}
+		out[i] = secrets.Text(arg)
+	}
+	return out
 }
 
 func (a *API) backendRoutes() []route {
@@ -105,7 +130,7 @@ func (a *API) listBackends(w http.ResponseWriter, r *http.Request, _ *Caller) er
 	if a.d.Health != nil {
 		for _, b := range a.d.Health.Table().Backends() {
 			v := Backend{Agent: b.Agent, Name: b.Backend, Transport: b.Transport, Naming: b.Naming, State: b.State,
-				Error: b.Error, Tools: b.Tools, Resources: b.Resources, Prompts: b.Prompts, Source: SourceAgent}
+				Error: secrets.Text(b.Error), Tools: b.Tools, Resources: b.Resources, Prompts: b.Prompts, Source: SourceAgent}
 			if b.Agent == "" {
 				seen[b.Backend] = true
 				v.Source, v.Config = a.localSource(b.Backend), stored[b.Backend]

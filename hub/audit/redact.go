@@ -94,6 +94,10 @@ func normKey(k string) string {
 	}, k)
 }
 
+// SecretName reports whether a key or flag name (such as "api_key" or "--password") names a
+// secret by the always-on and configured rules.
+func (r *Redactor) SecretName(name string) bool { return r.secretKey(strings.TrimLeft(name, "-")) }
+
 func (r *Redactor) secretKey(k string) bool {
 	n := normKey(k)
 	if r.keys[n] {
