@@ -261,6 +261,12 @@ func (a *API) setUserPassword(w http.ResponseWriter, r *http.Request, c *Caller)
 	if err := auth.CheckPassword(req.Password); err != nil {
 		return invalid("password: %s", err.Error())
 	}
+	if r.PathValue("id") == c.UserID {
+		// Changing one's own password needs the current one: a stolen token must not be
+		// enough to take the account over.
+		return &Error{Status: http.StatusForbidden, Code: CodeForbidden,
+			Message: "this is your own user: change your password with POST /auth/password, which needs the current one"}
+	}
 	u, err := a.target(r.Context(), c, r.PathValue("id"))
 	if err != nil {
 		return err
