@@ -32,11 +32,12 @@ type Cache struct {
 	refreshEvery time.Duration
 	flushEvery   time.Duration
 
-	snap      atomic.Pointer[snapshot] // never modified once published
-	refreshMu sync.Mutex               // one Refresh at a time: an older read never replaces a newer one
-	flushMu   sync.Mutex               // one flush at a time
-	orphansMu sync.Mutex
-	orphans   map[string]*usage // keys dropped by Refresh whose last use may be unflushed
+	snap        atomic.Pointer[snapshot] // never modified once published
+	refreshMu   sync.Mutex               // one Refresh at a time: an older read never replaces a newer one
+	lastRefresh atomic.Int64             // unix nanoseconds when the last reload started
+	flushMu     sync.Mutex               // one flush at a time
+	orphansMu   sync.Mutex
+	orphans     map[string]*usage // keys dropped by Refresh whose last use may be unflushed
 }
 
 // snapshot is what one Refresh read.
@@ -81,9 +82,12 @@ func (c *Cache) Lookup(plaintext string) (Identity, bool) {
 	if snap == nil {
 		return Identity{}, false
 	}
-	e, ok := snap.keys[HashKey(plaintext)]
+	hash := HashKey(plaintext)
+	e, ok := snap.keys[hash]
 	if !ok {
-		return Identity{}, false
+		if e, ok = c.missed(hash); !ok {
+			return Identity{}, false
+		}
 	}
 	now := c.now()
 	if !e.expires.IsZero() && !now.Before(e.expires) {
@@ -96,11 +100,40 @@ func (c *Cache) Lookup(plaintext string) (Identity, bool) {
 	return e.ident, true
 }
 
+// MissRefresh is the least time between two reloads caused by an unknown key. A key made
+// by the offline CLI (`agents enroll`, `keys create`) while the hub runs works at its first
+// use instead of after the periodic refresh; a flood of bad keys costs at most one store
+// read per MissRefresh, and concurrent misses do not wait for it.
+const MissRefresh = 2 * time.Second
+
+// missed reloads the cache once for an unknown key, if no reload happened for MissRefresh
+// and none is running, and looks the key up again.
+func (c *Cache) missed(hash string) (*entry, bool) {
+	if c.now().UnixNano()-c.lastRefresh.Load() < int64(MissRefresh) || !c.refreshMu.TryLock() {
+		return nil, false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	err := c.refreshLocked(ctx)
+	cancel()
+	c.refreshMu.Unlock()
+	if err != nil {
+		c.logger.Warn("reload keys for an unknown key", "err", err)
+		return nil, false
+	}
+	e, ok := c.snap.Load().keys[hash]
+	return e, ok
+}
+
 // Refresh reloads all active keys and their users from the store; keys of disabled users
 // are left out. Call it at start and after every write that affects keys, users or agents.
 func (c *Cache) Refresh(ctx context.Context) error {
 	c.refreshMu.Lock()
 	defer c.refreshMu.Unlock()
+	return c.refreshLocked(ctx)
+}
+
+func (c *Cache) refreshLocked(ctx context.Context) error {
+	c.lastRefresh.Store(c.now().UnixNano())
 	keys, err := c.store.ActiveKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("refresh key cache: %w", err)

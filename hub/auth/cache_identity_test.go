@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
@@ -70,5 +71,38 @@ func TestInvalidateRevokesAtOnce(t *testing.T) {
 	}
 	if _, ok := NewCache(f.s, nil).User(f.owner.ID); ok {
 		t.Error("User found in a cache never refreshed")
+	}
+}
+
+// A key written to the store behind the cache's back (the offline CLI while the hub runs) is
+// accepted at its first use once MissRefresh has passed since the last reload; unknown keys
+// reload at most once per MissRefresh.
+func TestUnknownKeyReloadsOnce(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	clock := time.Now()
+	f.c.now = func() time.Time { return clock }
+	f.refresh(t)
+	_, plain, err := CreateUserKey(ctx, f.s, f.owner.ID, KeyOptions{Name: "offline"})
+	must(t, err)
+	if _, ok := f.c.Lookup(plain); ok {
+		t.Fatal("accepted before MissRefresh passed: the store was read on every miss")
+	}
+	clock = clock.Add(MissRefresh)
+	if id, ok := f.c.Lookup(plain); !ok || id.UserID != f.owner.ID {
+		t.Fatalf("key made behind the cache's back refused after MissRefresh: %+v", id)
+	}
+	// A revoked key stays refused: a miss reload reads the same store.
+	_, other, err := CreateUserKey(ctx, f.s, f.owner.ID, KeyOptions{Name: "gone"})
+	must(t, err)
+	keys, _ := f.s.ListKeys(ctx)
+	for _, k := range keys {
+		if k.Name == "gone" {
+			must(t, f.s.RevokeKey(ctx, k.ID))
+		}
+	}
+	clock = clock.Add(MissRefresh)
+	if _, ok := f.c.Lookup(other); ok {
+		t.Error("a revoked key was accepted by a miss reload")
 	}
 }
