@@ -175,6 +175,12 @@ type cond struct {
 	min, max float64 // opRange; ±Inf when unset
 	present  bool
 	not      bool
+	// fold compares an under path case-insensitively. Whether a file system folds case is
+	// the backend's business (Windows and macOS do), so a condition is read in the direction
+	// that is safe for its rule: a deny rule's "under" (or an allow rule's "not under") also
+	// holds for C:/WINDOWS when it names C:/Windows; an allow rule's "under" holds only for
+	// the exact case.
+	fold bool
 }
 
 func (c *cond) holds(args map[string]any) bool {
@@ -232,21 +238,28 @@ func (c *cond) testOne(v any) bool {
 	case opGlob:
 		return c.glob.match(s)
 	}
-	return under(s, c.str)
+	return underFold(s, c.str, c.fold)
 }
 
 // under reports whether the path p, once cleaned, is dir or inside it. Backslashes count as
 // separators, so `..\..` cannot escape either. A relative p is under no directory: where it
 // lands depends on the backend's working directory.
-func under(p, dir string) bool {
+func under(p, dir string) bool { return underFold(p, dir, false) }
+
+// underFold is under, comparing without regard to case when fold is set.
+func underFold(p, dir string, fold bool) bool {
 	p, ok := cleanAbs(p)
 	if !ok {
 		return false
 	}
-	if strings.HasSuffix(dir, "/") { // a root: "/" or "C:/"
-		return strings.HasPrefix(p, dir)
+	prefix := strings.HasPrefix(p, dir)
+	if fold {
+		prefix = len(p) >= len(dir) && strings.EqualFold(p[:len(dir)], dir)
 	}
-	return strings.HasPrefix(p, dir) && (len(p) == len(dir) || p[len(dir)] == '/')
+	if strings.HasSuffix(dir, "/") { // a root: "/" or "C:/"
+		return prefix
+	}
+	return prefix && (len(p) == len(dir) || p[len(dir)] == '/')
 }
 
 // cleanAbs cleans an absolute path ("/x" or a drive path "C:/x"); ok is false for a relative

@@ -154,3 +154,60 @@ func TestDecideDoesNotAllocate(t *testing.T) {
 		t.Errorf("Decide allocates %v times", n)
 	}
 }
+
+// Regression: "under" compared paths case-sensitively, so on a backend whose file system
+// folds case (Windows, macOS) a deny rule on C:/Windows or ~/.ssh was side-stepped with
+// C:/WINDOWS or ~/.SSH. Each condition is now read in its rule's safe direction: a deny
+// rule's "under" holds for every case, its "not under" only for the exact case; an allow
+// rule the other way round. No rule lets more through than before.
+func TestUnderIsSafeForCaseFoldingFileSystems(t *testing.T) {
+	p, err := Parse([]byte(`default = "allow"
+[[rules]]
+name = "no-ssh"
+effect = "deny"
+when = [{ arg = "path", under = "/Users/bob/.ssh" }]
+
+[[rules]]
+name = "no-windows"
+effect = "deny"
+when = [{ arg = "path", under = "C:/Windows" }]
+
+[[rules]]
+name = "only-tmp-for-write"
+effect = "deny"
+tools = ["write"]
+when = [{ arg = "path", under = "/tmp", not = true }]
+
+[[rules]]
+name = "srv-ok"
+effect = "allow"
+tools = ["read"]
+when = [{ arg = "path", under = "/srv" }]
+
+[[rules]]
+name = "read-elsewhere"
+effect = "deny"
+tools = ["read"]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ tool, path, rule string }{
+		{"cat", "/Users/bob/.ssh/id_rsa", "no-ssh"},
+		{"cat", "/Users/bob/.SSH/id_rsa", "no-ssh"},
+		{"cat", "/users/BOB/.Ssh", "no-ssh"},
+		{"cat", `c:\windows\system32\config`, "no-windows"},
+		{"cat", "C:/WINDOWS/x", "no-windows"},
+		{"cat", "/Users/bob/.sshx/k", DefaultRule},
+		{"write", "/tmp/x", DefaultRule},
+		{"write", "/TMP/x", "only-tmp-for-write"}, // deny "not under": exact, so /TMP is refused
+		{"write", "/etc/x", "only-tmp-for-write"},
+		{"read", "/srv/a", "srv-ok"},
+		{"read", "/SRV/a", "read-elsewhere"}, // allow: exact case only
+	} {
+		d := p.Decide(Input{Tool: tc.tool, Arguments: map[string]any{"path": tc.path}})
+		if d.Rule != tc.rule {
+			t.Errorf("%s %q: decided by %q, want %q", tc.tool, tc.path, d.Rule, tc.rule)
+		}
+	}
+}
