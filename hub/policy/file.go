@@ -142,7 +142,7 @@ func compileRule(s Rule) (rule, error) {
 		if err != nil {
 			return r, fmt.Errorf("when[%d] (arg %q): %w", j, c.Arg, err)
 		}
-		cc.fold = cc.op == opUnder && (r.effect == Deny) != cc.not
+		cc.lenient = (r.effect == Deny) != cc.not
 		r.conds = append(r.conds, cc)
 	}
 	return r, nil

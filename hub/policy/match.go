@@ -175,12 +175,13 @@ type cond struct {
 	min, max float64 // opRange; ±Inf when unset
 	present  bool
 	not      bool
-	// fold compares an under path case-insensitively. Whether a file system folds case is
-	// the backend's business (Windows and macOS do), so a condition is read in the direction
-	// that is safe for its rule: a deny rule's "under" (or an allow rule's "not under") also
-	// holds for C:/WINDOWS when it names C:/Windows; an allow rule's "under" holds only for
-	// the exact case.
-	fold bool
+	// lenient reads the test in the direction that makes the rule match more: set for a
+	// deny rule's condition (and an allow rule's "not" one), so that neither kind of rule
+	// lets more through than intended. Lenient, an array passes when any element does (a
+	// harmless path next to /etc/shadow must not hide it from a deny rule) and "under"
+	// ignores case (the backend's file system may fold it: C:/WINDOWS, ~/.SSH); strict, every
+	// element must pass and the case must match.
+	lenient bool
 }
 
 func (c *cond) holds(args map[string]any) bool {
@@ -212,11 +213,11 @@ func (c *cond) test(v any, ok bool) bool {
 	}
 	if list, isList := v.([]any); isList {
 		for _, e := range list {
-			if !c.testOne(e) {
-				return false
+			if c.testOne(e) == c.lenient {
+				return c.lenient
 			}
 		}
-		return len(list) > 0
+		return len(list) > 0 && !c.lenient
 	}
 	return c.testOne(v)
 }
@@ -238,7 +239,7 @@ func (c *cond) testOne(v any) bool {
 	case opGlob:
 		return c.glob.match(s)
 	}
-	return underFold(s, c.str, c.fold)
+	return underFold(s, c.str, c.lenient)
 }
 
 // under reports whether the path p, once cleaned, is dir or inside it. Backslashes count as

@@ -211,3 +211,61 @@ tools = ["read"]
 		}
 	}
 }
+
+// Regression: an array argument passed a condition only when every element did, which is
+// safe for an allow rule but let a deny rule be side-stepped by adding a harmless element:
+// ["/tmp/a", "/etc/shadow"] is not all under /etc, so "deny under /etc" did not apply. A
+// deny rule's condition (an allow rule's "not" one) now holds when any element passes.
+func TestArrayArgumentsCannotHideFromDenyRules(t *testing.T) {
+	p, err := Parse([]byte(`default = "allow"
+[[rules]]
+name = "no-etc"
+effect = "deny"
+tools = ["cat"]
+when = [{ arg = "paths", under = "/etc" }]
+
+[[rules]]
+name = "cp-outside-secret"
+effect = "allow"
+tools = ["cp"]
+when = [{ arg = "paths", under = "/secret", not = true }]
+
+[[rules]]
+name = "no-cp"
+effect = "deny"
+tools = ["cp"]
+
+[[rules]]
+name = "srv-only"
+effect = "allow"
+tools = ["ls"]
+when = [{ arg = "paths", under = "/srv" }]
+
+[[rules]]
+name = "no-ls"
+effect = "deny"
+tools = ["ls"]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		tool  string
+		paths []any
+		rule  string
+	}{
+		{"cat", []any{"/tmp/a", "/etc/shadow"}, "no-etc"},
+		{"cat", []any{"/etc/shadow"}, "no-etc"},
+		{"cat", []any{"/tmp/a", "/home/b"}, DefaultRule},
+		{"cat", []any{}, DefaultRule},
+		{"cp", []any{"/ok", "/secret/key"}, "no-cp"},
+		{"cp", []any{"/ok", "/fine"}, "cp-outside-secret"},
+		{"ls", []any{"/srv/a", "/etc"}, "no-ls"},
+		{"ls", []any{"/srv/a", "/srv/b"}, "srv-only"},
+	} {
+		d := p.Decide(Input{Tool: tc.tool, Arguments: map[string]any{"paths": tc.paths}})
+		if d.Rule != tc.rule {
+			t.Errorf("%s %v: decided by %q, want %q", tc.tool, tc.paths, d.Rule, tc.rule)
+		}
+	}
+}
