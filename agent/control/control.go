@@ -3,9 +3,12 @@
 package control
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/mcp-gateway/mcp-gateway/agent/status"
@@ -90,3 +93,13 @@ var errNoPeerCred = errors.New("peer credentials not available on this platform"
 
 // ErrAgentRunning means another live agent holds the control socket.
 var ErrAgentRunning = errors.New("another agent is already running")
+
+// PipeName is the named pipe that stands for the control socket path on Windows.
+func PipeName(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	sum := sha256.Sum256([]byte(strings.ToLower(abs))) // Windows paths are case-insensitive
+	return `\\.\pipe\mcp-gateway-agent-` + hex.EncodeToString(sum[:8])
+}

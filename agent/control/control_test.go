@@ -227,3 +227,18 @@ func TestOtherUsersAreRefused(t *testing.T) {
 		t.Fatalf("a connection from another user: %v", err)
 	}
 }
+
+// The Windows pipe name is stable for a path, the same whatever the case of its letters,
+// and different for another home.
+func TestPipeName(t *testing.T) {
+	a := PipeName("/home/me/.mcp-gateway-agent/agent.sock")
+	if a != PipeName("/home/me/.mcp-gateway-agent/agent.sock") || a != PipeName("/HOME/me/.mcp-gateway-agent/agent.sock") {
+		t.Errorf("pipe name not stable: %s", a)
+	}
+	if a == PipeName("/home/you/.mcp-gateway-agent/agent.sock") {
+		t.Error("two homes share a pipe")
+	}
+	if !strings.HasPrefix(a, `\\.\pipe\mcp-gateway-agent-`) || len(a) != len(`\\.\pipe\mcp-gateway-agent-`)+16 {
+		t.Errorf("pipe name %q", a)
+	}
+}
