@@ -131,6 +131,24 @@ func (a *API) recordLogin(r *http.Request, name string, err error) {
 	}
 }
 
+// recordReuse audits a refresh token used twice: a stolen token, and every session of its
+// user ended.
+func (a *API) recordReuse(r *http.Request, e *auth.ReusedError) {
+	if a.d.Audit == nil {
+		return
+	}
+	now := a.d.Now()
+	ev := &store.AuditEvent{ID: audit.NewID(now), Time: now, Kind: store.AuditLogin, UserID: e.UserID,
+		Status: "denied", Decision: "deny", Action: "auth.refresh", Target: e.UserID, Error: e.Error(),
+		TraceID: audit.TraceID(r.Header.Get("Traceparent"))}
+	if u, err := a.d.Store.GetUser(r.Context(), e.UserID); err == nil {
+		ev.Caller = u.Name
+	}
+	if err := a.d.Audit.Record(ev); err != nil {
+		a.log.Error("api: refresh token reuse not recorded in the audit trail", "user", e.UserID, "err", err)
+	}
+}
+
 func (a *API) refresh(w http.ResponseWriter, r *http.Request, _ *Caller) error {
 	if a.d.Sessions == nil {
 		return unavailable("password logins")
@@ -143,6 +161,10 @@ func (a *API) refresh(w http.ResponseWriter, r *http.Request, _ *Caller) error {
 		return invalid("refresh_token is required")
 	}
 	pair, err := a.d.Sessions.Refresh(r.Context(), req.RefreshToken)
+	var reused *auth.ReusedError
+	if errors.As(err, &reused) {
+		a.recordReuse(r, reused)
+	}
 	if err != nil {
 		return sessionError(err)
 	}

@@ -33,7 +33,7 @@ func (a *Authenticator) Refresh(ctx context.Context, refreshToken string) (Token
 		if err := a.endSessions(ctx, u); err != nil {
 			return TokenPair{}, err
 		}
-		return TokenPair{}, fmt.Errorf("%w: refresh token already used; every session of this user is ended, log in again", ErrInvalidToken)
+		return TokenPair{}, &ReusedError{UserID: u.ID}
 	}
 	return a.issue(ctx, u)
 }
@@ -137,3 +137,16 @@ func (a *Authenticator) setPassword(ctx context.Context, userID, next string) er
 	}
 	return nil
 }
+
+// ErrTokenReused is wrapped by the refusal of a refresh token used a second time.
+var ErrTokenReused = fmt.Errorf("%w: refresh token already used", ErrInvalidToken)
+
+// ReusedError is Refresh's refusal of a spent refresh token, naming whose sessions it
+// ended (for the audit trail); errors.Is(err, ErrTokenReused) and ErrInvalidToken hold.
+type ReusedError struct{ UserID string }
+
+func (e *ReusedError) Error() string {
+	return ErrTokenReused.Error() + "; every session of this user is ended, log in again"
+}
+
+func (e *ReusedError) Unwrap() error { return ErrTokenReused }
