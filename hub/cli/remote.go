@@ -35,10 +35,19 @@ func remoteFlags(fs *flag.FlagSet, env Env) *remote {
 		hub = DefaultHub
 	}
 	fs.StringVar(&r.hub, "hub", hub, "the hub's base URL (env MCPGW_HUB)")
-	fs.StringVar(&r.key, "key", os.Getenv("MCPGW_KEY"), "API key or access token (env MCPGW_KEY)")
+	// Not a flag default: usage messages print defaults, and this one is a secret.
+	r.key = os.Getenv("MCPGW_KEY")
+	fs.Var(secretFlag{&r.key}, "key", "API key or access token (default: env MCPGW_KEY)")
 	fs.BoolVar(&r.json, "json", false, "print the API's JSON")
 	return r
 }
+
+// secretFlag is a string flag whose value is never shown (flag usage prints String()).
+type secretFlag struct{ p *string }
+
+func (f secretFlag) String() string { return "" }
+
+func (f secretFlag) Set(v string) error { *f.p = v; return nil }
 
 // remoteMode reports whether keys/agents commands should use the REST API: when --hub or
 // --key is given, or MCPGW_KEY is set, and no store flag (--config, --data-dir,
