@@ -11,7 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
@@ -252,5 +254,26 @@ func TestHubServesReleases(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate: %v, want %q", err, want)
 		}
+	}
+}
+
+// Asking again for a release the upstream does not have is answered from the cache.
+func TestUpstreamRemembersMissingReleases(t *testing.T) {
+	dir := releaseDir(t, "v1.0.0")
+	var hits atomic.Int64
+	files := http.FileServer(http.Dir(dir))
+	static := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		files.ServeHTTP(w, r)
+	}))
+	t.Cleanup(static.Close)
+	srv := serve(t, config.Releases{Upstream: static.URL, UpstreamCache: config.Duration{Duration: time.Minute}})
+	for range 5 {
+		if f := get(t, srv.URL+releases.Prefix+"v9.9.9/checksums.txt"); f.code != 404 {
+			t.Fatalf("missing release: %d %s", f.code, f.body)
+		}
+	}
+	if n := hits.Load(); n != 1 {
+		t.Errorf("5 requests for a missing release made %d upstream requests, want 1", n)
 	}
 }

@@ -2,6 +2,7 @@ package releases
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -27,8 +28,10 @@ type upstream struct {
 
 type cachedSums struct {
 	sums    release.Checksums
+	raw     []byte // the file as the upstream sent it: its signature covers these bytes
 	version string
 	at      time.Time
+	missing error // the upstream's 404, remembered like a hit so that asking again is free
 }
 
 // maxCachedVersions bounds the cache; past it, it is emptied.
@@ -67,9 +70,16 @@ func (u *upstream) sums(ctx context.Context, key, url string) (cachedSums, error
 	c, ok := u.cached[key]
 	u.mu.Unlock()
 	if ok && time.Since(c.at) < u.ttl {
-		return c, nil
+		return c, c.missing
 	}
 	b, err := u.get(ctx, url, release.MaxChecksumsSize)
+	var se *errStatus
+	if errors.As(err, &se) && se.code == http.StatusNotFound {
+		// Anyone may ask for any version: remember the upstream's "no" for the cache period
+		// too, so that asking again for a release that does not exist costs no upstream call.
+		u.remember(key, cachedSums{version: key, at: time.Now(), missing: err})
+		return cachedSums{}, err
+	}
 	if err != nil {
 		return c, err
 	}
@@ -77,19 +87,23 @@ func (u *upstream) sums(ctx context.Context, key, url string) (cachedSums, error
 	if err != nil {
 		return c, httpError(http.StatusBadGateway, "upstream %s: %v", url, err)
 	}
-	c = cachedSums{sums: cs, version: key, at: time.Now()}
+	c = cachedSums{sums: cs, raw: b, version: key, at: time.Now()}
 	if key == "" {
 		if c.version = versionIn(cs); c.version == "" {
 			return c, httpError(http.StatusBadGateway, "upstream %s lists no agent archive named like %s", url, release.ArchiveName("<version>", "<os>", "<arch>"))
 		}
 	}
+	u.remember(key, c)
+	return c, nil
+}
+
+func (u *upstream) remember(key string, c cachedSums) {
 	u.mu.Lock()
+	defer u.mu.Unlock()
 	if len(u.cached) >= maxCachedVersions {
 		clear(u.cached)
 	}
 	u.cached[key] = c
-	u.mu.Unlock()
-	return c, nil
 }
 
 // versionIn is the version named by the first agent archive in cs.
@@ -144,11 +158,18 @@ func (u *upstream) fetch(ctx context.Context, url string) (*http.Response, error
 }
 
 func (u *upstream) serve(w http.ResponseWriter, r *http.Request, version, file string) error {
-	ok, err := listed(r.Context(), u, version, file)
+	// Every file, the checksums and signature included, is served only for a release whose
+	// checksums the upstream has: a release that does not exist is answered from the cache.
+	c, err := u.sums(r.Context(), version, u.base+"/"+version+"/"+release.ChecksumsFile)
 	if err != nil {
 		return err
 	}
-	if !ok {
+	if file == release.ChecksumsFile {
+		w.Header().Set("Content-Type", contentType(file))
+		_, _ = w.Write(c.raw)
+		return nil
+	}
+	if _, ok := c.sums.Lookup(file); !ok && file != release.SignatureFile {
 		return httpError(http.StatusNotFound, "%s is not a file of release %s (not in its %s)", file, version, release.ChecksumsFile)
 	}
 	resp, err := u.fetch(r.Context(), u.base+"/"+version+"/"+file)
