@@ -110,6 +110,11 @@ func (c *Config) Validate() error {
 	if c.AnonymousRole != "" && !c.Loopback() {
 		errs = append(errs, fmt.Errorf("anonymous_role %q is refused: the hub listens on %s, which is not a loopback address", c.AnonymousRole, c.Listen))
 	}
+	if c.AnonymousRole != "" && c.PublicURL != "" {
+		// A public URL means a reverse proxy or tunnel relays the network to the loopback
+		// listener: anonymous access would reach whoever the proxy serves.
+		errs = append(errs, fmt.Errorf("anonymous_role %q is refused: public_url %s says the hub is reached from the network", c.AnonymousRole, c.PublicURL))
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("tls_cert and tls_key must be set together"))
 	}

@@ -49,6 +49,8 @@ func TestValidate(t *testing.T) {
 		{"anonymous on loopback", func(c *Config) { c.AnonymousRole = "owner" }, ""},
 		{"anonymous on localhost", func(c *Config) { c.Listen = "localhost:1"; c.AnonymousRole = "owner" }, ""},
 		{"anonymous on public", func(c *Config) { c.Listen = "0.0.0.0:3200"; c.AnonymousRole = "owner" }, "not a loopback"},
+		{"anonymous behind a proxy", func(c *Config) { c.AnonymousRole = "viewer"; c.PublicURL = "https://mcp.example.com" }, "reached from the network"},
+		{"public url without anonymous", func(c *Config) { c.PublicURL = "https://mcp.example.com" }, ""},
 		{"bad listen", func(c *Config) { c.Listen = "3200" }, "host:port"},
 		{"half tls", func(c *Config) { c.TLSCert = "a.pem" }, "together"},
 		{"mysql url", func(c *Config) { c.DatabaseURL = "mysql://x" }, "postgres"},

@@ -46,6 +46,9 @@ func (g *Gateway) authenticate(r *http.Request) (auth.Identity, int, string) {
 	tok, ok := auth.BearerToken(r)
 	if !ok {
 		if r.Header.Get("Authorization") == "" && g.cfg.AnonymousRole != "" {
+			if why := notLocal(r); why != "" {
+				return auth.Identity{}, http.StatusUnauthorized, "missing API key: anonymous access is for local clients only, and " + why
+			}
 			return auth.Identity{UserID: "anonymous", Name: "anonymous", Role: g.cfg.AnonymousRole, Kind: "user"}, 0, ""
 		}
 		return auth.Identity{}, http.StatusUnauthorized, "missing API key: send Authorization: Bearer mcpgw_..."
@@ -58,6 +61,31 @@ func (g *Gateway) authenticate(r *http.Request) (auth.Identity, int, string) {
 		return auth.Identity{}, http.StatusForbidden, "agent keys can only connect agents at /agent/ws"
 	}
 	return id, 0, ""
+}
+
+// forwardingHeaders are set by reverse proxies and tunnels: a request carrying one came from
+// elsewhere, even though it reaches a loopback listener.
+var forwardingHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-Ip",
+	"Cf-Connecting-Ip", "True-Client-Ip", "Via"}
+
+// notLocal says why a request may not act anonymously ("" if it may): anonymous access
+// (anonymous_role, allowed on a loopback listener only) must not extend to requests that a
+// reverse proxy on the same host relays from the network. Such a request names a
+// non-loopback Host or carries a forwarding header.
+func notLocal(r *http.Request) string {
+	for _, h := range forwardingHeaders {
+		if r.Header.Get(h) != "" {
+			return "this request came through a proxy (" + h + ")"
+		}
+	}
+	h := r.Host
+	if hh, _, err := net.SplitHostPort(h); err == nil {
+		h = hh
+	}
+	if !isLoopbackName(strings.Trim(h, "[]")) {
+		return "this request is for host " + r.Host
+	}
+	return ""
 }
 
 func (g *Gateway) hostAllowed(host string) bool {

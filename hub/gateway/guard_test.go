@@ -15,24 +15,40 @@ func TestAuth(t *testing.T) {
 		auth      string // the Authorization header; "" sends none
 		status    int
 		role      string // the role the upstream sees, when let in
+		hdr, val  string // one more request header, if any
 	}{
-		{"no key", "", "", http.StatusUnauthorized, ""},
-		{"wrong key", "", "Bearer mcpgw_wrong_0123456789abcdefghijklmnopqrstuvwxyzABCD", http.StatusUnauthorized, ""},
-		{"not bearer", "", "Basic " + aliceKey, http.StatusUnauthorized, ""},
-		{"empty bearer", "", "Bearer ", http.StatusUnauthorized, ""},
-		{"user key", "", "Bearer " + aliceKey, http.StatusOK, "admin"},
-		{"lower-case scheme", "", "bearer " + bobKey, http.StatusOK, "developer"},
-		{"agent key", "", "Bearer " + agentKey, http.StatusForbidden, ""},
-		{"anonymous without key", "viewer", "", http.StatusOK, "viewer"},
-		{"anonymous, user key", "viewer", "Bearer " + bobKey, http.StatusOK, "developer"},
-		{"anonymous, wrong key", "viewer", "Bearer mcpgw_wrong_0123456789abcdefghijklmnopqrstuvwxyzABCD", http.StatusUnauthorized, ""},
-		{"anonymous, not bearer", "viewer", "Basic dXNlcjpwdw==", http.StatusUnauthorized, ""},
-		{"anonymous, agent key", "viewer", "Bearer " + agentKey, http.StatusForbidden, ""},
+		{"no key", "", "", http.StatusUnauthorized, "", "", ""},
+		{"wrong key", "", "Bearer mcpgw_wrong_0123456789abcdefghijklmnopqrstuvwxyzABCD", http.StatusUnauthorized, "", "", ""},
+		{"not bearer", "", "Basic " + aliceKey, http.StatusUnauthorized, "", "", ""},
+		{"empty bearer", "", "Bearer ", http.StatusUnauthorized, "", "", ""},
+		{"user key", "", "Bearer " + aliceKey, http.StatusOK, "admin", "", ""},
+		{"lower-case scheme", "", "bearer " + bobKey, http.StatusOK, "developer", "", ""},
+		{"agent key", "", "Bearer " + agentKey, http.StatusForbidden, "", "", ""},
+		{"anonymous without key", "viewer", "", http.StatusOK, "viewer", "", ""},
+		{"anonymous, user key", "viewer", "Bearer " + bobKey, http.StatusOK, "developer", "", ""},
+		{"anonymous, wrong key", "viewer", "Bearer mcpgw_wrong_0123456789abcdefghijklmnopqrstuvwxyzABCD", http.StatusUnauthorized, "", "", ""},
+		{"anonymous, not bearer", "viewer", "Basic dXNlcjpwdw==", http.StatusUnauthorized, "", "", ""},
+		{"anonymous, agent key", "viewer", "Bearer " + agentKey, http.StatusForbidden, "", "", ""},
+		// Relayed by a reverse proxy on the same host: not a local client.
+		{"anonymous through a proxy", "viewer", "", http.StatusUnauthorized, "", "X-Forwarded-For", "203.0.113.9"},
+		{"anonymous, Forwarded", "viewer", "", http.StatusUnauthorized, "", "Forwarded", "for=203.0.113.9"},
+		{"anonymous for a public host", "viewer", "", http.StatusUnauthorized, "", "Host", "mcp.example.com"},
+		{"anonymous for localhost", "viewer", "", http.StatusOK, "viewer", "Host", "localhost:3200"},
+		{"key through a proxy", "viewer", "Bearer " + bobKey, http.StatusOK, "developer", "X-Forwarded-For", "203.0.113.9"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t, Config{AnonymousRole: c.anonymous})
-			resp := h.post("", initBody, withHeader("Authorization", c.auth))
+			extra := func(r *http.Request) {
+				switch c.hdr {
+				case "":
+				case "Host":
+					r.Host = c.val
+				default:
+					r.Header.Set(c.hdr, c.val)
+				}
+			}
+			resp := h.post("", initBody, withHeader("Authorization", c.auth), extra)
 			if c.status != http.StatusOK {
 				httpStatus(t, resp, c.status, -32001)
 				wa := resp.Header.Get("WWW-Authenticate")
@@ -51,7 +67,7 @@ func TestAuth(t *testing.T) {
 			if m := h.reply(resp); m.Error != nil || sid == "" {
 				t.Fatalf("initialize: %+v, session %q", m.Error, sid)
 			}
-			resp = h.post(sid, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"util__echo"}}`, withHeader("Authorization", c.auth))
+			resp = h.post(sid, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"util__echo"}}`, withHeader("Authorization", c.auth), extra)
 			var echo struct {
 				Caller struct{ Role string }
 			}
