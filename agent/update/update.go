@@ -194,6 +194,12 @@ func (u *Updater) Check(ctx context.Context) (*Release, error) {
 	default:
 		return nil, fmt.Errorf("ask the hub for updates: %s: %s", resp.Status, hubError(body))
 	}
+	return parseLatest(body, u.o.Current)
+}
+
+// parseLatest reads the hub's answer to the latest-release question; current is the running
+// version (Newer says whether the offer is newer than it).
+func parseLatest(body []byte, current string) (*Release, error) {
 	var rel Release
 	if err := json.Unmarshal(body, &rel); err != nil {
 		return nil, fmt.Errorf("hub's release answer is not JSON: %w", err)
@@ -202,7 +208,7 @@ func (u *Updater) Check(ctx context.Context) (*Release, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hub offers %w", err)
 	}
-	if cur, err := release.ParseVersion(u.o.Current); err == nil {
+	if cur, err := release.ParseVersion(current); err == nil {
 		rel.Newer = v.Compare(cur) > 0
 	}
 	return &rel, nil
