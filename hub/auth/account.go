@@ -73,9 +73,13 @@ func checkTokenUser(c Claims, u *store.User) error {
 // (and can lock the user); a locked user is refused. Tokens issued before the change
 // stop working, so the client logs in again.
 func (a *Authenticator) ChangePassword(ctx context.Context, userID, current, next string) error {
-	defer a.users.lock(userID)() // failures are counted like login's (see login)
 	u, err := a.store.GetUser(ctx, userID)
 	if err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	// Failures are counted like login's, under the same lock (see login); read again under it.
+	defer a.users.lock("name:" + u.Name)()
+	if u, err = a.store.GetUser(ctx, userID); err != nil {
 		return fmt.Errorf("change password: %w", err)
 	}
 	if err := a.checkLock(ctx, u); err != nil {

@@ -105,6 +105,11 @@ func (a *Authenticator) Login(ctx context.Context, name, password string) (Token
 }
 
 func (a *Authenticator) login(ctx context.Context, name, password string) (TokenPair, error) {
+	// One attempt per name at a time, the user read under the lock: concurrent guesses each
+	// see the failures counted before them, so a burst cannot check more than MaxFailures
+	// passwords before the lockout. Locking the name before the lookup treats unknown names
+	// alike, so that how attempts queue does not tell which names exist.
+	defer a.users.lock("name:" + name)()
 	u, err := a.store.GetUserByName(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
 		if err := a.verifyDummy(ctx, password); err != nil {
@@ -113,13 +118,6 @@ func (a *Authenticator) login(ctx context.Context, name, password string) (Token
 		return TokenPair{}, ErrInvalidCredentials
 	}
 	if err != nil {
-		return TokenPair{}, fmt.Errorf("login: %w", err)
-	}
-	// One attempt per user at a time, reading the user again under the lock: concurrent
-	// guesses each see the failures counted before them, so a burst cannot check more than
-	// MaxFailures passwords before the lockout.
-	defer a.users.lock(u.ID)()
-	if u, err = a.store.GetUser(ctx, u.ID); err != nil {
 		return TokenPair{}, fmt.Errorf("login: %w", err)
 	}
 	if err := a.checkLock(ctx, u); err != nil {
@@ -219,7 +217,7 @@ func (a *Authenticator) hashing(ctx context.Context, f func() error) error {
 	return f()
 }
 
-// userLocks serialises the password checks of each user.
+// userLocks serialises the password checks of each user name.
 type userLocks struct {
 	mu sync.Mutex
 	m  map[string]*userLock

@@ -161,3 +161,33 @@ func TestSpentTokensPrune(t *testing.T) {
 		t.Errorf("%d entries after their expiry, want 1", len(s.m))
 	}
 }
+
+// Attempts queue alike for a known and an unknown name (one at a time per name), so that
+// the time a burst takes does not tell which names exist: serialising only known users
+// would have made them slower under a burst.
+func TestConcurrentLoginsQueueAlikeForUnknownNames(t *testing.T) {
+	ctx := context.Background()
+	f := newLoginFixture(t, LoginConfig{MaxFailures: 1000})
+	for _, name := range []string{"alice", "nobody"} {
+		var mu sync.Mutex
+		cur, peak := 0, 0
+		f.a.hashHook = func(delta int) {
+			mu.Lock()
+			defer mu.Unlock()
+			cur += delta
+			peak = max(peak, cur)
+		}
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _ = f.a.Login(ctx, name, "a wrong guess, long enough")
+			}()
+		}
+		wg.Wait()
+		if peak != 1 {
+			t.Errorf("%s: %d password checks at once, want 1 (one attempt per name at a time)", name, peak)
+		}
+	}
+}
