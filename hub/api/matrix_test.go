@@ -69,8 +69,8 @@ type call struct {
 
 var endpoints = map[string]func(who string) call{
 	"GET /openapi.json": func(string) call { return call{"/openapi.json", nil, 200} },
-	"POST /auth/login": func(string) call {
-		return call{"/auth/login", api.LoginRequest{Name: "nobody", Password: "not a password"}, 401}
+	"POST /auth/login": func(who string) call { // one name each: unknown names lock like users
+		return call{"/auth/login", api.LoginRequest{Name: "nobody-" + who, Password: "not a password"}, 401}
 	},
 	"POST /auth/refresh": func(string) call { return call{"/auth/refresh", api.RefreshRequest{RefreshToken: "x.y.z"}, 401} },
 	"POST /auth/password": func(string) call {

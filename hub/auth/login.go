@@ -78,6 +78,7 @@ type Authenticator struct {
 	hashHook func(delta int) // tests: called with +1/-1 around each hash
 	users    userLocks       // one login or password check per user at a time
 	spent    spentTokens     // refresh tokens already exchanged
+	phantoms phantoms        // failed logins of unknown names
 }
 
 // maxConcurrentHashes bounds the argon2id computations running at once (19 MiB each): a
@@ -112,9 +113,14 @@ func (a *Authenticator) login(ctx context.Context, name, password string) (Token
 	defer a.users.lock("name:" + name)()
 	u, err := a.store.GetUserByName(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
+		// An unknown name locks like a user (see phantoms).
+		if until, locked := a.phantoms.locked(name, a.Now()); locked {
+			return TokenPair{}, &LockedError{Until: until}
+		}
 		if err := a.verifyDummy(ctx, password); err != nil {
 			return TokenPair{}, err
 		}
+		a.phantoms.fail(name, a.Now(), a.cfg.MaxFailures, a.cfg.LockFor)
 		return TokenPair{}, ErrInvalidCredentials
 	}
 	if err != nil {

@@ -191,3 +191,36 @@ func TestConcurrentLoginsQueueAlikeForUnknownNames(t *testing.T) {
 		}
 	}
 }
+
+// An unknown name locks after MaxFailures wrong passwords like a user does (423 with a
+// lock end), so the lockout does not tell which names exist; its lock ends like a user's.
+func TestUnknownNameLocksLikeAUser(t *testing.T) {
+	ctx := context.Background()
+	f := newLoginFixture(t, LoginConfig{MaxFailures: 3, LockFor: time.Minute})
+	for _, name := range []string{"alice", "nobody"} {
+		for i := range 3 {
+			if _, err := f.a.Login(ctx, name, "a wrong guess, long enough"); !errors.Is(err, ErrInvalidCredentials) {
+				t.Fatalf("%s, attempt %d: %v", name, i+1, err)
+			}
+		}
+		var locked *LockedError
+		if _, err := f.a.Login(ctx, name, "a wrong guess, long enough"); !errors.As(err, &locked) || !locked.Until.Equal(f.clk.t.Add(time.Minute)) {
+			t.Errorf("%s after 3 failures: %v, want locked for a minute", name, err)
+		}
+	}
+	f.clk.Advance(time.Minute)
+	if _, err := f.a.Login(ctx, "nobody", "a wrong guess, long enough"); !errors.Is(err, ErrInvalidCredentials) {
+		t.Errorf("unknown name after its lock: %v", err)
+	}
+}
+
+func TestPhantomsBounded(t *testing.T) {
+	var p phantoms
+	now := time.Unix(1000, 0)
+	for i := range maxPhantoms + 10 {
+		p.fail(fmt.Sprint(i), now, 5, time.Minute)
+	}
+	if len(p.m) > maxPhantoms {
+		t.Errorf("%d names counted, want at most %d", len(p.m), maxPhantoms)
+	}
+}
