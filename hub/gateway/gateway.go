@@ -15,6 +15,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/hub/policy"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
@@ -101,7 +102,7 @@ type Gateway struct {
 	subs     *listeners // subscriptions/listen streams
 	params   paramCache // tools' Mcp-Param-* annotations, per routing table
 	gov      Governance // tool registry, RBAC, audit: see SetGovernance
-	policy   atomic.Pointer[Policy]
+	policy   atomic.Pointer[policy.Policy]
 
 	goneMu sync.Mutex
 	gone   map[string]bool // agent ids seen once and now disconnected, to name them in errors

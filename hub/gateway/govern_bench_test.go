@@ -92,5 +92,5 @@ func governBench(b *testing.B, gw *Gateway, r *router.Router) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	gw.SetPolicy(&Policy{Policy: pol, NeedsArguments: true})
+	gw.SetPolicy(pol)
 }

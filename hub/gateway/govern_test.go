@@ -193,7 +193,7 @@ func TestApplicationKeyPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.gw.SetPolicy(&Policy{Policy: p})
+	h.gw.SetPolicy(p)
 	cursor := h.initialize("2025-11-25", "", withKey(carolKey))
 	m := rpcAs(h, cursor, 1, "tools/call", `{"name":"echo"}`, withKey(carolKey))
 	if m.Error == nil || !strings.Contains(m.Error.Message, "no-echo-in-cursor") {

@@ -11,22 +11,10 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 )
 
-// Policy is the policy engine the gateway applies to tools: Decide on tools/call, Visible on
-// tools/list. NeedsArguments says whether some rule has argument conditions; only then are a
-// call's arguments decoded.
-type Policy struct {
-	*policy.Policy
-	NeedsArguments bool
-}
-
-// SetPolicy replaces the policy engine; nil (or a nil Policy.Policy) allows everything.
-// Safe to call while requests are served: each request uses the policy it started with.
-func (g *Gateway) SetPolicy(p *Policy) {
-	if p != nil && p.Policy == nil {
-		p = nil
-	}
-	g.policy.Store(p)
-}
+// SetPolicy replaces the policy engine the gateway applies to tools (Decide on tools/call,
+// Visible on tools/list); nil allows everything. Safe to call while requests are served:
+// each request uses the policy it started with.
+func (g *Gateway) SetPolicy(p *policy.Policy) { g.policy.Store(p) }
 
 // checkTool passes a tools/call of the tool the client named name, resolved to tgt, through
 // RBAC, the tool's own state (disabled, quarantined) and the policy, in that order. It fills
@@ -60,7 +48,7 @@ func (g *Gateway) checkTool(c *client, req *jsonrpc.Request, t *router.Table, na
 		Tool: name, Alias: t.ToolAlias(name), Target: tgt,
 		Risk: info.Risk, Role: c.identity.Role, Application: c.identity.Application,
 	}
-	if p.NeedsArguments {
+	if p.NeedsArguments() {
 		in.Arguments = callArguments(req.Params)
 	}
 	d := p.Decide(in)

@@ -61,7 +61,7 @@ func policyHarness(t *testing.T, src string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.gw.SetPolicy(&Policy{Policy: p, NeedsArguments: strings.Contains(src, "when")})
+	h.gw.SetPolicy(p)
 	return h
 }
 

@@ -98,6 +98,7 @@ func Compile(f File) (*Policy, error) {
 		}
 		seen[r.name] = true
 		p.rules = append(p.rules, r)
+		p.args = p.args || len(r.conds) > 0
 	}
 	// Higher priority first; equal priorities keep file order.
 	slices.SortStableFunc(p.rules, func(a, b rule) int { return b.priority - a.priority })

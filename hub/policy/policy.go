@@ -45,7 +45,12 @@ type Policy struct {
 	def       Effect
 	defReason string
 	rules     []rule // in evaluation order
+	args      bool   // some rule has conditions on the call's arguments
 }
+
+// NeedsArguments reports whether some rule looks at a call's arguments; only then does a
+// caller need to decode them for Input.Arguments.
+func (p *Policy) NeedsArguments() bool { return p.args }
 
 // Decide returns the decision of the first rule, in evaluation order, that matches in;
 // the default when none does.

@@ -12,7 +12,6 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/hub/api"
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
-	"github.com/mcp-gateway/mcp-gateway/hub/gateway"
 	"github.com/mcp-gateway/mcp-gateway/hub/policy"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
@@ -134,11 +133,7 @@ func (s *Server) compileAndSwap(f *policy.File) error {
 	if err != nil {
 		return err
 	}
-	gp := &gateway.Policy{Policy: p}
-	for _, r := range f.Rules {
-		gp.NeedsArguments = gp.NeedsArguments || len(r.When) > 0
-	}
-	s.GW.SetPolicy(gp)
+	s.GW.SetPolicy(p)
 	return nil
 }
 

@@ -18,11 +18,11 @@ func TestLoadPolicy(t *testing.T) {
 	}
 	plain := write("plain.toml", "default = \"allow\"\n[[rules]]\nname = \"a\"\neffect = \"deny\"\ntools = [\"x\"]\n")
 	p, err := LoadPolicy(plain)
-	if err != nil || p.Len() != 1 || p.NeedsArguments {
+	if err != nil || p.Len() != 1 || p.NeedsArguments() {
 		t.Fatalf("plain: %v %+v", err, p)
 	}
 	conds := write("conds.toml", "default = \"deny\"\n[[rules]]\nname = \"a\"\neffect = \"allow\"\nwhen = [{ arg = \"path\", under = \"/tmp\" }]\n")
-	if p, err := LoadPolicy(conds); err != nil || !p.NeedsArguments {
+	if p, err := LoadPolicy(conds); err != nil || !p.NeedsArguments() {
 		t.Fatalf("conditions: %v %+v", err, p)
 	}
 	bad := write("bad.toml", "default = \"allow\"\n[[rules]]\nname = \"a\"\neffect = \"permit\"\n")

@@ -23,6 +23,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/gateway"
 	"github.com/mcp-gateway/mcp-gateway/hub/install"
 	"github.com/mcp-gateway/mcp-gateway/hub/metrics"
+	"github.com/mcp-gateway/mcp-gateway/hub/policy"
 	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 	"github.com/mcp-gateway/mcp-gateway/hub/releases"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
@@ -60,7 +61,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
-	var pol *gateway.Policy
+	var pol *policy.Policy
 	if cfg.PolicyFile != "" {
 		var err error
 		if pol, err = LoadPolicy(cfg.PolicyFile); err != nil {
