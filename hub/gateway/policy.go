@@ -25,11 +25,11 @@ func (g *Gateway) checkTool(c *client, req *jsonrpc.Request, t *router.Table, na
 		return errorResponse(req.ID, codeInvalidParams, g.unknown("tool", name))
 	}
 	rec.risk = info.Risk
+	if !g.mayUseBackends(c) {
+		return rec.refuse(req.ID, "rbac", "", "role "+strconv.Quote(c.identity.Role)+" may not call tools")
+	}
 	if rb := g.gov.RBAC; rb != nil {
 		role := c.identity.Role
-		if !rb.Can(role, PermCallTools) {
-			return rec.refuse(req.ID, "rbac", "", "role "+strconv.Quote(role)+" may not call tools")
-		}
 		if !rb.AllowsTool(role, info.Name, info.Alias, info.Tool) {
 			return rec.refuse(req.ID, "rbac", "", "role "+strconv.Quote(role)+" may not call tool "+strconv.Quote(name))
 		}
@@ -67,7 +67,7 @@ func (g *Gateway) visibleTools(c *client, t *router.Table) []json.RawMessage {
 	p := g.policy.Load()
 	rb := g.gov.RBAC
 	role := c.identity.Role
-	if rb != nil && !rb.Can(role, PermCallTools) {
+	if !g.mayUseBackends(c) {
 		return nil
 	}
 	out := make([]json.RawMessage, 0, len(tools))

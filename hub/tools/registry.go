@@ -125,7 +125,8 @@ func sameStates(a, b map[key]store.ToolState) bool {
 	}
 	for k, s := range a {
 		o, ok := b[k]
-		if !ok || o.Disabled != s.Disabled || o.RiskOverride != s.RiskOverride || o.Status != s.Status || o.PinnedHash != s.PinnedHash {
+		if !ok || o.Disabled != s.Disabled || o.RiskOverride != s.RiskOverride || o.Status != s.Status ||
+			o.PinnedHash != s.PinnedHash || o.Findings != s.Findings || o.ApprovedBy != s.ApprovedBy {
 			return false
 		}
 	}
