@@ -30,6 +30,8 @@ type Auditor interface {
 	Admit() error
 	// Record stores the event durably (against a crash of the hub) before it returns.
 	Record(ev *store.AuditEvent) error
+	// SetPayloads fills in the event's request and response hashes and redacted payloads.
+	SetPayloads(ev *store.AuditEvent, request, response []byte)
 }
 
 // Governance is what decides and records tool calls besides the policy. Nil members are off:
@@ -39,9 +41,6 @@ type Governance struct {
 	Tools *tools.Registry
 	RBAC  Authorizer
 	Audit Auditor
-	// Redact turns a raw request or response into the text kept in the audit trail.
-	// Nil keeps no payloads, only their hashes.
-	Redact func(raw []byte) string
 	// Observe sees every call's and refusal's event after it is recorded (metrics).
 	Observe func(ev *store.AuditEvent)
 }
@@ -94,10 +93,7 @@ func (g *Gateway) auditEvent(c *client, req *jsonrpc.Request, rec *callRecord, r
 		Tool: rec.name, Risk: rec.risk, Decision: rec.decision, Rule: rec.rule, Action: req.Method,
 		Duration: time.Since(rec.start), TraceID: audit.TraceID(c.trace), Status: "ok",
 	}
-	ev.RequestHash = audit.Hash(req.Params)
-	if g.gov.Redact != nil {
-		ev.Request = g.gov.Redact(req.Params)
-	}
+	var result []byte
 	switch {
 	case resp == nil:
 		ev.Status = "error"
@@ -111,13 +107,13 @@ func (g *Gateway) auditEvent(c *client, req *jsonrpc.Request, rec *callRecord, r
 			}
 		}
 	default:
-		ev.ResponseHash = audit.Hash(resp.Result)
-		if g.gov.Redact != nil {
-			ev.Response = g.gov.Redact(resp.Result)
-		}
+		result = resp.Result
 		if isToolError(resp.Result) {
 			ev.Status = "error"
 		}
+	}
+	if g.gov.Audit != nil {
+		g.gov.Audit.SetPayloads(ev, req.Params, result)
 	}
 	return ev
 }

@@ -80,7 +80,7 @@ func governBench(b *testing.B, gw *Gateway, r *router.Router) {
 	go func() { rec.Run(ctx); close(done) }()
 	b.Cleanup(func() { cancel(); <-done; rec.Close() })
 	reg := tools.New(st, tools.Options{Tables: r})
-	gw.SetGovernance(Governance{Tools: reg, RBAC: authz, Audit: rec, Redact: rec.Redactor().Payload})
+	gw.SetGovernance(Governance{Tools: reg, RBAC: authz, Audit: rec})
 
 	var p strings.Builder
 	p.WriteString("default = \"deny\"\n")

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mcp-gateway/mcp-gateway/hub/audit"
 	"github.com/mcp-gateway/mcp-gateway/hub/policy"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/hub/store/storetest"
@@ -29,6 +30,12 @@ type trail struct {
 }
 
 func (a *trail) Admit() error { return a.admitErr }
+
+// SetPayloads marks what it keeps, so a test can tell a redacted payload from a raw one.
+func (a *trail) SetPayloads(ev *store.AuditEvent, request, response []byte) {
+	ev.RequestHash, ev.Request = audit.Hash(request), "redacted:"+string(request)
+	ev.ResponseHash, ev.Response = audit.Hash(response), "redacted:"+string(response)
+}
 
 func (a *trail) Record(ev *store.AuditEvent) error {
 	if a.recordErr != nil {
@@ -72,7 +79,7 @@ func governedHarness(t *testing.T) (*harness, *tools.Registry, *trail) {
 		Tools: append(items("name", "read"), json.RawMessage(poisonedTool))}})
 	reg := tools.New(storetest.New(t), tools.Options{Tables: h.router})
 	a := &trail{}
-	h.gw.SetGovernance(Governance{Tools: reg, Audit: a, Redact: func(b []byte) string { return "redacted:" + string(b) }})
+	h.gw.SetGovernance(Governance{Tools: reg, Audit: a})
 	return h, reg, a
 }
 

@@ -37,7 +37,7 @@ func (s *Server) govern(ctx context.Context) error {
 		return fmt.Errorf("load roles: %w", err)
 	}
 	s.newMetrics()
-	s.GW.SetGovernance(gateway.Governance{Tools: s.Tools, RBAC: s.RBAC, Audit: rec, Redact: rec.Redactor().Payload,
+	s.GW.SetGovernance(gateway.Governance{Tools: s.Tools, RBAC: s.RBAC, Audit: rec,
 		Observe: s.Metrics.Observe})
 	return nil
 }
