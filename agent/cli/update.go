@@ -53,7 +53,7 @@ func updateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	switch {
-	case rel == nil || isRunning(rel.Version):
+	case rel == nil || release.SameVersion(rel.Version, version.Version):
 		fmt.Fprintln(stdout, upToDate(rel))
 		return nil
 	case *check && rel.Newer:
@@ -75,16 +75,6 @@ func updateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(stdout, "updated %s from %s to %s (previous kept as %s%s)\nrestart the agent to run it: mcp-gateway-agent service restart\n",
 		target, version.Version, rel.Version, target, update.OldSuffix)
 	return nil
-}
-
-// isRunning reports whether v is the running version, by precedence (1.2.0 is v1.2.0).
-func isRunning(v string) bool {
-	offered, errA := release.ParseVersion(v)
-	running, errB := release.ParseVersion(version.Version)
-	if errA != nil || errB != nil {
-		return v == version.Version
-	}
-	return offered.Compare(running) == 0
 }
 
 func upToDate(rel *update.Release) string {

@@ -28,7 +28,7 @@ func Begin(statePath, current string, grace time.Duration, log *slog.Logger) (*T
 	if err != nil || st.Pending == nil {
 		return nil, err
 	}
-	if !sameVersion(st.Pending.Version, current) {
+	if !release.SameVersion(st.Pending.Version, current) {
 		log.Warn("a pending update is not the running version; forgetting it", "pending", st.Pending.Version, "running", current)
 		st.Pending = nil
 		return nil, st.Save(statePath)
@@ -105,15 +105,4 @@ func (t *Trial) rollback() error {
 		return err
 	}
 	return fmt.Errorf("%w: %s did not reach the hub within the grace period; %s is back in place at %s", ErrRolledBack, p.Version, p.Previous, p.Binary)
-}
-
-// sameVersion compares versions by precedence when both parse (v1.2.0 and 1.2.0 are one),
-// and as strings otherwise.
-func sameVersion(a, b string) bool {
-	va, errA := release.ParseVersion(a)
-	vb, errB := release.ParseVersion(b)
-	if errA != nil || errB != nil {
-		return a == b
-	}
-	return va.Compare(vb) == 0
 }

@@ -139,3 +139,14 @@ func cmpUint(a, b uint64) int {
 	}
 	return 0
 }
+
+// SameVersion reports whether a and b name one version: by precedence when both parse
+// (v1.2.0 and 1.2.0 are one), and as strings otherwise ("dev").
+func SameVersion(a, b string) bool {
+	va, errA := ParseVersion(a)
+	vb, errB := ParseVersion(b)
+	if errA != nil || errB != nil {
+		return a == b
+	}
+	return va.Compare(vb) == 0
+}

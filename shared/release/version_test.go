@@ -78,3 +78,17 @@ func FuzzParseVersion(f *testing.F) {
 		}
 	})
 }
+
+func TestSameVersion(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"v1.2.0", "1.2.0", true}, {"v1.2.0+build.7", "v1.2.0", true}, {"dev", "dev", true},
+		{"v1.2.0", "v1.2.1", false}, {"v1.2.0-rc.1", "v1.2.0", false}, {"dev", "v1.2.0", false},
+	} {
+		if got := SameVersion(c.a, c.b); got != c.want {
+			t.Errorf("SameVersion(%q, %q) = %v; want %v", c.a, c.b, got, c.want)
+		}
+	}
+}
