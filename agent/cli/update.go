@@ -242,17 +242,10 @@ func restartIfAsked(err error) error {
 // connectedChan is closed once tr shows the agent connected to its hub.
 func connectedChan(ctx context.Context, tr *status.Tracker) <-chan struct{} {
 	c := make(chan struct{})
-	sub := tr.Subscribe(1)
 	go func() {
-		defer sub.Close()
-		for tr.Snapshot().State != status.StateConnected {
-			select {
-			case <-ctx.Done():
-				return
-			case <-sub.C():
-			}
+		if tr.WaitFor(ctx, func(s status.Snapshot) bool { return s.State == status.StateConnected }) == nil {
+			close(c)
 		}
-		close(c)
 	}()
 	return c
 }
