@@ -6,10 +6,9 @@ import (
 	"net"
 	"net/url"
 	"strings"
-)
 
-// AgentPath is where a hub serves agent tunnels.
-const AgentPath = "/agent/ws"
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+)
 
 // HubURLs derives the [agent] gateway_url (ws/wss) and dashboard_url (http/https) from what
 // a person types: the hub's web address (https://hub.example.com, with or without a path
@@ -49,8 +48,8 @@ func HubURLs(raw string) (gateway, dashboard string, err error) {
 	}
 	path := strings.TrimRight(u.Path, "/")
 	web := path
-	tunnel := path + AgentPath
-	if prefix, ok := strings.CutSuffix(path, AgentPath); ok {
+	tunnel := path + protocol.AgentPath
+	if prefix, ok := strings.CutSuffix(path, protocol.AgentPath); ok {
 		web, tunnel = prefix, path
 	} else if ws := strings.HasPrefix(strings.ToLower(u.Scheme), "ws"); ws && path != "" {
 		tunnel = path // an explicit tunnel path is kept as it is

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/agent/config"
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 	"github.com/mcp-gateway/mcp-gateway/shared/release"
 	"github.com/mcp-gateway/mcp-gateway/shared/tunnel"
 	"github.com/mcp-gateway/mcp-gateway/shared/version"
@@ -122,7 +123,7 @@ func FromConfig(a config.Agent, log *slog.Logger) (Options, error) {
 }
 
 // HubURL is the hub's web address: dashboard_url when set, else gateway_url with ws→http,
-// wss→https and the /agent/ws path removed.
+// wss→https and the tunnel path (protocol.AgentPath) removed.
 func HubURL(a config.Agent) (string, error) {
 	if a.DashboardURL != "" {
 		return strings.TrimSuffix(a.DashboardURL, "/"), nil
@@ -139,7 +140,7 @@ func HubURL(a config.Agent) (string, error) {
 	default:
 		return "", fmt.Errorf("agent.gateway_url %q: want ws:// or wss://", a.GatewayURL)
 	}
-	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/agent/ws")
+	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), protocol.AgentPath)
 	u.RawQuery, u.Fragment, u.RawPath = "", "", ""
 	return strings.TrimSuffix(u.String(), "/"), nil
 }

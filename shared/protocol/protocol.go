@@ -10,6 +10,9 @@ const CapabilityVersion = 1
 // MinCapabilityVersion is the oldest peer version the hub still accepts.
 const MinCapabilityVersion = 1
 
+// AgentPath is where a hub serves agent tunnels (GET, upgraded to a WebSocket).
+const AgentPath = "/agent/ws"
+
 // Change is one dated entry of the protocol's history.
 type Change struct {
 	Version int
