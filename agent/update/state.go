@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/agent/config"
 )
 
 // State is update-state.json, kept in the agent's home directory.
@@ -59,11 +61,7 @@ func (s State) Save(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("save update state: %w", err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
-		return fmt.Errorf("save update state: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := config.WriteAtomic(path, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("save update state: %w", err)
 	}
 	return nil
