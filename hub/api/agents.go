@@ -7,6 +7,7 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/hub/agents"
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
@@ -52,12 +53,12 @@ type EnrolledAgent struct {
 
 func (a *API) agentRoutes() []route {
 	return []route{
-		{Method: "GET", Path: "/agents", Perm: PermAgentsRead, Tag: "agents",
+		{Method: "GET", Path: "/agents", Perm: rbac.AgentsRead, Tag: "agents",
 			Summary: "List enrolled agents and whether they are connected", Result: List[Agent]{}, handle: a.listAgents},
-		{Method: "POST", Path: "/agents", Perm: PermAgentsWrite, Tag: "agents",
+		{Method: "POST", Path: "/agents", Perm: rbac.AgentsWrite, Tag: "agents",
 			Summary: "Enroll an agent id; its key is in this response only", Body: EnrollAgentRequest{},
 			Result: EnrolledAgent{}, Status: http.StatusCreated, handle: a.enrollAgent},
-		{Method: "DELETE", Path: "/agents/{id}", Perm: PermAgentsWrite, Tag: "agents",
+		{Method: "DELETE", Path: "/agents/{id}", Perm: rbac.AgentsWrite, Tag: "agents",
 			Summary: "Revoke an agent and its keys, and disconnect it", Status: http.StatusNoContent, handle: a.revokeAgent},
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/audit"
+	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
 
@@ -44,8 +45,8 @@ func (a *API) auditRoutes() []route {
 // bound to the caller's own user id, in the store query itself.
 func auditQuery(c *Caller, v url.Values) (store.AuditQuery, error) {
 	var q store.AuditQuery
-	if !c.Can(PermAuditReadAll) && !c.Can(PermAuditReadOwn) {
-		return q, forbidden(PermAuditReadOwn)
+	if !c.Can(rbac.AuditReadAll) && !c.Can(rbac.AuditReadOwn) {
+		return q, forbidden(rbac.AuditReadOwn)
 	}
 	var err error
 	if q.From, err = timeParam(v, "from"); err != nil {
@@ -69,9 +70,9 @@ func auditQuery(c *Caller, v url.Values) (store.AuditQuery, error) {
 			return q, invalid("%s %q: want one of %v", f.name, f.val, f.ok)
 		}
 	}
-	if !c.Can(PermAuditReadAll) {
+	if !c.Can(rbac.AuditReadAll) {
 		if q.UserID != "" && q.UserID != c.UserID {
-			return q, forbidden(PermAuditReadAll)
+			return q, forbidden(rbac.AuditReadAll)
 		}
 		q.UserID = c.UserID
 	}

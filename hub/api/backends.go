@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/audit"
+	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 )
@@ -101,15 +102,15 @@ func redactArgs(args []string) []string {
 
 func (a *API) backendRoutes() []route {
 	return []route{
-		{Method: "GET", Path: "/backends", Perm: PermBackendsRead, Tag: "backends",
+		{Method: "GET", Path: "/backends", Perm: rbac.BackendsRead, Tag: "backends",
 			Summary: "List every backend (hub-local and agents') with its health", Result: List[Backend]{}, handle: a.listBackends},
-		{Method: "POST", Path: "/backends/{name}", Perm: PermBackendsWrite, Tag: "backends",
+		{Method: "POST", Path: "/backends/{name}", Perm: rbac.BackendsWrite, Tag: "backends",
 			Summary: "Create and start a hub-local backend", Body: BackendConfig{}, Result: Backend{},
 			Status: http.StatusCreated, handle: a.createBackend},
-		{Method: "PUT", Path: "/backends/{name}", Perm: PermBackendsWrite, Tag: "backends",
+		{Method: "PUT", Path: "/backends/{name}", Perm: rbac.BackendsWrite, Tag: "backends",
 			Summary: "Replace an API-created backend's configuration and restart it", Body: BackendConfig{},
 			Result: Backend{}, handle: a.updateBackend},
-		{Method: "DELETE", Path: "/backends/{name}", Perm: PermBackendsWrite, Tag: "backends",
+		{Method: "DELETE", Path: "/backends/{name}", Perm: rbac.BackendsWrite, Tag: "backends",
 			Summary: "Stop and delete an API-created backend", Status: http.StatusNoContent, handle: a.deleteBackend},
 	}
 }

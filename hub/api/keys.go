@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
 
@@ -45,14 +46,14 @@ type CreateKeyRequest struct {
 
 func (a *API) keyRoutes() []route {
 	return []route{
-		{Method: "GET", Path: "/api-keys", Perm: PermKeysReadOwn, Tag: "api-keys",
+		{Method: "GET", Path: "/api-keys", Perm: rbac.KeysReadOwn, Tag: "api-keys",
 			Summary: "List your keys, or another user's with ?user= (keys.read.all)",
 			Query:   []param{{"user", "user id whose keys to list (keys.read.all unless it is you); \"*\" lists every user's"}},
 			Result:  List[APIKey]{}, handle: a.listKeys},
-		{Method: "POST", Path: "/api-keys", Perm: PermKeysWriteOwn, Tag: "api-keys",
+		{Method: "POST", Path: "/api-keys", Perm: rbac.KeysWriteOwn, Tag: "api-keys",
 			Summary: "Create a key; the plaintext is in this response only",
 			Body:    CreateKeyRequest{}, Result: APIKey{}, Status: http.StatusCreated, handle: a.createKey},
-		{Method: "DELETE", Path: "/api-keys/{id}", Perm: PermKeysWriteOwn, Tag: "api-keys",
+		{Method: "DELETE", Path: "/api-keys/{id}", Perm: rbac.KeysWriteOwn, Tag: "api-keys",
 			Summary: "Revoke a key; it is refused from the next request on", Status: http.StatusNoContent, handle: a.revokeKey},
 	}
 }
@@ -62,8 +63,8 @@ func (a *API) listKeys(w http.ResponseWriter, r *http.Request, c *Caller) error 
 	if user == "" {
 		user = c.UserID
 	}
-	if user != c.UserID && !c.Can(PermKeysReadAll) {
-		return forbidden(PermKeysReadAll)
+	if user != c.UserID && !c.Can(rbac.KeysReadAll) {
+		return forbidden(rbac.KeysReadAll)
 	}
 	var ks []store.APIKey
 	var err error
@@ -100,8 +101,8 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, c *Caller) error
 			Message: "this key is for application " + c.Application + ": it can only create your keys for that application"}
 	}
 	if req.UserID != c.UserID {
-		if !c.Can(PermKeysWriteAll) {
-			return forbidden(PermKeysWriteAll)
+		if !c.Can(rbac.KeysWriteAll) {
+			return forbidden(rbac.KeysWriteAll)
 		}
 		// A key speaks for its user: minting one for a user whose role the caller's does
 		// not cover would be taking over that user.
@@ -169,11 +170,11 @@ func (a *API) revokeKey(w http.ResponseWriter, r *http.Request, c *Caller) error
 	}
 	if k.UserID != c.UserID {
 		// Someone else's key: its existence is only confirmed to whoever may read it.
-		if !c.Can(PermKeysReadAll) {
+		if !c.Can(rbac.KeysReadAll) {
 			return notFound("API key %q does not exist", id)
 		}
-		if !c.Can(PermKeysWriteAll) {
-			return forbidden(PermKeysWriteAll)
+		if !c.Can(rbac.KeysWriteAll) {
+			return forbidden(rbac.KeysWriteAll)
 		}
 		if err := a.coverUser(r.Context(), c, k.UserID); err != nil {
 			return err

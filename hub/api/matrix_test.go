@@ -9,6 +9,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/api"
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
+	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 	"github.com/mcp-gateway/mcp-gateway/hub/store/storetest"
 )
 
@@ -39,8 +40,8 @@ func docMatrix(t *testing.T) map[string]map[string]bool {
 		}
 	}
 	for _, role := range []string{"owner", "operator", "viewer"} {
-		if len(m[role]) != len(api.AllPermissions) {
-			t.Fatalf("docs/RBAC.md: role %s has %d permissions documented, want %d", role, len(m[role]), len(api.AllPermissions))
+		if len(m[role]) != len(rbac.Permissions()) {
+			t.Fatalf("docs/RBAC.md: role %s has %d permissions documented, want %d", role, len(m[role]), len(rbac.Permissions()))
 		}
 	}
 	return m

@@ -12,6 +12,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/policy"
+	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
@@ -56,18 +57,18 @@ type DryRun struct {
 
 func (a *API) policyRoutes() []route {
 	return []route{
-		{Method: "GET", Path: "/policies", Perm: PermPolicyRead, Tag: "policies",
+		{Method: "GET", Path: "/policies", Perm: rbac.PoliciesRead, Tag: "policies",
 			Summary: "The policy in force: its source, default and rules", Result: Policies{}, handle: a.getPolicies},
-		{Method: "POST", Path: "/policies/rules", Perm: PermPolicyWrite, Tag: "policies",
+		{Method: "POST", Path: "/policies/rules", Perm: rbac.PoliciesWrite, Tag: "policies",
 			Summary: "Add a rule (409 when the policy lives in policy_file)", Body: policy.Rule{}, Result: Policies{},
 			Status: http.StatusCreated, handle: a.addRule},
-		{Method: "PUT", Path: "/policies/rules/{name}", Perm: PermPolicyWrite, Tag: "policies",
+		{Method: "PUT", Path: "/policies/rules/{name}", Perm: rbac.PoliciesWrite, Tag: "policies",
 			Summary: "Replace a rule", Body: policy.Rule{}, Result: Policies{}, handle: a.putRule},
-		{Method: "DELETE", Path: "/policies/rules/{name}", Perm: PermPolicyWrite, Tag: "policies",
+		{Method: "DELETE", Path: "/policies/rules/{name}", Perm: rbac.PoliciesWrite, Tag: "policies",
 			Summary: "Delete a rule", Status: http.StatusNoContent, handle: a.deleteRule},
-		{Method: "PUT", Path: "/policies/default", Perm: PermPolicyWrite, Tag: "policies",
+		{Method: "PUT", Path: "/policies/default", Perm: rbac.PoliciesWrite, Tag: "policies",
 			Summary: "Set the decision when no rule matches", Body: PolicyDefault{}, Result: Policies{}, handle: a.putDefault},
-		{Method: "POST", Path: "/policies/dry-run", Perm: PermPolicyRead, Tag: "policies",
+		{Method: "POST", Path: "/policies/dry-run", Perm: rbac.PoliciesRead, Tag: "policies",
 			Summary: "Explain which rule decides a call, without making it", Body: DryRun{}, Result: policy.Explanation{}, ReadOnly: true, handle: a.dryRun},
 	}
 }

@@ -25,16 +25,16 @@ func (rq RoleRequest) role() *store.Role {
 
 func (a *API) roleRoutes() []route {
 	return []route{
-		{Method: "GET", Path: "/roles", Perm: PermRolesRead, Tag: "roles", Summary: "List built-in and custom roles",
+		{Method: "GET", Path: "/roles", Perm: rbac.RolesRead, Tag: "roles", Summary: "List built-in and custom roles",
 			Result: List[rbac.Role]{}, handle: a.listRoles},
-		{Method: "POST", Path: "/roles", Perm: PermRolesWrite, Tag: "roles",
+		{Method: "POST", Path: "/roles", Perm: rbac.RolesWrite, Tag: "roles",
 			Summary: "Create a custom role (only with permissions your own role holds)", Body: RoleRequest{},
 			Result: rbac.Role{}, Status: http.StatusCreated, handle: a.createRole},
-		{Method: "GET", Path: "/roles/{name}", Perm: PermRolesRead, Tag: "roles", Summary: "Get a role",
+		{Method: "GET", Path: "/roles/{name}", Perm: rbac.RolesRead, Tag: "roles", Summary: "Get a role",
 			Result: rbac.Role{}, handle: a.getRole},
-		{Method: "PUT", Path: "/roles/{name}", Perm: PermRolesWrite, Tag: "roles",
+		{Method: "PUT", Path: "/roles/{name}", Perm: rbac.RolesWrite, Tag: "roles",
 			Summary: "Replace a custom role (built-in roles are read-only: 409)", Body: RoleRequest{}, Result: rbac.Role{}, handle: a.putRole},
-		{Method: "DELETE", Path: "/roles/{name}", Perm: PermRolesWrite, Tag: "roles",
+		{Method: "DELETE", Path: "/roles/{name}", Perm: rbac.RolesWrite, Tag: "roles",
 			Summary: "Delete a custom role no user holds", Status: http.StatusNoContent, handle: a.deleteRole},
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/hub/audit"
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
 
@@ -203,7 +204,7 @@ func (a *API) me(w http.ResponseWriter, r *http.Request, c *Caller) error {
 		return err
 	}
 	m := Me{User: userView(u), KeyID: c.KeyID, Application: c.Application, Permissions: []string{}}
-	for _, p := range AllPermissions {
+	for _, p := range rbac.Permissions() {
 		if c.Can(p) {
 			m.Permissions = append(m.Permissions, p)
 		}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 	"github.com/mcp-gateway/mcp-gateway/hub/risk"
 	"github.com/mcp-gateway/mcp-gateway/hub/tools"
 )
@@ -35,16 +36,16 @@ type ToolPatch struct {
 
 func (a *API) toolRoutes() []route {
 	return []route{
-		{Method: "GET", Path: "/tools", Perm: PermToolsRead, Tag: "tools",
+		{Method: "GET", Path: "/tools", Perm: rbac.ToolsRead, Tag: "tools",
 			Summary: "List tools with risk, state and integrity findings",
 			Query: []param{{"q", "substring of the name, alias or description (case-insensitive)"},
 				{"risk", "only tools of this effective risk category"}},
 			Result: List[tools.Info]{}, handle: a.listTools},
-		{Method: "GET", Path: "/tools/{name}", Perm: PermToolsRead, Tag: "tools",
+		{Method: "GET", Path: "/tools/{name}", Perm: rbac.ToolsRead, Tag: "tools",
 			Summary: "Get one tool by exposed name or alias", Result: tools.Info{}, handle: a.getTool},
-		{Method: "PATCH", Path: "/tools/{name}", Perm: PermToolsWrite, Tag: "tools",
+		{Method: "PATCH", Path: "/tools/{name}", Perm: rbac.ToolsWrite, Tag: "tools",
 			Summary: "Disable or enable a tool, or override its risk", Body: ToolPatch{}, Result: tools.Info{}, handle: a.patchTool},
-		{Method: "POST", Path: "/tools/{name}/approve", Perm: PermToolsWrite, Tag: "tools",
+		{Method: "POST", Path: "/tools/{name}/approve", Perm: rbac.ToolsWrite, Tag: "tools",
 			Summary: "Approve a tool's definition (the reviewed fingerprint, if given): pin it and lift its quarantine",
 			Body:    ApproveRequest{}, Result: tools.Info{}, handle: a.approveTool},
 	}

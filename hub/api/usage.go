@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
 
@@ -18,7 +19,7 @@ type UsageRow struct {
 }
 
 func (a *API) usageRoutes() []route {
-	return []route{{Method: "GET", Path: "/usage", Perm: PermUsageRead, Tag: "usage",
+	return []route{{Method: "GET", Path: "/usage", Perm: rbac.UsageRead, Tag: "usage",
 		Summary: "Calls, errors and denials per time bucket and tool, user, agent, backend or application",
 		Query: []param{{"bucket", "bucket width, a Go duration of whole seconds (default 1h)"},
 			{"by", "tool (default), user, agent, backend or application"},
@@ -50,7 +51,7 @@ func (a *API) usage(w http.ResponseWriter, r *http.Request, c *Caller) error {
 	if q.To, err = timeParam(v, "to"); err != nil {
 		return err
 	}
-	if !c.Can(PermAuditReadAll) {
+	if !c.Can(rbac.AuditReadAll) {
 		q.UserID = c.UserID
 	}
 	rows, err := a.d.Store.AuditUsage(r.Context(), q)

@@ -12,9 +12,6 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
 
-// RoleOwner is the built-in role that holds every permission.
-const RoleOwner = rbac.RoleOwner
-
 // User is a user as the API shows it (never a password hash).
 type User struct {
 	ID          string     `json:"id"`
@@ -61,17 +58,17 @@ type List[T any] struct {
 
 func (a *API) userRoutes() []route {
 	return []route{
-		{Method: "GET", Path: "/users", Perm: PermUsersRead, Tag: "users", Summary: "List users",
+		{Method: "GET", Path: "/users", Perm: rbac.UsersRead, Tag: "users", Summary: "List users",
 			Result: List[User]{}, handle: a.listUsers},
-		{Method: "POST", Path: "/users", Perm: PermUsersWrite, Tag: "users", Summary: "Create a user",
+		{Method: "POST", Path: "/users", Perm: rbac.UsersWrite, Tag: "users", Summary: "Create a user",
 			Body: CreateUserRequest{}, Result: User{}, Status: http.StatusCreated, handle: a.createUser},
-		{Method: "GET", Path: "/users/{id}", Perm: PermUsersRead, Tag: "users", Summary: "Get a user",
+		{Method: "GET", Path: "/users/{id}", Perm: rbac.UsersRead, Tag: "users", Summary: "Get a user",
 			Result: User{}, handle: a.getUser},
-		{Method: "PATCH", Path: "/users/{id}", Perm: PermUsersWrite, Tag: "users",
+		{Method: "PATCH", Path: "/users/{id}", Perm: rbac.UsersWrite, Tag: "users",
 			Summary: "Rename, change the role of, disable or enable a user", Body: UpdateUserRequest{}, Result: User{}, handle: a.updateUser},
-		{Method: "DELETE", Path: "/users/{id}", Perm: PermUsersWrite, Tag: "users",
+		{Method: "DELETE", Path: "/users/{id}", Perm: rbac.UsersWrite, Tag: "users",
 			Summary: "Delete a user and all its keys", Status: http.StatusNoContent, handle: a.deleteUser},
-		{Method: "POST", Path: "/users/{id}/password", Perm: PermUsersWrite, Tag: "users",
+		{Method: "POST", Path: "/users/{id}/password", Perm: rbac.UsersWrite, Tag: "users",
 			Summary: "Set a user's password without the current one (administrators)", Body: SetPasswordRequest{},
 			Status: http.StatusNoContent, handle: a.setUserPassword},
 	}
@@ -173,14 +170,14 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request, c *Caller) erro
 	}
 	a.usersMu.Lock()
 	defer a.usersMu.Unlock()
-	if err := a.stillCan(r.Context(), c, PermUsersWrite); err != nil {
+	if err := a.stillCan(r.Context(), c, rbac.UsersWrite); err != nil {
 		return err
 	}
 	u, err := a.target(r.Context(), c, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	wasOwner := u.Role == RoleOwner && !u.Disabled
+	wasOwner := u.Role == rbac.RoleOwner && !u.Disabled
 	if req.Name != nil {
 		if err := checkName("name", *req.Name, 64); err != nil {
 			return err
@@ -196,7 +193,7 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request, c *Caller) erro
 	if req.Disabled != nil {
 		u.Disabled = *req.Disabled
 	}
-	if wasOwner && (u.Role != RoleOwner || u.Disabled) {
+	if wasOwner && (u.Role != rbac.RoleOwner || u.Disabled) {
 		if err := a.keepAnOwner(r.Context(), u.ID); err != nil {
 			return err
 		}
@@ -219,7 +216,7 @@ func (a *API) keepAnOwner(ctx context.Context, except string) error {
 		return err
 	}
 	for _, u := range us {
-		if u.ID != except && u.Role == RoleOwner && !u.Disabled {
+		if u.ID != except && u.Role == rbac.RoleOwner && !u.Disabled {
 			return nil
 		}
 	}
@@ -229,14 +226,14 @@ func (a *API) keepAnOwner(ctx context.Context, except string) error {
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request, c *Caller) error {
 	a.usersMu.Lock()
 	defer a.usersMu.Unlock()
-	if err := a.stillCan(r.Context(), c, PermUsersWrite); err != nil {
+	if err := a.stillCan(r.Context(), c, rbac.UsersWrite); err != nil {
 		return err
 	}
 	u, err := a.target(r.Context(), c, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	if u.Role == RoleOwner && !u.Disabled {
+	if u.Role == rbac.RoleOwner && !u.Disabled {
 		if err := a.keepAnOwner(r.Context(), u.ID); err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/api"
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
+	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 )
 
 const pw = "correct horse battery"
@@ -41,7 +42,7 @@ func TestLoginRefreshAndPasswords(t *testing.T) {
 	}
 	var me api.Me
 	newClient(t, h, pair.AccessToken).must(200, "GET", "/auth/me", nil, &me)
-	if me.Name != "owner" || me.Role != "owner" || len(me.Permissions) != len(api.AllPermissions) || !me.HasPassword {
+	if me.Name != "owner" || me.Role != "owner" || len(me.Permissions) != len(rbac.Permissions()) || !me.HasPassword {
 		t.Fatalf("me with a token: %+v", me)
 	}
 	// The refresh token is not an access token, and vice versa.
