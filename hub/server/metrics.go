@@ -5,11 +5,12 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
 	"github.com/mcp-gateway/mcp-gateway/hub/metrics"
+	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 )
 
 // permMetrics is what a key's role needs to scrape /metrics (unless metrics_public is set):
 // the metrics carry tool, agent and backend names and call counts, like /api/v1/usage.
-const permMetrics = "usage.read"
+const permMetrics = rbac.UsageRead
 
 // newMetrics builds the hub's metrics and makes the gateway report every call to them.
 func (s *Server) newMetrics() {

@@ -137,8 +137,10 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", s.metricsHandler())
 	s.mux.Handle("GET "+releases.Prefix, s.Releases) // more specific than the REST API's /api/v1/
-	s.mux.Handle("GET /install.sh", install.Handler(install.Shell, s.installConfig()))
-	s.mux.Handle("GET /install.ps1", install.Handler(install.PowerShell, s.installConfig()))
+	// Once: installConfig checks the release key and warns about a bad one.
+	ic := s.installConfig()
+	s.mux.Handle("GET /install.sh", install.Handler(install.Shell, ic))
+	s.mux.Handle("GET /install.ps1", install.Handler(install.PowerShell, ic))
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
