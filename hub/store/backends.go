@@ -78,27 +78,15 @@ func (s *sqlStore) ListBackends(ctx context.Context) ([]BackendRecord, error) {
 
 func (s *sqlStore) UpdateBackend(ctx context.Context, b *BackendRecord) error {
 	b.UpdatedAt = now()
-	res, err := s.db.ExecContext(ctx, s.q("UPDATE backends SET config = ?, updated_at = ? WHERE name = ?"),
-		b.Config, s.ts(b.UpdatedAt), b.Name)
-	return affectedOne(res, err, "update backend", b.Name)
+	if err := s.execOne(ctx, "UPDATE backends SET config = ?, updated_at = ? WHERE name = ?", b.Config, s.ts(b.UpdatedAt), b.Name); err != nil {
+		return fmt.Errorf("update backend %q: %w", b.Name, err)
+	}
+	return nil
 }
 
 func (s *sqlStore) DeleteBackend(ctx context.Context, name string) error {
-	res, err := s.db.ExecContext(ctx, s.q("DELETE FROM backends WHERE name = ?"), name)
-	return affectedOne(res, err, "delete backend", name)
-}
-
-// affectedOne maps "no row changed" to ErrNotFound.
-func affectedOne(res interface{ RowsAffected() (int64, error) }, err error, op, id string) error {
-	if err != nil {
-		return fmt.Errorf("%s %q: %w", op, id, mapErr(err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("%s %q: %w", op, id, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("%s %q: %w", op, id, ErrNotFound)
+	if err := s.execOne(ctx, "DELETE FROM backends WHERE name = ?", name); err != nil {
+		return fmt.Errorf("delete backend %q: %w", name, err)
 	}
 	return nil
 }

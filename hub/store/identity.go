@@ -125,22 +125,6 @@ func (s *sqlStore) ResetLoginFailures(ctx context.Context, id string) error {
 	return nil
 }
 
-// execOne runs a statement that must affect exactly one row; none is ErrNotFound.
-func (s *sqlStore) execOne(ctx context.Context, query string, args ...any) error {
-	res, err := s.db.ExecContext(ctx, s.q(query), args...)
-	if err != nil {
-		return mapErr(err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return ErrNotFound
-	}
-	return nil
-}
-
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 

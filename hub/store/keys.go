@@ -78,16 +78,8 @@ func (s *sqlStore) ActiveKeys(ctx context.Context) ([]APIKey, error) {
 }
 
 func (s *sqlStore) RevokeKey(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, s.q("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?"), s.ts(now()), id)
-	if err != nil {
-		return fmt.Errorf("revoke key %q: %w", id, mapErr(err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
+	if err := s.execOne(ctx, "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", s.ts(now()), id); err != nil {
 		return fmt.Errorf("revoke key %q: %w", id, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("revoke key %q: %w", id, ErrNotFound)
 	}
 	return nil
 }

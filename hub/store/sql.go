@@ -167,6 +167,22 @@ func (s *sqlStore) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
+// execOne runs a statement that must affect exactly one row; none is ErrNotFound.
+func (s *sqlStore) execOne(ctx context.Context, query string, args ...any) error {
+	res, err := s.db.ExecContext(ctx, s.q(query), args...)
+	if err != nil {
+		return mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
 // mapErr turns driver errors that callers branch on into the package's sentinels,
 // keeping the driver error in the chain for the message.
 func mapErr(err error) error {

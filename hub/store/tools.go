@@ -80,15 +80,8 @@ func (s *sqlStore) ListToolStates(ctx context.Context) ([]ToolState, error) {
 }
 
 func (s *sqlStore) DeleteToolState(ctx context.Context, agent, backend, tool string) error {
-	res, err := s.db.ExecContext(ctx, s.q("DELETE FROM tool_states WHERE agent = ? AND backend = ? AND tool = ?"), agent, backend, tool)
-	if err == nil {
-		var n int64
-		if n, err = res.RowsAffected(); err == nil && n == 0 {
-			err = ErrNotFound
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("delete tool state %s/%s/%s: %w", agent, backend, tool, mapErr(err))
+	if err := s.execOne(ctx, "DELETE FROM tool_states WHERE agent = ? AND backend = ? AND tool = ?", agent, backend, tool); err != nil {
+		return fmt.Errorf("delete tool state %s/%s/%s: %w", agent, backend, tool, err)
 	}
 	return nil
 }
