@@ -53,7 +53,7 @@ func (a *API) getRole(w http.ResponseWriter, r *http.Request, _ *Caller) error {
 	return nil
 }
 
-// roleError maps rbac's refusals: built-in → 409, in use → 409, validation → 400.
+// roleError maps rbac's and the store's refusals: built-in → 409, in use → 409.
 func roleError(name string, err error) error {
 	switch {
 	case errors.Is(err, rbac.ErrBuiltinRole):
@@ -64,16 +64,16 @@ func roleError(name string, err error) error {
 		return notFound("role %q does not exist", name)
 	case errors.Is(err, store.ErrConflict):
 		return conflict("role %q already exists", name)
-	case err != nil && strings.HasPrefix(err.Error(), "role ") || err != nil && strings.HasPrefix(err.Error(), "invalid role name"):
-		return invalid("%s", err.Error())
 	}
 	return err
 }
 
 // checkRoleGrant refuses to write a role holding more than the caller's own.
 func (a *API) checkRoleGrant(c *Caller, r *store.Role) error {
-	if err := rbac.ValidateRole(r); err != nil {
+	if err := rbac.ValidateRole(r); errors.Is(err, rbac.ErrBuiltinRole) {
 		return roleError(r.Name, err)
+	} else if err != nil {
+		return invalid("%s", err.Error())
 	}
 	if !a.d.Authz.CoversPermissions(c.Role, r) {
 		return &Error{Status: http.StatusForbidden, Code: CodeForbidden,
