@@ -99,11 +99,11 @@ func timeParam(v url.Values, name string) (time.Time, error) {
 }
 
 func (a *API) queryAudit(w http.ResponseWriter, r *http.Request, c *Caller) error {
-	a.syncAudit(r)
 	q, err := auditQuery(c, r.URL.Query())
 	if err != nil {
 		return err
 	}
+	a.syncAudit(r)
 	evs, next, err := a.d.Store.QueryAudit(r.Context(), q)
 	if errors.Is(err, store.ErrBadCursor) {
 		return invalid("cursor is not one this hub handed out for these filters")
@@ -120,11 +120,11 @@ func (a *API) queryAudit(w http.ResponseWriter, r *http.Request, c *Caller) erro
 }
 
 func (a *API) auditStats(w http.ResponseWriter, r *http.Request, c *Caller) error {
-	a.syncAudit(r)
 	q, err := auditQuery(c, r.URL.Query())
 	if err != nil {
 		return err
 	}
+	a.syncAudit(r)
 	st, err := a.d.Store.AuditStats(r.Context(), q)
 	if err != nil {
 		return err
@@ -136,11 +136,11 @@ func (a *API) auditStats(w http.ResponseWriter, r *http.Request, c *Caller) erro
 // exportAudit streams every matching event, a page at a time, as JSON lines in the format
 // of hub/audit's export (one audit.JSONEvent per line).
 func (a *API) exportAudit(w http.ResponseWriter, r *http.Request, c *Caller) error {
-	a.syncAudit(r)
 	q, err := auditQuery(c, r.URL.Query())
 	if err != nil {
 		return err
 	}
+	a.syncAudit(r)
 	q.Cursor, q.Limit = "", 1000
 	evs, next, err := a.d.Store.QueryAudit(r.Context(), q)
 	if err != nil { // before the first byte: still a JSON error

@@ -29,7 +29,6 @@ func (a *API) usageRoutes() []route {
 
 // usage counts calls. Without audit.read.all it counts only the caller's own calls.
 func (a *API) usage(w http.ResponseWriter, r *http.Request, c *Caller) error {
-	a.syncAudit(r)
 	v := r.URL.Query()
 	q := store.UsageQuery{By: v.Get("by"), Bucket: time.Hour}
 	switch q.By {
@@ -54,6 +53,7 @@ func (a *API) usage(w http.ResponseWriter, r *http.Request, c *Caller) error {
 	if !c.Can(rbac.AuditReadAll) {
 		q.UserID = c.UserID
 	}
+	a.syncAudit(r)
 	rows, err := a.d.Store.AuditUsage(r.Context(), q)
 	if err != nil {
 		return err
