@@ -51,6 +51,7 @@ func New(d Deps, log *slog.Logger) http.Handler {
 	}
 	a := &API{d: d, log: log, mux: http.NewServeMux(), paths: http.NewServeMux()}
 	a.routes = a.table()
+	a.doc = a.document()
 	allowed := map[string][]string{}
 	for _, rt := range a.routes {
 		a.mux.Handle(rt.Method+" "+Prefix+rt.Path, a.wrap(rt))
@@ -73,6 +74,7 @@ type API struct {
 	mux    *http.ServeMux
 	paths  *http.ServeMux // path patterns without methods, for 405 and 404
 	routes []route
+	doc    map[string]any // the OpenAPI document, built once from routes; never modified
 
 	policyMu sync.Mutex // serialises read-modify-write of the stored policy
 	// usersMu serialises changes to users, so that "another enabled owner remains" holds

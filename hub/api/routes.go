@@ -22,6 +22,6 @@ func (a *API) table() []route {
 }
 
 func (a *API) openapi(w http.ResponseWriter, r *http.Request, _ *Caller) error {
-	writeJSON(w, http.StatusOK, a.document())
+	writeJSON(w, http.StatusOK, a.doc)
 	return nil
 }
