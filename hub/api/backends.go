@@ -54,8 +54,11 @@ type BackendConfig struct {
 	Era       string            `json:"era,omitempty"`
 }
 
-// BackendFromConfig converts the API's form to a shared/backend.Config.
-func BackendFromConfig(c BackendConfig) backend.Config { return c.config() }
+// StoredBackend reads a backend created through the API back from its store record.
+func StoredBackend(rec store.BackendRecord) (backend.Config, error) {
+	c, err := parseBackend(rec)
+	return c.config(), err
+}
 
 func (c BackendConfig) config() backend.Config {
 	return backend.Config{Name: c.Name, Transport: c.Transport, Command: c.Command, Args: c.Args, Env: c.Env,

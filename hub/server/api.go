@@ -145,17 +145,16 @@ func (s *Server) loadStoredBackends(ctx context.Context) error {
 		return fmt.Errorf("load API backends: %w", err)
 	}
 	for _, rec := range recs {
-		var c api.BackendConfig
-		if err := json.Unmarshal([]byte(rec.Config), &c); err != nil {
+		cfg, err := api.StoredBackend(rec)
+		if err != nil {
 			s.log.Warn("stored backend is unreadable; skipped", "backend", rec.Name, "err", err)
 			continue
 		}
-		c.Name = rec.Name
 		if _, dup := s.Locals.Get(rec.Name); dup {
 			s.log.Warn("stored backend has the name of one in hub.toml; the file's wins", "backend", rec.Name)
 			continue
 		}
-		if err := s.Locals.Add(ctx, api.BackendFromConfig(c)); err != nil {
+		if err := s.Locals.Add(ctx, cfg); err != nil {
 			s.log.Warn("stored backend is invalid; skipped", "backend", rec.Name, "err", err)
 		}
 	}
