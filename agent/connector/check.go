@@ -31,16 +31,7 @@ func Check(ctx context.Context, cfg config.Agent, opts Options) (protocol.Welcom
 	if err != nil {
 		return protocol.Welcome{}, err
 	}
-	dctx, cancel := context.WithTimeout(ctx, a.opts.HandshakeTimeout)
-	defer cancel()
-	sess, _, err := tunnel.Dial(dctx, tunnel.DialConfig{
-		URL:                cfg.GatewayURL,
-		Header:             a.header,
-		InsecureSkipVerify: cfg.TLSSkipVerify,
-		ProxyURL:           cfg.ProxyURL,
-		HandshakeTimeout:   a.opts.HandshakeTimeout,
-		Config:             a.opts.Tunnel,
-	})
+	sess, err := a.dial(ctx)
 	if err != nil {
 		return protocol.Welcome{}, classifyDial(cfg.GatewayURL, err)
 	}

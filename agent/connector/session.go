@@ -27,16 +27,7 @@ var errControlClosed = errors.New("hub closed the connection")
 // session makes one connection and serves it until it ends. It returns how long the agent
 // was welcomed (zero if it never was) and why the connection ended.
 func (a *Agent) session(ctx context.Context) (time.Duration, error) {
-	dctx, cancel := context.WithTimeout(ctx, a.opts.HandshakeTimeout)
-	defer cancel()
-	sess, _, err := tunnel.Dial(dctx, tunnel.DialConfig{
-		URL:                a.cfg.GatewayURL,
-		Header:             a.header,
-		InsecureSkipVerify: a.cfg.TLSSkipVerify,
-		ProxyURL:           a.cfg.ProxyURL,
-		HandshakeTimeout:   a.opts.HandshakeTimeout,
-		Config:             a.opts.Tunnel,
-	})
+	sess, err := a.dial(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -54,6 +45,21 @@ func (a *Agent) session(ctx context.Context) (time.Duration, error) {
 	}
 	err = a.serve(ctx, sess, ctrl, w)
 	return time.Since(start), err
+}
+
+// dial opens the tunnel with the [agent] settings, within HandshakeTimeout.
+func (a *Agent) dial(ctx context.Context) (*yamux.Session, error) {
+	ctx, cancel := context.WithTimeout(ctx, a.opts.HandshakeTimeout)
+	defer cancel() // the context bounds the dial only, not the session
+	sess, _, err := tunnel.Dial(ctx, tunnel.DialConfig{
+		URL:                a.cfg.GatewayURL,
+		Header:             a.header,
+		InsecureSkipVerify: a.cfg.TLSSkipVerify,
+		ProxyURL:           a.cfg.ProxyURL,
+		HandshakeTimeout:   a.opts.HandshakeTimeout,
+		Config:             a.opts.Tunnel,
+	})
+	return sess, err
 }
 
 // handshake opens the control stream, sends hello and reads welcome or refusal.
