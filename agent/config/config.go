@@ -78,9 +78,6 @@ type Flags struct {
 	LogLevel   string
 }
 
-// DefaultPath is the default config file; see ConfigPath.
-func DefaultPath() (string, error) { return ConfigPath() }
-
 // Defaults returns a config with every default filled in.
 func Defaults() *Config {
 	return &Config{Agent: Agent{LogLevel: "info", AutoUpdate: true, UpdateGrace: DefaultUpdateGrace, UpdateInterval: DefaultUpdateInterval}}
@@ -92,7 +89,7 @@ func Defaults() *Config {
 func Load(path string, getenv func(string) (string, bool), flags Flags) (*Config, error) {
 	explicit := path != ""
 	if !explicit {
-		p, err := DefaultPath()
+		p, err := ConfigPath()
 		if err != nil {
 			return nil, err
 		}

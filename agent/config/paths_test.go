@@ -20,7 +20,6 @@ func TestPaths(t *testing.T) {
 	}
 	check("Home", Home, base)
 	check("ConfigPath", ConfigPath, filepath.Join(base, "config.toml"))
-	check("DefaultPath", DefaultPath, filepath.Join(base, "config.toml"))
 	check("LogPath", LogPath, filepath.Join(base, "logs", "agent.log"))
 	check("SocketPath", SocketPath, filepath.Join(base, "agent.sock"))
 	check("BinDir", BinDir, filepath.Join(base, "bin"))
