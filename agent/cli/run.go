@@ -144,7 +144,7 @@ type actions struct {
 func actionsFor(cfg *config.Config) actions {
 	return actions{
 		Setup: func(in io.Reader, out, _ io.Writer) error {
-			res, err := setup.RunWizard(context.Background(), setup.Wizard{In: in, Out: out, ConfigPath: cfg.Path})
+			res, err := setup.Wizard{In: in, Out: out, ConfigPath: cfg.Path}.Run(context.Background())
 			if err == nil && res.Written {
 				fmt.Fprintln(out, "\nSaved. Restart the agent to use the new settings.")
 			}

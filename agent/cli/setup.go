@@ -69,7 +69,7 @@ func reconnectRunning(ctx context.Context, agentID string, stdout io.Writer) {
 }
 
 func wizardCmd(ctx context.Context, path string, stdin io.Reader, stdout, stderr io.Writer) error {
-	res, err := setup.RunWizard(ctx, setup.Wizard{In: stdin, Out: stdout, ConfigPath: path, OfferNext: true})
+	res, err := setup.Wizard{In: stdin, Out: stdout, ConfigPath: path, OfferNext: true}.Run(ctx)
 	if err != nil {
 		return err
 	}

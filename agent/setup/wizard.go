@@ -50,11 +50,8 @@ type WizardResult struct {
 	Config  *config.Config
 }
 
-// RunWizard runs w; it is the entry point for the TUI's setup key and for `setup`.
-func RunWizard(ctx context.Context, w Wizard) (WizardResult, error) { return w.Run(ctx) }
-
-// Run runs the wizard. It returns ErrCancelled or ErrInputEnded when the person stops
-// before the end, and writes nothing then.
+// Run runs the wizard; the dashboard's setup key and `setup` both start it here. It returns
+// ErrCancelled or ErrInputEnded when the person stops before the end, and writes nothing then.
 func (w Wizard) Run(ctx context.Context) (WizardResult, error) {
 	path, cfg, err := load(w.ConfigPath)
 	if err != nil {
