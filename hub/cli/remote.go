@@ -14,6 +14,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/api"
 )
 
 // DefaultHub is where the admin commands find the hub's REST API without --hub.
@@ -80,35 +82,33 @@ func (e *apiError) Error() string {
 
 // do sends a request to /api/v1+path and returns the body of a 2xx answer.
 func (r *remote) do(ctx context.Context, method, path string, body any) ([]byte, error) {
-	if r.key == "" {
-		return nil, fmt.Errorf("no credentials: pass --key or set MCPGW_KEY (an API key or access token): %w", ErrUsage)
+	if err := r.needKey(); err != nil {
+		return nil, err
 	}
 	return r.send(ctx, method, path, body)
 }
 
 // stream sends a GET and copies a 2xx answer's body to w as it arrives (audit export).
 func (r *remote) stream(ctx context.Context, path string, w io.Writer) error {
-	if r.key == "" {
-		return fmt.Errorf("no credentials: pass --key or set MCPGW_KEY (an API key or access token): %w", ErrUsage)
+	if err := r.needKey(); err != nil {
+		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimRight(r.hub, "/")+"/api/v1"+path, nil)
-	if err != nil {
-		return fmt.Errorf("hub URL %q: %w", r.hub, err)
-	}
-	req.Header.Set("Authorization", "Bearer "+r.key)
 	client := *r.http
 	client.Timeout = 0 // an export may take long; ctx still ends it
-	resp, err := client.Do(req)
+	resp, err := r.request(ctx, &client, "GET", path, nil)
 	if err != nil {
-		return fmt.Errorf("reach the hub at %s: %w", r.hub, err)
+		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		return decodeAPIError(resp.StatusCode, raw)
-	}
 	if _, err := io.Copy(w, resp.Body); err != nil {
 		return fmt.Errorf("export: %w", err)
+	}
+	return nil
+}
+
+func (r *remote) needKey() error {
+	if r.key == "" {
+		return fmt.Errorf("no credentials: pass --key or set MCPGW_KEY (an API key or access token): %w", ErrUsage)
 	}
 	return nil
 }
@@ -126,6 +126,21 @@ func decodeAPIError(status int, raw []byte) error {
 
 // send is do without requiring credentials (for login).
 func (r *remote) send(ctx context.Context, method, path string, body any) ([]byte, error) {
+	resp, err := r.request(ctx, r.http, method, path, body)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read the hub's answer: %w", err)
+	}
+	return raw, nil
+}
+
+// request sends method /api/v1+path with body as JSON (nil: none) and the credential, if
+// any. It returns a 2xx response, whose body the caller closes; any other is an *apiError.
+func (r *remote) request(ctx context.Context, client *http.Client, method, path string, body any) (*http.Response, error) {
 	var rd io.Reader
 	if body != nil {
 		raw, err := json.Marshal(body)
@@ -134,7 +149,7 @@ func (r *remote) send(ctx context.Context, method, path string, body any) ([]byt
 		}
 		rd = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(r.hub, "/")+"/api/v1"+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(r.hub, "/")+api.Prefix+path, rd)
 	if err != nil {
 		return nil, fmt.Errorf("hub URL %q: %w", r.hub, err)
 	}
@@ -144,19 +159,16 @@ func (r *remote) send(ctx context.Context, method, path string, body any) ([]byt
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := r.http.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("reach the hub at %s: %w", r.hub, err)
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("read the hub's answer: %w", err)
-	}
 	if resp.StatusCode/100 != 2 {
+		defer resp.Body.Close()
+		raw, _ := readAll(resp.Body)
 		return nil, decodeAPIError(resp.StatusCode, raw)
 	}
-	return raw, nil
+	return resp, nil
 }
 
 // show prints an answer: raw JSON with --json, else a table of items (lists) or the
