@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 )
@@ -63,16 +64,20 @@ func (c *cmd) parse(args []string, want int, what string) error {
 	return nil
 }
 
+// stdin is Env.Stdin, or os.Stdin when that is nil.
+func (c *cmd) stdin() io.Reader {
+	if c.env.Stdin == nil {
+		return os.Stdin
+	}
+	return c.env.Stdin
+}
+
 // password reads a password from --password or, with --password-stdin, one line of stdin.
 func (c *cmd) password(flagValue string, fromStdin bool) (string, error) {
 	if !fromStdin {
 		return flagValue, nil
 	}
-	in := c.env.Stdin
-	if in == nil {
-		in = os.Stdin
-	}
-	line, err := bufio.NewReader(in).ReadString('\n')
+	line, err := bufio.NewReader(c.stdin()).ReadString('\n')
 	if err != nil && line == "" {
 		return "", fmt.Errorf("read the password from stdin: %w", err)
 	}
@@ -153,11 +158,7 @@ func (c *cmd) passwords(current, next string, fromStdin bool) (string, string, e
 	if !fromStdin {
 		return current, next, nil
 	}
-	in := c.env.Stdin
-	if in == nil {
-		in = os.Stdin
-	}
-	br := bufio.NewReader(in)
+	br := bufio.NewReader(c.stdin())
 	var lines [2]string
 	for i := range lines {
 		line, err := br.ReadString('\n')
@@ -254,11 +255,7 @@ func (c *cmd) jsonArg(arg string) (map[string]any, error) {
 	case strings.HasPrefix(strings.TrimSpace(arg), "{"):
 		raw = []byte(arg)
 	case arg == "-":
-		in := c.env.Stdin
-		if in == nil {
-			in = os.Stdin
-		}
-		raw, err = readAll(in)
+		raw, err = readAll(c.stdin())
 	default:
 		raw, err = os.ReadFile(arg)
 	}
