@@ -71,7 +71,7 @@ func (c *Caller) Can(perm string) bool { return c.authz.Can(c.Role, perm) }
 // Actor names the caller in audit events and approvals.
 func (c *Caller) Actor() string { return c.Name }
 
-// authenticate resolves the bearer credential: an mcpgw_ user key (agent keys are refused)
+// authenticate resolves the bearer credential: an auth.KeyPrefix (mcpgw_) user key (agent keys are refused)
 // or a JWT access token.
 func (a *API) authenticate(r *http.Request) (*Caller, *Error) {
 	tok, ok := auth.BearerToken(r)
@@ -79,7 +79,7 @@ func (a *API) authenticate(r *http.Request) (*Caller, *Error) {
 		return nil, errorf(http.StatusUnauthorized, CodeUnauthorized,
 			"missing credentials: send Authorization: Bearer <API key or access token>")
 	}
-	if !strings.HasPrefix(tok, "mcpgw_") {
+	if !strings.HasPrefix(tok, auth.KeyPrefix) {
 		return a.authenticateToken(tok)
 	}
 	id, ok := a.d.Keys.Lookup(tok)
