@@ -119,10 +119,7 @@ func (a *Authorizer) Covers(role, target string) bool {
 	if c == nil || t == nil || t.perms&^c.perms != 0 {
 		return false
 	}
-	if len(c.role.ToolAllow) == 0 && len(c.role.ToolDeny) == 0 {
-		return true
-	}
-	return slices.Equal(c.role.ToolAllow, t.role.ToolAllow) && slices.Equal(c.role.ToolDeny, t.role.ToolDeny)
+	return c.reachesAll(t.role.ToolAllow, t.role.ToolDeny)
 }
 
 // CoversPermissions is Covers for a role not stored yet: whether role holds every one of
@@ -137,8 +134,15 @@ func (a *Authorizer) CoversPermissions(role string, r *store.Role) bool {
 			return false
 		}
 	}
+	return c.reachesAll(r.ToolAllow, r.ToolDeny)
+}
+
+// reachesAll reports whether c reaches every tool that the globs allow and deny reach, as
+// far as can be told without tool names: with no globs of its own it reaches any tool;
+// with globs, only the very same ones are known to reach no more.
+func (c *compiled) reachesAll(allow, deny []string) bool {
 	if len(c.role.ToolAllow) == 0 && len(c.role.ToolDeny) == 0 {
 		return true
 	}
-	return slices.Equal(c.role.ToolAllow, r.ToolAllow) && slices.Equal(c.role.ToolDeny, r.ToolDeny)
+	return slices.Equal(c.role.ToolAllow, allow) && slices.Equal(c.role.ToolDeny, deny)
 }
