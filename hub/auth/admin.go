@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
@@ -75,14 +76,23 @@ func ValidApplication(app string) error {
 	if app == "" || len(app) > 64 {
 		return fmt.Errorf("invalid application %q: must be 1 to 64 characters", app)
 	}
-	for i := 0; i < len(app); i++ {
-		c := app[i]
-		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
-		if !alnum && (i == 0 || c != '_' && c != '-' && c != '.') {
-			return fmt.Errorf("invalid application %q: use letters, digits, '.', '_' and '-', starting with a letter or digit", app)
-		}
+	if !plainChars(app, "._-") {
+		return fmt.Errorf("invalid application %q: use letters, digits, '.', '_' and '-', starting with a letter or digit", app)
 	}
 	return nil
+}
+
+// plainChars reports whether s is ASCII letters, digits and bytes of punct, starting with a
+// letter or digit.
+func plainChars(s, punct string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		if !alnum && (i == 0 || strings.IndexByte(punct, c) < 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // EnrollAgent creates the agent if it does not exist yet and a new key bound to it.
@@ -120,12 +130,8 @@ func ValidAgentID(id string) error {
 	if id == "" || len(id) > 48 {
 		return fmt.Errorf("invalid agent id %q: must be 1 to 48 characters", id)
 	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
-		if !alnum && (i == 0 || c != '_' && c != '-') {
-			return fmt.Errorf("invalid agent id %q: use letters, digits, '_' and '-', starting with a letter or digit", id)
-		}
+	if !plainChars(id, "_-") {
+		return fmt.Errorf("invalid agent id %q: use letters, digits, '_' and '-', starting with a letter or digit", id)
 	}
 	return nil
 }
