@@ -77,8 +77,14 @@ func updateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
+// devBuild reports a build without a release version ("dev"), which does not update itself.
+func devBuild() bool {
+	_, err := release.ParseVersion(version.Version)
+	return err != nil
+}
+
 func upToDate(rel *update.Release) string {
-	if _, err := release.ParseVersion(version.Version); err != nil && rel != nil {
+	if devBuild() && rel != nil {
 		return fmt.Sprintf("the hub offers %s; this development build (%s) does not update itself", rel.Version, version.Version)
 	}
 	if rel == nil {
@@ -106,7 +112,7 @@ func updatePaths() (target, state string, err error) {
 }
 
 func notNewer(rel *update.Release) string {
-	if _, err := release.ParseVersion(version.Version); err != nil {
+	if devBuild() {
 		return upToDate(rel)
 	}
 	return upToDate(rel) + "; not newer, so `update` would refuse it"
@@ -159,11 +165,11 @@ func startUpdates(ctx context.Context, cfg *config.Config, tr *status.Tracker, h
 		if trial != nil && !up.probation(ctx, cancel, trial, tr) {
 			return
 		}
-		if _, err := release.ParseVersion(version.Version); err != nil && headless && cfg.Agent.AutoUpdate {
+		switch {
+		case !headless || !cfg.Agent.AutoUpdate:
+		case devBuild():
 			log.Info("automatic updates are off in a development build", "version", version.Version)
-			return
-		}
-		if headless && cfg.Agent.AutoUpdate {
+		default:
 			up.auto(ctx, cancel, cfg, tr, target, statePath)
 		}
 	})
