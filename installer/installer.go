@@ -51,10 +51,8 @@ func DefaultSpec(configPath string) (Spec, error) {
 	if real, err := filepath.EvalSymlinks(exe); err == nil {
 		exe = real
 	}
-	if configPath == "" {
-		if configPath, err = config.ConfigPath(); err != nil {
-			return Spec{}, err
-		}
+	if configPath, err = config.ResolvePath(configPath); err != nil {
+		return Spec{}, err
 	}
 	if configPath, err = filepath.Abs(configPath); err != nil {
 		return Spec{}, err

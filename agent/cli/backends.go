@@ -48,20 +48,13 @@ func configPathFlag(fs *flag.FlagSet) *string {
 	return fs.String("config", "", "config file (default ~/.mcp-gateway-agent/config.toml)")
 }
 
-func resolveConfig(path string) (string, error) {
-	if path != "" {
-		return path, nil
-	}
-	return config.ConfigPath()
-}
-
 func backendsList(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("backends list", stderr)
 	path := configPathFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	p, err := resolveConfig(*path)
+	p, err := config.ResolvePath(*path)
 	if err != nil {
 		return err
 	}
@@ -178,7 +171,7 @@ func backendsRemove(args []string, stdout, stderr io.Writer) error {
 // editConfig reads the config (or starts an empty one), applies edit, checks the backends
 // and writes the file back.
 func editConfig(path string, stdout io.Writer, edit func(*config.Config) (string, error)) error {
-	p, err := resolveConfig(path)
+	p, err := config.ResolvePath(path)
 	if err != nil {
 		return err
 	}

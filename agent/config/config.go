@@ -88,12 +88,9 @@ func Defaults() *Config {
 // path must exist. getenv is os.LookupEnv in production.
 func Load(path string, getenv func(string) (string, bool), flags Flags) (*Config, error) {
 	explicit := path != ""
-	if !explicit {
-		p, err := ConfigPath()
-		if err != nil {
-			return nil, err
-		}
-		path = p
+	path, err := ResolvePath(path)
+	if err != nil {
+		return nil, err
 	}
 	cfg := Defaults()
 	if err := cfg.readFile(path); err != nil {

@@ -47,6 +47,14 @@ func inHome(elem ...string) (string, error) {
 // ConfigPath is the default config file, Home/config.toml.
 func ConfigPath() (string, error) { return inHome(ConfigFileName) }
 
+// ResolvePath is path, or ConfigPath when path is empty (no --config given).
+func ResolvePath(path string) (string, error) {
+	if path != "" {
+		return path, nil
+	}
+	return ConfigPath()
+}
+
 // LogPath is the log file of the service (headless) mode, Home/logs/agent.log.
 func LogPath() (string, error) { return inHome(LogDirName, LogFileName) }
 

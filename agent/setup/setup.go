@@ -81,12 +81,9 @@ func Apply(ctx context.Context, opts Options) (*Result, error) {
 }
 
 func load(path string) (string, *config.Config, error) {
-	if path == "" {
-		p, err := config.ConfigPath()
-		if err != nil {
-			return "", nil, err
-		}
-		path = p
+	path, err := config.ResolvePath(path)
+	if err != nil {
+		return "", nil, err
 	}
 	cfg, err := config.ReadOrDefaults(path)
 	if err != nil {
