@@ -292,3 +292,22 @@ func TestBurstStaysBounded(t *testing.T) {
 		t.Errorf("a frame takes %s during a burst", perFrame)
 	}
 }
+
+// A frame with full panels renders only the rows in view (1000 log lines, 200 calls).
+func BenchmarkViewFullPanels(b *testing.B) {
+	c := newClock()
+	tr := status.New(status.Options{Now: c.now})
+	for i := range 1000 {
+		tr.Log(status.LogLine{Time: c.t, Level: "INFO", Message: fmt.Sprint("line ", i), Attrs: "a=b c=d"})
+	}
+	for i := range 200 {
+		tr.Call(status.Call{Time: c.t, Caller: "load", Backend: "fs", Tool: fmt.Sprint("t", i), Status: status.CallOK})
+	}
+	mm, _ := New(Options{Tracker: tr, Now: c.now}).Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m := mm.(Model)
+	m.refresh()
+	b.ResetTimer()
+	for range b.N {
+		_ = m.View()
+	}
+}

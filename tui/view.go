@@ -109,38 +109,39 @@ func (m Model) stateText() string {
 }
 
 func (m Model) panel(p panel, rows int) []string {
-	var title string
-	var head string
-	var lines []string
+	var title, head string
+	var n int
+	var row func(int) string
 	switch p {
 	case panelBackends:
 		title = fmt.Sprintf("Backends (%d)", len(m.snap.Backends))
-		head, lines = m.backendRows()
+		head, n, row = m.backendRows()
 	case panelCalls:
 		title = fmt.Sprintf("Recent calls (%d shown, %d total)", len(m.snap.Calls), m.snap.CallsTotal)
-		head, lines = m.callRows()
+		head, n, row = m.callRows()
 	case panelLogs:
 		title = fmt.Sprintf("Logs (%d)", len(m.logs))
-		lines = m.logRows()
+		n, row = m.logRows()
 	}
-	off := min(m.scroll[p], max(0, len(lines)-rows))
+	off := min(m.scroll[p], max(0, n-rows))
+	from, to := off, min(n, off+rows)
 	if p == panelLogs { // counted from the bottom
-		end := len(lines) - off
-		lines = lines[max(0, end-rows):end]
+		from, to = max(0, n-off-rows), n-off
 		if off > 0 {
 			title += fmt.Sprintf(" — %d newer below, end to follow", off)
 		}
-	} else {
-		lines = lines[off:min(len(lines), off+rows)]
-		if off > 0 {
-			title += fmt.Sprintf(" — %d above", off)
-		}
+	} else if off > 0 {
+		title += fmt.Sprintf(" — %d above", off)
 	}
 	body := []string{}
 	if head != "" {
 		body = append(body, m.styles.Header.Render(head))
 	}
-	return m.box(title, append(body, lines...), rows+len(body), m.focus == p)
+	height := rows + len(body)
+	for i := from; i < to; i++ { // only the rows in view are rendered
+		body = append(body, row(i))
+	}
+	return m.box(title, body, height, m.focus == p)
 }
 
 // box draws a bordered panel of exactly height content lines (title included).
@@ -163,46 +164,49 @@ func (m Model) box(title string, lines []string, height int, focused bool) []str
 	return strings.Split(style.Width(cw+2).Render(strings.Join(content, "\n")), "\n")
 }
 
-func (m Model) backendRows() (string, []string) {
+// backendRows, callRows and logRows give a panel's column heads, its number of rows and
+// how to render row i; an empty panel has one row that says so.
+func (m Model) backendRows() (string, int, func(int) string) {
 	head := col("NAME", 16) + col("TRANSPORT", 10) + col("STATE", 9) + rcol("TOOLS", 6) + rcol("RESTARTS", 9) + "  LAST ERROR"
 	if len(m.snap.Backends) == 0 {
-		return head, []string{m.styles.Dim.Render("no backends configured — press s to set some up")}
+		return head, 1, m.placeholder("no backends configured — press s to set some up")
 	}
-	out := make([]string, 0, len(m.snap.Backends))
-	for _, b := range m.snap.Backends {
-		out = append(out, col(b.Name, 16)+col(b.Transport, 10)+m.styles.state(b.State).Render(col(b.State, 9))+
-			rcol(fmt.Sprint(b.Tools), 6)+rcol(fmt.Sprint(b.Restarts), 9)+"  "+m.styles.Dim.Render(oneLine(b.LastError)))
+	return head, len(m.snap.Backends), func(i int) string {
+		b := m.snap.Backends[i]
+		return col(b.Name, 16) + col(b.Transport, 10) + m.styles.state(b.State).Render(col(b.State, 9)) +
+			rcol(fmt.Sprint(b.Tools), 6) + rcol(fmt.Sprint(b.Restarts), 9) + "  " + m.styles.Dim.Render(oneLine(b.LastError))
 	}
-	return head, out
 }
 
-func (m Model) callRows() (string, []string) {
+func (m Model) callRows() (string, int, func(int) string) {
 	head := col("TIME", 9) + col("CALLER", 15) + col("BACKEND/TOOL", 32) + col("STATUS", 10) + rcol("DURATION", 9) + "  ERROR"
 	if len(m.snap.Calls) == 0 {
-		return head, []string{m.styles.Dim.Render("no calls yet")}
+		return head, 1, m.placeholder("no calls yet")
 	}
-	out := make([]string, 0, len(m.snap.Calls))
-	for _, c := range m.snap.Calls {
+	return head, len(m.snap.Calls), func(i int) string {
+		c := m.snap.Calls[i]
 		caller := c.Caller
 		if c.Application != "" {
 			caller += " (" + c.Application + ")"
 		}
-		out = append(out, col(c.Time.Local().Format("15:04:05"), 9)+col(caller, 15)+col(c.Backend+"/"+c.Tool, 32)+
-			m.styles.state(c.Status).Render(col(c.Status, 10))+rcol(duration(c.Duration), 9)+"  "+m.styles.Dim.Render(oneLine(c.Error)))
+		return col(c.Time.Local().Format("15:04:05"), 9) + col(caller, 15) + col(c.Backend+"/"+c.Tool, 32) +
+			m.styles.state(c.Status).Render(col(c.Status, 10)) + rcol(duration(c.Duration), 9) + "  " + m.styles.Dim.Render(oneLine(c.Error))
 	}
-	return head, out
 }
 
-func (m Model) logRows() []string {
+func (m Model) logRows() (int, func(int) string) {
 	if len(m.logs) == 0 {
-		return []string{m.styles.Dim.Render("no log lines yet")}
+		return 1, m.placeholder("no log lines yet")
 	}
-	out := make([]string, len(m.logs))
-	for i, l := range m.logs {
-		out[i] = m.styles.Dim.Render(l.Time.Local().Format("15:04:05")) + " " + m.styles.Level[l.Level].Render(col(l.Level, 5)) +
+	return len(m.logs), func(i int) string {
+		l := m.logs[i]
+		return m.styles.Dim.Render(l.Time.Local().Format("15:04:05")) + " " + m.styles.Level[l.Level].Render(col(l.Level, 5)) +
 			" " + oneLine(l.Message) + " " + m.styles.Dim.Render(oneLine(l.Attrs))
 	}
-	return out
+}
+
+func (m Model) placeholder(text string) func(int) string {
+	return func(int) string { return m.styles.Dim.Render(text) }
 }
 
 func (m Model) helpLines() []string {
