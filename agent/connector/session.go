@@ -21,6 +21,15 @@ func (e *refusedError) Error() string {
 	return fmt.Sprintf("hub refused the agent (%s): %s", e.Code, e.Message)
 }
 
+// decodeRefusal reads the payload of a Refusal frame.
+func decodeRefusal(payload []byte) (*refusedError, error) {
+	var r refusedError
+	if err := protocol.Decode(protocol.TypeRefusal, payload, &r.Refusal); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
 // errControlClosed means the hub ended the control stream (or the tunnel) without a refusal.
 var errControlClosed = errors.New("hub closed the connection")
 
@@ -93,9 +102,9 @@ func (a *Agent) handshake(sess *yamux.Session) (*yamux.Stream, *frameWriter, pro
 	case protocol.TypeWelcome:
 		err = protocol.Decode(t, payload, &welcome)
 	case protocol.TypeRefusal:
-		var r refusedError
-		if err = protocol.Decode(t, payload, &r.Refusal); err == nil {
-			err = &r
+		var r *refusedError
+		if r, err = decodeRefusal(payload); err == nil {
+			err = r
 		}
 	default:
 		err = fmt.Errorf("hub answered hello with a %s frame", t)
@@ -115,11 +124,11 @@ func bufferedRefusal(ctrl *yamux.Stream) error {
 	if err != nil || t != protocol.TypeRefusal {
 		return nil
 	}
-	var r refusedError
-	if protocol.Decode(t, payload, &r.Refusal) != nil {
+	r, err := decodeRefusal(payload)
+	if err != nil {
 		return nil
 	}
-	return &r
+	return r
 }
 
 // serve runs a welcomed session: updates and events up the control stream, refusals down
@@ -190,11 +199,11 @@ func readControl(ctrl io.Reader) error {
 			return fmt.Errorf("control stream: %w", err)
 		}
 		if t == protocol.TypeRefusal {
-			var r refusedError
-			if err := protocol.Decode(t, payload, &r.Refusal); err != nil {
+			r, err := decodeRefusal(payload)
+			if err != nil {
 				return err
 			}
-			return &r
+			return r
 		}
 	}
 }
