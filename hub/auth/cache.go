@@ -43,6 +43,7 @@ type Cache struct {
 // snapshot is what one Refresh read.
 type snapshot struct {
 	keys  map[string]*entry     // key hash → entry
+	byID  map[string]*entry     // key id → the same entries
 	users map[string]store.User // id → user, disabled ones included
 }
 
@@ -142,10 +143,10 @@ func (c *Cache) refreshLocked(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("refresh key cache: %w", err)
 	}
-	byID := make(map[string]store.User, len(users))
+	userByID := make(map[string]store.User, len(users))
 	for _, u := range users {
 		u.PasswordHash = "" // not needed on the hot path; keep it out of long-lived memory
-		byID[u.ID] = u
+		userByID[u.ID] = u
 	}
 
 	prev := make(map[string]*usage)
@@ -155,11 +156,12 @@ func (c *Cache) refreshLocked(ctx context.Context) error {
 		}
 	}
 	next := make(map[string]*entry, len(keys))
+	byID := make(map[string]*entry, len(keys))
 	for _, k := range keys {
 		ident := Identity{KeyID: k.ID, Kind: k.Kind}
 		switch k.Kind {
 		case store.KindUser:
-			u, ok := byID[k.UserID]
+			u, ok := userByID[k.UserID]
 			if !ok {
 				c.logger.Warn("key belongs to an unknown user; ignored", "key", k.ID, "user", k.UserID)
 				continue
@@ -182,10 +184,10 @@ func (c *Cache) refreshLocked(ctx context.Context) error {
 		if k.ExpiresAt != nil {
 			e.expires = *k.ExpiresAt
 		}
-		next[k.Hash] = e
+		next[k.Hash], byID[k.ID] = e, e
 	}
 	c.adoptOrphans(prev)
-	c.snap.Store(&snapshot{keys: next, users: byID})
+	c.snap.Store(&snapshot{keys: next, byID: byID, users: userByID})
 	return nil
 }
 
@@ -302,10 +304,6 @@ func (c *Cache) KeyActive(keyID string) bool {
 	if snap == nil {
 		return false
 	}
-	for _, e := range snap.keys {
-		if e.ident.KeyID == keyID {
-			return e.expires.IsZero() || c.now().Before(e.expires)
-		}
-	}
-	return false
+	e, ok := snap.byID[keyID]
+	return ok && (e.expires.IsZero() || c.now().Before(e.expires))
 }

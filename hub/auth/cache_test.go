@@ -292,3 +292,37 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// KeyActive answers by key id: known and unexpired keys are active; revoked, expired and
+// unknown ones are not.
+func TestKeyActive(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	agentKey, ownerKey := f.keyID(t, f.agentKey), f.keyID(t, f.ownerKey)
+	exp := time.Now().Add(time.Hour)
+	_, expiring, err := CreateUserKey(ctx, f.s, f.owner.ID, KeyOptions{Name: "short", ExpiresAt: &exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.refresh(t)
+	expiringKey := f.keyID(t, expiring)
+	for _, id := range []string{agentKey, ownerKey, expiringKey} {
+		if !f.c.KeyActive(id) {
+			t.Errorf("KeyActive(%s) = false for an active key", id)
+		}
+	}
+	if f.c.KeyActive("key_unknown") {
+		t.Error("KeyActive = true for an unknown key id")
+	}
+	if err := f.s.RevokeKey(ctx, agentKey); err != nil {
+		t.Fatal(err)
+	}
+	f.refresh(t)
+	if f.c.KeyActive(agentKey) {
+		t.Error("KeyActive = true for a revoked key")
+	}
+	f.c.now = func() time.Time { return exp }
+	if f.c.KeyActive(expiringKey) || !f.c.KeyActive(ownerKey) {
+		t.Error("at the expiry time: want the expiring key inactive and the owner's key active")
+	}
+}
