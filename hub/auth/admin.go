@@ -7,11 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
-
-// RoleOwner is the role of the user created by CreateOwner.
-const RoleOwner = "owner"
 
 // CreateOwner creates the first user, with role owner, and a key for it. The plaintext key
 // is returned once and never stored. It refuses (ErrConflict) once any user exists.
@@ -26,7 +24,7 @@ func CreateOwner(ctx context.Context, s store.Store, name string) (*store.User, 
 	if len(users) > 0 {
 		return nil, "", fmt.Errorf("create owner: already initialised (%d users exist): %w", len(users), store.ErrConflict)
 	}
-	u := &store.User{Name: name, Role: RoleOwner}
+	u := &store.User{Name: name, Role: rbac.RoleOwner}
 	if err := s.CreateUser(ctx, u); err != nil {
 		return nil, "", fmt.Errorf("create owner: %w", err)
 	}

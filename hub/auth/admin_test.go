@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/hub/store/storetest"
 )
@@ -16,7 +17,7 @@ func TestCreateOwner(t *testing.T) {
 	s := storetest.New(t)
 	u, key, err := CreateOwner(ctx, s, "alice")
 	must(t, err)
-	if u.Role != RoleOwner || u.Name != "alice" || !wellFormed(key) {
+	if u.Role != rbac.RoleOwner || u.Name != "alice" || !wellFormed(key) {
 		t.Fatalf("CreateOwner = %+v, %q", u, key)
 	}
 	ks, err := s.ListKeys(ctx)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/hub/store/storetest"
 )
@@ -78,7 +79,7 @@ func (f *fixture) keyID(t *testing.T, plaintext string) string {
 func TestLookupFindsValidKeys(t *testing.T) {
 	f := newFixture(t)
 	got, ok := f.c.Lookup(f.ownerKey)
-	want := Identity{KeyID: f.keyID(t, f.ownerKey), UserID: f.owner.ID, Name: "alice", Role: RoleOwner, Kind: store.KindUser}
+	want := Identity{KeyID: f.keyID(t, f.ownerKey), UserID: f.owner.ID, Name: "alice", Role: rbac.RoleOwner, Kind: store.KindUser}
 	if !ok || got != want {
 		t.Errorf("owner key: Lookup = %+v, %v; want %+v", got, ok, want)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
 
@@ -50,7 +51,7 @@ func createKey(ctx context.Context, st store.Store, name string, expires time.Du
 	}
 	var owner *store.User
 	for i := range users {
-		if users[i].Role == "owner" {
+		if users[i].Role == rbac.RoleOwner {
 			owner = &users[i]
 			break
 		}
