@@ -107,7 +107,7 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request, c *Caller) erro
 	if err := checkName("name", req.Name, 64); err != nil {
 		return err
 	}
-	if err := a.checkAssignRole(r.Context(), c, req.Role); err != nil {
+	if err := a.checkAssignRole(c, req.Role); err != nil {
 		return err
 	}
 	if req.Password != "" {
@@ -185,7 +185,7 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request, c *Caller) erro
 		u.Name = *req.Name
 	}
 	if req.Role != nil && *req.Role != u.Role {
-		if err := a.checkAssignRole(r.Context(), c, *req.Role); err != nil {
+		if err := a.checkAssignRole(c, *req.Role); err != nil {
 			return err
 		}
 		u.Role = *req.Role
@@ -279,7 +279,7 @@ func (a *API) setUserPassword(w http.ResponseWriter, r *http.Request, c *Caller)
 // checkAssignRole refuses an unknown role, and a role the caller's own does not cover, so
 // that users.write cannot be used to escalate (a custom role with users.write cannot make
 // anyone an owner).
-func (a *API) checkAssignRole(_ context.Context, c *Caller, role string) error {
+func (a *API) checkAssignRole(c *Caller, role string) error {
 	if role == "" {
 		return invalid("role is required (owner, operator, viewer or a custom role)")
 	}
