@@ -119,11 +119,12 @@ func notNewer(rel *update.Release) string {
 }
 
 // checkUpdate is the dashboard's and the control socket's "check for updates".
+// The updater (and its HTTP client, with the connections it keeps) is made once, not per check.
 func checkUpdate(cfg *config.Config, tr *status.Tracker, log *slog.Logger) func(context.Context) (string, error) {
+	u, uerr := newUpdater(cfg, log)
 	return func(ctx context.Context) (string, error) {
-		u, err := newUpdater(cfg, log)
-		if err != nil {
-			return "", err
+		if uerr != nil {
+			return "", uerr
 		}
 		rel, err := u.Check(ctx)
 		if err != nil {
