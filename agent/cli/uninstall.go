@@ -160,7 +160,7 @@ func binFile(name string) bool {
 // files that are not the agent's.
 func homeFile(name string) bool {
 	switch name {
-	case config.ConfigFileName, config.LogDirName, config.SocketFileName, config.StateFileName:
+	case config.ConfigFileName, config.LogDirName, config.SocketFileName, config.SocketFileName + ".lock", config.StateFileName:
 		return true
 	}
 	return strings.HasPrefix(name, config.ConfigFileName+".") || strings.HasPrefix(name, "update-")

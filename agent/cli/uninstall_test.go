@@ -94,6 +94,10 @@ func TestUninstallAsksFirst(t *testing.T) {
 
 func TestUninstallPurge(t *testing.T) {
 	home := fakeInstall(t)
+	// A running agent leaves its control socket's lock file next to it.
+	if err := os.WriteFile(filepath.Join(home, ".mcp-gateway-agent", "agent.sock.lock"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	var out bytes.Buffer
 	if err := uninstallCmd([]string{"--yes", "--purge"}, nil, &out, &out); err != nil {
 		t.Fatalf("uninstall --yes --purge: %v\n%s", err, out.String())
