@@ -48,7 +48,7 @@ func (s *sqlStore) PutToolState(ctx context.Context, ts *ToolState) error {
 		"ON CONFLICT (agent, backend, tool) DO UPDATE SET disabled = excluded.disabled, risk_override = excluded.risk_override, "+
 		"status = excluded.status, pinned_hash = excluded.pinned_hash, findings = excluded.findings, "+
 		"approved_by = excluded.approved_by, approved_at = excluded.approved_at, updated_at = excluded.updated_at"),
-		ts.Agent, ts.Backend, ts.Tool, s.boolean(ts.Disabled), ts.RiskOverride, ts.Status, ts.PinnedHash, ts.Findings,
+		ts.Agent, ts.Backend, ts.Tool, ts.Disabled, ts.RiskOverride, ts.Status, ts.PinnedHash, ts.Findings,
 		ts.ApprovedBy, s.tsPtr(ts.ApprovedAt), s.ts(ts.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("put tool state %s/%s/%s: %w", ts.Agent, ts.Backend, ts.Tool, mapErr(err))
@@ -84,15 +84,4 @@ func (s *sqlStore) DeleteToolState(ctx context.Context, agent, backend, tool str
 		return fmt.Errorf("delete tool state %s/%s/%s: %w", agent, backend, tool, err)
 	}
 	return nil
-}
-
-// boolean encodes a bool for the dialect: SQLite keeps 0/1 integers.
-func (s *sqlStore) boolean(b bool) any {
-	if s.dialect == dialectSQLite {
-		if b {
-			return 1
-		}
-		return 0
-	}
-	return b
 }
