@@ -8,44 +8,6 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/store/storetest"
 )
 
-// A non-owner never sees another user's keys or audit rows unless a role grants it.
-func TestOwnership(t *testing.T) {
-	a := newStored(t, storetest.New(t),
-		store.Role{Name: "keyadmin", Permissions: []string{KeysReadAll, KeysWriteAll}},
-		store.Role{Name: "nothing"},
-	)
-	type check func(role, caller, owner string) bool
-	kinds := map[string]check{"read keys": a.CanReadKeysOf, "write keys": a.CanWriteKeysOf, "read audit": a.CanReadAuditOf}
-	cases := []struct {
-		role, caller, owner string
-		want                map[string]bool
-	}{
-		// own rows
-		{RoleViewer, "u1", "u1", map[string]bool{"read keys": true, "write keys": true, "read audit": true}},
-		{RoleOperator, "u1", "u1", map[string]bool{"read keys": true, "write keys": true, "read audit": true}},
-		{"keyadmin", "u1", "u1", map[string]bool{"read keys": true, "write keys": true, "read audit": false}},
-		{"nothing", "u1", "u1", map[string]bool{}},
-		// someone else's
-		{RoleViewer, "u1", "u2", map[string]bool{}},
-		{RoleOperator, "u1", "u2", map[string]bool{"read keys": true, "read audit": true}},
-		{RoleOwner, "u1", "u2", map[string]bool{"read keys": true, "write keys": true, "read audit": true}},
-		{"keyadmin", "u1", "u2", map[string]bool{"read keys": true, "write keys": true}},
-		// rows of no user (agent events), and callers without a user (agent keys)
-		{RoleViewer, "u1", "", map[string]bool{}},
-		{RoleViewer, "", "", map[string]bool{}},
-		{RoleOperator, "", "", map[string]bool{"read keys": true, "read audit": true}},
-		// unknown role
-		{"ghost", "u1", "u1", map[string]bool{}},
-	}
-	for _, c := range cases {
-		for kind, f := range kinds {
-			if got := f(c.role, c.caller, c.owner); got != c.want[kind] {
-				t.Errorf("%s: role %s, caller %q, owner %q = %v, want %v", kind, c.role, c.caller, c.owner, got, c.want[kind])
-			}
-		}
-	}
-}
-
 func TestCovers(t *testing.T) {
 	ctx := context.Background()
 	a := newStored(t, storetest.New(t),
