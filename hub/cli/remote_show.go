@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"text/tabwriter"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/policy"
 )
 
 func object(raw []byte) (map[string]any, error) {
@@ -52,16 +54,7 @@ func (r *remote) showExplanation(raw []byte) error {
 	if r.json {
 		return r.show(raw)
 	}
-	var ex struct {
-		Decision struct{ Effect, Rule, Reason string } `json:"decision"`
-		Steps    []struct {
-			Rule     string `json:"rule"`
-			Priority int    `json:"priority"`
-			Effect   string `json:"effect"`
-			Matched  bool   `json:"matched"`
-			Why      string `json:"why"`
-		} `json:"steps"`
-	}
+	var ex policy.Explanation
 	if err := json.Unmarshal(raw, &ex); err != nil {
 		return fmt.Errorf("the hub's answer is not an explanation: %w", err)
 	}
