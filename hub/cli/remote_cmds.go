@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/api"
 )
 
 // listFlag is a repeatable (or comma-separated) string flag.
@@ -119,7 +121,7 @@ func usersRemote(ctx context.Context, args []string, env Env) error {
 		if err != nil {
 			return err
 		}
-		return c.show(ctx, "POST", "/users", map[string]any{"name": c.fs.Arg(0), "role": *role, "password": p})
+		return c.show(ctx, "POST", "/users", api.CreateUserRequest{Name: c.fs.Arg(0), Role: *role, Password: p})
 	case "update":
 		if err := c.parse(args, 1, "one user id"); err != nil {
 			return err
@@ -133,7 +135,7 @@ func usersRemote(ctx context.Context, args []string, env Env) error {
 		if err != nil {
 			return err
 		}
-		return c.show(ctx, "POST", "/users/"+pathEscape(c.fs.Arg(0))+"/password", map[string]any{"password": p})
+		return c.show(ctx, "POST", "/users/"+pathEscape(c.fs.Arg(0))+"/password", api.SetPasswordRequest{Password: p})
 	case "me":
 		if err := c.parse(args, 0, "no arguments"); err != nil {
 			return err
@@ -147,7 +149,7 @@ func usersRemote(ctx context.Context, args []string, env Env) error {
 		if err != nil {
 			return err
 		}
-		return c.show(ctx, "POST", "/auth/password", map[string]any{"current": cur, "new": next})
+		return c.show(ctx, "POST", "/auth/password", api.ChangePasswordRequest{Current: cur, New: next})
 	}
 	return unknownSub("users", sub)
 }
@@ -171,16 +173,16 @@ func (c *cmd) passwords(current, next string, fromStdin bool) (string, string, e
 }
 
 // userPatch is the PATCH /users body of the given flags; unset ones are left out.
-func userPatch(name, role string, disable, enable bool) map[string]any {
-	body := map[string]any{}
+func userPatch(name, role string, disable, enable bool) api.UpdateUserRequest {
+	var body api.UpdateUserRequest
 	if name != "" {
-		body["name"] = name
+		body.Name = &name
 	}
 	if role != "" {
-		body["role"] = role
+		body.Role = &role
 	}
 	if disable || enable {
-		body["disabled"] = disable
+		body.Disabled = &disable
 	}
 	return body
 }
@@ -212,12 +214,9 @@ func rolesRemote(ctx context.Context, args []string, env Env) error {
 		if err := c.parse(args, 1, "one role name"); err != nil {
 			return err
 		}
-		body := map[string]any{"description": *desc, "permissions": []string(perms), "tool_allow": []string(allow), "tool_deny": []string(deny)}
-		if perms == nil {
-			body["permissions"] = []string{}
-		}
+		body := api.RoleRequest{Description: *desc, Permissions: append([]string{}, perms...), ToolAllow: allow, ToolDeny: deny}
 		if sub == "create" {
-			body["name"] = c.fs.Arg(0)
+			body.Name = c.fs.Arg(0)
 			return c.show(ctx, "POST", "/roles", body)
 		}
 		return c.show(ctx, "PUT", "/roles/"+pathEscape(c.fs.Arg(0)), body)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/api"
 )
 
 func readAll(r io.Reader) ([]byte, error) { return io.ReadAll(io.LimitReader(r, 1<<20)) }
@@ -31,7 +33,7 @@ func keysRemote(ctx context.Context, args []string, env Env) error {
 		if err := c.parse(args, 0, "no arguments"); err != nil {
 			return err
 		}
-		raw, err := c.r.do(ctx, "POST", "/api-keys", map[string]any{"name": *name, "user_id": *user, "application": *app, "expires_in": *expires})
+		raw, err := c.r.do(ctx, "POST", "/api-keys", api.CreateKeyRequest{Name: *name, UserID: *user, Application: *app, ExpiresIn: *expires})
 		if err != nil {
 			return err
 		}
@@ -62,7 +64,7 @@ func agentsRemote(ctx context.Context, args []string, env Env) error {
 		if err := c.parse(args, 1, "one agent id"); err != nil {
 			return err
 		}
-		raw, err := c.r.do(ctx, "POST", "/agents", map[string]any{"id": c.fs.Arg(0)})
+		raw, err := c.r.do(ctx, "POST", "/agents", api.EnrollAgentRequest{ID: c.fs.Arg(0)})
 		if err != nil {
 			return err
 		}
@@ -102,8 +104,8 @@ func backendsRemote(ctx context.Context, args []string, env Env) error {
 		if err := c.parse(args, 1, "one backend name"); err != nil {
 			return err
 		}
-		body := map[string]any{"transport": *transport, "command": *command, "args": []string(cmdArgs), "env": envs,
-			"cwd": *cwd, "url": *url, "headers": headers, "naming": *naming}
+		body := api.BackendConfig{Transport: *transport, Command: *command, Args: cmdArgs, Env: envs,
+			Cwd: *cwd, URL: *url, Headers: headers, Naming: *naming}
 		method := map[string]string{"add": "POST", "update": "PUT"}[sub]
 		return c.show(ctx, method, "/backends/"+pathEscape(c.fs.Arg(0)), body)
 	case "remove":
@@ -142,16 +144,18 @@ func toolsRemote(ctx context.Context, args []string, env Env) error {
 		case "approve":
 			var body any
 			if *fp != "" {
-				body = map[string]string{"fingerprint": *fp}
+				body = api.ApproveRequest{Fingerprint: *fp}
 			}
 			return c.show(ctx, "POST", path+"/approve", body)
 		}
-		return c.show(ctx, "PATCH", path, map[string]any{"disabled": sub == "disable"})
+		disabled := sub == "disable"
+		return c.show(ctx, "PATCH", path, api.ToolPatch{Disabled: &disabled})
 	case "risk":
 		if err := c.parse(args, 2, "a tool name and a category"); err != nil {
 			return err
 		}
-		return c.show(ctx, "PATCH", "/tools/"+pathEscape(c.fs.Arg(0)), map[string]any{"risk": c.fs.Arg(1)})
+		category := c.fs.Arg(1)
+		return c.show(ctx, "PATCH", "/tools/"+pathEscape(c.fs.Arg(0)), api.ToolPatch{Risk: &category})
 	}
 	return unknownSub("tools", sub)
 }
@@ -200,7 +204,7 @@ func policiesRemote(ctx context.Context, args []string, env Env) error {
 		if err := c.parse(args, 1, "allow or deny"); err != nil {
 			return err
 		}
-		raw, err := c.r.do(ctx, "PUT", "/policies/default", map[string]any{"default": c.fs.Arg(0), "default_reason": *reason})
+		raw, err := c.r.do(ctx, "PUT", "/policies/default", api.PolicyDefault{Default: c.fs.Arg(0), DefaultReason: *reason})
 		if err != nil {
 			return err
 		}
@@ -209,18 +213,17 @@ func policiesRemote(ctx context.Context, args []string, env Env) error {
 		if err := c.parse(args, 0, "flags only"); err != nil {
 			return err
 		}
-		return c.dryRun(ctx, map[string]any{"tool": *tool, "role": *role, "application": *app}, callArgs)
+		return c.dryRun(ctx, api.DryRun{Tool: *tool, Role: *role, Application: *app}, callArgs)
 	}
 	return unknownSub("policies", sub)
 }
 
 // dryRun asks the hub which policy rule decides a call, and prints why.
-func (c *cmd) dryRun(ctx context.Context, body map[string]any, callArgs map[string]string) error {
-	arguments := map[string]any{}
+func (c *cmd) dryRun(ctx context.Context, body api.DryRun, callArgs map[string]string) error {
+	body.Arguments = map[string]any{}
 	for k, v := range callArgs {
-		arguments[k] = v
+		body.Arguments[k] = v
 	}
-	body["arguments"] = arguments
 	raw, err := c.r.do(ctx, "POST", "/policies/dry-run", body)
 	if err != nil {
 		return err
@@ -313,7 +316,7 @@ func loginRemote(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	raw, err := c.r.send(ctx, "POST", "/auth/login", map[string]any{"name": *user, "password": p})
+	raw, err := c.r.send(ctx, "POST", "/auth/login", api.LoginRequest{Name: *user, Password: p})
 	if err != nil {
 		return err
 	}
