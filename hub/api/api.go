@@ -36,6 +36,9 @@ type Deps struct {
 	// PolicyFile is the hub's policy_file setting. When set, the policy endpoints are
 	// read-only and show that file's rules.
 	PolicyFile string
+	// FilePolicy holds the rules of PolicyFile as the hub loaded them at start: the policy
+	// it enforces, whatever the file says now.
+	FilePolicy *policy.File
 	// SetPolicy compiles f and swaps the gateway's policy; the API calls it after each write.
 	SetPolicy func(f *policy.File) error
 

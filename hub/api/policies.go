@@ -6,10 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
-
-	"github.com/BurntSushi/toml"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/policy"
 	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
@@ -77,13 +74,10 @@ func (a *API) policyRoutes() []route {
 func (a *API) currentPolicy(ctx context.Context) (Policies, error) {
 	if a.d.PolicyFile != "" {
 		p := Policies{Source: PolicyFromFile, Path: a.d.PolicyFile}
-		data, err := os.ReadFile(a.d.PolicyFile)
-		if err != nil {
-			return p, fmt.Errorf("read policy_file: %w", err)
+		if a.d.FilePolicy == nil {
+			return p, fmt.Errorf("policy_file %s: the hub passed no loaded policy", a.d.PolicyFile)
 		}
-		if _, err := toml.Decode(string(data), &p.File); err != nil {
-			return p, fmt.Errorf("policy_file %s: %w", a.d.PolicyFile, err)
-		}
+		p.File = *a.d.FilePolicy
 		return p, nil
 	}
 	raw, err := a.d.Store.GetSetting(ctx, PolicySetting)

@@ -52,28 +52,47 @@ var ErrInvalid = errors.New("invalid policy")
 
 // Load reads and compiles a policy file.
 func Load(file string) (*Policy, error) {
+	_, p, err := LoadFile(file)
+	return p, err
+}
+
+// LoadFile reads a policy file and returns both its rules as written and the compiled
+// policy; errors name the file.
+func LoadFile(file string) (File, *Policy, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("load policy: %w", err)
+		return File{}, nil, fmt.Errorf("load policy: %w", err)
 	}
-	p, err := Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+	f, err := Decode(data)
+	if err == nil {
+		var p *Policy
+		if p, err = Compile(f); err == nil {
+			return f, p, nil
+		}
 	}
-	return p, nil
+	return File{}, nil, fmt.Errorf("%s: %w", file, err)
 }
 
 // Parse decodes a TOML policy, refusing unknown keys, and compiles it.
 func Parse(data []byte) (*Policy, error) {
+	f, err := Decode(data)
+	if err != nil {
+		return nil, err
+	}
+	return Compile(f)
+}
+
+// Decode reads a TOML policy without compiling it, refusing unknown keys.
+func Decode(data []byte) (File, error) {
 	var f File
 	md, err := toml.Decode(string(data), &f)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return File{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if un := md.Undecoded(); len(un) > 0 {
-		return nil, fmt.Errorf("%w: unknown key %q", ErrInvalid, un[0].String())
+		return File{}, fmt.Errorf("%w: unknown key %q", ErrInvalid, un[0].String())
 	}
-	return Compile(f)
+	return f, nil
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`)

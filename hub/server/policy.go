@@ -9,9 +9,14 @@ import (
 // LoadPolicy reads and compiles the policy file of the policy_file setting; every error
 // names the file.
 func LoadPolicy(file string) (*policy.Policy, error) {
-	p, err := policy.Load(file)
+	_, p, err := loadPolicyFile(file)
+	return p, err
+}
+
+func loadPolicyFile(file string) (*policy.File, *policy.Policy, error) {
+	f, p, err := policy.LoadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("policy_file: %w", err)
+		return nil, nil, fmt.Errorf("policy_file: %w", err)
 	}
-	return p, nil
+	return &f, p, nil
 }

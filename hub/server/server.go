@@ -50,10 +50,11 @@ type Server struct {
 	// Metrics are served at /metrics.
 	Metrics *metrics.Metrics
 	// Releases serves agent releases for self-update ([releases] in hub.toml).
-	Releases *releases.Handler
-	API      http.Handler // the REST API at /api/v1/
-	stored   storedPolicy // the policy setting last applied (no policy_file)
-	mux      *http.ServeMux
+	Releases   *releases.Handler
+	API        http.Handler // the REST API at /api/v1/
+	stored     storedPolicy // the policy setting last applied (no policy_file)
+	policyFile *policy.File // the rules of policy_file as loaded at start, if set
+	mux        *http.ServeMux
 }
 
 // New opens the store (running migrations) and assembles the hub. Close the store with Run's end.
@@ -62,9 +63,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
 	var pol *policy.Policy
+	var polFile *policy.File
 	if cfg.PolicyFile != "" {
 		var err error
-		if pol, err = LoadPolicy(cfg.PolicyFile); err != nil {
+		if polFile, pol, err = loadPolicyFile(cfg.PolicyFile); err != nil {
 			return nil, err
 		}
 	}
@@ -72,7 +74,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &Server{cfg: cfg, log: log, Store: st, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, log: log, Store: st, mux: http.NewServeMux(), policyFile: polFile}
 	s.Keys = auth.NewCache(st, log)
 	if err := s.Keys.Refresh(ctx); err != nil {
 		st.Close()
