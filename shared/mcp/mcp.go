@@ -59,6 +59,18 @@ const (
 	CodeURLElicitationRequired     = -32042 // 2025-11-25
 )
 
+// The gateway's own error codes for calls it ends because a bound was reached (issue 9).
+// Each has one meaning; the message names the bound and its setting, data carries details.
+const (
+	CodeRateLimited       = -32029 // a key's or application's rate limit; data: {"retryAfter": seconds}
+	CodeCallTimeout       = -32031 // the call's deadline passed; the message names the backend
+	CodeBackendBusy       = -32032 // the backend's concurrency cap and wait queue are full
+	CodeCircuitOpen       = -32033 // the backend's circuit breaker is open; data: {"retryAfter": seconds}
+	CodeResultTooLarge    = -32034 // the backend's result is over its size limit
+	CodeBadBackendMessage = -32035 // the backend answered with a line that is not valid JSON-RPC
+	CodeSessionLimit      = -32036 // the key's open sessions or listen streams are at their cap
+)
+
 // internMethod returns the method name in raw (the content of a JSON string without
 // escapes) as a string, without allocating for the methods the gateway sees most.
 func internMethod(raw []byte) string {
