@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,15 +17,16 @@ type httpCaller struct {
 	key       string
 	session   string
 	tool      string
+	expect    []byte // a reply must contain it
 	stateless bool
 }
 
 // newModernCallers are stateless clients: no handshake at all.
-func newModernCallers(url, key, tool string, conc int) []caller {
+func newModernCallers(url, key, tool, expect string, conc int) []caller {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc * 2}}
 	callers := make([]caller, conc)
 	for i := range callers {
-		callers[i] = &httpCaller{client: client, url: url, key: key, tool: tool, stateless: true}
+		callers[i] = &httpCaller{client: client, url: url, key: key, tool: tool, expect: []byte(expect), stateless: true}
 	}
 	return callers
 }
@@ -34,18 +34,18 @@ func newModernCallers(url, key, tool string, conc int) []caller {
 // modernMeta is what a stateless client sends in every request's _meta.
 const modernMeta = `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"callbench","version":"1"}}`
 
-func newHTTPCallers(ctx context.Context, url, key, tool string, conc int) ([]caller, error) {
+func newHTTPCallers(ctx context.Context, url, key, tool, expect string, conc int) ([]caller, error) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc * 2}}
 	callers := make([]caller, conc)
 	for i := range callers {
-		h := &httpCaller{client: client, url: url, key: key, tool: tool}
+		h := &httpCaller{client: client, url: url, key: key, tool: tool, expect: []byte(expect)}
 		resp, err := h.post(ctx, `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"callbench","version":"1"}}}`)
 		if err != nil {
 			return nil, err
 		}
-		h.session = resp.Header.Get("Mcp-Session-Id")
-		if h.session == "" {
-			return nil, errors.New("initialize: no Mcp-Session-Id")
+		h.session = resp.Header.Get("Mcp-Session-Id") // the peer proxy runs without sessions
+		if _, err := h.post(ctx, `{"jsonrpc":"2.0","method":"notifications/initialized"}`); err != nil {
+			return nil, err
 		}
 		callers[i] = h
 	}
@@ -61,7 +61,7 @@ func (h *httpCaller) call(ctx context.Context, i int) error {
 	if err != nil {
 		return err
 	}
-	if !bytes.Contains(resp.body, []byte("bench ")) {
+	if !bytes.Contains(resp.body, h.expect) {
 		return fmt.Errorf("unexpected reply: %s", resp.body)
 	}
 	return nil
@@ -77,7 +77,9 @@ func (h *httpCaller) post(ctx context.Context, body string) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+h.key)
+	if h.key != "" {
+		req.Header.Set("Authorization", "Bearer "+h.key)
+	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	if h.session != "" {
@@ -97,7 +99,7 @@ func (h *httpCaller) post(ctx context.Context, body string) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusAccepted {
 		return nil, fmt.Errorf("HTTP %d: %s", resp.StatusCode, b)
 	}
 	return &reply{Header: resp.Header, body: b}, nil

@@ -1,7 +1,9 @@
-// Command callbench measures what the gateway adds to a tools/call: a lean raw JSON-RPC
-// client calls server-everything's echo directly over stdio, then through hub → tunnel →
-// agent → the same stdio server (as a session client and as a stateless 2026-07-28 client),
-// at 1 and 16 concurrent clients, and prints p50/p99 and calls/s.
+// Command callbench measures what the gateway adds to a tools/call. A lean raw JSON-RPC
+// client calls one stdio MCP server directly, through the hub (hub-local backend), through
+// hub → tunnel → agent, as a stateless 2026-07-28 client through the agent path, and,
+// when given, through a single-hop peer proxy in front of the same server. Paths are
+// measured interleaved (round by round) at each concurrency, and each reports p50/p99,
+// calls/s and the CPU per call of the gateway's own processes (utime+stime from /proc).
 package main
 
 import (
@@ -13,25 +15,163 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
 
 func main() {
 	root := flag.String("root", ".", "repository root")
-	calls := flag.Int("calls", 3000, "measured calls per run")
-	warm := flag.Int("warmup", 300, "warm-up calls per run")
+	calls := flag.Int("calls", 4000, "measured calls per path, concurrency and round")
+	warm := flag.Int("warmup", 300, "warm-up calls before each measurement")
+	rounds := flag.Int("rounds", 3, "rounds; each measures every path once, interleaved")
+	concs := flag.String("conc", "1,16", "comma-separated client counts")
+	srvName := flag.String("server", "gosdk", "stdio server: gosdk (go-sdk's conformance everything-server) or everything (npm server-everything)")
+	peer := flag.String("peer", "", "path of a TBXark/mcp-proxy binary to measure beside the hub (optional)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *root, *calls, *warm); err != nil {
+	cs, err := parseInts(*concs)
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv, err := pickServer(*root, *srvName)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := run(ctx, bench{root: *root, srv: srv, calls: *calls, warm: *warm, rounds: *rounds, concs: cs, peer: *peer}); err != nil {
 		log.Fatal(err)
 	}
 }
 
-// caller makes one echo call and returns when the result is in.
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("bad -conc %q", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// server is the stdio MCP server every path ends at.
+type server struct {
+	command string
+	args    []string
+	tool    string // the tool called
+	expect  string // a substring of its result
+}
+
+func (s server) toml() string {
+	args := make([]string, len(s.args))
+	for i, a := range s.args {
+		args[i] = strconv.Quote(a)
+	}
+	return fmt.Sprintf("name = \"srv\"\ntransport = \"stdio\"\ncommand = %q\nargs = [%s]\n", s.command, strings.Join(args, ", "))
+}
+
+func pickServer(root, name string) (server, error) {
+	root, _ = filepath.Abs(root)
+	switch name {
+	case "everything":
+		return server{command: filepath.Join(root, "e2e", "node_modules", ".bin", "mcp-server-everything"),
+			tool: "echo", expect: "bench "}, nil
+	case "gosdk":
+		bin, err := output(context.Background(), "bash", filepath.Join(root, "e2e", "conformance", "everything-server.sh"), "--build-only")
+		if err != nil {
+			return server{}, err
+		}
+		return server{command: strings.TrimSpace(bin), tool: "test_simple_text", expect: "simple text"}, nil
+	}
+	return server{}, fmt.Errorf("unknown -server %q", name)
+}
+
+// caller makes one call and returns when the result is in.
 type caller interface {
 	call(ctx context.Context, i int) error
+}
+
+// path is one way to reach the server; open returns conc callers and a cleanup.
+type path struct {
+	name  string
+	pids  []int    // the gateway processes whose CPU is counted
+	procs []string // their names, for the report
+	open  func(ctx context.Context, conc int) ([]caller, func(), error)
+}
+
+type bench struct {
+	root        string
+	srv         server
+	calls, warm int
+	rounds      int
+	concs       []int
+	peer        string
+}
+
+func run(ctx context.Context, b bench) error {
+	m, err := startMesh(ctx, b.root, b.srv)
+	if err != nil {
+		return err
+	}
+	defer m.close()
+	paths := []path{
+		{name: "direct stdio", open: func(ctx context.Context, conc int) ([]caller, func(), error) {
+			cs, err := newStdioCallers(ctx, b.srv, conc)
+			if err != nil {
+				return nil, nil, err
+			}
+			return cs, cs[0].(stdioCaller).c.close, nil
+		}},
+		{name: "hub, hub-local stdio backend", pids: []int{m.hubPID}, procs: []string{"hub"}, open: httpPath(m.url, m.key, "srv__"+b.srv.tool, b.srv.expect, false)},
+		{name: "hub → tunnel → agent → stdio", pids: []int{m.hubPID, m.agentPID}, procs: []string{"hub", "agent"}, open: httpPath(m.url, m.key, "bench__srv__"+b.srv.tool, b.srv.expect, false)},
+		{name: "stateless client, hub → agent → stdio", pids: []int{m.hubPID, m.agentPID}, procs: []string{"hub", "agent"}, open: httpPath(m.url, m.key, "bench__srv__"+b.srv.tool, b.srv.expect, true)},
+	}
+	if b.peer != "" {
+		url, pid, err := m.startPeer(ctx, b.peer, b.srv)
+		if err != nil {
+			return err
+		}
+		paths = append(paths, path{name: "peer proxy (TBXark/mcp-proxy) → stdio", pids: []int{pid}, procs: []string{"peer"}, open: httpPath(url, "", b.srv.tool, b.srv.expect, false)})
+	}
+	all := map[string][]result{}
+	for r := 0; r < b.rounds; r++ {
+		for _, conc := range b.concs {
+			for _, p := range paths {
+				res, err := measurePath(ctx, p, conc, b.calls, b.warm)
+				if err != nil {
+					return err
+				}
+				key := fmt.Sprintf("%s/%d", p.name, conc)
+				all[key] = append(all[key], res)
+				fmt.Fprintf(os.Stderr, "round %d: %-45s %2d clients  p50 %6s  cpu/call %s\n", r+1, p.name, conc, us(res.pct(0.5)), cpuStr(res))
+			}
+		}
+	}
+	report(paths, b.concs, all)
+	return nil
+}
+
+func httpPath(url, key, tool, expect string, stateless bool) func(context.Context, int) ([]caller, func(), error) {
+	return func(ctx context.Context, conc int) ([]caller, func(), error) {
+		if stateless {
+			return newModernCallers(url, key, tool, expect, conc), func() {}, nil
+		}
+		cs, err := newHTTPCallers(ctx, url, key, tool, expect, conc)
+		return cs, func() {}, err
+	}
+}
+
+func measurePath(ctx context.Context, p path, conc, calls, warm int) (result, error) {
+	callers, done, err := p.open(ctx, conc)
+	if err != nil {
+		return result{}, fmt.Errorf("%s: %w", p.name, err)
+	}
+	defer done()
+	meter := &cpuMeter{pids: p.pids}
+	return measure(ctx, p.name, callers, calls, warm, meter)
 }
 
 type result struct {
@@ -39,6 +179,7 @@ type result struct {
 	concurrency int
 	lat         []time.Duration
 	elapsed     time.Duration
+	cpu         []time.Duration // per gateway process, over the measured calls
 }
 
 func (r result) pct(p float64) time.Duration {
@@ -47,8 +188,17 @@ func (r result) pct(p float64) time.Duration {
 
 func (r result) rate() float64 { return float64(len(r.lat)) / r.elapsed.Seconds() }
 
+// cpuPerCall is the gateway processes' CPU per call (0 for the direct path).
+func (r result) cpuPerCall() time.Duration {
+	var sum time.Duration
+	for _, c := range r.cpu {
+		sum += c
+	}
+	return sum / time.Duration(len(r.lat))
+}
+
 // measure runs calls spread over conc workers, each with its own caller.
-func measure(ctx context.Context, name string, callers []caller, calls, warm int) (result, error) {
+func measure(ctx context.Context, name string, callers []caller, calls, warm int, meter *cpuMeter) (result, error) {
 	conc := len(callers)
 	for i := 0; i < warm; i++ {
 		if err := callers[i%conc].call(ctx, i); err != nil {
@@ -58,6 +208,9 @@ func measure(ctx context.Context, name string, callers []caller, calls, warm int
 	lat := make([]time.Duration, calls)
 	var wg sync.WaitGroup
 	errs := make(chan error, conc)
+	if err := meter.start(); err != nil {
+		return result{}, err
+	}
 	began := time.Now()
 	for w := 0; w < conc; w++ {
 		wg.Add(1)
@@ -75,70 +228,15 @@ func measure(ctx context.Context, name string, callers []caller, calls, warm int
 	}
 	wg.Wait()
 	elapsed := time.Since(began)
+	cpu, err := meter.stop()
+	if err != nil {
+		return result{}, err
+	}
 	select {
 	case err := <-errs:
 		return result{}, fmt.Errorf("%s: %w", name, err)
 	default:
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	return result{name: name, concurrency: conc, lat: lat, elapsed: elapsed}, nil
+	return result{name: name, concurrency: conc, lat: lat, elapsed: elapsed, cpu: cpu}, nil
 }
-
-func run(ctx context.Context, root string, calls, warm int) error {
-	root, _ = filepath.Abs(root)
-	everything := filepath.Join(root, "e2e", "node_modules", ".bin", "mcp-server-everything")
-	mesh, err := startMesh(ctx, root, everything)
-	if err != nil {
-		return err
-	}
-	defer mesh.close()
-
-	var rows []result
-	for _, conc := range []int{1, 16} {
-		direct, err := newStdioCallers(ctx, everything, conc)
-		if err != nil {
-			return err
-		}
-		r, err := measure(ctx, "direct stdio", direct, calls, warm)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, r)
-		viaHub, err := newHTTPCallers(ctx, mesh.url, mesh.key, "bench__everything__echo", conc)
-		if err != nil {
-			return err
-		}
-		r, err = measure(ctx, "hub → tunnel → agent → stdio", viaHub, calls, warm)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, r)
-		modern := newModernCallers(mesh.url, mesh.key, "bench__everything__echo", conc)
-		r, err = measure(ctx, "stateless client (2026-07-28): hub → tunnel → agent → stdio", modern, calls, warm)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, r)
-	}
-	report(rows)
-	return nil
-}
-
-func report(rows []result) {
-	fmt.Println("| path | clients | p50 | p99 | calls/s | added p50 | added p99 |")
-	fmt.Println("|---|---|---|---|---|---|---|")
-	var d result // the direct row the hub rows after it compare with
-	for _, r := range rows {
-		added50, added99 := "", ""
-		if r.name == "direct stdio" {
-			d = r
-		} else {
-			added50 = us(r.pct(0.5) - d.pct(0.5))
-			added99 = us(r.pct(0.99) - d.pct(0.99))
-		}
-		fmt.Printf("| %s | %d | %s | %s | %.0f | %s | %s |\n", r.name, r.concurrency,
-			us(r.pct(0.5)), us(r.pct(0.99)), r.rate(), added50, added99)
-	}
-}
-
-func us(d time.Duration) string { return fmt.Sprintf("%d µs", d.Microseconds()) }

@@ -12,16 +12,19 @@ import (
 	"time"
 )
 
-// mesh is a hub process and an agent process serving server-everything as backend "everything".
+// mesh holds the processes under test: a hub serving the stdio server as its own backend
+// "srv" and an agent serving it as "bench"'s backend "srv" (and optionally a peer proxy).
 type mesh struct {
 	url, key string
+	hubPID   int
+	agentPID int
 	procs    []*exec.Cmd
 	dir      string
 }
 
 var keyRE = regexp.MustCompile(`mcpgw_[A-Za-z0-9_-]+`)
 
-func startMesh(ctx context.Context, root, everything string) (*mesh, error) {
+func startMesh(ctx context.Context, root string, srv server) (*mesh, error) {
 	dir, err := os.MkdirTemp("", "callbench")
 	if err != nil {
 		return nil, err
@@ -50,16 +53,28 @@ func startMesh(ctx context.Context, root, everything string) (*mesh, error) {
 		return nil, err
 	}
 	m.url = "http://" + addr + "/mcp"
-	if err := m.spawn(ctx, hubBin, "serve", "--data-dir", data, "--listen", addr); err != nil {
+	hubConf := filepath.Join(dir, "hub.toml")
+	if err := os.WriteFile(hubConf, []byte("[[backends]]\n"+srv.toml()), 0o600); err != nil {
+		return nil, err
+	}
+	if m.hubPID, err = m.spawn(ctx, hubBin, "serve", "--config", hubConf, "--data-dir", data, "--listen", addr); err != nil {
 		return nil, err
 	}
 	conf := filepath.Join(dir, "agent.toml")
-	os.WriteFile(conf, []byte(fmt.Sprintf("[agent]\nagent_id = \"bench\"\ngateway_url = \"ws://%s/agent/ws\"\napi_key = %q\n\n[[backends]]\nname = \"everything\"\ntransport = \"stdio\"\ncommand = %q\n",
-		addr, keyRE.FindString(agentOut), everything)), 0o600)
-	if err := m.spawn(ctx, agentBin, "run", "--headless", "--config", conf); err != nil {
+	agentConf := fmt.Sprintf("[agent]\nagent_id = \"bench\"\ngateway_url = \"ws://%s/agent/ws\"\napi_key = %q\n\n[[backends]]\n%s",
+		addr, keyRE.FindString(agentOut), srv.toml())
+	if err := os.WriteFile(conf, []byte(agentConf), 0o600); err != nil {
 		return nil, err
 	}
-	return m, m.waitTool(ctx, "bench__everything__echo")
+	if m.agentPID, err = m.spawn(ctx, agentBin, "run", "--headless", "--config", conf); err != nil {
+		return nil, err
+	}
+	for _, tool := range []string{"srv__" + srv.tool, "bench__srv__" + srv.tool} {
+		if err := waitTool(ctx, m.url, m.key, tool); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
 }
 
 func output(ctx context.Context, bin string, args ...string) (string, error) {
@@ -70,14 +85,19 @@ func output(ctx context.Context, bin string, args ...string) (string, error) {
 	return string(out), nil
 }
 
-func (m *mesh) spawn(ctx context.Context, bin string, args ...string) error {
+func (m *mesh) spawn(ctx context.Context, bin string, args ...string) (int, error) {
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Stderr = os.Stderr
+	logf, err := os.Create(filepath.Join(m.dir, filepath.Base(bin)+".log"))
+	if err != nil {
+		return 0, err
+	}
+	defer logf.Close()
+	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
-		return err
+		return 0, err
 	}
 	m.procs = append(m.procs, cmd)
-	return nil
+	return cmd.Process.Pid, nil
 }
 
 func freeAddr() (string, error) {
@@ -89,11 +109,11 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// waitTool polls tools/list until the tool is there.
-func (m *mesh) waitTool(ctx context.Context, tool string) error {
-	deadline := time.Now().Add(60 * time.Second)
+// waitTool polls tools/list at url until the tool is there.
+func waitTool(ctx context.Context, url, key, tool string) error {
+	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
-		callers, err := newHTTPCallers(ctx, m.url, m.key, tool, 1)
+		callers, err := newHTTPCallers(ctx, url, key, tool, "", 1)
 		if err == nil {
 			resp, err := callers[0].(*httpCaller).post(ctx, `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
 			if err == nil && strings.Contains(string(resp.body), `"`+tool+`"`) {
@@ -102,7 +122,7 @@ func (m *mesh) waitTool(ctx context.Context, tool string) error {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	return fmt.Errorf("tool %s did not appear within 60 s", tool)
+	return fmt.Errorf("tool %s did not appear at %s within 90 s", tool, url)
 }
 
 func (m *mesh) close() {

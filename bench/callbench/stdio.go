@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,32 +10,40 @@ import (
 	"os/exec"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // stdioConn is one server process with requests multiplexed by id, as an MCP host does.
 type stdioConn struct {
+	cmd     *exec.Cmd
 	in      io.WriteCloser
 	mu      sync.Mutex
 	pending map[int64]chan []byte
 	next    atomic.Int64
 }
 
-type stdioCaller struct{ c *stdioConn }
+type stdioCaller struct {
+	c   *stdioConn
+	srv server
+}
 
 func (s stdioCaller) call(ctx context.Context, i int) error {
-	_, err := s.c.roundTrip(ctx, "tools/call", fmt.Sprintf(`{"name":"echo","arguments":{"message":"bench %d"}}`, i))
+	b, err := s.c.roundTrip(ctx, "tools/call", fmt.Sprintf(`{"name":%q,"arguments":{"message":"bench %d"}}`, s.srv.tool, i))
+	if err == nil && !bytes.Contains(b, []byte(s.srv.expect)) {
+		err = fmt.Errorf("unexpected reply: %s", b)
+	}
 	return err
 }
 
 // newStdioCallers starts one server and returns conc callers sharing it.
-func newStdioCallers(ctx context.Context, bin string, conc int) ([]caller, error) {
-	cmd := exec.CommandContext(ctx, bin)
+func newStdioCallers(ctx context.Context, srv server, conc int) ([]caller, error) {
+	cmd := exec.CommandContext(ctx, srv.command, srv.args...)
 	in, _ := cmd.StdinPipe()
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", bin, err)
+		return nil, fmt.Errorf("start %s: %w", srv.command, err)
 	}
-	c := &stdioConn{in: in, pending: map[int64]chan []byte{}}
+	c := &stdioConn{cmd: cmd, in: in, pending: map[int64]chan []byte{}}
 	go c.readLoop(out)
 	if _, err := c.roundTrip(ctx, "initialize", `{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"callbench","version":"1"}}`); err != nil {
 		return nil, err
@@ -44,9 +53,22 @@ func newStdioCallers(ctx context.Context, bin string, conc int) ([]caller, error
 	}
 	callers := make([]caller, conc)
 	for i := range callers {
-		callers[i] = stdioCaller{c}
+		callers[i] = stdioCaller{c: c, srv: srv}
 	}
 	return callers, nil
+}
+
+// close ends the server: stdin closed, then killed if it lingers.
+func (c *stdioConn) close() {
+	c.in.Close()
+	done := make(chan struct{})
+	go func() { _ = c.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-done
+	}
 }
 
 func (c *stdioConn) readLoop(r io.Reader) {
