@@ -19,6 +19,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/agent/control"
 	"github.com/mcp-gateway/mcp-gateway/agent/setup"
 	"github.com/mcp-gateway/mcp-gateway/agent/status"
+	"github.com/mcp-gateway/mcp-gateway/shared/profile"
 	"github.com/mcp-gateway/mcp-gateway/shared/version"
 	"github.com/mcp-gateway/mcp-gateway/tui"
 )
@@ -90,6 +91,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if interactive {
 		return upd.finish(runTUI(ctx, a, tracker, acts, stdout, stderr))
 	}
+	stopProfile, err := profile.Start(os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	return upd.finish(runAgent(ctx, a, log))
 }
 

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +30,8 @@ func main() {
 	concs := flag.String("conc", "1,16", "comma-separated client counts")
 	srvName := flag.String("server", "gosdk", "stdio server: gosdk (go-sdk's conformance everything-server) or everything (npm server-everything)")
 	peer := flag.String("peer", "", "path of a TBXark/mcp-proxy binary to measure beside the hub (optional)")
+	only := flag.String("paths", "", "comma-separated substrings: measure only the paths whose name has one (direct is always measured)")
+	prof := flag.String("profile", "", "directory for CPU profiles of the hub and the agent over the whole run (hub.pprof, agent.pprof)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -40,7 +43,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := run(ctx, bench{root: *root, srv: srv, calls: *calls, warm: *warm, rounds: *rounds, concs: cs, peer: *peer}); err != nil {
+	if err := run(ctx, bench{root: *root, srv: srv, calls: *calls, warm: *warm, rounds: *rounds, concs: cs, peer: *peer, only: *only, profile: *prof}); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -109,10 +112,25 @@ type bench struct {
 	rounds      int
 	concs       []int
 	peer        string
+	only        string // -paths
+	profile     string // -profile
+}
+
+// wanted reports whether path name is measured under -paths.
+func (b bench) wanted(name string) bool {
+	if b.only == "" || name == "direct stdio" {
+		return true
+	}
+	for _, s := range strings.Split(b.only, ",") {
+		if strings.Contains(name, s) {
+			return true
+		}
+	}
+	return false
 }
 
 func run(ctx context.Context, b bench) error {
-	m, err := startMesh(ctx, b.root, b.srv)
+	m, err := startMesh(ctx, b.root, b.srv, b.profile)
 	if err != nil {
 		return err
 	}
@@ -136,6 +154,7 @@ func run(ctx context.Context, b bench) error {
 		}
 		paths = append(paths, path{name: "peer proxy (TBXark/mcp-proxy) → stdio", pids: []int{pid}, procs: []string{"peer"}, open: httpPath(url, "", b.srv.tool, b.srv.expect, false)})
 	}
+	paths = slices.DeleteFunc(paths, func(p path) bool { return !b.wanted(p.name) })
 	all := map[string][]result{}
 	for r := 0; r < b.rounds; r++ {
 		for _, conc := range b.concs {

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/profile"
 )
 
 // mesh holds the processes under test: a hub serving the stdio server as its own backend
@@ -20,16 +22,23 @@ type mesh struct {
 	agentPID int
 	procs    []*exec.Cmd
 	dir      string
+	prof     func(name string) string // the environment entry asking a process for a CPU profile
 }
 
 var keyRE = regexp.MustCompile(`mcpgw_[A-Za-z0-9_-]+`)
 
-func startMesh(ctx context.Context, root string, srv server) (*mesh, error) {
+func startMesh(ctx context.Context, root string, srv server, profDir string) (*mesh, error) {
 	dir, err := os.MkdirTemp("", "callbench")
 	if err != nil {
 		return nil, err
 	}
 	m := &mesh{dir: dir}
+	if profDir != "" {
+		if profDir, err = filepath.Abs(profDir); err != nil {
+			return nil, err
+		}
+		m.prof = func(name string) string { return profile.EnvCPU + "=" + filepath.Join(profDir, name+".pprof") }
+	}
 	hubBin, agentBin := filepath.Join(dir, "hub"), filepath.Join(dir, "agent")
 	for bin, pkg := range map[string]string{hubBin: "./hub/cmd/mcp-gateway-hub", agentBin: "./agent/cmd/mcp-gateway-agent"} {
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
@@ -87,6 +96,9 @@ func output(ctx context.Context, bin string, args ...string) (string, error) {
 
 func (m *mesh) spawn(ctx context.Context, bin string, args ...string) (int, error) {
 	cmd := exec.CommandContext(ctx, bin, args...)
+	if m.prof != nil {
+		cmd.Env = append(os.Environ(), m.prof(filepath.Base(bin)))
+	}
 	logf, err := os.Create(filepath.Join(m.dir, filepath.Base(bin)+".log"))
 	if err != nil {
 		return 0, err

@@ -16,6 +16,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/server"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
+	"github.com/mcp-gateway/mcp-gateway/shared/profile"
 	"github.com/mcp-gateway/mcp-gateway/shared/version"
 )
 
@@ -205,6 +206,13 @@ func serve(ctx context.Context, args []string, env Env) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	env.Logger.Info("hub listening", "addr", ln.Addr().String(), "store", s.Store.Dialect(), "version", version.Version)
+	stopProfile, err := profile.Start(os.LookupEnv)
+	if err != nil {
+		ln.Close()
+		s.Store.Close()
+		return err
+	}
+	defer stopProfile()
 	return s.Run(ctx, ln)
 }
 
