@@ -31,6 +31,8 @@ func main() {
 	srvName := flag.String("server", "gosdk", "stdio server: gosdk (go-sdk's conformance everything-server) or everything (npm server-everything)")
 	peer := flag.String("peer", "", "path of a TBXark/mcp-proxy binary to measure beside the hub (optional)")
 	only := flag.String("paths", "", "comma-separated substrings: measure only the paths whose name has one (direct is always measured)")
+	baseline := flag.String("baseline", "", "directory with a baseline build (mcp-gateway-hub, mcp-gateway-agent) measured beside this tree's, interleaved")
+	governed := flag.Bool("policy", false, "give the hub a policy of 50 rules (49 that do not match, then the allow), default deny")
 	prof := flag.String("profile", "", "directory for CPU profiles of the hub and the agent over the whole run (hub.pprof, agent.pprof)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -43,7 +45,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := run(ctx, bench{root: *root, srv: srv, calls: *calls, warm: *warm, rounds: *rounds, concs: cs, peer: *peer, only: *only, profile: *prof}); err != nil {
+	if err := run(ctx, bench{root: *root, srv: srv, calls: *calls, warm: *warm, rounds: *rounds, concs: cs, peer: *peer, only: *only, profile: *prof, policy: *governed, baseline: *baseline}); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -114,6 +116,8 @@ type bench struct {
 	peer        string
 	only        string // -paths
 	profile     string // -profile
+	policy      bool   // -policy
+	baseline    string // -baseline
 }
 
 // wanted reports whether path name is measured under -paths.
@@ -130,7 +134,7 @@ func (b bench) wanted(name string) bool {
 }
 
 func run(ctx context.Context, b bench) error {
-	m, err := startMesh(ctx, b.root, b.srv, b.profile)
+	m, err := startMesh(ctx, b, "", b.profile)
 	if err != nil {
 		return err
 	}
@@ -146,6 +150,16 @@ func run(ctx context.Context, b bench) error {
 		{name: "hub, hub-local stdio backend", pids: []int{m.hubPID}, procs: []string{"hub"}, open: httpPath(m.url, m.key, "srv__"+b.srv.tool, b.srv.expect, false)},
 		{name: "hub → tunnel → agent → stdio", pids: []int{m.hubPID, m.agentPID}, procs: []string{"hub", "agent"}, open: httpPath(m.url, m.key, "bench__srv__"+b.srv.tool, b.srv.expect, false)},
 		{name: "stateless client, hub → agent → stdio", pids: []int{m.hubPID, m.agentPID}, procs: []string{"hub", "agent"}, open: httpPath(m.url, m.key, "bench__srv__"+b.srv.tool, b.srv.expect, true)},
+	}
+	if b.baseline != "" {
+		bm, err := startMesh(ctx, b, b.baseline, "")
+		if err != nil {
+			return fmt.Errorf("baseline: %w", err)
+		}
+		defer bm.close()
+		paths = append(paths,
+			path{name: "baseline: hub, hub-local stdio backend", pids: []int{bm.hubPID}, procs: []string{"hub"}, open: httpPath(bm.url, bm.key, "srv__"+b.srv.tool, b.srv.expect, false)},
+			path{name: "baseline: hub → tunnel → agent → stdio", pids: []int{bm.hubPID, bm.agentPID}, procs: []string{"hub", "agent"}, open: httpPath(bm.url, bm.key, "bench__srv__"+b.srv.tool, b.srv.expect, false)})
 	}
 	if b.peer != "" {
 		url, pid, err := m.startPeer(ctx, b.peer, b.srv)

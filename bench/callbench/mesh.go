@@ -27,7 +27,10 @@ type mesh struct {
 
 var keyRE = regexp.MustCompile(`mcpgw_[A-Za-z0-9_-]+`)
 
-func startMesh(ctx context.Context, root string, srv server, profDir string) (*mesh, error) {
+// startMesh builds the hub and agent from root, or takes them from binDir when it is set
+// (a baseline build: mcp-gateway-hub and mcp-gateway-agent), and starts them.
+func startMesh(ctx context.Context, b bench, binDir, profDir string) (*mesh, error) {
+	root, srv := b.root, b.srv
 	dir, err := os.MkdirTemp("", "callbench")
 	if err != nil {
 		return nil, err
@@ -40,7 +43,13 @@ func startMesh(ctx context.Context, root string, srv server, profDir string) (*m
 		m.prof = func(name string) string { return profile.EnvCPU + "=" + filepath.Join(profDir, name+".pprof") }
 	}
 	hubBin, agentBin := filepath.Join(dir, "hub"), filepath.Join(dir, "agent")
+	if binDir != "" {
+		hubBin, agentBin = filepath.Join(binDir, "mcp-gateway-hub"), filepath.Join(binDir, "mcp-gateway-agent")
+	}
 	for bin, pkg := range map[string]string{hubBin: "./hub/cmd/mcp-gateway-hub", agentBin: "./agent/cmd/mcp-gateway-agent"} {
+		if binDir != "" {
+			break
+		}
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -63,7 +72,15 @@ func startMesh(ctx context.Context, root string, srv server, profDir string) (*m
 	}
 	m.url = "http://" + addr + "/mcp"
 	hubConf := filepath.Join(dir, "hub.toml")
-	if err := os.WriteFile(hubConf, []byte("[[backends]]\n"+srv.toml()), 0o600); err != nil {
+	hubTOML := "[[backends]]\n" + srv.toml()
+	if b.policy {
+		pol := filepath.Join(dir, "policy.toml")
+		if err := os.WriteFile(pol, []byte(benchPolicy()), 0o600); err != nil {
+			return nil, err
+		}
+		hubTOML = fmt.Sprintf("policy_file = %q\n", pol) + hubTOML
+	}
+	if err := os.WriteFile(hubConf, []byte(hubTOML), 0o600); err != nil {
 		return nil, err
 	}
 	if m.hubPID, err = m.spawn(ctx, hubBin, "serve", "--config", hubConf, "--data-dir", data, "--listen", addr); err != nil {
@@ -99,7 +116,7 @@ func (m *mesh) spawn(ctx context.Context, bin string, args ...string) (int, erro
 	if m.prof != nil {
 		cmd.Env = append(os.Environ(), m.prof(filepath.Base(bin)))
 	}
-	logf, err := os.Create(filepath.Join(m.dir, filepath.Base(bin)+".log"))
+	logf, err := os.CreateTemp(m.dir, filepath.Base(bin)+"-*.log")
 	if err != nil {
 		return 0, err
 	}
@@ -143,4 +160,16 @@ func (m *mesh) close() {
 		_ = p.Wait()
 	}
 	os.RemoveAll(m.dir)
+}
+
+// benchPolicy is 49 deny rules that every bench call is checked against and passes, then
+// the rule that allows it; the default denies.
+func benchPolicy() string {
+	var b strings.Builder
+	b.WriteString("default = \"deny\"\n")
+	for i := 0; i < 49; i++ {
+		fmt.Fprintf(&b, "\n[[rules]]\nname = \"deny-%d\"\neffect = \"deny\"\ntools = [\"nomatch_%d_*\"]\n", i, i)
+	}
+	b.WriteString("\n[[rules]]\nname = \"allow-all\"\neffect = \"allow\"\ntools = [\"*\"]\n")
+	return b.String()
 }
