@@ -52,6 +52,8 @@ type Config struct {
 	Releases Releases `toml:"releases"`
 	// Audit is the [audit] table: retention, queue, durability and redaction (audit.go).
 	Audit Audit `toml:"audit"`
+	// Limits is the [limits] table: connections, sessions and rates (limits.go).
+	Limits Limits `toml:"limits"`
 	// PublicURL is the hub's address as agents and users reach it, e.g. https://mcp.example.com
 	// or https://example.com/gateway (env MCPGW_PUBLIC_URL). The install scripts served at
 	// /install.sh and /install.ps1 carry it. Empty: derived from each request's Host header
@@ -70,7 +72,7 @@ func Default() Config {
 		dir = filepath.Join(home, dir)
 	}
 	return Config{Listen: "127.0.0.1:3200", DataDir: dir, MaxBodyBytes: 16 << 20, PageSize: 500,
-		Releases: defaultReleases(), Audit: defaultAudit()}
+		Releases: defaultReleases(), Audit: defaultAudit(), Limits: defaultLimits()}
 }
 
 // Load returns the defaults overlaid with the file (if path is not empty) and the environment.
@@ -128,6 +130,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Audit.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Limits.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := checkPublicURL(c.PublicURL); err != nil {

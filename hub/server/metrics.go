@@ -22,6 +22,7 @@ func (s *Server) newMetrics() {
 			return [3]int64{st.Recorded, st.Stored, st.Pending}
 		},
 	})
+	s.Metrics.Conns(s.conns.Stats)
 }
 
 // metricsHandler serves /metrics to keys whose role may read usage.

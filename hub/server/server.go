@@ -20,6 +20,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/audit"
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
+	"github.com/mcp-gateway/mcp-gateway/hub/connlimit"
 	"github.com/mcp-gateway/mcp-gateway/hub/gateway"
 	"github.com/mcp-gateway/mcp-gateway/hub/install"
 	"github.com/mcp-gateway/mcp-gateway/hub/metrics"
@@ -55,6 +56,7 @@ type Server struct {
 	stored     storedPolicy // the policy setting last applied (no policy_file)
 	policyFile *policy.File // the rules of policy_file as loaded at start, if set
 	mux        *http.ServeMux
+	conns      *connlimit.Limiter // the open connections, capped ([limits])
 }
 
 // New opens the store (running migrations) and assembles the hub. Close the store with Run's end.
@@ -75,6 +77,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	s := &Server{cfg: cfg, log: log, Store: st, mux: http.NewServeMux(), policyFile: polFile}
+	s.newConnLimiter()
 	s.Keys = auth.NewCache(st, log)
 	if err := s.Keys.Refresh(ctx); err != nil {
 		st.Close()
@@ -163,7 +166,8 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	defer s.Store.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+	srv := s.httpServer()
+	ln = s.conns.Listen(ln)
 	var wg sync.WaitGroup
 	for _, run := range []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run, s.Tools.Run, s.Audit.Run, s.RBAC.Run, s.policySync, s.dropRevokedAgents} {
 		wg.Add(1)

@@ -1,0 +1,74 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLimitsFromFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.toml")
+	os.WriteFile(path, []byte(`
+[limits]
+max_connections_per_address = 0
+idle_timeout = "30s"
+key_rate = 5
+key_burst = 10
+[limits.key_rates.k-ci]
+rate = 0
+[limits.application_rates.cursor]
+rate = 50
+burst = 100
+`), 0o600)
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := c.Limits
+	if l.MaxConnectionsPerAddress != 0 || l.IdleTimeout.Duration != 30*time.Second || l.KeyRate != 5 || l.KeyBurst != 10 ||
+		l.ApplicationRates["cursor"] != (Rate{50, 100}) || l.KeyRates["k-ci"] != (Rate{}) {
+		t.Fatalf("loaded %+v", l)
+	}
+	if l.MaxConnections != 10000 || l.SessionIdle.Duration != time.Hour {
+		t.Fatalf("unset settings lost their defaults: %+v", l)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLimitsValidate(t *testing.T) {
+	cases := []struct {
+		name string
+		mod  func(*Limits)
+		want string
+	}{
+		{"defaults", func(*Limits) {}, ""},
+		{"all off", func(l *Limits) {
+			l.MaxConnections, l.MaxConnectionsPerAddress, l.MaxSessionsPerKey, l.MaxListensPerKey = 0, 0, 0, 0
+			l.KeyRate, l.ApplicationRate = 0, 0
+		}, ""},
+		{"negative cap", func(l *Limits) { l.MaxSessionsPerKey = -1 }, "limits.max_sessions_per_key -1 is negative"},
+		{"per address above total", func(l *Limits) { l.MaxConnections = 10 }, "above limits.max_connections"},
+		{"zero idle", func(l *Limits) { l.IdleTimeout = Duration{} }, "limits.idle_timeout"},
+		{"unused longer than idle", func(l *Limits) { l.SessionIdleUnused = Duration{2 * time.Hour} }, "session_idle_unused"},
+		{"rate without burst", func(l *Limits) { l.KeyBurst = 0 }, "limits.key_rate 100 has burst 0"},
+		{"negative rate", func(l *Limits) { l.ApplicationRate = -1 }, "limits.application_rate -1 is negative"},
+		{"bad override", func(l *Limits) { l.KeyRates = map[string]Rate{"k1": {Rate: 3}} }, `limits.key_rates."k1"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			tc.mod(&c.Limits)
+			err := c.Validate()
+			if tc.want == "" && err != nil {
+				t.Fatalf("want valid, got %v", err)
+			}
+			if tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("want error containing %q, got %v", tc.want, err)
+			}
+		})
+	}
+}
