@@ -53,6 +53,13 @@ type Config struct {
 	AllowedHosts []string
 	// SessionIdle ends sessions idle for this long with no open stream. Default 1 h.
 	SessionIdle time.Duration
+	// SessionIdleUnused ends sooner the sessions that made no request after initialize and
+	// never opened a stream: what a flood of initializes leaves. Default 5 min.
+	SessionIdleUnused time.Duration
+	// MaxSessionsPerKey caps the open sessions of one key (limitKey); 0: no cap.
+	MaxSessionsPerKey int
+	// MaxListensPerKey caps the open subscriptions/listen streams of one key; 0: no cap.
+	MaxListensPerKey int
 	// KeepAlive is the interval of SSE keep-alive comments. Default 25 s.
 	KeepAlive time.Duration
 	// ServerName and ServerVersion are announced in initialize.
@@ -75,6 +82,9 @@ func (c *Config) defaults() {
 	}
 	if c.SessionIdle <= 0 {
 		c.SessionIdle = time.Hour
+	}
+	if c.SessionIdleUnused <= 0 {
+		c.SessionIdleUnused = min(5*time.Minute, c.SessionIdle)
 	}
 	if c.KeepAlive <= 0 {
 		c.KeepAlive = 25 * time.Second
@@ -103,6 +113,7 @@ type Gateway struct {
 	params   paramCache // tools' Mcp-Param-* annotations, per routing table
 	gov      Governance // tool registry, RBAC, audit: see SetGovernance
 	policy   atomic.Pointer[policy.Policy]
+	counts   limitCounters // refusals and expiries at the session and listen caps
 
 	goneMu sync.Mutex
 	gone   map[string]bool // agent ids seen once and now disconnected, to name them in errors
@@ -113,9 +124,9 @@ func New(cfg Config, keys Keys, tables Tables, up Upstream, log *slog.Logger) *G
 	cfg.defaults()
 	g := &Gateway{
 		cfg: cfg, keys: keys, tables: tables, upstream: up, log: log,
-		sessions: newSessions(), gone: map[string]bool{},
+		sessions: newSessions(cfg.MaxSessionsPerKey), gone: map[string]bool{},
 		inputs: &inputs{calls: map[string]*bridgedCall{}, max: cfg.MaxWaitingInputs, timeout: cfg.InputTimeout},
-		subs:   newListeners(),
+		subs:   newListeners(cfg.MaxListensPerKey),
 	}
 	g.SetGovernance(Governance{})
 	return g
@@ -124,7 +135,7 @@ func New(cfg Config, keys Keys, tables Tables, up Upstream, log *slog.Logger) *G
 // Run expires idle sessions until ctx is done, then closes every session, cancels the
 // calls waiting for a client's input and ends the subscription streams.
 func (g *Gateway) Run(ctx context.Context) error {
-	t := time.NewTicker(time.Minute)
+	t := time.NewTicker(expireEvery(g.cfg.SessionIdleUnused))
 	defer t.Stop()
 	for {
 		select {
@@ -134,7 +145,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 			g.subs.closeAll()
 			return nil
 		case now := <-t.C:
-			g.sessions.expire(now.Add(-g.cfg.SessionIdle))
+			idle, unused := g.sessions.expire(now.Add(-g.cfg.SessionIdle), now.Add(-g.cfg.SessionIdleUnused))
+			g.counts.expiredIdle.Add(int64(idle))
+			g.counts.expiredUnused.Add(int64(unused))
 		}
 	}
 }

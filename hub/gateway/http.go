@@ -101,6 +101,7 @@ func (g *Gateway) handlePost(w http.ResponseWriter, r *http.Request) {
 		if s == nil {
 			return
 		}
+		s.used.Store(true)
 		reply := newPostReply(w, r, s)
 		reply.finish(encode(g.dispatch(r.Context(), s.client(), m, reply)))
 	}
@@ -116,7 +117,12 @@ func (g *Gateway) handleInitialize(w http.ResponseWriter, r *http.Request, req *
 	s := newSession(identityFrom(r.Context()), false)
 	resp := g.initialize(s, req)
 	if resp.Error == nil {
-		g.sessions.add(s)
+		if !g.sessions.add(s) {
+			s.close()
+			g.counts.sessionsRefused.Add(1)
+			writeLimit(w, req.ID, "sessions", "limits.max_sessions_per_key", g.cfg.MaxSessionsPerKey)
+			return
+		}
 		w.Header().Set(headerSession, s.id)
 	}
 	writeMessage(w, resp)
@@ -228,6 +234,7 @@ func (g *Gateway) handleBatch(w http.ResponseWriter, r *http.Request, body []byt
 				g.notification(s, m)
 				continue
 			}
+			s.used.Store(true)
 			out = append(out, encode(g.dispatch(r.Context(), s.client(), m, streamEmitter{s})))
 		}
 	}

@@ -12,8 +12,13 @@ import (
 // endpoint to POST messages to, then carries every reply.
 func (g *Gateway) serveSSE(w http.ResponseWriter, r *http.Request) {
 	s := newSession(identityFrom(r.Context()), true)
+	if !g.sessions.add(s) {
+		s.close()
+		g.counts.sessionsRefused.Add(1)
+		writeLimit(w, jsonrpc.ID{}, "sessions", "limits.max_sessions_per_key", g.cfg.MaxSessionsPerKey)
+		return
+	}
 	ch, _ := s.attach()
-	g.sessions.add(s)
 	defer g.sessions.remove(s.id) // the session lives as long as its stream
 	startSSE(w)
 	if _, err := w.Write([]byte("event: endpoint\ndata: /messages?sessionId=" + s.id + "\n\n")); err != nil {

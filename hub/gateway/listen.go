@@ -23,6 +23,7 @@ type filter struct {
 
 // listener is one open subscriptions/listen stream.
 type listener struct {
+	key    string // the caller's limitKey
 	id     jsonrpc.ID
 	filter filter
 	uris   map[string]bool
@@ -60,16 +61,38 @@ func (l *listener) send(msg []byte) {
 	}
 }
 
-// listeners is the set of open subscriptions/listen streams.
+// listeners is the set of open subscriptions/listen streams, counted per key.
 type listeners struct {
+	max  int // per key; 0: no cap
 	mu   sync.Mutex
 	m    map[*listener]bool
+	per  map[string]int
 	stop chan struct{} // closed at shutdown: every stream ends with its result
 	once sync.Once
 }
 
-func newListeners() *listeners {
-	return &listeners{m: map[*listener]bool{}, stop: make(chan struct{})}
+func newListeners(max int) *listeners {
+	return &listeners{max: max, m: map[*listener]bool{}, per: map[string]int{}, stop: make(chan struct{})}
+}
+
+// reserve takes one of key's places for a stream; false when the key is at its cap.
+func (ls *listeners) reserve(key string) bool {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if ls.max > 0 && ls.per[key] >= ls.max {
+		return false
+	}
+	ls.per[key]++
+	return true
+}
+
+// release gives a place back.
+func (ls *listeners) release(key string) {
+	ls.mu.Lock()
+	if ls.per[key]--; ls.per[key] <= 0 {
+		delete(ls.per, key)
+	}
+	ls.mu.Unlock()
 }
 
 func (ls *listeners) add(l *listener) {
@@ -138,7 +161,14 @@ func (g *Gateway) listen(w http.ResponseWriter, r *http.Request, c *client, req 
 		writeModern(w, errorResponse(req.ID, codeInvalidParams, "params.notifications must be an object"))
 		return
 	}
-	l := &listener{id: req.ID, filter: *p.Notifications, uris: map[string]bool{}, ch: make(chan []byte, 64)}
+	key := limitKey(c.identity)
+	if !g.subs.reserve(key) {
+		g.counts.listensRefused.Add(1)
+		writeLimit(w, req.ID, "subscriptions/listen streams", "limits.max_listens_per_key", g.cfg.MaxListensPerKey)
+		return
+	}
+	defer g.subs.release(key)
+	l := &listener{key: key, id: req.ID, filter: *p.Notifications, uris: map[string]bool{}, ch: make(chan []byte, 64)}
 	// Resource updates need the backend to send them: subscribe upstream. A URI that routes
 	// nowhere or that the backend refuses is left out of the acknowledgement.
 	var agreed []string

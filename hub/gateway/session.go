@@ -53,9 +53,11 @@ type session struct {
 	version  string
 	caps     clientCaps
 	identity auth.Identity
-	legacy   bool // HTTP+SSE: every reply goes on the stream
+	key      string // the caller its cap and rate count against (limitKey)
+	legacy   bool   // HTTP+SSE: every reply goes on the stream
 
 	lastSeen atomic.Int64 // unix nanoseconds
+	used     atomic.Bool  // a request after initialize, or a stream: not a flood's leftover
 	logLevel atomic.Int32 // index into logLevels; messages below it are dropped
 	nextID   atomic.Int64
 
@@ -76,7 +78,7 @@ type session struct {
 func newSession(id auth.Identity, legacy bool) *session {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &session{
-		id: randomID(), identity: id, legacy: legacy, ctx: ctx, stop: cancel,
+		id: randomID(), identity: id, key: limitKey(id), legacy: legacy, ctx: ctx, stop: cancel,
 		pending: map[string]chan *jsonrpc.Response{}, inflight: map[string]context.CancelFunc{},
 		subs: map[string]bool{},
 	}
@@ -100,6 +102,7 @@ func (s *session) attach() (chan []byte, bool) {
 		return nil, false
 	}
 	s.stream = make(chan []byte, 256)
+	s.used.Store(true)
 	return s.stream, true
 }
 
@@ -190,18 +193,29 @@ func idKey(id jsonrpc.ID) string {
 	return string(b)
 }
 
-// sessions is the table of open sessions.
+// sessions is the table of open sessions, counted per key against the cap.
 type sessions struct {
-	mu sync.RWMutex
-	m  map[string]*session
+	max int // per key; 0: no cap
+
+	mu     sync.RWMutex
+	m      map[string]*session
+	perKey map[string]int
 }
 
-func newSessions() *sessions { return &sessions{m: map[string]*session{}} }
+func newSessions(max int) *sessions {
+	return &sessions{max: max, m: map[string]*session{}, perKey: map[string]int{}}
+}
 
-func (t *sessions) add(s *session) {
+// add registers s unless its key already holds the maximum of open sessions.
+func (t *sessions) add(s *session) bool {
 	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.max > 0 && t.perKey[s.key] >= t.max {
+		return false
+	}
 	t.m[s.id] = s
-	t.mu.Unlock()
+	t.perKey[s.key]++
+	return true
 }
 
 func (t *sessions) get(id string) *session {
@@ -213,7 +227,12 @@ func (t *sessions) get(id string) *session {
 func (t *sessions) remove(id string) {
 	t.mu.Lock()
 	s := t.m[id]
-	delete(t.m, id)
+	if s != nil {
+		delete(t.m, id)
+		if t.perKey[s.key]--; t.perKey[s.key] <= 0 {
+			delete(t.perKey, s.key)
+		}
+	}
 	t.mu.Unlock()
 	if s != nil {
 		s.close()
@@ -236,12 +255,25 @@ func (t *sessions) all() []*session {
 	return out
 }
 
-func (t *sessions) expire(before time.Time) {
+// expire ends the sessions without an open stream that were last seen before idle, or,
+// never used since initialize, before unused. It returns how many of each it ended.
+func (t *sessions) expire(idle, unused time.Time) (idled, unusedN int) {
 	for _, s := range t.all() {
-		if s.lastSeen.Load() < before.UnixNano() && !s.hasStream() {
-			t.remove(s.id)
+		if s.hasStream() {
+			continue
 		}
+		seen := s.lastSeen.Load()
+		switch {
+		case seen < idle.UnixNano():
+			idled++
+		case !s.used.Load() && seen < unused.UnixNano():
+			unusedN++
+		default:
+			continue
+		}
+		t.remove(s.id)
 	}
+	return idled, unusedN
 }
 
 func (t *sessions) closeAll() {

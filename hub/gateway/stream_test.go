@@ -267,7 +267,7 @@ func TestSessionEndCancels(t *testing.T) {
 	sid := h.initialize("2025-11-25", "")
 	reply := h.slowCall(context.Background(), sid, "1")
 	waitFor(t, h.up.started, "the slow call")
-	h.gw.sessions.expire(time.Now().Add(time.Hour))
+	h.gw.sessions.expire(time.Now().Add(time.Hour), time.Now().Add(time.Hour))
 	waitFor(t, h.up.cancelled, "the cancellation")
 	if m := waitFor(t, reply, "the reply"); m.Error == nil || m.Error.Code != -32800 {
 		t.Errorf("reply %+v", m)

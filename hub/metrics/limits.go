@@ -26,3 +26,27 @@ func (m *Metrics) Conns(stats func() connlimit.Stats) {
 	m.counterFunc("mcpgw_http_accept_errors_total", "Errors accepting connections (e.g. out of file descriptors); each is also logged at Warn.",
 		nil, func() float64 { return float64(stats().AcceptErrors) })
 }
+
+// SessionBounds are the gateway's counts at its session bounds.
+type SessionBounds struct {
+	Listens         func() int // open subscriptions/listen streams
+	SessionsRefused func() int64
+	ListensRefused  func() int64
+	ExpiredIdle     func() int64
+	ExpiredUnused   func() int64
+}
+
+// Sessions exposes the session and listen-stream bounds (docs/LIMITS.md).
+func (m *Metrics) Sessions(b SessionBounds) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mcpgw_listen_streams",
+		Help: "Open subscriptions/listen streams (stateless clients)."}, func() float64 { return float64(b.Listens()) }))
+	f := func(get func() int64) func() float64 { return func() float64 { return float64(get()) } }
+	const refused = "mcpgw_session_limit_refusals_total"
+	const refusedHelp = "New sessions or listen streams refused at a per-key cap, by kind (session, listen)."
+	m.counterFunc(refused, refusedHelp, prometheus.Labels{"kind": "session"}, f(b.SessionsRefused))
+	m.counterFunc(refused, refusedHelp, prometheus.Labels{"kind": "listen"}, f(b.ListensRefused))
+	const expired = "mcpgw_sessions_expired_total"
+	const expiredHelp = "Sessions ended for idleness, by reason: idle (session_idle) or unused (session_idle_unused, no request after initialize)."
+	m.counterFunc(expired, expiredHelp, prometheus.Labels{"reason": "idle"}, f(b.ExpiredIdle))
+	m.counterFunc(expired, expiredHelp, prometheus.Labels{"reason": "unused"}, f(b.ExpiredUnused))
+}

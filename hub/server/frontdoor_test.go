@@ -185,17 +185,9 @@ func TestBodyReadTimeout(t *testing.T) {
 		t.Fatalf("stalled body: %d %s", resp.StatusCode, body)
 	}
 
-	const meta = `"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}`
-	req, _ := http.NewRequest(http.MethodPost, h.MCPURL(), strings.NewReader(
-		`{"jsonrpc":"2.0","id":7,"method":"subscriptions/listen","params":{"_meta":{`+meta+`},"notifications":{"toolsListChanged":true}}}`))
-	req.Header.Set("Authorization", "Bearer "+h.OwnerKey)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("Mcp-Protocol-Version", "2026-07-28")
-	req.Header.Set("Mcp-Method", "subscriptions/listen")
-	stream, err := http.DefaultClient.Do(req)
-	if err != nil || stream.StatusCode != http.StatusOK {
-		t.Fatalf("subscriptions/listen: %v %v", stream, err)
+	stream := listen(t, h, h.OwnerKey)
+	if stream.StatusCode != http.StatusOK {
+		t.Fatalf("subscriptions/listen: %d", stream.StatusCode)
 	}
 	defer stream.Body.Close()
 	lines := bufio.NewScanner(stream.Body)

@@ -23,6 +23,14 @@ func (s *Server) newMetrics() {
 		},
 	})
 	s.Metrics.Conns(s.conns.Stats)
+	gw := s.GW
+	s.Metrics.Sessions(metrics.SessionBounds{
+		Listens:         gw.Listeners,
+		SessionsRefused: func() int64 { return gw.LimitStats().SessionsRefused },
+		ListensRefused:  func() int64 { return gw.LimitStats().ListensRefused },
+		ExpiredIdle:     func() int64 { return gw.LimitStats().ExpiredIdle },
+		ExpiredUnused:   func() int64 { return gw.LimitStats().ExpiredUnused },
+	})
 }
 
 // metricsHandler serves /metrics to keys whose role may read usage.

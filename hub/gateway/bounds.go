@@ -1,0 +1,61 @@
+package gateway
+
+import (
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
+)
+
+// limitKey names the caller that a session cap or a rate counts against: the API key;
+// without one, the user (signed in with a token); anonymous callers share one.
+func limitKey(id auth.Identity) string {
+	if id.KeyID != "" {
+		return id.KeyID
+	}
+	return "user:" + id.UserID
+}
+
+// LimitStats are the gateway's counts at its session bounds since start.
+type LimitStats struct {
+	SessionsRefused int64 // initialize or GET /sse refused at max_sessions_per_key
+	ListensRefused  int64 // subscriptions/listen refused at max_listens_per_key
+	ExpiredIdle     int64 // sessions ended after session_idle without a request
+	ExpiredUnused   int64 // sessions ended after session_idle_unused, never used
+}
+
+type limitCounters struct {
+	sessionsRefused, listensRefused, expiredIdle, expiredUnused atomic.Int64
+}
+
+// LimitStats returns the counts.
+func (g *Gateway) LimitStats() LimitStats {
+	return LimitStats{
+		SessionsRefused: g.counts.sessionsRefused.Load(), ListensRefused: g.counts.listensRefused.Load(),
+		ExpiredIdle: g.counts.expiredIdle.Load(), ExpiredUnused: g.counts.expiredUnused.Load(),
+	}
+}
+
+// expireEvery is how often idle sessions are looked for: often enough that a session
+// outlives its idle time by at most a quarter of it, at most once a minute.
+func expireEvery(shortest time.Duration) time.Duration {
+	return min(max(shortest/4, 10*time.Millisecond), time.Minute)
+}
+
+// writeLimit refuses a new session or stream at a per-key cap: HTTP 429 (the Streamable
+// HTTP transport answers a message it cannot accept with an HTTP error status; 429 says
+// "back off", and the cap frees as the key's sessions end), with a JSON-RPC error of code
+// mcp.CodeSessionLimit that names the setting.
+func writeLimit(w http.ResponseWriter, id jsonrpc.ID, what, setting string, limit int) {
+	msg := "this key already has " + strconv.Itoa(limit) + " open " + what + " (" + setting +
+		"); end some (DELETE /mcp with their Mcp-Session-Id, or close the streams) or wait for idle ones to expire"
+	resp := mcp.ErrorResponse(id, mcp.CodeSessionLimit, msg, map[string]any{"limit": limit, "setting": setting})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusTooManyRequests)
+	_, _ = w.Write(encode(resp))
+}
