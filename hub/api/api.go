@@ -6,11 +6,13 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/policy"
+	"github.com/mcp-gateway/mcp-gateway/hub/ratelimit"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
 
@@ -42,7 +44,16 @@ type Deps struct {
 	// SetPolicy compiles f and swaps the gateway's policy; the API calls it after each write.
 	SetPolicy func(f *policy.File) error
 
+	// Rate limits the requests of each signed-in caller, by key (or user, for a token) and
+	// application; nil: no limit. *ratelimit.Limiter implements it.
+	Rate RateLimiter
+
 	Now func() time.Time // defaults to time.Now
+}
+
+// RateLimiter takes one request from a caller's rate.
+type RateLimiter interface {
+	Allow(s ratelimit.Subject) *ratelimit.Refusal
 }
 
 // New returns the /api/v1 handler. Mount it at Prefix+"/".
@@ -129,6 +140,10 @@ func (a *API) wrap(rt route) http.Handler {
 				writeError(w, err)
 				return
 			}
+			if err := a.overRate(w, c); err != nil {
+				writeError(w, err)
+				return
+			}
 			if rt.Perm != "" && !c.Can(rt.Perm) {
 				writeError(w, forbidden(rt.Perm))
 				return
@@ -164,4 +179,22 @@ func (a *API) Routes() []RouteInfo {
 		out[i] = RouteInfo{Method: rt.Method, Path: rt.Path, Perm: rt.Perm, Public: rt.Public}
 	}
 	return out
+}
+
+// overRate takes one request of the caller's rate; over it, the answer is 429 with
+// Retry-After (whole seconds) and the code rate_limited.
+func (a *API) overRate(w http.ResponseWriter, c *Caller) *Error {
+	if a.d.Rate == nil {
+		return nil
+	}
+	key := c.KeyID
+	if key == "" {
+		key = "user:" + c.UserID // a token: the same name the /mcp side gives it
+	}
+	ref := a.d.Rate.Allow(ratelimit.Subject{Key: key, Application: c.Application})
+	if ref == nil {
+		return nil
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(ref.Seconds()))
+	return errorf(http.StatusTooManyRequests, CodeRateLimited, "%s", ref.Error())
 }

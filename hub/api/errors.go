@@ -32,6 +32,7 @@ const (
 	CodeTooLarge     = "too_large"
 	CodeUnsupported  = "unsupported_media_type"
 	CodeLocked       = "locked"
+	CodeRateLimited  = "rate_limited"
 	CodeUnavailable  = "unavailable"
 	CodeInternal     = "internal"
 )

@@ -9,6 +9,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/hub/ratelimit"
 	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 )
 
@@ -58,4 +59,22 @@ func writeLimit(w http.ResponseWriter, id jsonrpc.ID, what, setting string, limi
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusTooManyRequests)
 	_, _ = w.Write(encode(resp))
+}
+
+// overRate takes one request of the caller's rate. Over it, it sets Retry-After and
+// returns the error for the request: JSON-RPC code mcp.CodeRateLimited with data
+// {"retryAfter": seconds}, in a 200 like any failed call, so that SDK clients hand the
+// message and its data to the caller instead of a bare HTTP status.
+func (g *Gateway) overRate(w http.ResponseWriter, r *http.Request, id jsonrpc.ID) *jsonrpc.Response {
+	if g.cfg.Rate == nil {
+		return nil
+	}
+	who := identityFrom(r.Context())
+	ref := g.cfg.Rate.Allow(ratelimit.Subject{Key: limitKey(who), Application: who.Application})
+	if ref == nil {
+		return nil
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(ref.Seconds()))
+	return mcp.ErrorResponse(id, mcp.CodeRateLimited, ref.Error(),
+		map[string]any{"retryAfter": ref.Seconds(), "scope": ref.Scope, "setting": ref.Setting})
 }

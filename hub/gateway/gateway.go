@@ -16,6 +16,7 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
 	"github.com/mcp-gateway/mcp-gateway/hub/policy"
+	"github.com/mcp-gateway/mcp-gateway/hub/ratelimit"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
@@ -30,6 +31,11 @@ type Upstream interface {
 // Keys resolves an API key to an identity. *auth.Cache implements it.
 type Keys interface {
 	Lookup(plaintext string) (auth.Identity, bool)
+}
+
+// RateLimiter takes one request from a caller's rate. *ratelimit.Limiter implements it.
+type RateLimiter interface {
+	Allow(s ratelimit.Subject) *ratelimit.Refusal
 }
 
 // Tables gives the current routing table. *router.Router implements it.
@@ -60,6 +66,8 @@ type Config struct {
 	MaxSessionsPerKey int
 	// MaxListensPerKey caps the open subscriptions/listen streams of one key; 0: no cap.
 	MaxListensPerKey int
+	// Rate limits the JSON-RPC requests of each key and application; nil: no limit.
+	Rate RateLimiter
 	// KeepAlive is the interval of SSE keep-alive comments. Default 25 s.
 	KeepAlive time.Duration
 	// ServerName and ServerVersion are announced in initialize.

@@ -89,6 +89,10 @@ func (g *Gateway) handlePost(w http.ResponseWriter, r *http.Request) {
 			}
 			return
 		}
+		if limited := g.overRate(w, r, m.ID); limited != nil {
+			writeMessage(w, limited)
+			return
+		}
 		if isModern(r, m) {
 			g.handleModern(w, r, m)
 			return
@@ -235,6 +239,10 @@ func (g *Gateway) handleBatch(w http.ResponseWriter, r *http.Request, body []byt
 				continue
 			}
 			s.used.Store(true)
+			if limited := g.overRate(w, r, m.ID); limited != nil {
+				out = append(out, encode(limited))
+				continue
+			}
 			out = append(out, encode(g.dispatch(r.Context(), s.client(), m, streamEmitter{s})))
 		}
 	}

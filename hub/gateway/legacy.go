@@ -54,12 +54,15 @@ func (g *Gateway) serveMessages(w http.ResponseWriter, r *http.Request) {
 			g.notification(s, m)
 			return
 		}
+		limited := g.overRate(w, r, m.ID)
 		// The reply must not wait for this POST: serve it in the session's lifetime.
 		go func() {
-			var resp *jsonrpc.Response
-			if m.Method == mcp.MethodInitialize {
+			resp := limited
+			switch {
+			case resp != nil:
+			case m.Method == mcp.MethodInitialize:
 				resp = g.initialize(s, m)
-			} else {
+			default:
 				resp = g.dispatch(s.ctx, s.client(), m, streamEmitter{s})
 			}
 			s.push(s.ctx, encode(resp), true)

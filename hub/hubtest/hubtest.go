@@ -21,12 +21,16 @@ type Hub struct {
 	Server   *server.Server
 }
 
-// Start starts a hub; mod may change its configuration first. It stops when the test ends.
+// Start starts a hub with the default configuration except for rate limits (off); mod may
+// change it first. It stops when the test ends.
 func Start(t testing.TB, mod func(*config.Config)) *Hub {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.Listen = "127.0.0.1:0"
+	// No rate limits unless mod sets them: tests and benchmarks make calls as fast as they
+	// can with one key, and must measure the hub, not the limiter's refusals.
+	cfg.Limits.KeyRate, cfg.Limits.ApplicationRate = 0, 0
 	if mod != nil {
 		mod(&cfg)
 	}

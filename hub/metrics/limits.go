@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/connlimit"
+	"github.com/mcp-gateway/mcp-gateway/hub/ratelimit"
 )
 
 // counterFunc registers a counter read from f when Prometheus scrapes, with fixed labels.
@@ -49,4 +50,15 @@ func (m *Metrics) Sessions(b SessionBounds) {
 	const expiredHelp = "Sessions ended for idleness, by reason: idle (session_idle) or unused (session_idle_unused, no request after initialize)."
 	m.counterFunc(expired, expiredHelp, prometheus.Labels{"reason": "idle"}, f(b.ExpiredIdle))
 	m.counterFunc(expired, expiredHelp, prometheus.Labels{"reason": "unused"}, f(b.ExpiredUnused))
+}
+
+// Rates exposes the rate limiter's counts (docs/LIMITS.md).
+func (m *Metrics) Rates(stats func() ratelimit.Stats) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mcpgw_rate_limit_buckets",
+		Help: "Token buckets held by the rate limiter (keys and applications active lately)."},
+		func() float64 { return float64(stats().Buckets) }))
+	for _, scope := range []string{ratelimit.ScopeKey, ratelimit.ScopeApplication} {
+		m.counterFunc("mcpgw_rate_limited_total", "Requests refused by a rate limit (/mcp and /api/v1), by scope (key, application).",
+			prometheus.Labels{"scope": scope}, func() float64 { return float64(stats().Refused[scope]) })
+	}
 }

@@ -8,21 +8,39 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/connlimit"
+	"github.com/mcp-gateway/mcp-gateway/hub/ratelimit"
 )
 
-// newConnLimiter caps the hub's connections ([limits] max_connections and
-// max_connections_per_address).
-func (s *Server) newConnLimiter() {
+// newFrontDoor builds the connection limiter ([limits] max_connections and
+// max_connections_per_address) and the rate limiter (key_rate, application_rate).
+func (s *Server) newFrontDoor() {
 	l := s.cfg.Limits
 	s.conns = connlimit.New(connlimit.Config{
 		Max: l.MaxConnections, PerAddress: l.MaxConnectionsPerAddress,
 		RefuseHTTP: s.cfg.TLSCert == "", Log: s.log.With("component", "connlimit"),
 	})
+	s.rates = ratelimit.New(ratelimit.Config{
+		Key: ratelimit.Rate{PerSecond: l.KeyRate, Burst: l.KeyBurst}, Keys: rates(l.KeyRates),
+		Application:  ratelimit.Rate{PerSecond: l.ApplicationRate, Burst: l.ApplicationBurst},
+		Applications: rates(l.ApplicationRates),
+	})
+}
+
+func rates(m map[string]config.Rate) map[string]ratelimit.Rate {
+	out := make(map[string]ratelimit.Rate, len(m))
+	for name, r := range m {
+		out[name] = ratelimit.Rate{PerSecond: r.Rate, Burst: r.Burst}
+	}
+	return out
 }
 
 // ConnStats are the connection limiter's counters.
 func (s *Server) ConnStats() connlimit.Stats { return s.conns.Stats() }
+
+// RateStats are the rate limiter's counters.
+func (s *Server) RateStats() ratelimit.Stats { return s.rates.Stats() }
 
 // httpServer is the hub's front door: bounded header, body and idle times, connection
 // states reported to the connection limiter, and the server's own errors in the log.

@@ -23,6 +23,7 @@ func (s *Server) newMetrics() {
 		},
 	})
 	s.Metrics.Conns(s.conns.Stats)
+	s.Metrics.Rates(s.rates.Stats)
 	gw := s.GW
 	s.Metrics.Sessions(metrics.SessionBounds{
 		Listens:         gw.Listeners,

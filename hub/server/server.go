@@ -25,6 +25,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/install"
 	"github.com/mcp-gateway/mcp-gateway/hub/metrics"
 	"github.com/mcp-gateway/mcp-gateway/hub/policy"
+	"github.com/mcp-gateway/mcp-gateway/hub/ratelimit"
 	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 	"github.com/mcp-gateway/mcp-gateway/hub/releases"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
@@ -57,6 +58,7 @@ type Server struct {
 	policyFile *policy.File // the rules of policy_file as loaded at start, if set
 	mux        *http.ServeMux
 	conns      *connlimit.Limiter // the open connections, capped ([limits])
+	rates      *ratelimit.Limiter // requests per key and application ([limits])
 }
 
 // New opens the store (running migrations) and assembles the hub. Close the store with Run's end.
@@ -77,7 +79,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	s := &Server{cfg: cfg, log: log, Store: st, mux: http.NewServeMux(), policyFile: polFile}
-	s.newConnLimiter()
+	s.newFrontDoor()
 	s.Keys = auth.NewCache(st, log)
 	if err := s.Keys.Refresh(ctx); err != nil {
 		st.Close()
@@ -111,6 +113,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		AllowedOrigins: cfg.AllowedOrigins, AllowedHosts: cfg.Hosts(), ServerVersion: version.Version,
 		SessionIdle: cfg.Limits.SessionIdle.Duration, SessionIdleUnused: cfg.Limits.SessionIdleUnused.Duration,
 		MaxSessionsPerKey: cfg.Limits.MaxSessionsPerKey, MaxListensPerKey: cfg.Limits.MaxListensPerKey,
+		Rate: s.rates,
 	}, s.Keys, s.Router, upstream{s.Locals, s.Agents}, log)
 	if err := s.govern(ctx); err != nil {
 		st.Close()
@@ -171,7 +174,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	srv := s.httpServer()
 	ln = s.conns.Listen(ln)
 	var wg sync.WaitGroup
-	for _, run := range []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run, s.Tools.Run, s.Audit.Run, s.RBAC.Run, s.policySync, s.dropRevokedAgents} {
+	for _, run := range []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run, s.Tools.Run, s.Audit.Run, s.RBAC.Run, s.rates.Run, s.policySync, s.dropRevokedAgents} {
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = run(ctx) }()
 	}
