@@ -42,7 +42,8 @@ func auditKill9(t *testing.T, cfg store.Config) {
 	everything := npmBin(t, "mcp-server-everything")
 	port := freePort(t)
 	conf := filepath.Join(t.TempDir(), "hub.toml")
-	body := fmt.Sprintf("listen = \"127.0.0.1:%d\"\ndata_dir = %q\n\n[[backends]]\nname = \"everything\"\ntransport = \"stdio\"\ncommand = %q\n", port, cfg.DataDir, everything)
+	// The burst below calls as fast as it can with one key: no rate limit (docs/LIMITS.md).
+	body := fmt.Sprintf("listen = \"127.0.0.1:%d\"\ndata_dir = %q\n\n[limits]\nkey_rate = 0\n\n[[backends]]\nname = \"everything\"\ntransport = \"stdio\"\ncommand = %q\n", port, cfg.DataDir, everything)
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
