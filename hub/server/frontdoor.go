@@ -21,6 +21,12 @@ func (s *Server) newFrontDoor() {
 		Max: l.MaxConnections, PerAddress: l.MaxConnectionsPerAddress,
 		RefuseHTTP: s.cfg.TLSCert == "", Log: s.log.With("component", "connlimit"),
 	})
+	// Each connection is a file descriptor, and the hub needs more for its store, audit
+	// journal and stdio backends: warn now rather than fail with accept errors later.
+	if n := fdLimit(); n > 0 && l.MaxConnections > 0 && uint64(l.MaxConnections)+256 > n {
+		s.log.Warn("limits.max_connections is above what the open-file limit allows; raise the limit (ulimit -n, LimitNOFILE=) or lower the cap",
+			"max_connections", l.MaxConnections, "open_file_limit", n)
+	}
 	s.rates = ratelimit.New(ratelimit.Config{
 		Key: ratelimit.Rate{PerSecond: l.KeyRate, Burst: l.KeyBurst}, Keys: rates(l.KeyRates),
 		Application:  ratelimit.Rate{PerSecond: l.ApplicationRate, Burst: l.ApplicationBurst},
