@@ -14,6 +14,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
+	"github.com/mcp-gateway/mcp-gateway/hub/server"
 )
 
 // eventually waits for cond, failing after a deadline generous enough for a busy machine.
@@ -75,14 +76,23 @@ func otherClientWorks(t *testing.T, h *hubtest.Hub) {
 // another client's /healthz and MCP calls keep answering; once the flood's connections
 // close, the hub's connection count and goroutines are back where they were.
 func TestIdleConnectionFlood(t *testing.T) {
-	h := hubtest.Start(t, nil)
-	perAddr := config.Default().Limits.MaxConnectionsPerAddress
+	perAddr, flood := config.Default().Limits.MaxConnectionsPerAddress, 3000
+	// Each flood connection is two descriptors here (client and hub, one process).
+	small := false
+	if fds := server.FDLimit(); fds > 0 && fds < uint64(2*flood+1024) {
+		perAddr, flood, small = 100, 300, true
+		t.Logf("open-file limit %d: a flood of %d against a per-address cap of %d instead", fds, flood, perAddr)
+	}
+	h := hubtest.Start(t, func(c *config.Config) {
+		if small {
+			c.Limits.MaxConnectionsPerAddress = perAddr
+		}
+	})
 	otherClientWorks(t, h)
 	http.DefaultClient.CloseIdleConnections()
 	baseConns := h.Server.ConnStats().Open
 	baseG := runtime.NumGoroutine()
 
-	const flood = 3000
 	conns := make([]net.Conn, 0, flood)
 	defer func() {
 		for _, c := range conns {
@@ -102,7 +112,7 @@ func TestIdleConnectionFlood(t *testing.T) {
 	if st.Open > int64(perAddr)+baseConns+5 {
 		t.Errorf("hub holds %d connections, want at most the per-address cap %d (+ others)", st.Open, perAddr)
 	}
-	if st.Evicted["address"]+st.Refused["address"] < flood-int64(perAddr) {
+	if st.Evicted["address"]+st.Refused["address"] < int64(flood-perAddr) {
 		t.Errorf("evicted %v refused %v, want at least %d beyond the cap", st.Evicted, st.Refused, flood-perAddr)
 	}
 	otherClientWorks(t, h)

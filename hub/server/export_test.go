@@ -1,0 +1,4 @@
+package server
+
+// FDLimit is fdLimit, for the external tests.
+var FDLimit = fdLimit
