@@ -98,7 +98,6 @@ func New(cfg Config) *Limiter {
 // Allow takes a token from the subject's key bucket and application bucket, or from
 // neither and returns why not.
 func (l *Limiter) Allow(s Subject) *Refusal {
-	now := l.cfg.Now()
 	kr, kset := rateFor(l.cfg.Key, l.cfg.Keys, s.Key, "limits.key_rate", "limits.key_rates")
 	ar, aset := rateFor(l.cfg.Application, l.cfg.Applications, s.Application, "limits.application_rate", "limits.application_rates")
 	if s.Application == "" {
@@ -107,6 +106,7 @@ func (l *Limiter) Allow(s Subject) *Refusal {
 	if kr.PerSecond <= 0 && ar.PerSecond <= 0 {
 		return nil
 	}
+	now := l.cfg.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	kb := l.bucket(bucketID{name: s.Key}, kr, now)
