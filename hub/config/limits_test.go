@@ -3,9 +3,12 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/BurntSushi/toml"
 )
 
 func TestLimitsFromFile(t *testing.T) {
@@ -70,5 +73,34 @@ func TestLimitsValidate(t *testing.T) {
 				t.Fatalf("want error containing %q, got %v", tc.want, err)
 			}
 		})
+	}
+}
+
+// The [limits] block of docs/LIMITS.md shows the defaults: it must load, and apart from
+// its example overrides say exactly what Default says.
+func TestLimitsDocShowsDefaults(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/LIMITS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(raw), "```toml\n[limits]\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/LIMITS.md has no ```toml [limits] block")
+	}
+	var doc Config // zero: a setting missing from the block would show as a difference
+	md, err := toml.Decode("[limits]\n"+block, &doc)
+	if err != nil {
+		t.Fatalf("the block does not load: %v", err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		t.Fatalf("the block has unknown settings: %v", und)
+	}
+	if len(doc.Limits.KeyRates) == 0 || len(doc.Limits.ApplicationRates) == 0 {
+		t.Error("the block lost its override examples")
+	}
+	doc.Limits.KeyRates, doc.Limits.ApplicationRates = nil, nil
+	if def := defaultLimits(); !reflect.DeepEqual(doc.Limits, def) {
+		t.Errorf("docs/LIMITS.md shows\n%+v\nthe code's defaults are\n%+v", doc.Limits, def)
 	}
 }
