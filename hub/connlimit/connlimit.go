@@ -125,11 +125,7 @@ func unwrap(nc net.Conn) *conn {
 func (l *Limiter) admit(nc net.Conn) *conn {
 	ip := remoteIP(nc)
 	l.mu.Lock()
-	a := l.addrs[ip]
-	if a == nil {
-		a = &address{}
-		l.addrs[ip] = a
-	}
+	a := l.addressLocked(ip)
 	var victim *conn
 	reason := ""
 	switch {
@@ -148,6 +144,7 @@ func (l *Limiter) admit(nc net.Conn) *conn {
 	}
 	if victim != nil {
 		l.releaseLocked(victim)
+		a = l.addressLocked(ip) // the victim may have been the address's last
 	}
 	c := &conn{Conn: nc, l: l, ip: ip, addr: a}
 	l.open++
@@ -158,6 +155,16 @@ func (l *Limiter) admit(nc net.Conn) *conn {
 		l.evicted(victim, reason)
 	}
 	return c
+}
+
+// addressLocked finds or makes the record of ip. l.mu is held.
+func (l *Limiter) addressLocked(ip string) *address {
+	a := l.addrs[ip]
+	if a == nil {
+		a = &address{}
+		l.addrs[ip] = a
+	}
+	return a
 }
 
 func oldestQuiet(a *address) *conn {

@@ -89,3 +89,20 @@ func TestPerAddressCapEvictsOwnOldest(t *testing.T) {
 		t.Fatalf("connections per address %v", got)
 	}
 }
+
+// With a cap of one, each new connection replaces the address's only one: the address
+// keeps its record and its count (a regression: the record was dropped with the victim,
+// and the next connection from the address was not counted against the cap).
+func TestCapOfOne(t *testing.T) {
+	l, addr := serve(t, Config{Max: 1, PerAddress: 1})
+	for range 4 {
+		idleFrom(t, addr, "127.0.0.2")
+		if got, st := l.perAddress(), l.Stats(); got["127.0.0.2"] != 1 || st.Open != 1 {
+			t.Fatalf("per address %v, stats %+v", got, st)
+		}
+	}
+	idleFrom(t, addr, "127.0.0.3")
+	if got := l.perAddress(); got["127.0.0.3"] != 1 || len(got) != 1 {
+		t.Fatalf("per address %v", got)
+	}
+}
