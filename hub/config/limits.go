@@ -40,8 +40,8 @@ type Limits struct {
 	SessionIdleUnused Duration `toml:"session_idle_unused"`
 
 	// KeyRate is the sustained requests per second of one key (or of one user signed in
-	// with a token, or of anonymous callers together), on /mcp and /api/v1 together.
-	// Default 100.
+	// with a token), on /mcp and /api/v1 together. Anonymous callers (anonymous_role, local
+	// only) are not rate limited. Default 100.
 	KeyRate float64 `toml:"key_rate"`
 	// KeyBurst is how many requests a key may make at once above its rate. Default 200.
 	KeyBurst int `toml:"key_burst"`

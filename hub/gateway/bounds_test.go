@@ -71,3 +71,19 @@ func TestLegacyRateLimit(t *testing.T) {
 		t.Fatalf("ping over the rate: %+v", m)
 	}
 }
+
+// Anonymous callers (anonymous_role, loopback only) are not rate limited; keys are.
+func TestAnonymousNotRateLimited(t *testing.T) {
+	h := newHarness(t, Config{Rate: tinyRate(1), AnonymousRole: "admin"})
+	for i := range 5 {
+		m := h.reply(h.post("", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`, withKey("")))
+		if m.Error != nil {
+			t.Fatalf("anonymous initialize %d: %+v", i, m.Error)
+		}
+	}
+	h.initialize("2025-11-25", "") // alice's one token
+	resp := h.post("", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`)
+	if m := h.reply(resp); m.Error == nil || m.Error.Code != mcp.CodeRateLimited {
+		t.Fatalf("alice over the rate: %+v", m)
+	}
+}

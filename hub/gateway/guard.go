@@ -13,6 +13,10 @@ import (
 
 type identityKey struct{}
 
+// anonymousID is the user id of a caller without a key under anonymous_role. Real user ids
+// are generated and never take this value.
+const anonymousID = "anonymous"
+
 // identityFrom returns the caller that guard attached to the request.
 func identityFrom(ctx context.Context) auth.Identity {
 	id, _ := ctx.Value(identityKey{}).(auth.Identity)
@@ -49,7 +53,7 @@ func (g *Gateway) authenticate(r *http.Request) (auth.Identity, int, string) {
 			if why := notLocal(r); why != "" {
 				return auth.Identity{}, http.StatusUnauthorized, "missing API key: anonymous access is for local clients only, and " + why
 			}
-			return auth.Identity{UserID: "anonymous", Name: "anonymous", Role: g.cfg.AnonymousRole, Kind: "user"}, 0, ""
+			return auth.Identity{UserID: anonymousID, Name: anonymousID, Role: g.cfg.AnonymousRole, Kind: "user"}, 0, ""
 		}
 		return auth.Identity{}, http.StatusUnauthorized, "missing API key: send Authorization: Bearer mcpgw_..."
 	}
