@@ -46,7 +46,7 @@ func (s *session) call(ctx context.Context, req *jsonrpc.Request, sink Sink) (*j
 		}
 	}()
 	out := &jsonrpc.Request{ID: id, Method: req.Method, Params: params}
-	if err := s.conn.Write(ctx, out); err != nil {
+	if err := s.conn.Write(s.withLink(ctx, p), out); err != nil {
 		s.unregister(p)
 		return s.writeFailed(ctx, req, err)
 	}

@@ -48,7 +48,11 @@ func (h *headerRoundTripper) RoundTrip(req *http.Request) (*http.Response, error
 			req.Header[kv[0]] = []string{kv[1]}
 		}
 	}
-	return h.base.RoundTrip(req)
+	resp, err := h.base.RoundTrip(req)
+	if err == nil {
+		linkResponse(req, resp) // a call's POST stream: note what belongs to the call (link.go)
+	}
+	return resp, err
 }
 
 // dialHTTP opens a streamable HTTP or SSE connection. For SSE, ctx must last as long as the

@@ -9,7 +9,8 @@ import (
 )
 
 // serverRequest handles a request from the server. ping is answered here; sampling,
-// elicitation and roots go to the sink of a call in flight (see routeTarget).
+// elicitation and roots go to the sink of the call whose stream carried them (link.go), and
+// when nothing linked them, to the one routeTarget can name safely.
 func (s *session) serverRequest(req *jsonrpc.Request) {
 	switch req.Method {
 	case "ping":
@@ -20,10 +21,13 @@ func (s *session) serverRequest(req *jsonrpc.Request) {
 		s.replyError(req.ID, jsonrpc.CodeMethodNotFound, "method not found: "+req.Method)
 		return
 	}
-	p, err := s.routeTarget()
-	if err != nil {
-		s.replyError(req.ID, jsonrpc.CodeInternalError, "cannot tell which client should answer "+req.Method+": "+err.Error())
-		return
+	p := s.linkedRequest(req.ID)
+	if p == nil {
+		var err error
+		if p, err = s.routeTarget(); err != nil {
+			s.replyError(req.ID, jsonrpc.CodeInternalError, "cannot tell which client should answer "+req.Method+": "+err.Error())
+			return
+		}
 	}
 	if p == nil {
 		s.replyError(req.ID, jsonrpc.CodeMethodNotFound, "no client request in progress to answer "+req.Method)
@@ -84,6 +88,10 @@ func (s *session) notification(msg *jsonrpc.Request) {
 	case "notifications/progress":
 		s.progress(msg)
 	case "notifications/message":
+		if p := s.linkedLog(msg.Params); p != nil {
+			p.notify(msg)
+			return
+		}
 		switch p, err := s.routeTarget(); {
 		case p != nil:
 			p.notify(msg)

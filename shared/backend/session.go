@@ -52,6 +52,8 @@ type session struct {
 	calls      map[jsonrpc.ID]*pending
 	tokens     map[string]*pending // internal progress token (JSON text) → call
 	serverReqs map[jsonrpc.ID]context.CancelFunc
+	linkedReqs map[jsonrpc.ID]*pending // server→client request id → the call whose stream carried it (link.go)
+	linkedLogs map[string][]*pending   // log message params → the calls whose streams carried them
 	relistMask kind
 	relistCh   chan struct{}
 	failOnce   sync.Once
@@ -77,6 +79,8 @@ func newSession(b *Backend, parent context.Context) *session {
 		calls:      make(map[jsonrpc.ID]*pending),
 		tokens:     make(map[string]*pending),
 		serverReqs: make(map[jsonrpc.ID]context.CancelFunc),
+		linkedReqs: make(map[jsonrpc.ID]*pending),
+		linkedLogs: make(map[string][]*pending),
 		relistCh:   make(chan struct{}, 1),
 	}
 }
