@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -22,13 +20,8 @@ import (
 // (2026-07-28) mode and a hub with it as the hub-local backend "conf".
 func startModernBackendHub(t *testing.T) *hubtest.Hub {
 	t.Helper()
-	script := filepath.Join(repoRoot(t), "e2e", "conformance", "everything-server.sh")
-	out, err := exec.Command("bash", script, "--build-only").Output()
-	if err != nil {
-		t.Fatalf("build the conformance server: %v", err)
-	}
 	port := freePort(t)
-	start(t, nil, strings.TrimSpace(string(out)), fmt.Sprintf("-http=127.0.0.1:%d", port), "-stateless=true")
+	start(t, nil, conformanceServer(t), fmt.Sprintf("-http=127.0.0.1:%d", port), "-stateless=true")
 	url := fmt.Sprintf("http://127.0.0.1:%d/mcp", port)
 	waitHTTP(t, url)
 	hub := hubtest.Start(t, func(c *config.Config) {
