@@ -12,23 +12,35 @@
 #      with a fresh data dir and --anonymous-role owner (the suite sends no key); enrolls the
 #      agent, waits until the hub lists every tool the backend lists;
 #   4. runs the suite against http://127.0.0.1:HUBPORT/mcp                   -> OUTDIR/gateway
-#   5. compare.sh direct gateway;
+#   5. compare.sh direct gateway; then the same server started over stdio as the only
+#      backend of a third agent "conformance-stdio" (third hub, era "legacy", see below),
+#      the suite through it -> OUTDIR/gateway-stdio, compare.sh direct gateway-stdio;
 #   6. the stateless 2026-07-28 protocol, with the newer suite (e2e/node_modules/conformance-next,
 #      0.2.0 alpha; only its 2026-07-28 scenarios): directly against the everything-server in
 #      -stateless mode -> OUTDIR/modern-direct; then the same server as the only backend of a
 #      second agent "conformance-modern" on a second hub (fresh data dir, same flags), waited
 #      for the same way -> OUTDIR/modern-gateway; compare.sh modern-direct modern-gateway
 #      --known known-failures.txt (checks that fail through the hub for a documented cause
-#      outside hub/: reported, not fatal; any other regression fails).
+#      outside hub/: reported, not fatal; any other regression fails); then over stdio with
+#      the era left to the probe (the server offers 2026-07-28, so it is driven in it) by a
+#      fourth agent "conformance-stdio-modern" -> OUTDIR/modern-gateway-stdio, compared alike.
+#
+# Why era "legacy" for the 2025 suite over stdio: go-sdk >= 1.8 answers server/discover over
+# stdio, so the probe picks 2026-07-28, and in that era go-sdk refuses the server→client
+# requests that the 2025 suite's tools (test_sampling, test_elicitation, …) send ("return an
+# InputRequests map instead"). A stdio process speaks one era, so the suite's 2025 tools need
+# the legacy one (docs/DECISIONS.md, "Server→client requests under concurrency").
 #
 # Exit 0 when every (spec version, scenario) that passes directly also passes through the
-# hub, in both comparisons; 1 when one does not; 2 on an infrastructure error (build,
+# hub, in all four comparisons; 1 when one does not; 2 on an infrastructure error (build,
 # start-up, time-outs).
 # Every process it starts is stopped on exit; their logs stay in OUTDIR/logs, and the tail
-# of the hub and agent logs is printed on failure. Non-interactive; ~30 s when built.
+# of the hub and agent logs is printed on failure. Non-interactive; ~35-70 s when built.
 # Env: GATEWAY_CONFORMANCE_WAIT     seconds to wait for the hub to list the tools (default 90)
 #      GATEWAY_CONFORMANCE_DEADLINE seconds per suite run, passed to run.sh --deadline (default 75)
 #      GATEWAY_CONFORMANCE_TIMEOUT  seconds per scenario, run.sh --timeout (default 30)
+#      GATEWAY_CONFORMANCE_STDIO_ERA era of the stdio backend in step 5 (default legacy;
+#                                   empty = auto, which shows the 4 scenarios that need legacy)
 set -euo pipefail
 exec </dev/null
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -40,22 +52,25 @@ MODERN_VERSION=2026-07-28
 AGENT_ID=conformance
 BACKEND=everything
 WAIT="${GATEWAY_CONFORMANCE_WAIT:-90}"
+STDIO_ERA="${GATEWAY_CONFORMANCE_STDIO_ERA-legacy}"
 RUNOPTS=(--deadline "${GATEWAY_CONFORMANCE_DEADLINE:-75}" --timeout "${GATEWAY_CONFORMANCE_TIMEOUT:-30}")
 
 log() { printf 'gateway.sh: %s\n' "$*" >&2; }
 
-case "${1:-}" in -h|--help) sed -n '2,32p' "$0" >&2; exit 2 ;; esac
-[ $# -le 1 ] || { sed -n '2,32p' "$0" >&2; exit 2; }
+case "${1:-}" in -h|--help) sed -n '2,43p' "$0" >&2; exit 2 ;; esac
+[ $# -le 1 ] || { sed -n '2,43p' "$0" >&2; exit 2; }
 if [ $# -eq 1 ]; then
 	mkdir -p "$1"
 	OUT="$(cd "$1" && pwd)"
 else
 	OUT="$(mktemp -d "${TMPDIR:-/tmp}/mcp-gateway-conformance.XXXXXX")"
 fi
-rm -rf "$OUT/direct" "$OUT/gateway" "$OUT/modern-direct" "$OUT/modern-gateway" "$OUT/logs" "$OUT/bin"
+rm -rf "$OUT/direct" "$OUT/gateway" "$OUT/gateway-stdio" "$OUT/modern-direct" "$OUT/modern-gateway" "$OUT/modern-gateway-stdio" "$OUT/logs" "$OUT/bin"
 mkdir -p "$OUT/logs" "$OUT/bin"
 DATA="$(mktemp -d "${TMPDIR:-/tmp}/mcp-gateway-conformance-hub.XXXXXX")"
 DATA_MODERN="$(mktemp -d "${TMPDIR:-/tmp}/mcp-gateway-conformance-hub.XXXXXX")"
+DATA_STDIO="$(mktemp -d "${TMPDIR:-/tmp}/mcp-gateway-conformance-hub.XXXXXX")"
+DATA_STDIO_MODERN="$(mktemp -d "${TMPDIR:-/tmp}/mcp-gateway-conformance-hub.XXXXXX")"
 
 # ------------------------------------------------------------------ cleanup
 PIDS=()
@@ -69,9 +84,9 @@ cleanup() {
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
-	rm -rf "$DATA" "$DATA_MODERN"
+	rm -rf "$DATA" "$DATA_MODERN" "$DATA_STDIO" "$DATA_STDIO_MODERN"
 	if [ "$FAILED" = 1 ] || [ "$rc" != 0 ]; then
-		for f in hub agent everything-server modern-hub modern-agent modern-everything-server; do
+		for f in hub agent everything-server stdio-hub stdio-agent modern-hub modern-agent modern-everything-server stdio-modern-hub stdio-modern-agent; do
 			[ -s "$OUT/logs/$f.log" ] || continue
 			printf '\n---- tail of %s\n' "$OUT/logs/$f.log" >&2
 			tail -n 40 "$OUT/logs/$f.log" >&2
@@ -165,17 +180,29 @@ toolnames() {
 	rm -rf "$tmp"
 }
 
-# start_stack PREFIX DATADIR AGENT STATELESS: the everything-server (-stateless=STATELESS) on a
-# free port, a hub initialised in DATADIR with an enrolled agent AGENT, the hub serving on a
-# free port with --anonymous-role owner, the agent with that server as its only backend
-# ("http", naming "auto"). Logs: OUTDIR/logs/PREFIXeverything-server.log, PREFIXhub.log,
-# PREFIXagent.log, … Sets BPORT, HPORT, HUB_PID, AGENT_PID.
+# start_stack PREFIX DATADIR AGENT MODE [ERA]: a hub initialised in DATADIR with an enrolled
+# agent AGENT, the hub serving on a free port with --anonymous-role owner, and the agent with
+# the everything-server as its only backend (naming "auto"). MODE: stateful or stateless (the
+# server on a free port, backend transport "http", -stateless=MODE), or stdio (the agent starts
+# the server, transport "stdio"). ERA, when given, is the backend's era setting. Logs:
+# OUTDIR/logs/PREFIXeverything-server.log, PREFIXhub.log, PREFIXagent.log, … Sets BPORT (http
+# modes), HPORT, HUB_PID, AGENT_PID.
 start_stack() {
-	local pre=$1 data=$2 agent=$3 stateless=$4 key
-	BPORT="$(free_port)"
-	"$EVERYTHING" -http="127.0.0.1:$BPORT" -stateless="$stateless" >"$OUT/logs/${pre}everything-server.log" 2>&1 &
-	PIDS+=($!)
-	wait_http "http://127.0.0.1:$BPORT/mcp" "$!" "${pre}everything-server"
+	local pre=$1 data=$2 agent=$3 mode=$4 era=${5:-} key backend
+	if [ "$mode" = stdio ]; then
+		backend="transport = \"stdio\"
+command = \"$EVERYTHING\""
+	else
+		BPORT="$(free_port)"
+		"$EVERYTHING" -http="127.0.0.1:$BPORT" -stateless="$([ "$mode" = stateless ] && echo true || echo false)" \
+			>"$OUT/logs/${pre}everything-server.log" 2>&1 &
+		PIDS+=($!)
+		wait_http "http://127.0.0.1:$BPORT/mcp" "$!" "${pre}everything-server"
+		backend="transport = \"http\"
+url = \"http://127.0.0.1:$BPORT/mcp\""
+	fi
+	[ -z "$era" ] || backend="$backend
+era = \"$era\""
 
 	"$HUB" init --data-dir "$data" >"$OUT/logs/${pre}hub-init.log" 2>&1 || { cat "$OUT/logs/${pre}hub-init.log" >&2; die "hub init failed"; }
 	"$HUB" agents enroll "$agent" --data-dir "$data" >"$OUT/logs/${pre}hub-enroll.log" 2>&1 ||
@@ -199,8 +226,7 @@ log_level = "debug"
 
 [[backends]]
 name = "$BACKEND"
-transport = "http"
-url = "http://127.0.0.1:$BPORT/mcp"
+$backend
 naming = "auto"
 EOF
 	"$AGENT" run --headless --config "$data/agent.toml" >"$OUT/logs/${pre}agent.log" 2>&1 &
@@ -208,11 +234,16 @@ EOF
 	AGENT_PID=$!
 }
 
-# wait_tools PREFIX: wait until the hub of start_stack lists every tool the backend lists
-# (names unchanged: naming "auto"); at most WAIT seconds.
+# wait_tools PREFIX [WANT]: wait until the hub of start_stack lists every tool the backend
+# lists (names unchanged: naming "auto"); at most WAIT seconds. WANT is a file of the names
+# (a stdio backend cannot be asked from here), else the backend at BPORT is asked.
 wait_tools() {
 	local pre=$1 waited deadline
-	toolnames "http://127.0.0.1:$BPORT/mcp" >"$OUT/logs/${pre}backend-tools.txt" || die "cannot list the everything-server's tools"
+	if [ -n "${2:-}" ]; then
+		cp "$2" "$OUT/logs/${pre}backend-tools.txt"
+	else
+		toolnames "http://127.0.0.1:$BPORT/mcp" >"$OUT/logs/${pre}backend-tools.txt" || die "cannot list the everything-server's tools"
+	fi
 	[ -s "$OUT/logs/${pre}backend-tools.txt" ] || die "the everything-server lists no tools"
 	log "waiting for the hub to list the backend's $(wc -l <"$OUT/logs/${pre}backend-tools.txt") tools (at most ${WAIT}s)"
 	waited=$SECONDS
@@ -233,7 +264,7 @@ wait_tools() {
 	log "hub lists all $(wc -l <"$OUT/logs/${pre}backend-tools.txt") tools (waited $((SECONDS - waited))s)"
 }
 
-start_stack "" "$DATA" "$AGENT_ID" false
+start_stack "" "$DATA" "$AGENT_ID" stateful
 wait_tools ""
 
 # ------------------------------------------------------------------ 4. through the hub
@@ -252,6 +283,21 @@ printf '\n== compare direct -> hub\n' >&2
 rc_stable=0
 bash "$HERE/compare.sh" "$OUT/direct" "$OUT/gateway" >&2 || rc_stable=$?
 
+# ------------------------------------------------------------------ 5b. stdio backend
+# The same server, started by a third agent over stdio (a fresh hub and data dir).
+start_stack stdio- "$DATA_STDIO" "$AGENT_ID-stdio" stdio "$STDIO_ERA"
+wait_tools stdio- "$OUT/logs/backend-tools.txt"
+log "suite through the hub, stdio backend (era ${STDIO_ERA:-auto}) -> $OUT/gateway-stdio"
+rc=0
+bash "$HERE/run.sh" "http://127.0.0.1:$HPORT/mcp" "$OUT/gateway-stdio" \
+	--label "through the hub (agent $AGENT_ID-stdio, stdio backend, era ${STDIO_ERA:-auto}, naming auto)" "${RUNOPTS[@]}" >"$OUT/logs/run-gateway-stdio.log" 2>&1 || rc=$?
+[ "$rc" -le 1 ] || { tail -n 30 "$OUT/logs/run-gateway-stdio.log" >&2; die "stdio gateway run failed to run (exit $rc)"; }
+printf '\n== through the hub, stdio backend\n' >&2
+"$NODE22" "$HERE/conformance.mjs" table "$OUT/gateway-stdio" >&2 || true
+printf '\n== compare direct -> hub (stdio backend)\n' >&2
+rc_stdio=0
+bash "$HERE/compare.sh" "$OUT/direct" "$OUT/gateway-stdio" >&2 || rc_stdio=$?
+
 # ------------------------------------------------------------------ 6. 2026-07-28 (stateless)
 next_run() { MCP_CONFORMANCE_SUITE_DIR="$SUITE_NEXT" bash "$HERE/run.sh" "$@" --version "$MODERN_VERSION" "${RUNOPTS[@]}"; }
 log "suite $("$NODE22" -p 'require(process.argv[1]).version' "$SUITE_NEXT/package.json"), $MODERN_VERSION scenarios, directly against the everything-server (stateless) -> $OUT/modern-direct"
@@ -260,7 +306,7 @@ next_run --everything-server --stateless "$OUT/modern-direct" >"$OUT/logs/run-mo
 [ "$rc" -le 1 ] || { tail -n 30 "$OUT/logs/run-modern-direct.log" >&2; die "direct $MODERN_VERSION run failed to run (exit $rc)"; }
 [ "$rc" = 0 ] || log "warning: some $MODERN_VERSION scenarios fail even directly (see $OUT/modern-direct/summary.md)"
 
-start_stack modern- "$DATA_MODERN" "$AGENT_ID-modern" true
+start_stack modern- "$DATA_MODERN" "$AGENT_ID-modern" stateless
 wait_tools modern-
 log "$MODERN_VERSION scenarios through the hub -> $OUT/modern-gateway"
 rc=0
@@ -276,12 +322,28 @@ printf '\n== compare %s direct -> hub\n' "$MODERN_VERSION" >&2
 rc_modern=0
 bash "$HERE/compare.sh" "$OUT/modern-direct" "$OUT/modern-gateway" --known "$HERE/known-failures.txt" >&2 || rc_modern=$?
 
+# ------------------------------------------------------------------ 6b. 2026-07-28, stdio backend
+# The same server started over stdio by a fourth agent with the era left to the probe: it
+# answers server/discover with 2026-07-28, so the hub drives it in that era.
+start_stack stdio-modern- "$DATA_STDIO_MODERN" "$AGENT_ID-stdio-modern" stdio
+wait_tools stdio-modern- "$OUT/logs/modern-backend-tools.txt"
+log "$MODERN_VERSION scenarios through the hub, stdio backend (era auto) -> $OUT/modern-gateway-stdio"
+rc=0
+next_run "http://127.0.0.1:$HPORT/mcp" "$OUT/modern-gateway-stdio" \
+	--label "through the hub (agent $AGENT_ID-stdio-modern, stdio backend, era auto, naming auto)" >"$OUT/logs/run-modern-gateway-stdio.log" 2>&1 || rc=$?
+[ "$rc" -le 1 ] || { tail -n 30 "$OUT/logs/run-modern-gateway-stdio.log" >&2; die "$MODERN_VERSION stdio gateway run failed to run (exit $rc)"; }
+printf '\n== %s through the hub, stdio backend\n' "$MODERN_VERSION" >&2
+"$NODE22" "$HERE/conformance.mjs" table "$OUT/modern-gateway-stdio" >&2 || true
+printf '\n== compare %s direct -> hub (stdio backend)\n' "$MODERN_VERSION" >&2
+bash "$HERE/compare.sh" "$OUT/modern-direct" "$OUT/modern-gateway-stdio" --known "$HERE/known-failures.txt" >&2 || rc_modern=$?
+
 log "done in $((SECONDS - started))s"
-if [ "$rc_stable" = 0 ] && [ "$rc_modern" = 0 ]; then
+if [ "$rc_stable" = 0 ] && [ "$rc_stdio" = 0 ] && [ "$rc_modern" = 0 ]; then
 	FAILED=0
-	log "PASS: every scenario that passes directly passes through the hub (suite 0.1.16 and $MODERN_VERSION)"
+	log "PASS: every scenario that passes directly passes through the hub, http and stdio backends (suite 0.1.16 and $MODERN_VERSION)"
 	exit 0
 fi
+[ "$rc_stdio" = 0 ] || log "FAIL: scenarios pass directly but fail through the hub with a stdio backend (details: $OUT/gateway-stdio/raw/<version>/<scenario>/checks.json)"
 [ "$rc_stable" = 0 ] || log "FAIL: scenarios pass directly but fail through the hub (details: $OUT/gateway/raw/<version>/<scenario>/checks.json)"
 [ "$rc_modern" = 0 ] || log "FAIL: $MODERN_VERSION scenarios pass directly but fail through the hub (details: $OUT/modern-gateway/raw/$MODERN_VERSION/<scenario>/checks.json)"
 exit 1
