@@ -11,8 +11,8 @@
 // Each client answers sampling with "answered by <its name> to <the prompt it saw>". No
 // client answers before every client has been asked (or some call has ended, so that a
 // refusal cannot hang the others): the calls are all in flight together when the hub routes
-// their requests. Prints one JSON object {TOOL: [{client, text, error}]}; exit 0 when
-// printed, 2 on usage errors.
+// their requests. Prints one JSON object {TOOL: [{client, text, isError, error}]}; exit 0
+// when printed, 2 on usage errors.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
