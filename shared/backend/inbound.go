@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 )
@@ -25,7 +26,8 @@ func (s *session) serverRequest(req *jsonrpc.Request) {
 	if p == nil {
 		var err error
 		if p, err = s.routeTarget(); err != nil {
-			s.replyError(req.ID, jsonrpc.CodeInternalError, "cannot tell which client should answer "+req.Method+": "+err.Error())
+			s.replyError(req.ID, jsonrpc.CodeInternalError,
+				fmt.Sprintf("cannot tell which client should answer %s: %v (%s)", req.Method, err, s.unlinkedWhy()))
 			return
 		}
 	}
@@ -51,6 +53,19 @@ func (s *session) serverRequest(req *jsonrpc.Request) {
 	if !ok {
 		stop()
 		cancel()
+	}
+}
+
+// unlinkedWhy says, for an operator reading a refusal, why nothing tied the request to its
+// call on this connection.
+func (s *session) unlinkedWhy() string {
+	switch {
+	case s.proc != nil:
+		return "over stdio nothing links a legacy-era request to its call; a server that also speaks 2026-07-28 links them when its tools return inputRequests"
+	case s.b.cfg.Transport == TransportSSE:
+		return "the HTTP+SSE transport sends every request on one stream"
+	default:
+		return "the server sent it outside the call's own stream"
 	}
 }
 

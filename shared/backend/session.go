@@ -217,11 +217,12 @@ func ownerOf(sink Sink) string {
 // log message cannot be given to one of them without risking another client's data.
 var errAmbiguous = errors.New("calls of several clients are in flight")
 
-// routeTarget picks the call that gets a server→client request or a log message. Nothing on
-// the wire links them to a call (stdio never does; go-sdk's HTTP client merges its streams),
-// so: with one call in flight, that call; with several, the most recent one only when all of
-// them serve the same client (same Owner); otherwise none, and errAmbiguous — never a guess
-// that could hand one client's prompt or data to another.
+// routeTarget picks the call that gets a server→client request or a log message that came
+// unlinked (over stdio in the legacy era, on the GET stream, over HTTP+SSE; what came on a
+// call's own POST stream is routed by link.go): with one call in flight, that call; with
+// several, the most recent one only when all of them serve the same client (same Owner);
+// otherwise none, and errAmbiguous — never a guess that could hand one client's prompt or
+// data to another.
 func (s *session) routeTarget() (*pending, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
