@@ -13,8 +13,8 @@ import (
 
 // Linking server→client messages to calls over streamable HTTP.
 //
-// A legacy streamable HTTP server sends what a call causes (sampling, elicitation and roots
-// requests, log messages) on that call's own POST response stream, which is the only link
+// A streamable HTTP server sends what a call causes (sampling, elicitation and roots requests
+// in the legacy era, log messages in both) on that call's own POST response stream, which is the only link
 // the wire gives between them. go-sdk's client connection merges every stream into one Read,
 // so the link is taken on the way: the session's RoundTripper wraps the SSE body of each
 // POST made for a call (the call's context says which), and the wrapper notes, as the bytes
@@ -31,8 +31,8 @@ type linkKey struct{}
 // message whose method comes later stays unlinked, which only costs the fallback.
 const maxSniff = 512
 
-// linkResponse wraps resp's body when req is a POST made for a call of a legacy session
-// and the answer is an event stream.
+// linkResponse wraps resp's body when req is a POST made for a call and the answer is an
+// event stream.
 func linkResponse(req *http.Request, resp *http.Response) {
 	p, ok := req.Context().Value(linkKey{}).(*linkTarget)
 	if !ok || resp == nil || resp.Body == nil {
@@ -51,10 +51,11 @@ type linkTarget struct {
 	p *pending
 }
 
-// withLink returns ctx marked for linking when s can use it: legacy streamable HTTP, and a
-// call with a client to answer.
+// withLink returns ctx marked for linking when s can use it: streamable HTTP (a modern
+// server sends no requests, but its log messages come on the call's stream too), and a call
+// with a client to answer.
 func (s *session) withLink(ctx context.Context, p *pending) context.Context {
-	if s.modern || s.hdr == nil || s.b.cfg.Transport == TransportSSE || p.sink == nil {
+	if s.hdr == nil || s.b.cfg.Transport == TransportSSE || p.sink == nil {
 		return ctx
 	}
 	return context.WithValue(ctx, linkKey{}, &linkTarget{s: s, p: p})

@@ -107,6 +107,57 @@ func TestLinkedRequestsReachTheirOwnClient(t *testing.T) {
 	}
 }
 
+// The log messages of a modern (stateless) streamable HTTP server come on each call's own
+// POST stream too: with several clients' calls in flight, each gets its own.
+func TestLinkedLogsOfModernServer(t *testing.T) {
+	const clients = 4
+	var arrived sync.WaitGroup
+	arrived.Add(clients)
+	all := make(chan struct{})
+	go func() { arrived.Wait(); close(all) }()
+	server := mcp.NewServer(&mcp.Implementation{Name: "logs", Version: "1"}, &mcp.ServerOptions{
+		Capabilities: &mcp.ServerCapabilities{Logging: &mcp.LoggingCapabilities{}, Tools: &mcp.ToolCapabilities{}},
+	})
+	type args struct {
+		Secret string `json:"secret"`
+	}
+	mcp.AddTool(server, &mcp.Tool{Name: "log"}, func(ctx context.Context, req *mcp.CallToolRequest, a args) (*mcp.CallToolResult, any, error) {
+		arrived.Done() // every call is in flight before any logs
+		select {
+		case <-all:
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		}
+		err := req.Session.Log(ctx, &mcp.LoggingMessageParams{Level: "info", Data: "log of " + a.Secret})
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "done"}}}, nil, err
+	})
+	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server },
+		&mcp.StreamableHTTPOptions{Stateless: true}))
+	t.Cleanup(srv.Close)
+	b := start(t, Config{Name: "logs", Transport: TransportHTTP, URL: srv.URL + "/mcp"}, Options{})
+	if !b.sess.Load().modern {
+		t.Fatal("a stateless go-sdk server should be spoken to in 2026-07-28")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i := range clients {
+		owner := fmt.Sprintf("client-%d", i)
+		sink := newSink(nil)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := b.Call(ctx, toolCall(t, i+1, "log", map[string]any{"secret": "secret of " + owner}, nil), ownedSink{sink, owner})
+			if err != nil || resp.Error != nil {
+				t.Errorf("%s: %v %v", owner, err, resp)
+				return
+			}
+			checkOwnLog(t, owner, sink)
+		}()
+	}
+	wg.Wait()
+}
+
 // checkOwnLog: the call's sink got the log message of its own call and no other.
 func checkOwnLog(t *testing.T, owner string, sink *testSink) {
 	t.Helper()
