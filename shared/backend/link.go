@@ -106,11 +106,13 @@ func (b *linkBody) appendLine(p []byte) {
 		return
 	}
 	b.line = append(b.line, p...)
+	// The window is the event's first maxSniff bytes, however the reads cut them.
+	window := b.line[:max(0, min(len(b.line), maxSniff-len(b.data)))]
 	switch {
 	case len(b.data)+len(b.line) > maxEventSize:
 		b.skip = true
 	case b.found:
-	case bytes.Contains(b.line, methodKey):
+	case bytes.Contains(window, methodKey):
 		b.found = true
 	case len(b.data)+len(b.line) >= maxSniff:
 		b.skip = true

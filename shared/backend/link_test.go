@@ -208,3 +208,37 @@ func TestLinkBodyParses(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLinkBody: however the stream is cut into reads, the wrapper notes the same links as
+// when it sees the stream whole, and never panics.
+func FuzzLinkBody(f *testing.F) {
+	f.Add([]byte("data: {\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"roots/list\"}\n\n"), uint8(3))
+	f.Add([]byte("data: {\"method\":\"notifications/message\",\"params\":{\"a\":1}}\r\n\r\ndata: x\n"), uint8(1))
+	f.Add([]byte("data: {\"id\":2,\"x\":\""+strings.Repeat("y", maxSniff)+"\",\"method\":\"roots/list\"}\n\n"), uint8(0))
+	f.Add([]byte("id: 4\nevent: message\ndata: {\"id\":\"a\",\ndata: \"method\":\"elicitation/create\"}\n\n\n"), uint8(5))
+	f.Fuzz(func(t *testing.T, stream []byte, cut uint8) {
+		links := func(chunk int) (map[jsonrpc.ID]*pending, map[string][]*pending) {
+			s := &session{linkedReqs: map[jsonrpc.ID]*pending{}, linkedLogs: map[string][]*pending{}}
+			b := &linkBody{to: &linkTarget{s: s, p: &pending{n: 1}}}
+			for i := 0; i < len(stream); i += chunk {
+				b.feed(stream[i:min(i+chunk, len(stream))])
+			}
+			return s.linkedReqs, s.linkedLogs
+		}
+		wantReqs, wantLogs := links(max(len(stream), 1))
+		gotReqs, gotLogs := links(int(cut%16) + 1)
+		if len(gotReqs) != len(wantReqs) || len(gotLogs) != len(wantLogs) {
+			t.Fatalf("cut %d: %d requests, %d logs linked; whole: %d, %d", cut%16+1, len(gotReqs), len(gotLogs), len(wantReqs), len(wantLogs))
+		}
+		for id := range wantReqs {
+			if gotReqs[id] == nil {
+				t.Fatalf("cut %d: request %v not linked", cut%16+1, id.Raw())
+			}
+		}
+		for k, q := range wantLogs {
+			if len(gotLogs[k]) != len(q) {
+				t.Fatalf("cut %d: log %q linked %d times, whole %d", cut%16+1, k, len(gotLogs[k]), len(q))
+			}
+		}
+	})
+}
