@@ -98,26 +98,30 @@ func (b *linkBody) feed(p []byte) {
 
 func (b *linkBody) appendLine(p []byte) {
 	b.lineLen += len(p)
+	if !b.skip && !b.found {
+		// Until "method" shows, keep no more than the event's first maxSniff bytes (the
+		// window, however the reads cut them): a streamed result costs a scan, not a copy.
+		head := p[:min(len(p), max(0, maxSniff-len(b.data)-len(b.line)))]
+		b.line = append(b.line, head...)
+		switch {
+		case bytes.Contains(b.line, methodKey):
+			b.found = true
+			p = p[len(head):]
+		case len(head) < len(p) || len(b.data)+len(b.line) >= maxSniff:
+			b.skip = true
+		default:
+			return
+		}
+	}
+	if !b.skip {
+		b.line = append(b.line, p...)
+		b.skip = len(b.data)+len(b.line) > maxEventSize
+	}
 	if b.skip {
 		// Keep two bytes: enough to tell a blank line ("" or "\r") from any other.
 		if len(b.line) < 2 {
 			b.line = append(b.line, p[:min(len(p), 2-len(b.line))]...)
 		}
-		return
-	}
-	b.line = append(b.line, p...)
-	// The window is the event's first maxSniff bytes, however the reads cut them.
-	window := b.line[:max(0, min(len(b.line), maxSniff-len(b.data)))]
-	switch {
-	case len(b.data)+len(b.line) > maxEventSize:
-		b.skip = true
-	case b.found:
-	case bytes.Contains(window, methodKey):
-		b.found = true
-	case len(b.data)+len(b.line) >= maxSniff:
-		b.skip = true
-	}
-	if b.skip {
 		b.line, b.data = b.line[:min(len(b.line), 2)], b.data[:0]
 	}
 }
