@@ -79,6 +79,10 @@ var methodKey = []byte(`"method"`)
 func (b *linkBody) Read(buf []byte) (int, error) {
 	n, err := b.ReadCloser.Read(buf)
 	b.feed(buf[:n])
+	if err == io.EOF {
+		// A reader may still dispatch an event the stream ended without a blank line after.
+		b.feed([]byte("\n\n"))
+	}
 	return n, err
 }
 
