@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,10 +53,8 @@ func TestLinkedRequestsReachTheirOwnClient(t *testing.T) {
 	}
 	// Every sink holds its answer until all clients have been asked: the calls are all in
 	// flight together when the requests are routed.
-	var arrived sync.WaitGroup
-	arrived.Add(clients)
 	all := make(chan struct{})
-	go func() { arrived.Wait(); close(all) }()
+	var arrived atomic.Int32
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -67,9 +66,10 @@ func TestLinkedRequestsReachTheirOwnClient(t *testing.T) {
 	out := make(chan outcome, clients)
 	for i := range clients {
 		owner := fmt.Sprintf("client-%d", i)
-		var once sync.Once
 		sink := newSink(func(req *jsonrpc.Request) (*jsonrpc.Response, error) {
-			once.Do(arrived.Done)
+			if arrived.Add(1) == clients {
+				close(all)
+			}
 			select {
 			case <-all:
 			case <-ctx.Done():
@@ -111,10 +111,8 @@ func TestLinkedRequestsReachTheirOwnClient(t *testing.T) {
 // POST stream too: with several clients' calls in flight, each gets its own.
 func TestLinkedLogsOfModernServer(t *testing.T) {
 	const clients = 4
-	var arrived sync.WaitGroup
-	arrived.Add(clients)
 	all := make(chan struct{})
-	go func() { arrived.Wait(); close(all) }()
+	var arrived atomic.Int32
 	server := mcp.NewServer(&mcp.Implementation{Name: "logs", Version: "1"}, &mcp.ServerOptions{
 		Capabilities: &mcp.ServerCapabilities{Logging: &mcp.LoggingCapabilities{}, Tools: &mcp.ToolCapabilities{}},
 	})
@@ -122,7 +120,9 @@ func TestLinkedLogsOfModernServer(t *testing.T) {
 		Secret string `json:"secret"`
 	}
 	mcp.AddTool(server, &mcp.Tool{Name: "log"}, func(ctx context.Context, req *mcp.CallToolRequest, a args) (*mcp.CallToolResult, any, error) {
-		arrived.Done() // every call is in flight before any logs
+		if arrived.Add(1) == clients { // every call is in flight before any logs
+			close(all)
+		}
 		select {
 		case <-all:
 		case <-ctx.Done():
