@@ -13,17 +13,19 @@ import (
 
 // Linking server→client messages to calls over streamable HTTP.
 //
-// A streamable HTTP server sends what a call causes (sampling, elicitation and roots requests
-// in the legacy era, log messages in both) on that call's own POST response stream, which is the only link
-// the wire gives between them. go-sdk's client connection merges every stream into one Read,
-// so the link is taken on the way: the session's RoundTripper wraps the SSE body of each
-// POST made for a call (the call's context says which), and the wrapper notes, as the bytes
-// pass to go-sdk and so before go-sdk can hand the message over, "request id R belongs to
-// call C" and "a log message with these params belongs to call C". dispatch then routes
-// by the note and falls back to routeTarget only for what came unlinked (the GET stream,
-// stdio). See docs/DECISIONS.md, "Server→client requests under concurrency".
+// A streamable HTTP server sends what a call causes (sampling, elicitation and roots
+// requests in the legacy era, log messages in both) on that call's own POST response
+// stream, the only link the wire gives between them. go-sdk's client connection merges
+// every stream into one Read, so the link is taken on the way: the session's RoundTripper
+// wraps the SSE body of each POST made for a call (the call's context says which), and the
+// wrapper notes, as the bytes pass to go-sdk and so before go-sdk can hand the message over,
+// "request id R belongs to call C" and "a log message with these params belongs to call C".
+// dispatch then routes by the note and falls back to routeTarget only for what came
+// unlinked (the GET stream, stdio). See docs/DECISIONS.md, "Server→client requests under
+// concurrency".
 
-// linkKey carries a call's *pending in the context of the Write that sends it.
+// linkKey carries a call's *linkTarget in the context of the Write that sends it (and so of
+// the POST, and of any GET that resumes its stream).
 type linkKey struct{}
 
 // maxSniff is how far into an event's data "method" must appear for the event to be read
@@ -74,7 +76,8 @@ type linkBody struct {
 	skip    bool   // the current event is not a request or notification, or too large
 }
 
-var methodKey = []byte(`"method"`)
+// methodKey is what marks an event as a request or notification.
+const methodKey = `"method"`
 
 func (b *linkBody) Read(buf []byte) (int, error) {
 	n, err := b.ReadCloser.Read(buf)
@@ -108,7 +111,7 @@ func (b *linkBody) appendLine(p []byte) {
 		head := p[:min(len(p), max(0, maxSniff-len(b.data)-len(b.line)))]
 		b.line = append(b.line, head...)
 		switch {
-		case bytes.Contains(b.line, methodKey):
+		case bytes.Contains(b.line, []byte(methodKey)):
 			b.found = true
 			p = p[len(head):]
 		case len(head) < len(p) || len(b.data)+len(b.line) >= maxSniff:
@@ -159,7 +162,7 @@ type linkedMsg struct {
 
 // noteLinked records that the message in data, read from p's stream, belongs to p.
 func (s *session) noteLinked(data []byte, p *pending) {
-	if !bytes.Contains(data, []byte(`"method"`)) {
+	if !bytes.Contains(data, []byte(methodKey)) {
 		return
 	}
 	var m linkedMsg
