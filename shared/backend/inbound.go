@@ -10,8 +10,7 @@ import (
 )
 
 // serverRequest handles a request from the server. ping is answered here; sampling,
-// elicitation and roots go to the sink of the call whose stream carried them (link.go), and
-// when nothing linked them, to the one routeTarget can name safely.
+// elicitation and roots go to the client chosen by requestTarget.
 func (s *session) serverRequest(req *jsonrpc.Request) {
 	switch req.Method {
 	case "ping":
@@ -22,20 +21,17 @@ func (s *session) serverRequest(req *jsonrpc.Request) {
 		s.replyError(req.ID, jsonrpc.CodeMethodNotFound, "method not found: "+req.Method)
 		return
 	}
-	p := s.linkedRequest(req.ID)
-	if p == nil {
-		var err error
-		if p, err = s.routeTarget(); err != nil {
-			s.replyError(req.ID, jsonrpc.CodeInternalError,
-				fmt.Sprintf("cannot tell which client should answer %s: %v (%s)", req.Method, err, s.unlinkedWhy()))
-			return
-		}
+	parent, sink, err := s.requestTarget(req)
+	if err != nil {
+		s.replyError(req.ID, jsonrpc.CodeInternalError,
+			fmt.Sprintf("cannot tell which client should answer %s: %v (%s)", req.Method, err, s.unlinkedWhy()))
+		return
 	}
-	if p == nil {
+	if sink == nil {
 		s.replyError(req.ID, jsonrpc.CodeMethodNotFound, "no client request in progress to answer "+req.Method)
 		return
 	}
-	ctx, cancel := context.WithCancel(p.ctx)
+	ctx, cancel := context.WithCancel(parent)
 	stop := context.AfterFunc(s.ctx, cancel)
 	s.mu.Lock()
 	s.serverReqs[req.ID] = cancel
@@ -48,12 +44,31 @@ func (s *session) serverRequest(req *jsonrpc.Request) {
 			delete(s.serverReqs, req.ID)
 			s.mu.Unlock()
 		}()
-		s.relay(ctx, p.sink, req)
+		s.relay(ctx, sink, req)
 	})
 	if !ok {
 		stop()
 		cancel()
 	}
+}
+
+// requestTarget picks who answers req, and within which context: the call whose stream
+// carried it; else the call routeTarget names; else, for roots/list only, every client with
+// calls in flight together (roots.go). A nil Sink means no call is in flight.
+func (s *session) requestTarget(req *jsonrpc.Request) (context.Context, Sink, error) {
+	if p := s.linkedRequest(req.ID); p != nil {
+		return p.ctx, p.sink, nil
+	}
+	p, err := s.routeTarget()
+	switch {
+	case errors.Is(err, errAmbiguous) && req.Method == "roots/list":
+		return s.ctx, agreedRoots{calls: s.candidates()}, nil
+	case err != nil:
+		return nil, nil, err
+	case p == nil:
+		return nil, nil, nil
+	}
+	return p.ctx, p.sink, nil
 }
 
 // unlinkedWhy says, for an operator reading a refusal, why nothing tied the request to its
