@@ -145,7 +145,8 @@ func (b *linkBody) endLine() {
 		b.data, b.skip, b.found = b.data[:0], false, false
 	case b.skip:
 	case bytes.HasPrefix(line, []byte("data:")):
-		value := bytes.TrimPrefix(line[len("data:"):], []byte(" "))
+		// Trimmed as go-sdk's reader trims it, so a log message's params are the same bytes.
+		value := bytes.TrimSpace(line[len("data:"):])
 		if len(b.data) > 0 {
 			b.data = append(b.data, '\n')
 		}
