@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -125,5 +126,47 @@ func BenchmarkRedactPayload(b *testing.B) {
 	b.SetBytes(int64(len(raw)))
 	for b.Loop() {
 		r.Payload(raw)
+	}
+}
+
+// processCPU is the CPU time this process has used (user + system), in nanoseconds.
+func processCPU(b *testing.B) int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// BenchmarkShip is the shipper's cost per event: b.N events wait in the journal, and the
+// timer runs while the shipper reads, parses and stores them (SQLite, full batches).
+// cpu-ns/event is this process's user+system CPU over the shipping, what the hub pays.
+func BenchmarkShip(b *testing.B) {
+	st := storetest.New(b)
+	rec, err := audit.Open(context.Background(), audit.Config{Dir: b.TempDir(), Store: st, QueueSize: 10_000_000}, quiet)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rec.Close()
+	for range b.N {
+		if err := rec.Record(benchEvent()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := processCPU(b)
+	go func() { rec.Run(ctx); close(done) }()
+	if err := rec.Sync(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/event")
+	b.StopTimer()
+	cancel()
+	<-done
+	if s := rec.Stats(); s.Stored != int64(b.N) {
+		b.Fatalf("stored %d of %d events", s.Stored, b.N)
 	}
 }

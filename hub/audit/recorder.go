@@ -54,7 +54,9 @@ type Config struct {
 	// BatchSize bounds one InsertAudit. Default 500.
 	BatchSize int
 	// BatchDelay is how long the shipper lets a batch gather after a Record wakes it
-	// (unless BatchSize events are already waiting). Default 5ms.
+	// (unless BatchSize events are already waiting). Default 50ms: events are durable in
+	// the journal already, and the store's cost per event falls steeply with the batch
+	// (docs/BENCHMARKS.md, Audit); Sync does not wait for it.
 	BatchDelay time.Duration
 	// FlushInterval is how often the shipper looks at the journal when not woken by a
 	// Record. Default 1s.
@@ -81,7 +83,7 @@ func (c *Config) setDefaults() {
 	def(&c.BatchSize, 500)
 	defDur(&c.RetentionInterval, time.Hour)
 	defDur(&c.FlushInterval, time.Second)
-	defDur(&c.BatchDelay, 5*time.Millisecond)
+	defDur(&c.BatchDelay, 50*time.Millisecond)
 	defDur(&c.CloseTimeout, 10*time.Second)
 	if c.SegmentBytes == 0 {
 		c.SegmentBytes = 16 << 20
@@ -108,9 +110,10 @@ type Recorder struct {
 	log   *slog.Logger
 	red   *Redactor
 	j     *journal
-	lock  *os.File // held for the Recorder's life
-	limit int64    // Record refuses at this many pending events
-	kick  chan struct{}
+	lock  *os.File      // held for the Recorder's life
+	limit int64         // Record refuses at this many pending events
+	kick  chan struct{} // a Record: ship after BatchDelay
+	flush chan struct{} // a Sync: ship now
 	done  chan struct{}
 
 	closed                                            atomic.Bool
@@ -147,7 +150,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Recorder, error) 
 		lock.Close()
 		return nil, err
 	}
-	r := &Recorder{cfg: cfg, log: log, red: red, j: j, lock: lock, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	r := &Recorder{cfg: cfg, log: log, red: red, j: j, lock: lock, kick: make(chan struct{}, 1),
+		flush: make(chan struct{}, 1), done: make(chan struct{})}
 	r.limit = int64(cfg.QueueSize)
 	if !cfg.Drop {
 		// Calls admitted just before the queue filled may still record their events.
@@ -319,7 +323,7 @@ func (r *Recorder) Sync(ctx context.Context) error {
 	defer t.Stop()
 	for r.pending.Load() > 0 && r.stored.Load() < target {
 		select {
-		case r.kick <- struct{}{}:
+		case r.flush <- struct{}{}:
 		default:
 		}
 		select {

@@ -196,6 +196,7 @@ func (r *Recorder) Run(ctx context.Context) error {
 			if backoff == 0 && r.pending.Load() < int64(r.cfg.BatchSize) && !r.sleep(ctx, r.cfg.BatchDelay) {
 				return nil
 			}
+		case <-r.flush:
 		case <-tick.C:
 		}
 		if backoff > 0 && !r.sleep(ctx, backoff) {

@@ -2,13 +2,11 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/base64"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 const auditColumns = "id, at, kind, user_id, key_id, caller, role, application, agent, backend, tool, risk," +
@@ -16,83 +14,11 @@ const auditColumns = "id, at, kind, user_id, key_id, caller, role, application, 
 	" action, target, detail"
 
 const (
-	auditColumnCount = 25
-	// auditInsertRows bounds one INSERT statement: 25 × 200 parameters stays far below
-	// SQLite's 32766 and PostgreSQL's 65535.
-	auditInsertRows = 200
 	// auditDeleteRows bounds one DELETE, so retention never holds SQLite's write lock long.
 	auditDeleteRows   = 5000
 	defaultAuditLimit = 100
 	maxAuditLimit     = 1000
 )
-
-func (s *sqlStore) InsertAudit(ctx context.Context, events []AuditEvent) error {
-	if len(events) == 0 {
-		return nil
-	}
-	for i := range events {
-		if events[i].ID == "" || events[i].Time.IsZero() || events[i].Kind == "" {
-			return fmt.Errorf("insert audit: event %d: ID, Time and Kind are required", i)
-		}
-	}
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		for start := 0; start < len(events); start += auditInsertRows {
-			chunk := events[start:min(start+auditInsertRows, len(events))]
-			if _, err := tx.ExecContext(ctx, s.auditInsert(len(chunk)), s.auditArgs(chunk)...); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("insert %d audit events: %w", len(events), mapErr(err))
-	}
-	return nil
-}
-
-// auditInsert is a multi-row INSERT that skips rows whose ID exists (both dialects
-// understand ON CONFLICT … DO NOTHING).
-func (s *sqlStore) auditInsert(rows int) string {
-	row := "(?" + strings.Repeat(", ?", auditColumnCount-1) + ")"
-	var b strings.Builder
-	b.WriteString("INSERT INTO audit_events (" + auditColumns + ") VALUES ")
-	for i := range rows {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(row)
-	}
-	b.WriteString(" ON CONFLICT (id) DO NOTHING")
-	return s.q(b.String())
-}
-
-func (s *sqlStore) auditArgs(events []AuditEvent) []any {
-	args := make([]any, 0, len(events)*auditColumnCount)
-	for i := range events {
-		e := &events[i]
-		args = append(args, e.ID, s.ts(e.Time))
-		for _, v := range []string{e.Kind, e.UserID, e.KeyID, e.Caller, e.Role,
-			e.Application, e.Agent, e.Backend, e.Tool, e.Risk, e.Decision, e.Rule, e.Status, e.Error} {
-			args = append(args, cleanText(v))
-		}
-		args = append(args, int64(e.Duration))
-		for _, v := range []string{e.TraceID, e.RequestHash, e.ResponseHash, e.Request,
-			e.Response, e.Action, e.Target, e.Detail} {
-			args = append(args, cleanText(v))
-		}
-	}
-	return args
-}
-
-// cleanText replaces what PostgreSQL refuses in TEXT — NUL and invalid UTF-8 — with U+FFFD,
-// on both dialects so that they store the same. One bad event must not fail its batch: the
-// audit shipper would retry that batch forever.
-func cleanText(v string) string {
-	if utf8.ValidString(v) && strings.IndexByte(v, 0) < 0 {
-		return v
-	}
-	return strings.ReplaceAll(strings.ToValidUTF8(v, "\uFFFD"), "\x00", "\uFFFD")
-}
 
 func (s *sqlStore) QueryAudit(ctx context.Context, q AuditQuery) ([]AuditEvent, string, error) {
 	where, args := s.auditWhere(q)

@@ -18,6 +18,8 @@ var auditSuite = []struct {
 }{
 	{"RoundTrip", testAuditRoundTrip},
 	{"InsertIsIdempotent", testAuditIdempotent},
+	{"InsertBatchSizes", testAuditBatchSizes},
+	{"InsertBatchReplay", testAuditBatchReplay},
 	{"InsertValidates", testAuditValidates},
 	{"InsertOddText", testAuditOddText},
 	{"PagingNewestFirst", testAuditPaging},

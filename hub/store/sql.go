@@ -33,6 +33,7 @@ const (
 type sqlStore struct {
 	db      *sql.DB
 	dialect string
+	audit   auditStmts
 }
 
 var _ Store = (*sqlStore)(nil)
@@ -56,7 +57,7 @@ func openSQLite(ctx context.Context, dir string) (*sqlStore, error) {
 	// half-way with SQLITE_BUSY when the CLI writes while the hub runs.
 	dsn := "file:" + path + "?_txlock=immediate" +
 		"&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
-		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
@@ -112,7 +113,10 @@ func (s *sqlStore) ping(ctx context.Context) error {
 
 func (s *sqlStore) Dialect() string { return s.dialect }
 
-func (s *sqlStore) Close() error { return s.db.Close() }
+func (s *sqlStore) Close() error {
+	s.audit.close()
+	return s.db.Close()
+}
 
 // q rebinds ? placeholders to $1, $2, … for PostgreSQL. Queries here never contain a
 // literal question mark.

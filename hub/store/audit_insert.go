@@ -1,0 +1,262 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/bits"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Audit events arrive from the audit shipper in batches of hundreds, and the hub pays for
+// every row's store write on its own CPU (SQLite runs in the process), so the insert is
+// built to cost little per row: one transaction per batch, statements prepared once and
+// reused, and no SQL text built per call.
+//
+//   - SQLite: a multi-row INSERT … VALUES of a fixed set of sizes (64, 32, …, 1 rows), so a
+//     batch of any size is a few executions of at most seven prepared statements.
+//   - PostgreSQL: one INSERT … SELECT FROM unnest($1::text[], …) with one array per column:
+//     25 parameters whatever the batch size, one prepared statement, and pgx sends the
+//     arrays in binary.
+//
+// Both skip rows whose id exists (ON CONFLICT (id) DO NOTHING), so a replayed journal stores
+// each event once.
+
+const (
+	auditColumnCount = 25
+	// sqliteAuditSizes is how many SQLite statements there are: 1, 2, 4, … 64 rows. The
+	// largest has 64 × 25 parameters, far below SQLite's 32766, and a program small enough
+	// to keep prepared.
+	sqliteAuditSizes = 7
+	sqliteAuditChunk = 1 << (sqliteAuditSizes - 1)
+	// pgAuditChunk bounds the arrays of one PostgreSQL statement (memory, not a protocol
+	// limit: 25 parameters whatever the rows).
+	pgAuditChunk = 1000
+)
+
+// errStmtClosed: the store was closed during an insert.
+var errStmtClosed = errors.New("audit insert: store closed")
+
+// auditStmts holds the prepared audit inserts, made on first use (after migrations) and
+// closed with the store.
+type auditStmts struct {
+	mu     sync.Mutex
+	sqlite [sqliteAuditSizes]*sql.Stmt // index k: 1<<k rows
+	pg     *sql.Stmt
+}
+
+func (a *auditStmts) close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i, st := range a.sqlite {
+		if st != nil {
+			st.Close()
+			a.sqlite[i] = nil
+		}
+	}
+	if a.pg != nil {
+		a.pg.Close()
+		a.pg = nil
+	}
+}
+
+// stmt returns the statement prepared for query in *slot, preparing it if needed.
+func (s *sqlStore) auditStmt(ctx context.Context, slot **sql.Stmt, query func() string) (*sql.Stmt, error) {
+	s.audit.mu.Lock()
+	defer s.audit.mu.Unlock()
+	if *slot == nil {
+		st, err := s.db.PrepareContext(ctx, query())
+		if err != nil {
+			return nil, fmt.Errorf("prepare audit insert: %w", err)
+		}
+		*slot = st
+	}
+	return *slot, nil
+}
+
+func (s *sqlStore) InsertAudit(ctx context.Context, events []AuditEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	for i := range events {
+		if events[i].ID == "" || events[i].Time.IsZero() || events[i].Kind == "" {
+			return fmt.Errorf("insert audit: event %d: ID, Time and Kind are required", i)
+		}
+	}
+	// Statements are prepared before the transaction: SQLite has a single connection, which
+	// the transaction holds.
+	insert, err := s.insertAuditSQLite, s.prepareAuditSQLite(ctx, len(events))
+	if s.dialect == dialectPostgres {
+		insert = s.insertAuditPostgres
+		_, err = s.auditStmt(ctx, &s.audit.pg, pgAuditInsert)
+	}
+	if err == nil {
+		err = s.withTx(ctx, func(tx *sql.Tx) error { return insert(ctx, tx, events) })
+	}
+	if err != nil {
+		return fmt.Errorf("insert %d audit events: %w", len(events), mapErr(err))
+	}
+	return nil
+}
+
+// sqliteChunk is the size index of the next SQLite statement for n rows: the largest power
+// of two up to sqliteAuditChunk.
+func sqliteChunk(n int) int { return bits.Len(uint(min(n, sqliteAuditChunk))) - 1 }
+
+// prepareAuditSQLite prepares the statements insertAuditSQLite uses for n rows.
+func (s *sqlStore) prepareAuditSQLite(ctx context.Context, n int) error {
+	for n > 0 {
+		k := sqliteChunk(n)
+		if _, err := s.auditStmt(ctx, &s.audit.sqlite[k], func() string { return sqliteAuditInsert(1 << k) }); err != nil {
+			return err
+		}
+		n -= (n >> k) << k
+	}
+	return nil
+}
+
+// insertAuditSQLite writes events in chunks of sqliteAuditChunk rows, and the rest in
+// chunks of decreasing powers of two.
+func (s *sqlStore) insertAuditSQLite(ctx context.Context, tx *sql.Tx, events []AuditEvent) error {
+	args := make([]any, 0, sqliteAuditChunk*auditColumnCount)
+	for len(events) > 0 {
+		k := sqliteChunk(len(events))
+		s.audit.mu.Lock()
+		st := s.audit.sqlite[k]
+		s.audit.mu.Unlock()
+		if st == nil {
+			return errStmtClosed
+		}
+		args = appendAuditArgs(args[:0], events[:1<<k])
+		if _, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...); err != nil {
+			return err
+		}
+		events = events[1<<k:]
+	}
+	return nil
+}
+
+// sqliteAuditInsert is a multi-row INSERT of rows rows.
+func sqliteAuditInsert(rows int) string {
+	row := "(?" + strings.Repeat(", ?", auditColumnCount-1) + ")"
+	var b strings.Builder
+	b.WriteString("INSERT INTO audit_events (" + auditColumns + ") VALUES ")
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	b.WriteString(" ON CONFLICT (id) DO NOTHING")
+	return b.String()
+}
+
+// appendAuditArgs appends the column values of events, row by row, in auditColumns order.
+// Times are SQLite's fixed-width text.
+func appendAuditArgs(args []any, events []AuditEvent) []any {
+	for i := range events {
+		e := &events[i]
+		args = append(args, e.ID, e.Time.UTC().Truncate(time.Microsecond).Format(sqliteTime))
+		for _, v := range auditTexts1(e) {
+			args = append(args, cleanText(v))
+		}
+		args = append(args, int64(e.Duration))
+		for _, v := range auditTexts2(e) {
+			args = append(args, cleanText(v))
+		}
+	}
+	return args
+}
+
+// auditTexts1 and auditTexts2 are the text columns before and after duration_ns.
+func auditTexts1(e *AuditEvent) [14]string {
+	return [...]string{e.Kind, e.UserID, e.KeyID, e.Caller, e.Role, e.Application, e.Agent,
+		e.Backend, e.Tool, e.Risk, e.Decision, e.Rule, e.Status, e.Error}
+}
+
+func auditTexts2(e *AuditEvent) [8]string {
+	return [...]string{e.TraceID, e.RequestHash, e.ResponseHash, e.Request, e.Response,
+		e.Action, e.Target, e.Detail}
+}
+
+// insertAuditPostgres writes events as column arrays, pgAuditChunk rows per statement.
+func (s *sqlStore) insertAuditPostgres(ctx context.Context, tx *sql.Tx, events []AuditEvent) error {
+	s.audit.mu.Lock()
+	pg := s.audit.pg
+	s.audit.mu.Unlock()
+	if pg == nil {
+		return errStmtClosed
+	}
+	st := tx.StmtContext(ctx, pg)
+	for start := 0; start < len(events); start += pgAuditChunk {
+		if _, err := st.ExecContext(ctx, pgAuditColumns(events[start:min(start+pgAuditChunk, len(events))])...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pgAuditInsert inserts one row per element of 25 parallel arrays, one per column.
+func pgAuditInsert() string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO audit_events (" + auditColumns + ") SELECT * FROM unnest(")
+	for i := 1; i <= auditColumnCount; i++ {
+		typ := "text[]"
+		switch i {
+		case 2:
+			typ = "timestamptz[]"
+		case 17:
+			typ = "bigint[]"
+		}
+		if i > 1 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(i) + "::" + typ)
+	}
+	b.WriteString(") ON CONFLICT (id) DO NOTHING")
+	return b.String()
+}
+
+// pgAuditColumns turns events into the 25 column arrays of pgAuditInsert. The text arrays
+// share one backing slice.
+func pgAuditColumns(events []AuditEvent) []any {
+	n := len(events)
+	texts := make([]string, (auditColumnCount-2)*n)
+	col := func(c int) []string { return texts[c*n : (c+1)*n : (c+1)*n] }
+	ids, ats, durs := col(0), make([]time.Time, n), make([]int64, n)
+	for i := range events {
+		e := &events[i]
+		ids[i], ats[i], durs[i] = e.ID, e.Time.UTC().Truncate(time.Microsecond), int64(e.Duration)
+		for c, v := range auditTexts1(e) {
+			texts[(1+c)*n+i] = cleanText(v)
+		}
+		for c, v := range auditTexts2(e) {
+			texts[(15+c)*n+i] = cleanText(v)
+		}
+	}
+	args := make([]any, 0, auditColumnCount)
+	args = append(args, ids, ats)
+	for c := 1; c <= 14; c++ {
+		args = append(args, col(c))
+	}
+	args = append(args, durs)
+	for c := 15; c <= 22; c++ {
+		args = append(args, col(c))
+	}
+	return args
+}
+
+// cleanText replaces what PostgreSQL refuses in TEXT — NUL and invalid UTF-8 — with U+FFFD,
+// on both dialects so that they store the same. One bad event must not fail its batch: the
+// audit shipper would retry that batch forever.
+func cleanText(v string) string {
+	if utf8.ValidString(v) && strings.IndexByte(v, 0) < 0 {
+		return v
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(v, "\uFFFD"), "\x00", "\uFFFD")
+}
