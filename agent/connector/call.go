@@ -2,7 +2,6 @@ package connector
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/agent/status"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
-	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
@@ -66,9 +64,9 @@ func (c *callServer) serve(ctx context.Context, s stream) {
 		return
 	}
 	w := newFrameWriter(s, c.writeTimeout)
-	req, err := decodeRequest(call.Message)
+	req, err := call.Request()
 	if err != nil {
-		c.finish(s, w, errorResponse(jsonrpc.ID{}, jsonrpc.CodeInvalidRequest,
+		c.finish(s, w, protocol.ErrorResponse(jsonrpc.ID{}, jsonrpc.CodeInvalidRequest,
 			fmt.Sprintf("agent %q: backend %q: %v", c.agentID, call.Backend, err)))
 		return
 	}
@@ -98,7 +96,7 @@ func (c *callServer) call(ctx context.Context, call *protocol.Call, req *jsonrpc
 		if errors.Is(err, backend.ErrNotReady) || errors.Is(err, backend.ErrGone) || errors.Is(err, backend.ErrUnknownBackend) {
 			code = CodeUnavailable
 		}
-		resp = errorResponse(req.ID, code, c.describe(call.Backend, err))
+		resp = protocol.ErrorResponse(req.ID, code, c.describe(call.Backend, err))
 	}
 	if c.status != nil && req.IsCall() {
 		c.status.Call(callRecord(ctx, call, req, resp, start, took))
@@ -142,17 +140,13 @@ func (c *callServer) describe(backendName string, err error) string {
 
 // finish writes the Result frame (empty for a notification), half-closes the stream and
 // gives the hub a moment to close its side, which ends readLoop.
-func (c *callServer) finish(s stream, w *frameWriter, resp *jsonrpc.Response) {
-	var payload []byte
-	if resp != nil {
-		raw, err := mcp.EncodeMessage(resp)
-		if err != nil {
-			raw, _ = mcp.EncodeMessage(errorResponse(resp.ID, CodeInternal,
-				fmt.Sprintf("agent %q: cannot encode the backend's response: %v", c.agentID, err)))
-		}
-		payload = raw
+func (c *callServer) finish(s stream, w *protocol.FrameWriter, resp *jsonrpc.Response) {
+	err := w.WriteMessage(protocol.TypeResult, resp)
+	if errors.Is(err, protocol.ErrEncode) {
+		err = w.WriteMessage(protocol.TypeResult, protocol.ErrorResponse(resp.ID, CodeInternal,
+			fmt.Sprintf("agent %q: cannot encode the backend's response: %v", c.agentID, err)))
 	}
-	if err := w.write(protocol.TypeResult, payload); err != nil {
+	if err != nil {
 		c.log.Debug("result not delivered", "err", err)
 	}
 	_ = s.Close()
@@ -185,25 +179,9 @@ func (c *callServer) readLoop(s stream, sink *streamSink, cancel context.CancelF
 	}
 }
 
-func decodeRequest(raw json.RawMessage) (*jsonrpc.Request, error) {
-	msg, err := mcp.ParseMessage(raw)
-	if err != nil {
-		return nil, fmt.Errorf("bad JSON-RPC request: %w", err)
-	}
-	req, ok := msg.(*jsonrpc.Request)
-	if !ok {
-		return nil, errors.New("bad JSON-RPC request: got a response")
-	}
-	return req, nil
-}
-
 func callContext(ctx context.Context, deadline int64) (context.Context, context.CancelFunc) {
 	if deadline > 0 {
 		return context.WithDeadline(ctx, time.UnixMilli(deadline))
 	}
 	return context.WithCancel(ctx)
-}
-
-func errorResponse(id jsonrpc.ID, code int64, msg string) *jsonrpc.Response {
-	return &jsonrpc.Response{ID: id, Error: &jsonrpc.Error{Code: code, Message: msg}}
 }

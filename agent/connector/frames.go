@@ -1,10 +1,7 @@
 package connector
 
 import (
-	"encoding/json"
-	"fmt"
 	"io"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/yamux"
@@ -19,30 +16,12 @@ type stream interface {
 	SetReadDeadline(time.Time) error
 }
 
-// frameWriter serialises whole frames on one stream. On a yamux stream each write is bounded
-// by a deadline whose expiry closes the session (tunnel.TimeoutWriter, GHSA-29qp-crvh-w22m).
-type frameWriter struct {
-	mu  sync.Mutex
-	out io.Writer
-}
-
-func newFrameWriter(s stream, timeout time.Duration) *frameWriter {
+// newFrameWriter is the call stream codec's writer on s. On a yamux stream each write is
+// bounded by a deadline whose expiry closes the session (tunnel.TimeoutWriter,
+// GHSA-29qp-crvh-w22m).
+func newFrameWriter(s stream, timeout time.Duration) *protocol.FrameWriter {
 	if ys, ok := s.(*yamux.Stream); ok {
-		return &frameWriter{out: tunnel.TimeoutWriter{Stream: ys, Timeout: timeout}}
+		return protocol.NewFrameWriter(tunnel.TimeoutWriter{Stream: ys, Timeout: timeout})
 	}
-	return &frameWriter{out: s}
-}
-
-func (w *frameWriter) write(t protocol.Type, payload []byte) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return protocol.WriteFrame(w.out, t, payload)
-}
-
-func (w *frameWriter) writeJSON(t protocol.Type, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode %s frame: %w", t, err)
-	}
-	return w.write(t, b)
+	return protocol.NewFrameWriter(s)
 }

@@ -72,7 +72,7 @@ func (a *Agent) dial(ctx context.Context) (*yamux.Session, error) {
 }
 
 // handshake opens the control stream, sends hello and reads welcome or refusal.
-func (a *Agent) handshake(sess *yamux.Session) (*yamux.Stream, *frameWriter, protocol.Welcome, error) {
+func (a *Agent) handshake(sess *yamux.Session) (*yamux.Stream, *protocol.FrameWriter, protocol.Welcome, error) {
 	var welcome protocol.Welcome
 	ctrl, err := sess.OpenStream()
 	if err != nil {
@@ -86,7 +86,7 @@ func (a *Agent) handshake(sess *yamux.Session) (*yamux.Stream, *frameWriter, pro
 		Capability: protocol.CapabilityVersion,
 		Backends:   a.set.Snapshots(),
 	}
-	if err := w.writeJSON(protocol.TypeHello, hello); err != nil {
+	if err := w.WriteJSON(protocol.TypeHello, hello); err != nil {
 		// The hub may have refused and closed before our hello went out; its refusal is
 		// still buffered on the stream and says why, where the write error does not.
 		if ref := bufferedRefusal(ctrl); ref != nil {
@@ -133,7 +133,7 @@ func bufferedRefusal(ctrl *yamux.Stream) error {
 
 // serve runs a welcomed session: updates and events up the control stream, refusals down
 // it, and one goroutine per call stream. It returns when any of them ends or ctx does.
-func (a *Agent) serve(ctx context.Context, sess *yamux.Session, ctrl *yamux.Stream, w *frameWriter) error {
+func (a *Agent) serve(ctx context.Context, sess *yamux.Session, ctrl *yamux.Stream, w *protocol.FrameWriter) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	a.out.setOpen(true)
@@ -163,7 +163,7 @@ func (a *Agent) serve(ctx context.Context, sess *yamux.Session, ctrl *yamux.Stre
 	return err
 }
 
-func (a *Agent) writeControl(ctx context.Context, w *frameWriter) error {
+func (a *Agent) writeControl(ctx context.Context, w *protocol.FrameWriter) error {
 	for {
 		select {
 		case <-ctx.Done():
@@ -175,12 +175,12 @@ func (a *Agent) writeControl(ctx context.Context, w *frameWriter) error {
 			a.log.Warn("backend events dropped: the hub is not reading them fast enough", "dropped", dropped)
 		}
 		if len(up.Backends) > 0 {
-			if err := w.writeJSON(protocol.TypeUpdate, up); err != nil {
+			if err := w.WriteJSON(protocol.TypeUpdate, up); err != nil {
 				return fmt.Errorf("send update: %w", err)
 			}
 		}
 		for _, ev := range events {
-			if err := w.writeJSON(protocol.TypeEvent, ev); err != nil {
+			if err := w.WriteJSON(protocol.TypeEvent, ev); err != nil {
 				return fmt.Errorf("send event: %w", err)
 			}
 		}

@@ -11,14 +11,13 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
-	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
 // streamSink relays a backend's notifications and server→client requests for one call up
 // its stream, and hands the hub's Response frames to the waiting request.
 type streamSink struct {
-	w     *frameWriter
+	w     *protocol.FrameWriter
 	log   *slog.Logger
 	owner string          // the client session the call serves; see backend.Owner
 	pass  bool            // the caller answers input_required itself; see backend.InputPassthrough
@@ -54,12 +53,9 @@ func ownerOf(c protocol.Caller) string {
 
 // Notify sends a notification (progress, log message) to the caller; a lost one is not an error.
 func (s *streamSink) Notify(n *jsonrpc.Request) {
-	raw, err := mcp.EncodeMessage(n)
-	if err != nil {
+	if err := s.w.WriteMessage(protocol.TypeNotify, n); errors.Is(err, protocol.ErrEncode) {
 		s.log.Warn("drop notification: cannot encode", "method", n.Method, "err", err)
-		return
-	}
-	if err := s.w.write(protocol.TypeNotify, raw); err != nil {
+	} else if err != nil {
 		s.log.Debug("notification not delivered", "method", n.Method, "err", err)
 	}
 }
@@ -83,11 +79,7 @@ func (s *streamSink) Request(ctx context.Context, req *jsonrpc.Request) (*jsonrp
 		delete(s.waiting, key)
 		s.mu.Unlock()
 	}()
-	raw, err := mcp.EncodeMessage(req)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s request: %w", req.Method, err)
-	}
-	if err := s.w.write(protocol.TypeRequest, raw); err != nil {
+	if err := s.w.WriteMessage(protocol.TypeRequest, req); err != nil {
 		return nil, fmt.Errorf("send %s request to the hub: %w", req.Method, err)
 	}
 	select {
@@ -100,13 +92,9 @@ func (s *streamSink) Request(ctx context.Context, req *jsonrpc.Request) (*jsonrp
 
 // deliver hands a Response frame to the request waiting for it.
 func (s *streamSink) deliver(payload []byte) error {
-	msg, err := mcp.ParseMessage(payload)
+	resp, err := protocol.DecodeResponse(protocol.TypeResponse, payload)
 	if err != nil {
-		return fmt.Errorf("decode response: %w", err)
-	}
-	resp, ok := msg.(*jsonrpc.Response)
-	if !ok {
-		return errors.New("response frame carries a request")
+		return err
 	}
 	key := idKey(resp.ID)
 	s.mu.Lock()

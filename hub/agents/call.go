@@ -2,7 +2,6 @@ package agents
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -50,7 +49,7 @@ func (r *Registry) Call(ctx context.Context, agentID, backendName string, req *j
 		// Rounded up, so that the agent's deadline never fires before the hub's own.
 		frame.Deadline = d.Add(time.Millisecond - time.Nanosecond).UnixMilli()
 	}
-	if err := c.w.writeJSON(protocol.TypeCall, frame); err != nil {
+	if err := c.w.WriteJSON(protocol.TypeCall, frame); err != nil {
 		return nil, c.failed(ctx, err)
 	}
 	cancelled := make(chan struct{})
@@ -70,7 +69,7 @@ func (r *Registry) Call(ctx context.Context, agentID, backendName string, req *j
 type call struct {
 	s    *session
 	st   *yamux.Stream
-	w    *frameWriter
+	w    *protocol.FrameWriter
 	sink backend.Sink
 
 	answering sync.WaitGroup // goroutines answering server→client requests
@@ -89,7 +88,7 @@ func (c *call) wait(ctx context.Context) (*jsonrpc.Response, error) {
 		case protocol.TypeNotify:
 			c.notify(payload)
 		case protocol.TypeRequest:
-			req, err := decodeRequest(payload)
+			req, err := protocol.DecodeRequest(t, payload)
 			if err != nil {
 				return nil, fmt.Errorf("agent %q sent a bad request frame: %w", c.s.id, err)
 			}
@@ -98,7 +97,7 @@ func (c *call) wait(ctx context.Context) (*jsonrpc.Response, error) {
 			if err := expired(ctx); err != nil {
 				return nil, err // the agent answered the expiry of the same deadline; say so the same way
 			}
-			return c.result(payload)
+			return c.result(t, payload)
 		default:
 			return nil, fmt.Errorf("agent %q sent an unexpected %s frame on a call stream", c.s.id, t)
 		}
@@ -120,7 +119,7 @@ func (c *call) notify(payload []byte) {
 	if c.sink == nil {
 		return
 	}
-	if req, err := decodeRequest(payload); err == nil {
+	if req, err := protocol.DecodeRequest(protocol.TypeNotify, payload); err == nil {
 		c.sink.Notify(req)
 	}
 }
@@ -133,28 +132,19 @@ func (c *call) answer(ctx context.Context, req *jsonrpc.Request) {
 		got, err := c.sink.Request(ctx, req)
 		switch {
 		case err != nil:
-			resp.Error = wireError(err)
+			resp.Error = protocol.WireError(err)
 		case got != nil:
 			resp = &jsonrpc.Response{ID: req.ID, Result: got.Result, Error: got.Error}
 		}
 	}
-	raw, err := mcp.EncodeMessage(resp)
-	if err == nil {
-		_ = c.w.write(protocol.TypeResponse, raw)
-	}
+	_ = c.w.WriteMessage(protocol.TypeResponse, resp)
 }
 
-func (c *call) result(payload []byte) (*jsonrpc.Response, error) {
-	if len(payload) == 0 {
-		return nil, nil // the message was a notification
-	}
-	msg, err := mcp.ParseMessage(payload)
+// result decodes the Result frame: nil when the message was a notification.
+func (c *call) result(t protocol.Type, payload []byte) (*jsonrpc.Response, error) {
+	resp, err := protocol.DecodeResponse(t, payload)
 	if err != nil {
 		return nil, fmt.Errorf("agent %q sent a bad result: %w", c.s.id, err)
-	}
-	resp, ok := msg.(*jsonrpc.Response)
-	if !ok {
-		return nil, fmt.Errorf("agent %q sent a request as its result", c.s.id)
 	}
 	return resp, nil
 }
@@ -166,7 +156,7 @@ func (c *call) cancel(cause error) {
 	if cause != nil {
 		reason = cause.Error()
 	}
-	_ = c.w.writeJSONWithin(protocol.TypeCancel, protocol.Cancel{Reason: reason}, cancelTimeout)
+	_ = c.w.WriteJSONVia(bounded(c.st, cancelTimeout), protocol.TypeCancel, protocol.Cancel{Reason: reason})
 	_ = c.st.Close()
 }
 
@@ -186,25 +176,4 @@ func expired(ctx context.Context) error {
 		return context.DeadlineExceeded
 	}
 	return nil
-}
-
-func decodeRequest(payload []byte) (*jsonrpc.Request, error) {
-	msg, err := mcp.ParseMessage(payload)
-	if err != nil {
-		return nil, err
-	}
-	req, ok := msg.(*jsonrpc.Request)
-	if !ok {
-		return nil, errors.New("got a response, want a request")
-	}
-	return req, nil
-}
-
-// wireError keeps a JSON-RPC error's code, and calls anything else an internal error.
-func wireError(err error) *jsonrpc.Error {
-	var we *jsonrpc.Error
-	if errors.As(err, &we) {
-		return we
-	}
-	return &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: err.Error()}
 }

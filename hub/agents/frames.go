@@ -1,9 +1,7 @@
 package agents
 
 import (
-	"encoding/json"
-	"fmt"
-	"sync"
+	"io"
 	"time"
 
 	"github.com/hashicorp/yamux"
@@ -12,36 +10,14 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/shared/tunnel"
 )
 
-// frameWriter serialises whole frames on one stream. Each write has a deadline whose expiry
-// closes the session (tunnel.TimeoutWriter, yamux advisory GHSA-29qp-crvh-w22m).
-type frameWriter struct {
-	mu      sync.Mutex
-	s       *yamux.Stream
-	timeout time.Duration
+// newFrameWriter is the call stream codec's writer on a yamux stream, each write bounded by
+// timeout.
+func newFrameWriter(s *yamux.Stream, timeout time.Duration) *protocol.FrameWriter {
+	return protocol.NewFrameWriter(bounded(s, timeout))
 }
 
-func newFrameWriter(s *yamux.Stream, timeout time.Duration) *frameWriter {
-	return &frameWriter{s: s, timeout: timeout}
-}
-
-func (w *frameWriter) write(t protocol.Type, payload []byte) error {
-	return w.writeWithin(t, payload, w.timeout)
-}
-
-func (w *frameWriter) writeWithin(t protocol.Type, payload []byte, timeout time.Duration) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return protocol.WriteFrame(tunnel.TimeoutWriter{Stream: w.s, Timeout: timeout}, t, payload)
-}
-
-func (w *frameWriter) writeJSON(t protocol.Type, v any) error {
-	return w.writeJSONWithin(t, v, w.timeout)
-}
-
-func (w *frameWriter) writeJSONWithin(t protocol.Type, v any, timeout time.Duration) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode %s frame: %w", t, err)
-	}
-	return w.writeWithin(t, b, timeout)
+// bounded bounds each write to s by timeout; an expiry closes the whole session
+// (tunnel.TimeoutWriter, yamux advisory GHSA-29qp-crvh-w22m).
+func bounded(s *yamux.Stream, timeout time.Duration) io.Writer {
+	return tunnel.TimeoutWriter{Stream: s, Timeout: timeout}
 }

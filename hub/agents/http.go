@@ -36,7 +36,7 @@ func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	defer r.unregister(s)
 	welcome := protocol.Welcome{AgentID: s.id, Capability: protocol.CapabilityVersion, HubVersion: r.opts.HubVersion}
-	if err := s.ctrl.writeJSON(protocol.TypeWelcome, welcome); err != nil {
+	if err := s.ctrl.WriteJSON(protocol.TypeWelcome, welcome); err != nil {
 		r.log.Info("agent left before its welcome", "agent", s.id, "remote", s.remote, "err", err)
 		return
 	}
@@ -118,7 +118,7 @@ func (r *Registry) handshake(ys *yamux.Session, id auth.Identity, remote string)
 
 // serveControl reads updates and events until the control stream or the session ends.
 func (r *Registry) serveControl(s *session) {
-	ctrl := s.ctrl.s
+	ctrl := s.ctrlSt
 	for {
 		t, payload, err := protocol.ReadFrame(ctrl)
 		if err != nil {

@@ -15,7 +15,8 @@ import (
 type session struct {
 	id      string
 	ys      *yamux.Session
-	ctrl    *frameWriter // the control stream, for welcome and refusals
+	ctrl    *protocol.FrameWriter // the control stream, for welcome and refusals
+	ctrlSt  *yamux.Stream         // the same stream, for writes with their own bound
 	hello   protocol.Hello
 	keyID   string
 	remote  string
@@ -28,7 +29,7 @@ type session struct {
 
 func newSession(ys *yamux.Session, ctrl *yamux.Stream, hello protocol.Hello, keyID, remote string, timeout time.Duration) *session {
 	s := &session{
-		id: hello.AgentID, ys: ys, ctrl: newFrameWriter(ctrl, timeout), hello: hello, keyID: keyID,
+		id: hello.AgentID, ys: ys, ctrl: newFrameWriter(ctrl, timeout), ctrlSt: ctrl, hello: hello, keyID: keyID,
 		remote: remote, since: time.Now(), timeout: timeout, backends: map[string]protocol.Backend{},
 	}
 	s.apply(protocol.Update{Backends: hello.Backends})
@@ -74,7 +75,7 @@ func (s *session) info() AgentInfo {
 // refuse tells the agent why it is being dropped, as well as a stuck tunnel allows, and
 // closes the session.
 func (s *session) refuse(code, msg string) {
-	_ = s.ctrl.writeJSONWithin(protocol.TypeRefusal, protocol.Refusal{Code: code, Message: msg}, cancelTimeout)
+	_ = s.ctrl.WriteJSONVia(bounded(s.ctrlSt, cancelTimeout), protocol.TypeRefusal, protocol.Refusal{Code: code, Message: msg})
 	_ = s.ys.Close()
 }
 
