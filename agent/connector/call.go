@@ -90,6 +90,7 @@ func (c *callServer) call(ctx context.Context, call *protocol.Call, req *jsonrpc
 	resp, err := c.backends.Call(ctx, call.Backend, req, sink)
 	took := time.Since(start)
 	c.log.Debug("call", "backend", call.Backend, "method", req.Method, "caller", call.Caller.Name,
+		"user", call.Caller.UserID, "role", call.Caller.Role, "application", call.Caller.Application,
 		"duration", took, "err", err)
 	if err != nil && req.IsCall() {
 		code := int64(CodeInternal)

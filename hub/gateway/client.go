@@ -65,5 +65,6 @@ func (c *client) caller() protocol.Caller {
 	// Session names the owner of the call even for a stateless request (a fresh id per
 	// request): the agent hands a backend's server→client requests only to calls of one
 	// owner, and all stateless calls of one key must not look like one client.
-	return protocol.Caller{UserID: c.identity.UserID, Name: c.identity.Name, Role: c.identity.Role, KeyID: c.identity.KeyID, Session: c.owner}
+	return protocol.Caller{UserID: c.identity.UserID, Name: c.identity.Name, Role: c.identity.Role,
+		KeyID: c.identity.KeyID, Application: c.identity.Application, Session: c.owner}
 }

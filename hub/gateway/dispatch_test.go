@@ -288,3 +288,20 @@ func TestToolsCallNameSmuggling(t *testing.T) {
 		}
 	}
 }
+
+// The upstream (and so an agent) learns the caller's application from the key, beside who
+// the caller is.
+func TestCallerCarriesApplication(t *testing.T) {
+	h := newHarness(t, Config{})
+	sid := h.initialize("2025-11-25", "", withKey(carolKey))
+	var echo struct {
+		Caller struct{ Name, KeyID, Application string }
+	}
+	toolText(t, rpcAs(h, sid, 1, "tools/call", `{"name":"util__echo"}`, withKey(carolKey)), &echo)
+	if echo.Caller.Name != "alice" || echo.Caller.KeyID != "k-carol" || echo.Caller.Application != "cursor" {
+		t.Errorf("caller %+v, want alice through k-carol for cursor", echo.Caller)
+	}
+	if got := h.up.last().Caller.Application; got != "cursor" {
+		t.Errorf("upstream caller application %q, want cursor", got)
+	}
+}

@@ -80,23 +80,27 @@ type Event struct {
 	Message json.RawMessage `json:"message"`
 }
 
-// Caller says who makes a call, for the agent's logs and for per-client backend sessions.
+// Caller says who makes a call: for the agent's logs and dashboard (Name, else KeyID, and
+// Application, with UserID and Role in its debug log), and to keep each client's
+// server→client requests to itself (KeyID and Session).
 type Caller struct {
 	UserID      string `json:"userId,omitempty"`
-	Name        string `json:"name,omitempty"`
+	Name        string `json:"name,omitempty"` // the user's name
 	Role        string `json:"role,omitempty"`
 	KeyID       string `json:"keyId,omitempty"`
-	Application string `json:"application,omitempty"`
-	Session     string `json:"session,omitempty"` // the client's MCP session, when it has one
+	Application string `json:"application,omitempty"` // what the key is for ("" for a personal key)
+	Session     string `json:"session,omitempty"`     // the client's MCP session, when it has one
 }
 
 // Call opens a call stream: one JSON-RPC request for one backend.
 type Call struct {
-	Backend  string          `json:"backend"`
-	Message  json.RawMessage `json:"message"` // the JSON-RPC request, names already mapped to the backend's own
-	Caller   Caller          `json:"caller"`
-	Deadline int64           `json:"deadline,omitempty"` // Unix milliseconds; 0 means none
-	Trace    string          `json:"trace,omitempty"`    // W3C traceparent
+	Backend string          `json:"backend"`
+	Message json.RawMessage `json:"message"` // the JSON-RPC request, names already mapped to the backend's own
+	Caller  Caller          `json:"caller"`
+	// Deadline is in Unix milliseconds; 0 means none. There is no trace field: a client's
+	// traceparent travels inside Message (the request's _meta), which reaches the backend
+	// unchanged.
+	Deadline int64 `json:"deadline,omitempty"`
 	// PassInputRequired: the caller speaks the stateless era (2026-07-28), so an
 	// input_required result of a modern backend goes back to it unchanged instead of being
 	// turned into server→client requests (backend.InputPassthrough). An agent that does not

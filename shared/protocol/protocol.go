@@ -24,4 +24,6 @@ type Change struct {
 var Changelog = []Change{
 	{1, "2026-11-21", "first version: control stream (hello, welcome, refusal, update, event); " +
 		"one stream per call (call, notify, request, response, result, cancel)"},
+	// 2026-12-06, no version change: Call's trace, never sent nor read, is gone (a client's
+	// traceparent travels in the message's _meta); the hub now sends caller.application.
 }
