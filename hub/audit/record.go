@@ -102,6 +102,12 @@ func ParseRecord(line []byte) (store.AuditEvent, error) {
 	if !ok || crcOf(body) != want {
 		return store.AuditEvent{}, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
 	}
+	if ev, ok := decodeEventJSON(body); ok {
+		if ev.ID == "" || ev.Kind == "" || ev.Time.IsZero() {
+			return store.AuditEvent{}, fmt.Errorf("%w: id, kind or time missing", ErrCorrupt)
+		}
+		return ev, nil
+	}
 	var je JSONEvent
 	if err := json.Unmarshal(body, &je); err != nil {
 		return store.AuditEvent{}, fmt.Errorf("%w: %w", ErrCorrupt, err)
