@@ -58,7 +58,18 @@ func (w *FrameWriter) WriteJSONVia(out io.Writer, t Type, v any) error {
 // be encoded is ErrEncode, and nothing is written. The message is encoded straight after
 // the frame header, so a result is copied once on its way out, not twice.
 func (w *FrameWriter) WriteMessage(t Type, msg jsonrpc.Message) error {
-	buf, err := AppendMessageFrame(nil, t, msg)
+	size := headerLen + 64
+	switch m := msg.(type) {
+	case *jsonrpc.Request:
+		if m != nil {
+			size += len(m.Params)
+		}
+	case *jsonrpc.Response:
+		if m != nil {
+			size += len(m.Result)
+		}
+	}
+	buf, err := AppendMessageFrame(make([]byte, 0, size), t, msg)
 	if err != nil {
 		return err
 	}
