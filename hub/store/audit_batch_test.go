@@ -42,11 +42,12 @@ func allAudit(t *testing.T, s store.Store) []store.AuditEvent {
 	return out
 }
 
-// testAuditBatchSizes stores batches of sizes around the statement sizes of both dialects
-// (SQLite 1…64 rows per statement, PostgreSQL 1000) and reads every field of every row back.
+// testAuditBatchSizes stores batches of sizes around the statement sizes (VALUES of 1…64
+// rows; on PostgreSQL unnest from 32 rows, 1000 per statement) and reads every field of every
+// row back.
 func testAuditBatchSizes(t *testing.T, s store.Store) {
 	var want []store.AuditEvent
-	for _, n := range []int{1, 2, 3, 63, 64, 65, 127, 500, 1001} {
+	for _, n := range []int{1, 2, 3, 31, 32, 63, 64, 65, 127, 500, 1001} {
 		batch := make([]store.AuditEvent, n)
 		for i := range batch {
 			batch[i] = distinctEvent(fmt.Sprintf("b%04d-", n), i)

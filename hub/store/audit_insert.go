@@ -20,20 +20,23 @@ import (
 //
 //   - SQLite: a multi-row INSERT … VALUES of a fixed set of sizes (64, 32, …, 1 rows), so a
 //     batch of any size is a few executions of at most seven prepared statements.
-//   - PostgreSQL: one INSERT … SELECT FROM unnest($1::text[], …) with one array per column:
-//     25 parameters whatever the batch size, one prepared statement, and pgx sends the
-//     arrays in binary.
+//   - PostgreSQL batches under pgUnnestMin rows: one INSERT … VALUES of exactly their rows
+//     (at most 31 prepared statements), one round trip.
+//   - PostgreSQL batches from pgUnnestMin rows: one INSERT … SELECT FROM unnest($1::text[], …)
+//     with one array per column: 25 parameters whatever the batch size, one prepared
+//     statement, and pgx sends the arrays in binary. Below that size encoding 25 short
+//     arrays costs more than the VALUES rows (docs/BENCHMARKS.md, Audit).
 //
 // Both skip rows whose id exists (ON CONFLICT (id) DO NOTHING), so a replayed journal stores
 // each event once.
 
 const (
 	auditColumnCount = 25
-	// sqliteAuditSizes is how many SQLite statements there are: 1, 2, 4, … 64 rows. The
-	// largest has 64 × 25 parameters, far below SQLite's 32766, and a program small enough
-	// to keep prepared.
-	sqliteAuditSizes = 7
-	sqliteAuditChunk = 1 << (sqliteAuditSizes - 1)
+	// valuesChunk is the largest VALUES statement: 64 × 25 parameters, far below SQLite's
+	// 32766 and PostgreSQL's 65535, and a program small enough to keep prepared.
+	valuesChunk = 64
+	// pgUnnestMin is the smallest PostgreSQL batch written with unnest.
+	pgUnnestMin = 32
 	// pgAuditChunk bounds the arrays of one PostgreSQL statement (memory, not a protocol
 	// limit: 25 parameters whatever the rows).
 	pgAuditChunk = 1000
@@ -46,22 +49,22 @@ var errStmtClosed = errors.New("audit insert: store closed")
 // closed with the store.
 type auditStmts struct {
 	mu     sync.Mutex
-	sqlite [sqliteAuditSizes]*sql.Stmt // index k: 1<<k rows
-	pg     *sql.Stmt
+	values [valuesChunk + 1]*sql.Stmt // by rows, in the store's dialect
+	unnest *sql.Stmt                  // PostgreSQL only
 }
 
 func (a *auditStmts) close() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for i, st := range a.sqlite {
+	for i, st := range a.values {
 		if st != nil {
 			st.Close()
-			a.sqlite[i] = nil
+			a.values[i] = nil
 		}
 	}
-	if a.pg != nil {
-		a.pg.Close()
-		a.pg = nil
+	if a.unnest != nil {
+		a.unnest.Close()
+		a.unnest = nil
 	}
 }
 
@@ -90,10 +93,13 @@ func (s *sqlStore) InsertAudit(ctx context.Context, events []AuditEvent) error {
 	}
 	// Statements are prepared before the transaction: SQLite has a single connection, which
 	// the transaction holds.
-	insert, err := s.insertAuditSQLite, s.prepareAuditSQLite(ctx, len(events))
-	if s.dialect == dialectPostgres {
-		insert = s.insertAuditPostgres
-		_, err = s.auditStmt(ctx, &s.audit.pg, pgAuditInsert)
+	var insert func(context.Context, *sql.Tx, []AuditEvent) error
+	var err error
+	if s.dialect == dialectPostgres && len(events) >= pgUnnestMin {
+		insert = s.insertAuditUnnest
+		_, err = s.auditStmt(ctx, &s.audit.unnest, pgAuditInsert)
+	} else {
+		insert, err = s.insertAuditValues, s.prepareAuditValues(ctx, len(events))
 	}
 	if err == nil {
 		err = s.withTx(ctx, func(tx *sql.Tx) error { return insert(ctx, tx, events) })
@@ -104,45 +110,49 @@ func (s *sqlStore) InsertAudit(ctx context.Context, events []AuditEvent) error {
 	return nil
 }
 
-// sqliteChunk is the size index of the next SQLite statement for n rows: the largest power
-// of two up to sqliteAuditChunk.
-func sqliteChunk(n int) int { return bits.Len(uint(min(n, sqliteAuditChunk))) - 1 }
+// valuesRows is how many of n rows the next VALUES statement takes: on SQLite the largest
+// power of two up to valuesChunk, on PostgreSQL all of them (fewer than pgUnnestMin).
+func (s *sqlStore) valuesRows(n int) int {
+	if s.dialect == dialectPostgres {
+		return min(n, valuesChunk)
+	}
+	return 1 << (bits.Len(uint(min(n, valuesChunk))) - 1)
+}
 
-// prepareAuditSQLite prepares the statements insertAuditSQLite uses for n rows.
-func (s *sqlStore) prepareAuditSQLite(ctx context.Context, n int) error {
+// prepareAuditValues prepares the statements insertAuditValues uses for n rows.
+func (s *sqlStore) prepareAuditValues(ctx context.Context, n int) error {
 	for n > 0 {
-		k := sqliteChunk(n)
-		if _, err := s.auditStmt(ctx, &s.audit.sqlite[k], func() string { return sqliteAuditInsert(1 << k) }); err != nil {
+		rows := s.valuesRows(n)
+		if _, err := s.auditStmt(ctx, &s.audit.values[rows], func() string { return s.q(valuesAuditInsert(rows)) }); err != nil {
 			return err
 		}
-		n -= (n >> k) << k
+		n -= (n / rows) * rows
 	}
 	return nil
 }
 
-// insertAuditSQLite writes events in chunks of sqliteAuditChunk rows, and the rest in
-// chunks of decreasing powers of two.
-func (s *sqlStore) insertAuditSQLite(ctx context.Context, tx *sql.Tx, events []AuditEvent) error {
-	args := make([]any, 0, sqliteAuditChunk*auditColumnCount)
+// insertAuditValues writes events in statements of valuesRows rows.
+func (s *sqlStore) insertAuditValues(ctx context.Context, tx *sql.Tx, events []AuditEvent) error {
+	args := make([]any, 0, min(len(events), valuesChunk)*auditColumnCount)
 	for len(events) > 0 {
-		k := sqliteChunk(len(events))
+		rows := s.valuesRows(len(events))
 		s.audit.mu.Lock()
-		st := s.audit.sqlite[k]
+		st := s.audit.values[rows]
 		s.audit.mu.Unlock()
 		if st == nil {
 			return errStmtClosed
 		}
-		args = appendAuditArgs(args[:0], events[:1<<k])
+		args = s.appendAuditArgs(args[:0], events[:rows])
 		if _, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...); err != nil {
 			return err
 		}
-		events = events[1<<k:]
+		events = events[rows:]
 	}
 	return nil
 }
 
-// sqliteAuditInsert is a multi-row INSERT of rows rows.
-func sqliteAuditInsert(rows int) string {
+// valuesAuditInsert is a multi-row INSERT of rows rows, with ? placeholders.
+func valuesAuditInsert(rows int) string {
 	row := "(?" + strings.Repeat(", ?", auditColumnCount-1) + ")"
 	var b strings.Builder
 	b.WriteString("INSERT INTO audit_events (" + auditColumns + ") VALUES ")
@@ -157,11 +167,10 @@ func sqliteAuditInsert(rows int) string {
 }
 
 // appendAuditArgs appends the column values of events, row by row, in auditColumns order.
-// Times are SQLite's fixed-width text.
-func appendAuditArgs(args []any, events []AuditEvent) []any {
+func (s *sqlStore) appendAuditArgs(args []any, events []AuditEvent) []any {
 	for i := range events {
 		e := &events[i]
-		args = append(args, e.ID, e.Time.UTC().Truncate(time.Microsecond).Format(sqliteTime))
+		args = append(args, e.ID, s.ts(e.Time))
 		for _, v := range auditTexts1(e) {
 			args = append(args, cleanText(v))
 		}
@@ -184,10 +193,10 @@ func auditTexts2(e *AuditEvent) [8]string {
 		e.Action, e.Target, e.Detail}
 }
 
-// insertAuditPostgres writes events as column arrays, pgAuditChunk rows per statement.
-func (s *sqlStore) insertAuditPostgres(ctx context.Context, tx *sql.Tx, events []AuditEvent) error {
+// insertAuditUnnest writes events as column arrays, pgAuditChunk rows per statement.
+func (s *sqlStore) insertAuditUnnest(ctx context.Context, tx *sql.Tx, events []AuditEvent) error {
 	s.audit.mu.Lock()
-	pg := s.audit.pg
+	pg := s.audit.unnest
 	s.audit.mu.Unlock()
 	if pg == nil {
 		return errStmtClosed
