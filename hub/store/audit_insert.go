@@ -68,7 +68,7 @@ func (a *auditStmts) close() {
 	}
 }
 
-// stmt returns the statement prepared for query in *slot, preparing it if needed.
+// auditStmt returns the statement prepared for query in *slot, preparing it if needed.
 func (s *sqlStore) auditStmt(ctx context.Context, slot **sql.Stmt, query func() string) (*sql.Stmt, error) {
 	s.audit.mu.Lock()
 	defer s.audit.mu.Unlock()
