@@ -41,6 +41,7 @@ func BenchmarkBackendCallOnly(b *testing.B) {
 	case <-time.After(30 * time.Second):
 		b.Fatal("not ready")
 	}
+	cpu0, _ := processCPU()
 	for i := 0; b.Loop(); i++ {
 		id, _ := jsonrpc.MakeID(float64(i + 1))
 		_, err := set.Call(ctx, "e", &jsonrpc.Request{ID: id, Method: "tools/call", Params: []byte(fmt.Sprintf(`{"name":"echo","arguments":{"message":"m%d"}}`, i))}, nil)
@@ -48,4 +49,5 @@ func BenchmarkBackendCallOnly(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	reportCPUPerCall(b, cpu0)
 }
