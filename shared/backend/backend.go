@@ -105,6 +105,7 @@ type Backend struct {
 	// Counters read by tests and useful in logs.
 	relists atomic.Int64 // lists fetched again after a list_changed notification
 	strays  atomic.Int64 // responses that matched no call (late, after a cancel)
+	lines   lineStats    // stdio lines that were not JSON-RPC or over the size limit
 }
 
 // New returns a backend in state starting. cfg should have passed Validate.

@@ -36,6 +36,17 @@ type Config struct {
 	// Era is auto (default: probe server/discover, fall back to initialize) or legacy
 	// (initialize only, for a dual-era server whose tools still send server→client requests).
 	Era string `toml:"era"`
+	// MaxMessageBytes bounds one message from a stdio server (one line), in bytes; 0 means
+	// DefaultMaxMessageBytes (16 MiB). A longer line is read through without being kept and
+	// fails only the call it answers, with mcp.CodeResultTooLarge; the server keeps running.
+	MaxMessageBytes int `toml:"max_message_bytes"`
+}
+
+func (c *Config) maxMessageBytes() int {
+	if c.MaxMessageBytes > 0 {
+		return c.MaxMessageBytes
+	}
+	return DefaultMaxMessageBytes
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$`)
@@ -75,6 +86,10 @@ func (c *Config) Validate() error {
 	case "", EraAuto, EraLegacy:
 	default:
 		return fmt.Errorf("backend %q: unknown era %q (want auto or legacy)", c.Name, c.Era)
+	}
+	if c.MaxMessageBytes < 0 {
+		return fmt.Errorf("backend %q: max_message_bytes must not be negative (0 means the default, %d)",
+			c.Name, DefaultMaxMessageBytes)
 	}
 	switch c.Session {
 	case "", "shared":

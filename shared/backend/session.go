@@ -259,7 +259,7 @@ func (s *session) shutdown() error {
 	s.cancel()
 	var err error
 	if s.proc != nil {
-		err = s.proc.stop(s.conn)
+		err = s.proc.stop()
 	} else if s.conn != nil {
 		err = s.conn.Close()
 	}

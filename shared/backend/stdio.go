@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -15,63 +16,150 @@ import (
 )
 
 const (
-	stopGrace     = 2 * time.Second // SIGTERM to the group, then SIGKILL
-	maxStderrLine = 4096            // longer stderr lines are cut
+	stopGrace     = 2 * time.Second        // SIGTERM to the group, then SIGKILL
+	exitDrain     = 200 * time.Millisecond // after the leader's exit, for its last output
+	maxStderrLine = 4096                   // longer stderr lines are cut
 )
 
-// process is the stdio server's process group.
+// process is the stdio server's process group and our ends of its pipes. The pipes are
+// *os.File, so exec starts no copy goroutines and cmd.Wait returns when the leader exits,
+// even while a child it started still holds stdout or stderr open.
 type process struct {
 	cmd    *exec.Cmd
 	stderr *lineLogger
+	stdin  *os.File // our ends
+	stdout *os.File
+	errOut *os.File
+
+	exited     chan struct{} // closed when the leader has exited and been reaped
+	waitErr    error         // how it exited; written before exited is closed
+	waited     chan struct{} // the waiter goroutine has returned
+	stderrDone chan struct{} // the stderr copier has returned
+	readDone   chan struct{} // the connection's reader has stopped reading
+	readOnce   sync.Once
+	closeOnce  sync.Once
 }
 
-// dialStdio starts the server in its own process group with a clean environment.
-// mcp.CommandTransport gives the Connection; its Close only signals the leader, so stop
-// takes care of the rest of the group (npx, for one, runs the server as a child of node).
-func (b *Backend) dialStdio(ctx context.Context) (mcp.Connection, *process, error) {
+// dialStdio starts the server in its own process group with a clean environment, and
+// returns the connection to it.
+func (b *Backend) dialStdio(context.Context) (mcp.Connection, *process, error) {
 	cmd := exec.Command(b.cfg.Command, b.cfg.Args...)
 	cmd.Env = cleanEnv(os.LookupEnv, baseEnvKeys(), b.cfg.Env)
 	cmd.Dir = b.cfg.Cwd
-	cmd.WaitDelay = stopGrace // do not wait forever for stderr held open by an escaped child
 	setProcessGroup(cmd)
-	lw := &lineLogger{log: b.log}
-	cmd.Stderr = lw
-	t := &mcp.CommandTransport{Command: cmd, TerminateDuration: stopGrace}
-	conn, err := t.Connect(ctx)
+	p, err := startProcess(cmd, &lineLogger{log: b.log})
 	if err != nil {
 		return nil, nil, fmt.Errorf("start %s: %w", b.cfg.Command, err)
 	}
-	return conn, &process{cmd: cmd, stderr: lw}, nil
+	return newStdioConn(b.cfg.Name, b.log, p, b.cfg.maxMessageBytes(), &b.lines), p, nil
 }
 
-// stop ends the whole process group: SIGTERM, closing stdin (conn.Close, which also reaps
-// the leader), and SIGKILL for whatever is left after stopGrace. It returns how the leader
-// exited.
-func (p *process) stop(conn mcp.Connection) error {
+// startProcess starts cmd on three fresh pipes and the goroutines that watch it: one waits
+// for the leader, one copies stderr to the log.
+func startProcess(cmd *exec.Cmd, stderr *lineLogger) (*process, error) {
+	var ends [6]*os.File // child stdin, ours; ours stdout, child; ours stderr, child
+	for i := 0; i < 6; i += 2 {
+		r, w, err := os.Pipe()
+		if err != nil {
+			closeAll(ends[:i])
+			return nil, err
+		}
+		ends[i], ends[i+1] = r, w
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = ends[0], ends[3], ends[5]
+	err := cmd.Start()
+	closeAll([]*os.File{ends[0], ends[3], ends[5]}) // the child has its copies
+	if err != nil {
+		closeAll([]*os.File{ends[1], ends[2], ends[4]})
+		return nil, err
+	}
+	p := &process{cmd: cmd, stderr: stderr, stdin: ends[1], stdout: ends[2], errOut: ends[4],
+		exited: make(chan struct{}), waited: make(chan struct{}),
+		stderrDone: make(chan struct{}), readDone: make(chan struct{})}
+	go p.wait()
+	go func() {
+		defer close(p.stderrDone)
+		_, _ = io.Copy(p.stderr, p.errOut)
+	}()
+	return p, nil
+}
+
+func closeAll(files []*os.File) {
+	for _, f := range files {
+		if f != nil {
+			_ = f.Close()
+		}
+	}
+}
+
+// wait notices the leader's exit. The reader gets a moment for what the server wrote
+// before exiting; then stdout is closed under it, because a child that inherited stdout
+// may hold the pipe open for ever, and the reader's error fails the session at once.
+func (p *process) wait() {
+	defer close(p.waited)
+	p.waitErr = p.cmd.Wait()
+	close(p.exited)
+	t := time.NewTimer(exitDrain)
+	defer t.Stop()
+	select {
+	case <-p.readDone:
+	case <-t.C:
+	}
+	_ = p.stdout.Close()
+}
+
+func (p *process) hasExited() bool {
+	select {
+	case <-p.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// readEnded is called by the connection when its reader stops.
+func (p *process) readEnded() { p.readOnce.Do(func() { close(p.readDone) }) }
+
+// closePipes closes our ends of stdin and stdout, which ends a Read in progress.
+func (p *process) closePipes() {
+	p.closeOnce.Do(func() { closeAll([]*os.File{p.stdin, p.stdout}) })
+}
+
+// stop ends the whole process group: SIGTERM and EOF on stdin, and SIGKILL for whatever is
+// left after stopGrace. It returns how the leader exited, once every goroutine watching
+// the process has returned.
+func (p *process) stop() error {
 	pid := p.cmd.Process.Pid
 	deadline := time.Now().Add(stopGrace)
 	signalGroup(p.cmd.Process, pid, sigTerm)
-	closed := make(chan error, 1)
-	go func() { closed <- conn.Close() }() // returns once the leader is reaped
+	_ = p.stdin.Close()
 	timer := time.NewTimer(stopGrace)
 	defer timer.Stop()
-	var err error
-	reaped := false
 	select {
-	case err = <-closed:
-		reaped = true
+	case <-p.exited:
+		// The leader is gone; its children may still be handling SIGTERM: same grace.
+		for groupAlive(pid) && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
 	case <-timer.C:
 	}
-	// The leader may be gone while its children still handle SIGTERM: same grace for them.
-	for reaped && groupAlive(pid) && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
 	signalGroup(p.cmd.Process, pid, sigKill)
-	if !reaped {
-		err = <-closed
+	<-p.exited
+	p.closePipes()
+	<-p.waited
+	// Stderr ends when the last process holding it is gone; one outside the group (it
+	// left with setsid) is not waited for.
+	t := time.NewTimer(exitDrain)
+	defer t.Stop()
+	select {
+	case <-p.stderrDone:
+	case <-t.C:
+		_ = p.errOut.Close()
+		<-p.stderrDone
 	}
+	_ = p.errOut.Close()
 	p.stderr.flush()
-	return err
+	return p.waitErr
 }
 
 // cleanEnv builds a stdio server's environment: the keys from the agent's own environment
