@@ -66,7 +66,7 @@ func (lr *lineReader) next() ([]byte, *oversize, error) {
 		if complete && len(lr.buf) == 0 {
 			return trimEOL(chunk), nil, nil // the common case: no copy
 		}
-		lr.buf = append(lr.buf, chunk...)
+		lr.buf = append(lr.grow(len(chunk)), chunk...)
 		if complete {
 			return trimEOL(lr.buf), nil, nil
 		}
@@ -93,6 +93,19 @@ func (lr *lineReader) skip(chunk []byte, complete bool) *oversize {
 		size--
 	}
 	return &oversize{size: size, find: &lr.find}
+}
+
+// grow makes room for n more bytes in the line buffer, doubling (append grows large
+// slices by only a quarter, which would allocate five times the limit on the way to it).
+func (lr *lineReader) grow(n int) []byte {
+	if len(lr.buf)+n <= cap(lr.buf) {
+		return lr.buf
+	}
+	c := max(2*cap(lr.buf), len(lr.buf)+n, readBufSize)
+	c = min(c, lr.limit+1) // +1: the newline
+	buf := make([]byte, len(lr.buf), max(c, len(lr.buf)+n))
+	copy(buf, lr.buf)
+	return buf
 }
 
 func trimEOL(line []byte) []byte {
