@@ -52,6 +52,8 @@ type BackendConfig struct {
 	Naming    string            `json:"naming,omitempty"`
 	Session   string            `json:"session,omitempty"`
 	Era       string            `json:"era,omitempty"`
+	// MaxMessageBytes bounds one message from a stdio server; 0 means 16 MiB.
+	MaxMessageBytes int `json:"max_message_bytes,omitempty"`
 }
 
 // StoredBackend reads a backend created through the API back from its store record.
@@ -62,7 +64,8 @@ func StoredBackend(rec store.BackendRecord) (backend.Config, error) {
 
 func (c BackendConfig) config() backend.Config {
 	return backend.Config{Name: c.Name, Transport: c.Transport, Command: c.Command, Args: c.Args, Env: c.Env,
-		Cwd: c.Cwd, URL: c.URL, Headers: c.Headers, Naming: c.Naming, Session: c.Session, Era: c.Era}
+		Cwd: c.Cwd, URL: c.URL, Headers: c.Headers, Naming: c.Naming, Session: c.Session, Era: c.Era,
+		MaxMessageBytes: c.MaxMessageBytes}
 }
 
 func (c BackendConfig) redacted() *BackendConfig {

@@ -58,6 +58,8 @@ func TestValidate(t *testing.T) {
 		{Config{Name: "w", Transport: "http", URL: "http://x", Era: "legacy"}, ""},
 		{Config{Name: "w", Transport: "http", URL: "http://x", Era: "auto"}, ""},
 		{Config{Name: "w", Transport: "http", URL: "http://x", Era: "2026"}, "unknown era"},
+		{Config{Name: "fs", Transport: "stdio", Command: "x", MaxMessageBytes: 1 << 30}, ""},
+		{Config{Name: "fs", Transport: "stdio", Command: "x", MaxMessageBytes: -1}, "max_message_bytes must not be negative"},
 	}
 	for _, c := range cases {
 		err := c.cfg.Validate()
