@@ -27,7 +27,9 @@ func signalGroup(_ *os.Process, pid int, sig syscall.Signal) {
 	_ = syscall.Kill(-pid, sig)
 }
 
-// groupAlive reports whether any process of the group is left.
+// groupAlive reports whether any process of the group is left. Zombies do not count: a
+// child orphaned by the leader waits to be reaped by PID 1, which in a container may be slow
+// or never happen, and stop would wait out its whole grace for nothing.
 func groupAlive(pid int) bool {
-	return syscall.Kill(-pid, 0) == nil
+	return syscall.Kill(-pid, 0) == nil && !onlyZombies(pid)
 }
