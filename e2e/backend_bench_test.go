@@ -13,7 +13,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
-// BenchmarkBackendCallOnly is the backend session alone (go-sdk stdio transport + server-everything),
+// BenchmarkBackendCallOnly is the backend session alone (our stdio connection + server-everything),
 // in process: with BenchmarkCallThroughHub it splits the per-call cost between the backend
 // session and hub + tunnel + agent.
 func BenchmarkBackendCallOnly(b *testing.B) {
