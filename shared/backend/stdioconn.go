@@ -125,15 +125,18 @@ func (c *stdioConn) tooLarge(o *oversize) jsonrpc.Message {
 // line names one; otherwise it is logged and counted, and nil is returned.
 func (c *stdioConn) unusable(f *gwmcp.IDFinder, code int64, reason string, line []byte) jsonrpc.Message {
 	c.stats.bad.Add(1)
+	args := []any{"reason", reason}
+	if line != nil {
+		args = append(args, "line", cut(line))
+	}
 	id, ok := f.ID()
 	if ok && !f.IsRequest() {
-		c.stats.logf(c.log, "unusable answer from the server; its call fails", "reason", reason,
-			"id", id.Raw(), "line", cut(line))
+		c.stats.logf(c.log, "unusable answer from the server; its call fails", append(args, "id", id.Raw())...)
 		return &jsonrpc.Response{ID: id, Error: &jsonrpc.Error{Code: code, Message: reason}}
 	}
 	// A request from the server, or a line that names no call: nothing waits for it.
 	c.stats.orphaned.Add(1)
-	c.stats.logf(c.log, "unusable line from the server, skipped", "reason", reason, "line", cut(line))
+	c.stats.logf(c.log, "unusable line from the server, skipped", args...)
 	return nil
 }
 
