@@ -155,7 +155,11 @@ func (p *process) stop() error {
 	case <-p.stderrDone:
 	case <-t.C:
 		_ = p.errOut.Close()
-		<-p.stderrDone
+		t.Reset(exitDrain)
+		select {
+		case <-p.stderrDone:
+		case <-t.C: // Windows: Close does not end a blocked pipe read; the copier ends with the pipe
+		}
 	}
 	_ = p.errOut.Close()
 	p.stderr.flush()
