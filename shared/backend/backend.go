@@ -124,6 +124,7 @@ func New(cfg Config, opts Options) *Backend {
 	}
 	b.snap.Store(&protocol.Backend{
 		Name: cfg.Name, Transport: cfg.Transport, Naming: cfg.Naming, State: protocol.StateStarting,
+		Limits: cfg.Limits(),
 	})
 	return b
 }

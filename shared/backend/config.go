@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
 // Transports a backend can use.
@@ -40,6 +43,16 @@ type Config struct {
 	// DefaultMaxMessageBytes (16 MiB). A longer line is read through without being kept and
 	// fails only the call it answers, with mcp.CodeResultTooLarge; the server keeps running.
 	MaxMessageBytes int `toml:"max_message_bytes"`
+
+	// Call bounds of this backend (docs/LIMITS.md); zero means the hub's default ([calls] in
+	// hub.toml). An agent publishes them to its hub, which enforces them.
+
+	// Timeout is the deadline of one call, like "30s".
+	Timeout time.Duration `toml:"timeout"`
+	// MaxConcurrent is how many calls may run on the backend at once.
+	MaxConcurrent int `toml:"max_concurrent"`
+	// MaxQueue is how many more calls may wait for a free slot; beyond it, calls fail at once.
+	MaxQueue int `toml:"max_queue"`
 }
 
 func (c *Config) maxMessageBytes() int {
@@ -47,6 +60,28 @@ func (c *Config) maxMessageBytes() int {
 		return c.MaxMessageBytes
 	}
 	return DefaultMaxMessageBytes
+}
+
+// Limits returns the call bounds set for this backend, or nil if none is.
+func (c *Config) Limits() *protocol.Limits {
+	if c.Timeout == 0 && c.MaxConcurrent == 0 && c.MaxQueue == 0 {
+		return nil
+	}
+	return &protocol.Limits{TimeoutMs: c.Timeout.Milliseconds(), MaxConcurrent: c.MaxConcurrent, MaxQueue: c.MaxQueue}
+}
+
+// validateLimits checks the call bounds: none negative, and a timeout of at least 1 ms,
+// the resolution at which it crosses the tunnel.
+func (c *Config) validateLimits() error {
+	switch {
+	case c.Timeout < 0 || (c.Timeout > 0 && c.Timeout < time.Millisecond):
+		return fmt.Errorf("backend %q: timeout %s: want at least 1ms, or leave it out for the hub's default", c.Name, c.Timeout)
+	case c.MaxConcurrent < 0:
+		return fmt.Errorf("backend %q: max_concurrent %d is negative", c.Name, c.MaxConcurrent)
+	case c.MaxQueue < 0:
+		return fmt.Errorf("backend %q: max_queue %d is negative", c.Name, c.MaxQueue)
+	}
+	return nil
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$`)
@@ -98,5 +133,5 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("backend %q: unknown session %q (want shared)", c.Name, c.Session)
 	}
-	return nil
+	return c.validateLimits()
 }

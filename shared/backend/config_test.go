@@ -6,8 +6,11 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
 func TestConfigFromTOML(t *testing.T) {
@@ -22,6 +25,7 @@ func TestConfigFromTOML(t *testing.T) {
 			Headers: map[string]string{"Authorization": "Bearer abc"}},
 		{Name: "old-sse", Transport: "sse", URL: "http://127.0.0.1:3001/sse"},
 		{Name: "pinned", Transport: "http", URL: "http://127.0.0.1:3002/mcp", Era: "legacy"},
+		{Name: "bounded", Transport: "stdio", Command: "slow-server", Timeout: 30 * time.Second, MaxConcurrent: 4, MaxQueue: 8},
 	}
 	if !reflect.DeepEqual(file.Backends, want) {
 		t.Fatalf("decoded\n%+v\nwant\n%+v", file.Backends, want)
@@ -60,6 +64,11 @@ func TestValidate(t *testing.T) {
 		{Config{Name: "w", Transport: "http", URL: "http://x", Era: "2026"}, "unknown era"},
 		{Config{Name: "fs", Transport: "stdio", Command: "x", MaxMessageBytes: 1 << 30}, ""},
 		{Config{Name: "fs", Transport: "stdio", Command: "x", MaxMessageBytes: -1}, "max_message_bytes must not be negative"},
+		{Config{Name: "w", Transport: "http", URL: "http://x", Timeout: time.Second, MaxConcurrent: 1, MaxQueue: 0}, ""},
+		{Config{Name: "w", Transport: "http", URL: "http://x", Timeout: -time.Second}, "timeout -1s"},
+		{Config{Name: "w", Transport: "http", URL: "http://x", Timeout: time.Microsecond}, "at least 1ms"},
+		{Config{Name: "w", Transport: "http", URL: "http://x", MaxConcurrent: -1}, "max_concurrent -1"},
+		{Config{Name: "w", Transport: "http", URL: "http://x", MaxQueue: -2}, "max_queue -2"},
 	}
 	for _, c := range cases {
 		err := c.cfg.Validate()
@@ -69,6 +78,20 @@ func TestValidate(t *testing.T) {
 		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
 			t.Errorf("%+v: got %v, want %q", c.cfg, err, c.want)
 		}
+	}
+}
+
+// The limits set in a backend's entry are published in its snapshot, for the hub to enforce.
+func TestLimitsInSnapshot(t *testing.T) {
+	none := Config{Name: "fs", Transport: "stdio", Command: "x"}
+	if got := New(none, Options{}).Snapshot().Limits; got != nil {
+		t.Errorf("no limits set: snapshot has %+v", got)
+	}
+	set := none
+	set.Timeout, set.MaxConcurrent = 1500*time.Millisecond, 2
+	want := protocol.Limits{TimeoutMs: 1500, MaxConcurrent: 2}
+	if got := New(set, Options{}).Snapshot().Limits; got == nil || *got != want {
+		t.Errorf("snapshot limits %+v, want %+v", got, want)
 	}
 }
 

@@ -22,6 +22,9 @@ type Backend struct {
 	Naming    string `json:"naming,omitempty"` // prefixed (default) | auto
 	State     string `json:"state"`            // one of the State* constants
 	Error     string `json:"error,omitempty"`  // why it is not ready, when it is not
+	// Limits are the call bounds configured for this backend where it runs; the hub enforces
+	// them (capability 2). Nil: none set, the hub's defaults apply.
+	Limits *Limits `json:"limits,omitempty"`
 
 	ServerInfo   json.RawMessage `json:"serverInfo,omitempty"`
 	Capabilities json.RawMessage `json:"capabilities,omitempty"`
@@ -34,6 +37,13 @@ type Backend struct {
 	Resources         []json.RawMessage `json:"resources,omitempty"`
 	ResourceTemplates []json.RawMessage `json:"resourceTemplates,omitempty"`
 	Prompts           []json.RawMessage `json:"prompts,omitempty"`
+}
+
+// Limits are a backend's own call bounds; a zero field means "the hub's default".
+type Limits struct {
+	TimeoutMs     int64 `json:"timeoutMs,omitempty"`     // deadline of one call, in milliseconds
+	MaxConcurrent int   `json:"maxConcurrent,omitempty"` // calls running at once
+	MaxQueue      int   `json:"maxQueue,omitempty"`      // calls waiting for one of those slots
 }
 
 // Backend states.

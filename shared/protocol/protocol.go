@@ -5,7 +5,7 @@ package protocol
 
 // CapabilityVersion is the version of this protocol that this build speaks. Bump it when a
 // message gains meaning an older peer would not understand, and add a line to Changelog.
-const CapabilityVersion = 1
+const CapabilityVersion = 2
 
 // MinCapabilityVersion is the oldest peer version the hub still accepts.
 const MinCapabilityVersion = 1
@@ -26,4 +26,6 @@ var Changelog = []Change{
 		"one stream per call (call, notify, request, response, result, cancel)"},
 	// 2026-12-06, no version change: Call's trace, never sent nor read, is gone (a client's
 	// traceparent travels in the message's _meta); the hub now sends caller.application.
+	{2, "2026-12-06", "backend: limits (timeoutMs, maxConcurrent, maxQueue) the agent's config sets for " +
+		"a backend, which the hub enforces; absent from older agents, ignored by older hubs"},
 }

@@ -36,6 +36,8 @@ func TestWireFormPinned(t *testing.T) {
 		}}}, `{"agentId":"laptop","version":"v1","capability":1,"backends":[{"name":"fs","transport":"stdio","naming":"auto","state":"ready","tools":[{"name":"read"}]}]}`},
 		{Backend{Name: "web", Transport: "http", State: StateReady, ProtocolVersion: "2026-07-28"},
 			`{"name":"web","transport":"http","state":"ready","protocolVersion":"2026-07-28"}`},
+		{Backend{Name: "slow", Transport: "stdio", State: StateStarting, Limits: &Limits{TimeoutMs: 30000, MaxConcurrent: 4, MaxQueue: 8}},
+			`{"name":"slow","transport":"stdio","state":"starting","limits":{"timeoutMs":30000,"maxConcurrent":4,"maxQueue":8}}`},
 		{Welcome{AgentID: "laptop", Capability: 1, HubVersion: "v2"}, `{"agentId":"laptop","capability":1,"hubVersion":"v2"}`},
 		{Refusal{Code: RefuseAgentID, Message: "no"}, `{"code":"agent_id_mismatch","message":"no"}`},
 		{Update{Removed: []string{"fs"}}, `{"removed":["fs"]}`},
