@@ -54,6 +54,9 @@ type Config struct {
 	Audit Audit `toml:"audit"`
 	// Limits is the [limits] table: connections, sessions and rates (limits.go).
 	Limits Limits `toml:"limits"`
+	// Calls is the [calls] table: deadline, concurrency, queue and circuit breaker of the
+	// calls to each backend (calls.go).
+	Calls Calls `toml:"calls"`
 	// PublicURL is the hub's address as agents and users reach it, e.g. https://mcp.example.com
 	// or https://example.com/gateway (env MCPGW_PUBLIC_URL). The install scripts served at
 	// /install.sh and /install.ps1 carry it. Empty: derived from each request's Host header
@@ -72,7 +75,7 @@ func Default() Config {
 		dir = filepath.Join(home, dir)
 	}
 	return Config{Listen: "127.0.0.1:3200", DataDir: dir, MaxBodyBytes: 16 << 20, PageSize: 500,
-		Releases: defaultReleases(), Audit: defaultAudit(), Limits: defaultLimits()}
+		Releases: defaultReleases(), Audit: defaultAudit(), Limits: defaultLimits(), Calls: defaultCalls()}
 }
 
 // Load returns the defaults overlaid with the file (if path is not empty) and the environment.
@@ -133,6 +136,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Limits.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Calls.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := checkPublicURL(c.PublicURL); err != nil {
