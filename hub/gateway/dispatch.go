@@ -295,6 +295,10 @@ func (g *Gateway) call(ctx context.Context, c *client, req *jsonrpc.Request, em 
 		if ctx.Err() != nil {
 			return errorResponse(req.ID, codeRequestCancelled, "request cancelled")
 		}
+		// A bound of the upstream (timeout, busy, circuit open) says it in JSON-RPC's terms.
+		if we := (*jsonrpc.Error)(nil); errors.As(err, &we) {
+			return &jsonrpc.Response{ID: req.ID, Error: we}
+		}
 		return errorResponse(req.ID, codeUnavailable, err.Error())
 	}
 	if resp == nil {

@@ -31,6 +31,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/hub/tools"
+	"github.com/mcp-gateway/mcp-gateway/hub/upstream"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 	"github.com/mcp-gateway/mcp-gateway/shared/version"
@@ -49,6 +50,8 @@ type Server struct {
 	Tools  *tools.Registry
 	Audit  *audit.Recorder
 	RBAC   *rbac.Authorizer
+	// Upstream sends routed calls to backends within their bounds ([calls], docs/LIMITS.md).
+	Upstream *upstream.Upstream
 	// Metrics are served at /metrics.
 	Metrics *metrics.Metrics
 	// Releases serves agent releases for self-update ([releases] in hub.toml).
@@ -114,7 +117,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		SessionIdle: cfg.Limits.SessionIdle.Duration, SessionIdleUnused: cfg.Limits.SessionIdleUnused.Duration,
 		MaxSessionsPerKey: cfg.Limits.MaxSessionsPerKey, MaxListensPerKey: cfg.Limits.MaxListensPerKey,
 		Rate: s.rates,
-	}, s.Keys, s.Router, upstream{s.Locals, s.Agents}, log)
+	}, s.Keys, s.Router, s.newUpstream(), log)
 	if err := s.govern(ctx); err != nil {
 		st.Close()
 		return nil, err
@@ -264,17 +267,4 @@ func (s *Server) event(agent, backendName string, msg *jsonrpc.Request) {
 	}
 	exposed := s.Router.Table().ExposeURI(router.Target{Agent: agent, Backend: backendName, Name: p.URI})
 	s.GW.ResourceUpdated(exposed)
-}
-
-// upstream sends a call to a hub-local backend or through an agent's tunnel.
-type upstream struct {
-	locals *backend.Set
-	agents *agents.Registry
-}
-
-func (u upstream) Call(ctx context.Context, t router.Target, req *jsonrpc.Request, caller protocol.Caller, sink backend.Sink) (*jsonrpc.Response, error) {
-	if t.Agent == "" {
-		return u.locals.Call(ctx, t.Backend, req, sink)
-	}
-	return u.agents.Call(ctx, t.Agent, t.Backend, req, caller, sink)
 }

@@ -1,0 +1,244 @@
+// Package upstream sends a routed call to its backend — hub-local, or behind an agent's
+// tunnel — within that backend's bounds: a deadline, a concurrency cap with a bounded wait
+// queue, and a circuit breaker. docs/LIMITS.md explains the settings.
+package upstream
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/agents"
+	"github.com/mcp-gateway/mcp-gateway/hub/gateway"
+	"github.com/mcp-gateway/mcp-gateway/hub/router"
+	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+)
+
+// Limits bound the calls to one backend.
+type Limits struct {
+	Timeout       time.Duration // deadline of one call, queue wait included
+	MaxConcurrent int           // calls running at once
+	MaxQueue      int           // calls waiting for a slot; beyond it a call fails at once
+}
+
+// with returns l with the fields the backend sets itself taking precedence.
+func (l Limits) with(own *protocol.Limits) Limits {
+	if own == nil {
+		return l
+	}
+	if own.TimeoutMs > 0 {
+		l.Timeout = time.Duration(own.TimeoutMs) * time.Millisecond
+	}
+	if own.MaxConcurrent > 0 {
+		l.MaxConcurrent = own.MaxConcurrent
+	}
+	if own.MaxQueue > 0 {
+		l.MaxQueue = own.MaxQueue
+	}
+	return l
+}
+
+// Config holds the hub-wide settings ([calls] in hub.toml). Zero fields take the defaults.
+type Config struct {
+	// Defaults apply to every backend that does not set its own. Defaults 5 min, 64, 256.
+	Defaults Limits
+	// BreakerFailures consecutive failures open a backend's breaker. Default 5.
+	BreakerFailures int
+	// BreakerCooldown is how long an open breaker refuses calls before one probe. Default 30 s.
+	BreakerCooldown time.Duration
+}
+
+func (c *Config) defaults() {
+	if c.Defaults.Timeout <= 0 {
+		c.Defaults.Timeout = 5 * time.Minute
+	}
+	if c.Defaults.MaxConcurrent <= 0 {
+		c.Defaults.MaxConcurrent = 64
+	}
+	if c.Defaults.MaxQueue < 0 {
+		c.Defaults.MaxQueue = 0
+	}
+	if c.BreakerFailures <= 0 {
+		c.BreakerFailures = 5
+	}
+	if c.BreakerCooldown <= 0 {
+		c.BreakerCooldown = 30 * time.Second
+	}
+}
+
+// Upstream is the hub's gateway.Upstream.
+type Upstream struct {
+	cfg    Config
+	locals *backend.Set
+	agents *agents.Registry
+	log    *slog.Logger
+
+	mu    sync.Mutex
+	gates map[key]*gate // per backend, created at its first call and kept (breaker history)
+}
+
+var _ gateway.Upstream = (*Upstream)(nil)
+
+// New returns an upstream over the hub-local backends and the connected agents.
+func New(cfg Config, locals *backend.Set, reg *agents.Registry, log *slog.Logger) *Upstream {
+	cfg.defaults()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Upstream{cfg: cfg, locals: locals, agents: reg, log: log, gates: map[key]*gate{}}
+}
+
+// key names one backend: agent "" for a hub-local one.
+type key struct{ agent, backend string }
+
+// Call runs req on the target's backend within its bounds. A bound that ends the call gives
+// an error wrapping a *jsonrpc.Error (mcp.CodeCallTimeout, CodeBackendBusy, CodeCircuitOpen)
+// for the client; the backend's own answers, errors included, come back as the response.
+func (u *Upstream) Call(ctx context.Context, t router.Target, req *jsonrpc.Request, caller protocol.Caller, sink backend.Sink) (*jsonrpc.Response, error) {
+	if !req.IsCall() { // a notification waits for nothing: nothing to bound
+		return u.send(ctx, t, req, caller, sink)
+	}
+	k := key{t.Agent, t.Backend}
+	lim := u.limits(k)
+	g := u.gate(k)
+	probe, retry, ok := g.admit(time.Now())
+	if !ok {
+		g.rejectedOpen.Add(1)
+		return nil, circuitOpen(k, g, retry)
+	}
+	callCtx, cancel := context.WithTimeout(ctx, lim.Timeout)
+	defer cancel()
+	if err := g.acquire(callCtx, lim); err != nil {
+		g.settle(probe, neutral, "", time.Now())
+		return nil, u.notAdmitted(ctx, k, g, lim, err)
+	}
+	resp, err := u.send(callCtx, t, req, caller, sink)
+	g.release()
+	out := classify(ctx, err)
+	g.settle(probe, out, errText(err), time.Now())
+	if out == timedOut {
+		g.timedOut.Add(1)
+		u.log.Warn("call timed out", "agent", k.agent, "backend", k.backend, "method", req.Method, "timeout", lim.Timeout)
+		return nil, timeout(k, lim, false)
+	}
+	return resp, err
+}
+
+// notAdmitted explains why a call got no slot: the queue was full, its deadline passed while
+// it waited, or its client gave up.
+func (u *Upstream) notAdmitted(ctx context.Context, k key, g *gate, lim Limits, err error) error {
+	switch {
+	case errors.Is(err, errBusy):
+		g.rejectedBusy.Add(1)
+		return busy(k, lim)
+	case ctx.Err() != nil:
+		return ctx.Err()
+	default:
+		g.timedOut.Add(1)
+		return timeout(k, lim, true)
+	}
+}
+
+func (u *Upstream) send(ctx context.Context, t router.Target, req *jsonrpc.Request, caller protocol.Caller, sink backend.Sink) (*jsonrpc.Response, error) {
+	if t.Agent == "" {
+		return u.locals.Call(ctx, t.Backend, req, sink)
+	}
+	return u.agents.Call(ctx, t.Agent, t.Backend, req, caller, sink)
+}
+
+// limits are the hub's defaults overridden by what the backend sets: a hub-local one in
+// its [[backends]] entry, an agent's in its snapshot (the agent's config.toml).
+func (u *Upstream) limits(k key) Limits {
+	var own *protocol.Limits
+	if k.agent == "" {
+		if b, ok := u.locals.Get(k.backend); ok {
+			own = b.Snapshot().Limits
+		}
+	} else if b, ok := u.agents.Backend(k.agent, k.backend); ok {
+		own = b.Limits
+	}
+	return u.cfg.Defaults.with(own)
+}
+
+func (u *Upstream) gate(k key) *gate {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	g := u.gates[k]
+	if g == nil {
+		g = &gate{br: breaker{threshold: u.cfg.BreakerFailures, cooldown: u.cfg.BreakerCooldown}}
+		u.gates[k] = g
+	}
+	return g
+}
+
+// outcome is what a finished call tells the breaker.
+type outcome int
+
+const (
+	succeeded outcome = iota // the backend answered (its answer may be an error: still healthy)
+	failed                   // transport failure, backend not ready or gone, agent gone
+	timedOut                 // the call's deadline passed
+	neutral                  // the client gave up, or the call never reached the backend
+)
+
+// classify judges a call from its error; ctx is the client's, without the call's deadline.
+func classify(ctx context.Context, err error) outcome {
+	switch {
+	case err == nil:
+		return succeeded
+	case ctx.Err() != nil:
+		return neutral
+	case errors.Is(err, context.DeadlineExceeded):
+		return timedOut
+	case errors.Is(err, backend.ErrUnknownBackend):
+		return neutral // removed since it was routed: nothing about its health
+	default:
+		return failed
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// Stats returns every backend's bounds state that has seen a call, sorted by agent and name.
+func (u *Upstream) Stats() []Status {
+	u.mu.Lock()
+	keys := make([]key, 0, len(u.gates))
+	for k := range u.gates {
+		keys = append(keys, k)
+	}
+	u.mu.Unlock()
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.agent, b.agent), cmp.Compare(a.backend, b.backend))
+	})
+	out := make([]Status, 0, len(keys))
+	for _, k := range keys {
+		st, _ := u.Status(k.agent, k.backend)
+		out = append(out, st)
+	}
+	return out
+}
+
+// Status returns one backend's bounds state; false if it has not been called yet (then its
+// breaker is closed and nothing runs).
+func (u *Upstream) Status(agent, backendName string) (Status, bool) {
+	k := key{agent, backendName}
+	u.mu.Lock()
+	g := u.gates[k]
+	u.mu.Unlock()
+	if g == nil {
+		return Status{Agent: agent, Backend: backendName, Breaker: BreakerClosed}, false
+	}
+	return g.status(k, time.Now()), true
+}
