@@ -32,6 +32,7 @@ type Deps struct {
 	Tools    ToolRegistry  // tool state: disable, risk override, approve
 	Health   BackendHealth // every backend's state, hub-local and agents'
 	Locals   LocalBackends // runs hub-local backends created through the API
+	Bounds   CallBounds    // each backend's breaker and load; nil: not shown
 	// ConfigBackends are the names of the hub-local backends declared in hub.toml; they are
 	// read-only through the API.
 	ConfigBackends []string

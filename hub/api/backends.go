@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -33,9 +34,40 @@ type Backend struct {
 	Tools     int    `json:"tools"`
 	Resources int    `json:"resources"`
 	Prompts   int    `json:"prompts"`
+	// Calls is the state of the backend's call bounds (docs/LIMITS.md); absent until a call
+	// reached it.
+	Calls *BackendCalls `json:"calls,omitempty"`
 	// Config is the configuration of a backend created through the API, with the values of
 	// env and headers replaced by "***" and secrets in the URL and arguments redacted.
 	Config *BackendConfig `json:"config,omitempty"`
+}
+
+// BackendCalls is a backend's circuit breaker and load, as the hub's upstream sees them.
+type BackendCalls struct {
+	Breaker     string `json:"breaker"`               // closed | open | half-open
+	RetryAfter  int    `json:"retryAfter,omitempty"`  // while open: seconds until a probe call is let through
+	Failures    int    `json:"failures"`              // consecutive failures (timeouts, transport, backend gone)
+	LastFailure string `json:"lastFailure,omitempty"` // the last of them
+	InFlight    int    `json:"inFlight"`              // calls running now
+	Queued      int    `json:"queued"`                // calls waiting for a slot
+	// Counts since the hub started.
+	TimedOut     uint64 `json:"timedOut"`
+	RejectedBusy uint64 `json:"rejectedBusy"`
+	RejectedOpen uint64 `json:"rejectedOpen"`
+	Opened       uint64 `json:"opened"` // times the breaker opened
+}
+
+func (a *API) backendCalls(agent, name string) *BackendCalls {
+	if a.d.Bounds == nil {
+		return nil
+	}
+	st, ok := a.d.Bounds.Status(agent, name)
+	if !ok {
+		return nil
+	}
+	return &BackendCalls{Breaker: st.Breaker, RetryAfter: int(math.Ceil(st.RetryAfter.Seconds())), Failures: st.Failures,
+		LastFailure: secrets.Text(st.LastFailure), InFlight: st.InFlight, Queued: st.Queued, TimedOut: st.TimedOut,
+		RejectedBusy: st.RejectedBusy, RejectedOpen: st.RejectedOpen, Opened: st.Opened}
 }
 
 // BackendConfig is a hub-local backend's configuration (the fields of a [[backends]] entry
@@ -137,7 +169,8 @@ func (a *API) listBackends(w http.ResponseWriter, r *http.Request, _ *Caller) er
 	if a.d.Health != nil {
 		for _, b := range a.d.Health.Table().Backends() {
 			v := Backend{Agent: b.Agent, Name: b.Backend, Transport: b.Transport, Naming: b.Naming, State: b.State,
-				Error: secrets.Text(b.Error), Tools: b.Tools, Resources: b.Resources, Prompts: b.Prompts, Source: SourceAgent}
+				Error: secrets.Text(b.Error), Tools: b.Tools, Resources: b.Resources, Prompts: b.Prompts, Source: SourceAgent,
+				Calls: a.backendCalls(b.Agent, b.Backend)}
 			if b.Agent == "" {
 				seen[b.Backend] = true
 				v.Source, v.Config = a.localSource(b.Backend), stored[b.Backend]

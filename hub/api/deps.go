@@ -10,6 +10,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
+	"github.com/mcp-gateway/mcp-gateway/hub/upstream"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
@@ -46,6 +47,12 @@ type AgentSessions interface {
 // BackendHealth reports every backend the hub routes to (*router.Router).
 type BackendHealth interface {
 	Table() *router.Table
+}
+
+// CallBounds reports a backend's call bounds state: breaker, calls running and waiting
+// (*upstream.Upstream). False: no call reached the backend yet.
+type CallBounds interface {
+	Status(agent, backend string) (upstream.Status, bool)
 }
 
 // LocalBackends starts and stops hub-local backends at runtime (*backend.Set, through the

@@ -1,5 +1,5 @@
 // Package metrics exposes the hub's Prometheus metrics — calls, refusals, durations, agents,
-// sessions and the audit trail — on a registry the hub owns, served at /metrics.
+// sessions, backends' call bounds and the audit trail — on a registry the hub owns, served at /metrics.
 package metrics
 
 import (
@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
+	"github.com/mcp-gateway/mcp-gateway/hub/upstream"
 )
 
 // Metrics holds the hub's collectors.
@@ -26,6 +27,8 @@ type Gauges struct {
 	Agents   func() int      // connected agents
 	Sessions func() int      // open MCP sessions
 	Audit    func() [3]int64 // audit events recorded, stored, pending
+	// Backends gives each called backend's bounds: load, breaker, timeouts, rejections.
+	Backends func() []upstream.Status
 }
 
 // New builds the collectors on a new registry, with Go and process metrics.
@@ -58,6 +61,9 @@ func New(g Gauges) *Metrics {
 			Help: "Audit events recorded since start."}, func() float64 { return float64(g.Audit()[0]) }))
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mcpgw_audit_stored_events_total",
 			Help: "Audit events shipped to the store since start."}, func() float64 { return float64(g.Audit()[1]) }))
+	}
+	if g.Backends != nil {
+		m.reg.MustRegister(newBackendBounds(g.Backends))
 	}
 	return m
 }

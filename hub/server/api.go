@@ -42,6 +42,7 @@ func (s *Server) newAPI(ctx context.Context) (http.Handler, error) {
 		Store: s.Store, Keys: s.Keys, Authz: s.RBAC,
 		Sessions: auth.NewAuthenticator(s.Store, s.Keys, tokens, auth.LoginConfig{}),
 		Agents:   s.Agents, Health: s.Router, Tools: s.Tools, Audit: s.Audit, Locals: localBackends{s.Locals, s.Router},
+		Bounds:         s.Upstream,
 		ConfigBackends: names, PolicyFile: s.cfg.PolicyFile, FilePolicy: s.policyFile, SetPolicy: s.applyPolicy,
 		Rate: s.rates,
 	}, s.log.With("component", "api")), nil

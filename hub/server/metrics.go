@@ -21,6 +21,7 @@ func (s *Server) newMetrics() {
 			st := s.Audit.Stats()
 			return [3]int64{st.Recorded, st.Stored, st.Pending}
 		},
+		Backends: s.Upstream.Stats,
 	})
 	s.Metrics.Conns(s.conns.Stats)
 	s.Metrics.Rates(s.rates.Stats)

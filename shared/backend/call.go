@@ -48,6 +48,11 @@ func (s *session) call(ctx context.Context, req *jsonrpc.Request, sink Sink) (*j
 	out := &jsonrpc.Request{ID: id, Method: req.Method, Params: params}
 	if err := s.conn.Write(s.withLink(ctx, p), out); err != nil {
 		s.unregister(p)
+		if ctx.Err() != nil && (!s.modern || s.proc != nil) {
+			// Over HTTP the write is the POST, which lasts until the server starts its answer:
+			// the server has the request and must be told the caller gave up.
+			s.sendCancel(n, ctx.Err())
+		}
 		return s.writeFailed(ctx, req, err)
 	}
 	select {
