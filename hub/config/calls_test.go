@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/BurntSushi/toml"
 )
 
 func TestCallsDefaultsAndFile(t *testing.T) {
@@ -50,5 +52,29 @@ func TestCallsValidate(t *testing.T) {
 		if err := calls.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("got %v, want %q", err, c.want)
 		}
+	}
+}
+
+// The [calls] block of docs/LIMITS.md shows exactly the defaults.
+func TestCallsDocShowsDefaults(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/LIMITS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(raw), "```toml\n[calls]\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/LIMITS.md has no ```toml [calls] block")
+	}
+	var doc Config
+	md, err := toml.Decode("[calls]\n"+block, &doc)
+	if err != nil {
+		t.Fatalf("the block does not load: %v", err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		t.Fatalf("the block has unknown settings: %v", und)
+	}
+	if def := defaultCalls(); doc.Calls != def {
+		t.Errorf("docs/LIMITS.md shows\n%+v\nthe code's defaults are\n%+v", doc.Calls, def)
 	}
 }

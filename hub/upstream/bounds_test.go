@@ -2,6 +2,7 @@ package upstream_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -156,8 +157,16 @@ func TestBreaker(t *testing.T) {
 		t.Fatalf("circuit open: data %s", open.Data)
 	}
 	mustOK(t, cs, "healthy__ok")
-	if st := backendCalls(t, h, "flaky"); st == nil || st.Opened != 1 || st.RejectedOpen < 1 || st.TimedOut != 2 {
+	if st := backendCalls(t, h, "flaky"); st == nil || st.Breaker != "open" || st.Opened != 1 || st.RejectedOpen < 1 || st.TimedOut != 2 {
 		t.Fatalf("REST API after opening: %+v", st)
+	}
+	metrics := get(t, h, "/metrics")
+	for _, want := range []string{`mcpgw_backend_breaker_state{agent="",backend="flaky"} 2`,
+		`mcpgw_backend_calls_timed_out_total{agent="",backend="flaky"} 2`,
+		`mcpgw_backend_calls_rejected_total{agent="",backend="flaky",reason="circuit_open"} 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 	for range 2 {
 		receive(t, flaky.cancelled, "the timed-out calls to be cancelled at the server")
@@ -175,10 +184,10 @@ func TestBreaker(t *testing.T) {
 	}
 }
 
-// backendCalls reads a hub-local backend's call bounds from GET /api/v1/backends.
-func backendCalls(t *testing.T, h *hubtest.Hub, name string) *api.BackendCalls {
+// get fetches a path of the hub as its owner.
+func get(t *testing.T, h *hubtest.Hub, path string) string {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(ctxFor(t, 60*time.Second), "GET", h.URL+api.Prefix+"/backends", nil)
+	req, _ := http.NewRequestWithContext(ctxFor(t, 60*time.Second), "GET", h.URL+path, nil)
 	req.Header.Set("Authorization", "Bearer "+h.OwnerKey)
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
@@ -187,8 +196,18 @@ func backendCalls(t *testing.T, h *hubtest.Hub, name string) *api.BackendCalls {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %s %v", path, resp.StatusCode, body, err)
+	}
+	return string(body)
+}
+
+// backendCalls reads a hub-local backend's call bounds from GET /api/v1/backends.
+func backendCalls(t *testing.T, h *hubtest.Hub, name string) *api.BackendCalls {
+	t.Helper()
 	var list api.List[api.Backend]
-	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+	if err := json.Unmarshal([]byte(get(t, h, api.Prefix+"/backends")), &list); err != nil {
 		t.Fatal(err)
 	}
 	for _, b := range list.Items {
