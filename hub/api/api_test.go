@@ -89,6 +89,8 @@ func TestInputValidation(t *testing.T) {
 		{"bad agent id", "POST", "/agents", `{"id":"bad id!"}`, 400, "invalid agent id"},
 		{"bad backend", "POST", "/backends/files", `{"transport":"stdio"}`, 400, "needs a command"},
 		{"backend name mismatch", "POST", "/backends/files", `{"name":"other","transport":"stdio","command":"x"}`, 400, "differs"},
+		{"backend bad timeout", "POST", "/backends/files", `{"transport":"stdio","command":"x","timeout":"soon"}`, 400, `timeout "soon"`},
+		{"backend negative queue", "POST", "/backends/files", `{"transport":"stdio","command":"x","max_queue":-1}`, 400, "max_queue -1"},
 		{"audit bad time", "GET", "/audit?from=yesterday", ``, 400, `from "yesterday"`},
 		{"audit bad kind", "GET", "/audit?kind=nope", ``, 400, `kind "nope"`},
 		{"audit bad limit", "GET", "/audit?limit=5000", ``, 400, "limit"},

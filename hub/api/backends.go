@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/audit"
 	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
@@ -86,6 +87,10 @@ type BackendConfig struct {
 	Era       string            `json:"era,omitempty"`
 	// MaxMessageBytes bounds one message from a stdio server; 0 means 16 MiB.
 	MaxMessageBytes int `json:"max_message_bytes,omitempty"`
+	// Call bounds (docs/LIMITS.md); empty or 0: the hub's [calls] defaults.
+	Timeout       string `json:"timeout,omitempty"` // a duration like "30s"
+	MaxConcurrent int    `json:"max_concurrent,omitempty"`
+	MaxQueue      int    `json:"max_queue,omitempty"`
 }
 
 // StoredBackend reads a backend created through the API back from its store record.
@@ -94,10 +99,13 @@ func StoredBackend(rec store.BackendRecord) (backend.Config, error) {
 	return c.config(), err
 }
 
+// config converts to the backend's configuration; a timeout that does not parse (only in a
+// body not yet checked by backendBody) is left out.
 func (c BackendConfig) config() backend.Config {
+	timeout, _ := time.ParseDuration(c.Timeout)
 	return backend.Config{Name: c.Name, Transport: c.Transport, Command: c.Command, Args: c.Args, Env: c.Env,
 		Cwd: c.Cwd, URL: c.URL, Headers: c.Headers, Naming: c.Naming, Session: c.Session, Era: c.Era,
-		MaxMessageBytes: c.MaxMessageBytes}
+		MaxMessageBytes: c.MaxMessageBytes, Timeout: timeout, MaxConcurrent: c.MaxConcurrent, MaxQueue: c.MaxQueue}
 }
 
 func (c BackendConfig) redacted() *BackendConfig {
@@ -219,6 +227,9 @@ func (a *API) backendBody(w http.ResponseWriter, r *http.Request) (BackendConfig
 		return c, "", invalid("name %q in the body differs from %q in the path", c.Name, name)
 	}
 	c.Name = name
+	if _, err := time.ParseDuration(c.Timeout); c.Timeout != "" && err != nil {
+		return c, "", invalid("backend %q: timeout %q is not a duration like 30s or 2m", name, c.Timeout)
+	}
 	cfg := c.config()
 	if err := cfg.Validate(); err != nil {
 		return c, "", invalid("%s", err.Error())

@@ -104,3 +104,22 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// The bounds' cost per call on the hot path: breaker check, slot, release, settle.
+func BenchmarkGate(b *testing.B) {
+	g := &gate{br: breaker{threshold: 5, cooldown: time.Second}}
+	lim := Limits{MaxConcurrent: 64, MaxQueue: 256}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			probe, _, _ := g.admit(time.Now())
+			if err := g.acquire(ctx, lim); err != nil {
+				b.Error(err)
+				return
+			}
+			g.release()
+			g.settle(probe, succeeded, "", time.Now())
+		}
+	})
+}

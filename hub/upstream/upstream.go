@@ -80,7 +80,7 @@ type Upstream struct {
 	agents *agents.Registry
 	log    *slog.Logger
 
-	mu    sync.Mutex
+	mu    sync.RWMutex  // read-locked on every call: gates are created once per backend
 	gates map[key]*gate // per backend, created at its first call and kept (breaker history)
 }
 
@@ -168,10 +168,15 @@ func (u *Upstream) limits(k key) Limits {
 }
 
 func (u *Upstream) gate(k key) *gate {
+	u.mu.RLock()
+	g := u.gates[k]
+	u.mu.RUnlock()
+	if g != nil {
+		return g
+	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	g := u.gates[k]
-	if g == nil {
+	if g = u.gates[k]; g == nil {
 		g = &gate{br: breaker{threshold: u.cfg.BreakerFailures, cooldown: u.cfg.BreakerCooldown}}
 		u.gates[k] = g
 	}
@@ -213,12 +218,12 @@ func errText(err error) string {
 
 // Stats returns every backend's bounds state that has seen a call, sorted by agent and name.
 func (u *Upstream) Stats() []Status {
-	u.mu.Lock()
+	u.mu.RLock()
 	keys := make([]key, 0, len(u.gates))
 	for k := range u.gates {
 		keys = append(keys, k)
 	}
-	u.mu.Unlock()
+	u.mu.RUnlock()
 	slices.SortFunc(keys, func(a, b key) int {
 		return cmp.Or(cmp.Compare(a.agent, b.agent), cmp.Compare(a.backend, b.backend))
 	})
@@ -234,9 +239,9 @@ func (u *Upstream) Stats() []Status {
 // breaker is closed and nothing runs).
 func (u *Upstream) Status(agent, backendName string) (Status, bool) {
 	k := key{agent, backendName}
-	u.mu.Lock()
+	u.mu.RLock()
 	g := u.gates[k]
-	u.mu.Unlock()
+	u.mu.RUnlock()
 	if g == nil {
 		return Status{Agent: agent, Backend: backendName, Breaker: BreakerClosed}, false
 	}
