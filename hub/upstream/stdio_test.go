@@ -1,0 +1,79 @@
+//go:build unix
+
+package upstream_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+	mcpgw "github.com/mcp-gateway/mcp-gateway/shared/mcp"
+)
+
+// With stdioServerEnv set, the test binary is a stdio MCP server whose "hang" tool never
+// answers; it writes its pid to $dir/pid at start and touches $dir/cancelled when a call is
+// cancelled.
+const stdioServerEnv = "MCPGW_TEST_STDIO_SERVER"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(stdioServerEnv); dir != "" {
+		os.Exit(serveStdio(dir))
+	}
+	os.Exit(m.Run())
+}
+
+func serveStdio(dir string) int {
+	if err := os.WriteFile(filepath.Join(dir, "pid"), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
+		return 1
+	}
+	server := mcp.NewServer(&mcp.Implementation{Name: "stdio-bounds", Version: "1"}, nil)
+	server.AddTool(&mcp.Tool{Name: "hang", InputSchema: map[string]any{"type": "object"}},
+		func(ctx context.Context, _ *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			<-ctx.Done()
+			_ = os.WriteFile(filepath.Join(dir, "cancelled"), nil, 0o600)
+			return nil, ctx.Err()
+		})
+	if err := server.Run(context.Background(), &mcp.StdioTransport{}); err != nil && !errors.Is(err, context.Canceled) {
+		return 1
+	}
+	return 0
+}
+
+// A hanging tool of a hub-local stdio backend: the client gets CodeCallTimeout, the server
+// process sees the call cancelled, and once the hub stops no server process is left.
+func TestTimeoutStdio(t *testing.T) {
+	noLeaks(t)
+	dir := t.TempDir()
+	t.Cleanup(func() { processGone(t, dir) }) // runs after the hub has stopped
+	h := startHub(t, []backend.Config{{Name: "local", Transport: backend.TransportStdio, Command: os.Args[0],
+		Env: map[string]string{stdioServerEnv: dir}, Timeout: 700 * time.Millisecond}}, nil)
+	waitTools(t, h, "local__hang")
+	cs := connect(t, h)
+	mustFail(t, cs, "local__hang", mcpgw.CodeCallTimeout, `backend "local"`, "700ms")
+	waitFor(t, "the stdio server to see the call cancelled", func() bool {
+		_, err := os.Stat(filepath.Join(dir, "cancelled"))
+		return err == nil
+	})
+}
+
+// processGone checks that the stdio server whose pid is in dir has exited and been reaped.
+func processGone(t *testing.T, dir string) {
+	raw, err := os.ReadFile(filepath.Join(dir, "pid"))
+	if err != nil {
+		t.Errorf("no pid file: %v", err)
+		return
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(raw)))
+	waitFor(t, "the stdio server process to be gone", func() bool {
+		return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+	})
+}
