@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -93,11 +94,7 @@ func (c *callServer) call(ctx context.Context, call *protocol.Call, req *jsonrpc
 		"user", call.Caller.UserID, "role", call.Caller.Role, "application", call.Caller.Application,
 		"duration", took, "err", err)
 	if err != nil && req.IsCall() {
-		code := int64(CodeInternal)
-		if errors.Is(err, backend.ErrNotReady) || errors.Is(err, backend.ErrGone) || errors.Is(err, backend.ErrUnknownBackend) {
-			code = CodeUnavailable
-		}
-		resp = protocol.ErrorResponse(req.ID, code, c.describe(call.Backend, err))
+		resp = c.failure(req.ID, call.Backend, err)
 	}
 	if c.status != nil && req.IsCall() {
 		c.status.Call(callRecord(ctx, call, req, resp, start, took))
@@ -106,6 +103,20 @@ func (c *callServer) call(ctx context.Context, call *protocol.Call, req *jsonrpc
 		return nil
 	}
 	return resp
+}
+
+// failure is the error Result for a call the backend gave no answer to; its data tells the
+// hub so (protocol.CallFailure), and its code is the one the hub uses for the same case.
+func (c *callServer) failure(id jsonrpc.ID, backendName string, err error) *jsonrpc.Response {
+	code, why := int64(CodeInternal), protocol.FailureInternal
+	switch {
+	case errors.Is(err, backend.ErrUnknownBackend):
+		code, why = CodeUnavailable, protocol.FailureUnknownBackend
+	case errors.Is(err, backend.ErrNotReady) || errors.Is(err, backend.ErrGone):
+		code, why = CodeUnavailable, protocol.FailureUnavailable
+	}
+	data, _ := json.Marshal(protocol.CallFailure{Failure: why})
+	return &jsonrpc.Response{ID: id, Error: &jsonrpc.Error{Code: code, Message: c.describe(backendName, err), Data: data}}
 }
 
 // callRecord describes a finished call for the status tracker.

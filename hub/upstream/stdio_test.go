@@ -15,6 +15,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcp-gateway/mcp-gateway/agent/connector"
+	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 	mcpgw "github.com/mcp-gateway/mcp-gateway/shared/mcp"
 )
@@ -42,6 +44,11 @@ func serveStdio(dir string) int {
 			_ = os.WriteFile(filepath.Join(dir, "cancelled"), nil, 0o600)
 			return nil, ctx.Err()
 		})
+	server.AddTool(&mcp.Tool{Name: "die", InputSchema: map[string]any{"type": "object"}},
+		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			os.Exit(3) // a crash in the middle of a call
+			return nil, nil
+		})
 	if err := server.Run(context.Background(), &mcp.StdioTransport{}); err != nil && !errors.Is(err, context.Canceled) {
 		return 1
 	}
@@ -63,6 +70,30 @@ func TestTimeoutStdio(t *testing.T) {
 		_, err := os.Stat(filepath.Join(dir, "cancelled"))
 		return err == nil
 	})
+}
+
+// An agent's stdio backend that crashes in the middle of each call: the agent answers that
+// its backend is gone, the hub counts it as a failure, and after breaker_failures of them
+// the breaker refuses calls at once.
+func TestBreakerAgentBackendGone(t *testing.T) {
+	noLeaks(t)
+	dir := t.TempDir()
+	h := startHub(t, nil, func(c *config.Calls) {
+		c.BreakerFailures, c.BreakerCooldown.Duration = 2, 10*time.Minute
+	})
+	runAgent(t, h, "laptop", []backend.Config{{Name: "local", Transport: backend.TransportStdio, Command: os.Args[0],
+		Env: map[string]string{stdioServerEnv: dir}}})
+	cs := connect(t, h)
+	for i := range 2 {
+		waitTools(t, h, "laptop__local__die")
+		we := mustFail(t, cs, "laptop__local__die", connector.CodeUnavailable, `agent "laptop"`, `backend "local"`)
+		t.Logf("call %d: %s", i, we.Message)
+	}
+	waitTools(t, h, "laptop__local__die")
+	mustFail(t, cs, "laptop__local__die", mcpgw.CodeCircuitOpen, `backend "local" of agent "laptop"`, "2 consecutive failures")
+	if st, _ := h.Server.Upstream.Status("laptop", "local"); st.Breaker != "open" || st.Opened != 1 {
+		t.Fatalf("status: %+v", st)
+	}
 }
 
 // processGone checks that the stdio server whose pid is in dir has exited and been reaped.

@@ -4,8 +4,10 @@
 package upstream
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"slices"
@@ -121,8 +123,13 @@ func (u *Upstream) Call(ctx context.Context, t router.Target, req *jsonrpc.Reque
 	}
 	resp, err := u.send(callCtx, t, req, caller, sink)
 	g.release()
-	out := classify(ctx, err)
-	g.settle(probe, out, errText(err), time.Now())
+	out, cause := classify(ctx, err), errText(err)
+	if out == succeeded && k.agent != "" {
+		if out = agentFailure(resp); out == failed {
+			cause = resp.Error.Error()
+		}
+	}
+	g.settle(probe, out, cause, time.Now())
 	if out == timedOut {
 		g.timedOut.Add(1)
 		u.log.Warn("call timed out", "agent", k.agent, "backend", k.backend, "method", req.Method, "timeout", lim.Timeout)
@@ -207,6 +214,26 @@ func classify(ctx context.Context, err error) outcome {
 	default:
 		return failed
 	}
+}
+
+// agentFailure judges an agent's answer: an error result the agent made itself because its
+// backend gave no answer (protocol.CallFailure in data) is a failure, not the backend's answer.
+func agentFailure(resp *jsonrpc.Response) outcome {
+	var we *jsonrpc.Error
+	if resp == nil || !errors.As(resp.Error, &we) || !bytes.Contains(we.Data, []byte(`"failure"`)) {
+		return succeeded
+	}
+	var f protocol.CallFailure
+	if json.Unmarshal(we.Data, &f) != nil {
+		return succeeded
+	}
+	switch f.Failure {
+	case protocol.FailureUnavailable, protocol.FailureInternal:
+		return failed
+	case protocol.FailureUnknownBackend:
+		return neutral
+	}
+	return succeeded
 }
 
 func errText(err error) string {

@@ -121,6 +121,20 @@ type Call struct {
 	ClientCapabilities json.RawMessage `json:"clientCapabilities,omitempty"`
 }
 
+// CallFailure is the error data of a Result the agent makes itself because its backend gave
+// no answer (capability 2), so that the hub tells it from the backend's own error answers
+// (its circuit breaker counts the first, not the second).
+type CallFailure struct {
+	Failure string `json:"failure"` // one of the Failure* constants
+}
+
+// Why an agent's backend gave no answer.
+const (
+	FailureUnavailable    = "unavailable"     // not ready, or gone during the call
+	FailureUnknownBackend = "unknown_backend" // no backend of that name (any more)
+	FailureInternal       = "internal"        // a transport error, or anything else
+)
+
 // Cancel tells the agent the caller gave up on the call.
 type Cancel struct {
 	Reason string `json:"reason,omitempty"`

@@ -27,5 +27,6 @@ var Changelog = []Change{
 	// 2026-12-06, no version change: Call's trace, never sent nor read, is gone (a client's
 	// traceparent travels in the message's _meta); the hub now sends caller.application.
 	{2, "2026-12-06", "backend: limits (timeoutMs, maxConcurrent, maxQueue) the agent's config sets for " +
-		"a backend, which the hub enforces; absent from older agents, ignored by older hubs"},
+		"a backend, which the hub enforces; error results the agent makes itself carry " +
+		"data {failure} (CallFailure); absent from older agents, ignored by older hubs"},
 }

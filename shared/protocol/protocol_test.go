@@ -47,6 +47,7 @@ func TestWireFormPinned(t *testing.T) {
 		{Call{Backend: "web", Message: json.RawMessage(`{"id":2}`), PassInputRequired: true, ClientCapabilities: json.RawMessage(`{"sampling":{}}`)},
 			`{"backend":"web","message":{"id":2},"caller":{},"passInputRequired":true,"clientCapabilities":{"sampling":{}}}`},
 		{Cancel{Reason: "client gone"}, `{"reason":"client gone"}`},
+		{CallFailure{Failure: FailureUnavailable}, `{"failure":"unavailable"}`},
 	}
 	for _, c := range cases {
 		got, err := json.Marshal(c.v)
