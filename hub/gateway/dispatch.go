@@ -35,13 +35,13 @@ func (g *Gateway) dispatch(ctx context.Context, c *client, req *jsonrpc.Request,
 	case "ping":
 		return result(req.ID, json.RawMessage(`{}`))
 	case "tools/list":
-		return g.list(req, "tools", g.visibleTools(c, t), keyField("name"))
+		return g.list(req, "tools", g.checks().VisibleTools(c.identity, t), keyField("name"))
 	case "prompts/list":
-		return g.list(req, "prompts", g.reachable(c, t.Prompts()), keyField("name"))
+		return g.list(req, "prompts", g.checks().Reachable(c.identity.Role, t.Prompts()), keyField("name"))
 	case "resources/list":
-		return g.list(req, "resources", g.reachable(c, t.Resources()), keyField("uri"))
+		return g.list(req, "resources", g.checks().Reachable(c.identity.Role, t.Resources()), keyField("uri"))
 	case "resources/templates/list":
-		return g.list(req, "resourceTemplates", g.reachable(c, t.ResourceTemplates()), keyField("uriTemplate"))
+		return g.list(req, "resourceTemplates", g.checks().Reachable(c.identity.Role, t.ResourceTemplates()), keyField("uriTemplate"))
 	case "tools/call":
 		return g.forwardNamed(ctx, c, req, em, "tool", t)
 	case "prompts/get":

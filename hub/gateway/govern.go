@@ -7,22 +7,15 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/audit"
+	"github.com/mcp-gateway/mcp-gateway/hub/checks"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/hub/tools"
 	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 )
 
-// PermCallTools is the permission a caller's role needs to list and call tools over MCP.
-const PermCallTools = "tools.call"
-
 // Authorizer answers RBAC questions from memory. *rbac.Authorizer implements it.
-type Authorizer interface {
-	Can(role, perm string) bool
-	// AllowsTool reports whether the role's tool globs allow a tool known by these names
-	// (alias may be empty).
-	AllowsTool(role, exposed, alias, original string) bool
-}
+type Authorizer = checks.Authorizer
 
 // Auditor records events durably before the response leaves. *audit.Recorder implements it.
 type Auditor interface {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/hub/audit"
 	"github.com/mcp-gateway/mcp-gateway/hub/policy"
+	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/hub/store/storetest"
 	"github.com/mcp-gateway/mcp-gateway/hub/tools"
@@ -60,7 +61,7 @@ func (a *trail) last(t *testing.T) store.AuditEvent {
 // roles is a minimal authorizer: role → allowed tool names (nil: no tools.call at all).
 type roles map[string][]string
 
-func (r roles) Can(role, perm string) bool { return perm == PermCallTools && r[role] != nil }
+func (r roles) Can(role, perm string) bool { return perm == rbac.ToolsCall && r[role] != nil }
 func (r roles) AllowsTool(role, exposed, alias, original string) bool {
 	for _, n := range []string{exposed, alias, original} {
 		if n != "" && slices.Contains(r[role], n) {
