@@ -20,10 +20,10 @@ import (
 // (2026-07-28) mode and a hub with it as the hub-local backend "conf".
 func startModernBackendHub(t *testing.T) *hubtest.Hub {
 	t.Helper()
-	port := freePort(t)
-	start(t, nil, conformanceServer(t), fmt.Sprintf("-http=127.0.0.1:%d", port), "-stateless=true")
+	port := startOnFreePort(t, conformanceServer(t), func(port int) ([]string, []string) {
+		return nil, []string{fmt.Sprintf("-http=127.0.0.1:%d", port), "-stateless=true"}
+	}, func(port int) string { return fmt.Sprintf("http://127.0.0.1:%d/mcp", port) })
 	url := fmt.Sprintf("http://127.0.0.1:%d/mcp", port)
-	waitHTTP(t, url)
 	hub := hubtest.Start(t, func(c *config.Config) {
 		c.Backends = []backend.Config{{Name: "conf", Transport: "http", URL: url}}
 	})

@@ -29,9 +29,9 @@ func startMesh(t *testing.T) *mesh {
 	t.Helper()
 	everything := npmBin(t, "mcp-server-everything")
 	filesystem := npmBin(t, "mcp-server-filesystem")
-	port := freePort(t)
-	start(t, []string{fmt.Sprintf("PORT=%d", port)}, everything, "streamableHttp")
-	waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/mcp", port))
+	port := startOnFreePort(t, everything, func(port int) ([]string, []string) {
+		return []string{fmt.Sprintf("PORT=%d", port)}, []string{"streamableHttp"}
+	}, func(port int) string { return fmt.Sprintf("http://127.0.0.1:%d/mcp", port) })
 
 	hub := hubtest.Start(t, func(c *config.Config) {
 		c.Backends = []backend.Config{{Name: "everything", Transport: "http", URL: fmt.Sprintf("http://127.0.0.1:%d/mcp", port)}}

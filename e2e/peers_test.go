@@ -84,7 +84,8 @@ func TestMain(m *testing.M) {
 }
 
 // freePort reserves a free loopback port and returns it. The port is released before the
-// peer binds it; on a test machine nothing else races for it.
+// peer binds it, so another process may take it first: peers that listen on it are started
+// with startOnFreePort, which tries another port when that happens.
 func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -97,8 +98,50 @@ func freePort(t testing.TB) int {
 
 // process is a peer process in its own process group, killed with the test.
 type process struct {
-	cmd  *exec.Cmd
-	logs *strings.Builder
+	cmd   *exec.Cmd
+	logs  *strings.Builder
+	ended chan struct{} // closed when its output ends: it (and every child) has exited
+}
+
+// startOnFreePort starts a peer that serves HTTP on a port it is told (args and env built by
+// listen from the port) and waits until url(port) answers. When the peer ends before it
+// answers — another process took the port between freePort and the peer's bind, which
+// happens on a busy machine — it tries again on another port. It returns the port.
+func startOnFreePort(t testing.TB, name string, listen func(port int) (env, args []string), url func(port int) string) int {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		port := freePort(t)
+		env, args := listen(port)
+		p := start(t, env, name, args...)
+		if waitHTTPOrEnd(t, url(port), p) {
+			return port
+		}
+		if attempt == 5 {
+			t.Fatalf("%s ended before serving, 5 times (last port %d)", filepath.Base(name), port)
+		}
+		t.Logf("%s ended before serving on port %d; trying another port", filepath.Base(name), port)
+	}
+}
+
+// waitHTTPOrEnd waits until url answers (true) or p ends (false), up to a generous deadline.
+func waitHTTPOrEnd(t testing.TB, url string, p *process) bool {
+	t.Helper()
+	served := false
+	waitFor(t, 60*time.Second, "HTTP "+url, func() bool {
+		select {
+		case <-p.ended:
+			return true
+		default:
+		}
+		resp, err := http.Get(url)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		served = true
+		return true
+	})
+	return served
 }
 
 func start(t testing.TB, env []string, name string, args ...string) *process {
@@ -114,6 +157,7 @@ func start(t testing.TB, env []string, name string, args ...string) *process {
 	}
 	pw.Close()
 	done := make(chan struct{})
+	p := &process{cmd: cmd, logs: &logs, ended: done}
 	go func() {
 		defer close(done)
 		sc := bufio.NewScanner(pr)
@@ -121,7 +165,6 @@ func start(t testing.TB, env []string, name string, args ...string) *process {
 			logs.WriteString(sc.Text() + "\n")
 		}
 	}()
-	p := &process{cmd: cmd, logs: &logs}
 	t.Cleanup(func() {
 		p.stop()
 		<-done
@@ -150,7 +193,7 @@ func (p *process) stop() {
 // waitHTTP polls url until it answers (any status) or the deadline passes.
 func waitHTTP(t testing.TB, url string) {
 	t.Helper()
-	waitFor(t, 30*time.Second, "HTTP "+url, func() bool {
+	waitFor(t, 60*time.Second, "HTTP "+url, func() bool {
 		resp, err := http.Get(url)
 		if err != nil {
 			return false

@@ -38,9 +38,9 @@ func TestConcurrentClientsAnswerTheirOwnSampling(t *testing.T) {
 	const clients = 5
 	node := nodeBin(t)
 	server := conformanceServer(t)
-	port := freePort(t)
-	start(t, nil, server, fmt.Sprintf("-http=127.0.0.1:%d", port), "-stateless=false")
-	waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/mcp", port))
+	port := startOnFreePort(t, server, func(port int) ([]string, []string) {
+		return nil, []string{fmt.Sprintf("-http=127.0.0.1:%d", port), "-stateless=false"}
+	}, func(port int) string { return fmt.Sprintf("http://127.0.0.1:%d/mcp", port) })
 
 	hub := hubtest.Start(t, nil)
 	key := hub.EnrollAgent(t, "laptop")

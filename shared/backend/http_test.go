@@ -51,6 +51,7 @@ type httpServer struct {
 	port   int
 	mu     sync.Mutex
 	cmd    *exec.Cmd
+	exited chan struct{} // closed once cmd has exited and been reaped
 }
 
 func (h *httpServer) launch() {
@@ -59,8 +60,10 @@ func (h *httpServer) launch() {
 	if err := c.Start(); err != nil {
 		h.t.Fatal(err)
 	}
+	exited := make(chan struct{})
+	go func() { _ = c.Wait(); close(exited) }()
 	h.mu.Lock()
-	h.cmd = c
+	h.cmd, h.exited = c, exited
 	h.mu.Unlock()
 }
 
@@ -69,9 +72,34 @@ func (h *httpServer) kill() {
 	defer h.mu.Unlock()
 	if h.cmd != nil {
 		_ = h.cmd.Process.Kill()
-		_ = h.cmd.Wait()
+		<-h.exited
 		h.cmd = nil
 	}
+}
+
+// listening waits until the server accepts connections on its port (true) or exits first
+// (false: on a busy machine another process may take the port between the test's pick and
+// node's bind). The deadline is generous: node starts slowly on a loaded machine.
+func (h *httpServer) listening() bool {
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-h.exited:
+			return false
+		default:
+		}
+		if c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(h.port)); err == nil {
+			c.Close()
+			return true
+		}
+		select {
+		case <-h.exited:
+			return false
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	h.t.Fatalf("server-everything (%s) did not listen on port %d within 60 s", h.mode, h.port)
+	return false
 }
 
 // everythingHTTP starts server-everything in an HTTP mode on a free port behind a recording
@@ -79,14 +107,24 @@ func (h *httpServer) kill() {
 func everythingHTTP(t *testing.T, mode string) (string, *recorder, *httpServer) {
 	t.Helper()
 	srv := needNode(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &httpServer{t: t, script: srv.everything, mode: mode, port: l.Addr().(*net.TCPAddr).Port}
-	l.Close() // node cannot take over a listener; the backend retries until it listens
-	h.launch()
+	h := &httpServer{t: t, script: srv.everything, mode: mode}
 	t.Cleanup(h.kill)
+	for attempt := 1; ; attempt++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.port = l.Addr().(*net.TCPAddr).Port
+		l.Close() // node cannot take over a listener
+		h.launch()
+		if h.listening() {
+			break
+		}
+		h.kill()
+		if attempt == 5 {
+			t.Fatalf("server-everything (%s) exited before listening, 5 times", mode)
+		}
+	}
 	target, _ := url.Parse("http://127.0.0.1:" + strconv.Itoa(h.port))
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	proxy.FlushInterval = -1
