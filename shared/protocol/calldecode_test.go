@@ -44,6 +44,7 @@ func TestDecodeCallFastPath(t *testing.T) {
 		" {\"backend\" :\t\"fs\" ,\"caller\":{ }}\n",
 		`{"backend":"a","backend":"b","message":{"x":1},"message":{"y":2},"caller":{"name":"n"},"caller":{"role":"r"}}`,
 		`{"deadline":-0}`, `{"deadline":-999999999999999999}`, `{"passInputRequired":false}`, `{}`,
+		`{"message":{"s":"` + "\xc3" + `"}}`, // raw members keep their bytes, as json.RawMessage does
 	} {
 		if !decodeCallFast([]byte(p), &Call{}) {
 			t.Errorf("%s: not decoded by the fast path", p)
