@@ -164,8 +164,12 @@ func ReadJSON(r io.Reader, want Type, v any) error {
 	return Decode(t, payload, v)
 }
 
-// Decode decodes a frame payload, naming the frame type in the error.
+// Decode decodes a frame payload, naming the frame type in the error. A Call takes a
+// hand-written path when it can (calldecode.go), with exactly json.Unmarshal's result.
 func Decode(t Type, payload []byte, v any) error {
+	if c, ok := v.(*Call); ok && c != nil && isCallZero(c) && decodeCallFast(payload, c) {
+		return nil
+	}
 	if err := json.Unmarshal(payload, v); err != nil {
 		return fmt.Errorf("decode %s frame: %w", t, err)
 	}
