@@ -71,6 +71,12 @@ func TestTraceID(t *testing.T) {
 	if audit.NewTraceID() == audit.NewTraceID() {
 		t.Error("NewTraceID repeats")
 	}
+	// Made trace ids sort by time, so that the store's trace index appends.
+	a := audit.NewTraceID()
+	time.Sleep(2 * time.Millisecond)
+	if b := audit.NewTraceID(); a[:12] >= b[:12] || !hex32.MatchString(b) {
+		t.Errorf("trace id %s, made 2 ms after %s, does not sort after it", b, a)
+	}
 }
 
 func TestHash(t *testing.T) {

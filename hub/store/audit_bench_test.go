@@ -24,16 +24,18 @@ func benchAuditEvent(i int) store.AuditEvent {
 		Response:     `{"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text","text":"Created issue #1234: https://github.com/acme/web/issues/1234"}]}}`}
 }
 
-// benchTraceID is event i's trace id. Each call has its own trace in the hub (a random id
-// when the caller sends none), so the trace index takes rows at random places: a constant id
-// would make that index look as cheap as an append.
+// benchTraceID is event i's trace id, made as the hub makes one for a call without a
+// traceparent (audit.NewTraceID): time first, so consecutive events' ids sort in order, then
+// bits that differ per event. Each call has its own trace: a constant id would hide the
+// trace index's cost, and spread ids (what clients' own traceparents give) cost more
+// (docs/BENCHMARKS.md, Audit).
 func benchTraceID(i int) string {
-	// splitmix64: a well-spread, reproducible sequence.
+	// splitmix64 for the tail: well spread and reproducible.
 	x := uint64(i) + 0x9e3779b97f4a7c15
 	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
 	x = (x ^ x>>27) * 0x94d049bb133111eb
 	x ^= x >> 31
-	return fmt.Sprintf("%016x%016x", x, ^x)
+	return fmt.Sprintf("%012x%020x", uint64(i)&(1<<48-1), x)
 }
 
 // processCPU is the CPU time this process has used (user + system), in nanoseconds.
