@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"testing"
 	"testing/fstest"
 )
@@ -66,5 +67,24 @@ func TestRebind(t *testing.T) {
 	}
 	if got := lite.q(q); got != q {
 		t.Errorf("sqlite changed the query: %q", got)
+	}
+}
+
+// The DSN's pragmas reach the connection: WAL, synchronous NORMAL, and the larger
+// autocheckpoint the audit writes are measured with.
+func TestSQLitePragmas(t *testing.T) {
+	s, err := openSQLite(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "1", "wal_autocheckpoint": "10000"} {
+		var got string
+		if err := s.db.QueryRow("PRAGMA " + pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("PRAGMA %s = %s, want %s", pragma, got, want)
+		}
 	}
 }
