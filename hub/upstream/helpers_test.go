@@ -20,6 +20,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+	mcpgw "github.com/mcp-gateway/mcp-gateway/shared/mcp"
 )
 
 // toolServer is a real go-sdk MCP server on 127.0.0.1 with tools that misbehave on demand.
@@ -176,6 +177,30 @@ func mustFail(t *testing.T, cs *mcp.ClientSession, tool string, code int64, want
 		}
 	}
 	return we
+}
+
+// mustFailRouted is mustFail for a tool of a backend that restarts between calls: a call that
+// finds the tool gone from the routing table (listed a moment before, then withdrawn as the
+// backend went down) never reached the upstream, so it is made again once the tool is back.
+func mustFailRouted(t *testing.T, h *hubtest.Hub, cs *mcp.ClientSession, tool string, code int64, want ...string) *jsonrpc.Error {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		waitTools(t, h, tool)
+		res, we, err := call(ctxFor(t, 60*time.Second), cs, tool)
+		if we != nil && we.Code == mcpgw.CodeInvalidParams && strings.Contains(we.Message, "unknown tool") && time.Now().Before(deadline) {
+			continue
+		}
+		if we == nil || we.Code != code {
+			t.Fatalf("%s: want JSON-RPC error %d; got result %+v, error %v / %v", tool, code, res, we, err)
+		}
+		for _, w := range want {
+			if !strings.Contains(we.Message, w) {
+				t.Errorf("%s: message %q does not contain %q", tool, we.Message, w)
+			}
+		}
+		return we
+	}
 }
 
 // waitFor polls cond until it holds, within a deadline generous for a loaded machine.

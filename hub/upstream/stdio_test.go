@@ -85,12 +85,10 @@ func TestBreakerAgentBackendGone(t *testing.T) {
 		Env: map[string]string{stdioServerEnv: dir}}})
 	cs := connect(t, h)
 	for i := range 2 {
-		waitTools(t, h, "laptop__local__die")
-		we := mustFail(t, cs, "laptop__local__die", connector.CodeUnavailable, `agent "laptop"`, `backend "local"`)
+		we := mustFailRouted(t, h, cs, "laptop__local__die", connector.CodeUnavailable, `agent "laptop"`, `backend "local"`)
 		t.Logf("call %d: %s", i, we.Message)
 	}
-	waitTools(t, h, "laptop__local__die")
-	mustFail(t, cs, "laptop__local__die", mcpgw.CodeCircuitOpen, `backend "local" of agent "laptop"`, "2 consecutive failures")
+	mustFailRouted(t, h, cs, "laptop__local__die", mcpgw.CodeCircuitOpen, `backend "local" of agent "laptop"`, "2 consecutive failures")
 	if st, _ := h.Server.Upstream.Status("laptop", "local"); st.Breaker != "open" || st.Opened != 1 {
 		t.Fatalf("status: %+v", st)
 	}
