@@ -44,7 +44,7 @@ func BenchmarkBackendCallOnly(b *testing.B) {
 	cpu0, _ := processCPU()
 	for i := 0; b.Loop(); i++ {
 		id, _ := jsonrpc.MakeID(float64(i + 1))
-		_, err := set.Call(ctx, "e", &jsonrpc.Request{ID: id, Method: "tools/call", Params: []byte(fmt.Sprintf(`{"name":"echo","arguments":{"message":"m%d"}}`, i))}, nil)
+		_, err := set.Call(ctx, "e", &backend.Call{Request: &jsonrpc.Request{ID: id, Method: "tools/call", Params: []byte(fmt.Sprintf(`{"name":"echo","arguments":{"message":"m%d"}}`, i))}})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -19,7 +19,7 @@ import (
 // backendSet is what the connector needs from the backend supervisor; *backend.Set has it.
 type backendSet interface {
 	Snapshots() []protocol.Backend
-	Call(ctx context.Context, backend string, req *jsonrpc.Request, sink backend.Sink) (*jsonrpc.Response, error)
+	Call(ctx context.Context, backend string, c *backend.Call) (*jsonrpc.Response, error)
 }
 
 var _ backendSet = (*backend.Set)(nil)
@@ -73,22 +73,38 @@ func (c *callServer) serve(ctx context.Context, s stream) {
 	}
 	ctx, cancel := callContext(ctx, call.Deadline)
 	defer cancel()
-	sink := &streamSink{w: w, log: c.log, owner: ownerOf(call.Caller), pass: call.PassInputRequired, caps: call.ClientCapabilities,
-		waiting: map[string]chan *jsonrpc.Response{}}
+	sink := &streamSink{w: w, log: c.log, waiting: map[string]chan *jsonrpc.Response{}}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		c.readLoop(s, sink, cancel)
 	}()
-	c.finish(s, w, c.call(ctx, &call, req, sink))
+	c.finish(s, w, c.call(ctx, &call, backendCall(&call, req, sink)))
 	<-done
+}
+
+// backendCall is the call frame as the backend sees it: the hub's facts about the call, and
+// the stream as the sink of its mid-call messages.
+func backendCall(call *protocol.Call, req *jsonrpc.Request, sink backend.Sink) *backend.Call {
+	return &backend.Call{Request: req, Caller: call.Caller, Owner: ownerOf(call.Caller),
+		ClientCapabilities: call.ClientCapabilities, PassInputRequired: call.PassInputRequired, Sink: sink}
+}
+
+// ownerOf names the hub's client session of the call, so the backend never hands one
+// client's server→client request or log message to another.
+func ownerOf(c protocol.Caller) string {
+	if c.KeyID == "" && c.Session == "" {
+		return ""
+	}
+	return c.KeyID + "/" + c.Session
 }
 
 // call runs the request on the backend and always returns what the Result frame carries:
 // nil only for a notification.
-func (c *callServer) call(ctx context.Context, call *protocol.Call, req *jsonrpc.Request, sink backend.Sink) *jsonrpc.Response {
+func (c *callServer) call(ctx context.Context, call *protocol.Call, bc *backend.Call) *jsonrpc.Response {
+	req := bc.Request
 	start := time.Now()
-	resp, err := c.backends.Call(ctx, call.Backend, req, sink)
+	resp, err := c.backends.Call(ctx, call.Backend, bc)
 	took := time.Since(start)
 	c.log.Debug("call", "backend", call.Backend, "method", req.Method, "caller", call.Caller.Name,
 		"user", call.Caller.UserID, "role", call.Caller.Role, "application", call.Caller.Application,

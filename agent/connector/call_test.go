@@ -3,6 +3,7 @@ package connector
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -46,7 +47,7 @@ type blockingBackends struct{ ended chan error }
 
 func (blockingBackends) Snapshots() []protocol.Backend { return nil }
 
-func (b blockingBackends) Call(ctx context.Context, name string, req *jsonrpc.Request, _ backend.Sink) (*jsonrpc.Response, error) {
+func (b blockingBackends) Call(ctx context.Context, name string, _ *backend.Call) (*jsonrpc.Response, error) {
 	if name == "gone" {
 		return nil, fmt.Errorf("backend %q: %w", name, backend.ErrUnknownBackend)
 	}
@@ -130,5 +131,38 @@ func TestBackendErrorNamesAgentAndBackend(t *testing.T) {
 	we := resultError(t, s)
 	if we.Code != CodeUnavailable || !strings.Contains(we.Message, `agent "laptop": backend "gone": unknown backend`) {
 		t.Errorf("result error = %+v", we)
+	}
+}
+
+// recordingBackends answers at once and hands over the call the backend saw.
+type recordingBackends struct{ got chan *backend.Call }
+
+func (recordingBackends) Snapshots() []protocol.Backend { return nil }
+
+func (b recordingBackends) Call(_ context.Context, _ string, c *backend.Call) (*jsonrpc.Response, error) {
+	b.got <- c
+	return &jsonrpc.Response{ID: c.Request.ID, Result: json.RawMessage(`{}`)}, nil
+}
+
+// The call frame's facts reach the backend as one backend.Call: the caller, its client
+// session as the owner (so the backend never crosses clients), the client's capabilities
+// and era, and the stream as the sink.
+func TestCallFrameBecomesBackendCall(t *testing.T) {
+	b := recordingBackends{got: make(chan *backend.Call, 1)}
+	call := `{"backend":"b","message":{"jsonrpc":"2.0","id":1,"method":"tools/call"},` +
+		`"caller":{"keyId":"k1","session":"s1","name":"ann"},"passInputRequired":true,` +
+		`"clientCapabilities":{"sampling":{}}}`
+	serveOne(t, b, call, func(io.Writer) {})
+	c := <-b.got
+	if c.Request.Method != "tools/call" || c.Caller.Name != "ann" || c.Owner != "k1/s1" ||
+		!c.PassInputRequired || string(c.ClientCapabilities) != `{"sampling":{}}` || c.Sink == nil {
+		t.Errorf("backend call = %+v", c)
+	}
+
+	call = `{"backend":"b","message":{"jsonrpc":"2.0","id":2,"method":"tools/call"}}`
+	serveOne(t, b, call, func(io.Writer) {})
+	c = <-b.got
+	if c.Owner != "" || c.PassInputRequired || c.ClientCapabilities != nil {
+		t.Errorf("a frame without facts gave %+v", c)
 	}
 }

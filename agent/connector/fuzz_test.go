@@ -33,7 +33,8 @@ type scriptBackends struct{}
 
 func (scriptBackends) Snapshots() []protocol.Backend { return nil }
 
-func (scriptBackends) Call(ctx context.Context, _ string, req *jsonrpc.Request, sink backend.Sink) (*jsonrpc.Response, error) {
+func (scriptBackends) Call(ctx context.Context, _ string, c *backend.Call) (*jsonrpc.Response, error) {
+	req, sink := c.Request, c.Sink
 	switch req.Method {
 	case "notify":
 		sink.Notify(&jsonrpc.Request{Method: "notifications/progress", Params: json.RawMessage(`{"progress":1}`)})

@@ -2,7 +2,6 @@ package connector
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,39 +16,14 @@ import (
 // streamSink relays a backend's notifications and server→client requests for one call up
 // its stream, and hands the hub's Response frames to the waiting request.
 type streamSink struct {
-	w     *protocol.FrameWriter
-	log   *slog.Logger
-	owner string          // the client session the call serves; see backend.Owner
-	pass  bool            // the caller answers input_required itself; see backend.InputPassthrough
-	caps  json.RawMessage // what the caller's client declared; see backend.ClientCapabilities
+	w   *protocol.FrameWriter
+	log *slog.Logger
 
 	mu      sync.Mutex
 	waiting map[string]chan *jsonrpc.Response // by request id
 }
 
-var (
-	_ backend.Sink             = (*streamSink)(nil)
-	_ backend.Owner            = (*streamSink)(nil)
-	_ backend.InputPassthrough = (*streamSink)(nil)
-)
-
-// ClientCapabilities are what the hub's client declared, nil when the hub did not say.
-func (s *streamSink) ClientCapabilities() json.RawMessage { return s.caps }
-
-// PassInputRequired reports whether the hub's client speaks the stateless era and answers a
-// modern backend's input_required itself.
-func (s *streamSink) PassInputRequired() bool { return s.pass }
-
-// Owner names the client session of the call, so the backend never hands one client's
-// server→client request or log message to another.
-func (s *streamSink) Owner() string { return s.owner }
-
-func ownerOf(c protocol.Caller) string {
-	if c.KeyID == "" && c.Session == "" {
-		return ""
-	}
-	return c.KeyID + "/" + c.Session
-}
+var _ backend.Sink = (*streamSink)(nil)
 
 // Notify sends a notification (progress, log message) to the caller; a lost one is not an error.
 func (s *streamSink) Notify(n *jsonrpc.Request) {

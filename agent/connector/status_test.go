@@ -21,7 +21,8 @@ type answeringBackends struct{}
 
 func (answeringBackends) Snapshots() []protocol.Backend { return nil }
 
-func (answeringBackends) Call(_ context.Context, name string, req *jsonrpc.Request, _ backend.Sink) (*jsonrpc.Response, error) {
+func (answeringBackends) Call(_ context.Context, name string, c *backend.Call) (*jsonrpc.Response, error) {
+	req := c.Request
 	if name == "broken" {
 		return &jsonrpc.Response{ID: req.ID, Error: &jsonrpc.Error{Code: -32601, Message: "no such tool"}}, nil
 	}

@@ -100,12 +100,14 @@ func New(cfg Config, locals *backend.Set, reg *agents.Registry, log *slog.Logger
 // key names one backend: agent "" for a hub-local one.
 type key struct{ agent, backend string }
 
-// Call runs req on the target's backend within its bounds. A bound that ends the call gives
-// an error wrapping a *jsonrpc.Error (mcp.CodeCallTimeout, CodeBackendBusy, CodeCircuitOpen)
-// for the client; the backend's own answers, errors included, come back as the response.
+// Call runs the call on the target's backend within its bounds. A bound that ends the call
+// gives an error wrapping a *jsonrpc.Error (mcp.CodeCallTimeout, CodeBackendBusy,
+// CodeCircuitOpen) for the client; the backend's own answers, errors included, come back as
+// the response.
 func (u *Upstream) Call(ctx context.Context, t router.Target, req *jsonrpc.Request, caller protocol.Caller, sink backend.Sink) (*jsonrpc.Response, error) {
+	c := callOf(req, caller, sink)
 	if !req.IsCall() { // a notification waits for nothing: nothing to bound
-		return u.send(ctx, t, req, caller, sink)
+		return u.send(ctx, t, c)
 	}
 	k := key{t.Agent, t.Backend}
 	lim := u.limits(k)
@@ -121,7 +123,7 @@ func (u *Upstream) Call(ctx context.Context, t router.Target, req *jsonrpc.Reque
 		g.settle(probe, neutral, "", time.Now())
 		return nil, u.notAdmitted(ctx, k, g, lim, err)
 	}
-	resp, err := u.send(callCtx, t, req, caller, sink)
+	resp, err := u.send(callCtx, t, c)
 	g.release()
 	out, cause := classify(ctx, err), errText(err)
 	if out == succeeded && k.agent != "" {
@@ -153,11 +155,11 @@ func (u *Upstream) notAdmitted(ctx context.Context, k key, g *gate, lim Limits, 
 	}
 }
 
-func (u *Upstream) send(ctx context.Context, t router.Target, req *jsonrpc.Request, caller protocol.Caller, sink backend.Sink) (*jsonrpc.Response, error) {
+func (u *Upstream) send(ctx context.Context, t router.Target, c *backend.Call) (*jsonrpc.Response, error) {
 	if t.Agent == "" {
-		return u.locals.Call(ctx, t.Backend, req, sink)
+		return u.locals.Call(ctx, t.Backend, c)
 	}
-	return u.agents.Call(ctx, t.Agent, t.Backend, req, caller, sink)
+	return u.agents.Call(ctx, t.Agent, t.Backend, c.Request, c.Caller, c.Sink)
 }
 
 // limits are the hub's defaults overridden by what the backend sets: a hub-local one in
@@ -273,4 +275,20 @@ func (u *Upstream) Status(agent, backendName string) (Status, bool) {
 		return Status{Agent: agent, Backend: backendName, Breaker: BreakerClosed}, false
 	}
 	return g.status(k, time.Now()), true
+}
+
+// callOf gathers what the sink says about its call into one Call. It is temporary: it goes
+// once the gateway builds the Call itself.
+func callOf(req *jsonrpc.Request, caller protocol.Caller, sink backend.Sink) *backend.Call {
+	c := &backend.Call{Request: req, Caller: caller, Sink: sink}
+	if o, ok := sink.(backend.Owner); ok {
+		c.Owner = o.Owner()
+	}
+	if cc, ok := sink.(backend.ClientCapabilities); ok {
+		c.ClientCapabilities = cc.ClientCapabilities()
+	}
+	if p, ok := sink.(backend.InputPassthrough); ok {
+		c.PassInputRequired = p.PassInputRequired()
+	}
+	return c
 }

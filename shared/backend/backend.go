@@ -137,16 +137,16 @@ func (b *Backend) Name() string { return b.cfg.Name }
 // its last ready session are kept, so that exposed tools do not flicker during a restart.
 func (b *Backend) Snapshot() protocol.Backend { return *b.snap.Load() }
 
-// Call sends one request to the server and waits for its response. The caller's ID (and
-// _meta.progressToken) are replaced by backend-unique ones on the way in and restored on the
-// way out. An error response from the server is a Response with Error, not a Go error.
-// A notification (no ID) is sent and Call returns nil, nil. sink may be nil.
-func (b *Backend) Call(ctx context.Context, req *jsonrpc.Request, sink Sink) (*jsonrpc.Response, error) {
+// Call sends the call's request to the server and waits for its response. The caller's ID
+// (and _meta.progressToken) are replaced by backend-unique ones on the way in and restored on
+// the way out. An error response from the server is a Response with Error, not a Go error.
+// A notification (no ID) is sent and Call returns nil, nil.
+func (b *Backend) Call(ctx context.Context, c *Call) (*jsonrpc.Response, error) {
 	s := b.sess.Load()
 	if s == nil {
 		return nil, b.notReady()
 	}
-	resp, err := s.do(ctx, req, sink)
+	resp, err := s.do(ctx, c)
 	return resp, b.scrub(err)
 }
 

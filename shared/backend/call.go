@@ -12,9 +12,10 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 )
 
-// call sends req under a backend-unique id and waits for the response, the caller's ctx, or
-// the end of the connection, whichever comes first.
-func (s *session) call(ctx context.Context, req *jsonrpc.Request, sink Sink) (*jsonrpc.Response, error) {
+// call sends the call's request under a backend-unique id and waits for the response, the
+// caller's ctx, or the end of the connection, whichever comes first.
+func (s *session) call(ctx context.Context, c *Call) (*jsonrpc.Response, error) {
+	req := c.Request
 	if !req.IsCall() {
 		if err := s.conn.Write(ctx, req); err != nil {
 			return nil, fmt.Errorf("backend %q: send %s: %w", s.b.cfg.Name, req.Method, err)
@@ -23,7 +24,7 @@ func (s *session) call(ctx context.Context, req *jsonrpc.Request, sink Sink) (*j
 	}
 	n := s.b.nextID.Add(1)
 	id, _ := jsonrpc.MakeID(float64(n)) // exact below 2^53
-	p := &pending{ctx: ctx, n: n, id: id, sink: sink, resp: make(chan *jsonrpc.Response, 1)}
+	p := &pending{ctx: ctx, n: n, id: id, sink: c.Sink, owner: c.Owner, resp: make(chan *jsonrpc.Response, 1)}
 	params := req.Params
 	// Only touch params that mention a progress token: the hot path stays a byte scan.
 	if bytes.Contains(params, []byte(`"progressToken"`)) {

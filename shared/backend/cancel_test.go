@@ -32,7 +32,7 @@ func TestCancelDuringHTTPWrite(t *testing.T) {
 	b := start(t, Config{Name: "hang", Transport: TransportHTTP, URL: srv.URL, Era: EraLegacy}, Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	if _, err := b.Call(ctx, toolCall(t, 1, "hang", map[string]any{}, nil), nil); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := b.Call(ctx, &Call{Request: toolCall(t, 1, "hang", map[string]any{}, nil)}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v, want the deadline", err)
 	}
 	select {

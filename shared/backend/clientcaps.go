@@ -2,18 +2,23 @@ package backend
 
 import "encoding/json"
 
-// ClientCapabilities is implemented by a Sink that knows what its client declared
-// (sampling, elicitation, roots). A stateless (2026-07-28) backend then sees the real
-// client's capabilities in each request's _meta, not the hub's, so it refuses what the
-// client cannot do instead of asking for it.
+// The optional Sink interfaces below are how callers used to tell a backend about the call;
+// Call has the same facts as fields. They stay only until every caller builds a Call.
+
+// ClientCapabilities is implemented by a Sink that knows what its client declared.
+// Deprecated: set Call.ClientCapabilities.
 type ClientCapabilities interface {
 	ClientCapabilities() json.RawMessage
 }
 
-// clientCapsOf is the sink's declared capabilities, or nil when it does not say.
-func clientCapsOf(sink Sink) json.RawMessage {
-	if c, ok := sink.(ClientCapabilities); ok {
-		return c.ClientCapabilities()
-	}
-	return nil
+// InputPassthrough is implemented by a Sink whose client speaks the stateless era itself.
+// Deprecated: set Call.PassInputRequired.
+type InputPassthrough interface {
+	PassInputRequired() bool
+}
+
+// Owner is implemented by a Sink that knows which client session it serves.
+// Deprecated: set Call.Owner.
+type Owner interface {
+	Owner() string
 }

@@ -107,11 +107,11 @@ func TestSetRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := set.Call(context.Background(), "nope", toolCall(t, 1, "x", nil, nil), nil); !errors.Is(err, ErrUnknownBackend) || !strings.Contains(err.Error(), `"nope"`) {
+	if _, err := set.Call(context.Background(), "nope", &Call{Request: toolCall(t, 1, "x", nil, nil)}); !errors.Is(err, ErrUnknownBackend) || !strings.Contains(err.Error(), `"nope"`) {
 		t.Errorf("unknown backend: %v", err)
 	}
 	// Not running yet: refused at once, not left hanging.
-	_, err = set.Call(context.Background(), "fs", toolCall(t, 1, "x", nil, nil), nil)
+	_, err = set.Call(context.Background(), "fs", &Call{Request: toolCall(t, 1, "x", nil, nil)})
 	if !errors.Is(err, ErrNotReady) || !strings.Contains(err.Error(), `backend "fs" is not ready (starting)`) {
 		t.Errorf("not ready: %v", err)
 	}

@@ -103,11 +103,6 @@ func (s *blockingSink) Request(ctx context.Context, _ *jsonrpc.Request) (*jsonrp
 	return nil, ctx.Err()
 }
 
-// passSink serves a client of the stateless era.
-type passSink struct{ *testSink }
-
-func (passSink) PassInputRequired() bool { return true }
-
 // recordingProxy forwards to target and remembers every request.
 func recordingProxy(t *testing.T, target string) (string, *recorder) {
 	t.Helper()

@@ -43,7 +43,7 @@ func TestStdioEverything(t *testing.T) {
 	})
 
 	t.Run("echo restores the caller's id", func(t *testing.T) {
-		resp, err := b.Call(context.Background(), toolCall(t, "caller-7", "echo", map[string]any{"message": "hi"}, nil), nil)
+		resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, "caller-7", "echo", map[string]any{"message": "hi"}, nil)})
 		if got := resultText(t, resp, err); !strings.Contains(got, "hi") {
 			t.Errorf("echo: %q", got)
 		}
@@ -57,7 +57,7 @@ func TestStdioEverything(t *testing.T) {
 		for i := range 20 {
 			wg.Go(func() {
 				msg := fmt.Sprintf("m%d", i)
-				resp, err := b.Call(context.Background(), toolCall(t, float64(1), "echo", map[string]any{"message": msg}, nil), nil)
+				resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, float64(1), "echo", map[string]any{"message": msg}, nil)})
 				if err != nil || resp.Error != nil || !strings.Contains(string(resp.Result), msg) || resp.ID.Raw() != int64(1) {
 					t.Errorf("call %d: %v %+v", i, err, resp)
 				}
@@ -67,7 +67,7 @@ func TestStdioEverything(t *testing.T) {
 	})
 
 	t.Run("clean environment", func(t *testing.T) {
-		resp, err := b.Call(context.Background(), toolCall(t, 1, "get-env", map[string]any{}, nil), nil)
+		resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, 1, "get-env", map[string]any{}, nil)})
 		var env map[string]string
 		if err := json.Unmarshal([]byte(resultText(t, resp, err)), &env); err != nil {
 			t.Fatal(err)
@@ -86,7 +86,7 @@ func TestStdioEverything(t *testing.T) {
 		sink := newSink(nil)
 		req := toolCall(t, "p1", "trigger-long-running-operation",
 			map[string]any{"duration": 0.3, "steps": 3}, map[string]any{"progressToken": "tok-<&>"})
-		resp, err := b.Call(context.Background(), req, sink)
+		resp, err := b.Call(context.Background(), &Call{Request: req, Sink: sink})
 		resultText(t, resp, err)
 		if len(sink.notes) != 3 {
 			t.Fatalf("%d progress notifications, want 3", len(sink.notes))
@@ -111,7 +111,7 @@ func TestStdioEverything(t *testing.T) {
 		strays := b.strays.Load()
 		errc := make(chan error, 1)
 		go func() {
-			_, err := b.Call(ctx, req, sink)
+			_, err := b.Call(ctx, &Call{Request: req, Sink: sink})
 			errc <- err
 		}()
 		<-sink.notes // the call is running on the server
@@ -136,8 +136,8 @@ func TestStdioEverything(t *testing.T) {
 			return &jsonrpc.Response{Result: json.RawMessage(
 				`{"role":"assistant","content":{"type":"text","text":"sampled!"},"model":"test-model"}`)}, nil
 		})
-		resp, err := b.Call(context.Background(), toolCall(t, 1, "trigger-sampling-request",
-			map[string]any{"prompt": "hello", "maxTokens": 5}, nil), sink)
+		resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, 1, "trigger-sampling-request",
+			map[string]any{"prompt": "hello", "maxTokens": 5}, nil), Sink: sink})
 		if got := resultText(t, resp, err); !strings.Contains(got, "sampled!") || !strings.Contains(got, "test-model") {
 			t.Errorf("result %q", got)
 		}
@@ -147,8 +147,8 @@ func TestStdioEverything(t *testing.T) {
 	})
 
 	t.Run("sampling without a sink is refused", func(t *testing.T) {
-		resp, err := b.Call(context.Background(), toolCall(t, 1, "trigger-sampling-request",
-			map[string]any{"prompt": "hello"}, nil), nil)
+		resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, 1, "trigger-sampling-request",
+			map[string]any{"prompt": "hello"}, nil)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,12 +177,12 @@ func TestStdioEverything(t *testing.T) {
 func expectResourceUpdate(t *testing.T, b *running) {
 	t.Helper()
 	const uri = "demo://gateway-test"
-	resp, err := b.Call(context.Background(), request(t, 1, "resources/subscribe", map[string]string{"uri": uri}), nil)
+	resp, err := b.Call(context.Background(), &Call{Request: request(t, 1, "resources/subscribe", map[string]string{"uri": uri})})
 	if err != nil || resp.Error != nil {
 		t.Fatalf("subscribe: %v %v", err, resp)
 	}
 	toggle := func() {
-		resp, err := b.Call(context.Background(), toolCall(t, 2, "toggle-subscriber-updates", map[string]any{}, nil), nil)
+		resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, 2, "toggle-subscriber-updates", map[string]any{}, nil)})
 		resultText(t, resp, err)
 	}
 	toggle()

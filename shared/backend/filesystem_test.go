@@ -37,12 +37,12 @@ func TestStdioFilesystem(t *testing.T) {
 	if snaps := set.Snapshots(); len(snaps) != 1 || !hasTool(snaps[0], "read_text_file") {
 		t.Fatalf("snapshots: %+v", snaps)
 	}
-	resp, err := set.Call(context.Background(), "fs", toolCall(t, 1, "read_text_file", map[string]any{"path": file}, nil), nil)
+	resp, err := set.Call(context.Background(), "fs", &Call{Request: toolCall(t, 1, "read_text_file", map[string]any{"path": file}, nil)})
 	if got := resultText(t, resp, err); !strings.Contains(got, "hello from the gateway test") {
 		t.Errorf("read_text_file: %q", got)
 	}
 	// A path outside the allowed directory is the server's error, not a Go error.
-	resp, err = set.Call(context.Background(), "fs", toolCall(t, 2, "read_text_file", map[string]any{"path": "/etc/hostname"}, nil), nil)
+	resp, err = set.Call(context.Background(), "fs", &Call{Request: toolCall(t, 2, "read_text_file", map[string]any{"path": "/etc/hostname"}, nil)})
 	if err != nil || !strings.Contains(string(resp.Result)+errText(resp.Error), "denied") {
 		t.Errorf("outside read: %v %s %v", err, resp.Result, resp.Error)
 	}

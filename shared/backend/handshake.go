@@ -135,7 +135,7 @@ func (s *session) afterHandshake(ctx context.Context, init *initResult) (*lists,
 // request makes an internal call and returns its result; an error response is an error.
 func (s *session) request(ctx context.Context, method string, params json.RawMessage) (json.RawMessage, error) {
 	id, _ := jsonrpc.MakeID(float64(0))
-	resp, err := s.do(ctx, &jsonrpc.Request{ID: id, Method: method, Params: params}, nil)
+	resp, err := s.do(ctx, &Call{Request: &jsonrpc.Request{ID: id, Method: method, Params: params}})
 	if err != nil {
 		return nil, err
 	}

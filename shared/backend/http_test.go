@@ -156,14 +156,14 @@ func TestStreamableHTTP(t *testing.T) {
 	if !hasTool(b.Snapshot(), "echo") {
 		t.Fatalf("tools: %v", toolNames(b.Snapshot()))
 	}
-	resp, err := b.Call(context.Background(), toolCall(t, "h1", "echo", map[string]any{"message": "over http"}, nil), nil)
+	resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, "h1", "echo", map[string]any{"message": "over http"}, nil)})
 	if got := resultText(t, resp, err); !strings.Contains(got, "over http") || resp.ID.Raw() != "h1" {
 		t.Errorf("echo: %q id %v", got, resp.ID.Raw())
 	}
 
 	sink := newSink(nil)
-	resp, err = b.Call(context.Background(), toolCall(t, 2, "trigger-long-running-operation",
-		map[string]any{"duration": 0.2, "steps": 2}, map[string]any{"progressToken": "ht"}), sink)
+	resp, err = b.Call(context.Background(), &Call{Request: toolCall(t, 2, "trigger-long-running-operation",
+		map[string]any{"duration": 0.2, "steps": 2}, map[string]any{"progressToken": "ht"}), Sink: sink})
 	resultText(t, resp, err)
 	if len(sink.notes) != 2 || !strings.Contains(string((<-sink.notes).Params), `"progressToken":"ht"`) {
 		t.Errorf("progress over the POST's stream: %d notifications", len(sink.notes))
@@ -178,12 +178,12 @@ func TestStreamableHTTP(t *testing.T) {
 	// once the server does.
 	server.kill()
 	waitFor(t, 10*time.Second, "the session to be lost", func() bool { return b.sess.Load() == nil })
-	if _, err := b.Call(context.Background(), toolCall(t, 3, "echo", map[string]any{"message": "x"}, nil), nil); err == nil {
+	if _, err := b.Call(context.Background(), &Call{Request: toolCall(t, 3, "echo", map[string]any{"message": "x"}, nil)}); err == nil {
 		t.Error("call succeeded with the server down")
 	}
 	server.launch()
 	b.waitReady(t)
-	resp, err = b.Call(context.Background(), toolCall(t, 4, "echo", map[string]any{"message": "again"}, nil), nil)
+	resp, err = b.Call(context.Background(), &Call{Request: toolCall(t, 4, "echo", map[string]any{"message": "again"}, nil)})
 	if got := resultText(t, resp, err); !strings.Contains(got, "again") {
 		t.Errorf("echo after the server came back: %q", got)
 	}
@@ -221,14 +221,14 @@ func TestSSE(t *testing.T) {
 	base, rec, _ := everythingHTTP(t, "sse")
 	b := start(t, Config{Name: "legacy", Transport: TransportSSE, URL: base + "/sse",
 		Headers: map[string]string{"X-Gateway-Test": "yes"}}, Options{BackoffBase: 50 * time.Millisecond})
-	resp, err := b.Call(context.Background(), toolCall(t, 1, "echo", map[string]any{"message": "over sse"}, nil), nil)
+	resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, 1, "echo", map[string]any{"message": "over sse"}, nil)})
 	if got := resultText(t, resp, err); !strings.Contains(got, "over sse") {
 		t.Errorf("echo: %q", got)
 	}
 	sink := newSink(func(*jsonrpc.Request) (*jsonrpc.Response, error) {
 		return &jsonrpc.Response{Result: json.RawMessage(`{"role":"assistant","content":{"type":"text","text":"via sse"},"model":"m"}`)}, nil
 	})
-	resp, err = b.Call(context.Background(), toolCall(t, 2, "trigger-sampling-request", map[string]any{"prompt": "p"}, nil), sink)
+	resp, err = b.Call(context.Background(), &Call{Request: toolCall(t, 2, "trigger-sampling-request", map[string]any{"prompt": "p"}, nil), Sink: sink})
 	if got := resultText(t, resp, err); !strings.Contains(got, "via sse") {
 		t.Errorf("sampling: %q", got)
 	}
@@ -258,7 +258,7 @@ func TestHTTPUnreachable(t *testing.T) {
 		t.Errorf("error text %q", e)
 	}
 	began := time.Now()
-	_, err = b.Call(context.Background(), toolCall(t, 1, "echo", nil, nil), nil)
+	_, err = b.Call(context.Background(), &Call{Request: toolCall(t, 1, "echo", nil, nil)})
 	if !errors.Is(err, ErrNotReady) || !strings.Contains(err.Error(), `"nowhere"`) || time.Since(began) > 100*time.Millisecond {
 		t.Errorf("got %v after %s", err, time.Since(began))
 	}

@@ -84,7 +84,7 @@ func TestLinkedRequestsReachTheirOwnClient(t *testing.T) {
 			return &jsonrpc.Response{ID: req.ID, Result: res}, nil
 		})
 		go func() {
-			resp, err := b.Call(ctx, toolCall(t, i+1, "ask", map[string]any{"secret": "secret of " + owner}, nil), ownedSink{sink, owner})
+			resp, err := b.Call(ctx, &Call{Request: toolCall(t, i+1, "ask", map[string]any{"secret": "secret of " + owner}, nil), Sink: sink, Owner: owner})
 			o := outcome{owner: owner, err: err, sink: sink}
 			if err == nil && resp.Error != nil {
 				o.err = resp.Error
@@ -147,7 +147,7 @@ func TestLinkedLogsOfModernServer(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resp, err := b.Call(ctx, toolCall(t, i+1, "log", map[string]any{"secret": "secret of " + owner}, nil), ownedSink{sink, owner})
+			resp, err := b.Call(ctx, &Call{Request: toolCall(t, i+1, "log", map[string]any{"secret": "secret of " + owner}, nil), Sink: sink, Owner: owner})
 			if err != nil || resp.Error != nil {
 				t.Errorf("%s: %v %v", owner, err, resp)
 				return

@@ -39,13 +39,6 @@ const (
 	codeUnsupportedVersion = -32022
 )
 
-// InputPassthrough is implemented by a Sink whose client speaks the stateless era itself:
-// an input_required result from a modern backend then goes to the client unchanged (the
-// client retries with inputResponses), instead of being answered through Sink.Request.
-type InputPassthrough interface {
-	PassInputRequired() bool
-}
-
 // discoverResult is the part of a server/discover result the backend keeps.
 type discoverResult struct {
 	SupportedVersions []string                   `json:"supportedVersions"`
@@ -131,17 +124,18 @@ type inputRequired struct {
 // callModern sends req to a stateless-era server: with _meta on every attempt, and, while
 // the server answers input_required, each input request asked of the sink and the request
 // retried with the answers (and the server's requestState), for at most maxInputRounds.
-func (s *session) callModern(ctx context.Context, req *jsonrpc.Request, sink Sink) (*jsonrpc.Response, error) {
+func (s *session) callModern(ctx context.Context, c *Call) (*jsonrpc.Response, error) {
+	req, sink := c.Request, c.Sink
 	if !req.IsCall() {
-		return s.call(ctx, req, sink)
+		return s.call(ctx, c)
 	}
 	if req.Method == "resources/subscribe" || req.Method == "resources/unsubscribe" {
 		return s.resourceSubscription(req), nil
 	}
 	meta := s.requestMeta(sink != nil)
-	if caps := clientCapsOf(sink); caps != nil {
+	if c.ClientCapabilities != nil {
 		// The real client's, so the server refuses what that client cannot answer.
-		meta[metaClientCapabilities] = caps
+		meta[metaClientCapabilities] = c.ClientCapabilities
 	}
 	params := req.Params
 	// The same headers fit every round: a retry keeps the arguments.
@@ -151,7 +145,9 @@ func (s *session) callModern(ctx context.Context, req *jsonrpc.Request, sink Sin
 		if err != nil {
 			return nil, fmt.Errorf("backend %q: %s: params: %w", s.b.cfg.Name, req.Method, err)
 		}
-		resp, err := s.call(ctx, &jsonrpc.Request{ID: req.ID, Method: req.Method, Params: out}, sink)
+		attempt := *c // the same call, with this round's params
+		attempt.Request = &jsonrpc.Request{ID: req.ID, Method: req.Method, Params: out}
+		resp, err := s.call(ctx, &attempt)
 		if err != nil || resp.Error != nil || !bytes.Contains(resp.Result, []byte(`"input_required"`)) {
 			return resp, err
 		}
@@ -159,7 +155,7 @@ func (s *session) callModern(ctx context.Context, req *jsonrpc.Request, sink Sin
 		if json.Unmarshal(resp.Result, &ir) != nil || ir.ResultType != "input_required" {
 			return resp, nil
 		}
-		if p, ok := sink.(InputPassthrough); ok && p.PassInputRequired() {
+		if c.PassInputRequired {
 			return resp, nil
 		}
 		if sink == nil {

@@ -35,7 +35,7 @@ func TestModernBackend(t *testing.T) {
 	}
 
 	t.Run("call", func(t *testing.T) {
-		resp, err := b.Call(context.Background(), toolCall(t, "m1", "test_simple_text", map[string]any{}, nil), nil)
+		resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, "m1", "test_simple_text", map[string]any{}, nil)})
 		if got := resultText(t, resp, err); !strings.Contains(got, "simple text") || resp.ID.Raw() != "m1" {
 			t.Errorf("got %q id %v", got, resp.ID.Raw())
 		}
@@ -43,8 +43,8 @@ func TestModernBackend(t *testing.T) {
 
 	t.Run("progress", func(t *testing.T) {
 		sink := newSink(nil)
-		resp, err := b.Call(context.Background(), toolCall(t, 2, "test_tool_with_progress", map[string]any{},
-			map[string]any{"progressToken": "tok-7"}), sink)
+		resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, 2, "test_tool_with_progress", map[string]any{},
+			map[string]any{"progressToken": "tok-7"}), Sink: sink})
 		resultText(t, resp, err)
 		if len(sink.notes) != 3 {
 			t.Fatalf("%d progress notifications, want 3", len(sink.notes))
@@ -59,8 +59,8 @@ func TestModernBackend(t *testing.T) {
 		sink := newSink(nil)
 		done := make(chan error, 1)
 		go func() {
-			_, err := b.Call(ctx, toolCall(t, 3, "test_tool_with_progress", map[string]any{},
-				map[string]any{"progressToken": 1}), sink)
+			_, err := b.Call(ctx, &Call{Request: toolCall(t, 3, "test_tool_with_progress", map[string]any{},
+				map[string]any{"progressToken": 1}), Sink: sink})
 			done <- err
 		}()
 		<-sink.notes // running
@@ -79,7 +79,7 @@ func TestModernBackend(t *testing.T) {
 		sink := newSink(func(req *jsonrpc.Request) (*jsonrpc.Response, error) {
 			return &jsonrpc.Response{Result: json.RawMessage(`{"role":"assistant","content":{"type":"text","text":"Paris"},"model":"m","stopReason":"endTurn"}`)}, nil
 		})
-		resp, err := b.Call(context.Background(), toolCall(t, 4, "test_input_required_result_sampling", map[string]any{}, nil), sink)
+		resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, 4, "test_input_required_result_sampling", map[string]any{}, nil), Sink: sink})
 		if got := resultText(t, resp, err); got != "Sampling response: Paris" {
 			t.Errorf("got %q", got)
 		}
@@ -97,7 +97,7 @@ func TestModernBackend(t *testing.T) {
 			}
 			return &jsonrpc.Response{Result: json.RawMessage(`{"action":"accept","content":` + content + `}`)}, nil
 		})
-		resp, err := b.Call(context.Background(), toolCall(t, 5, "test_input_required_result_multi_round", map[string]any{}, nil), sink)
+		resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, 5, "test_input_required_result_multi_round", map[string]any{}, nil), Sink: sink})
 		if got := resultText(t, resp, err); got != "Multi-round complete: Ada likes green" {
 			t.Errorf("got %q", got)
 		}
@@ -115,7 +115,7 @@ func TestModernBackend(t *testing.T) {
 			}
 			return &jsonrpc.Response{Result: json.RawMessage(answers[req.Method])}, nil
 		})
-		resp, err := b.Call(context.Background(), toolCall(t, 12, "test_input_required_result_multiple_inputs", map[string]any{}, nil), sink)
+		resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, 12, "test_input_required_result_multiple_inputs", map[string]any{}, nil), Sink: sink})
 		if got := resultText(t, resp, err); got != "Hello Ada — 2 root(s) visible" {
 			t.Errorf("got %q", got)
 		}
@@ -125,7 +125,7 @@ func TestModernBackend(t *testing.T) {
 		sink := newSink(func(*jsonrpc.Request) (*jsonrpc.Response, error) {
 			return nil, &jsonrpc.Error{Code: -1, Message: "user said no"}
 		})
-		resp, err := b.Call(context.Background(), toolCall(t, 6, "test_input_required_result_sampling", map[string]any{}, nil), sink)
+		resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, 6, "test_input_required_result_sampling", map[string]any{}, nil), Sink: sink})
 		if err != nil || resp.Error == nil || !strings.Contains(resp.Error.Error(), "user said no") || fmt.Sprint(resp.ID.Raw()) != "6" {
 			t.Errorf("got %+v, %v", resp, err)
 		}
@@ -137,7 +137,7 @@ func TestModernBackend(t *testing.T) {
 		sink := &blockingSink{asked: asked}
 		done := make(chan error, 1)
 		go func() {
-			_, err := b.Call(ctx, toolCall(t, 7, "test_input_required_result_sampling", map[string]any{}, nil), sink)
+			_, err := b.Call(ctx, &Call{Request: toolCall(t, 7, "test_input_required_result_sampling", map[string]any{}, nil), Sink: sink})
 			done <- err
 		}()
 		<-asked
@@ -153,14 +153,14 @@ func TestModernBackend(t *testing.T) {
 	})
 
 	t.Run("no client to ask", func(t *testing.T) {
-		resp, err := b.Call(context.Background(), toolCall(t, 8, "test_input_required_result_sampling", map[string]any{}, nil), nil)
+		resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, 8, "test_input_required_result_sampling", map[string]any{}, nil)})
 		if err != nil || resp.Error == nil || !strings.Contains(resp.Error.Error(), "no client to ask") {
 			t.Errorf("got %+v, %v", resp, err)
 		}
 	})
 
 	t.Run("passthrough to a modern client", func(t *testing.T) {
-		resp, err := b.Call(context.Background(), toolCall(t, 9, "test_input_required_result_sampling", map[string]any{}, nil), passSink{newSink(nil)})
+		resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, 9, "test_input_required_result_sampling", map[string]any{}, nil), Sink: newSink(nil), PassInputRequired: true})
 		if err != nil || resp.Error != nil || !strings.Contains(string(resp.Result), `"inputRequests"`) {
 			t.Errorf("got %+v, %v", resp, err)
 		}
@@ -168,7 +168,7 @@ func TestModernBackend(t *testing.T) {
 
 	t.Run("list changed through subscriptions/listen", func(t *testing.T) {
 		before := b.relists.Load()
-		resp, err := b.Call(context.Background(), toolCall(t, 10, "test_trigger_tool_change", map[string]any{}, nil), nil)
+		resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, 10, "test_trigger_tool_change", map[string]any{}, nil)})
 		resultText(t, resp, err)
 		waitFor(t, 10*time.Second, "the new tool in the snapshot", func() bool {
 			return b.relists.Load() > before && hasTool(b.Snapshot(), "__transient_tool_for_list_changed")
@@ -207,7 +207,7 @@ func TestModernBackend(t *testing.T) {
 		waitFor(t, 10*time.Second, "the session to be lost", func() bool { return b.sess.Load() == nil })
 		server.launch()
 		b.waitReady(t)
-		resp, err := b.Call(context.Background(), toolCall(t, 11, "test_simple_text", map[string]any{}, nil), nil)
+		resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, 11, "test_simple_text", map[string]any{}, nil)})
 		if got := resultText(t, resp, err); !strings.Contains(got, "simple text") || !b.sess.Load().modern {
 			t.Errorf("after restart: %q", got)
 		}
@@ -225,7 +225,7 @@ func TestStatefulServerStaysLegacy(t *testing.T) {
 	sink := newSink(func(*jsonrpc.Request) (*jsonrpc.Response, error) {
 		return &jsonrpc.Response{Result: json.RawMessage(`{"role":"assistant","content":{"type":"text","text":"legacy"},"model":"m"}`)}, nil
 	})
-	resp, err := b.Call(context.Background(), toolCall(t, 1, "test_sampling", map[string]any{"prompt": "p"}, nil), sink)
+	resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, 1, "test_sampling", map[string]any{"prompt": "p"}, nil), Sink: sink})
 	if got := resultText(t, resp, err); !strings.Contains(got, "legacy") {
 		t.Errorf("sampling: %q", got)
 	}
@@ -241,12 +241,12 @@ func TestModernStdio(t *testing.T) {
 	sink := newSink(func(*jsonrpc.Request) (*jsonrpc.Response, error) {
 		return &jsonrpc.Response{Result: json.RawMessage(`{"role":"assistant","content":{"type":"text","text":"Lyon"},"model":"m"}`)}, nil
 	})
-	resp, err := b.Call(context.Background(), toolCall(t, 1, "test_input_required_result_sampling", map[string]any{}, nil), sink)
+	resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, 1, "test_input_required_result_sampling", map[string]any{}, nil), Sink: sink})
 	if got := resultText(t, resp, err); got != "Sampling response: Lyon" {
 		t.Errorf("got %q", got)
 	}
 	before := b.relists.Load()
-	resp, err = b.Call(context.Background(), toolCall(t, 2, "test_trigger_prompt_change", map[string]any{}, nil), nil)
+	resp, err = b.Call(context.Background(), &Call{Request: toolCall(t, 2, "test_trigger_prompt_change", map[string]any{}, nil)})
 	resultText(t, resp, err)
 	waitFor(t, 10*time.Second, "the prompts to be listed again", func() bool { return b.relists.Load() > before })
 }
@@ -261,7 +261,7 @@ func TestEraLegacyPinned(t *testing.T) {
 	sink := newSink(func(*jsonrpc.Request) (*jsonrpc.Response, error) {
 		return &jsonrpc.Response{Result: json.RawMessage(`{"role":"assistant","content":{"type":"text","text":"asked"},"model":"m"}`)}, nil
 	})
-	resp, err := b.Call(context.Background(), toolCall(t, 1, "test_sampling", map[string]any{"prompt": "p"}, nil), sink)
+	resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, 1, "test_sampling", map[string]any{"prompt": "p"}, nil), Sink: sink})
 	if got := resultText(t, resp, err); !strings.Contains(got, "asked") {
 		t.Errorf("sampling: %q", got)
 	}
@@ -276,12 +276,12 @@ func TestModernResourceSubscription(t *testing.T) {
 	b := start(t, Config{Name: "subs", Transport: TransportHTTP, URL: front}, Options{BackoffBase: 50 * time.Millisecond})
 	const uri = "test://watched-resource"
 	for i := range 2 { // two clients: one unsubscribe must not end the other's updates
-		resp, err := b.Call(context.Background(), request(t, i+1, "resources/subscribe", map[string]string{"uri": uri}), nil)
+		resp, err := b.Call(context.Background(), &Call{Request: request(t, i+1, "resources/subscribe", map[string]string{"uri": uri})})
 		if err != nil || resp.Error != nil || string(resp.Result) != "{}" {
 			t.Fatalf("subscribe: %+v, %v", resp, err)
 		}
 	}
-	resp, err := b.Call(context.Background(), request(t, 3, "resources/unsubscribe", map[string]string{"uri": uri}), nil)
+	resp, err := b.Call(context.Background(), &Call{Request: request(t, 3, "resources/unsubscribe", map[string]string{"uri": uri})})
 	if err != nil || resp.Error != nil {
 		t.Fatalf("unsubscribe: %+v, %v", resp, err)
 	}
@@ -358,7 +358,7 @@ func TestInputRoundsBounded(t *testing.T) {
 		return &jsonrpc.Response{Result: json.RawMessage(`{"roots":[]}`)}, nil
 	})
 	sink.requests = make(chan *jsonrpc.Request, 100)
-	resp, err := b.Call(context.Background(), toolCall(t, 1, "ask", map[string]any{}, nil), sink)
+	resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, 1, "ask", map[string]any{}, nil), Sink: sink})
 	if err != nil || resp.Error == nil || !strings.Contains(resp.Error.Error(), "more than 10 times") {
 		t.Fatalf("got %+v, %v", resp, err)
 	}

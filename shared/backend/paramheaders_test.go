@@ -46,7 +46,7 @@ func TestModernParamHeaders(t *testing.T) {
 	call := func(t *testing.T, id int, args map[string]any) (string, http.Header) {
 		t.Helper()
 		before := len(rec.all())
-		resp, err := b.Call(context.Background(), toolCall(t, id, "test_x_mcp_header", args, nil), nil)
+		resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, id, "test_x_mcp_header", args, nil)})
 		text := resultText(t, resp, err)
 		var calls []seen
 		for _, r := range rec.all()[before:] {
@@ -103,7 +103,7 @@ func TestModernParamHeaders(t *testing.T) {
 		// go-sdk's typed handler cannot take null for a string, so the call itself may be
 		// refused by the tool; what matters is that the header check passes.
 		before := len(rec.all())
-		resp, err := b.Call(context.Background(), toolCall(t, 4, "test_x_mcp_header", map[string]any{"region": nil}, nil), nil)
+		resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, 4, "test_x_mcp_header", map[string]any{"region": nil}, nil)})
 		if err != nil || (resp.Error != nil && strings.Contains(resp.Error.Error(), "header")) {
 			t.Fatalf("%+v, %v", resp, err)
 		}
@@ -115,7 +115,7 @@ func TestModernParamHeaders(t *testing.T) {
 	})
 
 	t.Run("other requests carry no Mcp-Param headers", func(t *testing.T) {
-		resp, err := b.Call(context.Background(), toolCall(t, 5, "test_simple_text", map[string]any{"region": "eu"}, nil), nil)
+		resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, 5, "test_simple_text", map[string]any{"region": "eu"}, nil)})
 		resultText(t, resp, err)
 		for _, r := range rec.all() {
 			if r.rpcMethod != "tools/call" && paramHeaderCount(r.header) != 0 {
@@ -158,7 +158,7 @@ func TestModernParamHeadersTypes(t *testing.T) {
 		{map[string]any{"tenant": "=?base64?eA==?="}, map[string]string{"Mcp-Param-Tenant": "=?base64?PT9iYXNlNjQ/ZUE9PT89?="}},
 	} {
 		before := len(rec.all())
-		resp, err := b.Call(context.Background(), toolCall(t, i, "route", tc.args, nil), nil)
+		resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, i, "route", tc.args, nil)})
 		resultText(t, resp, err)
 		for _, r := range rec.all()[before:] {
 			if r.rpcMethod != "tools/call" {

@@ -20,7 +20,7 @@ import (
 // errRootsDiffer means the clients that could have caused a roots/list gave different roots.
 var errRootsDiffer = errors.New("the clients with calls in flight have different roots")
 
-// candidates returns, per client (Owner), its latest call in flight that has a sink; calls
+// candidates returns, per client (Call.Owner), its latest call in flight that has a sink; calls
 // of unknown owner each count as a client of their own.
 func (s *session) candidates() []*pending {
 	s.mu.Lock()
@@ -31,7 +31,7 @@ func (s *session) candidates() []*pending {
 		if p.sink == nil {
 			continue
 		}
-		o := ownerOf(p.sink)
+		o := p.owner
 		if o == "" {
 			out = append(out, p)
 			continue

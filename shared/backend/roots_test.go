@@ -75,7 +75,7 @@ func TestUnlinkedRootsAnsweredWhenClientsAgree(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					resp, err := b.Call(ctx, toolCall(t, i+1, "roots", nil, nil), ownedSink{sink, owner})
+					resp, err := b.Call(ctx, &Call{Request: toolCall(t, i+1, "roots", nil, nil), Sink: sink, Owner: owner})
 					if err != nil {
 						t.Errorf("%s: %v", owner, err)
 						return

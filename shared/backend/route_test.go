@@ -8,12 +8,15 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 )
 
-type ownedSink struct {
-	Sink
-	owner string
-}
+// silentSink is a client that never answers: routing only looks at whether a call has one.
+type silentSink struct{}
 
-func (o ownedSink) Owner() string { return o.owner }
+func (silentSink) Notify(*jsonrpc.Request) {}
+
+func (silentSink) Request(ctx context.Context, _ *jsonrpc.Request) (*jsonrpc.Response, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
 
 // Regression: a server→client request or log message must never reach another client's
 // call (it could carry that client's prompt or data). Each decision both ways.
@@ -37,7 +40,7 @@ func TestRouteTargetNeverCrossesClients(t *testing.T) {
 			s := &session{calls: map[jsonrpc.ID]*pending{}}
 			for i, o := range tc.owners {
 				id, _ := jsonrpc.MakeID(float64(i + 1))
-				s.calls[id] = &pending{ctx: context.Background(), n: int64(i + 1), id: id, sink: ownedSink{owner: o}}
+				s.calls[id] = &pending{ctx: context.Background(), n: int64(i + 1), id: id, sink: silentSink{}, owner: o}
 			}
 			p, err := s.routeTarget()
 			if tc.wantErr != (err != nil) || (err != nil && !errors.Is(err, errAmbiguous)) {

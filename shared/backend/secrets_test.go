@@ -32,7 +32,7 @@ func TestURLSecretsStayOutOfErrors(t *testing.T) {
 
 	srv.CloseClientConnections()
 	srv.Close()
-	_, err := b.Call(context.Background(), toolCall(t, 1, "echo", nil, nil), nil)
+	_, err := b.Call(context.Background(), &Call{Request: toolCall(t, 1, "echo", nil, nil)})
 	if err == nil {
 		t.Fatal("call succeeded with the server gone")
 	}

@@ -65,6 +65,7 @@ type pending struct {
 	n         int64 // internal id; larger means started later
 	id        jsonrpc.ID
 	sink      Sink
+	owner     string          // Call.Owner
 	token     string          // internal progress token, "" if the call has none
 	origToken json.RawMessage // the caller's progress token, exactly as sent
 	resp      chan *jsonrpc.Response
@@ -124,12 +125,12 @@ func (s *session) goneErr() error {
 		msg: fmt.Sprintf("backend %q %s during the call", s.b.cfg.Name, what)}
 }
 
-// do sends req in the session's era.
-func (s *session) do(ctx context.Context, req *jsonrpc.Request, sink Sink) (*jsonrpc.Response, error) {
+// do sends the call in the session's era.
+func (s *session) do(ctx context.Context, c *Call) (*jsonrpc.Response, error) {
 	if s.modern {
-		return s.callModern(ctx, req, sink)
+		return s.callModern(ctx, c)
 	}
-	return s.call(ctx, req, sink)
+	return s.call(ctx, c)
 }
 
 // readLoop is the connection's one reader.
@@ -200,19 +201,6 @@ func (s *session) removeLocked(p *pending) {
 	}
 }
 
-// Owner is implemented by a Sink that knows which client session it serves. The backend
-// uses it to route messages that carry no link to a call without crossing clients.
-type Owner interface {
-	Owner() string
-}
-
-func ownerOf(sink Sink) string {
-	if o, ok := sink.(Owner); ok {
-		return o.Owner()
-	}
-	return ""
-}
-
 // errAmbiguous means calls of several clients are in flight, so a server→client request or
 // log message cannot be given to one of them without risking another client's data.
 var errAmbiguous = errors.New("calls of several clients are in flight")
@@ -232,7 +220,7 @@ func (s *session) routeTarget() (*pending, error) {
 		if p.sink == nil {
 			continue
 		}
-		o := ownerOf(p.sink)
+		o := p.owner
 		if best == nil {
 			owner = o
 		} else if o == "" || o != owner {

@@ -167,11 +167,11 @@ func (s *Set) Snapshots() []protocol.Backend {
 	return out
 }
 
-// Call sends req to the named backend; see Backend.Call.
-func (s *Set) Call(ctx context.Context, backend string, req *jsonrpc.Request, sink Sink) (*jsonrpc.Response, error) {
+// Call sends the call to the named backend; see Backend.Call.
+func (s *Set) Call(ctx context.Context, backend string, c *Call) (*jsonrpc.Response, error) {
 	b, ok := s.Get(backend)
 	if !ok {
 		return nil, fmt.Errorf("backend %q: %w", backend, ErrUnknownBackend)
 	}
-	return b.Call(ctx, req, sink)
+	return b.Call(ctx, c)
 }

@@ -59,7 +59,7 @@ func TestSetAddRemove(t *testing.T) {
 			t.Fatalf("Get(%q): missing", name)
 		}
 		waitFor(t, 20*time.Second, name+" ready", func() bool { return b.Snapshot().State == protocol.StateReady })
-		resp, err := s.Call(ctx, name, toolCall(t, 1, "echo", map[string]any{"n": name}, nil), nil)
+		resp, err := s.Call(ctx, name, &Call{Request: toolCall(t, 1, "echo", map[string]any{"n": name}, nil)})
 		text := resultText(t, resp, err)
 		if text != `echo:{"n":"`+name+`"}` {
 			t.Fatalf("%s: %q", name, text)
@@ -86,7 +86,7 @@ func TestSetAddRemove(t *testing.T) {
 	if _, ok := s.Get("late"); ok {
 		t.Fatal("Get finds a removed backend")
 	}
-	if _, err := s.Call(ctx, "late", toolCall(t, 2, "echo", nil, nil), nil); !errors.Is(err, ErrUnknownBackend) {
+	if _, err := s.Call(ctx, "late", &Call{Request: toolCall(t, 2, "echo", nil, nil)}); !errors.Is(err, ErrUnknownBackend) {
 		t.Fatalf("Call to a removed backend: %v", err)
 	}
 	if err := s.Remove("late"); !errors.Is(err, ErrUnknownBackend) {

@@ -35,14 +35,14 @@ func TestStalledClientDoesNotBlockOthers(t *testing.T) {
 		defer close(stalledDone)
 		req := toolCall(t, "slow", "trigger-long-running-operation",
 			map[string]any{"duration": 0.5, "steps": 5}, map[string]any{"progressToken": "t"})
-		_, _ = b.Call(stalledCtx, req, stalledSink{release})
+		_, _ = b.Call(stalledCtx, &Call{Request: req, Sink: stalledSink{release}})
 	}()
 	time.Sleep(300 * time.Millisecond) // let progress notifications pile up on the stalled sink
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for i := range 3 {
-		resp, err := b.Call(ctx, toolCall(t, i, "echo", map[string]any{"message": "still here"}, nil), nil)
+		resp, err := b.Call(ctx, &Call{Request: toolCall(t, i, "echo", map[string]any{"message": "still here"}, nil)})
 		if err != nil || resp.Error != nil {
 			t.Fatalf("another client's call behind a stalled one: %v %v", resp, err)
 		}

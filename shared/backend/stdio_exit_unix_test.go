@@ -62,7 +62,7 @@ func TestStdioLeaderExitWhileChildHoldsStdout(t *testing.T) {
 
 	errc := make(chan error, 1)
 	go func() {
-		_, err := b.Call(context.Background(), toolCall(t, 1, "hang", nil, nil), nil)
+		_, err := b.Call(context.Background(), &Call{Request: toolCall(t, 1, "hang", nil, nil)})
 		errc <- err
 	}()
 	waitFor(t, 10*time.Second, "the call in flight", func() bool {
@@ -97,7 +97,7 @@ func TestStdioLeaderExitWhileChildHoldsStdout(t *testing.T) {
 	if !b.logs.contains("signal: killed") {
 		t.Error("the failure does not say how the server exited")
 	}
-	resp, err := b.Call(context.Background(), toolCall(t, 2, "echo", map[string]any{"message": "back"}, nil), nil)
+	resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, 2, "echo", map[string]any{"message": "back"}, nil)})
 	if got := resultText(t, resp, err); got != "back" {
 		t.Errorf("echo after restart: %q", got)
 	}

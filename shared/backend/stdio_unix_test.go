@@ -43,8 +43,8 @@ func TestStdioCrashRestarts(t *testing.T) {
 	sink := newSink(nil)
 	errc := make(chan error, 1)
 	go func() {
-		_, err := b.Call(context.Background(), toolCall(t, 1, "trigger-long-running-operation",
-			map[string]any{"duration": 10, "steps": 20}, map[string]any{"progressToken": 1}), sink)
+		_, err := b.Call(context.Background(), &Call{Request: toolCall(t, 1, "trigger-long-running-operation",
+			map[string]any{"duration": 10, "steps": 20}, map[string]any{"progressToken": 1}), Sink: sink})
 		errc <- err
 	}()
 	<-sink.notes // running
@@ -75,7 +75,7 @@ func TestStdioCrashRestarts(t *testing.T) {
 	if p := b.sess.Load().proc.cmd.Process.Pid; p == pid {
 		t.Fatal("ready again, but with the killed process")
 	}
-	resp, err := b.Call(context.Background(), toolCall(t, 1, "echo", map[string]any{"message": "back"}, nil), nil)
+	resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, 1, "echo", map[string]any{"message": "back"}, nil)})
 	if got := resultText(t, resp, err); !strings.Contains(got, "back") {
 		t.Errorf("echo after restart: %q", got)
 	}

@@ -35,7 +35,7 @@ func startEchoers(t *testing.T, b *running, n int) *echoer {
 			defer e.wg.Done()
 			for i := 0; ctx.Err() == nil; i++ {
 				msg := fmt.Sprintf("g%d-%d", g, i)
-				resp, err := b.Call(ctx, toolCall(t, i, "echo", map[string]any{"message": msg}, nil), nil)
+				resp, err := b.Call(ctx, &Call{Request: toolCall(t, i, "echo", map[string]any{"message": msg}, nil)})
 				e.record(ctx, resp, err, msg)
 			}
 		}()
@@ -116,7 +116,7 @@ func TestStdioGarbageFailsOneCall(t *testing.T) {
 		{"not-jsonrpc", mcp.CodeBadBackendMessage},
 	} {
 		for i := range 3 {
-			resp, err := b.Call(ctx, toolCall(t, i, c.tool, map[string]any{"message": "m"}, nil), nil)
+			resp, err := b.Call(ctx, &Call{Request: toolCall(t, i, c.tool, map[string]any{"message": "m"}, nil)})
 			if err != nil {
 				t.Fatalf("%s: %v", c.tool, err)
 			}
@@ -155,7 +155,7 @@ func TestStdioResultTooLarge(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
-	resp, err := b.Call(ctx, toolCall(t, 1, "huge", map[string]any{"bytes": 5 << 20}, nil), nil)
+	resp, err := b.Call(ctx, &Call{Request: toolCall(t, 1, "huge", map[string]any{"bytes": 5 << 20}, nil)})
 	if got := resultText(t, resp, err); len(got) != 5<<20 {
 		t.Fatalf("a 5 MiB result under the limit came back with %d bytes", len(got))
 	}
@@ -163,7 +163,7 @@ func TestStdioResultTooLarge(t *testing.T) {
 	others := startEchoers(t, b, 2)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	resp, err = b.Call(ctx, toolCall(t, 2, "huge", map[string]any{"bytes": 100 << 20}, nil), nil)
+	resp, err = b.Call(ctx, &Call{Request: toolCall(t, 2, "huge", map[string]any{"bytes": 100 << 20}, nil)})
 	runtime.ReadMemStats(&after)
 	if err != nil {
 		t.Fatal(err)
@@ -197,12 +197,12 @@ func TestStdioMaxMessageBytesSetting(t *testing.T) {
 	b := start(t, cfg, Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	resp, err := b.Call(ctx, toolCall(t, 1, "huge", map[string]any{"bytes": 5000}, nil), nil)
+	resp, err := b.Call(ctx, &Call{Request: toolCall(t, 1, "huge", map[string]any{"bytes": 5000}, nil)})
 	if err != nil || resp.Error == nil || mcp.ErrorCode(resp.Error) != mcp.CodeResultTooLarge ||
 		!strings.Contains(resp.Error.Error(), "limit of 4096 bytes") {
 		t.Fatalf("got %v %v", resp, err)
 	}
-	resp, err = b.Call(ctx, toolCall(t, 2, "huge", map[string]any{"bytes": 3000}, nil), nil)
+	resp, err = b.Call(ctx, &Call{Request: toolCall(t, 2, "huge", map[string]any{"bytes": 3000}, nil)})
 	if got := resultText(t, resp, err); len(got) != 3000 {
 		t.Fatalf("a result under the limit came back with %d bytes", len(got))
 	}
