@@ -14,13 +14,13 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
-// Call sends one JSON-RPC message to a backend of an agent over a new stream and returns the
-// backend's response (nil for a notification). Progress and log notifications go to
-// sink.Notify and server→client requests to sink.Request while the call runs; sink may be nil.
+// Call sends the call's JSON-RPC message to a backend of an agent over a new stream and
+// returns the backend's response (nil for a notification). The call frame carries the call's
+// caller, client capabilities and era; its progress and log notifications go to c.Sink.Notify
+// and server→client requests to c.Sink.Request while the call runs (c.Sink may be nil).
 // When ctx ends the agent is told to cancel and Call returns ctx.Err() at once. An agent that
 // is not connected, or that disconnects during the call, gives an error matching ErrAgentGone.
-func (r *Registry) Call(ctx context.Context, agentID, backendName string, req *jsonrpc.Request,
-	caller protocol.Caller, sink backend.Sink) (*jsonrpc.Response, error) {
+func (r *Registry) Call(ctx context.Context, agentID, backendName string, bc *backend.Call) (*jsonrpc.Response, error) {
 	s := r.current(agentID)
 	if s == nil {
 		return nil, &AgentError{Agent: agentID, Reason: "is not connected"}
@@ -28,7 +28,7 @@ func (r *Registry) Call(ctx context.Context, agentID, backendName string, req *j
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	msg, err := mcp.EncodeMessage(req)
+	msg, err := mcp.EncodeMessage(bc.Request)
 	if err != nil {
 		return nil, fmt.Errorf("call agent %q backend %q: %w", agentID, backendName, err)
 	}
@@ -36,15 +36,11 @@ func (r *Registry) Call(ctx context.Context, agentID, backendName string, req *j
 	if err != nil {
 		return nil, &AgentError{Agent: agentID, Reason: "disconnected", Err: err}
 	}
-	c := &call{s: s, st: st, w: newFrameWriter(st, s.timeout), sink: sink}
+	c := &call{s: s, st: st, w: newFrameWriter(st, s.timeout), sink: bc.Sink}
 	defer c.close()
-	frame := protocol.Call{Backend: backendName, Message: msg, Caller: caller}
-	if cc, ok := sink.(backend.ClientCapabilities); ok {
-		frame.ClientCapabilities = cc.ClientCapabilities()
-	}
-	if p, ok := sink.(backend.InputPassthrough); ok && p.PassInputRequired() {
-		frame.PassInputRequired = true
-	}
+	// The agent derives the call's owner from the caller (KeyID and Session).
+	frame := protocol.Call{Backend: backendName, Message: msg, Caller: bc.Caller,
+		ClientCapabilities: bc.ClientCapabilities, PassInputRequired: bc.PassInputRequired}
 	if d, ok := ctx.Deadline(); ok {
 		// Rounded up, so that the agent's deadline never fires before the hub's own.
 		frame.Deadline = d.Add(time.Millisecond - time.Nanosecond).UnixMilli()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/agents"
+	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 	"github.com/mcp-gateway/mcp-gateway/shared/tunnel"
 )
@@ -79,7 +80,7 @@ func TestStuckWriteClosesSession(t *testing.T) {
 	h.waitChange(t, "laptop", func(c change) bool { return c.connected })
 	big := strings.Repeat("x", 4<<20) // well above the 1 MiB window
 	start := time.Now()
-	_, err := h.reg.Call(context.Background(), "laptop", "fs", toolCall(t, 1, "write", map[string]any{"data": big}, nil), protocol.Caller{}, nil)
+	_, err := h.reg.Call(context.Background(), "laptop", "fs", &backend.Call{Request: toolCall(t, 1, "write", map[string]any{"data": big}, nil)})
 	if !errors.Is(err, agents.ErrAgentGone) {
 		t.Fatalf("err = %v, want ErrAgentGone", err)
 	}

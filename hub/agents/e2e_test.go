@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/agent/connector"
 	"github.com/mcp-gateway/mcp-gateway/hub/agents"
+	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
@@ -35,7 +36,7 @@ func TestEndToEnd(t *testing.T) {
 
 	t.Run("echo", func(t *testing.T) {
 		resp, err := h.reg.Call(context.Background(), "laptop", "everything",
-			toolCall(t, 41, "echo", map[string]any{"message": "through the tunnel"}, nil), caller, nil)
+			&backend.Call{Request: toolCall(t, 41, "echo", map[string]any{"message": "through the tunnel"}, nil), Caller: caller})
 		if err != nil || resp.Error != nil {
 			t.Fatalf("call: %v %v", err, resp)
 		}
@@ -50,7 +51,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("progress", func(t *testing.T) {
 		sink := newSink()
 		resp, err := h.reg.Call(context.Background(), "laptop", "everything",
-			toolCall(t, 2, "trigger-long-running-operation", map[string]any{"duration": 0.3, "steps": 3}, "tok-1"), caller, sink)
+			&backend.Call{Request: toolCall(t, 2, "trigger-long-running-operation", map[string]any{"duration": 0.3, "steps": 3}, "tok-1"), Caller: caller, Sink: sink})
 		if err != nil || resp.Error != nil {
 			t.Fatalf("call: %v %v", err, resp)
 		}
@@ -76,7 +77,7 @@ func TestEndToEnd(t *testing.T) {
 				`{"role":"assistant","content":{"type":"text","text":"forty-two"},"model":"test"}`)}, nil
 		}
 		resp, err := h.reg.Call(context.Background(), "laptop", "everything",
-			toolCall(t, 3, "trigger-sampling-request", map[string]any{"prompt": "answer?"}, nil), caller, sink)
+			&backend.Call{Request: toolCall(t, 3, "trigger-sampling-request", map[string]any{"prompt": "answer?"}, nil), Caller: caller, Sink: sink})
 		if err != nil || resp.Error != nil {
 			t.Fatalf("call: %v %+v", err, resp)
 		}
@@ -92,7 +93,7 @@ func TestEndToEnd(t *testing.T) {
 		errc := make(chan error, 1)
 		go func() {
 			_, err := h.reg.Call(ctx, "laptop", "everything",
-				toolCall(t, 4, "trigger-long-running-operation", map[string]any{"duration": 20, "steps": 100}, "tok-2"), caller, sink)
+				&backend.Call{Request: toolCall(t, 4, "trigger-long-running-operation", map[string]any{"duration": 20, "steps": 100}, "tok-2"), Caller: caller, Sink: sink})
 			errc <- err
 		}()
 		<-sink.notes // the call is running
@@ -113,14 +114,14 @@ func TestEndToEnd(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		defer cancel()
 		_, err := h.reg.Call(ctx, "laptop", "everything",
-			toolCall(t, 5, "trigger-long-running-operation", map[string]any{"duration": 20, "steps": 2}, nil), caller, nil)
+			&backend.Call{Request: toolCall(t, 5, "trigger-long-running-operation", map[string]any{"duration": 20, "steps": 2}, nil), Caller: caller})
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("err = %v", err)
 		}
 	})
 
 	t.Run("unknown backend", func(t *testing.T) {
-		resp, err := h.reg.Call(context.Background(), "laptop", "nope", toolCall(t, 6, "echo", nil, nil), caller, nil)
+		resp, err := h.reg.Call(context.Background(), "laptop", "nope", &backend.Call{Request: toolCall(t, 6, "echo", nil, nil), Caller: caller})
 		if err != nil || resp.Error == nil {
 			t.Fatalf("want an error response, got %v %+v", err, resp)
 		}
@@ -133,7 +134,7 @@ func TestEndToEnd(t *testing.T) {
 
 	t.Run("still works after all that", func(t *testing.T) {
 		resp, err := h.reg.Call(context.Background(), "laptop", "everything",
-			toolCall(t, 7, "get-sum", map[string]any{"a": 2, "b": 3}, nil), caller, nil)
+			&backend.Call{Request: toolCall(t, 7, "get-sum", map[string]any{"a": 2, "b": 3}, nil), Caller: caller})
 		if err != nil || resp.Error != nil || !strings.Contains(string(resp.Result), "5") {
 			t.Fatalf("call: %v %+v", err, resp)
 		}
@@ -181,12 +182,12 @@ func TestReconnectAfterHubRestart(t *testing.T) {
 		t.Errorf("backend processes after reconnect: %v, want the same %v", after, pids)
 	}
 	resp, err := h2.reg.Call(context.Background(), "laptop", "everything",
-		toolCall(t, 1, "echo", map[string]any{"message": "again"}, nil), protocol.Caller{}, nil)
+		&backend.Call{Request: toolCall(t, 1, "echo", map[string]any{"message": "again"}, nil)})
 	if err != nil || resp.Error != nil || !strings.Contains(string(resp.Result), "Echo: again") {
 		t.Fatalf("call after reconnect: %v %+v", err, resp)
 	}
 	if _, err := h.reg.Call(context.Background(), "laptop", "everything",
-		toolCall(t, 2, "echo", nil, nil), protocol.Caller{}, nil); !errors.Is(err, agents.ErrAgentGone) {
+		&backend.Call{Request: toolCall(t, 2, "echo", nil, nil)}); !errors.Is(err, agents.ErrAgentGone) {
 		t.Errorf("old hub: %v", err)
 	}
 }

@@ -38,10 +38,11 @@ func TestModernBackendOnAgent(t *testing.T) {
 		t.Fatalf("protocolVersion %q", v)
 	}
 	caller := protocol.Caller{UserID: "usr_alice", Name: "alice", Session: "s1"}
-	call := func(t *testing.T, sink backend.Sink) *jsonrpc.Response {
+	call := func(t *testing.T, sink backend.Sink, pass bool) *jsonrpc.Response {
 		t.Helper()
-		resp, err := h.reg.Call(context.Background(), "laptop", "modern",
-			toolCall(t, 1, "test_input_required_result_sampling", map[string]any{}, nil), caller, sink)
+		resp, err := h.reg.Call(context.Background(), "laptop", "modern", &backend.Call{
+			Request: toolCall(t, 1, "test_input_required_result_sampling", map[string]any{}, nil),
+			Caller:  caller, Sink: sink, PassInputRequired: pass})
 		if err != nil || resp.Error != nil {
 			t.Fatalf("call: %v %v", err, resp)
 		}
@@ -49,7 +50,7 @@ func TestModernBackendOnAgent(t *testing.T) {
 	}
 
 	t.Run("modern client: input_required passes through", func(t *testing.T) {
-		resp := call(t, passSink{newSink()})
+		resp := call(t, newSink(), true)
 		if !strings.Contains(string(resp.Result), `"input_required"`) || !strings.Contains(string(resp.Result), "capital_question") {
 			t.Errorf("result = %s", resp.Result)
 		}
@@ -63,14 +64,9 @@ func TestModernBackendOnAgent(t *testing.T) {
 			}
 			return &jsonrpc.Response{Result: json.RawMessage(`{"role":"assistant","content":{"type":"text","text":"Paris"},"model":"m"}`)}, nil
 		}
-		resp := call(t, sink)
+		resp := call(t, sink, false)
 		if !strings.Contains(string(resp.Result), "Sampling response: Paris") {
 			t.Errorf("result = %s", resp.Result)
 		}
 	})
 }
-
-// passSink serves a client of the stateless era.
-type passSink struct{ *recSink }
-
-func (passSink) PassInputRequired() bool { return true }

@@ -15,7 +15,7 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/agent/cli"
 	"github.com/mcp-gateway/mcp-gateway/hub/agents"
-	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 )
 
 // agentCLIEnv makes the test binary act as mcp-gateway-agent, so that tests can run (and
@@ -85,8 +85,7 @@ func TestAgentKilledFailsCallInFlight(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() {
 		_, err := h.reg.Call(context.Background(), "laptop", "everything",
-			toolCall(t, 1, "trigger-long-running-operation", map[string]any{"duration": 30, "steps": 300}, "p"),
-			protocol.Caller{}, sink)
+			&backend.Call{Request: toolCall(t, 1, "trigger-long-running-operation", map[string]any{"duration": 30, "steps": 300}, "p"), Sink: sink})
 		errc <- err
 	}()
 	select {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/agents"
+	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
@@ -146,7 +147,7 @@ func TestReplacementNewestWins(t *testing.T) {
 
 func TestCallToUnknownAgentFailsAtOnce(t *testing.T) {
 	h := startHub(t, "")
-	_, err := h.reg.Call(context.Background(), "ghost", "fs", toolCall(t, 1, "x", nil, nil), protocol.Caller{}, nil)
+	_, err := h.reg.Call(context.Background(), "ghost", "fs", &backend.Call{Request: toolCall(t, 1, "x", nil, nil)})
 	if !errors.Is(err, agents.ErrAgentGone) || err.Error() != `agent "ghost" is not connected` {
 		t.Fatalf("err = %v", err)
 	}
@@ -166,7 +167,7 @@ func TestSessionDeathFailsCallInFlight(t *testing.T) {
 		}
 	}()
 	start := time.Now()
-	_, err := h.reg.Call(context.Background(), "laptop", "fs", toolCall(t, 1, "x", nil, nil), protocol.Caller{}, nil)
+	_, err := h.reg.Call(context.Background(), "laptop", "fs", &backend.Call{Request: toolCall(t, 1, "x", nil, nil)})
 	if !errors.Is(err, agents.ErrAgentGone) || !strings.Contains(err.Error(), `agent "laptop" disconnected`) {
 		t.Fatalf("err = %v", err)
 	}
@@ -199,7 +200,7 @@ func TestCancelReachesAgent(t *testing.T) {
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	_, err := h.reg.Call(ctx, "laptop", "fs", toolCall(t, 1, "x", nil, nil), protocol.Caller{}, nil)
+	_, err := h.reg.Call(ctx, "laptop", "fs", &backend.Call{Request: toolCall(t, 1, "x", nil, nil)})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v", err)
 	}

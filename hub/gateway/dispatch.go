@@ -289,8 +289,7 @@ func (g *Gateway) call(ctx context.Context, c *client, req *jsonrpc.Request, em 
 		defer stop()
 		defer s.begin(req.ID, cancel)()
 	}
-	sink := &callSink{c: c, em: em}
-	resp, err := g.upstream.Call(ctx, t, &jsonrpc.Request{ID: req.ID, Method: req.Method, Params: raw}, c.caller(), sink)
+	resp, err := g.upstream.Call(ctx, t, c.backendCall(&jsonrpc.Request{ID: req.ID, Method: req.Method, Params: raw}, em))
 	if err != nil {
 		if ctx.Err() != nil {
 			return errorResponse(req.ID, codeRequestCancelled, "request cancelled")

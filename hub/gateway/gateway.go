@@ -19,13 +19,12 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/ratelimit"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
-	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
 // Upstream runs one request against the backend a route points at: a hub-local backend or
 // one behind an agent's tunnel.
 type Upstream interface {
-	Call(ctx context.Context, t router.Target, req *jsonrpc.Request, caller protocol.Caller, sink backend.Sink) (*jsonrpc.Response, error)
+	Call(ctx context.Context, t router.Target, c *backend.Call) (*jsonrpc.Response, error)
 }
 
 // Keys resolves an API key to an identity. *auth.Cache implements it.

@@ -48,10 +48,13 @@ var keys = testKeys{
 
 // upCall is one call the fake upstream received.
 type upCall struct {
-	Target router.Target
-	Method string
-	Params json.RawMessage
-	Caller protocol.Caller
+	Target             router.Target
+	Method             string
+	Params             json.RawMessage
+	Caller             protocol.Caller
+	Owner              string
+	ClientCapabilities json.RawMessage
+	PassInputRequired  bool
 }
 
 // fakeUpstream is a test double for the transport behind the gateway (the tunnel to an
@@ -93,9 +96,11 @@ func textResult(v any) json.RawMessage {
 	return out
 }
 
-func (u *fakeUpstream) Call(ctx context.Context, t router.Target, req *jsonrpc.Request, caller protocol.Caller, sink backend.Sink) (*jsonrpc.Response, error) {
+func (u *fakeUpstream) Call(ctx context.Context, t router.Target, c *backend.Call) (*jsonrpc.Response, error) {
+	req, caller, sink := c.Request, c.Caller, c.Sink
 	u.mu.Lock()
-	u.calls = append(u.calls, upCall{Target: t, Method: req.Method, Params: req.Params, Caller: caller})
+	u.calls = append(u.calls, upCall{Target: t, Method: req.Method, Params: req.Params, Caller: caller,
+		Owner: c.Owner, ClientCapabilities: c.ClientCapabilities, PassInputRequired: c.PassInputRequired})
 	u.mu.Unlock()
 	ok := func(res json.RawMessage) (*jsonrpc.Response, error) {
 		return &jsonrpc.Response{ID: req.ID, Result: res}, nil

@@ -15,7 +15,6 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
-	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
 // modernBackend stands in for a backend that speaks 2026-07-28 itself: its tool answers
@@ -23,15 +22,16 @@ import (
 // the sink lets the result pass.
 type modernBackend struct{ params chan json.RawMessage }
 
-func (m *modernBackend) Call(ctx context.Context, t router.Target, req *jsonrpc.Request, _ protocol.Caller, sink backend.Sink) (*jsonrpc.Response, error) {
+func (m *modernBackend) Call(ctx context.Context, t router.Target, c *backend.Call) (*jsonrpc.Response, error) {
+	req := c.Request
 	m.params <- req.Params
 	if strings.Contains(string(req.Params), `"inputResponses"`) {
 		return &jsonrpc.Response{ID: req.ID, Result: json.RawMessage(`{"content":[{"type":"text","text":"answered"}]}`)}, nil
 	}
-	if p, ok := sink.(backend.InputPassthrough); ok && p.PassInputRequired() {
+	if c.PassInputRequired {
 		return &jsonrpc.Response{ID: req.ID, Result: json.RawMessage(`{"resultType":"input_required","requestState":"backend-state","inputRequests":{"q":{"method":"elicitation/create","params":{"message":"ok?"}}}}`)}, nil
 	}
-	return nil, errors.New("the sink does not pass input_required through")
+	return nil, errors.New("the call does not pass input_required through")
 }
 
 // TestModernBackendPassthrough: a stateless client gets a stateless backend's

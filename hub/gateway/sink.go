@@ -11,34 +11,40 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 )
 
+// backendCall is the request as the backend side sees it, built once per call: who asks,
+// which client session it serves, what that client can do and which era it speaks, and the
+// sink that brings the backend's mid-call messages back to it.
+func (c *client) backendCall(req *jsonrpc.Request, em emitter) *backend.Call {
+	// What the client declared, for stateless backends that check them; a client that
+	// declared nothing can do nothing (not: whatever the hub could do).
+	caps := c.caps.wire
+	if caps == nil {
+		caps = json.RawMessage(`{}`)
+	}
+	return &backend.Call{
+		Request: req,
+		Caller:  c.caller(),
+		// The client session, so a shared backend never hands this session's server→client
+		// requests or log messages to another.
+		Owner:              c.owner,
+		ClientCapabilities: caps,
+		// A stateless backend's input_required result reaches a stateless client unchanged:
+		// the client answers it by retrying, and its retry's inputResponses and requestState
+		// (not one of our tokens) go to the backend untouched. A session client cannot retry;
+		// the backend layer asks it through the sink instead.
+		PassInputRequired: c.sess == nil,
+		Sink:              &callSink{c: c, em: em},
+	}
+}
+
 // callSink receives what a backend sends for one call and hands it to the client session.
 type callSink struct {
 	c  *client
 	em emitter
 }
 
-var _ backend.InputPassthrough = (*callSink)(nil)
-
-// PassInputRequired lets a stateless backend's input_required result reach a stateless
-// client unchanged: the client answers it by retrying, and its retry's inputResponses and
-// requestState (not one of our tokens) go to the backend untouched. A session client
-// cannot retry; the backend layer asks it through Request instead.
-func (c *callSink) PassInputRequired() bool { return c.c.sess == nil }
-
-// ClientCapabilities are what the client declared, for stateless backends that check them.
-func (c *callSink) ClientCapabilities() json.RawMessage {
-	if c.c.caps.wire == nil {
-		return json.RawMessage(`{}`)
-	}
-	return c.c.caps.wire
-}
-
 // notifyTimeout bounds the wait for room on a client's stream for one notification.
 const notifyTimeout = 5 * time.Second
-
-// Owner names the client session, so a shared backend never hands this session's
-// server→client requests or log messages to another (backend.Owner).
-func (c *callSink) Owner() string { return c.c.owner }
 
 // Notify relays progress and log notifications, dropping log messages below the session's level.
 func (c *callSink) Notify(msg *jsonrpc.Request) {

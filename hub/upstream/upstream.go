@@ -104,8 +104,8 @@ type key struct{ agent, backend string }
 // gives an error wrapping a *jsonrpc.Error (mcp.CodeCallTimeout, CodeBackendBusy,
 // CodeCircuitOpen) for the client; the backend's own answers, errors included, come back as
 // the response.
-func (u *Upstream) Call(ctx context.Context, t router.Target, req *jsonrpc.Request, caller protocol.Caller, sink backend.Sink) (*jsonrpc.Response, error) {
-	c := callOf(req, caller, sink)
+func (u *Upstream) Call(ctx context.Context, t router.Target, c *backend.Call) (*jsonrpc.Response, error) {
+	req := c.Request
 	if !req.IsCall() { // a notification waits for nothing: nothing to bound
 		return u.send(ctx, t, c)
 	}
@@ -159,7 +159,7 @@ func (u *Upstream) send(ctx context.Context, t router.Target, c *backend.Call) (
 	if t.Agent == "" {
 		return u.locals.Call(ctx, t.Backend, c)
 	}
-	return u.agents.Call(ctx, t.Agent, t.Backend, c.Request, c.Caller, c.Sink)
+	return u.agents.Call(ctx, t.Agent, t.Backend, c)
 }
 
 // limits are the hub's defaults overridden by what the backend sets: a hub-local one in
@@ -275,20 +275,4 @@ func (u *Upstream) Status(agent, backendName string) (Status, bool) {
 		return Status{Agent: agent, Backend: backendName, Breaker: BreakerClosed}, false
 	}
 	return g.status(k, time.Now()), true
-}
-
-// callOf gathers what the sink says about its call into one Call. It is temporary: it goes
-// once the gateway builds the Call itself.
-func callOf(req *jsonrpc.Request, caller protocol.Caller, sink backend.Sink) *backend.Call {
-	c := &backend.Call{Request: req, Caller: caller, Sink: sink}
-	if o, ok := sink.(backend.Owner); ok {
-		c.Owner = o.Owner()
-	}
-	if cc, ok := sink.(backend.ClientCapabilities); ok {
-		c.ClientCapabilities = cc.ClientCapabilities()
-	}
-	if p, ok := sink.(backend.InputPassthrough); ok {
-		c.PassInputRequired = p.PassInputRequired()
-	}
-	return c
 }

@@ -113,7 +113,7 @@ type Call struct {
 	Deadline int64 `json:"deadline,omitempty"`
 	// PassInputRequired: the caller speaks the stateless era (2026-07-28), so an
 	// input_required result of a modern backend goes back to it unchanged instead of being
-	// turned into server→client requests (backend.InputPassthrough). An agent that does not
+	// turned into server→client requests (backend.Call.PassInputRequired). An agent that does not
 	// know the field bridges instead, which also works.
 	PassInputRequired bool `json:"passInputRequired,omitempty"`
 	// ClientCapabilities are what the caller's client declared (sampling, elicitation,
