@@ -45,6 +45,9 @@ type initResult struct {
 func (s *session) handshake(ctx context.Context) (*initResult, *lists, error) {
 	// The deprecated HTTP+SSE transport has no stateless era.
 	if s.b.cfg.Era != EraLegacy && s.b.cfg.Transport != TransportSSE && !s.b.legacyOnly.Load() {
+		if s.hdr != nil {
+			s.hdr.unavailable.Store(false)
+		}
 		init, err := s.discover(ctx)
 		switch {
 		case init != nil:
@@ -63,6 +66,11 @@ func (s *session) handshake(ctx context.Context) (*initResult, *lists, error) {
 		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
 			s.b.log.Debug("server/discover unanswered; speaking initialize from now on", "timeout", discoverTimeout)
 			s.b.legacyOnly.Store(true) // a server that ignores it: do not wait again
+		case err != nil && s.hdr != nil && s.hdr.unavailable.Load():
+			// A 502/503/504 (a server restarting behind a proxy, say) is no answer about the
+			// era: falling back to initialize would pin a modern server to the legacy era once
+			// it is back. Fail this attempt; the supervisor tries again with backoff.
+			return nil, nil, fmt.Errorf("server/discover: server unavailable: %w", err)
 		case err != nil:
 			s.b.log.Debug("server/discover refused; speaking initialize", "error", err)
 		}

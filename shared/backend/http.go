@@ -30,6 +30,9 @@ type headerRoundTripper struct {
 	base    http.RoundTripper
 	headers map[string]string
 	version atomic.Pointer[string]
+	// unavailable is set when the server (or a proxy before it) answered 502, 503 or 504:
+	// the server is not there right now, which says nothing about the era it speaks.
+	unavailable atomic.Bool
 }
 
 func (h *headerRoundTripper) setVersion(v string) { h.version.Store(&v) }
@@ -50,6 +53,10 @@ func (h *headerRoundTripper) RoundTrip(req *http.Request) (*http.Response, error
 	}
 	resp, err := h.base.RoundTrip(req)
 	if err == nil {
+		switch resp.StatusCode {
+		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			h.unavailable.Store(true)
+		}
 		linkResponse(req, resp) // a call's POST stream: note what belongs to the call (link.go)
 	}
 	return resp, err

@@ -1,12 +1,16 @@
 package backend
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -364,5 +368,35 @@ func TestInputRoundsBounded(t *testing.T) {
 	}
 	if n := calls.Load(); n != maxInputRounds {
 		t.Errorf("%d attempts, want %d", n, maxInputRounds)
+	}
+}
+
+// Regression: a modern server that answers server/discover with 502 (a proxy in front of it
+// while it restarts) was spoken to with initialize as soon as it was back, and stayed in the
+// legacy era. A 502/503/504 now fails the attempt, and the next one finds the modern era.
+func TestDiscoverUnavailableIsNotLegacy(t *testing.T) {
+	target, err := url.Parse(conformanceServer(t, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var refused atomic.Int32
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if bytes.Contains(body, []byte(`"server/discover"`)) && refused.Add(1) <= 2 {
+			http.Error(w, "upstream restarting", http.StatusBadGateway)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	b := start(t, Config{Name: "behind", Transport: TransportHTTP, URL: front.URL + "/mcp"},
+		Options{BackoffBase: 20 * time.Millisecond})
+	if refused.Load() < 3 {
+		t.Fatalf("server/discover was asked %d times, want the two refused attempts and one more", refused.Load())
+	}
+	if !b.sess.Load().modern {
+		t.Fatal("the backend fell back to the legacy era after a 502 on server/discover")
 	}
 }
