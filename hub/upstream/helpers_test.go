@@ -168,6 +168,13 @@ func mustOK(t *testing.T, cs *mcp.ClientSession, tool string) {
 func mustFail(t *testing.T, cs *mcp.ClientSession, tool string, code int64, want ...string) *jsonrpc.Error {
 	t.Helper()
 	res, we, err := call(ctxFor(t, 60*time.Second), cs, tool)
+	return expectError(t, tool, res, we, err, code, want)
+}
+
+// expectError checks that a call failed with the JSON-RPC error code and that its message
+// names everything in want.
+func expectError(t *testing.T, tool string, res *mcp.CallToolResult, we *jsonrpc.Error, err error, code int64, want []string) *jsonrpc.Error {
+	t.Helper()
 	if we == nil || we.Code != code {
 		t.Fatalf("%s: want JSON-RPC error %d; got result %+v, error %v / %v", tool, code, res, we, err)
 	}
@@ -191,15 +198,7 @@ func mustFailRouted(t *testing.T, h *hubtest.Hub, cs *mcp.ClientSession, tool st
 		if we != nil && we.Code == mcpgw.CodeInvalidParams && strings.Contains(we.Message, "unknown tool") && time.Now().Before(deadline) {
 			continue
 		}
-		if we == nil || we.Code != code {
-			t.Fatalf("%s: want JSON-RPC error %d; got result %+v, error %v / %v", tool, code, res, we, err)
-		}
-		for _, w := range want {
-			if !strings.Contains(we.Message, w) {
-				t.Errorf("%s: message %q does not contain %q", tool, we.Message, w)
-			}
-		}
-		return we
+		return expectError(t, tool, res, we, err, code, want)
 	}
 }
 
