@@ -56,6 +56,9 @@ type BackendCalls struct {
 	RejectedBusy uint64 `json:"rejectedBusy"`
 	RejectedOpen uint64 `json:"rejectedOpen"`
 	Opened       uint64 `json:"opened"` // times the breaker opened
+	// Calls failed alone by the backend's answer: over max_message_bytes, or not JSON-RPC.
+	TooLarge  uint64 `json:"tooLarge"`
+	Malformed uint64 `json:"malformed"`
 }
 
 func (a *API) backendCalls(agent, name string) *BackendCalls {
@@ -68,7 +71,8 @@ func (a *API) backendCalls(agent, name string) *BackendCalls {
 	}
 	return &BackendCalls{Breaker: st.Breaker, RetryAfter: int(math.Ceil(st.RetryAfter.Seconds())), Failures: st.Failures,
 		LastFailure: secrets.Text(st.LastFailure), InFlight: st.InFlight, Queued: st.Queued, TimedOut: st.TimedOut,
-		RejectedBusy: st.RejectedBusy, RejectedOpen: st.RejectedOpen, Opened: st.Opened}
+		RejectedBusy: st.RejectedBusy, RejectedOpen: st.RejectedOpen, Opened: st.Opened,
+		TooLarge: st.TooLarge, Malformed: st.Malformed}
 }
 
 // BackendConfig is a hub-local backend's configuration (the fields of a [[backends]] entry

@@ -12,6 +12,7 @@ type backendBounds struct {
 	stats                               func() []upstream.Status
 	inFlight, queued, breaker, failures *prometheus.Desc
 	timedOut, rejected, opened          *prometheus.Desc
+	badAnswers                          *prometheus.Desc
 }
 
 func newBackendBounds(stats func() []upstream.Status) *backendBounds {
@@ -20,19 +21,20 @@ func newBackendBounds(stats func() []upstream.Status) *backendBounds {
 		return prometheus.NewDesc(name, help, append(l, labels...), nil)
 	}
 	return &backendBounds{
-		stats:    stats,
-		inFlight: d("mcpgw_backend_calls_in_flight", "Calls running on the backend now (at most its max_concurrent)."),
-		queued:   d("mcpgw_backend_calls_queued", "Calls waiting for a free slot of the backend (at most its max_queue)."),
-		breaker:  d("mcpgw_backend_breaker_state", "The backend's circuit breaker: 0 closed, 1 half-open, 2 open."),
-		failures: d("mcpgw_backend_consecutive_failures", "Consecutive failed calls the breaker counts (timeouts, transport errors, backend gone)."),
-		timedOut: d("mcpgw_backend_calls_timed_out_total", "Calls ended by their deadline (the backend's timeout), queue wait included."),
-		rejected: d("mcpgw_backend_calls_rejected_total", "Calls refused at once: reason busy (concurrency cap and queue full) or circuit_open.", "reason"),
-		opened:   d("mcpgw_backend_breaker_opened_total", "Times the backend's circuit breaker opened."),
+		stats:      stats,
+		inFlight:   d("mcpgw_backend_calls_in_flight", "Calls running on the backend now (at most its max_concurrent)."),
+		queued:     d("mcpgw_backend_calls_queued", "Calls waiting for a free slot of the backend (at most its max_queue)."),
+		breaker:    d("mcpgw_backend_breaker_state", "The backend's circuit breaker: 0 closed, 1 half-open, 2 open."),
+		failures:   d("mcpgw_backend_consecutive_failures", "Consecutive failed calls the breaker counts (timeouts, transport errors, backend gone)."),
+		timedOut:   d("mcpgw_backend_calls_timed_out_total", "Calls ended by their deadline (the backend's timeout), queue wait included."),
+		rejected:   d("mcpgw_backend_calls_rejected_total", "Calls refused at once: reason busy (concurrency cap and queue full) or circuit_open.", "reason"),
+		opened:     d("mcpgw_backend_breaker_opened_total", "Times the backend's circuit breaker opened."),
+		badAnswers: d("mcpgw_backend_bad_messages_total", "Calls failed alone because the backend's answer was over max_message_bytes (reason too_large) or not valid JSON-RPC (reason malformed); the backend kept running.", "reason"),
 	}
 }
 
 func (c *backendBounds) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.inFlight, c.queued, c.breaker, c.failures, c.timedOut, c.rejected, c.opened} {
+	for _, d := range []*prometheus.Desc{c.inFlight, c.queued, c.breaker, c.failures, c.timedOut, c.rejected, c.opened, c.badAnswers} {
 		ch <- d
 	}
 }
@@ -53,6 +55,8 @@ func (c *backendBounds) Collect(ch chan<- prometheus.Metric) {
 		counter(c.rejected, st.RejectedBusy, "busy")
 		counter(c.rejected, st.RejectedOpen, "circuit_open")
 		counter(c.opened, st.Opened)
+		counter(c.badAnswers, st.TooLarge, "too_large")
+		counter(c.badAnswers, st.Malformed, "malformed")
 	}
 }
 

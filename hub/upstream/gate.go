@@ -7,6 +7,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 )
 
 // errBusy: the backend's slots and its wait queue are full.
@@ -21,6 +25,9 @@ type gate struct {
 	br       breaker
 
 	timedOut, rejectedBusy, rejectedOpen atomic.Uint64
+	// Answers the backend connection made for a message it could not pass on: a result over
+	// max_message_bytes, or a line that is not JSON-RPC (the call failed alone).
+	tooLarge, malformed atomic.Uint64
 }
 
 // acquire takes a slot, waiting in the queue if there is room, until ctx ends.
@@ -94,6 +101,9 @@ type Status struct {
 	Queued         int
 	// Counters since the hub started.
 	TimedOut, RejectedBusy, RejectedOpen, Opened uint64
+	// Calls that failed because the backend's answer was over max_message_bytes
+	// (TooLarge) or not valid JSON-RPC (Malformed); the backend kept running.
+	TooLarge, Malformed uint64
 }
 
 func (g *gate) status(k key, now time.Time) Status {
@@ -103,9 +113,29 @@ func (g *gate) status(k key, now time.Time) Status {
 		Agent: k.agent, Backend: k.backend, Breaker: g.br.state.String(), Failures: g.br.failures,
 		LastFailure: g.br.lastFailure, InFlight: g.inFlight, Queued: len(g.waiting), Opened: g.br.opened,
 		TimedOut: g.timedOut.Load(), RejectedBusy: g.rejectedBusy.Load(), RejectedOpen: g.rejectedOpen.Load(),
+		TooLarge: g.tooLarge.Load(), Malformed: g.malformed.Load(),
 	}
 	if g.br.state == stateOpen && now.Before(g.br.until) {
 		st.RetryAfter = g.br.until.Sub(now)
 	}
 	return st
+}
+
+// countBadAnswer counts a call that failed because the backend's message for it was over its
+// size limit or malformed (shared/backend answers those with their own codes, on the hub and
+// on agents alike).
+func (g *gate) countBadAnswer(resp *jsonrpc.Response) {
+	if resp == nil || resp.Error == nil {
+		return
+	}
+	var we *jsonrpc.Error
+	if !errors.As(resp.Error, &we) {
+		return
+	}
+	switch we.Code {
+	case mcp.CodeResultTooLarge:
+		g.tooLarge.Add(1)
+	case mcp.CodeBadBackendMessage:
+		g.malformed.Add(1)
+	}
 }

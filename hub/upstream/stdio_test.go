@@ -44,6 +44,14 @@ func serveStdio(dir string) int {
 			_ = os.WriteFile(filepath.Join(dir, "cancelled"), nil, 0o600)
 			return nil, ctx.Err()
 		})
+	server.AddTool(&mcp.Tool{Name: "big", InputSchema: map[string]any{"type": "object"}},
+		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: strings.Repeat("x", 64<<10)}}}, nil
+		})
+	server.AddTool(&mcp.Tool{Name: "small", InputSchema: map[string]any{"type": "object"}},
+		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "ok"}}}, nil
+		})
 	server.AddTool(&mcp.Tool{Name: "die", InputSchema: map[string]any{"type": "object"}},
 		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			os.Exit(3) // a crash in the middle of a call
@@ -105,4 +113,35 @@ func processGone(t *testing.T, dir string) {
 	waitFor(t, "the stdio server process to be gone", func() bool {
 		return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 	})
+}
+
+// A result over the backend's max_message_bytes fails that call alone with CodeResultTooLarge,
+// on a hub-local backend and on an agent's; the backend keeps serving, and the hub counts it
+// in the REST API's calls object and in mcpgw_backend_bad_messages_total.
+func TestResultTooLargeCounted(t *testing.T) {
+	noLeaks(t)
+	dir, agentDir := t.TempDir(), t.TempDir()
+	cfg := func(dir string) []backend.Config {
+		return []backend.Config{{Name: "local", Transport: backend.TransportStdio, Command: os.Args[0],
+			Env: map[string]string{stdioServerEnv: dir}, MaxMessageBytes: 16 << 10}}
+	}
+	h := startHub(t, cfg(dir), nil)
+	runAgent(t, h, "laptop", cfg(agentDir))
+	waitTools(t, h, "local__big", "laptop__local__big")
+	cs := connect(t, h)
+	for _, tool := range []string{"local__big", "laptop__local__big"} {
+		mustFail(t, cs, tool, mcpgw.CodeResultTooLarge, `backend "local"`, "max_message_bytes")
+		mustOK(t, cs, strings.TrimSuffix(tool, "big")+"small")
+	}
+	if st, _ := h.Server.Upstream.Status("", "local"); st.TooLarge != 1 || st.Malformed != 0 || st.Breaker != "closed" {
+		t.Errorf("hub-local status: %+v", st)
+	}
+	metrics := get(t, h, "/metrics")
+	for _, want := range []string{`mcpgw_backend_bad_messages_total{agent="",backend="local",reason="too_large"} 1`,
+		`mcpgw_backend_bad_messages_total{agent="laptop",backend="local",reason="too_large"} 1`,
+		`mcpgw_backend_bad_messages_total{agent="laptop",backend="local",reason="malformed"} 0`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 }

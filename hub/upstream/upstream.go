@@ -132,6 +132,7 @@ func (u *Upstream) Call(ctx context.Context, t router.Target, c *backend.Call) (
 		}
 	}
 	g.settle(probe, out, cause, time.Now())
+	g.countBadAnswer(resp)
 	if out == timedOut {
 		g.timedOut.Add(1)
 		u.log.Warn("call timed out", "agent", k.agent, "backend", k.backend, "method", req.Method, "timeout", lim.Timeout)
