@@ -152,7 +152,12 @@ func (b *Backend) Call(ctx context.Context, c *Call) (*jsonrpc.Response, error) 
 
 func (b *Backend) notReady() error {
 	snap := b.snap.Load()
-	msg := fmt.Sprintf("backend %q is not ready (%s", b.cfg.Name, snap.State)
+	state := snap.State
+	if state == protocol.StateReady {
+		// The session ended a moment ago and the supervisor has not published it yet.
+		state = "its session just ended; restarting"
+	}
+	msg := fmt.Sprintf("backend %q is not ready (%s", b.cfg.Name, state)
 	if snap.Error != "" {
 		msg += ": " + snap.Error
 	}

@@ -3,6 +3,7 @@ package backend
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
 func TestCleanEnv(t *testing.T) {
@@ -187,4 +190,17 @@ func FuzzWithMeta(f *testing.F) {
 			t.Fatalf("withMeta(%q) = %s (%v)", params, out, err)
 		}
 	})
+}
+
+// Regression: a call that arrived between the end of a session and the supervisor's next
+// snapshot was refused as "not ready (ready)".
+func TestNotReadyWhileSnapshotSaysReady(t *testing.T) {
+	b := New(Config{Name: "fs", Transport: TransportStdio, Command: "x"}, Options{})
+	snap := *b.snap.Load()
+	snap.State = protocol.StateReady
+	b.snap.Store(&snap)
+	err := b.notReady()
+	if !errors.Is(err, ErrNotReady) || strings.Contains(err.Error(), "(ready") || !strings.Contains(err.Error(), "restarting") {
+		t.Fatalf("got %v", err)
+	}
 }
