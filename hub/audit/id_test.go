@@ -73,7 +73,7 @@ func TestTraceID(t *testing.T) {
 	}
 	// Made trace ids sort by time, so that the store's trace index appends.
 	a := audit.NewTraceID()
-	time.Sleep(2 * time.Millisecond)
+	time.Sleep(2 * time.Millisecond) // the clock must move past a millisecond: ordering by time is what is tested
 	if b := audit.NewTraceID(); a[:12] >= b[:12] || !hex32.MatchString(b) {
 		t.Errorf("trace id %s, made 2 ms after %s, does not sort after it", b, a)
 	}

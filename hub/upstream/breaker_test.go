@@ -101,7 +101,7 @@ func waitFor(t *testing.T, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatal("condition not met within 30 s")
 		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(time.Millisecond) // a poll of state that has no event to wait on
 	}
 }
 

@@ -151,7 +151,7 @@ func noLeaks(t *testing.T) {
 	t.Cleanup(func() {
 		deadline := time.Now().Add(10 * time.Second)
 		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
+			time.Sleep(10 * time.Millisecond) // goroutines end without an event to wait on: poll
 		}
 		if n := runtime.NumGoroutine(); n > before {
 			buf := make([]byte, 1<<20)
