@@ -38,7 +38,9 @@ func (c *Client) dial(ctx context.Context) (net.Conn, error) {
 	return conn, nil
 }
 
-// do sends one request and reads one message.
+// do sends one request and reads one message. A failed send still reads: the agent may have
+// refused the connection (another user) and closed it before reading the request, and its
+// refusal is what the caller must see, not the broken pipe.
 func (c *Client) do(ctx context.Context, op string) (Message, error) {
 	conn, err := c.dial(ctx)
 	if err != nil {
@@ -46,12 +48,13 @@ func (c *Client) do(ctx context.Context, op string) (Message, error) {
 	}
 	defer conn.Close()
 	context.AfterFunc(ctx, func() { _ = conn.Close() })
-	if err := writeRequest(conn, op); err != nil {
-		return Message{}, err
-	}
+	werr := writeRequest(conn, op)
 	r := newReader(conn)
 	m, err := r.next()
 	if err != nil {
+		if werr != nil {
+			return m, werr
+		}
 		return m, err
 	}
 	if m.Type == TypeError {
