@@ -152,7 +152,7 @@ func BenchmarkShip(b *testing.B) {
 		// Each call has its own trace, as in the hub: the trace index takes its rows at
 		// random places, not at one spot.
 		ev := benchEvent()
-		ev.TraceID = audit.NewTraceID()
+		ev.TraceID = audit.NewTraceID(time.Now())
 		if err := rec.Record(ev); err != nil {
 			b.Fatal(err)
 		}

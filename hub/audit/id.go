@@ -17,10 +17,7 @@ const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 // part keeps IDs from several hubs apart (a collision needs 2^40 events in one millisecond).
 func NewID(t time.Time) string {
 	var b [16]byte
-	ms := uint64(t.UnixMilli())
-	for i := range 6 {
-		b[i] = byte(ms >> (40 - 8*i))
-	}
+	putMillis(&b, t)
 	// The runtime's ChaCha8 generator: unpredictable enough for uniqueness, and no syscall.
 	hi, lo := randv2.Uint64(), randv2.Uint64()
 	for i := range 8 {
@@ -64,10 +61,10 @@ func TraceID(traceparent string) string {
 		len(parts[2]) == 16 && isHex(parts[2]) && len(parts[3]) == 2 && isHex(parts[3]) {
 		return parts[1]
 	}
-	return NewTraceID()
+	return NewTraceID(time.Now())
 }
 
-// NewTraceID returns a trace id for a call whose client sent none, in the W3C trace-id form
+// NewTraceID returns a trace id made at t for a call whose client sent none, in the W3C trace-id form
 // (16 bytes, lowercase hex): 48 bits of Unix milliseconds then 80 random bits, as in NewID
 // (AWS X-Ray ids likewise start with the time). Most calls carry no traceparent, so most
 // trace ids are made here, and the store's trace_id index takes them in time order: an
@@ -76,14 +73,20 @@ func TraceID(traceparent string) string {
 // page cache, a read): ≈ 10 µs of the hub's CPU per event (docs/BENCHMARKS.md, Audit).
 // The hub does not send these ids to backends; the audit event they are in carries its time
 // anyway.
-func NewTraceID() string {
+func NewTraceID(t time.Time) string {
 	var b [16]byte
-	ms := uint64(time.Now().UnixMilli())
+	putMillis(&b, t)
+	rand.Read(b[6:])
+	return hex.EncodeToString(b[:])
+}
+
+// putMillis writes t's Unix milliseconds as the first 48 bits of b, big-endian: the prefix
+// that makes event ids and made trace ids sort by time.
+func putMillis(b *[16]byte, t time.Time) {
+	ms := uint64(t.UnixMilli())
 	for i := range 6 {
 		b[i] = byte(ms >> (40 - 8*i))
 	}
-	rand.Read(b[6:])
-	return hex.EncodeToString(b[:])
 }
 
 // isHex accepts lowercase hex only, as W3C Trace Context requires.

@@ -68,13 +68,13 @@ func TestTraceID(t *testing.T) {
 			t.Errorf("TraceID(%q) = %q, want a fresh random id", bad, got)
 		}
 	}
-	if audit.NewTraceID() == audit.NewTraceID() {
+	now := time.Now()
+	if audit.NewTraceID(now) == audit.NewTraceID(now) {
 		t.Error("NewTraceID repeats")
 	}
 	// Made trace ids sort by time, so that the store's trace index appends.
-	a := audit.NewTraceID()
-	time.Sleep(2 * time.Millisecond) // the clock must move past a millisecond: ordering by time is what is tested
-	if b := audit.NewTraceID(); a[:12] >= b[:12] || !hex32.MatchString(b) {
+	a := audit.NewTraceID(now)
+	if b := audit.NewTraceID(now.Add(2 * time.Millisecond)); a[:12] >= b[:12] || !hex32.MatchString(b) {
 		t.Errorf("trace id %s, made 2 ms after %s, does not sort after it", b, a)
 	}
 }
