@@ -267,75 +267,61 @@ wait_tools() {
 start_stack "" "$DATA" "$AGENT_ID" stateful
 wait_tools ""
 
-# ------------------------------------------------------------------ 4. through the hub
-log "suite through the hub -> $OUT/gateway"
-rc=0
-bash "$HERE/run.sh" "http://127.0.0.1:$HPORT/mcp" "$OUT/gateway" \
-	--label "through the hub (agent $AGENT_ID, http backend, naming auto)" "${RUNOPTS[@]}" >"$OUT/logs/run-gateway.log" 2>&1 || rc=$?
-[ "$rc" -le 1 ] || { tail -n 30 "$OUT/logs/run-gateway.log" >&2; die "gateway run failed to run (exit $rc)"; }
+# through RUN NAME LABEL TITLE BASE [COMPARE ARGS]: the suite (RUN: stable_run or next_run)
+# through the hub of the last start_stack into $OUT/NAME (log: logs/run-NAME.log), its table,
+# then compare.sh BASE -> NAME; returns compare.sh's exit status (an infrastructure failure
+# of the run dies).
+stable_run() { bash "$HERE/run.sh" "$@" "${RUNOPTS[@]}"; }
+next_run() { MCP_CONFORMANCE_SUITE_DIR="$SUITE_NEXT" bash "$HERE/run.sh" "$@" --version "$MODERN_VERSION" "${RUNOPTS[@]}"; }
+through() {
+	local run="$1" name="$2" label="$3" title="$4" base="$5" rc=0
+	shift 5
+	log "$title -> $OUT/$name"
+	"$run" "http://127.0.0.1:$HPORT/mcp" "$OUT/$name" --label "$label" >"$OUT/logs/run-$name.log" 2>&1 || rc=$?
+	[ "$rc" -le 1 ] || { tail -n 30 "$OUT/logs/run-$name.log" >&2; die "$title: the run failed to run (exit $rc)"; }
+	printf '\n== %s\n' "$title" >&2
+	"$NODE22" "$HERE/conformance.mjs" table "$OUT/$name" >&2 || true
+	printf '\n== compare %s -> %s\n' "$base" "$name" >&2
+	bash "$HERE/compare.sh" "$OUT/$base" "$OUT/$name" "$@" >&2
+}
 
-# ------------------------------------------------------------------ 5. compare
+# ------------------------------------------------------------------ 4-5. through the hub, compared
 printf '\n== direct\n' >&2
 "$NODE22" "$HERE/conformance.mjs" table "$OUT/direct" >&2 || true
-printf '\n== through the hub\n' >&2
-"$NODE22" "$HERE/conformance.mjs" table "$OUT/gateway" >&2 || true
-printf '\n== compare direct -> hub\n' >&2
 rc_stable=0
-bash "$HERE/compare.sh" "$OUT/direct" "$OUT/gateway" >&2 || rc_stable=$?
+through stable_run gateway "through the hub (agent $AGENT_ID, http backend, naming auto)" \
+	"suite through the hub" direct || rc_stable=$?
 
 # ------------------------------------------------------------------ 5b. stdio backend
 # The same server, started by a third agent over stdio (a fresh hub and data dir).
 start_stack stdio- "$DATA_STDIO" "$AGENT_ID-stdio" stdio "$STDIO_ERA"
 wait_tools stdio- "$OUT/logs/backend-tools.txt"
-log "suite through the hub, stdio backend (era ${STDIO_ERA:-auto}) -> $OUT/gateway-stdio"
-rc=0
-bash "$HERE/run.sh" "http://127.0.0.1:$HPORT/mcp" "$OUT/gateway-stdio" \
-	--label "through the hub (agent $AGENT_ID-stdio, stdio backend, era ${STDIO_ERA:-auto}, naming auto)" "${RUNOPTS[@]}" >"$OUT/logs/run-gateway-stdio.log" 2>&1 || rc=$?
-[ "$rc" -le 1 ] || { tail -n 30 "$OUT/logs/run-gateway-stdio.log" >&2; die "stdio gateway run failed to run (exit $rc)"; }
-printf '\n== through the hub, stdio backend\n' >&2
-"$NODE22" "$HERE/conformance.mjs" table "$OUT/gateway-stdio" >&2 || true
-printf '\n== compare direct -> hub (stdio backend)\n' >&2
 rc_stdio=0
-bash "$HERE/compare.sh" "$OUT/direct" "$OUT/gateway-stdio" >&2 || rc_stdio=$?
+through stable_run gateway-stdio "through the hub (agent $AGENT_ID-stdio, stdio backend, era ${STDIO_ERA:-auto}, naming auto)" \
+	"suite through the hub, stdio backend (era ${STDIO_ERA:-auto})" direct || rc_stdio=$?
 
 # ------------------------------------------------------------------ 6. 2026-07-28 (stateless)
-next_run() { MCP_CONFORMANCE_SUITE_DIR="$SUITE_NEXT" bash "$HERE/run.sh" "$@" --version "$MODERN_VERSION" "${RUNOPTS[@]}"; }
 log "suite $("$NODE22" -p 'require(process.argv[1]).version' "$SUITE_NEXT/package.json"), $MODERN_VERSION scenarios, directly against the everything-server (stateless) -> $OUT/modern-direct"
 rc=0
 next_run --everything-server --stateless "$OUT/modern-direct" >"$OUT/logs/run-modern-direct.log" 2>&1 || rc=$?
 [ "$rc" -le 1 ] || { tail -n 30 "$OUT/logs/run-modern-direct.log" >&2; die "direct $MODERN_VERSION run failed to run (exit $rc)"; }
 [ "$rc" = 0 ] || log "warning: some $MODERN_VERSION scenarios fail even directly (see $OUT/modern-direct/summary.md)"
+printf '\n== %s direct (stateless everything-server)\n' "$MODERN_VERSION" >&2
+"$NODE22" "$HERE/conformance.mjs" table "$OUT/modern-direct" >&2 || true
 
 start_stack modern- "$DATA_MODERN" "$AGENT_ID-modern" stateless
 wait_tools modern-
-log "$MODERN_VERSION scenarios through the hub -> $OUT/modern-gateway"
-rc=0
-next_run "http://127.0.0.1:$HPORT/mcp" "$OUT/modern-gateway" \
-	--label "through the hub (agent $AGENT_ID-modern, stateless http backend, naming auto)" >"$OUT/logs/run-modern-gateway.log" 2>&1 || rc=$?
-[ "$rc" -le 1 ] || { tail -n 30 "$OUT/logs/run-modern-gateway.log" >&2; die "$MODERN_VERSION gateway run failed to run (exit $rc)"; }
-
-printf '\n== %s direct (stateless everything-server)\n' "$MODERN_VERSION" >&2
-"$NODE22" "$HERE/conformance.mjs" table "$OUT/modern-direct" >&2 || true
-printf '\n== %s through the hub\n' "$MODERN_VERSION" >&2
-"$NODE22" "$HERE/conformance.mjs" table "$OUT/modern-gateway" >&2 || true
-printf '\n== compare %s direct -> hub\n' "$MODERN_VERSION" >&2
 rc_modern=0
-bash "$HERE/compare.sh" "$OUT/modern-direct" "$OUT/modern-gateway" --known "$HERE/known-failures.txt" >&2 || rc_modern=$?
+through next_run modern-gateway "through the hub (agent $AGENT_ID-modern, stateless http backend, naming auto)" \
+	"$MODERN_VERSION scenarios through the hub" modern-direct --known "$HERE/known-failures.txt" || rc_modern=$?
 
 # ------------------------------------------------------------------ 6b. 2026-07-28, stdio backend
 # The same server started over stdio by a fourth agent with the era left to the probe: it
 # answers server/discover with 2026-07-28, so the hub drives it in that era.
 start_stack stdio-modern- "$DATA_STDIO_MODERN" "$AGENT_ID-stdio-modern" stdio
 wait_tools stdio-modern- "$OUT/logs/modern-backend-tools.txt"
-log "$MODERN_VERSION scenarios through the hub, stdio backend (era auto) -> $OUT/modern-gateway-stdio"
-rc=0
-next_run "http://127.0.0.1:$HPORT/mcp" "$OUT/modern-gateway-stdio" \
-	--label "through the hub (agent $AGENT_ID-stdio-modern, stdio backend, era auto, naming auto)" >"$OUT/logs/run-modern-gateway-stdio.log" 2>&1 || rc=$?
-[ "$rc" -le 1 ] || { tail -n 30 "$OUT/logs/run-modern-gateway-stdio.log" >&2; die "$MODERN_VERSION stdio gateway run failed to run (exit $rc)"; }
-printf '\n== %s through the hub, stdio backend\n' "$MODERN_VERSION" >&2
-"$NODE22" "$HERE/conformance.mjs" table "$OUT/modern-gateway-stdio" >&2 || true
-printf '\n== compare %s direct -> hub (stdio backend)\n' "$MODERN_VERSION" >&2
-bash "$HERE/compare.sh" "$OUT/modern-direct" "$OUT/modern-gateway-stdio" --known "$HERE/known-failures.txt" >&2 || rc_modern=$?
+through next_run modern-gateway-stdio "through the hub (agent $AGENT_ID-stdio-modern, stdio backend, era auto, naming auto)" \
+	"$MODERN_VERSION scenarios through the hub, stdio backend (era auto)" modern-direct --known "$HERE/known-failures.txt" || rc_modern=$?
 
 log "done in $((SECONDS - started))s"
 if [ "$rc_stable" = 0 ] && [ "$rc_stdio" = 0 ] && [ "$rc_modern" = 0 ]; then
