@@ -45,42 +45,113 @@ type callServer struct {
 }
 
 // serve runs one call stream: Call frame in; Notify and Request frames out while the backend
-// works, Response and Cancel frames in; the Result frame out; close.
-func (c *callServer) serve(ctx context.Context, s stream) {
+// works, Response and Cancel frames in; the Result frame out. With a hub of capability 3 or
+// later (reuse) the stream is a lane: after the Result it waits for the lane's next Call, and
+// only the hub closes it; with an older hub the agent half-closes after the Result and the
+// stream ends. Either way this goroutine is the stream's only reader, and it hands each
+// Cancel and Response to the call in flight.
+func (c *callServer) serve(ctx context.Context, s stream, reuse bool) {
 	defer s.Close()
-	_ = s.SetReadDeadline(time.Now().Add(c.firstFrame))
-	t, payload, err := protocol.ReadFrame(s)
-	_ = s.SetReadDeadline(time.Time{})
-	if err != nil {
-		c.log.Debug("call stream closed before its call frame", "err", err)
-		return
-	}
-	var call protocol.Call
-	if t != protocol.TypeCall {
-		c.log.Warn("call stream does not start with a call frame", "frame", t.String())
-		return
-	}
-	if err := protocol.Decode(t, payload, &call); err != nil {
-		c.log.Warn("bad call frame", "err", err)
-		return
-	}
-	w := newFrameWriter(s, c.writeTimeout)
-	req, err := call.Request()
-	if err != nil {
-		c.finish(s, w, protocol.ErrorResponse(jsonrpc.ID{}, jsonrpc.CodeInvalidRequest,
-			fmt.Sprintf("agent %q: backend %q: %v", c.agentID, call.Backend, err)))
-		return
-	}
-	ctx, cancel := callContext(ctx, call.Deadline)
-	defer cancel()
-	sink := &streamSink{w: w, log: c.log, waiting: map[string]chan *jsonrpc.Response{}}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		c.readLoop(s, sink, cancel)
+	var cur *running
+	defer func() {
+		if cur != nil {
+			cur.cancel()
+			<-cur.done
+		}
 	}()
-	c.finish(s, w, c.call(ctx, &call, backendCall(&call, req, sink)))
-	<-done
+	w := newFrameWriter(s, c.writeTimeout)
+	for first := true; ; first = false {
+		if first {
+			_ = s.SetReadDeadline(time.Now().Add(c.firstFrame))
+		}
+		t, payload, err := protocol.ReadFrame(s)
+		if first {
+			_ = s.SetReadDeadline(time.Time{})
+		}
+		if err != nil {
+			if first {
+				c.log.Debug("call stream closed before its call frame", "err", err)
+			}
+			return
+		}
+		switch t {
+		case protocol.TypeCall:
+			if cur != nil {
+				select {
+				case <-cur.answered:
+				default:
+					c.log.Warn("a call frame arrived on a stream whose call is still running")
+					return
+				}
+				cur.cancel()
+				<-cur.done
+				cur = nil
+			}
+			var call protocol.Call
+			if err := protocol.Decode(t, payload, &call); err != nil {
+				c.log.Warn("bad call frame", "err", err)
+				return
+			}
+			cur = c.start(ctx, s, w, &call, reuse)
+		case protocol.TypeCancel:
+			var m protocol.Cancel
+			_ = protocol.Decode(t, payload, &m)
+			if cur != nil {
+				c.log.Debug("call cancelled by the hub", "reason", m.Reason)
+				cur.cancel()
+			}
+		case protocol.TypeResponse:
+			// An answer may come after its call ended (the backend stopped waiting): the
+			// hub writes it before the lane's next Call, so it is dropped here.
+			if cur == nil {
+				c.log.Debug("response frame from the hub with no call running")
+				continue
+			}
+			if err := cur.sink.deliver(payload); err != nil {
+				select {
+				case <-cur.answered:
+					c.log.Debug("response frame for a call that has ended", "err", err)
+				default:
+					c.log.Warn("bad response frame from the hub", "err", err)
+				}
+			}
+		default:
+			c.log.Warn("unexpected frame on a call stream", "frame", t.String())
+			return
+		}
+	}
+}
+
+// running is the call in flight on a stream.
+type running struct {
+	sink     *streamSink
+	cancel   context.CancelFunc
+	answered chan struct{} // closed just before the Result frame is written
+	done     chan struct{} // closed when the call's goroutine has returned
+}
+
+// start runs the call in its own goroutine, so that the stream's reader stays free for the
+// hub's Cancel and Response frames.
+func (c *callServer) start(ctx context.Context, s stream, w *protocol.FrameWriter, call *protocol.Call, reuse bool) *running {
+	ctx, cancel := callContext(ctx, call.Deadline)
+	r := &running{sink: &streamSink{w: w, log: c.log}, cancel: cancel,
+		answered: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		defer cancel()
+		var resp *jsonrpc.Response
+		if req, err := call.Request(); err != nil {
+			resp = protocol.ErrorResponse(jsonrpc.ID{}, jsonrpc.CodeInvalidRequest,
+				fmt.Sprintf("agent %q: backend %q: %v", c.agentID, call.Backend, err))
+		} else {
+			resp = c.call(ctx, call, backendCall(call, req, r.sink))
+		}
+		// The hub sends a lane's next Call only after this Result, so the reader, seeing
+		// it, knows the call is over.
+		close(r.answered)
+		c.finish(s, w, resp, reuse)
+	}()
+	return r
 }
 
 // backendCall is the call frame as the backend sees it: the hub's facts about the call, and
@@ -166,9 +237,10 @@ func (c *callServer) describe(backendName string, err error) string {
 	return fmt.Sprintf("agent %q: backend %q: %v", c.agentID, backendName, err)
 }
 
-// finish writes the Result frame (empty for a notification), half-closes the stream and
-// gives the hub a moment to close its side, which ends readLoop.
-func (c *callServer) finish(s stream, w *protocol.FrameWriter, resp *jsonrpc.Response) {
+// finish writes the Result frame (empty for a notification). Unless the stream is a lane
+// (reuse), it half-closes the stream and gives the hub a moment to close its side, which
+// ends the reader.
+func (c *callServer) finish(s stream, w *protocol.FrameWriter, resp *jsonrpc.Response, reuse bool) {
 	err := w.WriteMessage(protocol.TypeResult, resp)
 	if errors.Is(err, protocol.ErrEncode) {
 		err = w.WriteMessage(protocol.TypeResult, protocol.ErrorResponse(resp.ID, CodeInternal,
@@ -177,33 +249,9 @@ func (c *callServer) finish(s stream, w *protocol.FrameWriter, resp *jsonrpc.Res
 	if err != nil {
 		c.log.Debug("result not delivered", "err", err)
 	}
-	_ = s.Close()
-	_ = s.SetReadDeadline(time.Now().Add(c.linger))
-}
-
-// readLoop reads the hub's frames after the Call. Cancel, a protocol error, or the stream
-// ending (the hub closed or reset it, or the session died) cancel the call.
-func (c *callServer) readLoop(s stream, sink *streamSink, cancel context.CancelFunc) {
-	defer cancel()
-	for {
-		t, payload, err := protocol.ReadFrame(s)
-		if err != nil {
-			return
-		}
-		switch t {
-		case protocol.TypeCancel:
-			var m protocol.Cancel
-			_ = protocol.Decode(t, payload, &m)
-			c.log.Debug("call cancelled by the hub", "reason", m.Reason)
-			cancel()
-		case protocol.TypeResponse:
-			if err := sink.deliver(payload); err != nil {
-				c.log.Warn("bad response frame from the hub", "err", err)
-			}
-		default:
-			c.log.Warn("unexpected frame on a call stream", "frame", t.String())
-			return
-		}
+	if !reuse {
+		_ = s.Close()
+		_ = s.SetReadDeadline(time.Now().Add(c.linger))
 	}
 }
 

@@ -64,7 +64,7 @@ func serveOne(t *testing.T, b backendSet, call string, after func(w io.Writer)) 
 		writeTimeout: time.Second, firstFrame: time.Second, linger: 50 * time.Millisecond}
 	done := make(chan struct{})
 	start := time.Now()
-	go func() { defer close(done); c.serve(context.Background(), s) }()
+	go func() { defer close(done); c.serve(context.Background(), s, false) }()
 	if err := protocol.WriteFrame(w, protocol.TypeCall, []byte(call)); err != nil {
 		t.Fatal(err)
 	}

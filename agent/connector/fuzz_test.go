@@ -93,7 +93,7 @@ func FuzzCallStream(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s := &fakeStream{in: bytes.NewReader(data)}
-		c.serve(context.Background(), s)
+		c.serve(context.Background(), s, false)
 		var last protocol.Type
 		for {
 			typ, _, err := protocol.ReadFrame(&s.out)

@@ -52,7 +52,7 @@ func (a *Agent) session(ctx context.Context) (time.Duration, error) {
 	case <-a.kick: // a Reconnect while dialing asked for this very connection
 	default:
 	}
-	err = a.serve(ctx, sess, ctrl, w)
+	err = a.serve(ctx, sess, ctrl, w, welcome.Capability >= protocol.CapabilityLanes)
 	return time.Since(start), err
 }
 
@@ -133,7 +133,7 @@ func bufferedRefusal(ctrl *yamux.Stream) error {
 
 // serve runs a welcomed session: updates and events up the control stream, refusals down
 // it, and one goroutine per call stream. It returns when any of them ends or ctx does.
-func (a *Agent) serve(ctx context.Context, sess *yamux.Session, ctrl *yamux.Stream, w *protocol.FrameWriter) error {
+func (a *Agent) serve(ctx context.Context, sess *yamux.Session, ctrl *yamux.Stream, w *protocol.FrameWriter, lanes bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	a.out.setOpen(true)
@@ -143,7 +143,7 @@ func (a *Agent) serve(ctx context.Context, sess *yamux.Session, ctrl *yamux.Stre
 	var wg sync.WaitGroup
 	wg.Go(func() { ctrlErr <- readControl(ctrl) })
 	wg.Go(func() { errc <- a.writeControl(ctx, w) })
-	wg.Go(func() { errc <- a.acceptCalls(ctx, sess, &wg) })
+	wg.Go(func() { errc <- a.acceptCalls(ctx, sess, &wg, lanes) })
 	var err error
 	select {
 	case err = <-ctrlErr:
@@ -208,12 +208,14 @@ func readControl(ctrl io.Reader) error {
 	}
 }
 
-func (a *Agent) acceptCalls(ctx context.Context, sess *yamux.Session, wg *sync.WaitGroup) error {
+// acceptCalls serves each stream the hub opens; with lanes (a hub of capability 3 or later)
+// a stream carries one call after another.
+func (a *Agent) acceptCalls(ctx context.Context, sess *yamux.Session, wg *sync.WaitGroup, lanes bool) error {
 	for {
 		st, err := sess.AcceptStream()
 		if err != nil {
 			return fmt.Errorf("accept call stream: %w", err)
 		}
-		wg.Go(func() { a.calls.serve(ctx, st) })
+		wg.Go(func() { a.calls.serve(ctx, st, lanes) })
 	}
 }

@@ -20,7 +20,7 @@ type streamSink struct {
 	log *slog.Logger
 
 	mu      sync.Mutex
-	waiting map[string]chan *jsonrpc.Response // by request id
+	waiting map[string]chan *jsonrpc.Response // by request id; made by the first request
 }
 
 var _ backend.Sink = (*streamSink)(nil)
@@ -45,6 +45,9 @@ func (s *streamSink) Request(ctx context.Context, req *jsonrpc.Request) (*jsonrp
 	if _, dup := s.waiting[key]; dup {
 		s.mu.Unlock()
 		return nil, fmt.Errorf("server→client request id %v is already waiting", req.ID.Raw())
+	}
+	if s.waiting == nil {
+		s.waiting = map[string]chan *jsonrpc.Response{}
 	}
 	s.waiting[key] = ch
 	s.mu.Unlock()

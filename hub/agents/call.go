@@ -14,8 +14,8 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
-// Call sends the call's JSON-RPC message to a backend of an agent over a new stream and
-// returns the backend's response (nil for a notification). The call frame carries the call's
+// Call sends the call's JSON-RPC message to a backend of an agent over a call stream (an
+// idle lane, or a new stream; see lanes.go) and returns the backend's response (nil for a notification). The call frame carries the call's
 // caller, client capabilities and era; its progress and log notifications go to c.Sink.Notify
 // and server→client requests to c.Sink.Request while the call runs (c.Sink may be nil).
 // When ctx ends the agent is told to cancel and Call returns ctx.Err() at once. An agent that
@@ -32,12 +32,11 @@ func (r *Registry) Call(ctx context.Context, agentID, backendName string, bc *ba
 	if err != nil {
 		return nil, fmt.Errorf("call agent %q backend %q: %w", agentID, backendName, err)
 	}
-	st, err := s.ys.OpenStream()
+	ln, reused, err := s.lane()
 	if err != nil {
 		return nil, &AgentError{Agent: agentID, Reason: "disconnected", Err: err}
 	}
-	c := &call{s: s, st: st, w: newFrameWriter(st, s.timeout), sink: bc.Sink}
-	defer c.close()
+	c := &call{s: s, ln: ln, st: ln.st, w: ln.w, sink: bc.Sink}
 	// The agent derives the call's owner from the caller (KeyID and Session).
 	frame := protocol.Call{Backend: backendName, Message: msg, Caller: bc.Caller,
 		ClientCapabilities: bc.ClientCapabilities, PassInputRequired: bc.PassInputRequired}
@@ -45,7 +44,19 @@ func (r *Registry) Call(ctx context.Context, agentID, backendName string, bc *ba
 		// Rounded up, so that the agent's deadline never fires before the hub's own.
 		frame.Deadline = d.Add(time.Millisecond - time.Nanosecond).UnixMilli()
 	}
-	if err := c.w.WriteJSON(protocol.TypeCall, frame); err != nil {
+	err = c.w.WriteJSON(protocol.TypeCall, frame)
+	if err != nil && reused && !s.ys.IsClosed() {
+		// Nothing of the call reached the agent on a lane that broke while idle: try a new
+		// stream.
+		_ = ln.st.Close()
+		if ln, err = s.open(); err != nil {
+			return nil, &AgentError{Agent: agentID, Reason: "disconnected", Err: err}
+		}
+		c.ln, c.st, c.w = ln, ln.st, ln.w
+		err = c.w.WriteJSON(protocol.TypeCall, frame)
+	}
+	if err != nil {
+		c.close(false)
 		return nil, c.failed(ctx, err)
 	}
 	cancelled := make(chan struct{})
@@ -53,17 +64,22 @@ func (r *Registry) Call(ctx context.Context, agentID, backendName string, bc *ba
 		defer close(cancelled)
 		c.cancel(context.Cause(ctx))
 	})
-	defer func() {
-		if !stop() {
-			<-cancelled
-		}
-	}()
-	return c.wait(ctx)
+	resp, err := c.wait(ctx)
+	stopped := stop()
+	if !stopped {
+		<-cancelled
+	}
+	// A lane is kept only when the exchange ended with its Result and no cancel. Answers
+	// to server→client requests still being written go out before the lane is reused
+	// (close waits for them), so the agent reads them before the next Call.
+	c.close(err == nil && stopped)
+	return resp, err
 }
 
 // call is one call stream on the hub's side.
 type call struct {
 	s    *session
+	ln   *lane
 	st   *yamux.Stream
 	w    *protocol.FrameWriter
 	sink backend.Sink
@@ -156,10 +172,15 @@ func (c *call) cancel(cause error) {
 	_ = c.st.Close()
 }
 
-// close ends the stream and waits for the request answerers, whose context is done by now.
-func (c *call) close() {
-	_ = c.st.Close()
+// close waits for the request answerers, whose context is done by now, and keeps the
+// stream as an idle lane when keep (and the agent speaks lanes), else closes it.
+func (c *call) close(keep bool) {
 	c.answering.Wait()
+	if keep && c.s.reuse {
+		c.s.lanes.put(c.ln, time.Now())
+		return
+	}
+	_ = c.st.Close()
 }
 
 // expired is ctx.Err(), or DeadlineExceeded once the deadline has passed even if ctx's

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/yamux"
@@ -22,6 +23,9 @@ type session struct {
 	remote  string
 	since   time.Time
 	timeout time.Duration // per frame written on call streams
+	reuse   bool          // the agent speaks lanes (capability 3)
+	lanes   lanes
+	opened  atomic.Int64 // call streams opened
 
 	mu       sync.Mutex
 	backends map[string]protocol.Backend
@@ -31,9 +35,31 @@ func newSession(ys *yamux.Session, ctrl *yamux.Stream, hello protocol.Hello, key
 	s := &session{
 		id: hello.AgentID, ys: ys, ctrl: newFrameWriter(ctrl, timeout), ctrlSt: ctrl, hello: hello, keyID: keyID,
 		remote: remote, since: time.Now(), timeout: timeout, backends: map[string]protocol.Backend{},
+		reuse: hello.Capability >= protocol.CapabilityLanes,
 	}
 	s.apply(protocol.Update{Backends: hello.Backends})
 	return s
+}
+
+// lane returns an idle lane, or a new stream, and whether it was a lane already used.
+func (s *session) lane() (*lane, bool, error) {
+	if s.reuse {
+		if ln := s.lanes.take(time.Now()); ln != nil {
+			return ln, true, nil
+		}
+	}
+	ln, err := s.open()
+	return ln, false, err
+}
+
+// open opens a call stream.
+func (s *session) open() (*lane, error) {
+	st, err := s.ys.OpenStream()
+	if err != nil {
+		return nil, err
+	}
+	s.opened.Add(1)
+	return &lane{st: st, w: newFrameWriter(st, s.timeout)}, nil
 }
 
 // apply merges an update into the backend list.

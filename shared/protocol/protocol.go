@@ -5,7 +5,11 @@ package protocol
 
 // CapabilityVersion is the version of this protocol that this build speaks. Bump it when a
 // message gains meaning an older peer would not understand, and add a line to Changelog.
-const CapabilityVersion = 2
+const CapabilityVersion = 3
+
+// CapabilityLanes is the first version whose call streams are lanes: a stream carries one
+// call after another, and only the hub closes it.
+const CapabilityLanes = 3
 
 // MinCapabilityVersion is the oldest peer version the hub still accepts.
 const MinCapabilityVersion = 1
@@ -29,4 +33,8 @@ var Changelog = []Change{
 	{2, "2026-12-06", "backend: limits (timeoutMs, maxConcurrent, maxQueue) the agent's config sets for " +
 		"a backend, which the hub enforces; error results the agent makes itself carry " +
 		"data {failure} (CallFailure); absent from older agents, ignored by older hubs"},
+	{3, "2026-12-06", "lanes: when both sides speak 3, a call stream carries one call after another " +
+		"(Call … Result, then the next Call); the agent no longer half-closes after a Result and " +
+		"only the hub closes a lane; a hub reuses a stream only after a Result without cancel; " +
+		"with an older peer, one stream per call as before"},
 }

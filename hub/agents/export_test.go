@@ -1,0 +1,11 @@
+package agents
+
+// CallStreamsOpened is how many call streams the hub opened to the agent's current
+// session, and how many lanes are idle; -1, -1 when it is not connected.
+func CallStreamsOpened(r *Registry, id string) (opened int64, idle int) {
+	s := r.current(id)
+	if s == nil {
+		return -1, -1
+	}
+	return s.opened.Load(), s.lanes.count()
+}
