@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -73,10 +74,10 @@ func startMesh(ctx context.Context, b bench, binDir, profDir string) (*mesh, err
 	m.url = "http://" + addr + "/mcp"
 	hubConf := filepath.Join(dir, "hub.toml")
 	hubTOML := "[[backends]]\n" + srv.toml()
-	if binDir == "" {
+	if binDir == "" || knowsRateLimits(filepath.Join(binDir, "mcp-gateway-hub")) {
 		// One key makes every call as fast as it can: the benchmark measures the hub, so the
-		// per-key and per-application rate limits (docs/LIMITS.md) are off. Not for a
-		// baseline build: one older than [limits] refuses the table, and has no rate limits.
+		// per-key and per-application rate limits (docs/LIMITS.md) are off. A baseline build
+		// older than [limits] refuses the table, and has no rate limits.
 		hubTOML = "[limits]\nkey_rate = 0\napplication_rate = 0\n\n" + hubTOML
 	}
 	if b.policy {
@@ -178,4 +179,11 @@ func benchPolicy() string {
 	}
 	b.WriteString("\n[[rules]]\nname = \"allow-all\"\neffect = \"allow\"\ntools = [\"*\"]\n")
 	return b.String()
+}
+
+// knowsRateLimits reports whether the hub binary at path has the [limits] rate settings: its
+// config's key name is in the binary's strings.
+func knowsRateLimits(path string) bool {
+	b, err := os.ReadFile(path)
+	return err == nil && bytes.Contains(b, []byte("application_rate"))
 }

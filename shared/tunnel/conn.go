@@ -31,8 +31,8 @@ type Conn struct {
 	r       io.Reader  // current message, nil between messages
 	readErr error      // sticky: gorilla panics on repeated reads after an error
 
-	wmu    sync.Mutex   // serialises writers; held per Write call
-	frame  frameState   // yamux frame being merged, see frame.go
+	wmu    sync.Mutex   // serialises writers; held per Write call and per sent message
+	queue  frameQueue   // yamux frames waiting to be sent, see frame.go
 	userWD atomic.Int64 // unix nanos of the SetWriteDeadline deadline, 0 for none
 
 	dlMu       sync.Mutex
@@ -51,6 +51,7 @@ var _ net.Conn = (*Conn)(nil)
 // NewConn takes ownership of ws and starts its pinger. cfg's zero fields take their defaults.
 func NewConn(ws *websocket.Conn, cfg Config) *Conn {
 	c := &Conn{ws: ws, cfg: cfg.withDefaults(), done: make(chan struct{})}
+	c.queue.kick = make(chan struct{}, 1)
 	ws.SetReadLimit(c.cfg.readLimit())
 	ws.SetPongHandler(func(string) error { c.alive(); return nil })
 	pingReply := ws.PingHandler()
@@ -145,8 +146,8 @@ func (c *Conn) writeError(err error) error {
 	return fmt.Errorf("tunnel: write: %w", err)
 }
 
-// Close sends a close frame if the connection still looks healthy, then closes the socket, which
-// unblocks any Read or Write in progress.
+// Close sends the queued yamux frames and a close frame if the connection still looks
+// healthy, then closes the socket, which unblocks any Read or Write in progress.
 func (c *Conn) Close() error {
 	err := c.shutdown()
 	c.pinger.Wait()
@@ -157,8 +158,12 @@ func (c *Conn) Close() error {
 func (c *Conn) shutdown() error {
 	err := net.ErrClosed
 	c.closeOnce.Do(func() {
+		if !c.failed.Load() {
+			c.flushQueued(time.Now().Add(c.grace()))
+		}
 		c.closed.Store(true)
 		close(c.done)
+		c.failQueue(fmt.Errorf("tunnel: write: %w", net.ErrClosed))
 		if !c.failed.Load() {
 			msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
 			_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.grace()))

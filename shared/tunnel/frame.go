@@ -2,7 +2,8 @@ package tunnel
 
 import (
 	"encoding/binary"
-	"io"
+	"sync"
+	"time"
 
 	"github.com/gorilla/websocket"
 )
@@ -11,23 +12,40 @@ import (
 // For window updates, pings and go-aways the length field carries a value, not a body size.
 const yamuxTypeData = 0
 
+// maxBatch is the most bytes of whole yamux frames put into one WebSocket message (a single
+// larger frame goes alone). It stays within every peer's read limit (minReadLimit + header).
+const maxBatch = minReadLimit
+
+// maxPending is how many bytes may wait for the sender before yamux's writes block: with a
+// stuck socket yamux's own ConnectionWriteTimeout then ends the session, as with direct writes.
+const maxPending = 4 << 20
+
 // frameConn is the io.ReadWriteCloser handed to yamux. yamux v0.1.2's send loop writes a frame
-// as two calls, header then body (session.go, sendLoop); frameConn turns each complete yamux
-// frame into one WebSocket message instead of two, halving messages and syscalls. It parses the
-// 12-byte header to know where a frame ends, so it accepts any split of the byte stream. A frame's
-// message stays open between yamux's calls, so nothing but yamux may write to the Conn.
+// as two calls, header then body (session.go, sendLoop), one frame at a time. frameConn queues
+// the bytes, and a sender goroutine of the Conn sends whole frames: each WebSocket message
+// carries one or more whole yamux frames, never a part of one, and whatever frames queued up
+// while the previous message was being written go out together in the next. At one call at a
+// time that is a message per frame, as before; under load many frames share one write(2) and
+// one wake-up of the peer. Reads need nothing: Read crosses message boundaries. Nothing but
+// yamux may write to the Conn.
 type frameConn struct{ c *Conn }
 
 func (f frameConn) Read(p []byte) (int, error)  { return f.c.Read(p) }
 func (f frameConn) Write(p []byte) (int, error) { return f.c.writeFrames(p) }
 func (f frameConn) Close() error                { return f.c.Close() }
 
-// frameState is the yamux frame being written; guarded by Conn.wmu.
-type frameState struct {
-	hdr  [yamuxHeaderSize]byte
-	hdrN int            // header bytes collected so far
-	need uint32         // body bytes still to come once the header is complete
-	w    io.WriteCloser // open message, nil while collecting a header
+// frameQueue holds the bytes yamux wrote and the sender has not sent yet.
+type frameQueue struct {
+	mu    sync.Mutex
+	space sync.Cond // broadcast when the sender took bytes, or on failure
+	buf   []byte    // whole frames, then the start of the frame being written
+	ends  []int     // end offset in buf of each whole frame
+	err   error     // sticky: the send failed or the Conn closed
+	kick  chan struct{}
+	spare []byte // the sender's last message buffer, reused
+	spEnd []int
+
+	started sync.Once
 }
 
 // frameBodyLen is how many body bytes follow the yamux header h.
@@ -38,65 +56,136 @@ func frameBodyLen(h []byte) uint32 {
 	return binary.BigEndian.Uint32(h[8:12])
 }
 
-// writeFrames streams p into WebSocket messages, one per yamux frame. The message is opened once
-// the header is complete and closed (sent) once the body is complete, so a frame is never held
-// back waiting for the next one.
+// writeFrames queues p, a piece of yamux's byte stream, and wakes the sender when a frame is
+// whole. It blocks only while maxPending bytes wait.
 func (c *Conn) writeFrames(p []byte) (int, error) {
+	q := &c.queue
+	q.started.Do(func() { c.startSender() })
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for q.err == nil && len(q.buf) >= maxPending {
+		q.space.Wait()
+	}
+	if q.err != nil {
+		return 0, q.err
+	}
+	whole := len(q.ends)
+	q.buf = append(q.buf, p...)
+	for {
+		start := 0
+		if n := len(q.ends); n > 0 {
+			start = q.ends[n-1]
+		}
+		if len(q.buf)-start < yamuxHeaderSize {
+			break
+		}
+		end := start + yamuxHeaderSize + int(frameBodyLen(q.buf[start:]))
+		if len(q.buf) < end {
+			break
+		}
+		q.ends = append(q.ends, end)
+	}
+	if len(q.ends) > whole {
+		select {
+		case q.kick <- struct{}{}:
+		default:
+		}
+	}
+	return len(p), nil
+}
+
+// startSender starts the goroutine that sends queued frames.
+func (c *Conn) startSender() {
+	c.queue.space.L = &c.queue.mu
+	c.pinger.Add(1)
+	go func() {
+		defer c.pinger.Done()
+		for {
+			select {
+			case <-c.done:
+				return
+			case <-c.queue.kick:
+			}
+			for c.sendQueued(time.Time{}) {
+			}
+		}
+	}()
+}
+
+// sendQueued sends the queued whole frames that fit in one message and reports whether more
+// wait. The message's write deadline is the caller's (SetWriteDeadline), or WriteTimeout from
+// now; by, when set, is used instead (the last flush before closing).
+func (c *Conn) sendQueued(by time.Time) bool {
+	// wmu is held from taking the frames to sending them, so that two senders (the
+	// goroutine and a closing flush) never swap the order of two messages.
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	f := &c.frame
-	total := len(p)
-	for len(p) > 0 {
-		if f.w == nil {
-			n := copy(f.hdr[f.hdrN:], p)
-			f.hdrN += n
-			p = p[n:]
-			if f.hdrN < yamuxHeaderSize {
-				break
-			}
-			if err := c.beginFrame(); err != nil {
-				return 0, err
-			}
-		}
-		n := min(uint32(len(p)), f.need)
-		if n > 0 {
-			if _, err := f.w.Write(p[:n]); err != nil {
-				return 0, c.writeError(err)
-			}
-			f.need -= n
-			p = p[n:]
-		}
-		if f.need == 0 {
-			if err := c.endFrame(); err != nil {
-				return 0, err
-			}
-		}
+	q := &c.queue
+	q.mu.Lock()
+	if q.err != nil || len(q.ends) == 0 {
+		q.mu.Unlock()
+		return false
 	}
-	return total, nil
+	k := 1
+	for k < len(q.ends) && q.ends[k] <= maxBatch {
+		k++
+	}
+	n := q.ends[k-1]
+	out, outEnds := q.buf[:n], q.ends
+	q.buf = append(q.spare[:0], q.buf[n:]...)
+	q.ends = q.spEnd[:0]
+	for _, e := range outEnds[k:] {
+		q.ends = append(q.ends, e-n)
+	}
+	q.spare, q.spEnd = nil, nil
+	more := len(q.ends) > 0
+	q.mu.Unlock()
+
+	err := c.sendMessage(out, by)
+
+	q.mu.Lock()
+	if cap(out) <= maxPending {
+		q.spare, q.spEnd = out[:0], outEnds[:0]
+	}
+	if err != nil && q.err == nil {
+		q.err = err
+	}
+	q.space.Broadcast()
+	q.mu.Unlock()
+	return more && err == nil
 }
 
-// beginFrame opens a message and writes the collected header into it.
-func (c *Conn) beginFrame() error {
-	f := &c.frame
-	c.applyWriteDeadline()
-	w, err := c.ws.NextWriter(websocket.BinaryMessage)
-	if err != nil {
+// sendMessage writes b as one binary message; wmu is held.
+func (c *Conn) sendMessage(b []byte, by time.Time) error {
+	if by.IsZero() {
+		by = time.Now().Add(c.cfg.WriteTimeout)
+		if n := c.userWD.Load(); n != 0 && n < by.UnixNano() {
+			by = time.Unix(0, n)
+		}
+	}
+	_ = c.ws.SetWriteDeadline(by)
+	if err := c.ws.WriteMessage(websocket.BinaryMessage, b); err != nil {
 		return c.writeError(err)
 	}
-	if _, err := w.Write(f.hdr[:]); err != nil {
-		return c.writeError(err)
-	}
-	f.w, f.hdrN, f.need = w, 0, frameBodyLen(f.hdr[:])
 	return nil
 }
 
-// endFrame sends the finished message.
-func (c *Conn) endFrame() error {
-	f := &c.frame
-	w := f.w
-	f.w = nil
-	if err := w.Close(); err != nil {
-		return c.writeError(err)
+// flushQueued sends what is queued before the Conn closes (a refusal written just before
+// the session is closed), within by.
+func (c *Conn) flushQueued(by time.Time) {
+	for c.sendQueued(by) {
 	}
-	return nil
+}
+
+// failQueue makes queued and later writes fail with err and wakes blocked writers.
+func (c *Conn) failQueue(err error) {
+	q := &c.queue
+	q.mu.Lock()
+	if q.err == nil {
+		q.err = err
+	}
+	if q.space.L != nil {
+		q.space.Broadcast()
+	}
+	q.mu.Unlock()
 }

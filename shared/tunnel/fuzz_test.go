@@ -93,7 +93,8 @@ func drainStreams(sess *yamux.Session) {
 }
 
 // FuzzFrameWriter writes arbitrary bytes, in pieces of chunk bytes, through the yamux frame
-// merger: every complete yamux frame in the input must arrive as exactly one message, in order.
+// queue: the complete yamux frames in the input must arrive in order, every message carrying
+// one or more whole frames (never a part of one), none over maxBatch unless it is one frame.
 func FuzzFrameWriter(f *testing.F) {
 	w := newWSServer(f)
 	f.Fuzz(func(t *testing.T, data []byte, chunk uint16) {
@@ -109,16 +110,37 @@ func FuzzFrameWriter(f *testing.F) {
 			}
 		}()
 		_ = s.SetReadDeadline(time.Now().Add(5 * time.Second))
-		for i, frame := range want {
+		for i := 0; i < len(want); {
 			typ, msg, err := s.ReadMessage()
 			if err != nil {
 				t.Fatalf("frame %d of %d: %v", i, len(want), err)
 			}
-			if typ != websocket.BinaryMessage || !bytes.Equal(msg, frame) {
-				t.Fatalf("frame %d: got %x, want %x", i, msg, frame)
+			if typ != websocket.BinaryMessage {
+				t.Fatalf("message type %d", typ)
+			}
+			got := completeFrames(msg)
+			if len(got) == 0 || sumLen(got) != len(msg) {
+				t.Fatalf("message of %d bytes does not hold whole frames: %x", len(msg), msg)
+			}
+			if len(got) > 1 && len(msg) > maxBatch {
+				t.Fatalf("message of %d frames and %d bytes, over maxBatch", len(got), len(msg))
+			}
+			for _, frame := range got {
+				if i >= len(want) || !bytes.Equal(frame, want[i]) {
+					t.Fatalf("frame %d: got %x", i, frame)
+				}
+				i++
 			}
 		}
 	})
+}
+
+func sumLen(frames [][]byte) int {
+	n := 0
+	for _, f := range frames {
+		n += len(f)
+	}
+	return n
 }
 
 // completeFrames splits data into yamux frames, dropping an incomplete tail.

@@ -126,9 +126,9 @@ func TestLargeTransferIntegrity(t *testing.T) {
 	}
 }
 
-// TestOneFramePerMessage checks on the wire that yamux's header and body writes arrive as one
-// WebSocket message each.
-func TestOneFramePerMessage(t *testing.T) {
+// TestMessagesCarryWholeFrames checks on the wire that yamux's separate header and body
+// writes arrive merged: every message holds whole yamux frames, never a part of one.
+func TestMessagesCarryWholeFrames(t *testing.T) {
 	c, s := wsPair(t)
 	sess, err := newSession(NewConn(c, Config{}), true)
 	if err != nil {
@@ -152,11 +152,49 @@ func TestOneFramePerMessage(t *testing.T) {
 		if typ != websocket.BinaryMessage || len(msg) < yamuxHeaderSize {
 			t.Fatalf("message type %d, %d bytes: not a yamux frame", typ, len(msg))
 		}
-		n := int(frameBodyLen(msg))
-		if len(msg) != yamuxHeaderSize+n {
-			t.Fatalf("message of %d bytes carries header for body %d: frames not merged 1:1", len(msg), n)
+		for rest := msg; len(rest) > 0; {
+			if len(rest) < yamuxHeaderSize {
+				t.Fatalf("message ends with %d bytes of a header", len(rest))
+			}
+			n := yamuxHeaderSize + int(frameBodyLen(rest))
+			if len(rest) < n {
+				t.Fatalf("message ends inside a frame: %d of %d bytes", len(rest), n)
+			}
+			body += n - yamuxHeaderSize
+			rest = rest[n:]
 		}
-		body += n
+	}
+}
+
+// Frames queued together leave in one message: many streams' writes at once cost fewer
+// messages than frames.
+func TestQueuedFramesShareMessages(t *testing.T) {
+	c, s := wsPair(t)
+	conn := NewConn(c, Config{})
+	defer conn.Close()
+	frame := func(id byte) []byte {
+		return append([]byte{0, yamuxTypeData, 0, 0, 0, 0, 0, id, 0, 0, 0, 3}, 'a', 'b', 'c')
+	}
+	// Hold the sender inside a message write, queue frames behind it, let it go.
+	conn.wmu.Lock()
+	for id := range byte(10) {
+		if _, err := conn.writeFrames(frame(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn.wmu.Unlock()
+	var frames, messages int
+	_ = s.SetReadDeadline(time.Now().Add(30 * time.Second))
+	for frames < 10 {
+		_, msg, err := s.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		messages++
+		frames += len(msg) / len(frame(0))
+	}
+	if messages >= 10 {
+		t.Errorf("10 queued frames took %d messages", messages)
 	}
 }
 
