@@ -44,7 +44,7 @@ func (r *Registry) Call(ctx context.Context, agentID, backendName string, bc *ba
 		// Rounded up, so that the agent's deadline never fires before the hub's own.
 		frame.Deadline = d.Add(time.Millisecond - time.Nanosecond).UnixMilli()
 	}
-	err = c.w.WriteJSON(protocol.TypeCall, frame)
+	err = c.w.WriteCall(&frame)
 	if err != nil && reused && !s.ys.IsClosed() {
 		// Nothing of the call reached the agent on a lane that broke while idle: try a new
 		// stream.
@@ -53,7 +53,7 @@ func (r *Registry) Call(ctx context.Context, agentID, backendName string, bc *ba
 			return nil, &AgentError{Agent: agentID, Reason: "disconnected", Err: err}
 		}
 		c.ln, c.st, c.w = ln, ln.st, ln.w
-		err = c.w.WriteJSON(protocol.TypeCall, frame)
+		err = c.w.WriteCall(&frame)
 	}
 	if err != nil {
 		c.close(false)

@@ -160,16 +160,17 @@ func plainString(v []byte, s *string) bool {
 		return false
 	}
 	raw := v[1 : len(v)-1]
+	ascii := true
 	for _, c := range raw {
 		if c == '\\' {
-			return false
+			return false // an escape anywhere, also after a multi-byte character
 		}
 		if c >= utf8.RuneSelf {
-			if !utf8.Valid(raw) {
-				return false // encoding/json would replace the bad bytes with U+FFFD
-			}
-			break
+			ascii = false
 		}
+	}
+	if !ascii && !utf8.Valid(raw) {
+		return false // encoding/json would replace the bad bytes with U+FFFD
 	}
 	*s = string(raw)
 	return true
