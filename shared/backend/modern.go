@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 )
 
 // The stateless era (MCP 2026-07-28): no initialize, every request carries the protocol
@@ -91,27 +94,21 @@ func (s *session) requestMeta(withClient bool) map[string]json.RawMessage {
 }
 
 // withMeta returns params with the keys of meta set in params._meta; other _meta keys
-// (the caller's progressToken) are kept.
+// (the caller's progressToken) are kept, and the rest of params passes through byte for
+// byte (mcp.MergeField), so the arguments are not decoded and encoded again.
 func withMeta(params json.RawMessage, meta map[string]json.RawMessage) (json.RawMessage, error) {
-	top := map[string]json.RawMessage{}
-	if len(bytes.TrimSpace(params)) > 0 && !bytes.Equal(bytes.TrimSpace(params), []byte("null")) {
-		if err := json.Unmarshal(params, &top); err != nil {
-			return nil, err
-		}
+	if !mcp.Valid(params) && len(bytes.TrimSpace(params)) > 0 {
+		return nil, errors.New("set _meta in params: params are not valid JSON")
 	}
-	cur := map[string]json.RawMessage{}
-	if raw, ok := top["_meta"]; ok {
-		_ = json.Unmarshal(raw, &cur)
+	set := make([]mcp.Member, 0, len(meta))
+	for _, k := range slices.Sorted(maps.Keys(meta)) {
+		set = append(set, mcp.Member{Key: k, Value: meta[k]})
 	}
-	for k, v := range meta {
-		cur[k] = v
-	}
-	rawMeta, err := marshalRaw(cur)
+	out, err := mcp.MergeField(params, "_meta", set)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("set _meta in params: %w", err)
 	}
-	top["_meta"] = rawMeta
-	return marshalRaw(top)
+	return out, nil
 }
 
 // inputRequired is an input_required result.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -136,9 +137,12 @@ func TestWithMeta(t *testing.T) {
 	cases := []struct{ in, want string }{
 		{``, `{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}`},
 		{`null`, `{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}`},
-		{`{"name":"a<b"}`, `{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"},"name":"a<b"}`},
-		{`{"_meta":{"progressToken":7,"io.modelcontextprotocol/protocolVersion":"x"}}`,
-			`{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","progressToken":7}}`},
+		{`{"name":"a<b"}`, `{"name":"a<b","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}`},
+		{`{ "name" : "x", "arguments": {"a": [1, 2]} }`,
+			`{ "name" : "x", "arguments": {"a": [1, 2]} ,"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}`},
+		{`{"_meta":{"progressToken":7,"io.modelcontextprotocol/protocolVersion":"x"},"name":"n"}`,
+			`{"_meta":{"progressToken":7,"io.modelcontextprotocol/protocolVersion":"2026-07-28"},"name":"n"}`},
+		{`{"_meta":5}`, `{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}`},
 	}
 	for _, c := range cases {
 		got, err := withMeta(json.RawMessage(c.in), meta)
@@ -171,25 +175,56 @@ func TestListChanged(t *testing.T) {
 	}
 }
 
-// FuzzWithMeta: whatever the params, the result is a JSON object carrying the _meta keys,
-// or an error — never a panic or invalid JSON.
+// FuzzWithMeta: whatever the params, the result is an error, or a JSON object that decodes
+// to what decoding params, setting the _meta keys and encoding again gives (what withMeta
+// did before it kept the bytes) — never a panic or invalid JSON.
 func FuzzWithMeta(f *testing.F) {
 	f.Add([]byte(`{"name":"x","_meta":{"progressToken":"t"}}`))
 	f.Add([]byte(`{"_meta":[]}`))
 	f.Add([]byte(`null`))
-	meta := map[string]json.RawMessage{metaProtocolVersion: json.RawMessage(`"2026-07-28"`)}
+	f.Add([]byte(`{"_meta":{"a":1},"_meta":{"b":2},"x":{"_meta":3}}`))
+	f.Add([]byte(`{"\u005fmeta":{"progressToken":1}}`))
+	meta := map[string]json.RawMessage{metaProtocolVersion: json.RawMessage(`"2026-07-28"`),
+		metaClientCapabilities: json.RawMessage(`{}`)}
 	f.Fuzz(func(t *testing.T, params []byte) {
 		out, err := withMeta(params, meta)
+		want, werr := withMetaByMaps(params, meta)
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("withMeta(%q): error %v, by maps %v", params, err, werr)
+		}
 		if err != nil {
 			return
 		}
-		var top struct {
-			Meta map[string]json.RawMessage `json:"_meta"`
+		var got, exp any
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatalf("withMeta(%q) = %s: %v", params, out, err)
 		}
-		if err := json.Unmarshal(out, &top); err != nil || string(top.Meta[metaProtocolVersion]) != `"2026-07-28"` {
-			t.Fatalf("withMeta(%q) = %s (%v)", params, out, err)
+		_ = json.Unmarshal(want, &exp)
+		if !reflect.DeepEqual(got, exp) {
+			t.Fatalf("withMeta(%q)\n = %s\n by maps %s", params, out, want)
 		}
 	})
+}
+
+// withMetaByMaps is withMeta by decoding into maps and encoding again.
+func withMetaByMaps(params json.RawMessage, meta map[string]json.RawMessage) (json.RawMessage, error) {
+	top := map[string]json.RawMessage{}
+	if t := bytes.TrimSpace(params); len(t) > 0 && !bytes.Equal(t, []byte("null")) {
+		if err := json.Unmarshal(params, &top); err != nil {
+			return nil, err
+		}
+	}
+	cur := map[string]json.RawMessage{}
+	if raw, ok := top["_meta"]; ok {
+		_ = json.Unmarshal(raw, &cur)
+	}
+	maps.Copy(cur, meta)
+	raw, err := json.Marshal(cur)
+	if err != nil {
+		return nil, err
+	}
+	top["_meta"] = raw
+	return json.Marshal(top)
 }
 
 // Regression: a call that arrived between the end of a session and the supervisor's next

@@ -1,9 +1,11 @@
 package mcp
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -252,4 +254,91 @@ func appendMember(out, obj []byte, key, val string) ([]byte, error) {
 	out = AppendString(out, key)
 	out = AppendString(append(out, ':'), val)
 	return append(out, obj[end:]...), nil
+}
+
+// Member is one member of a JSON object: a key and its raw value.
+type Member struct {
+	Key   string
+	Value json.RawMessage
+}
+
+// MergeField returns a copy of the JSON object obj (empty or null counts as {}) in which
+// every top-level member key holds an object: the members of its current value (when that
+// is an object) whose keys set does not name, kept as they were, then set's members in
+// order. Without such a member one is added at the end. Everything else in obj passes
+// through unchanged, byte for byte.
+func MergeField(obj []byte, key string, set []Member) ([]byte, error) {
+	if t := bytes.TrimSpace(obj); len(t) == 0 || string(t) == "null" {
+		obj = []byte("{}")
+	}
+	it, ok := newObjIter(obj)
+	if !ok {
+		return nil, ErrNotObject
+	}
+	size := len(obj) + len(key) + 16
+	for _, m := range set {
+		size += len(m.Key) + len(m.Value) + 4
+	}
+	out := make([]byte, 0, size)
+	last, found := 0, false
+	for {
+		k, vs, ve, ok := it.next()
+		if !ok {
+			break
+		}
+		if keyIs(k, key) {
+			out = appendMerged(append(out, obj[last:vs]...), obj[vs:ve], set)
+			last, found = ve, true
+		}
+	}
+	if it.err {
+		return nil, fmt.Errorf("merge %q: %w", key, ErrNotObject)
+	}
+	if found {
+		return append(out, obj[last:]...), nil
+	}
+	end := len(obj) - 1
+	for end >= 0 && isSpace(obj[end]) {
+		end--
+	}
+	inner := end - 1
+	for inner >= 0 && isSpace(obj[inner]) {
+		inner--
+	}
+	out = append(out, obj[:end]...)
+	if inner >= 0 && obj[inner] != '{' {
+		out = append(out, ',')
+	}
+	out = appendMerged(append(AppendString(out, key), ':'), nil, set)
+	return append(out, obj[end:]...), nil
+}
+
+// appendMerged appends the object of cur's members not named in set, then set's.
+func appendMerged(out, cur []byte, set []Member) []byte {
+	out = append(out, '{')
+	n := 0
+	if it, ok := newObjIter(cur); ok {
+		for {
+			k, vs, ve, ok := it.next()
+			if !ok {
+				break
+			}
+			if slices.ContainsFunc(set, func(m Member) bool { return keyIs(k, m.Key) }) {
+				continue
+			}
+			if n > 0 {
+				out = append(out, ',')
+			}
+			out = append(append(append(append(out, '"'), k...), '"', ':'), cur[vs:ve]...)
+			n++
+		}
+	}
+	for _, m := range set {
+		if n > 0 {
+			out = append(out, ',')
+		}
+		out = append(append(AppendString(out, m.Key), ':'), m.Value...)
+		n++
+	}
+	return append(out, '}')
 }
