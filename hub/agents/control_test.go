@@ -84,12 +84,12 @@ func TestStuckWriteClosesSession(t *testing.T) {
 	if !errors.Is(err, agents.ErrAgentGone) {
 		t.Fatalf("err = %v, want ErrAgentGone", err)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > 30*time.Second { // 300 ms expected; generous for a starved machine
 		t.Errorf("stuck write gave up after %s", d)
 	}
 	select {
 	case <-a.sess.CloseChan():
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("session still open after a stuck write")
 	}
 	h.waitChange(t, "laptop", func(c change) bool { return !c.connected })

@@ -178,34 +178,41 @@ func TestLockoutConfigurable(t *testing.T) {
 }
 
 // Unknown user and wrong password must not be told apart by timing either. Samples are
-// interleaved so that load on the machine weighs on both alike.
+// interleaved so that load on the machine weighs on both alike, and a measurement that a
+// burst of load spoiled is taken again, up to three times: a real difference (one path
+// skipping the floor or the password hash) fails every one.
 func TestLoginFailuresTakeTheSameTime(t *testing.T) {
 	ctx := context.Background()
 	floor := 200 * time.Millisecond
 	f := newLoginFixture(t, LoginConfig{FailureFloor: floor, MaxFailures: 100})
-	var unknown, wrong []time.Duration
-	for range 5 {
-		for _, name := range []string{"nobody", "alice"} {
-			start := time.Now()
-			if _, err := f.a.Login(ctx, name, "wrong password!!"); err != ErrInvalidCredentials {
-				t.Fatalf("Login(%s) = %v", name, err)
-			}
-			d := time.Since(start)
-			if d < floor {
-				t.Errorf("Login(%s) failed after %v, before the floor %v", name, d, floor)
-			}
-			if name == "nobody" {
-				unknown = append(unknown, d)
-			} else {
-				wrong = append(wrong, d)
+	var apart time.Duration
+	for range 3 {
+		var unknown, wrong []time.Duration
+		for range 5 {
+			for _, name := range []string{"nobody", "alice"} {
+				start := time.Now()
+				if _, err := f.a.Login(ctx, name, "wrong password!!"); err != ErrInvalidCredentials {
+					t.Fatalf("Login(%s) = %v", name, err)
+				}
+				d := time.Since(start)
+				if d < floor {
+					t.Fatalf("Login(%s) failed after %v, before the floor %v", name, d, floor)
+				}
+				if name == "nobody" {
+					unknown = append(unknown, d)
+				} else {
+					wrong = append(wrong, d)
+				}
 			}
 		}
+		slices.Sort(unknown)
+		slices.Sort(wrong)
+		if apart = (unknown[2] - wrong[2]).Abs(); apart <= floor/2 {
+			return
+		}
+		t.Logf("median unknown user %v vs wrong password %v: %v apart; measuring again", unknown[2], wrong[2], apart)
 	}
-	slices.Sort(unknown)
-	slices.Sort(wrong)
-	if d := (unknown[2] - wrong[2]).Abs(); d > floor/2 {
-		t.Errorf("median unknown user %v vs wrong password %v: %v apart", unknown[2], wrong[2], d)
-	}
+	t.Errorf("unknown user and wrong password took %v apart (medians) in three measurements", apart)
 }
 
 func TestDisabledUser(t *testing.T) {

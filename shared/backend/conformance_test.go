@@ -141,7 +141,7 @@ func recordingProxy(t *testing.T, target string) (string, *recorder) {
 // waitUpdated waits for a resources/updated event about uri.
 func waitUpdated(t *testing.T, b *running, uri string) {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(60 * time.Second) // the server updates every 3 s; a starved machine is slower
 	for {
 		select {
 		case ev := <-b.events:

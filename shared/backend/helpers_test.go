@@ -136,7 +136,7 @@ func start(t *testing.T, cfg Config, opts Options) *running {
 
 func (r *running) waitReady(t *testing.T) {
 	t.Helper()
-	waitFor(t, 20*time.Second, "backend ready", func() bool {
+	waitFor(t, 60*time.Second, "backend ready", func() bool {
 		return r.Snapshot().State == protocol.StateReady && r.sess.Load() != nil
 	})
 }

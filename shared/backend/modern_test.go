@@ -208,7 +208,7 @@ func TestModernBackend(t *testing.T) {
 	// and the backend comes back, modern again, once the server does.
 	t.Run("restart", func(t *testing.T) {
 		server.kill()
-		waitFor(t, 10*time.Second, "the session to be lost", func() bool { return b.sess.Load() == nil })
+		waitFor(t, 60*time.Second, "the session to be lost", func() bool { return b.sess.Load() == nil })
 		server.launch()
 		b.waitReady(t)
 		resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, 11, "test_simple_text", map[string]any{}, nil)})
