@@ -2,11 +2,14 @@
 #
 #   irm https://HUB/install.ps1 | iex                                   # latest release from that hub
 #   $env:MCPGW_ENROLL = 'mcpgw_...'; irm https://HUB/install.ps1 | iex    # and enrol it with an agent key
-#   .\install.ps1 -Hub https://HUB -Enroll mcpgw_... [-AgentId ID]
+#   $env:MCPGW_ENROLL = 'mcpgw_...'; .\install.ps1 -Hub https://HUB [-AgentId ID]
 #   .\install.ps1 -Releases https://example.com/releases -Version 1.4.0
 #   .\install.ps1 -Uninstall [-Purge]
 #
-# Installs into %LOCALAPPDATA%\mcp-gateway-agent\bin and adds it to the user's PATH.
+# Installs into %LOCALAPPDATA%\mcp-gateway-agent\bin and adds it to the user's PATH, only after
+# the release's Ed25519 signature was verified: with no way to verify it (no release key known,
+# no openssl 1.1.1+ on PATH) it stops, unless -InsecureSkipSignature or
+# $env:MCPGW_INSECURE_SKIP_SIGNATURE = '1' says to install an unverified binary anyway.
 # docs/INSTALL.md explains what is verified. Everything below the parameters is a function,
 # called on the last line: a download cut off half way runs nothing. The call is in braces so
 # that a cut inside the last line does not parse either, rather than run without its arguments.
@@ -19,6 +22,7 @@ param(
     [string]$AgentId = '',
     [string]$ReleaseKey = $env:MCPGW_RELEASE_KEY,
     [switch]$RequireSignature,
+    [switch]$InsecureSkipSignature,
     [switch]$NoModifyPath,
     [switch]$Uninstall,
     [switch]$Purge
@@ -27,7 +31,8 @@ param(
 function Install-McpGatewayAgent {
     param(
         [string]$Hub, [string]$Releases, [string]$Version, [string]$Enroll, [string]$AgentId,
-        [string]$ReleaseKey, [bool]$RequireSignature, [bool]$NoModifyPath, [bool]$Uninstall, [bool]$Purge
+        [string]$ReleaseKey, [bool]$RequireSignature, [bool]$InsecureSkipSignature, [bool]$NoModifyPath,
+        [bool]$Uninstall, [bool]$Purge
     )
     Set-StrictMode -Version 3.0
     $ErrorActionPreference = 'Stop'
@@ -40,7 +45,9 @@ function Install-McpGatewayAgent {
     if ($servedKey.StartsWith('@@')) { $servedKey = '' }
     if (-not $Hub) { $Hub = $servedHub }
     if (-not $ReleaseKey) { $ReleaseKey = $servedKey }
-    if ($env:MCPGW_REQUIRE_SIGNATURE -eq '1') { $RequireSignature = $true }
+    # -RequireSignature is the default now and kept for older instructions; only an explicit
+    # -InsecureSkipSignature (or the variable) lets an unverifiable release through.
+    if ($env:MCPGW_INSECURE_SKIP_SIGNATURE -eq '1') { $InsecureSkipSignature = $true }
 
     $appDir = Join-Path $env:LOCALAPPDATA 'mcp-gateway-agent'
     $binDir = Join-Path $appDir 'bin'
@@ -112,9 +119,13 @@ function Install-McpGatewayAgent {
         [IO.File]::WriteAllText($sig, 'Hc/Hg1D95WfX2/luILQ076HbTLbDh1wlNNGaqU8ACoMLuhtKrpxxRQ3n9UdEDhXdHnZooyzI3InJNZJGZNSICQ==')
         return (Test-Ed25519 'qjsIySh8FjEoUYD4PWeVpFAXd95E5x6mMVyhZkmLNfQ=' $msg $sig $tmp)
     }
-    function Skip-Signature([string]$reason) {
-        if ($RequireSignature) { Fail "cannot check the release signature: $reason (-RequireSignature is set)" }
-        Warn "release signature NOT checked: $reason. The SHA-256 was checked; the agent's own updates always check the signature."
+    # Skip-Signature stops the install when the signature cannot be checked, unless the user
+    # asked for an unverified install in so many words.
+    function Skip-Signature([string]$reason, [string]$fix) {
+        if (-not $InsecureSkipSignature) {
+            Fail "cannot check the release signature: $reason; nothing was installed. $fix, or, accepting an unverified binary, run again with -InsecureSkipSignature (or `$env:MCPGW_INSECURE_SKIP_SIGNATURE = '1')"
+        }
+        Warn "release signature NOT checked: $reason (-InsecureSkipSignature). Only the SHA-256 is checked, against a checksums.txt from the same server; the agent's own updates always check the signature."
     }
 
     # The user's PATH is read and written raw (REG_EXPAND_SZ) so entries such as %USERPROFILE%\bin
@@ -186,11 +197,13 @@ function Install-McpGatewayAgent {
         $sums = Join-Path $tmp 'checksums.txt'
         Get-File "$($rel.Base)/checksums.txt" $sums
         if (-not $ReleaseKey) {
-            Skip-Signature 'no release public key known (pass -ReleaseKey or $env:MCPGW_RELEASE_KEY)'
+            $why = 'no release public key known'
+            if ($servedHub -and -not $servedKey) { $why = "the hub $servedHub serves no release public key (its binary was built without one)" }
+            Skip-Signature $why 'Pass the release public key with -ReleaseKey KEY (or $env:MCPGW_RELEASE_KEY)'
         } elseif ($ReleaseKey -notmatch '^[A-Za-z0-9+/]{43}=$') {
             Fail "the release key must be the base64 of a 32-byte Ed25519 public key, got '$ReleaseKey'"
         } elseif (-not (Test-OpenSslEd25519 $tmp)) {
-            Skip-Signature 'no openssl with Ed25519 support (OpenSSL 1.1.1 or newer) found on PATH'
+            Skip-Signature 'no openssl on PATH can verify Ed25519 (OpenSSL 1.1.1 or newer is needed)' 'Put OpenSSL 1.1.1 or newer on PATH (Git for Windows ships one: $env:Path = "C:\Program Files\Git\usr\bin;$env:Path")'
         } else {
             $sig = Join-Path $tmp 'checksums.txt.sig'
             Get-File "$($rel.Base)/checksums.txt.sig" $sig
@@ -240,10 +253,14 @@ function Install-McpGatewayAgent {
         if (-not $Enroll) { return }
         if (-not $Hub) { Fail '-Enroll needs the hub URL (-Hub URL)' }
         Say "enrolling with $Hub"
-        $a = @('setup', '--hub', $Hub, '--key', $Enroll)
+        # The key goes to setup in its environment (MCPGW_API_KEY), never on its command line,
+        # which other processes can read; the variable is put back as it was right after.
+        $a = @('setup', '--hub', $Hub)
         if ($AgentId) { $a += @('--agent-id', $AgentId) }
-        & $exe @a
-        if ($LASTEXITCODE -ne 0) { Fail "enrolment failed (the agent is installed; retry with: $exe setup --hub $Hub --key ...)" }
+        $saved = $env:MCPGW_API_KEY
+        $env:MCPGW_API_KEY = $Enroll
+        try { & $exe @a } finally { $env:MCPGW_API_KEY = $saved }
+        if ($LASTEXITCODE -ne 0) { Fail "enrolment failed (the agent is installed; retry with: `$env:MCPGW_API_KEY = 'mcpgw_...'; $exe setup --hub $Hub)" }
     }
 
     function Invoke-Uninstall {
@@ -290,4 +307,4 @@ function Install-McpGatewayAgent {
     }
 }
 
-& { Install-McpGatewayAgent -Hub $Hub -Releases $Releases -Version $Version -Enroll $Enroll -AgentId $AgentId -ReleaseKey $ReleaseKey -RequireSignature $RequireSignature.IsPresent -NoModifyPath $NoModifyPath.IsPresent -Uninstall $Uninstall.IsPresent -Purge $Purge.IsPresent }
+& { Install-McpGatewayAgent -Hub $Hub -Releases $Releases -Version $Version -Enroll $Enroll -AgentId $AgentId -ReleaseKey $ReleaseKey -RequireSignature $RequireSignature.IsPresent -InsecureSkipSignature $InsecureSkipSignature.IsPresent -NoModifyPath $NoModifyPath.IsPresent -Uninstall $Uninstall.IsPresent -Purge $Purge.IsPresent }

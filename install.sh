@@ -1,8 +1,8 @@
 #!/bin/sh
 # install.sh - install mcp-gateway-agent for the current user (Linux and macOS, amd64 and arm64).
 #
-#   curl -fsSL https://HUB/install.sh | sh                        # latest release from that hub
-#   curl -fsSL https://HUB/install.sh | sh -s -- --enroll mcpgw_... # and enrol it with an agent key
+#   curl -fsSL https://HUB/install.sh | sh                          # latest release from that hub
+#   curl -fsSL https://HUB/install.sh | MCPGW_ENROLL=mcpgw_... sh     # and enrol it with an agent key
 #   sh install.sh --releases https://example.com/releases --version 1.4.0
 #   sh install.sh --uninstall [--purge]
 #
@@ -23,12 +23,19 @@ Options:
   --releases URL        download from a release directory (URL/VERSION/FILE) instead of the hub;
                         needs --version
   --version V           install version V instead of the hub's current one (env MCPGW_VERSION)
-  --enroll TOKEN        agent key: run `mcp-gateway-agent setup --hub URL --key TOKEN` afterwards
-                        (env MCPGW_ENROLL)
+  --enroll TOKEN        agent key: run `mcp-gateway-agent setup --hub URL` afterwards, the key
+                        in its environment. Prefer env MCPGW_ENROLL=TOKEN: an option is on this
+                        shell's command line, which every user of the machine can read (ps)
   --agent-id ID         agent id for --enroll (default: the agent's own default, the host name)
   --release-key KEY     Ed25519 public key (base64) that signs releases (env MCPGW_RELEASE_KEY;
                         default: the key of the hub that served this script)
-  --require-signature   fail instead of warning when the signature cannot be checked
+  --insecure-skip-signature
+                        install even when the release signature cannot be checked (no release
+                        key known, or no openssl that can verify Ed25519); only the SHA-256 is
+                        then checked, which a tampered hub or mirror can forge
+                        (env MCPGW_INSECURE_SKIP_SIGNATURE=1). A signature that can be checked
+                        always is, and a bad one always stops the install
+  --require-signature   the default; kept for older instructions
   --no-modify-path      do not add the bin directory to PATH in shell startup files
   --uninstall           remove the agent's service, binary and PATH lines (config is kept)
   --purge               with --uninstall: also remove ~/.mcp-gateway-agent (config, logs)
@@ -58,13 +65,14 @@ mcpgw_parse_args() {
 		--releases=*) mcpgw_releases=${1#*=} ;;
 		--version) mcpgw_need_arg "$1" $# && mcpgw_version=$2 && shift ;;
 		--version=*) mcpgw_version=${1#*=} ;;
-		--enroll) mcpgw_need_arg "$1" $# && mcpgw_enroll=$2 && shift ;;
-		--enroll=*) mcpgw_enroll=${1#*=} ;;
+		--enroll) mcpgw_need_arg "$1" $# && mcpgw_enroll=$2 && mcpgw_enroll_argv=1 && shift ;;
+		--enroll=*) mcpgw_enroll=${1#*=} && mcpgw_enroll_argv=1 ;;
 		--agent-id) mcpgw_need_arg "$1" $# && mcpgw_agent_id=$2 && shift ;;
 		--agent-id=*) mcpgw_agent_id=${1#*=} ;;
 		--release-key) mcpgw_need_arg "$1" $# && mcpgw_key=$2 && shift ;;
 		--release-key=*) mcpgw_key=${1#*=} ;;
-		--require-signature) mcpgw_require_sig=1 ;;
+		--require-signature) mcpgw_skip_sig=0 ;;
+		--insecure-skip-signature) mcpgw_skip_sig=1 ;;
 		--no-modify-path) mcpgw_modify_path=0 ;;
 		--uninstall) mcpgw_action=uninstall ;;
 		--purge) mcpgw_purge=1 ;;
@@ -89,7 +97,9 @@ mcpgw_defaults() {
 	mcpgw_enroll=${MCPGW_ENROLL:-}
 	mcpgw_agent_id=
 	mcpgw_key=${MCPGW_RELEASE_KEY:-$mcpgw_served_key}
-	mcpgw_require_sig=${MCPGW_REQUIRE_SIGNATURE:-0}
+	mcpgw_enroll_argv=0
+	mcpgw_skip_sig=0
+	[ "${MCPGW_INSECURE_SKIP_SIGNATURE:-}" = 1 ] && mcpgw_skip_sig=1
 	mcpgw_modify_path=1
 	mcpgw_action=install
 	mcpgw_purge=0
@@ -248,16 +258,23 @@ mcpgw_openssl_can_verify() {
 	mcpgw_ed25519_verify 'qjsIySh8FjEoUYD4PWeVpFAXd95E5x6mMVyhZkmLNfQ=' "$mcpgw_tmp/selftest.txt" "$mcpgw_tmp/selftest.sig"
 }
 
-mcpgw_skip_signature() { # REASON
-	if [ "$mcpgw_require_sig" = 1 ]; then
-		mcpgw_die "cannot check the release signature: $1 (--require-signature is set)"
+# mcpgw_unverifiable REASON HOW-TO-FIX: without a checked signature nothing is installed, unless
+# the user asked for that in so many words.
+mcpgw_unverifiable() {
+	if [ "$mcpgw_skip_sig" = 1 ]; then
+		mcpgw_warn "release signature NOT checked: $1 (--insecure-skip-signature). Only the SHA-256 is checked, against a checksums.txt from the same server; the agent's own updates always check the signature."
+		return 0
 	fi
-	mcpgw_warn "release signature NOT checked: $1. The SHA-256 was checked; the agent's own updates always check the signature."
+	mcpgw_die "cannot check the release signature: $1; nothing was installed. $2, or, accepting an unverified binary, run again with --insecure-skip-signature (env MCPGW_INSECURE_SKIP_SIGNATURE=1)"
 }
 
 mcpgw_verify_signature() {
 	if [ -z "$mcpgw_key" ]; then
-		mcpgw_skip_signature "no release public key known (pass --release-key or MCPGW_RELEASE_KEY)"
+		if [ -n "$mcpgw_served_key" ] || [ -z "$mcpgw_served_hub" ]; then
+			mcpgw_unverifiable "no release public key known" "Pass the release public key with --release-key KEY (env MCPGW_RELEASE_KEY)"
+		else
+			mcpgw_unverifiable "the hub $mcpgw_served_hub serves no release public key (its binary was built without one)" "Pass the release public key with --release-key KEY (env MCPGW_RELEASE_KEY)"
+		fi
 		return 0
 	fi
 	case $mcpgw_key in
@@ -265,7 +282,7 @@ mcpgw_verify_signature() {
 	esac
 	[ ${#mcpgw_key} -eq 44 ] || mcpgw_die "the release key must be the base64 of a 32-byte Ed25519 public key (44 characters), got ${#mcpgw_key}"
 	if ! mcpgw_openssl_can_verify; then
-		mcpgw_skip_signature "no openssl with Ed25519 support (OpenSSL 1.1.1 or newer) found"
+		mcpgw_unverifiable "no openssl on PATH can verify Ed25519 (OpenSSL 1.1.1 or newer is needed; LibreSSL, as on macOS, cannot)" "Put OpenSSL 1.1.1 or newer first on PATH (macOS: brew install openssl@3; PATH=\"\$(brew --prefix openssl@3)/bin:\$PATH\")"
 		return 0
 	fi
 	mcpgw_fetch "$mcpgw_base/checksums.txt.sig" "$mcpgw_tmp/checksums.txt.sig"
@@ -354,13 +371,16 @@ mcpgw_remove_path_lines() {
 mcpgw_enroll_agent() {
 	[ -n "$mcpgw_enroll" ] || return 0
 	[ -n "$mcpgw_hub" ] || mcpgw_die "--enroll needs the hub's URL (--hub URL)"
+	if [ "$mcpgw_enroll_argv" = 1 ]; then
+		mcpgw_warn "the agent key was given with --enroll, on this shell's command line, where every user of this machine could read it (ps) while the install ran; next time use: curl -fsSL $mcpgw_hub/install.sh | MCPGW_ENROLL=mcpgw_... sh"
+	fi
 	mcpgw_say "enrolling with $mcpgw_hub"
 	# The key goes in the environment of setup only: a command line is readable by every user.
 	if [ -n "$mcpgw_agent_id" ]; then
 		MCPGW_API_KEY=$mcpgw_enroll "$mcpgw_bin" setup --hub "$mcpgw_hub" --agent-id "$mcpgw_agent_id" </dev/null
 	else
 		MCPGW_API_KEY=$mcpgw_enroll "$mcpgw_bin" setup --hub "$mcpgw_hub" </dev/null
-	fi || mcpgw_die "enrolment failed (the agent is installed; retry with: $mcpgw_bin setup --hub $mcpgw_hub --key ...)"
+	fi || mcpgw_die "enrolment failed (the agent is installed; retry with: MCPGW_API_KEY=mcpgw_... $mcpgw_bin setup --hub $mcpgw_hub)"
 }
 
 mcpgw_install() {

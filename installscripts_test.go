@@ -101,3 +101,91 @@ func TestInstallPs1Parameters(t *testing.T) {
 		}
 	}
 }
+
+// ps1Function returns the text of a function defined inside Install-McpGatewayAgent (four
+// spaces in), up to its closing brace. PowerShell cannot run on the test machines
+// (docs/INSTALL.md), so the checks below read install.ps1's text.
+func ps1Function(t *testing.T, name string) string {
+	t.Helper()
+	text, _ := InstallScript("install.ps1")
+	start := strings.Index(text, "\n    function "+name+" ")
+	if start < 0 {
+		start = strings.Index(text, "\n    function "+name+"(")
+	}
+	if start < 0 {
+		t.Fatalf("install.ps1 has no function %s", name)
+	}
+	body := text[start+1:]
+	end := strings.Index(body, "\n    }\n")
+	if end < 0 {
+		t.Fatalf("install.ps1: cannot find the end of %s", name)
+	}
+	return body[:end+6]
+}
+
+// TestInstallPs1EnrollKeyNotOnCommandLine: install.ps1 used to run `setup --key KEY`, putting
+// the agent key on the agent's command line, readable by other processes. It must hand the key
+// over in MCPGW_API_KEY, set just around the call and put back after it.
+func TestInstallPs1EnrollKeyNotOnCommandLine(t *testing.T) {
+	f := ps1Function(t, "Invoke-Enroll")
+	call := strings.Index(f, "& $exe @a")
+	if call < 0 {
+		t.Fatalf("Invoke-Enroll does not run `& $exe @a`:\n%s", f)
+	}
+	for _, l := range strings.Split(f, "\n") {
+		if strings.Contains(l, "$Enroll") && (strings.Contains(l, "@(") || strings.Contains(l, "$a +=") || strings.Contains(l, "& $exe")) {
+			t.Errorf("the key goes into the command line: %s", strings.TrimSpace(l))
+		}
+		if strings.Contains(l, "--key") {
+			t.Errorf("setup is called or suggested with --key: %s", strings.TrimSpace(l))
+		}
+	}
+	set := strings.Index(f, "$env:MCPGW_API_KEY = $Enroll")
+	restore := regexp.MustCompile(`finally \{ \$env:MCPGW_API_KEY = \$saved \}`).FindStringIndex(f)
+	if set < 0 || set > call || restore == nil || restore[0] < call {
+		t.Errorf("Invoke-Enroll must set $env:MCPGW_API_KEY before the call and restore it in finally:\n%s", f)
+	}
+}
+
+// TestInstallPs1FailsClosed: with no way to check the signature (no key, no capable openssl)
+// install.ps1 used to warn and install. Skip-Signature must fail unless the user set
+// -InsecureSkipSignature (or MCPGW_INSECURE_SKIP_SIGNATURE=1), and every unverifiable branch of
+// Test-Release must go through it before the archive is downloaded.
+func TestInstallPs1FailsClosed(t *testing.T) {
+	skip := ps1Function(t, "Skip-Signature")
+	lines := strings.Split(strings.TrimSpace(skip), "\n")
+	var code []string
+	for _, l := range lines[1:] {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			code = append(code, l)
+		}
+	}
+	if len(code) < 3 || code[0] != "if (-not $InsecureSkipSignature) {" || !strings.HasPrefix(code[1], "Fail ") ||
+		!strings.Contains(code[1], "-InsecureSkipSignature") || !strings.Contains(code[1], "MCPGW_INSECURE_SKIP_SIGNATURE") {
+		t.Errorf("Skip-Signature does not start by failing without -InsecureSkipSignature:\n%s", skip)
+	}
+	rel := ps1Function(t, "Test-Release")
+	archive := strings.Index(rel, `Get-File "$($rel.Base)/$($rel.Archive)"`)
+	if archive < 0 {
+		t.Fatalf("Test-Release does not download the archive as expected:\n%s", rel)
+	}
+	before := rel[:archive]
+	for _, branch := range []string{"if (-not $ReleaseKey) {", "} elseif (-not (Test-OpenSslEd25519 $tmp)) {"} {
+		i := strings.Index(before, branch)
+		if i < 0 {
+			t.Errorf("Test-Release has no branch %q", branch)
+			continue
+		}
+		next := before[i+len(branch):]
+		if end := strings.Index(next, "} else"); end >= 0 {
+			next = next[:end]
+		}
+		if !strings.Contains(next, "Skip-Signature ") {
+			t.Errorf("Test-Release's branch %q does not go through Skip-Signature:\n%s", branch, next)
+		}
+	}
+	text, _ := InstallScript("install.ps1")
+	if !strings.Contains(text, "if ($env:MCPGW_INSECURE_SKIP_SIGNATURE -eq '1') { $InsecureSkipSignature = $true }") {
+		t.Error("install.ps1 does not read MCPGW_INSECURE_SKIP_SIGNATURE (irm | iex takes no parameters)")
+	}
+}

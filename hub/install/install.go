@@ -37,7 +37,8 @@ type Config struct {
 	// AllowedHosts, when not empty, lists the Host header values a URL may be derived from.
 	AllowedHosts []string
 	// ReleaseKey is the base64 Ed25519 public key that signs agent releases; empty leaves the
-	// scripts without one (they then warn that the signature is not checked).
+	// scripts without one (they then refuse to install unless the user gives a key or
+	// --insecure-skip-signature).
 	ReleaseKey string
 }
 

@@ -15,6 +15,9 @@ func (s *Server) installConfig() install.Config {
 		s.log.Warn("the release key compiled into this hub is not valid; install scripts will not carry it", "err", err)
 		key = ""
 	}
+	if key == "" {
+		s.log.Info("this hub has no release key: the install scripts it serves stop before installing unless the user gives --release-key or --insecure-skip-signature (docs/INSTALL.md)")
+	}
 	return install.Config{
 		PublicURL:           s.cfg.PublicURL,
 		TrustForwardedProto: s.cfg.TrustForwardedProto,
