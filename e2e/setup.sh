@@ -9,7 +9,10 @@
 #      (the conformance suite needs Node >= 22; the system node is v20);
 #   3. PostgreSQL reachable on 127.0.0.1 (started with pg_ctlcluster if not);
 #   4. database `test` exists;
-#   5. shellcheck (the install.sh lint test).
+#   5. shellcheck (the install.sh lint test);
+#   6. openssl (install.sh's Ed25519 signature check, run by the install tests).
+# Every apt install above happens only when the tool is missing. README.md's test section lists
+# all of this: keep the two in step.
 # Fast (well under a second) when everything is already in place.
 set -euo pipefail
 exec </dev/null
@@ -116,4 +119,10 @@ if ! command -v shellcheck >/dev/null 2>&1; then
 	apt_install shellcheck
 fi
 
-log "ok (node $node_ver, postgres ready, database test present, shellcheck)"
+# ---------------------------------------------------------------- 6. openssl (install.sh signatures)
+if ! command -v openssl >/dev/null 2>&1; then
+	log "openssl not installed; installing it from Debian"
+	apt_install openssl
+fi
+
+log "ok (node $node_ver, postgres ready, database test present, shellcheck, openssl)"
