@@ -265,7 +265,7 @@ mcpgw_unverifiable() {
 		mcpgw_warn "release signature NOT checked: $1 (--insecure-skip-signature). Only the SHA-256 is checked, against a checksums.txt from the same server; the agent's own updates always check the signature."
 		return 0
 	fi
-	mcpgw_die "cannot check the release signature: $1; nothing was installed. $2, or, accepting an unverified binary, run again with --insecure-skip-signature (env MCPGW_INSECURE_SKIP_SIGNATURE=1)"
+	mcpgw_die "cannot check the release signature: $1; nothing was installed. $2, or, accepting an unverified binary, run again with --insecure-skip-signature (curl ... | sh -s -- --insecure-skip-signature, or curl ... | MCPGW_INSECURE_SKIP_SIGNATURE=1 sh)"
 }
 
 mcpgw_verify_signature() {
