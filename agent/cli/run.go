@@ -67,6 +67,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	log.Info("starting", "version", version.Version, "agent", cfg.Agent.AgentID,
 		"gateway_url", cfg.Agent.GatewayURL, "backends", len(cfg.Backends), "config", cfg.Path)
+	if w := setup.PlaintextWarning(cfg.Agent.GatewayURL); w != "" {
+		log.Warn(w)
+	}
 	a, err := connector.New(cfg, connector.Options{Logger: log, Status: tracker})
 	if err != nil {
 		if ln != nil {

@@ -36,6 +36,11 @@ func setupCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if o.Hub == "" && o.Key == "" && o.AgentID == "" {
 		return wizardCmd(ctx, o.ConfigPath, stdin, stdout, stderr)
 	}
+	if gw, _, err := setup.HubURLs(o.Hub); o.Hub != "" && err == nil {
+		if w := setup.PlaintextWarning(gw); w != "" {
+			fmt.Fprintf(stderr, "warning: %s.\n", w)
+		}
+	}
 	res, err := setup.Apply(ctx, o)
 	if err != nil {
 		return err

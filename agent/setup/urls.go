@@ -79,3 +79,15 @@ func isLoopback(hostport string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// PlaintextWarning is a warning for a tunnel URL that is not encrypted (ws://) and leads off
+// this machine: the agent key, and every call and result, would cross the network in clear.
+// It is "" for wss:// and for a loopback host.
+func PlaintextWarning(gatewayURL string) string {
+	u, err := url.Parse(gatewayURL)
+	if err != nil || !strings.EqualFold(u.Scheme, "ws") || isLoopback(u.Host) {
+		return ""
+	}
+	return fmt.Sprintf("the tunnel to %s is not encrypted (%s): the agent key and every call and result "+
+		"cross the network in clear; use https:// (wss://) unless this network is trusted end to end", u.Host, gatewayURL)
+}

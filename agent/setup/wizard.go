@@ -160,6 +160,9 @@ func askAgent(p *prompter, a *config.Agent) error {
 		gw, dash, err := HubURLs(hub)
 		if err == nil {
 			a.GatewayURL, a.DashboardURL = gw, dash
+			if w := PlaintextWarning(gw); w != "" {
+				p.say("  Warning: %s.", w)
+			}
 			break
 		}
 		p.say("  %v", err)
