@@ -253,6 +253,9 @@ func (a *API) createBackend(w http.ResponseWriter, r *http.Request, c *Caller) e
 	if err != nil {
 		return err
 	}
+	if err := mayRun(c, cfg.Transport); err != nil {
+		return err
+	}
 	rec := &store.BackendRecord{Name: cfg.Name, Config: raw, CreatedBy: c.Actor()}
 	if err := a.d.Store.CreateBackend(r.Context(), rec); errors.Is(err, store.ErrConflict) {
 		return conflict("backend %q already exists", cfg.Name)
@@ -277,6 +280,19 @@ func (a *API) updateBackend(w http.ResponseWriter, r *http.Request, c *Caller) e
 	}
 	cfg, raw, err := a.backendBody(w, r)
 	if err != nil {
+		return err
+	}
+	if err := mayRun(c, cfg.Transport); err != nil {
+		return err
+	}
+	if old, err := a.d.Store.GetBackend(r.Context(), cfg.Name); err == nil {
+		// Replacing a stdio backend changes what runs on the hub's host, whatever comes instead.
+		if prev, perr := parseBackend(*old); perr != nil || prev.Transport == backend.TransportStdio {
+			if err := mayRun(c, backend.TransportStdio); err != nil {
+				return err
+			}
+		}
+	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	if err := a.d.Store.UpdateBackend(r.Context(), &store.BackendRecord{Name: cfg.Name, Config: raw}); err != nil {
@@ -309,6 +325,18 @@ func (a *API) deleteBackend(w http.ResponseWriter, r *http.Request, c *Caller) e
 	}
 	a.record(r, c, "backends.delete", name, nil)
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// mayRun refuses a caller without rbac.BackendsExec a backend that runs a command on the
+// hub's host: whatever that command does, it does as the hub (reads its database and its
+// secrets), so backends.write alone reaches only http and sse backends.
+func mayRun(c *Caller, transport string) error {
+	if transport == backend.TransportStdio && !c.Can(rbac.BackendsExec) {
+		e := forbidden(rbac.BackendsExec)
+		e.Message = fmt.Sprintf("permission %q is required for a stdio backend: it runs a command on the hub's host", rbac.BackendsExec)
+		return e
+	}
 	return nil
 }
 

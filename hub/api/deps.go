@@ -68,6 +68,7 @@ type Caller struct {
 	Name        string
 	Role        string
 	KeyID       string // empty for a JWT
+	TokenID     string // a JWT's jti; empty for a key
 	Application string
 	authz       Authorizer
 }
@@ -77,6 +78,15 @@ func (c *Caller) Can(perm string) bool { return c.authz.Can(c.Role, perm) }
 
 // Actor names the caller in audit events and approvals.
 func (c *Caller) Actor() string { return c.Name }
+
+// Credential names what the caller authenticated with, for the audit row's key id: the API
+// key's id, or "jwt:" and the access token's jti.
+func (c *Caller) Credential() string {
+	if c.KeyID == "" && c.TokenID != "" {
+		return "jwt:" + c.TokenID
+	}
+	return c.KeyID
+}
 
 // authenticate resolves the bearer credential: an auth.KeyPrefix (mcpgw_) user key (agent keys are refused)
 // or a JWT access token.

@@ -32,11 +32,11 @@ func (a *API) admit() error {
 // record writes the admin event of a successful write, before the response is sent.
 func (a *API) record(r *http.Request, c *Caller, action, target string, detail any) {
 	if a.d.Audit == nil {
-		a.log.Info("api: admin change (no audit recorder)", "action", action, "target", target, "by", c.Actor())
+		a.log.Info("api: admin change (no audit recorder)", "action", action, "target", target, "by", c.Actor(), "key", c.Credential())
 		return
 	}
 	now := a.d.Now()
-	ev := &store.AuditEvent{ID: audit.NewID(now), Time: now, Kind: store.AuditAdmin, UserID: c.UserID, KeyID: c.KeyID,
+	ev := &store.AuditEvent{ID: audit.NewID(now), Time: now, Kind: store.AuditAdmin, UserID: c.UserID, KeyID: c.Credential(),
 		Caller: c.Name, Role: c.Role, Application: c.Application, Status: "ok", Action: action, Target: target,
 		TraceID: audit.TraceID(r.Header.Get("Traceparent"))}
 	if detail != nil {
@@ -46,7 +46,7 @@ func (a *API) record(r *http.Request, c *Caller, action, target string, detail a
 	}
 	if err := a.d.Audit.Record(ev); err != nil {
 		// The change is made; losing its record is an operational alarm, not a client error.
-		a.log.Error("api: admin change made but its audit event was not recorded", "action", action, "target", target, "by", c.Actor(), "err", err)
+		a.log.Error("api: admin change made but its audit event was not recorded", "action", action, "target", target, "by", c.Actor(), "key", c.Credential(), "err", err)
 	}
 }
 

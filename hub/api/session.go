@@ -72,7 +72,7 @@ func (a *API) authenticateToken(tok string) (*Caller, *Error) {
 	case err != nil:
 		return nil, errorf(http.StatusUnauthorized, CodeUnauthorized, "bearer token is not a valid API key or access token")
 	}
-	return &Caller{UserID: id.UserID, Name: id.Name, Role: id.Role, authz: a.d.Authz}, nil
+	return &Caller{UserID: id.UserID, Name: id.Name, Role: id.Role, TokenID: id.TokenID, authz: a.d.Authz}, nil
 }
 
 // sessionError maps login and password errors to responses.

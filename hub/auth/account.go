@@ -53,7 +53,7 @@ func (a *Authenticator) VerifyAccess(token string) (Identity, error) {
 	if err := checkTokenUser(c, &u); err != nil {
 		return Identity{}, err
 	}
-	return Identity{UserID: u.ID, Name: u.Name, Role: u.Role, Kind: store.KindUser}, nil
+	return Identity{UserID: u.ID, Name: u.Name, Role: u.Role, Kind: store.KindUser, TokenID: c.ID}, nil
 }
 
 func checkTokenUser(c Claims, u *store.User) error {

@@ -21,6 +21,9 @@ type Identity struct {
 	AgentID string // set for agent keys
 	// Application is what the key was made for ("" for a personal key, a JWT, or an agent).
 	Application string
+	// TokenID is the jti of a JWT access token (empty for a key): the credential an audit
+	// row names when there is no key.
+	TokenID string
 }
 
 // Cache answers key lookups from memory. Lookups read an immutable snapshot through an

@@ -19,6 +19,10 @@ const (
 	AgentsWrite   = "agents.write" // enroll, revoke
 	BackendsRead  = "backends.read"
 	BackendsWrite = "backends.write"
+	// BackendsExec starts commands on the hub's host: creating or changing a hub-local
+	// stdio backend. Whoever holds it can read everything the hub can (its database, its
+	// secrets), so no built-in role below owner has it.
+	BackendsExec = "backends.exec"
 	ToolsRead     = "tools.read"
 	ToolsWrite    = "tools.write" // enable/disable, risk override, approve
 	PoliciesRead  = "policies.read"
@@ -32,7 +36,7 @@ const (
 // allPermissions is every permission, in documentation order. Never modified.
 var allPermissions = []string{
 	UsersRead, UsersWrite, KeysReadOwn, KeysWriteOwn, KeysReadAll, KeysWriteAll,
-	RolesRead, RolesWrite, AgentsRead, AgentsWrite, BackendsRead, BackendsWrite,
+	RolesRead, RolesWrite, AgentsRead, AgentsWrite, BackendsRead, BackendsWrite, BackendsExec,
 	ToolsRead, ToolsWrite, PoliciesRead, PoliciesWrite, AuditReadOwn, AuditReadAll,
 	UsageRead, ToolsCall,
 }
@@ -50,7 +54,8 @@ var permDocs = map[string]string{
 	AgentsRead:    "list agents and their state",
 	AgentsWrite:   "enroll and revoke agents",
 	BackendsRead:  "list backends and their health",
-	BackendsWrite: "add, change, remove hub-local backends",
+	BackendsWrite: "add, change, remove hub-local backends (http and sse; stdio also needs backends.exec)",
+	BackendsExec:  "run commands on the hub's host: add or change hub-local stdio backends (command, args, env)",
 	ToolsRead:     "list tools with risk, state and findings",
 	ToolsWrite:    "enable/disable tools, override risk, approve quarantined tools",
 	PoliciesRead:  "read policies; dry-run a call",
@@ -95,8 +100,8 @@ func builtinRoles() []Role {
 		{Name: RoleOwner, BuiltIn: true, Description: "Everything, including users, roles and other users' keys.",
 			Permissions: slices.Clone(allPermissions)},
 		{Name: RoleOperator, BuiltIn: true,
-			Description: "Runs the gateway: agents, backends, tools, policies, all audit; reads users and all keys; cannot change users, roles or other users' keys.",
-			Permissions: without(allPermissions, UsersWrite, RolesWrite, KeysWriteAll)},
+			Description: "Runs the gateway: agents, backends, tools, policies, all audit; reads users and all keys; cannot change users, roles or other users' keys, nor run commands on the hub's host (stdio backends).",
+			Permissions: without(allPermissions, UsersWrite, RolesWrite, KeysWriteAll, BackendsExec)},
 		{Name: RoleViewer, BuiltIn: true, Description: "Calls and lists tools; manages its own keys; reads its own audit.",
 			Permissions: []string{KeysReadOwn, KeysWriteOwn, ToolsRead, AuditReadOwn, ToolsCall}},
 	}

@@ -1,0 +1,93 @@
+package api_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/api"
+	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
+	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
+)
+
+// Regression (issue 10, item 1): backends.write let an operator add a stdio backend, that
+// is run any command on the hub's host as the hub: it read the JWT secret from the hub's
+// database and forged an owner token. A stdio backend now needs backends.exec, which only
+// owner holds among the built-in roles; operators still manage http and sse backends. Each
+// decision is tested both ways.
+func TestStdioBackendsNeedExec(t *testing.T) {
+	h := hubtest.Start(t, nil)
+	owner := newClient(t, h, h.OwnerKey)
+	_, op := userWithKey(t, h, "oscar", "operator")
+	owner.must(201, "POST", "/roles", api.RoleRequest{Name: "backender", Permissions: []string{rbac.BackendsWrite, rbac.BackendsRead}}, nil)
+	_, custom := userWithKey(t, h, "carla", "backender")
+	stdio := map[string]any{"transport": "stdio", "command": "/bin/sh", "args": []string{"-c", "cat hub.db >&2"}}
+	remote := map[string]any{"transport": "http", "url": "http://127.0.0.1:1/mcp"}
+
+	for who, c := range map[string]*client{"operator": op, "custom role with backends.write": custom} {
+		r := c.do("POST", "/backends/evil-"+strings.Fields(who)[0], stdio)
+		if r.Status != 403 || r.ErrorCode() != "forbidden" || !strings.Contains(r.Message(), rbac.BackendsExec) {
+			t.Errorf("%s creates a stdio backend: %d %s, want 403 naming %s", who, r.Status, r, rbac.BackendsExec)
+		}
+	}
+	// Allowed: http backends for the operator; stdio for the owner.
+	op.must(201, "POST", "/backends/remote", remote, nil)
+	op.must(200, "PUT", "/backends/remote", map[string]any{"transport": "sse", "url": "http://127.0.0.1:2/sse"}, nil)
+	owner.must(201, "POST", "/backends/tool", map[string]any{"transport": "stdio", "command": "/bin/false"}, nil)
+
+	// Changing the owner's stdio backend, into another command or into an http one, is refused
+	// to the operator; deleting it is not running anything.
+	for _, body := range []map[string]any{stdio, remote} {
+		if r := op.do("PUT", "/backends/tool", body); r.Status != 403 || !strings.Contains(r.Message(), rbac.BackendsExec) {
+			t.Errorf("operator changes the owner's stdio backend to %v: %d %s, want 403", body["transport"], r.Status, r)
+		}
+	}
+	// Nor may the operator turn its http backend into a stdio one.
+	if r := op.do("PUT", "/backends/remote", stdio); r.Status != 403 {
+		t.Errorf("operator turns an http backend into stdio: %d %s, want 403", r.Status, r)
+	}
+	owner.must(200, "PUT", "/backends/tool", map[string]any{"transport": "stdio", "command": "/bin/true"}, nil)
+	op.must(204, "DELETE", "/backends/tool", nil, nil)
+
+	var roles api.List[rbac.Role]
+	owner.must(200, "GET", "/roles", nil, &roles)
+	for _, r := range roles.Items {
+		has := false
+		for _, p := range r.Permissions {
+			has = has || p == rbac.BackendsExec
+		}
+		if has != (r.Name == rbac.RoleOwner) {
+			t.Errorf("role %s: holds %s = %v; want only owner", r.Name, rbac.BackendsExec, has)
+		}
+	}
+}
+
+// Regression (issue 10, item 1): an admin change made with an access token (a password
+// login, or a forged one) was audited with no key id, naming only the user; the row now
+// names the token ("jwt:" and its jti). A change made with a key names the key's id.
+func TestAdminAuditNamesTheCredential(t *testing.T) {
+	h := hubtest.Start(t, nil)
+	owner := newClient(t, h, h.OwnerKey)
+	var me api.Me
+	owner.must(200, "GET", "/auth/me", nil, &me)
+	var u api.User
+	owner.must(201, "POST", "/users", api.CreateUserRequest{Name: "olga", Role: "operator", Password: pw}, &u)
+	pair, r := login(t, h, "olga", pw)
+	if r.Status != 200 {
+		t.Fatalf("login: %d %s", r.Status, r)
+	}
+	byToken := newClient(t, h, pair.AccessToken)
+	byToken.must(201, "POST", "/agents", api.EnrollAgentRequest{ID: "by-token"}, nil)
+	owner.must(201, "POST", "/agents", api.EnrollAgentRequest{ID: "by-key"}, nil)
+
+	evs := waitAudit(t, owner, "kind=admin", 3)
+	got := map[string][2]string{}
+	for _, e := range evs {
+		got[e.Target] = [2]string{e.UserID, e.KeyID}
+	}
+	if g := got["by-key"]; g[0] != me.User.ID || g[1] != me.KeyID || g[1] == "" {
+		t.Errorf("change made with a key: user %q key %q, want %q and %q", g[0], g[1], me.User.ID, me.KeyID)
+	}
+	if g := got["by-token"]; g[0] != u.ID || !strings.HasPrefix(g[1], "jwt:") || len(g[1]) < len("jwt:")+16 {
+		t.Errorf("change made with an access token: user %q key %q, want %q and jwt:<jti>", g[0], g[1], u.ID)
+	}
+}
