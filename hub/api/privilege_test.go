@@ -1,8 +1,11 @@
 package api_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/api"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
@@ -89,5 +92,54 @@ func TestAdminAuditNamesTheCredential(t *testing.T) {
 	}
 	if g := got["by-token"]; g[0] != u.ID || !strings.HasPrefix(g[1], "jwt:") || len(g[1]) < len("jwt:")+16 {
 		t.Errorf("change made with an access token: user %q key %q, want %q and jwt:<jti>", g[0], g[1], u.ID)
+	}
+}
+
+// Regression (issue 10, item 1): a stdio backend that printed the JWT secret (read from the
+// hub's database) had it shown in its error by GET /backends. The hub's secrets are now
+// scrubbed from whatever a backend says; and the hub's environment (JWT_SECRET, the master
+// key) never reaches a backend's: it starts with PATH, HOME and its own variables only.
+func TestBackendsNeverHandBackHubSecrets(t *testing.T) {
+	secret := "jwt-" + strings.Repeat("s3cr3t", 8)
+	t.Setenv("JWT_SECRET", secret)
+	t.Setenv("MCPGW_MASTER_KEY_TEST_MARKER", "visible-if-inherited")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "stolen")
+	if err := os.WriteFile(file, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := hubtest.Start(t, nil)
+	owner := newClient(t, h, h.OwnerKey)
+	owner.must(201, "POST", "/backends/leaky", map[string]any{"transport": "stdio", "command": "/bin/sh",
+		"args": []string{"-c", "echo 'read from the database '$(cat " + file + ") >&2; exit 3"}}, nil)
+	owner.must(201, "POST", "/backends/envy", map[string]any{"transport": "stdio", "command": "/bin/sh",
+		"env": map[string]string{"OWN": "own-value"}, "args": []string{"-c", "echo env: $(env | sort | tr '\\n' ' ') >&2; exit 3"}}, nil)
+
+	errs := map[string]string{}
+	deadline := time.Now().Add(60 * time.Second)
+	for len(errs) < 2 {
+		var list api.List[api.Backend]
+		owner.must(200, "GET", "/backends", nil, &list)
+		for _, b := range list.Items {
+			if b.State == "failed" && strings.Contains(b.Error, ":") {
+				errs[b.Name] = b.Error
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("backends not failed after 60s: %+v", list.Items)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if e := errs["leaky"]; strings.Contains(e, secret) || strings.Contains(e, secret[:20]) || !strings.Contains(e, "read from the database ") {
+		t.Errorf("leaky backend's error: %q; want its text without the JWT secret", e)
+	}
+	e := errs["envy"]
+	if !strings.Contains(e, "OWN=own-value") || !strings.Contains(e, "PATH=") {
+		t.Errorf("envy backend's error %q: want its own variables and PATH", e)
+	}
+	for _, name := range []string{"JWT_SECRET", "MCPGW_"} {
+		if strings.Contains(e, name) {
+			t.Errorf("the hub's %s reached a backend's environment: %q", name, e)
+		}
 	}
 }

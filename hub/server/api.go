@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"sync"
 	"time"
 
@@ -26,11 +25,7 @@ func (s *Server) newAPI(ctx context.Context) (http.Handler, error) {
 			return nil, err
 		}
 	}
-	secret, err := auth.LoadOrCreateJWTSecret(ctx, s.Store, os.Getenv("JWT_SECRET"))
-	if err != nil {
-		return nil, fmt.Errorf("JWT secret: %w", err)
-	}
-	tokens, err := auth.NewTokens(secret)
+	tokens, err := auth.NewTokens(s.jwtSecret)
 	if err != nil {
 		return nil, fmt.Errorf("JWT secret: %w", err)
 	}

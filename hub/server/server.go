@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -62,6 +63,7 @@ type Server struct {
 	mux        *http.ServeMux
 	conns      *connlimit.Limiter // the open connections, capped ([limits])
 	rates      *ratelimit.Limiter // requests per key and application ([limits])
+	jwtSecret  []byte             // signs access and refresh tokens
 }
 
 // New opens the store (running migrations) and assembles the hub. Close the store with Run's end.
@@ -82,6 +84,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	s := &Server{cfg: cfg, log: log, Store: st, mux: http.NewServeMux(), policyFile: polFile}
+	if s.jwtSecret, err = auth.LoadOrCreateJWTSecret(ctx, st, os.Getenv("JWT_SECRET")); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("JWT secret: %w", err)
+	}
 	s.newFrontDoor()
 	s.Keys = auth.NewCache(st, log)
 	if err := s.Keys.Refresh(ctx); err != nil {
@@ -95,6 +101,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	})
 	s.Locals, err = backend.NewSet(cfg.Backends, backend.Options{
 		Logger: log.With("side", "hub"), ClientName: "mcp-gateway-hub", ClientVersion: version.Version,
+		Secrets:  s.secrets(),
 		OnChange: func(protocol.Backend) { s.Router.Set("", s.Locals.Snapshots()) },
 		OnEvent:  func(b string, msg *jsonrpc.Request) { s.event("", b, msg) },
 	})

@@ -48,6 +48,12 @@ type Options struct {
 	OnEvent func(backend string, msg *jsonrpc.Request)
 	// ClientName and ClientVersion are the clientInfo sent in initialize.
 	ClientName, ClientVersion string
+	// Secrets are values that must never come back out of a backend: the hub's own secrets
+	// (JWT secret, master key, database password). Like the secrets in a backend's URL they
+	// are replaced in its errors, its state and its log lines (its stderr among them), so a
+	// server that prints one does not hand it to whoever reads its health or the logs.
+	// Values shorter than 4 bytes are ignored.
+	Secrets []string
 	// Restart backoff: full jitter, doubling from BackoffBase up to BackoffCap, reset once a
 	// session stayed up StableAfter. Defaults 1s, 30s, 60s.
 	BackoffBase, BackoffCap, StableAfter time.Duration
@@ -93,7 +99,7 @@ type Backend struct {
 	legacyOnly atomic.Bool
 
 	httpBase *http.Transport // http and sse: one connection pool across restarts
-	secrets  []string        // of the URL, kept out of errors and logs (scrub)
+	secrets  []string        // of the URL and Options.Secrets, kept out of errors and logs (scrub)
 
 	pubMu sync.Mutex // serialises snapshot updates and OnChange calls
 
@@ -112,15 +118,21 @@ type Backend struct {
 func New(cfg Config, opts Options) *Backend {
 	opts = opts.withDefaults()
 	b := &Backend{cfg: cfg, opts: opts, log: opts.Logger.With("backend", cfg.Name)}
-	if cfg.Transport == TransportHTTP || cfg.Transport == TransportSSE {
-		if b.secrets = urlSecrets(cfg.URL); len(b.secrets) > 0 {
-			b.log = slog.New(scrubHandler{Handler: b.log.Handler(), secrets: b.secrets})
+	for _, s := range opts.Secrets {
+		if len(s) >= minSecret {
+			b.secrets = append(b.secrets, s)
 		}
+	}
+	if cfg.Transport == TransportHTTP || cfg.Transport == TransportSSE {
+		b.secrets = append(b.secrets, urlSecrets(cfg.URL)...)
 		if t, ok := http.DefaultTransport.(*http.Transport); ok {
 			b.httpBase = t.Clone()
 		} else {
 			b.httpBase = &http.Transport{Proxy: http.ProxyFromEnvironment}
 		}
+	}
+	if len(b.secrets) > 0 {
+		b.log = slog.New(scrubHandler{Handler: b.log.Handler(), secrets: b.secrets})
 	}
 	b.snap.Store(&protocol.Backend{
 		Name: cfg.Name, Transport: cfg.Transport, Naming: cfg.Naming, State: protocol.StateStarting,

@@ -47,3 +47,33 @@ func TestURLSecretsStayOutOfErrors(t *testing.T) {
 		t.Errorf("state error no longer says where it failed: %s", state)
 	}
 }
+
+// Regression (issue 10, item 1): a stdio server that printed one of the hub's secrets on
+// stderr had it logged and shown as the backend's state error. Options.Secrets are scrubbed
+// from both, as the URL's are; the rest of the line is kept.
+func TestHubSecretsStayOutOfStderrAndState(t *testing.T) {
+	const secret = "hub-jwt-secret-0123456789abcdefghij"
+	logs := &logBuffer{}
+	b := New(Config{Name: "leaky", Transport: TransportStdio, Command: "/bin/sh",
+		Args: []string{"-c", "echo stolen " + secret + " >&2; exit 3"}},
+		Options{Logger: logs.logger(), Secrets: []string{secret, "ab"}, BackoffBase: time.Second, BackoffCap: time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, 30*time.Second, "state failed", func() bool { return b.Snapshot().State == protocol.StateFailed })
+	waitFor(t, 30*time.Second, "stderr logged", func() bool { return logs.contains("stolen") })
+	state := b.Snapshot().Error
+	for what, text := range map[string]string{"state error": state, "log": func() string {
+		logs.mu.Lock()
+		defer logs.mu.Unlock()
+		return logs.buf.String()
+	}()} {
+		if strings.Contains(text, secret) {
+			t.Errorf("%s shows the hub's secret: %s", what, text)
+		}
+		if !strings.Contains(text, "stolen") {
+			t.Errorf("%s lost the rest of the line: %s", what, text)
+		}
+	}
+}
