@@ -102,10 +102,11 @@ func TestAdminAuditNamesTheCredential(t *testing.T) {
 func TestBackendsNeverHandBackHubSecrets(t *testing.T) {
 	secret := "jwt-" + strings.Repeat("s3cr3t", 8)
 	t.Setenv("JWT_SECRET", secret)
-	t.Setenv("MCPGW_MASTER_KEY_TEST_MARKER", "visible-if-inherited")
+	masterKey := strings.Repeat("4d", 32) // hex
+	t.Setenv("MCPGW_MASTER_KEY", masterKey)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "stolen")
-	if err := os.WriteFile(file, []byte(secret+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(file, []byte(secret+" "+masterKey+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	h := hubtest.Start(t, nil)
@@ -130,8 +131,8 @@ func TestBackendsNeverHandBackHubSecrets(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if e := errs["leaky"]; strings.Contains(e, secret) || strings.Contains(e, secret[:20]) || !strings.Contains(e, "read from the database ") {
-		t.Errorf("leaky backend's error: %q; want its text without the JWT secret", e)
+	if e := errs["leaky"]; strings.Contains(e, secret[:20]) || strings.Contains(e, masterKey[:20]) || !strings.Contains(e, "read from the database ") {
+		t.Errorf("leaky backend's error: %q; want its text without the JWT secret and the master key", e)
 	}
 	e := errs["envy"]
 	if !strings.Contains(e, "OWN=own-value") || !strings.Contains(e, "PATH=") {

@@ -180,7 +180,11 @@ func (f *storeFlags) open(ctx context.Context, fs *flagSet, args []string) (stor
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(ctx, store.Config{DatabaseURL: c.DatabaseURL, DataDir: c.DataDir})
+	key, err := server.LoadMasterKey(c)
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, store.Config{DatabaseURL: c.DatabaseURL, DataDir: c.DataDir, MasterKey: key})
 }
 
 func serve(ctx context.Context, args []string, env Env) error {

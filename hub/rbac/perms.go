@@ -22,7 +22,7 @@ const (
 	// BackendsExec starts commands on the hub's host: creating or changing a hub-local
 	// stdio backend. Whoever holds it can read everything the hub can (its database, its
 	// secrets), so no built-in role below owner has it.
-	BackendsExec = "backends.exec"
+	BackendsExec  = "backends.exec"
 	ToolsRead     = "tools.read"
 	ToolsWrite    = "tools.write" // enable/disable, risk override, approve
 	PoliciesRead  = "policies.read"

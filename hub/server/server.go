@@ -24,6 +24,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/connlimit"
 	"github.com/mcp-gateway/mcp-gateway/hub/gateway"
 	"github.com/mcp-gateway/mcp-gateway/hub/install"
+	"github.com/mcp-gateway/mcp-gateway/hub/masterkey"
 	"github.com/mcp-gateway/mcp-gateway/hub/metrics"
 	"github.com/mcp-gateway/mcp-gateway/hub/policy"
 	"github.com/mcp-gateway/mcp-gateway/hub/ratelimit"
@@ -64,6 +65,7 @@ type Server struct {
 	conns      *connlimit.Limiter // the open connections, capped ([limits])
 	rates      *ratelimit.Limiter // requests per key and application ([limits])
 	jwtSecret  []byte             // signs access and refresh tokens
+	masterKey  *masterkey.Key     // seals secrets at rest; nil without env and data dir
 }
 
 // New opens the store (running migrations) and assembles the hub. Close the store with Run's end.
@@ -79,11 +81,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 			return nil, err
 		}
 	}
-	st, err := store.Open(ctx, store.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir})
+	key, err := LoadMasterKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, store.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, MasterKey: key})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &Server{cfg: cfg, log: log, Store: st, mux: http.NewServeMux(), policyFile: polFile}
+	s := &Server{cfg: cfg, log: log, Store: st, mux: http.NewServeMux(), policyFile: polFile, masterKey: key}
 	if s.jwtSecret, err = auth.LoadOrCreateJWTSecret(ctx, st, os.Getenv("JWT_SECRET")); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("JWT secret: %w", err)

@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/masterkey"
 )
 
 // BackendRecord is a hub-local backend created through the REST API. Config is the JSON of
-// a shared/backend.Config; the store does not interpret it.
+// a shared/backend.Config; the store does not interpret it, but keeps it sealed with the
+// master key (its env and headers hold secrets): the row holds "sealed:v1:…", never the
+// JSON, and reads give the JSON back.
 type BackendRecord struct {
 	Name      string
 	Config    string
@@ -39,8 +43,12 @@ func (s *sqlStore) CreateBackend(ctx context.Context, b *BackendRecord) error {
 	}
 	b.CreatedAt = b.CreatedAt.UTC().Truncate(time.Microsecond)
 	b.UpdatedAt = b.CreatedAt
-	_, err := s.db.ExecContext(ctx, s.q("INSERT INTO backends ("+backendColumns+") VALUES (?, ?, ?, ?, ?)"),
-		b.Name, b.Config, b.CreatedBy, s.ts(b.CreatedAt), s.ts(b.UpdatedAt))
+	sealed, err := s.sealBackend(b.Name, b.Config)
+	if err != nil {
+		return fmt.Errorf("create backend %q: %w", b.Name, err)
+	}
+	_, err = s.db.ExecContext(ctx, s.q("INSERT INTO backends ("+backendColumns+") VALUES (?, ?, ?, ?, ?)"),
+		b.Name, sealed, b.CreatedBy, s.ts(b.CreatedAt), s.ts(b.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("create backend %q: %w", b.Name, mapErr(err))
 	}
@@ -52,6 +60,9 @@ func (s *sqlStore) GetBackend(ctx context.Context, name string) (*BackendRecord,
 	b, err := scanBackend(row)
 	if err != nil {
 		return nil, fmt.Errorf("get backend %q: %w", name, mapErr(err))
+	}
+	if b.Config, err = s.openBackend(b.Name, b.Config); err != nil {
+		return nil, fmt.Errorf("get backend %q: %w", name, err)
 	}
 	return b, nil
 }
@@ -68,6 +79,9 @@ func (s *sqlStore) ListBackends(ctx context.Context) ([]BackendRecord, error) {
 		if err != nil {
 			return nil, fmt.Errorf("list backends: %w", err)
 		}
+		if b.Config, err = s.openBackend(b.Name, b.Config); err != nil {
+			return nil, fmt.Errorf("list backends: %w", err)
+		}
 		out = append(out, *b)
 	}
 	if err := rows.Err(); err != nil {
@@ -78,7 +92,11 @@ func (s *sqlStore) ListBackends(ctx context.Context) ([]BackendRecord, error) {
 
 func (s *sqlStore) UpdateBackend(ctx context.Context, b *BackendRecord) error {
 	b.UpdatedAt = now()
-	if err := s.execOne(ctx, "UPDATE backends SET config = ?, updated_at = ? WHERE name = ?", b.Config, s.ts(b.UpdatedAt), b.Name); err != nil {
+	sealed, err := s.sealBackend(b.Name, b.Config)
+	if err != nil {
+		return fmt.Errorf("update backend %q: %w", b.Name, err)
+	}
+	if err := s.execOne(ctx, "UPDATE backends SET config = ?, updated_at = ? WHERE name = ?", sealed, s.ts(b.UpdatedAt), b.Name); err != nil {
 		return fmt.Errorf("update backend %q: %w", b.Name, err)
 	}
 	return nil
@@ -87,6 +105,59 @@ func (s *sqlStore) UpdateBackend(ctx context.Context, b *BackendRecord) error {
 func (s *sqlStore) DeleteBackend(ctx context.Context, name string) error {
 	if err := s.execOne(ctx, "DELETE FROM backends WHERE name = ?", name); err != nil {
 		return fmt.Errorf("delete backend %q: %w", name, err)
+	}
+	return nil
+}
+
+// sealBackend seals a backend's configuration for its row, bound to its name.
+func (s *sqlStore) sealBackend(name, config string) (string, error) {
+	if s.key == nil {
+		return "", fmt.Errorf("%w to seal its configuration: set %s or give the hub a data directory", masterkey.ErrNoKey, masterkey.EnvVar)
+	}
+	return s.key.Seal(config, "backend "+name), nil
+}
+
+// openBackend reads a row's configuration: sealed (since issue 10), or plaintext JSON as
+// rows written before were, until sealBackends seals them.
+func (s *sqlStore) openBackend(name, stored string) (string, error) {
+	if !masterkey.IsSealed(stored) {
+		return stored, nil
+	}
+	return s.key.Open(stored, "backend "+name)
+}
+
+// sealBackends seals the rows still in plaintext, once per open: rows written before the
+// configurations were sealed are not left readable in the database. Without a key it does
+// nothing (and writes fail). A row changed meanwhile (another hub) is left to that writer.
+func (s *sqlStore) sealBackends(ctx context.Context) error {
+	if s.key == nil {
+		return nil
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT name, config FROM backends")
+	if err != nil {
+		return fmt.Errorf("seal backends: %w", mapErr(err))
+	}
+	type plain struct{ name, config string }
+	var todo []plain
+	for rows.Next() {
+		var p plain
+		if err := rows.Scan(&p.name, &p.config); err != nil {
+			rows.Close()
+			return fmt.Errorf("seal backends: %w", err)
+		}
+		if !masterkey.IsSealed(p.config) {
+			todo = append(todo, p)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("seal backends: %w", mapErr(err))
+	}
+	for _, p := range todo {
+		sealed, _ := s.sealBackend(p.name, p.config)
+		if _, err := s.db.ExecContext(ctx, s.q("UPDATE backends SET config = ? WHERE name = ? AND config = ?"), sealed, p.name, p.config); err != nil {
+			return fmt.Errorf("seal backend %q: %w", p.name, mapErr(err))
+		}
 	}
 	return nil
 }

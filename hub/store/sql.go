@@ -17,6 +17,8 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/masterkey"
 )
 
 const (
@@ -34,11 +36,12 @@ type sqlStore struct {
 	db      *sql.DB
 	dialect string
 	audit   auditStmts
+	key     *masterkey.Key // seals backends.config; nil: none (see Config.MasterKey)
 }
 
 var _ Store = (*sqlStore)(nil)
 
-func openSQLite(ctx context.Context, dir string) (*sqlStore, error) {
+func openSQLite(ctx context.Context, dir string, key *masterkey.Key) (*sqlStore, error) {
 	if dir == "" {
 		return nil, errors.New("open sqlite store: DataDir is empty")
 	}
@@ -74,10 +77,10 @@ func openSQLite(ctx context.Context, dir string) (*sqlStore, error) {
 	db.SetMaxOpenConns(1)
 	db.SetConnMaxIdleTime(0)
 	db.SetConnMaxLifetime(0)
-	return finishOpen(ctx, &sqlStore{db: db, dialect: dialectSQLite})
+	return finishOpen(ctx, &sqlStore{db: db, dialect: dialectSQLite, key: key})
 }
 
-func openPostgres(ctx context.Context, url string) (*sqlStore, error) {
+func openPostgres(ctx context.Context, url string, key *masterkey.Key) (*sqlStore, error) {
 	db, err := sql.Open("pgx", url)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres store: %w", err)
@@ -85,7 +88,7 @@ func openPostgres(ctx context.Context, url string) (*sqlStore, error) {
 	db.SetMaxOpenConns(10)
 	db.SetMaxIdleConns(4)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	return finishOpen(ctx, &sqlStore{db: db, dialect: dialectPostgres})
+	return finishOpen(ctx, &sqlStore{db: db, dialect: dialectPostgres, key: key})
 }
 
 func finishOpen(ctx context.Context, s *sqlStore) (*sqlStore, error) {
@@ -94,6 +97,10 @@ func finishOpen(ctx context.Context, s *sqlStore) (*sqlStore, error) {
 		return nil, fmt.Errorf("open %s store: %w", s.dialect, err)
 	}
 	if err := s.migrate(ctx); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("open %s store: %w", s.dialect, err)
+	}
+	if err := s.sealBackends(ctx); err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("open %s store: %w", s.dialect, err)
 	}

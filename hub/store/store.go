@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/masterkey"
 )
 
 // Sentinel errors. Every driver error that means one of these is mapped to it, so callers
@@ -173,16 +175,27 @@ type Config struct {
 	DatabaseURL string
 	// DataDir holds the SQLite file hub.db; it is created with mode 0700 if missing.
 	DataDir string
+	// MasterKey seals the backends' configurations (their env and headers hold secrets).
+	// Nil: the key in DataDir's master.key, created at first open; with no DataDir either,
+	// backends cannot be written (masterkey.ErrNoKey).
+	MasterKey *masterkey.Key
 }
 
 // Open connects to the configured database and applies pending migrations.
 func Open(ctx context.Context, cfg Config) (Store, error) {
 	u := cfg.DatabaseURL
+	key := cfg.MasterKey
+	if key == nil && cfg.DataDir != "" && (u == "" || strings.HasPrefix(u, "postgres")) {
+		var err error
+		if key, err = masterkey.Load(cfg.DataDir, ""); err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+	}
 	switch {
 	case u == "":
-		return openSQLite(ctx, cfg.DataDir)
+		return openSQLite(ctx, cfg.DataDir, key)
 	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
-		return openPostgres(ctx, u)
+		return openPostgres(ctx, u, key)
 	default:
 		// Only the scheme is echoed: the URL may carry a password.
 		scheme, _, _ := strings.Cut(u, ":")

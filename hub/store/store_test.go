@@ -19,7 +19,9 @@ type backend struct {
 
 var backends = []backend{
 	{"sqlite", func(t *testing.T) store.Config { return store.Config{DataDir: t.TempDir()} }},
-	{"postgres", func(t *testing.T) store.Config { return store.Config{DatabaseURL: storetest.PostgresURL(t)} }},
+	{"postgres", func(t *testing.T) store.Config {
+		return store.Config{DatabaseURL: storetest.PostgresURL(t), DataDir: t.TempDir()} // DataDir: master.key
+	}},
 }
 
 // suite is run against every backend; each case gets its own fresh store.

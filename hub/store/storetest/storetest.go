@@ -92,7 +92,7 @@ func PostgresURL(t testing.TB) string {
 // NewPostgres returns a fresh PostgreSQL store in its own schema; see PostgresURL.
 func NewPostgres(t testing.TB) store.Store {
 	t.Helper()
-	return Open(t, store.Config{DatabaseURL: PostgresURL(t)})
+	return Open(t, store.Config{DatabaseURL: PostgresURL(t), DataDir: t.TempDir()}) // DataDir: master.key
 }
 
 func redact(raw string) string {
