@@ -11,6 +11,9 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
+
+	"github.com/charmbracelet/x/term"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
@@ -200,7 +203,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	if err := firstStart(ctx, s, env); err != nil {
+	if err := firstStart(ctx, s, c.DataDir, env); err != nil {
 		s.Store.Close()
 		return err
 	}
@@ -220,18 +223,54 @@ func serve(ctx context.Context, args []string, env Env) error {
 	return s.Run(ctx, ln)
 }
 
-// firstStart creates the owner when the store has no users, and prints the key once.
-func firstStart(ctx context.Context, s *server.Server, env Env) error {
+// OwnerKeyFile is where serve writes the first owner key when its output is not a terminal.
+const OwnerKeyFile = "owner.key"
+
+// firstStart creates the owner when the store has no users and hands its key over once: on
+// a terminal it is printed; otherwise (a service, whose output ends up in a journal or a log
+// file) it goes to dataDir/owner.key, mode 0600, and only that path is printed.
+func firstStart(ctx context.Context, s *server.Server, dataDir string, env Env) error {
 	users, err := s.Store.ListUsers(ctx)
 	if err != nil || len(users) > 0 {
 		return err
 	}
+	var f *os.File
+	path := filepath.Join(dataDir, OwnerKeyFile)
+	if dataDir != "" && !isTerminal(env.Stdout) {
+		// Opened before the owner exists: a key that cannot be kept is never made.
+		if f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err != nil {
+			return fmt.Errorf("first start: the owner key cannot be written: %w "+
+				"(if a previous start left %s, that key is not in this database: delete the file)", err, path)
+		}
+	}
 	_, key, err := auth.CreateOwner(ctx, s.Store, "owner")
 	if err != nil {
+		if f != nil {
+			f.Close()
+			os.Remove(path)
+		}
 		return fmt.Errorf("create owner: %w", err)
 	}
-	printOwnerKey(env.Stdout, key)
+	if f == nil {
+		printOwnerKey(env.Stdout, key)
+		return s.Keys.Refresh(ctx)
+	}
+	_, err = f.WriteString(key + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("first start: write the owner key to %s: %w", path, err)
+	}
+	fmt.Fprintf(env.Stdout, "\nOwner API key written to %s (mode 0600; it is not printed, so that it stays out of logs).\n"+
+		"Read it, store it somewhere safe, then delete the file:\n\n    cat %s && rm %s\n\n", path, path, path)
 	return s.Keys.Refresh(ctx)
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
 }
 
 func printOwnerKey(w io.Writer, key string) {

@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer that serve may write while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Regression (issue 10, item 3): serve's first start printed the owner key on stdout, which
+// for a service is a journal or log file kept for weeks. Without a terminal the key now goes
+// to <data dir>/owner.key (mode 0600) and stdout only says where; the key in the file works.
+// A second start with the file left behind and an empty database refuses instead of making
+// a key nobody can read.
+func TestFirstStartKeepsOwnerKeyOutOfLogs(t *testing.T) {
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	var out syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, []string{"serve", "--data-dir", dir, "--listen", addr},
+			Env{Stdout: &out, Stderr: &out, Logger: slog.New(slog.NewTextHandler(&out, nil))})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	path := filepath.Join(dir, OwnerKeyFile)
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(out.String(), "hub listening") {
+		if time.Now().After(deadline) {
+			t.Fatalf("hub not listening after 60s:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if keyRE.MatchString(out.String()) || strings.Contains(out.String(), "mcpgw_") {
+		t.Errorf("serve printed the owner key without a terminal:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), path) {
+		t.Errorf("serve does not say where the key is (%s):\n%s", path, out.String())
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(path); runtime.GOOS != "windows" && st.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %04o, want 0600", path, st.Mode().Perm())
+	}
+	key := strings.TrimSpace(string(raw))
+	if !keyRE.MatchString(key) {
+		t.Fatalf("%s holds %q, not a key", path, key)
+	}
+	req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/auth/me", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"owner"`) {
+		t.Errorf("the key from %s: %d %s", path, resp.StatusCode, body)
+	}
+
+	// The file left behind, and a fresh database: refused, naming the file.
+	other := t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, OwnerKeyFile), []byte("stale\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = run(t, "serve", "--data-dir", other, "--listen", "127.0.0.1:0")
+	if err == nil || !strings.Contains(err.Error(), OwnerKeyFile) {
+		t.Errorf("serve with a stale %s: %v", OwnerKeyFile, err)
+	}
+}
