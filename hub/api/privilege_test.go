@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,5 +144,57 @@ func TestBackendsNeverHandBackHubSecrets(t *testing.T) {
 		if strings.Contains(e, name) {
 			t.Errorf("the hub's %s reached a backend's environment: %q", name, e)
 		}
+	}
+}
+
+// Issue 10, item 1: the JWT secret and the master key are readable through no API. Every GET
+// endpoint (with path parameters filled from what exists), the health and metrics endpoints
+// and the install scripts are read as the owner after some activity, and none carries either
+// in any written form.
+func TestNoAPIAnswerCarriesHubSecrets(t *testing.T) {
+	secret := "jwt-" + strings.Repeat("Zq9", 12)
+	masterKey := strings.Repeat("5e", 32)
+	t.Setenv("JWT_SECRET", secret)
+	t.Setenv("MCPGW_MASTER_KEY", masterKey)
+	h := hubtest.Start(t, nil)
+	owner := newClient(t, h, h.OwnerKey)
+	var u api.User
+	owner.must(201, "POST", "/users", api.CreateUserRequest{Name: "una", Role: "operator", Password: pw}, &u)
+	owner.must(201, "POST", "/backends/remote", map[string]any{"transport": "http", "url": "http://127.0.0.1:1/mcp",
+		"headers": map[string]string{"Authorization": "Bearer hdr-secret-value"}}, nil)
+	owner.must(201, "POST", "/agents", api.EnrollAgentRequest{ID: "box"}, nil)
+	if _, r := login(t, h, "una", pw); r.Status != 200 {
+		t.Fatalf("login: %d %s", r.Status, r)
+	}
+	fill := strings.NewReplacer("{id}", u.ID, "{name}", "remote", "{agent}", "box", "{user}", u.ID)
+	forbidden := []string{secret, masterKey, "hdr-secret-value"}
+	check := func(what, body string) {
+		for _, s := range forbidden {
+			if strings.Contains(body, s) {
+				t.Errorf("%s shows a hub secret (%.8s…)", what, s)
+			}
+		}
+	}
+	n := 0
+	for _, rt := range h.Server.API.(*api.API).Routes() {
+		if rt.Method != "GET" {
+			continue
+		}
+		path := fill.Replace(rt.Path)
+		r := owner.do("GET", path, nil)
+		n++
+		check("GET "+path, r.String())
+	}
+	for _, p := range []string{"/healthz", "/readyz", "/metrics", "/install.sh", "/install.ps1"} {
+		resp, err := http.Get(h.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		check("GET "+p, string(body))
+	}
+	if n < 10 {
+		t.Fatalf("only %d GET endpoints read", n)
 	}
 }
