@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -100,6 +101,9 @@ type Backend struct {
 
 	httpBase *http.Transport // http and sse: one connection pool across restarts
 	secrets  []string        // of the URL and Options.Secrets, kept out of errors and logs (scrub)
+	// hubSecrets are Options.Secrets alone, kept out of the published lists too (a URL's
+	// short query values would garble tool descriptions).
+	hubSecrets []string
 
 	pubMu sync.Mutex // serialises snapshot updates and OnChange calls
 
@@ -120,9 +124,10 @@ func New(cfg Config, opts Options) *Backend {
 	b := &Backend{cfg: cfg, opts: opts, log: opts.Logger.With("backend", cfg.Name)}
 	for _, s := range opts.Secrets {
 		if len(s) >= minSecret {
-			b.secrets = append(b.secrets, s)
+			b.hubSecrets = append(b.hubSecrets, s)
 		}
 	}
+	b.secrets = slices.Clone(b.hubSecrets)
 	if cfg.Transport == TransportHTTP || cfg.Transport == TransportSSE {
 		b.secrets = append(b.secrets, urlSecrets(cfg.URL)...)
 		if t, ok := http.DefaultTransport.(*http.Transport); ok {
@@ -198,6 +203,7 @@ func (b *Backend) publish(s *session, change func(*protocol.Backend)) {
 	}
 	next := *b.snap.Load()
 	change(&next)
+	b.scrubSnapshot(&next)
 	b.snap.Store(&next)
 	if b.opts.OnChange != nil {
 		b.opts.OnChange(next)

@@ -2,9 +2,13 @@ package backend
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
 // Services put API keys in the backend's URL (?api_key=…, user:password@), and net/http names
@@ -51,6 +55,60 @@ func scrubText(s string, secrets []string) string {
 		s = strings.ReplaceAll(s, sec, redacted)
 	}
 	return s
+}
+
+// scrubSnapshot removes the hub's secrets (Options.Secrets) from what the backend published
+// about itself: its lists (tool descriptions, schemas, resources, prompts), server info and
+// instructions, which reach GET /tools, tools/list and the dashboards. Lists without a secret
+// are kept as they are (no copy).
+func (b *Backend) scrubSnapshot(snap *protocol.Backend) {
+	sec := b.hubSecrets
+	if len(sec) == 0 {
+		return
+	}
+	snap.Tools = scrubRaws(snap.Tools, sec)
+	snap.Resources = scrubRaws(snap.Resources, sec)
+	snap.ResourceTemplates = scrubRaws(snap.ResourceTemplates, sec)
+	snap.Prompts = scrubRaws(snap.Prompts, sec)
+	snap.ServerInfo, _ = scrubJSON(snap.ServerInfo, sec)
+	snap.Instructions = scrubText(snap.Instructions, sec)
+	snap.Error = scrubText(snap.Error, sec)
+}
+
+func scrubRaws(list []json.RawMessage, secrets []string) []json.RawMessage {
+	var out []json.RawMessage
+	for i, m := range list {
+		if c, changed := scrubJSON(m, secrets); changed {
+			if out == nil {
+				out = slices.Clone(list)
+			}
+			out[i] = c
+		}
+	}
+	if out == nil {
+		return list
+	}
+	return out
+}
+
+// scrubJSON replaces the secrets in a JSON value, as written and as JSON escapes them; m
+// itself is returned, unchanged, when it holds none.
+func scrubJSON(m json.RawMessage, secrets []string) (json.RawMessage, bool) {
+	if len(m) == 0 {
+		return m, false
+	}
+	s := string(m)
+	clean := s
+	for _, sec := range secrets {
+		clean = strings.ReplaceAll(clean, sec, redacted)
+		if q, err := json.Marshal(sec); err == nil && string(q[1:len(q)-1]) != sec {
+			clean = strings.ReplaceAll(clean, string(q[1:len(q)-1]), redacted)
+		}
+	}
+	if clean == s {
+		return m, false
+	}
+	return json.RawMessage(clean), true
 }
 
 // scrubbedError is an error whose message had secrets removed; it still matches its cause.

@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -75,5 +76,28 @@ func TestHubSecretsStayOutOfStderrAndState(t *testing.T) {
 		if !strings.Contains(text, "stolen") {
 			t.Errorf("%s lost the rest of the line: %s", what, text)
 		}
+	}
+}
+
+// Issue 10, item 1: a server that puts one of the hub's secrets in what it says about itself
+// (here a tool's description) has it scrubbed from the published lists, which reach GET
+// /tools and tools/list; the rest of the description is kept, and without secrets the list
+// is published as the server sent it.
+func TestHubSecretsStayOutOfLists(t *testing.T) {
+	const secret = "hub-master-key-ABCDEFGHIJKLMNOPQRSTUV"
+	desc := func(r *running) string {
+		var tool struct{ Description string }
+		snap := r.Snapshot()
+		if len(snap.Tools) != 1 || json.Unmarshal(snap.Tools[0], &tool) != nil {
+			t.Fatalf("tools: %s", snap.Tools)
+		}
+		return tool.Description
+	}
+	cfg := testServerConfig(t, "lister", map[string]string{toolDescriptionEnv: "echoes; key " + secret + " inside"})
+	if d := desc(start(t, cfg, Options{Secrets: []string{secret}})); strings.Contains(d, secret) || d != "echoes; key "+redacted+" inside" {
+		t.Errorf("description with the secret scrubbed = %q", d)
+	}
+	if d := desc(start(t, cfg, Options{})); d != "echoes; key "+secret+" inside" {
+		t.Errorf("description without secrets to scrub = %q", d)
 	}
 }

@@ -169,6 +169,7 @@ func (b *Backend) setReady(s *session, init *initResult, ls *lists) {
 	next.ServerInfo, next.Capabilities, next.Instructions = init.ServerInfo, init.Capabilities, init.Instructions
 	next.ProtocolVersion = init.ProtocolVersion
 	ls.apply(kindTools|kindResources|kindPrompts, &next)
+	b.scrubSnapshot(&next)
 	b.snap.Store(&next)
 	if b.opts.OnChange != nil {
 		b.opts.OnChange(next)

@@ -20,6 +20,8 @@ import (
 const (
 	testServerEnv = "MCPGW_TEST_STDIO_SERVER"
 	childPIDEnv   = "MCPGW_TEST_CHILD_PIDFILE" // start a child that inherits stdout, write its pid here
+	// toolDescriptionEnv is the description of the server's tool.
+	toolDescriptionEnv = "MCPGW_TEST_TOOL_DESCRIPTION"
 )
 
 func TestMain(m *testing.M) {
@@ -92,7 +94,8 @@ func (s *testServer) handle(id, method, tool, msg string, size int) {
 	case "initialize":
 		s.send(`{"jsonrpc":"2.0","id":%s,"result":{"protocolVersion":"2025-11-25","capabilities":{"tools":{}},"serverInfo":{"name":"misbehaving","version":"1"}}}`, id)
 	case "tools/list":
-		s.send(`{"jsonrpc":"2.0","id":%s,"result":{"tools":[{"name":"echo","inputSchema":{"type":"object"}}]}}`, id)
+		desc, _ := json.Marshal(os.Getenv(toolDescriptionEnv))
+		s.send(`{"jsonrpc":"2.0","id":%s,"result":{"tools":[{"name":"echo","description":%s,"inputSchema":{"type":"object"}}]}}`, id, desc)
 	case "tools/call":
 		s.call(id, tool, msg, size)
 	default:
