@@ -48,6 +48,7 @@ Administration through a running hub's REST API (docs/API.md):
   Run a group without a subcommand for its flags.
 
 Store flags: --config FILE, --data-dir DIR, --database-url URL (env MCPGW_DATA_DIR, DATABASE_URL).
+The master key that seals backends' secrets: env MCPGW_MASTER_KEY, else DATA_DIR/master.key.
 API flags: --hub URL (default http://127.0.0.1:3200, env MCPGW_HUB), --key KEY (env MCPGW_KEY), --json.
 `
 
