@@ -86,26 +86,32 @@ func loadOrCreate(path string) (*Key, error) {
 	return k, nil
 }
 
-// create writes a new random key; when another process was first, its key is kept.
+// create writes a new random key; when another process was first, its key is kept. The key
+// is written to a temporary file and linked into place, so a concurrent reader never sees a
+// half-written key.
 func create(path string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("master key: %w", err)
 	}
 	var b [Size]byte
 	rand.Read(b[:])
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return nil
-	}
+	f, err := os.CreateTemp(dir, FileName+".*.tmp") // mode 0600
 	if err != nil {
 		return fmt.Errorf("master key: %w", err)
 	}
+	defer os.Remove(f.Name())
 	_, err = f.WriteString(base64.StdEncoding.EncodeToString(b[:]) + "\n")
+	if serr := f.Sync(); err == nil {
+		err = serr
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		os.Remove(path)
+	if err == nil {
+		err = os.Link(f.Name(), path)
+	}
+	if err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("master key %s: %w", path, err)
 	}
 	return nil

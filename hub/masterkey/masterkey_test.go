@@ -96,3 +96,35 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// Regression: hubs (or the CLI) opening a new data directory at once read the key file
+// while another was still writing it, and refused an empty key. The key is now linked into
+// place complete: every opener gets the same key.
+func TestConcurrentFirstLoad(t *testing.T) {
+	for round := 0; round < 20; round++ {
+		dir := t.TempDir()
+		ids := make(chan string, 8)
+		for range 8 {
+			go func() {
+				k, err := Load(dir, "")
+				if err != nil {
+					ids <- "error: " + err.Error()
+					return
+				}
+				ids <- k.ID()
+			}()
+		}
+		first := <-ids
+		for range 7 {
+			if id := <-ids; id != first || strings.HasPrefix(id, "error") {
+				t.Fatalf("round %d: concurrent loads got %q and %q", round, first, id)
+			}
+		}
+		if strings.HasPrefix(first, "error") {
+			t.Fatal(first)
+		}
+		if left, _ := filepath.Glob(filepath.Join(dir, "*.tmp")); len(left) > 0 {
+			t.Errorf("temporary files left: %v", left)
+		}
+	}
+}
