@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"context"
+	"database/sql"
 	"io"
 	"net/http"
 	"os"
@@ -10,8 +12,11 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/api"
+	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
+	"github.com/mcp-gateway/mcp-gateway/hub/masterkey"
 	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
 
 // Regression (issue 10, item 1): backends.write let an operator add a stdio backend, that
@@ -196,5 +201,38 @@ func TestNoAPIAnswerCarriesHubSecrets(t *testing.T) {
 	}
 	if n < 10 {
 		t.Fatalf("only %d GET endpoints read", n)
+	}
+}
+
+// Issue 10, item 2: a backend stored in clear by an older hub is served by the new one, which
+// seals its row at start; the API shows its headers masked.
+func TestHubSealsLegacyBackendRows(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "hub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	legacy := `{"transport":"http","url":"http://127.0.0.1:1/mcp","headers":{"Authorization":"Bearer legacy-token-123"}}`
+	if _, err := db.ExecContext(ctx, "INSERT INTO backends (name, config, created_by, created_at, updated_at) VALUES ('legacy', ?, 'owner', '2025-01-01T00:00:00.000000Z', '2025-01-01T00:00:00.000000Z')", legacy); err != nil {
+		t.Fatal(err)
+	}
+	h := hubtest.Start(t, func(c *config.Config) { c.DataDir = dir })
+	var row string
+	if err := db.QueryRowContext(ctx, "SELECT config FROM backends WHERE name = 'legacy'").Scan(&row); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(row, "legacy-token-123") || !masterkey.IsSealed(row) {
+		t.Errorf("the hub left the legacy row in clear: %s", row)
+	}
+	r := newClient(t, h, h.OwnerKey).must(200, "GET", "/backends", nil, nil)
+	if !strings.Contains(r.String(), `"legacy"`) || !strings.Contains(r.String(), `"Authorization":"***"`) || strings.Contains(r.String(), "legacy-token-123") {
+		t.Errorf("GET /backends: %s", r)
 	}
 }

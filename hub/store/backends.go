@@ -126,11 +126,12 @@ func (s *sqlStore) openBackend(name, stored string) (string, error) {
 	return s.key.Open(stored, "backend "+name)
 }
 
-// sealBackends seals the rows still in plaintext, once per open: rows written before the
-// configurations were sealed are not left readable in the database. Without a key it does
-// nothing (and writes fail). A row changed meanwhile (another hub) is left to that writer.
+// sealBackends seals the rows still in plaintext, at an open with Config.SealPlaintext:
+// rows written before the configurations were sealed are not left readable in the database.
+// Without a key it does nothing (and writes fail). A row changed meanwhile (another hub) is
+// left to that writer.
 func (s *sqlStore) sealBackends(ctx context.Context) error {
-	if s.key == nil {
+	if s.key == nil || !s.sealOld {
 		return nil
 	}
 	rows, err := s.db.QueryContext(ctx, "SELECT name, config FROM backends")

@@ -73,7 +73,7 @@ func TestRebind(t *testing.T) {
 // The DSN's pragmas reach the connection: WAL, synchronous NORMAL, and the larger
 // autocheckpoint the audit writes are measured with.
 func TestSQLitePragmas(t *testing.T) {
-	s, err := openSQLite(context.Background(), t.TempDir(), nil)
+	s, err := openSQLite(context.Background(), t.TempDir(), nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}

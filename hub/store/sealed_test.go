@@ -16,7 +16,7 @@ import (
 // Regression (issue 10, item 2): a backend's env values and headers (API tokens) were kept
 // in the database in clear. Its configuration is now sealed with the master key: the raw
 // row shows none of it, the store reads it back; a row written in clear before is still read
-// and is sealed at the next open; a wrong or missing key is a clear error, not garbage.
+// and is sealed at the hub's next open; a wrong or missing key is a clear error, not garbage.
 func TestBackendConfigSealedAtRest(t *testing.T) {
 	const token, header = "ghp_0123456789abcdefSECRETTOKEN", "Bearer sk-live-HEADERSECRET42"
 	config := `{"transport":"stdio","command":"gh-mcp","env":{"GITHUB_TOKEN":"` + token + `"},"headers":{"Authorization":"` + header + `"}}`
@@ -61,7 +61,13 @@ func TestBackendConfigSealedAtRest(t *testing.T) {
 			if got, err := s.GetBackend(ctx, "old"); err != nil || got.Config != config {
 				t.Fatalf("plaintext row: %+v, %v", got, err)
 			}
-			s2 := storetest.Open(t, cfg)
+			storetest.Open(t, cfg) // as the offline CLI opens it: rows left as they are
+			if row := raw("old"); row != config {
+				t.Fatalf("an open without SealPlaintext changed the row: %s", row)
+			}
+			hub := cfg
+			hub.SealPlaintext = true // as the hub opens it
+			s2 := storetest.Open(t, hub)
 			if row := raw("old"); strings.Contains(row, token) || !masterkey.IsSealed(row) {
 				t.Fatalf("plaintext row not sealed at open: %s", row)
 			}

@@ -37,11 +37,12 @@ type sqlStore struct {
 	dialect string
 	audit   auditStmts
 	key     *masterkey.Key // seals backends.config; nil: none (see Config.MasterKey)
+	sealOld bool           // Config.SealPlaintext
 }
 
 var _ Store = (*sqlStore)(nil)
 
-func openSQLite(ctx context.Context, dir string, key *masterkey.Key) (*sqlStore, error) {
+func openSQLite(ctx context.Context, dir string, key *masterkey.Key, sealOld bool) (*sqlStore, error) {
 	if dir == "" {
 		return nil, errors.New("open sqlite store: DataDir is empty")
 	}
@@ -77,10 +78,10 @@ func openSQLite(ctx context.Context, dir string, key *masterkey.Key) (*sqlStore,
 	db.SetMaxOpenConns(1)
 	db.SetConnMaxIdleTime(0)
 	db.SetConnMaxLifetime(0)
-	return finishOpen(ctx, &sqlStore{db: db, dialect: dialectSQLite, key: key})
+	return finishOpen(ctx, &sqlStore{db: db, dialect: dialectSQLite, key: key, sealOld: sealOld})
 }
 
-func openPostgres(ctx context.Context, url string, key *masterkey.Key) (*sqlStore, error) {
+func openPostgres(ctx context.Context, url string, key *masterkey.Key, sealOld bool) (*sqlStore, error) {
 	db, err := sql.Open("pgx", url)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres store: %w", err)
@@ -88,7 +89,7 @@ func openPostgres(ctx context.Context, url string, key *masterkey.Key) (*sqlStor
 	db.SetMaxOpenConns(10)
 	db.SetMaxIdleConns(4)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	return finishOpen(ctx, &sqlStore{db: db, dialect: dialectPostgres, key: key})
+	return finishOpen(ctx, &sqlStore{db: db, dialect: dialectPostgres, key: key, sealOld: sealOld})
 }
 
 func finishOpen(ctx context.Context, s *sqlStore) (*sqlStore, error) {

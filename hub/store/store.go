@@ -179,6 +179,11 @@ type Config struct {
 	// Nil: the key in DataDir's master.key, created at first open; with no DataDir either,
 	// backends cannot be written (masterkey.ErrNoKey).
 	MasterKey *masterkey.Key
+	// SealPlaintext seals, at open, the backends' rows still in plaintext (written before
+	// they were sealed). The hub sets it; the offline CLI does not, so that a CLI run with
+	// another data directory (another master.key) never seals the hub's rows with a key the
+	// hub does not have.
+	SealPlaintext bool
 }
 
 // Open connects to the configured database and applies pending migrations.
@@ -193,9 +198,9 @@ func Open(ctx context.Context, cfg Config) (Store, error) {
 	}
 	switch {
 	case u == "":
-		return openSQLite(ctx, cfg.DataDir, key)
+		return openSQLite(ctx, cfg.DataDir, key, cfg.SealPlaintext)
 	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
-		return openPostgres(ctx, u, key)
+		return openPostgres(ctx, u, key, cfg.SealPlaintext)
 	default:
 		// Only the scheme is echoed: the URL may carry a password.
 		scheme, _, _ := strings.Cut(u, ":")
