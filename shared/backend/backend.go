@@ -58,6 +58,10 @@ type Options struct {
 	// Restart backoff: full jitter, doubling from BackoffBase up to BackoffCap, reset once a
 	// session stayed up StableAfter. Defaults 1s, 30s, 60s.
 	BackoffBase, BackoffCap, StableAfter time.Duration
+	// DiscoverTimeout bounds the server/discover probe: a legacy server that ignores an
+	// unknown method before initialize costs this much once, then the backend remembers.
+	// Default 10 s.
+	DiscoverTimeout time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -78,6 +82,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.BackoffCap < o.BackoffBase {
 		o.BackoffCap = o.BackoffBase
+	}
+	if o.DiscoverTimeout <= 0 {
+		o.DiscoverTimeout = 10 * time.Second
 	}
 	if o.StableAfter <= 0 {
 		o.StableAfter = time.Minute

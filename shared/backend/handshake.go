@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
@@ -40,15 +41,37 @@ type initResult struct {
 }
 
 // handshake finds the server's era, initializes the session if it is a legacy one, and
-// fetches the lists the server declares. The era is probed with server/discover; any error
-// or an answer without the stateless version means initialize, as today.
+// fetches the lists the server declares. The era is probed with server/discover; an error
+// or an answer without the stateless version means initialize, as today, except a -32022
+// (unsupported protocol version): its list of supported versions decides (see
+// negotiate).
 func (s *session) handshake(ctx context.Context) (*initResult, *lists, error) {
+	legacyVersion := protocolVersion
 	// The deprecated HTTP+SSE transport has no stateless era.
 	if s.b.cfg.Era != EraLegacy && s.b.cfg.Transport != TransportSSE && !s.b.legacyOnly.Load() {
 		if s.hdr != nil {
 			s.hdr.unavailable.Store(false)
 		}
 		init, err := s.discover(ctx)
+		var unsupported *jsonrpc.Error
+		if errors.As(err, &unsupported) && unsupported.Code == codeUnsupportedVersion && !s.isDone() {
+			// 2026-07-28: the client picks a version from the error's list and retries; it
+			// may not fall back to initialize unless the server speaks a legacy version.
+			modern, legacy, nerr := negotiate(unsupported)
+			switch {
+			case nerr != nil:
+				return nil, nil, fmt.Errorf("server/discover: %w", nerr)
+			case modern != "":
+				s.b.log.Debug("server/discover refused the version; retrying with one it advertises", "version", modern)
+				init, err = s.discover(ctx)
+				if errors.As(err, &unsupported) && unsupported.Code == codeUnsupportedVersion {
+					return nil, nil, fmt.Errorf("server/discover: refused version %s, which it advertises as supported: %w", modern, err)
+				}
+			default:
+				s.b.log.Debug("server/discover refused; the server speaks only legacy versions", "version", legacy)
+				legacyVersion, err = legacy, nil
+			}
+		}
 		switch {
 		case init != nil:
 			if s.hdr != nil {
@@ -64,7 +87,7 @@ func (s *session) handshake(ctx context.Context) (*initResult, *lists, error) {
 			}
 			return nil, nil, fmt.Errorf("server/discover: %w", s.failErr)
 		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
-			s.b.log.Debug("server/discover unanswered; speaking initialize from now on", "timeout", discoverTimeout)
+			s.b.log.Debug("server/discover unanswered; speaking initialize from now on", "timeout", s.b.opts.DiscoverTimeout)
 			s.b.legacyOnly.Store(true) // a server that ignores it: do not wait again
 		case err != nil && s.hdr != nil && s.hdr.unavailable.Load():
 			// A 502/503/504 (a server restarting behind a proxy, say) is no answer about the
@@ -75,19 +98,48 @@ func (s *session) handshake(ctx context.Context) (*initResult, *lists, error) {
 			s.b.log.Debug("server/discover refused; speaking initialize", "error", err)
 		}
 	}
-	init, ls, err := s.initialize(ctx)
-	if err != nil {
-		// Not a legacy server after all, or a modern one that was slow or crashed during the
-		// probe: probe again next time.
+	init, ls, err := s.initialize(ctx, legacyVersion)
+	if err != nil && !(s.proc != nil && s.isDone()) {
+		// Not a legacy server after all, or a modern one that was slow during the probe:
+		// probe again next time. Not when the process is gone: a strict legacy server that
+		// read the probe late (after it timed out) exits on it while initialize waits, and
+		// forgetting that would probe, and restart it, forever. A modern server that merely
+		// crashed is probed again once initialize gets an answer that refuses it.
 		s.b.legacyOnly.Store(false)
 	}
 	return init, ls, err
 }
 
+// legacyVersions are the session-based protocol versions the gateway speaks with
+// initialize, newest first.
+var legacyVersions = []string{protocolVersion, "2025-06-18", "2025-03-26", "2024-11-05"}
+
+// negotiate reads the supported versions of a -32022 answer to server/discover. It returns
+// the stateless version to retry discover with, or else the legacy version to initialize
+// with, or an error when the server advertises nothing the gateway speaks.
+func negotiate(e *jsonrpc.Error) (modern, legacy string, err error) {
+	var data struct {
+		Supported []string `json:"supported"`
+	}
+	if len(e.Data) == 0 || json.Unmarshal(e.Data, &data) != nil || len(data.Supported) == 0 {
+		return "", "", fmt.Errorf("unsupported protocol version, and the error lists no supported versions (data %s): %w", e.Data, e)
+	}
+	if slices.Contains(data.Supported, modernVersion) {
+		return modernVersion, "", nil
+	}
+	for _, v := range legacyVersions {
+		if slices.Contains(data.Supported, v) {
+			return "", v, nil
+		}
+	}
+	return "", "", fmt.Errorf("no protocol version in common: the server supports %q, the gateway speaks %q: %w",
+		data.Supported, append([]string{modernVersion}, legacyVersions...), e)
+}
+
 // initialize runs the legacy handshake.
-func (s *session) initialize(ctx context.Context) (*initResult, *lists, error) {
+func (s *session) initialize(ctx context.Context, version string) (*initResult, *lists, error) {
 	params, err := json.Marshal(map[string]any{
-		"protocolVersion": protocolVersion,
+		"protocolVersion": version,
 		"clientInfo":      map[string]string{"name": s.b.opts.ClientName, "version": s.b.opts.ClientVersion},
 		// The hub answers these on behalf of the real client.
 		"capabilities": map[string]any{

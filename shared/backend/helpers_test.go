@@ -71,6 +71,12 @@ func (l *logBuffer) Write(p []byte) (int, error) {
 	return l.buf.Write(p)
 }
 
+func (l *logBuffer) count(s string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Count(l.buf.String(), s)
+}
+
 func (l *logBuffer) contains(s string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -91,6 +97,14 @@ type running struct {
 
 // start runs a backend until the test ends and waits until it is ready.
 func start(t *testing.T, cfg Config, opts Options) *running {
+	t.Helper()
+	r := startNoWait(t, cfg, opts)
+	r.waitReady(t)
+	return r
+}
+
+// startNoWait starts the backend and returns without waiting for it to be ready.
+func startNoWait(t *testing.T, cfg Config, opts Options) *running {
 	t.Helper()
 	r := &running{logs: &logBuffer{}, events: make(chan *jsonrpc.Request, 100), states: make(chan string, 100)}
 	opts.Logger = r.logs.logger()
@@ -130,7 +144,6 @@ func start(t *testing.T, cfg Config, opts Options) *running {
 			t.Logf("logs of %s:\n%s", cfg.Name, r.logs.buf.String())
 		}
 	})
-	r.waitReady(t)
 	return r
 }
 

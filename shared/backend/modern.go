@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
@@ -33,9 +32,6 @@ const (
 )
 
 const (
-	// discoverTimeout bounds the server/discover probe: a legacy server that ignores an
-	// unknown method before initialize costs this much once, then the backend remembers.
-	discoverTimeout = 10 * time.Second
 	// maxInputRounds bounds the input_required retries of one call.
 	maxInputRounds = 10
 	// codeUnsupportedVersion is UnsupportedProtocolVersionError.
@@ -54,7 +50,7 @@ type discoverResult struct {
 // does not offer modernVersion, and an error when the probe failed (any error means legacy).
 func (s *session) discover(ctx context.Context) (*initResult, error) {
 	s.modern = true // the probe itself carries the stateless _meta
-	ctx, cancel := context.WithTimeout(ctx, discoverTimeout)
+	ctx, cancel := context.WithTimeout(ctx, s.b.opts.DiscoverTimeout)
 	defer cancel()
 	result, err := s.request(ctx, "server/discover", json.RawMessage(`{}`))
 	var d discoverResult

@@ -1,7 +1,10 @@
 # A legacy stdio MCP server that exits on any method it does not know, as some do before
-# initialize: the server/discover probe costs it its process.
-import json, sys
+# initialize: the server/discover probe costs it its process. An optional argument is a
+# number of seconds to wait before reading anything (a server slow to start).
+import json, sys, time
 
+if len(sys.argv) > 1:
+    time.sleep(float(sys.argv[1]))
 for line in sys.stdin:
     msg = json.loads(line)
     method, mid = msg.get("method"), msg.get("id")
