@@ -75,8 +75,11 @@ func TestStdioEverything(t *testing.T) {
 		if env["GATEWAY_TEST"] != "on" || env["PATH"] == "" {
 			t.Errorf("configured or base variables missing: %v", env)
 		}
+		if len(env[markEnv]) != 24 {
+			t.Errorf("the supervisor's mark is missing: %s=%q", markEnv, env[markEnv])
+		}
 		for k := range env {
-			if k != "PATH" && k != "HOME" && k != "GATEWAY_TEST" {
+			if k != "PATH" && k != "HOME" && k != "GATEWAY_TEST" && k != markEnv {
 				t.Errorf("server inherited %s", k)
 			}
 		}

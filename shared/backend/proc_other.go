@@ -31,3 +31,12 @@ func signalGroup(p *os.Process, _ int, _ syscall.Signal) {
 
 // groupAlive cannot see children here; stop relies on the leader's exit.
 func groupAlive(int) bool { return false }
+
+// becomeSubreaper does nothing on Windows (see setProcessGroup).
+func becomeSubreaper() {}
+
+func marked(string) []int { return nil }
+
+func adoptedZombies(int, int) []int { return nil }
+
+func childOf(int) bool { return false }

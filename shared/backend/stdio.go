@@ -3,11 +3,14 @@ package backend
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/exec"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -26,6 +29,7 @@ const (
 // even while a child it started still holds stdout or stderr open.
 type process struct {
 	cmd    *exec.Cmd
+	mark   string // markEnv=token in the environment of the server and its descendants
 	stderr *lineLogger
 	stdin  *os.File // our ends
 	stdout *os.File
@@ -45,12 +49,16 @@ type process struct {
 func (b *Backend) dialStdio(context.Context) (mcp.Connection, *process, error) {
 	cmd := exec.Command(b.cfg.Command, b.cfg.Args...)
 	cmd.Env = cleanEnv(os.LookupEnv, baseEnvKeys(), b.cfg.Env)
+	mark := newMark()
+	cmd.Env = append(cmd.Env, mark)
 	cmd.Dir = b.cfg.Cwd
 	setProcessGroup(cmd)
+	becomeSubreaper()
 	p, err := startProcess(cmd, &lineLogger{log: b.log})
 	if err != nil {
 		return nil, nil, fmt.Errorf("start %s: %w", b.cfg.Command, err)
 	}
+	p.mark = mark
 	return newStdioConn(b.cfg.Name, b.log, p, b.cfg.maxMessageBytes(), &b.lines), p, nil
 }
 
@@ -82,6 +90,62 @@ func startProcess(cmd *exec.Cmd, stderr *lineLogger) (*process, error) {
 		_, _ = io.Copy(p.stderr, p.errOut)
 	}()
 	return p, nil
+}
+
+// markEnv names the environment variable that marks a stdio server and its descendants
+// with a token of their own, so that stop finds the ones that left the process group.
+const markEnv = "MCP_GATEWAY_SUPERVISED"
+
+// newMark returns a fresh markEnv=token entry.
+func newMark() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return markEnv + "=" + hex.EncodeToString(b[:])
+}
+
+// signalMarked signals every live process that carries the mark, apart from the leader
+// (signalled through its group). It returns the pids it signalled.
+func (p *process) signalMarked(sig os.Signal) []int {
+	if p.mark == "" {
+		return nil
+	}
+	var out []int
+	for _, pid := range marked(p.mark) {
+		if pid == p.cmd.Process.Pid {
+			continue
+		}
+		if proc, err := os.FindProcess(pid); err == nil && proc.Signal(sig) == nil {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// reapStrays kills what is left of the server's descendants outside its process group
+// (termed: those already sent SIGTERM) and reaps those that were re-parented to us
+// (becomeSubreaper), as well as exited members of the group that became ours, so that a
+// server which starts a child with setsid and exits leaves neither a process nor a zombie
+// behind, however often it is restarted.
+func (p *process) reapStrays(termed []int) {
+	pid := p.cmd.Process.Pid
+	signalled := termed
+	deadline := time.Now().Add(stopGrace)
+	for {
+		killed := p.signalMarked(os.Kill)
+		signalled = append(signalled, killed...)
+		if len(killed) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond) // killed but not yet gone
+	}
+	slices.Sort(signalled)
+	for _, k := range append(slices.Compact(signalled), adoptedZombies(pid, pid)...) {
+		if childOf(k) {
+			if proc, err := os.FindProcess(k); err == nil {
+				_, _ = proc.Wait()
+			}
+		}
+	}
 }
 
 func closeAll(files []*os.File) {
@@ -132,6 +196,7 @@ func (p *process) stop() error {
 	pid := p.cmd.Process.Pid
 	deadline := time.Now().Add(stopGrace)
 	signalGroup(p.cmd.Process, pid, sigTerm)
+	termed := p.signalMarked(sigTerm)
 	_ = p.stdin.Close()
 	timer := time.NewTimer(stopGrace)
 	defer timer.Stop()
@@ -145,10 +210,11 @@ func (p *process) stop() error {
 	}
 	signalGroup(p.cmd.Process, pid, sigKill)
 	<-p.exited
+	p.reapStrays(termed)
 	p.closePipes()
 	<-p.waited
-	// Stderr ends when the last process holding it is gone; one outside the group (it
-	// left with setsid) is not waited for.
+	// Stderr ends when the last process holding it is gone; one outside the group that
+	// dropped the mark from its environment is not waited for.
 	t := time.NewTimer(exitDrain)
 	defer t.Stop()
 	select {
