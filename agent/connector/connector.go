@@ -5,6 +5,8 @@ package connector
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -75,13 +77,17 @@ type Agent struct {
 	header http.Header
 	st     *status.Tracker
 	kick   chan struct{} // capacity 1: Reconnect asked for a connection now
+	// instance is sent in every hello: the hub tells this process's reconnections from
+	// another process using the same agent id.
+	instance string
 }
 
 // New prepares an agent from a validated config. Nothing starts before Run.
 func New(cfg *config.Config, opts Options) (*Agent, error) {
 	opts = opts.withDefaults()
 	log := opts.Logger.With("agent", cfg.Agent.AgentID)
-	a := &Agent{cfg: cfg.Agent, opts: opts, log: log, out: newOutbox(log), st: opts.Status, kick: make(chan struct{}, 1)}
+	a := &Agent{cfg: cfg.Agent, opts: opts, log: log, out: newOutbox(log), st: opts.Status, kick: make(chan struct{}, 1),
+		instance: newInstance()}
 	onChange := a.out.backendChanged
 	if a.st != nil {
 		onChange = func(b protocol.Backend) {
@@ -177,4 +183,11 @@ func (a *Agent) connectLoop(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// newInstance returns a random id for this agent process.
+func newInstance() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

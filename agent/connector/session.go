@@ -85,6 +85,7 @@ func (a *Agent) handshake(sess *yamux.Session) (*yamux.Stream, *protocol.FrameWr
 		Version:    a.opts.Version,
 		Capability: protocol.CapabilityVersion,
 		Backends:   a.set.Snapshots(),
+		Instance:   a.instance,
 	}
 	if err := w.WriteJSON(protocol.TypeHello, hello); err != nil {
 		// The hub may have refused and closed before our hello went out; its refusal is

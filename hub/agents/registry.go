@@ -64,12 +64,21 @@ type Options struct {
 	HelloTimeout time.Duration
 	// WriteTimeout bounds the write of one frame; expiry closes the agent's session. Default 60 s.
 	WriteTimeout time.Duration
+	// FightWindow is how long a sign of two agents sharing an id keeps the id marked as
+	// fighting. Default FightWindow.
+	FightWindow time.Duration
 }
 
-// Fighting: more than FightThreshold replacements of one id within FightWindow.
+// Two agents fight over an id when a connection replaces one from an agent process that
+// itself replaced another within FightMemory (each hello names its process: instance), or,
+// for agents too old to say, after more than FightThreshold replacements within
+// FightWindow. An agent that was replaced waits its longest backoff (30 s by default)
+// before it takes the id back, which the count alone never caught. A reconnection of the
+// same process never counts.
 const (
 	FightThreshold = 3
 	FightWindow    = time.Minute
+	FightMemory    = 10 * time.Minute
 )
 
 // cancelTimeout bounds the best-effort Cancel and Refusal frames.
@@ -100,6 +109,9 @@ func New(opts Options) *Registry {
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = 60 * time.Second
 	}
+	if opts.FightWindow <= 0 {
+		opts.FightWindow = FightWindow
+	}
 	if opts.OnChange == nil {
 		opts.OnChange = func(string, []protocol.Backend, bool) {}
 	}
@@ -126,8 +138,8 @@ type AgentInfo struct {
 	ConnectedSince time.Time `json:"connectedSince"`
 	Backends       int       `json:"backends"`
 	// Replacements counts how often a newer connection replaced an older one for this id
-	// since the hub started; Fighting is set while that happens more than FightThreshold
-	// times within FightWindow, which means two agents share the id.
+	// since the hub started; Fighting is set while two agent processes take the id from each
+	// other (see FightThreshold), which means two agents share the id.
 	Replacements int  `json:"replacements"`
 	Fighting     bool `json:"fighting"`
 }
@@ -142,12 +154,26 @@ func (r *Registry) List() []AgentInfo {
 		info := s.info()
 		if h := r.history[id]; h != nil {
 			info.Replacements = h.total
-			info.Fighting = h.fighting(now)
+			info.Fighting = h.fighting(now, r.opts.FightWindow)
 		}
 		out = append(out, info)
 	}
 	slices.SortFunc(out, func(a, b AgentInfo) int { return cmp.Compare(a.ID, b.ID) })
 	return out
+}
+
+// Fighting returns how many agent ids are fighting now (two agents share each).
+func (r *Registry) Fighting() int {
+	now := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, h := range r.history {
+		if h.fighting(now, r.opts.FightWindow) {
+			n++
+		}
+	}
+	return n
 }
 
 // Connected reports whether the agent has a session.

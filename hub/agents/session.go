@@ -108,27 +108,46 @@ func (s *session) refuse(code, msg string) {
 // replacements is the history of newer connections taking over one agent id.
 type replacements struct {
 	total  int
-	recent []time.Time // within FightWindow
-	warned time.Time   // last "fighting" warning
+	recent []time.Time          // within the fight window, of agents that do not name their instance
+	gone   map[string]time.Time // instance → when a connection of it was replaced, within FightMemory
+	fought time.Time            // last time an instance came back to take the id
+	warned time.Time            // last "fighting" warning
 }
 
-func (h *replacements) add(now time.Time) {
+// add records that a connection of instance newer replaced one of instance older ("" for
+// agents that do not send it).
+func (h *replacements) add(now time.Time, older, newer string, window time.Duration) {
 	h.total++
-	h.recent = append(h.recent, now)
-	h.prune(now)
+	if older == "" || newer == "" {
+		h.recent = append(h.recent, now)
+	} else {
+		if h.gone == nil {
+			h.gone = map[string]time.Time{}
+		}
+		if at, ok := h.gone[newer]; ok && now.Sub(at) <= FightMemory {
+			h.fought = now // an agent that was pushed out came back and pushed the other out
+		}
+		h.gone[older] = now
+	}
+	h.prune(now, window)
 }
 
-func (h *replacements) prune(now time.Time) {
+func (h *replacements) prune(now time.Time, window time.Duration) {
 	i := 0
-	for i < len(h.recent) && now.Sub(h.recent[i]) > FightWindow {
+	for i < len(h.recent) && now.Sub(h.recent[i]) > window {
 		i++
 	}
 	h.recent = h.recent[i:]
+	for inst, at := range h.gone {
+		if now.Sub(at) > FightMemory {
+			delete(h.gone, inst)
+		}
+	}
 }
 
-func (h *replacements) fighting(now time.Time) bool {
-	h.prune(now)
-	return len(h.recent) > FightThreshold
+func (h *replacements) fighting(now time.Time, window time.Duration) bool {
+	h.prune(now, window)
+	return len(h.recent) > FightThreshold || (!h.fought.IsZero() && now.Sub(h.fought) <= window)
 }
 
 // register makes s the agent's session, replacing any older one (newest wins). It reports
@@ -146,7 +165,7 @@ func (r *Registry) register(s *session) bool {
 	r.wg.Add(1)
 	warn := false
 	if old != nil {
-		warn = r.replaced(s.id)
+		warn = r.replaced(s.id, old.hello.Instance, s.hello.Instance)
 	}
 	r.mu.Unlock()
 	r.opts.OnChange(s.id, s.list(), true)
@@ -157,7 +176,11 @@ func (r *Registry) register(s *session) bool {
 		log.Info("agent connected", "backends", len(s.hello.Backends))
 		return true
 	}
-	log.Info("agent replaced an older connection with the same id", "old_remote", old.remote)
+	if s.hello.Instance != "" && s.hello.Instance == old.hello.Instance {
+		log.Info("agent reconnected before its old connection was seen to end; closing the old one", "old_remote", old.remote)
+	} else {
+		log.Info("agent replaced an older connection with the same id", "old_remote", old.remote)
+	}
 	if warn {
 		r.log.Warn("two agents are fighting over id "+s.id+": each connection replaces the other; give each agent its own id and key",
 			"agent", s.id, "remote", s.remote, "old_remote", old.remote)
@@ -168,15 +191,19 @@ func (r *Registry) register(s *session) bool {
 
 // replaced records a replacement of id and reports whether to warn about a fight now.
 // r.mu is held.
-func (r *Registry) replaced(id string) bool {
+func (r *Registry) replaced(id, older, newer string) bool {
 	now := time.Now()
 	h := r.history[id]
 	if h == nil {
 		h = &replacements{}
 		r.history[id] = h
 	}
-	h.add(now)
-	if !h.fighting(now) || now.Sub(h.warned) < FightWindow {
+	if older != "" && older == newer {
+		h.total++ // the same agent reconnecting: not a fight
+		return false
+	}
+	h.add(now, older, newer, r.opts.FightWindow)
+	if !h.fighting(now, r.opts.FightWindow) || now.Sub(h.warned) < r.opts.FightWindow {
 		return false
 	}
 	h.warned = now

@@ -25,6 +25,7 @@ type Metrics struct {
 // Gauges are read when Prometheus scrapes.
 type Gauges struct {
 	Agents   func() int      // connected agents
+	Fighting func() int      // agent ids that two agents are fighting over
 	Sessions func() int      // open MCP sessions
 	Audit    func() [3]int64 // audit events recorded, stored, pending
 	// Backends gives each called backend's bounds: load, breaker, timeouts, rejections.
@@ -51,6 +52,10 @@ func New(g Gauges) *Metrics {
 	}
 	if g.Agents != nil {
 		gauge("mcpgw_agents_connected", "Agents with an open tunnel to this hub.", func() float64 { return float64(g.Agents()) })
+	}
+	if g.Fighting != nil {
+		gauge("mcpgw_agents_fighting", "Agent ids that two agent processes take from each other (one id, two agents).",
+			func() float64 { return float64(g.Fighting()) })
 	}
 	if g.Sessions != nil {
 		gauge("mcpgw_sessions", "Open session-based MCP client sessions.", func() float64 { return float64(g.Sessions()) })

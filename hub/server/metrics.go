@@ -16,6 +16,7 @@ const permMetrics = rbac.UsageRead
 func (s *Server) newMetrics() {
 	s.Metrics = metrics.New(metrics.Gauges{
 		Agents:   func() int { return len(s.Agents.List()) },
+		Fighting: s.Agents.Fighting,
 		Sessions: s.GW.Sessions,
 		Audit: func() [3]int64 {
 			st := s.Audit.Stats()

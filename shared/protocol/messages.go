@@ -12,6 +12,10 @@ type Hello struct {
 	Version    string    `json:"version"`    // the agent build, for operators
 	Capability int       `json:"capability"` // CapabilityVersion of the agent
 	Backends   []Backend `json:"backends"`
+	// Instance is random per agent process and the same on each of its connections, so the
+	// hub tells a reconnection (same instance) from a second process using the same id
+	// (another instance). Absent from older agents.
+	Instance string `json:"instance,omitempty"`
 }
 
 // Backend is one MCP server as the agent (or the hub, for its own backends) sees it: its

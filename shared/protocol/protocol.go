@@ -28,6 +28,8 @@ type Change struct {
 var Changelog = []Change{
 	{1, "2026-11-21", "first version: control stream (hello, welcome, refusal, update, event); " +
 		"one stream per call (call, notify, request, response, result, cancel)"},
+	// 2026-12-06, no version change: hello's instance (random per agent process), which
+	// older hubs ignore and whose absence the hub handles (issue 10, item 17).
 	// 2026-12-06, no version change: Call's trace, never sent nor read, is gone (a client's
 	// traceparent travels in the message's _meta); the hub now sends caller.application.
 	{2, "2026-12-06", "backend: limits (timeoutMs, maxConcurrent, maxQueue) the agent's config sets for " +
