@@ -49,9 +49,10 @@ func (s *session) call(ctx context.Context, c *Call) (*jsonrpc.Response, error) 
 	out := &jsonrpc.Request{ID: id, Method: req.Method, Params: params}
 	if err := s.conn.Write(s.withLink(ctx, p), out); err != nil {
 		s.unregister(p)
-		if ctx.Err() != nil && (!s.modern || s.proc != nil) {
+		if ctx.Err() != nil {
 			// Over HTTP the write is the POST, which lasts until the server starts its answer:
-			// the server has the request and must be told the caller gave up.
+			// the server has the request and must be told the caller gave up. A stateless
+			// server too: the end of the POST does not stop every server's tool.
 			s.sendCancel(n, ctx.Err())
 		}
 		return s.writeFailed(ctx, req, err)
@@ -69,11 +70,9 @@ func (s *session) call(ctx context.Context, c *Call) (*jsonrpc.Response, error) 
 	}
 	if ctx.Err() != nil {
 		s.unregister(p)
-		// A stateless HTTP server learns of it from the closed response stream (the
-		// request's context ended); elsewhere it is told.
-		if !s.modern || s.proc != nil {
-			s.sendCancel(n, ctx.Err())
-		}
+		// Every server is told, a stateless HTTP one too: not every server stops its tool
+		// when the response stream closes (issue 10, item 19).
+		s.sendCancel(n, ctx.Err())
 		return nil, ctx.Err()
 	}
 	return nil, s.goneErr()
@@ -119,6 +118,12 @@ func (s *session) sendCancel(n int64, cause error) {
 		RequestID int64  `json:"requestId"`
 		Reason    string `json:"reason"`
 	}{n, cause.Error()})
+	if s.modern {
+		// Stateless: the notification carries the version and client _meta like a request.
+		if withMeta, err := withMeta(params, s.requestMeta(false)); err == nil {
+			params = withMeta
+		}
+	}
 	s.notify("notifications/cancelled", params)
 }
 
