@@ -28,6 +28,8 @@ func ErrorCode(err error) int64 {
 		return CodeParseError
 	case errors.Is(err, ErrInvalidRequest):
 		return CodeInvalidRequest
+	case errors.Is(err, ErrInvalidInput):
+		return CodeInvalidParams
 	case errors.As(err, &we):
 		return we.Code
 	}
@@ -78,7 +80,7 @@ type wireFields struct {
 var errMalformed = fmt.Errorf("%w: malformed JSON", ErrParse)
 
 // scanFields validates b and finds the members of the message in one pass.
-func scanFields(b []byte) (wireFields, error) {
+func scanFields(b []byte, v *validator) (wireFields, error) {
 	var f wireFields
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
@@ -93,20 +95,25 @@ func scanFields(b []byte) (wireFields, error) {
 		}
 		return f, nil
 	}
+	var seen map[string]struct{}
 	for i < len(b) && b[i] == '"' {
-		kend, ok := validString(b, i)
+		kend, ok := v.str(b, i)
 		if !ok {
-			return f, errMalformed
+			return f, v.failed(" in a key")
 		}
 		key := b[i+1 : kend-1]
+		if v.strict && !v.addKey(b, span{i + 1, kend - 1}, 0, &seen) {
+			return f, v.failed("")
+		}
 		i = skipSpace(b, kend)
 		if i >= len(b) || b[i] != ':' {
 			return f, errMalformed
 		}
 		vs := skipSpace(b, i+1)
-		ve, ok := validValue(b, vs, 1)
+		ve, ok := v.value(b, vs, 1)
 		if !ok {
-			return f, errMalformed
+			v.at(string(key))
+			return f, v.failed("")
 		}
 		f.set(key, b[vs:ve])
 		if i = skipSpace(b, ve); i < len(b) && b[i] == ',' {
@@ -124,6 +131,16 @@ func scanFields(b []byte) (wireFields, error) {
 		return f, errMalformed
 	}
 	return f, nil
+}
+
+// failed is the error of a scan that stopped: the strict refusal if there is one (with
+// suffix added to its reason), else malformed JSON.
+func (v *validator) failed(suffix string) error {
+	if v.fail == nil {
+		return errMalformed
+	}
+	v.fail.Reason += suffix
+	return v.fail
 }
 
 func (f *wireFields) set(key, v []byte) {
@@ -152,10 +169,40 @@ func (f *wireFields) set(key, v []byte) {
 // Raw members (params, result, error data) are copied, so b may be reused afterwards.
 // IDs must be strings or integers, as MCP requires; only an error response may lack one.
 func ParseMessage(b []byte) (jsonrpc.Message, error) {
-	f, err := scanFields(b)
+	var v validator
+	f, err := scanFields(b, &v)
 	if err != nil {
 		return nil, err
 	}
+	return parseFields(f)
+}
+
+// ParseClientMessage is ParseMessage for what a client sends, which the gateway checks and
+// then forwards: in the same pass it refuses JSON that parsers read differently, so that
+// what the policy sees is what the backend gets. Refused: an object with two members of
+// the same key (decoded: "a" and "\u0061" are one key) anywhere in the message, invalid
+// UTF-8 anywhere in a string or key, and an escaped lone UTF-16 surrogate ("\ud800").
+// Such an error wraps ErrInvalidInput (an *InputError naming the place) and the message is
+// returned beside it when the JSON is otherwise a valid message, so that a request can be
+// answered under its id.
+func ParseClientMessage(b []byte) (jsonrpc.Message, error) {
+	v := validator{strict: true}
+	f, err := scanFields(b, &v)
+	if err == nil {
+		return parseFields(f)
+	}
+	if v.fail == nil {
+		return nil, err
+	}
+	// Valid JSON that breaks a strict rule: read it as ParseMessage does, for the id.
+	msg, perr := ParseMessage(b)
+	if perr != nil {
+		return nil, perr
+	}
+	return msg, err
+}
+
+func parseFields(f wireFields) (jsonrpc.Message, error) {
 	if string(f.version) != `"2.0"` {
 		return nil, invalid(`"jsonrpc" must be "2.0"`)
 	}
