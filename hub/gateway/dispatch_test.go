@@ -257,7 +257,9 @@ func TestPromptsAndCompletion(t *testing.T) {
 }
 
 // TestToolsCallNameSmuggling: the name the gateway routes (and RBAC judges) must be the one
-// the backend runs, however the client spells or repeats "name".
+// the backend runs, however the client spells or repeats "name": a repeated name, spelled
+// alike or escaped, is refused (-32602) and never reaches the upstream (issue 10 item 9);
+// a "name" inside the arguments is only an argument.
 func TestToolsCallNameSmuggling(t *testing.T) {
 	h := newHarness(t, Config{})
 	sid := h.initialize("2025-11-25", "")
@@ -265,27 +267,21 @@ func TestToolsCallNameSmuggling(t *testing.T) {
 		`{"name":"secret","name":"util__echo"}`,
 		`{"n\u0061me":"secret","name":"util__echo"}`,
 		`{"name":"util__echo","arguments":{"name":"secret"},"n\u0061me":"util__echo"}`,
-	} {
-		m := h.rpc(sid, i+1, "tools/call", params)
-		if m.Error != nil {
-			t.Fatalf("%s: %+v", params, m.Error)
-		}
-		got := h.up.last()
-		var p map[string]json.RawMessage
-		if err := json.Unmarshal(got.Params, &p); err != nil || string(p["name"]) != `"echo"` || got.Target.Name != "echo" {
-			t.Errorf("%s reached the upstream as %s", params, got.Params)
-		}
-		if strings.Contains(strings.ReplaceAll(string(got.Params), `"arguments":{"name":"secret"}`, ""), "secret") {
-			t.Errorf("%s: a smuggled name reached the upstream: %s", params, got.Params)
-		}
-	}
-	for i, params := range []string{
 		`{"name":"util__echo","name":"secret"}`,
 		`{"name":"util__echo","n\u0061me":"secret"}`,
 	} {
-		if m := h.rpc(sid, 10+i, "tools/call", params); m.Error == nil || !strings.Contains(m.Error.Message, `"secret"`) {
-			t.Errorf("%s: %s %+v", params, m.Result, m.Error)
+		before := h.up.count()
+		m := h.rpc(sid, i+1, "tools/call", params)
+		if m.Error == nil || m.Error.Code != codeInvalidParams || !strings.Contains(m.Error.Message, `duplicate key "name" at params`) {
+			t.Errorf("%s: %s %+v, want -32602 naming the duplicate", params, m.Result, m.Error)
 		}
+		if h.up.count() != before {
+			t.Errorf("%s reached the upstream as %s", params, h.up.last().Params)
+		}
+	}
+	m := h.rpc(sid, 9, "tools/call", `{"name":"util__echo","arguments":{"name":"secret"}}`)
+	if got := h.up.last(); m.Error != nil || got.Target.Name != "echo" || !strings.Contains(string(got.Params), `"arguments":{"name":"secret"}`) {
+		t.Errorf("a name among the arguments: %+v, upstream got %s", m.Error, got.Params)
 	}
 }
 

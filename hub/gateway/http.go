@@ -59,9 +59,17 @@ func (g *Gateway) handlePost(w http.ResponseWriter, r *http.Request) {
 		g.handleBatch(w, r, body)
 		return
 	}
-	msg, err := mcp.ParseMessage(body)
+	msg, refused, err := parseClient(body)
 	if err != nil {
 		writeParseError(w, err)
+		return
+	}
+	if refused != nil {
+		if isModern(r, msg.(*jsonrpc.Request)) {
+			writeModern(w, refused)
+		} else {
+			writeMessage(w, refused)
+		}
 		return
 	}
 	// A stateless client has no session to send notifications or responses to: it cancels
@@ -221,7 +229,11 @@ func (g *Gateway) handleBatch(w http.ResponseWriter, r *http.Request, body []byt
 	}
 	var out [][]byte
 	for _, raw := range raws {
-		msg, err := mcp.ParseMessage(raw)
+		msg, refused, err := parseClient(raw)
+		if refused != nil {
+			out = append(out, encode(refused))
+			continue
+		}
 		if err != nil {
 			// Not encode(errorResponse(...)): a Response without an ID encodes with no "id"
 			// member at all, and JSON-RPC wants "id": null here.

@@ -40,12 +40,16 @@ func (g *Gateway) serveMessages(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	msg, err := mcp.ParseMessage(body)
+	msg, refused, err := parseClient(body)
 	if err != nil {
 		writeParseError(w, err)
 		return
 	}
 	w.WriteHeader(http.StatusAccepted)
+	if refused != nil {
+		go s.push(s.ctx, encode(refused), true) // as every reply: on the stream, not the POST
+		return
+	}
 	switch m := msg.(type) {
 	case *jsonrpc.Response:
 		g.deliver(s, m)
