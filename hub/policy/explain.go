@@ -163,6 +163,9 @@ func (c *cond) miss(args map[string]any) string {
 			} else {
 				got = fmt.Sprintf("%q (not an absolute path)", s)
 			}
+			if rs, _ := readings(s, c.str, nil); len(rs) > 1 {
+				got += fmt.Sprintf(", also read as %q", rs[1:])
+			}
 		}
 	}
 	return fmt.Sprintf("condition failed: %s; got %s", c, got)

@@ -180,7 +180,8 @@ type cond struct {
 	// lets more through than intended. Lenient, an array passes when any element does (a
 	// harmless path next to /etc/shadow must not hide it from a deny rule) and "under"
 	// ignores case (the backend's file system may fold it: C:/WINDOWS, ~/.SSH); strict, every
-	// element must pass and the case must match.
+	// element must pass and the case must match. The same holds for the readings of a path
+	// (paths.go): lenient, one reading inside the directory is enough; strict, all must be.
 	lenient bool
 }
 
@@ -239,47 +240,13 @@ func (c *cond) testOne(v any) bool {
 	case opGlob:
 		return c.glob.match(s)
 	}
-	return underFold(s, c.str, c.lenient)
+	return underRead(s, c.str, c.lenient)
 }
 
-// under reports whether the path p, once cleaned, is dir or inside it. Backslashes count as
-// separators, so `..\..` cannot escape either. A relative p is under no directory: where it
+// under reports whether the path p is dir or inside it, in the strict direction: every
+// reading of p (paths.go) must be inside. A relative p is under no directory: where it
 // lands depends on the backend's working directory.
-func under(p, dir string) bool { return underFold(p, dir, false) }
-
-// underFold is under, comparing without regard to case when fold is set.
-func underFold(p, dir string, fold bool) bool {
-	p, ok := cleanAbs(p)
-	if !ok {
-		return false
-	}
-	prefix := strings.HasPrefix(p, dir)
-	if fold {
-		prefix = len(p) >= len(dir) && strings.EqualFold(p[:len(dir)], dir)
-	}
-	if strings.HasSuffix(dir, "/") { // a root: "/" or "C:/"
-		return prefix
-	}
-	return prefix && (len(p) == len(dir) || p[len(dir)] == '/')
-}
-
-// cleanAbs cleans an absolute path ("/x" or a drive path "C:/x"); ok is false for a relative
-// one or one with a NUL byte.
-func cleanAbs(p string) (string, bool) {
-	p = strings.ReplaceAll(p, `\`, "/")
-	if strings.IndexByte(p, 0) >= 0 {
-		return "", false
-	}
-	if len(p) >= 3 && p[1] == ':' && p[2] == '/' && isLetter(p[0]) {
-		return p[:2] + path.Clean(p[2:]), true
-	}
-	if !strings.HasPrefix(p, "/") {
-		return "", false
-	}
-	return path.Clean(p), true
-}
-
-func isLetter(b byte) bool { return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' }
+func under(p, dir string) bool { return underRead(p, dir, false) }
 
 func number(v any) (float64, bool) {
 	switch n := v.(type) {
