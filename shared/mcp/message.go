@@ -102,7 +102,7 @@ func scanFields(b []byte, v *validator) (wireFields, error) {
 			return f, v.failed(" in a key")
 		}
 		key := b[i+1 : kend-1]
-		if v.strict && !v.addKey(b, span{i + 1, kend - 1}, 0, &seen) {
+		if v.strict && !v.addKey(b, span{int32(i + 1), int32(kend - 1)}, 0, &seen) {
 			return f, v.failed("")
 		}
 		i = skipSpace(b, kend)
@@ -186,6 +186,9 @@ func ParseMessage(b []byte) (jsonrpc.Message, error) {
 // returned beside it when the JSON is otherwise a valid message, so that a request can be
 // answered under its id.
 func ParseClientMessage(b []byte) (jsonrpc.Message, error) {
+	if len(b) > math.MaxInt32 { // key offsets are int32
+		return nil, invalid("message over 2 GiB")
+	}
 	v := validator{strict: true}
 	f, err := scanFields(b, &v)
 	if err == nil {

@@ -193,13 +193,3 @@ func TestParseMessageAllocations(t *testing.T) {
 		t.Errorf("ParseMessage(notification) allocates %v times, want 1", n)
 	}
 }
-
-func BenchmarkParseClientMessage(b *testing.B) {
-	b.ReportAllocs()
-	b.SetBytes(int64(len(benchCall)))
-	for b.Loop() {
-		if _, err := ParseClientMessage(benchCall); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

@@ -2,6 +2,7 @@ package mcp
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -214,4 +215,30 @@ func FuzzParseClientMessage(f *testing.F) {
 			t.Fatalf("%q: strict %s, lax %s", b, x, y)
 		}
 	})
+}
+
+// plain8 agrees with the byte tables for every byte value at every position, beside
+// plain bytes and beside each other kind of byte (a borrow must not hide one).
+func TestPlain8(t *testing.T) {
+	for _, fill := range []byte{'a', ' ', '~', 0x7f, 0x21, 0x80, 0x00, '"'} {
+		for pos := range 8 {
+			for c := range 256 {
+				w := bytes.Repeat([]byte{fill}, 8)
+				w[pos] = byte(c)
+				for _, strict := range []bool{false, true} {
+					stop, high := &stopLax, uint64(0)
+					if strict {
+						stop, high = &stopStrict, hiBits
+					}
+					want := true
+					for _, x := range w {
+						want = want && !stop[x]
+					}
+					if got := plain8(binary.LittleEndian.Uint64(w), high); got != want {
+						t.Fatalf("plain8(%q, strict %v) = %v, want %v", w, strict, got, want)
+					}
+				}
+			}
+		}
+	}
 }

@@ -2,6 +2,7 @@ package mcp
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"strconv"
 	"strings"
@@ -56,7 +57,7 @@ const maxListedKeys = 16
 
 // span is where a raw key (between its quotes) is in the message. Offsets rather than
 // slices keep a validator's key list free of pointers, so that it can live on the stack.
-type span struct{ start, end int }
+type span struct{ start, end int32 }
 
 // validator validates JSON; the zero value accepts what json.Valid does.
 type validator struct {
@@ -69,7 +70,7 @@ type validator struct {
 // ones in an array of the validator's own, so that a typical message needs no allocation.
 type keyStack struct {
 	n     int
-	first [32]span
+	first [16]span
 	more  []span
 }
 
@@ -170,7 +171,7 @@ func (v *validator) object(b []byte, i, depth int) (int, bool) {
 			return 0, false
 		}
 		key := b[i+1 : end-1]
-		if v.strict && !v.addKey(b, span{i + 1, end - 1}, base, &seen) {
+		if v.strict && !v.addKey(b, span{int32(i + 1), int32(end - 1)}, base, &seen) {
 			return 0, false
 		}
 		i = skipSpace(b, end)
@@ -282,8 +283,21 @@ func (v *validator) array(b []byte, i, depth int) (int, bool) {
 // refuses a \u escape of a lone UTF-16 surrogate (encoding/json reads one as U+FFFD,
 // Python keeps it and then fails to encode it, JavaScript keeps it as is).
 func (v *validator) str(b []byte, i int) (int, bool) {
+	stop, high := &stopLax, uint64(0)
+	if v.strict {
+		stop, high = &stopStrict, hiBits
+	}
 	for i++; i < len(b); i++ {
+		for i+8 <= len(b) && plain8(binary.LittleEndian.Uint64(b[i:]), high) {
+			i += 8 // most of a string: eight bytes at a time
+		}
+		if i >= len(b) {
+			break
+		}
 		c := b[i]
+		if !stop[c] {
+			continue
+		}
 		switch {
 		case c == '"':
 			return i + 1, true
@@ -327,6 +341,30 @@ func (v *validator) str(b []byte, i int) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+const (
+	loBits = 0x0101010101010101
+	hiBits = 0x8080808080808080
+)
+
+// plain8 reports whether none of the eight bytes in w is a quote, a backslash, a control
+// character, or (with high = hiBits) a non-ASCII byte.
+func plain8(w, high uint64) bool {
+	quote, backslash := w^(loBits*'"'), w^(loBits*'\\')
+	special := (w-loBits*0x20)&^w | (quote-loBits)&^quote | (backslash-loBits)&^backslash
+	return (special&hiBits | w&high) == 0
+}
+
+// stopLax and stopStrict are the bytes inside a string that str must look at: quote,
+// backslash and control characters; strict, also every non-ASCII byte. Never written.
+var stopLax, stopStrict = stopBytes(false), stopBytes(true)
+
+func stopBytes(strict bool) (t [256]bool) {
+	for c := range t {
+		t[c] = c < 0x20 || c == '"' || c == '\\' || strict && c >= utf8.RuneSelf
+	}
+	return t
 }
 
 // hex4 decodes the four hex digits at b[i:]; ok is false when they are not all there.
