@@ -1,7 +1,11 @@
 package e2e
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,5 +88,46 @@ func TestPolicyThroughMesh(t *testing.T) {
 	_, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "laptop__everything__echo", Arguments: map[string]any{"message": "my secret"}})
 	if err == nil || !strings.Contains(err.Error(), "no secrets through echo") {
 		t.Errorf("echo of a secret: want the no-secret-echo refusal, got %v", err)
+	}
+
+	// Regression (issue 10 items 9, 10): a duplicated argument was checked on its last value
+	// and forwarded with both; invalid UTF-8 was forwarded. Both are refused with -32602
+	// under the request's id (a stateless 2026-07-28 request, as the SDK client sends).
+	for args, want := range map[string]string{
+		`{"message":"my secret","message":"ok"}`: `invalid params: duplicate key "message" at params.arguments`,
+		`{"message":"caf` + "\xe9" + `"}`:        `invalid params: invalid UTF-8 at params.arguments.message`,
+	} {
+		meta := `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"raw","version":"1"}}`
+		body := `{"jsonrpc":"2.0","id":41,"method":"tools/call","params":{` + meta + `,"name":"laptop__everything__echo","arguments":` + args + `}}`
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, hub.MCPURL(), strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Mcp-Protocol-Version", "2026-07-28")
+		req.Header.Set("Mcp-Method", "tools/call")
+		req.Header.Set("Mcp-Name", "laptop__everything__echo")
+		resp, err := authClient(hub.OwnerKey).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if i := bytes.Index(raw, []byte("data: ")); i >= 0 { // an SSE reply: its one message
+			raw = bytes.TrimSpace(raw[i+len("data: "):])
+		}
+		var reply struct {
+			ID    json.RawMessage
+			Error *jsonrpc.Error
+		}
+		if err := json.Unmarshal(raw, &reply); err != nil || string(reply.ID) != "41" || reply.Error == nil ||
+			reply.Error.Code != -32602 || reply.Error.Message != want {
+			t.Errorf("%s: status %d, reply %s; want -32602 %q under id 41", args, resp.StatusCode, raw, want)
+		}
+	}
+	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "laptop__everything__echo", Arguments: map[string]any{"message": "still here"}})
+	if err != nil || !strings.Contains(text(res.Content), "still here") {
+		t.Errorf("echo after the refusals: %v", err)
 	}
 }
