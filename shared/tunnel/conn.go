@@ -51,7 +51,7 @@ var _ net.Conn = (*Conn)(nil)
 // NewConn takes ownership of ws and starts its pinger. cfg's zero fields take their defaults.
 func NewConn(ws *websocket.Conn, cfg Config) *Conn {
 	c := &Conn{ws: ws, cfg: cfg.withDefaults(), done: make(chan struct{})}
-	c.queue.kick = make(chan struct{}, 1)
+	c.queue.space.L = &c.queue.mu
 	ws.SetReadLimit(c.cfg.readLimit())
 	ws.SetPongHandler(func(string) error { c.alive(); return nil })
 	pingReply := ws.PingHandler()

@@ -22,7 +22,8 @@ const maxPending = 4 << 20
 
 // frameConn is the io.ReadWriteCloser handed to yamux. yamux v0.1.2's send loop writes a frame
 // as two calls, header then body (session.go, sendLoop), one frame at a time. frameConn queues
-// the bytes, and a sender goroutine of the Conn sends whole frames: each WebSocket message
+// the bytes, and a sender goroutine, started when frames wait and gone when none do (an idle
+// agent costs no goroutine for it), sends whole frames: each WebSocket message
 // carries one or more whole yamux frames, never a part of one, and whatever frames queued up
 // while the previous message was being written go out together in the next. At one call at a
 // time that is a message per frame, as before; under load many frames share one write(2) and
@@ -36,16 +37,14 @@ func (f frameConn) Close() error                { return f.c.Close() }
 
 // frameQueue holds the bytes yamux wrote and the sender has not sent yet.
 type frameQueue struct {
-	mu    sync.Mutex
-	space sync.Cond // broadcast when the sender took bytes, or on failure
-	buf   []byte    // whole frames, then the start of the frame being written
-	ends  []int     // end offset in buf of each whole frame
-	err   error     // sticky: the send failed or the Conn closed
-	kick  chan struct{}
-	spare []byte // the sender's last message buffer, reused
-	spEnd []int
-
-	started sync.Once
+	mu      sync.Mutex
+	space   sync.Cond // broadcast when the sender took bytes, or on failure
+	buf     []byte    // whole frames, then the start of the frame being written
+	ends    []int     // end offset in buf of each whole frame
+	err     error     // sticky: the send failed or the Conn closed
+	sending bool      // a sender goroutine is running
+	spare   []byte    // the sender's last message buffer, reused
+	spEnd   []int
 }
 
 // frameBodyLen is how many body bytes follow the yamux header h.
@@ -60,7 +59,6 @@ func frameBodyLen(h []byte) uint32 {
 // whole. It blocks only while maxPending bytes wait.
 func (c *Conn) writeFrames(p []byte) (int, error) {
 	q := &c.queue
-	q.started.Do(func() { c.startSender() })
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for q.err == nil && len(q.buf) >= maxPending {
@@ -85,31 +83,28 @@ func (c *Conn) writeFrames(p []byte) (int, error) {
 		}
 		q.ends = append(q.ends, end)
 	}
-	if len(q.ends) > whole {
-		select {
-		case q.kick <- struct{}{}:
-		default:
-		}
+	if len(q.ends) > whole && !q.sending {
+		q.sending = true
+		c.pinger.Add(1) // before failQueue sets err under q.mu, so Close's Wait sees it
+		go c.sender()
 	}
 	return len(p), nil
 }
 
-// startSender starts the goroutine that sends queued frames.
-func (c *Conn) startSender() {
-	c.queue.space.L = &c.queue.mu
-	c.pinger.Add(1)
-	go func() {
-		defer c.pinger.Done()
-		for {
-			select {
-			case <-c.done:
-				return
-			case <-c.queue.kick:
-			}
-			for c.sendQueued(time.Time{}) {
-			}
+// sender sends queued frames until none are left, then ends.
+func (c *Conn) sender() {
+	defer c.pinger.Done()
+	q := &c.queue
+	for {
+		c.sendQueued(time.Time{})
+		q.mu.Lock()
+		if len(q.ends) == 0 || q.err != nil {
+			q.sending = false
+			q.mu.Unlock()
+			return
 		}
-	}()
+		q.mu.Unlock()
+	}
 }
 
 // sendQueued sends the queued whole frames that fit in one message and reports whether more
@@ -184,8 +179,6 @@ func (c *Conn) failQueue(err error) {
 	if q.err == nil {
 		q.err = err
 	}
-	if q.space.L != nil {
-		q.space.Broadcast()
-	}
+	q.space.Broadcast()
 	q.mu.Unlock()
 }
