@@ -80,6 +80,9 @@ type journal struct {
 	file    *os.File
 	active  *segment
 	broken  bool // the last write failed part-way: rotate before writing again
+	// failed is called after a failed write, before the one retry on a fresh segment: it
+	// releases the space reserve and takes the Recorder down (health.go).
+	failed func(error)
 
 	segMu sync.Mutex
 	segs  []*segment // not yet deleted, oldest first; the last one is active
@@ -159,8 +162,22 @@ func (j *journal) append(rec []byte) error {
 	return err
 }
 
-// write runs with writing set, so it owns file and active.
+// write runs with writing set, so it owns file and active. A failed write is retried once
+// on a fresh segment, after failed has released the reserve: the records of calls that were
+// already running when the disk filled still land in the journal.
 func (j *journal) write(buf []byte) error {
+	err := j.writeOnce(buf)
+	if err == nil || j.failed == nil {
+		return err
+	}
+	j.failed(err)
+	if err2 := j.writeOnce(buf); err2 != nil {
+		return fmt.Errorf("%w (retried on a new segment: %w)", err, err2)
+	}
+	return nil
+}
+
+func (j *journal) writeOnce(buf []byte) error {
 	if j.broken || j.active.size.Load() >= j.segmentBytes {
 		if err := j.rotate(); err != nil {
 			return err

@@ -2,11 +2,13 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/hub/store/storetest"
@@ -29,33 +31,57 @@ func segmentFiles(t *testing.T, dir string) []string {
 }
 
 // A failed write must not leave garbage that a later record on the same line would join:
-// the journal moves to a new segment, and everything acknowledged is still shipped.
+// the write is retried once on a new segment (after the reserve is released), the Recorder
+// goes down until a probe succeeds, and everything acknowledged is still shipped.
 func TestWriteFailureMovesToANewSegment(t *testing.T) {
 	st, dir := storetest.New(t), t.TempDir()
-	r := openInternal(t, dir, st)
+	r, err := Open(context.Background(), Config{Dir: dir, Store: st, ProbeInterval: time.Millisecond}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	if _, err := os.Stat(filepath.Join(dir, reserveName)); err != nil {
+		t.Fatalf("no reserve after Open: %v", err)
+	}
 	ok := &store.AuditEvent{Kind: "call"}
 	if err := r.Record(ok); err != nil {
 		t.Fatal(err)
 	}
 	r.j.file.Close() // the disk goes away under the journal
-	if err := r.Record(&store.AuditEvent{Kind: "call"}); err == nil {
-		t.Fatal("Record succeeded on a closed journal file")
+	retried := &store.AuditEvent{Kind: "call"}
+	if err := r.Record(retried); err != nil {
+		t.Fatalf("Record of a failed write, retried on a new segment: %v", err)
+	}
+	if n := len(segmentFiles(t, dir)); n != 2 {
+		t.Errorf("%d segments, want the abandoned one and a new one", n)
+	}
+	if _, err := os.Stat(filepath.Join(dir, reserveName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("reserve not released after a failed write: %v", err)
+	}
+	if s := r.Stats(); !s.JournalDown {
+		t.Errorf("Stats after a failed write = %+v, want the journal down", s)
+	}
+	// The journal is fine again (the new segment took the write): the next probe says so.
+	for deadline := time.Now().Add(30 * time.Second); r.Health() != nil; {
+		if time.Now().After(deadline) {
+			t.Fatalf("Health still %v after 30 s of probes", r.Health())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, reserveName)); err != nil {
+		t.Errorf("the probe did not recreate the reserve: %v", err)
 	}
 	after := &store.AuditEvent{Kind: "call"}
 	if err := r.Record(after); err != nil {
 		t.Fatalf("Record after a failed write: %v", err)
 	}
-	if n := len(segmentFiles(t, dir)); n != 2 {
-		t.Errorf("%d segments, want the abandoned one and a new one", n)
-	}
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
 	evs, _, err := st.QueryAudit(context.Background(), store.AuditQuery{})
-	if err != nil || len(evs) != 2 || evs[0].ID != after.ID || evs[1].ID != ok.ID {
-		t.Fatalf("stored %+v, %v; want the two acknowledged events", evs, err)
+	if err != nil || len(evs) != 3 || evs[0].ID != after.ID || evs[1].ID != retried.ID || evs[2].ID != ok.ID {
+		t.Fatalf("stored %+v, %v; want the three acknowledged events", evs, err)
 	}
-	if s := r.Stats(); s.Failed != 1 || s.Recorded != 2 {
+	if s := r.Stats(); s.Failed != 0 || s.Recorded != 3 {
 		t.Errorf("Stats = %+v", s)
 	}
 }

@@ -39,6 +39,18 @@ type Config struct {
 	// Drop, when the queue is full, drops events (Record returns ErrFull, Admit keeps
 	// admitting) instead of refusing calls. Default false: refuse.
 	Drop bool
+	// AllowUnjournaled, when the journal cannot be written (disk full, I/O error), admits
+	// calls anyway: their events are lost (Record returns ErrUnaudited, counted in
+	// Stats().Lost). Default false: Admit refuses calls with ErrJournal until a probe finds
+	// the journal writable again ([audit] on_failure = "refuse").
+	AllowUnjournaled bool
+	// ReserveBytes is the space held in Dir (a file named "reserve") and released when a
+	// journal write fails, so that the events of calls already running still land. Default
+	// 4 MiB; negative: none.
+	ReserveBytes int64
+	// ProbeInterval is how often, while the journal cannot be written, Health tries it
+	// again. Default 1s.
+	ProbeInterval time.Duration
 	// Fsync makes Record wait for fdatasync, so events survive a power cut, not only a
 	// crash of the process. Concurrent Records share one sync.
 	Fsync bool
@@ -85,6 +97,10 @@ func (c *Config) setDefaults() {
 	defDur(&c.FlushInterval, time.Second)
 	defDur(&c.BatchDelay, 50*time.Millisecond)
 	defDur(&c.CloseTimeout, 10*time.Second)
+	defDur(&c.ProbeInterval, time.Second)
+	if c.ReserveBytes == 0 {
+		c.ReserveBytes = 4 << 20
+	}
 	if c.SegmentBytes == 0 {
 		c.SegmentBytes = 16 << 20
 	}
@@ -119,6 +135,8 @@ type Recorder struct {
 	closed                                            atomic.Bool
 	pending                                           atomic.Int64 // in the journal, not yet stored
 	recorded, stored, full, corrupt, replayed, failed atomic.Int64
+	refusedJournal, refusedFull, lost                 atomic.Int64
+	health                                            health
 
 	shipMu sync.Mutex // the shipper's state below
 	pos    readPos
@@ -152,6 +170,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Recorder, error) 
 	}
 	r := &Recorder{cfg: cfg, log: log, red: red, j: j, lock: lock, kick: make(chan struct{}, 1),
 		flush: make(chan struct{}, 1), done: make(chan struct{})}
+	if err := writeReserve(cfg.Dir, cfg.ReserveBytes); err != nil {
+		r.journalFailed(err) // start refusing calls; a probe retries
+	}
+	j.failed = r.journalFailed
 	r.limit = int64(cfg.QueueSize)
 	if !cfg.Drop {
 		// Calls admitted just before the queue filled may still record their events.
@@ -178,13 +200,21 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Recorder, error) 
 // Redactor is the Recorder's redactor, built from the configured rules.
 func (r *Recorder) Redactor() *Redactor { return r.red }
 
-// Admit reports whether a new call may proceed: ErrFull when the queue is full and the
-// Recorder refuses rather than drops, ErrClosed after Close, else nil.
+// Admit reports whether a new call may proceed: ErrJournal when the journal cannot be
+// written (unless AllowUnjournaled), ErrFull when the queue is full and the Recorder refuses
+// rather than drops, ErrClosed after Close, else nil. Refusals are counted (Stats).
 func (r *Recorder) Admit() error {
 	if r.closed.Load() {
 		return ErrClosed
 	}
+	if !r.cfg.AllowUnjournaled {
+		if err := r.Health(); err != nil {
+			r.refusedJournal.Add(1)
+			return err
+		}
+	}
 	if !r.cfg.Drop && r.pending.Load() >= int64(r.cfg.QueueSize) {
+		r.refusedFull.Add(1)
 		return ErrFull
 	}
 	return nil
@@ -225,7 +255,11 @@ func (r *Recorder) Record(ev *store.AuditEvent) error {
 			return ErrClosed
 		}
 		r.failed.Add(1)
-		return fmt.Errorf("audit: record %s: %w", ev.ID, err)
+		if r.cfg.AllowUnjournaled {
+			r.lost.Add(1)
+			return fmt.Errorf("%w: %w: record %s: %w", ErrUnaudited, ErrJournal, ev.ID, err)
+		}
+		return fmt.Errorf("%w: record %s: %w", ErrJournal, ev.ID, err)
 	}
 	r.pending.Add(1)
 	r.recorded.Add(1)
@@ -277,14 +311,20 @@ type Stats struct {
 	Pending  int64 // in the journal, not yet stored
 	Full     int64 // Records refused with ErrFull
 	Failed   int64 // Records that failed to write the journal
-	Replayed int64 // records found in the journal at Open
-	Corrupt  int64 // journal records skipped as torn or damaged
+	Lost     int64 // of those, events of calls let through by AllowUnjournaled
+	// RefusedJournal and RefusedFull count calls Admit refused: journal unwritable, queue full.
+	RefusedJournal, RefusedFull int64
+	JournalDown                 bool  // the journal cannot be written now
+	Replayed                    int64 // records found in the journal at Open
+	Corrupt                     int64 // journal records skipped as torn or damaged
 }
 
 // Stats returns the Recorder's counters.
 func (r *Recorder) Stats() Stats {
 	return Stats{Recorded: r.recorded.Load(), Stored: r.stored.Load(), Pending: r.pending.Load(),
-		Full: r.full.Load(), Failed: r.failed.Load(), Replayed: r.replayed.Load(), Corrupt: r.corrupt.Load()}
+		Full: r.full.Load(), Failed: r.failed.Load(), Replayed: r.replayed.Load(), Corrupt: r.corrupt.Load(),
+		Lost: r.lost.Load(), RefusedJournal: r.refusedJournal.Load(), RefusedFull: r.refusedFull.Load(),
+		JournalDown: r.health.down.Load()}
 }
 
 // Close stops accepting events, waits for Records in progress, and ships everything left

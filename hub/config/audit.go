@@ -18,6 +18,10 @@ type Audit struct {
 	// OnFull is what happens when that queue is full: "refuse" (default) refuses new tool
 	// calls until the store catches up; "drop" runs them and drops their audit events.
 	OnFull string `toml:"on_full"`
+	// OnFailure is what happens when the journal cannot be written (disk full, I/O error):
+	// "refuse" (default) refuses new calls before they reach a backend, and /readyz says
+	// so, until the journal is writable again; "allow" runs them without audit events.
+	OnFailure string `toml:"on_failure"`
 	// Fsync syncs the journal to disk before a call's response is sent, so that events
 	// survive a power cut and not only a crash of the hub. Costs about a disk flush per
 	// group of concurrent calls. Default false.
@@ -34,18 +38,23 @@ type Audit struct {
 	RedactPatterns []string `toml:"redact_patterns"`
 }
 
-// Audit event handling when the queue is full.
+// Audit event handling when the queue is full, and when the journal cannot be written.
 const (
-	OnFullRefuse = "refuse"
-	OnFullDrop   = "drop"
+	OnFullRefuse    = "refuse"
+	OnFullDrop      = "drop"
+	OnFailureRefuse = "refuse"
+	OnFailureAllow  = "allow"
 )
 
 func defaultAudit() Audit {
-	return Audit{RetainFor: Duration{90 * 24 * time.Hour}, QueueSize: 100000, OnFull: OnFullRefuse, MaxPayloadBytes: 4096}
+	return Audit{RetainFor: Duration{90 * 24 * time.Hour}, QueueSize: 100000, OnFull: OnFullRefuse, OnFailure: OnFailureRefuse, MaxPayloadBytes: 4096}
 }
 
 // Drop reports whether a full queue drops events rather than refusing calls.
 func (a Audit) Drop() bool { return a.OnFull == OnFullDrop }
+
+// AllowUnjournaled reports whether calls run when the journal cannot be written.
+func (a Audit) AllowUnjournaled() bool { return a.OnFailure == OnFailureAllow }
 
 // Validate checks the [audit] table.
 func (a Audit) Validate() error {
@@ -61,6 +70,9 @@ func (a Audit) Validate() error {
 	}
 	if a.OnFull != OnFullRefuse && a.OnFull != OnFullDrop {
 		errs = append(errs, fmt.Errorf("audit.on_full %q: want %q or %q", a.OnFull, OnFullRefuse, OnFullDrop))
+	}
+	if a.OnFailure != OnFailureRefuse && a.OnFailure != OnFailureAllow {
+		errs = append(errs, fmt.Errorf("audit.on_failure %q: want %q or %q", a.OnFailure, OnFailureRefuse, OnFailureAllow))
 	}
 	if a.MaxPayloadBytes < 256 || a.MaxPayloadBytes > 1<<20 {
 		errs = append(errs, fmt.Errorf("audit.max_payload_bytes %d is out of range (256 to 1048576)", a.MaxPayloadBytes))

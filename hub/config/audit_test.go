@@ -11,7 +11,7 @@ import (
 func TestAuditDefaultsAndFile(t *testing.T) {
 	d := Default().Audit
 	if d.RetainFor.Duration != 90*24*time.Hour || d.QueueSize != 100000 || d.OnFull != "refuse" || d.Drop() ||
-		d.Fsync || d.MaxPayloadBytes != 4096 {
+		d.OnFailure != "refuse" || d.AllowUnjournaled() || d.Fsync || d.MaxPayloadBytes != 4096 {
 		t.Fatalf("defaults: %+v", d)
 	}
 	path := filepath.Join(t.TempDir(), "hub.toml")
@@ -20,6 +20,7 @@ func TestAuditDefaultsAndFile(t *testing.T) {
 retain_for = "30d"
 queue_size = 500
 on_full = "drop"
+on_failure = "allow"
 fsync = true
 max_payload_bytes = 8192
 redact_keys = ["ssn"]
@@ -30,7 +31,7 @@ redact_patterns = ['\d{3}-\d{2}-\d{4}']
 		t.Fatal(err)
 	}
 	a := c.Audit
-	if a.RetainFor.Duration != 30*24*time.Hour || a.QueueSize != 500 || !a.Drop() || !a.Fsync ||
+	if a.RetainFor.Duration != 30*24*time.Hour || a.QueueSize != 500 || !a.Drop() || !a.AllowUnjournaled() || !a.Fsync ||
 		a.MaxPayloadBytes != 8192 || len(a.RedactKeys) != 1 || len(a.RedactPatterns) != 1 {
 		t.Fatalf("loaded %+v", a)
 	}
@@ -50,6 +51,7 @@ func TestAuditValidate(t *testing.T) {
 		{"minutes, not days", func(a *Audit) { a.RetainFor.Duration = 90 * time.Minute / 2 }, "shorter than an hour"},
 		{"zero queue", func(a *Audit) { a.QueueSize = 0 }, "audit.queue_size 0"},
 		{"on_full typo", func(a *Audit) { a.OnFull = "block" }, `audit.on_full "block"`},
+		{"on_failure typo", func(a *Audit) { a.OnFailure = "ignore" }, `audit.on_failure "ignore"`},
 		{"tiny payloads", func(a *Audit) { a.MaxPayloadBytes = 10 }, "audit.max_payload_bytes 10"},
 		{"empty key", func(a *Audit) { a.RedactKeys = []string{"ok", ""} }, "audit.redact_keys[1] is empty"},
 		{"bad regex", func(a *Audit) { a.RedactPatterns = []string{"(unclosed"} }, `audit.redact_patterns[0] "(unclosed"`},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
+	"github.com/mcp-gateway/mcp-gateway/hub/audit"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 )
@@ -273,11 +274,22 @@ func (g *Gateway) forwardMap(ctx context.Context, c *client, req *jsonrpc.Reques
 // the call in the audit trail before the response leaves.
 func (g *Gateway) forward(ctx context.Context, c *client, req *jsonrpc.Request, em emitter, rec *callRecord, raw json.RawMessage) *jsonrpc.Response {
 	if a := g.gov.Audit; a != nil {
+		// Before the backend: a call whose event the trail cannot take does not run.
 		if err := a.Admit(); err != nil {
-			return errorResponse(req.ID, codeUnavailable, "the hub refuses new calls until its audit trail catches up: "+err.Error())
+			return auditRefusal(req.ID, err)
 		}
 	}
 	return g.record(c, req, rec, g.call(ctx, c, req, em, rec.tgt, raw))
+}
+
+// auditRefusal is the answer to a call Admit refused, before it reached a backend.
+func auditRefusal(id jsonrpc.ID, err error) *jsonrpc.Response {
+	reason, msg := "queue_full", "the hub refuses new calls until its audit trail catches up: "+err.Error()
+	if errors.Is(err, audit.ErrJournal) {
+		reason = "journal"
+		msg = "the hub refuses new calls until its audit journal can be written: " + err.Error()
+	}
+	return mcp.ErrorResponse(id, mcp.CodeAuditUnavailable, msg, map[string]string{"reason": reason})
 }
 
 // call runs the request against the target's backend.

@@ -119,9 +119,19 @@ func (g *Gateway) record(c *client, req *jsonrpc.Request, rec *callRecord, resp 
 	}
 	ev := g.auditEvent(c, req, rec, resp)
 	if g.gov.Audit != nil {
-		if err := g.gov.Audit.Record(ev); err != nil {
-			g.log.Error("audit record failed; the result is withheld", "method", req.Method, "name", rec.name, "err", err)
-			resp = errorResponse(req.ID, codeInternal, "the call ran but its audit event could not be recorded: "+err.Error())
+		switch err := g.gov.Audit.Record(ev); {
+		case err == nil:
+		case errors.Is(err, audit.ErrUnaudited):
+			// [audit] on_failure = "allow": the operator chose availability; the recorder
+			// counts the lost event and logs the journal's failure once.
+		default:
+			msg := err.Error()
+			if errors.Is(err, audit.ErrJournal) { // logged once by the recorder; no paths to clients
+				msg = audit.ErrJournal.Error()
+			} else {
+				g.log.Error("audit record failed; the result is withheld", "method", req.Method, "name", rec.name, "err", err)
+			}
+			resp = errorResponse(req.ID, codeInternal, "the call ran but its audit event could not be recorded: "+msg)
 			ev.Status, ev.Error = "error", "audit record failed"
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/hub/store/storetest"
 	"github.com/mcp-gateway/mcp-gateway/hub/tools"
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
@@ -179,11 +181,23 @@ func TestAuditRecordsCallsBeforeResponding(t *testing.T) {
 	}
 
 	// The trail cannot keep up: new calls are refused, and the backend is not called.
-	a.admitErr = errors.New("backlog full")
+	a.admitErr = audit.ErrFull
 	before := h.up.count()
 	m := h.rpc(sid, 3, "tools/call", `{"name":"echo"}`)
-	if m.Error == nil || m.Error.Code != codeUnavailable || h.up.count() != before {
+	if m.Error == nil || m.Error.Code != mcp.CodeAuditUnavailable || !strings.Contains(string(m.Error.Data), `"queue_full"`) || h.up.count() != before {
 		t.Errorf("full trail: %+v, forwarded %d", m.Error, h.up.count()-before)
+	}
+	// The journal cannot be written: the same, before the backend, saying why.
+	a.admitErr = fmt.Errorf("%w (no space left on device)", audit.ErrJournal)
+	m = h.rpc(sid, 5, "tools/call", `{"name":"echo"}`)
+	if m.Error == nil || m.Error.Code != mcp.CodeAuditUnavailable || !strings.Contains(string(m.Error.Data), `"journal"`) ||
+		!strings.Contains(m.Error.Message, "no space left on device") || h.up.count() != before {
+		t.Errorf("unwritable journal: %+v, forwarded %d", m.Error, h.up.count()-before)
+	}
+	// on_failure = "allow": the recorder lets the result through and counts the lost event.
+	a.admitErr, a.recordErr = nil, fmt.Errorf("%w: %w: disk full", audit.ErrUnaudited, audit.ErrJournal)
+	if m = h.rpc(sid, 6, "tools/call", `{"name":"echo"}`); m.Error != nil || m.Result == nil {
+		t.Errorf("allowed unaudited call: %+v", m.Error)
 	}
 	// The trail fails after the call ran: the result is withheld rather than unrecorded.
 	a.admitErr, a.recordErr = nil, errors.New("disk full")

@@ -28,8 +28,18 @@ type Gauges struct {
 	Fighting func() int      // agent ids that two agents are fighting over
 	Sessions func() int      // open MCP sessions
 	Audit    func() [3]int64 // audit events recorded, stored, pending
+	// AuditAdmission gives the audit trail's refusals and health.
+	AuditAdmission func() AuditAdmission
 	// Backends gives each called backend's bounds: load, breaker, timeouts, rejections.
 	Backends func() []upstream.Status
+}
+
+// AuditAdmission is what the audit trail did to calls: refused them before they reached a
+// backend (journal unwritable, queue full), or let them run without an event (on_failure
+// "allow"), and whether the journal can be written now.
+type AuditAdmission struct {
+	RefusedJournal, RefusedFull, Lost int64
+	JournalDown                       bool
 }
 
 // New builds the collectors on a new registry, with Go and process metrics.
@@ -66,6 +76,21 @@ func New(g Gauges) *Metrics {
 			Help: "Audit events recorded since start."}, func() float64 { return float64(g.Audit()[0]) }))
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mcpgw_audit_stored_events_total",
 			Help: "Audit events shipped to the store since start."}, func() float64 { return float64(g.Audit()[1]) }))
+	}
+	if a := g.AuditAdmission; a != nil {
+		m.counterFunc("mcpgw_audit_refused_calls_total", "Calls refused before reaching a backend because the audit journal could not be written.",
+			prometheus.Labels{"reason": "journal"}, func() float64 { return float64(a().RefusedJournal) })
+		m.counterFunc("mcpgw_audit_refused_calls_total", "Calls refused before reaching a backend because the audit journal could not be written.",
+			prometheus.Labels{"reason": "queue_full"}, func() float64 { return float64(a().RefusedFull) })
+		m.counterFunc("mcpgw_audit_lost_events_total", "Events of calls that ran without an audit event (on_failure = \"allow\" while the journal could not be written).",
+			nil, func() float64 { return float64(a().Lost) })
+		gauge("mcpgw_audit_journal_up", "1 when the audit journal can be written, 0 when it cannot (calls are refused unless on_failure = \"allow\").",
+			func() float64 {
+				if a().JournalDown {
+					return 0
+				}
+				return 1
+			})
 	}
 	if g.Backends != nil {
 		m.reg.MustRegister(newBackendBounds(g.Backends))

@@ -19,7 +19,8 @@ func (s *Server) govern(ctx context.Context) error {
 	a := s.cfg.Audit
 	rec, err := audit.Open(ctx, audit.Config{
 		Dir: filepath.Join(s.cfg.DataDir, "audit"), Store: s.Store, QueueSize: a.QueueSize, Drop: a.Drop(),
-		Fsync: a.Fsync, RetainFor: a.RetainFor.Duration, MaxPayloadBytes: a.MaxPayloadBytes,
+		AllowUnjournaled: a.AllowUnjournaled(),
+		Fsync:            a.Fsync, RetainFor: a.RetainFor.Duration, MaxPayloadBytes: a.MaxPayloadBytes,
 		RedactKeys: a.RedactKeys, RedactPatterns: a.RedactPatterns,
 	}, s.log.With("component", "audit"))
 	if err != nil {

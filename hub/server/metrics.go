@@ -22,6 +22,11 @@ func (s *Server) newMetrics() {
 			st := s.Audit.Stats()
 			return [3]int64{st.Recorded, st.Stored, st.Pending}
 		},
+		AuditAdmission: func() metrics.AuditAdmission {
+			st := s.Audit.Stats()
+			return metrics.AuditAdmission{RefusedJournal: st.RefusedJournal, RefusedFull: st.RefusedFull,
+				Lost: st.Lost, JournalDown: st.JournalDown}
+		},
 		Backends: s.Upstream.Stats,
 	})
 	s.Metrics.Conns(s.conns.Stats)

@@ -176,6 +176,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "store unavailable: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
+	if err := s.Audit.Ready(); err != nil { // calls are refused: say why
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
 	w.Write([]byte("ready\n"))
 }
 

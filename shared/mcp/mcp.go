@@ -69,6 +69,7 @@ const (
 	CodeResultTooLarge    = -32034 // the backend's result is over its size limit
 	CodeBadBackendMessage = -32035 // the backend answered with a line that is not valid JSON-RPC
 	CodeSessionLimit      = -32036 // the key's open sessions or listen streams are at their cap
+	CodeAuditUnavailable  = -32037 // the audit trail cannot take the call's event (journal unwritable, queue full); data: {"reason": "journal" | "queue_full"}
 )
 
 // internMethod returns the method name in raw (the content of a JSON string without

@@ -1,0 +1,231 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/config"
+	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
+	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+	mcpgw "github.com/mcp-gateway/mcp-gateway/shared/mcp"
+)
+
+// countingServer is a real go-sdk MCP server on 127.0.0.1 whose tool "count" counts the
+// times it ran: the side effect that must never happen without an audit event.
+func countingServer(t *testing.T, ran *atomic.Int64) string {
+	s := mcp.NewServer(&mcp.Implementation{Name: "disk", Version: "1"}, nil)
+	s.AddTool(&mcp.Tool{Name: "count", InputSchema: map[string]any{"type": "object"}},
+		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			n := ran.Add(1)
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: strconv.FormatInt(n, 10)}}}, nil
+		})
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, nil)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// mountSmallDisk mounts an 8 MiB tmpfs on dir (a real file system that fills up), or skips
+// the test where mounting needs privileges the test does not have.
+func mountSmallDisk(t *testing.T, dir string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("a real full disk needs root to mount a small tmpfs")
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("mount tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+}
+
+// fill writes to path until the file system is full.
+func fill(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 64<<10)
+	for i := range buf {
+		buf[i] = byte(i*7 + 1)
+	}
+	for {
+		if _, err := f.Write(buf); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("fill: %v", err)
+			}
+			break
+		}
+	}
+	for _, n := range []int{4096, 512, 1} { // the last partial pages too
+		for {
+			if _, err := f.Write(buf[:n]); err != nil {
+				break
+			}
+		}
+	}
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, string(b)
+}
+
+// metric reads one sample of /metrics (metrics_public is on in these tests).
+func metric(t *testing.T, h *hubtest.Hub, sample string) float64 {
+	t.Helper()
+	_, body := get(t, h.URL+"/metrics")
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(sample) + ` (\S+)$`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("/metrics lacks %s", sample)
+	}
+	v, _ := strconv.ParseFloat(m[1], 64)
+	return v
+}
+
+// TestFullDiskRefusesCallsBeforeTheBackend fills the real file system under the audit
+// journal: every call either runs and is in the audit trail, or is refused with
+// CodeAuditUnavailable without reaching the backend; /readyz and the metrics say so; when
+// space is freed the hub admits calls again by itself.
+func TestFullDiskRefusesCallsBeforeTheBackend(t *testing.T) {
+	data := t.TempDir()
+	journal := filepath.Join(data, "audit")
+	if err := os.Mkdir(journal, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	mountSmallDisk(t, journal)
+	var ran atomic.Int64
+	url := countingServer(t, &ran)
+	h := hubtest.Start(t, func(c *config.Config) {
+		c.DataDir = data // the store stays on the big disk: only the journal's fills up
+		c.MetricsPublic = true
+		c.Backends = []backend.Config{{Name: "disk", Transport: backend.TransportHTTP, URL: url}}
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for _, ok := h.Server.Router.Table().Tool("disk__count"); !ok; _, ok = h.Server.Router.Table().Tool("disk__count") {
+		if time.Now().After(deadline) {
+			t.Fatal("tool disk__count never appeared")
+		}
+		time.Sleep(10 * time.Millisecond) // the routing table has no event to wait on: poll
+	}
+	c := &http.Client{}
+	sid := initialize(t, c, h, h.OwnerKey)
+	callOnce := func(i int) (code int, msg string, data map[string]any) {
+		body := rpc(t, c, h, h.OwnerKey, sid, fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"disk__count","arguments":{}}}`, i))
+		code, msg, data = rpcError(t, body)
+		if code == 0 && !strings.Contains(body, `"result"`) {
+			t.Fatalf("call %d: neither result nor error: %s", i, body)
+		}
+		return code, msg, data
+	}
+	if code, msg, _ := callOnce(1); code != 0 {
+		t.Fatalf("call before the disk filled: %d %s", code, msg)
+	}
+	if status, body := get(t, h.URL+"/readyz"); status != http.StatusOK {
+		t.Fatalf("/readyz before the disk filled: %d %s", status, body)
+	}
+
+	filler := filepath.Join(journal, "filler")
+	fill(t, filler)
+	// Calls until the journal notices (the first records may still fit in a page the
+	// journal's file already holds). None may run without its event.
+	refused := 0
+	for i := 2; i < 500 && refused == 0; i++ {
+		before := ran.Load()
+		switch code, msg, data := callOnce(i); code {
+		case 0:
+		case mcpgw.CodeAuditUnavailable:
+			if data["reason"] != "journal" || !strings.Contains(msg, "no space left on device") || strings.Contains(msg, journal) {
+				t.Fatalf("refusal: %s %v; want reason journal, ENOSPC named, no path", msg, data)
+			}
+			if ran.Load() != before {
+				t.Fatal("a refused call reached the backend")
+			}
+			refused++
+		default:
+			t.Fatalf("call %d on a full disk: %d %s; want a result or %d", i, code, msg, mcpgw.CodeAuditUnavailable)
+		}
+	}
+	if refused == 0 {
+		t.Fatal("500 calls on a full disk and none refused")
+	}
+	before := ran.Load()
+	if code, _, _ := callOnce(1000); code != mcpgw.CodeAuditUnavailable || ran.Load() != before {
+		t.Fatalf("the next call: code %d, backend ran %d times (was %d)", code, ran.Load(), before)
+	}
+	status, body := get(t, h.URL+"/readyz")
+	if status != http.StatusServiceUnavailable || !strings.Contains(body, "audit journal cannot be written (no space left on device)") {
+		t.Fatalf("/readyz on a full disk: %d %s", status, body)
+	}
+	if v := metric(t, h, `mcpgw_audit_refused_calls_total{reason="journal"}`); v < 2 {
+		t.Errorf("mcpgw_audit_refused_calls_total{reason=\"journal\"} = %v, want ≥ 2", v)
+	}
+	if v := metric(t, h, "mcpgw_audit_journal_up"); v != 0 {
+		t.Errorf("mcpgw_audit_journal_up = %v on a full disk", v)
+	}
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(60 * time.Second)
+	for status, body = get(t, h.URL+"/readyz"); status != http.StatusOK; status, body = get(t, h.URL+"/readyz") {
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz after space was freed: %d %s", status, body)
+		}
+		time.Sleep(50 * time.Millisecond) // the probe runs at most once a second: poll
+	}
+	if code, msg, _ := callOnce(2000); code != 0 {
+		t.Fatalf("call after space was freed: %d %s", code, msg)
+	}
+	if v := metric(t, h, "mcpgw_audit_journal_up"); v != 1 {
+		t.Errorf("mcpgw_audit_journal_up = %v after recovery", v)
+	}
+
+	// Every run of the tool is in the audit trail, as a successful call.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := h.Server.Audit.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, err := h.Server.Store.QueryAudit(ctx, store.AuditQuery{Tool: "disk__count", Kind: store.AuditCall, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := 0
+	for _, ev := range evs {
+		if ev.Status == "ok" {
+			ok++
+		}
+	}
+	if int64(ok) != ran.Load() || len(evs) != ok {
+		t.Fatalf("the backend ran %d times; the audit trail has %d call events, %d of them ok", ran.Load(), len(evs), ok)
+	}
+}
