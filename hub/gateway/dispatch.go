@@ -126,7 +126,9 @@ func (g *Gateway) forwardNamed(ctx context.Context, c *client, req *jsonrpc.Requ
 	}
 	t, ok := lookup(name)
 	if !ok {
-		return errorResponse(req.ID, codeInvalidParams, g.unknown(kind, name))
+		// Audited too: probing for tools that are not there is worth seeing.
+		rec := &callRecord{start: time.Now(), name: name, unknown: true}
+		return g.record(c, req, rec, errorResponse(req.ID, codeInvalidParams, g.unknown(kind, name)))
 	}
 	rec := &callRecord{start: time.Now(), name: name, tgt: t}
 	if kind == "tool" {
@@ -163,7 +165,8 @@ func (g *Gateway) forwardURI(ctx context.Context, c *client, req *jsonrpc.Reques
 	tgt, ok := t.Resource(uri)
 	if !ok {
 		// SEP-2164: a resource that does not exist is invalid params naming the URI in data.
-		return mcp.ErrorResponse(req.ID, codeInvalidParams, g.unknownURI(uri), map[string]string{"uri": uri})
+		rec := &callRecord{start: time.Now(), name: uri, unknown: true}
+		return g.record(c, req, rec, mcp.ErrorResponse(req.ID, codeInvalidParams, g.unknownURI(uri), map[string]string{"uri": uri}))
 	}
 	rec := &callRecord{start: time.Now(), name: uri, tgt: tgt}
 	if refused := g.checkMCP(c, req, rec); refused != nil {
@@ -251,7 +254,8 @@ func (g *Gateway) complete(ctx context.Context, c *client, req *jsonrpc.Request,
 		return errorResponse(req.ID, codeInvalidParams, "params.ref.type must be ref/prompt or ref/resource")
 	}
 	if !ok {
-		return errorResponse(req.ID, codeInvalidParams, "unknown completion reference "+strconv.Quote(name+uri))
+		rec := &callRecord{start: time.Now(), name: name + uri, unknown: true}
+		return g.record(c, req, rec, errorResponse(req.ID, codeInvalidParams, "unknown completion reference "+strconv.Quote(name+uri)))
 	}
 	rec := &callRecord{start: time.Now(), name: name + uri, tgt: tgt}
 	if refused := g.checkMCP(c, req, rec); refused != nil {

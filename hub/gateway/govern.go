@@ -46,6 +46,10 @@ func (g *Gateway) SetGovernance(gov Governance) {
 	g.gov = gov
 }
 
+// UnknownLabel stands for the name of a call to a tool, prompt or resource that routes
+// nowhere in what the gateway reports to Observe (metrics); the audit event has the name.
+const UnknownLabel = "(unknown)"
+
 // refusal is the JSON-RPC error for a call refused by governance. The code is the policy's
 // for every kind of refusal so that clients need to know one; data.by says which part
 // refused (policy, rbac, disabled, quarantine) and data.rule which policy rule, if any.
@@ -67,6 +71,7 @@ type callRecord struct {
 	risk     string
 	rule     string // the policy rule that allowed it, if a policy decided
 	decision string
+	unknown  bool // the name routes nowhere: nothing ran
 }
 
 // refuse records who refused the call and returns the refusal.
@@ -124,6 +129,10 @@ func (g *Gateway) record(c *client, req *jsonrpc.Request, rec *callRecord, resp 
 		case errors.Is(err, audit.ErrUnaudited):
 			// [audit] on_failure = "allow": the operator chose availability; the recorder
 			// counts the lost event and logs the journal's failure once.
+		case rec.unknown: // nothing ran: the client's answer stands
+			if !errors.Is(err, audit.ErrJournal) { // the recorder logs journal failures once
+				g.log.Debug("audit record of a call to an unknown name failed", "method", req.Method, "err", err)
+			}
 		default:
 			msg := err.Error()
 			if errors.Is(err, audit.ErrJournal) { // logged once by the recorder; no paths to clients
@@ -136,7 +145,13 @@ func (g *Gateway) record(c *client, req *jsonrpc.Request, rec *callRecord, resp 
 		}
 	}
 	if g.gov.Observe != nil {
-		g.gov.Observe(ev)
+		if rec.unknown { // a name the client made up must not become a metric label
+			obs := *ev
+			obs.Tool = UnknownLabel
+			g.gov.Observe(&obs)
+		} else {
+			g.gov.Observe(ev)
+		}
 	}
 	return resp
 }

@@ -1,12 +1,10 @@
 package server_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,29 +16,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
-	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 	mcpgw "github.com/mcp-gateway/mcp-gateway/shared/mcp"
 )
-
-// countingServer is a real go-sdk MCP server on 127.0.0.1 whose tool "count" counts the
-// times it ran: the side effect that must never happen without an audit event.
-func countingServer(t *testing.T, ran *atomic.Int64) string {
-	s := mcp.NewServer(&mcp.Implementation{Name: "disk", Version: "1"}, nil)
-	s.AddTool(&mcp.Tool{Name: "count", InputSchema: map[string]any{"type": "object"}},
-		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-			n := ran.Add(1)
-			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: strconv.FormatInt(n, 10)}}}, nil
-		})
-	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, nil)
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
 
 // mountSmallDisk mounts an 8 MiB tmpfs on dir (a real file system that fills up), or skips
 // the test where mounting needs privileges the test does not have.
@@ -123,19 +103,9 @@ func TestFullDiskRefusesCallsBeforeTheBackend(t *testing.T) {
 	}
 	mountSmallDisk(t, journal)
 	var ran atomic.Int64
-	url := countingServer(t, &ran)
-	h := hubtest.Start(t, func(c *config.Config) {
+	h := startCountingHub(t, &ran, func(c *config.Config) {
 		c.DataDir = data // the store stays on the big disk: only the journal's fills up
-		c.MetricsPublic = true
-		c.Backends = []backend.Config{{Name: "disk", Transport: backend.TransportHTTP, URL: url}}
 	})
-	deadline := time.Now().Add(60 * time.Second)
-	for _, ok := h.Server.Router.Table().Tool("disk__count"); !ok; _, ok = h.Server.Router.Table().Tool("disk__count") {
-		if time.Now().After(deadline) {
-			t.Fatal("tool disk__count never appeared")
-		}
-		time.Sleep(10 * time.Millisecond) // the routing table has no event to wait on: poll
-	}
 	c := &http.Client{}
 	sid := initialize(t, c, h, h.OwnerKey)
 	callOnce := func(i int) (code int, msg string, data map[string]any) {
@@ -195,7 +165,7 @@ func TestFullDiskRefusesCallsBeforeTheBackend(t *testing.T) {
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
-	deadline = time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for status, body = get(t, h.URL+"/readyz"); status != http.StatusOK; status, body = get(t, h.URL+"/readyz") {
 		if time.Now().After(deadline) {
 			t.Fatalf("/readyz after space was freed: %d %s", status, body)
@@ -210,22 +180,14 @@ func TestFullDiskRefusesCallsBeforeTheBackend(t *testing.T) {
 	}
 
 	// Every run of the tool is in the audit trail, as a successful call.
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := h.Server.Audit.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
-	evs, _, err := h.Server.Store.QueryAudit(ctx, store.AuditQuery{Tool: "disk__count", Kind: store.AuditCall, Limit: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
+	evs := auditEvents(t, h, "disk__count")
 	ok := 0
 	for _, ev := range evs {
-		if ev.Status == "ok" {
+		if ev.Status == "ok" && ev.Kind == store.AuditCall {
 			ok++
 		}
 	}
 	if int64(ok) != ran.Load() || len(evs) != ok {
-		t.Fatalf("the backend ran %d times; the audit trail has %d call events, %d of them ok", ran.Load(), len(evs), ok)
+		t.Fatalf("the backend ran %d times; the audit trail has %d events, %d of them ok calls", ran.Load(), len(evs), ok)
 	}
 }
