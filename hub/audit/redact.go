@@ -22,7 +22,12 @@ const maxParseBytes = 256 << 10
 var secretKeySuffixes = []string{
 	"password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey",
 	"privatekey", "authorization", "cookie", "credential", "credentials", "sessionid", "pwd",
+	"accountkey", "sharedaccesssignature",
 }
+
+// secretKeysExact are redacted only as the whole (normalised) key: as suffixes they would
+// take "compass", "bypass" or "cpw" along.
+var secretKeysExact = map[string]bool{"pass": true, "pw": true, "sig": true}
 
 // stringSecretKeySuffix: a key ending so ("auth", "oauth") has its value replaced when it is
 // a string (a credential); an object under it is redacted member by member instead.
@@ -34,22 +39,45 @@ type secretPattern struct {
 	triggers []string
 	re       *regexp.Regexp
 	repl     string
+	// keep, when set, is asked about each match: true leaves it as it is.
+	keep func(match string) bool
 }
 
+// secretAssignment is a name=value or name: value whose name says the value is a secret:
+// names ending like a secret key (access_token, client_secret, x-api-key, AccountKey, …), or
+// the whole words pass, pw, pwd and sig (--pass=, Pwd= in ODBC strings, sig= in Azure SAS
+// URLs). The name may be quoted (JSON inside a string); the value runs to the next space,
+// quote, '&', ',' or ';'.
+var secretAssignment = regexp.MustCompile(`(?i)(\b(?:[a-z0-9_.-]*(?:password|passwd|passphrase|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|account[_-]?key|credentials?|sharedaccesssignature)|(?:[a-z0-9]+[_.-])*(?:pass|pwd|pw|sig))["']?\s*[=:]\s*["']?)[^\s&,;"'<>]+`)
+
+// curlUser is curl's -u / --user user:password (also -uuser:password, --user=…, quoted).
+var curlUser = regexp.MustCompile(`(^|\s)(-u\s*|--user(?:\s+|=))('[^':\s]+:[^']*'|"[^":\s]+:[^"]*"|[^\s'":]+:\S+)`)
+
+// numericPair is a uid:gid (docker -u 1000:1000), not a credential.
+var numericPair = regexp.MustCompile(`[\s=]['"]?[0-9]+:[0-9]+['"]?$`)
+
 var secretPatterns = []secretPattern{
-	{[]string{"mcpgw_"}, regexp.MustCompile(`mcpgw_[A-Za-z0-9_-]{8,}`), Redacted},
-	{[]string{"bearer"}, regexp.MustCompile(`(?i)\bbearer\s+[A-Za-z0-9._~+/-]+=*`), "Bearer " + Redacted},
-	{[]string{"basic"}, regexp.MustCompile(`(?i)\bbasic\s+[A-Za-z0-9+/]{8,}=*`), "Basic " + Redacted},
-	{[]string{"private key"}, regexp.MustCompile(`-----BEGIN[A-Z ]*PRIVATE KEY-----(?s:.*?)(?:-----END[A-Z ]*PRIVATE KEY-----|$)`), Redacted},
-	{[]string{"akia", "asia"}, regexp.MustCompile(`\b(?:AKIA|ASIA)[A-Z0-9]{16}\b`), Redacted},
-	{[]string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"}, regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})`), Redacted},
-	{[]string{"xox"}, regexp.MustCompile(`\bxox[abprs]-[A-Za-z0-9-]{10,}`), Redacted},
-	{[]string{"sk-"}, regexp.MustCompile(`\bsk-[A-Za-z0-9_-]{20,}`), Redacted},
-	{[]string{"sk_live_", "sk_test_", "rk_live_", "rk_test_"}, regexp.MustCompile(`\b[rs]k_(?:live|test)_[A-Za-z0-9]{10,}`), Redacted},
-	{[]string{"aiza"}, regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}`), Redacted},
-	{[]string{"eyj"}, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*`), Redacted},
-	{[]string{"://"}, regexp.MustCompile(`://[^/\s:@]+:[^/\s@]+@`), "://" + Redacted + "@"},
-	{[]string{"password", "passwd", "secret", "token", "api"}, regexp.MustCompile(`(?i)\b(password|passwd|secret|token|api[_-]?key)(\s*[=:]\s*)[^\s&,;"']+`), "${1}${2}" + Redacted},
+	{[]string{"mcpgw_"}, regexp.MustCompile(`mcpgw_[A-Za-z0-9_-]{8,}`), Redacted, nil},
+	{[]string{"bearer"}, regexp.MustCompile(`(?i)\bbearer\s+[A-Za-z0-9._~+/-]+=*`), "Bearer " + Redacted, nil},
+	{[]string{"basic"}, regexp.MustCompile(`(?i)\bbasic\s+[A-Za-z0-9+/]{8,}=*`), "Basic " + Redacted, nil},
+	{[]string{"private key"}, regexp.MustCompile(`-----BEGIN[A-Z ]*PRIVATE KEY-----(?s:.*?)(?:-----END[A-Z ]*PRIVATE KEY-----|$)`), Redacted, nil},
+	{[]string{"akia", "asia"}, regexp.MustCompile(`\b(?:AKIA|ASIA)[A-Z0-9]{16}\b`), Redacted, nil},
+	{[]string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"}, regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})`), Redacted, nil},
+	{[]string{"xox"}, regexp.MustCompile(`\bxox[abprs]-[A-Za-z0-9-]{10,}`), Redacted, nil},
+	{[]string{"sk-"}, regexp.MustCompile(`\bsk-[A-Za-z0-9_-]{20,}`), Redacted, nil},
+	{[]string{"sk_live_", "sk_test_", "rk_live_", "rk_test_"}, regexp.MustCompile(`\b[rs]k_(?:live|test)_[A-Za-z0-9]{10,}`), Redacted, nil},
+	{[]string{"aiza"}, regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}`), Redacted, nil},
+	{[]string{"eyj"}, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*`), Redacted, nil},
+	{[]string{"://"}, regexp.MustCompile(`://[^/\s:@]+:[^/\s@]+@`), "://" + Redacted + "@", nil},
+	{[]string{"glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "gloas-", "glsoat-", "glft-", "glimt-", "glagent-"},
+		regexp.MustCompile(`\bgl(?:pat|dt|rt|ptt|cbt|oas|soat|ft|imt|agent)-[A-Za-z0-9_-]{20,}`), Redacted, nil},
+	{[]string{"npm_"}, regexp.MustCompile(`\bnpm_[A-Za-z0-9]{36}\b`), Redacted, nil},
+	{[]string{"hf_"}, regexp.MustCompile(`\bhf_[A-Za-z0-9]{34,}\b`), Redacted, nil},
+	{[]string{"sg."}, regexp.MustCompile(`\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}`), Redacted, nil},
+	{[]string{"hooks.slack.com/"}, regexp.MustCompile(`(hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9_/-]+`), "${1}" + Redacted, nil},
+	{[]string{"/api/webhooks/"}, regexp.MustCompile(`(discord(?:app)?\.com/api/webhooks/)[^\s"'?]+`), "${1}" + Redacted, nil},
+	{[]string{"-u"}, curlUser, "${1}${2}" + Redacted, func(m string) bool { return numericPair.MatchString(m) }},
+	{[]string{"pass", "pw", "secret", "token", "key", "credential", "sig"}, secretAssignment, "${1}" + Redacted, nil},
 }
 
 // Redactor removes secrets from payloads before they are recorded. Always on: values of
@@ -100,7 +128,7 @@ func (r *Redactor) SecretName(name string) bool { return r.secretKey(strings.Tri
 
 func (r *Redactor) secretKey(k string) bool {
 	n := normKey(k)
-	if r.keys[n] {
+	if r.keys[n] || secretKeysExact[n] {
 		return true
 	}
 	for _, s := range secretKeySuffixes {
@@ -120,7 +148,16 @@ func (r *Redactor) Text(s string) string {
 	for _, p := range secretPatterns {
 		for _, t := range p.triggers {
 			if strings.Contains(lower, t) {
-				s = p.re.ReplaceAllString(s, p.repl)
+				if p.keep == nil {
+					s = p.re.ReplaceAllString(s, p.repl)
+				} else {
+					s = p.re.ReplaceAllStringFunc(s, func(m string) string {
+						if p.keep(m) {
+							return m
+						}
+						return p.re.ReplaceAllString(m, p.repl)
+					})
+				}
 				break
 			}
 		}

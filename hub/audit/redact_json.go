@@ -26,12 +26,20 @@ func (r *Redactor) value(out, doc []byte, i int) ([]byte, int) {
 	case '[':
 		out = append(out, '[')
 		i++
+		next := flagNone // what the previous element, a command-line flag, says of this one
 		for {
 			out, i = copySpace(out, doc, i)
 			if doc[i] == ']' {
 				return append(out, ']'), i + 1
 			}
-			out, i = r.value(out, doc, i)
+			start := i
+			if next != flagNone && doc[i] == '"' && flagValueSecret(next, doc[i:stringEnd(doc, i)]) {
+				i = stringEnd(doc, i)
+				out = append(out, `"`+Redacted+`"`...)
+			} else {
+				out, i = r.value(out, doc, i)
+			}
+			next = r.flag(doc[start:i])
 			out, i = copySpace(out, doc, i)
 			if doc[i] == ',' {
 				out = append(out, ',')
@@ -80,6 +88,50 @@ func (r *Redactor) object(out, doc []byte, i int) ([]byte, int) {
 	}
 }
 
+// Kinds of command-line flag in an argument list: ["--password", "x"], ["-u", "bob:pw"].
+const (
+	flagNone   = iota
+	flagSecret // the next argument is a secret
+	flagUser   // curl's -u / --user: the next argument is user:password
+)
+
+// flag says what the array element v, when it is a flag like "--token" or "-u", makes of
+// the element after it.
+func (r *Redactor) flag(v []byte) int {
+	if len(v) < 4 || len(v) > 400 || v[0] != '"' || (v[1] != '-' && v[1] != '\\') {
+		return flagNone
+	}
+	var s string
+	if json.Unmarshal(v, &s) != nil {
+		return flagNone
+	}
+	return r.flagOf(s)
+}
+
+// flagOf is flag for a decoded string.
+func (r *Redactor) flagOf(s string) int {
+	switch {
+	case len(s) > 64 || !strings.HasPrefix(s, "-") || strings.Contains(s, "="):
+		return flagNone
+	case s == "-u" || s == "--user":
+		return flagUser
+	case r.SecretName(s):
+		return flagSecret
+	}
+	return flagNone
+}
+
+// flagValueSecret reports whether lit, the string after a flag of this kind, is a secret.
+func flagValueSecret(kind int, lit []byte) bool {
+	var s string
+	return kind == flagSecret || json.Unmarshal(lit, &s) == nil && userPassword(s)
+}
+
+// userPassword reports a user:password, not a uid:gid.
+func userPassword(s string) bool {
+	return strings.Contains(s, ":") && !numericPair.MatchString(" "+s)
+}
+
 // str copies a JSON string literal (quotes included), redacted when it may hold a secret.
 func (r *Redactor) str(out, lit []byte) []byte {
 	body := lit[1 : len(lit)-1]
@@ -106,7 +158,7 @@ func (r *Redactor) secretKeyJSON(lit []byte) bool {
 	if bytes.IndexByte(body, '\\') < 0 {
 		var buf [64]byte
 		n := normKeyBytes(buf[:0], body)
-		if r.keys[string(n)] {
+		if r.keys[string(n)] || secretKeysExact[string(n)] {
 			return true
 		}
 		for _, s := range secretKeySuffixes {

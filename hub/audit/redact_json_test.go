@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -13,15 +14,26 @@ func (r *Redactor) treeRedact(v any) any {
 	switch v := v.(type) {
 	case map[string]any:
 		for k, x := range v {
-			if r.secretKey(k) {
+			_, isStr := x.(string)
+			if r.secretKey(k) || isStr && strings.HasSuffix(normKey(k), stringSecretKeySuffix) {
 				v[k] = Redacted
 			} else {
 				v[k] = r.treeRedact(x)
 			}
 		}
 	case []any:
+		next := flagNone
 		for i, x := range v {
-			v[i] = r.treeRedact(x)
+			s, isStr := x.(string)
+			if isStr && (next == flagSecret || next == flagUser && userPassword(s)) {
+				v[i] = Redacted
+			} else {
+				v[i] = r.treeRedact(x)
+			}
+			next = flagNone
+			if isStr {
+				next = r.flagOf(s)
+			}
 		}
 	case string:
 		return r.Text(v)
@@ -45,6 +57,8 @@ func FuzzRedactJSONMatchesTree(f *testing.F) {
 		` [ "mcpgw_abcdefgh12345" , 1e5 , true , null , {} , [] ] `,
 		`{"k\u0065y":"secret=hunter2","\u0070assword":"x"}`,
 		`"\ud800 token: abc"`, `{"a":{"a":{"a":{"token":[[]]}}}}`, `123`,
+		`["curl","-u","bob:pw","--token",{"x":1},"--pass","p","-u","1000:1000","\u002du","a:b"]`,
+		`{"auth":"x","oauth":{"a":"b"},"pass":"p","compass":"n","args":["--password","--api-key","k"]}`,
 	} {
 		f.Add([]byte(s))
 	}

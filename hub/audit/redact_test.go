@@ -86,6 +86,11 @@ func FuzzPayload(f *testing.F) {
 	for _, s := range []string{`{"a":"b"}`, `{"password":"x"}`, `[1,2,"mcpgw_abcdefghijk"]`, `not json`, `"\u00e9"`, `{"a":`, ``} {
 		f.Add([]byte(s))
 	}
+	for _, file := range []string{"secrets.jsonl", "near_misses.jsonl"} {
+		for _, e := range readCorpus(f, file) {
+			f.Add([]byte(e.In))
+		}
+	}
 	r, _ := audit.NewRedactor([]string{"k"}, []string{"secret"}, 128)
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		got := r.Payload(raw)
