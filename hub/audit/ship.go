@@ -199,6 +199,9 @@ func (r *Recorder) Run(ctx context.Context) error {
 		case <-r.flush:
 		case <-tick.C:
 		}
+		if r.health.down.Load() { // probe without waiting for a call, so metrics and logs see recovery
+			_ = r.Health()
+		}
 		if backoff > 0 && !r.sleep(ctx, backoff) {
 			return nil
 		}

@@ -3,13 +3,10 @@ package server_test
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -17,7 +14,6 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
-	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	mcpgw "github.com/mcp-gateway/mcp-gateway/shared/mcp"
 )
@@ -66,29 +62,6 @@ func fill(t *testing.T, path string) {
 			}
 		}
 	}
-}
-
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode, string(b)
-}
-
-// metric reads one sample of /metrics (metrics_public is on in these tests).
-func metric(t *testing.T, h *hubtest.Hub, sample string) float64 {
-	t.Helper()
-	_, body := get(t, h.URL+"/metrics")
-	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(sample) + ` (\S+)$`).FindStringSubmatch(body)
-	if m == nil {
-		t.Fatalf("/metrics lacks %s", sample)
-	}
-	v, _ := strconv.ParseFloat(m[1], 64)
-	return v
 }
 
 // TestFullDiskRefusesCallsBeforeTheBackend fills the real file system under the audit

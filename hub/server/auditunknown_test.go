@@ -3,8 +3,10 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -33,6 +35,29 @@ func countingServer(t *testing.T, ran *atomic.Int64) string {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, string(b)
+}
+
+// metric reads one sample of /metrics (metrics_public is on in these tests).
+func metric(t *testing.T, h *hubtest.Hub, sample string) float64 {
+	t.Helper()
+	_, body := get(t, h.URL+"/metrics")
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(sample) + ` (\S+)$`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("/metrics lacks %s", sample)
+	}
+	v, _ := strconv.ParseFloat(m[1], 64)
+	return v
 }
 
 // startCountingHub starts a hub (metrics public) with the counting server as the hub-local
