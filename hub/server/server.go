@@ -169,11 +169,15 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /install.ps1", install.Handler(install.PowerShell, ic))
 }
 
+// readyz answers whether the hub can serve: its store answers. It needs no credential
+// (load balancers and orchestrators probe it), so a failure is answered in general terms;
+// the store's error names the database host, user and name, and goes to the log only.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if _, err := s.Store.ListUsers(ctx); err != nil {
-		http.Error(w, "store unavailable: "+err.Error(), http.StatusServiceUnavailable)
+		s.log.Warn("readyz: not ready: the store does not answer", "err", err)
+		http.Error(w, "store unavailable (details in the hub's log)", http.StatusServiceUnavailable)
 		return
 	}
 	if err := s.Audit.Ready(); err != nil { // calls are refused: say why
