@@ -32,8 +32,9 @@ type Config struct {
 	TLSKey  string `toml:"tls_key"`
 	// AllowedOrigins lists browser origins allowed besides loopback ones.
 	AllowedOrigins []string `toml:"allowed_origins"`
-	// AllowedHosts lists accepted Host headers. Empty: loopback names when Listen is loopback
-	// (DNS-rebinding protection), any host otherwise.
+	// AllowedHosts lists accepted Host headers (/mcp, /api/v1, /agent/ws). Empty: loopback
+	// names and public_url's host when Listen is loopback (DNS-rebinding protection), any
+	// host otherwise.
 	AllowedHosts []string `toml:"allowed_hosts"`
 	// MaxBodyBytes bounds a request body. Default 16 MiB.
 	MaxBodyBytes int64 `toml:"max_body_bytes"`
@@ -169,12 +170,4 @@ func (c *Config) Loopback() bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// Hosts is the list of Host header values the hub accepts; nil means any.
-func (c *Config) Hosts() []string {
-	if len(c.AllowedHosts) > 0 || !c.Loopback() {
-		return c.AllowedHosts
-	}
-	return []string{"localhost", "127.0.0.1", "::1"}
 }

@@ -75,8 +75,29 @@ func TestHosts(t *testing.T) {
 	if h := c.Hosts(); len(h) != 3 {
 		t.Fatalf("loopback hosts: %v", h)
 	}
+	// Behind a reverse proxy on this machine, the public name is one of the hub's names.
+	c.PublicURL = "https://mcp.example.com/gateway"
+	if h := c.Hosts(); !HostAllowed(h, "mcp.example.com") || !HostAllowed(h, "localhost:3200") || HostAllowed(h, "evil.example") {
+		t.Fatalf("loopback hosts with public_url: %v", h)
+	}
 	c.Listen = "0.0.0.0:3200"
 	if h := c.Hosts(); h != nil {
 		t.Fatalf("public listen should accept any host, got %v", h)
+	}
+}
+
+func TestHostAllowed(t *testing.T) {
+	allowed := []string{"localhost", "127.0.0.1", "::1", "hub.example.com"}
+	for host, want := range map[string]bool{
+		"localhost": true, "LOCALHOST:3200": true, "127.0.0.1:1": true, "[::1]:3200": true, "[::1]": true,
+		"hub.example.com": true, "Hub.Example.Com:443": true,
+		"evil.example": false, "127.0.0.2": false, "hub.example.com.evil.example": false, "": false, "localhost.": false,
+	} {
+		if got := HostAllowed(allowed, host); got != want {
+			t.Errorf("HostAllowed(%q) = %v, want %v", host, got, want)
+		}
+	}
+	if !HostAllowed(nil, "anything.example") {
+		t.Error("no list must accept any host")
 	}
 }

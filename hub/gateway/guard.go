@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/hub/config"
 )
 
 type identityKey struct{}
@@ -92,17 +93,7 @@ func notLocal(r *http.Request) string {
 	return ""
 }
 
-func (g *Gateway) hostAllowed(host string) bool {
-	if len(g.cfg.AllowedHosts) == 0 {
-		return true
-	}
-	h := host
-	if hh, _, err := net.SplitHostPort(host); err == nil {
-		h = hh
-	}
-	h = strings.Trim(h, "[]")
-	return slices.Contains(g.cfg.AllowedHosts, host) || slices.Contains(g.cfg.AllowedHosts, h)
-}
+func (g *Gateway) hostAllowed(host string) bool { return config.HostAllowed(g.cfg.AllowedHosts, host) }
 
 func (g *Gateway) originAllowed(origin string) bool {
 	if slices.Contains(g.cfg.AllowedOrigins, origin) {

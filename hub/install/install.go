@@ -5,13 +5,12 @@ package install
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"regexp"
-	"slices"
 	"strings"
 
 	mcpgateway "github.com/mcp-gateway/mcp-gateway"
+	"github.com/mcp-gateway/mcp-gateway/hub/config"
 )
 
 // The scripts the hub serves.
@@ -105,7 +104,7 @@ func (c Config) HubURL(r *http.Request) (string, error) {
 	if !plainHost.MatchString(host) {
 		return "", fmt.Errorf("the Host header %q is not a plain host name", host)
 	}
-	if !hostAllowed(c.AllowedHosts, host) {
+	if !config.HostAllowed(c.AllowedHosts, host) {
 		return "", fmt.Errorf("the Host header %q is not in allowed_hosts", host)
 	}
 	scheme := "http"
@@ -119,17 +118,4 @@ func (c Config) HubURL(r *http.Request) (string, error) {
 		}
 	}
 	return scheme + "://" + host, nil
-}
-
-// hostAllowed matches host, with or without its port, like the gateway's DNS-rebinding check.
-func hostAllowed(allowed []string, host string) bool {
-	if len(allowed) == 0 {
-		return true
-	}
-	h := host
-	if hh, _, err := net.SplitHostPort(host); err == nil {
-		h = hh
-	}
-	h = strings.Trim(h, "[]")
-	return slices.ContainsFunc(allowed, func(a string) bool { return strings.EqualFold(a, host) || strings.EqualFold(a, h) })
 }

@@ -155,14 +155,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 
 func (s *Server) routes() {
 	s.GW.Mount(s.mux)
-	s.mux.Handle("GET /agent/ws", s.Agents)
-	s.mux.Handle(api.Prefix+"/", s.API)
+	s.mux.Handle("GET /agent/ws", s.hostChecked(s.Agents, refusePlain))
+	s.mux.Handle(api.Prefix+"/", s.hostChecked(s.API, refuseAPI))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", s.metricsHandler())
-	s.mux.Handle("GET "+releases.Prefix, s.Releases) // more specific than the REST API's /api/v1/
+	s.mux.Handle("GET "+releases.Prefix, s.hostChecked(s.Releases, refusePlain)) // more specific than the REST API's /api/v1/
 	// Once: installConfig checks the release key and warns about a bad one.
 	ic := s.installConfig()
 	s.mux.Handle("GET /install.sh", install.Handler(install.Shell, ic))
