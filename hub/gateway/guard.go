@@ -69,18 +69,28 @@ func (g *Gateway) authenticate(r *http.Request) (auth.Identity, int, string) {
 }
 
 // forwardingHeaders are set by reverse proxies and tunnels: a request carrying one came from
-// elsewhere, even though it reaches a loopback listener.
-var forwardingHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-Ip",
-	"Cf-Connecting-Ip", "True-Client-Ip", "Via"}
+// elsewhere, even though it reaches a loopback listener. Any X-Forwarded-* header counts too.
+var forwardingHeaders = []string{"Forwarded", "X-Real-Ip", "Via", "Cf-Connecting-Ip", "True-Client-Ip",
+	"X-Client-Ip", "X-Cluster-Client-Ip", "Fastly-Client-Ip", "X-Original-Forwarded-For", "X-Originating-Ip"}
 
-// notLocal says why a request may not act anonymously ("" if it may): anonymous access
-// (anonymous_role, allowed on a loopback listener only) must not extend to requests that a
-// reverse proxy on the same host relays from the network. Such a request names a
-// non-loopback Host or carries a forwarding header.
+// notLocal says why a request may not act anonymously ("" if it may). anonymous_role
+// (allowed on a loopback listener only) is for clients on this machine: the connection's
+// peer must be a loopback address, the request must name a loopback Host, carry no
+// forwarding header, and come from no web page but a loopback one. A reverse proxy on the
+// same host is caught by its headers or Host; a plain TCP forwarder on the same host (ssh
+// -R, socat, kubectl port-forward) connects from loopback and adds nothing, so only the
+// Host its clients send gives it away (docs/API.md: the residual risk).
 func notLocal(r *http.Request) string {
-	for _, h := range forwardingHeaders {
-		if r.Header.Get(h) != "" {
-			return "this request came through a proxy (" + h + ")"
+	peer, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		peer = r.RemoteAddr
+	}
+	if ip := net.ParseIP(peer); ip == nil || !ip.IsLoopback() {
+		return "this connection comes from " + peer + ", not from this machine"
+	}
+	for name := range r.Header {
+		if strings.HasPrefix(name, "X-Forwarded-") || slices.Contains(forwardingHeaders, name) {
+			return "this request came through a proxy (" + name + ")"
 		}
 	}
 	h := r.Host
@@ -89,6 +99,11 @@ func notLocal(r *http.Request) string {
 	}
 	if !isLoopbackName(strings.Trim(h, "[]")) {
 		return "this request is for host " + r.Host
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		if u, err := url.Parse(o); err != nil || !isLoopbackName(u.Hostname()) {
+			return "this request comes from the web page " + o
+		}
 	}
 	return ""
 }

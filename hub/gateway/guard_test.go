@@ -35,10 +35,18 @@ func TestAuth(t *testing.T) {
 		{"anonymous for a public host", "viewer", "", http.StatusUnauthorized, "", "Host", "mcp.example.com"},
 		{"anonymous for localhost", "viewer", "", http.StatusOK, "viewer", "Host", "localhost:3200"},
 		{"key through a proxy", "viewer", "Bearer " + bobKey, http.StatusOK, "developer", "X-Forwarded-For", "203.0.113.9"},
+		{"anonymous, X-Real-IP", "viewer", "", http.StatusUnauthorized, "", "X-Real-Ip", "203.0.113.9"},
+		{"anonymous, X-Forwarded-Proto only", "viewer", "", http.StatusUnauthorized, "", "X-Forwarded-Proto", "https"},
+		{"anonymous, X-Forwarded-Host only", "viewer", "", http.StatusUnauthorized, "", "x-forwarded-host", "127.0.0.1"},
+		{"anonymous, Via", "viewer", "", http.StatusUnauthorized, "", "Via", "1.1 proxy"},
+		{"anonymous, CF-Connecting-IP", "viewer", "", http.StatusUnauthorized, "", "CF-Connecting-IP", "203.0.113.9"},
+		{"anonymous, allowed foreign web page", "viewer", "", http.StatusUnauthorized, "", "Origin", "https://app.example.com"},
+		{"key, allowed foreign web page", "viewer", "Bearer " + bobKey, http.StatusOK, "developer", "Origin", "https://app.example.com"},
+		{"anonymous, loopback web page", "viewer", "", http.StatusOK, "viewer", "Origin", "http://localhost:5173"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			h := newHarness(t, Config{AnonymousRole: c.anonymous})
+			h := newHarness(t, Config{AnonymousRole: c.anonymous, AllowedOrigins: []string{"https://app.example.com"}})
 			extra := func(r *http.Request) {
 				switch c.hdr {
 				case "":

@@ -136,6 +136,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		return nil, err
 	}
 	s.GW.SetPolicy(pol) // behind an atomic pointer: a reload may swap it later
+	s.logAnonymous()
 	if pol != nil {
 		log.Info("policy loaded", "file", cfg.PolicyFile, "rules", pol.Len(), "default", pol.Default())
 	}
@@ -185,6 +186,26 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Write([]byte("ready\n"))
+}
+
+// logAnonymous says at start what anonymous_role grants, to whom, and what it cannot tell
+// apart, so that an operator who turned it on reads it in the service log.
+func (s *Server) logAnonymous() {
+	role := s.cfg.AnonymousRole
+	if role == "" {
+		return
+	}
+	r, ok := s.RBAC.Role(role)
+	if !ok {
+		s.log.Error("anonymous_role names no role: requests without a key are refused by RBAC", "anonymous_role", role)
+		return
+	}
+	s.log.Warn("anonymous access is on: /mcp requests without a key act as role "+role+
+		" when the connection's peer is a loopback address, the Host is a loopback name, no forwarding header"+
+		" (Forwarded, X-Forwarded-*, X-Real-IP, Via, …) is present and no non-loopback web page (Origin) sent it;"+
+		" /api/v1 always needs a key. A TCP forwarder on this machine (ssh -R, socat, kubectl port-forward,"+
+		" a tunnel client) makes remote clients look local: run none while this is on",
+		"anonymous_role", role, "permissions", r.Permissions, "tool_allow", r.ToolAllow, "tool_deny", r.ToolDeny)
 }
 
 // Handler is the hub's HTTP handler.
