@@ -13,10 +13,10 @@ import (
 
 // Sessions is password login and JWTs (*auth.Authenticator).
 type Sessions interface {
-	Login(ctx context.Context, name, password string) (auth.TokenPair, error)
+	Login(ctx context.Context, name, password, from string) (auth.TokenPair, error)
 	Refresh(ctx context.Context, refreshToken string) (auth.TokenPair, error)
 	VerifyAccess(token string) (auth.Identity, error)
-	ChangePassword(ctx context.Context, userID, current, next string) error
+	ChangePassword(ctx context.Context, userID, current, next, from string) error
 	SetPassword(ctx context.Context, userID, next string) error
 }
 
@@ -104,7 +104,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, _ *Caller) error {
 	if req.Name == "" || req.Password == "" {
 		return invalid("name and password are required")
 	}
-	pair, err := a.d.Sessions.Login(r.Context(), req.Name, req.Password)
+	pair, err := a.d.Sessions.Login(r.Context(), req.Name, req.Password, auth.ClientAddress(r.RemoteAddr))
 	a.recordLogin(r, req.Name, err)
 	if err != nil {
 		return sessionError(err)
@@ -189,7 +189,7 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request, c *Caller) 
 	if err := auth.CheckPassword(req.New); err != nil {
 		return invalid("new: %s", err.Error())
 	}
-	if err := a.d.Sessions.ChangePassword(r.Context(), c.UserID, req.Current, req.New); err != nil {
+	if err := a.d.Sessions.ChangePassword(r.Context(), c.UserID, req.Current, req.New, auth.ClientAddress(r.RemoteAddr)); err != nil {
 		return sessionError(err)
 	}
 	a.refreshKeys(r.Context())

@@ -69,28 +69,34 @@ func checkTokenUser(c Claims, u *store.User) error {
 }
 
 // ChangePassword sets a user's own password after checking the current one; a user who
-// has none yet passes "" as current. A wrong current password counts as a failed login
-// (and can lock the user); a locked user is refused. Tokens issued before the change
-// stop working, so the client logs in again.
-func (a *Authenticator) ChangePassword(ctx context.Context, userID, current, next string) error {
+// has none yet passes "" as current, from the client address from (ClientAddress). A
+// wrong current password counts as a failed login from that address (and can lock the
+// user there, or everywhere like Login's); a locked user is refused. Tokens issued before
+// the change stop working, so the client logs in again.
+func (a *Authenticator) ChangePassword(ctx context.Context, userID, current, next, from string) error {
+	// Failures are counted like login's, under the same lock (see login).
+	defer a.clients.lock(from)()
 	u, err := a.store.GetUser(ctx, userID)
 	if err != nil {
 		return fmt.Errorf("change password: %w", err)
 	}
-	// Failures are counted like login's, under the same lock (see login); read again under it.
-	defer a.users.lock("name:" + u.Name)()
-	if u, err = a.store.GetUser(ctx, userID); err != nil {
-		return fmt.Errorf("change password: %w", err)
+	key := fromKey(u.Name, from)
+	if until, locked := a.fromAddr.locked(key, a.Now()); locked {
+		return &LockedError{Until: until}
 	}
 	if err := a.checkLock(ctx, u); err != nil {
 		return err
 	}
 	if err := a.checkCurrent(ctx, u, current); err != nil {
+		if errors.Is(err, ErrWrongPassword) {
+			a.fromAddr.fail(key, a.Now(), a.cfg.MaxFailures, a.cfg.LockFor)
+		}
 		return err
 	}
 	if next == current {
 		return errors.New("change password: the new password must differ from the current one")
 	}
+	a.fromAddr.forget(key)
 	return a.setPassword(ctx, u.ID, next)
 }
 
@@ -132,6 +138,11 @@ func (a *Authenticator) setPassword(ctx context.Context, userID, next string) er
 	}
 	if err := a.store.SetPasswordHash(ctx, userID, hash); err != nil {
 		return fmt.Errorf("set password: %w", err)
+	}
+	// The store's count and lock are reset with the hash; so are the counts in memory.
+	if u, err := a.store.GetUser(ctx, userID); err == nil {
+		a.fromAddr.forgetPrefix(fromKey(u.Name, ""))
+		a.phantoms.forget(u.Name)
 	}
 	// Earlier tokens end with the change; make VerifyAccess see it now.
 	if a.cache != nil {

@@ -31,8 +31,14 @@ func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 
 // LoginConfig tunes the lockout. The zero value gives the defaults.
 type LoginConfig struct {
-	// MaxFailures consecutive failed logins lock the user (default 5).
+	// MaxFailures consecutive failed logins of a name from one client address lock that
+	// name from that address (default 5). Other addresses are not affected: an attacker's
+	// failures do not lock the real user out.
 	MaxFailures int
+	// MaxUserFailures consecutive failed logins of a user from all addresses together lock
+	// the user everywhere (default 10 × MaxFailures): the backstop against guessing from
+	// many addresses. Counted in the store, so shared by the hubs of one database.
+	MaxUserFailures int
 	// LockFor is how long a lock lasts (default 15 minutes); afterwards the count restarts.
 	LockFor time.Duration
 	// FailureFloor is the least time a failed login takes (default 250 ms), so that the
@@ -43,6 +49,9 @@ type LoginConfig struct {
 func (c LoginConfig) withDefaults() LoginConfig {
 	if c.MaxFailures <= 0 {
 		c.MaxFailures = 5
+	}
+	if c.MaxUserFailures <= 0 {
+		c.MaxUserFailures = 10 * c.MaxFailures
 	}
 	if c.LockFor <= 0 {
 		c.LockFor = 15 * time.Minute
@@ -76,9 +85,10 @@ type Authenticator struct {
 
 	hashSem  chan struct{}   // bounds concurrent argon2id work (maxConcurrentHashes)
 	hashHook func(delta int) // tests: called with +1/-1 around each hash
-	users    userLocks       // one login or password check per user at a time
+	clients  userLocks       // one login or password check per client address at a time
 	spent    spentTokens     // refresh tokens already exchanged
-	phantoms phantoms        // failed logins of unknown names
+	fromAddr failures        // failed logins per (name, client address): MaxFailures
+	phantoms failures        // failed logins of names without a stored count: MaxUserFailures
 }
 
 // maxConcurrentHashes bounds the argon2id computations running at once (19 MiB each): a
@@ -92,54 +102,51 @@ func NewAuthenticator(s store.Store, cache *Cache, tokens *Tokens, cfg LoginConf
 		hashSem: make(chan struct{}, maxConcurrentHashes)}
 }
 
-// Login checks a user's password and returns a new token pair. A locked user is refused
-// with a *LockedError before the password is looked at; MaxFailures wrong passwords in a
-// row lock the user for LockFor. A disabled user is refused (ErrUserDisabled) only once
-// the password is right.
-func (a *Authenticator) Login(ctx context.Context, name, password string) (TokenPair, error) {
+// Login checks a user's password, tried from the client address from (ClientAddress), and
+// returns a new token pair. Refused with a *LockedError before the password is looked at:
+// a name that failed MaxFailures times in a row from this address (for LockFor, from this
+// address only), and a user that failed MaxUserFailures times from all addresses together
+// (everywhere). A disabled user is refused (ErrUserDisabled) only once the password is right.
+func (a *Authenticator) Login(ctx context.Context, name, password, from string) (TokenPair, error) {
 	start := time.Now()
-	pair, err := a.login(ctx, name, password)
+	pair, err := a.login(ctx, name, password, from)
 	if err != nil && (errors.Is(err, ErrInvalidCredentials) || errors.Is(err, ErrLocked)) {
 		a.pad(ctx, start)
 	}
 	return pair, err
 }
 
-func (a *Authenticator) login(ctx context.Context, name, password string) (TokenPair, error) {
-	// One attempt per name at a time, the user read under the lock: concurrent guesses each
-	// see the failures counted before them, so a burst cannot check more than MaxFailures
-	// passwords before the lockout. Locking the name before the lookup treats unknown names
-	// alike, so that how attempts queue does not tell which names exist.
-	defer a.users.lock("name:" + name)()
+func (a *Authenticator) login(ctx context.Context, name, password, from string) (TokenPair, error) {
+	// One attempt per client address at a time, the user read under the lock: concurrent
+	// guesses from one address each see the failures counted before them, so a burst cannot
+	// check more than MaxFailures passwords before the lockout. And one address holds at
+	// most one of the maxConcurrentHashes places: its burst queues behind itself, not in
+	// front of a login from elsewhere. Known and unknown names queue alike.
+	defer a.clients.lock(from)()
+	key := fromKey(name, from)
+	if until, locked := a.fromAddr.locked(key, a.Now()); locked {
+		return TokenPair{}, &LockedError{Until: until}
+	}
 	u, err := a.store.GetUserByName(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
-		// An unknown name locks like a user (see phantoms).
-		if until, locked := a.phantoms.locked(name, a.Now()); locked {
-			return TokenPair{}, &LockedError{Until: until}
-		}
-		if err := a.verifyDummy(ctx, password); err != nil {
-			return TokenPair{}, err
-		}
-		a.phantoms.fail(name, a.Now(), a.cfg.MaxFailures, a.cfg.LockFor)
-		return TokenPair{}, ErrInvalidCredentials
+		return TokenPair{}, a.failWithoutUser(ctx, name, key, password)
 	}
 	if err != nil {
 		return TokenPair{}, fmt.Errorf("login: %w", err)
 	}
+	if u.PasswordHash == "" {
+		// No password to guess: counted like an unknown name, so the two look alike.
+		return TokenPair{}, a.failWithoutUser(ctx, name, key, password)
+	}
 	if err := a.checkLock(ctx, u); err != nil {
 		return TokenPair{}, err
-	}
-	if u.PasswordHash == "" {
-		if err := a.verifyDummy(ctx, password); err != nil {
-			return TokenPair{}, err
-		}
-		return TokenPair{}, ErrInvalidCredentials
 	}
 	ok, err := a.verify(ctx, u.PasswordHash, password)
 	if err != nil {
 		return TokenPair{}, fmt.Errorf("login: stored hash of user %q: %w", u.ID, err)
 	}
 	if !ok {
+		a.fromAddr.fail(key, a.Now(), a.cfg.MaxFailures, a.cfg.LockFor)
 		if err := a.recordFailure(ctx, u); err != nil {
 			return TokenPair{}, err
 		}
@@ -148,12 +155,29 @@ func (a *Authenticator) login(ctx context.Context, name, password string) (Token
 	if u.Disabled {
 		return TokenPair{}, ErrUserDisabled
 	}
+	a.fromAddr.forget(key)
 	if u.FailedLogins > 0 {
 		if err := a.store.ResetLoginFailures(ctx, u.ID); err != nil {
 			return TokenPair{}, fmt.Errorf("login: %w", err)
 		}
 	}
 	return a.issue(ctx, u)
+}
+
+// failWithoutUser refuses a login of a name that has no password in the store (unknown, or
+// a user with keys only), after the work and the counting a wrong password costs: the
+// per-address count, and in place of the store's count one in memory (per hub), which
+// locks the name at MaxUserFailures like a user's.
+func (a *Authenticator) failWithoutUser(ctx context.Context, name, key, password string) error {
+	if until, locked := a.phantoms.locked(name, a.Now()); locked {
+		return &LockedError{Until: until}
+	}
+	if err := a.verifyDummy(ctx, password); err != nil {
+		return err
+	}
+	a.fromAddr.fail(key, a.Now(), a.cfg.MaxFailures, a.cfg.LockFor)
+	a.phantoms.fail(name, a.Now(), a.cfg.MaxUserFailures, a.cfg.LockFor)
+	return ErrInvalidCredentials
 }
 
 // checkLock refuses a locked user; once a lock is over the failure count starts again.
@@ -171,16 +195,17 @@ func (a *Authenticator) checkLock(ctx context.Context, u *store.User) error {
 	return nil
 }
 
-// recordFailure counts a wrong password and locks the user at MaxFailures. Failures that
-// raced past the threshold without locking (several at once) lock on their own.
+// recordFailure counts a wrong password in the store and locks the user everywhere at
+// MaxUserFailures. Failures that raced past the threshold without locking (from several
+// addresses at once) lock on their own.
 func (a *Authenticator) recordFailure(ctx context.Context, u *store.User) error {
 	until := a.Now().Add(a.cfg.LockFor)
 	var lock *time.Time
-	if u.FailedLogins+1 >= a.cfg.MaxFailures {
+	if u.FailedLogins+1 >= a.cfg.MaxUserFailures {
 		lock = &until
 	}
 	n, err := a.store.RecordLoginFailure(ctx, u.ID, lock)
-	if err == nil && lock == nil && n >= a.cfg.MaxFailures {
+	if err == nil && lock == nil && n >= a.cfg.MaxUserFailures {
 		_, err = a.store.RecordLoginFailure(ctx, u.ID, &until)
 	}
 	if err != nil {
@@ -223,7 +248,7 @@ func (a *Authenticator) hashing(ctx context.Context, f func() error) error {
 	return f()
 }
 
-// userLocks serialises the password checks of each user name.
+// userLocks serialises the password checks of each client address.
 type userLocks struct {
 	mu sync.Mutex
 	m  map[string]*userLock
@@ -234,7 +259,7 @@ type userLock struct {
 	refs int
 }
 
-// lock takes the lock of user id and returns its release.
+// lock takes the lock of id and returns its release.
 func (l *userLocks) lock(id string) func() {
 	l.mu.Lock()
 	if l.m == nil {

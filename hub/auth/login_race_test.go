@@ -25,7 +25,7 @@ func TestLockoutHoldsUnderConcurrentGuesses(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			_, err := f.a.Login(ctx, "alice", "a wrong guess, long enough")
+			_, err := f.a.Login(ctx, "alice", "a wrong guess, long enough", testFrom)
 			errs <- err
 		}()
 	}
@@ -45,7 +45,7 @@ func TestLockoutHoldsUnderConcurrentGuesses(t *testing.T) {
 	if checked > 3 {
 		t.Errorf("%d of %d concurrent guesses were checked against the password; want at most MaxFailures (3)", checked, n)
 	}
-	if _, err := f.a.Login(ctx, "alice", alicePW); !errors.Is(err, ErrLocked) {
+	if _, err := f.a.Login(ctx, "alice", alicePW, testFrom); !errors.Is(err, ErrLocked) {
 		t.Errorf("right password after the burst: %v, want locked", err)
 	}
 }
@@ -72,7 +72,8 @@ func TestPasswordWorkIsBounded(t *testing.T) {
 			if i%2 == 1 {
 				name = "nobody" // unknown users cost a verification too
 			}
-			_, _ = f.a.Login(ctx, name, "a wrong guess, long enough")
+			// From many addresses: one address has one attempt at a time anyway.
+			_, _ = f.a.Login(ctx, name, "a wrong guess, long enough", fmt.Sprintf("192.0.2.%d", i))
 		}()
 	}
 	wg.Wait()
@@ -103,7 +104,7 @@ func TestChangeEndsTokensOfTheSameSecond(t *testing.T) {
 		t.Errorf("refresh token of the change's second: %v, want refused", err)
 	}
 	// Logging in with the new password right away works.
-	pair, err := f.a.Login(ctx, "alice", "the new long password")
+	pair, err := f.a.Login(ctx, "alice", "the new long password", testFrom)
 	must(t, err)
 	if _, err := f.a.VerifyAccess(pair.AccessToken); err != nil {
 		t.Errorf("token of a login right after the change: %v", err)
@@ -119,7 +120,7 @@ func TestChangeEndsTokensOfTheSameSecond(t *testing.T) {
 func TestRefreshTokenReuseEndsTheSessions(t *testing.T) {
 	ctx := context.Background()
 	f := newLoginFixture(t, LoginConfig{})
-	first, err := f.a.Login(ctx, "alice", alicePW)
+	first, err := f.a.Login(ctx, "alice", alicePW, testFrom)
 	must(t, err)
 	second, err := f.a.Refresh(ctx, first.RefreshToken)
 	must(t, err)
@@ -138,7 +139,7 @@ func TestRefreshTokenReuseEndsTheSessions(t *testing.T) {
 		t.Errorf("refresh token of the rotated chain after a reuse: %v, want refused", err)
 	}
 	f.clk.t = time.Now().Add(time.Second) // past the user's change
-	again, err := f.a.Login(ctx, "alice", alicePW)
+	again, err := f.a.Login(ctx, "alice", alicePW, testFrom)
 	must(t, err)
 	if _, err := f.a.Refresh(ctx, again.RefreshToken); err != nil {
 		t.Errorf("refresh after a new login: %v", err)
@@ -162,9 +163,9 @@ func TestSpentTokensPrune(t *testing.T) {
 	}
 }
 
-// Attempts queue alike for a known and an unknown name (one at a time per name), so that
-// the time a burst takes does not tell which names exist: serialising only known users
-// would have made them slower under a burst.
+// Attempts queue alike for a known and an unknown name (one at a time per client address),
+// so that the time a burst takes does not tell which names exist: serialising only known
+// users would have made them slower under a burst.
 func TestConcurrentLoginsQueueAlikeForUnknownNames(t *testing.T) {
 	ctx := context.Background()
 	f := newLoginFixture(t, LoginConfig{MaxFailures: 1000})
@@ -182,12 +183,12 @@ func TestConcurrentLoginsQueueAlikeForUnknownNames(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, _ = f.a.Login(ctx, name, "a wrong guess, long enough")
+				_, _ = f.a.Login(ctx, name, "a wrong guess, long enough", testFrom)
 			}()
 		}
 		wg.Wait()
 		if peak != 1 {
-			t.Errorf("%s: %d password checks at once, want 1 (one attempt per name at a time)", name, peak)
+			t.Errorf("%s: %d password checks at once, want 1 (one attempt per address at a time)", name, peak)
 		}
 	}
 }
@@ -199,28 +200,28 @@ func TestUnknownNameLocksLikeAUser(t *testing.T) {
 	f := newLoginFixture(t, LoginConfig{MaxFailures: 3, LockFor: time.Minute})
 	for _, name := range []string{"alice", "nobody"} {
 		for i := range 3 {
-			if _, err := f.a.Login(ctx, name, "a wrong guess, long enough"); !errors.Is(err, ErrInvalidCredentials) {
+			if _, err := f.a.Login(ctx, name, "a wrong guess, long enough", testFrom); !errors.Is(err, ErrInvalidCredentials) {
 				t.Fatalf("%s, attempt %d: %v", name, i+1, err)
 			}
 		}
 		var locked *LockedError
-		if _, err := f.a.Login(ctx, name, "a wrong guess, long enough"); !errors.As(err, &locked) || !locked.Until.Equal(f.clk.t.Add(time.Minute)) {
+		if _, err := f.a.Login(ctx, name, "a wrong guess, long enough", testFrom); !errors.As(err, &locked) || !locked.Until.Equal(f.clk.t.Add(time.Minute)) {
 			t.Errorf("%s after 3 failures: %v, want locked for a minute", name, err)
 		}
 	}
 	f.clk.Advance(time.Minute)
-	if _, err := f.a.Login(ctx, "nobody", "a wrong guess, long enough"); !errors.Is(err, ErrInvalidCredentials) {
+	if _, err := f.a.Login(ctx, "nobody", "a wrong guess, long enough", testFrom); !errors.Is(err, ErrInvalidCredentials) {
 		t.Errorf("unknown name after its lock: %v", err)
 	}
 }
 
 func TestPhantomsBounded(t *testing.T) {
-	var p phantoms
+	var p failures
 	now := time.Unix(1000, 0)
-	for i := range maxPhantoms + 10 {
+	for i := range maxTracked + 10 {
 		p.fail(fmt.Sprint(i), now, 5, time.Minute)
 	}
-	if len(p.m) > maxPhantoms {
-		t.Errorf("%d names counted, want at most %d", len(p.m), maxPhantoms)
+	if len(p.m) > maxTracked {
+		t.Errorf("%d names counted, want at most %d", len(p.m), maxTracked)
 	}
 }

@@ -14,6 +14,9 @@ import (
 
 const alicePW = "alice's long password"
 
+// testFrom is the client address of the tests' logins, unless a test says otherwise.
+const testFrom = "192.0.2.1"
+
 // loginFixture: a store with alice (viewer, password alicePW), a cache, and an
 // Authenticator on a fake clock with no failure floor.
 type loginFixture struct {
@@ -56,7 +59,7 @@ func (f *loginFixture) user(t *testing.T) *store.User {
 func TestLoginAndVerify(t *testing.T) {
 	ctx := context.Background()
 	f := newLoginFixture(t, LoginConfig{})
-	pair, err := f.a.Login(ctx, "alice", alicePW)
+	pair, err := f.a.Login(ctx, "alice", alicePW, testFrom)
 	must(t, err)
 	if pair.TokenType != "Bearer" || !pair.ExpiresAt.Equal(f.clk.t.Add(AccessTTL)) || !pair.RefreshExpiresAt.Equal(f.clk.t.Add(RefreshTTL)) {
 		t.Errorf("pair = %+v", pair)
@@ -102,7 +105,7 @@ func TestLoginRefusals(t *testing.T) {
 		{"keyonly", "anything at all"},
 	}
 	for _, c := range cases {
-		pair, err := f.a.Login(ctx, c.name, c.pw)
+		pair, err := f.a.Login(ctx, c.name, c.pw, testFrom)
 		if err != ErrInvalidCredentials || pair != (TokenPair{}) {
 			t.Errorf("Login(%q, %q) = %+v, %v; want exactly ErrInvalidCredentials", c.name, c.pw, pair, err)
 		}
@@ -111,7 +114,7 @@ func TestLoginRefusals(t *testing.T) {
 	if u := f.user(t); u.FailedLogins != 2 {
 		t.Errorf("FailedLogins = %d, want 2", u.FailedLogins)
 	}
-	if _, err := f.a.Login(ctx, "alice", alicePW); err != nil {
+	if _, err := f.a.Login(ctx, "alice", alicePW, testFrom); err != nil {
 		t.Fatalf("right password refused: %v", err)
 	}
 	if u := f.user(t); u.FailedLogins != 0 {
@@ -123,42 +126,42 @@ func TestLockoutAndUnlock(t *testing.T) {
 	ctx := context.Background()
 	f := newLoginFixture(t, LoginConfig{})
 	for i := 1; i <= 4; i++ {
-		if _, err := f.a.Login(ctx, "alice", "wrong password!!"); err != ErrInvalidCredentials {
+		if _, err := f.a.Login(ctx, "alice", "wrong password!!", testFrom); err != ErrInvalidCredentials {
 			t.Fatalf("failure %d: %v", i, err)
 		}
 	}
-	if _, err := f.a.Login(ctx, "alice", alicePW); err != nil {
+	if _, err := f.a.Login(ctx, "alice", alicePW, testFrom); err != nil {
 		t.Fatalf("4 failures locked the user: %v", err)
 	}
 	for i := 1; i <= 5; i++ {
-		f.a.Login(ctx, "alice", "wrong password!!")
+		f.a.Login(ctx, "alice", "wrong password!!", testFrom)
 	}
-	_, err := f.a.Login(ctx, "alice", alicePW)
+	_, err := f.a.Login(ctx, "alice", alicePW, testFrom)
 	var le *LockedError
 	if !errors.Is(err, ErrLocked) || !errors.As(err, &le) || !le.Until.Equal(f.clk.t.Add(15*time.Minute)) ||
 		!strings.Contains(err.Error(), "locked until "+le.Until.UTC().Format(time.RFC3339)) {
 		t.Fatalf("after 5 failures the right password gave %v, want locked until +15 min", err)
 	}
 	f.clk.Advance(15*time.Minute - time.Second)
-	if _, err := f.a.Login(ctx, "alice", alicePW); !errors.Is(err, ErrLocked) {
+	if _, err := f.a.Login(ctx, "alice", alicePW, testFrom); !errors.Is(err, ErrLocked) {
 		t.Fatalf("a second before the end of the lock: %v", err)
 	}
 	f.clk.Advance(time.Second)
-	if _, err := f.a.Login(ctx, "alice", alicePW); err != nil {
+	if _, err := f.a.Login(ctx, "alice", alicePW, testFrom); err != nil {
 		t.Fatalf("after the lock: %v", err)
 	}
 
 	// After a lock ends, the count starts again: 4 new failures do not lock.
 	for i := 1; i <= 5; i++ {
-		f.a.Login(ctx, "alice", "wrong password!!")
+		f.a.Login(ctx, "alice", "wrong password!!", testFrom)
 	}
 	f.clk.Advance(16 * time.Minute)
 	for i := 1; i <= 4; i++ {
-		if _, err := f.a.Login(ctx, "alice", "wrong password!!"); err != ErrInvalidCredentials {
+		if _, err := f.a.Login(ctx, "alice", "wrong password!!", testFrom); err != ErrInvalidCredentials {
 			t.Fatalf("failure %d after a lock ended: %v", i, err)
 		}
 	}
-	if _, err := f.a.Login(ctx, "alice", alicePW); err != nil {
+	if _, err := f.a.Login(ctx, "alice", alicePW, testFrom); err != nil {
 		t.Fatalf("locked again after 4 failures following an ended lock: %v", err)
 	}
 }
@@ -166,13 +169,13 @@ func TestLockoutAndUnlock(t *testing.T) {
 func TestLockoutConfigurable(t *testing.T) {
 	ctx := context.Background()
 	f := newLoginFixture(t, LoginConfig{MaxFailures: 2, LockFor: time.Minute})
-	f.a.Login(ctx, "alice", "wrong password!!")
-	f.a.Login(ctx, "alice", "wrong password!!")
-	if _, err := f.a.Login(ctx, "alice", alicePW); !errors.Is(err, ErrLocked) {
+	f.a.Login(ctx, "alice", "wrong password!!", testFrom)
+	f.a.Login(ctx, "alice", "wrong password!!", testFrom)
+	if _, err := f.a.Login(ctx, "alice", alicePW, testFrom); !errors.Is(err, ErrLocked) {
 		t.Fatalf("not locked after 2: %v", err)
 	}
 	f.clk.Advance(time.Minute)
-	if _, err := f.a.Login(ctx, "alice", alicePW); err != nil {
+	if _, err := f.a.Login(ctx, "alice", alicePW, testFrom); err != nil {
 		t.Fatalf("still locked after LockFor: %v", err)
 	}
 }
@@ -191,7 +194,7 @@ func TestLoginFailuresTakeTheSameTime(t *testing.T) {
 		for range 5 {
 			for _, name := range []string{"nobody", "alice"} {
 				start := time.Now()
-				if _, err := f.a.Login(ctx, name, "wrong password!!"); err != ErrInvalidCredentials {
+				if _, err := f.a.Login(ctx, name, "wrong password!!", testFrom); err != ErrInvalidCredentials {
 					t.Fatalf("Login(%s) = %v", name, err)
 				}
 				d := time.Since(start)
@@ -218,17 +221,17 @@ func TestLoginFailuresTakeTheSameTime(t *testing.T) {
 func TestDisabledUser(t *testing.T) {
 	ctx := context.Background()
 	f := newLoginFixture(t, LoginConfig{})
-	pair, err := f.a.Login(ctx, "alice", alicePW)
+	pair, err := f.a.Login(ctx, "alice", alicePW, testFrom)
 	must(t, err)
 	f.clk.Advance(time.Second)
 	u := f.user(t)
 	u.Disabled = true
 	must(t, f.s.UpdateUser(ctx, u))
 	must(t, f.c.Invalidate(ctx))
-	if _, err := f.a.Login(ctx, "alice", alicePW); !errors.Is(err, ErrUserDisabled) {
+	if _, err := f.a.Login(ctx, "alice", alicePW, testFrom); !errors.Is(err, ErrUserDisabled) {
 		t.Errorf("disabled user, right password: %v", err)
 	}
-	if _, err := f.a.Login(ctx, "alice", "wrong password!!"); err != ErrInvalidCredentials {
+	if _, err := f.a.Login(ctx, "alice", "wrong password!!", testFrom); err != ErrInvalidCredentials {
 		t.Errorf("disabled user, wrong password: %v (must not reveal the user is disabled)", err)
 	}
 	if _, err := f.a.VerifyAccess(pair.AccessToken); err == nil {
@@ -243,7 +246,7 @@ func TestDisabledUser(t *testing.T) {
 func TestChangesEndEarlierTokens(t *testing.T) {
 	ctx := context.Background()
 	f := newLoginFixture(t, LoginConfig{})
-	before, err := f.a.Login(ctx, "alice", alicePW)
+	before, err := f.a.Login(ctx, "alice", alicePW, testFrom)
 	must(t, err)
 	u := f.user(t)
 	u.Role = "operator"
@@ -256,7 +259,7 @@ func TestChangesEndEarlierTokens(t *testing.T) {
 		t.Errorf("refresh token from before a role change: %v", err)
 	}
 	f.clk.t = time.Now().Add(time.Second)
-	after, err := f.a.Login(ctx, "alice", alicePW)
+	after, err := f.a.Login(ctx, "alice", alicePW, testFrom)
 	must(t, err)
 	id, err := f.a.VerifyAccess(after.AccessToken)
 	if err != nil || id.Role != "operator" {
@@ -282,44 +285,44 @@ func TestChangePassword(t *testing.T) {
 	ctx := context.Background()
 	f := newLoginFixture(t, LoginConfig{})
 	const next = "a brand new password"
-	if err := f.a.ChangePassword(ctx, f.alice.ID, "wrong password!!", next); !errors.Is(err, ErrWrongPassword) {
+	if err := f.a.ChangePassword(ctx, f.alice.ID, "wrong password!!", next, testFrom); !errors.Is(err, ErrWrongPassword) {
 		t.Fatalf("wrong current password: %v", err)
 	}
 	if u := f.user(t); u.FailedLogins != 1 {
 		t.Errorf("a wrong current password was not counted: %d", u.FailedLogins)
 	}
 	for _, bad := range []string{"short", alicePW} {
-		if err := f.a.ChangePassword(ctx, f.alice.ID, alicePW, bad); err == nil {
+		if err := f.a.ChangePassword(ctx, f.alice.ID, alicePW, bad, testFrom); err == nil {
 			t.Errorf("new password %q accepted", bad)
 		}
 	}
-	if _, err := f.a.Login(ctx, "alice", alicePW); err != nil {
+	if _, err := f.a.Login(ctx, "alice", alicePW, testFrom); err != nil {
 		t.Fatalf("a refused change altered the password: %v", err)
 	}
-	before, _ := f.a.Login(ctx, "alice", alicePW)
-	must(t, f.a.ChangePassword(ctx, f.alice.ID, alicePW, next))
+	before, _ := f.a.Login(ctx, "alice", alicePW, testFrom)
+	must(t, f.a.ChangePassword(ctx, f.alice.ID, alicePW, next, testFrom))
 	if _, err := f.a.VerifyAccess(before.AccessToken); !errors.Is(err, ErrInvalidToken) {
 		t.Errorf("token from before the password change still works: %v", err)
 	}
 	f.clk.t = time.Now().Add(time.Second)
-	if _, err := f.a.Login(ctx, "alice", alicePW); err != ErrInvalidCredentials {
+	if _, err := f.a.Login(ctx, "alice", alicePW, testFrom); err != ErrInvalidCredentials {
 		t.Errorf("old password after change: %v", err)
 	}
-	if _, err := f.a.Login(ctx, "alice", next); err != nil {
+	if _, err := f.a.Login(ctx, "alice", next, testFrom); err != nil {
 		t.Errorf("new password refused: %v", err)
 	}
-	if err := f.a.ChangePassword(ctx, "usr_ghost", "", next); !errors.Is(err, store.ErrNotFound) {
+	if err := f.a.ChangePassword(ctx, "usr_ghost", "", next, testFrom); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown user: %v", err)
 	}
 
 	// A user without a password sets the first one with current = "".
 	nopw := &store.User{Name: "keyonly", Role: "owner"}
 	must(t, f.s.CreateUser(ctx, nopw))
-	if err := f.a.ChangePassword(ctx, nopw.ID, "guess", next); !errors.Is(err, ErrWrongPassword) {
+	if err := f.a.ChangePassword(ctx, nopw.ID, "guess", next, testFrom); !errors.Is(err, ErrWrongPassword) {
 		t.Errorf("no password yet, current %q: %v", "guess", err)
 	}
-	must(t, f.a.ChangePassword(ctx, nopw.ID, "", next))
-	if _, err := f.a.Login(ctx, "keyonly", next); err != nil {
+	must(t, f.a.ChangePassword(ctx, nopw.ID, "", next, testFrom))
+	if _, err := f.a.Login(ctx, "keyonly", next, testFrom); err != nil {
 		t.Errorf("first password refused: %v", err)
 	}
 }
@@ -328,16 +331,16 @@ func TestChangePasswordLocked(t *testing.T) {
 	ctx := context.Background()
 	f := newLoginFixture(t, LoginConfig{})
 	for range 5 {
-		f.a.ChangePassword(ctx, f.alice.ID, "wrong password!!", "a brand new password")
+		f.a.ChangePassword(ctx, f.alice.ID, "wrong password!!", "a brand new password", testFrom)
 	}
-	err := f.a.ChangePassword(ctx, f.alice.ID, alicePW, "a brand new password")
+	err := f.a.ChangePassword(ctx, f.alice.ID, alicePW, "a brand new password", testFrom)
 	if !errors.Is(err, ErrLocked) {
 		t.Fatalf("5 wrong current passwords did not lock: %v", err)
 	}
 	// An administrator's SetPassword lifts the lock.
 	must(t, f.a.SetPassword(ctx, f.alice.ID, "set by the owner!"))
 	f.clk.t = time.Now().Add(time.Second)
-	if _, err := f.a.Login(ctx, "alice", "set by the owner!"); err != nil {
+	if _, err := f.a.Login(ctx, "alice", "set by the owner!", testFrom); err != nil {
 		t.Errorf("after SetPassword: %v", err)
 	}
 	if err := f.a.SetPassword(ctx, f.alice.ID, "short"); err == nil {
