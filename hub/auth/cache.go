@@ -310,3 +310,19 @@ func (c *Cache) KeyActive(keyID string) bool {
 	e, ok := snap.byID[keyID]
 	return ok && (e.expires.IsZero() || c.now().Before(e.expires))
 }
+
+// Current returns the identity of the key with this id as of the last Refresh (its user's
+// current name and role), if the key is known, not revoked and not expired, and its user
+// is neither disabled nor deleted. The gateway uses it to end the streams of callers that
+// changed (EndStaleStreams).
+func (c *Cache) Current(keyID string) (Identity, bool) {
+	snap := c.snap.Load()
+	if snap == nil {
+		return Identity{}, false
+	}
+	e, ok := snap.byID[keyID]
+	if !ok || (!e.expires.IsZero() && !c.now().Before(e.expires)) {
+		return Identity{}, false
+	}
+	return e.ident, true
+}

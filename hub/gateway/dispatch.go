@@ -27,6 +27,7 @@ const (
 	codeUnavailable      = -32002 // the backend or the agent behind it cannot be reached
 	codePolicyDenied     = -32010 // the policy refused a tools/call; data: {"rule", "reason"} (not -32003: the go-sdk reads that as "client is closing")
 	codeRequestCancelled = -32800
+	codeUnauthorized     = -32001 // no valid credential (any longer): a missing or revoked key
 )
 
 // dispatch serves one client request of an initialized session.

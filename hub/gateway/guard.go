@@ -131,9 +131,9 @@ func isLoopbackName(h string) bool {
 
 // httpError answers with a JSON-RPC error body, which MCP clients show to their users.
 func httpError(w http.ResponseWriter, status int, msg string) {
-	code := -32600
+	code := codeInvalidRequest
 	if status == http.StatusUnauthorized || status == http.StatusForbidden {
-		code = -32001
+		code = codeUnauthorized
 	}
 	writeJSON(w, status, map[string]any{
 		"jsonrpc": "2.0", "id": nil,

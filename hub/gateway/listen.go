@@ -9,6 +9,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
+	"github.com/mcp-gateway/mcp-gateway/hub/auth"
 	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 )
 
@@ -23,11 +24,24 @@ type filter struct {
 
 // listener is one open subscriptions/listen stream.
 type listener struct {
-	key    string // the caller's limitKey
-	id     jsonrpc.ID
-	filter filter
-	uris   map[string]bool
-	ch     chan []byte // notifications, already encoded with the subscription id
+	key      string        // the caller's limitKey
+	identity auth.Identity // the caller when the stream opened
+	id       jsonrpc.ID
+	filter   filter
+	uris     map[string]bool
+	ch       chan []byte // notifications, already encoded with the subscription id
+
+	endOnce sync.Once
+	end     chan struct{} // closed by endWith: the stream ends with an error naming why
+	why     string
+}
+
+// endWith ends the stream with an error saying why (its caller's key was revoked, say).
+func (l *listener) endWith(why string) {
+	l.endOnce.Do(func() {
+		l.why = why
+		close(l.end)
+	})
 }
 
 func (l *listener) wants(method string) bool {
@@ -168,7 +182,8 @@ func (g *Gateway) listen(w http.ResponseWriter, r *http.Request, c *client, req 
 		return
 	}
 	defer g.subs.release(key)
-	l := &listener{key: key, id: req.ID, filter: *p.Notifications, uris: map[string]bool{}, ch: make(chan []byte, 64)}
+	l := &listener{key: key, identity: c.identity, id: req.ID, filter: *p.Notifications, uris: map[string]bool{},
+		ch: make(chan []byte, 64), end: make(chan struct{})}
 	// Resource updates need the backend to send them: subscribe upstream. A URI that routes
 	// nowhere or that the backend refuses is left out of the acknowledgement.
 	var agreed []string
@@ -202,6 +217,9 @@ func (g *Gateway) listen(w http.ResponseWriter, r *http.Request, c *client, req 
 		case <-g.subs.stop:
 			res, _ := json.Marshal(map[string]any{"resultType": "complete", "_meta": map[string]any{mcp.MetaSubscriptionID: req.ID.Raw()}})
 			_ = writeEvent(w, encode(result(req.ID, res)))
+			return
+		case <-l.end:
+			_ = writeEvent(w, encode(errorResponse(req.ID, codeUnauthorized, l.why)))
 			return
 		case msg := <-l.ch:
 			if writeEvent(w, msg) != nil {

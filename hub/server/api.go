@@ -34,7 +34,7 @@ func (s *Server) newAPI(ctx context.Context) (http.Handler, error) {
 		names[i] = b.Name
 	}
 	return api.New(api.Deps{
-		Store: s.Store, Keys: s.Keys, Authz: s.RBAC,
+		Store: s.Store, Keys: watchedKeys{s.Keys, s.endStaleStreams}, Authz: s.RBAC,
 		Sessions: auth.NewAuthenticator(s.Store, s.Keys, tokens, auth.LoginConfig{}),
 		Agents:   s.Agents, Health: s.Router, Tools: s.Tools, Audit: s.Audit, Locals: localBackends{s.Locals, s.Router},
 		Bounds:         s.Upstream,
@@ -42,6 +42,23 @@ func (s *Server) newAPI(ctx context.Context) (http.Handler, error) {
 		Rate: s.rates,
 	}, s.log.With("component", "api")), nil
 }
+
+// watchedKeys is the key cache as the REST API sees it: after each reload that a write
+// causes (a revoked key, a disabled user, a changed role), changed runs.
+type watchedKeys struct {
+	*auth.Cache
+	changed func()
+}
+
+func (k watchedKeys) Invalidate(ctx context.Context) error {
+	err := k.Cache.Invalidate(ctx)
+	k.changed()
+	return err
+}
+
+// endStaleStreams ends the MCP streams of keys revoked, users disabled or deleted, and
+// roles changed, as of the key cache (gateway.EndStaleStreams).
+func (s *Server) endStaleStreams() { s.GW.EndStaleStreams(s.Keys.Current) }
 
 // storedPolicy is the "policy" setting this hub applied last, so that policySync applies
 // only what another hub (or the CLI) wrote.

@@ -255,7 +255,8 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 // (which itself reloads from the store every 30 s, so other hubs' and the CLI's writes arrive).
 const RevocationCheck = 10 * time.Second
 
-// dropRevokedAgents disconnects agents whose key was revoked or expired, until ctx ends.
+// dropRevokedAgents disconnects agents whose key was revoked or expired, and ends the MCP
+// streams of changed callers, until ctx ends.
 func (s *Server) dropRevokedAgents(ctx context.Context) error {
 	t := time.NewTicker(RevocationCheck)
 	defer t.Stop()
@@ -265,6 +266,7 @@ func (s *Server) dropRevokedAgents(ctx context.Context) error {
 			return nil
 		case <-t.C:
 			s.DropRevokedAgents()
+			s.endStaleStreams() // also what other hubs and the CLI changed
 		}
 	}
 }
