@@ -6,6 +6,7 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,6 +45,10 @@ type Deps struct {
 	FilePolicy *policy.File
 	// SetPolicy compiles f and swaps the gateway's policy; the API calls it after each write.
 	SetPolicy func(f *policy.File) error
+
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client address
+	// that failed logins are counted by (auth.ClientFrom); empty: the connection's peer.
+	TrustedProxies []netip.Prefix
 
 	// Rate limits the requests of each signed-in caller, by key (or user, for a token) and
 	// application; nil: no limit. *ratelimit.Limiter implements it.

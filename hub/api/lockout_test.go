@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/api"
+	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
 )
 
@@ -72,5 +73,48 @@ func TestLoginLockoutIsPerClientAddress(t *testing.T) {
 	}
 	if st, body := loginFrom(t, user, h, "bob", pw); st != http.StatusOK {
 		t.Errorf("bob from 127.0.0.1 after the burst: %d %s", st, body)
+	}
+}
+
+// loginVia logs in through c with an X-Forwarded-For header, as a reverse proxy relays.
+func loginVia(t *testing.T, c *http.Client, h *hubtest.Hub, xff, name, password string) int {
+	t.Helper()
+	b, _ := json.Marshal(api.LoginRequest{Name: name, Password: password})
+	req, _ := http.NewRequest(http.MethodPost, h.URL+"/api/v1/auth/login", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Forwarded-For", xff)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// Behind a reverse proxy named in trusted_proxies (here 127.0.0.1), failed logins count
+// per the client address the proxy writes into X-Forwarded-For: the attacker's clients are
+// locked out, the real user's are not. A client that is not the proxy (127.0.0.2) cannot
+// pose as the user by writing the header itself: its failures count against 127.0.0.2.
+func TestLoginLockoutBehindATrustedProxy(t *testing.T) {
+	h := hubtest.Start(t, func(c *config.Config) { c.TrustedProxies = []string{"127.0.0.1"} })
+	owner := newClient(t, h, h.OwnerKey)
+	bob, _ := userWithKey(t, h, "bob", "viewer")
+	const pw = "bob's long password"
+	owner.must(204, "POST", "/users/"+bob.ID+"/password", api.SetPasswordRequest{Password: pw}, nil)
+	proxy, direct := fromAddress("127.0.0.1"), fromAddress("127.0.0.2")
+
+	for range 6 {
+		loginVia(t, proxy, h, "198.51.100.7", "bob", "a wrong guess, long enough")
+		loginVia(t, direct, h, "203.0.113.5", "bob", "a wrong guess, long enough") // forged
+	}
+	if st := loginVia(t, proxy, h, "198.51.100.7", "bob", pw); st != http.StatusLocked {
+		t.Errorf("the attacker behind the proxy, right password: %d, want 423", st)
+	}
+	if st := loginVia(t, direct, h, "203.0.113.5", "bob", pw); st != http.StatusLocked {
+		t.Errorf("the direct client that forged the header, right password: %d, want 423", st)
+	}
+	if st := loginVia(t, proxy, h, "198.51.100.1, 203.0.113.5", "bob", pw); st != http.StatusOK {
+		t.Errorf("bob behind the proxy: %d, want 200", st)
 	}
 }

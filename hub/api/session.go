@@ -104,7 +104,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, _ *Caller) error {
 	if req.Name == "" || req.Password == "" {
 		return invalid("name and password are required")
 	}
-	pair, err := a.d.Sessions.Login(r.Context(), req.Name, req.Password, auth.ClientAddress(r.RemoteAddr))
+	pair, err := a.d.Sessions.Login(r.Context(), req.Name, req.Password, auth.ClientFrom(r, a.d.TrustedProxies))
 	a.recordLogin(r, req.Name, err)
 	if err != nil {
 		return sessionError(err)
@@ -189,7 +189,7 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request, c *Caller) 
 	if err := auth.CheckPassword(req.New); err != nil {
 		return invalid("new: %s", err.Error())
 	}
-	if err := a.d.Sessions.ChangePassword(r.Context(), c.UserID, req.Current, req.New, auth.ClientAddress(r.RemoteAddr)); err != nil {
+	if err := a.d.Sessions.ChangePassword(r.Context(), c.UserID, req.Current, req.New, auth.ClientFrom(r, a.d.TrustedProxies)); err != nil {
 		return sessionError(err)
 	}
 	a.refreshKeys(r.Context())

@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"net"
 	"strings"
 	"sync"
 	"time"
@@ -101,22 +100,3 @@ func (p *failures) evict(now time.Time) {
 
 // fromKey is the per-address table's key of name tried from the client address from.
 func fromKey(name, from string) string { return name + "\x00" + from }
-
-// ClientAddress is the client address that failed logins are counted by, from a remote
-// address as in http.Request.RemoteAddr ("host:port"): the IP, an IPv4-mapped IPv6
-// address as IPv4, and an IPv6 address by its /64, which one site or customer holds whole
-// (one attacker has all of it). Anything unparsable is taken as it is.
-func ClientAddress(remoteAddr string) string {
-	host, _, err := net.SplitHostPort(remoteAddr)
-	if err != nil {
-		host = remoteAddr
-	}
-	ip := net.ParseIP(host)
-	switch {
-	case ip == nil:
-		return host
-	case ip.To4() != nil:
-		return ip.To4().String()
-	}
-	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
-}

@@ -109,31 +109,3 @@ func TestManyAddressesLockTheUserEverywhere(t *testing.T) {
 		}
 	}
 }
-
-func TestClientAddress(t *testing.T) {
-	for in, want := range map[string]string{
-		"192.0.2.1:5555":                     "192.0.2.1",
-		"[::ffff:192.0.2.1]:80":              "192.0.2.1",
-		"[2001:db8:1:2:3:4:5:6]:443":         "2001:db8:1:2::/64",
-		"[2001:db8:1:2:ffff:ffff:ffff:1]:44": "2001:db8:1:2::/64",
-		"[::1]:3200":                         "::/64",
-		"192.0.2.1":                          "192.0.2.1",
-		"":                                   "",
-		"@":                                  "@",
-	} {
-		if got := ClientAddress(in); got != want {
-			t.Errorf("ClientAddress(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-// ClientAddress takes what the listener reports; whatever it is, it answers without
-// panicking, and an address answers with an address or a /64.
-func FuzzClientAddress(f *testing.F) {
-	for _, s := range []string{"192.0.2.1:1", "[::1]:2", "[fe80::1%eth0]:3", "x:y:z", "[", "1.2.3.4:", ":80"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		_ = ClientAddress(s)
-	})
-}

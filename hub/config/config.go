@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,6 +68,33 @@ type Config struct {
 	// when public_url is empty. Set it only behind a TLS-terminating proxy that sets the header
 	// itself; off, a client cannot choose the scheme.
 	TrustForwardedProto bool `toml:"trust_forwarded_proto"`
+	// TrustedProxies lists the reverse proxies (IP addresses or CIDR prefixes) whose
+	// X-Forwarded-For the hub believes when it counts failed logins per client address.
+	// Empty: the connection's peer is the client (behind a proxy, all clients then share
+	// its address). Only list proxies that overwrite or append to the header themselves.
+	TrustedProxies []string `toml:"trusted_proxies"`
+}
+
+// Proxies parses TrustedProxies (checked by Validate).
+func (c *Config) Proxies() []netip.Prefix {
+	out, _ := parseProxies(c.TrustedProxies)
+	return out
+}
+
+func parseProxies(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range list {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("trusted_proxies: %q is neither an IP address nor a CIDR prefix", s)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 // Default returns the built-in defaults.
@@ -121,6 +149,9 @@ func (c *Config) Validate() error {
 		// listener: anonymous access would reach whoever the proxy serves.
 		errs = append(errs, fmt.Errorf("anonymous_role %q is refused: public_url %s says the hub is reached from the network", c.AnonymousRole, c.PublicURL))
 	}
+	if c.AnonymousRole != "" && len(c.TrustedProxies) > 0 {
+		errs = append(errs, fmt.Errorf("anonymous_role %q is refused: trusted_proxies says reverse proxies relay the network to the hub", c.AnonymousRole))
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("tls_cert and tls_key must be set together"))
 	}
@@ -143,6 +174,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := checkPublicURL(c.PublicURL); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := parseProxies(c.TrustedProxies); err != nil {
 		errs = append(errs, err)
 	}
 	names := map[string]bool{}

@@ -39,7 +39,7 @@ func (s *Server) newAPI(ctx context.Context) (http.Handler, error) {
 		Agents:   s.Agents, Health: s.Router, Tools: s.Tools, Audit: s.Audit, Locals: localBackends{s.Locals, s.Router},
 		Bounds:         s.Upstream,
 		ConfigBackends: names, PolicyFile: s.cfg.PolicyFile, FilePolicy: s.policyFile, SetPolicy: s.applyPolicy,
-		Rate: s.rates,
+		Rate: s.rates, TrustedProxies: s.cfg.Proxies(),
 	}, s.log.With("component", "api")), nil
 }
 
