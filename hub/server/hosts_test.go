@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/agent/connector"
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
+	"github.com/mcp-gateway/mcp-gateway/hub/server"
 )
 
 // The REST API and the agents' tunnel answer only to the hub's own names, like /mcp: a
@@ -85,5 +87,32 @@ func TestHostCheckedOnAPIAndAgentTunnel(t *testing.T) {
 	_, err := connector.Check(ctx, agentconfig.Agent{AgentID: "laptop", GatewayURL: h2.AgentURL(), APIKey: h2.EnrollAgent(t, "laptop")}, connector.Options{HandshakeTimeout: 30 * time.Second})
 	if !errors.Is(err, connector.ErrRefused) || !strings.Contains(err.Error(), "is not allowed") {
 		t.Errorf("agent at 127.0.0.1 of a hub with allowed_hosts = [hub.internal]: %v; want refused naming the host", err)
+	}
+}
+
+// A hub on a non-loopback address without allowed_hosts answers any Host: it says so at
+// start, naming the setting; with allowed_hosts, or on loopback, it does not.
+func TestAnyHostIsWarnedAbout(t *testing.T) {
+	for _, c := range []struct {
+		listen string
+		hosts  []string
+		warn   bool
+	}{
+		{"0.0.0.0:0", nil, true},
+		{"0.0.0.0:0", []string{"hub.example.com"}, false},
+		{"127.0.0.1:0", nil, false},
+	} {
+		cfg := config.Default()
+		cfg.DataDir, cfg.Listen, cfg.AllowedHosts = t.TempDir(), c.listen, c.hosts
+		logs := &syncBuffer{}
+		s, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Audit.Close()
+		s.Store.Close()
+		if got := strings.Contains(logs.String(), "list the names clients use in allowed_hosts"); got != c.warn {
+			t.Errorf("listen %s, allowed_hosts %v: warned %v, want %v\n%s", c.listen, c.hosts, got, c.warn, logs)
+		}
 	}
 }

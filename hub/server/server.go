@@ -137,6 +137,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	}
 	s.GW.SetPolicy(pol) // behind an atomic pointer: a reload may swap it later
 	s.logAnonymous()
+	if cfg.Hosts() == nil {
+		log.Warn("allowed_hosts is empty and the hub listens on "+cfg.Listen+", not loopback: it answers any Host,"+
+			" so a web page whose name resolves to this hub (DNS rebinding) reaches /mcp, /api/v1 and /agent/ws;"+
+			" list the names clients use in allowed_hosts", "listen", cfg.Listen)
+	}
 	if pol != nil {
 		log.Info("policy loaded", "file", cfg.PolicyFile, "rules", pol.Len(), "default", pol.Default())
 	}
