@@ -162,3 +162,23 @@ func TestStreamsEndWhenTheirCallerChanges(t *testing.T) {
 	default:
 	}
 }
+
+// A key revoked outside this hub's API (the CLI on the same database, another hub) ends its
+// streams too, once the key cache has reloaded (every 30 s; here the test reloads it) and
+// the hub's next revocation check has run (every RevocationCheck).
+func TestStreamsEndWhenRevokedElsewhere(t *testing.T) {
+	h := hubtest.Start(t, nil)
+	_, id, key := userKey(t, h, "", "")
+	s := openListen(t, h, key)
+	eventually(t, "the listen stream to open", func() bool { return h.Server.GW.Listeners() == 1 })
+	ctx := context.Background()
+	if err := h.Server.Store.RevokeKey(ctx, id); err != nil { // what `mcp-gateway-hub keys revoke` does
+		t.Fatal(err)
+	}
+	if err := h.Server.Keys.Refresh(ctx); err != nil { // the cache's periodic reload
+		t.Fatal(err)
+	}
+	if b := s.ended(t, "the listen stream of a key revoked by the CLI"); !strings.Contains(b, "was revoked") {
+		t.Errorf("the stream ended without saying why:\n%s", b)
+	}
+}
