@@ -235,6 +235,63 @@ func TestStatefulServerStaysLegacy(t *testing.T) {
 	}
 }
 
+// A legacy session is initialized once with the hub's capabilities, for every client; each
+// call carries its own client's in _meta, and a server that reads them (go-sdk ≥ 1.8 reads
+// them before the session's) acts on what that client declared: test_missing_capability
+// runs for a client with sampling and is refused (-32021) for one without. Both ways, and a
+// call with no client capabilities (the backend's own) still sees the session's.
+// errCode is the code of an error response, 0 for a result.
+func errCode(resp *jsonrpc.Response) int64 {
+	var we *jsonrpc.Error
+	if resp == nil || !errors.As(resp.Error, &we) {
+		return 0
+	}
+	return we.Code
+}
+
+// show is a response for a test's message.
+func show(resp *jsonrpc.Response) string {
+	if resp == nil {
+		return "no response"
+	}
+	if resp.Error != nil {
+		return "error " + resp.Error.Error()
+	}
+	return "result " + string(resp.Result)
+}
+
+func TestLegacyBackendSeesTheClientsCapabilities(t *testing.T) {
+	b := start(t, Config{Name: "stateful", Transport: TransportHTTP, URL: conformanceServer(t, false)},
+		Options{BackoffBase: 50 * time.Millisecond})
+	if b.sess.Load().modern {
+		t.Fatal("a stateful go-sdk server should be spoken to in the legacy era")
+	}
+	call := func(id int, caps string, meta map[string]any) (*jsonrpc.Response, error) {
+		c := &Call{Request: toolCall(t, id, "test_missing_capability", map[string]any{}, meta), Sink: newSink(nil)}
+		if caps != "" {
+			c.ClientCapabilities = json.RawMessage(caps)
+		}
+		return b.Call(context.Background(), c)
+	}
+	resp, err := call(1, `{}`, nil)
+	if err != nil || errCode(resp) != -32021 {
+		t.Errorf("client without sampling: %s %v, want the server's -32021", show(resp), err)
+	}
+	// The client's own _meta keys stay; a reserved key it sent itself is replaced.
+	resp, err = call(2, `{}`, map[string]any{"progressToken": "p", metaClientCapabilities: map[string]any{"sampling": map[string]any{}}})
+	if err != nil || errCode(resp) != -32021 {
+		t.Errorf("client without sampling that claims it in _meta: %s %v, want -32021", show(resp), err)
+	}
+	resp, err = call(3, `{"sampling":{}}`, nil)
+	if got := resultText(t, resp, err); !strings.Contains(got, "sampling capability") {
+		t.Errorf("client with sampling: %q", got)
+	}
+	resp, err = call(4, "", nil)
+	if got := resultText(t, resp, err); !strings.Contains(got, "sampling capability") {
+		t.Errorf("no client capabilities (the session's apply): %q", got)
+	}
+}
+
 // Over stdio the conformance server speaks the stateless era too: the same bridging, and
 // subscriptions/listen on the shared pipe.
 func TestModernStdio(t *testing.T) {

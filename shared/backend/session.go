@@ -11,6 +11,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	gwmcp "github.com/mcp-gateway/mcp-gateway/shared/mcp"
 )
 
 // errStopped is the failure of a session that the supervisor ended on purpose.
@@ -129,6 +131,21 @@ func (s *session) goneErr() error {
 func (s *session) do(ctx context.Context, c *Call) (*jsonrpc.Response, error) {
 	if s.modern {
 		return s.callModern(ctx, c)
+	}
+	if c.ClientCapabilities != nil && c.Request.IsCall() {
+		// The session was initialized with the hub's capabilities, on behalf of every client;
+		// the call carries its own client's in _meta (the key of 2026-07-28, which a server
+		// that knows it reads before the session's, and any other ignores), so the server
+		// does not ask a client for what it cannot do, and refuses what needs it.
+		params := c.Request.Params
+		if len(params) == 0 || string(params) == "null" {
+			params = json.RawMessage(`{}`)
+		}
+		if p, err := gwmcp.SetMeta(params, metaClientCapabilities, c.ClientCapabilities); err == nil {
+			withCaps := *c
+			withCaps.Request = &jsonrpc.Request{ID: c.Request.ID, Method: c.Request.Method, Params: p}
+			c = &withCaps
+		}
 	}
 	return s.call(ctx, c)
 }

@@ -3,6 +3,7 @@ package mcp
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -93,6 +94,57 @@ func FuzzURI(f *testing.F) {
 		gp, gu, ok := SplitURI(PrefixURI(p, u))
 		if !ok || gp != p || gu != u {
 			t.Fatalf("SplitURI(PrefixURI(%q, %q)) = %q, %q, %v", p, u, gp, gu, ok)
+		}
+	})
+}
+
+func FuzzSetMeta(f *testing.F) {
+	f.Add([]byte(`{"content":[],"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"b"},"p":1}}`), MetaServerInfo, []byte(`{"name":"hub"}`))
+	f.Add([]byte(` { } `), MetaClientCapabilities, []byte(`{}`))
+	f.Fuzz(func(t *testing.T, obj []byte, key string, raw []byte) {
+		if !json.Valid(raw) {
+			return
+		}
+		out, err := SetMeta(obj, key, raw)
+		var in map[string]json.RawMessage
+		objOK := json.Unmarshal(obj, &in) == nil
+		var inMeta map[string]json.RawMessage
+		metaRaw, hasMeta := in["_meta"]
+		metaOK := !hasMeta || json.Unmarshal(metaRaw, &inMeta) == nil
+		if err != nil {
+			if objOK && metaOK && json.Valid(obj) {
+				t.Fatalf("SetMeta(%s): %v", obj, err)
+			}
+			return
+		}
+		if !json.Valid(obj) {
+			return // the scanner accepts some bytes encoding/json refuses; nothing to compare
+		}
+		var got map[string]json.RawMessage
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatalf("SetMeta(%s) = %s: %v", obj, out, err)
+		}
+		var wkey string // invalid UTF-8 reads back as U+FFFD
+		_ = json.Unmarshal(AppendString(nil, key), &wkey)
+		var meta map[string]json.RawMessage
+		if err := json.Unmarshal(got["_meta"], &meta); err != nil {
+			t.Fatalf("SetMeta(%s) = %s: _meta: %v", obj, out, err)
+		}
+		var want, have any
+		_ = json.Unmarshal(raw, &want)
+		_ = json.Unmarshal(meta[wkey], &have)
+		if !reflect.DeepEqual(want, have) {
+			t.Fatalf("SetMeta(%s) = %s: _meta[%q] = %s, want %s", obj, out, wkey, meta[wkey], raw)
+		}
+		for k, v := range in {
+			if k != "_meta" && !bytes.Equal(bytes.TrimSpace(got[k]), bytes.TrimSpace(v)) {
+				t.Fatalf("SetMeta(%s) = %s: member %q changed", obj, out, k)
+			}
+		}
+		for k, v := range inMeta {
+			if k != wkey && !bytes.Equal(bytes.TrimSpace(meta[k]), bytes.TrimSpace(v)) {
+				t.Fatalf("SetMeta(%s) = %s: _meta member %q changed", obj, out, k)
+			}
 		}
 	})
 }

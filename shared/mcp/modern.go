@@ -148,3 +148,38 @@ func AddMember(obj []byte, key string, raw []byte) ([]byte, error) {
 	}
 	return append(out, obj[i+1:]...), nil
 }
+
+// SetMeta returns the JSON object obj with the member key of its _meta object set to raw:
+// an existing member of that name is replaced, and _meta is added when obj has none. Every
+// other byte of obj passes through unchanged. raw must be valid JSON. It fails with
+// ErrNotObject when obj, or its _meta, is not a JSON object.
+func SetMeta(obj []byte, key string, raw []byte) ([]byte, error) {
+	var bad error
+	found := false
+	out, err := dropMembers(obj, func(k string, val []byte) ([]byte, bool) {
+		if k != "_meta" || bad != nil {
+			return nil, false
+		}
+		found = true
+		meta, err := dropMembers(val, func(mk string, _ []byte) ([]byte, bool) { return nil, mk == key })
+		if err == nil {
+			meta, err = AddMember(meta, key, raw)
+		}
+		if err != nil {
+			bad = err
+			return nil, false
+		}
+		return meta, false
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case bad != nil:
+		return nil, bad
+	case found:
+		return out, nil
+	}
+	meta := AppendString([]byte{'{'}, key)
+	meta = append(append(append(meta, ':'), raw...), '}')
+	return AddMember(obj, "_meta", meta)
+}

@@ -107,3 +107,29 @@ func compact(b []byte) string {
 	out, _ := json.Marshal(v)
 	return string(out)
 }
+
+func TestSetMeta(t *testing.T) {
+	const k = MetaServerInfo
+	v := `{"name":"hub","version":"1"}`
+	for _, tc := range []struct{ in, want string }{
+		{`{}`, `{"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"hub","version":"1"}}}`},
+		{`{"content":[]}`, `{"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"hub","version":"1"}},"content":[]}`},
+		// another server's identity is replaced; other _meta keys and every other byte stay
+		{`{"content":[ 1 ],"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"backend"},"x/y":2}}`,
+			`{"content":[ 1 ],"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"hub","version":"1"},"x/y":2}}`},
+		{`{"_meta":{"progressToken":7}}`, `{"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"hub","version":"1"},"progressToken":7}}`},
+		{`{"_meta":{}}`, `{"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"hub","version":"1"}}}`},
+		{`{"_meta":{"io.modelcontextprotocol\/serverInfo":1}}`, `{"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"hub","version":"1"}}}`}, // escaped key
+		{`{"arguments":{"_meta":{}}}`, `{"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"hub","version":"1"}},"arguments":{"_meta":{}}}`},
+	} {
+		got, err := SetMeta([]byte(tc.in), k, []byte(v))
+		if err != nil || string(got) != tc.want {
+			t.Errorf("SetMeta(%s) = %s, %v; want %s", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{``, `[]`, `{"a":}`, `"s"`, `{"_meta":"odd"}`, `{"_meta":[1]}`} {
+		if got, err := SetMeta([]byte(bad), k, []byte(v)); err == nil {
+			t.Errorf("SetMeta(%q) = %s: no error", bad, got)
+		}
+	}
+}
