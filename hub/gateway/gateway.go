@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/ratelimit"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 )
 
 // Upstream runs one request against the backend a route points at: a hub-local backend or
@@ -78,6 +80,11 @@ type Config struct {
 	InputTimeout time.Duration
 	// MaxWaitingInputs bounds the calls waiting for a retry at once. Default 1024.
 	MaxWaitingInputs int
+	// InputGather is how long the input_required bridge waits, after a legacy backend's
+	// server→client request, for more requests of the same call, so that requests sent
+	// together reach the client in one input_required result. Each new request waits
+	// again, 10 times this in all. Default 200 ms.
+	InputGather time.Duration
 }
 
 func (c *Config) defaults() {
@@ -102,6 +109,9 @@ func (c *Config) defaults() {
 	if c.MaxWaitingInputs <= 0 {
 		c.MaxWaitingInputs = 1024
 	}
+	if c.InputGather <= 0 {
+		c.InputGather = 200 * time.Millisecond
+	}
 	if c.ServerName == "" {
 		c.ServerName = "mcp-gateway"
 	}
@@ -122,6 +132,11 @@ type Gateway struct {
 	policy   atomic.Pointer[policy.Policy]
 	counts   limitCounters // refusals and expiries at the session and listen caps
 
+	// serverInfo is the hub's Implementation (name, version) as JSON, for the _meta of
+	// stateless results; listPrefix opens a list the hub built for a stateless client.
+	serverInfo json.RawMessage
+	listPrefix []byte
+
 	goneMu sync.Mutex
 	gone   map[string]bool // agent ids seen once and now disconnected, to name them in errors
 }
@@ -135,6 +150,9 @@ func New(cfg Config, keys Keys, tables Tables, up Upstream, log *slog.Logger) *G
 		inputs: &inputs{calls: map[string]*bridgedCall{}, max: cfg.MaxWaitingInputs, timeout: cfg.InputTimeout},
 		subs:   newListeners(cfg.MaxListensPerKey),
 	}
+	g.serverInfo, _ = json.Marshal(map[string]string{"name": cfg.ServerName, "version": cfg.ServerVersion})
+	g.listPrefix = []byte(`{"_meta":{"` + mcp.MetaServerInfo + `":` + string(g.serverInfo) +
+		`},"resultType":"complete","ttlMs":` + strconv.Itoa(listTTLMs) + `,"cacheScope":"private",`)
 	g.SetGovernance(Governance{})
 	return g
 }

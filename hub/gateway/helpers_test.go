@@ -168,6 +168,41 @@ func (u *fakeUpstream) Call(ctx context.Context, t router.Target, c *backend.Cal
 		return ok(textResult(map[string]any{"answer": resp.Result}))
 	case "fail":
 		return nil, errors.New(`agent "laptop" is not connected`)
+	case "meta":
+		// A backend that names itself in _meta, beside a key of its own.
+		return ok(json.RawMessage(`{"content":[],"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"backend","version":"0"},"vendor/key":1}}`))
+	case "asks":
+		// What a legacy go-sdk server returns when a tool asks again after the one round it
+		// fulfils itself: its own inputRequests and requestState, and no resultType.
+		return ok(json.RawMessage(`{"content":[],"inputRequests":{"step2":{"method":"elicitation/create","params":{"message":"color?"}}},"requestState":"round=2"}`))
+	case "ask2":
+		// Two requests at once, the second a moment after the first, as a server's
+		// goroutines send them one after the other on the wire.
+		answers := make([]json.RawMessage, 2)
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i := range 2 {
+			wg.Go(func() {
+				if i == 1 {
+					time.Sleep(300 * time.Millisecond) // the second request's lag: the thing under test
+				}
+				id, _ := jsonrpc.MakeID(fmt.Sprintf("b-%d", i+1))
+				resp, err := sink.Request(ctx, &jsonrpc.Request{ID: id, Method: "elicitation/create",
+					Params: json.RawMessage(fmt.Sprintf(`{"message":"question %d"}`, i+1))})
+				if err == nil && resp.Error != nil {
+					err = resp.Error
+				}
+				if err == nil {
+					answers[i] = resp.Result
+				}
+				errs[i] = err
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return nil, err
+		}
+		return ok(textResult(map[string]any{"answers": answers}))
 	}
 	return ok(textResult(map[string]any{"target": t, "params": req.Params, "caller": caller}))
 }

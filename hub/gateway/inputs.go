@@ -46,6 +46,7 @@ type bridgedCall struct {
 	mu      sync.Mutex
 	em      emitter         // the reply attached now; nil while the call waits for a retry
 	open    map[string]*ask // asked and not answered yet, by key
+	used    map[string]bool // every key this call gave out
 	nextKey int
 	token   string
 	timer   *time.Timer
@@ -67,8 +68,7 @@ func (b *bridgedCall) emit(ctx context.Context, msg []byte) error {
 // waits for the answer the client's retry carries.
 func (b *bridgedCall) request(ctx context.Context, req *jsonrpc.Request) (*jsonrpc.Response, error) {
 	b.mu.Lock()
-	b.nextKey++
-	a := &ask{key: "input-" + strconv.Itoa(b.nextKey), method: req.Method, params: req.Params, answer: make(chan json.RawMessage, 1)}
+	a := &ask{key: b.keyFor(req.ID), method: req.Method, params: req.Params, answer: make(chan json.RawMessage, 1)}
 	b.mu.Unlock()
 	select {
 	case b.asks <- a:
@@ -81,6 +81,29 @@ func (b *bridgedCall) request(ctx context.Context, req *jsonrpc.Request) (*jsonr
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// keyFor names a backend's request in inputRequests by the backend's own request id (a
+// number as its digits, a string as itself): the key keeps the backend's meaning, and stays
+// the same in every round until the request is answered. An id this call already used, or
+// none, gets a key of its own. Called with b.mu held.
+func (b *bridgedCall) keyFor(id jsonrpc.ID) string {
+	var key string
+	switch v := id.Raw().(type) {
+	case int64:
+		key = strconv.FormatInt(v, 10)
+	case string:
+		key = v
+	}
+	for key == "" || b.used[key] {
+		b.nextKey++
+		key = "input-" + strconv.Itoa(b.nextKey)
+	}
+	if b.used == nil {
+		b.used = map[string]bool{}
+	}
+	b.used[key] = true
+	return key
 }
 
 // inputs holds the calls that wait for a client's retry, by requestState token.
@@ -171,7 +194,7 @@ func (g *Gateway) serveBridged(w http.ResponseWriter, r *http.Request, c *client
 	reply := newPostReply(w, r, nil)
 	if !c.caps.canAnswer() {
 		// Nothing the backend could ask would reach this client: no bridge, no goroutine.
-		reply.respond(completeResult(req.Method, g.dispatch(r.Context(), c, req, reply)))
+		reply.respond(g.completeResult(req.Method, g.dispatch(r.Context(), c, req, reply)))
 		return
 	}
 	// The call must outlive this HTTP request once it waits for input: it ends with the
@@ -223,11 +246,12 @@ func (g *Gateway) await(ctx context.Context, b *bridgedCall, req *jsonrpc.Reques
 	if answers != nil {
 		b.answer(answers)
 	}
+	fresh := false // a new request arrived during this await
 	for {
 		select {
 		case resp := <-b.done:
 			resp.ID = req.ID
-			reply.respond(completeResult(req.Method, resp))
+			reply.respond(g.completeResult(req.Method, resp))
 			return
 		default:
 		}
@@ -240,22 +264,37 @@ func (g *Gateway) await(ctx context.Context, b *bridgedCall, req *jsonrpc.Reques
 		select {
 		case resp := <-b.done:
 			resp.ID = req.ID
-			reply.respond(completeResult(req.Method, resp))
+			reply.respond(g.completeResult(req.Method, resp))
 			return
 		case a := <-b.asks:
 			b.add(a)
+			fresh = true
 		case <-ctx.Done():
 			b.cancel() // the client left: cancellation by closing the stream
 			return
 		}
 	}
-	// Collect what else the backend asks at the same moment, so one round trip serves all.
-	for more := true; more; {
-		select {
-		case a := <-b.asks:
-			b.add(a)
-		default:
-			more = false
+	if fresh {
+		// A legacy server sends the requests it makes at once one after the other, with
+		// nothing that says it is done asking: collect what else it asks until it is quiet
+		// for InputGather (at most 10 times that in all), so one round trip serves them all.
+		if resp, left := g.gather(ctx, b); resp != nil || left {
+			if resp != nil {
+				resp.ID = req.ID
+				reply.respond(g.completeResult(req.Method, resp))
+			}
+			return
+		}
+	} else {
+		// The client left some requests unanswered: ask them again at once, with anything
+		// new that is already there.
+		for more := true; more; {
+			select {
+			case a := <-b.asks:
+				b.add(a)
+			default:
+				more = false
+			}
 		}
 	}
 	token, err := g.inputs.park(b)
@@ -270,6 +309,33 @@ func (g *Gateway) await(ctx context.Context, b *bridgedCall, req *jsonrpc.Reques
 		asks[k] = map[string]any{"method": a.method, "params": a.params}
 	}
 	b.mu.Unlock()
-	res, _ := json.Marshal(map[string]any{"resultType": "input_required", "inputRequests": asks, "requestState": token})
+	res, _ := json.Marshal(map[string]any{"resultType": "input_required", "inputRequests": asks, "requestState": token,
+		"_meta": g.resultMeta(nil)})
 	reply.finish(encode(result(req.ID, res)))
+}
+
+// gather adds to b the requests the backend makes while it keeps asking: each one extends
+// the wait by InputGather, up to 10 times that in all. It returns the call's response when
+// the call ends meanwhile (its requests are moot then), or left when the client did.
+func (g *Gateway) gather(ctx context.Context, b *bridgedCall) (resp *jsonrpc.Response, left bool) {
+	quiet := time.NewTimer(g.cfg.InputGather)
+	defer quiet.Stop()
+	limit := time.NewTimer(10 * g.cfg.InputGather)
+	defer limit.Stop()
+	for {
+		select {
+		case a := <-b.asks:
+			b.add(a)
+			quiet.Reset(g.cfg.InputGather)
+		case resp := <-b.done:
+			return resp, false
+		case <-ctx.Done():
+			b.cancel() // the client left: cancellation by closing the stream
+			return nil, true
+		case <-quiet.C:
+			return nil, false
+		case <-limit.C:
+			return nil, false
+		}
+	}
 }

@@ -215,7 +215,7 @@ func (g *Gateway) listen(w http.ResponseWriter, r *http.Request, c *client, req 
 		case <-r.Context().Done():
 			return
 		case <-g.subs.stop:
-			res, _ := json.Marshal(map[string]any{"resultType": "complete", "_meta": map[string]any{mcp.MetaSubscriptionID: req.ID.Raw()}})
+			res, _ := json.Marshal(map[string]any{"resultType": "complete", "_meta": g.resultMeta(map[string]any{mcp.MetaSubscriptionID: req.ID.Raw()})})
 			_ = writeEvent(w, encode(result(req.ID, res)))
 			return
 		case <-l.end:

@@ -89,7 +89,8 @@ func TestListenEnds(t *testing.T) {
 	ev.nextMsg(t)
 	h.gw.subs.closeAll()
 	m := ev.nextMsg(t)
-	if string(m.ID) != "2" || !strings.Contains(string(m.Result), `"io.modelcontextprotocol/subscriptionId":2`) {
+	if string(m.ID) != "2" || !strings.Contains(string(m.Result), `"io.modelcontextprotocol/subscriptionId":2`) ||
+		!strings.Contains(string(m.Result), `"io.modelcontextprotocol/serverInfo":{"name":"mcp-gateway"`) {
 		t.Errorf("last message %s %s", m.ID, m.Result)
 	}
 	if _, ok := ev.next(t, 5*time.Second); ok {

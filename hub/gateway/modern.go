@@ -222,7 +222,7 @@ func (g *Gateway) handleModern(w http.ResponseWriter, r *http.Request, req *json
 		return
 	}
 	reply := newPostReply(w, r, nil)
-	reply.respond(completeResult(req.Method, g.dispatch(r.Context(), c, req, reply)))
+	reply.respond(g.completeResult(req.Method, g.dispatch(r.Context(), c, req, reply)))
 }
 
 // modernStatus is the HTTP status of a stateless request's reply when it is sent as plain
@@ -249,9 +249,15 @@ func writeModern(w http.ResponseWriter, resp *jsonrpc.Response) {
 	_, _ = w.Write(encode(resp))
 }
 
-// completeResult adds the fields the stateless protocol requires on a result: resultType,
-// and the cache hints on lists and reads. Backend results pass through otherwise intact.
-func completeResult(method string, resp *jsonrpc.Response) *jsonrpc.Response {
+// completeResult adds the fields the stateless protocol asks of a result: resultType, the
+// cache hints on lists and reads, and the hub's io.modelcontextprotocol/serverInfo in _meta
+// (the spec's SHOULD for every result; the hub is the server its client talks to, so it
+// replaces a backend's). Backend results pass through otherwise intact. A result that
+// carries inputRequests and no resultType is a legacy backend's own request for input (a
+// go-sdk server reinvokes a tool once after asking, and a second round comes back as its
+// result): it is labelled input_required, never complete, so the client answers it by
+// retrying with the backend's own keys and requestState, which pass through to it.
+func (g *Gateway) completeResult(method string, resp *jsonrpc.Response) *jsonrpc.Response {
 	if resp.Error != nil || resp.Result == nil {
 		return resp
 	}
@@ -260,21 +266,41 @@ func completeResult(method string, resp *jsonrpc.Response) *jsonrpc.Response {
 	switch method {
 	case mcp.MethodToolsList, mcp.MethodPromptsList, mcp.MethodResourcesList, mcp.MethodResourceTemplatesList:
 		// The gateway built these itself: none of the members exist yet.
-		res = append([]byte(`{"resultType":"complete","ttlMs":`+strconv.Itoa(listTTLMs)+`,"cacheScope":"private",`), res[1:]...)
-	case mcp.MethodResourcesRead:
-		if res, err = mcp.AddMember(res, "ttlMs", []byte("0")); err == nil {
-			res, err = mcp.AddMember(res, "cacheScope", []byte(`"private"`))
-		}
-		fallthrough
+		return &jsonrpc.Response{ID: resp.ID, Result: append(slices.Clip(g.listPrefix), res[1:]...)}
+	}
+	_, typed := mcp.Field(res, "resultType")
+	_, asks := mcp.Field(res, "inputRequests")
+	switch {
+	case typed:
+	case asks:
+		res, err = mcp.AddMember(res, "resultType", []byte(`"input_required"`))
 	default:
+		if method == mcp.MethodResourcesRead {
+			if res, err = mcp.AddMember(res, "ttlMs", []byte("0")); err == nil {
+				res, err = mcp.AddMember(res, "cacheScope", []byte(`"private"`))
+			}
+		}
 		if err == nil {
 			res, err = mcp.AddMember(res, "resultType", []byte(`"complete"`))
 		}
+	}
+	if err == nil {
+		res, err = mcp.SetMeta(res, mcp.MetaServerInfo, g.serverInfo)
 	}
 	if err != nil {
 		return errorResponse(resp.ID, codeInternal, "the backend's result is not a JSON object")
 	}
 	return &jsonrpc.Response{ID: resp.ID, Result: res}
+}
+
+// resultMeta is the _meta of a result the hub builds itself for a stateless client: its
+// serverInfo, plus extra members.
+func (g *Gateway) resultMeta(extra map[string]any) map[string]any {
+	m := map[string]any{mcp.MetaServerInfo: g.serverInfo}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
 }
 
 // discover answers server/discover: what initialize tells a legacy client, plus the
@@ -286,9 +312,7 @@ func (g *Gateway) discover(req *jsonrpc.Request) *jsonrpc.Response {
 		"capabilities":      hubCapabilities(),
 		"ttlMs":             discoverTTLMs,
 		"cacheScope":        "public",
-		"_meta": map[string]any{
-			mcp.MetaServerInfo: map[string]any{"name": g.cfg.ServerName, "version": g.cfg.ServerVersion},
-		},
+		"_meta":             g.resultMeta(nil),
 	}
 	if g.cfg.Instructions != "" {
 		res["instructions"] = g.cfg.Instructions

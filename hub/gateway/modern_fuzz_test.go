@@ -47,7 +47,7 @@ func FuzzModern(f *testing.F) {
 			}
 		}
 	}()
-	gw := New(Config{KeepAlive: time.Hour, InputTimeout: 10 * time.Millisecond}, keys, r, up, slog.New(slog.DiscardHandler))
+	gw := New(Config{KeepAlive: time.Hour, InputTimeout: 10 * time.Millisecond, InputGather: time.Millisecond}, keys, r, up, slog.New(slog.DiscardHandler))
 	mux := http.NewServeMux()
 	gw.Mount(mux)
 

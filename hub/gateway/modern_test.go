@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 )
 
 // baseMeta is a stateless request's _meta with no capabilities.
@@ -363,6 +364,9 @@ func TestModernInputRequired(t *testing.T) {
 	if n := h.up.count(); n != 1 {
 		t.Fatalf("%d upstream calls, want 1", n)
 	}
+	if key != "backend-1" {
+		t.Errorf("input request key %q, want the backend's request id backend-1", key)
+	}
 	answer := `,"inputResponses":{"` + key + `":{"role":"assistant","model":"m","content":{"type":"text","text":"hello"}}},"requestState":"` + state + `"`
 
 	// Another caller cannot use the token, and it stays valid for its owner.
@@ -393,6 +397,104 @@ func TestModernInputRequired(t *testing.T) {
 	toolText(t, m, &refused)
 	if !strings.Contains(refused.Refused, "capability") {
 		t.Errorf("without sampling: %s", m.Result)
+	}
+}
+
+// withTools sets the tools of the hub-local backend "util".
+func (h *harness) withTools(tools ...string) {
+	b := hubBackends()
+	b[0].Tools = items("name", tools...)
+	h.router.Set("", b)
+}
+
+// TestModernResultsNameTheHub: every result a stateless client gets carries the hub's
+// io.modelcontextprotocol/serverInfo in _meta (2026-07-28, basic/index "Per-response
+// protocol fields": SHOULD on every result): results the hub builds (discover, lists,
+// input_required) and backends' results, whose own serverInfo the hub replaces (it is the
+// server its client talks to) while their other _meta keys pass. A session client's results
+// (2025 era, which has no such field) are left as the backend sent them.
+func TestModernResultsNameTheHub(t *testing.T) {
+	h := newHarness(t, Config{ServerName: "gw-test", ServerVersion: "9.9"})
+	h.withTools("echo", "meta", "sample")
+	const want = `{"name":"gw-test","version":"9.9"}`
+	check := func(what string, m rpcMsg) map[string]json.RawMessage {
+		t.Helper()
+		r := resultMap(t, m)
+		var meta map[string]json.RawMessage
+		if err := json.Unmarshal(r["_meta"], &meta); err != nil || string(meta[mcp.MetaServerInfo]) != want {
+			t.Errorf("%s: _meta %s, want serverInfo %s", what, r["_meta"], want)
+		}
+		return meta
+	}
+	check("server/discover", h.modern(1, "server/discover", "", "", ""))
+	check("tools/list", h.modern(2, "tools/list", "", "", ""))
+	check("prompts/list", h.modern(3, "prompts/list", "", "", ""))
+	check("resources/list", h.modern(4, "resources/list", "", "", ""))
+	check("resources/read", h.modern(5, "resources/read", "mcpgw://util/file:///a.txt", `{"uri":"mcpgw://util/file:///a.txt"}`, ""))
+	check("prompts/get", h.modern(6, "prompts/get", "util__greet", `{"name":"util__greet"}`, ""))
+	check("tools/call", h.modern(7, "tools/call", "util__echo", `{"name":"util__echo"}`, ""))
+	meta := check("a backend that names itself", h.modern(8, "tools/call", "util__meta", `{"name":"util__meta"}`, ""))
+	if string(meta["vendor/key"]) != "1" {
+		t.Errorf("the backend's own _meta key: %v", meta)
+	}
+	hdr := modernHeaders("tools/call", "util__sample")
+	m := h.reply(h.post("", sampleBody(9, ""), hdr))
+	check("input_required", m)
+	state, key := inputRequired(t, m)
+	answer := `,"inputResponses":{"` + key + `":{"role":"assistant","model":"m","content":{"type":"text","text":"hi"}}},"requestState":"` + state + `"`
+	check("the retry's result", h.reply(h.post("", sampleBody(10, answer), hdr)))
+
+	sid := h.initialize("2025-11-25", "")
+	r := resultMap(t, h.rpc(sid, 11, "tools/call", `{"name":"util__meta"}`))
+	if !strings.Contains(string(r["_meta"]), `"name":"backend"`) || strings.Contains(string(r["_meta"]), "gw-test") {
+		t.Errorf("session client: _meta %s, want the backend's own", r["_meta"])
+	}
+}
+
+// TestModernBackendInputRequestsAreNotComplete: a backend result that carries inputRequests
+// and no resultType (a legacy go-sdk server's second round) reaches a stateless client as
+// input_required, with the backend's own keys and requestState, never labelled complete.
+func TestModernBackendInputRequestsAreNotComplete(t *testing.T) {
+	h := newHarness(t, Config{})
+	h.withTools("asks")
+	r := resultMap(t, h.modern(1, "tools/call", "util__asks", `{"name":"util__asks"}`, ""))
+	if string(r["resultType"]) != `"input_required"` || string(r["requestState"]) != `"round=2"` ||
+		!strings.Contains(string(r["inputRequests"]), `"step2":{"method":"elicitation/create"`) {
+		t.Errorf("result %v: want input_required with the backend's step2 and round=2", r)
+	}
+	if _, ok := r["ttlMs"]; ok {
+		t.Errorf("an input_required result got cache hints: %v", r)
+	}
+}
+
+// TestModernInputRequestsTogether: two server→client requests that a backend sends a
+// moment apart for one call reach the client together, in one input_required result, keyed
+// by the backend's request ids; one retry answers both.
+func TestModernInputRequestsTogether(t *testing.T) {
+	h := newHarness(t, Config{InputGather: 3 * time.Second})
+	h.withTools("ask2")
+	hdr := modernHeaders("tools/call", "util__ask2")
+	body := func(id int, extra string) string {
+		b := modernBody(id, "tools/call", `{"name":"util__ask2"`+extra+`}`, "")
+		return strings.Replace(b, `"io.modelcontextprotocol/clientCapabilities":{}`, `"io.modelcontextprotocol/clientCapabilities":{"elicitation":{}}`, 1)
+	}
+	var r struct {
+		ResultType    string
+		RequestState  string
+		InputRequests map[string]struct{ Method string }
+	}
+	m := h.reply(h.post("", body(1, ""), hdr))
+	if m.Error != nil || json.Unmarshal(m.Result, &r) != nil || r.ResultType != "input_required" {
+		t.Fatalf("want input_required, got %s %+v", m.Result, m.Error)
+	}
+	if len(r.InputRequests) != 2 || r.InputRequests["b-1"].Method != "elicitation/create" || r.InputRequests["b-2"].Method != "elicitation/create" {
+		t.Fatalf("inputRequests %s: want b-1 and b-2 together", m.Result)
+	}
+	answer := `,"inputResponses":{"b-1":{"action":"accept","content":{"n":1}},"b-2":{"action":"accept","content":{"n":2}}},"requestState":"` + r.RequestState + `"`
+	var out struct{ Answers []map[string]any }
+	toolText(t, h.reply(h.post("", body(2, answer), hdr)), &out)
+	if len(out.Answers) != 2 || fmt.Sprint(out.Answers[1]["content"]) != "map[n:2]" {
+		t.Errorf("answers %+v", out.Answers)
 	}
 }
 
