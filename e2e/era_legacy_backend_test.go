@@ -258,6 +258,30 @@ func TestLegacyBackendBridgesModernClient(t *testing.T) {
 		}
 	})
 
+	t.Run("one request", func(t *testing.T) {
+		// The tool names its request "user_name"; a legacy server sends it as elicitation/create
+		// with an id only, and the id is the key the client answers (the conformance check
+		// that wants "user_name" cannot pass through any bridge: known-failures-legacy.txt).
+		const tool = "conf__test_input_required_result_elicitation"
+		before := len(asks.seen())
+		_, res, rerr := callModern(t, hub, 8, tool, `{"elicitation":{}}`, "")
+		if rerr != nil || res == nil || res.ResultType != "input_required" || len(res.InputRequests) != 1 {
+			t.Fatalf("got %v %+v, want input_required", res, rerr)
+		}
+		var key string
+		for k := range res.InputRequests {
+			key = k
+		}
+		if ids := asks.seen()[before:]; len(ids) != 1 || ids[0] != key {
+			t.Errorf("key %q, want the backend's request id %v", key, ids)
+		}
+		_, res, rerr = callModern(t, hub, 9, tool, `{"elicitation":{}}`,
+			`,"inputResponses":{"`+key+`":{"action":"accept","content":{"name":"Alice"}}},"requestState":"`+res.RequestState+`"`)
+		if rerr != nil || res == nil || res.ResultType != "complete" || len(res.Content) == 0 || res.Content[0].Text != "Hello, Alice!" {
+			t.Errorf("after the retry: %v %+v", res, rerr)
+		}
+	})
+
 	t.Run("a second round", func(t *testing.T) {
 		caps := `{"elicitation":{}}`
 		const tool = "conf__test_input_required_result_multi_round"
