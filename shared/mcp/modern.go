@@ -74,7 +74,7 @@ func dropMembers(obj []byte, edit func(key string, val []byte) ([]byte, bool)) (
 		drop       bool
 	}
 	var members []member
-	changed := false
+	changed, grow := false, 0
 	for {
 		ks := skipSpace(obj, it.i)
 		if ks < len(obj) && obj[ks] == ',' {
@@ -92,6 +92,9 @@ func dropMembers(obj []byte, edit func(key string, val []byte) ([]byte, bool)) (
 		}
 		rep, drop := edit(key, obj[vs:ve])
 		changed = changed || drop || rep != nil
+		if rep != nil {
+			grow += max(0, len(rep)-(ve-vs))
+		}
 		members = append(members, member{ks: ks, vs: vs, ve: ve, val: rep, drop: drop})
 	}
 	if it.err {
@@ -100,7 +103,7 @@ func dropMembers(obj []byte, edit func(key string, val []byte) ([]byte, bool)) (
 	if !changed {
 		return obj, nil
 	}
-	out := make([]byte, 0, len(obj))
+	out := make([]byte, 0, len(obj)+grow)
 	out = append(out, '{')
 	n := 0
 	for _, m := range members {

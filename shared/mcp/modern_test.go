@@ -3,6 +3,7 @@ package mcp
 import (
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -131,5 +132,22 @@ func TestSetMeta(t *testing.T) {
 		if got, err := SetMeta([]byte(bad), k, []byte(v)); err == nil {
 			t.Errorf("SetMeta(%q) = %s: no error", bad, got)
 		}
+	}
+}
+
+// BenchmarkSetMeta: what naming the client's capabilities (a legacy backend's call) or the
+// hub (a stateless result) costs per message, small and large.
+func BenchmarkSetMeta(b *testing.B) {
+	for _, size := range []int{100, 64 << 10} {
+		obj := []byte(`{"name":"t","arguments":{"text":"` + strings.Repeat("x", size) + `"},"_meta":{"progressToken":1}}`)
+		b.Run(strconv.Itoa(size), func(b *testing.B) {
+			b.SetBytes(int64(len(obj)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := SetMeta(obj, MetaClientCapabilities, []byte(`{"sampling":{}}`)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
