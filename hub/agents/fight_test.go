@@ -162,3 +162,42 @@ func TestReconnectOfOneAgentIsNoFight(t *testing.T) {
 	}
 	h.log.waitFor(t, "agent reconnected before its old connection was seen to end")
 }
+
+// Incarnation stays the same while one agent process reconnects (its backends, and what
+// their sessions hold, kept running) and differs for another process, or for each
+// connection of an agent that sends no instance (issue 10, item 20: the hub renews
+// resource subscriptions when it changes).
+func TestIncarnation(t *testing.T) {
+	h := quietHub(t, 0)
+	proxy := startDropProxy(t, strings.TrimPrefix(h.srv.URL, "http://"))
+	runConnector(t, "ws://"+proxy.ln.Addr().String()+"/agent/ws", "laptop", connector.Backoff{Base: 20 * time.Millisecond, Max: 200 * time.Millisecond})
+	waitUntil(t, "the agent", h.log, func() bool { return h.reg.Connected("laptop") })
+	first := h.reg.Incarnation("laptop")
+	if !strings.HasPrefix(first, "instance:") {
+		t.Fatalf("Incarnation = %q, want the agent's instance", first)
+	}
+	proxy.drop()
+	waitUntil(t, "the reconnection", h.log, func() bool {
+		list := h.reg.List()
+		return len(list) == 1 && list[0].Replacements == 1
+	})
+	if got := h.reg.Incarnation("laptop"); got != first {
+		t.Errorf("after a reconnection of the same process Incarnation = %q, want %q", got, first)
+	}
+	if got := h.reg.Incarnation("nobody"); got != "" {
+		t.Errorf("Incarnation of an agent not connected = %q", got)
+	}
+
+	// An older agent sends no instance: each connection counts as a new process.
+	old := quietHub(t, 0)
+	var seen []string
+	for range 2 {
+		if _, typ, _ := dialRaw(t, old.url(), laptopKey, hello("laptop")); typ != protocol.TypeWelcome {
+			t.Fatalf("hello answered with %s", typ)
+		}
+		seen = append(seen, old.reg.Incarnation("laptop"))
+	}
+	if seen[0] == seen[1] || !strings.HasPrefix(seen[0], "connection:") || !strings.HasPrefix(seen[1], "connection:") {
+		t.Errorf("incarnations of two instance-less connections: %q", seen)
+	}
+}

@@ -179,6 +179,22 @@ func (r *Registry) Fighting() int {
 // Connected reports whether the agent has a session.
 func (r *Registry) Connected(agentID string) bool { return r.current(agentID) != nil }
 
+// Incarnation names the agent process behind the agent's current connection: its hello's
+// instance, which stays the same while one process reconnects; for an agent that sends none
+// (older than the field), the connection itself, since each one may be a new process. ""
+// when the agent is not connected. Backends of one incarnation kept running across its
+// reconnections, with everything their sessions hold (resource subscriptions).
+func (r *Registry) Incarnation(agentID string) string {
+	s := r.current(agentID)
+	switch {
+	case s == nil:
+		return ""
+	case s.hello.Instance != "":
+		return "instance:" + s.hello.Instance
+	}
+	return fmt.Sprintf("connection:%s:%d", s.remote, s.since.UnixNano())
+}
+
 // Refuse sends the agent a refusal (for example protocol.RefuseRevoked after its key was
 // revoked) and closes its session. It reports whether the agent was connected.
 func (r *Registry) Refuse(agentID string, ref protocol.Refusal) bool {

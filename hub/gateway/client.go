@@ -22,6 +22,7 @@ type client struct {
 	logLevel int32           // index into logLevels; noLogs drops every log message
 	trace    string          // W3C traceparent, when the client sent one
 	owner    string          // who the backend's server→client requests may go to
+	listen   string          // the subscriptions/listen stream the request serves, if any
 
 	// sess is the legacy session the request belongs to; nil for a modern request.
 	sess *session
@@ -68,3 +69,17 @@ func (c *client) caller() protocol.Caller {
 	return protocol.Caller{UserID: c.identity.UserID, Name: c.identity.Name, Role: c.identity.Role,
 		KeyID: c.identity.KeyID, Application: c.identity.Application, Session: c.owner}
 }
+
+// holder names who holds the resource subscriptions this request makes (upstreamSubs): its
+// legacy session, or its subscriptions/listen stream; "" for neither.
+func (c *client) holder() string {
+	switch {
+	case c.sess != nil:
+		return sessionHolder(c.sess)
+	case c.listen != "":
+		return "listen/" + c.listen
+	}
+	return ""
+}
+
+func sessionHolder(s *session) string { return "session/" + s.id }

@@ -174,7 +174,20 @@ func (g *Gateway) forwardURI(ctx context.Context, c *client, req *jsonrpc.Reques
 		return refused
 	}
 	p["uri"], _ = json.Marshal(tgt.Name)
-	resp := g.forwardMap(ctx, c, req, em, rec, p)
+	forward := func() *jsonrpc.Response { return g.forwardMap(ctx, c, req, em, rec, p) }
+	var resp *jsonrpc.Response
+	switch holder := c.holder(); {
+	case holder == "" || req.Method == "resources/read":
+		resp = forward()
+	case req.Method == "resources/subscribe":
+		resp = g.upsubs.subscribe(tgt, holder, forward)
+	default:
+		resp = g.upsubs.unsubscribe(tgt, holder, forward)
+	}
+	if resp == nil {
+		// The backend holds the subscription for other clients: nothing to ask it.
+		resp = g.record(c, req, rec, result(req.ID, json.RawMessage(`{}`)))
+	}
 	if resp.Error != nil {
 		return resp
 	}

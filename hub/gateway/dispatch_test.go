@@ -2,8 +2,10 @@ package gateway
 
 import (
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 )
@@ -299,5 +301,61 @@ func TestCallerCarriesApplication(t *testing.T) {
 	}
 	if got := h.up.last().Caller.Application; got != "cursor" {
 		t.Errorf("upstream caller application %q, want cursor", got)
+	}
+}
+
+// methods returns how many upstream calls had each method.
+func (u *fakeUpstream) methods() map[string]int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	n := map[string]int{}
+	for _, c := range u.calls {
+		n[c.Method]++
+	}
+	return n
+}
+
+// TestSubscriptionHeldOnceAtTheBackend: the hub is one client of a shared backend session,
+// so it subscribes there when the first of its clients does and unsubscribes when the last
+// one leaves: one client's unsubscribe does not end another's updates, and a session that
+// ends releases what it held (issue 10, item 20). The agent's renewal is in
+// e2e.TestSubscriptionSurvivesAgentReconnect.
+func TestSubscriptionHeldOnceAtTheBackend(t *testing.T) {
+	h := newHarness(t, Config{})
+	const exposed = "mcpgw://util/file:///a.txt"
+	a, b := h.initialize("2025-11-25", ""), h.initialize("2025-11-25", "")
+	streamB := h.openStream(b)
+	for i, sid := range []string{a, b} {
+		if m := h.rpc(sid, i+1, "resources/subscribe", `{"uri":"`+exposed+`"}`); m.Error != nil {
+			t.Fatalf("subscribe: %+v", m.Error)
+		}
+	}
+	if n := h.up.methods()["resources/subscribe"]; n != 1 {
+		t.Errorf("the backend got %d subscribes for two clients, want 1", n)
+	}
+	if m := h.rpc(a, 3, "resources/unsubscribe", `{"uri":"`+exposed+`"}`); m.Error != nil {
+		t.Fatalf("unsubscribe: %+v", m.Error)
+	}
+	if n := h.up.methods()["resources/unsubscribe"]; n != 0 {
+		t.Errorf("the backend got an unsubscribe while another client still holds the subscription")
+	}
+	h.gw.ResourceUpdated(exposed)
+	if m := streamB.nextMsg(t); m.Method != "notifications/resources/updated" {
+		t.Errorf("the client still subscribed got %+v", m)
+	}
+	r := h.request(http.MethodDelete, "/mcp", "")
+	r.Header.Set(headerSession, b)
+	if resp := h.do(r); resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusOK {
+		t.Fatalf("DELETE: %d", resp.StatusCode)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for h.up.methods()["resources/unsubscribe"] != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the backend got no unsubscribe after the last client's session ended: %v", h.up.methods())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := h.up.last(); got.Target != (router.Target{Backend: "util", Name: "file:///a.txt"}) {
+		t.Errorf("unsubscribe went to %+v", got.Target)
 	}
 }

@@ -125,12 +125,19 @@ type Gateway struct {
 	upstream Upstream
 	log      *slog.Logger
 	sessions *sessions
-	inputs   *inputs    // stateless calls waiting for the client's input
-	subs     *listeners // subscriptions/listen streams
-	params   paramCache // tools' Mcp-Param-* annotations, per routing table
-	gov      Governance // tool registry, RBAC, audit: see SetGovernance
-	policy   atomic.Pointer[policy.Policy]
-	counts   limitCounters // refusals and expiries at the session and listen caps
+	inputs   *inputs       // stateless calls waiting for the client's input
+	subs     *listeners    // subscriptions/listen streams
+	upsubs   *upstreamSubs // resource subscriptions held at backends for the clients
+
+	// bg runs what the gateway sends backends on its own behalf (renewed and released
+	// subscriptions); bgCtx ends at shutdown, and Run waits for bg.
+	bg     sync.WaitGroup
+	bgCtx  context.Context
+	bgStop context.CancelFunc
+	params paramCache // tools' Mcp-Param-* annotations, per routing table
+	gov    Governance // tool registry, RBAC, audit: see SetGovernance
+	policy atomic.Pointer[policy.Policy]
+	counts limitCounters // refusals and expiries at the session and listen caps
 
 	// serverInfo is the hub's Implementation (name, version) as JSON, for the _meta of
 	// stateless results; listPrefix opens a list the hub built for a stateless client.
@@ -148,11 +155,13 @@ func New(cfg Config, keys Keys, tables Tables, up Upstream, log *slog.Logger) *G
 		cfg: cfg, keys: keys, tables: tables, upstream: up, log: log,
 		sessions: newSessions(cfg.MaxSessionsPerKey), gone: map[string]bool{},
 		inputs: &inputs{calls: map[string]*bridgedCall{}, max: cfg.MaxWaitingInputs, timeout: cfg.InputTimeout},
-		subs:   newListeners(cfg.MaxListensPerKey),
+		subs:   newListeners(cfg.MaxListensPerKey), upsubs: newUpstreamSubs(),
 	}
 	g.serverInfo, _ = json.Marshal(map[string]string{"name": cfg.ServerName, "version": cfg.ServerVersion})
 	g.listPrefix = []byte(`{"_meta":{"` + mcp.MetaServerInfo + `":` + string(g.serverInfo) +
 		`},"resultType":"complete","ttlMs":` + strconv.Itoa(listTTLMs) + `,"cacheScope":"private",`)
+	g.bgCtx, g.bgStop = context.WithCancel(context.Background())
+	g.sessions.onRemove = func(s *session) { g.releaseAll(sessionHolder(s)) }
 	g.SetGovernance(Governance{})
 	return g
 }
@@ -165,9 +174,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
+			g.bgStop() // nothing to renew or release upstream any more
 			g.sessions.closeAll()
 			g.inputs.closeAll()
 			g.subs.closeAll()
+			g.bg.Wait()
 			return nil
 		case now := <-t.C:
 			idle, unused := g.sessions.expire(now.Add(-g.cfg.SessionIdle), now.Add(-g.cfg.SessionIdleUnused))

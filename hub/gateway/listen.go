@@ -184,6 +184,11 @@ func (g *Gateway) listen(w http.ResponseWriter, r *http.Request, c *client, req 
 	defer g.subs.release(key)
 	l := &listener{key: key, identity: c.identity, id: req.ID, filter: *p.Notifications, uris: map[string]bool{},
 		ch: make(chan []byte, 64), end: make(chan struct{})}
+	// The stream holds its resource subscriptions at the backends until it closes.
+	lc := *c
+	lc.listen = randomID()
+	c = &lc
+	defer g.releaseAll(c.holder())
 	// Resource updates need the backend to send them: subscribe upstream. A URI that routes
 	// nowhere or that the backend refuses is left out of the acknowledgement.
 	var agreed []string

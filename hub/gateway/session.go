@@ -195,7 +195,8 @@ func idKey(id jsonrpc.ID) string {
 
 // sessions is the table of open sessions, counted per key against the cap.
 type sessions struct {
-	max int // per key; 0: no cap
+	max      int            // per key; 0: no cap
+	onRemove func(*session) // called once a session is removed and closed; may be nil
 
 	mu     sync.RWMutex
 	m      map[string]*session
@@ -236,6 +237,9 @@ func (t *sessions) remove(id string) {
 	t.mu.Unlock()
 	if s != nil {
 		s.close()
+		if t.onRemove != nil {
+			t.onRemove(s)
+		}
 	}
 }
 

@@ -293,6 +293,9 @@ func (s *Server) agentChanged(id string, backends []protocol.Backend, connected 
 		return
 	}
 	s.GW.AgentBack(id)
+	// Before the router shows the backends: a client's subscription is then made in, and
+	// counted for, the agent's current process (the renewal runs in the background).
+	s.GW.AgentReady(id, s.Agents.Incarnation(id), backends)
 	s.Router.Set(id, backends)
 }
 
