@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -73,6 +74,13 @@ type Config struct {
 	// Empty: the connection's peer is the client (behind a proxy, all clients then share
 	// its address). Only list proxies that overwrite or append to the header themselves.
 	TrustedProxies []string `toml:"trusted_proxies"`
+	// DrainTimeout is how long the hub drains on SIGTERM before it exits: /readyz answers
+	// 503 "draining", new agent tunnels and new client sessions are refused, each agent is
+	// told hub_closing once its calls through this hub have ended (so it reconnects to
+	// another hub), and calls in flight finish. At the timeout what remains is cut.
+	// Default 30s; 0 turns draining off (agents are told at once, calls are cut).
+	// docs/DEPLOY.md.
+	DrainTimeout Duration `toml:"drain_timeout"`
 }
 
 // Proxies parses TrustedProxies (checked by Validate).
@@ -97,6 +105,10 @@ func parseProxies(list []string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
+// DefaultDrainTimeout is drain_timeout's default: it fits within Kubernetes' default
+// terminationGracePeriodSeconds of 30 s only without preStop; docs/deploy/k8s gives the pod 45 s.
+const DefaultDrainTimeout = 30 * time.Second
+
 // Default returns the built-in defaults.
 func Default() Config {
 	dir := ".mcp-gateway-hub"
@@ -104,7 +116,8 @@ func Default() Config {
 		dir = filepath.Join(home, dir)
 	}
 	return Config{Listen: "127.0.0.1:3200", DataDir: dir, MaxBodyBytes: 16 << 20, PageSize: 500,
-		Releases: defaultReleases(), Audit: defaultAudit(), Limits: defaultLimits(), Calls: defaultCalls()}
+		Releases: defaultReleases(), Audit: defaultAudit(), Limits: defaultLimits(), Calls: defaultCalls(),
+		DrainTimeout: Duration{DefaultDrainTimeout}}
 }
 
 // Load returns the defaults overlaid with the file (if path is not empty) and the environment.
@@ -151,6 +164,9 @@ func (c *Config) Validate() error {
 	}
 	if c.AnonymousRole != "" && len(c.TrustedProxies) > 0 {
 		errs = append(errs, fmt.Errorf("anonymous_role %q is refused: trusted_proxies says reverse proxies relay the network to the hub", c.AnonymousRole))
+	}
+	if c.DrainTimeout.Duration < 0 || c.DrainTimeout.Duration > time.Hour {
+		errs = append(errs, fmt.Errorf("drain_timeout %s: want between 0 (no draining) and 1h", c.DrainTimeout.Duration))
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("tls_cert and tls_key must be set together"))

@@ -31,6 +31,9 @@ func Start(t testing.TB, mod func(*config.Config)) *Hub {
 	// No rate limits unless mod sets them: tests and benchmarks make calls as fast as they
 	// can with one key, and must measure the hub, not the limiter's refusals.
 	cfg.Limits.KeyRate, cfg.Limits.ApplicationRate = 0, 0
+	// No draining: a test that ends with a call still hanging stops its hub at once, as
+	// before drain_timeout existed; tests of draining set it (hub/server TestDrain*).
+	cfg.DrainTimeout = config.Duration{}
 	if mod != nil {
 		mod(&cfg)
 	}

@@ -55,7 +55,7 @@ func (s *Server) RateStats() ratelimit.Stats { return s.rates.Stats() }
 func (s *Server) httpServer() *http.Server {
 	l := s.cfg.Limits
 	return &http.Server{
-		Handler:           bodyDeadline(s.mux, l.ReadTimeout.Duration),
+		Handler:           bodyDeadline(s.Handler(), l.ReadTimeout.Duration),
 		ReadHeaderTimeout: l.ReadHeaderTimeout.Duration,
 		IdleTimeout:       l.IdleTimeout.Duration,
 		ConnState:         s.conns.ConnState,

@@ -66,6 +66,7 @@ type Server struct {
 	rates      *ratelimit.Limiter // requests per key and application ([limits])
 	jwtSecret  []byte             // signs access and refresh tokens
 	masterKey  *masterkey.Key     // seals secrets at rest; nil without env and data dir
+	drainer    *drainer           // calls in flight, and whether the hub drains (drain.go)
 }
 
 // New opens the store (running migrations) and assembles the hub. Close the store with Run's end.
@@ -89,7 +90,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &Server{cfg: cfg, log: log, Store: st, mux: http.NewServeMux(), policyFile: polFile, masterKey: key}
+	s := &Server{cfg: cfg, log: log, Store: st, mux: http.NewServeMux(), policyFile: polFile, masterKey: key, drainer: newDrainer()}
 	if s.jwtSecret, err = auth.LoadOrCreateJWTSecret(ctx, st, os.Getenv("JWT_SECRET")); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("JWT secret: %w", err)
@@ -130,7 +131,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		SessionIdle: cfg.Limits.SessionIdle.Duration, SessionIdleUnused: cfg.Limits.SessionIdleUnused.Duration,
 		MaxSessionsPerKey: cfg.Limits.MaxSessionsPerKey, MaxListensPerKey: cfg.Limits.MaxListensPerKey,
 		Rate: s.rates,
-	}, s.Keys, s.Router, s.newUpstream(), log)
+	}, s.Keys, s.Router, s.drainer.upstream(s.newUpstream()), log)
 	if err := s.govern(ctx); err != nil {
 		st.Close()
 		return nil, err
@@ -175,10 +176,15 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /install.ps1", install.Handler(install.PowerShell, ic))
 }
 
-// readyz answers whether the hub can serve: its store answers. It needs no credential
-// (load balancers and orchestrators probe it), so a failure is answered in general terms;
-// the store's error names the database host, user and name, and goes to the log only.
+// readyz answers whether the hub can serve: it is not draining and its store answers. It
+// needs no credential (load balancers and orchestrators probe it), so a failure is answered
+// in general terms; the store's error names the database host, user and name, and goes to
+// the log only.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.drainer.on.Load() {
+		http.Error(w, "draining", http.StatusServiceUnavailable)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if _, err := s.Store.ListUsers(ctx); err != nil {
@@ -214,9 +220,10 @@ func (s *Server) logAnonymous() {
 }
 
 // Handler is the hub's HTTP handler.
-func (s *Server) Handler() http.Handler { return s.mux }
+func (s *Server) Handler() http.Handler { return s.drainGate(s.mux) }
 
-// Run serves on ln until ctx ends, then shuts down within 10 s and closes the store.
+// Run serves on ln until ctx ends, then drains (drain_timeout, drain.go), shuts down within
+// 10 s more and closes the store.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	defer s.Store.Close()
 	ctx, cancel := context.WithCancel(ctx)
@@ -240,6 +247,9 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
+	}
+	if err == nil && s.cfg.DrainTimeout.Duration > 0 {
+		s.drain(srv, s.cfg.DrainTimeout.Duration) // the background loops still run: keys, audit, policy
 	}
 	cancel()
 	s.Agents.Close()
