@@ -125,4 +125,10 @@ if ! command -v openssl >/dev/null 2>&1; then
 	apt_install openssl
 fi
 
-log "ok (node $node_ver, postgres ready, database test present, shellcheck, openssl)"
+# ---------------------------------------------------------------- 7. haproxy (deploy config check)
+if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then
+	log "haproxy not installed; installing it from Debian (haproxy -c checks docs/deploy/compose/haproxy.cfg)"
+	apt_install haproxy
+fi
+
+log "ok (node $node_ver, postgres ready, database test present, shellcheck, openssl, haproxy)"
