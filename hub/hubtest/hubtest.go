@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
@@ -19,7 +20,12 @@ type Hub struct {
 	URL      string // http://127.0.0.1:PORT
 	OwnerKey string
 	Server   *server.Server
+	stop     func() error
 }
+
+// Stop ends the hub as SIGTERM ends the real one (draining first when the test set
+// drain_timeout) and returns what Run returned. The test's end stops it otherwise.
+func (h *Hub) Stop() error { return h.stop() }
 
 // Start starts a hub with the default configuration except for rate limits (off); mod may
 // change it first. It stops when the test ends.
@@ -64,13 +70,16 @@ func Start(t testing.TB, mod func(*config.Config)) *Hub {
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx, ln) }()
-	t.Cleanup(func() {
+	stop := sync.OnceValue(func() error {
 		cancel()
-		if err := <-done; err != nil {
+		return <-done
+	})
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
 			t.Errorf("hubtest: hub exited: %v", err)
 		}
 	})
-	return &Hub{URL: "http://" + ln.Addr().String(), OwnerKey: key, Server: s}
+	return &Hub{URL: "http://" + ln.Addr().String(), OwnerKey: key, Server: s, stop: stop}
 }
 
 // MCPURL is the client endpoint.
