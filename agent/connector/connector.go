@@ -165,6 +165,12 @@ func (a *Agent) connectLoop(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		var refused *refusedError
+		if up > 0 && errors.As(err, &refused) && refused.Code == protocol.RefuseHubClosing {
+			// A welcomed connection ended by a draining hub is no failure to back off from:
+			// come back within Base, jittered, however often hubs were restarted lately.
+			retries = 0
+		}
 		var wait time.Duration
 		wait, retries = a.opts.Backoff.After(retries, up)
 		wait, refusal := a.logFailure(err, up, wait)

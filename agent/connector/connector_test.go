@@ -182,6 +182,28 @@ func TestRefusalsAndRetries(t *testing.T) {
 		logs.waitFor(t, "level=INFO", "the hub is shutting down; reconnecting")
 		h.next(t)
 	})
+	t.Run("hub closing after welcome, again and again", func(t *testing.T) {
+		// Each welcomed connection that a draining hub ends is followed by a wait within
+		// Base, not a growing one: in a rolling restart an agent moves several times.
+		o := opts
+		o.Backoff = Backoff{Base: 10 * time.Millisecond, Max: time.Hour, Rand: func(n int64) int64 { return n - 1 }}
+		h := startFakeHub(t, nil)
+		_, logs := startTestAgent(t, h.url(), o)
+		for range 4 {
+			c := h.next(t)
+			readJSON(t, c.ctrl, protocol.TypeHello, &protocol.Hello{})
+			_ = protocol.WriteJSON(c.ctrl, protocol.TypeWelcome, protocol.Welcome{})
+			_ = protocol.WriteJSON(c.ctrl, protocol.TypeRefusal, protocol.Refusal{Code: protocol.RefuseHubClosing})
+			_ = c.sess.Close()
+		}
+		h.next(t)
+		if n := strings.Count(logs.String(), "the hub is shutting down; reconnecting"); n != 4 {
+			t.Fatalf("%d hub_closing lines, want 4:\n%s", n, logs)
+		}
+		if n := strings.Count(logs.String(), "retry_in=10ms"); n != 4 {
+			t.Errorf("want each of the 4 waits at most Base (10ms), have %d such:\n%s", n, logs)
+		}
+	})
 	t.Run("revoked", func(t *testing.T) {
 		h := startFakeHub(t, nil)
 		_, logs := startTestAgent(t, h.url(), opts)
