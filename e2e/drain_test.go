@@ -147,6 +147,75 @@ func waitAgentTools(t *testing.T, url, key string) {
 	})
 }
 
+// TestSecondSignalEndsTheDrain: an operator who does not want to wait presses Ctrl-C (or
+// sends SIGTERM) again; the hub, draining with a 30 s call in flight, ends at once.
+func TestSecondSignalEndsTheDrain(t *testing.T) {
+	hubBin := buildBinary(t, "hub/cmd/mcp-gateway-hub")
+	everything := npmBin(t, "mcp-server-everything")
+	dir := t.TempDir()
+	port := freePort(t)
+	conf := filepath.Join(dir, "hub.toml")
+	body := fmt.Sprintf("listen = \"127.0.0.1:%d\"\ndata_dir = %q\ndrain_timeout = \"60s\"\n\n[[backends]]\nname = \"everything\"\ntransport = \"stdio\"\ncommand = %q\n",
+		port, filepath.Join(dir, "data"), everything)
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(hubBin, "init", "--config", conf).CombinedOutput()
+	owner := ownerKeyRE.FindString(string(out))
+	if err != nil || owner == "" {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	hub := startLogged(t, filepath.Join(dir, "hub.log"), hubBin, "serve", "--config", conf)
+	waitHTTP(t, base+"/readyz")
+	progress := make(chan struct{}, 64)
+	client := mcp.NewClient(&mcp.Implementation{Name: "drain", Version: "1"}, &mcp.ClientOptions{
+		ProgressNotificationHandler: func(context.Context, *mcp.ProgressNotificationClientRequest) {
+			select {
+			case progress <- struct{}{}:
+			default:
+			}
+		},
+	})
+	cs, err := client.Connect(ctxFor(t, 30*time.Second), &mcp.StreamableClientTransport{Endpoint: base + "/mcp", HTTPClient: authClient(owner)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	waitFor(t, 60*time.Second, "the hub's everything backend", func() bool {
+		_, err := cs.CallTool(ctxFor(t, 10*time.Second), &mcp.CallToolParams{Name: "everything__echo", Arguments: map[string]any{"message": "up"}})
+		return err == nil
+	})
+	go func() {
+		_, _ = cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "everything__trigger-long-running-operation",
+			Arguments: map[string]any{"duration": 30, "steps": 30}, Meta: mcp.Meta{"progressToken": "drain-2"}})
+	}()
+	select {
+	case <-progress:
+	case <-time.After(60 * time.Second):
+		t.Fatal("no progress from the long call within 60 s")
+	}
+	if err := hub.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the hub to drain", func() bool {
+		return strings.Contains(readLog(t, hub.log), "draining:")
+	})
+	if !strings.Contains(readLog(t, hub.log), "calls_in_flight=1") {
+		t.Fatalf("the hub drained without the call in flight:\n%s", readLog(t, hub.log))
+	}
+	second := time.Now()
+	if err := hub.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-hub.ended:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the hub kept draining after a second SIGTERM")
+	}
+	t.Logf("second SIGTERM → exit %s (%s)", time.Since(second).Round(time.Millisecond), hub.cmd.ProcessState)
+}
+
 // loggedProcess is a peer whose output goes to a file, readable while it runs.
 type loggedProcess struct {
 	cmd   *exec.Cmd

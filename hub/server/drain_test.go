@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -22,30 +23,41 @@ import (
 
 // TestDrainMovesIdleAgentsFirst: when the hub stops (SIGTERM), an agent with no call in
 // flight is told hub_closing at once, so it can move to another hub, while an agent whose
-// call is still running keeps its tunnel until that call has answered; meanwhile /readyz
+// call is still running keeps its tunnel until that call has answered (and a call to a
+// hub-local backend runs to its end too); meanwhile /readyz
 // answers 503 "draining", a new session is refused with 503, and an existing session's new
 // call is served. Then the busy agent is told too, and the hub stops. Both ways: before the
 // stop, neither agent hears hub_closing.
 func TestDrainMovesIdleAgentsFirst(t *testing.T) {
 	tools := newHoldServer(t)
-	h := hubtest.Start(t, func(c *config.Config) { c.DrainTimeout = config.Duration{Duration: 60 * time.Second} })
+	h := hubtest.Start(t, func(c *config.Config) {
+		c.DrainTimeout = config.Duration{Duration: 60 * time.Second}
+		c.Backends = []backend.Config{{Name: "local", Transport: backend.TransportHTTP, URL: tools.URL}}
+	})
 	busy := runLoggedAgent(t, h, "busy", tools.URL)
 	idle := runLoggedAgent(t, h, "idle", tools.URL)
 	cs := connectOwner(t, h)
 	eventually(t, "both agents' tools", func() bool {
 		_, e1 := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "busy__b__ok", Arguments: map[string]any{}})
 		_, e2 := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "idle__b__ok", Arguments: map[string]any{}})
-		return e1 == nil && e2 == nil
+		_, e3 := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "local__ok", Arguments: map[string]any{}})
+		return e1 == nil && e2 == nil && e3 == nil
 	})
-	held := make(chan error, 1)
-	go func() {
-		res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "busy__b__hold", Arguments: map[string]any{}})
-		if err == nil && (res.IsError || !strings.Contains(textOf(res), "released")) {
-			err = &callError{res}
-		}
-		held <- err
-	}()
-	<-tools.entered
+	// Two calls in flight: through the busy agent, and to a hub-local backend.
+	held := make(chan error, 2)
+	for _, tool := range []string{"busy__b__hold", "local__hold"} {
+		go func() {
+			res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: tool, Arguments: map[string]any{}})
+			if err == nil && (res.IsError || !strings.Contains(textOf(res), "released")) {
+				err = &callError{res}
+			}
+			if err != nil {
+				err = fmt.Errorf("%s: %w", tool, err)
+			}
+			held <- err
+		}()
+		<-tools.entered
+	}
 	if busy.told() || idle.told() {
 		t.Fatal("an agent heard hub_closing before the hub was stopped")
 	}
@@ -76,9 +88,16 @@ func TestDrainMovesIdleAgentsFirst(t *testing.T) {
 	default:
 	}
 
+	select {
+	case err := <-held:
+		t.Fatalf("a call in flight ended before it was released: %v", err)
+	default:
+	}
 	close(tools.release)
-	if err := <-held; err != nil {
-		t.Fatalf("the call in flight at the stop: %v", err)
+	for range 2 {
+		if err := <-held; err != nil {
+			t.Fatalf("a call in flight at the stop: %v", err)
+		}
 	}
 	released := time.Now()
 	eventually(t, "the busy agent to hear hub_closing", busy.told)

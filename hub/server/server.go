@@ -226,14 +226,16 @@ func (s *Server) Handler() http.Handler { return s.drainGate(s.mux) }
 // 10 s more and closes the store.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	defer s.Store.Close()
-	ctx, cancel := context.WithCancel(ctx)
+	// The hub's loops (hub-local backends, sessions, keys, audit, policy) outlive ctx: they
+	// serve the calls that finish while the hub drains, and stop after it.
+	loops, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	srv := s.httpServer()
 	ln = s.conns.Listen(ln)
 	var wg sync.WaitGroup
 	for _, run := range []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run, s.Tools.Run, s.Audit.Run, s.RBAC.Run, s.rates.Run, s.policySync, s.dropRevokedAgents} {
 		wg.Add(1)
-		go func() { defer wg.Done(); _ = run(ctx) }()
+		go func() { defer wg.Done(); _ = run(loops) }()
 	}
 	errc := make(chan error, 1)
 	go func() {
@@ -249,7 +251,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	case err = <-errc:
 	}
 	if err == nil && s.cfg.DrainTimeout.Duration > 0 {
-		s.drain(srv, s.cfg.DrainTimeout.Duration) // the background loops still run: keys, audit, policy
+		s.drain(srv, s.cfg.DrainTimeout.Duration)
 	}
 	cancel()
 	s.Agents.Close()
