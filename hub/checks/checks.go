@@ -122,28 +122,37 @@ func (ch Chain) Tool(c ToolCall) Verdict {
 // VisibleTools filters a table's tools for the caller: its permission to use backends, its
 // role's tool globs, the tools' state and the policy.
 func (ch Chain) VisibleTools(caller auth.Identity, t *router.Table) []json.RawMessage {
-	role := caller.Role
-	if !ch.MayUseBackends(role) {
-		return nil
-	}
 	tls := t.Tools()
-	idx := ch.Tools.Index(t)
+	visible := ch.ToolVisible(caller, t)
 	out := make([]json.RawMessage, 0, len(tls))
 	for i, raw := range tls {
-		ti := &idx.Listed()[i]
-		if !ti.Callable() {
-			continue
+		if visible(i) {
+			out = append(out, raw)
 		}
-		if ch.RBAC != nil && !ch.RBAC.AllowsTool(role, ti.Name, ti.Alias, ti.Tool) {
-			continue
-		}
-		if ch.Policy != nil && !ch.Policy.Visible(policy.Input{Tool: ti.Name, Alias: ti.Alias, Target: ti.Target,
-			Risk: ti.Risk, Role: role, Application: caller.Application}) {
-			continue
-		}
-		out = append(out, raw)
 	}
 	return out
+}
+
+// ToolVisible returns whether the caller sees the table's i-th tool (t.Tools()[i]), by the
+// rules of VisibleTools, one tool at a time: a tools/list page asks only about the tools it
+// walks over.
+func (ch Chain) ToolVisible(caller auth.Identity, t *router.Table) func(i int) bool {
+	role := caller.Role
+	if !ch.MayUseBackends(role) {
+		return func(int) bool { return false }
+	}
+	listed := ch.Tools.Index(t).Listed()
+	return func(i int) bool {
+		ti := &listed[i]
+		if !ti.Callable() {
+			return false
+		}
+		if ch.RBAC != nil && !ch.RBAC.AllowsTool(role, ti.Name, ti.Alias, ti.Tool) {
+			return false
+		}
+		return ch.Policy == nil || ch.Policy.Visible(policy.Input{Tool: ti.Name, Alias: ti.Alias, Target: ti.Target,
+			Risk: ti.Risk, Role: role, Application: caller.Application})
+	}
 }
 
 // Reachable is a list of prompts or resources as the caller may see it: all of them, or none

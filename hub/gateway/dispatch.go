@@ -37,13 +37,13 @@ func (g *Gateway) dispatch(ctx context.Context, c *client, req *jsonrpc.Request,
 	case "ping":
 		return result(req.ID, json.RawMessage(`{}`))
 	case "tools/list":
-		return g.list(req, "tools", g.checks().VisibleTools(c.identity, t), keyField("name"))
+		return g.list(req, "tools", t.ToolList(), g.checks().ToolVisible(c.identity, t))
 	case "prompts/list":
-		return g.list(req, "prompts", g.checks().Reachable(c.identity.Role, t.Prompts()), keyField("name"))
+		return g.list(req, "prompts", g.reachable(c, t.PromptList()), nil)
 	case "resources/list":
-		return g.list(req, "resources", g.checks().Reachable(c.identity.Role, t.Resources()), keyField("uri"))
+		return g.list(req, "resources", g.reachable(c, t.ResourceList()), nil)
 	case "resources/templates/list":
-		return g.list(req, "resourceTemplates", g.checks().Reachable(c.identity.Role, t.ResourceTemplates()), keyField("uriTemplate"))
+		return g.list(req, "resourceTemplates", g.reachable(c, t.ResourceTemplateList()), nil)
 	case "tools/call":
 		return g.forwardNamed(ctx, c, req, em, "tool", t)
 	case "prompts/get":
@@ -72,7 +72,18 @@ func params(req *jsonrpc.Request) (map[string]json.RawMessage, error) {
 	return p, nil
 }
 
-func (g *Gateway) list(req *jsonrpc.Request, field string, items []json.RawMessage, key func(json.RawMessage) string) *jsonrpc.Response {
+// reachable is a list of prompts or resources as the caller may see it: all of it, or none
+// without the permission to use backends (checks.Chain.Reachable).
+func (g *Gateway) reachable(c *client, l router.List) router.List {
+	if !g.checks().MayUseBackends(c.identity.Role) {
+		return router.List{}
+	}
+	return l
+}
+
+// list answers a */list request with the page of l (the items keep lets through) that
+// follows the request's cursor.
+func (g *Gateway) list(req *jsonrpc.Request, field string, l router.List, keep func(int) bool) *jsonrpc.Response {
 	p, err := params(req)
 	if err != nil {
 		return errorResponse(req.ID, codeInvalidParams, err.Error())
@@ -81,7 +92,7 @@ func (g *Gateway) list(req *jsonrpc.Request, field string, items []json.RawMessa
 	if c, ok := p["cursor"]; ok && json.Unmarshal(c, &cursor) != nil {
 		return errorResponse(req.ID, codeInvalidParams, "cursor must be a string")
 	}
-	page, next, err := router.Paginate(items, cursor, g.cfg.PageSize, key)
+	page, next, err := l.Page(cursor, g.cfg.PageSize, keep)
 	if err != nil {
 		return errorResponse(req.ID, codeInvalidParams, "invalid cursor: "+err.Error())
 	}
@@ -95,19 +106,6 @@ func (g *Gateway) list(req *jsonrpc.Request, field string, items []json.RawMessa
 	}
 	b.WriteByte('}')
 	return result(req.ID, b.Bytes())
-}
-
-// keyField returns the sort key of a list item: a string member of its object.
-func keyField(name string) func(json.RawMessage) string {
-	return func(item json.RawMessage) string {
-		var m map[string]json.RawMessage
-		if json.Unmarshal(item, &m) != nil {
-			return ""
-		}
-		var s string
-		_ = json.Unmarshal(m[name], &s)
-		return s
-	}
 }
 
 // forwardNamed routes a request whose params carry an exposed "name". It touches only that

@@ -75,6 +75,7 @@ func build(sources map[string][]protocol.Backend, naming string, cache parseCach
 // names is the exposed list and index of one kind of named item (tools or prompts).
 type names struct {
 	list       []json.RawMessage
+	keys       []string          // list's names, for paging
 	index      map[string]Target // listed names and aliases
 	alias      map[string]string // an auto-mode item's listed original name ↔ its prefixed alias
 	collisions []Collision
@@ -127,7 +128,7 @@ func buildNames(ready []source, kind string, list func(*parsed) []entry) names {
 		n.index[assigned[i]] = all[i].tgt
 	}
 	n.alias = exposeOriginals(all, n.index)
-	n.list = expose(all, "name", n.counts)
+	n.list, n.keys = expose(all, "name", n.counts)
 	return n
 }
 
@@ -208,20 +209,23 @@ func hasKey[K comparable, V any](m map[K]V, k K) bool {
 	return ok
 }
 
-// expose rewrites field of each item to its exposed name and sorts the list by it.
-func expose(all []namedItem, field string, counts []int) []json.RawMessage {
+// expose rewrites field of each item to its exposed name and sorts the list by it; keys are
+// the exposed names, in the list's order.
+func expose(all []namedItem, field string, counts []int) ([]json.RawMessage, []string) {
 	order := make([]int32, len(all)) // sorting indices spares moving the items around
 	for i := range order {
 		order[i] = int32(i)
 	}
 	slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(all[a].exposed, all[b].exposed) })
 	list := make([]json.RawMessage, 0, len(all))
+	keys := make([]string, 0, len(all))
 	for _, i := range order {
 		it := &all[i]
 		if raw, ok := it.e.rewritten(field, it.exposed); ok {
 			list = append(list, raw)
+			keys = append(keys, it.exposed)
 			counts[it.src]++
 		}
 	}
-	return list
+	return list, keys
 }

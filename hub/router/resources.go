@@ -12,6 +12,7 @@ import (
 // resources is the exposed side of resources and resource templates.
 type resources struct {
 	list, templates []json.RawMessage
+	keys, tmplKeys  []string // the lists' URIs and templates, for paging
 
 	byPrefix map[string]backendKey // URI prefix → backend, for every ready backend
 	prefixOf map[backendKey]string
@@ -66,10 +67,10 @@ func buildResources(ready []source) resources {
 	}
 	res := collect(ready, func(p *parsed) []entry { return p.resources })
 	r.autoURIs = r.exposeURIs(res, ready)
-	r.list = expose(res, "uri", r.counts)
+	r.list, r.keys = expose(res, "uri", r.counts)
 	tmpl := collect(ready, func(p *parsed) []entry { return p.templates })
 	r.autoTemplates = r.exposeURIs(tmpl, ready)
-	r.templates = expose(tmpl, "uriTemplate", r.templateCounts)
+	r.templates, r.tmplKeys = expose(tmpl, "uriTemplate", r.templateCounts)
 	r.matchers = compileMatchers(tmpl)
 	return r
 }

@@ -75,6 +75,20 @@ func (t *Table) Resources() []json.RawMessage { return clip(t.res.list) }
 // "uriTemplate" rewritten.
 func (t *Table) ResourceTemplates() []json.RawMessage { return clip(t.res.templates) }
 
+// ToolList is Tools with their names, for List.Page.
+func (t *Table) ToolList() List { return List{Items: t.Tools(), Keys: clip(t.tools.keys)} }
+
+// PromptList is Prompts with their names, for List.Page.
+func (t *Table) PromptList() List { return List{Items: t.Prompts(), Keys: clip(t.prompts.keys)} }
+
+// ResourceList is Resources with their URIs, for List.Page.
+func (t *Table) ResourceList() List { return List{Items: t.Resources(), Keys: clip(t.res.keys)} }
+
+// ResourceTemplateList is ResourceTemplates with their templates, for List.Page.
+func (t *Table) ResourceTemplateList() List {
+	return List{Items: t.ResourceTemplates(), Keys: clip(t.res.tmplKeys)}
+}
+
 // Tool resolves an exposed tool name, listed or alias.
 func (t *Table) Tool(exposed string) (Target, bool) {
 	tg, ok := t.tools.index[exposed]
