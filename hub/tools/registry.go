@@ -57,8 +57,9 @@ type Registry struct {
 	states  atomic.Pointer[stateSnap]
 	idx     atomic.Pointer[Index]
 	buildMu sync.Mutex // one build at a time; also serialises state transitions
-	scans   sync.Map   // fingerprint → analysis: a definition is classified and scanned once
-	scanned atomic.Int64
+	scans    sync.Map   // fingerprint → analysis: a definition is classified and scanned once
+	scanned  atomic.Int64
+	analyzed atomic.Int64 // definitions classified and scanned, for tests
 
 	pendMu  sync.Mutex
 	pending map[key]store.ToolState // automatic transitions not yet written
@@ -173,9 +174,13 @@ func (r *Registry) build(t *router.Table, snap *stateSnap) (*Index, []Event) {
 	x := &Index{table: t, listed: make([]Info, len(raws)), byTgt: make(map[router.Target]int, len(raws))}
 	var events []Event
 	var changed map[key]store.ToolState
+	// The cache holds at least two tables' worth: bounded at maxCachedAnalyses it was cleared
+	// in every build of a larger table, which then classified every tool again (10,000
+	// agents of 5 tools: 50,000 classifications per routing change).
+	limit := max(maxCachedAnalyses, 2*int64(len(raws)))
 	for i, raw := range raws {
 		info := &x.listed[i]
-		r.describe(t, raw, info)
+		r.describe(t, raw, info, limit)
 		k := keyOf(info.Target)
 		st, had := snap.m[k]
 		next, ev := r.transition(st, had, info)
@@ -216,7 +221,7 @@ func (r *Registry) build(t *router.Table, snap *stateSnap) (*Index, []Event) {
 // describe fills in what the definition itself says: names, risk, fingerprint, findings.
 // Classification and the scan depend only on the definition, so they are computed once per
 // fingerprint: a reconnecting agent or a list_changed of another tool costs a hash each.
-func (r *Registry) describe(t *router.Table, raw json.RawMessage, info *Info) {
+func (r *Registry) describe(t *router.Table, raw json.RawMessage, info *Info, limit int64) {
 	name, _ := mcp.StringField(raw, "name")
 	tgt, _ := t.Tool(name)
 	desc, _ := mcp.StringField(raw, "description")
@@ -228,7 +233,8 @@ func (r *Registry) describe(t *router.Table, raw json.RawMessage, info *Info) {
 	} else {
 		cat, why := risk.Classify(raw)
 		a = analysis{risk: string(cat), reason: why.String(), findings: r.opts.Scanner.Scan(raw)}
-		if r.scanned.Add(1) > maxCachedAnalyses {
+		r.analyzed.Add(1)
+		if r.scanned.Add(1) > limit {
 			// A backend that churns definitions must not grow the cache without bound.
 			r.scans.Clear()
 			r.scanned.Store(1)
@@ -238,7 +244,8 @@ func (r *Registry) describe(t *router.Table, raw json.RawMessage, info *Info) {
 	info.Risk, info.RiskReason, info.Findings = a.risk, a.reason, a.findings
 }
 
-// maxCachedAnalyses bounds the per-fingerprint cache (a few hundred bytes each).
+// maxCachedAnalyses bounds the per-fingerprint cache (a few hundred bytes each), or twice
+// the tools of the table being indexed when that is more.
 const maxCachedAnalyses = 10000
 
 // analysis is what a definition says about itself, cached by fingerprint.
