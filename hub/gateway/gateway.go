@@ -85,6 +85,10 @@ type Config struct {
 	// together reach the client in one input_required result. Each new request waits
 	// again, 10 times this in all. Default 200 ms.
 	InputGather time.Duration
+	// SessionKey, when set (32 bytes; several hubs on one database), seals each 2025
+	// session's state into its id so that any hub with the same key continues it
+	// (sealed.go). Nil: random ids, sessions live on the hub that created them.
+	SessionKey []byte
 }
 
 func (c *Config) defaults() {
@@ -144,6 +148,8 @@ type Gateway struct {
 	serverInfo json.RawMessage
 	listPrefix []byte
 
+	sealer *sessionSealer // nil unless Config.SessionKey is set
+
 	goneMu sync.Mutex
 	gone   map[string]bool // agent ids seen once and now disconnected, to name them in errors
 }
@@ -163,6 +169,13 @@ func New(cfg Config, keys Keys, tables Tables, up Upstream, log *slog.Logger) *G
 	g.bgCtx, g.bgStop = context.WithCancel(context.Background())
 	g.sessions.onRemove = func(s *session) { g.releaseAll(sessionHolder(s)) }
 	g.SetGovernance(Governance{})
+	if cfg.SessionKey != nil {
+		z, err := newSessionSealer(cfg.SessionKey)
+		if err != nil {
+			log.Error("sessions stay on the hub that created them", "err", err)
+		}
+		g.sealer = z
+	}
 	return g
 }
 

@@ -129,6 +129,9 @@ func (g *Gateway) handleInitialize(w http.ResponseWriter, r *http.Request, req *
 	s := newSession(identityFrom(r.Context()), false)
 	resp := g.initialize(s, req)
 	if resp.Error == nil {
+		if g.sealer != nil {
+			s.id = g.sealer.seal(s.version, s.caps.wire, s.identity)
+		}
 		if !g.sessions.add(s) {
 			s.close()
 			g.counts.sessionsRefused.Add(1)
@@ -149,6 +152,13 @@ func (g *Gateway) sessionFor(w http.ResponseWriter, r *http.Request) *session {
 		return nil
 	}
 	s := g.sessions.get(id)
+	if s == nil && g.sealer != nil {
+		var err error
+		if s, err = g.revive(id, identityFrom(r.Context())); errors.Is(err, errSessionCap) {
+			writeLimit(w, jsonrpc.ID{}, "sessions", "limits.max_sessions_per_key", g.cfg.MaxSessionsPerKey)
+			return nil
+		}
+	}
 	if s == nil || s.legacy || !s.adopt(identityFrom(r.Context())) {
 		// Another caller's session is reported as unknown, not as forbidden: ids must not leak.
 		// An HTTP+SSE session lives at /messages only: its replies belong on its /sse stream.

@@ -219,6 +219,21 @@ func (t *sessions) add(s *session) bool {
 	return true
 }
 
+// addOrGet registers s like add, or returns the session already registered under its id.
+func (t *sessions) addOrGet(s *session) (*session, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if old := t.m[s.id]; old != nil {
+		return old, true
+	}
+	if t.max > 0 && t.perKey[s.key] >= t.max {
+		return nil, false
+	}
+	t.m[s.id] = s
+	t.perKey[s.key]++
+	return s, true
+}
+
 func (t *sessions) get(id string) *session {
 	t.mu.RLock()
 	defer t.mu.RUnlock()

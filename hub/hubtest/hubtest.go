@@ -7,12 +7,15 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
+	"github.com/mcp-gateway/mcp-gateway/hub/masterkey"
 	"github.com/mcp-gateway/mcp-gateway/hub/server"
+	"github.com/mcp-gateway/mcp-gateway/hub/store/storetest"
 )
 
 // Hub is a running hub.
@@ -31,8 +34,45 @@ func (h *Hub) Stop() error { return h.stop() }
 // change it first. It stops when the test ends.
 func Start(t testing.TB, mod func(*config.Config)) *Hub {
 	t.Helper()
+	return start(t, t.TempDir(), "", mod)
+}
+
+// Cluster starts n hubs on one fresh PostgreSQL schema (storetest.PostgresURL: skipped when
+// no server answers, failed under CI), each with its own data directory holding the same
+// master key, as docs/SCALING.md deploys them. They share the owner and its key.
+func Cluster(t testing.TB, n int, mod func(*config.Config)) []*Hub {
+	t.Helper()
+	url := storetest.PostgresURL(t)
+	var hubs []*Hub
+	var key []byte
+	for i := range n {
+		dir := t.TempDir()
+		if i > 0 {
+			if err := os.WriteFile(filepath.Join(dir, masterkey.FileName), key, 0o600); err != nil {
+				t.Fatalf("hubtest: %v", err)
+			}
+		}
+		h := start(t, dir, url, mod)
+		if i == 0 {
+			var err error
+			if key, err = os.ReadFile(filepath.Join(dir, masterkey.FileName)); err != nil {
+				t.Fatalf("hubtest: %v", err)
+			}
+		} else {
+			h.OwnerKey = hubs[0].OwnerKey
+		}
+		hubs = append(hubs, h)
+	}
+	return hubs
+}
+
+// start starts a hub in dir; with a database URL it joins that database, whose owner the
+// first hub created.
+func start(t testing.TB, dir, databaseURL string, mod func(*config.Config)) *Hub {
+	t.Helper()
 	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
+	cfg.DataDir = dir
+	cfg.DatabaseURL = databaseURL
 	cfg.Listen = "127.0.0.1:0"
 	// No rate limits unless mod sets them: tests and benchmarks make calls as fast as they
 	// can with one key, and must measure the hub, not the limiter's refusals.
@@ -54,10 +94,12 @@ func Start(t testing.TB, mod func(*config.Config)) *Hub {
 		cancel()
 		t.Fatalf("hubtest: %v", err)
 	}
-	_, key, err := auth.CreateOwner(ctx, s.Store, "owner")
-	if err != nil {
-		cancel()
-		t.Fatalf("hubtest: create owner: %v", err)
+	var key string
+	if _, err := s.Store.GetUserByName(ctx, "owner"); err != nil {
+		if _, key, err = auth.CreateOwner(ctx, s.Store, "owner"); err != nil {
+			cancel()
+			t.Fatalf("hubtest: create owner: %v", err)
+		}
 	}
 	if err := s.Keys.Refresh(ctx); err != nil {
 		cancel()

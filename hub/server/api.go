@@ -36,7 +36,7 @@ func (s *Server) newAPI(ctx context.Context) (http.Handler, error) {
 	return api.New(api.Deps{
 		Store: s.Store, Keys: watchedKeys{s.Keys, s.endStaleStreams}, Authz: s.RBAC,
 		Sessions: auth.NewAuthenticator(s.Store, s.Keys, tokens, auth.LoginConfig{}),
-		Agents:   s.Agents, Health: s.Router, Tools: s.Tools, Audit: s.Audit, Locals: localBackends{s.Locals, s.Router},
+		Agents:   s.Agents, Health: s.Router, Tools: s.Tools, Audit: s.Audit, Locals: s.localBackends(),
 		Bounds:         s.Upstream,
 		ConfigBackends: names, PolicyFile: s.cfg.PolicyFile, FilePolicy: s.policyFile, SetPolicy: s.applyPolicy,
 		Rate: s.rates, TrustedProxies: s.cfg.Proxies(),
@@ -175,15 +175,33 @@ func (s *Server) loadStoredBackends(ctx context.Context) error {
 	return nil
 }
 
-// localBackends adds and removes hub-local backends and keeps the routing table in step.
+// localBackends adds and removes hub-local backends for the REST API and keeps the routing
+// table in step. On PostgreSQL the change listener (syncBackends) may have applied the
+// API's own write first, from its notification: adding a backend already running with the
+// same configuration is then no error (removing one already gone is not either: the API
+// ignores backend.ErrUnknownBackend).
 type localBackends struct {
+	mu     *sync.Mutex // serializes with syncBackends
 	set    *backend.Set
 	router *router.Router
 }
 
-func (l localBackends) Add(ctx context.Context, cfg backend.Config) error { return l.set.Add(ctx, cfg) }
+func (s *Server) localBackends() localBackends {
+	return localBackends{mu: &s.backendsMu, set: s.Locals, router: s.Router}
+}
+
+func (l localBackends) Add(ctx context.Context, cfg backend.Config) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b, ok := l.set.Get(cfg.Name); ok && sameBackend(b.Config(), cfg) {
+		return nil
+	}
+	return l.set.Add(ctx, cfg)
+}
 
 func (l localBackends) Remove(name string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	err := l.set.Remove(name)
 	l.router.Set("", l.set.Snapshots())
 	return err

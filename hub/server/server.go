@@ -67,6 +67,7 @@ type Server struct {
 	jwtSecret  []byte             // signs access and refresh tokens
 	masterKey  *masterkey.Key     // seals secrets at rest; nil without env and data dir
 	drainer    *drainer           // calls in flight, and whether the hub drains (drain.go)
+	backendsMu sync.Mutex         // one change to the hub-local backends at a time (API, syncBackends)
 }
 
 // New opens the store (running migrations) and assembles the hub. Close the store with Run's end.
@@ -130,7 +131,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		AllowedOrigins: cfg.AllowedOrigins, AllowedHosts: cfg.Hosts(), ServerVersion: version.Version,
 		SessionIdle: cfg.Limits.SessionIdle.Duration, SessionIdleUnused: cfg.Limits.SessionIdleUnused.Duration,
 		MaxSessionsPerKey: cfg.Limits.MaxSessionsPerKey, MaxListensPerKey: cfg.Limits.MaxListensPerKey,
-		Rate: s.rates,
+		Rate: s.rates, SessionKey: s.sessionKey(),
 	}, s.Keys, s.Router, s.drainer.upstream(s.newUpstream()), log)
 	if err := s.govern(ctx); err != nil {
 		st.Close()
@@ -233,7 +234,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	srv := s.httpServer()
 	ln = s.conns.Listen(ln)
 	var wg sync.WaitGroup
-	for _, run := range []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run, s.Tools.Run, s.Audit.Run, s.RBAC.Run, s.rates.Run, s.policySync, s.dropRevokedAgents} {
+	for _, run := range []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run, s.Tools.Run, s.Audit.Run, s.RBAC.Run, s.rates.Run, s.policySync, s.dropRevokedAgents, s.listenChanges} {
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = run(loops) }()
 	}

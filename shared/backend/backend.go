@@ -156,6 +156,10 @@ func New(cfg Config, opts Options) *Backend {
 // Name returns the configured name.
 func (b *Backend) Name() string { return b.cfg.Name }
 
+// Config returns the configuration the backend was made with; its maps and slices are
+// shared and must not be modified.
+func (b *Backend) Config() Config { return b.cfg }
+
 // Snapshot returns the current state and lists. It is one atomic load; the slices inside are
 // shared and must not be modified. While the backend is failed or restarting, the lists of
 // its last ready session are kept, so that exposed tools do not flicker during a restart.
