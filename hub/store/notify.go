@@ -31,6 +31,9 @@ const (
 // ChangesChannel is the PostgreSQL channel the triggers notify on.
 const ChangesChannel = "mcpgw_changes"
 
+// ListenerName is the listening connection's application_name (pg_stat_activity).
+const ListenerName = "mcp-gateway changes"
+
 // ListenConfig configures Listen.
 type ListenConfig struct {
 	// DatabaseURL is the hub's postgres:// URL (its search_path selects the schema whose
@@ -65,6 +68,7 @@ func Listen(ctx context.Context, cfg ListenConfig) error {
 	pc.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.DeadlineContextWatcherHandler{Conn: c.Conn()}
 	}
+	pc.RuntimeParams["application_name"] = ListenerName
 	backoff := 100 * time.Millisecond
 	for {
 		err := listenOnce(ctx, pc, cfg, func() { backoff = 100 * time.Millisecond })

@@ -1,0 +1,4 @@
+package store
+
+// ParseChange is parseChange, for tests.
+var ParseChange = parseChange
