@@ -23,6 +23,7 @@ type Hub struct {
 	URL      string // http://127.0.0.1:PORT
 	OwnerKey string
 	Server   *server.Server
+	DataDir  string
 	stop     func() error
 }
 
@@ -55,7 +56,7 @@ func Cluster(t testing.TB, n int, mod func(*config.Config)) []*Hub {
 		h := start(t, dir, url, mod)
 		if i == 0 {
 			var err error
-			if key, err = os.ReadFile(filepath.Join(dir, masterkey.FileName)); err != nil {
+			if key, err = os.ReadFile(filepath.Join(h.DataDir, masterkey.FileName)); err != nil {
 				t.Fatalf("hubtest: %v", err)
 			}
 		} else {
@@ -121,7 +122,7 @@ func start(t testing.TB, dir, databaseURL string, mod func(*config.Config)) *Hub
 			t.Errorf("hubtest: hub exited: %v", err)
 		}
 	})
-	return &Hub{URL: "http://" + ln.Addr().String(), OwnerKey: key, Server: s, stop: stop}
+	return &Hub{URL: "http://" + ln.Addr().String(), OwnerKey: key, Server: s, DataDir: cfg.DataDir, stop: stop}
 }
 
 // MCPURL is the client endpoint.

@@ -2,6 +2,10 @@ package server_test
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +16,7 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
+	"github.com/mcp-gateway/mcp-gateway/hub/server"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 )
 
@@ -146,5 +151,42 @@ func TestClusterSessionContinuesOnAnotherHub(t *testing.T) {
 	forged := sid[:len(sid)-4] + "AAAA"
 	if resp, body := post(t, http.DefaultClient, b, b.OwnerKey, forged, callEcho); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("a changed session id was accepted on B: %d %s", resp.StatusCode, body)
+	}
+}
+
+// Two hubs on one PostgreSQL with one data directory (one host, one user): the second takes
+// the next free audit journal instead of refusing to start, and both record calls. Before,
+// the second failed with "journal directory in use" and no hint why.
+func TestClusterHubsShareADataDir(t *testing.T) {
+	url := echoServer(t)
+	shared := t.TempDir()
+	hubs := hubtest.Cluster(t, 2, func(c *config.Config) {
+		c.DataDir = shared
+		c.Backends = []backend.Config{{Name: "echo", Transport: backend.TransportHTTP, URL: url}}
+	})
+	for i, h := range hubs {
+		within(t, fmt.Sprintf("hub %d calls", i), func() bool { return callsEcho(t, h, h.OwnerKey) })
+	}
+	for _, dir := range []string{"audit", "audit.2"} {
+		if _, err := os.Stat(filepath.Join(shared, dir, "lock")); err != nil {
+			t.Errorf("journal %s: %v", dir, err)
+		}
+	}
+}
+
+// On SQLite a second hub on the same data directory is refused, and the error says why.
+func TestSecondHubOnSQLiteDataDirIsRefusedClearly(t *testing.T) {
+	first := hubtest.Start(t, nil)
+	cfg := config.Default()
+	cfg.DataDir, cfg.Listen = first.DataDir, "127.0.0.1:0"
+	s, err := server.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err == nil {
+		s.Store.Close()
+		t.Fatal("a second hub started on the same SQLite data directory")
+	}
+	for _, want := range []string{"another hub is running with data_dir " + first.DataDir, "its own data_dir"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
 	}
 }
