@@ -6,7 +6,7 @@ package masterkey
 import (
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -46,7 +46,7 @@ type Key struct {
 	id     string   // first 4 bytes of SHA-256 of the key, hex: names it in errors, never reveals it
 	forms  []string // how the key is written: the text given, hex and base64 of its bytes
 	source string   // where it came from: EnvVar or the file's path
-	raw    []byte   // the key's bytes, only for Derive
+	derive []byte   // HMAC-SHA256 key for Derive: itself derived, so the key's bytes are not kept
 }
 
 // Load returns the key given in the environment (fromEnv, the value of EnvVar) or, without
@@ -145,19 +145,19 @@ func Parse(text string) (*Key, error) {
 		return nil, err
 	}
 	sum := sha256.Sum256(b)
-	return &Key{aead: aead, id: hex.EncodeToString(sum[:4]), source: "given", raw: b,
+	dm := hmac.New(sha256.New, b)
+	dm.Write([]byte("mcp-gateway masterkey derive v1"))
+	return &Key{aead: aead, id: hex.EncodeToString(sum[:4]), source: "given", derive: dm.Sum(nil),
 		forms: []string{text, hex.EncodeToString(b), base64.StdEncoding.EncodeToString(b), base64.RawURLEncoding.EncodeToString(b)}}, nil
 }
 
-// Derive returns a 32-byte key for one purpose (HKDF-SHA256 with the purpose as info), so
-// that a value handed to clients (a sealed session id) is never made with the master key
-// itself and reveals nothing about it. Every hub with the same master key derives the same.
-func (k *Key) Derive(purpose string) []byte {
-	out, err := hkdf.Key(sha256.New, k.raw, nil, "mcp-gateway "+purpose, Size)
-	if err != nil {
-		panic("masterkey: derive: " + err.Error()) // only for a length HKDF cannot give
-	}
-	return out
+// Derive returns a 32-byte secret for one purpose (label), the same from the same key on
+// every hub: HMAC-SHA256 with a key derived from the master key. Different labels give
+// independent secrets, and none reveals the master key.
+func (k *Key) Derive(label string) []byte {
+	m := hmac.New(sha256.New, k.derive)
+	m.Write([]byte(label))
+	return m.Sum(nil)
 }
 
 // ID names the key (a hash prefix) in errors and logs.

@@ -234,10 +234,11 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	srv := s.httpServer()
 	ln = s.conns.Listen(ln)
 	var wg sync.WaitGroup
-	for _, run := range []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run, s.Tools.Run, s.Audit.Run, s.RBAC.Run, s.rates.Run, s.policySync, s.dropRevokedAgents, s.listenChanges} {
+	for _, run := range []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run, s.Tools.Run, s.Audit.Run, s.RBAC.Run, s.rates.Run, s.policySync, s.dropRevokedAgents} {
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = run(loops) }()
 	}
+	wg.Go(func() { _ = s.listenChanges(ctx) }) // several hubs on PostgreSQL: changes.go
 	errc := make(chan error, 1)
 	go func() {
 		if s.cfg.TLSCert != "" {
