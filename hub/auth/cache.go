@@ -196,7 +196,8 @@ func (c *Cache) refreshLocked(ctx context.Context) error {
 
 // Invalidate reloads the cache at once. The REST API calls it after every write to keys,
 // users or agents, so that a revoked key or a disabled user is refused by this hub
-// immediately; other hubs see the change within their refresh period (30 s).
+// immediately; other hubs on PostgreSQL reload on the database's change notification
+// (hub/server, changes.go), and at worst within their refresh period (30 s).
 func (c *Cache) Invalidate(ctx context.Context) error {
 	return c.Refresh(ctx)
 }
