@@ -190,3 +190,26 @@ func TestSecondHubOnSQLiteDataDirIsRefusedClearly(t *testing.T) {
 		}
 	}
 }
+
+// A session continued on another hub counts against that hub's per-key session cap: at
+// the cap the request is refused with 429 naming the setting, not taken over silently.
+func TestClusterContinuedSessionCountsAgainstTheCap(t *testing.T) {
+	hubs := hubtest.Cluster(t, 2, func(c *config.Config) { c.Limits.MaxSessionsPerKey = 1 })
+	a, b := hubs[0], hubs[1]
+	sidA := initialize(t, http.DefaultClient, a, a.OwnerKey)
+	sidB := initialize(t, http.DefaultClient, b, b.OwnerKey) // B's one session for this key
+	resp, body := post(t, http.DefaultClient, b, b.OwnerKey, sidA, `{"jsonrpc":"2.0","id":3,"method":"tools/list"}`)
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "limits.max_sessions_per_key") {
+		t.Fatalf("A's session on B at B's cap: %d %s", resp.StatusCode, body)
+	}
+	// Below the cap it continues.
+	req, _ := http.NewRequest(http.MethodDelete, b.MCPURL(), nil)
+	req.Header.Set("Authorization", "Bearer "+b.OwnerKey)
+	req.Header.Set("Mcp-Session-Id", sidB)
+	if r, err := http.DefaultClient.Do(req); err != nil || r.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE B's session: %v %v", r, err)
+	}
+	if out := rpc(t, http.DefaultClient, b, b.OwnerKey, sidA, `{"jsonrpc":"2.0","id":4,"method":"tools/list"}`); !strings.Contains(out, `"result"`) {
+		t.Fatalf("A's session on B below the cap: %s", out)
+	}
+}
