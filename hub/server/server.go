@@ -238,7 +238,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = run(loops) }()
 	}
-	wg.Go(func() { _ = s.listenChanges(ctx) }) // several hubs on PostgreSQL: changes.go
+	wg.Go(func() { _ = s.listenChanges(loops) }) // several hubs on PostgreSQL: changes.go
 	errc := make(chan error, 1)
 	go func() {
 		if s.cfg.TLSCert != "" {
