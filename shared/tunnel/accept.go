@@ -10,11 +10,14 @@ import (
 	"github.com/hashicorp/yamux"
 )
 
-// hubBufferSize is the hub's per-connection read buffer and the size of the pooled write
-// buffers. Reads of whole yamux frames bypass the read buffer, so it can stay small; the write
-// buffers come from a pool shared by all agents and are held only while a message is written.
+// The hub's WebSocket buffers. The write buffers come from a pool shared by all agents and
+// are held only while a message is written. The read buffer is held by every agent for as
+// long as it is connected, so it is small: it takes a frame's header and a small message in
+// one read, while the bodies of larger messages, read in yamux's 4 KiB pieces or more, bypass
+// it. 16 KiB was ≈ 8 % faster on bulk transfers but cost 15 KiB more per idle agent
+// (docs/BENCHMARKS.md, issue 11).
 const (
-	hubReadBufferSize  = 16 << 10
+	hubReadBufferSize  = 1 << 10
 	hubWriteBufferSize = 64 << 10
 )
 

@@ -19,6 +19,7 @@ const (
 	DefaultReadTimeout         = 60 * time.Second
 	DefaultWriteTimeout        = 10 * time.Second
 	DefaultMaxStreamWindowSize = 512 << 10
+	DefaultAcceptBacklog       = 256
 )
 
 // yamuxHeaderSize is the fixed size of a yamux frame header (version, type, flags, stream id,
@@ -31,8 +32,8 @@ const minStreamWindow = 256 << 10
 // Config holds the tuning shared by both ends of a tunnel. The zero value is ready to use; tests
 // shrink the durations.
 type Config struct {
-	// KeepAliveInterval is how often a WebSocket ping and a yamux keepalive ping are sent.
-	// Default 15 s.
+	// KeepAliveInterval is how often a WebSocket ping is sent, by both ends, and a yamux
+	// keepalive ping, by the agent's end only (see newSession). Default 15 s.
 	KeepAliveInterval time.Duration
 
 	// ReadTimeout is how long the connection may stay silent (no frame, no pong) before it is
@@ -50,6 +51,11 @@ type Config struct {
 	// (docs/BENCHMARKS.md).
 	MaxStreamWindowSize uint32
 
+	// AcceptBacklog is how many streams the peer may open before they are accepted; more are
+	// refused. Each session holds a channel of this many pointers. Default 256; the hub, which
+	// accepts only the agent's control stream, uses a small one.
+	AcceptBacklog int
+
 	// Logger receives yamux's internal messages and liveness failures. Nil discards them.
 	Logger *slog.Logger
 }
@@ -64,6 +70,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = DefaultWriteTimeout
+	}
+	if c.AcceptBacklog <= 0 {
+		c.AcceptBacklog = DefaultAcceptBacklog
 	}
 	if c.MaxStreamWindowSize == 0 {
 		c.MaxStreamWindowSize = DefaultMaxStreamWindowSize
@@ -88,7 +97,7 @@ func (c Config) readLimit() int64 {
 // yamuxConfig maps c (already defaulted) onto yamux's configuration.
 func (c Config) yamuxConfig() *yamux.Config {
 	return &yamux.Config{
-		AcceptBacklog:          256,
+		AcceptBacklog:          c.AcceptBacklog,
 		EnableKeepAlive:        true,
 		KeepAliveInterval:      c.KeepAliveInterval,
 		ConnectionWriteTimeout: c.WriteTimeout,
@@ -106,6 +115,10 @@ func newSession(c *Conn, client bool) (*yamux.Session, error) {
 		err  error
 	)
 	ycfg := c.cfg.yamuxConfig()
+	// The hub's end runs no yamux keepalive: it would cost a goroutine per agent, and liveness
+	// is already the Conn's (a ping every KeepAliveInterval, Read failing after ReadTimeout of
+	// silence). The agent's end keeps it, as before; the hub answers its pings.
+	ycfg.EnableKeepAlive = client
 	fc := frameConn{c}
 	if client {
 		sess, err = yamux.Client(fc, ycfg)

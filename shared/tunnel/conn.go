@@ -41,24 +41,29 @@ type Conn struct {
 
 	closeOnce sync.Once
 	closed    atomic.Bool
-	failed    atomic.Bool // an I/O error happened: do not bother sending a close frame
-	done      chan struct{}
-	pinger    sync.WaitGroup
+	failed    atomic.Bool    // an I/O error happened: do not bother sending a close frame
+	pinger    sync.WaitGroup // the frame sender goroutine, while one runs (frame.go)
+
+	// The pings are sent by a timer that runs ping in a goroutine of its own only when it
+	// fires: an idle Conn holds no goroutine (issue 11: thousands of idle agents per hub).
+	pingMu sync.Mutex  // held while a ping is sent; guards pingT
+	pingT  *time.Timer // nil after Close
 }
 
 var _ net.Conn = (*Conn)(nil)
 
-// NewConn takes ownership of ws and starts its pinger. cfg's zero fields take their defaults.
+// NewConn takes ownership of ws and sets its ping timer. cfg's zero fields take their defaults.
 func NewConn(ws *websocket.Conn, cfg Config) *Conn {
-	c := &Conn{ws: ws, cfg: cfg.withDefaults(), done: make(chan struct{})}
+	c := &Conn{ws: ws, cfg: cfg.withDefaults()}
 	c.queue.space.L = &c.queue.mu
 	ws.SetReadLimit(c.cfg.readLimit())
 	ws.SetPongHandler(func(string) error { c.alive(); return nil })
 	pingReply := ws.PingHandler()
 	ws.SetPingHandler(func(data string) error { c.alive(); return pingReply(data) })
 	c.extend(time.Now())
-	c.pinger.Add(1)
-	go c.ping()
+	c.pingMu.Lock()
+	c.pingT = time.AfterFunc(c.cfg.KeepAliveInterval, c.ping)
+	c.pingMu.Unlock()
 	return c
 }
 
@@ -150,11 +155,17 @@ func (c *Conn) writeError(err error) error {
 // healthy, then closes the socket, which unblocks any Read or Write in progress.
 func (c *Conn) Close() error {
 	err := c.shutdown()
+	c.pingMu.Lock() // waits for a ping being sent
+	if c.pingT != nil {
+		c.pingT.Stop()
+		c.pingT = nil
+	}
+	c.pingMu.Unlock()
 	c.pinger.Wait()
 	return err
 }
 
-// shutdown is Close without waiting for the pinger, so the pinger itself may call it.
+// shutdown is Close without waiting for a ping or the sender, so ping itself may call it.
 func (c *Conn) shutdown() error {
 	err := net.ErrClosed
 	c.closeOnce.Do(func() {
@@ -162,7 +173,6 @@ func (c *Conn) shutdown() error {
 			c.flushQueued(time.Now().Add(c.grace()))
 		}
 		c.closed.Store(true)
-		close(c.done)
 		c.failQueue(fmt.Errorf("tunnel: write: %w", net.ErrClosed))
 		if !c.failed.Load() {
 			msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
@@ -178,25 +188,24 @@ func (c *Conn) shutdown() error {
 
 func (c *Conn) grace() time.Duration { return min(closeGrace, c.cfg.WriteTimeout) }
 
-// ping sends a WebSocket ping every KeepAliveInterval until the Conn closes. A ping that cannot be
-// written within WriteTimeout means the peer stopped reading: the Conn is closed.
+// ping sends a WebSocket ping, then sets the timer for the next one, KeepAliveInterval later. A
+// ping that cannot be written within WriteTimeout means the peer stopped reading: the Conn is
+// closed.
 func (c *Conn) ping() {
-	defer c.pinger.Done()
-	t := time.NewTicker(c.cfg.KeepAliveInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.done:
-			return
-		case <-t.C:
-		}
-		err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.cfg.WriteTimeout))
-		if err != nil && !c.closed.Load() {
-			c.cfg.Logger.Warn("tunnel: ping failed, closing connection", "remote", c.RemoteAddr().String(), "err", err)
-			c.failed.Store(true)
-			_ = c.shutdown()
-			return
-		}
+	c.pingMu.Lock()
+	defer c.pingMu.Unlock()
+	if c.pingT == nil || c.closed.Load() {
+		return
+	}
+	err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.cfg.WriteTimeout))
+	if err != nil && !c.closed.Load() {
+		c.cfg.Logger.Warn("tunnel: ping failed, closing connection", "remote", c.RemoteAddr().String(), "err", err)
+		c.failed.Store(true)
+		_ = c.shutdown()
+		return
+	}
+	if !c.closed.Load() {
+		c.pingT.Reset(c.cfg.KeepAliveInterval)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -58,6 +59,9 @@ type DialConfig struct {
 type HandshakeError struct {
 	StatusCode int
 	Body       string // start of the response body, trimmed, at most 512 bytes
+	// RetryAfter is the wait the hub asked for with Retry-After (a busy hub answers 503 with
+	// it), or zero when it named none or an unreadable one.
+	RetryAfter time.Duration
 }
 
 func (e *HandshakeError) Error() string {
@@ -167,5 +171,26 @@ func handshakeError(resp *http.Response) error {
 		}
 		return ' '
 	}, strings.ToValidUTF8(string(body), ""))
-	return &HandshakeError{StatusCode: resp.StatusCode, Body: strings.TrimSpace(text)}
+	return &HandshakeError{StatusCode: resp.StatusCode, Body: strings.TrimSpace(text),
+		RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now())}
+}
+
+// maxRetryAfter caps a Retry-After the agent honours, so that a wrong one cannot park it
+// for hours.
+const maxRetryAfter = 10 * time.Minute
+
+// retryAfter reads a Retry-After value: delay seconds or an HTTP date. Anything else, or a
+// time already past, is zero.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if secs, err := strconv.ParseUint(v, 10, 32); err == nil {
+		d = time.Duration(secs) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), maxRetryAfter)
 }
