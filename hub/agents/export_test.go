@@ -9,3 +9,10 @@ func CallStreamsOpened(r *Registry, id string) (opened int64, idle int) {
 	}
 	return s.opened.Load(), s.lanes.count()
 }
+
+// HandshakesInProgress is how many agent handshakes the registry has admitted and not ended.
+func HandshakesInProgress(r *Registry) int {
+	r.admit.mu.Lock()
+	defer r.admit.mu.Unlock()
+	return r.admit.inflight
+}

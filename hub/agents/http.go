@@ -3,7 +3,9 @@ package agents
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/yamux"
@@ -13,34 +15,61 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
-// ServeHTTP serves GET /agent/ws: it checks the agent key before the upgrade, then runs the
-// agent's session until it ends.
+// ServeHTTP serves GET /agent/ws: it checks the agent key before the upgrade, admits the
+// handshake within the hub's handshake rate and cap (or answers 503 with Retry-After), and
+// hands the upgraded tunnel to a goroutine of its own: the request's goroutine returns, so an
+// idle agent keeps none of net/http's per-request state.
 func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	id, ok := r.authenticate(w, req)
 	if !ok {
 		return
 	}
+	done, retry := r.admit.admit(time.Now())
+	if done == nil {
+		secs := max(1, int(math.Ceil(retry.Seconds())))
+		r.busy.Add(1)
+		r.log.Debug("agent tunnel deferred: handshake limit reached", "agent", id.AgentID, "remote", req.RemoteAddr, "retry_after", secs)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		http.Error(w, fmt.Sprintf("the hub is busy taking in agent connections (limits.agent_handshakes_per_second, "+
+			"limits.max_concurrent_agent_handshakes); retry in %d s", secs), http.StatusServiceUnavailable)
+		return
+	}
 	ys, err := r.up.Accept(w, req)
 	if err != nil {
+		done()
 		r.log.Info("agent tunnel upgrade failed", "agent", id.AgentID, "remote", req.RemoteAddr, "err", err)
 		return
 	}
-	defer ys.Close()
-	s := r.handshake(ys, id, req.RemoteAddr)
+	go r.serveTunnel(ys, id, req.RemoteAddr, done)
+}
+
+// serveTunnel runs an upgraded tunnel's handshake: the hello, the registration and the
+// welcome. The session's control stream is then read by a new goroutine, whose stack starts
+// small, rather than by this one, whose stack grew during the handshake.
+func (r *Registry) serveTunnel(ys *yamux.Session, id auth.Identity, remote string, done func()) {
+	defer done()
+	s := r.handshake(ys, id, remote)
 	if s == nil {
+		_ = ys.Close()
 		return
 	}
 	if !r.register(s) {
 		s.refuse(protocol.RefuseHubClosing, "the hub is shutting down")
+		_ = ys.Close()
 		return
 	}
-	defer r.unregister(s)
 	welcome := protocol.Welcome{AgentID: s.id, Capability: protocol.CapabilityVersion, HubVersion: r.opts.HubVersion}
 	if err := s.ctrl.WriteJSON(protocol.TypeWelcome, welcome); err != nil {
 		r.log.Info("agent left before its welcome", "agent", s.id, "remote", s.remote, "err", err)
+		r.unregister(s)
+		_ = ys.Close()
 		return
 	}
-	r.serveControl(s)
+	go func() {
+		defer ys.Close()
+		defer r.unregister(s)
+		r.serveControl(s)
+	}()
 }
 
 // authenticate answers 401 for a missing or unknown key and 403 for a key that is not an

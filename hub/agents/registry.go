@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
@@ -67,6 +68,14 @@ type Options struct {
 	// FightWindow is how long a sign of two agents sharing an id keeps the id marked as
 	// fighting. Default FightWindow.
 	FightWindow time.Duration
+
+	// HandshakesPerSecond bounds how many agent handshakes start per second; MaxHandshakes
+	// bounds how many are in progress at once (from the upgrade until the agent is registered
+	// and welcomed). An agent over either limit gets 503 with Retry-After before its upgrade.
+	// 0 turns a limit off ([limits] agent_handshakes_per_second,
+	// max_concurrent_agent_handshakes).
+	HandshakesPerSecond float64
+	MaxHandshakes       int
 }
 
 // Two agents fight over an id when a connection replaces one from an agent process that
@@ -81,6 +90,10 @@ const (
 	FightMemory    = 10 * time.Minute
 )
 
+// acceptBacklog is the hub's yamux accept backlog: an agent opens one stream, its control
+// stream, and the hub opens every other (tunnel.DefaultAcceptBacklog would cost 2 KiB per agent).
+const acceptBacklog = 4
+
 // cancelTimeout bounds the best-effort Cancel and Refusal frames.
 const cancelTimeout = 5 * time.Second
 
@@ -89,6 +102,9 @@ type Registry struct {
 	opts Options
 	log  *slog.Logger
 	up   *tunnel.Upgrader
+
+	admit *admission
+	busy  atomic.Int64 // handshakes deferred with 503 + Retry-After
 
 	notifyMu sync.Mutex // held while a session registers, leaves, or reports: orders OnChange
 	mu       sync.Mutex
@@ -122,11 +138,19 @@ func New(opts Options) *Registry {
 	if opts.Tunnel.Logger == nil {
 		opts.Tunnel.Logger = log
 	}
+	if opts.Tunnel.AcceptBacklog <= 0 {
+		opts.Tunnel.AcceptBacklog = acceptBacklog
+	}
 	return &Registry{
 		opts: opts, log: log, up: tunnel.NewUpgrader(opts.Tunnel),
+		admit:    newAdmission(opts.HandshakesPerSecond, opts.MaxHandshakes),
 		sessions: map[string]*session{}, history: map[string]*replacements{},
 	}
 }
+
+// HandshakesDeferred counts the agent handshakes answered 503 with Retry-After because the
+// handshake rate or cap was reached.
+func (r *Registry) HandshakesDeferred() int64 { return r.busy.Load() }
 
 // AgentInfo describes a connected agent for operators.
 type AgentInfo struct {

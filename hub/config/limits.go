@@ -54,6 +54,14 @@ type Limits struct {
 	KeyRates map[string]Rate `toml:"key_rates"`
 	// ApplicationRates overrides the rate of single applications, by name.
 	ApplicationRates map[string]Rate `toml:"application_rates"`
+
+	// AgentHandshakesPerSecond is how many agent tunnel handshakes may start per second;
+	// MaxConcurrentAgentHandshakes how many may be in progress at once (upgrade, hello,
+	// registration, welcome). An agent over either gets 503 with Retry-After before its
+	// WebSocket upgrade, and comes back then: a reconnect storm after a hub restart is taken
+	// in at this pace. Defaults 200 and 100.
+	AgentHandshakesPerSecond     float64 `toml:"agent_handshakes_per_second"`
+	MaxConcurrentAgentHandshakes int     `toml:"max_concurrent_agent_handshakes"`
 }
 
 // Rate is one override of a rate limit: requests per second and burst. Rate 0 is no limit.
@@ -70,6 +78,7 @@ func defaultLimits() Limits {
 		MaxSessionsPerKey: 1000, MaxListensPerKey: 100,
 		SessionIdle: Duration{time.Hour}, SessionIdleUnused: Duration{5 * time.Minute},
 		KeyRate: 100, KeyBurst: 200, ApplicationRate: 500, ApplicationBurst: 1000,
+		AgentHandshakesPerSecond: 200, MaxConcurrentAgentHandshakes: 100,
 	}
 }
 
@@ -79,6 +88,7 @@ func (l Limits) Validate() error {
 	for name, v := range map[string]int{
 		"max_connections": l.MaxConnections, "max_connections_per_address": l.MaxConnectionsPerAddress,
 		"max_sessions_per_key": l.MaxSessionsPerKey, "max_listens_per_key": l.MaxListensPerKey,
+		"max_concurrent_agent_handshakes": l.MaxConcurrentAgentHandshakes,
 	} {
 		if v < 0 {
 			errs = append(errs, fmt.Errorf("limits.%s %d is negative (0 turns the cap off)", name, v))
@@ -98,6 +108,9 @@ func (l Limits) Validate() error {
 	}
 	if l.SessionIdleUnused.Duration > l.SessionIdle.Duration {
 		errs = append(errs, fmt.Errorf("limits.session_idle_unused %s is longer than limits.session_idle %s", l.SessionIdleUnused, l.SessionIdle))
+	}
+	if l.AgentHandshakesPerSecond < 0 {
+		errs = append(errs, fmt.Errorf("limits.agent_handshakes_per_second %g is negative (0 turns the limit off)", l.AgentHandshakesPerSecond))
 	}
 	errs = append(errs, checkRate("limits.key_rate", Rate{l.KeyRate, l.KeyBurst}))
 	errs = append(errs, checkRate("limits.application_rate", Rate{l.ApplicationRate, l.ApplicationBurst}))

@@ -52,7 +52,10 @@ func TestLimitsValidate(t *testing.T) {
 		{"all off", func(l *Limits) {
 			l.MaxConnections, l.MaxConnectionsPerAddress, l.MaxSessionsPerKey, l.MaxListensPerKey = 0, 0, 0, 0
 			l.KeyRate, l.ApplicationRate = 0, 0
+			l.AgentHandshakesPerSecond, l.MaxConcurrentAgentHandshakes = 0, 0
 		}, ""},
+		{"negative handshake rate", func(l *Limits) { l.AgentHandshakesPerSecond = -2 }, "limits.agent_handshakes_per_second -2 is negative"},
+		{"negative handshake cap", func(l *Limits) { l.MaxConcurrentAgentHandshakes = -1 }, "limits.max_concurrent_agent_handshakes -1 is negative"},
 		{"negative cap", func(l *Limits) { l.MaxSessionsPerKey = -1 }, "limits.max_sessions_per_key -1 is negative"},
 		{"per address above total", func(l *Limits) { l.MaxConnections = 10 }, "above limits.max_connections"},
 		{"zero idle", func(l *Limits) { l.IdleTimeout = Duration{} }, "limits.idle_timeout"},

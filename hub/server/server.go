@@ -125,6 +125,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		Logger: log, Keys: s.Keys, HubVersion: version.Version,
 		OnChange: s.agentChanged,
 		OnEvent:  func(id string, ev protocol.Event) { s.agentEvent(id, ev) },
+
+		HandshakesPerSecond: cfg.Limits.AgentHandshakesPerSecond,
+		MaxHandshakes:       cfg.Limits.MaxConcurrentAgentHandshakes,
 	})
 	s.GW = gateway.New(gateway.Config{
 		MaxBodyBytes: cfg.MaxBodyBytes, PageSize: cfg.PageSize, AnonymousRole: cfg.AnonymousRole,
