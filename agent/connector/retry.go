@@ -38,6 +38,12 @@ func (a *Agent) logFailure(err error, up, wait time.Duration) (time.Duration, st
 		refusal = refused.Code + ": " + refused.Message
 		log.Error("the hub refused this agent; fix the configuration or the hub, then restart the agent",
 			"code", refused.Code, "hub_message", refused.Message, "retry_in", wait)
+	case errors.As(err, &hs) && hs.RetryAfter > 0:
+		// A busy hub (a reconnect storm) said when to come back; the jitter spreads the agents
+		// it gave the same whole second over that second and more.
+		wait = hs.RetryAfter + retryJitter(hs.RetryAfter, a.opts.Backoff.withDefaults().Rand)
+		log.Info("the hub is busy; retrying when it asked", "status", hs.StatusCode, "hub_message", hs.Body,
+			"retry_in", wait.Round(time.Millisecond))
 	case errors.As(err, &hs) && needsFix(hs.StatusCode):
 		wait = a.opts.RefusedRetry
 		refusal = fmt.Sprintf("HTTP %d: %s", hs.StatusCode, hs.Body)
@@ -49,6 +55,11 @@ func (a *Agent) logFailure(err error, up, wait time.Duration) (time.Duration, st
 		log.Warn("cannot connect to the hub; retrying", "url", a.cfg.GatewayURL, "retry_in", wait.Round(time.Millisecond))
 	}
 	return wait, refusal
+}
+
+// retryJitter is the random wait added to a hub's Retry-After: uniform in [0, max(1 s, ra/4)).
+func retryJitter(ra time.Duration, rnd func(int64) int64) time.Duration {
+	return time.Duration(rnd(int64(max(time.Second, ra/4))))
 }
 
 // needsFix reports HTTP answers that repeating the same request will not change.
