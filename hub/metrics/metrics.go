@@ -24,10 +24,13 @@ type Metrics struct {
 
 // Gauges are read when Prometheus scrapes.
 type Gauges struct {
-	Agents   func() int      // connected agents
-	Fighting func() int      // agent ids that two agents are fighting over
-	Sessions func() int      // open MCP sessions
-	Audit    func() [3]int64 // audit events recorded, stored, pending
+	Agents   func() int // connected agents
+	Fighting func() int // agent ids that two agents are fighting over
+	// HandshakesDeferred counts agent handshakes answered 503 + Retry-After at the handshake
+	// rate or cap.
+	HandshakesDeferred func() int64
+	Sessions           func() int      // open MCP sessions
+	Audit              func() [3]int64 // audit events recorded, stored, pending
 	// AuditAdmission gives the audit trail's refusals and health.
 	AuditAdmission func() AuditAdmission
 	// Backends gives each called backend's bounds: load, breaker, timeouts, rejections.
@@ -66,6 +69,11 @@ func New(g Gauges) *Metrics {
 	if g.Fighting != nil {
 		gauge("mcpgw_agents_fighting", "Agent ids that two agent processes take from each other (one id, two agents).",
 			func() float64 { return float64(g.Fighting()) })
+	}
+	if g.HandshakesDeferred != nil {
+		m.counterFunc("mcpgw_agent_handshakes_deferred_total",
+			"Agent tunnels answered 503 with Retry-After because limits.agent_handshakes_per_second or limits.max_concurrent_agent_handshakes was reached.",
+			nil, func() float64 { return float64(g.HandshakesDeferred()) })
 	}
 	if g.Sessions != nil {
 		gauge("mcpgw_sessions", "Open session-based MCP client sessions.", func() float64 { return float64(g.Sessions()) })

@@ -3,7 +3,9 @@ package server_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,6 +44,17 @@ func TestAgentHandshakeCapFromConfig(t *testing.T) {
 	var hs *tunnel.HandshakeError
 	if !errors.As(err, &hs) || hs.StatusCode != http.StatusServiceUnavailable || hs.RetryAfter < time.Second {
 		t.Fatalf("second agent during the first's handshake: %v, want 503 with Retry-After", err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, h.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+h.OwnerKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), "\nmcpgw_agent_handshakes_deferred_total 1\n") {
+		t.Errorf("/metrics does not count the deferred handshake:\n%s", b)
 	}
 	first.hello(t)
 	second, err := dialAgent("second")

@@ -17,7 +17,9 @@ func (s *Server) newMetrics() {
 	s.Metrics = metrics.New(metrics.Gauges{
 		Agents:   func() int { return len(s.Agents.List()) },
 		Fighting: s.Agents.Fighting,
-		Sessions: s.GW.Sessions,
+
+		HandshakesDeferred: s.Agents.HandshakesDeferred,
+		Sessions:           s.GW.Sessions,
 		Audit: func() [3]int64 {
 			st := s.Audit.Stats()
 			return [3]int64{st.Recorded, st.Stored, st.Pending}
