@@ -38,7 +38,7 @@ func (a *Agent) logFailure(err error, up, wait time.Duration) (time.Duration, st
 		refusal = refused.Code + ": " + refused.Message
 		log.Error("the hub refused this agent; fix the configuration or the hub, then restart the agent",
 			"code", refused.Code, "hub_message", refused.Message, "retry_in", wait)
-	case errors.As(err, &hs) && hs.RetryAfter > 0:
+	case errors.As(err, &hs) && hs.RetryAfter > 0 && (hs.StatusCode == http.StatusServiceUnavailable || hs.StatusCode == http.StatusTooManyRequests):
 		// A busy hub (a reconnect storm) said when to come back; the jitter spreads the agents
 		// it gave the same whole second over that second and more.
 		wait = hs.RetryAfter + retryJitter(hs.RetryAfter, a.opts.Backoff.withDefaults().Rand)
