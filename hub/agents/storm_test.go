@@ -126,3 +126,47 @@ func welcomed(sess *yamux.Session, id string) error {
 	}
 	return nil
 }
+
+// An abandoned handshake (upgraded, then no hello) holds its slot only until the hello
+// timeout: then the next agent is admitted.
+func TestAbandonedHandshakeFreesItsSlot(t *testing.T) {
+	ks := keys{
+		"mcpgw_idle_a": {KeyID: "key_a", Kind: "agent", AgentID: "a"},
+		"mcpgw_idle_b": {KeyID: "key_b", Kind: "agent", AgentID: "b"},
+	}
+	h := startHub(t, "", func(o *agents.Options) {
+		o.Keys, o.MaxHandshakes, o.HelloTimeout = ks, 1, 500*time.Millisecond
+		o.OnChange = nil
+	})
+	dialKey := func(key string) (*yamux.Session, error) {
+		hdr := http.Header{}
+		hdr.Set("Authorization", "Bearer "+key)
+		sess, _, err := tunnel.Dial(context.Background(), tunnel.DialConfig{URL: h.url(), Header: hdr})
+		if err == nil {
+			t.Cleanup(func() { _ = sess.Close() })
+		}
+		return sess, err
+	}
+	if _, err := dialKey("mcpgw_idle_a"); err != nil { // upgraded, and silent from now on
+		t.Fatal(err)
+	}
+	_, err := dialKey("mcpgw_idle_b")
+	var hs *tunnel.HandshakeError
+	if !errors.As(err, &hs) || hs.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("second agent while the first holds the only slot: %v, want 503", err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		sess, err := dialKey("mcpgw_idle_b")
+		if err == nil {
+			if err := welcomed(sess, "b"); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		if !errors.As(err, &hs) || time.Now().After(deadline) {
+			t.Fatalf("the abandoned handshake's slot was not freed: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
