@@ -14,7 +14,7 @@ import (
 // are held only while a message is written. The read buffer is held by every agent for as
 // long as it is connected, so it is small: it takes a frame's header and a small message in
 // one read, while the bodies of larger messages, read in yamux's 4 KiB pieces or more, bypass
-// it. 16 KiB was ≈ 8 % faster on bulk transfers but cost 15 KiB more per idle agent
+// it. 16 KiB was ≈ 13 % faster on bulk transfers but cost 15 KiB more per idle agent
 // (docs/BENCHMARKS.md, issue 11).
 const (
 	hubReadBufferSize  = 1 << 10
