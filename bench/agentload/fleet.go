@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -74,13 +75,31 @@ feed:
 	}
 }
 
+// dial opens a tunnel; a hub busy taking in agents (503 with Retry-After, [limits]
+// agent_handshakes_per_second) is asked again when it said, plus the connector's jitter.
+func (f *fleet) dial(ctx context.Context, h http.Header) (*yamux.Session, error) {
+	for {
+		dctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		sess, _, err := tunnel.Dial(dctx, tunnel.DialConfig{URL: f.url, Header: h, HandshakeTimeout: 60 * time.Second})
+		cancel()
+		var hs *tunnel.HandshakeError
+		if !errors.As(err, &hs) || hs.RetryAfter <= 0 || hs.StatusCode != http.StatusServiceUnavailable {
+			return sess, err
+		}
+		wait := hs.RetryAfter + time.Duration(rand.Int64N(int64(max(time.Second, hs.RetryAfter/4))))
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
 func (f *fleet) open(ctx context.Context, id, key string) error {
 	h := http.Header{}
 	h.Set("Authorization", "Bearer "+key)
 	h.Set("X-Agent-Id", id)
-	dctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	sess, _, err := tunnel.Dial(dctx, tunnel.DialConfig{URL: f.url, Header: h, HandshakeTimeout: 60 * time.Second})
+	sess, err := f.dial(ctx, h)
 	if err != nil {
 		return err
 	}
