@@ -32,6 +32,9 @@ Usage:
   mcp-gateway-hub agents enroll ID | list | revoke ID                          [store flags]
   mcp-gateway-hub policy check FILE | test FILE CASES | explain FILE --tool X [--role R] …
   mcp-gateway-hub releases keygen --out DIR | sign --key FILE checksums.txt | verify --pub FILE checksums.txt
+  mcp-gateway-hub connect CLIENT [--url URL] [--key-env VAR | --key KEY] [--name N] [--write [--file F]]
+                         the entry for claude-desktop, claude-code, cursor, vscode, windsurf, codex,
+                         gemini or stdio (docs/CLIENTS.md)
   mcp-gateway-hub version
 
 Administration through a running hub's REST API (docs/API.md):
@@ -104,6 +107,8 @@ func Run(ctx context.Context, args []string, env Env) error {
 		return policyCmd(ctx, rest, env)
 	case "releases":
 		return releasesCmd(ctx, rest, env)
+	case "connect":
+		return connectCmd(ctx, rest, env)
 	case "version", "--version":
 		fmt.Fprintln(env.Stdout, "mcp-gateway-hub", version.String())
 		return nil
