@@ -227,7 +227,8 @@ var connectClients = map[string]connectClient{
 	// Gemini CLI: ~/.gemini/settings.json, mcpServers with httpUrl (streamable HTTP; "url" is
 	// SSE) and headers; string values in settings.json expand $VAR and ${VAR}.
 	// Sources: https://github.com/google-gemini/gemini-cli/blob/main/docs/tools/mcp-server.md,
-	// https://geminicli.com/docs/get-started/configuration/ (environment variables in settings).
+	// https://geminicli.com/docs/reference/configuration ("String values within your settings.json
+	// files can reference environment variables using either $VAR_NAME or ${VAR_NAME}").
 	"gemini": {
 		title: "Gemini CLI",
 		path:  func(home, _ string) string { return filepath.Join(home, ".gemini", "settings.json") },
