@@ -203,8 +203,9 @@ var connectClients = map[string]connectClient{
 	// Codex CLI: ~/.codex/config.toml, [mcp_servers.NAME] with url (streamable HTTP) and
 	// bearer_token_env_var naming the variable that holds the token; Codex refuses an inline
 	// bearer_token, so the key never goes into this file.
-	// Sources: https://developers.openai.com/codex/mcp, https://github.com/openai/codex/pull/4317,
-	// https://raw.githubusercontent.com/newtalaria/docs/main/mcp/codex.md (bearer_token_env_var).
+	// Sources: https://developers.openai.com/codex/mcp ("Streamable HTTP servers": url,
+	// bearer_token_env_var, http_headers, env_http_headers), https://github.com/openai/codex/pull/4317,
+	// https://raw.githubusercontent.com/newtalaria/docs/main/mcp/codex.md (inline token refused).
 	"codex": {
 		title: "Codex CLI",
 		path: func(home, _ string) string {
