@@ -469,6 +469,11 @@ type mergeResult struct {
 // path.bak-<UTC time>; a file that already holds the entry is not touched.
 func mergeConfigFile(path, name string, e clientEntry, now time.Time) (mergeResult, error) {
 	var res mergeResult
+	// A configuration file kept as a symlink (dotfiles) is written through the link, not
+	// replaced by a regular file.
+	if target, err := filepath.EvalSymlinks(path); err == nil {
+		path = target
+	}
 	old, err := os.ReadFile(path)
 	exists := err == nil
 	if err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -496,3 +496,65 @@ func TestConnectEntriesReachHub(t *testing.T) {
 		})
 	}
 }
+
+// A file kept as a symlink is written through it: the link stays a link.
+func TestConnectWriteThroughSymlink(t *testing.T) {
+	connectEnv(t)
+	dir := t.TempDir()
+	target := filepath.Join(dir, "dotfiles-mcp.json")
+	os.WriteFile(target, []byte(`{"mcpServers": {"other": {"url": "https://x/mcp"}}}`), 0o644)
+	link := filepath.Join(dir, "mcp.json")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skip("no symlinks here:", err)
+	}
+	if _, stderr, err := runConnect(t, "connect", "cursor", "--write", "--file", link); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the symlink was replaced by a file: %v", err)
+	}
+	if s := readJSON(t, target)["mcpServers"].(map[string]any); s["other"] == nil || s["mcp-gateway"] == nil {
+		t.Errorf("target after merge: %v", s)
+	}
+}
+
+// Whatever a configuration file holds, merging either refuses it or yields a file of the same
+// format that holds the entry; it never panics.
+func FuzzConnectMerge(f *testing.F) {
+	for _, seed := range []string{
+		``, `{}`, `null`, `[]`, `{"mcpServers": {"a": {"url": "u"}}}`, `{"servers": {}, "inputs": [1, {"id": "mcp-gateway-key"}]}`,
+		`{"inputs": {}}`, `{"mcpServers": null}`, "model = 1\n[mcp_servers.a]\nurl = \"u\"\n",
+		"mcp_servers = { a = { url = \"u\" } }\n", "[mcp_servers]\n", "[[mcp_servers]]\nx = 1\n", "mcp_servers = 3",
+	} {
+		f.Add(seed)
+	}
+	vs, _ := connectClients["vscode"].build(connectOpts{url: "http://127.0.0.1:3200/mcp", name: "mcp-gateway"}, keyRef{env: DefaultKeyEnv})
+	cx, _ := connectClients["codex"].build(connectOpts{url: "http://127.0.0.1:3200/mcp", name: "mcp-gateway"}, keyRef{env: DefaultKeyEnv})
+	f.Fuzz(func(t *testing.T, content string) {
+		for _, e := range []clientEntry{vs, cx} {
+			var out []byte
+			var unchanged bool
+			var err error
+			if e.format == "toml" {
+				out, unchanged, _, err = mergeTOML("f", []byte(content), "mcp-gateway", e)
+			} else {
+				out, unchanged, err = mergeJSON("f", []byte(content), "mcp-gateway", e)
+			}
+			if err != nil || unchanged {
+				continue
+			}
+			doc := map[string]any{}
+			if e.format == "toml" {
+				_, err = toml.Decode(string(out), &doc)
+			} else {
+				err = json.Unmarshal(out, &doc)
+			}
+			if err != nil {
+				t.Fatalf("%s merge of %q gave a file that does not parse: %v\n%s", e.format, content, err, out)
+			}
+			if s, _ := doc[e.container].(map[string]any); s == nil || s["mcp-gateway"] == nil {
+				t.Fatalf("%s merge of %q lacks the entry:\n%s", e.format, content, out)
+			}
+		}
+	})
+}
