@@ -163,6 +163,7 @@ type Store interface {
 	Roles
 	Settings
 	Backends
+	Presences
 	// Dialect is "sqlite" or "postgres".
 	Dialect() string
 	Close() error

@@ -38,6 +38,7 @@ var suite = []struct {
 	{"ActiveKeys", testActiveKeys},
 	{"TouchKeys", testTouchKeys},
 	{"TimesAreUTC", testTimesUTC},
+	{"Presence", testPresence},
 }
 
 func TestStore(t *testing.T) {

@@ -1,0 +1,18 @@
+-- Presence of agents across several hubs on one database (docs/SCALING.md): which hub holds
+-- each agent's tunnel. epoch grows at each claim, so a hub that lost an agent to another
+-- notices at its next renewal; lease_until is in Unix milliseconds of the database's clock;
+-- rev grows at each write of backends (the agent's backend list as protocol.Backend JSON)
+-- so other hubs reread only what changed; instance is the agent process (hello.instance).
+
+CREATE TABLE agent_presence (
+    agent_id    TEXT PRIMARY KEY,
+    hub_id      TEXT NOT NULL,
+    hub_url     TEXT NOT NULL,
+    epoch       BIGINT NOT NULL,
+    instance    TEXT NOT NULL,
+    lease_until BIGINT NOT NULL,
+    rev         BIGINT NOT NULL,
+    backends    TEXT NOT NULL
+);
+
+CREATE INDEX agent_presence_hub ON agent_presence (hub_id);

@@ -1,0 +1,181 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Presence is one row of the presence table: which hub holds an agent's tunnel, when
+// several hubs share one database (docs/SCALING.md).
+type Presence struct {
+	AgentID  string
+	HubID    string
+	HubURL   string // where other hubs reach the holder (its [cluster] url)
+	Epoch    int64  // grows at each claim of the agent id, by any hub
+	Instance string // the agent process (hello.instance), "" if it does not say
+	Rev      int64  // grows at each write of Backends
+	Backends string // the agent's backends, JSON of []protocol.Backend; "" from LivePresence
+	Live     bool   // the lease has not expired (by the database's clock)
+}
+
+// Presences stores the presence table. Leases are measured by the database's clock, so
+// hubs whose clocks disagree still agree on who holds what.
+type Presences interface {
+	// ClaimAgent makes p.HubID the holder of p.AgentID with a lease of lease (newest wins:
+	// any other holder loses it) and returns the new epoch and the row as it was before
+	// (nil if there was none).
+	ClaimAgent(ctx context.Context, p Presence, lease time.Duration) (epoch int64, prev *Presence, err error)
+	// SetAgentBackends replaces the backends of an agent held by hubID at epoch; false when
+	// the hub no longer holds it at that epoch.
+	SetAgentBackends(ctx context.Context, agentID, hubID string, epoch int64, backends string) (bool, error)
+	// RenewAgents extends the lease of every agent hubID holds and returns them with their
+	// epochs: an agent missing from the answer was claimed by another hub.
+	RenewAgents(ctx context.Context, hubID string, lease time.Duration) (map[string]int64, error)
+	// ReleaseAgent deletes the row if hubID still holds the agent at epoch.
+	ReleaseAgent(ctx context.Context, agentID, hubID string, epoch int64) error
+	// ReleaseHub deletes every row hubID holds (a hub that stops).
+	ReleaseHub(ctx context.Context, hubID string) error
+	// LivePresence lists the rows whose lease has not expired, without their backends.
+	LivePresence(ctx context.Context) ([]Presence, error)
+	// GetPresence returns one row with its backends (ErrNotFound if none), live or not.
+	GetPresence(ctx context.Context, agentID string) (*Presence, error)
+}
+
+// nowMillis is the database's clock in Unix milliseconds.
+func (s *sqlStore) nowMillis() string {
+	if s.dialect == dialectPostgres {
+		return "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT"
+	}
+	return "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+}
+
+const presenceColumns = "agent_id, hub_id, hub_url, epoch, instance, rev"
+
+func scanPresence(row interface{ Scan(...any) error }, extra ...any) (*Presence, error) {
+	var p Presence
+	if err := row.Scan(append([]any{&p.AgentID, &p.HubID, &p.HubURL, &p.Epoch, &p.Instance, &p.Rev}, extra...)...); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+func (s *sqlStore) ClaimAgent(ctx context.Context, p Presence, lease time.Duration) (int64, *Presence, error) {
+	if p.AgentID == "" || p.HubID == "" {
+		return 0, nil, errors.New("claim agent: agent id and hub id are required")
+	}
+	if p.Backends == "" {
+		p.Backends = "[]"
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, nil, fmt.Errorf("claim agent %q: %w", p.AgentID, mapErr(err))
+	}
+	defer tx.Rollback()
+	lock := ""
+	if s.dialect == dialectPostgres {
+		lock = " FOR UPDATE"
+	}
+	var live bool
+	prev, err := scanPresence(tx.QueryRowContext(ctx, s.q("SELECT "+presenceColumns+", lease_until > "+s.nowMillis()+
+		" FROM agent_presence WHERE agent_id = ?"+lock), p.AgentID), &live)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		prev = nil
+	case err != nil:
+		return 0, nil, fmt.Errorf("claim agent %q: %w", p.AgentID, mapErr(err))
+	default:
+		prev.Live = live
+	}
+	var epoch int64
+	err = tx.QueryRowContext(ctx, s.q("INSERT INTO agent_presence (agent_id, hub_id, hub_url, epoch, instance, lease_until, rev, backends)"+
+		" VALUES (?, ?, ?, 1, ?, "+s.nowMillis()+" + ?, 1, ?)"+
+		" ON CONFLICT (agent_id) DO UPDATE SET hub_id = excluded.hub_id, hub_url = excluded.hub_url,"+
+		" epoch = agent_presence.epoch + 1, instance = excluded.instance, lease_until = excluded.lease_until,"+
+		" rev = agent_presence.rev + 1, backends = excluded.backends RETURNING epoch"),
+		p.AgentID, p.HubID, p.HubURL, p.Instance, lease.Milliseconds(), p.Backends).Scan(&epoch)
+	if err != nil {
+		return 0, nil, fmt.Errorf("claim agent %q: %w", p.AgentID, mapErr(err))
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, nil, fmt.Errorf("claim agent %q: %w", p.AgentID, mapErr(err))
+	}
+	return epoch, prev, nil
+}
+
+func (s *sqlStore) SetAgentBackends(ctx context.Context, agentID, hubID string, epoch int64, backends string) (bool, error) {
+	res, err := s.db.ExecContext(ctx, s.q("UPDATE agent_presence SET backends = ?, rev = rev + 1 WHERE agent_id = ? AND hub_id = ? AND epoch = ?"),
+		backends, agentID, hubID, epoch)
+	if err != nil {
+		return false, fmt.Errorf("set backends of agent %q: %w", agentID, mapErr(err))
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+func (s *sqlStore) RenewAgents(ctx context.Context, hubID string, lease time.Duration) (map[string]int64, error) {
+	rows, err := s.db.QueryContext(ctx, s.q("UPDATE agent_presence SET lease_until = "+s.nowMillis()+" + ? WHERE hub_id = ? RETURNING agent_id, epoch"),
+		lease.Milliseconds(), hubID)
+	if err != nil {
+		return nil, fmt.Errorf("renew leases of hub %q: %w", hubID, mapErr(err))
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var id string
+		var epoch int64
+		if err := rows.Scan(&id, &epoch); err != nil {
+			return nil, fmt.Errorf("renew leases of hub %q: %w", hubID, err)
+		}
+		out[id] = epoch
+	}
+	return out, rows.Err()
+}
+
+func (s *sqlStore) ReleaseAgent(ctx context.Context, agentID, hubID string, epoch int64) error {
+	_, err := s.db.ExecContext(ctx, s.q("DELETE FROM agent_presence WHERE agent_id = ? AND hub_id = ? AND epoch = ?"), agentID, hubID, epoch)
+	if err != nil {
+		return fmt.Errorf("release agent %q: %w", agentID, mapErr(err))
+	}
+	return nil
+}
+
+func (s *sqlStore) ReleaseHub(ctx context.Context, hubID string) error {
+	_, err := s.db.ExecContext(ctx, s.q("DELETE FROM agent_presence WHERE hub_id = ?"), hubID)
+	if err != nil {
+		return fmt.Errorf("release agents of hub %q: %w", hubID, mapErr(err))
+	}
+	return nil
+}
+
+func (s *sqlStore) LivePresence(ctx context.Context) ([]Presence, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT "+presenceColumns+" FROM agent_presence WHERE lease_until > "+s.nowMillis()+" ORDER BY agent_id")
+	if err != nil {
+		return nil, fmt.Errorf("list presence: %w", mapErr(err))
+	}
+	defer rows.Close()
+	var out []Presence
+	for rows.Next() {
+		p, err := scanPresence(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list presence: %w", err)
+		}
+		p.Live = true
+		out = append(out, *p)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqlStore) GetPresence(ctx context.Context, agentID string) (*Presence, error) {
+	var backends string
+	var live bool
+	p, err := scanPresence(s.db.QueryRowContext(ctx, s.q("SELECT "+presenceColumns+", backends, lease_until > "+s.nowMillis()+
+		" FROM agent_presence WHERE agent_id = ?"), agentID), &backends, &live)
+	if err != nil {
+		return nil, fmt.Errorf("get presence of agent %q: %w", agentID, mapErr(err))
+	}
+	p.Backends, p.Live = backends, live
+	return p, nil
+}
