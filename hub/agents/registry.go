@@ -56,6 +56,10 @@ type Options struct {
 	// change (connected=true), and connected=false with nil backends once it is gone.
 	// Calls are serialised and ordered across all agents. It must not block for long.
 	OnChange func(agentID string, backends []protocol.Backend, connected bool)
+	// OnSession, when set, is called as a new session of an agent registers (a connection,
+	// not an update), just before its OnChange, in the same order. hub/cluster claims the
+	// agent's presence from it.
+	OnSession func(agentID, instance string)
 	// OnEvent receives backend notifications that belong to no call. It must not block.
 	OnEvent func(agentID string, ev protocol.Event)
 

@@ -168,6 +168,9 @@ func (r *Registry) register(s *session) bool {
 		warn = r.replaced(s.id, old.hello.Instance, s.hello.Instance)
 	}
 	r.mu.Unlock()
+	if r.opts.OnSession != nil {
+		r.opts.OnSession(s.id, s.hello.Instance)
+	}
 	r.opts.OnChange(s.id, s.list(), true)
 	r.notifyMu.Unlock()
 

@@ -81,6 +81,8 @@ type Config struct {
 	// Default 30s; 0 turns draining off (agents are told at once, calls are cut).
 	// docs/DEPLOY.md.
 	DrainTimeout Duration `toml:"drain_timeout"`
+	// Cluster is the [cluster] table: several hubs on one database (cluster.go).
+	Cluster Cluster `toml:"cluster"`
 }
 
 // Proxies parses TrustedProxies (checked by Validate).
@@ -140,7 +142,7 @@ func (c *Config) fromEnv(get func(string) string) {
 	for key, dst := range map[string]*string{
 		"MCPGW_LISTEN": &c.Listen, "MCPGW_DATA_DIR": &c.DataDir, "DATABASE_URL": &c.DatabaseURL,
 		"MCPGW_ANONYMOUS_ROLE": &c.AnonymousRole, "MCPGW_POLICY_FILE": &c.PolicyFile,
-		"MCPGW_PUBLIC_URL": &c.PublicURL,
+		"MCPGW_PUBLIC_URL": &c.PublicURL, "MCPGW_CLUSTER_URL": &c.Cluster.URL, "MCPGW_CLUSTER_ID": &c.Cluster.ID,
 	} {
 		if v := get(key); v != "" {
 			*dst = v
@@ -193,6 +195,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if _, err := parseProxies(c.TrustedProxies); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Cluster.validate(c.DatabaseURL); err != nil {
 		errs = append(errs, err)
 	}
 	names := map[string]bool{}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/hub/cluster"
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/connlimit"
 	"github.com/mcp-gateway/mcp-gateway/hub/ratelimit"
@@ -54,13 +55,15 @@ func (s *Server) RateStats() ratelimit.Stats { return s.rates.Stats() }
 // streams and the agents' WebSockets; bodyDeadline bounds the reading of bodies instead.
 func (s *Server) httpServer() *http.Server {
 	l := s.cfg.Limits
-	return &http.Server{
+	srv := &http.Server{
 		Handler:           bodyDeadline(s.Handler(), l.ReadTimeout.Duration),
 		ReadHeaderTimeout: l.ReadHeaderTimeout.Duration,
 		IdleTimeout:       l.IdleTimeout.Duration,
 		ConnState:         s.conns.ConnState,
 		ErrorLog:          log.New(serverLog{s.log.With("component", "http")}, "", 0),
 	}
+	s.clusterProtocols(srv)
+	return srv
 }
 
 // bodyDeadline gives a request with a body d to deliver it. net/http lifts the deadline
@@ -69,7 +72,8 @@ func (s *Server) httpServer() *http.Server {
 // for minutes keeps its connection; TestBodyReadTimeout holds it to that.
 func bodyDeadline(h http.Handler, d time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body != nil && r.Body != http.NoBody && d > 0 {
+		// A forwarded call's body is its stream of answers and cancel: open as long as the call.
+		if r.Body != nil && r.Body != http.NoBody && d > 0 && r.URL.Path != cluster.CallPath {
 			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(d))
 		}
 		h.ServeHTTP(w, r)

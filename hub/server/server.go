@@ -20,6 +20,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/api"
 	"github.com/mcp-gateway/mcp-gateway/hub/audit"
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/hub/cluster"
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/connlimit"
 	"github.com/mcp-gateway/mcp-gateway/hub/gateway"
@@ -68,6 +69,7 @@ type Server struct {
 	masterKey  *masterkey.Key     // seals secrets at rest; nil without env and data dir
 	drainer    *drainer           // calls in flight, and whether the hub drains (drain.go)
 	backendsMu sync.Mutex         // one change to the hub-local backends at a time (API, syncBackends)
+	cluster    *cluster.Node      // [cluster]: several hubs on one database; nil without
 }
 
 // New opens the store (running migrations) and assembles the hub. Close the store with Run's end.
@@ -124,7 +126,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.Agents = agents.New(agents.Options{
 		Logger: log, Keys: s.Keys, HubVersion: version.Version,
 		OnChange: s.agentChanged,
-		OnEvent:  func(id string, ev protocol.Event) { s.agentEvent(id, ev) },
+		OnSession: func(id, instance string) {
+			if s.cluster != nil {
+				s.cluster.Session(id, instance)
+			}
+		},
+		OnEvent: func(id string, ev protocol.Event) { s.agentEvent(id, ev) },
 
 		HandshakesPerSecond: cfg.Limits.AgentHandshakesPerSecond,
 		MaxHandshakes:       cfg.Limits.MaxConcurrentAgentHandshakes,
@@ -136,6 +143,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		MaxSessionsPerKey: cfg.Limits.MaxSessionsPerKey, MaxListensPerKey: cfg.Limits.MaxListensPerKey,
 		Rate: s.rates, SessionKey: s.sessionKey(),
 	}, s.Keys, s.Router, s.drainer.upstream(s.newUpstream()), log)
+	if s.cluster, err = s.newCluster(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if err := s.govern(ctx); err != nil {
 		st.Close()
 		return nil, err
@@ -167,6 +178,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 func (s *Server) routes() {
 	s.GW.Mount(s.mux)
 	s.mux.Handle("GET /agent/ws", s.hostChecked(s.Agents, refusePlain))
+	if s.cluster != nil {
+		// No Host check: hubs call each other by the address in [cluster] url, and the
+		// cluster credential is what a browser (DNS rebinding) cannot have.
+		s.mux.Handle(cluster.CallPath, s.cluster)
+	}
 	s.mux.Handle(api.Prefix+"/", s.hostChecked(s.API, refuseAPI))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
@@ -237,7 +253,11 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	srv := s.httpServer()
 	ln = s.conns.Listen(ln)
 	var wg sync.WaitGroup
-	for _, run := range []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run, s.Tools.Run, s.Audit.Run, s.RBAC.Run, s.rates.Run, s.policySync, s.dropRevokedAgents} {
+	runs := []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run, s.Tools.Run, s.Audit.Run, s.RBAC.Run, s.rates.Run, s.policySync, s.dropRevokedAgents}
+	if s.cluster != nil {
+		runs = append(runs, s.cluster.Run)
+	}
+	for _, run := range runs {
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = run(loops) }()
 	}
@@ -304,6 +324,10 @@ func (s *Server) DropRevokedAgents() {
 }
 
 func (s *Server) agentChanged(id string, backends []protocol.Backend, connected bool) {
+	if s.cluster != nil { // it routes what another hub holds of the agent when it leaves here
+		s.cluster.Changed(id, backends, connected)
+		return
+	}
 	if !connected {
 		s.Router.Remove(id)
 		s.GW.AgentGone(id)

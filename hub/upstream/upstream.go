@@ -82,6 +82,8 @@ type Upstream struct {
 	agents *agents.Registry
 	log    *slog.Logger
 
+	remote Remote // agents held by other hubs of a cluster; nil without [cluster]
+
 	mu    sync.RWMutex  // read-locked on every call: gates are created once per backend
 	gates map[key]*gate // per backend, created at its first call and kept (breaker history)
 }
@@ -96,6 +98,19 @@ func New(cfg Config, locals *backend.Set, reg *agents.Registry, log *slog.Logger
 	}
 	return &Upstream{cfg: cfg, locals: locals, agents: reg, log: log, gates: map[key]*gate{}}
 }
+
+// Remote reaches the agents other hubs of a cluster hold (hub/cluster): a call for an
+// agent this hub has no tunnel to goes there, within this hub's bounds.
+type Remote interface {
+	// Call forwards the call to the hub holding the agent; an agent no hub holds gives an
+	// error matching agents.ErrAgentGone.
+	Call(ctx context.Context, agentID, backendName string, c *backend.Call) (*jsonrpc.Response, error)
+	// Backend is the agent's backend as its holder last published it.
+	Backend(agentID, name string) (protocol.Backend, bool)
+}
+
+// SetRemote makes calls for agents not connected here go to r. Call it before serving.
+func (u *Upstream) SetRemote(r Remote) { u.remote = r }
 
 // key names one backend: agent "" for a hub-local one.
 type key struct{ agent, backend string }
@@ -160,6 +175,9 @@ func (u *Upstream) send(ctx context.Context, t router.Target, c *backend.Call) (
 	if t.Agent == "" {
 		return u.locals.Call(ctx, t.Backend, c)
 	}
+	if u.remote != nil && !u.agents.Connected(t.Agent) {
+		return u.remote.Call(ctx, t.Agent, t.Backend, c)
+	}
 	return u.agents.Call(ctx, t.Agent, t.Backend, c)
 }
 
@@ -173,6 +191,10 @@ func (u *Upstream) limits(k key) Limits {
 		}
 	} else if b, ok := u.agents.Backend(k.agent, k.backend); ok {
 		own = b.Limits
+	} else if u.remote != nil {
+		if b, ok := u.remote.Backend(k.agent, k.backend); ok {
+			own = b.Limits
+		}
 	}
 	return u.cfg.Defaults.with(own)
 }
