@@ -42,7 +42,7 @@ type Options struct {
 	// OnCall, when set, is told that a forwarded call for agentID starts here; it returns
 	// the function to call when it ends (the hub's drain counts these calls too).
 	OnCall func(agentID string) (done func())
-	Logger  *slog.Logger
+	Logger *slog.Logger
 	// Lease, Renew and Poll: zero takes the defaults.
 	Lease, Renew, Poll time.Duration
 	// Client sends forwarded calls; nil: an HTTP/2 client (h2c for http:// URLs).
@@ -246,7 +246,7 @@ func (n *Node) sync(ctx context.Context) {
 		switch {
 		case j.h.gone:
 			if j.h.epoch > 0 {
-				if err := n.opts.Store.ReleaseAgent(ctx, j.id, n.opts.HubID, j.h.epoch); err != nil {
+				if err := n.opts.Store.ReleaseAgent(ctx, j.id, n.opts.HubID, j.h.epoch); err != nil && ctx.Err() == nil {
 					n.log.Warn("could not release an agent's presence; its lease runs out instead", "agent", j.id, "err", err)
 				}
 			}
@@ -293,6 +293,9 @@ func (n *Node) claim(ctx context.Context, id string, h held, backends string) {
 // renew extends this hub's leases and drops the agents another hub has claimed since.
 func (n *Node) renew(ctx context.Context) {
 	got, err := n.opts.Store.RenewAgents(ctx, n.opts.HubID, n.opts.Lease)
+	if err != nil && ctx.Err() != nil {
+		return // stopping: Run releases everything
+	}
 	if err != nil {
 		n.log.Warn("could not renew this hub's agent leases; other hubs drop its agents once they run out", "err", err, "lease", n.opts.Lease)
 		return

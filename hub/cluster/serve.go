@@ -35,7 +35,12 @@ func (n *Node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "missing or bad cluster credential: hubs of a cluster share MCPGW_CLUSTER_KEY (or the master key)", http.StatusUnauthorized)
 		return
 	}
-	_ = http.NewResponseController(w).EnableFullDuplex() // HTTP/1 only; HTTP/2 always is
+	if r.ProtoMajor != 2 {
+		// The call is a conversation in both directions at once, which only HTTP/2 carries
+		// safely (an HTTP/1 handler may not read its body after it returns).
+		http.Error(w, "the cluster channel is HTTP/2 (h2c without TLS)", http.StatusHTTPVersionNotSupported)
+		return
+	}
 	t, payload, err := protocol.ReadFrame(r.Body)
 	var frame protocol.Call
 	if err == nil && t != protocol.TypeCall {
@@ -66,7 +71,16 @@ func (n *Node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer stop()
 	}
 	sink := &remoteSink{w: fw, waiting: map[string]chan *jsonrpc.Response{}}
-	go sink.read(r.Body, cancel)
+	reading := make(chan struct{})
+	go func() { defer close(reading); sink.read(r.Body, cancel) }()
+	defer func() {
+		// The calling hub closes its side after the result; one that does not is cut off
+		// when the handler returns (HTTP/2 resets the stream, which ends the read).
+		select {
+		case <-reading:
+		case <-time.After(cancelGrace):
+		}
+	}()
 	if n.opts.OnCall != nil {
 		defer n.opts.OnCall(agentID)()
 	}

@@ -1,0 +1,464 @@
+package cluster_test
+
+import (
+	"context"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	agentconfig "github.com/mcp-gateway/mcp-gateway/agent/config"
+	"github.com/mcp-gateway/mcp-gateway/agent/connector"
+	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/hub/cluster"
+	"github.com/mcp-gateway/mcp-gateway/hub/config"
+	"github.com/mcp-gateway/mcp-gateway/hub/server"
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
+	"github.com/mcp-gateway/mcp-gateway/hub/store/storetest"
+	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+)
+
+// hub is one real hub of a test cluster, on 127.0.0.1.
+type hub struct {
+	id   string
+	url  string
+	s    *server.Server
+	stop func()
+}
+
+// startHub starts a hub with [cluster] on the database pg.
+func startHub(t *testing.T, pg, id string) *hub {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.DataDir, cfg.Listen, cfg.DatabaseURL = t.TempDir(), ln.Addr().String(), pg
+	cfg.Limits.KeyRate, cfg.Limits.ApplicationRate = 0, 0
+	cfg.Cluster = config.Cluster{URL: "http://" + ln.Addr().String(), ID: id}
+	level := slog.LevelWarn
+	if os.Getenv("MCPGW_TEST_LOG") != "" {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("test_hub", id)
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := server.New(ctx, cfg, log)
+	if err != nil {
+		cancel()
+		t.Fatalf("hub %s: %v", id, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, ln) }()
+	var once sync.Once
+	h := &hub{id: id, url: cfg.Cluster.URL, s: s}
+	h.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("hub %s exited: %v", id, err)
+			}
+		})
+	}
+	t.Cleanup(h.stop)
+	return h
+}
+
+func (h *hub) agentURL() string { return "ws" + strings.TrimPrefix(h.url, "http") + "/agent/ws" }
+
+// switchProxy forwards TCP connections to whichever address it was last given: the
+// agents' load balancer, moved from a hub that is gone to one that is not.
+type switchProxy struct {
+	ln     net.Listener
+	target atomic.Value // string
+}
+
+func newSwitchProxy(t *testing.T, target string) *switchProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &switchProxy{ln: ln}
+	p.target.Store(target)
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				u, err := net.Dial("tcp", p.target.Load().(string))
+				if err != nil {
+					return
+				}
+				defer u.Close()
+				go func() { _, _ = io.Copy(u, c); u.Close() }()
+				_, _ = io.Copy(c, u)
+			}()
+		}
+	}()
+	return p
+}
+
+// toolServer is a real go-sdk MCP server: progress sends a progress notification, sample
+// asks the client for sampling, hold waits until it is cancelled.
+type toolServer struct {
+	url       string
+	entered   chan struct{}
+	cancelled chan struct{}
+}
+
+func newToolServer(t *testing.T) *toolServer {
+	ts := &toolServer{entered: make(chan struct{}, 4), cancelled: make(chan struct{}, 4)}
+	srv := mcp.NewServer(&mcp.Implementation{Name: "clustertools", Version: "1"}, nil)
+	schema := map[string]any{"type": "object"}
+	srv.AddTool(&mcp.Tool{Name: "progress", InputSchema: schema}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		if tok := req.Params.GetProgressToken(); tok != nil {
+			if err := req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{ProgressToken: tok, Progress: 1, Total: 2, Message: "half"}); err != nil {
+				return nil, err
+			}
+		}
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "done"}}}, nil
+	})
+	srv.AddTool(&mcp.Tool{Name: "sample", InputSchema: schema}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		res, err := req.Session.CreateMessage(ctx, &mcp.CreateMessageParams{MaxTokens: 10,
+			Messages: []*mcp.SamplingMessage{{Role: "user", Content: &mcp.TextContent{Text: "say hi"}}}})
+		if err != nil {
+			return nil, err
+		}
+		return &mcp.CallToolResult{Content: []mcp.Content{res.Content}}, nil
+	})
+	srv.AddTool(&mcp.Tool{Name: "hold", InputSchema: schema}, func(ctx context.Context, _ *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		ts.entered <- struct{}{}
+		<-ctx.Done()
+		ts.cancelled <- struct{}{}
+		return nil, ctx.Err()
+	})
+	hs := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil))
+	t.Cleanup(hs.Close)
+	ts.url = hs.URL
+	return ts
+}
+
+// runAgent runs a real agent (connector, in this process) until the test ends or stop.
+func runAgent(t *testing.T, id, key, gatewayURL, backendURL string, backoffMax time.Duration) (stop func()) {
+	t.Helper()
+	cfg := agentconfig.Defaults()
+	cfg.Agent.AgentID, cfg.Agent.GatewayURL, cfg.Agent.APIKey = id, gatewayURL, key
+	cfg.Backends = []backend.Config{{Name: "tools", Transport: backend.TransportHTTP, URL: backendURL}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	a, err := connector.New(cfg, connector.Options{Logger: slog.New(slog.DiscardHandler), Version: "cluster-test",
+		RefusedRetry: time.Hour, Backoff: connector.Backoff{Base: 50 * time.Millisecond, Max: backoffMax}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				t.Error("agent did not stop")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+type bearer struct {
+	key  string
+	base http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.key)
+	return b.base.RoundTrip(r)
+}
+
+// eventually polls cond every 50 ms until it holds or 60 s pass.
+func eventually(t *testing.T, what string, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > 60*time.Second {
+			t.Fatalf("%s: not within 60 s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+// toolNames lists the tools through a new client: the hub lets clients cache lists for 10 s
+// (ttlMs), and the go-sdk does.
+func toolNames(ctx context.Context, hubURL, key string) []string {
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "lister", Version: "1"}, nil).Connect(ctx, &mcp.StreamableClientTransport{
+		Endpoint: hubURL + "/mcp", HTTPClient: &http.Client{Transport: bearer{key, http.DefaultTransport}}}, nil)
+	if err != nil {
+		return []string{"error: " + err.Error()}
+	}
+	defer cs.Close()
+	var names []string
+	res, err := cs.ListTools(ctx, nil)
+	if err != nil {
+		return []string{"error: " + err.Error()}
+	}
+	for _, tool := range res.Tools {
+		names = append(names, tool.Name)
+	}
+	return names
+}
+
+func setupKeys(t *testing.T) {
+	key := make([]byte, 32)
+	for i := range key {
+		key[i] = byte(i*7 + 3)
+	}
+	t.Setenv("MCPGW_MASTER_KEY", hex.EncodeToString(key)) // shared by the hubs of one database
+	t.Setenv(cluster.KeyEnv, "")
+}
+
+// Two hubs on one PostgreSQL: an agent on hub A, a client on hub B. B lists the agent's
+// tools and calls them through A (progress, sampling answered by B's client, cancel); once
+// A stops, B drops the agent, the agent reconnects to B and calls work again.
+func TestForwardAcrossHubs(t *testing.T) {
+	setupKeys(t)
+	pg := storetest.PostgresURL(t)
+	a := startHub(t, pg, "hub-a")
+	b := startHub(t, pg, "hub-b")
+	ctx := context.Background()
+	_, ownerKey, err := auth.CreateOwner(ctx, a.s.Store, "owner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, agentKey, err := auth.EnrollAgent(ctx, a.s.Store, "laptop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []*hub{a, b} {
+		if err := h.s.Keys.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts := newToolServer(t)
+	lb := newSwitchProxy(t, strings.TrimPrefix(a.url, "http://"))
+	runAgent(t, "laptop", agentKey, "ws://"+lb.ln.Addr().String()+"/agent/ws", ts.url, 500*time.Millisecond)
+	eventually(t, "agent connected to hub A", func() bool { return a.s.Agents.Connected("laptop") })
+
+	progress := make(chan string, 4)
+	sampled := make(chan struct{}, 4)
+	client := mcp.NewClient(&mcp.Implementation{Name: "cluster-test", Version: "1"}, &mcp.ClientOptions{
+		CreateMessageHandler: func(context.Context, *mcp.CreateMessageRequest) (*mcp.CreateMessageResult, error) {
+			sampled <- struct{}{}
+			return &mcp.CreateMessageResult{Model: "m", Role: "assistant", Content: &mcp.TextContent{Text: "hi from the client on B"}}, nil
+		},
+		ProgressNotificationHandler: func(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
+			progress <- req.Params.Message
+		},
+	})
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	cctx, cancel := context.WithTimeout(ctx, 120*time.Second)
+	defer cancel()
+	cs, err := client.Connect(cctx, &mcp.StreamableClientTransport{Endpoint: b.url + "/mcp", HTTPClient: &http.Client{Transport: bearer{ownerKey, tr}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+
+	want := []string{"laptop__tools__hold", "laptop__tools__progress", "laptop__tools__sample"}
+	took := eventually(t, "hub B lists the agent's tools", func() bool { return slices.Equal(toolNames(cctx, b.url, ownerKey), want) })
+	t.Logf("hub B listed hub A's agent after %v", took)
+
+	res, err := cs.CallTool(cctx, &mcp.CallToolParams{Name: "laptop__tools__progress", Arguments: map[string]any{},
+		Meta: mcp.Meta{"progressToken": "p1"}})
+	if err != nil || res.IsError || res.Content[0].(*mcp.TextContent).Text != "done" {
+		t.Fatalf("progress through B: %+v %v", res, err)
+	}
+	select {
+	case m := <-progress:
+		if m != "half" {
+			t.Errorf("progress message %q", m)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no progress notification reached the client on B")
+	}
+
+	res, err = cs.CallTool(cctx, &mcp.CallToolParams{Name: "laptop__tools__sample", Arguments: map[string]any{}})
+	if err != nil || res.IsError || res.Content[0].(*mcp.TextContent).Text != "hi from the client on B" {
+		t.Fatalf("sampling through B: %+v %v", res, err)
+	}
+	if len(sampled) != 1 {
+		t.Fatalf("the client answered %d sampling requests, want 1", len(sampled))
+	}
+
+	hctx, hcancel := context.WithCancel(cctx)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := cs.CallTool(hctx, &mcp.CallToolParams{Name: "laptop__tools__hold", Arguments: map[string]any{}})
+		errc <- err
+	}()
+	select {
+	case <-ts.entered:
+	case <-time.After(60 * time.Second):
+		t.Fatal("hold never reached the backend")
+	}
+	hcancel()
+	select {
+	case <-ts.cancelled:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the cancel from B never reached the backend behind A")
+	}
+	<-errc
+
+	// Hub A goes away: B stops routing the agent, which comes back through the balancer
+	// to B; calls work again.
+	lb.target.Store(strings.TrimPrefix(b.url, "http://"))
+	start := time.Now()
+	a.stop()
+	gone := eventually(t, "hub B drops hub A's agent or holds it itself", func() bool {
+		names := toolNames(cctx, b.url, ownerKey)
+		return len(names) == 0 || b.s.Agents.Connected("laptop")
+	})
+	t.Logf("hub B dropped or took over the agent %v after hub A stopped", gone)
+	eventually(t, "agent reconnects to hub B", func() bool { return b.s.Agents.Connected("laptop") })
+	t.Logf("agent back on hub B %v after hub A stopped", time.Since(start))
+	eventually(t, "B lists the agent again", func() bool { return slices.Equal(toolNames(cctx, b.url, ownerKey), want) })
+	res, err = cs.CallTool(cctx, &mcp.CallToolParams{Name: "laptop__tools__sample", Arguments: map[string]any{}})
+	if err != nil || res.IsError {
+		t.Fatalf("call after the move: %+v %v", res, err)
+	}
+}
+
+// A hub that dies without releasing its rows: its leases run out and the other hubs stop
+// routing its agents within the lease and a poll.
+func TestLeaseExpiryDropsAgents(t *testing.T) {
+	setupKeys(t)
+	pg := storetest.PostgresURL(t)
+	b := startHub(t, pg, "hub-b")
+	ctx := context.Background()
+	_, ownerKey, err := auth.CreateOwner(ctx, b.s.Store, "owner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.s.Keys.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := auth.EnrollAgent(ctx, b.s.Store, "ghost"); err != nil {
+		t.Fatal(err)
+	}
+	// A dead hub's row, written as its hub would and never renewed.
+	backends := `[{"name":"tools","state":"ready","tools":[{"name":"t1","inputSchema":{"type":"object"}}]}]`
+	if _, _, err := b.s.Store.ClaimAgent(ctx, store.Presence{AgentID: "ghost", HubID: "dead", HubURL: "http://127.0.0.1:1",
+		Backends: backends}, cluster.DefaultLease); err != nil {
+		t.Fatal(err)
+	}
+	claimed := time.Now()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil).Connect(ctx, &mcp.StreamableClientTransport{
+		Endpoint: b.url + "/mcp", HTTPClient: &http.Client{Transport: bearer{ownerKey, http.DefaultTransport}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	eventually(t, "B routes the dead hub's agent while its lease lasts", func() bool {
+		return slices.Contains(toolNames(ctx, b.url, ownerKey), "ghost__tools__t1")
+	})
+	// A call for it fails fast: its hub does not answer.
+	start := time.Now()
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "ghost__tools__t1", Arguments: map[string]any{}})
+	if err == nil && (res == nil || !res.IsError) {
+		t.Fatalf("call to a dead hub's agent succeeded: %+v", res)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("call to a dead hub's agent took %v", d)
+	}
+	t.Logf("call to the dead hub's agent failed after %v: %v / %+v", time.Since(start), err, res)
+	eventually(t, "B drops the agent once the lease runs out", func() bool {
+		return !slices.Contains(toolNames(ctx, b.url, ownerKey), "ghost__tools__t1")
+	})
+	t.Logf("dropped %v after the claim (lease %v)", time.Since(claimed), cluster.DefaultLease)
+}
+
+// Newest wins across hubs: the same agent id connecting to hub B takes it from hub A,
+// which closes its tunnel as replaced.
+func TestNewestWinsAcrossHubs(t *testing.T) {
+	setupKeys(t)
+	pg := storetest.PostgresURL(t)
+	a := startHub(t, pg, "hub-a")
+	b := startHub(t, pg, "hub-b")
+	ctx := context.Background()
+	_, agentKey, err := auth.EnrollAgent(ctx, a.s.Store, "dup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []*hub{a, b} {
+		if err := h.s.Keys.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts := newToolServer(t)
+	runAgent(t, "dup", agentKey, a.agentURL(), ts.url, time.Hour) // replaced: it stays away
+	eventually(t, "first agent on A", func() bool { return a.s.Agents.Connected("dup") })
+	eventually(t, "A's claim visible", func() bool {
+		p, err := a.s.Store.GetPresence(ctx, "dup")
+		return err == nil && p.HubID == "hub-a"
+	})
+	runAgent(t, "dup", agentKey, b.agentURL(), ts.url, time.Hour)
+	eventually(t, "second agent on B", func() bool { return b.s.Agents.Connected("dup") })
+	took := eventually(t, "A closes its tunnel for the id", func() bool { return !a.s.Agents.Connected("dup") })
+	t.Logf("hub A let go of the agent %v after hub B took it", took)
+	// Still on B a while later: A did not take it back.
+	time.Sleep(2 * cluster.DefaultRenew)
+	if !b.s.Agents.Connected("dup") || a.s.Agents.Connected("dup") {
+		t.Fatalf("after the takeover: on A %v, on B %v", a.s.Agents.Connected("dup"), b.s.Agents.Connected("dup"))
+	}
+	if p, err := a.s.Store.GetPresence(ctx, "dup"); err != nil || p.HubID != "hub-b" {
+		t.Fatalf("presence %+v %v, want hub-b", p, err)
+	}
+}
+
+
+// Two agent processes sharing one id, one on each hub, take it from each other: both hubs
+// see them fighting, as one hub does when both connect to it.
+func TestFightAcrossHubs(t *testing.T) {
+	setupKeys(t)
+	pg := storetest.PostgresURL(t)
+	a := startHub(t, pg, "hub-a")
+	b := startHub(t, pg, "hub-b")
+	ctx := context.Background()
+	_, agentKey, err := auth.EnrollAgent(ctx, a.s.Store, "twin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []*hub{a, b} {
+		if err := h.s.Keys.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts := newToolServer(t)
+	runAgent(t, "twin", agentKey, a.agentURL(), ts.url, 300*time.Millisecond)
+	eventually(t, "first agent on A", func() bool { return a.s.Agents.Connected("twin") })
+	runAgent(t, "twin", agentKey, b.agentURL(), ts.url, 300*time.Millisecond)
+	took := eventually(t, "both hubs see the fight", func() bool { return a.s.Agents.Fighting() == 1 && b.s.Agents.Fighting() == 1 })
+	t.Logf("fight seen on both hubs after %v", took)
+}
