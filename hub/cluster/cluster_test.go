@@ -437,7 +437,6 @@ func TestNewestWinsAcrossHubs(t *testing.T) {
 	}
 }
 
-
 // Two agent processes sharing one id, one on each hub, take it from each other: both hubs
 // see them fighting, as one hub does when both connect to it.
 func TestFightAcrossHubs(t *testing.T) {

@@ -1,6 +1,7 @@
 package masterkey
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -126,5 +127,23 @@ func TestConcurrentFirstLoad(t *testing.T) {
 		if left, _ := filepath.Glob(filepath.Join(dir, "*.tmp")); len(left) > 0 {
 			t.Errorf("temporary files left: %v", left)
 		}
+	}
+}
+
+// Derive gives the same secret for the same key and label, and a different one for another
+// label or key.
+func TestDerive(t *testing.T) {
+	k1, err := Parse(strings.Repeat("ab", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k1b, _ := Parse(strings.Repeat("ab", 32))
+	k2, _ := Parse(strings.Repeat("cd", 32))
+	a, b := k1.Derive("x"), k1b.Derive("x")
+	if len(a) != 32 || !bytes.Equal(a, b) {
+		t.Fatalf("same key and label: %x %x", a, b)
+	}
+	if bytes.Equal(a, k1.Derive("y")) || bytes.Equal(a, k2.Derive("x")) {
+		t.Fatal("another label or key gave the same secret")
 	}
 }
