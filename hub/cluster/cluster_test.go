@@ -38,7 +38,7 @@ type hub struct {
 }
 
 // startHub starts a hub with [cluster] on the database pg.
-func startHub(t *testing.T, pg, id string) *hub {
+func startHub(t testing.TB, pg, id string) *hub {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -84,7 +84,7 @@ type switchProxy struct {
 	target atomic.Value // string
 }
 
-func newSwitchProxy(t *testing.T, target string) *switchProxy {
+func newSwitchProxy(t testing.TB, target string) *switchProxy {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +121,7 @@ type toolServer struct {
 	cancelled chan struct{}
 }
 
-func newToolServer(t *testing.T) *toolServer {
+func newToolServer(t testing.TB) *toolServer {
 	ts := &toolServer{entered: make(chan struct{}, 4), cancelled: make(chan struct{}, 4)}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "clustertools", Version: "1"}, nil)
 	schema := map[string]any{"type": "object"}
@@ -154,7 +154,7 @@ func newToolServer(t *testing.T) *toolServer {
 }
 
 // runAgent runs a real agent (connector, in this process) until the test ends or stop.
-func runAgent(t *testing.T, id, key, gatewayURL, backendURL string, backoffMax time.Duration) (stop func()) {
+func runAgent(t testing.TB, id, key, gatewayURL, backendURL string, backoffMax time.Duration) (stop func()) {
 	t.Helper()
 	cfg := agentconfig.Defaults()
 	cfg.Agent.AgentID, cfg.Agent.GatewayURL, cfg.Agent.APIKey = id, gatewayURL, key
@@ -197,7 +197,7 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // eventually polls cond every 50 ms until it holds or 60 s pass.
-func eventually(t *testing.T, what string, cond func() bool) time.Duration {
+func eventually(t testing.TB, what string, cond func() bool) time.Duration {
 	t.Helper()
 	start := time.Now()
 	for !cond() {
@@ -229,7 +229,7 @@ func toolNames(ctx context.Context, hubURL, key string) []string {
 	return names
 }
 
-func setupKeys(t *testing.T) {
+func setupKeys(t testing.TB) {
 	key := make([]byte, 32)
 	for i := range key {
 		key[i] = byte(i*7 + 3)
@@ -333,9 +333,28 @@ func TestForwardAcrossHubs(t *testing.T) {
 
 	// Hub A goes away: B stops routing the agent, which comes back through the balancer
 	// to B; calls work again.
+	// A call in flight through B to the agent on A when A stops fails, and promptly.
+	go func() {
+		_, err := cs.CallTool(cctx, &mcp.CallToolParams{Name: "laptop__tools__hold", Arguments: map[string]any{}})
+		errc <- err
+	}()
+	select {
+	case <-ts.entered:
+	case <-time.After(60 * time.Second):
+		t.Fatal("hold never reached the backend")
+	}
 	lb.target.Store(strings.TrimPrefix(b.url, "http://"))
 	start := time.Now()
 	a.stop()
+	select {
+	case err := <-errc:
+		if err == nil {
+			t.Fatal("a call in flight on the stopped hub succeeded")
+		}
+		t.Logf("in-flight call ended %v after the stop began: %v", time.Since(start), err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("a call in flight on the stopped hub did not end")
+	}
 	gone := eventually(t, "hub B drops hub A's agent or holds it itself", func() bool {
 		names := toolNames(cctx, b.url, ownerKey)
 		return len(names) == 0 || b.s.Agents.Connected("laptop")
@@ -460,4 +479,49 @@ func TestFightAcrossHubs(t *testing.T) {
 	runAgent(t, "twin", agentKey, b.agentURL(), ts.url, 300*time.Millisecond)
 	took := eventually(t, "both hubs see the fight", func() bool { return a.s.Agents.Fighting() == 1 && b.s.Agents.Fighting() == 1 })
 	t.Logf("fight seen on both hubs after %v", took)
+}
+
+// BenchmarkForwardedCall compares a tools/call through the hub holding the agent with one
+// through the other hub (forwarded over the cluster channel).
+func BenchmarkForwardedCall(b *testing.B) {
+	setupKeys(b)
+	pg := storetest.PostgresURL(b)
+	ha := startHub(b, pg, "hub-a")
+	hb := startHub(b, pg, "hub-b")
+	ctx := context.Background()
+	_, ownerKey, err := auth.CreateOwner(ctx, ha.s.Store, "owner")
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, agentKey, err := auth.EnrollAgent(ctx, ha.s.Store, "laptop")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, h := range []*hub{ha, hb} {
+		if err := h.s.Keys.Refresh(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ts := newToolServer(b)
+	runAgent(b, "laptop", agentKey, ha.agentURL(), ts.url, 500*time.Millisecond)
+	eventually(b, "B lists the agent", func() bool { return slices.Contains(toolNames(ctx, hb.url, ownerKey), "laptop__tools__progress") })
+	for _, c := range []struct {
+		name string
+		h    *hub
+	}{{"local", ha}, {"forwarded", hb}} {
+		b.Run(c.name, func(b *testing.B) {
+			cs, err := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil).Connect(ctx, &mcp.StreamableClientTransport{
+				Endpoint: c.h.url + "/mcp", HTTPClient: &http.Client{Transport: bearer{ownerKey, http.DefaultTransport}}}, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer cs.Close()
+			for b.Loop() {
+				res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "laptop__tools__progress", Arguments: map[string]any{}})
+				if err != nil || res.IsError {
+					b.Fatalf("%+v %v", res, err)
+				}
+			}
+		})
+	}
 }
