@@ -47,6 +47,9 @@ func startHub(t testing.TB, pg, id string) *hub {
 	cfg := config.Default()
 	cfg.DataDir, cfg.Listen, cfg.DatabaseURL = t.TempDir(), ln.Addr().String(), pg
 	cfg.Limits.KeyRate, cfg.Limits.ApplicationRate = 0, 0
+	// Short, so that a forwarded call outlasts it: the call's body (its answers and cancel)
+	// stays readable as long as the call runs.
+	cfg.Limits.ReadTimeout.Duration = time.Second
 	cfg.Cluster = config.Cluster{URL: "http://" + ln.Addr().String(), ID: id}
 	level := slog.LevelWarn
 	if os.Getenv("MCPGW_TEST_LOG") != "" {
@@ -322,6 +325,11 @@ func TestForwardAcrossHubs(t *testing.T) {
 	case <-ts.entered:
 	case <-time.After(60 * time.Second):
 		t.Fatal("hold never reached the backend")
+	}
+	select {
+	case <-ts.cancelled:
+		t.Fatal("the held call was cancelled before its client gave up")
+	case <-time.After(3 * time.Second): // longer than the hubs' read_timeout
 	}
 	hcancel()
 	select {
