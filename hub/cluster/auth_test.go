@@ -17,7 +17,7 @@ import (
 
 var testKey = bytes.Repeat([]byte{7}, 32)
 
-var h2c = newClient()
+var h2c = newClient(nil)
 
 // node serves CallPath with a registry that holds no agent: whatever passes the credential
 // check and the frame parser ends in an agent_gone refusal.

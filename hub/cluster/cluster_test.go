@@ -2,13 +2,21 @@ package cluster_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
+	"encoding/pem"
 	"io"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -38,7 +46,7 @@ type hub struct {
 }
 
 // startHub starts a hub with [cluster] on the database pg.
-func startHub(t testing.TB, pg, id string) *hub {
+func startHub(t testing.TB, pg, id string, mods ...func(*config.Config)) *hub {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -51,6 +59,9 @@ func startHub(t testing.TB, pg, id string) *hub {
 	// stays readable as long as the call runs.
 	cfg.Limits.ReadTimeout.Duration = time.Second
 	cfg.Cluster = config.Cluster{URL: "http://" + ln.Addr().String(), ID: id}
+	for _, mod := range mods {
+		mod(&cfg)
+	}
 	level := slog.LevelWarn
 	if os.Getenv("MCPGW_TEST_LOG") != "" {
 		level = slog.LevelDebug
@@ -78,7 +89,9 @@ func startHub(t testing.TB, pg, id string) *hub {
 	return h
 }
 
-func (h *hub) agentURL() string { return "ws" + strings.TrimPrefix(h.url, "http") + "/agent/ws" }
+func (h *hub) agentURL() string {
+	return strings.Replace(strings.Replace(h.url, "https://", "wss://", 1), "http://", "ws://", 1) + "/agent/ws"
+}
 
 // switchProxy forwards TCP connections to whichever address it was last given: the
 // agents' load balancer, moved from a hub that is gone to one that is not.
@@ -157,11 +170,14 @@ func newToolServer(t testing.TB) *toolServer {
 }
 
 // runAgent runs a real agent (connector, in this process) until the test ends or stop.
-func runAgent(t testing.TB, id, key, gatewayURL, backendURL string, backoffMax time.Duration) (stop func()) {
+func runAgent(t testing.TB, id, key, gatewayURL, backendURL string, backoffMax time.Duration, mods ...func(*agentconfig.Config)) (stop func()) {
 	t.Helper()
 	cfg := agentconfig.Defaults()
 	cfg.Agent.AgentID, cfg.Agent.GatewayURL, cfg.Agent.APIKey = id, gatewayURL, key
 	cfg.Backends = []backend.Config{{Name: "tools", Transport: backend.TransportHTTP, URL: backendURL}}
+	for _, mod := range mods {
+		mod(cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -531,5 +547,90 @@ func BenchmarkForwardedCall(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// selfSigned writes a self-signed certificate for 127.0.0.1 and its key; the certificate is
+// its own CA.
+func selfSigned(t *testing.T) (certFile, keyFile string) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "hub test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
+}
+
+// A hub with TLS is reached over HTTP/2 with TLS, its certificate checked against the
+// cluster's ca_file: with it the call goes through, without it the calling hub refuses the
+// certificate and the call fails.
+func TestForwardOverTLS(t *testing.T) {
+	setupKeys(t)
+	pg := storetest.PostgresURL(t)
+	cert, key := selfSigned(t)
+	a := startHub(t, pg, "hub-a", func(c *config.Config) {
+		c.TLSCert, c.TLSKey = cert, key
+		c.Cluster.URL = strings.Replace(c.Cluster.URL, "http://", "https://", 1)
+	})
+	b := startHub(t, pg, "hub-b", func(c *config.Config) { c.Cluster.CAFile = cert })
+	c := startHub(t, pg, "hub-c") // trusts only the system's authorities
+	ctx := context.Background()
+	_, ownerKey, err := auth.CreateOwner(ctx, a.s.Store, "owner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, agentKey, err := auth.EnrollAgent(ctx, a.s.Store, "secure")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []*hub{a, b, c} {
+		if err := h.s.Keys.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts := newToolServer(t)
+	runAgent(t, "secure", agentKey, a.agentURL(), ts.url, 500*time.Millisecond, func(c *agentconfig.Config) { c.Agent.TLSSkipVerify = true })
+	for _, h := range []*hub{b, c} {
+		eventually(t, h.id+" lists the agent on the TLS hub", func() bool {
+			return slices.Contains(toolNames(ctx, h.url, ownerKey), "secure__tools__progress")
+		})
+	}
+	call := func(h *hub) (*mcp.CallToolResult, error) {
+		cs, err := mcp.NewClient(&mcp.Implementation{Name: "tls", Version: "1"}, nil).Connect(ctx, &mcp.StreamableClientTransport{
+			Endpoint: h.url + "/mcp", HTTPClient: &http.Client{Transport: bearer{ownerKey, http.DefaultTransport}}}, nil)
+		if err != nil {
+			return nil, err
+		}
+		defer cs.Close()
+		return cs.CallTool(ctx, &mcp.CallToolParams{Name: "secure__tools__progress", Arguments: map[string]any{}})
+	}
+	if res, err := call(b); err != nil || res.IsError {
+		t.Fatalf("through the hub that trusts the CA: %+v %v", res, err)
+	}
+	res, err := call(c)
+	if err == nil && !res.IsError {
+		t.Fatal("through the hub that does not trust the CA: the call went through")
+	}
+	if err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("through the hub that does not trust the CA: %+v %v, want a certificate error", res, err)
 	}
 }

@@ -7,6 +7,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -45,6 +46,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Lease, Renew and Poll: zero takes the defaults.
 	Lease, Renew, Poll time.Duration
+	// RootCAs verify the other hubs' certificates (https urls); nil: the system's.
+	RootCAs *x509.CertPool
 	// Client sends forwarded calls; nil: an HTTP/2 client (h2c for http:// URLs).
 	Client *http.Client
 }
@@ -102,7 +105,7 @@ func New(opts Options) *Node {
 		local: map[string]*held{}, remote: map[string]*remoteAgent{}}
 	n.client = opts.Client
 	if n.client == nil {
-		n.client = newClient()
+		n.client = newClient(opts.RootCAs)
 	}
 	return n
 }

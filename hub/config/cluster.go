@@ -16,6 +16,9 @@ type Cluster struct {
 	// ID names this hub in the presence table and logs; unique per hub. Default: URL
 	// (env MCPGW_CLUSTER_ID).
 	ID string `toml:"id"`
+	// CAFile is a PEM file of the certificate authorities that sign the other hubs'
+	// certificates (their https urls), trusted besides the system's. Empty: the system's only.
+	CAFile string `toml:"ca_file"`
 }
 
 // Enabled reports whether the hub runs as part of a cluster.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -28,8 +29,21 @@ func (s *Server) newCluster() (*cluster.Node, error) {
 		s.log.Warn("cluster: the cluster key is derived from the master key in " + s.masterKey.Source() +
 			": every hub of the cluster needs the same master key (MCPGW_MASTER_KEY), or set " + cluster.KeyEnv + " on all of them")
 	}
+	var roots *x509.CertPool
+	if c.CAFile != "" {
+		pem, err := os.ReadFile(c.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("cluster: ca_file: %w", err)
+		}
+		if roots, err = x509.SystemCertPool(); err != nil {
+			roots = x509.NewCertPool()
+		}
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("cluster: ca_file %s holds no PEM certificate", c.CAFile)
+		}
+	}
 	n := cluster.New(cluster.Options{
-		HubID: c.HubID(), URL: c.URL, Key: key, Store: s.Store, Agents: s.Agents, Router: s.Router,
+		HubID: c.HubID(), URL: c.URL, Key: key, RootCAs: roots, Store: s.Store, Agents: s.Agents, Router: s.Router,
 		Logger: s.log,
 		// A forwarded call runs on this hub's tunnel: while the hub drains, its agent moves
 		// only once such calls have ended too.
