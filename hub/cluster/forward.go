@@ -109,9 +109,14 @@ func (n *Node) Call(ctx context.Context, agentID, backendName string, c *backend
 		return nil, unreachable(fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body))))
 	}
 	var answering sync.WaitGroup
-	defer answering.Wait()
 	actx, cancelAnswers := context.WithCancel(ctx)
-	defer cancelAnswers()
+	defer func() {
+		// Answers still being asked or written are moot once the call is over: their
+		// writes to the closed pipe fail at once rather than wait for a stream that ended.
+		cancelAnswers()
+		pw.Close()
+		answering.Wait()
+	}()
 	for {
 		t, payload, err := protocol.ReadFrame(resp.Body)
 		if err != nil {
