@@ -325,6 +325,9 @@ func (s *Server) DropRevokedAgents() {
 
 func (s *Server) agentChanged(id string, backends []protocol.Backend, connected bool) {
 	if s.cluster != nil { // it routes what another hub holds of the agent when it leaves here
+		if connected {
+			s.GW.AgentReady(id, s.Agents.Incarnation(id), backends) // as below
+		}
 		s.cluster.Changed(id, backends, connected)
 		return
 	}
