@@ -1,6 +1,10 @@
 package agents
 
-import "github.com/mcp-gateway/mcp-gateway/shared/protocol"
+import (
+	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+)
 
 // What hub/cluster needs of the registry when several hubs share one database.
 
@@ -30,6 +34,29 @@ func (r *Registry) Backends(agentID string) ([]protocol.Backend, bool) {
 func (r *Registry) NoteReplaced(agentID, older, newer, where string) {
 	r.mu.Lock()
 	warn := r.replaced(agentID, older, newer)
+	r.mu.Unlock()
+	if warn {
+		r.log.Warn("two agents are fighting over id "+agentID+" across hubs: each connection replaces the other; give each agent its own id and key",
+			"agent", agentID, "other_hub", where)
+	}
+}
+
+// NoteFight marks agentID as fighting now: the presence table found an agent process that
+// was pushed out taking the id back, perhaps through other hubs than this one. It warns
+// at most once per fight window.
+func (r *Registry) NoteFight(agentID, where string) {
+	now := time.Now()
+	r.mu.Lock()
+	h := r.history[agentID]
+	if h == nil {
+		h = &replacements{}
+		r.history[agentID] = h
+	}
+	h.fought = now
+	warn := now.Sub(h.warned) >= r.opts.FightWindow
+	if warn {
+		h.warned = now
+	}
 	r.mu.Unlock()
 	if warn {
 		r.log.Warn("two agents are fighting over id "+agentID+" across hubs: each connection replaces the other; give each agent its own id and key",

@@ -412,8 +412,8 @@ func TestLeaseExpiryDropsAgents(t *testing.T) {
 	}
 	// A dead hub's row, written as its hub would and never renewed.
 	backends := `[{"name":"tools","state":"ready","tools":[{"name":"t1","inputSchema":{"type":"object"}}]}]`
-	if _, _, err := b.s.Store.ClaimAgent(ctx, store.Presence{AgentID: "ghost", HubID: "dead", HubURL: "http://127.0.0.1:1",
-		Backends: backends}, cluster.DefaultLease); err != nil {
+	if _, err := b.s.Store.ClaimAgent(ctx, store.Presence{AgentID: "ghost", HubID: "dead", HubURL: "http://127.0.0.1:1",
+		Backends: backends}, cluster.DefaultLease, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	claimed := time.Now()
@@ -633,4 +633,36 @@ func TestForwardOverTLS(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Errorf("through the hub that does not trust the CA: %+v %v, want a certificate error", res, err)
 	}
+}
+
+// With three hubs, the agent process pushed out of hub A by one on hub B comes back through
+// hub C, which never saw either before: C finds the fight from the presence table's history.
+func TestFightFoundByAThirdHub(t *testing.T) {
+	setupKeys(t)
+	pg := storetest.PostgresURL(t)
+	a := startHub(t, pg, "hub-a")
+	b := startHub(t, pg, "hub-b")
+	c := startHub(t, pg, "hub-c")
+	ctx := context.Background()
+	_, agentKey, err := auth.EnrollAgent(ctx, a.s.Store, "twin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []*hub{a, b, c} {
+		if err := h.s.Keys.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts := newToolServer(t)
+	lb := newSwitchProxy(t, strings.TrimPrefix(a.url, "http://"))
+	runAgent(t, "twin", agentKey, "ws://"+lb.ln.Addr().String()+"/agent/ws", ts.url, 300*time.Millisecond)
+	eventually(t, "first agent claimed on A", func() bool {
+		p, err := a.s.Store.GetPresence(ctx, "twin")
+		return err == nil && p.HubID == "hub-a"
+	})
+	lb.target.Store(strings.TrimPrefix(c.url, "http://")) // its next connection goes to C
+	runAgent(t, "twin", agentKey, b.agentURL(), ts.url, time.Hour)
+	eventually(t, "the first agent, pushed out, comes back on C", func() bool { return c.s.Agents.Connected("twin") })
+	took := eventually(t, "hub C sees the fight", func() bool { return c.s.Agents.Fighting() == 1 })
+	t.Logf("hub C flagged the fight %v after the agent connected there", took)
 }

@@ -273,8 +273,8 @@ func (n *Node) redo(id string) {
 }
 
 func (n *Node) claim(ctx context.Context, id string, h held, backends string) {
-	epoch, prev, err := n.opts.Store.ClaimAgent(ctx, store.Presence{AgentID: id, HubID: n.opts.HubID, HubURL: n.opts.URL,
-		Instance: h.instance, Backends: backends}, n.opts.Lease)
+	c, err := n.opts.Store.ClaimAgent(ctx, store.Presence{AgentID: id, HubID: n.opts.HubID, HubURL: n.opts.URL,
+		Instance: h.instance, Backends: backends}, n.opts.Lease, agents.FightMemory)
 	if err != nil {
 		n.log.Warn("could not claim an agent's presence; retrying", "agent", id, "err", err)
 		n.redo(id)
@@ -282,14 +282,23 @@ func (n *Node) claim(ctx context.Context, id string, h held, backends string) {
 	}
 	n.mu.Lock()
 	if cur := n.local[id]; cur != nil && cur.gen == h.gen {
-		cur.epoch, cur.claimed = epoch, h.gen
+		cur.epoch, cur.claimed = c.Epoch, h.gen
 	}
 	n.mu.Unlock()
+	prev := c.Prev
 	if prev != nil && prev.Live && prev.HubID != n.opts.HubID {
 		n.log.Info("agent moved to this hub from another", "agent", id, "from_hub", prev.HubID)
 		if prev.Instance != h.instance {
 			n.opts.Agents.NoteReplaced(id, prev.Instance, h.instance, prev.HubID)
 		}
+	}
+	if c.Fought {
+		// Found from the presence row's history: whichever hubs the two took turns on.
+		where := n.opts.HubID
+		if prev != nil {
+			where = prev.HubID
+		}
+		n.opts.Agents.NoteFight(id, where)
 	}
 }
 
@@ -328,6 +337,9 @@ func (n *Node) renew(ctx context.Context) {
 			}
 			if p.Instance != l.instance {
 				n.opts.Agents.NoteReplaced(l.id, l.instance, p.Instance, p.HubID)
+			}
+			if !p.FoughtAt.IsZero() && time.Since(p.FoughtAt) <= agents.FightWindow {
+				n.opts.Agents.NoteFight(l.id, p.HubID)
 			}
 		}
 		n.mu.Lock()

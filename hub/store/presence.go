@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -19,15 +20,28 @@ type Presence struct {
 	Rev      int64  // grows at each write of Backends
 	Backends string // the agent's backends, JSON of []protocol.Backend; "" from LivePresence
 	Live     bool   // the lease has not expired (by the database's clock)
+	// FoughtAt is the last time an agent process that a claim had pushed out came back and
+	// took the id again (two processes share it); zero if never. GetPresence fills it.
+	FoughtAt time.Time
+}
+
+// Claim is what ClaimAgent did.
+type Claim struct {
+	Epoch int64
+	Prev  *Presence // the row as it was before; nil if there was none
+	// Fought is set when this claim is an agent process taking the id back from the
+	// process that had pushed it out within the fight memory: two agents share the id.
+	Fought bool
 }
 
 // Presences stores the presence table. Leases are measured by the database's clock, so
 // hubs whose clocks disagree still agree on who holds what.
 type Presences interface {
 	// ClaimAgent makes p.HubID the holder of p.AgentID with a lease of lease (newest wins:
-	// any other holder loses it) and returns the new epoch and the row as it was before
-	// (nil if there was none).
-	ClaimAgent(ctx context.Context, p Presence, lease time.Duration) (epoch int64, prev *Presence, err error)
+	// any other holder loses it). A claim by another agent process (p.Instance) than the
+	// live holder's is remembered for memory, cluster-wide: a process that was pushed out
+	// and takes the id back within it is a fight (Claim.Fought, and FoughtAt in the row).
+	ClaimAgent(ctx context.Context, p Presence, lease, memory time.Duration) (Claim, error)
 	// SetAgentBackends replaces the backends of an agent held by hubID at epoch; false when
 	// the hub no longer holds it at that epoch.
 	SetAgentBackends(ctx context.Context, agentID, hubID string, epoch int64, backends string) (bool, error)
@@ -62,47 +76,73 @@ func scanPresence(row interface{ Scan(...any) error }, extra ...any) (*Presence,
 	return &p, nil
 }
 
-func (s *sqlStore) ClaimAgent(ctx context.Context, p Presence, lease time.Duration) (int64, *Presence, error) {
+func (s *sqlStore) ClaimAgent(ctx context.Context, p Presence, lease, memory time.Duration) (Claim, error) {
+	var c Claim
 	if p.AgentID == "" || p.HubID == "" {
-		return 0, nil, errors.New("claim agent: agent id and hub id are required")
+		return c, errors.New("claim agent: agent id and hub id are required")
 	}
 	if p.Backends == "" {
 		p.Backends = "[]"
 	}
+	fail := func(err error) (Claim, error) {
+		return Claim{}, fmt.Errorf("claim agent %q: %w", p.AgentID, mapErr(err))
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, nil, fmt.Errorf("claim agent %q: %w", p.AgentID, mapErr(err))
+		return fail(err)
 	}
 	defer tx.Rollback()
 	lock := ""
 	if s.dialect == dialectPostgres {
 		lock = " FOR UPDATE"
 	}
+	var now int64
+	if err := tx.QueryRowContext(ctx, "SELECT "+s.nowMillis()).Scan(&now); err != nil {
+		return fail(err)
+	}
 	var live bool
+	var goneJSON string
+	var fought int64
 	prev, err := scanPresence(tx.QueryRowContext(ctx, s.q("SELECT "+presenceColumns+", lease_until > "+s.nowMillis()+
-		" FROM agent_presence WHERE agent_id = ?"+lock), p.AgentID), &live)
+		", gone, fought_at FROM agent_presence WHERE agent_id = ?"+lock), p.AgentID), &live, &goneJSON, &fought)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		prev = nil
 	case err != nil:
-		return 0, nil, fmt.Errorf("claim agent %q: %w", p.AgentID, mapErr(err))
+		return fail(err)
 	default:
 		prev.Live = live
 	}
-	var epoch int64
-	err = tx.QueryRowContext(ctx, s.q("INSERT INTO agent_presence (agent_id, hub_id, hub_url, epoch, instance, lease_until, rev, backends)"+
-		" VALUES (?, ?, ?, 1, ?, "+s.nowMillis()+" + ?, 1, ?)"+
+	gone := map[string]int64{}
+	if prev != nil {
+		_ = json.Unmarshal([]byte(goneJSON), &gone) // a bad value forgets the history, nothing more
+		if live && prev.Instance != "" && p.Instance != "" && prev.Instance != p.Instance {
+			if at, ok := gone[p.Instance]; ok && now-at <= memory.Milliseconds() {
+				fought, c.Fought = now, true
+			}
+			gone[prev.Instance] = now
+		}
+		for inst, at := range gone {
+			if now-at > memory.Milliseconds() {
+				delete(gone, inst)
+			}
+		}
+	}
+	goneOut, _ := json.Marshal(gone)
+	err = tx.QueryRowContext(ctx, s.q("INSERT INTO agent_presence (agent_id, hub_id, hub_url, epoch, instance, lease_until, rev, backends, gone, fought_at)"+
+		" VALUES (?, ?, ?, 1, ?, ?, 1, ?, ?, ?)"+
 		" ON CONFLICT (agent_id) DO UPDATE SET hub_id = excluded.hub_id, hub_url = excluded.hub_url,"+
 		" epoch = agent_presence.epoch + 1, instance = excluded.instance, lease_until = excluded.lease_until,"+
-		" rev = agent_presence.rev + 1, backends = excluded.backends RETURNING epoch"),
-		p.AgentID, p.HubID, p.HubURL, p.Instance, lease.Milliseconds(), p.Backends).Scan(&epoch)
+		" rev = agent_presence.rev + 1, backends = excluded.backends, gone = excluded.gone, fought_at = excluded.fought_at RETURNING epoch"),
+		p.AgentID, p.HubID, p.HubURL, p.Instance, now+lease.Milliseconds(), p.Backends, string(goneOut), fought).Scan(&c.Epoch)
 	if err != nil {
-		return 0, nil, fmt.Errorf("claim agent %q: %w", p.AgentID, mapErr(err))
+		return fail(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, nil, fmt.Errorf("claim agent %q: %w", p.AgentID, mapErr(err))
+		return fail(err)
 	}
-	return epoch, prev, nil
+	c.Prev = prev
+	return c, nil
 }
 
 func (s *sqlStore) SetAgentBackends(ctx context.Context, agentID, hubID string, epoch int64, backends string) (bool, error) {
@@ -171,11 +211,15 @@ func (s *sqlStore) LivePresence(ctx context.Context) ([]Presence, error) {
 func (s *sqlStore) GetPresence(ctx context.Context, agentID string) (*Presence, error) {
 	var backends string
 	var live bool
+	var fought int64
 	p, err := scanPresence(s.db.QueryRowContext(ctx, s.q("SELECT "+presenceColumns+", backends, lease_until > "+s.nowMillis()+
-		" FROM agent_presence WHERE agent_id = ?"), agentID), &backends, &live)
+		", fought_at FROM agent_presence WHERE agent_id = ?"), agentID), &backends, &live, &fought)
 	if err != nil {
 		return nil, fmt.Errorf("get presence of agent %q: %w", agentID, mapErr(err))
 	}
 	p.Backends, p.Live = backends, live
+	if fought > 0 {
+		p.FoughtAt = time.UnixMilli(fought)
+	}
 	return p, nil
 }

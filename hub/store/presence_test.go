@@ -12,9 +12,10 @@ import (
 // epochs write nothing, and an expired lease is not live.
 func testPresence(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	lease := time.Minute
-	e1, prev, err := s.ClaimAgent(ctx, store.Presence{AgentID: "a1", HubID: "A", HubURL: "http://a", Instance: "i1", Backends: `[{"name":"x"}]`}, lease)
+	lease, mem := time.Minute, 10*time.Minute
+	c, err := s.ClaimAgent(ctx, store.Presence{AgentID: "a1", HubID: "A", HubURL: "http://a", Instance: "i1", Backends: `[{"name":"x"}]`}, lease, mem)
 	mustOK(t, err)
+	e1, prev := c.Epoch, c.Prev
 	if e1 != 1 || prev != nil {
 		t.Fatalf("first claim: epoch %d prev %+v, want 1 and none", e1, prev)
 	}
@@ -23,8 +24,12 @@ func testPresence(t *testing.T, s store.Store) {
 	if got["a1"] != e1 || len(got) != 1 {
 		t.Fatalf("renew A: %v", got)
 	}
-	e2, prev, err := s.ClaimAgent(ctx, store.Presence{AgentID: "a1", HubID: "B", HubURL: "http://b", Instance: "i2"}, lease)
+	c, err = s.ClaimAgent(ctx, store.Presence{AgentID: "a1", HubID: "B", HubURL: "http://b", Instance: "i2"}, lease, mem)
 	mustOK(t, err)
+	e2, prev := c.Epoch, c.Prev
+	if c.Fought {
+		t.Fatal("a first replacement is no fight")
+	}
 	if e2 != e1+1 || prev == nil || prev.HubID != "A" || prev.Instance != "i1" || !prev.Live {
 		t.Fatalf("second claim: epoch %d prev %+v", e2, prev)
 	}
@@ -52,7 +57,7 @@ func testPresence(t *testing.T, s store.Store) {
 		t.Fatalf("stale release deleted the row: %v", err)
 	}
 	// A lease that ran out is not live.
-	_, _, err = s.ClaimAgent(ctx, store.Presence{AgentID: "a2", HubID: "A", HubURL: "http://a"}, time.Millisecond)
+	_, err = s.ClaimAgent(ctx, store.Presence{AgentID: "a2", HubID: "A", HubURL: "http://a"}, time.Millisecond, mem)
 	mustOK(t, err)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -69,5 +74,59 @@ func testPresence(t *testing.T, s store.Store) {
 	mustOK(t, s.ReleaseHub(ctx, "B"))
 	if _, err := s.GetPresence(ctx, "a1"); err == nil {
 		t.Fatal("ReleaseHub left the row")
+	}
+}
+
+// testPresenceFight: an agent process that was pushed out and takes the id back is a fight,
+// whichever hub each claim comes through; the same process reconnecting is not.
+func testPresenceFight(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	claim := func(hub, inst string) store.Claim {
+		c, err := s.ClaimAgent(ctx, store.Presence{AgentID: "twin", HubID: hub, HubURL: "http://" + hub, Instance: inst}, time.Minute, 10*time.Minute)
+		mustOK(t, err)
+		return c
+	}
+	for i, step := range []struct {
+		hub, inst string
+		fought    bool
+	}{
+		{"A", "i1", false},
+		{"B", "i1", false}, // the same process moved
+		{"B", "i2", false}, // another pushed it out
+		{"C", "i1", true},  // the first came back through a third hub
+		{"A", "i2", true},  // and the other again
+	} {
+		if c := claim(step.hub, step.inst); c.Fought != step.fought {
+			t.Fatalf("step %d (%s on %s): fought %v, want %v", i, step.inst, step.hub, c.Fought, step.fought)
+		}
+	}
+	p, err := s.GetPresence(ctx, "twin")
+	mustOK(t, err)
+	if p.FoughtAt.IsZero() || time.Since(p.FoughtAt) > time.Hour {
+		t.Fatalf("FoughtAt %v", p.FoughtAt)
+	}
+	// An expired lease's holder is no longer pushed out by a claim: no fight is counted.
+	c, err := s.ClaimAgent(ctx, store.Presence{AgentID: "solo", HubID: "A", Instance: "j1"}, time.Millisecond, 10*time.Minute)
+	mustOK(t, err)
+	_ = c
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		p, err := s.GetPresence(ctx, "solo")
+		mustOK(t, err)
+		if !p.Live {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("lease did not expire")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	claim2 := func(inst string) bool {
+		c, err := s.ClaimAgent(ctx, store.Presence{AgentID: "solo", HubID: "B", Instance: inst}, time.Minute, 10*time.Minute)
+		mustOK(t, err)
+		return c.Fought
+	}
+	if claim2("j2") || claim2("j1") {
+		t.Fatal("a claim after an expired lease counted as a push-out")
 	}
 }

@@ -39,6 +39,7 @@ var suite = []struct {
 	{"TouchKeys", testTouchKeys},
 	{"TimesAreUTC", testTimesUTC},
 	{"Presence", testPresence},
+	{"PresenceFight", testPresenceFight},
 }
 
 func TestStore(t *testing.T) {

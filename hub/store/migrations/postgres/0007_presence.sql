@@ -3,6 +3,8 @@
 -- notices at its next renewal; lease_until is in Unix milliseconds of the database's clock;
 -- rev grows at each write of backends (the agent's backend list as protocol.Backend JSON)
 -- so other hubs reread only what changed; instance is the agent process (hello.instance).
+-- gone (JSON: instance → Unix ms) remembers the agent processes a claim pushed out, and
+-- fought_at when one of them came back to take the id again: two processes share the id.
 
 CREATE TABLE agent_presence (
     agent_id    TEXT PRIMARY KEY,
@@ -12,7 +14,9 @@ CREATE TABLE agent_presence (
     instance    TEXT NOT NULL,
     lease_until BIGINT NOT NULL,
     rev         BIGINT NOT NULL,
-    backends    TEXT NOT NULL
+    backends    TEXT NOT NULL,
+    gone        TEXT NOT NULL,
+    fought_at   BIGINT NOT NULL
 );
 
 CREATE INDEX agent_presence_hub ON agent_presence (hub_id);
