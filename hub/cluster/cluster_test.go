@@ -58,6 +58,7 @@ func startHub(t testing.TB, pg, id string, mods ...func(*config.Config)) *hub {
 	// Short, so that a forwarded call outlasts it: the call's body (its answers and cancel)
 	// stays readable as long as the call runs.
 	cfg.Limits.ReadTimeout.Duration = time.Second
+	cfg.DrainTimeout = config.Duration{} // as hubtest: stop at once; TestDrainWaitsForForwardedCalls drains
 	cfg.Cluster = config.Cluster{URL: "http://" + ln.Addr().String(), ID: id}
 	for _, mod := range mods {
 		mod(&cfg)
@@ -135,10 +136,11 @@ type toolServer struct {
 	url       string
 	entered   chan struct{}
 	cancelled chan struct{}
+	release   chan struct{} // closed: "hold" calls return "released"
 }
 
 func newToolServer(t testing.TB) *toolServer {
-	ts := &toolServer{entered: make(chan struct{}, 4), cancelled: make(chan struct{}, 4)}
+	ts := &toolServer{entered: make(chan struct{}, 4), cancelled: make(chan struct{}, 4), release: make(chan struct{})}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "clustertools", Version: "1"}, nil)
 	schema := map[string]any{"type": "object"}
 	srv.AddTool(&mcp.Tool{Name: "progress", InputSchema: schema}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
@@ -159,9 +161,13 @@ func newToolServer(t testing.TB) *toolServer {
 	})
 	srv.AddTool(&mcp.Tool{Name: "hold", InputSchema: schema}, func(ctx context.Context, _ *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		ts.entered <- struct{}{}
-		<-ctx.Done()
-		ts.cancelled <- struct{}{}
-		return nil, ctx.Err()
+		select {
+		case <-ts.release:
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "released"}}}, nil
+		case <-ctx.Done():
+			ts.cancelled <- struct{}{}
+			return nil, ctx.Err()
+		}
 	})
 	hs := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil))
 	t.Cleanup(hs.Close)
@@ -263,7 +269,8 @@ func setupKeys(t testing.TB) {
 func TestForwardAcrossHubs(t *testing.T) {
 	setupKeys(t)
 	pg := storetest.PostgresURL(t)
-	a := startHub(t, pg, "hub-a")
+	a := startHub(t, pg, "hub-a") // no drain: A's stop cuts what runs
+
 	b := startHub(t, pg, "hub-b")
 	ctx := context.Background()
 	_, ownerKey, err := auth.CreateOwner(ctx, a.s.Store, "owner")
@@ -665,4 +672,75 @@ func TestFightFoundByAThirdHub(t *testing.T) {
 	eventually(t, "the first agent, pushed out, comes back on C", func() bool { return c.s.Agents.Connected("twin") })
 	took := eventually(t, "hub C sees the fight", func() bool { return c.s.Agents.Fighting() == 1 })
 	t.Logf("hub C flagged the fight %v after the agent connected there", took)
+}
+
+// A hub that drains keeps an agent while a call forwarded to it from another hub runs:
+// the call finishes, then the agent moves.
+func TestDrainWaitsForForwardedCalls(t *testing.T) {
+	setupKeys(t)
+	pg := storetest.PostgresURL(t)
+	a := startHub(t, pg, "hub-a", func(c *config.Config) { c.DrainTimeout.Duration = time.Minute })
+	b := startHub(t, pg, "hub-b")
+	ctx := context.Background()
+	_, ownerKey, err := auth.CreateOwner(ctx, a.s.Store, "owner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, agentKey, err := auth.EnrollAgent(ctx, a.s.Store, "laptop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []*hub{a, b} {
+		if err := h.s.Keys.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts := newToolServer(t)
+	runAgent(t, "laptop", agentKey, a.agentURL(), ts.url, time.Hour)
+	eventually(t, "B lists the agent on A", func() bool { return slices.Contains(toolNames(ctx, b.url, ownerKey), "laptop__tools__hold") })
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "drain", Version: "1"}, nil).Connect(ctx, &mcp.StreamableClientTransport{
+		Endpoint: b.url + "/mcp", HTTPClient: &http.Client{Transport: bearer{ownerKey, http.DefaultTransport}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	type outcome struct {
+		res *mcp.CallToolResult
+		err error
+	}
+	out := make(chan outcome, 1)
+	go func() {
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "laptop__tools__hold", Arguments: map[string]any{}})
+		out <- outcome{res, err}
+	}()
+	select {
+	case <-ts.entered:
+	case <-time.After(60 * time.Second):
+		t.Fatal("hold never reached the backend")
+	}
+	stopped := make(chan struct{})
+	go func() { a.stop(); close(stopped) }()
+	eventually(t, "A drains (/readyz 503)", func() bool {
+		resp, err := http.Get(a.url + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusServiceUnavailable
+	})
+	select {
+	case o := <-out:
+		t.Fatalf("the forwarded call ended while A drained, before its backend answered: %+v %v", o.res, o.err)
+	case <-time.After(time.Second): // the drain would move the agent at once without counting the call
+	}
+	close(ts.release)
+	o := <-out
+	if o.err != nil || o.res.IsError || o.res.Content[0].(*mcp.TextContent).Text != "released" {
+		t.Fatalf("the forwarded call: %+v %v", o.res, o.err)
+	}
+	select {
+	case <-stopped:
+	case <-time.After(60 * time.Second):
+		t.Fatal("A did not finish draining after the call ended")
+	}
 }
