@@ -115,6 +115,9 @@ func (s *Server) apply(ctx context.Context, topics map[string]bool) {
 	if any(store.TopicBackends) {
 		warn("backends", s.syncBackends(ctx))
 	}
+	if any(store.TopicPresence) && s.cluster != nil {
+		s.cluster.Invalidate() // its poll stays for leases that run out, which notify nothing
+	}
 }
 
 // syncBackends makes the hub-local backends created through the REST API (by any hub) the

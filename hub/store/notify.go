@@ -25,6 +25,7 @@ const (
 	TopicSettings = "settings"
 	TopicTools    = "tools"
 	TopicBackends = "backends"
+	TopicPresence = "presence" // agent_presence: a claim, a release or new backends (migration 0007)
 	TopicAll      = "*"
 )
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
+	"github.com/mcp-gateway/mcp-gateway/hub/store/storetest"
 )
 
 // testPresence: newest claim wins, the loser's renewal no longer names the agent, stale
@@ -129,4 +130,47 @@ func testPresenceFight(t *testing.T, s store.Store) {
 	if claim2("j2") || claim2("j1") {
 		t.Fatal("a claim after an expired lease counted as a push-out")
 	}
+}
+
+// Claims, new backends and releases notify topic "presence"; lease renewals, the most
+// frequent write, notify nothing.
+func TestPresenceNotifies(t *testing.T) {
+	url := storetest.PostgresURL(t)
+	st := storetest.Open(t, store.Config{DatabaseURL: url, DataDir: t.TempDir()})
+	ctx, cancel := context.WithCancel(context.Background())
+	topics := make(chan string, 64)
+	done := make(chan error, 1)
+	go func() {
+		done <- store.Listen(ctx, store.ListenConfig{DatabaseURL: url, OnChange: func(topic string) { topics <- topic }})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Listen: %v", err)
+		}
+	})
+	next := func(want string) {
+		t.Helper()
+		select {
+		case got := <-topics:
+			if got != want {
+				t.Fatalf("topic %q, want %q", got, want)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no notification %q within 30 s", want)
+		}
+	}
+	next(store.TopicAll)
+	c, err := st.ClaimAgent(ctx, store.Presence{AgentID: "a1", HubID: "A", HubURL: "http://a"}, time.Minute, time.Minute)
+	mustOK(t, err)
+	next(store.TopicPresence)
+	_, err = st.RenewAgents(ctx, "A", time.Minute)
+	mustOK(t, err)
+	mustOK(t, st.PutSetting(ctx, "marker", "1"))
+	next(store.TopicSettings) // not presence: the renewal sent nothing
+	_, err = st.SetAgentBackends(ctx, "a1", "A", c.Epoch, `[]`)
+	mustOK(t, err)
+	next(store.TopicPresence)
+	mustOK(t, st.ReleaseAgent(ctx, "a1", "A", c.Epoch))
+	next(store.TopicPresence)
 }

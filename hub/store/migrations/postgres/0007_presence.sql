@@ -20,3 +20,8 @@ CREATE TABLE agent_presence (
 );
 
 CREATE INDEX agent_presence_hub ON agent_presence (hub_id);
+
+-- A claim (hub_id, epoch) or new backends (rev) tell the other hubs at once (migration 0006's
+-- channel, topic "presence"); lease renewals (lease_until only) do not.
+CREATE TRIGGER agent_presence_notify AFTER INSERT OR DELETE OR UPDATE OF hub_id, epoch, rev ON agent_presence
+    FOR EACH STATEMENT EXECUTE FUNCTION mcpgw_notify_change('presence');
