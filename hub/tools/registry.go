@@ -54,9 +54,9 @@ type Registry struct {
 	opts Options
 	log  *slog.Logger
 
-	states  atomic.Pointer[stateSnap]
-	idx     atomic.Pointer[Index]
-	buildMu sync.Mutex // one build at a time; also serialises state transitions
+	states   atomic.Pointer[stateSnap]
+	idx      atomic.Pointer[Index]
+	buildMu  sync.Mutex // one build at a time; also serialises state transitions
 	scans    sync.Map   // fingerprint → analysis: a definition is classified and scanned once
 	scanned  atomic.Int64
 	analyzed atomic.Int64 // definitions classified and scanned, for tests
