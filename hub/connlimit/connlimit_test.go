@@ -25,8 +25,10 @@ func serve(t *testing.T, cfg Config) (*Limiter, string) {
 	return l, ln.Addr().String()
 }
 
-// idleFrom opens a connection from ip and makes one request on it: it is then idle.
-func idleFrom(t *testing.T, addr, ip string) net.Conn {
+// idleFrom opens a connection from ip and makes one request on it, and waits until the
+// limiter counts every open connection quiet: the client reads the response before the
+// server marks the connection idle, and a next dial in that gap finds none to evict.
+func idleFrom(t *testing.T, l *Limiter, addr, ip string) net.Conn {
 	t.Helper()
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
 	c, err := d.Dial("tcp", addr)
@@ -41,6 +43,13 @@ func idleFrom(t *testing.T, addr, ip string) net.Conn {
 		t.Fatalf("request from %s: %v", ip, err)
 	}
 	io.Copy(io.Discard, resp.Body)
+	deadline := time.Now().Add(30 * time.Second)
+	for st := l.Stats(); st.Quiet != st.Open; st = l.Stats() {
+		if time.Now().After(deadline) {
+			t.Fatalf("connections never all quiet: %+v", st)
+		}
+		time.Sleep(time.Millisecond) // no event for a state change inside net/http
+	}
 	return c
 }
 
@@ -59,12 +68,12 @@ func (l *Limiter) perAddress() map[string]int {
 func TestTotalCapEvictsHeaviestAddress(t *testing.T) {
 	l, addr := serve(t, Config{Max: 10})
 	for range 7 {
-		idleFrom(t, addr, "127.0.0.2")
+		idleFrom(t, l, addr, "127.0.0.2")
 	}
 	for range 3 {
-		idleFrom(t, addr, "127.0.0.3")
+		idleFrom(t, l, addr, "127.0.0.3")
 	}
-	idleFrom(t, addr, "127.0.0.4")
+	idleFrom(t, l, addr, "127.0.0.4")
 	got := l.perAddress()
 	if got["127.0.0.2"] != 6 || got["127.0.0.3"] != 3 || got["127.0.0.4"] != 1 {
 		t.Fatalf("connections per address %v, want .2 to give one up", got)
@@ -78,10 +87,10 @@ func TestTotalCapEvictsHeaviestAddress(t *testing.T) {
 // connection evicted is really closed.
 func TestPerAddressCapEvictsOwnOldest(t *testing.T) {
 	l, addr := serve(t, Config{PerAddress: 2})
-	first := idleFrom(t, addr, "127.0.0.2")
-	idleFrom(t, addr, "127.0.0.2")
-	idleFrom(t, addr, "127.0.0.3")
-	idleFrom(t, addr, "127.0.0.2")
+	first := idleFrom(t, l, addr, "127.0.0.2")
+	idleFrom(t, l, addr, "127.0.0.2")
+	idleFrom(t, l, addr, "127.0.0.3")
+	idleFrom(t, l, addr, "127.0.0.2")
 	if _, err := first.Read(make([]byte, 1)); err == nil {
 		t.Fatal("the oldest idle connection of the address is still open")
 	}
@@ -96,12 +105,12 @@ func TestPerAddressCapEvictsOwnOldest(t *testing.T) {
 func TestCapOfOne(t *testing.T) {
 	l, addr := serve(t, Config{Max: 1, PerAddress: 1})
 	for range 4 {
-		idleFrom(t, addr, "127.0.0.2")
+		idleFrom(t, l, addr, "127.0.0.2")
 		if got, st := l.perAddress(), l.Stats(); got["127.0.0.2"] != 1 || st.Open != 1 {
 			t.Fatalf("per address %v, stats %+v", got, st)
 		}
 	}
-	idleFrom(t, addr, "127.0.0.3")
+	idleFrom(t, l, addr, "127.0.0.3")
 	if got := l.perAddress(); got["127.0.0.3"] != 1 || len(got) != 1 {
 		t.Fatalf("per address %v", got)
 	}
