@@ -21,7 +21,7 @@ import (
 // does not hold opens the id and continues the session, so a round-robin balancer needs no
 // affinity. What lives only in one hub's memory (an open GET stream, server→client
 // requests awaiting an answer, a logging level, subscriptions) stays on that hub
-// (docs/SCALING-STATE.md).
+// (docs/SCALING.md).
 
 // sealedPrefix starts every sealed session id; the rest is base64url of nonce‖ciphertext.
 const sealedPrefix = "s1."

@@ -13,7 +13,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 )
 
-// Several hubs on one PostgreSQL database (docs/SCALING-STATE.md): each listens for the
+// Several hubs on one PostgreSQL database (docs/SCALING.md): each listens for the
 // change notifications the database's triggers send when any writer (another hub's REST
 // API, the offline CLI) commits, and reloads the caches the change concerns at once. The
 // periodic reloads (30 s) stay as the fallback for a lost listening connection.
