@@ -42,13 +42,23 @@ func Check(ctx context.Context, cfg config.Agent, opts Options) (protocol.Welcom
 	}
 	var refused *refusedError
 	if errors.As(err, &refused) {
-		return welcome, fmt.Errorf("%w: %s (%s)", ErrRefused, refused.Message, refused.Code)
+		return welcome, &RefusalError{Refusal: refused.Refusal}
 	}
 	if err != nil {
 		return welcome, fmt.Errorf("handshake with %s: %w", cfg.GatewayURL, err)
 	}
 	return welcome, nil
 }
+
+// RefusalError is Check's error for a hub that answered with a Refusal frame; it matches
+// ErrRefused, and carries the frame (with the bound agent id of an agent_id_mismatch).
+type RefusalError struct{ protocol.Refusal }
+
+func (e *RefusalError) Error() string {
+	return fmt.Sprintf("%v: %s (%s)", ErrRefused, e.Message, e.Code)
+}
+
+func (e *RefusalError) Is(target error) bool { return target == ErrRefused }
 
 func classifyDial(url string, err error) error {
 	var hs *tunnel.HandshakeError

@@ -35,7 +35,7 @@ func DefaultChecker(ctx context.Context, a config.Agent) (protocol.Welcome, erro
 type Options struct {
 	Hub           string // the hub: https://hub.example.com or wss://hub.example.com/agent/ws
 	Key           string // the agent key printed by `mcp-gateway-hub agents enroll`
-	AgentID       string // default: the existing one, else this machine's host name
+	AgentID       string // default: the existing one, else the one the key is bound to
 	ConfigPath    string // default config.ConfigPath()
 	TLSSkipVerify bool   // sets [agent] tls_skip_verify (testing only)
 	SkipCheck     bool   // write without asking the hub (for images built offline)
@@ -58,6 +58,7 @@ func Apply(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	guessed := opts.AgentID == "" && cfg.Agent.AgentID == ""
 	if err := merge(cfg, opts); err != nil {
 		return nil, err
 	}
@@ -70,7 +71,16 @@ func Apply(ctx context.Context, opts Options) (*Result, error) {
 		if check == nil {
 			check = DefaultChecker
 		}
-		if res.Welcome, err = check(ctx, cfg.Agent); err != nil {
+		res.Welcome, err = check(ctx, cfg.Agent)
+		// No agent id was given or configured, and the host name is not the one the key is
+		// bound to: the hub named the key's own id (to the key's holder only); take it.
+		var refused *connector.RefusalError
+		if guessed && errors.As(err, &refused) && refused.Code == protocol.RefuseAgentID &&
+			refused.BoundAgentID != "" && config.CheckAgentID(refused.BoundAgentID) == nil {
+			cfg.Agent.AgentID = refused.BoundAgentID
+			res.Welcome, err = check(ctx, cfg.Agent)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("config not written: %w", err)
 		}
 	}

@@ -136,3 +136,35 @@ func TestAgentIDFrom(t *testing.T) {
 		}
 	}
 }
+
+// Setup without --agent-id, on a machine with no config, takes the id the key is bound to
+// (the README's `setup --hub … --key …`): the hub names it in its refusal of the host name.
+// An id that was given, or is in the config already, is never swapped for it.
+func TestApplyTakesTheBoundAgentID(t *testing.T) {
+	h := hubtest.Start(t, nil)
+	bound := "bound-" + DefaultAgentID() // never this machine's host name
+	key := h.EnrollAgent(t, bound)
+	path := filepath.Join(t.TempDir(), "config.toml")
+
+	res, err := Apply(testCtx(t), Options{Hub: h.URL, Key: key, ConfigPath: path})
+	if err != nil {
+		t.Fatalf("setup without an agent id: %v", err)
+	}
+	if res.Welcome.AgentID != bound || res.Config.Agent.AgentID != bound {
+		t.Errorf("welcome %+v, config id %q; want %q", res.Welcome, res.Config.Agent.AgentID, bound)
+	}
+	if cfg, err := config.ReadFile(path); err != nil || cfg.Agent.AgentID != bound {
+		t.Errorf("written config: %+v, %v; want agent_id %q", cfg, err, bound)
+	}
+
+	// Given explicitly: refused, the file keeps the bound id.
+	if _, err := Apply(testCtx(t), Options{Hub: h.URL, Key: key, AgentID: "desktop", ConfigPath: path}); !errors.Is(err, ErrRefused) {
+		t.Errorf("an explicit other id: %v; want refused", err)
+	}
+	// Already configured: refused too, not silently renamed.
+	other := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(other, []byte("[agent]\nagent_id = \"desktop\"\n"), 0o600)
+	if _, err := Apply(testCtx(t), Options{Hub: h.URL, Key: key, ConfigPath: other}); !errors.Is(err, ErrRefused) {
+		t.Errorf("a configured other id: %v; want refused", err)
+	}
+}

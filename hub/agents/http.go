@@ -134,7 +134,8 @@ func (r *Registry) handshake(ys *yamux.Session, id auth.Identity, remote string)
 		s.refuse(protocol.RefuseBadHello, err.Error())
 	case hello.AgentID != id.AgentID:
 		log.Warn("agent refused: its key is bound to another agent id", "hello_agent", hello.AgentID)
-		s.refuse(protocol.RefuseAgentID, fmt.Sprintf("this key is bound to agent %q, not %q", id.AgentID, hello.AgentID))
+		s.refuseWith(protocol.Refusal{Code: protocol.RefuseAgentID, BoundAgentID: id.AgentID,
+			Message: fmt.Sprintf("this key is bound to agent %q, not %q", id.AgentID, hello.AgentID)})
 	case hello.Capability < protocol.MinCapabilityVersion:
 		log.Warn("agent refused: protocol too old", "capability", hello.Capability, "version", hello.Version)
 		s.refuse(protocol.RefuseVersion, fmt.Sprintf("agent protocol version %d is older than %d, the oldest this hub accepts; update the agent",

@@ -101,7 +101,12 @@ func (s *session) info() AgentInfo {
 // refuse tells the agent why it is being dropped, as well as a stuck tunnel allows, and
 // closes the session.
 func (s *session) refuse(code, msg string) {
-	_ = s.ctrl.WriteJSONVia(bounded(s.ctrlSt, cancelTimeout), protocol.TypeRefusal, protocol.Refusal{Code: code, Message: msg})
+	s.refuseWith(protocol.Refusal{Code: code, Message: msg})
+}
+
+// refuseWith sends r and closes the tunnel.
+func (s *session) refuseWith(r protocol.Refusal) {
+	_ = s.ctrl.WriteJSONVia(bounded(s.ctrlSt, cancelTimeout), protocol.TypeRefusal, r)
 	_ = s.ys.Close()
 }
 

@@ -69,6 +69,10 @@ type Welcome struct {
 type Refusal struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// BoundAgentID is, with RefuseAgentID, the agent id the key is bound to. Only the key's
+	// holder sees it (the tunnel upgrade authenticated the key first); setup without an agent
+	// id takes it from here.
+	BoundAgentID string `json:"boundAgentId,omitempty"`
 }
 
 // Refusal codes.
