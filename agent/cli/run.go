@@ -111,7 +111,7 @@ func runLogger(cfg *config.Config, tr *status.Tracker, interactive bool, stderr 
 	}
 	log := slog.New(status.NewLogHandler(tr, cfg.Agent.Level(), text))
 	if len(cfg.Unknown) > 0 {
-		log.Warn("config keys not understood, ignored", "file", cfg.Path, "keys", cfg.Unknown)
+		log.Warn("config keys not understood, ignored", "file", cfg.Path, "keys", cfg.DescribeUnknown())
 	}
 	return log
 }

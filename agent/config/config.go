@@ -13,6 +13,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+	"github.com/mcp-gateway/mcp-gateway/shared/tomlkeys"
 )
 
 // Config is the whole config file.
@@ -25,6 +26,8 @@ type Config struct {
 	// Unknown lists keys in the file that this agent does not understand. They are
 	// not an error, so a config written for a newer or older agent still loads.
 	Unknown []string `toml:"-"`
+	// unknownKeys are Unknown as decoded, for DescribeUnknown.
+	unknownKeys []toml.Key
 
 	// raw is the file as decoded into maps, so that Marshal can keep unknown keys.
 	raw map[string]any
@@ -121,8 +124,15 @@ func (c *Config) Parse(text string) error {
 	}
 	for _, k := range md.Undecoded() {
 		c.Unknown = append(c.Unknown, k.String())
+		c.unknownKeys = append(c.unknownKeys, k)
 	}
 	return nil
+}
+
+// DescribeUnknown names the keys not understood, each with the known key it most likely
+// misspells: `"backends.comand" (did you mean "command"?)`.
+func (c *Config) DescribeUnknown() string {
+	return tomlkeys.DescribeAll(c, c.unknownKeys)
 }
 
 func (c *Config) readFile(path string) error {

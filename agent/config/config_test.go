@@ -127,6 +127,40 @@ func TestUnknownKeysAreReported(t *testing.T) {
 	}
 }
 
+// A misspelt key is not an error by itself (a config of a newer agent loads), but when the
+// config does not validate the keys not understood are named with the key they likely
+// misspell, since the typo is the likely cause; a valid config with one does not fail.
+func TestUnknownKeyNamedInValidationError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(path, []byte(`[agent]
+agent_id = "box"
+gateway_url = "ws://127.0.0.1:3200/agent/ws"
+api_key = "mcpgw_x"
+auto_updat = false
+
+[[backends]]
+name = "fs"
+transport = "stdio"
+comand = "npx"
+`), 0o600)
+	_, err := Load(path, noEnv, Flags{})
+	if err == nil {
+		t.Fatal("a stdio backend without its command loaded")
+	}
+	for _, want := range []string{`"backends.comand" (did you mean "command"?)`, `"agent.auto_updat" (did you mean "auto_update"?)`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %s", err, want)
+		}
+	}
+	cfg, err := Load("testdata/valid/proxy_and_unknown.toml", noEnv, Flags{})
+	if err != nil {
+		t.Fatalf("a valid config with unknown keys: %v", err)
+	}
+	if d := cfg.DescribeUnknown(); !strings.Contains(d, `"agent.telemetry"`) {
+		t.Errorf("DescribeUnknown = %q", d)
+	}
+}
+
 func TestLevel(t *testing.T) {
 	for in, want := range map[string]string{"": "INFO", "debug": "DEBUG", "WARN": "WARN", "error": "ERROR"} {
 		if got := (Agent{LogLevel: in}).Level().String(); got != want {

@@ -15,6 +15,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+	"github.com/mcp-gateway/mcp-gateway/shared/tomlkeys"
 )
 
 // Config is the hub's configuration. Field comments are the documentation of hub.toml.
@@ -131,7 +132,11 @@ func Load(path string) (Config, error) {
 			return c, fmt.Errorf("read config %s: %w", path, err)
 		}
 		if und := md.Undecoded(); len(und) > 0 {
-			return c, fmt.Errorf("read config %s: unknown setting %q", path, und[0].String())
+			what := "unknown setting"
+			if len(und) > 1 {
+				what += "s"
+			}
+			return c, fmt.Errorf("read config %s: %s %s", path, what, tomlkeys.DescribeAll(c, und))
 		}
 	}
 	c.fromEnv(os.Getenv)

@@ -31,11 +31,23 @@ url = "http://127.0.0.1:3001/mcp"
 	}
 }
 
+// An unknown setting is refused and named, every one of them, each with the known setting of
+// its table it most likely misspells; one far from any known key gets no guess.
 func TestLoadRejectsUnknownSetting(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hub.toml")
-	os.WriteFile(path, []byte("lisen = \"x\"\n"), 0o600)
-	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "lisen") {
-		t.Fatalf("want unknown setting error, got %v", err)
+	os.WriteFile(path, []byte("lisen = \"x\"\n[limits]\nzzz = 1\n[[backends]]\nname = \"fs\"\ncomand = \"npx\"\n"), 0o600)
+	_, err := Load(path)
+	if err == nil {
+		t.Fatal("unknown settings accepted")
+	}
+	for _, want := range []string{`unknown settings`, `"lisen" (did you mean "listen"?)`, `"limits.zzz"`,
+		`"backends.comand" (did you mean "command"?)`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %s", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), `"limits.zzz" (did you mean`) {
+		t.Errorf("error %q guesses for a key near nothing", err)
 	}
 }
 
