@@ -30,9 +30,11 @@ type Config struct {
 	// AnonymousRole lets requests without a key act as this role; refused unless Listen is a
 	// loopback address (env MCPGW_ANONYMOUS_ROLE). Off by default.
 	AnonymousRole string `toml:"anonymous_role"`
-	// TLSCert and TLSKey serve HTTPS when both are set.
+	// TLSCert and TLSKey serve HTTPS when both are set: TLSCert is the certificate chain's PEM
+	// file.
 	TLSCert string `toml:"tls_cert"`
-	TLSKey  string `toml:"tls_key"`
+	// TLSKey is the PEM file of tls_cert's private key.
+	TLSKey string `toml:"tls_key"`
 	// AllowedOrigins lists browser origins allowed besides loopback ones.
 	AllowedOrigins []string `toml:"allowed_origins"`
 	// AllowedHosts lists accepted Host headers (/mcp, /api/v1, /agent/ws). Empty: loopback
@@ -143,14 +145,23 @@ func Load(path string) (Config, error) {
 	return c, nil
 }
 
+// EnvSettings maps each environment variable that overrides a setting of hub.toml to that
+// setting's key. docs/CONFIG.md is generated from it.
+var EnvSettings = map[string]string{
+	"MCPGW_LISTEN": "listen", "MCPGW_DATA_DIR": "data_dir", "DATABASE_URL": "database_url",
+	"MCPGW_ANONYMOUS_ROLE": "anonymous_role", "MCPGW_POLICY_FILE": "policy_file",
+	"MCPGW_PUBLIC_URL": "public_url", "MCPGW_CLUSTER_URL": "cluster.url", "MCPGW_CLUSTER_ID": "cluster.id",
+}
+
 func (c *Config) fromEnv(get func(string) string) {
-	for key, dst := range map[string]*string{
-		"MCPGW_LISTEN": &c.Listen, "MCPGW_DATA_DIR": &c.DataDir, "DATABASE_URL": &c.DatabaseURL,
-		"MCPGW_ANONYMOUS_ROLE": &c.AnonymousRole, "MCPGW_POLICY_FILE": &c.PolicyFile,
-		"MCPGW_PUBLIC_URL": &c.PublicURL, "MCPGW_CLUSTER_URL": &c.Cluster.URL, "MCPGW_CLUSTER_ID": &c.Cluster.ID,
-	} {
-		if v := get(key); v != "" {
-			*dst = v
+	dst := map[string]*string{
+		"listen": &c.Listen, "data_dir": &c.DataDir, "database_url": &c.DatabaseURL,
+		"anonymous_role": &c.AnonymousRole, "policy_file": &c.PolicyFile, "public_url": &c.PublicURL,
+		"cluster.url": &c.Cluster.URL, "cluster.id": &c.Cluster.ID,
+	}
+	for env, key := range EnvSettings {
+		if v := get(env); v != "" {
+			*dst[key] = v
 		}
 	}
 }

@@ -66,8 +66,10 @@ type Limits struct {
 
 // Rate is one override of a rate limit: requests per second and burst. Rate 0 is no limit.
 type Rate struct {
-	Rate  float64 `toml:"rate"`
-	Burst int     `toml:"burst"`
+	// Rate is the sustained requests per second; 0 is no limit.
+	Rate float64 `toml:"rate"`
+	// Burst is how many requests may come at once above the rate.
+	Burst int `toml:"burst"`
 }
 
 func defaultLimits() Limits {
