@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/charmbracelet/x/term"
 
@@ -209,7 +210,8 @@ func serve(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	if err := firstStart(ctx, s, c.DataDir, env); err != nil {
+	created, err := firstStart(ctx, s, c.DataDir, env)
+	if err != nil {
 		s.Store.Close()
 		return err
 	}
@@ -219,6 +221,14 @@ func serve(ctx context.Context, args []string, env Env) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	env.Logger.Info("hub listening", "addr", ln.Addr().String(), "store", s.Store.Dialect(), "version", version.Version)
+	if clearTextBeyondLoopback(c) {
+		env.Logger.Warn("the hub listens beyond loopback without TLS: keys, tokens and tool calls cross the network in clear text; "+
+			"set tls_cert and tls_key, or serve it behind a TLS-terminating proxy and set public_url to its https:// address (docs/CONFIG.md)",
+			"addr", ln.Addr().String())
+	}
+	if created {
+		printNextSteps(env.Stdout, hubURL(c, ln.Addr()))
+	}
 	stopProfile, err := profile.Start(os.LookupEnv)
 	if err != nil {
 		ln.Close()
@@ -235,17 +245,26 @@ const OwnerKeyFile = "owner.key"
 // firstStart creates the owner when the store has no users and hands its key over once: on
 // a terminal it is printed; otherwise (a service, whose output ends up in a journal or a log
 // file) it goes to dataDir/owner.key, mode 0600, and only that path is printed.
-func firstStart(ctx context.Context, s *server.Server, dataDir string, env Env) error {
+// It reports whether it created the owner.
+func firstStart(ctx context.Context, s *server.Server, dataDir string, env Env) (bool, error) {
+	created, err := createFirstOwner(ctx, s, dataDir, env)
+	if err != nil || !created {
+		return false, err
+	}
+	return true, s.Keys.Refresh(ctx)
+}
+
+func createFirstOwner(ctx context.Context, s *server.Server, dataDir string, env Env) (bool, error) {
 	users, err := s.Store.ListUsers(ctx)
 	if err != nil || len(users) > 0 {
-		return err
+		return false, err
 	}
 	var f *os.File
 	path := filepath.Join(dataDir, OwnerKeyFile)
 	if dataDir != "" && !isTerminal(env.Stdout) {
 		// Opened before the owner exists: a key that cannot be kept is never made.
 		if f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err != nil {
-			return fmt.Errorf("first start: the owner key cannot be written: %w "+
+			return false, fmt.Errorf("first start: the owner key cannot be written: %w "+
 				"(if a previous start left %s, that key is not in this database: delete the file)", err, path)
 		}
 	}
@@ -255,22 +274,74 @@ func firstStart(ctx context.Context, s *server.Server, dataDir string, env Env) 
 			f.Close()
 			os.Remove(path)
 		}
-		return fmt.Errorf("create owner: %w", err)
+		return false, fmt.Errorf("create owner: %w", err)
 	}
 	if f == nil {
 		printOwnerKey(env.Stdout, key)
-		return s.Keys.Refresh(ctx)
+		return true, nil
 	}
 	_, err = f.WriteString(key + "\n")
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("first start: write the owner key to %s: %w", path, err)
+		return true, fmt.Errorf("first start: write the owner key to %s: %w", path, err)
 	}
 	fmt.Fprintf(env.Stdout, "\nOwner API key written to %s (mode 0600; it is not printed, so that it stays out of logs).\n"+
 		"Read it, store it somewhere safe, then delete the file:\n\n    cat %s && rm %s\n\n", path, path, path)
-	return s.Keys.Refresh(ctx)
+	return true, nil
+}
+
+// clearTextBeyondLoopback reports whether the hub serves plain HTTP on an address other
+// machines can reach, with nothing saying a TLS-terminating proxy is in front of it.
+func clearTextBeyondLoopback(c config.Config) bool {
+	return !c.Loopback() && c.TLSCert == "" && !strings.HasPrefix(c.PublicURL, "https://")
+}
+
+// hubURL is the hub's base URL as clients reach it: public_url, else the listen address
+// (this machine's name where it listens on every address).
+func hubURL(c config.Config, addr net.Addr) string {
+	if c.PublicURL != "" {
+		return strings.TrimSuffix(c.PublicURL, "/")
+	}
+	scheme := "http"
+	if c.TLSCert != "" {
+		scheme = "https"
+	}
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		if name, err := os.Hostname(); err == nil && name != "" {
+			host = name
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// printNextSteps tells the operator of a new hub where clients connect and how an agent
+// is enrolled.
+func printNextSteps(w io.Writer, base string) {
+	hubFlag := ""
+	if base != DefaultHub {
+		hubFlag = "export MCPGW_HUB=" + base + "\n    "
+	}
+	fmt.Fprintf(w, `Next steps:
+
+  The admin commands below talk to this hub with the owner key:
+
+    %sexport MCPGW_KEY=<the owner key>
+
+  AI clients: MCP endpoint %s/mcp, each with a key of its own (Authorization: Bearer <key>):
+
+    mcp-gateway-hub keys create --name claude
+
+  Agents: enroll a machine here, then set it up there with the key printed:
+
+    mcp-gateway-hub agents enroll my-laptop
+    MCPGW_API_KEY=<that key> mcp-gateway-agent setup --hub %s
+
+  Every setting: docs/CONFIG.md.
+
+`, hubFlag, base, base)
 }
 
 // isTerminal reports whether w is a terminal.
