@@ -2,8 +2,11 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/api"
@@ -14,11 +17,11 @@ func readAll(r io.Reader) ([]byte, error) { return io.ReadAll(io.LimitReader(r, 
 // keysRemote is `keys` against the REST API (see remoteMode).
 func keysRemote(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		return groupUsage(env, "keys list [--user ID|*] | create [--name N] [--user ID] [--app A] [--expires 720h] | revoke ID")
+		return groupUsage(env, "keys list [--user NAME|ID|*] | create [--name N] [--user NAME|ID] [--app A] [--expires 720h] | revoke ID")
 	}
 	sub, args := args[0], args[1:]
 	c := newCmd("keys", sub, env)
-	user := c.fs.String("user", "", "whose keys (list: an id or *; create: an id); default your own")
+	user := c.fs.String("user", "", "whose keys: a user's name or id (list: or *); default your own")
 	name := c.fs.String("name", "cli", "name of the key (create)")
 	app := c.fs.String("app", "", "the application the key is for, e.g. cursor (create)")
 	expires := c.fs.String("expires", "", "lifetime, e.g. 720h (create; empty = never)")
@@ -27,10 +30,16 @@ func keysRemote(ctx context.Context, args []string, env Env) error {
 		if err := c.parse(args, 0, "no arguments"); err != nil {
 			return err
 		}
+		if err := c.r.resolveUser(ctx, user); err != nil {
+			return err
+		}
 		return c.show(ctx, "GET", "/api-keys"+query(map[string]string{"user": *user}), nil,
 			"id", "name", "user_id", "application", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
 	case "create":
 		if err := c.parse(args, 0, "no arguments"); err != nil {
+			return err
+		}
+		if err := c.r.resolveUser(ctx, user); err != nil {
 			return err
 		}
 		raw, err := c.r.do(ctx, "POST", "/api-keys", api.CreateKeyRequest{Name: *name, UserID: *user, Application: *app, ExpiresIn: *expires})
@@ -45,6 +54,46 @@ func keysRemote(ctx context.Context, args []string, env Env) error {
 		return c.show(ctx, "DELETE", "/api-keys/"+pathEscape(c.fs.Arg(0)), nil)
 	}
 	return unknownSub("keys", sub)
+}
+
+// resolveUser turns a user's name in *ref into the user's id. An id stays as it is (an id
+// wins over a name); "" (the caller) and "*" (everyone) too. Resolving a name takes
+// users.read; without it the reference goes to the hub unchanged, which decides.
+func (r *remote) resolveUser(ctx context.Context, ref *string) error {
+	if *ref == "" || *ref == "*" {
+		return nil
+	}
+	_, err := r.do(ctx, "GET", "/users/"+pathEscape(*ref), nil)
+	var ae *apiError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ae) && ae.Status == http.StatusForbidden:
+		return nil
+	case !errors.As(err, &ae) || ae.Status != http.StatusNotFound:
+		return err
+	}
+	cursor := ""
+	for {
+		raw, err := r.do(ctx, "GET", "/users"+query(map[string]string{"cursor": cursor}), nil)
+		if err != nil {
+			return err
+		}
+		var page api.List[api.User]
+		if err := json.Unmarshal(raw, &page); err != nil {
+			return fmt.Errorf("read the hub's user list: %w", err)
+		}
+		for _, u := range page.Items {
+			if u.Name == *ref {
+				*ref = u.ID
+				return nil
+			}
+		}
+		if page.Next == "" {
+			return fmt.Errorf("no user has the id or name %q (mcp-gateway-hub users list)", *ref)
+		}
+		cursor = page.Next
+	}
 }
 
 // agentsRemote is `agents` against the REST API (see remoteMode).
