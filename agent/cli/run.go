@@ -59,13 +59,13 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	interactive := !f.headless && isTerminal(stdout)
-	tracker := status.New(status.Options{Version: version.Version, HubURL: cfg.Agent.GatewayURL, AgentID: cfg.Agent.AgentID})
+	tracker := status.New(status.Options{Version: version.Current(), HubURL: cfg.Agent.GatewayURL, AgentID: cfg.Agent.AgentID})
 	log := runLogger(cfg, tracker, interactive, stderr)
 	ln, err := listenControl(f.socket, log)
 	if err != nil {
 		return err
 	}
-	log.Info("starting", "version", version.Version, "agent", cfg.Agent.AgentID,
+	log.Info("starting", "version", version.Current(), "agent", cfg.Agent.AgentID,
 		"gateway_url", cfg.Agent.GatewayURL, "backends", len(cfg.Backends), "config", cfg.Path)
 	if w := setup.PlaintextWarning(cfg.Agent.GatewayURL); w != "" {
 		log.Warn(w)

@@ -57,7 +57,7 @@ func updateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stdout, upToDate(rel))
 		return nil
 	case *check && rel.Newer:
-		fmt.Fprintf(stdout, "update available: %s (running %s); run `mcp-gateway-agent update` to install it\n", rel.Version, version.Version)
+		fmt.Fprintf(stdout, "update available: %s (running %s); run `mcp-gateway-agent update` to install it\n", rel.Version, version.Current())
 		return nil
 	case *check:
 		fmt.Fprintln(stdout, notNewer(rel))
@@ -73,7 +73,7 @@ func updateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	fmt.Fprintf(stdout, "updated %s from %s to %s (previous kept as %s%s)\nrestart the agent to run it: mcp-gateway-agent service restart\n",
-		target, version.Version, rel.Version, target, update.OldSuffix)
+		target, version.Current(), rel.Version, target, update.OldSuffix)
 	return nil
 }
 
@@ -85,12 +85,12 @@ func devBuild() bool {
 
 func upToDate(rel *update.Release) string {
 	if devBuild() && rel != nil {
-		return fmt.Sprintf("the hub offers %s; this development build (%s) does not update itself", rel.Version, version.Version)
+		return fmt.Sprintf("the hub offers %s; this development build (%s) does not update itself", rel.Version, version.Current())
 	}
 	if rel == nil {
-		return fmt.Sprintf("up to date: the hub offers no update to this agent now (running %s)", version.Version)
+		return fmt.Sprintf("up to date: the hub offers no update to this agent now (running %s)", version.Current())
 	}
-	return fmt.Sprintf("up to date: running %s, the hub offers %s", version.Version, rel.Version)
+	return fmt.Sprintf("up to date: running %s, the hub offers %s", version.Current(), rel.Version)
 }
 
 func newUpdater(cfg *config.Config, log *slog.Logger) (*update.Updater, error) {
@@ -134,7 +134,7 @@ func checkUpdate(cfg *config.Config, tr *status.Tracker, log *slog.Logger) func(
 			return upToDate(rel), nil
 		}
 		tr.SetUpdateAvailable(rel.Version)
-		return fmt.Sprintf("update available: %s (running %s)", rel.Version, version.Version), nil
+		return fmt.Sprintf("update available: %s (running %s)", rel.Version, version.Current()), nil
 	}
 }
 
@@ -169,7 +169,7 @@ func startUpdates(ctx context.Context, cfg *config.Config, tr *status.Tracker, h
 		switch {
 		case !headless || !cfg.Agent.AutoUpdate:
 		case devBuild():
-			log.Info("automatic updates are off in a development build", "version", version.Version)
+			log.Info("automatic updates are off in a development build", "version", version.Current())
 		default:
 			up.auto(ctx, cancel, cfg, tr, target, statePath)
 		}

@@ -25,7 +25,7 @@ import (
 // Options are the connector's dependencies and tunables. The zero value works.
 type Options struct {
 	Logger  *slog.Logger
-	Version string  // reported in hello; default version.Version
+	Version string  // reported in hello; default version.Current()
 	Backoff Backoff // reconnect backoff; zero fields take the defaults (1 s, 30 s, reset after 60 s)
 
 	// RefusedRetry is the wait after a refusal that retrying soon cannot fix (wrong agent
@@ -48,7 +48,7 @@ func (o Options) withDefaults() Options {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Version == "" {
-		o.Version = version.Version
+		o.Version = version.Current()
 	}
 	o.Backoff = o.Backoff.withDefaults()
 	if o.RefusedRetry <= 0 {

@@ -34,7 +34,7 @@ func (a *API) document() map[string]any {
 	}
 	return map[string]any{
 		"openapi": "3.1.0",
-		"info": map[string]any{"title": "mcp-gateway hub REST API", "version": version.Version,
+		"info": map[string]any{"title": "mcp-gateway hub REST API", "version": version.Current(),
 			"description": "Administration of an mcp-gateway hub. See docs/API.md."},
 		"servers":  []any{map[string]any{"url": Prefix}},
 		"security": []any{map[string]any{"bearer": []string{}}},

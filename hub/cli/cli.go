@@ -220,7 +220,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 		s.Store.Close()
 		return fmt.Errorf("listen: %w", err)
 	}
-	env.Logger.Info("hub listening", "addr", ln.Addr().String(), "store", s.Store.Dialect(), "version", version.Version)
+	env.Logger.Info("hub listening", "addr", ln.Addr().String(), "store", s.Store.Dialect(), "version", version.Current())
 	if clearTextBeyondLoopback(c) {
 		env.Logger.Warn("the hub listens beyond loopback without TLS: keys, tokens and tool calls cross the network in clear text; "+
 			"set tls_cert and tls_key, or serve it behind a TLS-terminating proxy and set public_url to its https:// address (docs/CONFIG.md)",

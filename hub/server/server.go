@@ -110,7 +110,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		}
 	})
 	s.Locals, err = backend.NewSet(cfg.Backends, backend.Options{
-		Logger: log.With("side", "hub"), ClientName: "mcp-gateway-hub", ClientVersion: version.Version,
+		Logger: log.With("side", "hub"), ClientName: "mcp-gateway-hub", ClientVersion: version.Current(),
 		Secrets:  s.secrets(),
 		OnChange: func(protocol.Backend) { s.Router.Set("", s.Locals.Snapshots()) },
 		OnEvent:  func(b string, msg *jsonrpc.Request) { s.event("", b, msg) },
@@ -124,7 +124,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		return nil, err
 	}
 	s.Agents = agents.New(agents.Options{
-		Logger: log, Keys: s.Keys, HubVersion: version.Version,
+		Logger: log, Keys: s.Keys, HubVersion: version.Current(),
 		OnChange: s.agentChanged,
 		OnSession: func(id, instance string) {
 			if s.cluster != nil {
@@ -138,7 +138,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	})
 	s.GW = gateway.New(gateway.Config{
 		MaxBodyBytes: cfg.MaxBodyBytes, PageSize: cfg.PageSize, AnonymousRole: cfg.AnonymousRole,
-		AllowedOrigins: cfg.AllowedOrigins, AllowedHosts: cfg.Hosts(), ServerVersion: version.Version,
+		AllowedOrigins: cfg.AllowedOrigins, AllowedHosts: cfg.Hosts(), ServerVersion: version.Current(),
 		SessionIdle: cfg.Limits.SessionIdle.Duration, SessionIdleUnused: cfg.Limits.SessionIdleUnused.Duration,
 		MaxSessionsPerKey: cfg.Limits.MaxSessionsPerKey, MaxListensPerKey: cfg.Limits.MaxListensPerKey,
 		Rate: s.rates, SessionKey: s.sessionKey(),

@@ -72,7 +72,7 @@ func (o Options) withDefaults() Options {
 		o.ClientName = "mcp-gateway"
 	}
 	if o.ClientVersion == "" {
-		o.ClientVersion = version.Version
+		o.ClientVersion = version.Current()
 	}
 	if o.BackoffBase <= 0 {
 		o.BackoffBase = time.Second

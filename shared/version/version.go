@@ -14,20 +14,42 @@ var (
 	ReleaseKey = ""
 )
 
-// String is the one-line version shown by the `version` subcommands. A build without
-// ldflags shows what Go recorded instead: the module version of `go install …@v1.2.3`, and
-// the git commit and time of a build in a checkout (with -buildvcs), if any.
+// Current is the version this build reports everywhere — the `version` commands, logs, the
+// hub's serverInfo and OpenAPI document, what the hub tells agents in welcome and what an
+// agent says in hello: Version when set at link time; else the module version Go recorded
+// (`go install …@v1.2.3`, or the pseudo-version of a build in a checkout); else "dev".
+// Whether a build updates itself is decided on Version alone: only a release build does.
+func Current() string { return current().version }
+
+// String is the one-line version shown by the `version` subcommands: Current, and the
+// commit and time of the build (set at link time, else the git commit and time Go recorded
+// of a build in a checkout, with -buildvcs), if any.
 func String() string {
-	v, commit, date := Version, Commit, Date
+	b := current()
+	return b.version + " (" + b.commit + ", " + b.date + ")"
+}
+
+type build struct{ version, commit, date string }
+
+// current reads the variables on each call: tests set Version.
+func current() build {
+	b := build{Version, Commit, Date}
 	if info, ok := debug.ReadBuildInfo(); ok {
-		if v == "dev" && info.Main.Version != "" && info.Main.Version != "(devel)" {
-			v = info.Main.Version
-		}
-		if commit == "none" {
-			commit, date = fromBuildInfo(info.Settings, commit, date)
+		b.version = resolve(b.version, info.Main.Version)
+		if b.commit == "none" {
+			b.commit, b.date = fromBuildInfo(info.Settings, b.commit, b.date)
 		}
 	}
-	return v + " (" + commit + ", " + date + ")"
+	return b
+}
+
+// resolve is the version to report: the link-time one unless it is "dev" and Go recorded a
+// module version.
+func resolve(linked, module string) string {
+	if linked == "dev" && module != "" && module != "(devel)" {
+		return module
+	}
+	return linked
 }
 
 func fromBuildInfo(settings []debug.BuildSetting, commit, date string) (string, string) {
