@@ -12,6 +12,8 @@ import (
 	"github.com/charmbracelet/x/term"
 
 	"github.com/mcp-gateway/mcp-gateway/agent/config"
+	"github.com/mcp-gateway/mcp-gateway/agent/connector"
+	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
 // ErrCancelled is returned when the person quits the wizard; nothing has been written.
@@ -120,6 +122,19 @@ func (w Wizard) hubSettings(ctx context.Context, p *prompter, cfg *config.Config
 			return true, nil
 		}
 		p.say("%s\n", describe(err))
+		var refused *connector.RefusalError
+		if errors.As(err, &refused) && refused.Code == protocol.RefuseAgentID &&
+			refused.BoundAgentID != "" && config.CheckAgentID(refused.BoundAgentID) == nil {
+			// The hub named the id this key is bound to (to the key's holder only).
+			c, err := p.choose(fmt.Sprintf("This key is bound to agent %q. Use that id?", refused.BoundAgentID), []string{"yes", "no"}, 'y')
+			if err != nil {
+				return false, err
+			}
+			if c == 'y' {
+				cfg.Agent.AgentID, ask = refused.BoundAgentID, false
+				continue
+			}
+		}
 		c, err := p.choose("What now?", []string{"edit the settings", "retry", "save without a successful check", "quit"}, 'e')
 		if err != nil {
 			return false, err

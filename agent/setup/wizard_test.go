@@ -145,3 +145,29 @@ func TestWizardKeepsCustomGatewayURL(t *testing.T) {
 		t.Errorf("checked %q\n%s", checked, out.String())
 	}
 }
+
+// The wizard, given a key bound to another id than the one typed, offers the key's own id
+// (which the hub names to the key's holder); accepting it passes the check and writes it.
+func TestWizardOffersTheBoundAgentID(t *testing.T) {
+	h := hubtest.Start(t, nil)
+	key := h.EnrollAgent(t, "bound-box")
+	path := filepath.Join(t.TempDir(), "config.toml")
+	var out bytes.Buffer
+	w := Wizard{ConfigPath: path, Out: &out, In: script(
+		h.URL, key, "typed-box", // refused: bound to bound-box
+		"", // yes: use bound-box
+		"", // no backends
+	)}
+	res, err := w.Run(testCtx(t))
+	if err != nil {
+		t.Fatalf("wizard: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{`bound to agent "bound-box"`, `Use that id?`, `accepted agent "bound-box"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("wizard output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if cfg, err := config.ReadFile(path); err != nil || !res.Checked || cfg.Agent.AgentID != "bound-box" {
+		t.Errorf("written: %+v %v, checked %v", cfg, err, res.Checked)
+	}
+}
