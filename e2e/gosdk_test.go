@@ -101,6 +101,11 @@ func TestGoSDKClient(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The client hands notifications to its handler apart from the result: wait for them.
+		deadline := time.Now().Add(30 * time.Second)
+		for progress.Load()-before < 3 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond) // no event to wait on: the handler counts
+		}
 		if got := progress.Load() - before; got < 3 {
 			t.Errorf("got %d progress notifications, want ≥ 3", got)
 		}
