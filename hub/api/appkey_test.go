@@ -15,7 +15,7 @@ func TestApplicationKeyCannotEscapeItsApplication(t *testing.T) {
 	h := hubtest.Start(t, nil)
 	alice, personal := userWithKey(t, h, "alice", "viewer")
 	var appKey api.APIKey
-	personal.must(201, "POST", "/api-keys", api.CreateKeyRequest{Name: "cursor", Application: "cursor"}, &appKey)
+	personal.must(201, "POST", "/api-keys", api.CreateKeyRequest{Name: "cursor", Scope: "all", Application: "cursor"}, &appKey)
 	app := newClient(t, h, appKey.Key)
 
 	for _, req := range []api.CreateKeyRequest{
@@ -28,7 +28,7 @@ func TestApplicationKeyCannotEscapeItsApplication(t *testing.T) {
 		}
 	}
 	var same api.APIKey
-	app.must(201, "POST", "/api-keys", api.CreateKeyRequest{Name: "cursor-2", Application: "cursor"}, &same)
+	app.must(201, "POST", "/api-keys", api.CreateKeyRequest{Name: "cursor-2", Scope: "all", Application: "cursor"}, &same)
 	if same.Application != "cursor" {
 		t.Errorf("app key made %+v", same)
 	}
@@ -38,6 +38,6 @@ func TestApplicationKeyCannotEscapeItsApplication(t *testing.T) {
 		t.Errorf("app key sets the password: %d %s, want 403", r.Status, r)
 	}
 	// The personal key may do both.
-	personal.must(201, "POST", "/api-keys", api.CreateKeyRequest{Name: "personal-2"}, nil)
+	personal.must(201, "POST", "/api-keys", api.CreateKeyRequest{Name: "personal-2", Scope: "all"}, nil)
 	personal.must(204, "POST", "/auth/password", pw, nil)
 }

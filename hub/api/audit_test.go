@@ -36,7 +36,7 @@ func TestAdminChangesAreAudited(t *testing.T) {
 	var u api.User
 	owner.must(201, "POST", "/users", api.CreateUserRequest{Name: "erin", Role: "viewer", Password: pw}, &u)
 	var k api.APIKey
-	owner.must(201, "POST", "/api-keys", api.CreateKeyRequest{Name: "tmp", UserID: u.ID}, &k)
+	owner.must(201, "POST", "/api-keys", api.CreateKeyRequest{Name: "tmp", Scope: "all", UserID: u.ID}, &k)
 	owner.must(204, "DELETE", "/api-keys/"+k.ID, nil, nil)
 	owner.must(201, "POST", "/agents", api.EnrollAgentRequest{ID: "box"}, nil)
 	login(t, h, "erin", "wrong password here")

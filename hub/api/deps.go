@@ -64,9 +64,12 @@ type LocalBackends interface {
 
 // Caller is the authenticated principal of a request.
 type Caller struct {
-	UserID      string
-	Name        string
-	Role        string
+	UserID string
+	Name   string
+	Role   string
+	// UserRole is the user's own role when the caller's key acts with a narrower role of its
+	// own (Role); "" otherwise.
+	UserRole    string
 	KeyID       string // empty for a JWT
 	TokenID     string // a JWT's jti; empty for a key
 	Application string
@@ -107,5 +110,14 @@ func (a *API) authenticate(r *http.Request) (*Caller, *Error) {
 		return nil, &Error{Status: http.StatusForbidden, Code: CodeForbidden,
 			Message: "agent keys only open agent tunnels; use a user key or token for the REST API"}
 	}
-	return &Caller{UserID: id.UserID, Name: id.Name, Role: id.Role, KeyID: id.KeyID, Application: id.Application, authz: a.d.Authz}, nil
+	if !id.AllowsAdmin() {
+		a.recordScopeDenied(r, id)
+		return nil, &Error{Status: http.StatusForbidden, Code: CodeForbidden,
+			Message: "this API key has scope \"" + id.Scope + "\": it makes MCP calls only and cannot use the REST API; use a key of scope \"admin\" or \"all\" (keys create --scope admin)"}
+	}
+	c := &Caller{UserID: id.UserID, Name: id.Name, Role: id.Role, KeyID: id.KeyID, Application: id.Application, authz: a.d.Authz}
+	if id.UserRole != id.Role {
+		c.UserRole = id.UserRole
+	}
+	return c, nil
 }

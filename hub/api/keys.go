@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -18,17 +19,22 @@ type APIKey struct {
 	Prefix string `json:"prefix"`
 	UserID string `json:"user_id"`
 	// Application is what the key is for (e.g. "cursor"); empty for a personal key.
-	Application string     `json:"application,omitempty"`
-	CreatedAt   time.Time  `json:"created_at"`
-	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
-	LastUsedAt  *time.Time `json:"last_used_at,omitempty"`
-	RevokedAt   *time.Time `json:"revoked_at,omitempty"`
+	Application string `json:"application,omitempty"`
+	// Scope is what the key may be used for: "mcp" (MCP calls only), "admin" (this REST
+	// API only) or "all" (both).
+	Scope string `json:"scope"`
+	// Role is the role the key acts with instead of its user's; empty: the user's role.
+	Role       string     `json:"role,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 	// Key is the plaintext, present only in the response that created it.
 	Key string `json:"key,omitempty"`
 }
 
 func keyView(k *store.APIKey) APIKey {
-	return APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, UserID: k.UserID, Application: k.Application, CreatedAt: k.CreatedAt,
+	return APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, UserID: k.UserID, Application: k.Application, Scope: k.Scope, Role: k.Role, CreatedAt: k.CreatedAt,
 		ExpiresAt: k.ExpiresAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
 }
 
@@ -39,6 +45,13 @@ type CreateKeyRequest struct {
 	UserID string `json:"user_id,omitempty"`
 	// Application names what the key is for; policies match it with "applications".
 	Application string `json:"application,omitempty"`
+	// Scope is what the key may be used for: "mcp" (MCP calls only; the default), "admin"
+	// (this REST API only) or "all" (both).
+	Scope string `json:"scope,omitempty"`
+	// Role, if set, is the role the key acts with instead of its user's: one the user's role
+	// covers, and the caller's too. The key is refused while its user's role does not cover
+	// it (a user demoted later). Empty: the user's own role, whatever it is at each request.
+	Role string `json:"role,omitempty"`
 	// ExpiresIn is a Go duration ("720h"); ExpiresAt an RFC 3339 time. At most one; neither = never.
 	ExpiresIn string     `json:"expires_in,omitempty"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
@@ -118,11 +131,21 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, c *Caller) error
 			return invalid("application: %s", err.Error())
 		}
 	}
+	if req.Scope == "" {
+		req.Scope = store.ScopeMCP
+	}
+	if err := auth.ValidScope(req.Scope); err != nil {
+		return invalid("scope: %s", err.Error())
+	}
+	if err := a.checkKeyRole(r.Context(), c, req.UserID, req.Role); err != nil {
+		return err
+	}
 	exp, err := a.expiry(req.ExpiresIn, req.ExpiresAt)
 	if err != nil {
 		return err
 	}
-	k, plain, err := auth.CreateUserKey(r.Context(), a.d.Store, req.UserID, auth.KeyOptions{Name: req.Name, Application: req.Application, ExpiresAt: exp})
+	k, plain, err := auth.CreateUserKey(r.Context(), a.d.Store, req.UserID,
+		auth.KeyOptions{Name: req.Name, Application: req.Application, Scope: req.Scope, Role: req.Role, ExpiresAt: exp})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("user %q does not exist", req.UserID)
 	}
@@ -130,10 +153,39 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, c *Caller) error
 		return err
 	}
 	a.refreshKeys(r.Context())
-	a.record(r, c, "keys.create", k.ID, map[string]string{"user": k.UserID, "name": k.Name})
+	a.record(r, c, "keys.create", k.ID, map[string]string{"user": k.UserID, "name": k.Name, "scope": k.Scope, "role": k.Role})
 	v := keyView(k)
 	v.Key = plain
 	writeJSON(w, http.StatusCreated, v)
+	return nil
+}
+
+// checkKeyRole refuses a key whose role would be above its user's or the caller's: the role
+// a key acts with (its own, else the user's) must be covered by both. A caller whose own key
+// has a narrower role therefore cannot mint a key with the user's full role.
+func (a *API) checkKeyRole(ctx context.Context, c *Caller, userID, role string) error {
+	u, err := a.d.Store.GetUser(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("user %q does not exist", userID)
+	}
+	if err != nil {
+		return err
+	}
+	acts := u.Role
+	if role != "" {
+		if _, ok := a.d.Authz.Role(role); !ok {
+			return invalid("role: %q does not exist", role)
+		}
+		if !a.d.Authz.Covers(u.Role, role) {
+			return &Error{Status: http.StatusForbidden, Code: CodeForbidden,
+				Message: fmt.Sprintf("role %q is above this user's role %q: a key's role must be one its user's role covers", role, u.Role)}
+		}
+		acts = role
+	}
+	if !a.d.Authz.Covers(c.Role, acts) {
+		return &Error{Status: http.StatusForbidden, Code: CodeForbidden,
+			Message: fmt.Sprintf("you act with role %q, which does not cover role %q that this key would act with; give a role yours covers", c.Role, acts)}
+	}
 	return nil
 }
 

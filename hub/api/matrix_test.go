@@ -183,7 +183,7 @@ func testMatrix(t *testing.T, h *hubtest.Hub) {
 		var u api.User
 		owner.must(201, "POST", "/users", api.CreateUserRequest{Name: "user-" + role, Role: role}, &u)
 		var k api.APIKey
-		owner.must(201, "POST", "/api-keys", api.CreateKeyRequest{Name: "matrix", UserID: u.ID}, &k)
+		owner.must(201, "POST", "/api-keys", api.CreateKeyRequest{Name: "matrix", Scope: "all", UserID: u.ID}, &k)
 		keys[role] = k.Key
 	}
 

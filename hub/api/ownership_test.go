@@ -21,7 +21,7 @@ func userWithKey(t *testing.T, h *hubtest.Hub, name, role string) (api.User, *cl
 	var u api.User
 	owner.must(201, "POST", "/users", api.CreateUserRequest{Name: name, Role: role}, &u)
 	var k api.APIKey
-	owner.must(201, "POST", "/api-keys", api.CreateKeyRequest{Name: name + "-main", UserID: u.ID}, &k)
+	owner.must(201, "POST", "/api-keys", api.CreateKeyRequest{Name: name + "-main", Scope: "all", UserID: u.ID}, &k)
 	return u, newClient(t, h, k.Key)
 }
 
@@ -42,8 +42,8 @@ func testOwnership(t *testing.T, h *hubtest.Hub) {
 	bob, b := userWithKey(t, h, "bob", "viewer")
 	_, op := userWithKey(t, h, "olga", "operator")
 	var bobKey api.APIKey
-	b.must(201, "POST", "/api-keys", api.CreateKeyRequest{Name: "bob-second"}, &bobKey)
-	a.must(201, "POST", "/api-keys", api.CreateKeyRequest{Name: "alice-second"}, nil)
+	b.must(201, "POST", "/api-keys", api.CreateKeyRequest{Name: "bob-second", Scope: "all"}, &bobKey)
+	a.must(201, "POST", "/api-keys", api.CreateKeyRequest{Name: "alice-second", Scope: "all"}, nil)
 	waitAudit(t, newClient(t, h, h.OwnerKey), "kind=admin&user="+bob.ID, 1)
 	waitAudit(t, newClient(t, h, h.OwnerKey), "kind=admin&user="+alice.ID, 1)
 
@@ -152,7 +152,7 @@ func TestNoEscalationThroughKeys(t *testing.T) {
 	owner.must(200, "GET", "/auth/me", nil, nil)
 	// Both ways: a peer of the same role is covered.
 	var k api.APIKey
-	km.must(201, "POST", "/api-keys", api.CreateKeyRequest{Name: "for-pat", UserID: peer.ID}, &k)
+	km.must(201, "POST", "/api-keys", api.CreateKeyRequest{Name: "for-pat", Scope: "all", UserID: peer.ID}, &k)
 	km.must(204, "DELETE", "/api-keys/"+k.ID, nil, nil)
 	// And a role that holds more than the caller's cannot be rewritten by it.
 	owner.must(201, "POST", "/roles", api.RoleRequest{Name: "rolesmith", Permissions: []string{"roles.read", "roles.write"}}, nil)

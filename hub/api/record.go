@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/audit"
+	"github.com/mcp-gateway/mcp-gateway/hub/auth"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
 
@@ -47,6 +48,22 @@ func (a *API) record(r *http.Request, c *Caller, action, target string, detail a
 	if err := a.d.Audit.Record(ev); err != nil {
 		// The change is made; losing its record is an operational alarm, not a client error.
 		a.log.Error("api: admin change made but its audit event was not recorded", "action", action, "target", target, "by", c.Actor(), "key", c.Credential(), "err", err)
+	}
+}
+
+// recordScopeDenied audits a key refused because its scope does not cover the REST API.
+func (a *API) recordScopeDenied(r *http.Request, id auth.Identity) {
+	if a.d.Audit == nil {
+		a.log.Info("api: key refused by its scope", "key", id.KeyID, "scope", id.Scope, "path", r.URL.Path)
+		return
+	}
+	now := a.d.Now()
+	ev := &store.AuditEvent{ID: audit.NewID(now), Time: now, Kind: store.AuditDenied, UserID: id.UserID, KeyID: id.KeyID,
+		Caller: id.Name, Role: id.Role, Application: id.Application, Status: "denied", Decision: "deny", Rule: "key_scope",
+		Action: r.Method + " " + r.URL.Path, Error: "key scope " + id.Scope + " does not include the REST API",
+		TraceID: audit.TraceID(r.Header.Get("Traceparent"))}
+	if err := a.d.Audit.Record(ev); err != nil {
+		a.log.Warn("api: a key refused by its scope was not audited", "key", id.KeyID, "err", err)
 	}
 }
 

@@ -21,7 +21,7 @@ func TestKeyLifecycle(t *testing.T) {
 	h := hubtest.Start(t, nil)
 	owner := newClient(t, h, h.OwnerKey)
 	var k api.APIKey
-	owner.must(201, "POST", "/api-keys", map[string]any{"name": "ci", "expires_in": "24h"}, &k)
+	owner.must(201, "POST", "/api-keys", map[string]any{"name": "ci", "expires_in": "24h", "scope": "all"}, &k)
 	if k.Key == "" || k.ID == "" || k.ExpiresAt == nil || k.Prefix != k.Key[:len(k.Prefix)] {
 		t.Fatalf("created key: %+v", k)
 	}

@@ -182,6 +182,11 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request, c *Caller) 
 		return &Error{Status: http.StatusForbidden, Code: CodeForbidden,
 			Message: "this key is for application " + c.Application + ": use a personal key or an access token to change the password"}
 	}
+	if c.UserRole != "" {
+		// A password login gives a token with the user's own role, above the key's.
+		return &Error{Status: http.StatusForbidden, Code: CodeForbidden,
+			Message: "this key acts with role " + c.Role + ", below your role " + c.UserRole + ": use a key without a role of its own or an access token to change the password"}
+	}
 	var req ChangePasswordRequest
 	if err := decode(w, r, &req); err != nil {
 		return err

@@ -79,7 +79,7 @@ func TestUsage(t *testing.T) {
 	owner := newClient(t, h, h.OwnerKey)
 	_, b := userWithKey(t, h, "bob", "operator")
 	var k api.APIKey
-	b.must(201, "POST", "/api-keys", api.CreateKeyRequest{Name: "mcp"}, &k)
+	b.must(201, "POST", "/api-keys", api.CreateKeyRequest{Name: "mcp", Scope: "all"}, &k)
 	for range 3 {
 		callTool(t, mcpSession(t, h, h.OwnerKey), echoTool)
 	}

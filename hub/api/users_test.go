@@ -84,7 +84,7 @@ func TestUserAdministration(t *testing.T) {
 		t.Fatalf("bob's login: %d %s", r.Status, r)
 	}
 	var key api.APIKey
-	owner.must(201, "POST", "/api-keys", api.CreateKeyRequest{Name: "bob's", UserID: bob.ID, Application: "cursor"}, &key)
+	owner.must(201, "POST", "/api-keys", api.CreateKeyRequest{Name: "bob's", Scope: "all", UserID: bob.ID, Application: "cursor"}, &key)
 	if key.Application != "cursor" || key.UserID != bob.ID {
 		t.Fatalf("key for bob: %+v", key)
 	}

@@ -28,7 +28,10 @@ func CreateOwner(ctx context.Context, s store.Store, name string) (*store.User, 
 	if err := s.CreateUser(ctx, u); err != nil {
 		return nil, "", fmt.Errorf("create owner: %w", err)
 	}
-	_, key, err := CreateUserKey(ctx, s, u.ID, KeyOptions{Name: "owner key (init)"})
+	// The owner's first key is the bootstrap credential: it administers the hub and is the
+	// one key the operator has to try /mcp with, so it gets both scopes. Keys for AI clients
+	// are made with the narrower default, "mcp" (docs/IDENTITY.md, "Key scopes").
+	_, key, err := CreateUserKey(ctx, s, u.ID, KeyOptions{Name: "owner key (init)", Scope: store.ScopeAll})
 	if err != nil {
 		return nil, "", fmt.Errorf("create owner: %w", err)
 	}
@@ -43,6 +46,13 @@ type KeyOptions struct {
 	Application string
 	// ExpiresAt, if set, must be in the future.
 	ExpiresAt *time.Time
+	// Scope is store.ScopeMCP, ScopeAdmin or ScopeAll; "" means ScopeMCP, the narrowest
+	// useful one: a key handed to an AI client then cannot reach the REST API.
+	Scope string
+	// Role, if set, is the role the key acts with instead of the user's; the caller checks
+	// that the user's role covers it (rbac.Authorizer.Covers), and the key cache checks it
+	// again at every use (Cache.SetRoleCeiling).
+	Role string
 }
 
 // CreateUserKey creates a key for an existing user and returns the stored record and the
@@ -56,16 +66,32 @@ func CreateUserKey(ctx context.Context, s store.Store, userID string, opts KeyOp
 			return nil, "", fmt.Errorf("create key for user %q: %w", userID, err)
 		}
 	}
+	if opts.Scope == "" {
+		opts.Scope = store.ScopeMCP
+	}
+	if err := ValidScope(opts.Scope); err != nil {
+		return nil, "", fmt.Errorf("create key for user %q: %w", userID, err)
+	}
 	if _, err := s.GetUser(ctx, userID); err != nil {
 		return nil, "", fmt.Errorf("create key: %w", err)
 	}
 	k := &store.APIKey{Name: opts.Name, Kind: store.KindUser, UserID: userID,
-		Application: opts.Application, ExpiresAt: opts.ExpiresAt}
+		Application: opts.Application, Scope: opts.Scope, Role: opts.Role, ExpiresAt: opts.ExpiresAt}
 	plain, err := createKey(ctx, s, k)
 	if err != nil {
 		return nil, "", fmt.Errorf("create key for user %q: %w", userID, err)
 	}
 	return k, plain, nil
+}
+
+// ValidScope checks a key scope: "mcp" (MCP calls only), "admin" (the REST API only) or
+// "all" (both).
+func ValidScope(scope string) error {
+	if !store.ValidScope(scope) {
+		return fmt.Errorf("invalid scope %q: want %q (MCP calls only), %q (the admin REST API only) or %q (both)",
+			scope, store.ScopeMCP, store.ScopeAdmin, store.ScopeAll)
+	}
+	return nil
 }
 
 // ValidApplication checks an application name: 1 to 64 letters, digits, '.', '_' and

@@ -118,3 +118,41 @@ func TestValidAgentID(t *testing.T) {
 		}
 	}
 }
+
+// A key's scope: the owner's bootstrap key is "all", a key made without a scope is "mcp"
+// (the narrowest useful one), a named scope is kept, and an unknown one is refused, naming it.
+// The cache carries the scope into the identity that /mcp and the REST API check.
+func TestKeyScopeDefaults(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	u, ownerKey, err := CreateOwner(ctx, s, "alice")
+	must(t, err)
+	c := NewCache(s, nil)
+	k, plain, err := CreateUserKey(ctx, s, u.ID, KeyOptions{Name: "ide"})
+	must(t, err)
+	if k.Scope != store.ScopeMCP {
+		t.Errorf("a key made without a scope: %q, want mcp", k.Scope)
+	}
+	k2, admin, err := CreateUserKey(ctx, s, u.ID, KeyOptions{Name: "ops", Scope: store.ScopeAdmin})
+	must(t, err)
+	if k2.Scope != store.ScopeAdmin {
+		t.Errorf("scope admin stored as %q", k2.Scope)
+	}
+	if _, _, err := CreateUserKey(ctx, s, u.ID, KeyOptions{Name: "x", Scope: "root"}); err == nil || !strings.Contains(err.Error(), `"root"`) {
+		t.Errorf("scope root: %v, want a refusal naming it", err)
+	}
+	must(t, c.Refresh(ctx))
+	for _, tc := range []struct {
+		key          string
+		mcp, adminOK bool
+	}{{ownerKey, true, true}, {plain, true, false}, {admin, false, true}} {
+		id, ok := c.Lookup(tc.key)
+		if !ok || id.AllowsMCP() != tc.mcp || id.AllowsAdmin() != tc.adminOK {
+			t.Errorf("%s…: scope %q: AllowsMCP %v AllowsAdmin %v, want %v %v", tc.key[:12], id.Scope, id.AllowsMCP(), id.AllowsAdmin(), tc.mcp, tc.adminOK)
+		}
+	}
+	// A JWT access token (no scope) is for the REST API only: /mcp takes keys.
+	if id := (Identity{UserID: u.ID, TokenID: "jti"}); id.AllowsMCP() || !id.AllowsAdmin() {
+		t.Errorf("token identity: AllowsMCP %v AllowsAdmin %v, want false true", id.AllowsMCP(), id.AllowsAdmin())
+	}
+}

@@ -13,17 +13,33 @@ import (
 
 // Identity is who a key speaks for.
 type Identity struct {
-	KeyID   string
-	UserID  string // set for user keys
-	Name    string // the user's name, or the agent ID
-	Role    string // the user's role; empty for agent keys, which only open tunnels
-	Kind    string // store.KindUser or store.KindAgent
-	AgentID string // set for agent keys
+	KeyID  string
+	UserID string // set for user keys
+	Name   string // the user's name, or the agent ID
+	Role   string // the role the key acts with (its own, else its user's); empty for agent keys
+	// UserRole is the user's own role (for a user key); it differs from Role when the key
+	// has a narrower role of its own.
+	UserRole string
+	Kind     string // store.KindUser or store.KindAgent
+	AgentID  string // set for agent keys
 	// Application is what the key was made for ("" for a personal key, a JWT, or an agent).
 	Application string
+	// Scope is what a key may be used for: store.ScopeMCP, ScopeAdmin or ScopeAll ("" for
+	// a JWT access token, which the REST API takes and /mcp does not). See AllowsMCP and
+	// AllowsAdmin.
+	Scope string
 	// TokenID is the jti of a JWT access token (empty for a key): the credential an audit
 	// row names when there is no key.
 	TokenID string
+}
+
+// AllowsMCP reports whether the credential may make MCP calls (/mcp, /sse, /messages).
+func (id Identity) AllowsMCP() bool { return id.Scope == store.ScopeMCP || id.Scope == store.ScopeAll }
+
+// AllowsAdmin reports whether the credential may call the REST API (/api/v1): a key of
+// scope admin or all, or a JWT access token (Scope "").
+func (id Identity) AllowsAdmin() bool {
+	return id.Scope == "" || id.Scope == store.ScopeAdmin || id.Scope == store.ScopeAll
 }
 
 // Cache answers key lookups from memory. Lookups read an immutable snapshot through an
@@ -34,6 +50,7 @@ type Cache struct {
 	now          func() time.Time
 	refreshEvery time.Duration
 	flushEvery   time.Duration
+	ceiling      atomic.Pointer[RoleCeiling] // nil: keys with a role of their own are refused
 
 	snap        atomic.Pointer[snapshot] // never modified once published
 	refreshMu   sync.Mutex               // one Refresh at a time: an older read never replaces a newer one
@@ -51,9 +68,31 @@ type snapshot struct {
 }
 
 type entry struct {
-	ident   Identity
-	expires time.Time // zero: never
-	use     *usage    // shared with the entry for the same key in later snapshots
+	ident    Identity
+	userRole string    // the user's role when the key has one of its own (ident.Role), else ""
+	expires  time.Time // zero: never
+	use      *usage    // shared with the entry for the same key in later snapshots
+}
+
+// RoleCeiling tells whether one role covers another (*rbac.Authorizer).
+type RoleCeiling interface {
+	Covers(role, target string) bool
+}
+
+// SetRoleCeiling installs the check that a key's own role stays within its user's role. It
+// runs at every use, against the user's role as of the last Refresh and the roles as they
+// are now, so a user demoted (or a custom role widened) after the key was made cannot keep
+// the key's higher role: the key is refused until its user's role covers it again. Without
+// a ceiling, keys with a role of their own are refused.
+func (c *Cache) SetRoleCeiling(r RoleCeiling) { c.ceiling.Store(&r) }
+
+// withinCeiling reports whether e's role, if it has its own, is covered by its user's.
+func (c *Cache) withinCeiling(e *entry) bool {
+	if e.userRole == "" {
+		return true
+	}
+	r := c.ceiling.Load()
+	return r != nil && (*r).Covers(e.userRole, e.ident.Role)
 }
 
 // usage is the last-used time of one key, written lock-free by Lookup.
@@ -95,6 +134,9 @@ func (c *Cache) Lookup(plaintext string) (Identity, bool) {
 	}
 	now := c.now()
 	if !e.expires.IsZero() && !now.Before(e.expires) {
+		return Identity{}, false
+	}
+	if !c.withinCeiling(e) {
 		return Identity{}, false
 	}
 	// Second resolution is plenty for "last used" and spares the shared cache line.
@@ -161,7 +203,8 @@ func (c *Cache) refreshLocked(ctx context.Context) error {
 	next := make(map[string]*entry, len(keys))
 	byID := make(map[string]*entry, len(keys))
 	for _, k := range keys {
-		ident := Identity{KeyID: k.ID, Kind: k.Kind}
+		ident := Identity{KeyID: k.ID, Kind: k.Kind, Scope: k.Scope}
+		userRole := ""
 		switch k.Kind {
 		case store.KindUser:
 			u, ok := userByID[k.UserID]
@@ -173,13 +216,20 @@ func (c *Cache) refreshLocked(ctx context.Context) error {
 				continue
 			}
 			ident.UserID, ident.Name, ident.Role, ident.Application = u.ID, u.Name, u.Role, k.Application
+			ident.UserRole = u.Role
+			if k.Role != "" {
+				if k.Role != u.Role {
+					userRole = u.Role
+				}
+				ident.Role = k.Role
+			}
 		case store.KindAgent:
 			ident.AgentID, ident.Name = k.AgentID, k.AgentID
 		default:
 			c.logger.Warn("key of unknown kind; ignored", "key", k.ID, "kind", k.Kind)
 			continue
 		}
-		e := &entry{ident: ident, use: prev[k.ID]}
+		e := &entry{ident: ident, userRole: userRole, use: prev[k.ID]}
 		if e.use == nil {
 			e.use = &usage{}
 		}
@@ -322,7 +372,7 @@ func (c *Cache) Current(keyID string) (Identity, bool) {
 		return Identity{}, false
 	}
 	e, ok := snap.byID[keyID]
-	if !ok || (!e.expires.IsZero() && !c.now().Before(e.expires)) {
+	if !ok || (!e.expires.IsZero() && !c.now().Before(e.expires)) || !c.withinCeiling(e) {
 		return Identity{}, false
 	}
 	return e.ident, true

@@ -79,12 +79,12 @@ func (f *fixture) keyID(t *testing.T, plaintext string) string {
 func TestLookupFindsValidKeys(t *testing.T) {
 	f := newFixture(t)
 	got, ok := f.c.Lookup(f.ownerKey)
-	want := Identity{KeyID: f.keyID(t, f.ownerKey), UserID: f.owner.ID, Name: "alice", Role: rbac.RoleOwner, Kind: store.KindUser}
+	want := Identity{KeyID: f.keyID(t, f.ownerKey), UserID: f.owner.ID, Name: "alice", Role: rbac.RoleOwner, UserRole: rbac.RoleOwner, Kind: store.KindUser, Scope: store.ScopeAll}
 	if !ok || got != want {
 		t.Errorf("owner key: Lookup = %+v, %v; want %+v", got, ok, want)
 	}
 	got, ok = f.c.Lookup(f.agentKey)
-	want = Identity{KeyID: f.keyID(t, f.agentKey), Name: "laptop", Kind: store.KindAgent, AgentID: "laptop"}
+	want = Identity{KeyID: f.keyID(t, f.agentKey), Name: "laptop", Kind: store.KindAgent, AgentID: "laptop", Scope: store.ScopeAll}
 	if !ok || got != want {
 		t.Errorf("agent key: Lookup = %+v, %v; want %+v", got, ok, want)
 	}

@@ -20,6 +20,7 @@ func keysCmd(ctx context.Context, args []string, env Env) error {
 	f, fs, _ := parse("keys "+sub, args, env, false)
 	name := fs.String("name", "cli", "name of the key (create)")
 	expires := fs.Duration("expires", 0, "lifetime of the key, e.g. 720h (create; 0 = never)")
+	scope := fs.String("scope", store.ScopeMCP, "what the key may be used for (create): mcp (MCP calls only), admin (the REST API only) or all")
 	st, err := f.open(ctx, fs, args)
 	if err != nil {
 		return err
@@ -27,7 +28,7 @@ func keysCmd(ctx context.Context, args []string, env Env) error {
 	defer st.Close()
 	switch sub {
 	case "create":
-		return createKey(ctx, st, *name, *expires, env)
+		return createKey(ctx, st, *name, *scope, *expires, env)
 	case "list":
 		return listKeys(ctx, st, env)
 	case "revoke":
@@ -44,7 +45,10 @@ func keysCmd(ctx context.Context, args []string, env Env) error {
 }
 
 // createKey makes a key for the owner. Per-user keys come with user management.
-func createKey(ctx context.Context, st store.Store, name string, expires time.Duration, env Env) error {
+func createKey(ctx context.Context, st store.Store, name, scope string, expires time.Duration, env Env) error {
+	if err := auth.ValidScope(scope); err != nil {
+		return fmt.Errorf("keys create: %w: %w", err, ErrUsage)
+	}
 	users, err := st.ListUsers(ctx)
 	if err != nil {
 		return err
@@ -64,11 +68,11 @@ func createKey(ctx context.Context, st store.Store, name string, expires time.Du
 		t := time.Now().Add(expires).UTC()
 		exp = &t
 	}
-	k, plain, err := auth.CreateUserKey(ctx, st, owner.ID, auth.KeyOptions{Name: name, ExpiresAt: exp})
+	k, plain, err := auth.CreateUserKey(ctx, st, owner.ID, auth.KeyOptions{Name: name, Scope: scope, ExpiresAt: exp})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "key %s (%s) for %s — shown once:\n\n    %s\n\n", k.ID, k.Name, owner.Name, plain)
+	fmt.Fprintf(env.Stdout, "key %s (%s, scope %s) for %s — shown once:\n\n    %s\n\n", k.ID, k.Name, k.Scope, owner.Name, plain)
 	return nil
 }
 
@@ -78,7 +82,7 @@ func listKeys(ctx context.Context, st store.Store, env Env) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tKIND\tOWNER\tPREFIX\tCREATED\tEXPIRES\tSTATUS")
+	fmt.Fprintln(tw, "ID\tNAME\tKIND\tSCOPE\tOWNER\tPREFIX\tCREATED\tEXPIRES\tSTATUS")
 	for _, k := range keys {
 		ownerID := k.UserID
 		if k.Kind == "agent" {
@@ -90,7 +94,7 @@ func listKeys(ctx context.Context, st store.Store, env Env) error {
 		} else if k.ExpiresAt != nil && k.ExpiresAt.Before(time.Now()) {
 			status = "expired"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s…\t%s\t%s\t%s\n", k.ID, k.Name, k.Kind, ownerID, k.Prefix,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s…\t%s\t%s\t%s\n", k.ID, k.Name, k.Kind, k.Scope, ownerID, k.Prefix,
 			k.CreatedAt.Format(time.RFC3339), fmtTime(k.ExpiresAt), status)
 	}
 	return tw.Flush()

@@ -17,7 +17,7 @@ func readAll(r io.Reader) ([]byte, error) { return io.ReadAll(io.LimitReader(r, 
 // keysRemote is `keys` against the REST API (see remoteMode).
 func keysRemote(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		return groupUsage(env, "keys list [--user NAME|ID|*] | create [--name N] [--user NAME|ID] [--app A] [--expires 720h] | revoke ID")
+		return groupUsage(env, "keys list [--user NAME|ID|*] | create [--name N] [--user NAME|ID] [--app A] [--scope mcp|admin|all] [--role R] [--expires 720h] | revoke ID")
 	}
 	sub, args := args[0], args[1:]
 	c := newCmd("keys", sub, env)
@@ -25,6 +25,8 @@ func keysRemote(ctx context.Context, args []string, env Env) error {
 	name := c.fs.String("name", "cli", "name of the key (create)")
 	app := c.fs.String("app", "", "the application the key is for, e.g. cursor (create)")
 	expires := c.fs.String("expires", "", "lifetime, e.g. 720h (create; empty = never)")
+	role := c.fs.String("role", "", "a role the key acts with instead of the user's, one the user's role covers (create; empty = the user's)")
+	scope := c.fs.String("scope", "mcp", "what the key may be used for (create): mcp (MCP calls only), admin (the REST API only) or all")
 	switch sub {
 	case "list":
 		if err := c.parse(args, 0, "no arguments"); err != nil {
@@ -34,7 +36,7 @@ func keysRemote(ctx context.Context, args []string, env Env) error {
 			return err
 		}
 		return c.show(ctx, "GET", "/api-keys"+query(map[string]string{"user": *user}), nil,
-			"id", "name", "user_id", "application", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+			"id", "name", "user_id", "application", "scope", "role", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
 	case "create":
 		if err := c.parse(args, 0, "no arguments"); err != nil {
 			return err
@@ -42,7 +44,7 @@ func keysRemote(ctx context.Context, args []string, env Env) error {
 		if err := c.r.resolveUser(ctx, user); err != nil {
 			return err
 		}
-		raw, err := c.r.do(ctx, "POST", "/api-keys", api.CreateKeyRequest{Name: *name, UserID: *user, Application: *app, ExpiresIn: *expires})
+		raw, err := c.r.do(ctx, "POST", "/api-keys", api.CreateKeyRequest{Name: *name, UserID: *user, Application: *app, Scope: *scope, Role: *role, ExpiresIn: *expires})
 		if err != nil {
 			return err
 		}

@@ -2,14 +2,18 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/hub/audit"
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
 
 type identityKey struct{}
@@ -65,7 +69,28 @@ func (g *Gateway) authenticate(r *http.Request) (auth.Identity, int, string) {
 	if id.Kind == "agent" {
 		return auth.Identity{}, http.StatusForbidden, "agent keys can only connect agents at /agent/ws"
 	}
+	if !id.AllowsMCP() {
+		g.recordScopeDenied(r, id)
+		return auth.Identity{}, http.StatusForbidden, `this API key has scope "` + id.Scope +
+			`": it is for the admin REST API only and cannot make MCP calls; use a key of scope "mcp" or "all" (keys create --scope mcp)`
+	}
 	return id, 0, ""
+}
+
+// recordScopeDenied audits a key refused at /mcp (or /sse, /messages) because its scope
+// does not include MCP calls. A failed record is logged: nothing ran.
+func (g *Gateway) recordScopeDenied(r *http.Request, id auth.Identity) {
+	ev := &store.AuditEvent{Time: time.Now(), Kind: store.AuditDenied, UserID: id.UserID, KeyID: id.KeyID,
+		Caller: id.Name, Role: id.Role, Application: id.Application, Status: "denied", Decision: "deny",
+		Rule: "key_scope", Action: r.Method + " " + r.URL.Path,
+		Error: "key scope " + id.Scope + " does not include MCP calls", TraceID: audit.TraceID(r.Header.Get("Traceparent"))}
+	if g.gov.Audit == nil {
+		g.log.Info("key refused by its scope", "key", id.KeyID, "scope", id.Scope, "path", r.URL.Path)
+		return
+	}
+	if err := g.gov.Audit.Record(ev); err != nil && !errors.Is(err, audit.ErrUnaudited) {
+		g.log.Warn("a key refused by its scope was not audited", "key", id.KeyID, "err", err)
+	}
 }
 
 // forwardingHeaders are set by reverse proxies and tunnels: a request carrying one came from

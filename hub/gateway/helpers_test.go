@@ -40,9 +40,9 @@ func (k testKeys) Lookup(plaintext string) (auth.Identity, bool) {
 }
 
 var keys = testKeys{
-	aliceKey: {KeyID: "k-alice", UserID: "u-alice", Name: "alice", Role: "admin", Kind: "user"},
-	bobKey:   {KeyID: "k-bob", UserID: "u-bob", Name: "bob", Role: "developer", Kind: "user"},
-	carolKey: {KeyID: "k-carol", UserID: "u-alice", Name: "alice", Role: "admin", Kind: "user", Application: "cursor"},
+	aliceKey: {KeyID: "k-alice", UserID: "u-alice", Name: "alice", Role: "admin", Kind: "user", Scope: "all"},
+	bobKey:   {KeyID: "k-bob", UserID: "u-bob", Name: "bob", Role: "developer", Kind: "user", Scope: "all"},
+	carolKey: {KeyID: "k-carol", UserID: "u-alice", Name: "alice", Role: "admin", Kind: "user", Application: "cursor", Scope: "all"},
 	agentKey: {KeyID: "k-agent", Name: "laptop", Kind: "agent", AgentID: "laptop"},
 }
 

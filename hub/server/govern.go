@@ -33,6 +33,8 @@ func (s *Server) govern(ctx context.Context) error {
 		rec.Close()
 		return fmt.Errorf("load roles: %w", err)
 	}
+	// A key with a role of its own acts with it only while its user's role covers it.
+	s.Keys.SetRoleCeiling(s.RBAC)
 	s.newMetrics()
 	s.GW.SetGovernance(gateway.Governance{Tools: s.Tools, RBAC: s.RBAC, Audit: rec,
 		Observe: s.Metrics.Observe})

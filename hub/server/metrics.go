@@ -56,6 +56,8 @@ func (s *Server) metricsHandler() http.Handler {
 		case !ok || !known:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="mcp-gateway"`)
 			http.Error(w, "metrics need an API key whose role has "+permMetrics+" (or metrics_public = true)", http.StatusUnauthorized)
+		case !id.AllowsAdmin():
+			http.Error(w, "this API key has scope \""+id.Scope+"\": it makes MCP calls only, and /metrics is part of the admin surface; use a key of scope \"admin\" or \"all\"", http.StatusForbidden)
 		case !s.RBAC.Can(id.Role, permMetrics):
 			http.Error(w, "role "+id.Role+" lacks "+permMetrics, http.StatusForbidden)
 		default:

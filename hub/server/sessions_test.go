@@ -12,6 +12,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
 
 // newKey makes another key of the hub's owner, for application app.
@@ -22,7 +23,7 @@ func newKey(t *testing.T, h *hubtest.Hub, app string) string {
 	if err != nil || len(users) == 0 {
 		t.Fatalf("users: %v %v", users, err)
 	}
-	_, key, err := auth.CreateUserKey(ctx, h.Server.Store, users[0].ID, auth.KeyOptions{Name: "k-" + app, Application: app})
+	_, key, err := auth.CreateUserKey(ctx, h.Server.Store, users[0].ID, auth.KeyOptions{Name: "k-" + app, Application: app, Scope: store.ScopeAll})
 	if err != nil {
 		t.Fatal(err)
 	}

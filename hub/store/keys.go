@@ -9,9 +9,15 @@ import (
 	"time"
 )
 
-const keyColumns = "id, name, prefix, hash, kind, user_id, agent_id, application, created_at, expires_at, last_used_at, revoked_at"
+const keyColumns = "id, name, prefix, hash, kind, user_id, agent_id, application, scope, role, created_at, expires_at, last_used_at, revoked_at"
 
 func (s *sqlStore) CreateKey(ctx context.Context, k *APIKey) error {
+	if k.Scope == "" {
+		k.Scope = ScopeMCP
+		if k.Kind == KindAgent {
+			k.Scope = ScopeAll
+		}
+	}
 	if err := checkKey(k); err != nil {
 		return fmt.Errorf("create key %q: %w", k.ID, err)
 	}
@@ -22,8 +28,8 @@ func (s *sqlStore) CreateKey(ctx context.Context, k *APIKey) error {
 		k.CreatedAt = now()
 	}
 	k.CreatedAt = k.CreatedAt.UTC().Truncate(time.Microsecond)
-	_, err := s.db.ExecContext(ctx, s.q("INSERT INTO api_keys ("+keyColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-		k.ID, k.Name, k.Prefix, k.Hash, k.Kind, nullStr(k.UserID), nullStr(k.AgentID), k.Application,
+	_, err := s.db.ExecContext(ctx, s.q("INSERT INTO api_keys ("+keyColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		k.ID, k.Name, k.Prefix, k.Hash, k.Kind, nullStr(k.UserID), nullStr(k.AgentID), k.Application, k.Scope, k.Role,
 		s.ts(k.CreatedAt), s.tsPtr(k.ExpiresAt), s.tsPtr(k.LastUsedAt), s.tsPtr(k.RevokedAt))
 	if err != nil {
 		return fmt.Errorf("create key %q: %w", k.ID, mapErr(err))
@@ -42,6 +48,10 @@ func checkKey(k *APIKey) error {
 		return fmt.Errorf("an agent key needs AgentID and no UserID")
 	case k.Kind == KindAgent && k.Application != "":
 		return fmt.Errorf("an agent key has no application")
+	case k.Kind == KindAgent && k.Role != "":
+		return fmt.Errorf("an agent key has no role")
+	case !ValidScope(k.Scope):
+		return fmt.Errorf("scope %q is none of %q, %q and %q", k.Scope, ScopeMCP, ScopeAdmin, ScopeAll)
 	case k.Kind != KindUser && k.Kind != KindAgent:
 		return fmt.Errorf("kind %q is neither %q nor %q", k.Kind, KindUser, KindAgent)
 	}
@@ -133,7 +143,7 @@ func scanKey(r scanner) (*APIKey, error) {
 	var k APIKey
 	var userID, agentID sql.NullString
 	var expires, used, revoked time.Time
-	err := r.Scan(&k.ID, &k.Name, &k.Prefix, &k.Hash, &k.Kind, &userID, &agentID, &k.Application,
+	err := r.Scan(&k.ID, &k.Name, &k.Prefix, &k.Hash, &k.Kind, &userID, &agentID, &k.Application, &k.Scope, &k.Role,
 		scanTime{&k.CreatedAt}, scanTime{&expires}, scanTime{&used}, scanTime{&revoked})
 	if err != nil {
 		return nil, err

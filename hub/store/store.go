@@ -28,6 +28,16 @@ const (
 	KindAgent = "agent"
 )
 
+// Key scopes: what a user key may be used for (docs/IDENTITY.md, "Key scopes").
+const (
+	ScopeMCP   = "mcp"   // MCP calls only: /mcp, /sse, /messages
+	ScopeAdmin = "admin" // the REST API (/api/v1) only
+	ScopeAll   = "all"   // both
+)
+
+// ValidScope reports whether s is one of ScopeMCP, ScopeAdmin and ScopeAll.
+func ValidScope(s string) bool { return s == ScopeMCP || s == ScopeAdmin || s == ScopeAll }
+
 // User is a person (or automation) that holds API keys.
 type User struct {
 	ID   string
@@ -56,10 +66,18 @@ type APIKey struct {
 	// Application is "" for a personal key, else the application the key is for (e.g.
 	// "cursor"); policies match it with `applications`.
 	Application string
-	CreatedAt   time.Time
-	ExpiresAt   *time.Time
-	LastUsedAt  *time.Time
-	RevokedAt   *time.Time
+	// Scope is ScopeMCP, ScopeAdmin or ScopeAll; CreateKey stores "" as ScopeMCP for a
+	// user key (the narrowest useful one) and ScopeAll for an agent key (which only opens
+	// agent tunnels, whatever its scope).
+	Scope string
+	// Role, if not empty, is the role the key acts with instead of its user's: one the
+	// user's role covers (checked by the REST API at creation and by the key cache at
+	// every use). "" means the user's own role. Agent keys have none.
+	Role       string
+	CreatedAt  time.Time
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
 }
 
 // Agent is an enrolled agent; its ID is the name it publishes backends under.
