@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,6 +46,7 @@ type bridgedCall struct {
 
 	mu      sync.Mutex
 	em      emitter         // the reply attached now; nil while the call waits for a retry
+	held    [][]byte        // notifications sent while no reply was attached, oldest first
 	open    map[string]*ask // asked and not answered yet, by key
 	used    map[string]bool // every key this call gave out
 	nextKey int
@@ -52,16 +54,59 @@ type bridgedCall struct {
 	timer   *time.Timer
 }
 
-// emit sends a progress or log notification to the attached reply, if any: a call that
-// waits for the client's retry has nowhere to send it.
+// maxHeld bounds the notifications kept for a call that waits for the client's retry; past
+// it the oldest are dropped.
+const maxHeld = 64
+
+// emit sends a progress or log notification to the attached reply. While the call waits
+// for the client's retry there is none: the notification is held (at most maxHeld, the
+// newest kept) and sent on the retry's reply before anything else, so progress made while
+// the client answered is not lost.
 func (b *bridgedCall) emit(ctx context.Context, msg []byte) error {
 	b.mu.Lock()
 	em := b.em
+	if em == nil {
+		if len(b.held) == maxHeld {
+			b.held = append(b.held[:0], b.held[1:]...)
+		}
+		b.held = append(b.held, slices.Clone(msg))
+	}
 	b.mu.Unlock()
 	if em == nil {
-		return errors.New("gateway: the call is waiting for the client's input")
+		return nil
 	}
 	return em.emit(ctx, msg)
+}
+
+// attach makes reply the call's reply once the notifications held meanwhile are sent to it,
+// in order: one that comes during the flush is held too, and sent in the next turn.
+func (b *bridgedCall) attach(ctx context.Context, reply emitter) {
+	for {
+		b.mu.Lock()
+		held := b.held
+		b.held = nil
+		if len(held) == 0 {
+			b.em = reply
+			b.mu.Unlock()
+			return
+		}
+		b.mu.Unlock()
+		for _, msg := range held {
+			_ = reply.emit(ctx, msg)
+		}
+	}
+}
+
+// detach ends reply's turn as the call's reply. Only reply's: the client may have had the
+// input_required result and attached its retry's reply already, which must keep the call's
+// notifications (a regression: the retry's reply was detached, and the progress made while
+// it waited was lost).
+func (b *bridgedCall) detach(reply emitter) {
+	b.mu.Lock()
+	if b.em == reply {
+		b.em = nil
+	}
+	b.mu.Unlock()
 }
 
 // request is the client's ask function for a bridged call: it queues the request and
@@ -235,14 +280,8 @@ func (b *bridgedCall) add(a *ask) {
 // client with the call's result, or with an input_required result when the backend asks
 // the client something.
 func (g *Gateway) await(ctx context.Context, b *bridgedCall, req *jsonrpc.Request, reply *postReply, answers json.RawMessage) {
-	b.mu.Lock()
-	b.em = reply
-	b.mu.Unlock()
-	defer func() {
-		b.mu.Lock()
-		b.em = nil
-		b.mu.Unlock()
-	}()
+	b.attach(ctx, reply)
+	defer b.detach(reply)
 	if answers != nil {
 		b.answer(answers)
 	}
