@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/waitfor"
 )
 
 // readmeQuickStart is the README's quick start up to the AI-client section: the part a new
@@ -170,12 +172,8 @@ func TestReadmeQuickStartRuns(t *testing.T) {
 	}
 	waitFor := func(t *testing.T, what string, out *syncBuffer, ok func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for !ok() {
-			if time.Now().After(deadline) {
-				t.Fatalf("no %s within 60 s; output:\n%s", what, out.String())
-			}
-			time.Sleep(200 * time.Millisecond)
+		if !waitfor.Poll(60*time.Second, ok) {
+			t.Fatalf("no %s within 60 s; output:\n%s", what, out.String())
 		}
 	}
 	agentConnected := func(id string) bool {

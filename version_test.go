@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/waitfor"
 )
 
 // TestVersionIsTheSameEverywhere builds both commands with a version set at link time and
@@ -78,10 +80,8 @@ func TestVersionIsTheSameEverywhere(t *testing.T) {
 	}
 	waitFor := func(what string, out *syncBuffer, ok func() bool) {
 		t.Helper()
-		for deadline := time.Now().Add(60 * time.Second); !ok(); time.Sleep(200 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("no %s within 60 s:\n%s", what, out.String())
-			}
+		if !waitfor.Poll(60*time.Second, ok) {
+			t.Fatalf("no %s within 60 s:\n%s", what, out.String())
 		}
 	}
 	hubOut := start(hubBin, "serve", "--data-dir", data, "--listen", addr)

@@ -17,6 +17,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+	"github.com/mcp-gateway/mcp-gateway/shared/waitfor"
 )
 
 // The TypeScript SDK's session client (2025 protocol) behind a round-robin balancer across
@@ -36,12 +37,8 @@ func TestTSSessionClientAcrossHubs(t *testing.T) {
 		c.Backends = []backend.Config{{Name: "echo", Transport: backend.TransportHTTP, URL: hs.URL}}
 	})
 	for _, h := range hubs { // the backend is ready on both
-		deadline := time.Now().Add(30 * time.Second)
-		for !hubLists(t, h, "echo__echo") {
-			if time.Now().After(deadline) {
-				t.Fatalf("echo never listed on %s", h.URL)
-			}
-			time.Sleep(20 * time.Millisecond)
+		if !waitfor.Poll(30*time.Second, func() bool { return hubLists(t, h, "echo__echo") }) {
+			t.Fatalf("echo never listed on %s", h.URL)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -13,6 +13,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/agent/connector"
 	"github.com/mcp-gateway/mcp-gateway/hub/agents"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+	"github.com/mcp-gateway/mcp-gateway/shared/waitfor"
 )
 
 // runConnector runs a real agent connector with no backends until the test ends.
@@ -52,12 +53,8 @@ func quietHub(t *testing.T, window time.Duration) *testHub {
 
 func waitUntil(t *testing.T, what string, log *logBuf, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after 60 s waiting for %s; hub log:\n%s", what, log.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !waitfor.Poll(60*time.Second, cond) {
+		t.Fatalf("timed out after 60 s waiting for %s; hub log:\n%s", what, log.String())
 	}
 }
 

@@ -99,6 +99,7 @@ func stormAgent(url, key, id string, deferred *atomic.Int64, t *testing.T) error
 				return fmt.Errorf("%s: refused with %d, Retry-After %q: %v", id, hs.StatusCode, resp.Header.Get("Retry-After"), err)
 			}
 			deferred.Add(1)
+			// Waiting out Retry-After (plus jitter) is what an agent does: the behaviour under test.
 			time.Sleep(hs.RetryAfter + time.Duration(time.Now().UnixNano()%int64(time.Second)))
 			continue
 		}
@@ -167,6 +168,6 @@ func TestAbandonedHandshakeFreesItsSlot(t *testing.T) {
 		if !errors.As(err, &hs) || time.Now().After(deadline) {
 			t.Fatalf("the abandoned handshake's slot was not freed: %v", err)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // polling: the slot's release has no event outside the hub
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/masterkey"
 	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
+	"github.com/mcp-gateway/mcp-gateway/shared/waitfor"
 )
 
 // Regression (issue 10, item 1): backends.write let an operator add a stdio backend, that
@@ -124,19 +125,17 @@ func TestBackendsNeverHandBackHubSecrets(t *testing.T) {
 		"env": map[string]string{"OWN": "own-value"}, "args": []string{"-c", "echo env: $(env | sort | tr '\\n' ' ') >&2; exit 3"}}, nil)
 
 	errs := map[string]string{}
-	deadline := time.Now().Add(60 * time.Second)
-	for len(errs) < 2 {
-		var list api.List[api.Backend]
+	var list api.List[api.Backend]
+	if !waitfor.Poll(60*time.Second, func() bool {
 		owner.must(200, "GET", "/backends", nil, &list)
 		for _, b := range list.Items {
 			if b.State == "failed" && strings.Contains(b.Error, ":") {
 				errs[b.Name] = b.Error
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("backends not failed after 60s: %+v", list.Items)
-		}
-		time.Sleep(50 * time.Millisecond)
+		return len(errs) == 2
+	}) {
+		t.Fatalf("backends not failed after 60s: %+v", list.Items)
 	}
 	if e := errs["leaky"]; strings.Contains(e, secret[:20]) || strings.Contains(e, masterKey[:20]) || !strings.Contains(e, "read from the database ") {
 		t.Errorf("leaky backend's error: %q; want its text without the JWT secret and the master key", e)

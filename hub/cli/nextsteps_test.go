@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
+	"github.com/mcp-gateway/mcp-gateway/shared/waitfor"
 )
 
 // serveUntilListening runs serve with args until it logs "hub listening", then stops it and
@@ -22,13 +23,9 @@ func serveUntilListening(t *testing.T, args ...string) string {
 		done <- Run(ctx, append([]string{"serve"}, args...),
 			Env{Stdout: &out, Stderr: &out, Logger: slog.New(slog.NewTextHandler(&out, nil))})
 	}()
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(out.String(), "hub listening") {
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("hub not listening after 60s:\n%s", out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !waitfor.Poll(60*time.Second, func() bool { return strings.Contains(out.String(), "hub listening") }) {
+		cancel()
+		t.Fatalf("hub not listening after 60s:\n%s", out.String())
 	}
 	cancel()
 	if err := <-done; err != nil {

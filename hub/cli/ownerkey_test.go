@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/waitfor"
 )
 
 // syncBuffer is a bytes.Buffer that serve may write while the test reads it.
@@ -61,12 +63,8 @@ func TestFirstStartKeepsOwnerKeyOutOfLogs(t *testing.T) {
 		}
 	}()
 	path := filepath.Join(dir, OwnerKeyFile)
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(out.String(), "hub listening") {
-		if time.Now().After(deadline) {
-			t.Fatalf("hub not listening after 60s:\n%s", out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !waitfor.Poll(60*time.Second, func() bool { return strings.Contains(out.String(), "hub listening") }) {
+		t.Fatalf("hub not listening after 60s:\n%s", out.String())
 	}
 	if keyRE.MatchString(out.String()) || strings.Contains(out.String(), "mcpgw_") {
 		t.Errorf("serve printed the owner key without a terminal:\n%s", out.String())

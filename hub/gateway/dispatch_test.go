@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
+	"github.com/mcp-gateway/mcp-gateway/shared/waitfor"
 )
 
 func TestToolsCallRoutes(t *testing.T) {
@@ -348,12 +349,8 @@ func TestSubscriptionHeldOnceAtTheBackend(t *testing.T) {
 	if resp := h.do(r); resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusOK {
 		t.Fatalf("DELETE: %d", resp.StatusCode)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for h.up.methods()["resources/unsubscribe"] != 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the backend got no unsubscribe after the last client's session ended: %v", h.up.methods())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !waitfor.Poll(30*time.Second, func() bool { return h.up.methods()["resources/unsubscribe"] == 1 }) {
+		t.Fatalf("the backend got no unsubscribe after the last client's session ended: %v", h.up.methods())
 	}
 	if got := h.up.last(); got.Target != (router.Target{Backend: "util", Name: "file:///a.txt"}) {
 		t.Errorf("unsubscribe went to %+v", got.Target)

@@ -18,6 +18,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
 	"github.com/mcp-gateway/mcp-gateway/hub/server"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+	"github.com/mcp-gateway/mcp-gateway/shared/waitfor"
 )
 
 // clusterDeadline bounds how long a change made through one hub may take to reach another.
@@ -43,14 +44,7 @@ func echoServer(t *testing.T) string {
 // test fails naming what never happened.
 func within(t *testing.T, what string, cond func() bool) time.Duration {
 	t.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > clusterDeadline {
-			t.Fatalf("%s: not within %v", what, clusterDeadline)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	d := time.Since(start)
+	d := waitfor.Until(t, clusterDeadline, what, cond)
 	t.Logf("%s: after %v", what, d.Round(time.Millisecond))
 	return d
 }

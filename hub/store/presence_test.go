@@ -7,6 +7,7 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/hub/store/storetest"
+	"github.com/mcp-gateway/mcp-gateway/shared/waitfor"
 )
 
 // testPresence: newest claim wins, the loser's renewal no longer names the agent, stale
@@ -60,17 +61,12 @@ func testPresence(t *testing.T, s store.Store) {
 	// A lease that ran out is not live.
 	_, err = s.ClaimAgent(ctx, store.Presence{AgentID: "a2", HubID: "A", HubURL: "http://a"}, time.Millisecond, mem)
 	mustOK(t, err)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	if !waitfor.Poll(30*time.Second, func() bool {
 		live, err = s.LivePresence(ctx)
 		mustOK(t, err)
-		if len(live) == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("expired lease still live: %+v", live)
-		}
-		time.Sleep(10 * time.Millisecond)
+		return len(live) == 1
+	}) {
+		t.Fatalf("expired lease still live: %+v", live)
 	}
 	mustOK(t, s.ReleaseHub(ctx, "B"))
 	if _, err := s.GetPresence(ctx, "a1"); err == nil {
@@ -110,17 +106,12 @@ func testPresenceFight(t *testing.T, s store.Store) {
 	c, err := s.ClaimAgent(ctx, store.Presence{AgentID: "solo", HubID: "A", Instance: "j1"}, time.Millisecond, 10*time.Minute)
 	mustOK(t, err)
 	_ = c
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	if !waitfor.Poll(30*time.Second, func() bool {
 		p, err := s.GetPresence(ctx, "solo")
 		mustOK(t, err)
-		if !p.Live {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("lease did not expire")
-		}
-		time.Sleep(10 * time.Millisecond)
+		return !p.Live
+	}) {
+		t.Fatal("lease did not expire")
 	}
 	claim2 := func(inst string) bool {
 		c, err := s.ClaimAgent(ctx, store.Presence{AgentID: "solo", HubID: "B", Instance: inst}, time.Minute, 10*time.Minute)

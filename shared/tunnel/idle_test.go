@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/waitfor"
 )
 
 // An idle tunnel costs the hub as few goroutines as yamux allows (issue 11: thousands of idle
@@ -22,14 +24,10 @@ func TestIdleTunnelGoroutines(t *testing.T) {
 	// A goroutine running on another thread shows no stack in the dump: count until the
 	// figures hold, or report the last ones.
 	var ping, keepalive int
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	waitfor.Poll(30*time.Second, func() bool { // the assertions below say what was left
 		ping, keepalive = countStacks(t, "tunnel.(*Conn).ping"), countStacks(t, "yamux.(*Session).keepalive")
-		if ping == 0 && keepalive == n || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return ping == 0 && keepalive == n
+	})
 	if ping != 0 {
 		t.Errorf("%d goroutines in Conn.ping for %d idle tunnels (both ends), want 0", ping, n)
 	}
