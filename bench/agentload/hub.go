@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/bench/procstat"
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
@@ -188,7 +189,7 @@ func (h *hub) sample(ctx context.Context) (sample, error) {
 
 // idleCPU is the share of one core the hub used over d (utime+stime of /proc/PID/stat).
 func (h *hub) idleCPU(ctx context.Context, d time.Duration) (float64, error) {
-	a, err := cpuTime(h.pid)
+	a, err := procstat.CPUTime(h.pid)
 	if err != nil {
 		return 0, err
 	}
@@ -198,34 +199,9 @@ func (h *hub) idleCPU(ctx context.Context, d time.Duration) (float64, error) {
 		return 0, ctx.Err()
 	case <-time.After(d):
 	}
-	b, err := cpuTime(h.pid)
+	b, err := procstat.CPUTime(h.pid)
 	if err != nil {
 		return 0, err
 	}
 	return (b - a).Seconds() / time.Since(t0).Seconds(), nil
-}
-
-// clockTick is the unit of utime and stime in /proc/PID/stat (USER_HZ, 100 on Linux).
-const clockTick = 10 * time.Millisecond
-
-func cpuTime(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')') // the command name may hold spaces
-	if i < 0 {
-		return 0, fmt.Errorf("/proc/%d/stat: no command name", pid)
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
-	}
-	u, err1 := strconv.ParseInt(f[11], 10, 64) // field 14
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: bad utime/stime", pid)
-	}
-	return time.Duration(u+st) * clockTick, nil
 }
