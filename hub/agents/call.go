@@ -106,7 +106,7 @@ func (c *call) wait(ctx context.Context) (*jsonrpc.Response, error) {
 			}
 			c.answering.Go(func() { c.answer(rctx, req) })
 		case protocol.TypeResult:
-			if err := expired(ctx); err != nil {
+			if err := Expired(ctx); err != nil {
 				return nil, err // the agent answered the expiry of the same deadline; say so the same way
 			}
 			return c.result(t, payload)
@@ -118,7 +118,7 @@ func (c *call) wait(ctx context.Context) (*jsonrpc.Response, error) {
 
 // failed turns a stream error into the call's error: the caller's, or the agent's departure.
 func (c *call) failed(ctx context.Context, err error) error {
-	if err := expired(ctx); err != nil {
+	if err := Expired(ctx); err != nil {
 		return err
 	}
 	if c.s.ys.IsClosed() {
@@ -183,9 +183,10 @@ func (c *call) close(keep bool) {
 	_ = c.st.Close()
 }
 
-// expired is ctx.Err(), or DeadlineExceeded once the deadline has passed even if ctx's
-// timer has not fired yet (it can lag on a loaded machine).
-func expired(ctx context.Context) error {
+// Expired is ctx.Err(), or DeadlineExceeded once the deadline has passed even if ctx's
+// timer has not fired yet (it can lag on a loaded machine): a call's own ending, told apart
+// from the agent's, wherever the call stream runs (here, or forwarded between hubs).
+func Expired(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}

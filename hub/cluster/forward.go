@@ -98,7 +98,7 @@ func (n *Node) Call(ctx context.Context, agentID, backendName string, c *backend
 	defer stop()
 	resp, err := n.client.Do(req)
 	if err != nil {
-		if e := expired(ctx); e != nil {
+		if e := agents.Expired(ctx); e != nil {
 			return nil, e
 		}
 		return nil, unreachable(err)
@@ -120,7 +120,7 @@ func (n *Node) Call(ctx context.Context, agentID, backendName string, c *backend
 	for {
 		t, payload, err := protocol.ReadFrame(resp.Body)
 		if err != nil {
-			if e := expired(ctx); e != nil {
+			if e := agents.Expired(ctx); e != nil {
 				return nil, e
 			}
 			return nil, &agents.AgentError{Agent: agentID, Reason: "disconnected during the call", Err: fmt.Errorf("hub %s: %w", hubID, err)}
@@ -139,7 +139,7 @@ func (n *Node) Call(ctx context.Context, agentID, backendName string, c *backend
 			}
 			answering.Go(func() { _ = w.WriteMessage(protocol.TypeResponse, ask(actx, c.Sink, m)) })
 		case protocol.TypeResult:
-			if e := expired(ctx); e != nil {
+			if e := agents.Expired(ctx); e != nil {
 				return nil, e
 			}
 			return protocol.DecodeResponse(t, payload)
@@ -173,7 +173,7 @@ func ask(ctx context.Context, sink backend.Sink, req *jsonrpc.Request) *jsonrpc.
 
 // failure turns the holder's refusal into the error a local call would have given.
 func failure(ctx context.Context, agentID, hubID string, f protocol.Refusal) error {
-	if e := expired(ctx); e != nil {
+	if e := agents.Expired(ctx); e != nil {
 		return e
 	}
 	switch f.Code {
@@ -184,15 +184,4 @@ func failure(ctx context.Context, agentID, hubID string, f protocol.Refusal) err
 	default:
 		return fmt.Errorf("hub %s: %s", hubID, f.Message)
 	}
-}
-
-// expired is ctx.Err(), or DeadlineExceeded once the deadline has passed.
-func expired(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
-		return context.DeadlineExceeded
-	}
-	return nil
 }
