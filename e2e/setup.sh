@@ -10,7 +10,9 @@
 #   3. PostgreSQL reachable on 127.0.0.1 (started with pg_ctlcluster if not);
 #   4. database `test` exists;
 #   5. shellcheck (the install.sh lint test);
-#   6. openssl (install.sh's Ed25519 signature check, run by the install tests).
+#   6. openssl (install.sh's Ed25519 signature check, run by the install tests);
+#   7. haproxy (deploy config check, cluster tests behind a real load balancer);
+#   8. chromium (headless browser tests of the console and the OAuth login page).
 # Every apt install above happens only when the tool is missing. README.md's test section lists
 # all of this: keep the two in step.
 # Fast (well under a second) when everything is already in place.
@@ -131,4 +133,12 @@ if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then
 	apt_install haproxy
 fi
 
-log "ok (node $node_ver, postgres ready, database test present, shellcheck, openssl, haproxy)"
+# ---------------------------------------------------------------- 8. chromium (browser tests)
+# Headless Chromium drives the web console and the OAuth login/consent tests (through
+# playwright-core from e2e/node_modules; axe-core checks accessibility).
+if ! command -v chromium >/dev/null 2>&1; then
+	log "chromium not installed; installing it from Debian (browser tests)"
+	apt_install chromium
+fi
+
+log "ok (node $node_ver, postgres ready, database test present, shellcheck, openssl, haproxy, chromium)"
