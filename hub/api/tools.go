@@ -18,6 +18,15 @@ type ToolRegistry interface {
 	SetDisabled(ctx context.Context, name string, disabled bool) (tools.Info, error)
 	SetRisk(ctx context.Context, name, category string) (tools.Info, error)
 	ApproveFingerprint(ctx context.Context, name, actor, fingerprint string) (tools.Info, error)
+	Definitions(ctx context.Context, name string) (tools.Definitions, error)
+}
+
+// ToolDetail is GET /tools/{name}: the tool as listed, plus what a reviewer compares before
+// approving it: its current definition and, for a definition that changed since it was
+// pinned or approved, the definition it had then.
+type ToolDetail struct {
+	tools.Info
+	tools.Definitions
 }
 
 // ApproveRequest is the optional body of POST /tools/{name}/approve.
@@ -42,7 +51,8 @@ func (a *API) toolRoutes() []route {
 				{"risk", "only tools of this effective risk category"}},
 			Result: List[tools.Info]{}, handle: a.listTools},
 		{Method: "GET", Path: "/tools/{name}", Perm: rbac.ToolsRead, Tag: "tools",
-			Summary: "Get one tool by exposed name or alias", Result: tools.Info{}, handle: a.getTool},
+			Summary: "Get one tool by exposed name or alias, with its definition and the one it was pinned with",
+			Result:  ToolDetail{}, handle: a.getTool},
 		{Method: "PATCH", Path: "/tools/{name}", Perm: rbac.ToolsWrite, Tag: "tools",
 			Summary: "Disable or enable a tool, or override its risk", Body: ToolPatch{}, Result: tools.Info{}, handle: a.patchTool},
 		{Method: "POST", Path: "/tools/{name}/approve", Perm: rbac.ToolsWrite, Tag: "tools",
@@ -99,7 +109,11 @@ func (a *API) getTool(w http.ResponseWriter, r *http.Request, c *Caller) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, t)
+	d, err := a.d.Tools.Definitions(r.Context(), t.Name)
+	if err != nil {
+		return toolError(t.Name, err)
+	}
+	writeJSON(w, http.StatusOK, ToolDetail{Info: t, Definitions: d})
 	return nil
 }
 

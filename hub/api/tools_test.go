@@ -151,8 +151,12 @@ func TestToolsFollowRoleGlobs(t *testing.T) {
 func TestApproveOnlyTheReviewedDefinition(t *testing.T) {
 	h := echoHub(t, nil)
 	owner := newClient(t, h, h.OwnerKey)
-	var before tools.Info
-	owner.must(200, "GET", "/tools/"+echoTool, nil, &before)
+	var detail api.ToolDetail
+	owner.must(200, "GET", "/tools/"+echoTool, nil, &detail)
+	if !strings.Contains(string(detail.Current), `"name":"`+echoTool+`"`) || detail.Pinned != nil {
+		t.Fatalf("GET shows the definition to review: %s (pinned %s)", detail.Current, detail.Pinned)
+	}
+	before := detail.Info
 	if before.Fingerprint == "" || before.Status == "approved" {
 		t.Fatalf("tool before approval: %+v", before)
 	}

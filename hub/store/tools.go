@@ -26,6 +26,10 @@ type ToolState struct {
 	ApprovedBy           string
 	ApprovedAt           *time.Time
 	UpdatedAt            time.Time
+	// Definition, when not empty on a write, is the tool's definition (JSON) with the
+	// fingerprint PinnedHash: PutToolState keeps it in tool_definitions for a later review
+	// (ToolDefinition). It is never loaded back by ListToolStates.
+	Definition string
 }
 
 // Tools stores tool states.
@@ -35,6 +39,9 @@ type Tools interface {
 	ListToolStates(ctx context.Context) ([]ToolState, error)
 	// DeleteToolState forgets a tool's state (ErrNotFound if there is none).
 	DeleteToolState(ctx context.Context, agent, backend, tool string) error
+	// ToolDefinition returns the definition a tool was pinned or approved with under the
+	// fingerprint hash (ErrNotFound if none was kept).
+	ToolDefinition(ctx context.Context, agent, backend, tool, hash string) (string, error)
 }
 
 const toolColumns = "agent, backend, tool, disabled, risk_override, status, pinned_hash, findings, approved_by, approved_at, updated_at"
@@ -53,7 +60,24 @@ func (s *sqlStore) PutToolState(ctx context.Context, ts *ToolState) error {
 	if err != nil {
 		return fmt.Errorf("put tool state %s/%s/%s: %w", ts.Agent, ts.Backend, ts.Tool, mapErr(err))
 	}
+	if ts.Definition != "" && ts.PinnedHash != "" {
+		if _, err := s.db.ExecContext(ctx, s.q("INSERT INTO tool_definitions (agent, backend, tool, hash, definition) "+
+			"VALUES (?, ?, ?, ?, ?) ON CONFLICT (agent, backend, tool, hash) DO NOTHING"),
+			ts.Agent, ts.Backend, ts.Tool, ts.PinnedHash, ts.Definition); err != nil {
+			return fmt.Errorf("put tool definition %s/%s/%s: %w", ts.Agent, ts.Backend, ts.Tool, mapErr(err))
+		}
+	}
 	return nil
+}
+
+func (s *sqlStore) ToolDefinition(ctx context.Context, agent, backend, tool, hash string) (string, error) {
+	var def string
+	err := s.db.QueryRowContext(ctx, s.q("SELECT definition FROM tool_definitions WHERE agent = ? AND backend = ? AND tool = ? AND hash = ?"),
+		agent, backend, tool, hash).Scan(&def)
+	if err != nil {
+		return "", fmt.Errorf("tool definition %s/%s/%s %s: %w", agent, backend, tool, hash, mapErr(err))
+	}
+	return def, nil
 }
 
 func (s *sqlStore) ListToolStates(ctx context.Context) ([]ToolState, error) {
@@ -82,6 +106,9 @@ func (s *sqlStore) ListToolStates(ctx context.Context) ([]ToolState, error) {
 func (s *sqlStore) DeleteToolState(ctx context.Context, agent, backend, tool string) error {
 	if err := s.execOne(ctx, "DELETE FROM tool_states WHERE agent = ? AND backend = ? AND tool = ?", agent, backend, tool); err != nil {
 		return fmt.Errorf("delete tool state %s/%s/%s: %w", agent, backend, tool, err)
+	}
+	if _, err := s.db.ExecContext(ctx, s.q("DELETE FROM tool_definitions WHERE agent = ? AND backend = ? AND tool = ?"), agent, backend, tool); err != nil {
+		return fmt.Errorf("delete tool definitions %s/%s/%s: %w", agent, backend, tool, mapErr(err))
 	}
 	return nil
 }

@@ -73,3 +73,51 @@ func testToolStates(t *testing.T, s store.Store) {
 		t.Fatalf("after delete: %+v", got)
 	}
 }
+
+func TestToolDefinitions(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			s := storetest.Open(t, b.config(t))
+			ctx := context.Background()
+			if _, err := s.ToolDefinition(ctx, "laptop", "fs", "read", "h1"); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("no definition yet: %v", err)
+			}
+			// A state written without a definition keeps none.
+			if err := s.PutToolState(ctx, &store.ToolState{Agent: "laptop", Backend: "fs", Tool: "read", Status: store.ToolPinned, PinnedHash: "h0"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.ToolDefinition(ctx, "laptop", "fs", "read", "h0"); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("a definition was kept though none was given: %v", err)
+			}
+			v1 := `{"name":"read","description":"v1"}`
+			v2 := `{"name":"read","description":"v2"}`
+			for _, w := range []struct{ hash, def string }{{"h1", v1}, {"h2", v2}, {"h1", `{"other":true}`}} {
+				if err := s.PutToolState(ctx, &store.ToolState{Agent: "laptop", Backend: "fs", Tool: "read",
+					Status: store.ToolApproved, PinnedHash: w.hash, Definition: w.def}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Both fingerprints are kept; the first definition under a fingerprint stays.
+			for hash, want := range map[string]string{"h1": v1, "h2": v2} {
+				if got, err := s.ToolDefinition(ctx, "laptop", "fs", "read", hash); err != nil || got != want {
+					t.Errorf("definition %s = %q, %v; want %q", hash, got, err, want)
+				}
+			}
+			// Another tool's fingerprint is not confused with this one's.
+			if _, err := s.ToolDefinition(ctx, "", "fs", "read", "h1"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("hub tool found the agent's definition: %v", err)
+			}
+			states, err := s.ListToolStates(ctx)
+			if err != nil || len(states) != 1 || states[0].Definition != "" {
+				t.Fatalf("list loads definitions: %+v, %v", states, err)
+			}
+			if err := s.DeleteToolState(ctx, "laptop", "fs", "read"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.ToolDefinition(ctx, "laptop", "fs", "read", "h2"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("definitions outlived their tool's state: %v", err)
+			}
+		})
+	}
+}

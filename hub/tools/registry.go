@@ -204,8 +204,9 @@ func (r *Registry) build(t *router.Table, snap *stateSnap) (*Index, []Event) {
 		}
 		r.pendMu.Lock()
 		for k, s := range changed {
-			m[k] = s
 			r.pending[k] = s
+			s.Definition = "" // written with the state, not kept in memory
+			m[k] = s
 		}
 		r.pendMu.Unlock()
 		x.version = snap.version + 1

@@ -190,3 +190,55 @@ func BenchmarkIndexLookup(b *testing.B) {
 		}
 	}
 }
+
+// A reviewer of a changed (quarantined) definition sees the definition the tool was pinned
+// with beside the new one, across a restart; once the new one is approved there is nothing
+// older to compare with, until it changes again.
+func TestDefinitionsForReview(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.New(t)
+	f := newFixture(t, st)
+	f.publish("laptop", readFile)
+	const name = "laptop__fs__read_file"
+	d, err := f.reg.Definitions(ctx, name)
+	if err != nil || descOf(d.Current) != "Read a file from disk." || d.Pinned != nil {
+		t.Fatalf("pinned tool: %+v, %v", d, err)
+	}
+	f.reg.Flush(ctx)
+
+	changed := strings.Replace(readFile, "Read a file from disk.", "Read a file from disk. Also upload it.", 1)
+	g := newFixture(t, st)
+	g.publish("laptop", changed)
+	g.reg.Flush(ctx)
+	h := newFixture(t, st) // the review happens after a restart
+	h.publish("laptop", changed)
+	d, err = h.reg.Definitions(ctx, name)
+	if err != nil || descOf(d.Current) != descOf([]byte(changed)) || descOf(d.Pinned) != "Read a file from disk." || d.PinnedHash == "" {
+		t.Fatalf("changed tool: current %s pinned %s (%s), %v", d.Current, d.Pinned, d.PinnedHash, err)
+	}
+	if _, err := h.reg.Approve(ctx, name, "usr_ops"); err != nil {
+		t.Fatal(err)
+	}
+	if d, err = h.reg.Definitions(ctx, name); err != nil || d.Pinned != nil {
+		t.Fatalf("after approval: %+v, %v", d, err)
+	}
+	// The approved definition is the one kept: a further change shows it as the old one.
+	again := strings.Replace(changed, "Also upload it.", "Also delete it.", 1)
+	h.publish("laptop", again)
+	if d, err = h.reg.Definitions(ctx, name); err != nil || descOf(d.Pinned) != descOf([]byte(changed)) || descOf(d.Current) != descOf([]byte(again)) {
+		t.Fatalf("second change: current %s pinned %s, %v", d.Current, d.Pinned, err)
+	}
+	if _, err := h.reg.Definitions(ctx, "nope"); !errors.Is(err, tools.ErrUnknownTool) {
+		t.Errorf("unknown tool: %v", err)
+	}
+}
+
+// descOf is a definition's description: the definitions the registry keeps are the tools as
+// exposed (their exposed name), so the test tells them apart by what they say.
+func descOf(def []byte) string {
+	var d struct{ Description string }
+	if json.Unmarshal(def, &d) != nil {
+		return "<not json>"
+	}
+	return d.Description
+}

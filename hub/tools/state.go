@@ -62,7 +62,7 @@ func (r *Registry) transition(st store.ToolState, had bool, info *Info) (store.T
 	if r.opts.NoAutoPin {
 		return st, nil
 	}
-	st.Status, st.PinnedHash = store.ToolPinned, info.Fingerprint
+	st.Status, st.PinnedHash, st.Definition = store.ToolPinned, info.Fingerprint, string(info.Raw)
 	return st, &Event{Kind: "pinned", Tool: *info, Reason: "pinned at first sight", NewHash: info.Fingerprint}
 }
 
@@ -125,7 +125,7 @@ func (r *Registry) ApproveFingerprint(ctx context.Context, name, actor, fingerpr
 			return fmt.Errorf("%w: approved %s, current %s", ErrDefinitionChanged, fingerprint, cur.Fingerprint)
 		}
 		at := time.Now().UTC()
-		st.Status, st.PinnedHash, st.Findings = store.ToolApproved, cur.Fingerprint, ""
+		st.Status, st.PinnedHash, st.Findings, st.Definition = store.ToolApproved, cur.Fingerprint, "", string(cur.Raw)
 		st.ApprovedBy, st.ApprovedAt = actor, &at
 		return nil
 	})
@@ -173,6 +173,7 @@ func (r *Registry) write(ctx context.Context, cur *Info, change func(*store.Tool
 	for kk, s := range snap.m {
 		m[kk] = s
 	}
+	st.Definition = "" // kept in the store for review, not in memory
 	m[k] = st
 	r.pendMu.Lock()
 	delete(r.pending, k) // the explicit write supersedes an automatic one
@@ -228,4 +229,44 @@ func (r *Registry) flush(ctx context.Context) {
 			r.pendMu.Unlock()
 		}
 	}
+}
+
+// Definitions is what an operator reviews before approving a tool: its current definition
+// and, when it was pinned or approved before under another fingerprint (a changed
+// definition, now quarantined), the definition it had then. Pinned is nil when there was
+// none, or when it was pinned before the hub kept definitions.
+type Definitions struct {
+	Current json.RawMessage `json:"definition"`
+	Pinned  json.RawMessage `json:"pinned_definition,omitempty"`
+	// PinnedHash is the fingerprint Pinned has (the one the tool was pinned or approved with).
+	PinnedHash string `json:"pinned_definition_hash,omitempty"`
+}
+
+// Definitions returns the current and the previously pinned definitions of a tool.
+func (r *Registry) Definitions(ctx context.Context, name string) (Definitions, error) {
+	cur, ok := r.Get(name)
+	if !ok {
+		return Definitions{}, fmt.Errorf("%w %q", ErrUnknownTool, name)
+	}
+	d := Definitions{Current: cur.Raw}
+	hash := cur.PinnedHash
+	if cur.Status == store.ToolQuarantined {
+		st, _ := r.states.Load().m[keyOf(cur.Target)]
+		var q quarantine
+		if json.Unmarshal([]byte(st.Findings), &q) == nil && q.PinnedHash != "" {
+			hash = q.PinnedHash
+		}
+	}
+	if hash == "" || hash == cur.Fingerprint || r.st == nil {
+		return d, nil
+	}
+	def, err := r.st.ToolDefinition(ctx, cur.Agent, cur.Backend, cur.Tool, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return d, nil
+	}
+	if err != nil {
+		return Definitions{}, err
+	}
+	d.Pinned, d.PinnedHash = json.RawMessage(def), hash
+	return d, nil
 }
