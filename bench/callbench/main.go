@@ -89,7 +89,10 @@ func pickServer(root, name string) (server, error) {
 		if err != nil {
 			return server{}, err
 		}
-		return server{command: strings.TrimSpace(bin), tool: "test_simple_text", expect: "simple text"}, nil
+		// The script may say "building ..." first (on stderr, which output merges): the
+		// binary's path is its last line.
+		lines := strings.Split(strings.TrimSpace(bin), "\n")
+		return server{command: strings.TrimSpace(lines[len(lines)-1]), tool: "test_simple_text", expect: "simple text"}, nil
 	}
 	return server{}, fmt.Errorf("unknown -server %q", name)
 }

@@ -30,13 +30,18 @@ var keyRE = regexp.MustCompile(`mcpgw_[A-Za-z0-9_-]+`)
 
 // startMesh builds the hub and agent from root, or takes them from binDir when it is set
 // (a baseline build: mcp-gateway-hub and mcp-gateway-agent), and starts them.
-func startMesh(ctx context.Context, b bench, binDir, profDir string) (*mesh, error) {
+func startMesh(ctx context.Context, b bench, binDir, profDir string) (_ *mesh, err error) {
 	root, srv := b.root, b.srv
 	dir, err := os.MkdirTemp("", "callbench")
 	if err != nil {
 		return nil, err
 	}
 	m := &mesh{dir: dir}
+	defer func() {
+		if err != nil { // stop what was started; the caller only closes a mesh it got
+			m.close()
+		}
+	}()
 	if profDir != "" {
 		if profDir, err = filepath.Abs(profDir); err != nil {
 			return nil, err

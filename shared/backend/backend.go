@@ -5,6 +5,7 @@ package backend
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -123,12 +124,17 @@ type Backend struct {
 	relists atomic.Int64 // lists fetched again after a list_changed notification
 	strays  atomic.Int64 // responses that matched no call (late, after a cancel)
 	lines   lineStats    // stdio lines that were not JSON-RPC or over the size limit
+
+	// clientInfo is opts' ClientName and ClientVersion as the JSON object a modern request's
+	// _meta carries, encoded once instead of on every call.
+	clientInfo json.RawMessage
 }
 
 // New returns a backend in state starting. cfg should have passed Validate.
 func New(cfg Config, opts Options) *Backend {
 	opts = opts.withDefaults()
 	b := &Backend{cfg: cfg, opts: opts, log: opts.Logger.With("backend", cfg.Name)}
+	b.clientInfo, _ = json.Marshal(map[string]string{"name": opts.ClientName, "version": opts.ClientVersion})
 	for _, s := range opts.Secrets {
 		if len(s) >= minSecret {
 			b.hubSecrets = append(b.hubSecrets, s)

@@ -75,11 +75,10 @@ func (s *session) requestMeta(withClient bool) map[string]json.RawMessage {
 	if withClient {
 		caps = json.RawMessage(`{"sampling":{},"elicitation":{},"roots":{}}`)
 	}
-	info, _ := json.Marshal(map[string]string{"name": s.b.opts.ClientName, "version": s.b.opts.ClientVersion})
 	m := map[string]json.RawMessage{
 		metaProtocolVersion:    json.RawMessage(`"` + modernVersion + `"`),
 		metaClientCapabilities: caps,
-		metaClientInfo:         info,
+		metaClientInfo:         s.b.clientInfo,
 	}
 	if s.logging {
 		// As with logging/setLevel on a legacy session: everything, filtered per client
