@@ -60,6 +60,26 @@ func (c *callServer) serve(ctx context.Context, s stream, reuse bool) {
 		}
 	}()
 	w := newFrameWriter(s, c.writeTimeout)
+	// The stream's calls run one after another on one worker goroutine, started with the
+	// first call: a new goroutine per call would grow its stack again (backend call, JSON
+	// scans) on every call of a lane. The reader stays free for Cancel and Response frames.
+	var jobs chan func()
+	defer func() {
+		if jobs != nil {
+			close(jobs)
+		}
+	}()
+	run := func(job func()) {
+		if jobs == nil {
+			jobs = make(chan func(), 1)
+			go func() {
+				for job := range jobs {
+					job()
+				}
+			}()
+		}
+		jobs <- job
+	}
 	for first := true; ; first = false {
 		if first {
 			_ = s.SetReadDeadline(time.Now().Add(c.firstFrame))
@@ -92,7 +112,7 @@ func (c *callServer) serve(ctx context.Context, s stream, reuse bool) {
 				c.log.Warn("bad call frame", "err", err)
 				return
 			}
-			cur = c.start(ctx, s, w, &call, reuse)
+			cur = c.start(ctx, s, w, &call, reuse, run)
 		case protocol.TypeCancel:
 			var m protocol.Cancel
 			_ = protocol.Decode(t, payload, &m)
@@ -130,13 +150,13 @@ type running struct {
 	done     chan struct{} // closed when the call's goroutine has returned
 }
 
-// start runs the call in its own goroutine, so that the stream's reader stays free for the
-// hub's Cancel and Response frames.
-func (c *callServer) start(ctx context.Context, s stream, w *protocol.FrameWriter, call *protocol.Call, reuse bool) *running {
+// start runs the call with run (on the stream's worker goroutine), so that the stream's
+// reader stays free for the hub's Cancel and Response frames.
+func (c *callServer) start(ctx context.Context, s stream, w *protocol.FrameWriter, call *protocol.Call, reuse bool, run func(func())) *running {
 	ctx, cancel := callContext(ctx, call.Deadline)
 	r := &running{sink: &streamSink{w: w, log: c.log}, cancel: cancel,
 		answered: make(chan struct{}), done: make(chan struct{})}
-	go func() {
+	run(func() {
 		defer close(r.done)
 		defer cancel()
 		var resp *jsonrpc.Response
@@ -150,7 +170,7 @@ func (c *callServer) start(ctx context.Context, s stream, w *protocol.FrameWrite
 		// it, knows the call is over.
 		close(r.answered)
 		c.finish(s, w, resp, reuse)
-	}()
+	})
 	return r
 }
 
