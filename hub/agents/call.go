@@ -89,8 +89,10 @@ type call struct {
 
 // wait reads the agent's frames until the result.
 func (c *call) wait(ctx context.Context) (*jsonrpc.Response, error) {
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// The answerers' context, made with the call's first server→client request (most calls
+	// have none), ends when wait returns.
+	answers := lazyCancel{parent: ctx}
+	defer answers.stop()
 	for {
 		t, payload, err := protocol.ReadFrame(c.st)
 		if err != nil {
@@ -104,7 +106,8 @@ func (c *call) wait(ctx context.Context) (*jsonrpc.Response, error) {
 			if err != nil {
 				return nil, fmt.Errorf("agent %q sent a bad request frame: %w", c.s.id, err)
 			}
-			c.answering.Go(func() { c.answer(rctx, req) })
+			actx := answers.get()
+			c.answering.Go(func() { c.answer(actx, req) })
 		case protocol.TypeResult:
 			if err := Expired(ctx); err != nil {
 				return nil, err // the agent answered the expiry of the same deadline; say so the same way
@@ -113,6 +116,26 @@ func (c *call) wait(ctx context.Context) (*jsonrpc.Response, error) {
 		default:
 			return nil, fmt.Errorf("agent %q sent an unexpected %s frame on a call stream", c.s.id, t)
 		}
+	}
+}
+
+// lazyCancel is a context.WithCancel of parent made on first use.
+type lazyCancel struct {
+	parent context.Context
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func (l *lazyCancel) get() context.Context {
+	if l.ctx == nil {
+		l.ctx, l.cancel = context.WithCancel(l.parent)
+	}
+	return l.ctx
+}
+
+func (l *lazyCancel) stop() {
+	if l.cancel != nil {
+		l.cancel()
 	}
 }
 
