@@ -197,9 +197,11 @@ func (c *callServer) call(ctx context.Context, call *protocol.Call, bc *backend.
 	start := time.Now()
 	resp, err := c.backends.Call(ctx, call.Backend, bc)
 	took := time.Since(start)
-	c.log.Debug("call", "backend", call.Backend, "method", req.Method, "caller", call.Caller.Name,
-		"user", call.Caller.UserID, "role", call.Caller.Role, "application", call.Caller.Application,
-		"duration", took, "err", err)
+	if c.log.Enabled(ctx, slog.LevelDebug) { // its arguments cost allocations on every call
+		c.log.Debug("call", "backend", call.Backend, "method", req.Method, "caller", call.Caller.Name,
+			"user", call.Caller.UserID, "role", call.Caller.Role, "application", call.Caller.Application,
+			"duration", took, "err", err)
+	}
 	if err != nil && req.IsCall() {
 		resp = c.failure(req.ID, call.Backend, err)
 	}
