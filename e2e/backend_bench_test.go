@@ -17,9 +17,21 @@ import (
 // in process: with BenchmarkCallThroughHub it splits the per-call cost between the backend
 // session and hub + tunnel + agent.
 func BenchmarkBackendCallOnly(b *testing.B) {
-	everything := npmBin(b, "mcp-server-everything")
+	benchBackendCall(b, npmBin(b, "mcp-server-everything"), func(i int) string {
+		return fmt.Sprintf(`{"name":"echo","arguments":{"message":"m%d"}}`, i)
+	})
+}
+
+// BenchmarkBackendCallOnlyModern is the same with go-sdk's conformance everything-server (the
+// server bench/callbench calls), which speaks the 2026-07-28 era: every call carries the
+// _meta the backend session adds (protocol version, client info and capabilities).
+func BenchmarkBackendCallOnlyModern(b *testing.B) {
+	benchBackendCall(b, conformanceServer(b), func(int) string { return `{"name":"test_simple_text","arguments":{}}` })
+}
+
+func benchBackendCall(b *testing.B, command string, params func(i int) string) {
 	ready := make(chan struct{}, 1)
-	set, err := backend.NewSet([]backend.Config{{Name: "e", Transport: "stdio", Command: everything}}, backend.Options{
+	set, err := backend.NewSet([]backend.Config{{Name: "e", Transport: "stdio", Command: command}}, backend.Options{
 		Logger: slog.New(slog.DiscardHandler),
 		OnChange: func(p protocol.Backend) {
 			if p.State == protocol.StateReady {
@@ -44,9 +56,12 @@ func BenchmarkBackendCallOnly(b *testing.B) {
 	cpu0, _ := processCPU()
 	for i := 0; b.Loop(); i++ {
 		id, _ := jsonrpc.MakeID(float64(i + 1))
-		_, err := set.Call(ctx, "e", &backend.Call{Request: &jsonrpc.Request{ID: id, Method: "tools/call", Params: []byte(fmt.Sprintf(`{"name":"echo","arguments":{"message":"m%d"}}`, i))}})
+		resp, err := set.Call(ctx, "e", &backend.Call{Request: &jsonrpc.Request{ID: id, Method: "tools/call", Params: []byte(params(i))}})
 		if err != nil {
 			b.Fatal(err)
+		}
+		if resp.Error != nil {
+			b.Fatal(resp.Error)
 		}
 	}
 	reportCPUPerCall(b, cpu0)

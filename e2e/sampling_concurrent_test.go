@@ -16,7 +16,7 @@ import (
 )
 
 // conformanceServer builds (cached) go-sdk's conformance everything-server and returns it.
-func conformanceServer(t *testing.T) string {
+func conformanceServer(t testing.TB) string {
 	t.Helper()
 	script := filepath.Join(repoRoot(t), "e2e", "conformance", "everything-server.sh")
 	out, err := exec.Command("bash", script, "--build-only").Output()
