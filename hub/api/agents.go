@@ -14,11 +14,14 @@ import (
 
 // Agent is an enrolled agent and, when connected, its session.
 type Agent struct {
-	ID        string        `json:"id"`
-	CreatedAt time.Time     `json:"created_at"`
-	RevokedAt *time.Time    `json:"revoked_at,omitempty"`
-	Connected bool          `json:"connected"`
-	Session   *AgentSession `json:"session,omitempty"`
+	ID        string     `json:"id"`
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	Connected bool       `json:"connected"`
+	// Hub is the id of the hub holding the agent's tunnel, in a cluster of hubs; the
+	// session's details are shown by that hub only (another hub shows connected and hub).
+	Hub     string        `json:"hub,omitempty"`
+	Session *AgentSession `json:"session,omitempty"`
 }
 
 // AgentSession is a connected agent's tunnel.
@@ -54,7 +57,7 @@ type EnrolledAgent struct {
 func (a *API) agentRoutes() []route {
 	return []route{
 		{Method: "GET", Path: "/agents", Perm: rbac.AgentsRead, Tag: "agents",
-			Summary: "List enrolled agents and whether they are connected", Result: List[Agent]{}, handle: a.listAgents},
+			Summary: "List enrolled agents, whether they are connected and, in a cluster, the hub holding each", Result: List[Agent]{}, handle: a.listAgents},
 		{Method: "POST", Path: "/agents", Perm: rbac.AgentsWrite, Tag: "agents",
 			Summary: "Enroll an agent id; its key is in this response only", Body: EnrollAgentRequest{},
 			Result: EnrolledAgent{}, Status: http.StatusCreated, handle: a.enrollAgent},
@@ -74,11 +77,26 @@ func (a *API) listAgents(w http.ResponseWriter, r *http.Request, _ *Caller) erro
 			live[s.ID] = s
 		}
 	}
+	// In a cluster, the agents other live hubs hold: the presence table (docs/SCALING.md).
+	elsewhere := map[string]string{}
+	if a.d.HubID != "" {
+		rows, err := a.d.Store.LivePresence(r.Context())
+		if err != nil {
+			return err
+		}
+		for _, p := range rows {
+			if p.HubID != a.d.HubID {
+				elsewhere[p.AgentID] = p.HubID
+			}
+		}
+	}
 	out := List[Agent]{Items: make([]Agent, 0, len(list))}
 	for _, ag := range list {
 		v := Agent{ID: ag.ID, CreatedAt: ag.CreatedAt, RevokedAt: ag.RevokedAt}
 		if s, ok := live[ag.ID]; ok {
-			v.Connected, v.Session = true, sessionView(s)
+			v.Connected, v.Session, v.Hub = true, sessionView(s), a.d.HubID
+		} else if hub, ok := elsewhere[ag.ID]; ok {
+			v.Connected, v.Hub = true, hub
 		}
 		out.Items = append(out.Items, v)
 	}

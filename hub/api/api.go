@@ -34,6 +34,10 @@ type Deps struct {
 	Health   BackendHealth // every backend's state, hub-local and agents'
 	Locals   LocalBackends // runs hub-local backends created through the API
 	Bounds   CallBounds    // each backend's breaker and load; nil: not shown
+	// HubID is this hub's id in a cluster ([cluster] id); "" for a single hub. With it,
+	// GET /agents answers for the whole cluster: the agents other live hubs hold (the
+	// presence table) are connected too, each named with the hub that holds it.
+	HubID string
 	// ConfigBackends are the names of the hub-local backends declared in hub.toml; they are
 	// read-only through the API.
 	ConfigBackends []string

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"io"
 	"log/slog"
@@ -738,4 +739,78 @@ func TestDrainWaitsForForwardedCalls(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("A did not finish draining after the call ended")
 	}
+}
+
+// GET /api/v1/agents answers for the whole cluster: every hub lists every connected agent
+// with the hub that holds it; only the holder shows the tunnel's session. An agent that
+// leaves is shown disconnected everywhere. Before, each hub listed only its own agents.
+func TestAgentsListedClusterWide(t *testing.T) {
+	setupKeys(t)
+	pg := storetest.PostgresURL(t)
+	a := startHub(t, pg, "hub-a")
+	b := startHub(t, pg, "hub-b")
+	ctx := context.Background()
+	_, ownerKey, err := auth.CreateOwner(ctx, a.s.Store, "owner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, agentKey, err := auth.EnrollAgent(ctx, a.s.Store, "laptop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := auth.EnrollAgent(ctx, a.s.Store, "idle"); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []*hub{a, b} {
+		if err := h.s.Keys.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type agentView struct {
+		ID        string          `json:"id"`
+		Connected bool            `json:"connected"`
+		Hub       string          `json:"hub"`
+		Session   json.RawMessage `json:"session"`
+	}
+	list := func(h *hub) map[string]agentView {
+		req, _ := http.NewRequest(http.MethodGet, h.url+"/api/v1/agents", nil)
+		req.Header.Set("Authorization", "Bearer "+ownerKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out struct{ Items []agentView }
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /agents on %s: %d %v", h.id, resp.StatusCode, err)
+		}
+		m := map[string]agentView{}
+		for _, v := range out.Items {
+			m[v.ID] = v
+		}
+		return m
+	}
+	ts := newToolServer(t)
+	stop := runAgent(t, "laptop", agentKey, a.agentURL(), ts.url, time.Hour)
+	eventually(t, "B lists the agent on A as connected, held by hub-a", func() bool {
+		v := list(b)["laptop"]
+		return v.Connected && v.Hub == "hub-a"
+	})
+	onA, onB := list(a), list(b)
+	if v := onA["laptop"]; !v.Connected || v.Hub != "hub-a" || len(v.Session) == 0 || string(v.Session) == "null" {
+		t.Fatalf("the holder's view: %+v", v)
+	}
+	if v := onB["laptop"]; len(v.Session) != 0 && string(v.Session) != "null" {
+		t.Fatalf("B shows a session it does not hold: %+v", v)
+	}
+	for _, m := range []map[string]agentView{onA, onB} {
+		if v := m["idle"]; v.Connected || v.Hub != "" {
+			t.Fatalf("an agent never connected is shown connected: %+v", v)
+		}
+	}
+	stop()
+	eventually(t, "both hubs show the agent disconnected", func() bool {
+		va, vb := list(a)["laptop"], list(b)["laptop"]
+		return !va.Connected && !vb.Connected && va.Hub == "" && vb.Hub == ""
+	})
 }

@@ -37,7 +37,7 @@ func (s *Server) newAPI(ctx context.Context) (http.Handler, error) {
 		Store: s.Store, Keys: watchedKeys{s.Keys, s.endStaleStreams}, Authz: s.RBAC,
 		Sessions: auth.NewAuthenticator(s.Store, s.Keys, tokens, auth.LoginConfig{}),
 		Agents:   s.Agents, Health: s.Router, Tools: s.Tools, Audit: s.Audit, Locals: s.localBackends(),
-		Bounds:         s.Upstream,
+		Bounds: s.Upstream, HubID: s.clusterID(),
 		ConfigBackends: names, PolicyFile: s.cfg.PolicyFile, FilePolicy: s.policyFile, SetPolicy: s.applyPolicy,
 		Rate: s.rates, TrustedProxies: s.cfg.Proxies(),
 	}, s.log.With("component", "api")), nil

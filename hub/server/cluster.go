@@ -64,6 +64,14 @@ func (s *Server) newCluster() (*cluster.Node, error) {
 	return n, nil
 }
 
+// clusterID is this hub's id in the cluster, "" without [cluster].
+func (s *Server) clusterID() string {
+	if s.cluster == nil {
+		return ""
+	}
+	return s.cfg.Cluster.HubID()
+}
+
 // clusterKey is MCPGW_CLUSTER_KEY, else derived from the master key.
 func clusterKey(mk *masterkey.Key) ([]byte, error) {
 	if v := os.Getenv(cluster.KeyEnv); v != "" {
