@@ -95,6 +95,48 @@ type BackendConfig struct {
 	Timeout       string `json:"timeout,omitempty"` // a duration like "30s"
 	MaxConcurrent int    `json:"max_concurrent,omitempty"`
 	MaxQueue      int    `json:"max_queue,omitempty"`
+	// Hubs names the hubs of a cluster that run the backend (their [cluster] id); empty:
+	// every hub. Only on a hub with [cluster] (docs/SCALING.md).
+	Hubs []string `json:"hubs,omitempty"`
+}
+
+// StateElsewhere is the state of an API backend that runs on other hubs of the cluster
+// only (its hubs do not name this one).
+const StateElsewhere = "elsewhere"
+
+// RunsOn reports whether a stored backend runs on the hub hubID: every hub when its hubs
+// are empty, and on a hub outside a cluster (hubID "") always.
+func RunsOn(rec store.BackendRecord, hubID string) bool {
+	c, err := parseBackend(rec)
+	return err != nil || c.runsOn(hubID)
+}
+
+func (c BackendConfig) runsOn(hubID string) bool {
+	return hubID == "" || len(c.Hubs) == 0 || slices.Contains(c.Hubs, hubID)
+}
+
+// maxHubIDLen bounds a hub id in hubs.
+const maxHubIDLen = 200
+
+// checkHubs validates hubs: hub ids, none twice, and only on a hub that is in a cluster.
+func (a *API) checkHubs(c BackendConfig) error {
+	if len(c.Hubs) == 0 {
+		return nil
+	}
+	if a.d.HubID == "" {
+		return invalid("backend %q: hubs names hubs of a cluster, and this hub has no [cluster]; leave hubs out (a single hub runs every backend)", c.Name)
+	}
+	seen := map[string]bool{}
+	for _, h := range c.Hubs {
+		switch {
+		case h == "" || strings.TrimSpace(h) != h || len(h) > maxHubIDLen || strings.ContainsFunc(h, func(r rune) bool { return r < ' ' }):
+			return invalid("backend %q: hubs entry %q is not a hub id ([cluster] id: 1 to %d characters, no surrounding spaces or control characters)", c.Name, h, maxHubIDLen)
+		case seen[h]:
+			return invalid("backend %q: hubs names %q twice", c.Name, h)
+		}
+		seen[h] = true
+	}
+	return nil
 }
 
 // StoredBackend reads a backend created through the API back from its store record.
@@ -171,9 +213,11 @@ func (a *API) listBackends(w http.ResponseWriter, r *http.Request, _ *Caller) er
 		return err
 	}
 	stored := map[string]*BackendConfig{}
+	elsewhere := map[string]bool{}
 	for _, rec := range recs {
 		if c, err := parseBackend(rec); err == nil {
 			stored[rec.Name] = c.redacted()
+			elsewhere[rec.Name] = !c.runsOn(a.d.HubID)
 		}
 	}
 	out := List[Backend]{Items: []Backend{}}
@@ -192,7 +236,11 @@ func (a *API) listBackends(w http.ResponseWriter, r *http.Request, _ *Caller) er
 	}
 	for _, rec := range recs { // stored but not (yet) reported by the router
 		if !seen[rec.Name] && !a.isConfigBackend(rec.Name) {
-			out.Items = append(out.Items, Backend{Name: rec.Name, Source: SourceAPI, State: "starting", Config: stored[rec.Name]})
+			state := "starting"
+			if elsewhere[rec.Name] {
+				state = StateElsewhere // run by the hubs it names, not this one
+			}
+			out.Items = append(out.Items, Backend{Name: rec.Name, Source: SourceAPI, State: state, Config: stored[rec.Name]})
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -234,6 +282,9 @@ func (a *API) backendBody(w http.ResponseWriter, r *http.Request) (BackendConfig
 	if _, err := time.ParseDuration(c.Timeout); c.Timeout != "" && err != nil {
 		return c, "", invalid("backend %q: timeout %q is not a duration like 30s or 2m", name, c.Timeout)
 	}
+	if err := a.checkHubs(c); err != nil {
+		return c, "", err
+	}
 	cfg := c.config()
 	if err := cfg.Validate(); err != nil {
 		return c, "", invalid("%s", err.Error())
@@ -262,15 +313,19 @@ func (a *API) createBackend(w http.ResponseWriter, r *http.Request, c *Caller) e
 	} else if err != nil {
 		return err
 	}
-	if err := a.d.Locals.Add(r.Context(), cfg.config()); err != nil {
-		_ = a.d.Store.DeleteBackend(r.Context(), cfg.Name)
-		if errors.Is(err, backend.ErrDuplicate) {
-			return conflict("backend %q already exists", cfg.Name)
+	state := StateElsewhere
+	if cfg.runsOn(a.d.HubID) {
+		state = "starting"
+		if err := a.d.Locals.Add(r.Context(), cfg.config()); err != nil {
+			_ = a.d.Store.DeleteBackend(r.Context(), cfg.Name)
+			if errors.Is(err, backend.ErrDuplicate) {
+				return conflict("backend %q already exists", cfg.Name)
+			}
+			return err
 		}
-		return err
 	}
 	a.record(r, c, "backends.create", cfg.Name, map[string]string{"transport": cfg.Transport})
-	writeJSON(w, http.StatusCreated, Backend{Name: cfg.Name, Source: SourceAPI, Transport: cfg.Transport, State: "starting", Config: cfg.redacted()})
+	writeJSON(w, http.StatusCreated, Backend{Name: cfg.Name, Source: SourceAPI, Transport: cfg.Transport, State: state, Config: cfg.redacted()})
 	return nil
 }
 
@@ -301,11 +356,15 @@ func (a *API) updateBackend(w http.ResponseWriter, r *http.Request, c *Caller) e
 	if err := a.d.Locals.Remove(cfg.Name); err != nil && !errors.Is(err, backend.ErrUnknownBackend) {
 		return err
 	}
-	if err := a.d.Locals.Add(r.Context(), cfg.config()); err != nil {
-		return err
+	state := StateElsewhere
+	if cfg.runsOn(a.d.HubID) {
+		state = "starting"
+		if err := a.d.Locals.Add(r.Context(), cfg.config()); err != nil {
+			return err
+		}
 	}
 	a.record(r, c, "backends.update", cfg.Name, map[string]string{"transport": cfg.Transport})
-	writeJSON(w, http.StatusOK, Backend{Name: cfg.Name, Source: SourceAPI, Transport: cfg.Transport, State: "starting", Config: cfg.redacted()})
+	writeJSON(w, http.StatusOK, Backend{Name: cfg.Name, Source: SourceAPI, Transport: cfg.Transport, State: state, Config: cfg.redacted()})
 	return nil
 }
 

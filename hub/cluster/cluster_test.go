@@ -32,6 +32,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
 	"github.com/mcp-gateway/mcp-gateway/hub/cluster"
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
+	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
 	"github.com/mcp-gateway/mcp-gateway/hub/server"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/hub/store/storetest"
@@ -813,4 +814,223 @@ func TestAgentsListedClusterWide(t *testing.T) {
 		va, vb := list(a)["laptop"], list(b)["laptop"]
 		return !va.Connected && !vb.Connected && va.Hub == "" && vb.Hub == ""
 	})
+}
+
+// A client subscribed to an agent's resource through a hub that does not hold the agent
+// gets its notifications/resources/updated: the holder tells the other hubs (a broadcast on
+// the change channel) and each delivers to its own subscribers. Both ways: a client on the
+// same hub that did not subscribe gets nothing; one subscribed through the holder gets it
+// too, once. Before, only the holder's clients got updates.
+func TestResourceUpdatesReachSubscribersOnAnyHub(t *testing.T) {
+	setupKeys(t)
+	pg := storetest.PostgresURL(t)
+	a := startHub(t, pg, "hub-a")
+	b := startHub(t, pg, "hub-b")
+	ctx := ctxTimeout(t, 2*time.Minute)
+	_, ownerKey, err := auth.CreateOwner(ctx, a.s.Store, "owner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, agentKey, err := auth.EnrollAgent(ctx, a.s.Store, "laptop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []*hub{a, b} {
+		if err := h.s.Keys.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	subscribed := make(chan string, 4)
+	srv := mcp.NewServer(&mcp.Implementation{Name: "watched", Version: "1"}, &mcp.ServerOptions{
+		SubscribeHandler: func(_ context.Context, r *mcp.SubscribeRequest) error {
+			subscribed <- r.Params.URI
+			return nil
+		},
+		UnsubscribeHandler: func(context.Context, *mcp.UnsubscribeRequest) error { return nil },
+	})
+	srv.AddResource(&mcp.Resource{URI: "test://watched", Name: "watched", MIMEType: "text/plain"},
+		func(_ context.Context, r *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+			return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: r.Params.URI, Text: "v"}}}, nil
+		})
+	hs := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil))
+	t.Cleanup(func() { hs.CloseClientConnections(); hs.Close() })
+	runAgent(t, "laptop", agentKey, a.agentURL(), hs.URL, time.Hour)
+	eventually(t, "agent connected to hub A", func() bool { return a.s.Agents.Connected("laptop") })
+
+	type subscriber struct {
+		cs      *mcp.ClientSession
+		updates chan string
+	}
+	connect := func(h *hub) *subscriber {
+		s := &subscriber{updates: make(chan string, 16)}
+		client := mcp.NewClient(&mcp.Implementation{Name: "subscriber", Version: "1"}, &mcp.ClientOptions{
+			ResourceUpdatedHandler: func(_ context.Context, r *mcp.ResourceUpdatedNotificationRequest) { s.updates <- r.Params.URI },
+		})
+		cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: h.url + "/mcp",
+			HTTPClient: &http.Client{Transport: bearer{ownerKey, http.DefaultTransport}}}, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cs.Close() })
+		s.cs = cs
+		return s
+	}
+	onB, idleB, onA := connect(b), connect(b), connect(a)
+	var uri string
+	eventually(t, "B lists the agent's resource", func() bool {
+		res, err := onB.cs.ListResources(ctx, nil)
+		if err != nil {
+			return false
+		}
+		for _, r := range res.Resources {
+			if strings.HasSuffix(r.URI, "watched") {
+				uri = r.URI
+			}
+		}
+		return uri != ""
+	})
+	for _, s := range []*subscriber{onB, onA} {
+		if err := s.cs.Subscribe(ctx, &mcp.SubscribeParams{URI: uri}); err != nil {
+			t.Fatalf("subscribe %s: %v", uri, err)
+		}
+	}
+	select {
+	case got := <-subscribed:
+		if got != "test://watched" {
+			t.Fatalf("the backend was asked to subscribe to %q", got)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the subscription never reached the backend")
+	}
+	if err := srv.ResourceUpdated(ctx, &mcp.ResourceUpdatedNotificationParams{URI: "test://watched"}); err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range map[string]*subscriber{"through hub B (not the holder)": onB, "through hub A (the holder)": onA} {
+		select {
+		case got := <-s.updates:
+			if got != uri {
+				t.Fatalf("%s: updated %q, want %q", name, got, uri)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no resources/updated for the client subscribed %s", name)
+		}
+	}
+	// A second update arrives once per subscriber; the unsubscribed client on B gets none.
+	if err := srv.ResourceUpdated(ctx, &mcp.ResourceUpdatedNotificationParams{URI: "test://watched"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*subscriber{onB, onA} {
+		select {
+		case <-s.updates:
+		case <-time.After(30 * time.Second):
+			t.Fatal("no second update")
+		}
+	}
+	// Anything more would have come with the second update (one broadcast, one delivery per
+	// hub); ping both sessions of B so that anything in flight on B's streams lands first.
+	for _, s := range []*subscriber{onB, idleB} {
+		if err := s.cs.Ping(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(onB.updates) + len(onA.updates) + len(idleB.updates); n != 0 {
+		t.Fatalf("%d updates more than one per subscriber and update (idle client on B: %d)", n, len(idleB.updates))
+	}
+}
+
+func ctxTimeout(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// A hub-local backend created through the REST API with hubs = [...] runs on the hubs named
+// only; changing hubs moves it, and empty hubs runs it on every hub. Bad hubs lists are
+// refused, and so is hubs on a hub without [cluster].
+func TestBackendOnTheHubsNamed(t *testing.T) {
+	setupKeys(t)
+	pg := storetest.PostgresURL(t)
+	ts := newToolServer(t) // first: closed after the hubs, whose backends hold streams to it
+	hubs := []*hub{startHub(t, pg, "hub-a"), startHub(t, pg, "hub-b"), startHub(t, pg, "hub-c")}
+	a, c := hubs[0], hubs[2]
+	ctx := ctxTimeout(t, 2*time.Minute)
+	_, ownerKey, err := auth.CreateOwner(ctx, a.s.Store, "owner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hubs {
+		if err := h.s.Keys.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	api := func(h *hub, method, path string, body any) (int, string) {
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest(method, h.url+"/api/v1"+path, strings.NewReader(string(b)))
+		req.Header.Set("Authorization", "Bearer "+ownerKey)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(out)
+	}
+	runs := func(h *hub) bool { return slices.Contains(toolNames(ctx, h.url, ownerKey), "tools__progress") }
+	// where waits until exactly the hubs named run the backend.
+	where := func(what string, ids ...string) {
+		t.Helper()
+		eventually(t, what, func() bool {
+			for _, h := range hubs {
+				if runs(h) != slices.Contains(ids, h.id) {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	if st, body := api(a, "POST", "/backends/tools", map[string]any{"transport": "http", "url": ts.url, "hubs": []string{"hub-b"}}); st != http.StatusCreated ||
+		!strings.Contains(body, `"state":"elsewhere"`) {
+		t.Fatalf("create on A for hub-b: %d %s", st, body)
+	}
+	where("the backend runs on hub-b only", "hub-b")
+	if st, body := api(c, "GET", "/backends", nil); st != http.StatusOK || !strings.Contains(body, `"state":"elsewhere"`) || !strings.Contains(body, `"hubs":["hub-b"]`) {
+		t.Fatalf("C's list: %d %s", st, body)
+	}
+	if st, body := api(c, "PUT", "/backends/tools", map[string]any{"transport": "http", "url": ts.url, "hubs": []string{"hub-a", "hub-c"}}); st != http.StatusOK {
+		t.Fatalf("move to hub-a and hub-c: %d %s", st, body)
+	}
+	where("the backend moved to hub-a and hub-c", "hub-a", "hub-c")
+	if st, body := api(a, "PUT", "/backends/tools", map[string]any{"transport": "http", "url": ts.url}); st != http.StatusOK {
+		t.Fatalf("hubs emptied: %d %s", st, body)
+	}
+	where("the backend runs on every hub", "hub-a", "hub-b", "hub-c")
+
+	for _, bad := range []struct {
+		hubs []string
+		says string
+	}{
+		{[]string{""}, "not a hub id"},
+		{[]string{" hub-a"}, "not a hub id"},
+		{[]string{"hub-a", "hub-a"}, "twice"},
+		{[]string{strings.Repeat("h", 201)}, "not a hub id"},
+	} {
+		st, body := api(a, "POST", "/backends/bad", map[string]any{"transport": "http", "url": ts.url, "hubs": bad.hubs})
+		if st != http.StatusBadRequest || !strings.Contains(body, bad.says) {
+			t.Errorf("hubs %q: %d %s, want 400 saying %q", bad.hubs, st, body, bad.says)
+		}
+	}
+	single := hubtest.Start(t, nil)
+	req, _ := http.NewRequest("POST", single.URL+"/api/v1/backends/x", strings.NewReader(`{"transport":"http","url":"`+ts.url+`","hubs":["hub-a"]}`))
+	req.Header.Set("Authorization", "Bearer "+single.OwnerKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "no [cluster]") {
+		t.Fatalf("hubs on a hub without [cluster]: %d %s", resp.StatusCode, body)
+	}
 }

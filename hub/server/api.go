@@ -159,6 +159,9 @@ func (s *Server) loadStoredBackends(ctx context.Context) error {
 		return fmt.Errorf("load API backends: %w", err)
 	}
 	for _, rec := range recs {
+		if !api.RunsOn(rec, s.clusterID()) {
+			continue // its hubs do not name this one
+		}
 		cfg, err := api.StoredBackend(rec)
 		if err != nil {
 			s.log.Warn("stored backend is unreadable; skipped", "backend", rec.Name, "err", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/api"
@@ -115,6 +116,11 @@ func (s *Server) apply(ctx context.Context, topics map[string]bool) {
 	if any(store.TopicBackends) {
 		warn("backends", s.syncBackends(ctx))
 	}
+	for t := range topics {
+		if body, ok := strings.CutPrefix(t, topicResource+"\n"); ok && s.cluster != nil {
+			s.resourceUpdatedElsewhere(body)
+		}
+	}
 	if any(store.TopicPresence) && s.cluster != nil {
 		s.cluster.Invalidate() // its poll stays for leases that run out, which notify nothing
 	}
@@ -133,8 +139,8 @@ func (s *Server) syncBackends(ctx context.Context) error {
 	defer l.mu.Unlock()
 	want := make(map[string]backend.Config, len(recs))
 	for _, rec := range recs {
-		if s.fileBackend(rec.Name) {
-			continue
+		if s.fileBackend(rec.Name) || !api.RunsOn(rec, s.clusterID()) {
+			continue // hub.toml's wins; or another hub's only (its hubs do not name this one)
 		}
 		cfg, err := api.StoredBackend(rec)
 		if err != nil {
@@ -148,7 +154,7 @@ func (s *Server) syncBackends(ctx context.Context) error {
 		if _, keep := want[name]; !keep && !s.fileBackend(name) {
 			_ = l.set.Remove(name)
 			changed = true
-			s.log.Info("backend deleted through another hub or the CLI; stopped", "backend", name)
+			s.log.Info("backend deleted, or its hubs changed to leave this one out, through another hub or the CLI; stopped", "backend", name)
 		}
 	}
 	for name, cfg := range want {

@@ -1,14 +1,18 @@
 package server
 
 import (
+	"context"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/cluster"
 	"github.com/mcp-gateway/mcp-gateway/hub/masterkey"
+	"github.com/mcp-gateway/mcp-gateway/hub/router"
 )
 
 // newCluster joins the cluster of [cluster] (docs/SCALING.md): presence, routing of the
@@ -64,9 +68,10 @@ func (s *Server) newCluster() (*cluster.Node, error) {
 	return n, nil
 }
 
-// clusterID is this hub's id in the cluster, "" without [cluster].
+// clusterID is this hub's id in the cluster, "" without [cluster]. (From the configuration:
+// the stored backends are loaded before the node is made.)
 func (s *Server) clusterID() string {
-	if s.cluster == nil {
+	if !s.cfg.Cluster.Enabled() {
 		return ""
 	}
 	return s.cfg.Cluster.HubID()
@@ -97,4 +102,50 @@ func (s *Server) clusterProtocols(srv *http.Server) {
 	p.SetHTTP2(true)
 	p.SetUnencryptedHTTP2(true)
 	srv.Protocols = p
+}
+
+// topicResource is the broadcast of an agent's notifications/resources/updated to the other
+// hubs of the cluster: a client may have subscribed through any of them (the subscribe is
+// forwarded to the agent like any call), and the notification reaches only the hub that
+// holds the agent's tunnel.
+const topicResource = "resource"
+
+// resourceEvent is the body of a topicResource broadcast.
+type resourceEvent struct {
+	Hub     string `json:"hub"` // the sender, which delivered it to its own clients already
+	Agent   string `json:"agent"`
+	Backend string `json:"backend"`
+	URI     string `json:"uri"` // the backend's own URI
+}
+
+// shareResourceUpdated tells the other hubs that an agent's resource changed, so that each
+// delivers it to the clients subscribed through it (docs/SCALING.md). In the background:
+// the agent's tunnel does not wait for the database.
+func (s *Server) shareResourceUpdated(agent, backendName, uri string) {
+	if s.cluster == nil {
+		return
+	}
+	b, _ := json.Marshal(resourceEvent{Hub: s.clusterID(), Agent: agent, Backend: backendName, URI: uri})
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.Store.Broadcast(ctx, topicResource, string(b)); err != nil {
+			s.log.Warn("cluster: could not tell the other hubs of a resource update; their subscribers miss it",
+				"agent", agent, "backend", backendName, "err", err)
+		}
+	}()
+}
+
+// resourceUpdatedElsewhere delivers a resource update another hub's agent sent, named by a
+// topicResource broadcast's body, to the clients subscribed through this hub.
+func (s *Server) resourceUpdatedElsewhere(body string) {
+	var ev resourceEvent
+	if err := json.Unmarshal([]byte(body), &ev); err != nil || ev.Agent == "" || ev.URI == "" {
+		s.log.Warn("cluster: a malformed resource update broadcast; ignored", "body", body)
+		return
+	}
+	if ev.Hub == s.clusterID() {
+		return // ours: delivered when the agent sent it
+	}
+	s.GW.ResourceUpdated(s.Router.Table().ExposeURI(router.Target{Agent: ev.Agent, Backend: ev.Backend, Name: ev.URI}))
 }

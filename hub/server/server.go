@@ -363,4 +363,7 @@ func (s *Server) event(agent, backendName string, msg *jsonrpc.Request) {
 	}
 	exposed := s.Router.Table().ExposeURI(router.Target{Agent: agent, Backend: backendName, Name: p.URI})
 	s.GW.ResourceUpdated(exposed)
+	if agent != "" {
+		s.shareResourceUpdated(agent, backendName, p.URI)
+	}
 }

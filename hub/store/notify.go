@@ -129,12 +129,17 @@ func listenOnce(ctx context.Context, pc *pgx.ConnConfig, cfg ListenConfig, conne
 	}
 }
 
-// parseChange reads a notification's payload, "<schema>.<topic>"; a change in another
+// parseChange reads a notification's payload, "<schema>.<topic>", or "<schema>.<topic>\n<body>"
+// from Broadcast (the topic then carries the body: "<topic>\n<body>"); a change in another
 // schema of the same database is not ours.
 func parseChange(payload, schema string) (string, bool) {
-	i := strings.LastIndexByte(payload, '.')
-	if i < 0 || payload[:i] != schema || payload[i+1:] == "" {
+	head, body, hasBody := strings.Cut(payload, "\n")
+	i := strings.LastIndexByte(head, '.')
+	if i < 0 || head[:i] != schema || head[i+1:] == "" {
 		return "", false
 	}
-	return payload[i+1:], true
+	if hasBody {
+		return head[i+1:] + "\n" + body, true
+	}
+	return head[i+1:], true
 }

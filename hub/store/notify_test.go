@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,6 +62,14 @@ func TestListenReportsChangesAndReconnects(t *testing.T) {
 		t.Fatal(err)
 	}
 	next(store.TopicSettings)
+	// An event that is no write (Broadcast): its body comes with its topic, dots and all.
+	if err := st.Broadcast(ctx, "resource", `{"uri":"file:///a.txt"}`); err != nil {
+		t.Fatal(err)
+	}
+	next("resource\n" + `{"uri":"file:///a.txt"}`)
+	if err := st.Broadcast(ctx, "resource", strings.Repeat("x", store.MaxBroadcast+1)); err == nil {
+		t.Fatal("a broadcast over MaxBroadcast was sent")
+	}
 
 	// Kill the listening connection (as a database restart or failover would).
 	admin, err := sql.Open("pgx", url)
@@ -97,6 +106,9 @@ func TestListenIgnoresOtherSchemas(t *testing.T) {
 		ok                     bool
 	}{
 		{"t_1.keys", "t_1", "keys", true},
+		{"t_1.resource\n{\"uri\":\"a.b\"}", "t_1", "resource\n{\"uri\":\"a.b\"}", true},
+		{"t_2.resource\n{\"uri\":\"t_1.b\"}", "t_1", "", false},
+		{"t_1.\n{}", "t_1", "", false},
 		{"t_2.keys", "t_1", "", false},
 		{"a.b.roles", "a.b", "roles", true},
 		{"t_1.", "t_1", "", false},
@@ -108,4 +120,18 @@ func TestListenIgnoresOtherSchemas(t *testing.T) {
 			t.Errorf("ParseChange(%q, %q) = %q, %v; want %q, %v", tc.payload, tc.schema, topic, ok, tc.topic, tc.ok)
 		}
 	}
+}
+
+// FuzzParseChange: any payload is read without a panic; what it accepts is in the schema
+// and names a topic.
+func FuzzParseChange(f *testing.F) {
+	for _, seed := range []string{"t_1.keys", "t_1.resource\n{\"uri\":\"a.b\"}", "t_1.", ".keys", "t_1.\n", "\n", "t_1.a.b\nc\nd"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, payload string) {
+		topic, ok := store.ParseChange(payload, "t_1")
+		if ok && (topic == "" || topic[0] == '\n' || !strings.HasPrefix(payload, "t_1.")) {
+			t.Fatalf("ParseChange(%q) = %q", payload, topic)
+		}
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -56,6 +57,25 @@ type Presences interface {
 	LivePresence(ctx context.Context) ([]Presence, error)
 	// GetPresence returns one row with its backends (ErrNotFound if none), live or not.
 	GetPresence(ctx context.Context, agentID string) (*Presence, error)
+	// Broadcast tells every hub listening on this database (Listen) an event that is no
+	// write: OnChange gets topic, a newline and body. PostgreSQL only (NOTIFY on the change
+	// channel; body at most MaxBroadcast bytes); on SQLite, with one hub, it does nothing.
+	Broadcast(ctx context.Context, topic, body string) error
+}
+
+// MaxBroadcast bounds a Broadcast's body: PostgreSQL refuses a NOTIFY payload of 8000
+// bytes or more, and the schema and topic come first.
+const MaxBroadcast = 7000
+
+func (s *sqlStore) Broadcast(ctx context.Context, topic, body string) error {
+	if s.dialect != dialectPostgres {
+		return nil
+	}
+	if len(body) > MaxBroadcast || strings.ContainsAny(topic, ".\n") {
+		return fmt.Errorf("broadcast %q: body of %d bytes (at most %d) or a topic with '.' or a newline", topic, len(body), MaxBroadcast)
+	}
+	_, err := s.db.ExecContext(ctx, "SELECT pg_notify($1, current_schema() || '.' || $2)", ChangesChannel, topic+"\n"+body)
+	return err
 }
 
 // nowMillis is the database's clock in Unix milliseconds.
