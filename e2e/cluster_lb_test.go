@@ -25,6 +25,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/store/storetest"
+	"github.com/mcp-gateway/mcp-gateway/shared/waitfor"
 )
 
 // propagation is how soon a change made through one hub must take effect on every hub of
@@ -64,7 +65,9 @@ type lbCluster struct {
 //   - kill -9 of a hub holding an agent: calls in flight on it (sent to it, or forwarded to
 //     its agent) fail fast; its agent reconnects to another hub through the balancer; the
 //     2025 sessions of both SDKs go on; once the hub is back (its journal replayed), the
-//     audit holds exactly one ok row per successful call.
+//     audit holds exactly one ok row per successful call;
+//   - a client subscribed to an agent's resource through a hub that does not hold the agent
+//     gets its notifications/resources/updated.
 func TestClusterBehindHAProxy(t *testing.T) {
 	haproxy := haproxyBin(t)
 	node := nodeBin(t)
@@ -246,6 +249,9 @@ func TestClusterBehindHAProxy(t *testing.T) {
 		}
 	}
 
+	// A subscription made through a hub that does not hold the agent gets its updates.
+	c.subscribeThroughAnotherHub(ctx, holders["charlie"])
+
 	// Changes made on one hub take effect on every hub within 1 s: each allowed before,
 	// refused after, polled on all three hubs at once.
 	c.governance(tools)
@@ -323,6 +329,69 @@ func TestClusterBehindHAProxy(t *testing.T) {
 	victim.p = start(t, c.env, c.hubBin, "serve", "--config", victim.conf)
 	waitHTTP(t, victim.url+"/readyz")
 	c.checkAudit(pg)
+}
+
+// subscribeThroughAnotherHub: a go-sdk client (2025 session) on a hub that does not hold
+// charlie subscribes to one of charlie's resources and turns on server-everything's updates
+// (every 5 s); a notifications/resources/updated for that URI reaches it.
+func (c *lbCluster) subscribeThroughAnotherHub(ctx context.Context, holder string) {
+	t := c.t
+	var other *clusterHub
+	for _, h := range c.hubs {
+		if h.id != holder {
+			other = h
+			break
+		}
+	}
+	updates := make(chan string, 64)
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "e2e-subscriber", Version: "1"}, &mcp.ClientOptions{
+		ResourceUpdatedHandler: func(_ context.Context, r *mcp.ResourceUpdatedNotificationRequest) {
+			select {
+			case updates <- r.Params.URI:
+			default:
+			}
+		},
+	}).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: other.url + "/mcp", HTTPClient: authClient(c.ownerKey)},
+		&mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	var uri string
+	for r, err := range cs.Resources(ctx, nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(r.URI, "charlie__everything") || strings.Contains(r.URI, "charlie__everything") {
+			uri = r.URI
+			break
+		}
+	}
+	if uri == "" {
+		t.Fatal("no resource of charlie listed")
+	}
+	if err := cs.Subscribe(ctx, &mcp.SubscribeParams{URI: uri}); err != nil {
+		t.Fatalf("subscribe %s through %s: %v", uri, other.id, err)
+	}
+	toggle := "charlie__everything__toggle-subscriber-updates"
+	if res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: toggle, Arguments: map[string]any{}}); err != nil || res.IsError {
+		t.Fatalf("%s: %v %+v", toggle, err, res)
+	}
+	c.count(toggle)
+	select {
+	case got := <-updates:
+		if got != uri {
+			t.Fatalf("updated %q, want %q", got, uri)
+		}
+		t.Logf("subscribed through %s to %s (held by %s): update received", other.id, uri, holder)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("no resources/updated within 60 s for %s subscribed through %s (charlie on %s)", uri, other.id, holder)
+	}
+	// Off again: the updates would go on every 5 s for the rest of the test.
+	if res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: toggle, Arguments: map[string]any{}}); err != nil || res.IsError {
+		t.Fatalf("%s: %v %+v", toggle, err, res)
+	}
+	c.count(toggle)
 }
 
 // cli runs the hub binary's offline command and returns its output.
@@ -710,7 +779,7 @@ func (c *lbCluster) governance(tools map[string]string) {
 	c.everyHubWithin("policy rule removed on hub-1", time.Now(), calls(k2.Key, graph))
 }
 
-// checkAudit waits until the audit holds one ok call row per successful call the clients
+// checkAudit waits until the audit holds one ok tools/call row per successful call the clients
 // saw, per agent, and never more.
 func (c *lbCluster) checkAudit(pg string) {
 	t := c.t
@@ -720,7 +789,7 @@ func (c *lbCluster) checkAudit(pg string) {
 	}
 	defer db.Close()
 	rows := func() map[string]int {
-		r, err := db.Query(`SELECT agent, count(*) FROM audit_events WHERE kind = 'call' AND status = 'ok' AND agent <> '' GROUP BY agent`)
+		r, err := db.Query(`SELECT agent, count(*) FROM audit_events WHERE kind = 'call' AND action = 'tools/call' AND status = 'ok' AND agent <> '' GROUP BY agent`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -740,10 +809,12 @@ func (c *lbCluster) checkAudit(pg string) {
 	want := fmt.Sprint(c.ok)
 	c.mu.Unlock()
 	var got map[string]int
-	waitFor(t, 60*time.Second, "one audit row per successful call "+want, func() bool {
+	if !waitfor.Poll(60*time.Second, func() bool {
 		got = rows()
 		return fmt.Sprint(got) == want
-	})
+	}) {
+		t.Fatalf("audit: ok call rows per agent %v, successful calls %s", got, want)
+	}
 	t.Logf("audit: %v ok call rows per agent, as many as successful calls", got)
 }
 
