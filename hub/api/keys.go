@@ -24,7 +24,10 @@ type APIKey struct {
 	// API only) or "all" (both).
 	Scope string `json:"scope"`
 	// Role is the role the key acts with instead of its user's; empty: the user's role.
-	Role       string     `json:"role,omitempty"`
+	Role string `json:"role,omitempty"`
+	// Surface is what the key's client sees of the catalog: "full", "discovery", or empty
+	// (its application's, else the endpoint's): docs/DISCOVERY.md.
+	Surface    string     `json:"surface,omitempty"`
 	CreatedAt  time.Time  `json:"created_at"`
 	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
@@ -34,7 +37,7 @@ type APIKey struct {
 }
 
 func keyView(k *store.APIKey) APIKey {
-	return APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, UserID: k.UserID, Application: k.Application, Scope: k.Scope, Role: k.Role, CreatedAt: k.CreatedAt,
+	return APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, UserID: k.UserID, Application: k.Application, Scope: k.Scope, Role: k.Role, Surface: k.Surface, CreatedAt: k.CreatedAt,
 		ExpiresAt: k.ExpiresAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
 }
 
@@ -52,9 +55,21 @@ type CreateKeyRequest struct {
 	// covers, and the caller's too. The key is refused while its user's role does not cover
 	// it (a user demoted later). Empty: the user's own role, whatever it is at each request.
 	Role string `json:"role,omitempty"`
+	// Surface is what the key's client sees of the catalog: "full" (every tool), "discovery"
+	// (tools that search, describe and call them) or empty (its application's, else the
+	// endpoint's): docs/DISCOVERY.md.
+	Surface string `json:"surface,omitempty"`
 	// ExpiresIn is a Go duration ("720h"); ExpiresAt an RFC 3339 time. At most one; neither = never.
 	ExpiresIn string     `json:"expires_in,omitempty"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// UpdateKeyRequest is the body of PATCH /api-keys/{id}: the settings of a key that may
+// change after it is made.
+type UpdateKeyRequest struct {
+	// Surface: "full", "discovery" or "" (its application's, else the endpoint's). A session
+	// that is open keeps the surface it started with.
+	Surface *string `json:"surface"`
 }
 
 func (a *API) keyRoutes() []route {
@@ -66,6 +81,9 @@ func (a *API) keyRoutes() []route {
 		{Method: "POST", Path: "/api-keys", Perm: rbac.KeysWriteOwn, Tag: "api-keys",
 			Summary: "Create a key; the plaintext is in this response only",
 			Body:    CreateKeyRequest{}, Result: APIKey{}, Status: http.StatusCreated, handle: a.createKey},
+		{Method: "PATCH", Path: "/api-keys/{id}", Perm: rbac.KeysWriteOwn, Tag: "api-keys",
+			Summary: "Change a key's surface (docs/DISCOVERY.md)",
+			Body:    UpdateKeyRequest{}, Result: APIKey{}, handle: a.updateKey},
 		{Method: "DELETE", Path: "/api-keys/{id}", Perm: rbac.KeysWriteOwn, Tag: "api-keys",
 			Summary: "Revoke a key; it is refused from the next request on", Status: http.StatusNoContent, handle: a.revokeKey},
 	}
@@ -137,6 +155,9 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, c *Caller) error
 	if err := auth.ValidScope(req.Scope); err != nil {
 		return invalid("scope: %s", err.Error())
 	}
+	if !store.ValidSurface(req.Surface) {
+		return invalid("surface: %q is neither %q nor %q", req.Surface, store.SurfaceFull, store.SurfaceDiscovery)
+	}
 	if err := a.checkKeyRole(r.Context(), c, req.UserID, req.Role); err != nil {
 		return err
 	}
@@ -145,7 +166,7 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, c *Caller) error
 		return err
 	}
 	k, plain, err := auth.CreateUserKey(r.Context(), a.d.Store, req.UserID,
-		auth.KeyOptions{Name: req.Name, Application: req.Application, Scope: req.Scope, Role: req.Role, ExpiresAt: exp})
+		auth.KeyOptions{Name: req.Name, Application: req.Application, Scope: req.Scope, Role: req.Role, Surface: req.Surface, ExpiresAt: exp})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("user %q does not exist", req.UserID)
 	}
@@ -153,7 +174,7 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, c *Caller) error
 		return err
 	}
 	a.refreshKeys(r.Context())
-	a.record(r, c, "keys.create", k.ID, map[string]string{"user": k.UserID, "name": k.Name, "scope": k.Scope, "role": k.Role})
+	a.record(r, c, "keys.create", k.ID, map[string]string{"user": k.UserID, "name": k.Name, "scope": k.Scope, "role": k.Role, "surface": k.Surface})
 	v := keyView(k)
 	v.Key = plain
 	writeJSON(w, http.StatusCreated, v)
@@ -211,26 +232,61 @@ func (a *API) expiry(in string, at *time.Time) (*time.Time, error) {
 	return nil, nil
 }
 
-func (a *API) revokeKey(w http.ResponseWriter, r *http.Request, c *Caller) error {
-	id := r.PathValue("id")
+// writableKey returns the user key id names if the caller may change it: its own, or
+// another user's with keys.write.all over a user its role covers.
+func (a *API) writableKey(r *http.Request, c *Caller, id string) (*store.APIKey, error) {
 	k, err := a.d.Store.GetKey(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) || err == nil && k.Kind != store.KindUser {
-		return notFound("API key %q does not exist", id)
+		return nil, notFound("API key %q does not exist", id)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if k.UserID != c.UserID {
 		// Someone else's key: its existence is only confirmed to whoever may read it.
 		if !c.Can(rbac.KeysReadAll) {
-			return notFound("API key %q does not exist", id)
+			return nil, notFound("API key %q does not exist", id)
 		}
 		if !c.Can(rbac.KeysWriteAll) {
-			return forbidden(rbac.KeysWriteAll)
+			return nil, forbidden(rbac.KeysWriteAll)
 		}
 		if err := a.coverUser(r.Context(), c, k.UserID); err != nil {
-			return err
+			return nil, err
 		}
+	}
+	return k, nil
+}
+
+func (a *API) updateKey(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	var req UpdateKeyRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.Surface == nil {
+		return invalid("nothing to change: give surface")
+	}
+	if !store.ValidSurface(*req.Surface) {
+		return invalid("surface: %q is neither %q nor %q (nor empty)", *req.Surface, store.SurfaceFull, store.SurfaceDiscovery)
+	}
+	k, err := a.writableKey(r, c, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := a.d.Store.SetKeySurface(r.Context(), k.ID, *req.Surface); err != nil {
+		return err
+	}
+	a.refreshKeys(r.Context())
+	a.record(r, c, "keys.update", k.ID, map[string]string{"user": k.UserID, "surface": *req.Surface})
+	k.Surface = *req.Surface
+	writeJSON(w, http.StatusOK, keyView(k))
+	return nil
+}
+
+func (a *API) revokeKey(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	id := r.PathValue("id")
+	k, err := a.writableKey(r, c, id)
+	if err != nil {
+		return err
 	}
 	if err := a.d.Store.RevokeKey(r.Context(), id); err != nil {
 		return err

@@ -53,6 +53,9 @@ type KeyOptions struct {
 	// that the user's role covers it (rbac.Authorizer.Covers), and the key cache checks it
 	// again at every use (Cache.SetRoleCeiling).
 	Role string
+	// Surface is what the key's client sees of the catalog: "" (its application's, else
+	// the endpoint's), "full" or "discovery" (docs/DISCOVERY.md).
+	Surface string
 }
 
 // CreateUserKey creates a key for an existing user and returns the stored record and the
@@ -72,11 +75,14 @@ func CreateUserKey(ctx context.Context, s store.Store, userID string, opts KeyOp
 	if err := ValidScope(opts.Scope); err != nil {
 		return nil, "", fmt.Errorf("create key for user %q: %w", userID, err)
 	}
+	if !store.ValidSurface(opts.Surface) {
+		return nil, "", fmt.Errorf("create key for user %q: invalid surface %q: want %q or %q (or none)", userID, opts.Surface, store.SurfaceFull, store.SurfaceDiscovery)
+	}
 	if _, err := s.GetUser(ctx, userID); err != nil {
 		return nil, "", fmt.Errorf("create key: %w", err)
 	}
 	k := &store.APIKey{Name: opts.Name, Kind: store.KindUser, UserID: userID,
-		Application: opts.Application, Scope: opts.Scope, Role: opts.Role, ExpiresAt: opts.ExpiresAt}
+		Application: opts.Application, Scope: opts.Scope, Role: opts.Role, Surface: opts.Surface, ExpiresAt: opts.ExpiresAt}
 	plain, err := createKey(ctx, s, k)
 	if err != nil {
 		return nil, "", fmt.Errorf("create key for user %q: %w", userID, err)

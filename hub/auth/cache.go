@@ -31,6 +31,8 @@ type Identity struct {
 	// TokenID is the jti of a JWT access token (empty for a key): the credential an audit
 	// row names when there is no key.
 	TokenID string
+	// Surface is the key's own surface ("" when it chooses none): docs/DISCOVERY.md.
+	Surface string
 }
 
 // AllowsMCP reports whether the credential may make MCP calls (/mcp, /sse, /messages).
@@ -216,6 +218,7 @@ func (c *Cache) refreshLocked(ctx context.Context) error {
 				continue
 			}
 			ident.UserID, ident.Name, ident.Role, ident.Application = u.ID, u.Name, u.Role, k.Application
+			ident.Surface = k.Surface
 			ident.UserRole = u.Role
 			if k.Role != "" {
 				if k.Role != u.Role {

@@ -21,6 +21,7 @@ func keysCmd(ctx context.Context, args []string, env Env) error {
 	name := fs.String("name", "cli", "name of the key (create)")
 	expires := fs.Duration("expires", 0, "lifetime of the key, e.g. 720h (create; 0 = never)")
 	scope := fs.String("scope", store.ScopeMCP, "what the key may be used for (create): mcp (MCP calls only), admin (the REST API only) or all")
+	surface := fs.String("surface", "", "what the key's client sees (create): full or discovery (docs/DISCOVERY.md); empty = the hub's [discovery] settings")
 	st, err := f.open(ctx, fs, args)
 	if err != nil {
 		return err
@@ -28,7 +29,7 @@ func keysCmd(ctx context.Context, args []string, env Env) error {
 	defer st.Close()
 	switch sub {
 	case "create":
-		return createKey(ctx, st, *name, *scope, *expires, env)
+		return createKey(ctx, st, auth.KeyOptions{Name: *name, Scope: *scope, Surface: *surface}, *expires, env)
 	case "list":
 		return listKeys(ctx, st, env)
 	case "revoke":
@@ -45,8 +46,8 @@ func keysCmd(ctx context.Context, args []string, env Env) error {
 }
 
 // createKey makes a key for the owner. Per-user keys come with user management.
-func createKey(ctx context.Context, st store.Store, name, scope string, expires time.Duration, env Env) error {
-	if err := auth.ValidScope(scope); err != nil {
+func createKey(ctx context.Context, st store.Store, opts auth.KeyOptions, expires time.Duration, env Env) error {
+	if err := auth.ValidScope(opts.Scope); err != nil {
 		return fmt.Errorf("keys create: %w: %w", err, ErrUsage)
 	}
 	users, err := st.ListUsers(ctx)
@@ -68,7 +69,7 @@ func createKey(ctx context.Context, st store.Store, name, scope string, expires 
 		t := time.Now().Add(expires).UTC()
 		exp = &t
 	}
-	k, plain, err := auth.CreateUserKey(ctx, st, owner.ID, auth.KeyOptions{Name: name, Scope: scope, ExpiresAt: exp})
+	k, plain, err := auth.CreateUserKey(ctx, st, owner.ID, auth.KeyOptions{Name: opts.Name, Scope: opts.Scope, Surface: opts.Surface, ExpiresAt: exp})
 	if err != nil {
 		return err
 	}

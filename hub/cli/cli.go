@@ -29,7 +29,7 @@ const usage = `mcp-gateway-hub — one MCP endpoint in front of every MCP server
 Usage:
   mcp-gateway-hub serve  [--config FILE] [--listen ADDR] [--data-dir DIR] [--database-url URL] [--anonymous-role ROLE]
   mcp-gateway-hub init   [store flags]          create the store and the owner; print the owner key once
-  mcp-gateway-hub keys   create [--name N] [--scope mcp|admin|all] [--expires 720h] | list | revoke ID   [store flags]
+  mcp-gateway-hub keys   create [--name N] [--scope mcp|admin|all] [--surface full|discovery] [--expires 720h] | list | revoke ID   [store flags]
   mcp-gateway-hub agents enroll ID | list | revoke ID                          [store flags]
   mcp-gateway-hub policy check FILE | test FILE CASES | explain FILE --tool X [--role R] …
   mcp-gateway-hub releases keygen --out DIR | sign --key FILE checksums.txt | verify --pub FILE checksums.txt
@@ -41,7 +41,7 @@ Usage:
 Administration through a running hub's REST API (docs/API.md):
   mcp-gateway-hub users    list | get | create | update | delete | set-password | me | passwd
   mcp-gateway-hub roles    list | get | create | update | delete
-  mcp-gateway-hub keys     list | create | revoke        (with --hub/--key/MCPGW_KEY and no store flag)
+  mcp-gateway-hub keys     list | create | set-surface | revoke   (with --hub/--key/MCPGW_KEY and no store flag)
   mcp-gateway-hub agents   list | enroll | revoke        (same)
   mcp-gateway-hub backends list | add | update | remove
   mcp-gateway-hub tools    list | get | disable | enable | risk | approve

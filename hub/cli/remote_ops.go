@@ -17,7 +17,7 @@ func readAll(r io.Reader) ([]byte, error) { return io.ReadAll(io.LimitReader(r, 
 // keysRemote is `keys` against the REST API (see remoteMode).
 func keysRemote(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		return groupUsage(env, "keys list [--user NAME|ID|*] | create [--name N] [--user NAME|ID] [--app A] [--scope mcp|admin|all] [--role R] [--expires 720h] | revoke ID")
+		return groupUsage(env, "keys list [--user NAME|ID|*] | create [--name N] [--user NAME|ID] [--app A] [--scope mcp|admin|all] [--role R] [--surface full|discovery] [--expires 720h] | set-surface ID full|discovery|default | revoke ID")
 	}
 	sub, args := args[0], args[1:]
 	c := newCmd("keys", sub, env)
@@ -27,6 +27,7 @@ func keysRemote(ctx context.Context, args []string, env Env) error {
 	expires := c.fs.String("expires", "", "lifetime, e.g. 720h (create; empty = never)")
 	role := c.fs.String("role", "", "a role the key acts with instead of the user's, one the user's role covers (create; empty = the user's)")
 	scope := c.fs.String("scope", "mcp", "what the key may be used for (create): mcp (MCP calls only), admin (the REST API only) or all")
+	surface := c.fs.String("surface", "", "what the key's client sees (create): full (every tool) or discovery (search, describe and call); empty = its application's, else the endpoint's")
 	switch sub {
 	case "list":
 		if err := c.parse(args, 0, "no arguments"); err != nil {
@@ -36,7 +37,7 @@ func keysRemote(ctx context.Context, args []string, env Env) error {
 			return err
 		}
 		return c.show(ctx, "GET", "/api-keys"+query(map[string]string{"user": *user}), nil,
-			"id", "name", "user_id", "application", "scope", "role", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+			"id", "name", "user_id", "application", "scope", "role", "surface", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
 	case "create":
 		if err := c.parse(args, 0, "no arguments"); err != nil {
 			return err
@@ -44,11 +45,21 @@ func keysRemote(ctx context.Context, args []string, env Env) error {
 		if err := c.r.resolveUser(ctx, user); err != nil {
 			return err
 		}
-		raw, err := c.r.do(ctx, "POST", "/api-keys", api.CreateKeyRequest{Name: *name, UserID: *user, Application: *app, Scope: *scope, Role: *role, ExpiresIn: *expires})
+		raw, err := c.r.do(ctx, "POST", "/api-keys", api.CreateKeyRequest{Name: *name, UserID: *user, Application: *app, Scope: *scope, Role: *role, Surface: *surface, ExpiresIn: *expires})
 		if err != nil {
 			return err
 		}
 		return c.r.showSecret(raw, "key", "key %s (%s) — shown once, store it now:")
+	case "set-surface":
+		if err := c.parse(args, 2, "a key id and a surface: full, discovery or default"); err != nil {
+			return err
+		}
+		s := c.fs.Arg(1)
+		if s == "default" {
+			s = "" // the key's application's, else the endpoint's
+		}
+		return c.show(ctx, "PATCH", "/api-keys/"+pathEscape(c.fs.Arg(0)), api.UpdateKeyRequest{Surface: &s},
+			"id", "name", "user_id", "application", "surface")
 	case "revoke":
 		if err := c.parse(args, 1, "one key id"); err != nil {
 			return err

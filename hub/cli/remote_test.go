@@ -102,6 +102,11 @@ func TestRemoteAdminCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &created); err != nil {
 		t.Fatal(err)
 	}
+	mustCLI(t, h, "discovery", "keys", "set-surface", created.ID, "discovery")
+	if out, err := hubCLI(t, h, "", "keys", "set-surface", created.ID, "everything"); err == nil || !strings.Contains(err.Error()+out, "surface") {
+		t.Errorf("set-surface everything: want a refusal naming the surface, got %v %s", err, out)
+	}
+	mustCLI(t, h, "discovery", "keys", "list")
 	mustCLI(t, h, "done", "keys", "revoke", created.ID)
 	out = mustCLI(t, h, "mcpgw_", "agents", "enroll", "laptop")
 	mustCLI(t, h, "laptop", "agents", "list")

@@ -86,6 +86,9 @@ type Config struct {
 	DrainTimeout Duration `toml:"drain_timeout"`
 	// Cluster is the [cluster] table: several hubs on one database (cluster.go).
 	Cluster Cluster `toml:"cluster"`
+	// Discovery is the [discovery] table: which clients see the discovery surface instead
+	// of every tool (discovery.go, docs/DISCOVERY.md).
+	Discovery Discovery `toml:"discovery"`
 }
 
 // Proxies parses TrustedProxies (checked by Validate).
@@ -194,6 +197,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		errs = append(errs, errors.New("database_url must be a postgres:// or postgresql:// URL"))
+	}
+	if err := c.Discovery.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := c.Releases.Validate(); err != nil {
 		errs = append(errs, err)

@@ -23,6 +23,8 @@ type client struct {
 	trace    string          // W3C traceparent, when the client sent one
 	owner    string          // who the backend's server→client requests may go to
 	listen   string          // the subscriptions/listen stream the request serves, if any
+	// discovery: the client is served the discovery surface (surface.go, discover.go).
+	discovery bool
 
 	// sess is the legacy session the request belongs to; nil for a modern request.
 	sess *session
@@ -39,7 +41,7 @@ const noLogs = int32(1 << 20)
 func (s *session) client() *client {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return &client{identity: s.identity, version: s.version, caps: s.caps, owner: s.id, sess: s}
+	return &client{identity: s.identity, version: s.version, caps: s.caps, owner: s.id, sess: s, discovery: s.discovery}
 }
 
 // wantsLog reports whether a notifications/message with these params may reach the client.

@@ -37,6 +37,9 @@ func (g *Gateway) dispatch(ctx context.Context, c *client, req *jsonrpc.Request,
 	case "ping":
 		return result(req.ID, json.RawMessage(`{}`))
 	case "tools/list":
+		if c.discovery {
+			return g.surfaceList(c, req)
+		}
 		return g.list(req, "tools", t.ToolList(), g.checks().ToolVisible(c.identity, t))
 	case "prompts/list":
 		return g.list(req, "prompts", g.reachable(c, t.PromptList()), nil)
@@ -45,6 +48,9 @@ func (g *Gateway) dispatch(ctx context.Context, c *client, req *jsonrpc.Request,
 	case "resources/templates/list":
 		return g.list(req, "resourceTemplates", g.reachable(c, t.ResourceTemplateList()), nil)
 	case "tools/call":
+		if c.discovery {
+			return g.surfaceCall(ctx, c, req, em, t)
+		}
 		return g.forwardNamed(ctx, c, req, em, "tool", t)
 	case "prompts/get":
 		return g.forwardNamed(ctx, c, req, em, "prompt", t)

@@ -16,6 +16,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/hub/discovery"
 	"github.com/mcp-gateway/mcp-gateway/hub/policy"
 	"github.com/mcp-gateway/mcp-gateway/hub/ratelimit"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
@@ -89,6 +90,11 @@ type Config struct {
 	// session's state into its id so that any hub with the same key continues it
 	// (sealed.go). Nil: random ids, sessions live on the hub that created them.
 	SessionKey []byte
+	// Surface is the surface of endpoints that set none, for callers whose URL, key and
+	// application choose none: SurfaceFull (default) or SurfaceDiscovery.
+	Surface string
+	// SurfaceByApplication maps an application (a key's) to its surface.
+	SurfaceByApplication map[string]string
 }
 
 func (c *Config) defaults() {
@@ -138,8 +144,9 @@ type Gateway struct {
 	bg     sync.WaitGroup
 	bgCtx  context.Context
 	bgStop context.CancelFunc
-	params paramCache // tools' Mcp-Param-* annotations, per routing table
-	gov    Governance // tool registry, RBAC, audit: see SetGovernance
+	params paramCache      // tools' Mcp-Param-* annotations, per routing table
+	gov    Governance      // tool registry, RBAC, audit: see SetGovernance
+	cats   discovery.Cache // the discovery surface's search index, per governance index
 	policy atomic.Pointer[policy.Policy]
 	counts limitCounters // refusals and expiries at the session and listen caps
 
@@ -227,9 +234,9 @@ func (g *Gateway) Sessions() int { return g.sessions.count() }
 
 // Mount registers the gateway's routes on mux.
 func (g *Gateway) Mount(mux *http.ServeMux) {
-	mux.Handle("/mcp", g.guard(http.HandlerFunc(g.serveMCP)))
-	mux.Handle("GET /sse", g.guard(http.HandlerFunc(g.serveSSE)))
-	mux.Handle("POST /messages", g.guard(http.HandlerFunc(g.serveMessages)))
+	mux.Handle("/mcp", g.Handler(Endpoint{}))
+	mux.Handle("GET /sse", g.guard(Endpoint{}, http.HandlerFunc(g.serveSSE)))
+	mux.Handle("POST /messages", g.guard(Endpoint{}, http.HandlerFunc(g.serveMessages)))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -29,7 +29,7 @@ func identityFrom(ctx context.Context) auth.Identity {
 }
 
 // guard checks Host and Origin (DNS rebinding), then the API key, before h runs.
-func (g *Gateway) guard(h http.Handler) http.Handler {
+func (g *Gateway) guard(ep Endpoint, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !g.hostAllowed(r.Host) {
 			httpError(w, http.StatusForbidden, "host "+r.Host+" is not allowed")
@@ -47,7 +47,16 @@ func (g *Gateway) guard(h http.Handler) http.Handler {
 			httpError(w, status, msg)
 			return
 		}
-		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
+		surface, bad := g.surfaceOf(ep, id, r)
+		if bad != "" {
+			httpError(w, http.StatusBadRequest, bad)
+			return
+		}
+		ctx := context.WithValue(r.Context(), identityKey{}, id)
+		if surface == SurfaceDiscovery {
+			ctx = context.WithValue(ctx, surfaceKey{}, true)
+		}
+		h.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -127,6 +127,7 @@ func (g *Gateway) handleInitialize(w http.ResponseWriter, r *http.Request, req *
 		return
 	}
 	s := newSession(identityFrom(r.Context()), false)
+	s.discovery = discoveryFrom(r.Context())
 	resp := g.initialize(s, req)
 	if resp.Error == nil {
 		if g.sealer != nil {
@@ -154,7 +155,7 @@ func (g *Gateway) sessionFor(w http.ResponseWriter, r *http.Request) *session {
 	s := g.sessions.get(id)
 	if s == nil && g.sealer != nil {
 		var err error
-		if s, err = g.revive(id, identityFrom(r.Context())); errors.Is(err, errSessionCap) {
+		if s, err = g.revive(id, identityFrom(r.Context()), discoveryFrom(r.Context())); errors.Is(err, errSessionCap) {
 			writeLimit(w, jsonrpc.ID{}, "sessions", "limits.max_sessions_per_key", g.cfg.MaxSessionsPerKey)
 			return nil
 		}

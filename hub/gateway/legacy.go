@@ -12,6 +12,7 @@ import (
 // endpoint to POST messages to, then carries every reply.
 func (g *Gateway) serveSSE(w http.ResponseWriter, r *http.Request) {
 	s := newSession(identityFrom(r.Context()), true)
+	s.discovery = discoveryFrom(r.Context())
 	if !g.sessions.add(s) {
 		s.close()
 		g.counts.sessionsRefused.Add(1)

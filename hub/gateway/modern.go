@@ -92,7 +92,8 @@ func modernClient(r *http.Request, req *jsonrpc.Request) (*client, *modernError)
 	if err := checkHeaders(r, req, version); err != "" {
 		return nil, refuse(req.ID, http.StatusBadRequest, mcp.CodeHeaderMismatch, err, nil)
 	}
-	c := &client{identity: identityFrom(r.Context()), version: version, logLevel: noLogs, owner: requestOwner()}
+	c := &client{identity: identityFrom(r.Context()), version: version, logLevel: noLogs, owner: requestOwner(),
+		discovery: discoveryFrom(r.Context())}
 	capsRaw, ok := mcp.Field(meta, mcp.MetaClientCapabilities)
 	if !ok || !isObject(capsRaw) || (len(capsRaw) > 2 && json.Unmarshal(capsRaw, &c.caps) != nil) {
 		return nil, refuse(req.ID, http.StatusBadRequest, codeInvalidParams,

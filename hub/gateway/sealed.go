@@ -98,7 +98,7 @@ func (z *sessionSealer) open(id string) (sealedSession, error) {
 
 // revive continues on this hub a session another hub created, for the caller id; nil if
 // the id is not a valid sealed id of this caller (answered like any unknown session).
-func (g *Gateway) revive(sid string, id auth.Identity) (*session, error) {
+func (g *Gateway) revive(sid string, id auth.Identity, discovery bool) (*session, error) {
 	ss, err := g.sealer.open(sid)
 	if err != nil {
 		return nil, err
@@ -113,6 +113,7 @@ func (g *Gateway) revive(sid string, id auth.Identity) (*session, error) {
 	caps.seal()
 	s := newSession(id, false)
 	s.id, s.version, s.caps = sid, ss.Version, caps
+	s.discovery = discovery // chosen again from the request: its URL, key and application
 	s.used.Store(true)
 	got, ok := g.sessions.addOrGet(s)
 	if !ok {

@@ -55,6 +55,8 @@ type session struct {
 	identity auth.Identity
 	key      string // the caller its cap and rate count against (limitKey)
 	legacy   bool   // HTTP+SSE: every reply goes on the stream
+	// discovery: the session is served the discovery surface (chosen when it started).
+	discovery bool
 
 	lastSeen atomic.Int64 // unix nanoseconds
 	used     atomic.Bool  // a request after initialize, or a stream: not a flood's leftover

@@ -142,6 +142,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		SessionIdle: cfg.Limits.SessionIdle.Duration, SessionIdleUnused: cfg.Limits.SessionIdleUnused.Duration,
 		MaxSessionsPerKey: cfg.Limits.MaxSessionsPerKey, MaxListensPerKey: cfg.Limits.MaxListensPerKey,
 		Rate: s.rates, SessionKey: s.sessionKey(),
+		Surface: cfg.Discovery.Surface, SurfaceByApplication: cfg.Discovery.Applications,
 	}, s.Keys, s.Router, s.drainer.upstream(s.newUpstream()), log)
 	if s.cluster, err = s.newCluster(); err != nil {
 		st.Close()

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-const keyColumns = "id, name, prefix, hash, kind, user_id, agent_id, application, scope, role, created_at, expires_at, last_used_at, revoked_at"
+const keyColumns = "id, name, prefix, hash, kind, user_id, agent_id, application, scope, role, surface, created_at, expires_at, last_used_at, revoked_at"
 
 func (s *sqlStore) CreateKey(ctx context.Context, k *APIKey) error {
 	if k.Scope == "" {
@@ -28,8 +28,8 @@ func (s *sqlStore) CreateKey(ctx context.Context, k *APIKey) error {
 		k.CreatedAt = now()
 	}
 	k.CreatedAt = k.CreatedAt.UTC().Truncate(time.Microsecond)
-	_, err := s.db.ExecContext(ctx, s.q("INSERT INTO api_keys ("+keyColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-		k.ID, k.Name, k.Prefix, k.Hash, k.Kind, nullStr(k.UserID), nullStr(k.AgentID), k.Application, k.Scope, k.Role,
+	_, err := s.db.ExecContext(ctx, s.q("INSERT INTO api_keys ("+keyColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		k.ID, k.Name, k.Prefix, k.Hash, k.Kind, nullStr(k.UserID), nullStr(k.AgentID), k.Application, k.Scope, k.Role, k.Surface,
 		s.ts(k.CreatedAt), s.tsPtr(k.ExpiresAt), s.tsPtr(k.LastUsedAt), s.tsPtr(k.RevokedAt))
 	if err != nil {
 		return fmt.Errorf("create key %q: %w", k.ID, mapErr(err))
@@ -50,6 +50,10 @@ func checkKey(k *APIKey) error {
 		return fmt.Errorf("an agent key has no application")
 	case k.Kind == KindAgent && k.Role != "":
 		return fmt.Errorf("an agent key has no role")
+	case !ValidSurface(k.Surface):
+		return fmt.Errorf("surface %q is none of %q, %q and %q", k.Surface, "", SurfaceFull, SurfaceDiscovery)
+	case k.Kind == KindAgent && k.Surface != "":
+		return fmt.Errorf("an agent key has no surface")
 	case !ValidScope(k.Scope):
 		return fmt.Errorf("scope %q is none of %q, %q and %q", k.Scope, ScopeMCP, ScopeAdmin, ScopeAll)
 	case k.Kind != KindUser && k.Kind != KindAgent:
@@ -90,6 +94,16 @@ func (s *sqlStore) ActiveKeys(ctx context.Context) ([]APIKey, error) {
 func (s *sqlStore) RevokeKey(ctx context.Context, id string) error {
 	if err := s.execOne(ctx, "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", s.ts(now()), id); err != nil {
 		return fmt.Errorf("revoke key %q: %w", id, err)
+	}
+	return nil
+}
+
+func (s *sqlStore) SetKeySurface(ctx context.Context, id, surface string) error {
+	if !ValidSurface(surface) {
+		return fmt.Errorf("set surface of key %q: surface %q is none of %q, %q and %q", id, surface, "", SurfaceFull, SurfaceDiscovery)
+	}
+	if err := s.execOne(ctx, "UPDATE api_keys SET surface = ? WHERE id = ? AND kind = 'user'", surface, id); err != nil {
+		return fmt.Errorf("set surface of key %q: %w", id, err)
 	}
 	return nil
 }
@@ -143,7 +157,7 @@ func scanKey(r scanner) (*APIKey, error) {
 	var k APIKey
 	var userID, agentID sql.NullString
 	var expires, used, revoked time.Time
-	err := r.Scan(&k.ID, &k.Name, &k.Prefix, &k.Hash, &k.Kind, &userID, &agentID, &k.Application, &k.Scope, &k.Role,
+	err := r.Scan(&k.ID, &k.Name, &k.Prefix, &k.Hash, &k.Kind, &userID, &agentID, &k.Application, &k.Scope, &k.Role, &k.Surface,
 		scanTime{&k.CreatedAt}, scanTime{&expires}, scanTime{&used}, scanTime{&revoked})
 	if err != nil {
 		return nil, err

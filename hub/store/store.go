@@ -38,6 +38,16 @@ const (
 // ValidScope reports whether s is one of ScopeMCP, ScopeAdmin and ScopeAll.
 func ValidScope(s string) bool { return s == ScopeMCP || s == ScopeAdmin || s == ScopeAll }
 
+// Key surfaces (docs/DISCOVERY.md): what a key's client sees of the catalog.
+const (
+	SurfaceFull      = "full"      // every tool it may call
+	SurfaceDiscovery = "discovery" // three tools that search, describe and call them
+)
+
+// ValidSurface reports whether s is a key's surface: "" (not chosen), SurfaceFull or
+// SurfaceDiscovery.
+func ValidSurface(s string) bool { return s == "" || s == SurfaceFull || s == SurfaceDiscovery }
+
 // User is a person (or automation) that holds API keys.
 type User struct {
 	ID   string
@@ -73,7 +83,10 @@ type APIKey struct {
 	// Role, if not empty, is the role the key acts with instead of its user's: one the
 	// user's role covers (checked by the REST API at creation and by the key cache at
 	// every use). "" means the user's own role. Agent keys have none.
-	Role       string
+	Role string
+	// Surface is what the key's client sees of the catalog: "" (its application's, else
+	// the endpoint's), SurfaceFull or SurfaceDiscovery (docs/DISCOVERY.md). Agent keys have none.
+	Surface    string
 	CreatedAt  time.Time
 	ExpiresAt  *time.Time
 	LastUsedAt *time.Time
@@ -152,6 +165,9 @@ type Keys interface {
 	ListKeys(ctx context.Context) ([]APIKey, error)
 	// ListUserKeys returns one user's keys only.
 	ListUserKeys(ctx context.Context, userID string) ([]APIKey, error)
+	// SetKeySurface changes a user key's surface ("", SurfaceFull or SurfaceDiscovery);
+	// ErrNotFound for no such user key.
+	SetKeySurface(ctx context.Context, id, surface string) error
 	// RevokeKey marks the key revoked; revoking again keeps the first time.
 	RevokeKey(ctx context.Context, id string) error
 	// ActiveKeys returns keys that are neither revoked, expired, nor bound to a revoked agent.
