@@ -54,6 +54,10 @@ type Deps struct {
 	// that failed logins are counted by (auth.ClientFrom); empty: the connection's peer.
 	TrustedProxies []netip.Prefix
 
+	// Console is the web console's sessions: a request with its cookie (and CSRF token)
+	// acts as the signed-in user. nil: cookies are not looked at.
+	Console ConsoleSessions
+
 	// Rate limits the requests of each signed-in caller, by key (or user, for a token) and
 	// application; nil: no limit. *ratelimit.Limiter implements it.
 	Rate RateLimiter

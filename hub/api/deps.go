@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -62,6 +63,15 @@ type LocalBackends interface {
 	Remove(name string) error
 }
 
+// ConsoleSessions are the web console's browser sessions (*console.Console).
+type ConsoleSessions interface {
+	// AccessToken returns the access token of the request's console session; has is false
+	// when the request carries no console cookie. A write without the session's CSRF token
+	// fails with CSRFError(); a stale session with another error.
+	AccessToken(r *http.Request) (token string, has bool, err error)
+	CSRFError() error
+}
+
 // Caller is the authenticated principal of a request.
 type Caller struct {
 	UserID string
@@ -95,6 +105,19 @@ func (c *Caller) Credential() string {
 // or a JWT access token.
 func (a *API) authenticate(r *http.Request) (*Caller, *Error) {
 	tok, ok := auth.BearerToken(r)
+	if !ok && a.d.Console != nil {
+		// A web console session: its cookie (and, for a write, its CSRF header) stand for
+		// the session's access token, which is then checked like any other.
+		ctok, has, err := a.d.Console.AccessToken(r)
+		switch {
+		case has && errors.Is(err, a.d.Console.CSRFError()):
+			return nil, &Error{Status: http.StatusForbidden, Code: CodeCSRF, Message: err.Error()}
+		case has && err != nil:
+			return nil, errorf(http.StatusUnauthorized, CodeUnauthorized, "%s", err.Error())
+		case has:
+			return a.authenticateToken(ctok)
+		}
+	}
 	if !ok {
 		return nil, errorf(http.StatusUnauthorized, CodeUnauthorized,
 			"missing credentials: send Authorization: Bearer <API key or access token>")

@@ -21,6 +21,9 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
+// HTTPStatus is the status, code and message to answer with (the web console's sign-in).
+func (e *Error) HTTPStatus() (int, string, string) { return e.Status, e.Code, e.Message }
+
 // Error codes.
 const (
 	CodeBadRequest   = "bad_request"
@@ -35,6 +38,8 @@ const (
 	CodeRateLimited  = "rate_limited"
 	CodeUnavailable  = "unavailable"
 	CodeInternal     = "internal"
+	// CodeCSRF: a console session's write without its CSRF token (403).
+	CodeCSRF = "csrf"
 )
 
 func errorf(status int, code, format string, args ...any) *Error {

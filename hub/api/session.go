@@ -94,23 +94,54 @@ func sessionError(err error) error {
 }
 
 func (a *API) login(w http.ResponseWriter, r *http.Request, _ *Caller) error {
-	if a.d.Sessions == nil {
-		return unavailable("password logins")
-	}
 	var req LoginRequest
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if req.Name == "" || req.Password == "" {
-		return invalid("name and password are required")
-	}
-	pair, err := a.d.Sessions.Login(r.Context(), req.Name, req.Password, auth.ClientFrom(r, a.d.TrustedProxies))
-	a.recordLogin(r, req.Name, err)
+	pair, err := a.PasswordLogin(r, req.Name, req.Password)
 	if err != nil {
-		return sessionError(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, pair)
 	return nil
+}
+
+// PasswordLogin is POST /auth/login's check of a name and password: lockouts counted by
+// the request's client address, the attempt audited, errors as *Error. The web console
+// signs in through it.
+func (a *API) PasswordLogin(r *http.Request, name, password string) (auth.TokenPair, error) {
+	if a.d.Sessions == nil {
+		return auth.TokenPair{}, unavailable("password logins")
+	}
+	if name == "" || password == "" {
+		return auth.TokenPair{}, invalid("name and password are required")
+	}
+	pair, err := a.d.Sessions.Login(r.Context(), name, password, auth.ClientFrom(r, a.d.TrustedProxies))
+	a.recordLogin(r, name, err)
+	if err != nil {
+		return auth.TokenPair{}, sessionError(err)
+	}
+	return pair, nil
+}
+
+// RefreshTokens is POST /auth/refresh's exchange: a reused refresh token is audited and
+// ends every session of its user. The web console refreshes its sessions through it.
+func (a *API) RefreshTokens(r *http.Request, refreshToken string) (auth.TokenPair, error) {
+	if a.d.Sessions == nil {
+		return auth.TokenPair{}, unavailable("password logins")
+	}
+	if refreshToken == "" {
+		return auth.TokenPair{}, invalid("refresh_token is required")
+	}
+	pair, err := a.d.Sessions.Refresh(r.Context(), refreshToken)
+	var reused *auth.ReusedError
+	if errors.As(err, &reused) {
+		a.recordReuse(r, reused)
+	}
+	if err != nil {
+		return auth.TokenPair{}, sessionError(err)
+	}
+	return pair, nil
 }
 
 // recordLogin audits a login attempt (never the password).
@@ -151,23 +182,13 @@ func (a *API) recordReuse(r *http.Request, e *auth.ReusedError) {
 }
 
 func (a *API) refresh(w http.ResponseWriter, r *http.Request, _ *Caller) error {
-	if a.d.Sessions == nil {
-		return unavailable("password logins")
-	}
 	var req RefreshRequest
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if req.RefreshToken == "" {
-		return invalid("refresh_token is required")
-	}
-	pair, err := a.d.Sessions.Refresh(r.Context(), req.RefreshToken)
-	var reused *auth.ReusedError
-	if errors.As(err, &reused) {
-		a.recordReuse(r, reused)
-	}
+	pair, err := a.RefreshTokens(r, req.RefreshToken)
 	if err != nil {
-		return sessionError(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, pair)
 	return nil

@@ -89,6 +89,8 @@ type Config struct {
 	// Discovery is the [discovery] table: which clients see the discovery surface instead
 	// of every tool (discovery.go, docs/DISCOVERY.md).
 	Discovery Discovery `toml:"discovery"`
+	// UI is the [ui] table: the web console at /ui (ui.go).
+	UI UI `toml:"ui"`
 }
 
 // Proxies parses TrustedProxies (checked by Validate).
@@ -125,7 +127,7 @@ func Default() Config {
 	}
 	return Config{Listen: "127.0.0.1:3200", DataDir: dir, MaxBodyBytes: 16 << 20, PageSize: 500,
 		Releases: defaultReleases(), Audit: defaultAudit(), Limits: defaultLimits(), Calls: defaultCalls(),
-		DrainTimeout: Duration{DefaultDrainTimeout}}
+		DrainTimeout: Duration{DefaultDrainTimeout}, UI: defaultUI()}
 }
 
 // Load returns the defaults overlaid with the file (if path is not empty) and the environment.
@@ -217,6 +219,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if _, err := parseProxies(c.TrustedProxies); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.UI.validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.Cluster.validate(c.DatabaseURL); err != nil {

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/api"
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/hub/console"
 	"github.com/mcp-gateway/mcp-gateway/hub/policy"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
@@ -33,14 +35,33 @@ func (s *Server) newAPI(ctx context.Context) (http.Handler, error) {
 	for i, b := range s.cfg.Backends {
 		names[i] = b.Name
 	}
-	return api.New(api.Deps{
+	var cons api.ConsoleSessions
+	if !s.cfg.UI.Disabled {
+		s.Console = s.newConsole()
+		cons = s.Console
+	}
+	h := api.New(api.Deps{
 		Store: s.Store, Keys: watchedKeys{s.Keys, s.endStaleStreams}, Authz: s.RBAC,
 		Sessions: auth.NewAuthenticator(s.Store, s.Keys, tokens, auth.LoginConfig{}),
 		Agents:   s.Agents, Health: s.Router, Tools: s.Tools, Audit: s.Audit, Locals: s.localBackends(),
 		Bounds: s.Upstream, HubID: s.clusterID(),
 		ConfigBackends: names, PolicyFile: s.cfg.PolicyFile, FilePolicy: s.policyFile, SetPolicy: s.applyPolicy,
-		Rate: s.rates, TrustedProxies: s.cfg.Proxies(),
-	}, s.log.With("component", "api")), nil
+		Rate: s.rates, TrustedProxies: s.cfg.Proxies(), Console: cons,
+	}, s.log.With("component", "api"))
+	if s.Console != nil {
+		s.Console.SetLogin(h.(*api.API))
+	}
+	return h, nil
+}
+
+// newConsole is the web console at /ui, its cookie scoped to public_url's path.
+func (s *Server) newConsole() *console.Console {
+	cfg := console.Config{IdleTimeout: s.cfg.UI.IdleTimeout.Duration, TrustForwardedProto: s.cfg.TrustForwardedProto}
+	if u, err := url.Parse(s.cfg.PublicURL); err == nil && s.cfg.PublicURL != "" {
+		cfg.BasePath = u.Path
+		cfg.SecureCookie = u.Scheme == "https"
+	}
+	return console.New(cfg, s.log.With("component", "console"))
 }
 
 // watchedKeys is the key cache as the REST API sees it: after each reload that a write

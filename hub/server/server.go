@@ -23,6 +23,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/cluster"
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/connlimit"
+	"github.com/mcp-gateway/mcp-gateway/hub/console"
 	"github.com/mcp-gateway/mcp-gateway/hub/gateway"
 	"github.com/mcp-gateway/mcp-gateway/hub/install"
 	"github.com/mcp-gateway/mcp-gateway/hub/masterkey"
@@ -59,9 +60,10 @@ type Server struct {
 	Metrics *metrics.Metrics
 	// Releases serves agent releases for self-update ([releases] in hub.toml).
 	Releases   *releases.Handler
-	API        http.Handler // the REST API at /api/v1/
-	stored     storedPolicy // the policy setting last applied (no policy_file)
-	policyFile *policy.File // the rules of policy_file as loaded at start, if set
+	API        http.Handler     // the REST API at /api/v1/
+	Console    *console.Console // the web console at /ui; nil when ui.disabled
+	stored     storedPolicy     // the policy setting last applied (no policy_file)
+	policyFile *policy.File     // the rules of policy_file as loaded at start, if set
 	mux        *http.ServeMux
 	conns      *connlimit.Limiter // the open connections, capped ([limits])
 	rates      *ratelimit.Limiter // requests per key and application ([limits])
@@ -185,6 +187,10 @@ func (s *Server) routes() {
 		s.mux.Handle(cluster.CallPath, s.cluster)
 	}
 	s.mux.Handle(api.Prefix+"/", s.hostChecked(s.API, refuseAPI))
+	if s.Console != nil {
+		s.mux.Handle(console.Prefix, s.hostChecked(s.Console, refusePlain))
+		s.mux.Handle(console.Prefix+"/", s.hostChecked(s.Console, refusePlain))
+	}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
 	})

@@ -1,0 +1,11 @@
+// Overview (being built).
+import { h } from '../lib/dom.js';
+
+export default {
+  id: 'overview',
+  title: 'Overview',
+  perm: null,
+  async render(view) {
+    view.append(h('p', { class: 'empty' }, 'This page is not built yet.'));
+  },
+};

@@ -1,0 +1,11 @@
+// Tools: placeholder until its page is built (see docs/CONSOLE.md for the page contract).
+import { h } from '../lib/dom.js';
+
+export default {
+  id: 'tools',
+  title: 'Tools',
+  perm: 'tools.read',
+  async render(view) {
+    view.append(h('p', { class: 'empty' }, 'This page is not built yet. The REST API (/api/v1) and the CLI have everything it will show.'));
+  },
+};

@@ -1,0 +1,11 @@
+// Users & keys (being built).
+import { h } from '../lib/dom.js';
+
+export default {
+  id: 'users',
+  title: 'Users & keys',
+  perm: null,
+  async render(view) {
+    view.append(h('p', { class: 'empty' }, 'This page is not built yet.'));
+  },
+};
