@@ -54,6 +54,10 @@ type Deps struct {
 	// that failed logins are counted by (auth.ClientFrom); empty: the connection's peer.
 	TrustedProxies []netip.Prefix
 
+	// HubURL is the hub's URL as clients reach it (public_url, else the request's scheme and
+	// Host), for GET /connect; nil: that endpoint answers 503.
+	HubURL func(r *http.Request) (string, error)
+
 	// Console is the web console's sessions: a request with its cookie (and CSRF token)
 	// acts as the signed-in user. nil: cookies are not looked at.
 	Console ConsoleSessions
@@ -78,7 +82,7 @@ func New(d Deps, log *slog.Logger) http.Handler {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	a := &API{d: d, log: log, mux: http.NewServeMux(), paths: http.NewServeMux()}
+	a := &API{d: d, log: log, mux: http.NewServeMux(), paths: http.NewServeMux(), started: d.Now()}
 	a.routes = a.table()
 	a.doc = a.document()
 	allowed := map[string][]string{}
@@ -104,6 +108,8 @@ type API struct {
 	paths  *http.ServeMux // path patterns without methods, for 405 and 404
 	routes []route
 	doc    map[string]any // the OpenAPI document, built once from routes; never modified
+
+	started time.Time // when New ran: the hub's start, for GET /status
 
 	policyMu sync.Mutex // serialises read-modify-write of the stored policy
 	// usersMu serialises changes to users, so that "another enabled owner remains" holds

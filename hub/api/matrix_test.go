@@ -127,6 +127,8 @@ var endpoints = map[string]func(who string) call{
 	"GET /audit/stats":              func(string) call { return call{"/audit/stats", nil, 200} },
 	"GET /audit/export":             func(string) call { return call{"/audit/export", nil, 200} },
 	"GET /usage":                    func(string) call { return call{"/usage", nil, 200} },
+	"GET /status":                   func(string) call { return call{"/status", nil, 200} },
+	"GET /connect":                  func(string) call { return call{"/connect", nil, 200} },
 }
 
 // docEndpoints reads the endpoint table of docs/API.md: "METHOD PATH" → the permission it

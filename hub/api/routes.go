@@ -18,6 +18,8 @@ func (a *API) table() []route {
 	rs = append(rs, a.policyRoutes()...)
 	rs = append(rs, a.auditRoutes()...)
 	rs = append(rs, a.usageRoutes()...)
+	rs = append(rs, a.statusRoutes()...)
+	rs = append(rs, a.connectRoutes()...)
 	return rs
 }
 

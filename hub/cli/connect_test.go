@@ -20,6 +20,7 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcp-gateway/mcp-gateway/hub/clientconf"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
 )
 
@@ -44,7 +45,7 @@ func connectEnv(t *testing.T) {
 
 func TestConnectGolden(t *testing.T) {
 	connectEnv(t)
-	for _, client := range connectClientNames() {
+	for _, client := range clientconf.Names() {
 		for _, variant := range []struct {
 			suffix string
 			args   []string
@@ -117,7 +118,7 @@ func shape(t *testing.T, format string, data []byte) (container string, fields [
 // example (testdata/connect/documented, sources in SOURCES.md).
 func TestConnectMatchesDocumentedShape(t *testing.T) {
 	connectEnv(t)
-	for _, client := range connectClientNames() {
+	for _, client := range clientconf.Names() {
 		t.Run(client, func(t *testing.T) {
 			format, ext := "json", ".json"
 			if client == "codex" {
@@ -458,7 +459,7 @@ func endpoint(t *testing.T, client, printed, key string) (string, map[string]str
 func TestConnectEntriesReachHub(t *testing.T) {
 	connectEnv(t)
 	h := hubtest.Start(t, nil)
-	for _, client := range connectClientNames() {
+	for _, client := range clientconf.Names() {
 		t.Run(client, func(t *testing.T) {
 			args := []string{"connect", client, "--url", h.MCPURL()}
 			if client == "claude-desktop" {
@@ -528,14 +529,14 @@ func FuzzConnectMerge(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	vs, _ := connectClients["vscode"].build(connectOpts{url: "http://127.0.0.1:3200/mcp", name: "mcp-gateway"}, keyRef{env: DefaultKeyEnv})
-	cx, _ := connectClients["codex"].build(connectOpts{url: "http://127.0.0.1:3200/mcp", name: "mcp-gateway"}, keyRef{env: DefaultKeyEnv})
+	vs, _ := clientconf.Clients["vscode"].Build(clientconf.Opts{URL: "http://127.0.0.1:3200/mcp", Name: "mcp-gateway"}, clientconf.KeyRef{Env: DefaultKeyEnv})
+	cx, _ := clientconf.Clients["codex"].Build(clientconf.Opts{URL: "http://127.0.0.1:3200/mcp", Name: "mcp-gateway"}, clientconf.KeyRef{Env: DefaultKeyEnv})
 	f.Fuzz(func(t *testing.T, content string) {
-		for _, e := range []clientEntry{vs, cx} {
+		for _, e := range []clientconf.Entry{vs, cx} {
 			var out []byte
 			var unchanged bool
 			var err error
-			if e.format == "toml" {
+			if e.Format == "toml" {
 				out, unchanged, _, err = mergeTOML("f", []byte(content), "mcp-gateway", e)
 			} else {
 				out, unchanged, err = mergeJSON("f", []byte(content), "mcp-gateway", e)
@@ -544,16 +545,16 @@ func FuzzConnectMerge(f *testing.F) {
 				continue
 			}
 			doc := map[string]any{}
-			if e.format == "toml" {
+			if e.Format == "toml" {
 				_, err = toml.Decode(string(out), &doc)
 			} else {
 				err = json.Unmarshal(out, &doc)
 			}
 			if err != nil {
-				t.Fatalf("%s merge of %q gave a file that does not parse: %v\n%s", e.format, content, err, out)
+				t.Fatalf("%s merge of %q gave a file that does not parse: %v\n%s", e.Format, content, err, out)
 			}
-			if s, _ := doc[e.container].(map[string]any); s == nil || s["mcp-gateway"] == nil {
-				t.Fatalf("%s merge of %q lacks the entry:\n%s", e.format, content, out)
+			if s, _ := doc[e.Container].(map[string]any); s == nil || s["mcp-gateway"] == nil {
+				t.Fatalf("%s merge of %q lacks the entry:\n%s", e.Format, content, out)
 			}
 		}
 	})
