@@ -249,8 +249,10 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rest := strings.TrimPrefix(r.URL.Path, Prefix)
 	switch {
 	case rest == "":
-		// Relative, so that it works under a proxy's path prefix.
-		http.Redirect(w, r, "ui/", http.StatusMovedPermanently)
+		// Relative, so that it works under a proxy's path prefix (http.Redirect would make
+		// it absolute).
+		w.Header().Set("Location", "ui/")
+		w.WriteHeader(http.StatusMovedPermanently)
 	case rest == "/session":
 		c.serveSession(w, r)
 	default:
