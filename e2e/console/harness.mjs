@@ -124,19 +124,29 @@ export class Ctx {
     if (sw > cw + 1) throw new AssertionError(`${label}: the page is ${sw} px wide in a ${cw} px viewport`);
   }
 
-  // writeControls lists the write controls on the page: elements marked data-write, and
-  // buttons whose name is a write verb. A viewer's pages must have none.
+  // writeControls lists the page's write controls: elements marked data-write (with the
+  // permission they need) and buttons named with a write verb (marked or not).
   async writeControls(page) {
     return page.evaluate(() => {
-      const verbs = /\b(create|add|enroll|revoke|rotate|delete|remove|disable|enable|approve|reset|save|new)\b/i;
+      const verbs = /\b(create|add|enroll|revoke|rotate|delete|remove|disable|enable|approve|reset|save|set|new)\b/i;
       const out = [];
-      for (const el of document.querySelectorAll('[data-write], button, input[type=submit]')) {
+      for (const el of document.querySelectorAll('[data-write], button, input[type=submit], summary')) {
         if (el.closest('nav') || el.closest('header')) continue;
         const text = (el.getAttribute('aria-label') || el.textContent || el.value || '').trim();
-        if (el.hasAttribute('data-write') || verbs.test(text)) out.push(`${el.tagName.toLowerCase()} "${text}"`);
+        if (el.hasAttribute('data-write') || verbs.test(text)) out.push({ text, perm: el.getAttribute('data-write') || '' });
       }
       return out;
     });
+  }
+
+  // forbiddenControls lists the write controls the signed-in caller may not use: those
+  // that need a permission it lacks, and write-verb controls not marked with one. RBAC
+  // in the page means this is empty on every page for every role.
+  async forbiddenControls(page) {
+    const me = await this.fetchIn(page, '../api/v1/auth/me');
+    const perms = new Set(me.body.permissions || []);
+    return (await this.writeControls(page)).filter((c) => c.perm === '' || !perms.has(c.perm))
+      .map((c) => `"${c.text}" (${c.perm || 'unmarked'})`);
   }
 
   // fetchIn runs fetch in the page (with its cookies) and returns {status, body}.

@@ -21,7 +21,6 @@ export default [
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByRole('alert').filter({ hasText: 'Wrong user name or password' }).waitFor();
       t.check(await page.locator('nav.nav').count() === 0, 'the shell showed after a wrong password');
-      await t.shots(page, 'signin');
     },
   },
 ];
