@@ -48,6 +48,7 @@ Administration through a running hub's REST API (docs/API.md):
   mcp-gateway-hub policies list | add-rule | set-rule | delete-rule | default | dry-run
   mcp-gateway-hub audit    list | stats | export
   mcp-gateway-hub usage    [--bucket 1h] [--by tool|user|agent|backend|application]
+  mcp-gateway-hub status   (version, uptime, audit queue, connected agents)
   mcp-gateway-hub login    --user NAME --password-stdin   print an access token for --key
   Run a group without a subcommand for its flags.
 
@@ -102,6 +103,8 @@ func Run(ctx context.Context, args []string, env Env) error {
 		return auditRemote(ctx, rest, env)
 	case "usage":
 		return usageRemote(ctx, rest, env)
+	case "status":
+		return statusRemote(ctx, rest, env)
 	case "login":
 		return loginRemote(ctx, rest, env)
 	case "policy":

@@ -344,6 +344,15 @@ func usageRemote(ctx context.Context, args []string, env Env) error {
 		"bucket", "key", "calls", "errors", "denied", "avg_duration_ms")
 }
 
+// statusRemote prints the hub's version, start time, audit queue and connected agents.
+func statusRemote(ctx context.Context, args []string, env Env) error {
+	c := newCmd("status", "", env)
+	if err := c.parse(args, 0, "flags only"); err != nil {
+		return err
+	}
+	return c.show(ctx, "GET", "/status", nil)
+}
+
 // showSecret prints a creation answer whose field holds a secret shown once.
 func (r *remote) showSecret(raw []byte, field, header string) error {
 	if r.json {
