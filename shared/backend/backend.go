@@ -17,6 +17,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
+	"github.com/mcp-gateway/mcp-gateway/shared/oauth"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 	"github.com/mcp-gateway/mcp-gateway/shared/version"
 )
@@ -63,6 +64,24 @@ type Options struct {
 	// unknown method before initialize costs this much once, then the backend remembers.
 	// Default 10 s.
 	DiscoverTimeout time.Duration
+
+	// OAuth keeps the credentials of servers that require authorization (http and sse
+	// backends without an Authorization header of their own). Nil: no OAuth; a server's 401
+	// is an ordinary failure.
+	OAuth oauth.Store
+	// LoginHint is the command an operator runs to log in, with %s for the backend's name,
+	// shown in the needs_login state (like "mcp-gateway-agent backends login %s").
+	LoginHint string
+	// LoginPoll is how often a backend that needs a login looks for new credentials in
+	// OAuth (written by another process); Wake makes it look at once. Default 2 s.
+	LoginPoll time.Duration
+	// Authorize, when set, logs in on the spot when a server refuses (for interactive
+	// one-shot clients, such as the conformance client); the gateway leaves it nil.
+	Authorize func(cfg Config) oauth.Authorizer
+	// OAuthHTTP is the HTTP client for token endpoints; nil: http.DefaultClient.
+	OAuthHTTP *http.Client
+	// Now is the clock of token expiry; nil: time.Now (tests move it).
+	Now func() time.Time
 }
 
 func (o Options) withDefaults() Options {
@@ -90,6 +109,12 @@ func (o Options) withDefaults() Options {
 	if o.StableAfter <= 0 {
 		o.StableAfter = time.Minute
 	}
+	if o.LoginPoll <= 0 {
+		o.LoginPoll = 2 * time.Second
+	}
+	if o.LoginHint == "" {
+		o.LoginHint = "backends login %s"
+	}
 	return o
 }
 
@@ -108,6 +133,8 @@ type Backend struct {
 	legacyOnly atomic.Bool
 
 	httpBase *http.Transport // http and sse: one connection pool across restarts
+	auth     *oauth.Source   // http and sse with Options.OAuth: the access token
+	wake     chan struct{}   // Wake: new credentials to try
 	secrets  []string        // of the URL and Options.Secrets, kept out of errors and logs (scrub)
 	// hubSecrets are Options.Secrets alone, kept out of the published lists too (a URL's
 	// short query values would garble tool descriptions).
@@ -133,8 +160,12 @@ type Backend struct {
 // New returns a backend in state starting. cfg should have passed Validate.
 func New(cfg Config, opts Options) *Backend {
 	opts = opts.withDefaults()
-	b := &Backend{cfg: cfg, opts: opts, log: opts.Logger.With("backend", cfg.Name)}
+	b := &Backend{cfg: cfg, opts: opts, log: opts.Logger.With("backend", cfg.Name), wake: make(chan struct{}, 1)}
 	b.clientInfo, _ = json.Marshal(map[string]string{"name": opts.ClientName, "version": opts.ClientVersion})
+	if opts.OAuth != nil && cfg.usesOAuth() {
+		b.auth = oauth.NewSource(oauth.SourceConfig{Backend: cfg.Name, ServerURL: cfg.URL, Store: opts.OAuth,
+			Client: opts.OAuthHTTP, Now: opts.Now})
+	}
 	for _, s := range opts.Secrets {
 		if len(s) >= minSecret {
 			b.hubSecrets = append(b.hubSecrets, s)
@@ -159,6 +190,14 @@ func New(cfg Config, opts Options) *Backend {
 	return b
 }
 
+// Wake tells a backend that needs a login that new credentials were stored.
+func (b *Backend) Wake() {
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
 // Name returns the configured name.
 func (b *Backend) Name() string { return b.cfg.Name }
 
@@ -181,6 +220,12 @@ func (b *Backend) Call(ctx context.Context, c *Call) (*jsonrpc.Response, error) 
 		return nil, b.notReady()
 	}
 	resp, err := s.do(ctx, c)
+	if err != nil && b.needsLogin() {
+		// The token was refused and could not be refreshed: the supervisor shows needs_login.
+		s.fail(fmt.Errorf("%w: %s", oauth.ErrNeedsLogin, b.auth.NeedsLogin()))
+		err = &stateError{sentinel: ErrNotReady, cause: err,
+			msg: fmt.Sprintf("backend %q needs an OAuth login (%s): run %s", b.cfg.Name, b.auth.NeedsLogin(), fmt.Sprintf(b.opts.LoginHint, b.cfg.Name))}
+	}
 	return resp, b.scrub(err)
 }
 

@@ -3,10 +3,12 @@ package backend
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/shared/oauth"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
@@ -53,6 +55,41 @@ type Config struct {
 	MaxConcurrent int `toml:"max_concurrent"`
 	// MaxQueue is how many more calls may wait for a free slot; beyond it, calls fail at once.
 	MaxQueue int `toml:"max_queue"`
+
+	// OAuth of an http or sse server that answers 401 with a Bearer challenge: its state is
+	// needs_login until an operator runs `backends login NAME` (docs/OAUTH-BACKENDS.md).
+	// Without these the gateway registers itself dynamically (RFC 7591) where the server
+	// allows it.
+
+	// OAuthClientID is a client id registered beforehand with the server's authorization server.
+	OAuthClientID string `toml:"oauth_client_id"`
+	// OAuthClientSecret is that client's secret (a confidential client); sealed at rest.
+	OAuthClientSecret string `toml:"oauth_client_secret"`
+	// OAuthClientMetadataURL is the https URL of a Client ID Metadata Document describing the
+	// gateway, used as its client id where the authorization server supports them.
+	OAuthClientMetadataURL string `toml:"oauth_client_metadata_url"`
+	// OAuthScopes are the scopes to request instead of those the server names.
+	OAuthScopes []string `toml:"oauth_scopes"`
+}
+
+// OAuthFlow is the login configuration of this backend, for `backends login`.
+func (c *Config) OAuthFlow() oauth.FlowConfig {
+	return oauth.FlowConfig{ServerURL: c.URL, Headers: c.Headers, ClientID: c.OAuthClientID,
+		ClientSecret: c.OAuthClientSecret, ClientMetadataURL: c.OAuthClientMetadataURL, Scopes: c.OAuthScopes}
+}
+
+// usesOAuth reports whether the gateway may log in to the server: an HTTP transport and no
+// Authorization header of the operator's own.
+func (c *Config) usesOAuth() bool {
+	if c.Transport != TransportHTTP && c.Transport != TransportSSE {
+		return false
+	}
+	for k := range c.Headers {
+		if strings.EqualFold(k, "Authorization") {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *Config) maxMessageBytes() int {
@@ -133,5 +170,28 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("backend %q: unknown session %q (want shared)", c.Name, c.Session)
 	}
+	if err := c.validateOAuth(); err != nil {
+		return err
+	}
 	return c.validateLimits()
+}
+
+func (c *Config) validateOAuth() error {
+	set := c.OAuthClientID != "" || c.OAuthClientSecret != "" || c.OAuthClientMetadataURL != "" || len(c.OAuthScopes) > 0
+	switch {
+	case !set:
+		return nil
+	case c.Transport != TransportHTTP && c.Transport != TransportSSE:
+		return fmt.Errorf("backend %q: oauth_* settings need transport http or sse", c.Name)
+	case !c.usesOAuth():
+		return fmt.Errorf("backend %q: oauth_* settings and an Authorization header exclude each other", c.Name)
+	case c.OAuthClientSecret != "" && c.OAuthClientID == "":
+		return fmt.Errorf("backend %q: oauth_client_secret needs oauth_client_id", c.Name)
+	}
+	if u := c.OAuthClientMetadataURL; u != "" {
+		if pu, err := url.Parse(u); err != nil || pu.Scheme != "https" || pu.Host == "" || pu.Path == "" || pu.Path == "/" {
+			return fmt.Errorf("backend %q: oauth_client_metadata_url %q must be an https URL with a path", c.Name, u)
+		}
+	}
+	return nil
 }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/oauth"
 )
 
 const (
@@ -66,6 +68,13 @@ func (h *headerRoundTripper) RoundTrip(req *http.Request) (*http.Response, error
 // connection: go-sdk ties the hanging GET to it.
 func (b *Backend) dialHTTP(ctx context.Context) (mcp.Connection, *headerRoundTripper, error) {
 	hdr := &headerRoundTripper{base: b.httpBase, headers: b.cfg.Headers}
+	if b.auth != nil {
+		t := &oauth.Transport{Base: b.httpBase, Source: b.auth}
+		if b.opts.Authorize != nil {
+			t.Authorize = b.opts.Authorize(b.cfg)
+		}
+		hdr.base = t
+	}
 	client := &http.Client{Transport: hdr}
 	var t mcp.Transport
 	if b.cfg.Transport == TransportSSE {

@@ -31,6 +31,14 @@ func (b *Backend) Run(ctx context.Context) error {
 			return nil
 		}
 		err = b.scrub(err)
+		if b.needsLogin() {
+			if !b.waitLogin(ctx) {
+				b.setState(protocol.StateStopped, "")
+				return nil
+			}
+			attempt = 0
+			continue
+		}
 		b.log.Warn("backend failed; restarting", "error", err)
 		b.setState(protocol.StateFailed, err.Error())
 		if !upSince.IsZero() && time.Since(upSince) >= b.opts.StableAfter {
@@ -45,6 +53,32 @@ func (b *Backend) Run(ctx context.Context) error {
 			b.setState(protocol.StateStopped, "")
 			return nil
 		case <-t.C:
+		}
+	}
+}
+
+// needsLogin reports whether the last session ended because the server wants a token the
+// backend does not have.
+func (b *Backend) needsLogin() bool { return b.auth != nil && b.auth.NeedsLogin() != "" }
+
+// waitLogin shows the needs_login state until new credentials are stored (another process
+// wrote them: looked for every LoginPoll; or Wake). It returns false when ctx ends first.
+func (b *Backend) waitLogin(ctx context.Context) bool {
+	msg := b.auth.NeedsLogin() + "; log in with: " + fmt.Sprintf(b.opts.LoginHint, b.cfg.Name)
+	b.log.Warn("backend needs an OAuth login", "reason", msg)
+	b.setState(protocol.StateNeedsLogin, msg)
+	t := time.NewTicker(b.opts.LoginPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-b.wake:
+		case <-t.C:
+		}
+		if b.auth.LoginAvailable(ctx) {
+			b.log.Info("new OAuth credentials; connecting")
+			return true
 		}
 	}
 }

@@ -56,6 +56,9 @@ const (
 	StateReady    = "ready"
 	StateFailed   = "failed" // died or could not start; the supervisor retries with backoff
 	StateStopped  = "stopped"
+	// StateNeedsLogin: the server requires OAuth authorization and the gateway has no token
+	// it accepts; it waits for an operator's `backends login NAME` instead of restarting.
+	StateNeedsLogin = "needs_login"
 )
 
 // Welcome accepts an agent.
