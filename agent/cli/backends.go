@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,12 +19,14 @@ const backendsUsage = `  backends list                      list the configured 
                [--naming prefixed|auto] [--cwd DIR] [--replace] [-- COMMAND ARGS...]
                                      add (or with --replace, change) a backend
   backends remove NAME               remove a backend
+  backends login NAME [--no-browser] log in to a backend that requires OAuth (prints the URL,
+                                     opens the browser, waits for it on a loopback callback)
 `
 
-func backendsCmd(args []string, stdout, stderr io.Writer) error {
+func backendsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, backendsUsage)
-		return fmt.Errorf("%w: backends: want list, add or remove", ErrUsage)
+		return fmt.Errorf("%w: backends: want list, add, remove or login", ErrUsage)
 	}
 	switch sub, rest := args[0], args[1:]; sub {
 	case "list", "ls":
@@ -32,6 +35,8 @@ func backendsCmd(args []string, stdout, stderr io.Writer) error {
 		return backendsAdd(rest, stdout, stderr)
 	case "remove", "rm":
 		return backendsRemove(rest, stdout, stderr)
+	case "login":
+		return backendsLogin(ctx, rest, stdout, stderr)
 	default:
 		fmt.Fprint(stderr, backendsUsage)
 		return fmt.Errorf("%w: backends: unknown subcommand %q", ErrUsage, sub)

@@ -52,7 +52,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "setup":
 		return setupCmd(ctx, rest, os.Stdin, stdout, stderr)
 	case "backends":
-		return backendsCmd(rest, stdout, stderr)
+		return backendsCmd(ctx, rest, stdout, stderr)
+	case "conformance-client": // hidden: the conformance suite's client scenarios (docs/OAUTH-BACKENDS.md)
+		return conformanceClient(ctx, rest, stderr)
 	case "service":
 		return serviceCmd(ctx, rest, stdout, stderr)
 	case "logs":

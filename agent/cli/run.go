@@ -70,7 +70,14 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if w := setup.PlaintextWarning(cfg.Agent.GatewayURL); w != "" {
 		log.Warn(w)
 	}
-	a, err := connector.New(cfg, connector.Options{Logger: log, Status: tracker})
+	tokens, err := oauthStore(cfg.Path)
+	if err != nil {
+		if ln != nil {
+			_ = ln.Close()
+		}
+		return err
+	}
+	a, err := connector.New(cfg, connector.Options{Logger: log, Status: tracker, OAuth: tokens})
 	if err != nil {
 		if ln != nil {
 			_ = ln.Close()

@@ -22,6 +22,10 @@ const (
 	SocketFileName = "agent.sock"
 	BinDirName     = "bin"
 	StateFileName  = "update-state.json"
+	// OAuth logins to backends (docs/OAUTH-BACKENDS.md): the sealed tokens, and the key that
+	// seals them (mode 0600), both beside the config file.
+	OAuthTokensFileName = "oauth-tokens.json"
+	OAuthKeyFileName    = "oauth.key"
 )
 
 // Home is the agent's directory: $MCPGW_AGENT_HOME, or ~/.mcp-gateway-agent.
@@ -42,6 +46,18 @@ func inHome(elem ...string) (string, error) {
 		return "", err
 	}
 	return filepath.Join(append([]string{h}, elem...)...), nil
+}
+
+// OAuthPaths are the OAuth token file and its key file of the config file cfgPath (beside
+// it), or of Home when cfgPath is empty.
+func OAuthPaths(cfgPath string) (tokens, key string, err error) {
+	dir := filepath.Dir(cfgPath)
+	if cfgPath == "" {
+		if dir, err = Home(); err != nil {
+			return "", "", err
+		}
+	}
+	return filepath.Join(dir, OAuthTokensFileName), filepath.Join(dir, OAuthKeyFileName), nil
 }
 
 // ConfigPath is the default config file, Home/config.toml.

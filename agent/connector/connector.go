@@ -17,6 +17,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/agent/config"
 	"github.com/mcp-gateway/mcp-gateway/agent/status"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+	"github.com/mcp-gateway/mcp-gateway/shared/oauth"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 	"github.com/mcp-gateway/mcp-gateway/shared/tunnel"
 	"github.com/mcp-gateway/mcp-gateway/shared/version"
@@ -41,6 +42,11 @@ type Options struct {
 	// Status receives the connection state, backend changes and every call, for the TUI
 	// and the control socket. Nil turns status tracking off.
 	Status *status.Tracker
+	// OAuth keeps the backends' OAuth credentials (the agent's sealed token file); nil: a
+	// backend's 401 is an ordinary failure.
+	OAuth oauth.Store
+	// LoginPoll is how often a backend that needs a login looks for new credentials; 0: 2 s.
+	LoginPoll time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -101,6 +107,9 @@ func New(cfg *config.Config, opts Options) (*Agent, error) {
 		OnEvent:       a.out.backendEvent,
 		ClientName:    "mcp-gateway-agent",
 		ClientVersion: opts.Version,
+		OAuth:         opts.OAuth,
+		LoginPoll:     opts.LoginPoll,
+		LoginHint:     "mcp-gateway-agent backends login %s",
 	})
 	if err != nil {
 		return nil, fmt.Errorf("backends: %w", err)
