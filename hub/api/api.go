@@ -38,6 +38,8 @@ type Deps struct {
 	// GET /agents answers for the whole cluster: the agents other live hubs hold (the
 	// presence table) are connected too, each named with the hub that holds it.
 	HubID string
+	// Logins runs the OAuth logins of hub-local backends; nil: not available.
+	Logins BackendLogins
 	// ConfigBackends are the names of the hub-local backends declared in hub.toml; they are
 	// read-only through the API.
 	ConfigBackends []string

@@ -110,7 +110,13 @@ var endpoints = map[string]func(who string) call{
 	"PUT /backends/{name}": func(string) call {
 		return call{"/backends/none", api.BackendConfig{Transport: "http", URL: "http://127.0.0.1:9/"}, 404}
 	},
-	"DELETE /backends/{name}":    func(string) call { return call{"/backends/none", nil, 404} },
+	"DELETE /backends/{name}": func(string) call { return call{"/backends/none", nil, 404} },
+	"POST /backends/{name}/login": func(string) call {
+		return call{"/backends/none/login", api.LoginStart{RedirectURI: "http://127.0.0.1:9/callback"}, 404}
+	},
+	"POST /backends/{name}/login/callback": func(string) call {
+		return call{"/backends/none/login/callback", map[string]string{"code": "c", "state": "s"}, 409}
+	},
 	"GET /tools":                 func(string) call { return call{"/tools", nil, 200} },
 	"GET /tools/{name}":          func(string) call { return call{"/tools/none", nil, 404} },
 	"PATCH /tools/{name}":        func(string) call { return call{"/tools/none", map[string]any{"disabled": true}, 404} },

@@ -95,6 +95,8 @@ func Run(ctx context.Context, args []string, env Env) error {
 		return rolesRemote(ctx, rest, env)
 	case "backends":
 		return backendsRemote(ctx, rest, env)
+	case "conformance-client": // hidden: the conformance suite's client scenarios (docs/OAUTH-BACKENDS.md)
+		return conformanceClient(ctx, rest, env)
 	case "tools":
 		return toolsRemote(ctx, rest, env)
 	case "policies":

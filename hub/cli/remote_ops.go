@@ -142,7 +142,7 @@ func agentsRemote(ctx context.Context, args []string, env Env) error {
 
 func backendsRemote(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		return groupUsage(env, "backends list | add NAME --transport stdio|http|sse (--command C [--arg A]… [--env K=V]… [--cwd D] | --url U [--header K=V]…) [--naming auto] | update NAME (same flags) | remove NAME")
+		return groupUsage(env, "backends list | add NAME --transport stdio|http|sse (--command C [--arg A]… [--env K=V]… [--cwd D] | --url U [--header K=V]…) [--naming auto] | update NAME (same flags) | remove NAME | login NAME [--no-browser]")
 	}
 	sub, args := args[0], args[1:]
 	c := newCmd("backends", sub, env)
@@ -156,7 +156,13 @@ func backendsRemote(ctx context.Context, args []string, env Env) error {
 	envs, headers := mapFlag{}, mapFlag{}
 	c.fs.Var(envs, "env", "stdio: K=V added to the environment (repeat)")
 	c.fs.Var(headers, "header", "http, sse: K=V header (repeat)")
+	noBrowser := c.fs.Bool("no-browser", false, "login: only print the URL")
 	switch sub {
+	case "login":
+		if err := c.parse(args, 1, "one backend name"); err != nil {
+			return err
+		}
+		return backendLogin(ctx, c, c.fs.Arg(0), *noBrowser)
 	case "list":
 		if err := c.parse(args, 0, "no arguments"); err != nil {
 			return err

@@ -113,9 +113,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	})
 	s.Locals, err = backend.NewSet(cfg.Backends, backend.Options{
 		Logger: log.With("side", "hub"), ClientName: "mcp-gateway-hub", ClientVersion: version.Current(),
-		Secrets:  s.secrets(),
-		OnChange: func(protocol.Backend) { s.Router.Set("", s.Locals.Snapshots()) },
-		OnEvent:  func(b string, msg *jsonrpc.Request) { s.event("", b, msg) },
+		Secrets:   s.secrets(),
+		OnChange:  func(protocol.Backend) { s.Router.Set("", s.Locals.Snapshots()) },
+		OnEvent:   func(b string, msg *jsonrpc.Request) { s.event("", b, msg) },
+		OAuth:     oauthTokens{st: st, key: key},
+		LoginHint: "mcp-gateway-hub backends login %s",
 	})
 	if err != nil {
 		st.Close()
