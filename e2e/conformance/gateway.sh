@@ -28,7 +28,9 @@
 #      stateful server: the hub bridges the stateless client to it) -> OUTDIR/modern-gateway-legacy,
 #      and compare.sh modern-gateway modern-gateway-legacy --known known-failures-legacy.txt:
 #      every scenario that passes through a modern backend passes through a legacy one,
-#      apart from the listed checks that no bridge can pass (the file says why).
+#      apart from the listed checks that no bridge can pass (the file says why);
+#   8. the client-mode auth scenarios of both suites against the hub's and the agent's backend
+#      clients (client-auth.sh, through their hidden conformance-client command) -> OUTDIR/client-auth.
 #
 # Why era "legacy" for the 2025 suite over stdio: go-sdk >= 1.8 answers server/discover over
 # stdio, so the probe picks 2026-07-28, and in that era go-sdk refuses the server→client
@@ -63,8 +65,8 @@ RUNOPTS=(--deadline "${GATEWAY_CONFORMANCE_DEADLINE:-75}" --timeout "${GATEWAY_C
 
 log() { printf 'gateway.sh: %s\n' "$*" >&2; }
 
-case "${1:-}" in -h|--help) sed -n '2,49p' "$0" >&2; exit 2 ;; esac
-[ $# -le 1 ] || { sed -n '2,49p' "$0" >&2; exit 2; }
+case "${1:-}" in -h|--help) sed -n '2,51p' "$0" >&2; exit 2 ;; esac
+[ $# -le 1 ] || { sed -n '2,51p' "$0" >&2; exit 2; }
 if [ $# -eq 1 ]; then
 	mkdir -p "$1"
 	OUT="$(cd "$1" && pwd)"
@@ -348,13 +350,21 @@ through next_run modern-gateway-legacy "through the hub (agent $AGENT_ID, statef
 log "$MODERN_VERSION scenarios passed: $(passed modern-gateway) through a modern backend, $(passed modern-gateway-legacy) through a legacy one" \
 	"(the difference may only be the checks of known-failures-legacy.txt)"
 
+# ------------------------------------------------------------------ 8. OAuth to backends
+log "client auth scenarios against the hub's and the agent's backend clients -> $OUT/client-auth"
+rc_auth=0
+bash "$HERE/client-auth.sh" --hub "$HUB" --agent "$AGENT" "$OUT/client-auth" >"$OUT/logs/client-auth.log" 2>&1 || rc_auth=$?
+[ "$rc_auth" -le 1 ] || { tail -n 30 "$OUT/logs/client-auth.log" >&2; die "client-auth.sh failed to run (exit $rc_auth)"; }
+tail -n 1 "$OUT/logs/client-auth.log" >&2
+
 log "done in $((SECONDS - started))s"
-if [ "$rc_stable" = 0 ] && [ "$rc_stdio" = 0 ] && [ "$rc_modern" = 0 ] && [ "$rc_legacy" = 0 ]; then
+if [ "$rc_stable" = 0 ] && [ "$rc_stdio" = 0 ] && [ "$rc_modern" = 0 ] && [ "$rc_legacy" = 0 ] && [ "$rc_auth" = 0 ]; then
 	FAILED=0
 	log "PASS: every scenario that passes directly passes through the hub, http and stdio backends (suite 0.1.16 and $MODERN_VERSION);" \
 		"the $MODERN_VERSION scenarios pass through a legacy backend as through a modern one"
 	exit 0
 fi
+[ "$rc_auth" = 0 ] || log "FAIL: client auth scenarios fail against a backend client (details: $OUT/logs/client-auth.log)"
 [ "$rc_legacy" = 0 ] || log "FAIL: $MODERN_VERSION scenarios pass through a modern backend but fail through a legacy one (details: $OUT/modern-gateway-legacy/raw/$MODERN_VERSION/<scenario>/checks.json)"
 [ "$rc_stdio" = 0 ] || log "FAIL: scenarios pass directly but fail through the hub with a stdio backend (details: $OUT/gateway-stdio/raw/<version>/<scenario>/checks.json)"
 [ "$rc_stable" = 0 ] || log "FAIL: scenarios pass directly but fail through the hub (details: $OUT/gateway/raw/<version>/<scenario>/checks.json)"

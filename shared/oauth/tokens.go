@@ -61,11 +61,20 @@ func (s *Source) NeedsLogin() string {
 func (s *Source) MarkNeedsLogin(reason string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.creds == nil && s.needsLogin != "" {
+		return // a request sent without a token: the first reason is the one to show
+	}
 	if s.creds != nil {
 		s.refused = s.creds.Obtained
 		s.creds = nil
 	}
 	s.needsLogin = reason
+}
+
+func (s *Source) setReason(reason string) {
+	s.mu.Lock()
+	s.needsLogin = reason
+	s.mu.Unlock()
 }
 
 // LoginAvailable reports whether the store holds credentials other than those refused: a

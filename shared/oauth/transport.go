@@ -45,6 +45,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	t.Source.MarkNeedsLogin(reason)
 	if err := t.Authorize(req.Context(), req, resp); err != nil { // closes resp.Body
+		t.Source.setReason(reason + "; the login failed: " + err.Error())
 		return nil, fmt.Errorf("authorize: %w", err)
 	}
 	resp, _, err = t.send(req)
