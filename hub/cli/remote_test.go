@@ -22,6 +22,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+	"github.com/mcp-gateway/mcp-gateway/shared/oauth/oauthtest"
 )
 
 // echoMCP is a real streamable HTTP MCP server with one tool, "echo".
@@ -58,8 +59,10 @@ func mustCLI(t *testing.T, h *hubtest.Hub, want string, args ...string) string {
 // The admin commands cover the REST API, against a real hub.
 func TestRemoteAdminCommands(t *testing.T) {
 	url := echoMCP(t)
+	as := oauthtest.Start(t)
 	h := hubtest.Start(t, func(c *config.Config) {
-		c.Backends = []backend.Config{{Name: "echo", Transport: backend.TransportHTTP, URL: url}}
+		c.Backends = []backend.Config{{Name: "echo", Transport: backend.TransportHTTP, URL: url},
+			{Name: "prot", Transport: backend.TransportHTTP, URL: as.MCPURL}}
 	})
 	h, used := recordEndpoints(t, h)
 	defer checkEveryEndpointUsed(t, h, used)
@@ -115,6 +118,9 @@ func TestRemoteAdminCommands(t *testing.T) {
 	mustCLI(t, h, "extra", "backends", "list")
 	mustCLI(t, h, "auto", "backends", "update", "extra", "--transport", "http", "--url", url, "--naming", "auto")
 	mustCLI(t, h, "done", "backends", "remove", "extra")
+	if out, err := cliLogin(t, h, "prot"); err != nil {
+		t.Fatalf("backends login: %v\n%s", err, out)
+	}
 	mustCLI(t, h, "echo__echo", "tools", "list", "--q", "ech")
 	mustCLI(t, h, "fingerprint:", "tools", "get", "echo__echo")
 	mustCLI(t, h, "disabled:", "tools", "disable", "echo__echo")
