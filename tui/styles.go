@@ -37,7 +37,7 @@ func (s styles) state(v string) lipgloss.Style {
 	switch v {
 	case "ready", "ok", "connected":
 		return s.OK
-	case "starting", "connecting", "reconnecting", "cancelled", "timeout":
+	case "starting", "connecting", "reconnecting", "cancelled", "timeout", "needs_login":
 		return s.Warn
 	case "failed", "error", "refused":
 		return s.Bad

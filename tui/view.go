@@ -167,13 +167,13 @@ func (m Model) box(title string, lines []string, height int, focused bool) []str
 // backendRows, callRows and logRows give a panel's column heads, its number of rows and
 // how to render row i; an empty panel has one row that says so.
 func (m Model) backendRows() (string, int, func(int) string) {
-	head := col("NAME", 16) + col("TRANSPORT", 10) + col("STATE", 9) + rcol("TOOLS", 6) + rcol("RESTARTS", 9) + "  LAST ERROR"
+	head := col("NAME", 16) + col("TRANSPORT", 10) + col("STATE", 13) + rcol("TOOLS", 6) + rcol("RESTARTS", 9) + "  LAST ERROR"
 	if len(m.snap.Backends) == 0 {
 		return head, 1, m.placeholder("no backends configured — press s to set some up")
 	}
 	return head, len(m.snap.Backends), func(i int) string {
 		b := m.snap.Backends[i]
-		return col(b.Name, 16) + col(b.Transport, 10) + m.styles.state(b.State).Render(col(b.State, 9)) +
+		return col(b.Name, 16) + col(b.Transport, 10) + m.styles.state(b.State).Render(col(strings.ReplaceAll(b.State, "_", " "), 13)) +
 			rcol(fmt.Sprint(b.Tools), 6) + rcol(fmt.Sprint(b.Restarts), 9) + "  " + m.styles.Dim.Render(oneLine(b.LastError))
 	}
 }
