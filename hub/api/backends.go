@@ -98,6 +98,11 @@ type BackendConfig struct {
 	// Hubs names the hubs of a cluster that run the backend (their [cluster] id); empty:
 	// every hub. Only on a hub with [cluster] (docs/SCALING.md).
 	Hubs []string `json:"hubs,omitempty"`
+	// OAuth client of an http or sse server that requires authorization (docs/OAUTH-BACKENDS.md).
+	OAuthClientID          string   `json:"oauth_client_id,omitempty"`
+	OAuthClientSecret      string   `json:"oauth_client_secret,omitempty"`
+	OAuthClientMetadataURL string   `json:"oauth_client_metadata_url,omitempty"`
+	OAuthScopes            []string `json:"oauth_scopes,omitempty"`
 }
 
 // StateElsewhere is the state of an API backend that runs on other hubs of the cluster
@@ -151,7 +156,9 @@ func (c BackendConfig) config() backend.Config {
 	timeout, _ := time.ParseDuration(c.Timeout)
 	return backend.Config{Name: c.Name, Transport: c.Transport, Command: c.Command, Args: c.Args, Env: c.Env,
 		Cwd: c.Cwd, URL: c.URL, Headers: c.Headers, Naming: c.Naming, Session: c.Session, Era: c.Era,
-		MaxMessageBytes: c.MaxMessageBytes, Timeout: timeout, MaxConcurrent: c.MaxConcurrent, MaxQueue: c.MaxQueue}
+		MaxMessageBytes: c.MaxMessageBytes, Timeout: timeout, MaxConcurrent: c.MaxConcurrent, MaxQueue: c.MaxQueue,
+		OAuthClientID: c.OAuthClientID, OAuthClientSecret: c.OAuthClientSecret, OAuthClientMetadataURL: c.OAuthClientMetadataURL,
+		OAuthScopes: c.OAuthScopes}
 }
 
 func (c BackendConfig) redacted() *BackendConfig {
@@ -166,6 +173,9 @@ func (c BackendConfig) redacted() *BackendConfig {
 		return out
 	}
 	c.Env, c.Headers = hide(c.Env), hide(c.Headers)
+	if c.OAuthClientSecret != "" {
+		c.OAuthClientSecret = "***"
+	}
 	c.URL = secrets.Text(c.URL)
 	c.Args = redactArgs(c.Args)
 	return &c

@@ -196,6 +196,9 @@ func sameBackend(a, b backend.Config) bool {
 		if len(c.Headers) == 0 {
 			c.Headers = nil
 		}
+		if len(c.OAuthScopes) == 0 {
+			c.OAuthScopes = nil
+		}
 		return c
 	}
 	return reflect.DeepEqual(norm(a), norm(b))

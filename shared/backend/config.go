@@ -63,7 +63,8 @@ type Config struct {
 
 	// OAuthClientID is a client id registered beforehand with the server's authorization server.
 	OAuthClientID string `toml:"oauth_client_id"`
-	// OAuthClientSecret is that client's secret (a confidential client); sealed at rest.
+	// OAuthClientSecret is that client's secret (a confidential client). The REST API never
+	// shows it; in the hub's database it is sealed with the rest of the backend's configuration.
 	OAuthClientSecret string `toml:"oauth_client_secret"`
 	// OAuthClientMetadataURL is the https URL of a Client ID Metadata Document describing the
 	// gateway, used as its client id where the authorization server supports them.
