@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -53,6 +54,9 @@ func (p Probe) Run(ctx context.Context) error {
 			}
 		},
 		Authorize: func(cfg Config) oauth.Authorizer { return loginOnTheSpot(cfg, store) },
+		// The login runs inside the first request (server/discover): give it room on a busy
+		// machine instead of abandoning it after the probe's usual 10 s.
+		DiscoverTimeout: p.Timeout,
 	})
 	done := make(chan struct{})
 	go func() { defer close(done); b.Run(ctx) }() //nolint:errcheck // returns nil when ctx ends
@@ -87,7 +91,18 @@ func (p Probe) Run(ctx context.Context) error {
 // loginOnTheSpot logs in to the server that refused req, following the authorization
 // server's redirects with an HTTP client, and stores what it got.
 func loginOnTheSpot(cfg Config, store oauth.Store) oauth.Authorizer {
+	var mu sync.Mutex // one login at a time; a request refused meanwhile uses its result
 	return func(ctx context.Context, req *http.Request, resp *http.Response) error {
+		before, _ := store.Load(ctx, cfg.Name)
+		mu.Lock()
+		defer mu.Unlock()
+		if now, _ := store.Load(ctx, cfg.Name); now != nil && (before == nil || now.Obtained.After(before.Obtained)) {
+			resp.Body.Close()
+			return nil
+		}
+		// A login outlives the request that needed it (its deadline, or its cancellation).
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), oauth.FlowTimeout)
+		defer cancel()
 		cb, err := oauth.ListenCallback()
 		if err != nil {
 			resp.Body.Close()
