@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -36,8 +37,8 @@ func (a *API) auditRoutes() []route {
 			Query: page, Result: List[audit.JSONEvent]{}, handle: a.queryAudit},
 		{Method: "GET", Path: "/audit/stats", Tag: "audit", Summary: "Count matching audit events by status, decision and kind",
 			Query: auditFilters, Result: AuditStats{}, handle: a.auditStats},
-		{Method: "GET", Path: "/audit/export", Tag: "audit", Summary: "Every matching event as JSON lines, newest first",
-			Query: auditFilters, Stream: "application/x-ndjson", handle: a.exportAudit},
+		{Method: "GET", Path: "/audit/export", Tag: "audit", Summary: "Every matching event as JSON lines (or CSV with format=csv), newest first",
+			Query: append(slices.Clone(auditFilters), param{"format", "ndjson (default) or csv"}), Stream: "application/x-ndjson", handle: a.exportAudit},
 	}
 }
 
@@ -140,19 +141,42 @@ func (a *API) exportAudit(w http.ResponseWriter, r *http.Request, c *Caller) err
 	if err != nil {
 		return err
 	}
+	asCSV := false
+	switch f := r.URL.Query().Get("format"); f {
+	case "", "ndjson", "jsonl":
+	case "csv":
+		asCSV = true
+	default:
+		return invalid("format %q: want ndjson or csv", f)
+	}
 	a.syncAudit(r)
 	q.Cursor, q.Limit = "", 1000
 	evs, next, err := a.d.Store.QueryAudit(r.Context(), q)
 	if err != nil { // before the first byte: still a JSON error
 		return err
 	}
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	w.Header().Set("Content-Disposition", `attachment; filename="audit.jsonl"`)
 	w.Header().Set("Cache-Control", "no-store")
 	enc := json.NewEncoder(w)
+	var cw *csv.Writer
+	if asCSV {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="audit.csv"`)
+		cw = csv.NewWriter(w)
+		if err := cw.Write(audit.CSVHeader); err != nil {
+			return nil
+		}
+	} else {
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		w.Header().Set("Content-Disposition", `attachment; filename="audit.jsonl"`)
+	}
 	flusher, _ := w.(http.Flusher)
 	for {
-		if err := audit.WriteJSONL(w, evs); err != nil {
+		if asCSV {
+			err = audit.WriteCSV(cw, evs)
+		} else {
+			err = audit.WriteJSONL(w, evs)
+		}
+		if err != nil {
 			return nil // the client went away
 		}
 		if flusher != nil {
@@ -165,6 +189,11 @@ func (a *API) exportAudit(w http.ResponseWriter, r *http.Request, c *Caller) err
 		if evs, next, err = a.d.Store.QueryAudit(r.Context(), q); err != nil {
 			// Headers are sent: end the stream with a line saying why, and log it.
 			a.log.Error("api: audit export failed midway", "err", err)
+			if asCSV {
+				_ = cw.Write([]string{"error", "export stopped early: " + err.Error()})
+				cw.Flush()
+				return nil
+			}
 			_ = enc.Encode(map[string]any{"error": map[string]string{"code": CodeInternal, "message": "export stopped early: " + err.Error()}})
 			return nil
 		}

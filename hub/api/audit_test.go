@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bufio"
+	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -97,4 +98,21 @@ func TestAdminChangesAreAudited(t *testing.T) {
 	if len(ids) != 4 || ids[0] != evs[0].ID {
 		t.Fatalf("export ids %v", ids)
 	}
+
+	// CSV: a header, then the same events in the same order.
+	req, _ = http.NewRequest("GET", h.URL+"/api/v1/audit/export?kind=admin&format=csv", nil)
+	req.Header.Set("Authorization", "Bearer "+h.OwnerKey)
+	resp2, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp2.Body.Close()
+	if ct := resp2.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
+		t.Fatalf("csv content type %q", ct)
+	}
+	rows, err := csv.NewReader(resp2.Body).ReadAll()
+	if err != nil || len(rows) != 5 || rows[0][0] != "id" || rows[0][2] != "kind" || rows[1][0] != evs[0].ID || rows[4][0] != evs[3].ID || rows[1][2] != "admin" {
+		t.Fatalf("csv export: %v, %v", rows, err)
+	}
+	owner.must(400, "GET", "/audit/export?format=xml", nil, nil)
 }
