@@ -28,6 +28,7 @@ var auditFilters = []param{
 	{"user", "user id (audit.read.all unless it is you)"}, {"agent", "agent id"}, {"backend", "backend name"},
 	{"tool", "tool name"}, {"kind", "call, denied, admin, integrity or login"}, {"status", "ok, error or denied"},
 	{"decision", "allow or deny"}, {"application", "application of the key"}, {"trace_id", "trace id"},
+	{"key", "API key id (key_id)"},
 }
 
 func (a *API) auditRoutes() []route {
@@ -58,7 +59,7 @@ func auditQuery(c *Caller, v url.Values) (store.AuditQuery, error) {
 	}
 	q.UserID, q.Agent, q.Backend, q.Tool = v.Get("user"), v.Get("agent"), v.Get("backend"), v.Get("tool")
 	q.Kind, q.Status, q.Decision = v.Get("kind"), v.Get("status"), v.Get("decision")
-	q.Application, q.TraceID, q.Cursor = v.Get("application"), v.Get("trace_id"), v.Get("cursor")
+	q.Application, q.TraceID, q.Cursor, q.KeyID = v.Get("application"), v.Get("trace_id"), v.Get("cursor"), v.Get("key")
 	for _, f := range []struct {
 		name, val string
 		ok        []string

@@ -83,7 +83,7 @@ func (s *sqlStore) auditWhere(q AuditQuery) ([]string, []any) {
 	for _, f := range []struct{ col, v string }{
 		{"user_id", q.UserID}, {"agent", q.Agent}, {"backend", q.Backend}, {"tool", q.Tool},
 		{"kind", q.Kind}, {"status", q.Status}, {"decision", q.Decision},
-		{"application", q.Application}, {"trace_id", q.TraceID},
+		{"application", q.Application}, {"trace_id", q.TraceID}, {"key_id", q.KeyID},
 	} {
 		if f.v != "" {
 			where, args = append(where, f.col+" = ?"), append(args, f.v)

@@ -160,7 +160,7 @@ func testAuditPaging(t *testing.T, s store.Store) {
 func testAuditFilters(t *testing.T, s store.Store) {
 	insert(t, s,
 		ev("a", t0, func(e *store.AuditEvent) { e.UserID, e.Tool, e.Agent, e.Backend = "u1", "read", "lap", "fs" }),
-		ev("b", t0.Add(time.Minute), func(e *store.AuditEvent) { e.UserID, e.Application = "u2", "cursor" }),
+		ev("b", t0.Add(time.Minute), func(e *store.AuditEvent) { e.UserID, e.Application, e.KeyID = "u2", "cursor", "key_b" }),
 		ev("c", t0.Add(2*time.Minute), func(e *store.AuditEvent) {
 			e.Kind, e.Status, e.Decision, e.UserID, e.TraceID = store.AuditDenied, "denied", "deny", "u1", "tr"
 		}),
@@ -177,6 +177,8 @@ func testAuditFilters(t *testing.T, s store.Store) {
 		{store.AuditQuery{Decision: "allow"}, []string{"b", "a"}},
 		{store.AuditQuery{Application: "cursor"}, []string{"b"}},
 		{store.AuditQuery{TraceID: "tr"}, []string{"c"}},
+		{store.AuditQuery{KeyID: "key_b"}, []string{"b"}},
+		{store.AuditQuery{KeyID: "key_other"}, []string{}},
 		{store.AuditQuery{From: t0.Add(time.Minute)}, []string{"c", "b"}},
 		{store.AuditQuery{To: t0.Add(time.Minute)}, []string{"a"}},
 		{store.AuditQuery{From: t0, To: t0.Add(2 * time.Minute)}, []string{"b", "a"}},

@@ -55,6 +55,7 @@ type AuditQuery struct {
 	To                                                                time.Time // exclusive
 	UserID, Agent, Backend, Tool, Kind, Status, Decision, Application string
 	TraceID                                                           string
+	KeyID                                                             string // the API key (or OAuth grant) that made the call
 	// Cursor continues a previous QueryAudit; it must come with the same filters.
 	Cursor string
 	// Limit bounds the page: 0 means 100, more than 1000 means 1000.
