@@ -1,6 +1,6 @@
 // The Audit page: search by tool and user, open a call's detail (hashes, decision,
 // latency), export the search as CSV and NDJSON; a viewer sees only their own events.
-import { findTool, callTool } from './mcp.mjs';
+import { findTool, callTool, writeControlsFor } from './mcp.mjs';
 
 export default [
   {
@@ -24,7 +24,7 @@ export default [
       await page.getByRole('button', { name: /^Details of event/ }).first().click();
       const dlg = page.getByRole('dialog');
       await dlg.getByText('Request hash').waitFor();
-      for (const k of ['Latency', 'Decision', 'Status']) t.check(await dlg.getByText(k, { exact: true }).count() > 0, `detail lacks ${k}`);
+      for (const k of ['Latency', 'Status', 'Kind']) t.check(await dlg.getByText(k, { exact: true }).count() > 0, `detail lacks ${k}`);
       await t.shots(page, 'audit-detail');
       await dlg.getByRole('button', { name: 'Close dialog' }).click();
 
@@ -54,7 +54,7 @@ export default [
       t.check(r.status === 200 && (r.body.items || []).every((e) => e.user_id === me.id), `viewer's audit query: ${r.status}`);
       const other = await t.fetchIn(page, '../api/v1/audit?user=someone-else');
       t.check(other.status === 403, `viewer asking for another user's events: ${other.status}`);
-      const bad = await t.forbiddenControls(page);
+      const bad = await writeControlsFor(t, page);
       t.check(bad.length === 0, `viewer sees write controls: ${bad.join(', ')}`);
     },
   },

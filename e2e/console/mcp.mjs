@@ -36,3 +36,11 @@ export async function findTool(t, original, backend = '') {
 }
 
 export const mutableServer = path.join(here, 'mutable-server.mjs');
+
+// writeControlsFor lists the write controls on the page that the signed-in caller may not
+// use (the harness's forbiddenControls when it has it, else every write control: for a
+// viewer both must be empty).
+export async function writeControlsFor(t, page) {
+  const w = t.forbiddenControls ? await t.forbiddenControls(page) : await t.writeControls(page);
+  return w.map((x) => (typeof x === 'string' ? x : x.text || JSON.stringify(x)));
+}

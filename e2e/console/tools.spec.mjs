@@ -1,7 +1,7 @@
 // The Tools page: every tool with risk, state and owner; an operator reviews a tool whose
 // pinned definition changed — the old and new definitions side by side — and approves it;
 // a viewer sees the same list with no write control.
-import { mutableServer, findTool, callTool } from './mcp.mjs';
+import { mutableServer, findTool, callTool, writeControlsFor } from './mcp.mjs';
 
 export default [
   {
@@ -54,7 +54,7 @@ export default [
       const page = await t.page();
       await t.signIn(page, 'operator');
       await t.go(page, 'tools', 'Tools');
-      await page.getByLabel('Search').fill(name);
+      await page.getByLabel('Search', { exact: true }).fill(name);
       await page.getByRole('button', { name: 'Filter' }).click();
       await page.getByRole('button', { name: `Disable ${name}` }).click();
       await page.getByRole('dialog').getByRole('button', { name: 'Disable' }).click();
@@ -72,7 +72,7 @@ export default [
       await t.signIn(page, 'viewer');
       await t.go(page, 'tools', 'Tools');
       await page.locator('table.data').first().waitFor();
-      const bad = await t.forbiddenControls(page);
+      const bad = await writeControlsFor(t, page);
       t.check(bad.length === 0, `viewer sees write controls: ${bad.join(', ')}`);
       // A forged write with the viewer's valid session and CSRF token is refused by the API.
       const name = await findTool(t, 'echo', 'everything');

@@ -91,7 +91,7 @@ export default {
       const isNew = !r;
       r = r || { effect: 'deny', priority: 0 };
       const ctl = {
-        name: h('input', { name: 'name', value: r.name || '', required: true, readonly: !isNew, pattern: '[A-Za-z0-9_.:-]+' }),
+        name: h('input', { name: 'name', value: r.name || '', required: true, readonly: !isNew, pattern: '[A-Za-z0-9_.:\\-]+' }),
         effect: select({ name: 'effect' }, ['deny', 'allow'], r.effect),
         priority: h('input', { name: 'priority', type: 'number', value: String(r.priority || 0), min: -1000000, max: 1000000 }),
         reason: h('input', { name: 'reason', value: r.reason || '' }),
