@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -62,7 +63,8 @@ func readmeCommands(text string) []string {
 
 // TestReadmeQuickStartRuns runs the README's quick start as printed, in order, on a fresh HOME
 // and GOPATH against the hub it starts: go install, serve, the owner key in MCPGW_KEY, enroll,
-// the agent's non-interactive setup, backends add, run (until the hub sees the agent
+// releases build (for this machine's platform only), the one-line install with enrolment from
+// that hub, the agent's non-interactive setup, backends add, run (until the hub sees the agent
 // connected), then the README's keys create (the AI-client section) and users create. Only what cannot run here is
 // changed: the hub listens on a free port instead of 3200 (MCPGW_LISTEN, and the URL in the
 // commands), placeholders `mcpgw_…` become the keys printed before, and npx runs offline.
@@ -75,7 +77,6 @@ func TestReadmeQuickStartRuns(t *testing.T) {
 	section, whole := readmeQuickStart(t)
 	skip := map[string]string{ // prefix → why not run
 		"./e2e/test.sh":                          "the whole test suite",
-		"curl -fsSL https://HUB/install.sh":      "install scripts: installscripts_test.go and e2e",
 		"$env:MCPGW_ENROLL":                      "PowerShell",
 		"mcp-gateway-agent service install":      "installs a system service",
 		"mcp-gateway-agent logs -f":              "follows a service's log",
@@ -224,6 +225,21 @@ func TestReadmeQuickStartRuns(t *testing.T) {
 			agentKey = regexp.MustCompile(`mcpgw_\S+`).FindString(out)
 			if agentKey == "" {
 				t.Fatalf("%q printed no key:\n%s", line, out)
+			}
+		}},
+		{"mcp-gateway-hub releases build", func(t *testing.T, line string) {
+			// Built for this machine's platform only: the six cross-builds of the line as
+			// printed take minutes on the CI machine and change nothing the install below
+			// checks (e2e TestInstallShFromSelfBuiltHub builds the same way).
+			sh(t, line+" --targets "+runtime.GOOS+"/"+runtime.GOARCH)
+		}},
+		{"curl -fsSL http://127.0.0.1:3200/install.sh | MCPGW_ENROLL=mcpgw_… sh", func(t *testing.T, line string) {
+			out := sh(t, "{ "+fix(line, agentKey)+"; } 2>&1") // the script reports on stderr
+			if !strings.Contains(out, "Ed25519 signature of checksums.txt verified") {
+				t.Errorf("%q did not verify the release signature:\n%s", line, out)
+			}
+			if _, err := os.Stat(filepath.Join(home, ".mcp-gateway-agent", "bin", "mcp-gateway-agent")); err != nil {
+				t.Errorf("%q installed no agent: %v\n%s", line, err, out)
 			}
 		}},
 		{"MCPGW_API_KEY=mcpgw_… mcp-gateway-agent setup --hub", func(t *testing.T, line string) { sh(t, fix(line, agentKey)) }},

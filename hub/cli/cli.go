@@ -32,6 +32,7 @@ Usage:
   mcp-gateway-hub keys   create [--name N] [--scope mcp|admin|all] [--surface full|discovery] [--expires 720h] | list | revoke ID   [store flags]
   mcp-gateway-hub agents enroll ID | list | revoke ID                          [store flags]
   mcp-gateway-hub policy check FILE | test FILE CASES | explain FILE --tool X [--role R] …
+  mcp-gateway-hub releases build [--source DIR] [--targets os/arch,…]   build and sign the agent for /install.sh
   mcp-gateway-hub releases keygen --out DIR | sign --key FILE checksums.txt | verify --pub FILE checksums.txt
   mcp-gateway-hub connect CLIENT [--url URL] [--key-env VAR | --key KEY] [--name N] [--write [--file F]]
                          the entry for claude-desktop, claude-code, cursor, vscode, windsurf, codex,

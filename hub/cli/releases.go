@@ -9,11 +9,20 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/hub/config"
+	"github.com/mcp-gateway/mcp-gateway/hub/releases"
 	"github.com/mcp-gateway/mcp-gateway/shared/release"
+	"github.com/mcp-gateway/mcp-gateway/shared/version"
 )
 
 const releasesUsage = `Usage:
+  mcp-gateway-hub releases build [--source DIR] [--targets os/arch,…] [--version V] [--data-dir DIR | --config FILE]
+                                                     build the agent from this source tree for the release
+                                                     platforms, archive and sign it with a key kept in the data
+                                                     dir; the hub serves it at /install.sh with no [releases] set
   mcp-gateway-hub releases keygen --out DIR          write a release signing key pair:
                                                      DIR/release.key (private, 0600) and DIR/release.pub
   mcp-gateway-hub releases sign --key FILE FILE      sign a checksums.txt; writes FILE.sig
@@ -27,10 +36,13 @@ const (
 	PublicKeyFile  = "release.pub"
 )
 
-func releasesCmd(_ context.Context, args []string, env Env) error {
+func releasesCmd(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
 		fmt.Fprint(env.Stderr, releasesUsage)
 		return ErrUsage
+	}
+	if args[0] == "build" {
+		return buildCmd(ctx, args[1:], env)
 	}
 	fs := releasesFlags("releases "+args[0], env)
 	out := fs.String("out", "", "directory for the key pair (keygen)")
@@ -146,4 +158,61 @@ func verifyFile(pubPath, file string, env Env) error {
 	}
 	fmt.Fprintf(env.Stdout, "%s: good signature\n", file)
 	return nil
+}
+
+func buildCmd(ctx context.Context, args []string, env Env) error {
+	f, fs, _ := parse("releases build", args, env, false)
+	source := fs.String("source", ".", "the hub's source tree (a checkout of "+releases.Module+")")
+	targets := fs.String("targets", strings.Join(release.Platforms(), ","), "os/arch pairs to build, comma-separated")
+	ver := fs.String("version", "", "release version (default: the hub's own, else v0.0.0-dev.TIME)")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+		fmt.Fprint(env.Stderr, releasesUsage)
+		return ErrUsage
+	}
+	c, err := f.load()
+	if err != nil {
+		return err
+	}
+	if c.DataDir == "" {
+		return errors.New("releases build: no data directory (set --data-dir or data_dir): the release and its signing key are kept there")
+	}
+	v := *ver
+	if v == "" {
+		v = releases.BuildVersion(version.Current(), time.Now())
+	}
+	var list []string
+	for _, t := range strings.Split(*targets, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			list = append(list, t)
+		}
+	}
+	p := releases.LocalPaths{DataDir: c.DataDir}
+	b, err := releases.Build(ctx, releases.BuildOptions{Source: *source, Version: v, Targets: list, Paths: p, Progress: env.Stdout})
+	if err != nil {
+		return err
+	}
+	if b.KeyMade {
+		fmt.Fprintf(env.Stdout, "Made a release signing key: %s (0600; keep it, agents built now trust only it) and %s.\n", p.PrivateKey(), p.PublicKey())
+	}
+	fmt.Fprintf(env.Stdout, "Release %s for %s written to %s, signed (public key %s).\n", b.Version, strings.Join(b.Targets, ", "), b.Dir, b.PublicKey)
+	if c.Releases.Enabled() {
+		fmt.Fprintf(env.Stdout, "Note: this hub's configuration has a [releases] table, so it serves those releases, not this one;\n"+
+			"remove the table to serve the releases it builds, or set [releases] dir = %q and trust the key above.\n", p.Releases())
+		return nil
+	}
+	fmt.Fprintf(env.Stdout, "A hub on this data directory serves it now (no restart): install an agent with\n\n"+
+		"    curl -fsSL %s/install.sh | sh\n\n", hubBase(c))
+	return nil
+}
+
+// hubBase is the hub's URL as this configuration gives it, for printed instructions.
+func hubBase(c config.Config) string {
+	if c.PublicURL != "" {
+		return strings.TrimSuffix(c.PublicURL, "/")
+	}
+	scheme := "http"
+	if c.TLSCert != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + c.Listen
 }

@@ -12,7 +12,8 @@ import (
 )
 
 // Releases is the [releases] table: where the hub finds the agent releases it offers at
-// /api/v1/agent/releases/ (docs/UPDATE.md). Both Dir and Upstream empty: no releases served.
+// /api/v1/agent/releases/ (docs/UPDATE.md). Both Dir and Upstream empty: the releases the hub
+// built itself (`releases build`) in its data dir (docs/INSTALL.md).
 type Releases struct {
 	// Dir is a local directory laid out as <version>/checksums.txt, <version>/checksums.txt.sig
 	// and <version>/mcp-gateway-agent_<version>_<os>_<arch>.tar.gz (.zip on Windows).

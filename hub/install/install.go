@@ -39,6 +39,9 @@ type Config struct {
 	// scripts without one (they then refuse to install unless the user gives a key or
 	// --insecure-skip-signature).
 	ReleaseKey string
+	// ReleaseKeyFunc, when set, is asked for the key on each request instead (the key of
+	// releases the hub builds itself may be made while it runs).
+	ReleaseKeyFunc func() string
 }
 
 // safeURL is what may appear inside the scripts' single quotes: no quote, no $, no backtick,
@@ -78,7 +81,11 @@ func Handler(script string, c Config) http.Handler {
 			http.Error(w, "cannot fill in this hub's URL: "+err.Error()+"; set public_url in the hub's configuration", http.StatusBadRequest)
 			return
 		}
-		text, err := Render(script, hubURL, c.ReleaseKey)
+		key := c.ReleaseKey
+		if c.ReleaseKeyFunc != nil {
+			key = c.ReleaseKeyFunc()
+		}
+		text, err := Render(script, hubURL, key)
 		if err != nil {
 			http.Error(w, "cannot serve "+script+": "+err.Error(), http.StatusInternalServerError)
 			return

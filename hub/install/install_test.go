@@ -209,3 +209,26 @@ func FuzzHubURL(f *testing.F) {
 		}
 	})
 }
+
+// A hub without [releases] serves the key of the releases it builds itself, which may be made
+// while it runs: the key is asked for on each request.
+func TestReleaseKeyFuncAskedPerRequest(t *testing.T) {
+	key := ""
+	h := install.Handler(install.Shell, install.Config{PublicURL: "https://hub.example", ReleaseKeyFunc: func() string { return key }})
+	served := func() string {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/install.sh", nil))
+		m := keyLine[install.Shell].FindStringSubmatch(rec.Body.String())
+		if rec.Code != 200 || m == nil {
+			t.Fatalf("GET /install.sh: %d", rec.Code)
+		}
+		return m[1]
+	}
+	if k := served(); k != "" {
+		t.Fatalf("before the key exists the script carries %q", k)
+	}
+	key = testKey
+	if k := served(); k != testKey {
+		t.Fatalf("after the key was made the script carries %q, want %q", k, testKey)
+	}
+}

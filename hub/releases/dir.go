@@ -15,7 +15,12 @@ import (
 )
 
 // dirSource serves releases from a local directory of <version>/ folders.
-type dirSource struct{ dir string }
+type dirSource struct {
+	dir string
+	// local: the hub's own builds (releases build), which may not exist yet and are
+	// versioned from source (pre-release versions), so the newest of any kind is offered.
+	local bool
+}
 
 func newDirSource(dir string) (*dirSource, error) {
 	st, err := os.Stat(dir)
@@ -31,6 +36,9 @@ func newDirSource(dir string) (*dirSource, error) {
 // versions lists the release folders that parse as versions and hold a checksums file.
 func (d *dirSource) versions() ([]release.Version, error) {
 	entries, err := os.ReadDir(d.dir)
+	if d.local && errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("list releases: %w", err)
 	}
@@ -69,12 +77,15 @@ func (d *dirSource) below(limit *release.Version) (string, error) {
 	var best *release.Version
 	for i := range vs {
 		v := &vs[i]
-		if v.Prerelease() || (limit != nil && v.Compare(*limit) >= 0) {
+		if (v.Prerelease() && !d.local) || (limit != nil && v.Compare(*limit) >= 0) {
 			continue
 		}
 		if best == nil || v.Compare(*best) > 0 {
 			best = v
 		}
+	}
+	if best == nil && d.local {
+		return "", httpError(http.StatusNotFound, "this hub serves no agent releases yet: run `mcp-gateway-hub releases build` in its source tree to build them, or set [releases] dir or upstream (docs/INSTALL.md)")
 	}
 	if best == nil {
 		return "", httpError(http.StatusNotFound, "no releases found in the hub's releases directory")

@@ -62,10 +62,19 @@ func New(cfg config.Releases, client *http.Client, log *slog.Logger) (*Handler, 
 	return h, nil
 }
 
+// NewLocal makes the handler of a hub without a [releases] table: it serves the releases the
+// hub built itself into p (releases build), newest first whatever its kind, to every agent.
+func NewLocal(p LocalPaths, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{cfg: config.Releases{RolloutPercent: 100}, src: &dirSource{dir: p.Releases(), local: true}, log: log}
+}
+
 // ServeHTTP answers GET Prefix+"latest?os=&arch=&agent=" and GET Prefix+"{version}/{file}".
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.src == nil {
-		writeError(w, http.StatusNotFound, "this hub serves no agent releases: [releases] dir or upstream is not set")
+		writeError(w, http.StatusNotFound, "this hub serves no agent releases: [releases] dir or upstream is not set, and it has no data directory for releases it builds itself (docs/INSTALL.md)")
 		return
 	}
 	parts, err := pathParts(r)

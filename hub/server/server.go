@@ -166,7 +166,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if pol != nil {
 		log.Info("policy loaded", "file", cfg.PolicyFile, "rules", pol.Len(), "default", pol.Default())
 	}
-	if s.Releases, err = releases.New(cfg.Releases, nil, log.With("component", "releases")); err != nil {
+	if s.Releases, err = s.newReleases(); err != nil {
 		s.Audit.Close()
 		st.Close()
 		return nil, err

@@ -15,16 +15,30 @@ import (
 // by "os/arch": one archive each, checksums.txt and checksums.txt.sig. It is what goreleaser
 // produces, for tests and for releases made by hand.
 func WriteRelease(dir, version string, key ed25519.PrivateKey, binaries map[string][]byte) error {
+	platforms := make([]string, 0, len(binaries))
+	for p := range binaries {
+		platforms = append(platforms, p)
+	}
+	return writeRelease(dir, version, key, platforms, func(p string) ([]byte, error) { return binaries[p], nil })
+}
+
+// WriteReleaseFiles is WriteRelease with each binary read from a file (keyed by "os/arch"),
+// one at a time.
+func WriteReleaseFiles(dir, version string, key ed25519.PrivateKey, files map[string]string) error {
+	platforms := make([]string, 0, len(files))
+	for p := range files {
+		platforms = append(platforms, p)
+	}
+	return writeRelease(dir, version, key, platforms, func(p string) ([]byte, error) { return os.ReadFile(files[p]) })
+}
+
+func writeRelease(dir, version string, key ed25519.PrivateKey, platforms []string, binary func(string) ([]byte, error)) error {
 	if _, err := ParseVersion(version); err != nil {
 		return err
 	}
 	vdir := filepath.Join(dir, version)
 	if err := os.MkdirAll(vdir, 0o755); err != nil {
 		return fmt.Errorf("write release: %w", err)
-	}
-	platforms := make([]string, 0, len(binaries))
-	for p := range binaries {
-		platforms = append(platforms, p)
 	}
 	sort.Strings(platforms)
 	var sums Checksums
@@ -33,8 +47,12 @@ func WriteRelease(dir, version string, key ed25519.PrivateKey, binaries map[stri
 		if err := CheckPlatform(goos, goarch); err != nil {
 			return fmt.Errorf("write release: %w", err)
 		}
+		bin, err := binary(p)
+		if err != nil {
+			return fmt.Errorf("write release: %w", err)
+		}
 		var buf bytes.Buffer
-		if err := WriteArchive(&buf, goos, binaries[p]); err != nil {
+		if err := WriteArchive(&buf, goos, bin); err != nil {
 			return fmt.Errorf("write release archive for %s: %w", p, err)
 		}
 		name := ArchiveName(version, goos, goarch)

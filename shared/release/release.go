@@ -5,6 +5,7 @@ package release
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -29,6 +30,18 @@ var platforms = map[string][]string{
 	"linux":   {"amd64", "arm64"},
 	"darwin":  {"amd64", "arm64"},
 	"windows": {"amd64", "arm64"},
+}
+
+// Platforms lists the os/arch pairs releases are built for, sorted: "darwin/amd64", ….
+func Platforms() []string {
+	var out []string
+	for goos, arches := range platforms {
+		for _, a := range arches {
+			out = append(out, goos+"/"+a)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // CheckPlatform reports whether goos/goarch is a platform releases are built for.

@@ -19,7 +19,12 @@ func GenerateKey() (public, private string, err error) {
 	if err != nil {
 		return "", "", fmt.Errorf("generate key: %w", err)
 	}
-	return base64.StdEncoding.EncodeToString(pub), base64.StdEncoding.EncodeToString(priv.Seed()), nil
+	return EncodePublicKey(pub), base64.StdEncoding.EncodeToString(priv.Seed()), nil
+}
+
+// EncodePublicKey writes a public key as the key files and install scripts carry it.
+func EncodePublicKey(pub ed25519.PublicKey) string {
+	return base64.StdEncoding.EncodeToString(pub)
 }
 
 // ParsePublicKey decodes a base64 public key (surrounding whitespace is ignored).
