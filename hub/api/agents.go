@@ -54,6 +54,17 @@ type EnrolledAgent struct {
 	Key string `json:"key"`
 }
 
+// RotatedAgentKey is the answer to POST /agents/{id}/rotate-key: the new key, shown once.
+type RotatedAgentKey struct {
+	ID    string `json:"id"`
+	Key   string `json:"key"`
+	KeyID string `json:"key_id"`
+	// RevokedKeys counts the agent's keys revoked by the rotation.
+	RevokedKeys int `json:"revoked_keys"`
+	// Disconnected is set when the agent was connected with an old key and was cut off.
+	Disconnected bool `json:"disconnected"`
+}
+
 func (a *API) agentRoutes() []route {
 	return []route{
 		{Method: "GET", Path: "/agents", Perm: rbac.AgentsRead, Tag: "agents",
@@ -61,6 +72,9 @@ func (a *API) agentRoutes() []route {
 		{Method: "POST", Path: "/agents", Perm: rbac.AgentsWrite, Tag: "agents",
 			Summary: "Enroll an agent id; its key is in this response only", Body: EnrollAgentRequest{},
 			Result: EnrolledAgent{}, Status: http.StatusCreated, handle: a.enrollAgent},
+		{Method: "POST", Path: "/agents/{id}/rotate-key", Perm: rbac.AgentsWrite, Tag: "agents",
+			Summary: "Issue a new key for an agent and revoke its old ones; the id and its tool names stay",
+			Result: RotatedAgentKey{}, handle: a.rotateAgentKey},
 		{Method: "DELETE", Path: "/agents/{id}", Perm: rbac.AgentsWrite, Tag: "agents",
 			Summary: "Revoke an agent and its keys, and disconnect it", Status: http.StatusNoContent, handle: a.revokeAgent},
 	}
@@ -122,6 +136,35 @@ func (a *API) enrollAgent(w http.ResponseWriter, r *http.Request, c *Caller) err
 	a.refreshKeys(r.Context())
 	a.record(r, c, "agents.enroll", ag.ID, nil)
 	writeJSON(w, http.StatusCreated, EnrolledAgent{ID: ag.ID, Key: key})
+	return nil
+}
+
+func (a *API) rotateAgentKey(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	id := r.PathValue("id")
+	if err := auth.ValidAgentID(id); err != nil {
+		return invalid("%s", err.Error())
+	}
+	key, keyID, n, err := auth.RotateAgentKey(r.Context(), a.d.Store, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return notFound("agent %q is not enrolled (mcp-gateway-hub agents enroll %s)", id, id)
+	case errors.Is(err, store.ErrConflict):
+		return conflict("agent %q was revoked; enroll it under a new id", id)
+	case err != nil:
+		return err
+	}
+	a.refreshKeys(r.Context())
+	out := RotatedAgentKey{ID: id, Key: key, KeyID: keyID, RevokedKeys: n}
+	if a.d.Agents != nil {
+		for _, s := range a.d.Agents.List() {
+			if s.ID == id && s.KeyID != keyID {
+				out.Disconnected = a.d.Agents.Refuse(id, protocol.Refusal{Code: protocol.RefuseRevoked,
+					Message: "this agent's key was rotated by " + c.Actor() + "; set the new key (MCPGW_API_KEY=… mcp-gateway-agent setup --hub URL)"})
+			}
+		}
+	}
+	a.record(r, c, "agents.rotate_key", id, map[string]string{"key": keyID})
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

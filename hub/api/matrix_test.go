@@ -100,10 +100,11 @@ var endpoints = map[string]func(who string) call{
 		s := "discovery"
 		return call{"/api-keys/key_none", api.UpdateKeyRequest{Surface: &s}, 404}
 	},
-	"GET /agents":         func(string) call { return call{"/agents", nil, 200} },
-	"POST /agents":        func(w string) call { return call{"/agents", api.EnrollAgentRequest{ID: "a-" + w}, 201} },
-	"DELETE /agents/{id}": func(string) call { return call{"/agents/none", nil, 404} },
-	"GET /backends":       func(string) call { return call{"/backends", nil, 200} },
+	"GET /agents":                  func(string) call { return call{"/agents", nil, 200} },
+	"POST /agents":                 func(w string) call { return call{"/agents", api.EnrollAgentRequest{ID: "a-" + w}, 201} },
+	"DELETE /agents/{id}":          func(string) call { return call{"/agents/none", nil, 404} },
+	"POST /agents/{id}/rotate-key": func(string) call { return call{"/agents/none/rotate-key", nil, 404} },
+	"GET /backends":                func(string) call { return call{"/backends", nil, 200} },
 	"POST /backends/{name}": func(w string) call {
 		return call{"/backends/b-" + w, api.BackendConfig{Transport: "http", URL: "http://127.0.0.1:9/mcp"}, 201}
 	},

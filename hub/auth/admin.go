@@ -154,6 +154,42 @@ func EnrollAgent(ctx context.Context, s store.Store, agentID string) (*store.Age
 	return a, plain, nil
 }
 
+// RotateAgentKey issues a new key bound to an enrolled agent and then revokes every other key
+// of that agent, so the id — and with it every exposed tool name — stays while the old key
+// stops working. It returns the new key, its id and how many keys were revoked. An unknown id
+// is store.ErrNotFound, a revoked agent store.ErrConflict.
+func RotateAgentKey(ctx context.Context, s store.Store, agentID string) (plain, keyID string, revoked int, err error) {
+	if err := ValidAgentID(agentID); err != nil {
+		return "", "", 0, fmt.Errorf("rotate agent key: %w", err)
+	}
+	a, err := s.GetAgent(ctx, agentID)
+	if err != nil {
+		return "", "", 0, fmt.Errorf("rotate the key of agent %q: %w", agentID, err)
+	}
+	if a.RevokedAt != nil {
+		return "", "", 0, fmt.Errorf("rotate the key of agent %q: agent was revoked at %s: %w",
+			agentID, a.RevokedAt.Format(time.RFC3339), store.ErrConflict)
+	}
+	keys, err := s.ListKeys(ctx)
+	if err != nil {
+		return "", "", 0, fmt.Errorf("rotate the key of agent %q: %w", agentID, err)
+	}
+	k := &store.APIKey{Name: "agent " + agentID, Kind: store.KindAgent, AgentID: agentID}
+	if plain, err = createKey(ctx, s, k); err != nil {
+		return "", "", 0, fmt.Errorf("rotate the key of agent %q: %w", agentID, err)
+	}
+	for _, old := range keys {
+		if old.Kind != store.KindAgent || old.AgentID != agentID || old.RevokedAt != nil {
+			continue
+		}
+		if err := s.RevokeKey(ctx, old.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return "", "", revoked, fmt.Errorf("rotate the key of agent %q: revoke old key %s (the new key works; rotate again): %w", agentID, old.ID, err)
+		}
+		revoked++
+	}
+	return plain, k.ID, revoked, nil
+}
+
 // ValidAgentID checks an agent ID against ^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$, the form
 // that can appear in exposed tool names.
 func ValidAgentID(id string) error {

@@ -156,3 +156,36 @@ func TestKeyScopeDefaults(t *testing.T) {
 		t.Errorf("token identity: AllowsMCP %v AllowsAdmin %v, want false true", id.AllowsMCP(), id.AllowsAdmin())
 	}
 }
+
+func TestRotateAgentKey(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	_, k1, err := EnrollAgent(ctx, s, "laptop")
+	must(t, err)
+	_, other, err := EnrollAgent(ctx, s, "desktop")
+	must(t, err)
+	k2, id2, n, err := RotateAgentKey(ctx, s, "laptop")
+	must(t, err)
+	if !wellFormed(k2) || k2 == k1 || n != 1 {
+		t.Fatalf("RotateAgentKey = %q, %d revoked", k2, n)
+	}
+	active := map[string]bool{}
+	ks, err := s.ActiveKeys(ctx)
+	must(t, err)
+	for _, k := range ks {
+		active[k.Hash] = true
+		if k.ID == id2 && (k.AgentID != "laptop" || k.Kind != store.KindAgent) {
+			t.Errorf("new key = %+v", k)
+		}
+	}
+	if active[HashKey(k1)] || !active[HashKey(k2)] || !active[HashKey(other)] {
+		t.Errorf("after rotation: old active %v, new active %v, other agent's active %v", active[HashKey(k1)], active[HashKey(k2)], active[HashKey(other)])
+	}
+	if _, _, _, err := RotateAgentKey(ctx, s, "nobody"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown agent: %v, want ErrNotFound", err)
+	}
+	must(t, s.RevokeAgent(ctx, "laptop"))
+	if _, _, _, err := RotateAgentKey(ctx, s, "laptop"); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("revoked agent: %v, want ErrConflict", err)
+	}
+}

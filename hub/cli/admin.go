@@ -131,6 +131,19 @@ func agentsCmd(ctx context.Context, args []string, env Env) error {
 		}
 		fmt.Fprintf(env.Stdout, "agent %s enrolled; its key (shown once, bound to this id):\n\n    %s\n\n", a.ID, key)
 		return nil
+	case "rotate-key":
+		if fs.NArg() != 1 {
+			return fmt.Errorf("agents rotate-key: want one agent id: %w", ErrUsage)
+		}
+		key, _, n, err := auth.RotateAgentKey(ctx, st, fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "agent %s has a new key (shown once, bound to this id); %d old key(s) revoked:\n\n    %s\n\n"+
+			"On the machine: MCPGW_API_KEY=<this key> mcp-gateway-agent setup --hub URL, then restart the agent.\n"+
+			"A running hub refuses the old key and disconnects an agent connected with it within 40 s (at once\n"+
+			"through the REST API: agents rotate-key %s --hub URL).\n", fs.Arg(0), n, key, fs.Arg(0))
+		return nil
 	case "list":
 		list, err := st.ListAgents(ctx)
 		if err != nil {

@@ -30,7 +30,7 @@ Usage:
   mcp-gateway-hub serve  [--config FILE] [--listen ADDR] [--data-dir DIR] [--database-url URL] [--anonymous-role ROLE]
   mcp-gateway-hub init   [store flags]          create the store and the owner; print the owner key once
   mcp-gateway-hub keys   create [--name N] [--scope mcp|admin|all] [--surface full|discovery] [--expires 720h] | list | revoke ID   [store flags]
-  mcp-gateway-hub agents enroll ID | list | revoke ID                          [store flags]
+  mcp-gateway-hub agents enroll ID | list | rotate-key ID | revoke ID          [store flags]
   mcp-gateway-hub policy check FILE | test FILE CASES | explain FILE --tool X [--role R] …
   mcp-gateway-hub releases build [--source DIR] [--targets os/arch,…]   build and sign the agent for /install.sh
   mcp-gateway-hub releases keygen --out DIR | sign --key FILE checksums.txt | verify --pub FILE checksums.txt
@@ -43,7 +43,7 @@ Administration through a running hub's REST API (docs/API.md):
   mcp-gateway-hub users    list | get | create | update | delete | set-password | me | passwd
   mcp-gateway-hub roles    list | get | create | update | delete
   mcp-gateway-hub keys     list | create | set-surface | revoke   (with --hub/--key/MCPGW_KEY and no store flag)
-  mcp-gateway-hub agents   list | enroll | revoke        (same)
+  mcp-gateway-hub agents   list | enroll | rotate-key | revoke   (same)
   mcp-gateway-hub backends list | add | update | remove
   mcp-gateway-hub tools    list | get | disable | enable | risk | approve
   mcp-gateway-hub policies list | add-rule | set-rule | delete-rule | default | dry-run

@@ -112,7 +112,7 @@ func (r *remote) resolveUser(ctx context.Context, ref *string) error {
 // agentsRemote is `agents` against the REST API (see remoteMode).
 func agentsRemote(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		return groupUsage(env, "agents list | enroll ID | revoke ID")
+		return groupUsage(env, "agents list | enroll ID | rotate-key ID | revoke ID")
 	}
 	sub, args := args[0], args[1:]
 	c := newCmd("agents", sub, env)
@@ -131,6 +131,15 @@ func agentsRemote(ctx context.Context, args []string, env Env) error {
 			return err
 		}
 		return c.r.showSecret(raw, "key", "agent %s enrolled; its key (shown once, bound to this id):")
+	case "rotate-key":
+		if err := c.parse(args, 1, "one agent id"); err != nil {
+			return err
+		}
+		raw, err := c.r.do(ctx, "POST", "/agents/"+pathEscape(c.fs.Arg(0))+"/rotate-key", nil)
+		if err != nil {
+			return err
+		}
+		return c.r.showSecret(raw, "key", "agent %s has a new key (shown once, bound to this id; its old keys are revoked):")
 	case "revoke":
 		if err := c.parse(args, 1, "one agent id"); err != nil {
 			return err
