@@ -74,7 +74,7 @@ func (a *API) agentRoutes() []route {
 			Result: EnrolledAgent{}, Status: http.StatusCreated, handle: a.enrollAgent},
 		{Method: "POST", Path: "/agents/{id}/rotate-key", Perm: rbac.AgentsWrite, Tag: "agents",
 			Summary: "Issue a new key for an agent and revoke its old ones; the id and its tool names stay",
-			Result: RotatedAgentKey{}, handle: a.rotateAgentKey},
+			Result:  RotatedAgentKey{}, handle: a.rotateAgentKey},
 		{Method: "DELETE", Path: "/agents/{id}", Perm: rbac.AgentsWrite, Tag: "agents",
 			Summary: "Revoke an agent and its keys, and disconnect it", Status: http.StatusNoContent, handle: a.revokeAgent},
 	}
