@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoadFileAndEnv(t *testing.T) {
@@ -17,13 +18,14 @@ page_size = 50
 name = "everything"
 transport = "http"
 url = "http://127.0.0.1:3001/mcp"
+startup_timeout = "2m"
 `), 0o600)
 	t.Setenv("MCPGW_DATA_DIR", dir)
 	c, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Listen != "127.0.0.1:4000" || c.PageSize != 50 || c.DataDir != dir || len(c.Backends) != 1 {
+	if c.Listen != "127.0.0.1:4000" || c.PageSize != 50 || c.DataDir != dir || len(c.Backends) != 1 || c.Backends[0].StartupTimeout != 2*time.Minute {
 		t.Fatalf("loaded %+v", c)
 	}
 	if err := c.Validate(); err != nil {

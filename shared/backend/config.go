@@ -45,6 +45,10 @@ type Config struct {
 	// DefaultMaxMessageBytes (16 MiB). A longer line is read through without being kept and
 	// fails only the call it answers, with mcp.CodeResultTooLarge; the server keeps running.
 	MaxMessageBytes int `toml:"max_message_bytes"`
+	// StartupTimeout bounds a start: spawning or connecting, initialize and the first lists,
+	// like "2m"; 0 means DefaultStartupTimeout (60 s). Raise it for a server fetched on first
+	// start (npx, uvx) over a slow link; a start that overruns is retried with backoff.
+	StartupTimeout time.Duration `toml:"startup_timeout"`
 
 	// Call bounds of this backend (docs/LIMITS.md); zero means the hub's default ([calls] in
 	// hub.toml). An agent publishes them to its hub, which enforces them.
@@ -91,6 +95,17 @@ func (c *Config) usesOAuth() bool {
 		}
 	}
 	return true
+}
+
+// DefaultStartupTimeout is startup_timeout's default: long enough for npx to fetch a
+// server on first start.
+const DefaultStartupTimeout = 60 * time.Second
+
+func (c *Config) startupTimeout() time.Duration {
+	if c.StartupTimeout > 0 {
+		return c.StartupTimeout
+	}
+	return DefaultStartupTimeout
 }
 
 func (c *Config) maxMessageBytes() int {
@@ -159,6 +174,10 @@ func (c *Config) Validate() error {
 	case "", EraAuto, EraLegacy:
 	default:
 		return fmt.Errorf("backend %q: unknown era %q (want auto or legacy)", c.Name, c.Era)
+	}
+	if c.StartupTimeout < 0 || (c.StartupTimeout > 0 && c.StartupTimeout < time.Second) {
+		return fmt.Errorf("backend %q: startup_timeout %s: want at least 1s, or leave it out for the default (%s)",
+			c.Name, c.StartupTimeout, DefaultStartupTimeout)
 	}
 	if c.MaxMessageBytes < 0 {
 		return fmt.Errorf("backend %q: max_message_bytes must not be negative (0 means the default, %d)",

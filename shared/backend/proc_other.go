@@ -11,8 +11,8 @@ import (
 // baseEnvKeys are the variables a stdio server inherits from the agent. Windows cannot
 // start most programs without the system ones.
 func baseEnvKeys() []string {
-	return []string{"PATH", "HOME", "USERPROFILE", "SYSTEMROOT", "COMSPEC", "PATHEXT",
-		"TEMP", "TMP", "APPDATA", "LOCALAPPDATA", "PROGRAMFILES", "WINDIR"}
+	return append([]string{"PATH", "HOME", "USERPROFILE", "SYSTEMROOT", "COMSPEC", "PATHEXT",
+		"TEMP", "TMP", "APPDATA", "LOCALAPPDATA", "PROGRAMFILES", "WINDIR"}, NetworkEnv...)
 }
 
 const (

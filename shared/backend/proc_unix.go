@@ -9,7 +9,7 @@ import (
 )
 
 // baseEnvKeys are the variables a stdio server inherits from the agent.
-func baseEnvKeys() []string { return []string{"PATH", "HOME"} }
+func baseEnvKeys() []string { return append([]string{"PATH", "HOME"}, NetworkEnv...) }
 
 const (
 	sigTerm = syscall.SIGTERM

@@ -20,7 +20,6 @@ var errStopped = errors.New("stopped")
 
 // Timeouts of the session's own traffic.
 const (
-	handshakeTimeout = 60 * time.Second // connect, initialize and the first lists (npx may download)
 	relistTimeout    = 60 * time.Second
 	writeTimeout     = 30 * time.Second // replies to the server and notifications/cancelled
 )

@@ -232,9 +232,19 @@ func (p *process) stop() error {
 	return p.waitErr
 }
 
+// NetworkEnv are the proxy and CA variables a stdio server inherits besides PATH and HOME, so
+// that a server fetched or run behind a corporate proxy (npx, uvx, pip, curl, Go) reaches
+// the network as the agent does. They name a proxy or a trust store, not a secret the
+// server should not have; a proxy URL with a password in it is passed on too (set the
+// variable to "" in the backend's env to withhold it).
+var NetworkEnv = []string{
+	"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "no_proxy", "all_proxy",
+	"SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "PIP_CERT",
+}
+
 // cleanEnv builds a stdio server's environment: the keys from the agent's own environment
-// (PATH and HOME; a few more on Windows, which cannot start programs without them) and the
-// configured variables, which win. Sorted, for stable logs and tests.
+// (PATH, HOME and NetworkEnv; a few more on Windows, which cannot start programs without
+// them) and the configured variables, which win. Sorted, for stable logs and tests.
 func cleanEnv(lookup func(string) (string, bool), keys []string, extra map[string]string) []string {
 	env := make(map[string]string, len(keys)+len(extra))
 	for _, k := range keys {

@@ -105,8 +105,9 @@ func (b *Backend) start(ctx context.Context) (*session, error) {
 	s := newSession(b, ctx)
 	// The timer bounds connect, initialize and the first lists; it tears the session down
 	// if they take too long.
-	timer := time.AfterFunc(handshakeTimeout, func() {
-		s.fail(fmt.Errorf("no answer to initialize within %s", handshakeTimeout))
+	limit := b.cfg.startupTimeout()
+	timer := time.AfterFunc(limit, func() {
+		s.fail(fmt.Errorf("not started within %s (startup_timeout): no answer to initialize, or the first lists", limit))
 		s.cancel()
 	})
 	defer timer.Stop()

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
@@ -237,5 +238,50 @@ func TestNotReadyWhileSnapshotSaysReady(t *testing.T) {
 	err := b.notReady()
 	if !errors.Is(err, ErrNotReady) || strings.Contains(err.Error(), "(ready") || !strings.Contains(err.Error(), "restarting") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// startup_timeout bounds a start (issue 12: it was a fixed 60 s): a server that never answers
+// initialize fails after the configured time, naming the setting; the default applies when
+// it is unset, and nonsense values are refused.
+func TestStartupTimeoutConfigurable(t *testing.T) {
+	if _, err := exec.LookPath("sleep"); err != nil {
+		t.Skip("no sleep command")
+	}
+	r := startNoWait(t, Config{Name: "mute", Transport: TransportStdio, Command: "sleep", Args: []string{"600"},
+		StartupTimeout: time.Second}, Options{BackoffBase: time.Hour})
+	waitFor(t, 60*time.Second, "the start to time out", func() bool {
+		return strings.Contains(r.Snapshot().Error, "not started within 1s (startup_timeout)")
+	})
+	if d := (&Config{}).startupTimeout(); d != DefaultStartupTimeout {
+		t.Errorf("default startup timeout %s", d)
+	}
+	for _, bad := range []time.Duration{-time.Second, time.Millisecond} {
+		c := Config{Name: "x", Transport: TransportStdio, Command: "x", StartupTimeout: bad}
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "startup_timeout") {
+			t.Errorf("startup_timeout %s: %v", bad, err)
+		}
+	}
+}
+
+// A stdio server gets the agent's proxy and CA variables (issue 12: behind a corporate proxy
+// npx could not fetch a server), and still nothing else of the agent's environment; the
+// backend's env overrides one, "" included.
+func TestStdioEnvPassesProxyAndCA(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	t.Setenv("HTTPS_PROXY", "http://proxy.example:3128")
+	t.Setenv("NODE_EXTRA_CA_CERTS", "/etc/corp-ca.pem")
+	t.Setenv("NO_PROXY", "localhost")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "not-for-servers")
+	r := startNoWait(t, Config{Name: "envy", Transport: TransportStdio, Command: "sh",
+		Args: []string{"-c", `echo "env[$HTTPS_PROXY|$NODE_EXTRA_CA_CERTS|$AWS_SECRET_ACCESS_KEY|${NO_PROXY-unset}]" >&2; exit 3`},
+		Env:  map[string]string{"NO_PROXY": ""}}, Options{BackoffBase: time.Hour})
+	waitFor(t, 60*time.Second, "the server's exit", func() bool {
+		return strings.Contains(r.Snapshot().Error, "env[")
+	})
+	if e := r.Snapshot().Error; !strings.Contains(e, "env[http://proxy.example:3128|/etc/corp-ca.pem||]") {
+		t.Errorf("the server saw %q; want the proxy and CA, no secret, and NO_PROXY emptied by the backend's env", e)
 	}
 }
