@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -16,8 +17,9 @@ import (
 
 const backendsUsage = `  backends list                      list the configured backends
   backends add --name N [--transport stdio|http|sse] [--url URL] [--env K=V]... [--header K=V]...
-               [--naming prefixed|auto] [--cwd DIR] [--replace] [-- COMMAND ARGS...]
-                                     add (or with --replace, change) a backend
+               [--naming prefixed|auto] [--cwd DIR] [--replace] [--no-check] [-- COMMAND ARGS...]
+                                     add (or with --replace, change) a backend; a stdio command
+                                     must be found (on PATH, or a path) unless --no-check
   backends remove NAME               remove a backend
   backends login NAME [--no-browser] log in to a backend that requires OAuth (prints the URL,
                                      opens the browser, waits for it on a loopback callback)
@@ -95,6 +97,7 @@ func backendsAdd(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&env, "env", "stdio: NAME=VALUE for the environment (repeatable)")
 	fs.Var(&headers, "header", "http, sse: Name=Value sent on every request (repeatable)")
 	replace := fs.Bool("replace", false, "replace a backend of the same name")
+	noCheck := fs.Bool("no-check", false, "write a stdio backend whose command or --cwd is not found here")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -124,7 +127,14 @@ func backendsAdd(args []string, stdout, stderr io.Writer) error {
 		if err := setup.PutBackend(cfg, b, *replace); err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("Backend %s (%s): %s", b.Name, b.Transport, setup.Describe(b)), nil
+		note, err := setup.CheckRunnable(b, os.Getenv("PATH"))
+		switch {
+		case err != nil && !*noCheck:
+			return "", err
+		case err != nil:
+			note = "not checked (--no-check): " + err.Error()
+		}
+		return fmt.Sprintf("Backend %s (%s): %s\nCheck: %s", b.Name, b.Transport, setup.Describe(b), note), nil
 	})
 }
 

@@ -102,7 +102,7 @@ func TestBackendsCommands(t *testing.T) {
 	}
 	ok("backends", "add", "--name", "docs", "--url", "http://127.0.0.1:8080/mcp", "--header", "Authorization=Bearer x")
 	ok("backends", "add", "--name", "old", "--transport", "sse", "--url", "https://x.example.com/sse")
-	ok("backends", "add", "--name", "py", "--command", "uvx", "--args", "mcp-server-time --local-timezone 'Europe/Paris'")
+	ok("backends", "add", "--name", "py", "--no-check", "--command", "uvx", "--args", "mcp-server-time --local-timezone 'Europe/Paris'")
 	list := ok("backends", "list")
 	for _, want := range []string{"github", "npx -y @modelcontextprotocol/server-github  env: GITHUB_TOKEN", "docs", "http",
 		"headers: Authorization", "old", "sse", "uvx mcp-server-time --local-timezone Europe/Paris"} {
@@ -141,5 +141,60 @@ func TestBackendsCommands(t *testing.T) {
 	}
 	if st, _ := os.Stat(file); st.Mode().Perm() != 0o600 {
 		t.Errorf("mode %v", st.Mode().Perm())
+	}
+}
+
+// backends add checks what it writes (issue 12): a stdio command must be an executable on the
+// PATH the server gets (the backend's own env PATH wins) or a path to one, and --cwd must
+// exist; otherwise it refuses and writes nothing, unless --no-check, which says what it could
+// not find. An HTTP backend is said to be unchecked.
+func TestBackendsAddChecksCommand(t *testing.T) {
+	t.Setenv(config.EnvHome, t.TempDir())
+	bin := t.TempDir()
+	tool := filepath.Join(bin, "my-mcp-server")
+	os.WriteFile(tool, []byte("#!/bin/sh\n"), 0o755)
+	plain := filepath.Join(bin, "not-exec")
+	os.WriteFile(plain, []byte("x"), 0o644)
+	t.Setenv("PATH", bin)
+	file := filepath.Join(t.TempDir(), "config.toml")
+	add := func(args ...string) (string, error) {
+		out, stderr, err := run(context.Background(), append([]string{"backends", "add", "--config", file}, args...)...)
+		return out + stderr, err
+	}
+	if out, err := add("--name", "a", "--", "my-mcp-server", "--flag"); err != nil || !strings.Contains(out, "found "+tool) {
+		t.Fatalf("a command on PATH: %v\n%s", err, out)
+	}
+	for name, args := range map[string][]string{
+		"missing":       {"--name", "b", "--", "no-such-mcp-server"},
+		"not on env":    {"--name", "c", "--env", "PATH=/nonexistent", "--", "my-mcp-server"},
+		"path missing":  {"--name", "d", "--", filepath.Join(bin, "nope")},
+		"not exec":      {"--name", "e", "--", plain},
+		"cwd missing":   {"--name", "f", "--cwd", filepath.Join(bin, "nodir"), "--", "my-mcp-server"},
+		"relative path": {"--name", "g", "--", "./my-mcp-server"},
+	} {
+		out, err := add(args...)
+		if !errors.Is(err, setup.ErrNotRunnable) {
+			t.Errorf("%s: %v\n%s", name, err, out)
+		}
+	}
+	if out, err := add("--name", "h", "--cwd", bin, "--", "./my-mcp-server"); err != nil || !strings.Contains(out, "found") {
+		t.Errorf("a path relative to --cwd: %v\n%s", err, out)
+	}
+	if out, err := add("--name", "b", "--no-check", "--", "no-such-mcp-server"); err != nil || !strings.Contains(out, "not checked (--no-check)") {
+		t.Errorf("--no-check: %v\n%s", err, out)
+	}
+	if out, err := add("--name", "web", "--url", "http://127.0.0.1:1/mcp"); err != nil || !strings.Contains(out, "not checked: http://127.0.0.1:1/mcp") {
+		t.Errorf("http: %v\n%s", err, out)
+	}
+	cfg, err := config.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, b := range cfg.Backends {
+		names = append(names, b.Name)
+	}
+	if strings.Join(names, ",") != "a,h,b,web" {
+		t.Errorf("written backends %v, want a,h,b,web (refused ones not written)", names)
 	}
 }
