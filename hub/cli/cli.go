@@ -216,15 +216,25 @@ func serve(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	created, err := firstStart(ctx, s, c.DataDir, env)
-	if err != nil {
-		s.Store.Close()
-		return err
-	}
+	// Listen before the first owner is made: a start that fails on its address (the usual
+	// fatal error) must not have made and shown the one owner key, which no later start shows.
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		s.Store.Close()
 		return fmt.Errorf("listen: %w", err)
+	}
+	stopProfile, err := profile.Start(os.LookupEnv)
+	if err != nil {
+		ln.Close()
+		s.Store.Close()
+		return err
+	}
+	defer stopProfile()
+	created, err := firstStart(ctx, s, c.DataDir, env)
+	if err != nil {
+		ln.Close()
+		s.Store.Close()
+		return err
 	}
 	env.Logger.Info("hub listening", "addr", ln.Addr().String(), "store", s.Store.Dialect(), "version", version.Current())
 	if clearTextBeyondLoopback(c) {
@@ -235,13 +245,6 @@ func serve(ctx context.Context, args []string, env Env) error {
 	if created {
 		printNextSteps(env.Stdout, hubURL(c, ln.Addr()))
 	}
-	stopProfile, err := profile.Start(os.LookupEnv)
-	if err != nil {
-		ln.Close()
-		s.Store.Close()
-		return err
-	}
-	defer stopProfile()
 	return s.Run(ctx, ln)
 }
 
@@ -274,7 +277,7 @@ func createFirstOwner(ctx context.Context, s *server.Server, dataDir string, env
 				"(if a previous start left %s, that key is not in this database: delete the file)", err, path)
 		}
 	}
-	_, key, err := auth.CreateOwner(ctx, s.Store, "owner")
+	owner, key, err := auth.CreateOwner(ctx, s.Store, "owner")
 	if err != nil {
 		if f != nil {
 			f.Close()
@@ -291,7 +294,13 @@ func createFirstOwner(ctx context.Context, s *server.Server, dataDir string, env
 		err = cerr
 	}
 	if err != nil {
-		return true, fmt.Errorf("first start: write the owner key to %s: %w", path, err)
+		// The key reached no one: undo the owner, so the next start makes and hands over one.
+		os.Remove(path)
+		if derr := s.Store.DeleteUser(ctx, owner.ID); derr != nil {
+			return false, fmt.Errorf("first start: write the owner key to %s: %w; and the owner it belongs to could not be removed (%v): "+
+				"make a new owner key with `mcp-gateway-hub keys create --scope all --data-dir %s`", path, err, derr, dataDir)
+		}
+		return false, fmt.Errorf("first start: write the owner key to %s: %w (no owner was kept: the next start makes one)", path, err)
 	}
 	fmt.Fprintf(env.Stdout, "\nOwner API key written to %s (mode 0600; it is not printed, so that it stays out of logs).\n"+
 		"Read it, store it somewhere safe, then delete the file:\n\n    cat %s && rm %s\n\n", path, path, path)
@@ -368,11 +377,34 @@ func initCmd(ctx context.Context, args []string, env Env) error {
 	}
 	defer st.Close()
 	_, key, err := auth.CreateOwner(ctx, st, "owner")
+	if errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("%w\n\nThis store already has its owner; init makes the first one only. For a new owner key:\n"+
+			"  - with a working owner key, against the running hub:  mcp-gateway-hub keys create --name admin --scope all   (MCPGW_KEY set)\n"+
+			"  - with no working key, on the store itself:           mcp-gateway-hub keys create --name admin --scope all %s\n"+
+			"Revoke a lost key afterwards (keys list, keys revoke ID); docs/IDENTITY.md", err, storeFlagsOf(f))
+	}
 	if err != nil {
 		return err
 	}
 	printOwnerKey(env.Stdout, key)
 	return nil
+}
+
+// storeFlagsOf repeats the store flags a command was given, for a command line to suggest
+// (--data-dir when none was, so the suggestion works against this store and not a hub).
+func storeFlagsOf(f *storeFlags) string {
+	switch {
+	case f.config != "":
+		return "--config " + f.config
+	case f.databaseURL != "":
+		return "--database-url '" + f.databaseURL + "'"
+	case f.dataDir != "":
+		return "--data-dir " + f.dataDir
+	}
+	if c, err := f.load(); err == nil && c.DatabaseURL == "" {
+		return "--data-dir " + c.DataDir
+	}
+	return "--database-url \"$DATABASE_URL\""
 }
 
 // Main runs the hub's command line as a program: it returns the process exit code.
