@@ -247,6 +247,10 @@ func callRecord(ctx context.Context, call *protocol.Call, req *jsonrpc.Request, 
 		rec.Status = status.CallCancelled
 	case resp != nil && resp.Error != nil:
 		rec.Status, rec.Error = status.CallError, resp.Error.Error()
+	case resp != nil && req.Method == "tools/call":
+		if msg, failed := status.ToolError(resp.Result); failed {
+			rec.Status, rec.Error = status.CallError, msg // isError: an answer, but a failed call
+		}
 	}
 	return rec
 }
