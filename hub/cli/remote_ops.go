@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -196,13 +197,14 @@ func backendsRemote(ctx context.Context, args []string, env Env) error {
 
 func toolsRemote(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		return groupUsage(env, "tools list [--q TEXT] [--risk R] | get NAME | disable NAME | enable NAME | risk NAME CATEGORY (\"\" clears) | approve NAME [--fingerprint F]")
+		return groupUsage(env, "tools list [--q TEXT] [--risk R] | get NAME | disable NAME | enable NAME | risk NAME CATEGORY (\"\" clears) | approve NAME [--fingerprint F] [--yes]")
 	}
 	sub, args := args[0], args[1:]
 	c := newCmd("tools", sub, env)
 	q := c.fs.String("q", "", "search names and descriptions (list)")
 	risk := c.fs.String("risk", "", "only this risk category (list)")
 	fp := c.fs.String("fingerprint", "", "approve only this reviewed definition (from get)")
+	yes := c.fs.Bool("yes", false, "approve: do not ask, even for a high-severity finding (scripts)")
 	switch sub {
 	case "list":
 		if err := c.parse(args, 0, "no arguments"); err != nil {
@@ -219,6 +221,15 @@ func toolsRemote(ctx context.Context, args []string, env Env) error {
 		case "get":
 			return c.show(ctx, "GET", path, nil)
 		case "approve":
+			if !*yes {
+				reviewed, err := c.confirmApprove(ctx, path, c.fs.Arg(0))
+				if err != nil {
+					return err
+				}
+				if *fp == "" {
+					*fp = reviewed // approve the definition that was shown, not a later one
+				}
+			}
 			var body any
 			if *fp != "" {
 				body = api.ApproveRequest{Fingerprint: *fp}
@@ -415,4 +426,47 @@ func loginRemote(ctx context.Context, args []string, env Env) error {
 	}
 	fmt.Fprintf(env.Stdout, "export MCPGW_KEY=%s   # access token, valid until %s\n", cell(m["access_token"]), cell(m["expires_at"]))
 	return nil
+}
+
+// confirmApprove shows a tool's integrity findings before it is released and, when one is of
+// high severity, asks on stdin (no answer is a no; --yes skips the question). It returns the
+// fingerprint of the definition it showed.
+func (c *cmd) confirmApprove(ctx context.Context, path, name string) (string, error) {
+	raw, err := c.r.do(ctx, "GET", path, nil)
+	if err != nil {
+		return "", err
+	}
+	var t struct {
+		Fingerprint string `json:"fingerprint"`
+		Findings    []struct {
+			Severity string `json:"severity"`
+			Kind     string `json:"kind"`
+			Field    string `json:"field"`
+			Why      string `json:"why"`
+			Excerpt  string `json:"excerpt"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return "", fmt.Errorf("tools approve: the hub's answer for %s: %w", name, err)
+	}
+	high := 0
+	for _, f := range t.Findings {
+		if f.Severity == "high" {
+			high++
+		}
+	}
+	if high == 0 {
+		return t.Fingerprint, nil
+	}
+	fmt.Fprintf(c.env.Stderr, "%s has %d integrity finding(s), %d of high severity:\n", name, len(t.Findings), high)
+	for _, f := range t.Findings {
+		fmt.Fprintf(c.env.Stderr, "  %s %s in %s: %s: %q\n", f.Severity, f.Kind, f.Field, f.Why, f.Excerpt)
+	}
+	fmt.Fprintf(c.env.Stderr, "Release %s to every client allowed to call it? [y/N] ", name)
+	line, _ := bufio.NewReader(c.stdin()).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return t.Fingerprint, nil
+	}
+	return "", fmt.Errorf("tools approve: %s not approved (answer y to release it, or pass --yes in scripts)", name)
 }

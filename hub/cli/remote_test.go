@@ -113,6 +113,7 @@ func TestRemoteAdminCommands(t *testing.T) {
 	mustCLI(t, h, "done", "keys", "revoke", created.ID)
 	out = mustCLI(t, h, "mcpgw_", "agents", "enroll", "laptop")
 	mustCLI(t, h, "laptop", "agents", "list")
+	mustCLI(t, h, "new key", "agents", "rotate-key", "laptop")
 	mustCLI(t, h, "done", "agents", "revoke", "laptop")
 	mustCLI(t, h, "extra", "backends", "add", "extra", "--transport", "http", "--url", url, "--header", "X-Token=abc")
 	mustCLI(t, h, "extra", "backends", "list")
