@@ -103,6 +103,12 @@ func TestSelfUpdate(t *testing.T) {
 		if err != nil || !strings.Contains(out, "from v1.0.0 to v1.1.0") {
 			t.Fatalf("update: %v\n%s", err, out)
 		}
+		// No service here, an agent running (issue 12: it said `service restart` regardless),
+		// and the archive's download progress.
+		if strings.Contains(out, "service restart") || !strings.Contains(out, "the running agent still runs the old version") ||
+			!strings.Contains(out, "downloading: 100%") {
+			t.Errorf("update's advice or progress:\n%s", out)
+		}
 		binaryIs("v1.1.0")
 		if b, _ := os.ReadFile(bin + update.OldSuffix); !bytes.Equal(b, bins["v1.0.0"]) {
 			t.Fatal("the previous binary was not kept")

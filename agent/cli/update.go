@@ -8,10 +8,13 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/agent/config"
+	"github.com/mcp-gateway/mcp-gateway/agent/control"
 	"github.com/mcp-gateway/mcp-gateway/agent/status"
 	"github.com/mcp-gateway/mcp-gateway/agent/update"
+	"github.com/mcp-gateway/mcp-gateway/installer"
 	"github.com/mcp-gateway/mcp-gateway/shared/release"
 	"github.com/mcp-gateway/mcp-gateway/shared/version"
 )
@@ -27,7 +30,8 @@ const updateUsage = `Usage: mcp-gateway-agent update [--check] [--config FILE]
 
 Asks the hub for the release this agent should run; without --check, downloads it, verifies
 its signature, checksum and version, and replaces this binary (the old one is kept next to it
-as .old). Restart the agent afterwards (mcp-gateway-agent service restart); if the new version
+as .old), showing the download's progress. Restart the agent afterwards (it says how: the
+service, the running agent, or none yet); if the new version
 cannot reach the hub within [agent] update_grace, it puts the old one back.
 `
 
@@ -44,7 +48,7 @@ func updateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.Agent.Level()}))
-	u, err := newUpdater(cfg, log)
+	u, err := newUpdater(cfg, log, func(done, total int64) { fmt.Fprintln(stderr, downloadProgress(done, total)) })
 	if err != nil {
 		return err
 	}
@@ -72,9 +76,36 @@ func updateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := u.Install(ctx, rel, target, statePath); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "updated %s from %s to %s (previous kept as %s%s)\nrestart the agent to run it: mcp-gateway-agent service restart\n",
-		target, version.Current(), rel.Version, target, update.OldSuffix)
+	fmt.Fprintf(stdout, "updated %s from %s to %s (previous kept as %s%s)\n%s\n",
+		target, version.Current(), rel.Version, target, update.OldSuffix, restartHint(ctx, *path))
 	return nil
+}
+
+// downloadProgress is one line of an update's download progress.
+func downloadProgress(done, total int64) string {
+	const mb = 1 << 20
+	if total <= 0 {
+		return fmt.Sprintf("downloading: %.1f MB", float64(done)/mb)
+	}
+	return fmt.Sprintf("downloading: %3d%% (%.1f of %.1f MB)", done*100/total, float64(done)/mb, float64(total)/mb)
+}
+
+// restartHint says how to run the new binary: restart the service where one is installed,
+// else restart the agent that is running (its control socket answers), else start one.
+func restartHint(ctx context.Context, configPath string) string {
+	if spec, err := installer.DefaultSpec(configPath); err == nil {
+		if m, err := installer.NewManager(spec); err == nil && m.State().Installed {
+			return "restart the service to run it: mcp-gateway-agent service restart"
+		}
+	}
+	if socket, err := config.SocketPath(); err == nil {
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		if _, err := (&control.Client{Path: socket}).Snapshot(ctx); err == nil {
+			return "the running agent still runs the old version: stop it and start `mcp-gateway-agent run` again"
+		}
+	}
+	return "start it with `mcp-gateway-agent run` (or keep it running as a service: mcp-gateway-agent service install)"
 }
 
 // devBuild reports a build without a release version ("dev"), which does not update itself.
@@ -93,11 +124,12 @@ func upToDate(rel *update.Release) string {
 	return fmt.Sprintf("up to date: running %s, the hub offers %s", version.Current(), rel.Version)
 }
 
-func newUpdater(cfg *config.Config, log *slog.Logger) (*update.Updater, error) {
+func newUpdater(cfg *config.Config, log *slog.Logger, progress func(done, total int64)) (*update.Updater, error) {
 	opts, err := update.FromConfig(cfg.Agent, log)
 	if err != nil {
 		return nil, err
 	}
+	opts.Progress = progress
 	return update.New(opts)
 }
 
@@ -121,7 +153,7 @@ func notNewer(rel *update.Release) string {
 // checkUpdate is the dashboard's and the control socket's "check for updates".
 // The updater (and its HTTP client, with the connections it keeps) is made once, not per check.
 func checkUpdate(cfg *config.Config, tr *status.Tracker, log *slog.Logger) func(context.Context) (string, error) {
-	u, uerr := newUpdater(cfg, log)
+	u, uerr := newUpdater(cfg, log, nil)
 	return func(ctx context.Context) (string, error) {
 		if uerr != nil {
 			return "", uerr
@@ -195,7 +227,7 @@ func (up *updates) probation(ctx context.Context, cancel func(), trial *update.T
 }
 
 func (up *updates) auto(ctx context.Context, cancel func(), cfg *config.Config, tr *status.Tracker, target, statePath string) {
-	u, err := newUpdater(cfg, up.log)
+	u, err := newUpdater(cfg, up.log, nil)
 	if err != nil {
 		up.log.Warn("automatic updates are off", "err", err)
 		return

@@ -55,6 +55,9 @@ type Options struct {
 	Arch    string // default runtime.GOARCH
 	Client  *http.Client
 	Logger  *slog.Logger
+	// Progress, when set, is told how much of the release archive has arrived: done bytes
+	// of total (-1 when the server sent no length), at most once per Step of it and at the end.
+	Progress func(done, total int64)
 }
 
 // Updater checks for, fetches and verifies releases offered by one hub.
