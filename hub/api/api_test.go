@@ -90,6 +90,8 @@ func TestInputValidation(t *testing.T) {
 		{"bad backend", "POST", "/backends/files", `{"transport":"stdio"}`, 400, "needs a command"},
 		{"backend name mismatch", "POST", "/backends/files", `{"name":"other","transport":"stdio","command":"x"}`, 400, "differs"},
 		{"backend bad timeout", "POST", "/backends/files", `{"transport":"stdio","command":"x","timeout":"soon"}`, 400, `timeout "soon"`},
+		{"backend bad startup timeout", "POST", "/backends/files", `{"transport":"stdio","command":"x","startup_timeout":"soon"}`, 400, `startup_timeout "soon"`},
+		{"backend tiny startup timeout", "POST", "/backends/files", `{"transport":"stdio","command":"x","startup_timeout":"5ms"}`, 400, "startup_timeout 5ms"},
 		{"backend negative queue", "POST", "/backends/files", `{"transport":"stdio","command":"x","max_queue":-1}`, 400, "max_queue -1"},
 		{"audit bad time", "GET", "/audit?from=yesterday", ``, 400, `from "yesterday"`},
 		{"audit bad kind", "GET", "/audit?kind=nope", ``, 400, `kind "nope"`},

@@ -91,6 +91,9 @@ type BackendConfig struct {
 	Era       string            `json:"era,omitempty"`
 	// MaxMessageBytes bounds one message from a stdio server; 0 means 16 MiB.
 	MaxMessageBytes int `json:"max_message_bytes,omitempty"`
+	// StartupTimeout bounds a start (spawn or connect, initialize, first lists), a duration
+	// like "2m"; empty: 60s.
+	StartupTimeout string `json:"startup_timeout,omitempty"`
 	// Call bounds (docs/LIMITS.md); empty or 0: the hub's [calls] defaults.
 	Timeout       string `json:"timeout,omitempty"` // a duration like "30s"
 	MaxConcurrent int    `json:"max_concurrent,omitempty"`
@@ -154,7 +157,8 @@ func StoredBackend(rec store.BackendRecord) (backend.Config, error) {
 // body not yet checked by backendBody) is left out.
 func (c BackendConfig) config() backend.Config {
 	timeout, _ := time.ParseDuration(c.Timeout)
-	return backend.Config{Name: c.Name, Transport: c.Transport, Command: c.Command, Args: c.Args, Env: c.Env,
+	startup, _ := time.ParseDuration(c.StartupTimeout)
+	return backend.Config{StartupTimeout: startup, Name: c.Name, Transport: c.Transport, Command: c.Command, Args: c.Args, Env: c.Env,
 		Cwd: c.Cwd, URL: c.URL, Headers: c.Headers, Naming: c.Naming, Session: c.Session, Era: c.Era,
 		MaxMessageBytes: c.MaxMessageBytes, Timeout: timeout, MaxConcurrent: c.MaxConcurrent, MaxQueue: c.MaxQueue,
 		OAuthClientID: c.OAuthClientID, OAuthClientSecret: c.OAuthClientSecret, OAuthClientMetadataURL: c.OAuthClientMetadataURL,
@@ -291,6 +295,9 @@ func (a *API) backendBody(w http.ResponseWriter, r *http.Request) (BackendConfig
 	c.Name = name
 	if _, err := time.ParseDuration(c.Timeout); c.Timeout != "" && err != nil {
 		return c, "", invalid("backend %q: timeout %q is not a duration like 30s or 2m", name, c.Timeout)
+	}
+	if _, err := time.ParseDuration(c.StartupTimeout); c.StartupTimeout != "" && err != nil {
+		return c, "", invalid("backend %q: startup_timeout %q is not a duration like 90s or 3m", name, c.StartupTimeout)
 	}
 	if err := a.checkHubs(c); err != nil {
 		return c, "", err
