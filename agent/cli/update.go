@@ -105,7 +105,10 @@ func restartHint(ctx context.Context, configPath string) string {
 			return "the running agent still runs the old version: stop it and start `mcp-gateway-agent run` again"
 		}
 	}
-	return "start it with `mcp-gateway-agent run` (or keep it running as a service: mcp-gateway-agent service install)"
+	// No service, and no agent answers on the control socket (none runs, or one runs with
+	// --socket off).
+	return "no service is installed: restart the agent if one is running, or start it with `mcp-gateway-agent run`" +
+		" (mcp-gateway-agent service install keeps it running)"
 }
 
 // devBuild reports a build without a release version ("dev"), which does not update itself.
