@@ -160,10 +160,14 @@ mcpgw_pick_downloader() {
 	fi
 }
 
-# mcpgw_fetch URL FILE downloads URL into FILE, or exits naming the URL and the hub's answer.
+# mcpgw_fetch URL FILE [bar] downloads URL into FILE, or exits naming the URL and the hub's
+# answer; with "bar", curl draws a progress bar when stderr is a terminal (the release
+# archive: megabytes over a slow link).
 mcpgw_fetch() {
+	mcpgw_quiet=-s
+	if [ "${3:-}" = bar ] && [ -t 2 ]; then mcpgw_quiet=-#; fi
 	if [ "$mcpgw_dl" = curl ]; then
-		mcpgw_code=$(curl -sSL --proto '=http,https' --retry 2 -o "$2" -w '%{http_code}' "$1") ||
+		mcpgw_code=$(curl "$mcpgw_quiet" -SL --proto '=http,https' --retry 2 -o "$2" -w '%{http_code}' "$1") ||
 			mcpgw_die "download $1 failed"
 	else
 		if wget -q -O "$2" "$1"; then mcpgw_code=200; else mcpgw_code=error; fi
@@ -397,7 +401,7 @@ mcpgw_install() {
 	mcpgw_say "installing mcp-gateway-agent $mcpgw_version for $mcpgw_os/$mcpgw_arch from $mcpgw_base"
 	mcpgw_fetch "$mcpgw_base/checksums.txt" "$mcpgw_tmp/checksums.txt"
 	mcpgw_verify_signature
-	mcpgw_fetch "$mcpgw_base/$mcpgw_archive" "$mcpgw_tmp/$mcpgw_archive"
+	mcpgw_fetch "$mcpgw_base/$mcpgw_archive" "$mcpgw_tmp/$mcpgw_archive" bar
 	mcpgw_verify_checksum
 	mcpgw_install_binary
 	mcpgw_add_to_path

@@ -468,3 +468,24 @@ func TestInstallShEnrollKeyNotInArgv(t *testing.T) {
 		t.Errorf("install.sh printed the agent key:\n%s", out)
 	}
 }
+
+// The release archive's download shows curl's progress bar on a terminal (issue 12: long
+// downloads showed nothing), and nothing of it in a log (no terminal). The terminal is a pty
+// from util-linux's script(1).
+func TestInstallShShowsProgressOnTerminal(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("no script(1) to give the install a terminal")
+	}
+	r := newInstallRelease(t)
+	home := t.TempDir()
+	cmd := exec.Command("script", "-qec", "sh "+r.script+" --no-modify-path", "/dev/null")
+	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "SHELL=/bin/sh", "LC_ALL=C", "TERM=dumb"}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "100.0%") {
+		t.Fatalf("install on a terminal: %v, want curl's progress bar:\n%s", err, out)
+	}
+	plain, err := runScript(t, t.TempDir(), r.script, nil, "--no-modify-path")
+	if err != nil || strings.Contains(plain, "100.0%") || strings.Contains(plain, "###") {
+		t.Errorf("install without a terminal: %v, want no progress bar:\n%s", err, plain)
+	}
+}
