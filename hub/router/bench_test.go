@@ -33,7 +33,7 @@ func benchFleet() map[string][]protocol.Backend {
 }
 
 // BenchmarkRebuild measures Set: "one-agent" replaces one agent's 10 backends (the usual
-// update; the other 40 backends' parsed items are reused), "cold" parses all 50.
+// update, incremental), "cold" builds all 50 whole.
 func BenchmarkRebuild(b *testing.B) {
 	src := benchFleet()
 	b.Run("one-agent", func(b *testing.B) {
@@ -50,7 +50,7 @@ func BenchmarkRebuild(b *testing.B) {
 	b.Run("cold", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			build(src, "", nil)
+			tableOf(src, "")
 		}
 	})
 }
@@ -82,4 +82,20 @@ func BenchmarkLookup(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkConnectAt10k measures one agent (5 tools) connecting and leaving a router that
+// holds 10,000 others, each change published: an incremental update, whatever n.
+func BenchmarkConnectAt10k(b *testing.B) {
+	r := New(nil)
+	r.coalesceFrom = 1 << 30 // publish every change, as below CoalesceFrom
+	for agent, bs := range fleetOf(10000) {
+		r.Set(agent, bs)
+	}
+	one := backends(bk{name: "canned", tools: []string{"tool_0", "tool_1", "tool_2", "tool_3", "tool_4"}})
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Set("newcomer", one)
+		r.Remove("newcomer")
+	}
 }

@@ -105,7 +105,7 @@ func TestBurstCoalesced(t *testing.T) {
 	wg.Wait()
 	changes := 1000 + 200
 
-	expect, _ := build(want, "", nil)
+	expect := tableOf(want, "")
 	deadline := time.After(60 * time.Second)
 	for !sameList(r.Table().Tools(), expect.Tools()) {
 		select {
@@ -151,7 +151,7 @@ func TestSyncPublishesPending(t *testing.T) {
 	r.coalesceFrom = 1
 	r.Set("a", backends(bk{name: "b", tools: []string{"t"}}))
 	r.mu.Lock()
-	r.lastTook, r.lastEnd = time.Hour, time.Now() // the next change waits MaxCoalesce
+	r.lastEnd = time.Now() // the next change waits MaxCoalesce
 	r.mu.Unlock()
 	r.Set("c", backends(bk{name: "b", tools: []string{"t"}}))
 	r.Sync()

@@ -78,3 +78,14 @@ func keysToItems(names ...string) []json.RawMessage {
 	}
 	return out
 }
+
+// tableOf builds a table of sources whole (not through Set).
+func tableOf(sources map[string][]protocol.Backend, naming string) *Table {
+	m := make(map[string][]src, len(sources))
+	for agent, bs := range sources {
+		if len(bs) > 0 {
+			m[agent] = sourcesOf(agent, bs, naming)
+		}
+	}
+	return &Table{st: build(m)}
+}

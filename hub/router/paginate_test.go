@@ -207,7 +207,7 @@ func fleetOf(n int) map[string][]protocol.Backend {
 // "filter-each-page" is the old way (every page filters the whole list, then Paginate),
 // "index" is List.Page.
 func BenchmarkPaging(b *testing.B) {
-	tb, _ := build(fleetOf(10000), "", nil)
+	tb := tableOf(fleetOf(10000), "")
 	l := tb.ToolList()
 	keep := func(i int) bool { return len(l.Keys[i]) > 0 }
 	b.Run("filter-each-page", func(b *testing.B) {

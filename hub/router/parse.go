@@ -9,9 +9,8 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
-// parsed is what a build needs from one backend alone: its items read, checked and
-// sorted. The router keeps it between builds (keyed by the backend's address, which
-// changes whenever Set replaces a source), so an update re-reads only what changed.
+// parsed is what the router needs from one backend alone: its items read, checked and
+// sorted, once per Set of its source.
 type parsed struct {
 	tools, prompts, resources, templates []entry
 	skipped                              int // items left out
@@ -22,10 +21,6 @@ type entry struct {
 	name  string // original name, URI or URI template
 	raw   json.RawMessage
 	canon string // prefixed exposed name, for tools and prompts
-
-	// The last rewrite of raw, reused while the exposed name stays the same.
-	exposed string
-	out     json.RawMessage
 
 	compiled *matcher // for a URI template listed verbatim, compiled on first use
 	badTmpl  bool     // the template is beyond what matcher supports
@@ -75,33 +70,4 @@ func (p *parsed) parseList(items []json.RawMessage, field string, canon func(str
 		}
 	}
 	return out
-}
-
-// rewritten returns e's raw JSON with field set to exposed.
-func (e *entry) rewritten(field, exposed string) (json.RawMessage, bool) {
-	if exposed == e.name {
-		return e.raw, true
-	}
-	if e.out != nil && e.exposed == exposed {
-		return e.out, true
-	}
-	out, err := mcp.SetStringField(e.raw, field, exposed)
-	if err != nil {
-		return nil, false // unreachable: parseList kept valid objects only
-	}
-	e.exposed, e.out = exposed, out
-	return out, true
-}
-
-// parseCache maps backends to what was parsed from them.
-type parseCache map[*protocol.Backend]*parsed
-
-// get returns the parsed form of b, from old when there, and records it in next.
-func (old parseCache) get(next parseCache, agent string, b *protocol.Backend) *parsed {
-	p, ok := old[b]
-	if !ok {
-		p = parseBackend(agent, b)
-	}
-	next[b] = p
-	return p
 }
