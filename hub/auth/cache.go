@@ -60,6 +60,52 @@ type Cache struct {
 	flushMu     sync.Mutex               // one flush at a time
 	orphansMu   sync.Mutex
 	orphans     map[string]*usage // keys dropped by Refresh whose last use may be unflushed
+
+	// loading is closed when the first load RefreshInBackground started has ended; nil
+	// when none was started. The lookups wait for it, at most FirstLoadWait.
+	loading chan struct{}
+}
+
+// FirstLoadWait bounds how long a lookup waits for the first load of the keys.
+const FirstLoadWait = 30 * time.Second
+
+// RefreshInBackground starts the first Refresh and returns at once: a hub with 10,000
+// keys is ready sooner (issue 11, cold start), and the lookups made meanwhile wait for the
+// keys instead of refusing them. A failed load is tried again every retry until ctx ends.
+// Call it before serving, instead of Refresh.
+func (c *Cache) RefreshInBackground(ctx context.Context, retry time.Duration) {
+	done := make(chan struct{})
+	c.loading = done
+	go func() {
+		defer close(done)
+		for {
+			err := c.Refresh(ctx)
+			if err == nil {
+				return
+			}
+			c.logger.Warn("load keys (trying again)", "err", err, "in", retry)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(retry):
+			}
+		}
+	}()
+}
+
+// current returns the last snapshot, waiting for the first one if RefreshInBackground is
+// still reading it; nil if there is none.
+func (c *Cache) current() *snapshot {
+	if s := c.snap.Load(); s != nil || c.loading == nil {
+		return s
+	}
+	t := time.NewTimer(FirstLoadWait)
+	defer t.Stop()
+	select {
+	case <-c.loading:
+	case <-t.C:
+	}
+	return c.snap.Load()
 }
 
 // snapshot is what one Refresh read.
@@ -123,7 +169,7 @@ func (c *Cache) Lookup(plaintext string) (Identity, bool) {
 	if !wellFormed(plaintext) {
 		return Identity{}, false
 	}
-	snap := c.snap.Load()
+	snap := c.current()
 	if snap == nil {
 		return Identity{}, false
 	}
@@ -258,7 +304,7 @@ func (c *Cache) Invalidate(ctx context.Context) error {
 // User returns the user with this id as of the last Refresh, disabled ones included,
 // without its PasswordHash.
 func (c *Cache) User(id string) (store.User, bool) {
-	snap := c.snap.Load()
+	snap := c.current()
 	if snap == nil {
 		return store.User{}, false
 	}
@@ -357,7 +403,7 @@ func (c *Cache) Run(ctx context.Context) error {
 // KeyActive reports whether the key with this id is known, not revoked (as of the last
 // Refresh) and not expired. The hub uses it to drop agents whose key was revoked.
 func (c *Cache) KeyActive(keyID string) bool {
-	snap := c.snap.Load()
+	snap := c.current()
 	if snap == nil {
 		return false
 	}
@@ -370,7 +416,7 @@ func (c *Cache) KeyActive(keyID string) bool {
 // is neither disabled nor deleted. The gateway uses it to end the streams of callers that
 // changed (EndStaleStreams).
 func (c *Cache) Current(keyID string) (Identity, bool) {
-	snap := c.snap.Load()
+	snap := c.current()
 	if snap == nil {
 		return Identity{}, false
 	}

@@ -327,3 +327,32 @@ func TestKeyActive(t *testing.T) {
 		t.Error("at the expiry time: want the expiring key inactive and the owner's key active")
 	}
 }
+
+// TestRefreshInBackground: the lookups made while the first load runs wait for it and find
+// the keys, instead of refusing them as unknown (a hub answers /readyz before its keys are
+// read: issue 11, cold start); unknown keys are still refused after it.
+func TestRefreshInBackground(t *testing.T) {
+	f := newFixture(t)
+	c := NewCache(f.s, nil)
+	agentID := f.keyID(t, f.agentKey)
+	c.refreshMu.Lock() // the background load cannot start reading until the lookups wait
+	c.RefreshInBackground(t.Context(), time.Second)
+	results := make(chan bool, 3)
+	go func() { _, ok := c.Lookup(f.ownerKey); results <- ok }()
+	go func() { _, ok := c.Lookup(f.agentKey); results <- ok }()
+	go func() { results <- c.KeyActive(agentID) }()
+	select {
+	case ok := <-results:
+		t.Fatalf("a lookup answered %v before the keys were loaded", ok)
+	case <-time.After(100 * time.Millisecond): // a window for a lookup that does not wait to answer wrongly
+	}
+	c.refreshMu.Unlock()
+	for range 3 {
+		if !<-results {
+			t.Error("a key was refused after the background load")
+		}
+	}
+	if _, ok := c.Lookup("mcpgw_" + strings.Repeat("x", 43)); ok {
+		t.Error("an unknown key was accepted")
+	}
+}

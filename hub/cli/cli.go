@@ -212,6 +212,13 @@ func serve(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
+	// From before the hub opens its store, so that a profile shows the start-up too
+	// (bench/coldstart).
+	stopProfile, err := profile.Start(os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	s, err := server.New(ctx, c, env.Logger)
 	if err != nil {
 		return err

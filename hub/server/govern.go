@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/audit"
 	"github.com/mcp-gateway/mcp-gateway/hub/gateway"
@@ -24,10 +25,9 @@ func (s *Server) govern(ctx context.Context) error {
 	}
 	s.Audit = rec
 	s.Tools = tools.New(s.Store, tools.Options{Logger: s.log.With("component", "tools"), Tables: s.Router, OnEvent: s.toolEvent})
-	if err := s.Tools.Load(ctx); err != nil {
-		rec.Close()
-		return err
-	}
+	// Read in the background: the first tools index waits for it, /readyz does not
+	// (bench/coldstart: 50,000 states took most of a cold start).
+	s.Tools.LoadInBackground(ctx, time.Second)
 	s.RBAC = rbac.New(s.Store, s.log.With("component", "rbac"))
 	if err := s.RBAC.Refresh(ctx); err != nil {
 		rec.Close()

@@ -102,10 +102,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	}
 	s.newFrontDoor()
 	s.Keys = auth.NewCache(st, log)
-	if err := s.Keys.Refresh(ctx); err != nil {
-		st.Close()
-		return nil, fmt.Errorf("load keys: %w", err)
-	}
+	// Read in the background: lookups wait for it, /readyz does not (bench/coldstart:
+	// 10,000 keys took a third of a cold start).
+	s.Keys.RefreshInBackground(ctx, time.Second)
 	s.Router = router.New(func(c router.Changes) {
 		if s.GW != nil {
 			s.GW.ListChanged(c)

@@ -64,6 +64,11 @@ type Registry struct {
 	pendMu  sync.Mutex
 	pending map[key]store.ToolState // automatic transitions not yet written
 	wake    chan struct{}
+
+	// loading is closed when the first load started by LoadInBackground is done; nil when
+	// none was started. Index and the writes wait for it: before it, a known tool would
+	// look new (and be pinned again).
+	loading chan struct{}
 }
 
 type key struct{ agent, backend, tool string }
@@ -134,8 +139,40 @@ func sameStates(a, b map[key]store.ToolState) bool {
 	return true
 }
 
+// LoadInBackground starts Load and returns at once (a hub with 50,000 tool states is
+// ready sooner: issue 11, cold start); Index and the writes wait until the states are in.
+// A failed load is tried again every retry until ctx ends. Call it before serving,
+// instead of Load.
+func (r *Registry) LoadInBackground(ctx context.Context, retry time.Duration) {
+	done := make(chan struct{})
+	r.loading = done
+	go func() {
+		defer close(done)
+		for {
+			err := r.Load(ctx)
+			if err == nil {
+				return
+			}
+			r.log.Warn("load tool states (trying again)", "err", err, "in", retry)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(retry):
+			}
+		}
+	}()
+}
+
+// loaded waits for the load LoadInBackground started, if any.
+func (r *Registry) loaded() {
+	if r.loading != nil {
+		<-r.loading
+	}
+}
+
 // Index returns the governance view of t, building it when t or the states changed.
 func (r *Registry) Index(t *router.Table) *Index {
+	r.loaded()
 	snap := r.states.Load()
 	if x := r.idx.Load(); x != nil && x.table == t && x.version == snap.version {
 		return x

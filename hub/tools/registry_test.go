@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
@@ -241,4 +242,41 @@ func descOf(def []byte) string {
 		return "<not json>"
 	}
 	return d.Description
+}
+// gatedStore is a real store whose ListToolStates waits for open to be closed.
+type gatedStore struct {
+	store.Store
+	open chan struct{}
+}
+
+func (g gatedStore) ListToolStates(ctx context.Context) ([]store.ToolState, error) {
+	<-g.open
+	return g.Store.ListToolStates(ctx)
+}
+
+// TestLoadInBackground: a hub that reads its tool states in the background (issue 11, cold
+// start) never serves a tool before its state is in: the index waits, so an operator's
+// "disabled" holds from the first call, and the tool is not taken for a new one.
+func TestLoadInBackground(t *testing.T) {
+	st := storetest.New(t)
+	if err := st.PutToolState(t.Context(), &store.ToolState{Agent: "laptop", Backend: "fs", Tool: "read_file", Disabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	gate := gatedStore{Store: st, open: make(chan struct{})}
+	rt := router.New(nil)
+	reg := tools.New(gate, tools.Options{Tables: rt})
+	reg.LoadInBackground(t.Context(), time.Second)
+	rt.Set("laptop", []protocol.Backend{{Name: "fs", Transport: "stdio", State: protocol.StateReady,
+		Tools: []json.RawMessage{json.RawMessage(readFile)}}})
+	got := make(chan tools.Info, 1)
+	go func() { i, _ := reg.Get("laptop__fs__read_file"); got <- i }()
+	select {
+	case i := <-got:
+		t.Fatalf("the tool was served before its state was loaded: %+v", i)
+	case <-time.After(100 * time.Millisecond): // a window for an index that does not wait to answer wrongly
+	}
+	close(gate.open)
+	if i := <-got; !i.Disabled || i.Callable() {
+		t.Errorf("a tool disabled in the store is served as %+v", i)
+	}
 }

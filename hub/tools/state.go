@@ -153,6 +153,7 @@ func (r *Registry) update(ctx context.Context, name string, change func(*store.T
 
 // write applies change to cur's stored state, writes it and publishes a new snapshot.
 func (r *Registry) write(ctx context.Context, cur *Info, change func(*store.ToolState, *Info) error) error {
+	r.loaded()
 	r.buildMu.Lock()
 	defer r.buildMu.Unlock()
 	snap := r.states.Load()
