@@ -81,7 +81,7 @@ func (s *sqlStore) ListKeys(ctx context.Context) ([]APIKey, error) {
 
 func (s *sqlStore) ActiveKeys(ctx context.Context) ([]APIKey, error) {
 	// Keys of a revoked agent are excluded even if RevokeAgent somehow missed them.
-	ks, err := s.queryKeys(ctx, s.q("SELECT "+keyColumns+" FROM api_keys"+
+	ks, err := s.queryKeysOn(ctx, s.reads(), s.q("SELECT "+keyColumns+" FROM api_keys"+
 		" WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)"+
 		" AND (agent_id IS NULL OR agent_id NOT IN (SELECT id FROM agents WHERE revoked_at IS NOT NULL))"+
 		" ORDER BY created_at, id"), s.ts(now()))
@@ -137,7 +137,11 @@ func (s *sqlStore) TouchKeys(ctx context.Context, lastUsed map[string]time.Time)
 }
 
 func (s *sqlStore) queryKeys(ctx context.Context, query string, args ...any) ([]APIKey, error) {
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	return s.queryKeysOn(ctx, s.db, query, args...)
+}
+
+func (s *sqlStore) queryKeysOn(ctx context.Context, db *sql.DB, query string, args ...any) ([]APIKey, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}

@@ -34,6 +34,7 @@ const (
 // ? placeholders and rebound to $n for PostgreSQL.
 type sqlStore struct {
 	db      *sql.DB
+	bulk    *sql.DB // SQLite: connections for the long reads of whole tables, beside db's one; nil: db
 	dialect string
 	audit   auditStmts
 	key     *masterkey.Key // seals backends.config; nil: none (see Config.MasterKey)
@@ -78,7 +79,29 @@ func openSQLite(ctx context.Context, dir string, key *masterkey.Key, sealOld boo
 	db.SetMaxOpenConns(1)
 	db.SetConnMaxIdleTime(0)
 	db.SetConnMaxLifetime(0)
-	return finishOpen(ctx, &sqlStore{db: db, dialect: dialectSQLite, key: key, sealOld: sealOld})
+	st, err := finishOpen(ctx, &sqlStore{db: db, dialect: dialectSQLite, key: key, sealOld: sealOld})
+	if err != nil {
+		return nil, err
+	}
+	// The reads of whole tables at start (10,000 keys, 50,000 tool states: issue 11, cold
+	// start) run in the background on connections of their own, opened after the schema is
+	// migrated: in WAL mode they neither wait for nor block db's one connection, so /readyz
+	// and the writes are not queued behind them.
+	if st.bulk, err = sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
+	st.bulk.SetMaxOpenConns(2)
+	st.bulk.SetMaxIdleConns(0) // read at start and on the periodic refreshes only
+	return st, nil
+}
+
+// reads returns the pool for long reads of whole tables.
+func (s *sqlStore) reads() *sql.DB {
+	if s.bulk != nil {
+		return s.bulk
+	}
+	return s.db
 }
 
 func openPostgres(ctx context.Context, url string, key *masterkey.Key, sealOld bool) (*sqlStore, error) {
@@ -130,6 +153,9 @@ func (s *sqlStore) Dialect() string { return s.dialect }
 
 func (s *sqlStore) Close() error {
 	s.audit.close()
+	if s.bulk != nil {
+		s.bulk.Close()
+	}
 	return s.db.Close()
 }
 

@@ -81,7 +81,7 @@ func (s *sqlStore) ToolDefinition(ctx context.Context, agent, backend, tool, has
 }
 
 func (s *sqlStore) ListToolStates(ctx context.Context) ([]ToolState, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT "+toolColumns+" FROM tool_states ORDER BY agent, backend, tool")
+	rows, err := s.reads().QueryContext(ctx, "SELECT "+toolColumns+" FROM tool_states ORDER BY agent, backend, tool")
 	if err != nil {
 		return nil, fmt.Errorf("list tool states: %w", mapErr(err))
 	}
