@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/agent/connector"
+	"github.com/mcp-gateway/mcp-gateway/bench/procstat"
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
@@ -45,6 +46,7 @@ type options struct {
 	rate         float64
 	conc         int
 	settle, wait time.Duration
+	idle         time.Duration
 	restarts     int
 }
 
@@ -59,6 +61,7 @@ func main() {
 	flag.DurationVar(&o.settle, "settle", 40*time.Second, "idle time before the idle figures")
 	flag.DurationVar(&o.wait, "timeout", 10*time.Minute, "give up a phase after this long")
 	flag.IntVar(&o.restarts, "restarts", 1, "kill -9 and restart the hub this many times")
+	flag.DurationVar(&o.idle, "idle", 30*time.Second, "how long the idle hub's CPU is measured after -settle (0: not)")
 	flag.Parse()
 	if o.bin == "" {
 		log.Fatal("-hub is required")
@@ -106,6 +109,22 @@ func run(o options) error {
 	s := h.sample()
 	fmt.Printf("idle after %s: RSS %.1f MiB (%.1f KiB per agent), %d goroutines (%.2f per agent)\n", o.settle,
 		mib(s.rss), float64(s.rss-base.rss)/1024/float64(o.n), s.goroutines, float64(s.goroutines-base.goroutines)/float64(o.n))
+	if o.idle > 0 {
+		pid := h.cmd.Process.Pid
+		a, err := procstat.CPUTime(pid)
+		if err != nil {
+			return err
+		}
+		t0 := time.Now()
+		time.Sleep(o.idle)
+		b, err := procstat.CPUTime(pid)
+		if err != nil {
+			return err
+		}
+		load, _ := os.ReadFile("/proc/loadavg")
+		fmt.Printf("idle hub CPU over %s: %.1f %% of a core (load average %s)\n", o.idle,
+			100*(b-a).Seconds()/time.Since(t0).Seconds(), strings.Join(strings.Fields(string(load))[:3], " "))
+	}
 
 	for r := range o.restarts {
 		killed := time.Now()
