@@ -32,8 +32,10 @@ const minStreamWindow = 256 << 10
 // Config holds the tuning shared by both ends of a tunnel. The zero value is ready to use; tests
 // shrink the durations.
 type Config struct {
-	// KeepAliveInterval is how often a WebSocket ping is sent, by both ends, and a yamux
-	// keepalive ping, by the agent's end only (see newSession). Default 15 s.
+	// KeepAliveInterval is how long either end waits without hearing from its peer before it
+	// sends a WebSocket ping, and how often the agent's end sends a yamux keepalive ping
+	// (see newSession), which keeps both ends hearing from each other: an idle tunnel
+	// carries one yamux ping and its answer per interval. Default 15 s.
 	KeepAliveInterval time.Duration
 
 	// ReadTimeout is how long the connection may stay silent (no frame, no pong) before it is

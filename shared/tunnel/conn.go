@@ -21,8 +21,9 @@ const closeGrace = time.Second
 
 // Conn is a net.Conn over a WebSocket carrying binary messages. Read returns the bytes of the
 // messages in order, across message boundaries; each Write call is sent as exactly one binary
-// message. Conn also keeps the connection alive: it pings every KeepAliveInterval and fails Read
-// when nothing at all (data, ping or pong) arrived for ReadTimeout.
+// message. Conn also keeps the connection alive: it pings when nothing arrived from the peer for
+// KeepAliveInterval, and fails Read when nothing at all (data, ping or pong) arrived for
+// ReadTimeout.
 type Conn struct {
 	ws  *websocket.Conn
 	cfg Config
@@ -38,6 +39,7 @@ type Conn struct {
 	dlMu       sync.Mutex
 	userRD     time.Time    // deadline from SetReadDeadline
 	lastExtend atomic.Int64 // unix nanos of the last liveness extension
+	lastHeard  atomic.Int64 // unix nanos when something last arrived from the peer
 
 	closeOnce sync.Once
 	closed    atomic.Bool
@@ -188,13 +190,22 @@ func (c *Conn) shutdown() error {
 
 func (c *Conn) grace() time.Duration { return min(closeGrace, c.cfg.WriteTimeout) }
 
-// ping sends a WebSocket ping, then sets the timer for the next one, KeepAliveInterval later. A
+// ping sends a WebSocket ping unless the peer was heard from within KeepAliveInterval, then
+// sets the timer for the next one, KeepAliveInterval after the later of the two. A
 // ping that cannot be written within WriteTimeout means the peer stopped reading: the Conn is
 // closed.
 func (c *Conn) ping() {
 	c.pingMu.Lock()
 	defer c.pingMu.Unlock()
 	if c.pingT == nil || c.closed.Load() {
+		return
+	}
+	// A peer heard from within the interval needs no ping: what it sent (an agent's yamux
+	// keepalive, which this end answers) already keeps both directions alive. An idle
+	// tunnel then costs the hub one ping and one answer per interval instead of three of
+	// each (issue 11: idle CPU with 10,000 agents).
+	if heard := time.Since(time.Unix(0, c.lastHeard.Load())); heard < c.cfg.KeepAliveInterval {
+		c.pingT.Reset(c.cfg.KeepAliveInterval - heard)
 		return
 	}
 	err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.cfg.WriteTimeout))
@@ -214,6 +225,7 @@ func (c *Conn) ping() {
 // never above it.
 func (c *Conn) alive() {
 	now := time.Now()
+	c.lastHeard.Store(now.UnixNano())
 	if now.UnixNano()-c.lastExtend.Load() < int64(c.cfg.ReadTimeout/16) {
 		return
 	}

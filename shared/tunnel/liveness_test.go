@@ -147,3 +147,39 @@ func TestConnPongsKeepReadAlive(t *testing.T) {
 		t.Fatalf("read %q, %v", b, err)
 	}
 }
+
+// TestConnPingsOnlyWhenSilent: a Conn whose peer keeps sending (as an agent's yamux
+// keepalives do) sends no pings of its own; once the peer falls silent it pings again.
+func TestConnPingsOnlyWhenSilent(t *testing.T) {
+	t.Parallel() // mostly waiting on timers
+	cfg := Config{KeepAliveInterval: 2 * time.Second, ReadTimeout: time.Minute}
+	c, s := wsPair(t)
+	pings := make(chan struct{}, 100)
+	c.SetPingHandler(func(string) error { pings <- struct{}{}; return nil })
+	go func() { // the peer's reader: gorilla runs the ping handler while reading
+		for {
+			if _, _, err := c.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	conn := NewConn(s, cfg)
+	defer conn.Close()
+	go func() { _, _ = io.Copy(io.Discard, conn) }()
+	// 3 intervals of the peer talking every 50 ms: far below the interval, so no ping is due
+	// even when this machine is slow to schedule the writer.
+	for range 120 {
+		if err := c.WriteMessage(websocket.BinaryMessage, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond) // the peer's pace, not synchronization
+	}
+	if n := len(pings); n > 0 {
+		t.Errorf("%d pings sent to a peer heard from every 50 ms (interval %s)", n, cfg.KeepAliveInterval)
+	}
+	select { // silent now: a ping comes within about one interval
+	case <-pings:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no ping to a silent peer within 30 s (interval 2 s)")
+	}
+}
