@@ -198,6 +198,7 @@ type Store interface {
 	Settings
 	Backends
 	Presences
+	OAuthServer
 	// Dialect is "sqlite" or "postgres".
 	Dialect() string
 	Close() error

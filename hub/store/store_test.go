@@ -40,6 +40,7 @@ var suite = []struct {
 	{"TimesAreUTC", testTimesUTC},
 	{"Presence", testPresence},
 	{"PresenceFight", testPresenceFight},
+	{"OAuthServer", testOAuthServer},
 }
 
 func TestStore(t *testing.T) {
