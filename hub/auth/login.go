@@ -117,6 +117,25 @@ func (a *Authenticator) Login(ctx context.Context, name, password, from string) 
 }
 
 func (a *Authenticator) login(ctx context.Context, name, password, from string) (TokenPair, error) {
+	u, err := a.checkPassword(ctx, name, password, from)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	return a.issue(ctx, u)
+}
+
+// CheckPassword is Login without the tokens: the same lockouts, counting, padding and
+// refusals, for a sign-in that hands out something else (the OAuth authorization page).
+func (a *Authenticator) CheckPassword(ctx context.Context, name, password, from string) (*store.User, error) {
+	start := time.Now()
+	u, err := a.checkPassword(ctx, name, password, from)
+	if err != nil && (errors.Is(err, ErrInvalidCredentials) || errors.Is(err, ErrLocked)) {
+		a.pad(ctx, start)
+	}
+	return u, err
+}
+
+func (a *Authenticator) checkPassword(ctx context.Context, name, password, from string) (*store.User, error) {
 	// One attempt per client address at a time, the user read under the lock: concurrent
 	// guesses from one address each see the failures counted before them, so a burst cannot
 	// check more than MaxFailures passwords before the lockout. And one address holds at
@@ -125,43 +144,43 @@ func (a *Authenticator) login(ctx context.Context, name, password, from string) 
 	defer a.clients.lock(from)()
 	key := fromKey(name, from)
 	if until, locked := a.fromAddr.locked(key, a.Now()); locked {
-		return TokenPair{}, &LockedError{Until: until}
+		return nil, &LockedError{Until: until}
 	}
 	u, err := a.store.GetUserByName(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
-		return TokenPair{}, a.failWithoutUser(ctx, name, key, password)
+		return nil, a.failWithoutUser(ctx, name, key, password)
 	}
 	if err != nil {
-		return TokenPair{}, fmt.Errorf("login: %w", err)
+		return nil, fmt.Errorf("login: %w", err)
 	}
 	if u.PasswordHash == "" {
 		// No password to guess: counted like an unknown name, so the two look alike.
-		return TokenPair{}, a.failWithoutUser(ctx, name, key, password)
+		return nil, a.failWithoutUser(ctx, name, key, password)
 	}
 	if err := a.checkLock(ctx, u); err != nil {
-		return TokenPair{}, err
+		return nil, err
 	}
 	ok, err := a.verify(ctx, u.PasswordHash, password)
 	if err != nil {
-		return TokenPair{}, fmt.Errorf("login: stored hash of user %q: %w", u.ID, err)
+		return nil, fmt.Errorf("login: stored hash of user %q: %w", u.ID, err)
 	}
 	if !ok {
 		a.fromAddr.fail(key, a.Now(), a.cfg.MaxFailures, a.cfg.LockFor)
 		if err := a.recordFailure(ctx, u); err != nil {
-			return TokenPair{}, err
+			return nil, err
 		}
-		return TokenPair{}, ErrInvalidCredentials
+		return nil, ErrInvalidCredentials
 	}
 	if u.Disabled {
-		return TokenPair{}, ErrUserDisabled
+		return nil, ErrUserDisabled
 	}
 	a.fromAddr.forget(key)
 	if u.FailedLogins > 0 {
 		if err := a.store.ResetLoginFailures(ctx, u.ID); err != nil {
-			return TokenPair{}, fmt.Errorf("login: %w", err)
+			return nil, fmt.Errorf("login: %w", err)
 		}
 	}
-	return a.issue(ctx, u)
+	return u, nil
 }
 
 // failWithoutUser refuses a login of a name that has no password in the store (unknown, or

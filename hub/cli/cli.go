@@ -230,13 +230,6 @@ func serve(ctx context.Context, args []string, env Env) error {
 		s.Store.Close()
 		return fmt.Errorf("listen: %w", err)
 	}
-	stopProfile, err := profile.Start(os.LookupEnv)
-	if err != nil {
-		ln.Close()
-		s.Store.Close()
-		return err
-	}
-	defer stopProfile()
 	created, err := firstStart(ctx, s, c.DataDir, env)
 	if err != nil {
 		ln.Close()

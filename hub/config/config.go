@@ -63,6 +63,9 @@ type Config struct {
 	// Calls is the [calls] table: deadline, concurrency, queue and circuit breaker of the
 	// calls to each backend (calls.go).
 	Calls Calls `toml:"calls"`
+	// OAuth is the [oauth] table: the hub as the OAuth 2.1 authorization server of its /mcp
+	// (oauth.go, docs/OAUTH.md).
+	OAuth OAuth `toml:"oauth"`
 	// PublicURL is the hub's address as agents and users reach it, e.g. https://mcp.example.com
 	// or https://example.com/gateway (env MCPGW_PUBLIC_URL). The install scripts served at
 	// /install.sh and /install.ps1 carry it. Empty: derived from each request's Host header
@@ -126,7 +129,7 @@ func Default() Config {
 		dir = filepath.Join(home, dir)
 	}
 	return Config{Listen: "127.0.0.1:3200", DataDir: dir, MaxBodyBytes: 16 << 20, PageSize: 500,
-		Releases: defaultReleases(), Audit: defaultAudit(), Limits: defaultLimits(), Calls: defaultCalls(),
+		Releases: defaultReleases(), Audit: defaultAudit(), Limits: defaultLimits(), Calls: defaultCalls(), OAuth: defaultOAuth(),
 		DrainTimeout: Duration{DefaultDrainTimeout}, UI: defaultUI()}
 }
 
@@ -213,6 +216,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Calls.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.OAuth.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := checkPublicURL(c.PublicURL); err != nil {

@@ -35,6 +35,18 @@ type Keys interface {
 	Lookup(plaintext string) (auth.Identity, bool)
 }
 
+// Tokens verifies the OAuth access tokens of the hub's authorization server (*oauth.Server).
+type Tokens interface {
+	// IsAccessToken reports whether a bearer credential is one of its access tokens.
+	IsAccessToken(token string) bool
+	// Verify returns the identity a token carries for the request's resource.
+	Verify(r *http.Request, token string) (auth.Identity, error)
+	// ResourceMetadata is the URL of /mcp's protected-resource metadata for the request.
+	ResourceMetadata(r *http.Request) string
+	// Scope is the scope a client asks for to call /mcp.
+	Scope() string
+}
+
 // RateLimiter takes one request from a caller's rate. *ratelimit.Limiter implements it.
 type RateLimiter interface {
 	Allow(s ratelimit.Subject) *ratelimit.Refusal
@@ -68,6 +80,9 @@ type Config struct {
 	MaxSessionsPerKey int
 	// MaxListensPerKey caps the open subscriptions/listen streams of one key; 0: no cap.
 	MaxListensPerKey int
+	// Tokens, if set, verifies OAuth access tokens beside API keys, and a 401 names the
+	// protected-resource metadata (docs/OAUTH.md); nil: API keys only.
+	Tokens Tokens
 	// Rate limits the JSON-RPC requests of each key and application; nil: no limit.
 	Rate RateLimiter
 	// KeepAlive is the interval of SSE keep-alive comments. Default 25 s.

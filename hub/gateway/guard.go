@@ -42,7 +42,7 @@ func (g *Gateway) guard(ep Endpoint, h http.Handler) http.Handler {
 		id, status, msg := g.authenticate(r)
 		if status != 0 {
 			if status == http.StatusUnauthorized {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="mcp-gateway", error="invalid_token", error_description="`+msg+`"`)
+				w.Header().Set("WWW-Authenticate", g.challenge(r, msg))
 			}
 			httpError(w, status, msg)
 			return
@@ -60,6 +60,25 @@ func (g *Gateway) guard(ep Endpoint, h http.Handler) http.Handler {
 	})
 }
 
+// challenge is the WWW-Authenticate of a 401. With the hub's authorization server on, it
+// names the protected-resource metadata (RFC 9728 5.1), where MCP clients start the OAuth
+// flow; error="invalid_token" only when a credential was sent and refused (RFC 6750 3.1).
+func (g *Gateway) challenge(r *http.Request, msg string) string {
+	msg = strings.NewReplacer(`"`, "'", `\`, "/").Replace(msg)
+	sent := r.Header.Get("Authorization") != ""
+	if g.cfg.Tokens == nil {
+		return `Bearer realm="mcp-gateway", error="invalid_token", error_description="` + msg + `"`
+	}
+	h := `Bearer realm="mcp-gateway"`
+	if sent {
+		h += `, error="invalid_token", error_description="` + msg + `"`
+	}
+	if u := g.cfg.Tokens.ResourceMetadata(r); u != "" {
+		h += `, resource_metadata="` + u + `"`
+	}
+	return h + `, scope="` + g.cfg.Tokens.Scope() + `"`
+}
+
 func (g *Gateway) authenticate(r *http.Request) (auth.Identity, int, string) {
 	tok, ok := auth.BearerToken(r)
 	if !ok {
@@ -72,6 +91,13 @@ func (g *Gateway) authenticate(r *http.Request) (auth.Identity, int, string) {
 		return auth.Identity{}, http.StatusUnauthorized, "missing API key: send Authorization: Bearer mcpgw_..."
 	}
 	id, ok := g.keys.Lookup(tok)
+	if !ok && g.cfg.Tokens != nil && g.cfg.Tokens.IsAccessToken(tok) {
+		var err error
+		if id, err = g.cfg.Tokens.Verify(r, tok); err != nil {
+			return auth.Identity{}, http.StatusUnauthorized, err.Error()
+		}
+		ok = true
+	}
 	if !ok {
 		return auth.Identity{}, http.StatusUnauthorized, "invalid, expired or revoked API key"
 	}

@@ -27,10 +27,6 @@ func (s *Server) newAPI(ctx context.Context) (http.Handler, error) {
 			return nil, err
 		}
 	}
-	tokens, err := auth.NewTokens(s.jwtSecret)
-	if err != nil {
-		return nil, fmt.Errorf("JWT secret: %w", err)
-	}
 	names := make([]string, len(s.cfg.Backends))
 	for i, b := range s.cfg.Backends {
 		names[i] = b.Name
@@ -42,7 +38,7 @@ func (s *Server) newAPI(ctx context.Context) (http.Handler, error) {
 	}
 	h := api.New(api.Deps{
 		Store: s.Store, Keys: watchedKeys{s.Keys, s.endStaleStreams}, Authz: s.RBAC,
-		Sessions: auth.NewAuthenticator(s.Store, s.Keys, tokens, auth.LoginConfig{}),
+		Sessions: s.sessions,
 		Agents:   s.Agents, Health: s.Router, Tools: s.Tools, Audit: s.Audit, Locals: s.localBackends(),
 		Bounds: s.Upstream, HubID: s.clusterID(),
 		Logins:         &backendLogins{set: s.Locals, tokens: oauthTokens{st: s.Store, key: s.masterKey}},
@@ -80,7 +76,7 @@ func (k watchedKeys) Invalidate(ctx context.Context) error {
 
 // endStaleStreams ends the MCP streams of keys revoked, users disabled or deleted, and
 // roles changed, as of the key cache (gateway.EndStaleStreams).
-func (s *Server) endStaleStreams() { s.GW.EndStaleStreams(s.Keys.Current) }
+func (s *Server) endStaleStreams() { s.GW.EndStaleStreams(s.currentCaller) }
 
 // storedPolicy is the "policy" setting this hub applied last, so that policySync applies
 // only what another hub (or the CLI) wrote.

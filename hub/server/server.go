@@ -28,6 +28,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/install"
 	"github.com/mcp-gateway/mcp-gateway/hub/masterkey"
 	"github.com/mcp-gateway/mcp-gateway/hub/metrics"
+	"github.com/mcp-gateway/mcp-gateway/hub/oauth"
 	"github.com/mcp-gateway/mcp-gateway/hub/policy"
 	"github.com/mcp-gateway/mcp-gateway/hub/ratelimit"
 	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
@@ -59,11 +60,14 @@ type Server struct {
 	// Metrics are served at /metrics.
 	Metrics *metrics.Metrics
 	// Releases serves agent releases for self-update ([releases] in hub.toml).
-	Releases   *releases.Handler
-	API        http.Handler     // the REST API at /api/v1/
-	Console    *console.Console // the web console at /ui; nil when ui.disabled
-	stored     storedPolicy     // the policy setting last applied (no policy_file)
-	policyFile *policy.File     // the rules of policy_file as loaded at start, if set
+	Releases *releases.Handler
+	API      http.Handler     // the REST API at /api/v1/
+	Console  *console.Console // the web console at /ui; nil when ui.disabled
+	// OAuth is the authorization server of /mcp ([oauth], docs/OAUTH.md); nil when disabled.
+	OAuth      *oauth.Server
+	sessions   *auth.Authenticator // password logins: the REST API's and the OAuth sign-in page's
+	stored     storedPolicy        // the policy setting last applied (no policy_file)
+	policyFile *policy.File        // the rules of policy_file as loaded at start, if set
 	mux        *http.ServeMux
 	conns      *connlimit.Limiter // the open connections, capped ([limits])
 	rates      *ratelimit.Limiter // requests per key and application ([limits])
@@ -105,6 +109,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	// Read in the background: lookups wait for it, /readyz does not (bench/coldstart:
 	// 10,000 keys took a third of a cold start).
 	s.Keys.RefreshInBackground(ctx, time.Second)
+	tokens, err := auth.NewTokens(s.jwtSecret)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("JWT secret: %w", err)
+	}
+	s.sessions = auth.NewAuthenticator(s.Store, s.Keys, tokens, auth.LoginConfig{})
+	if s.OAuth, err = s.newOAuth(s.sessions); err != nil {
+		st.Close()
+		return nil, err
+	}
 	s.Router = router.New(func(c router.Changes) {
 		if s.GW != nil {
 			s.GW.ListChanged(c)
@@ -144,7 +158,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		AllowedOrigins: cfg.AllowedOrigins, AllowedHosts: cfg.Hosts(), ServerVersion: version.Current(),
 		SessionIdle: cfg.Limits.SessionIdle.Duration, SessionIdleUnused: cfg.Limits.SessionIdleUnused.Duration,
 		MaxSessionsPerKey: cfg.Limits.MaxSessionsPerKey, MaxListensPerKey: cfg.Limits.MaxListensPerKey,
-		Rate: s.rates, SessionKey: s.sessionKey(),
+		Rate: s.rates, SessionKey: s.sessionKey(), Tokens: s.gatewayTokens(),
 		Surface: cfg.Discovery.Surface, SurfaceByApplication: cfg.Discovery.Applications,
 	}, s.Keys, s.Router, s.drainer.upstream(s.newUpstream()), log)
 	if s.cluster, err = s.newCluster(); err != nil {
@@ -181,6 +195,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 
 func (s *Server) routes() {
 	s.GW.Mount(s.mux)
+	if s.OAuth != nil {
+		s.OAuth.Mount(s.mux, func(h http.Handler) http.Handler { return s.hostChecked(h, refusePlain) })
+	}
 	s.mux.Handle("GET /agent/ws", s.hostChecked(s.Agents, refusePlain))
 	if s.cluster != nil {
 		// No Host check: hubs call each other by the address in [cluster] url, and the
@@ -264,6 +281,9 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	runs := []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run, s.Tools.Run, s.Audit.Run, s.RBAC.Run, s.rates.Run, s.policySync, s.dropRevokedAgents}
 	if s.cluster != nil {
 		runs = append(runs, s.cluster.Run)
+	}
+	if s.OAuth != nil {
+		runs = append(runs, s.OAuth.Run)
 	}
 	for _, run := range runs {
 		wg.Add(1)
