@@ -71,7 +71,7 @@ type Config struct {
 	// accept each other's forms; nil: a random key of this process.
 	Secret []byte
 	Log    *slog.Logger // nil: discard
-	Now           func() time.Time
+	Now    func() time.Time
 }
 
 // Server is the authorization server. Mount its endpoints on the hub's mux; the gateway
