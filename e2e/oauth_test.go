@@ -32,9 +32,10 @@ type oauthResult struct {
 		AuthorizationURL string `json:"authorizationUrl"`
 		ClientID         string `json:"clientId"`
 		Page             struct {
-			CSP     string `json:"csp"`
-			Heading string `json:"heading"`
-			Text    string `json:"text"`
+			CSP     string   `json:"csp"`
+			Axe     []string `json:"axeViolations"`
+			Heading string   `json:"heading"`
+			Text    string   `json:"text"`
 		} `json:"page"`
 		Callback struct {
 			HasCode bool   `json:"hasCode"`
@@ -222,6 +223,9 @@ func checkOAuth(t *testing.T, mode string, r oauthResult, a *hubtest.Hub, docURL
 	}
 	if !strings.Contains(c.AuthorizationURL, "code_challenge_method=S256") || !strings.Contains(c.AuthorizationURL, "resource=") {
 		t.Errorf("authorization URL without S256 PKCE or resource: %s", c.AuthorizationURL)
+	}
+	if c.Page.Axe == nil || len(c.Page.Axe) > 0 {
+		t.Errorf("consent page accessibility (axe-core, WCAG 2 A/AA): %v", c.Page.Axe)
 	}
 	if !strings.Contains(c.Page.CSP, "default-src 'none'") {
 		t.Errorf("consent page CSP %q", c.Page.CSP)

@@ -15,6 +15,8 @@
 //   revoke    a second authorization; revoke its access token (RFC 7009); refused after?
 // Prints one JSON object; a step that threw has {error: "..."}. Exit 0 when printed, 2 on usage.
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -27,6 +29,7 @@ if (!['cimd', 'dcr'].includes(mode) || !hub || !otherHub || !user || !password |
 }
 
 const out = {};
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const log = (...a) => process.stderr.write(`[oauth.mjs ${mode}] ${a.join(' ')}\n`);
 // A watchdog: whatever hangs, the Go test gets what was done so far, and the step that hung.
 const watchdog = setTimeout(() => {
@@ -70,6 +73,11 @@ async function signIn(authorizationUrl) {
   seen.title = await page.title();
   seen.heading = await page.textContent('h1');
   seen.text = await page.textContent('main');
+  // Accessibility (axe-core, WCAG 2 A/AA rules). evaluate runs through DevTools, past the
+  // page's CSP, which refuses every script of its own.
+  await page.evaluate(axeSource);
+  const axe = await page.evaluate(() => globalThis.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa'] }));
+  seen.axeViolations = axe.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`);
   await page.fill('#username', user);
   await page.fill('#password', password);
   await page.click('button.allow');
