@@ -215,6 +215,7 @@ func (s *Server) authorizePost(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.PostFormValue("action") != "allow" {
 		s.log.Info("oauth: the user denied a client", "client_id", c.client.ID)
+		s.record(r, ActionDeny, "", r.PostFormValue("username"), c.client.ID, "denied", "the user denied the request")
 		s.refuse(w, r, c, &authFailure{redirect: true, code: "access_denied", desc: "the user denied the request"})
 		return
 	}
@@ -232,6 +233,7 @@ func (s *Server) authorizePost(w http.ResponseWriter, r *http.Request) {
 			s.log.Error("oauth: sign-in", "err", err)
 			msg = "The sign-in failed on the hub's side; try again."
 		}
+		s.record(r, ActionAuthorize, "", name, c.client.ID, "error", err.Error())
 		s.consentPage(w, r, c, http.StatusUnauthorized, msg, name)
 		return
 	}
@@ -245,6 +247,7 @@ func (s *Server) authorizePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("oauth: client allowed", "user", u.Name, "client_id", c.client.ID, "grant", rec.GrantID)
+	s.record(r, ActionAuthorize, u.ID, u.Name, c.client.ID, "ok", "")
 	s.redirect(w, r, c, url.Values{"code": {code}})
 }
 

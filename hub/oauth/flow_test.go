@@ -113,6 +113,9 @@ func TestFlow(t *testing.T) {
 	if s, r := a.token(refresh(client, tr3.RefreshToken)); s != 400 || r.Error != "invalid_grant" {
 		t.Errorf("revoked refresh token: %d %+v", s, r)
 	}
+	if got, want := strings.Join(a.events.actions(), " "), "oauth.authorize/ok oauth.reuse/denied oauth.authorize/ok oauth.revoke/ok"; got != want {
+		t.Errorf("audit events %q, want %q", got, want)
+	}
 	// Unknown tokens are answered alike (RFC 7009 2.2); another client cannot revoke.
 	if resp, _ := a.post("/oauth/revoke", "application/x-www-form-urlencoded", "token=nope"); resp.StatusCode != 200 {
 		t.Errorf("revoke of an unknown token: %d, want 200", resp.StatusCode)

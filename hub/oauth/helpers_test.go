@@ -52,6 +52,31 @@ type as struct {
 	clock  *clock
 	alice  *store.User
 	client *http.Client // with a cookie jar, following no redirect
+	events *events
+}
+
+// events keeps what the server recorded for the audit trail.
+type events struct {
+	mu  sync.Mutex
+	evs []store.AuditEvent
+}
+
+func (e *events) Record(ev *store.AuditEvent) error {
+	e.mu.Lock()
+	e.evs = append(e.evs, *ev)
+	e.mu.Unlock()
+	return nil
+}
+
+// actions lists the recorded actions with their status, "action/status".
+func (e *events) actions() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for _, ev := range e.evs {
+		out = append(out, ev.Action+"/"+ev.Status)
+	}
+	return out
 }
 
 func newAS(t *testing.T, mod func(*oauth.Config)) *as {
@@ -75,13 +100,13 @@ func newAS(t *testing.T, mod func(*oauth.Config)) *as {
 		t.Fatal(err)
 	}
 	clk := &clock{t: time.Now()}
-	a := &as{t: t, store: st, keys: keys, clock: clk, alice: alice}
+	a := &as{t: t, store: st, keys: keys, clock: clk, alice: alice, events: &events{}}
 	cfg := oauth.Config{
 		Store: st, Passwords: auth.NewAuthenticator(st, keys, tokens, auth.LoginConfig{FailureFloor: -1}), Users: keys,
 		BaseURL:       func(r *http.Request) (string, error) { return "http://" + r.Host, nil },
 		ClientAddress: func(r *http.Request) string { return auth.ClientAddress(r.RemoteAddr) },
 		CodeTTL:       time.Minute, AccessTTL: time.Hour, RefreshTTL: 24 * time.Hour,
-		Registration: true, Now: clk.Now,
+		Registration: true, Now: clk.Now, Audit: a.events,
 	}
 	if mod != nil {
 		mod(&cfg)

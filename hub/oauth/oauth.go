@@ -70,8 +70,10 @@ type Config struct {
 	// Secret keys the sign-in form's CSRF token, so that hubs sharing it (the JWT secret)
 	// accept each other's forms; nil: a random key of this process.
 	Secret []byte
-	Log    *slog.Logger // nil: discard
-	Now    func() time.Time
+	// Audit records sign-ins, denials, reuse and revocations (kind login); nil: none.
+	Audit Recorder
+	Log   *slog.Logger // nil: discard
+	Now   func() time.Time
 }
 
 // Server is the authorization server. Mount its endpoints on the hub's mux; the gateway

@@ -66,6 +66,7 @@ func (s *Server) exchangeCode(w http.ResponseWriter, r *http.Request, p map[stri
 	case !c.UsedAt.IsZero():
 		// A code used twice was stolen or replayed: what it gave is revoked (RFC 6749 4.1.2).
 		s.revokeGrant(r, c.GrantID, "authorization code reused")
+		s.record(r, ActionReuse, c.UserID, s.userName(c.UserID), c.ClientID, "denied", "authorization code reused: its tokens are revoked")
 		bad("the code was already used; the tokens issued for it are revoked")
 		return
 	case c.ClientID != p["client_id"]:
@@ -129,6 +130,7 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request, p map[string]st
 		// Rotation: each refresh token is good once. A second use means two holders; the
 		// whole grant goes (OAuth 2.1 4.3.1, RFC 9700 4.14.2).
 		s.revokeGrant(r, t.GrantID, "refresh token reused")
+		s.record(r, ActionReuse, t.UserID, s.userName(t.UserID), t.ClientID, "denied", "refresh token reused: every token of its grant is revoked")
 		bad("the refresh token was already used; every token of this grant is revoked")
 		return
 	case !now.Before(t.ExpiresAt):
@@ -196,6 +198,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		// Not this client's token: left alone (RFC 7009 2.1), answered alike.
 	default:
 		s.revokeGrant(r, t.GrantID, "revoked by the client")
+		s.record(r, ActionRevoke, t.UserID, s.userName(t.UserID), t.ClientID, "ok", "")
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
@@ -212,6 +215,11 @@ func (s *Server) revokeGrant(r *http.Request, grant, why string) {
 		return
 	}
 	s.log.Warn("oauth: grant revoked", "grant", grant, "why", why, "tokens", n)
+}
+
+func (s *Server) userName(id string) string {
+	u, _ := s.cfg.Users.User(id)
+	return u.Name
 }
 
 func (s *Server) serverError(w http.ResponseWriter, what string, err error) {

@@ -11,6 +11,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/gateway"
 	"github.com/mcp-gateway/mcp-gateway/hub/install"
 	"github.com/mcp-gateway/mcp-gateway/hub/oauth"
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
 
 // newOAuth builds the hub's authorization server ([oauth], docs/OAUTH.md); nil when it is
@@ -42,8 +43,8 @@ func (s *Server) newOAuth(sessions *auth.Authenticator) (*oauth.Server, error) {
 		CodeTTL:       o.CodeTTL.Duration, AccessTTL: o.AccessTTL.Duration, RefreshTTL: o.RefreshTTL.Duration,
 		Registration:         !o.DisableRegistration,
 		DocumentAllowPrivate: o.DocumentAllowPrivate, DocumentRoots: roots,
-		Secret: s.jwtSecret,
-		Log:    s.log.With("component", "oauth"),
+		Secret: s.jwtSecret, Audit: serverAudit{s},
+		Log: s.log.With("component", "oauth"),
 	}), nil
 }
 
@@ -67,3 +68,9 @@ func (s *Server) gatewayTokens() gateway.Tokens {
 	}
 	return s.OAuth
 }
+
+// serverAudit records into the hub's audit trail, which is built after the authorization
+// server (govern), so it is looked up at each event.
+type serverAudit struct{ s *Server }
+
+func (a serverAudit) Record(ev *store.AuditEvent) error { return a.s.Audit.Record(ev) }

@@ -142,6 +142,11 @@ func TestOAuthTokenAtMCP(t *testing.T) {
 		t.Errorf("audit row of an OAuth call: user %q caller %q application %q key %q role %q", e.UserID, e.Caller, e.Application, e.KeyID, e.Role)
 	}
 
+	logins, _, err := h.Server.Store.QueryAudit(ctx, store.AuditQuery{Kind: store.AuditLogin, Application: client})
+	if err != nil || len(logins) != 1 || logins[0].Action != "oauth.authorize" || logins[0].UserID != bob.ID || logins[0].Status != "ok" {
+		t.Errorf("audit of the sign-in that allowed the client: %v %+v", err, logins)
+	}
+
 	// RBAC: a role that denies the tool refuses the same call made with a token.
 	if err := h.Server.Store.CreateRole(ctx, &store.Role{Name: "nocount", Permissions: []string{"tools.call", "tools.read"}, ToolDeny: []string{"disk__*"}}); err != nil {
 		t.Fatal(err)
