@@ -11,10 +11,12 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/mcp-gateway/mcp-gateway/hub/ratelimit"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
 
@@ -164,6 +166,11 @@ func redirectMatches(registered []string, got string) bool {
 
 // register is RFC 7591 dynamic client registration, for public clients.
 func (s *Server) register(w http.ResponseWriter, r *http.Request) {
+	if refused := s.registers.Allow(ratelimit.Subject{Key: s.cfg.ClientAddress(r)}); refused != nil {
+		w.Header().Set("Retry-After", strconv.Itoa(int(refused.RetryAfter.Seconds())+1))
+		oauthError(w, http.StatusTooManyRequests, "slow_down", fmt.Sprintf("too many registrations from this address: %d, then one a minute", RegisterBurst))
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxMetadataBytes+1))
 	if err != nil {
 		oauthError(w, http.StatusBadRequest, "invalid_client_metadata", "read body: "+err.Error())

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/hub/ratelimit"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
 
@@ -83,7 +84,8 @@ type Server struct {
 	log       *slog.Logger
 	now       func() time.Time
 	documents *documents
-	csrfKey   [32]byte // keys the CSRF token of the sign-in form to its cookie
+	registers *ratelimit.Limiter // registrations per client address
+	csrfKey   [32]byte           // keys the CSRF token of the sign-in form to its cookie
 
 	mu      sync.Mutex
 	tokens  map[string]*cached   // access token hash → what the store said, recently
@@ -107,6 +109,7 @@ func New(cfg Config) *Server {
 	} else if _, err := rand.Read(s.csrfKey[:]); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms (Go 1.24+ crashes first)
 	}
+	s.registers = ratelimit.New(ratelimit.Config{Key: ratelimit.Rate{PerSecond: RegisterRate, Burst: RegisterBurst}})
 	s.documents = newDocuments(cfg.DocumentAllowPrivate, cfg.DocumentRoots, s.log)
 	return s
 }
@@ -126,8 +129,16 @@ func (s *Server) Mount(mux *http.ServeMux, wrap func(http.Handler) http.Handler)
 	}
 }
 
+// Registrations a client address may make: a burst, then one a minute. Registration needs no
+// credential, so this bounds what one address can add to the clients table.
+const (
+	RegisterRate  = 1.0 / 60
+	RegisterBurst = 20
+)
+
 // Run deletes expired codes and tokens every hour until ctx ends.
 func (s *Server) Run(ctx context.Context) error {
+	go func() { _ = s.registers.Run(ctx) }()
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {

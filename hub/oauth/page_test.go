@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/oauth"
 )
 
 // TestConsentPage: the page names the client and what it asks, loads nothing from
@@ -176,5 +178,19 @@ func TestRegister(t *testing.T) {
 	big := `{"redirect_uris":["https://example.com/cb"],"client_name":"` + strings.Repeat("x", 20000) + `"}`
 	if resp, out := a.post("/oauth/register", "application/json", big); resp.StatusCode != 400 {
 		t.Errorf("oversized registration: %d %s", resp.StatusCode, out)
+	}
+	// Registration needs no credential: one address gets a burst, then one a minute.
+	refused := 0
+	for range oauth.RegisterBurst + 1 {
+		resp, out := a.post("/oauth/register", "application/json", `{"redirect_uris":["https://example.com/cb"]}`)
+		if resp.StatusCode == http.StatusTooManyRequests {
+			refused++
+			if resp.Header.Get("Retry-After") == "" || !strings.Contains(out, "too many registrations") {
+				t.Errorf("429 without Retry-After or reason: %s", out)
+			}
+		}
+	}
+	if refused == 0 {
+		t.Errorf("%d registrations from one address, none refused", oauth.RegisterBurst+1)
 	}
 }
