@@ -17,6 +17,7 @@ var (
 	ErrRevokedToken  = errors.New("the access token was revoked")
 	ErrWrongResource = errors.New("the access token was issued for another resource")
 	ErrTokenUser     = errors.New("the user of this access token is disabled or deleted")
+	ErrUnchecked     = errors.New("the access token could not be checked (details in the hub's log)")
 )
 
 // recheck is how long a verified access token is taken from memory before the store is
@@ -64,7 +65,8 @@ func (s *Server) Verify(r *http.Request, token string) (auth.Identity, error) {
 			return auth.Identity{}, ErrUnknownToken
 		}
 		if err != nil {
-			return auth.Identity{}, err
+			s.log.Error("oauth: read access token", "err", err)
+			return auth.Identity{}, ErrUnchecked
 		}
 		c = &cached{tok: *t, checked: now}
 		s.mu.Lock()
