@@ -163,11 +163,15 @@ func TestOAuthTSSDK(t *testing.T) {
 		return ok
 	})
 	script := filepath.Join(repoRoot(t), "e2e", "ts", "oauth.mjs")
-	for _, mode := range []string{"cimd", "dcr"} {
-		t.Run(mode, func(t *testing.T) {
+	// The SDK's v1 client (@modelcontextprotocol/sdk) and its v2 client package
+	// (@modelcontextprotocol/client), each with a metadata document and with registration.
+	for _, run := range []struct{ sdk, mode string }{{"v1", "cimd"}, {"v1", "dcr"}, {"v2", "cimd"}, {"v2", "dcr"}} {
+		mode := run.mode
+		t.Run(run.sdk+"/"+mode, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, node, script, mode, a.URL, b.URL, "dana", password, docURL)
+			cmd.Env = append(os.Environ(), "OAUTH_SDK="+run.sdk)
 			cmd.Dir = filepath.Join(repoRoot(t), "e2e")
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr

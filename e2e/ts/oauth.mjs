@@ -18,9 +18,18 @@ import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { UnauthorizedError, refreshAuthorization, discoverAuthorizationServerMetadata } from '@modelcontextprotocol/sdk/client/auth.js';
+
+// OAUTH_SDK=v2 runs the same steps with the SDK's v2 client package (@modelcontextprotocol/client),
+// else with v1 (@modelcontextprotocol/sdk): the same names, two implementations.
+const sdkVersion = process.env.OAUTH_SDK === 'v2' ? 'v2' : 'v1';
+const sdk = sdkVersion === 'v2'
+  ? await import('@modelcontextprotocol/client')
+  : {
+    ...(await import('@modelcontextprotocol/sdk/client/index.js')),
+    ...(await import('@modelcontextprotocol/sdk/client/streamableHttp.js')),
+    ...(await import('@modelcontextprotocol/sdk/client/auth.js')),
+  };
+const { Client, StreamableHTTPClientTransport, UnauthorizedError, refreshAuthorization, discoverAuthorizationServerMetadata } = sdk;
 
 const [mode, hub, otherHub, user, password, metadataUrl] = process.argv.slice(2);
 if (!['cimd', 'dcr'].includes(mode) || !hub || !otherHub || !user || !password || (mode === 'cimd' && !metadataUrl)) {
@@ -30,7 +39,7 @@ if (!['cimd', 'dcr'].includes(mode) || !hub || !otherHub || !user || !password |
 
 const out = {};
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const log = (...a) => process.stderr.write(`[oauth.mjs ${mode}] ${a.join(' ')}\n`);
+const log = (...a) => process.stderr.write(`[oauth.mjs ${sdkVersion} ${mode}] ${a.join(' ')}\n`);
 // A watchdog: whatever hangs, the Go test gets what was done so far, and the step that hung.
 const watchdog = setTimeout(() => {
   out.fatal = `timed out; steps done: ${Object.keys(out).join(', ') || 'none'}`;
@@ -123,7 +132,8 @@ async function connect(provider) {
     r.page = page;
     r.callback = { hasCode: !!query.code, state: !!query.state, iss: query.iss, error: query.error };
     r.authorizationUrl = String(provider.authorizationUrl);
-    await transport.finishAuth(query.code);
+    // The v2 client checks the RFC 9207 issuer of the answer (the hub advertises it); v1 takes the code alone.
+    await transport.finishAuth(query.code, query.iss);
     transport = new StreamableHTTPClientTransport(mcpUrl, { authProvider: provider });
     await client.connect(transport);
   }
