@@ -28,6 +28,9 @@ type Identity struct {
 	// a JWT access token, which the REST API takes and /mcp does not). See AllowsMCP and
 	// AllowsAdmin.
 	Scope string
+	// Groups, when not empty, limits a key to these tool groups' endpoints (/mcp/<group>):
+	// it reaches neither /mcp nor other groups (docs/GROUPS.md).
+	Groups []string
 	// TokenID is the jti of a JWT access token (empty for a key): the credential an audit
 	// row names when there is no key.
 	TokenID string

@@ -61,6 +61,9 @@ func (c *Catalog) Tools() int { return c.nTool }
 // ToolIndex is the governance index the catalog was built from.
 func (c *Catalog) ToolIndex() *tools.Index { return c.tools }
 
+// Doc is doc i (tools first, then prompts and resources).
+func (c *Catalog) Doc(i int) *Doc { return &c.docs[i] }
+
 // Raw is the definition of doc i as clients see it in the lists (names rewritten).
 func (c *Catalog) Raw(i int) json.RawMessage { return c.raw[i] }
 

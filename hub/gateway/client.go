@@ -28,6 +28,8 @@ type client struct {
 
 	// sess is the legacy session the request belongs to; nil for a modern request.
 	sess *session
+	// group is the tool group the request's endpoint serves (/mcp/<group>); nil at /mcp.
+	group *Group
 	// ask answers a server→client request of a modern request's backend call (the
 	// input_required bridge); nil when the call cannot be bridged.
 	ask func(ctx context.Context, req *jsonrpc.Request) (*jsonrpc.Response, error)

@@ -40,13 +40,13 @@ func (g *Gateway) dispatch(ctx context.Context, c *client, req *jsonrpc.Request,
 		if c.discovery {
 			return g.surfaceList(c, req)
 		}
-		return g.list(req, "tools", t.ToolList(), g.checks().ToolVisible(c.identity, t))
+		return g.list(req, "tools", t.ToolList(), g.toolKeep(c, t))
 	case "prompts/list":
-		return g.list(req, "prompts", g.reachable(c, t.PromptList()), nil)
+		return g.list(req, "prompts", g.inGroup(c, g.reachable(c, t.PromptList()), t.Prompt), nil)
 	case "resources/list":
-		return g.list(req, "resources", g.reachable(c, t.ResourceList()), nil)
+		return g.list(req, "resources", g.inGroup(c, g.reachable(c, t.ResourceList()), t.Resource), nil)
 	case "resources/templates/list":
-		return g.list(req, "resourceTemplates", g.reachable(c, t.ResourceTemplateList()), nil)
+		return g.list(req, "resourceTemplates", g.inGroup(c, g.reachable(c, t.ResourceTemplateList()), t.ResourceTemplate), nil)
 	case "tools/call":
 		if c.discovery {
 			return g.surfaceCall(ctx, c, req, em, t)
@@ -130,6 +130,9 @@ func (g *Gateway) forwardNamed(ctx context.Context, c *client, req *jsonrpc.Requ
 		return errorResponse(req.ID, codeInvalidParams, "params.name must be a non-empty string")
 	}
 	t, ok := lookup(name)
+	if ok && !g.groupHas(c, kind, tbl, t) {
+		ok = false // outside the endpoint's group: exactly as if it did not exist
+	}
 	if !ok {
 		// Audited too: probing for tools that are not there is worth seeing.
 		rec := &callRecord{start: time.Now(), name: name, unknown: true}
@@ -168,6 +171,9 @@ func (g *Gateway) forwardURI(ctx context.Context, c *client, req *jsonrpc.Reques
 		return errorResponse(req.ID, codeInvalidParams, "params.uri must be a non-empty string")
 	}
 	tgt, ok := t.Resource(uri)
+	if ok && c.group != nil && !c.group.hasOther(tgt) {
+		ok = false
+	}
 	if !ok {
 		// SEP-2164: a resource that does not exist is invalid params naming the URI in data.
 		rec := &callRecord{start: time.Now(), name: uri, unknown: true}
@@ -270,6 +276,9 @@ func (g *Gateway) complete(ctx context.Context, c *client, req *jsonrpc.Request,
 		}
 	default:
 		return errorResponse(req.ID, codeInvalidParams, "params.ref.type must be ref/prompt or ref/resource")
+	}
+	if ok && c.group != nil && !c.group.hasOther(tgt) {
+		ok = false
 	}
 	if !ok {
 		rec := &callRecord{start: time.Now(), name: name + uri, unknown: true}

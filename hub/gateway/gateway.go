@@ -171,6 +171,7 @@ type Gateway struct {
 	listPrefix []byte
 
 	sealer *sessionSealer // nil unless Config.SessionKey is set
+	groups groupSet       // tool groups served at /mcp/<name> (groups.go)
 
 	goneMu sync.Mutex
 	gone   map[string]bool // agent ids seen once and now disconnected, to name them in errors
@@ -249,9 +250,10 @@ func (g *Gateway) Sessions() int { return g.sessions.count() }
 
 // Mount registers the gateway's routes on mux.
 func (g *Gateway) Mount(mux *http.ServeMux) {
-	mux.Handle("/mcp", g.Handler(Endpoint{}))
-	mux.Handle("GET /sse", g.guard(Endpoint{}, http.HandlerFunc(g.serveSSE)))
-	mux.Handle("POST /messages", g.guard(Endpoint{}, http.HandlerFunc(g.serveMessages)))
+	mux.Handle("/mcp", g.guard(Endpoint{}, http.HandlerFunc(g.serveRoot)))
+	mux.Handle("/mcp/{group}", g.guard(Endpoint{}, http.HandlerFunc(g.serveGroup)))
+	mux.Handle("GET /sse", g.guard(Endpoint{}, notGroupLimited(g.serveSSE)))
+	mux.Handle("POST /messages", g.guard(Endpoint{}, notGroupLimited(g.serveMessages)))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -91,6 +91,10 @@ func (g *Gateway) auditEvent(c *client, req *jsonrpc.Request, rec *callRecord, r
 		Tool: rec.name, Risk: rec.risk, Decision: rec.decision, Rule: rec.rule, Action: req.Method,
 		Duration: time.Since(rec.start), TraceID: audit.TraceID(c.trace), Status: "ok",
 	}
+	if c.group != nil {
+		// The endpoint a call came through: a group name is [a-z0-9_-], no escaping needed.
+		ev.Detail = `{"group":"` + c.group.Spec.Name + `"}`
+	}
 	var result []byte
 	switch {
 	case resp == nil:

@@ -115,7 +115,7 @@ func (g *Gateway) handlePost(w http.ResponseWriter, r *http.Request) {
 		}
 		s.used.Store(true)
 		reply := newPostReply(w, r, s)
-		reply.finish(encode(g.dispatch(r.Context(), s.client(), m, reply)))
+		reply.finish(encode(g.dispatch(r.Context(), s.clientIn(r), m, reply)))
 	}
 }
 
@@ -128,6 +128,7 @@ func (g *Gateway) handleInitialize(w http.ResponseWriter, r *http.Request, req *
 	}
 	s := newSession(identityFrom(r.Context()), false)
 	s.discovery = discoveryFrom(r.Context())
+	s.group = groupFrom(r.Context()).name()
 	resp := g.initialize(s, req)
 	if resp.Error == nil {
 		if g.sealer != nil {
@@ -160,9 +161,10 @@ func (g *Gateway) sessionFor(w http.ResponseWriter, r *http.Request) *session {
 			return nil
 		}
 	}
-	if s == nil || s.legacy || !s.adopt(identityFrom(r.Context())) {
+	if s == nil || s.legacy || s.group != groupFrom(r.Context()).name() || !s.adopt(identityFrom(r.Context())) {
 		// Another caller's session is reported as unknown, not as forbidden: ids must not leak.
 		// An HTTP+SSE session lives at /messages only: its replies belong on its /sse stream.
+		// A session lives at the endpoint (/mcp or /mcp/<group>) that initialized it.
 		httpError(w, http.StatusNotFound, "unknown or expired session: initialize a new one")
 		return nil
 	}
@@ -266,7 +268,7 @@ func (g *Gateway) handleBatch(w http.ResponseWriter, r *http.Request, body []byt
 				out = append(out, encode(limited))
 				continue
 			}
-			out = append(out, encode(g.dispatch(r.Context(), s.client(), m, streamEmitter{s})))
+			out = append(out, encode(g.dispatch(r.Context(), s.clientIn(r), m, streamEmitter{s})))
 		}
 	}
 	if len(out) == 0 {

@@ -62,22 +62,31 @@ func (g *Gateway) notification(s *session, n *jsonrpc.Request) {
 // ListChanged tells every session with an open stream, and every subscriptions/listen
 // stream that opted in, which lists changed.
 func (g *Gateway) ListChanged(c router.Changes) {
-	var methods []string
-	for _, x := range []struct {
-		changed bool
+	// A group's sessions hear of a change only when the group's own list changed.
+	groups := g.groupChanges(c)
+	kinds := []struct {
+		changed func(router.Changes) bool
 		method  string
-	}{{c.Tools, "notifications/tools/list_changed"}, {c.Prompts, "notifications/prompts/list_changed"}, {c.Resources, "notifications/resources/list_changed"}} {
-		if x.changed {
-			methods = append(methods, x.method)
-		}
+	}{
+		{func(c router.Changes) bool { return c.Tools }, "notifications/tools/list_changed"},
+		{func(c router.Changes) bool { return c.Prompts }, "notifications/prompts/list_changed"},
+		{func(c router.Changes) bool { return c.Resources }, "notifications/resources/list_changed"},
 	}
 	for _, s := range g.sessions.all() {
-		for _, m := range methods {
-			s.push(s.ctx, []byte(`{"jsonrpc":"2.0","method":"`+m+`"}`), false)
+		sc := c
+		if s.group != "" {
+			sc = groups[s.group]
+		}
+		for _, k := range kinds {
+			if k.changed(sc) {
+				s.push(s.ctx, []byte(`{"jsonrpc":"2.0","method":"`+k.method+`"}`), false)
+			}
 		}
 	}
-	for _, m := range methods {
-		g.subs.listChanged(m)
+	for _, k := range kinds {
+		if k.changed(c) {
+			g.subs.listChanged(k.method, func(group string) bool { return k.changed(groups[group]) })
+		}
 	}
 }
 

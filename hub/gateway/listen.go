@@ -26,6 +26,7 @@ type filter struct {
 type listener struct {
 	key      string        // the caller's limitKey
 	identity auth.Identity // the caller when the stream opened
+	group    string        // the tool group of the endpoint the stream opened at ("" for /mcp)
 	id       jsonrpc.ID
 	filter   filter
 	uris     map[string]bool
@@ -139,10 +140,11 @@ func (ls *listeners) count() int {
 
 func (ls *listeners) closeAll() { ls.once.Do(func() { close(ls.stop) }) }
 
-// listenChanged sends list_changed to the streams that opted in to it.
-func (ls *listeners) listChanged(method string) {
+// listenChanged sends list_changed to the streams that opted in to it; inGroup says
+// whether it concerns the streams of a group's endpoint.
+func (ls *listeners) listChanged(method string, inGroup func(group string) bool) {
 	for _, l := range ls.all() {
-		if l.wants(method) {
+		if l.wants(method) && (l.group == "" || inGroup(l.group)) {
 			l.send(l.notification(method, nil))
 		}
 	}
@@ -182,7 +184,7 @@ func (g *Gateway) listen(w http.ResponseWriter, r *http.Request, c *client, req 
 		return
 	}
 	defer g.subs.release(key)
-	l := &listener{key: key, identity: c.identity, id: req.ID, filter: *p.Notifications, uris: map[string]bool{},
+	l := &listener{key: key, identity: c.identity, group: c.group.name(), id: req.ID, filter: *p.Notifications, uris: map[string]bool{},
 		ch: make(chan []byte, 64), end: make(chan struct{})}
 	// The stream holds its resource subscriptions at the backends until it closes.
 	lc := *c

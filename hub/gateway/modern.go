@@ -93,7 +93,7 @@ func modernClient(r *http.Request, req *jsonrpc.Request) (*client, *modernError)
 		return nil, refuse(req.ID, http.StatusBadRequest, mcp.CodeHeaderMismatch, err, nil)
 	}
 	c := &client{identity: identityFrom(r.Context()), version: version, logLevel: noLogs, owner: requestOwner(),
-		discovery: discoveryFrom(r.Context())}
+		discovery: discoveryFrom(r.Context()), group: groupFrom(r.Context())}
 	capsRaw, ok := mcp.Field(meta, mcp.MetaClientCapabilities)
 	if !ok || !isObject(capsRaw) || (len(capsRaw) > 2 && json.Unmarshal(capsRaw, &c.caps) != nil) {
 		return nil, refuse(req.ID, http.StatusBadRequest, codeInvalidParams,

@@ -57,6 +57,7 @@ type session struct {
 	legacy   bool   // HTTP+SSE: every reply goes on the stream
 	// discovery: the session is served the discovery surface (chosen when it started).
 	discovery bool
+	group     string // the tool group whose endpoint the session lives at ("" for /mcp)
 
 	lastSeen atomic.Int64 // unix nanoseconds
 	used     atomic.Bool  // a request after initialize, or a stream: not a flood's leftover

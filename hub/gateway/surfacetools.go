@@ -154,8 +154,17 @@ func (g *Gateway) catalog(c *client, t *router.Table) (*discovery.Catalog, func(
 	if !ch.MayUseBackends(c.identity.Role) {
 		return cat, func(int) bool { return false }
 	}
-	visible := ch.ToolVisible(c.identity, t)
+	visible := g.toolKeep(c, t) // RBAC, state, policy, and the endpoint's tool group
 	n := cat.Tools()
+	if gr := c.group; gr != nil {
+		return cat, func(i int) bool {
+			if i < n {
+				return visible(i)
+			}
+			d := cat.Doc(i)
+			return gr.hasOther(router.Target{Agent: d.Agent, Backend: d.Backend})
+		}
+	}
 	return cat, func(i int) bool { return i >= n || visible(i) }
 }
 
