@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
@@ -56,6 +57,9 @@ type KeyOptions struct {
 	// Surface is what the key's client sees of the catalog: "" (its application's, else
 	// the endpoint's), "full" or "discovery" (docs/DISCOVERY.md).
 	Surface string
+	// Groups, if set, limits the key to these tool groups' endpoints (docs/GROUPS.md); the
+	// caller checks that they exist.
+	Groups []string
 }
 
 // CreateUserKey creates a key for an existing user and returns the stored record and the
@@ -78,11 +82,16 @@ func CreateUserKey(ctx context.Context, s store.Store, userID string, opts KeyOp
 	if !store.ValidSurface(opts.Surface) {
 		return nil, "", fmt.Errorf("create key for user %q: invalid surface %q: want %q or %q (or none)", userID, opts.Surface, store.SurfaceFull, store.SurfaceDiscovery)
 	}
+	for _, g := range opts.Groups {
+		if err := config.ValidGroupName(g); err != nil {
+			return nil, "", fmt.Errorf("create key for user %q: %w", userID, err)
+		}
+	}
 	if _, err := s.GetUser(ctx, userID); err != nil {
 		return nil, "", fmt.Errorf("create key: %w", err)
 	}
 	k := &store.APIKey{Name: opts.Name, Kind: store.KindUser, UserID: userID,
-		Application: opts.Application, Scope: opts.Scope, Role: opts.Role, Surface: opts.Surface, ExpiresAt: opts.ExpiresAt}
+		Application: opts.Application, Scope: opts.Scope, Role: opts.Role, Surface: opts.Surface, Groups: opts.Groups, ExpiresAt: opts.ExpiresAt}
 	plain, err := createKey(ctx, s, k)
 	if err != nil {
 		return nil, "", fmt.Errorf("create key for user %q: %w", userID, err)

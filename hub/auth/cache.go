@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,13 +31,23 @@ type Identity struct {
 	// AllowsAdmin.
 	Scope string
 	// Groups, when not empty, limits a key to these tool groups' endpoints (/mcp/<group>):
-	// it reaches neither /mcp nor other groups (docs/GROUPS.md).
-	Groups []string
+	// it reaches neither /mcp nor other groups (docs/GROUPS.md). Comma-separated (group
+	// names have no comma), so that an Identity stays comparable; see MayUseGroup.
+	Groups string
 	// TokenID is the jti of a JWT access token (empty for a key): the credential an audit
 	// row names when there is no key.
 	TokenID string
 	// Surface is the key's own surface ("" when it chooses none): docs/DISCOVERY.md.
 	Surface string
+}
+
+// MayUseGroup reports whether the credential may reach a tool group's endpoint: any
+// group when it is not limited to groups. group "" is /mcp itself.
+func (id Identity) MayUseGroup(group string) bool {
+	if id.Groups == "" {
+		return true
+	}
+	return group != "" && slices.Contains(strings.Split(id.Groups, ","), group)
 }
 
 // AllowsMCP reports whether the credential may make MCP calls (/mcp, /sse, /messages).
@@ -254,7 +266,7 @@ func (c *Cache) refreshLocked(ctx context.Context) error {
 	next := make(map[string]*entry, len(keys))
 	byID := make(map[string]*entry, len(keys))
 	for _, k := range keys {
-		ident := Identity{KeyID: k.ID, Kind: k.Kind, Scope: k.Scope}
+		ident := Identity{KeyID: k.ID, Kind: k.Kind, Scope: k.Scope, Groups: strings.Join(k.Groups, ",")}
 		userRole := ""
 		switch k.Kind {
 		case store.KindUser:

@@ -54,6 +54,10 @@ type Config struct {
 	MetricsPublic bool `toml:"metrics_public"`
 	// Backends are MCP servers the hub runs itself, in the agent's [[backends]] format.
 	Backends []backend.Config `toml:"backends"`
+	// Groups are tool groups, each served at /mcp/<name> (groups.go, docs/GROUPS.md). Groups
+	// made through the REST API or the CLI are kept in the database; a name in both is
+	// the file's.
+	Groups []Group `toml:"groups"`
 	// Releases is the [releases] table: agent releases offered for self-update (releases.go).
 	Releases Releases `toml:"releases"`
 	// Audit is the [audit] table: retention, queue, durability and redaction (audit.go).
@@ -231,6 +235,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Cluster.validate(c.DatabaseURL); err != nil {
+		errs = append(errs, err)
+	}
+	if err := validateGroups(c.Groups); err != nil {
 		errs = append(errs, err)
 	}
 	names := map[string]bool{}

@@ -118,3 +118,25 @@ func TestHostAllowed(t *testing.T) {
 		t.Error("no list must accept any host")
 	}
 }
+
+func TestGroupsValidate(t *testing.T) {
+	ok := Default()
+	ok.Groups = []Group{{Name: "fs", Agents: []string{"laptop"}}, {Name: "readers", Risks: []string{"read"}, Tools: []string{"*__read*"}}}
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("valid groups: %v", err)
+	}
+	for _, gs := range [][]Group{
+		{{Name: "fs", Agents: []string{"a"}}, {Name: "fs", Agents: []string{"b"}}},
+		{{Name: "Upper", Agents: []string{"a"}}},
+		{{Name: "none"}},
+		{{Name: "g", Tools: []string{"[x"}}},
+		{{Name: "g", Risks: []string{"spicy"}}},
+		{{Name: "g", Backends: []string{"a/b/c"}}},
+	} {
+		c := Default()
+		c.Groups = gs
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "groups[") {
+			t.Errorf("groups %+v: %v", gs, err)
+		}
+	}
+}

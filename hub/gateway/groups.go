@@ -3,16 +3,14 @@ package gateway
 import (
 	"context"
 	"crypto/sha256"
-	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/policy"
-	"github.com/mcp-gateway/mcp-gateway/hub/risk"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/hub/tools"
 )
@@ -21,16 +19,8 @@ import (
 // handler as /mcp. The group is a filter on what a request sees and may call; everything
 // else (RBAC, tool state, policy, audit, bounds) is the usual pipeline.
 
-// GroupSpec defines a group. Each non-empty field narrows the group (the fields are
-// ANDed); within a field any value matches (ORed). At least one field must be set.
-type GroupSpec struct {
-	Name        string   `json:"name" toml:"name"`
-	Description string   `json:"description,omitempty" toml:"description"`
-	Tools       []string `json:"tools,omitempty" toml:"tools"`       // exposed-name globs
-	Agents      []string `json:"agents,omitempty" toml:"agents"`     // agent ids
-	Backends    []string `json:"backends,omitempty" toml:"backends"` // "backend" (any agent or the hub) or "agent/backend"
-	Risks       []string `json:"risks,omitempty" toml:"risks"`       // risk categories (hub/risk)
-}
+// GroupSpec defines a group: hub.toml's [[groups]] entry (config.Group).
+type GroupSpec = config.Group
 
 // Group is a compiled GroupSpec.
 type Group struct {
@@ -38,47 +28,18 @@ type Group struct {
 	globs []policy.Glob
 }
 
-var groupName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-
-// ValidGroupName checks a group name: it is a path segment of /mcp/<name>.
-func ValidGroupName(name string) error {
-	if !groupName.MatchString(name) {
-		return fmt.Errorf("group name %q must be 1-63 characters of a-z, 0-9, '-' and '_', starting with a letter or digit", name)
-	}
-	return nil
-}
-
 // CompileGroup checks a spec and compiles its globs.
 func CompileGroup(s GroupSpec) (*Group, error) {
-	if err := ValidGroupName(s.Name); err != nil {
+	if err := s.Validate(); err != nil {
 		return nil, err
-	}
-	if len(s.Tools)+len(s.Agents)+len(s.Backends)+len(s.Risks) == 0 {
-		return nil, fmt.Errorf("group %q selects nothing: set tools, agents, backends or risks", s.Name)
 	}
 	g := &Group{Spec: s}
 	for _, p := range s.Tools {
 		gl, err := policy.CompileGlob(p)
-		if err != nil || p == "" {
-			return nil, fmt.Errorf("group %q: invalid tool glob %q", s.Name, p)
+		if err != nil {
+			return nil, err
 		}
 		g.globs = append(g.globs, gl)
-	}
-	for _, a := range s.Agents {
-		if a == "" {
-			return nil, fmt.Errorf("group %q: empty agent id", s.Name)
-		}
-	}
-	for _, b := range s.Backends {
-		ag, be, two := strings.Cut(b, "/")
-		if b == "" || (two && (ag == "" || be == "" || strings.Contains(be, "/"))) {
-			return nil, fmt.Errorf("group %q: backend %q must be \"name\" or \"agent/name\"", s.Name, b)
-		}
-	}
-	for _, r := range s.Risks {
-		if _, err := risk.ParseCategory(r); err != nil {
-			return nil, fmt.Errorf("group %q: %v", s.Name, err)
-		}
 	}
 	return g, nil
 }
@@ -256,8 +217,8 @@ func (g *Gateway) serveGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := identityFrom(r.Context())
-	if len(id.Groups) > 0 && !slices.Contains(id.Groups, name) {
-		httpError(w, http.StatusForbidden, "this API key is limited to the tool groups "+strings.Join(id.Groups, ", ")+
+	if !id.MayUseGroup(name) {
+		httpError(w, http.StatusForbidden, "this API key is limited to the tool groups "+id.Groups+
 			": it cannot reach /mcp/"+name)
 		return
 	}
@@ -266,8 +227,8 @@ func (g *Gateway) serveGroup(w http.ResponseWriter, r *http.Request) {
 
 // serveRoot serves /mcp, which a key limited to groups may not reach.
 func (g *Gateway) serveRoot(w http.ResponseWriter, r *http.Request) {
-	if id := identityFrom(r.Context()); len(id.Groups) > 0 {
-		httpError(w, http.StatusForbidden, "this API key is limited to the tool groups "+strings.Join(id.Groups, ", ")+
+	if id := identityFrom(r.Context()); !id.MayUseGroup("") {
+		httpError(w, http.StatusForbidden, "this API key is limited to the tool groups "+id.Groups+
 			": use /mcp/<group>, not "+r.URL.Path)
 		return
 	}
@@ -285,8 +246,8 @@ func (s *session) clientIn(r *http.Request) *client {
 // served over Streamable HTTP only.
 func notGroupLimited(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if id := identityFrom(r.Context()); len(id.Groups) > 0 {
-			httpError(w, http.StatusForbidden, "this API key is limited to the tool groups "+strings.Join(id.Groups, ", ")+
+		if id := identityFrom(r.Context()); !id.MayUseGroup("") {
+			httpError(w, http.StatusForbidden, "this API key is limited to the tool groups "+id.Groups+
 				": use /mcp/<group>, not "+r.URL.Path)
 			return
 		}

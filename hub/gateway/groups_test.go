@@ -16,7 +16,7 @@ const groupKeyFS = "mcpgw_groupfs_0123456789abcdefghijklmnopqrstuvwxyzAB" // lim
 
 func init() {
 	keys[groupKeyFS] = auth.Identity{KeyID: "k-gfs", UserID: "u-alice", Name: "alice", Role: "admin", Kind: "user",
-		Scope: "all", Groups: []string{"fs"}}
+		Scope: "all", Groups: "fs"}
 }
 
 func withPath(p string) func(*http.Request) { return func(r *http.Request) { r.URL.Path = p } }

@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
-const keyColumns = "id, name, prefix, hash, kind, user_id, agent_id, application, scope, role, surface, created_at, expires_at, last_used_at, revoked_at"
+const keyColumns = "id, name, prefix, hash, kind, user_id, agent_id, application, scope, role, surface, tool_groups, created_at, expires_at, last_used_at, revoked_at"
 
 func (s *sqlStore) CreateKey(ctx context.Context, k *APIKey) error {
 	if k.Scope == "" {
@@ -28,8 +29,8 @@ func (s *sqlStore) CreateKey(ctx context.Context, k *APIKey) error {
 		k.CreatedAt = now()
 	}
 	k.CreatedAt = k.CreatedAt.UTC().Truncate(time.Microsecond)
-	_, err := s.db.ExecContext(ctx, s.q("INSERT INTO api_keys ("+keyColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-		k.ID, k.Name, k.Prefix, k.Hash, k.Kind, nullStr(k.UserID), nullStr(k.AgentID), k.Application, k.Scope, k.Role, k.Surface,
+	_, err := s.db.ExecContext(ctx, s.q("INSERT INTO api_keys ("+keyColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		k.ID, k.Name, k.Prefix, k.Hash, k.Kind, nullStr(k.UserID), nullStr(k.AgentID), k.Application, k.Scope, k.Role, k.Surface, strings.Join(k.Groups, ","),
 		s.ts(k.CreatedAt), s.tsPtr(k.ExpiresAt), s.tsPtr(k.LastUsedAt), s.tsPtr(k.RevokedAt))
 	if err != nil {
 		return fmt.Errorf("create key %q: %w", k.ID, mapErr(err))
@@ -54,6 +55,10 @@ func checkKey(k *APIKey) error {
 		return fmt.Errorf("surface %q is none of %q, %q and %q", k.Surface, "", SurfaceFull, SurfaceDiscovery)
 	case k.Kind == KindAgent && k.Surface != "":
 		return fmt.Errorf("an agent key has no surface")
+	case k.Kind == KindAgent && len(k.Groups) > 0:
+		return fmt.Errorf("an agent key has no tool groups")
+	case slices.ContainsFunc(k.Groups, func(g string) bool { return g == "" || strings.Contains(g, ",") }):
+		return fmt.Errorf("tool group names must be non-empty and have no comma")
 	case !ValidScope(k.Scope):
 		return fmt.Errorf("scope %q is none of %q, %q and %q", k.Scope, ScopeMCP, ScopeAdmin, ScopeAll)
 	case k.Kind != KindUser && k.Kind != KindAgent:
@@ -161,12 +166,16 @@ func scanKey(r scanner) (*APIKey, error) {
 	var k APIKey
 	var userID, agentID sql.NullString
 	var expires, used, revoked time.Time
-	err := r.Scan(&k.ID, &k.Name, &k.Prefix, &k.Hash, &k.Kind, &userID, &agentID, &k.Application, &k.Scope, &k.Role, &k.Surface,
+	var groups string
+	err := r.Scan(&k.ID, &k.Name, &k.Prefix, &k.Hash, &k.Kind, &userID, &agentID, &k.Application, &k.Scope, &k.Role, &k.Surface, &groups,
 		scanTime{&k.CreatedAt}, scanTime{&expires}, scanTime{&used}, scanTime{&revoked})
 	if err != nil {
 		return nil, err
 	}
 	k.UserID, k.AgentID = userID.String, agentID.String
+	if groups != "" {
+		k.Groups = strings.Split(groups, ",")
+	}
 	k.ExpiresAt, k.LastUsedAt, k.RevokedAt = optTime(expires), optTime(used), optTime(revoked)
 	return &k, nil
 }

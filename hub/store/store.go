@@ -87,6 +87,9 @@ type APIKey struct {
 	// Surface is what the key's client sees of the catalog: "" (its application's, else
 	// the endpoint's), SurfaceFull or SurfaceDiscovery (docs/DISCOVERY.md). Agent keys have none.
 	Surface    string
+	// Groups, if not empty, limits the key to these tool groups' endpoints (/mcp/<group>):
+	// it reaches neither /mcp nor any other group. Agent keys have none.
+	Groups     []string
 	CreatedAt  time.Time
 	ExpiresAt  *time.Time
 	LastUsedAt *time.Time
@@ -199,6 +202,7 @@ type Store interface {
 	Backends
 	Presences
 	OAuthServer
+	ToolGroups
 	// Dialect is "sqlite" or "postgres".
 	Dialect() string
 	Close() error
