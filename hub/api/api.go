@@ -4,6 +4,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -12,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/policy"
 	"github.com/mcp-gateway/mcp-gateway/hub/ratelimit"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
@@ -43,6 +45,11 @@ type Deps struct {
 	// ConfigBackends are the names of the hub-local backends declared in hub.toml; they are
 	// read-only through the API.
 	ConfigBackends []string
+	// ConfigGroups are the tool groups declared in hub.toml; read-only through the API.
+	ConfigGroups []config.Group
+	// ReloadGroups makes the gateway serve the groups of hub.toml and the store again; the
+	// API calls it after each group write. Nil: groups are not served (the API refuses).
+	ReloadGroups func(ctx context.Context) error
 	// PolicyFile is the hub's policy_file setting. When set, the policy endpoints are
 	// read-only and show that file's rules.
 	PolicyFile string

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
@@ -27,7 +28,9 @@ type APIKey struct {
 	Role string `json:"role,omitempty"`
 	// Surface is what the key's client sees of the catalog: "full", "discovery", or empty
 	// (its application's, else the endpoint's): docs/DISCOVERY.md.
-	Surface    string     `json:"surface,omitempty"`
+	Surface string `json:"surface,omitempty"`
+	// Groups, if set, limits the key to these tool groups' endpoints (/mcp/<group>).
+	Groups     []string   `json:"groups,omitempty"`
 	CreatedAt  time.Time  `json:"created_at"`
 	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
@@ -37,7 +40,7 @@ type APIKey struct {
 }
 
 func keyView(k *store.APIKey) APIKey {
-	return APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, UserID: k.UserID, Application: k.Application, Scope: k.Scope, Role: k.Role, Surface: k.Surface, CreatedAt: k.CreatedAt,
+	return APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, UserID: k.UserID, Application: k.Application, Scope: k.Scope, Role: k.Role, Surface: k.Surface, Groups: k.Groups, CreatedAt: k.CreatedAt,
 		ExpiresAt: k.ExpiresAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
 }
 
@@ -59,6 +62,9 @@ type CreateKeyRequest struct {
 	// (tools that search, describe and call them) or empty (its application's, else the
 	// endpoint's): docs/DISCOVERY.md.
 	Surface string `json:"surface,omitempty"`
+	// Groups, if set, limits the key to these tool groups (docs/GROUPS.md): it reaches only
+	// /mcp/<group> for each, neither /mcp nor /sse nor any other group. Each must exist.
+	Groups []string `json:"groups,omitempty"`
 	// ExpiresIn is a Go duration ("720h"); ExpiresAt an RFC 3339 time. At most one; neither = never.
 	ExpiresIn string     `json:"expires_in,omitempty"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
@@ -165,8 +171,11 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, c *Caller) error
 	if err != nil {
 		return err
 	}
+	if err := a.checkKeyGroups(r.Context(), req.Groups); err != nil {
+		return err
+	}
 	k, plain, err := auth.CreateUserKey(r.Context(), a.d.Store, req.UserID,
-		auth.KeyOptions{Name: req.Name, Application: req.Application, Scope: req.Scope, Role: req.Role, Surface: req.Surface, ExpiresAt: exp})
+		auth.KeyOptions{Name: req.Name, Application: req.Application, Scope: req.Scope, Role: req.Role, Surface: req.Surface, Groups: req.Groups, ExpiresAt: exp})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("user %q does not exist", req.UserID)
 	}
@@ -174,7 +183,7 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, c *Caller) error
 		return err
 	}
 	a.refreshKeys(r.Context())
-	a.record(r, c, "keys.create", k.ID, map[string]string{"user": k.UserID, "name": k.Name, "scope": k.Scope, "role": k.Role, "surface": k.Surface})
+	a.record(r, c, "keys.create", k.ID, map[string]string{"user": k.UserID, "name": k.Name, "scope": k.Scope, "role": k.Role, "surface": k.Surface, "groups": strings.Join(k.Groups, ",")})
 	v := keyView(k)
 	v.Key = plain
 	writeJSON(w, http.StatusCreated, v)

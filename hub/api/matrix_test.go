@@ -118,6 +118,12 @@ var endpoints = map[string]func(who string) call{
 	"POST /backends/{name}/login/callback": func(string) call {
 		return call{"/backends/none/login/callback", map[string]string{"code": "c", "state": "s"}, 409}
 	},
+	"GET /groups": func(string) call { return call{"/groups", nil, 200} },
+	"POST /groups/{name}": func(w string) call {
+		return call{"/groups/g-" + w, map[string]any{"agents": []string{"laptop"}}, 201}
+	},
+	"PUT /groups/{name}":         func(string) call { return call{"/groups/none", map[string]any{"agents": []string{"x"}}, 404} },
+	"DELETE /groups/{name}":      func(string) call { return call{"/groups/none", nil, 404} },
 	"GET /tools":                 func(string) call { return call{"/tools", nil, 200} },
 	"GET /tools/{name}":          func(string) call { return call{"/tools/none", nil, 404} },
 	"PATCH /tools/{name}":        func(string) call { return call{"/tools/none", map[string]any{"disabled": true}, 404} },

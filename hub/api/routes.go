@@ -15,6 +15,7 @@ func (a *API) table() []route {
 	rs = append(rs, a.agentRoutes()...)
 	rs = append(rs, a.backendRoutes()...)
 	rs = append(rs, a.backendLoginRoutes()...)
+	rs = append(rs, a.groupRoutes()...)
 	rs = append(rs, a.toolRoutes()...)
 	rs = append(rs, a.policyRoutes()...)
 	rs = append(rs, a.auditRoutes()...)

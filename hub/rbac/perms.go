@@ -23,6 +23,8 @@ const (
 	// stdio backend. Whoever holds it can read everything the hub can (its database, its
 	// secrets), so no built-in role below owner has it.
 	BackendsExec  = "backends.exec"
+	GroupsRead    = "groups.read"
+	GroupsWrite   = "groups.write" // create, change, delete tool groups
 	ToolsRead     = "tools.read"
 	ToolsWrite    = "tools.write" // enable/disable, risk override, approve
 	PoliciesRead  = "policies.read"
@@ -37,7 +39,7 @@ const (
 var allPermissions = []string{
 	UsersRead, UsersWrite, KeysReadOwn, KeysWriteOwn, KeysReadAll, KeysWriteAll,
 	RolesRead, RolesWrite, AgentsRead, AgentsWrite, BackendsRead, BackendsWrite, BackendsExec,
-	ToolsRead, ToolsWrite, PoliciesRead, PoliciesWrite, AuditReadOwn, AuditReadAll,
+	GroupsRead, GroupsWrite, ToolsRead, ToolsWrite, PoliciesRead, PoliciesWrite, AuditReadOwn, AuditReadAll,
 	UsageRead, ToolsCall,
 }
 
@@ -56,6 +58,8 @@ var permDocs = map[string]string{
 	BackendsRead:  "list backends and their health",
 	BackendsWrite: "add, change, remove hub-local backends (http and sse; stdio also needs backends.exec)",
 	BackendsExec:  "run commands on the hub's host: add or change hub-local stdio backends (command, args, env)",
+	GroupsRead:    "list tool groups (the /mcp/<group> endpoints)",
+	GroupsWrite:   "create, change, delete tool groups",
 	ToolsRead:     "list tools with risk, state and findings",
 	ToolsWrite:    "enable/disable tools, override risk, approve quarantined tools",
 	PoliciesRead:  "read policies; dry-run a call",

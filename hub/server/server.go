@@ -170,6 +170,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		return nil, err
 	}
 	s.GW.SetPolicy(pol) // behind an atomic pointer: a reload may swap it later
+	if err := s.reloadGroups(ctx); err != nil {
+		s.Audit.Close()
+		st.Close()
+		return nil, err
+	}
 	s.logAnonymous()
 	if cfg.Hosts() == nil {
 		log.Warn("allowed_hosts is empty and the hub listens on "+cfg.Listen+", not loopback: it answers any Host,"+

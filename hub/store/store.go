@@ -86,7 +86,7 @@ type APIKey struct {
 	Role string
 	// Surface is what the key's client sees of the catalog: "" (its application's, else
 	// the endpoint's), SurfaceFull or SurfaceDiscovery (docs/DISCOVERY.md). Agent keys have none.
-	Surface    string
+	Surface string
 	// Groups, if not empty, limits the key to these tool groups' endpoints (/mcp/<group>):
 	// it reaches neither /mcp nor any other group. Agent keys have none.
 	Groups     []string
