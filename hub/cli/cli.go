@@ -45,6 +45,7 @@ Administration through a running hub's REST API (docs/API.md):
   mcp-gateway-hub keys     list | create | set-surface | revoke   (with --hub/--key/MCPGW_KEY and no store flag)
   mcp-gateway-hub agents   list | enroll | rotate-key | revoke   (same)
   mcp-gateway-hub backends list | add | update | remove
+  mcp-gateway-hub groups   list | add | update | remove     (tool groups, served at /mcp/<name>)
   mcp-gateway-hub tools    list | get | disable | enable | risk | approve
   mcp-gateway-hub policies list | add-rule | set-rule | delete-rule | default | dry-run
   mcp-gateway-hub audit    list | stats | export
@@ -98,6 +99,8 @@ func Run(ctx context.Context, args []string, env Env) error {
 		return backendsRemote(ctx, rest, env)
 	case "conformance-client": // hidden: the conformance suite's client scenarios (docs/OAUTH-BACKENDS.md)
 		return conformanceClient(ctx, rest, env)
+	case "groups":
+		return groupsRemote(ctx, rest, env)
 	case "tools":
 		return toolsRemote(ctx, rest, env)
 	case "policies":

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/api"
+	"github.com/mcp-gateway/mcp-gateway/hub/config"
 )
 
 func readAll(r io.Reader) ([]byte, error) { return io.ReadAll(io.LimitReader(r, 1<<20)) }
@@ -18,7 +19,7 @@ func readAll(r io.Reader) ([]byte, error) { return io.ReadAll(io.LimitReader(r, 
 // keysRemote is `keys` against the REST API (see remoteMode).
 func keysRemote(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		return groupUsage(env, "keys list [--user NAME|ID|*] | create [--name N] [--user NAME|ID] [--app A] [--scope mcp|admin|all] [--role R] [--surface full|discovery] [--expires 720h] | set-surface ID full|discovery|default | revoke ID")
+		return groupUsage(env, "keys list [--user NAME|ID|*] | create [--name N] [--user NAME|ID] [--app A] [--scope mcp|admin|all] [--role R] [--surface full|discovery] [--groups G,…] [--expires 720h] | set-surface ID full|discovery|default | revoke ID")
 	}
 	sub, args := args[0], args[1:]
 	c := newCmd("keys", sub, env)
@@ -29,6 +30,7 @@ func keysRemote(ctx context.Context, args []string, env Env) error {
 	role := c.fs.String("role", "", "a role the key acts with instead of the user's, one the user's role covers (create; empty = the user's)")
 	scope := c.fs.String("scope", "mcp", "what the key may be used for (create): mcp (MCP calls only), admin (the REST API only) or all")
 	surface := c.fs.String("surface", "", "what the key's client sees (create): full (every tool) or discovery (search, describe and call); empty = its application's, else the endpoint's")
+	groups := c.fs.String("groups", "", "comma-separated tool groups the key is limited to: it reaches only /mcp/<group> (create; empty = not limited)")
 	switch sub {
 	case "list":
 		if err := c.parse(args, 0, "no arguments"); err != nil {
@@ -38,7 +40,7 @@ func keysRemote(ctx context.Context, args []string, env Env) error {
 			return err
 		}
 		return c.show(ctx, "GET", "/api-keys"+query(map[string]string{"user": *user}), nil,
-			"id", "name", "user_id", "application", "scope", "role", "surface", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+			"id", "name", "user_id", "application", "scope", "role", "surface", "groups", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
 	case "create":
 		if err := c.parse(args, 0, "no arguments"); err != nil {
 			return err
@@ -46,7 +48,7 @@ func keysRemote(ctx context.Context, args []string, env Env) error {
 		if err := c.r.resolveUser(ctx, user); err != nil {
 			return err
 		}
-		raw, err := c.r.do(ctx, "POST", "/api-keys", api.CreateKeyRequest{Name: *name, UserID: *user, Application: *app, Scope: *scope, Role: *role, Surface: *surface, ExpiresIn: *expires})
+		raw, err := c.r.do(ctx, "POST", "/api-keys", api.CreateKeyRequest{Name: *name, UserID: *user, Application: *app, Scope: *scope, Role: *role, Surface: *surface, Groups: splitComma(*groups), ExpiresIn: *expires})
 		if err != nil {
 			return err
 		}
@@ -148,6 +150,49 @@ func agentsRemote(ctx context.Context, args []string, env Env) error {
 		return c.show(ctx, "DELETE", "/agents/"+pathEscape(c.fs.Arg(0)), nil)
 	}
 	return unknownSub("agents", sub)
+}
+
+// splitComma splits a comma-separated flag value; "" is none.
+func splitComma(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// groupsRemote is `groups`: tool groups, each served at /mcp/<name> (docs/GROUPS.md).
+func groupsRemote(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 {
+		return groupUsage(env, "groups list | add NAME [--tools G,…] [--agents A,…] [--backends B|AGENT/B,…] [--risks R,…] [--description D] | update NAME (same flags) | remove NAME")
+	}
+	sub, args := args[0], args[1:]
+	c := newCmd("groups", sub, env)
+	tools := c.fs.String("tools", "", "comma-separated globs over exposed tool names")
+	agents := c.fs.String("agents", "", "comma-separated agent ids")
+	backends := c.fs.String("backends", "", "comma-separated backends: NAME or AGENT/NAME")
+	risks := c.fs.String("risks", "", "comma-separated risk categories")
+	desc := c.fs.String("description", "", "what the group is for")
+	switch sub {
+	case "list":
+		if err := c.parse(args, 0, "no arguments"); err != nil {
+			return err
+		}
+		return c.show(ctx, "GET", "/groups", nil, "name", "source", "endpoint", "tools", "agents", "backends", "risks", "description")
+	case "add", "update":
+		if err := c.parse(args, 1, "one group name"); err != nil {
+			return err
+		}
+		body := config.Group{Description: *desc, Tools: splitComma(*tools), Agents: splitComma(*agents),
+			Backends: splitComma(*backends), Risks: splitComma(*risks)}
+		method := map[string]string{"add": "POST", "update": "PUT"}[sub]
+		return c.show(ctx, method, "/groups/"+pathEscape(c.fs.Arg(0)), body)
+	case "remove":
+		if err := c.parse(args, 1, "one group name"); err != nil {
+			return err
+		}
+		return c.show(ctx, "DELETE", "/groups/"+pathEscape(c.fs.Arg(0)), nil)
+	}
+	return unknownSub("groups", sub)
 }
 
 func backendsRemote(ctx context.Context, args []string, env Env) error {

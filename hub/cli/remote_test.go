@@ -122,6 +122,17 @@ func TestRemoteAdminCommands(t *testing.T) {
 	if out, err := cliLogin(t, h, "prot"); err != nil {
 		t.Fatalf("backends login: %v\n%s", err, out)
 	}
+	mustCLI(t, h, "/mcp/readers", "groups", "add", "readers", "--tools", "echo__*", "--risks", "read,unclassified", "--description", "read tools")
+	mustCLI(t, h, "laptop/fs", "groups", "update", "readers", "--backends", "laptop/fs")
+	mustCLI(t, h, "readers", "groups", "list")
+	out = mustCLI(t, h, `"groups":["readers"]`, "keys", "create", "--name", "grouped", "--groups", "readers", "--json")
+	if _, err := hubCLI(t, h, "", "keys", "create", "--name", "nogroup", "--groups", "nosuch"); err == nil {
+		t.Error("a key for a group that does not exist was created")
+	}
+	if _, err := hubCLI(t, h, "", "groups", "add", "bad", "--risks", "spicy"); err == nil {
+		t.Error("a group with an unknown risk was created")
+	}
+	mustCLI(t, h, "done", "groups", "remove", "readers")
 	mustCLI(t, h, "echo__echo", "tools", "list", "--q", "ech")
 	mustCLI(t, h, "fingerprint:", "tools", "get", "echo__echo")
 	mustCLI(t, h, "disabled:", "tools", "disable", "echo__echo")
