@@ -110,11 +110,11 @@ type tsWatcher struct {
 	done        chan struct{}
 }
 
-func startTSWatcher(t *testing.T, node, script, mode, url, key string) *tsWatcher {
+func startTSWatcher(t *testing.T, node, script, mode, url, key string, path ...string) *tsWatcher {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	c := &tsWatcher{mode: mode, lines: make(chan tsEvent, 16), stderr: &syncBuffer{}, done: make(chan struct{})}
-	c.cmd = exec.CommandContext(ctx, node, script, mode, url, key)
+	c.cmd = exec.CommandContext(ctx, node, append([]string{script, mode, url, key}, path...)...)
 	c.cmd.Stderr = c.stderr
 	var err error
 	if c.stdin, err = c.cmd.StdinPipe(); err != nil {

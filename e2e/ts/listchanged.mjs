@@ -3,7 +3,9 @@
 // connected to the hub and reports every notifications/tools/list_changed it gets, while
 // the test stops and starts an agent; run by e2e/era_ts_listchanged_test.go.
 //
-//   node e2e/ts/listchanged.mjs streamable|sse BASE_URL API_KEY
+//   node e2e/ts/listchanged.mjs streamable|sse BASE_URL API_KEY [PATH]
+//
+// PATH is the streamable HTTP endpoint, /mcp by default (/mcp/<group> for a tool group).
 //
 // Prints one JSON object per line on stdout:
 //   {"event":"ready","version":…,"tools":N,"names":[…]}   connected, and for streamable
@@ -21,7 +23,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 
-const [mode, base, key] = process.argv.slice(2);
+const [mode, base, key, path = '/mcp'] = process.argv.slice(2);
 if (!['streamable', 'sse'].includes(mode) || !base || !key) {
   process.stderr.write('usage: listchanged.mjs streamable|sse BASE_URL API_KEY\n');
   process.exit(2);
@@ -52,7 +54,7 @@ client.onerror = (err) => process.stderr.write(`client error: ${err?.stack || er
 
 const transport = mode === 'sse'
   ? new SSEClientTransport(new URL('/sse', base), { requestInit: { headers: auth }, eventSourceInit: { fetch: withAuth }, fetch: withAuth })
-  : new StreamableHTTPClientTransport(new URL('/mcp', base), { requestInit: { headers: auth }, fetch: watchingFetch });
+  : new StreamableHTTPClientTransport(new URL(path, base), { requestInit: { headers: auth }, fetch: watchingFetch });
 
 async function listAll() {
   const names = [];
