@@ -240,3 +240,32 @@ func TestGroupListChanged(t *testing.T) {
 	noEvent(t, fsS, 300*time.Millisecond)
 	noEvent(t, utilS, 300*time.Millisecond)
 }
+
+// A call through a group endpoint is audited with the group in the event's detail, a call
+// outside the group as an unknown tool; a call at /mcp has no group.
+func TestGroupAudit(t *testing.T) {
+	h, _, a := governedHarness(t)
+	g, err := CompileGroup(GroupSpec{Name: "fs", Agents: []string{"laptop"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.gw.SetGroups([]*Group{g})
+	sid := h.initialize("2025-11-25", "", withPath("/mcp/fs"))
+	if m := h.rpcAt("/mcp/fs", sid, 1, "tools/call", `{"name":"read"}`); m.Error != nil {
+		t.Fatalf("read: %+v", *m.Error)
+	}
+	if ev := a.last(t); ev.Detail != `{"group":"fs"}` || ev.Agent != "laptop" || ev.Status != "ok" {
+		t.Errorf("group call audited as %+v", ev)
+	}
+	if m := h.rpcAt("/mcp/fs", sid, 2, "tools/call", `{"name":"util__echo"}`); m.Error == nil {
+		t.Fatal("util__echo outside the group was called")
+	}
+	if ev := a.last(t); ev.Detail != `{"group":"fs"}` || ev.Tool != "util__echo" || ev.Status != "error" {
+		t.Errorf("refused call audited as %+v", ev)
+	}
+	root := h.initialize("2025-11-25", "")
+	h.rpc(root, 3, "tools/call", `{"name":"read"}`)
+	if ev := a.last(t); ev.Detail != "" {
+		t.Errorf("a call at /mcp has detail %q", ev.Detail)
+	}
+}

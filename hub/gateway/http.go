@@ -132,7 +132,7 @@ func (g *Gateway) handleInitialize(w http.ResponseWriter, r *http.Request, req *
 	resp := g.initialize(s, req)
 	if resp.Error == nil {
 		if g.sealer != nil {
-			s.id = g.sealer.seal(s.version, s.caps.wire, s.identity)
+			s.id = g.sealer.seal(s.version, s.caps.wire, s.identity, s.group)
 		}
 		if !g.sessions.add(s) {
 			s.close()

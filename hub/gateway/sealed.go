@@ -44,6 +44,7 @@ type sealedSession struct {
 	Caps    json.RawMessage `json:"c,omitempty"`
 	UserID  string          `json:"u,omitempty"`
 	KeyID   string          `json:"k,omitempty"`
+	Group   string          `json:"g,omitempty"` // the tool group endpoint it lives at ("" for /mcp)
 	Expires int64           `json:"e"` // unix seconds
 }
 
@@ -65,8 +66,8 @@ func newSessionSealer(key []byte) (*sessionSealer, error) {
 }
 
 // seal makes the id of a session just initialized.
-func (z *sessionSealer) seal(version string, caps json.RawMessage, id auth.Identity) string {
-	plain, _ := json.Marshal(sealedSession{Version: version, Caps: caps, UserID: id.UserID, KeyID: id.KeyID,
+func (z *sessionSealer) seal(version string, caps json.RawMessage, id auth.Identity, group string) string {
+	plain, _ := json.Marshal(sealedSession{Version: version, Caps: caps, UserID: id.UserID, KeyID: id.KeyID, Group: group,
 		Expires: z.now().Add(SealedSessionLife).Unix()})
 	nonce := make([]byte, z.aead.NonceSize(), z.aead.NonceSize()+len(plain)+z.aead.Overhead())
 	_, _ = rand.Read(nonce)
@@ -112,7 +113,7 @@ func (g *Gateway) revive(sid string, id auth.Identity, discovery bool) (*session
 	}
 	caps.seal()
 	s := newSession(id, false)
-	s.id, s.version, s.caps = sid, ss.Version, caps
+	s.id, s.version, s.caps, s.group = sid, ss.Version, caps, ss.Group
 	s.discovery = discovery // chosen again from the request: its URL, key and application
 	s.used.Store(true)
 	got, ok := g.sessions.addOrGet(s)

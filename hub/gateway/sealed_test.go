@@ -28,7 +28,7 @@ var sealedEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 func TestSealedSessionID(t *testing.T) {
 	z := fixedSealer(t, 1, sealedEpoch)
 	caps := json.RawMessage(`{"sampling":{}}`)
-	id := z.seal("2025-06-18", caps, auth.Identity{UserID: "u1", KeyID: "k1"})
+	id := z.seal("2025-06-18", caps, auth.Identity{UserID: "u1", KeyID: "k1"}, "")
 	if !strings.HasPrefix(id, sealedPrefix) || strings.ContainsAny(id, " \t\r\n,;") {
 		t.Fatalf("id %q is not a clean header value", id)
 	}
@@ -37,8 +37,12 @@ func TestSealedSessionID(t *testing.T) {
 	if err != nil || ss.Version != "2025-06-18" || string(ss.Caps) != string(caps) || ss.UserID != "u1" || ss.KeyID != "k1" {
 		t.Fatalf("open on another hub: %+v %v", ss, err)
 	}
-	if id2 := z.seal("2025-06-18", caps, auth.Identity{UserID: "u1", KeyID: "k1"}); id2 == id {
+	if id2 := z.seal("2025-06-18", caps, auth.Identity{UserID: "u1", KeyID: "k1"}, ""); id2 == id {
 		t.Fatal("two sessions got the same id")
+	}
+	// A session of a tool group's endpoint keeps its group on the other hub.
+	if ss, err := other.open(z.seal("2025-06-18", caps, auth.Identity{UserID: "u1", KeyID: "k1"}, "fs")); err != nil || ss.Group != "fs" {
+		t.Fatalf("group session on another hub: %+v %v", ss, err)
 	}
 	for name, tc := range map[string]struct {
 		z  *sessionSealer
