@@ -45,7 +45,7 @@ type sealedSession struct {
 	UserID  string          `json:"u,omitempty"`
 	KeyID   string          `json:"k,omitempty"`
 	Group   string          `json:"g,omitempty"` // the tool group endpoint it lives at ("" for /mcp)
-	Expires int64           `json:"e"` // unix seconds
+	Expires int64           `json:"e"`           // unix seconds
 }
 
 type sessionSealer struct {

@@ -121,6 +121,9 @@ func (s *Server) apply(ctx context.Context, topics map[string]bool) {
 			s.resourceUpdatedElsewhere(body)
 		}
 	}
+	if any(store.TopicGroups) {
+		warn("tool groups", s.reloadGroups(ctx))
+	}
 	if any(store.TopicPresence) && s.cluster != nil {
 		s.cluster.Invalidate() // its poll stays for leases that run out, which notify nothing
 	}

@@ -26,6 +26,7 @@ const (
 	TopicTools    = "tools"
 	TopicBackends = "backends"
 	TopicPresence = "presence" // agent_presence: a claim, a release or new backends (migration 0007)
+	TopicGroups   = "groups"   // tool_groups (migration 0010)
 	TopicAll      = "*"
 )
 

@@ -14,3 +14,6 @@ CREATE TABLE tool_groups (
     updated_at TIMESTAMPTZ NOT NULL
 );
 ALTER TABLE api_keys ADD COLUMN tool_groups TEXT NOT NULL DEFAULT '';
+-- Several hubs on one database: a group made on one hub is served by all (migration 0006).
+CREATE TRIGGER tool_groups_notify AFTER INSERT OR DELETE OR UPDATE ON tool_groups
+    FOR EACH STATEMENT EXECUTE FUNCTION mcpgw_notify_change('groups');
