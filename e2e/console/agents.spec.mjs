@@ -30,6 +30,17 @@ export default [
       t.check((await page.getByRole('table', { name: 'Backends of ui-agent' }).getByRole('cell', { name: 'everything', exact: true }).count()) === 1, 'no everything backend for ui-agent');
       await t.shots(page, 'agents');
 
+      // Rotate: a new key shown once, the old one refused (the agent is cut off), the id kept.
+      await page.getByRole('button', { name: 'Rotate key of agent ui-agent' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Rotate key' }).click();
+      const rdlg = page.getByRole('dialog', { name: 'New key for ui-agent' });
+      const newKey = (await rdlg.locator('code.secret').textContent()).trim();
+      t.check(newKey.startsWith('mcpgw_') && newKey !== key, `rotated key ${newKey}`);
+      const setup = await rdlg.locator('pre.snippet').textContent();
+      t.check(setup.includes(newKey) && setup.includes("--agent-id 'ui-agent'"), `setup command: ${setup}`);
+      await rdlg.getByRole('button', { name: 'Close dialog' }).click();
+      await page.getByRole('row', { name: /ui-agent/ }).getByText('offline').waitFor({ timeout: 60000 });
+
       // Revoke: the agent goes offline and shows revoked.
       await page.getByRole('button', { name: 'Revoke agent ui-agent' }).click();
       await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();

@@ -1,7 +1,7 @@
 // Agents: enrolled agents and their state; enroll (the key shown once, with the one-line
-// install command for each OS), revoke; per agent its backends and tools.
-// Rotation: the REST API has no agent key rotation (yet); to replace a key, revoke the
-// agent and enroll it under a new id.
+// install command for each OS), rotate its key (the new key shown once; the old ones stop
+// working and an agent connected with one is cut off), revoke; per agent its backends and
+// tools.
 import { h, replace, card, table, badge, button, field, modal, secret, snippet, confirmDialog, ago, time } from '../lib/dom.js';
 
 export default {
@@ -38,8 +38,27 @@ export default {
         { label: 'Address', cell: (a) => a.session ? h('span', { class: 'mono' }, a.session.remote_addr) : '—' },
         { label: 'Fighting', cell: (a) => a.session && a.session.fighting ? badge('fighting', 'bad') : '' },
         { label: 'Enrolled', cell: (a) => time(a.created_at) },
-        ...(ctx.can('agents.write') ? [{ label: 'Actions', cell: (a) => a.revoked_at ? '' : button('Revoke', () => revoke(a), { kind: 'small danger', perm: 'agents.write', 'aria-label': `Revoke agent ${a.id}` }) }] : []),
+        ...(ctx.can('agents.write') ? [{ label: 'Actions', cell: (a) => a.revoked_at ? '' : h('div', { class: 'row' },
+          button('Rotate key', () => rotate(a), { kind: 'small', perm: 'agents.write', 'aria-label': `Rotate key of agent ${a.id}` }),
+          button('Revoke', () => revoke(a), { kind: 'small danger', perm: 'agents.write', 'aria-label': `Revoke agent ${a.id}` })) }] : []),
       ], items, { caption: 'Enrolled agents', empty: 'No agent is enrolled yet.' });
+    }
+
+    async function rotate(a) {
+      if (!await confirmDialog('Rotate agent key', `Give agent ${a.id} a new key? Its current key stops working at once; a running agent with it is disconnected until it is set up with the new key. Its id and tool names stay.`, 'Rotate key')) return;
+      try {
+        const r = await ctx.api.post('/agents/' + encodeURIComponent(a.id) + '/rotate-key');
+        let hub = '';
+        try { hub = (await ctx.api.get('/connect')).hub_url; } catch { /* the command is left out */ }
+        const q = (x) => "'" + x.replace(/'/g, "'\\''") + "'";
+        modal(`New key for ${a.id}`,
+          h('p', { class: 'notice warn' }, 'This key is shown once. Put it in the agent\'s configuration now: the hub keeps only its hash.'),
+          secret(r.key, `new key of agent ${a.id}`),
+          h('p', {}, `${r.revoked_keys} old key(s) revoked${r.disconnected ? '; the agent was disconnected' : ''}.`),
+          hub ? [h('p', {}, 'On the agent\'s machine:'), snippet(`MCPGW_API_KEY=${q(r.key)} mcp-gateway-agent setup --hub ${q(hub)} --agent-id ${q(a.id)}`, 'setup command')] : null);
+        ctx.notify(`Agent ${a.id} has a new key.`);
+      } catch (e) { ctx.notify(`Rotate failed: ${e.message}`, 'bad'); }
+      await refresh();
     }
 
     async function revoke(a) {
