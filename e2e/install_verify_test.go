@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -184,7 +185,9 @@ func TestInstallShOneLinerKeepsKeyOffArgv(t *testing.T) {
 	r := newInstallReleaseOf(t, []byte(wrapper), true)
 	agentKey := r.hub.EnrollAgent(t, "my-macbook")
 
-	cmdLine := strings.NewReplacer("https://HUB", r.hub.URL, "mcpgw_…", `"$TEST_AGENT_KEY"`).Replace(line)
+	// The README's hub (https://HUB, or the quick start's http://127.0.0.1:3200) is this test's.
+	cmdLine := readmeHubURL.ReplaceAllString(line, r.hub.URL+"/install.sh")
+	cmdLine = strings.ReplaceAll(cmdLine, "mcpgw_…", `"$TEST_AGENT_KEY"`)
 	home := t.TempDir()
 	cmd := exec.Command("/bin/sh", "-c", cmdLine)
 	cmd.Env = []string{"HOME=" + home, "PATH=" + toolsDir(t, record), "SHELL=/bin/sh", "LC_ALL=C", "TEST_AGENT_KEY=" + agentKey}
@@ -218,6 +221,9 @@ func TestInstallShOneLinerKeepsKeyOffArgv(t *testing.T) {
 }
 
 // readmeEnrollLine is the README's one-liner that installs and enrols with install.sh.
+// readmeHubURL is the hub's address in the README's install line.
+var readmeHubURL = regexp.MustCompile(`https?://[^ /]+/install\.sh`)
+
 func readmeEnrollLine(t *testing.T) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
