@@ -269,19 +269,7 @@ func TestForwardAcrossHubs(t *testing.T) {
 
 	b := startHub(t, pg, "hub-b")
 	ctx := context.Background()
-	_, ownerKey, err := auth.CreateOwner(ctx, a.s.Store, "owner")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, agentKey, err := auth.EnrollAgent(ctx, a.s.Store, "laptop")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, h := range []*hub{a, b} {
-		if err := h.s.Keys.Refresh(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ownerKey, agentKey := seedKeys(t, ctx, true, "laptop", a, b)
 	ts := newToolServer(t)
 	lb := newSwitchProxy(t, strings.TrimPrefix(a.url, "http://"))
 	runAgent(t, "laptop", agentKey, "ws://"+lb.ln.Addr().String()+"/agent/ws", ts.url, 500*time.Millisecond)
@@ -453,15 +441,7 @@ func TestNewestWinsAcrossHubs(t *testing.T) {
 	a := startHub(t, pg, "hub-a")
 	b := startHub(t, pg, "hub-b")
 	ctx := context.Background()
-	_, agentKey, err := auth.EnrollAgent(ctx, a.s.Store, "dup")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, h := range []*hub{a, b} {
-		if err := h.s.Keys.Refresh(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	_, agentKey := seedKeys(t, ctx, false, "dup", a, b)
 	ts := newToolServer(t)
 	runAgent(t, "dup", agentKey, a.agentURL(), ts.url, time.Hour) // replaced: it stays away
 	eventually(t, "first agent on A", func() bool { return a.s.Agents.Connected("dup") })
@@ -492,15 +472,7 @@ func TestFightAcrossHubs(t *testing.T) {
 	a := startHub(t, pg, "hub-a")
 	b := startHub(t, pg, "hub-b")
 	ctx := context.Background()
-	_, agentKey, err := auth.EnrollAgent(ctx, a.s.Store, "twin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, h := range []*hub{a, b} {
-		if err := h.s.Keys.Refresh(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	_, agentKey := seedKeys(t, ctx, false, "twin", a, b)
 	ts := newToolServer(t)
 	runAgent(t, "twin", agentKey, a.agentURL(), ts.url, 300*time.Millisecond)
 	eventually(t, "first agent on A", func() bool { return a.s.Agents.Connected("twin") })
@@ -517,19 +489,7 @@ func BenchmarkForwardedCall(b *testing.B) {
 	ha := startHub(b, pg, "hub-a")
 	hb := startHub(b, pg, "hub-b")
 	ctx := context.Background()
-	_, ownerKey, err := auth.CreateOwner(ctx, ha.s.Store, "owner")
-	if err != nil {
-		b.Fatal(err)
-	}
-	_, agentKey, err := auth.EnrollAgent(ctx, ha.s.Store, "laptop")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, h := range []*hub{ha, hb} {
-		if err := h.s.Keys.Refresh(ctx); err != nil {
-			b.Fatal(err)
-		}
-	}
+	ownerKey, agentKey := seedKeys(b, ctx, true, "laptop", ha, hb)
 	ts := newToolServer(b)
 	runAgent(b, "laptop", agentKey, ha.agentURL(), ts.url, 500*time.Millisecond)
 	eventually(b, "B lists the agent", func() bool { return slices.Contains(toolNames(ctx, hb.url, ownerKey), "laptop__tools__progress") })
@@ -598,19 +558,7 @@ func TestForwardOverTLS(t *testing.T) {
 	b := startHub(t, pg, "hub-b", func(c *config.Config) { c.Cluster.CAFile = cert })
 	c := startHub(t, pg, "hub-c") // trusts only the system's authorities
 	ctx := context.Background()
-	_, ownerKey, err := auth.CreateOwner(ctx, a.s.Store, "owner")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, agentKey, err := auth.EnrollAgent(ctx, a.s.Store, "secure")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, h := range []*hub{a, b, c} {
-		if err := h.s.Keys.Refresh(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ownerKey, agentKey := seedKeys(t, ctx, true, "secure", a, b, c)
 	ts := newToolServer(t)
 	runAgent(t, "secure", agentKey, a.agentURL(), ts.url, 500*time.Millisecond, func(c *agentconfig.Config) { c.Agent.TLSSkipVerify = true })
 	for _, h := range []*hub{b, c} {
@@ -648,15 +596,7 @@ func TestFightFoundByAThirdHub(t *testing.T) {
 	b := startHub(t, pg, "hub-b")
 	c := startHub(t, pg, "hub-c")
 	ctx := context.Background()
-	_, agentKey, err := auth.EnrollAgent(ctx, a.s.Store, "twin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, h := range []*hub{a, b, c} {
-		if err := h.s.Keys.Refresh(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	_, agentKey := seedKeys(t, ctx, false, "twin", a, b, c)
 	ts := newToolServer(t)
 	lb := newSwitchProxy(t, strings.TrimPrefix(a.url, "http://"))
 	runAgent(t, "twin", agentKey, "ws://"+lb.ln.Addr().String()+"/agent/ws", ts.url, 300*time.Millisecond)
@@ -679,19 +619,7 @@ func TestDrainWaitsForForwardedCalls(t *testing.T) {
 	a := startHub(t, pg, "hub-a", func(c *config.Config) { c.DrainTimeout.Duration = time.Minute })
 	b := startHub(t, pg, "hub-b")
 	ctx := context.Background()
-	_, ownerKey, err := auth.CreateOwner(ctx, a.s.Store, "owner")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, agentKey, err := auth.EnrollAgent(ctx, a.s.Store, "laptop")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, h := range []*hub{a, b} {
-		if err := h.s.Keys.Refresh(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ownerKey, agentKey := seedKeys(t, ctx, true, "laptop", a, b)
 	ts := newToolServer(t)
 	runAgent(t, "laptop", agentKey, a.agentURL(), ts.url, time.Hour)
 	eventually(t, "B lists the agent on A", func() bool { return slices.Contains(toolNames(ctx, b.url, ownerKey), "laptop__tools__hold") })
@@ -827,19 +755,7 @@ func TestResourceUpdatesReachSubscribersOnAnyHub(t *testing.T) {
 	a := startHub(t, pg, "hub-a")
 	b := startHub(t, pg, "hub-b")
 	ctx := ctxTimeout(t, 2*time.Minute)
-	_, ownerKey, err := auth.CreateOwner(ctx, a.s.Store, "owner")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, agentKey, err := auth.EnrollAgent(ctx, a.s.Store, "laptop")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, h := range []*hub{a, b} {
-		if err := h.s.Keys.Refresh(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ownerKey, agentKey := seedKeys(t, ctx, true, "laptop", a, b)
 	subscribed := make(chan string, 4)
 	srv := mcp.NewServer(&mcp.Implementation{Name: "watched", Version: "1"}, &mcp.ServerOptions{
 		SubscribeHandler: func(_ context.Context, r *mcp.SubscribeRequest) error {
@@ -1033,4 +949,26 @@ func TestBackendOnTheHubsNamed(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "no [cluster]") {
 		t.Fatalf("hubs on a hub without [cluster]: %d %s", resp.StatusCode, body)
 	}
+}
+
+// seedKeys makes, on the first hub's store (one database for all), an owner when owner is
+// set and an agent id with its key, then has every hub load the keys. It returns the owner's
+// key ("" without one) and the agent's.
+func seedKeys(tb testing.TB, ctx context.Context, owner bool, agentID string, hubs ...*hub) (ownerKey, agentKey string) {
+	tb.Helper()
+	var err error
+	if owner {
+		if _, ownerKey, err = auth.CreateOwner(ctx, hubs[0].s.Store, "owner"); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if _, agentKey, err = auth.EnrollAgent(ctx, hubs[0].s.Store, agentID); err != nil {
+		tb.Fatal(err)
+	}
+	for _, h := range hubs {
+		if err := h.s.Keys.Refresh(ctx); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return ownerKey, agentKey
 }
