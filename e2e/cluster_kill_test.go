@@ -87,7 +87,15 @@ func TestClusterKill9(t *testing.T) {
 		return slices.ContainsFunc(res.Tools, func(tl *mcp.Tool) bool { return tl.Name == "laptop__everything__echo" })
 	}
 	waitFor(t, 60*time.Second, "hub B lists the agent on hub A", listed)
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "kill9", Version: "1"}, nil).Connect(ctx,
+	progress := make(chan struct{}, 64)
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "kill9", Version: "1"}, &mcp.ClientOptions{
+		ProgressNotificationHandler: func(context.Context, *mcp.ProgressNotificationClientRequest) {
+			select {
+			case progress <- struct{}{}:
+			default:
+			}
+		},
+	}).Connect(ctx,
 		&mcp.StreamableClientTransport{Endpoint: urlB + "/mcp", HTTPClient: authClient(ownerKey)}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -108,10 +116,17 @@ func TestClusterKill9(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() {
 		_, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "laptop__everything__trigger-long-running-operation",
-			Arguments: map[string]any{"duration": 60, "steps": 60}})
+			Arguments: map[string]any{"duration": 60, "steps": 60}, Meta: mcp.Meta{"progressToken": "kill9-1"}})
 		errc <- err
 	}()
-	time.Sleep(time.Second) // let the call reach the backend; the assertions below do not depend on it
+	// Its first progress notification says it runs on the agent behind hub A.
+	select {
+	case <-progress:
+	case err := <-errc:
+		t.Fatalf("the long call ended before the kill: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("no progress from the long call within 60 s")
+	}
 	killed := time.Now()
 	if err := syscall.Kill(-hubA.cmd.Process.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)

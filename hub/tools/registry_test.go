@@ -243,6 +243,7 @@ func descOf(def []byte) string {
 	}
 	return d.Description
 }
+
 // gatedStore is a real store whose ListToolStates waits for open to be closed.
 type gatedStore struct {
 	store.Store

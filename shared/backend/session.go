@@ -20,8 +20,8 @@ var errStopped = errors.New("stopped")
 
 // Timeouts of the session's own traffic.
 const (
-	relistTimeout    = 60 * time.Second
-	writeTimeout     = 30 * time.Second // replies to the server and notifications/cancelled
+	relistTimeout = 60 * time.Second
+	writeTimeout  = 30 * time.Second // replies to the server and notifications/cancelled
 )
 
 // session is one connection to the server: one process for stdio, one MCP session for HTTP.
