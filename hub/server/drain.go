@@ -20,17 +20,18 @@ import (
 
 // drainer counts the calls in flight per agent ("" for hub-local backends) so that, between
 // SIGTERM and exit, the hub tells each agent hub_closing as soon as no call of its runs here
-// and exits once no call runs at all (docs/DEPLOY.md, "Graceful drain").
+// and exits once no call runs at all (docs/DEPLOY.md, "Graceful drain"). It is on every
+// call's path, so it counts with atomics (one counter per agent id, kept once made: there are
+// as many as agents ever called) and signals only while draining.
 type drainer struct {
 	on      atomic.Bool
-	mu      sync.Mutex
-	calls   map[string]int
-	total   int
-	changed chan struct{} // capacity 1: a call ended
+	total   atomic.Int64
+	calls   sync.Map      // agent id → *atomic.Int64
+	changed chan struct{} // capacity 1: a call ended while draining
 }
 
 func newDrainer() *drainer {
-	return &drainer{calls: map[string]int{}, changed: make(chan struct{}, 1)}
+	return &drainer{changed: make(chan struct{}, 1)}
 }
 
 // upstream wraps the hub's upstream so that every call is counted while it runs.
@@ -42,25 +43,34 @@ type countedUpstream struct {
 }
 
 func (c countedUpstream) Call(ctx context.Context, t router.Target, bc *backend.Call) (*jsonrpc.Response, error) {
-	c.d.begin(t.Agent)
-	defer c.d.end(t.Agent)
+	defer c.d.end(c.d.begin(t.Agent))
 	return c.next.Call(ctx, t, bc)
 }
 
-func (d *drainer) begin(agent string) {
-	d.mu.Lock()
-	d.calls[agent]++
-	d.total++
-	d.mu.Unlock()
+// begin counts a call to agent's tools starting; pass what it returns to end.
+func (d *drainer) begin(agent string) *atomic.Int64 {
+	n := d.counter(agent)
+	n.Add(1)
+	d.total.Add(1)
+	return n
 }
 
-func (d *drainer) end(agent string) {
-	d.mu.Lock()
-	if d.calls[agent]--; d.calls[agent] <= 0 {
-		delete(d.calls, agent)
+func (d *drainer) counter(agent string) *atomic.Int64 {
+	if v, ok := d.calls.Load(agent); ok {
+		return v.(*atomic.Int64)
 	}
-	d.total--
-	d.mu.Unlock()
+	v, _ := d.calls.LoadOrStore(agent, new(atomic.Int64))
+	return v.(*atomic.Int64)
+}
+
+// end counts a call's end. The decrements come before the check of on: a drain that starts
+// after the check reads the counts after them, so no end is missed.
+func (d *drainer) end(n *atomic.Int64) {
+	n.Add(-1)
+	d.total.Add(-1)
+	if !d.on.Load() {
+		return
+	}
 	select {
 	case d.changed <- struct{}{}:
 	default:
@@ -69,9 +79,10 @@ func (d *drainer) end(agent string) {
 
 // busy returns the number of calls in flight and whether the agent has one.
 func (d *drainer) busy(agent string) (total int, agentBusy bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.total, d.calls[agent] > 0
+	if v, ok := d.calls.Load(agent); ok {
+		agentBusy = v.(*atomic.Int64).Load() > 0
+	}
+	return int(d.total.Load()), agentBusy
 }
 
 // drain runs between the end of ctx and the shutdown: it refuses what would start new work
