@@ -14,9 +14,9 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/api"
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
-	"github.com/mcp-gateway/mcp-gateway/hub/masterkey"
 	"github.com/mcp-gateway/mcp-gateway/hub/rbac"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
+	"github.com/mcp-gateway/mcp-gateway/shared/masterkey"
 	"github.com/mcp-gateway/mcp-gateway/shared/waitfor"
 )
 

@@ -13,9 +13,9 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
-	"github.com/mcp-gateway/mcp-gateway/hub/masterkey"
 	"github.com/mcp-gateway/mcp-gateway/hub/server"
 	"github.com/mcp-gateway/mcp-gateway/hub/store/storetest"
+	"github.com/mcp-gateway/mcp-gateway/shared/masterkey"
 )
 
 // Hub is a running hub.

@@ -9,9 +9,9 @@ import (
 	"sync"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/api"
-	"github.com/mcp-gateway/mcp-gateway/hub/masterkey"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+	"github.com/mcp-gateway/mcp-gateway/shared/masterkey"
 )
 
 // Several hubs on one PostgreSQL database (docs/SCALING.md): each listens for the

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/cluster"
-	"github.com/mcp-gateway/mcp-gateway/hub/masterkey"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
+	"github.com/mcp-gateway/mcp-gateway/shared/masterkey"
 )
 
 // newCluster joins the cluster of [cluster] (docs/SCALING.md): presence, routing of the

@@ -8,7 +8,7 @@ import (
 	"os"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
-	"github.com/mcp-gateway/mcp-gateway/hub/masterkey"
+	"github.com/mcp-gateway/mcp-gateway/shared/masterkey"
 )
 
 // LoadMasterKey loads the master key for cfg: MCPGW_MASTER_KEY, else master.key in the data

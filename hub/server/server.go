@@ -26,7 +26,6 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/console"
 	"github.com/mcp-gateway/mcp-gateway/hub/gateway"
 	"github.com/mcp-gateway/mcp-gateway/hub/install"
-	"github.com/mcp-gateway/mcp-gateway/hub/masterkey"
 	"github.com/mcp-gateway/mcp-gateway/hub/metrics"
 	"github.com/mcp-gateway/mcp-gateway/hub/oauth"
 	"github.com/mcp-gateway/mcp-gateway/hub/policy"
@@ -38,6 +37,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/tools"
 	"github.com/mcp-gateway/mcp-gateway/hub/upstream"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+	"github.com/mcp-gateway/mcp-gateway/shared/masterkey"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 	"github.com/mcp-gateway/mcp-gateway/shared/version"
 )

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mcp-gateway/mcp-gateway/hub/masterkey"
+	"github.com/mcp-gateway/mcp-gateway/shared/masterkey"
 )
 
 // BackendRecord is a hub-local backend created through the REST API. Config is the JSON of

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcp-gateway/mcp-gateway/hub/masterkey"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/hub/store/storetest"
+	"github.com/mcp-gateway/mcp-gateway/shared/masterkey"
 )
 
 // Regression (issue 10, item 2): a backend's env values and headers (API tokens) were kept

@@ -18,7 +18,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/mcp-gateway/mcp-gateway/hub/masterkey"
+	"github.com/mcp-gateway/mcp-gateway/shared/masterkey"
 )
 
 const (

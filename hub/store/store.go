@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mcp-gateway/mcp-gateway/hub/masterkey"
+	"github.com/mcp-gateway/mcp-gateway/shared/masterkey"
 )
 
 // Sentinel errors. Every driver error that means one of these is mapped to it, so callers

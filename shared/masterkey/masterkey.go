@@ -1,6 +1,7 @@
 // Package masterkey loads the hub's master key (MCPGW_MASTER_KEY, or master.key in the data
 // directory, created with mode 0600 at first start) and seals secrets at rest with it:
 // AES-256-GCM, bound to where the value is stored. See docs/INSTALL.md, "The master key".
+// LoadFile gives the same for a key file of another purpose (the agent's oauth.key).
 package masterkey
 
 import (
@@ -47,6 +48,8 @@ type Key struct {
 	forms  []string // how the key is written: the text given, hex and base64 of its bytes
 	source string   // where it came from: EnvVar or the file's path
 	derive []byte   // HMAC-SHA256 key for Derive: itself derived, so the key's bytes are not kept
+	name   string   // what errors call it: "master key", or LoadFile's name
+	hint   string   // LoadFile's advice when a value does not open; "" for the hub's own advice
 }
 
 // Load returns the key given in the environment (fromEnv, the value of EnvVar) or, without
@@ -63,28 +66,41 @@ func Load(dataDir, fromEnv string) (*Key, error) {
 	if dataDir == "" {
 		return nil, fmt.Errorf("%w: set %s or a data directory", ErrNoKey, EnvVar)
 	}
-	return loadOrCreate(filepath.Join(dataDir, FileName))
+	return loadOrCreate(filepath.Join(dataDir, FileName), "master key")
 }
 
-func loadOrCreate(path string) (*Key, error) {
+// LoadFile returns the key in path, creating it (mode 0600, its directory 0700) the first
+// time, like the hub's master.key; a file others can read is refused. name is what errors
+// call the key ("oauth key"); hint is the advice an error gives when a value does not open
+// with it.
+func LoadFile(path, name, hint string) (*Key, error) {
+	k, err := loadOrCreate(path, name)
+	if err != nil {
+		return nil, err
+	}
+	k.hint = hint
+	return k, nil
+}
+
+func loadOrCreate(path, name string) (*Key, error) {
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := create(path); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s %s: %w", name, path, err)
 		}
 		raw, err = os.ReadFile(path)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("master key: %w", err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if st, err := os.Stat(path); err == nil && runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("master key %s is readable by others (mode %04o): chmod 600 it", path, st.Mode().Perm())
+		return nil, fmt.Errorf("%s %s is readable by others (mode %04o): chmod 600 it", name, path, st.Mode().Perm())
 	}
 	k, err := Parse(string(raw))
 	if err != nil {
-		return nil, fmt.Errorf("master key %s: %w", path, err)
+		return nil, fmt.Errorf("%s %s: %w", name, path, err)
 	}
-	k.source = path
+	k.source, k.name = path, name
 	return k, nil
 }
 
@@ -94,13 +110,13 @@ func loadOrCreate(path string) (*Key, error) {
 func create(path string) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("master key: %w", err)
+		return err
 	}
 	var b [Size]byte
 	rand.Read(b[:])
-	f, err := os.CreateTemp(dir, FileName+".*.tmp") // mode 0600
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp") // mode 0600
 	if err != nil {
-		return fmt.Errorf("master key: %w", err)
+		return err
 	}
 	defer os.Remove(f.Name())
 	_, err = f.WriteString(base64.StdEncoding.EncodeToString(b[:]) + "\n")
@@ -114,7 +130,7 @@ func create(path string) error {
 		err = os.Link(f.Name(), path)
 	}
 	if err != nil && !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("master key %s: %w", path, err)
+		return err
 	}
 	return nil
 }
@@ -147,7 +163,7 @@ func Parse(text string) (*Key, error) {
 	sum := sha256.Sum256(b)
 	dm := hmac.New(sha256.New, b)
 	dm.Write([]byte("mcp-gateway masterkey derive v1"))
-	return &Key{aead: aead, id: hex.EncodeToString(sum[:4]), source: "given", derive: dm.Sum(nil),
+	return &Key{aead: aead, id: hex.EncodeToString(sum[:4]), source: "given", name: "master key", derive: dm.Sum(nil),
 		forms: []string{text, hex.EncodeToString(b), base64.StdEncoding.EncodeToString(b), base64.RawURLEncoding.EncodeToString(b)}}, nil
 }
 
@@ -194,6 +210,9 @@ func (k *Key) Open(sealed, where string) (string, error) {
 			where, id, ErrNoKey, EnvVar, FileName)
 	}
 	if id != k.id {
+		if k.hint != "" {
+			return "", fmt.Errorf("%s is sealed with %s %s, but the %s in %s is %s: %w; %s", where, k.name, id, k.name, k.source, k.id, ErrWrongKey, k.hint)
+		}
 		return "", fmt.Errorf("%s is sealed with master key %s, but this hub's key (%s) is %s: %w; set %s to the key it was sealed with, or restore that %s",
 			where, id, k.source, k.id, ErrWrongKey, EnvVar, FileName)
 	}
@@ -204,7 +223,7 @@ func (k *Key) Open(sealed, where string) (string, error) {
 	n := k.aead.NonceSize()
 	plain, err := k.aead.Open(nil, raw[:n], raw[n:], []byte(where))
 	if err != nil {
-		return "", fmt.Errorf("%s: sealed value does not open with master key %s (changed, or moved from elsewhere): %w", where, k.id, ErrWrongKey)
+		return "", fmt.Errorf("%s: sealed value does not open with %s %s (changed, or moved from elsewhere): %w", where, k.name, k.id, ErrWrongKey)
 	}
 	return string(plain), nil
 }
