@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/mcp-gateway/mcp-gateway/shared/waitfor"
 	"runtime"
 	"strings"
 	"sync"
@@ -58,8 +59,15 @@ func (e *echoer) record(ctx context.Context, resp *jsonrpc.Response, err error, 
 	}
 }
 
-// stop ends the echoers and returns how many calls succeeded and the failures.
+// stop ends the echoers and returns how many calls succeeded and the failures. It first
+// gives them until one call has ended (generously: a busy machine may not have finished one
+// while the test's own call ran), so that "none succeeded" means the backend failed them.
 func (e *echoer) stop() (int, error) {
+	waitfor.Poll(60*time.Second, func() bool {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.calls > 0 || e.err != nil
+	})
 	e.cancel()
 	e.wg.Wait()
 	return e.calls, e.err
