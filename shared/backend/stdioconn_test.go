@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/mcp-gateway/mcp-gateway/shared/waitfor"
 	"runtime"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+	"github.com/mcp-gateway/mcp-gateway/shared/waitfor"
 )
 
 // echoer keeps calling echo from several goroutines until stopped, as other clients would,
