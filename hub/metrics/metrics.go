@@ -4,6 +4,7 @@ package metrics
 
 import (
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,6 +21,38 @@ type Metrics struct {
 	calls    *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	denied   *prometheus.CounterVec
+
+	// callSeries and durationSeries are the series already resolved, by their labels:
+	// Observe runs on every call, and a vector's WithLabelValues checks, hashes and looks
+	// up its label values each time. Series are never deleted, so a resolved child stays
+	// its vector's.
+	callSeries     sync.Map // callLabels → prometheus.Counter
+	durationSeries sync.Map // durationLabels → prometheus.Observer
+}
+
+// callLabels are the labels of one mcpgw_calls_total series, durationLabels those of one
+// mcpgw_call_duration_seconds series.
+type (
+	callLabels     struct{ method, agent, backend, tool, status string }
+	durationLabels struct{ method, agent, backend string }
+)
+
+// calledSeries returns the calls counter of l, resolving it the first time.
+func (m *Metrics) calledSeries(l callLabels) prometheus.Counter {
+	if c, ok := m.callSeries.Load(l); ok {
+		return c.(prometheus.Counter)
+	}
+	c, _ := m.callSeries.LoadOrStore(l, m.calls.WithLabelValues(l.method, l.agent, l.backend, l.tool, l.status))
+	return c.(prometheus.Counter)
+}
+
+// durationOf returns the duration histogram of l, resolving it the first time.
+func (m *Metrics) durationOf(l durationLabels) prometheus.Observer {
+	if o, ok := m.durationSeries.Load(l); ok {
+		return o.(prometheus.Observer)
+	}
+	o, _ := m.durationSeries.LoadOrStore(l, m.duration.WithLabelValues(l.method, l.agent, l.backend))
+	return o.(prometheus.Observer)
 }
 
 // Gauges are read when Prometheus scrapes.
@@ -112,9 +145,9 @@ func (m *Metrics) Observe(ev *store.AuditEvent) {
 	if ev.Kind == store.AuditDenied {
 		m.denied.WithLabelValues(ev.Rule).Inc()
 	}
-	m.calls.WithLabelValues(ev.Action, ev.Agent, ev.Backend, ev.Tool, ev.Status).Inc()
+	m.calledSeries(callLabels{ev.Action, ev.Agent, ev.Backend, ev.Tool, ev.Status}).Inc()
 	if ev.Kind == store.AuditCall {
-		m.duration.WithLabelValues(ev.Action, ev.Agent, ev.Backend).Observe(ev.Duration.Seconds())
+		m.durationOf(durationLabels{ev.Action, ev.Agent, ev.Backend}).Observe(ev.Duration.Seconds())
 	}
 }
 
