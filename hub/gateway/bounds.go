@@ -56,9 +56,7 @@ func writeLimit(w http.ResponseWriter, id jsonrpc.ID, what, setting string, limi
 	msg := "this key already has " + strconv.Itoa(limit) + " open " + what + " (" + setting +
 		"); end some (DELETE /mcp with their Mcp-Session-Id, or close the streams) or wait for idle ones to expire"
 	resp := mcp.ErrorResponse(id, mcp.CodeSessionLimit, msg, map[string]any{"limit": limit, "setting": setting})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusTooManyRequests)
-	_, _ = w.Write(encode(resp))
+	writeJSONBody(w, http.StatusTooManyRequests, encode(resp))
 }
 
 // overRate takes one request of the caller's rate. Over it, it sets Retry-After and

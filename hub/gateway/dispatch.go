@@ -328,9 +328,9 @@ func (g *Gateway) call(ctx context.Context, c *client, req *jsonrpc.Request, em 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if s := c.sess; s != nil {
-		stop := context.AfterFunc(s.ctx, cancel)
-		defer stop()
-		defer s.begin(req.ID, cancel)()
+		// Registered with the session, the call ends with it (close cancels every call it
+		// holds) or with the client's notifications/cancelled.
+		defer s.end(s.begin(req.ID, cancel))
 	}
 	resp, err := g.upstream.Call(ctx, t, c.backendCall(&jsonrpc.Request{ID: req.ID, Method: req.Method, Params: raw}, em))
 	if err != nil {

@@ -262,9 +262,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		http.Error(w, "encode response", http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	writeJSONBody(w, status, b)
 }
 
 // Listeners is the number of open subscriptions/listen streams.

@@ -35,8 +35,22 @@ func (g *Gateway) serveMCP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// readBody reads the request body within the size limit, answering the error itself.
+// readBody reads the request body within the size limit, answering the error itself. A
+// body of declared length (what MCP clients send) is read into one buffer of that size; a
+// chunked one grows as it arrives, up to the limit.
 func (g *Gateway) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	if n := r.ContentLength; n > g.cfg.MaxBodyBytes {
+		httpError(w, http.StatusRequestEntityTooLarge, "request body is over the limit of "+itoa(g.cfg.MaxBodyBytes)+" bytes")
+		return nil, false
+	} else if n >= 0 && r.Body != nil {
+		// net/http hands the handler exactly n bytes (a shorter body is an error).
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			httpError(w, http.StatusBadRequest, "read request body: "+err.Error())
+			return nil, false
+		}
+		return body, true
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.cfg.MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -275,13 +289,11 @@ func (g *Gateway) handleBatch(w http.ResponseWriter, r *http.Request, body []byt
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(joinArray(out))
+	writeJSONBody(w, http.StatusOK, joinArray(out))
 }
 
 func writeMessage(w http.ResponseWriter, resp *jsonrpc.Response) {
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(encode(resp))
+	writeJSONBody(w, http.StatusOK, encode(resp))
 }
 
 func writeParseError(w http.ResponseWriter, err error) {

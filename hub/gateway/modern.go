@@ -179,9 +179,7 @@ func checkHeaders(r *http.Request, req *jsonrpc.Request, version string) string 
 func (g *Gateway) handleModern(w http.ResponseWriter, r *http.Request, req *jsonrpc.Request) {
 	c, merr := modernClient(r, req)
 	if merr != nil {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(merr.status)
-		_, _ = w.Write(encode(merr.resp))
+		writeJSONBody(w, merr.status, encode(merr.resp))
 		return
 	}
 	if g.log.Enabled(r.Context(), slog.LevelDebug) {
@@ -202,9 +200,7 @@ func (g *Gateway) handleModern(w http.ResponseWriter, r *http.Request, req *json
 	}
 	if req.Method == mcp.MethodToolsCall {
 		if msg := g.checkParamHeaders(r, req.Params); msg != "" {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusBadRequest)
-			_, _ = w.Write(encode(mcp.ErrorResponse(req.ID, mcp.CodeHeaderMismatch, msg, nil)))
+			writeJSONBody(w, http.StatusBadRequest, encode(mcp.ErrorResponse(req.ID, mcp.CodeHeaderMismatch, msg, nil)))
 			return
 		}
 	}
@@ -245,9 +241,7 @@ func modernStatus(resp *jsonrpc.Response) int {
 
 // writeModern writes a stateless request's whole reply as JSON, with modernStatus.
 func writeModern(w http.ResponseWriter, resp *jsonrpc.Response) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(modernStatus(resp))
-	_, _ = w.Write(encode(resp))
+	writeJSONBody(w, modernStatus(resp), encode(resp))
 }
 
 // completeResult adds the fields the stateless protocol asks of a result: resultType, the

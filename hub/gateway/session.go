@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -169,17 +170,26 @@ func (s *session) close() {
 	s.mu.Unlock()
 }
 
-// begin registers a client request so notifications/cancelled can reach it.
-func (s *session) begin(id jsonrpc.ID, cancel context.CancelFunc) (end func()) {
-	key := idKey(id)
+// begin registers a client request so that notifications/cancelled, and the session's end,
+// can cancel it; end (with the key begin returned) removes it again. A session already
+// closed cancels the request at once: close cancels what is registered after it stopped
+// the session's context, so a request registered later sees that context done here.
+func (s *session) begin(id jsonrpc.ID, cancel context.CancelFunc) (key string) {
+	key = idKey(id)
 	s.mu.Lock()
 	s.inflight[key] = cancel
 	s.mu.Unlock()
-	return func() {
-		s.mu.Lock()
-		delete(s.inflight, key)
-		s.mu.Unlock()
+	if s.ctx.Err() != nil {
+		cancel()
 	}
+	return key
+}
+
+// end removes a request begin registered.
+func (s *session) end(key string) {
+	s.mu.Lock()
+	delete(s.inflight, key)
+	s.mu.Unlock()
 }
 
 func (s *session) cancel(id jsonrpc.ID) {
@@ -191,9 +201,17 @@ func (s *session) cancel(id jsonrpc.ID) {
 	}
 }
 
+// idKey names a request id in the session's maps: a number as its digits, a string quoted,
+// so that 1 and "1" stay apart (the JSON text of the id, without encoding/json's reflection
+// on every call).
 func idKey(id jsonrpc.ID) string {
-	b, _ := json.Marshal(id.Raw())
-	return string(b)
+	switch v := id.Raw().(type) {
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case string:
+		return strconv.Quote(v)
+	}
+	return "null"
 }
 
 // sessions is the table of open sessions, counted per key against the cap.

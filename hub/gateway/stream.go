@@ -76,9 +76,7 @@ func (p *postReply) finishStatus(msg []byte, status int) {
 		_ = writeEvent(p.w, msg)
 		return
 	}
-	p.w.Header().Set("Content-Type", "application/json")
-	p.w.WriteHeader(status)
-	_, _ = p.w.Write(msg)
+	writeJSONBody(p.w, status, msg)
 }
 
 // streamEmitter sends on the session's standalone stream (HTTP+SSE sessions).
@@ -165,13 +163,16 @@ func writeKeepAlive(w http.ResponseWriter) error {
 }
 
 // accepts reports whether the Accept header lists the media type (or a wildcard for it).
+// It runs on every POST: it walks the values in place instead of splitting them.
 func accepts(r *http.Request, mediaType string) bool {
 	major, _, _ := strings.Cut(mediaType, "/")
-	for _, v := range r.Header.Values("Accept") {
-		for _, part := range strings.Split(v, ",") {
-			mt, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+	for _, v := range r.Header["Accept"] {
+		for v != "" {
+			var part string
+			part, v, _ = strings.Cut(v, ",")
+			mt, _, _ := strings.Cut(part, ";")
 			mt = strings.TrimSpace(mt)
-			if mt == mediaType || mt == "*/*" || mt == major+"/*" {
+			if mt == mediaType || mt == "*/*" || (len(mt) == len(major)+2 && mt[len(major):] == "/*" && mt[:len(major)] == major) {
 				return true
 			}
 		}
