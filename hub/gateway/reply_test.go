@@ -1,0 +1,135 @@
+package gateway
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/router"
+)
+
+// countingListener counts the writes of the connections it accepts: each is one write(2)
+// on a TCP connection.
+type countingListener struct {
+	net.Listener
+	writes *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return countingConn{c, l.writes}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+// TestReplyWrites: a call's JSON reply leaves as one response of known length — one write
+// when it fits net/http's connection buffer, never chunked when it is larger — in both eras.
+func TestReplyWrites(t *testing.T) {
+	r := router.New(nil)
+	r.Set("", hubBackends())
+	gw := New(Config{KeepAlive: time.Hour}, keys, r, newFakeUpstream(), slog.New(slog.DiscardHandler))
+	mux := http.NewServeMux()
+	gw.Mount(mux)
+	var writes atomic.Int64
+	srv := httptest.NewUnstartedServer(mux)
+	srv.Listener = countingListener{srv.Listener, &writes}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	client := srv.Client()
+
+	post := func(sid, body string, hdr map[string]string) (*http.Response, []byte, int64) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/mcp", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+aliceKey)
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Content-Type", "application/json")
+		if sid != "" {
+			req.Header.Set(headerSession, sid)
+		}
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		before := writes.Load()
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The whole response is in: the server wrote it before the client could read it.
+		return resp, b, writes.Load() - before
+	}
+	resp, _, _ := post("", initBody, nil)
+	sid := resp.Header.Get(headerSession)
+	if sid == "" {
+		t.Fatal("initialize returned no session")
+	}
+	post(sid, `{"jsonrpc":"2.0","method":"notifications/initialized"}`, nil)
+
+	call := func(message string) string {
+		return `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"util__echo","arguments":{"message":"` + message + `"}}}`
+	}
+	modern := func(message string) string {
+		return modernBody(7, "tools/call", `{"name":"util__echo","arguments":{"message":"`+message+`"}}`, "")
+	}
+	modernHdr := map[string]string{headerProtocol: "2026-07-28", headerMethod: "tools/call", headerName: "util__echo"}
+	for _, tc := range []struct {
+		name    string
+		sid     string
+		body    string
+		hdr     map[string]string
+		large   bool
+		maxDiff int64
+	}{
+		{"session, small", sid, call("hi"), nil, false, 1},
+		{"session, large", sid, call(strings.Repeat("x", 10_000)), nil, true, 2},
+		{"stateless, small", "", modern("hi"), modernHdr, false, 1},
+		{"stateless, large", "", modern(strings.Repeat("x", 10_000)), modernHdr, true, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, b, n := post(tc.sid, tc.body, tc.hdr)
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `util__echo`) && !strings.Contains(string(b), `echo`) {
+				t.Fatalf("status %d: %.200s", resp.StatusCode, b)
+			}
+			if tc.large && len(b) < 10_000 {
+				t.Fatalf("reply of %d bytes, want the large echo", len(b))
+			}
+			if len(resp.TransferEncoding) != 0 {
+				t.Errorf("Transfer-Encoding %v, want none (a known length)", resp.TransferEncoding)
+			}
+			if resp.ContentLength != int64(len(b)) || resp.Header.Get("Content-Length") != strconv.Itoa(len(b)) {
+				t.Errorf("Content-Length %d (%q), body %d bytes", resp.ContentLength, resp.Header.Get("Content-Length"), len(b))
+			}
+			if got := resp.Header.Get("Content-Type"); got != "application/json" {
+				t.Errorf("Content-Type %q", got)
+			}
+			if n < 1 || n > tc.maxDiff {
+				t.Errorf("the reply took %d writes, want 1..%d", n, tc.maxDiff)
+			}
+		})
+	}
+}
