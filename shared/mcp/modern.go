@@ -73,7 +73,9 @@ func dropMembers(obj []byte, edit func(key string, val []byte) ([]byte, bool)) (
 		val        []byte
 		drop       bool
 	}
-	var members []member
+	// An object of a few members (a request's params, its _meta) keeps them on the stack.
+	var few [8]member
+	members := few[:0]
 	changed, grow := false, 0
 	for {
 		ks := skipSpace(obj, it.i)
