@@ -169,6 +169,9 @@ type Gateway struct {
 	// stateless results; listPrefix opens a list the hub built for a stateless client.
 	serverInfo json.RawMessage
 	listPrefix []byte
+	// completePrefix opens a complete result that had neither _meta nor resultType: the
+	// members completeResult adds, in the order it adds them.
+	completePrefix []byte
 
 	sealer *sessionSealer // nil unless Config.SessionKey is set
 	groups groupSet       // tool groups served at /mcp/<name> (groups.go)
@@ -189,6 +192,7 @@ func New(cfg Config, keys Keys, tables Tables, up Upstream, log *slog.Logger) *G
 	g.serverInfo, _ = json.Marshal(map[string]string{"name": cfg.ServerName, "version": cfg.ServerVersion})
 	g.listPrefix = []byte(`{"_meta":{"` + mcp.MetaServerInfo + `":` + string(g.serverInfo) +
 		`},"resultType":"complete","ttlMs":` + strconv.Itoa(listTTLMs) + `,"cacheScope":"private",`)
+	g.completePrefix = []byte(`{"_meta":{"` + mcp.MetaServerInfo + `":` + string(g.serverInfo) + `},"resultType":"complete"`)
 	g.bgCtx, g.bgStop = context.WithCancel(context.Background())
 	g.sessions.onRemove = func(s *session) { g.releaseAll(sessionHolder(s)) }
 	g.SetGovernance(Governance{})

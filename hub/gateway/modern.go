@@ -269,6 +269,13 @@ func (g *Gateway) completeResult(method string, resp *jsonrpc.Response) *jsonrpc
 	case typed:
 	case asks:
 		res, err = mcp.AddMember(res, "resultType", []byte(`"input_required"`))
+	case method != mcp.MethodResourcesRead && !hasMember(res, "_meta"):
+		// The common case, a tool's or prompt's result with no _meta: its members follow the
+		// two the hub adds, in one copy.
+		if out, ok := g.prefixComplete(res); ok {
+			return &jsonrpc.Response{ID: resp.ID, Result: out}
+		}
+		err = mcp.ErrNotObject
 	default:
 		if method == mcp.MethodResourcesRead {
 			if res, err = mcp.AddMember(res, "ttlMs", []byte("0")); err == nil {
@@ -286,6 +293,27 @@ func (g *Gateway) completeResult(method string, resp *jsonrpc.Response) *jsonrpc
 		return errorResponse(resp.ID, codeInternal, "the backend's result is not a JSON object")
 	}
 	return &jsonrpc.Response{ID: resp.ID, Result: res}
+}
+
+// prefixComplete is res, a JSON object, with the _meta (serverInfo) and resultType
+// "complete" members first; false when res is not an object.
+func (g *Gateway) prefixComplete(res []byte) ([]byte, bool) {
+	res = bytes.TrimLeft(res, " \t\r\n")
+	if len(res) == 0 || res[0] != '{' {
+		return nil, false
+	}
+	rest := res[1:]
+	out := make([]byte, 0, len(g.completePrefix)+len(res)+1)
+	out = append(out, g.completePrefix...)
+	if t := bytes.TrimLeft(rest, " \t\r\n"); len(t) == 0 || t[0] != '}' {
+		out = append(out, ',')
+	}
+	return append(out, rest...), true
+}
+
+func hasMember(obj []byte, key string) bool {
+	_, ok := mcp.Field(obj, key)
+	return ok
 }
 
 // resultMeta is the _meta of a result the hub builds itself for a stateless client: its

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -12,7 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 )
 
 // countingListener counts the writes of the connections it accepts: each is one write(2)
@@ -131,5 +135,40 @@ func TestReplyWrites(t *testing.T) {
 				t.Errorf("the reply took %d writes, want 1..%d", n, tc.maxDiff)
 			}
 		})
+	}
+}
+
+// TestCompleteResultOneCopy: a result without _meta gets the same bytes from the one-copy
+// prefix as from adding resultType and then _meta member by member.
+func TestCompleteResultOneCopy(t *testing.T) {
+	gw := New(Config{ServerVersion: "1.2.3"}, keys, router.New(nil), newFakeUpstream(), slog.New(slog.DiscardHandler))
+	for _, res := range []string{
+		`{"content":[{"type":"text","text":"hi"}]}`,
+		`{}`,
+		`{ }`,
+		"{\n  \"content\": [],\n  \"isError\": true\n}",
+		`{"structuredContent":{"_meta":1},"content":[]}`,
+	} {
+		want, err := mcp.AddMember([]byte(res), "resultType", []byte(`"complete"`))
+		if err == nil {
+			want, err = mcp.SetMeta(want, mcp.MetaServerInfo, gw.serverInfo)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := jsonrpc.MakeID(float64(3))
+		got := gw.completeResult(mcp.MethodToolsCall, &jsonrpc.Response{ID: id, Result: json.RawMessage(res)})
+		if got.Error != nil || string(got.Result) != string(want) {
+			t.Errorf("%s:\n got %s (%v)\nwant %s", res, got.Result, got.Error, want)
+		}
+		if !json.Valid(got.Result) {
+			t.Errorf("%s: invalid JSON %s", res, got.Result)
+		}
+	}
+	for _, bad := range []string{`[1]`, `"text"`, ` 7`} {
+		got := gw.completeResult(mcp.MethodToolsCall, &jsonrpc.Response{Result: json.RawMessage(bad)})
+		if got.Error == nil {
+			t.Errorf("%s: no error, result %s", bad, got.Result)
+		}
 	}
 }
