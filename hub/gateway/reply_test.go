@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -171,4 +172,43 @@ func TestCompleteResultOneCopy(t *testing.T) {
 			t.Errorf("%s: no error, result %s", bad, got.Result)
 		}
 	}
+}
+
+// FuzzCompleteResultOneCopy: for any valid JSON result, the tools/call result a stateless
+// client gets is the same as adding resultType and then _meta member by member, and valid.
+func FuzzCompleteResultOneCopy(f *testing.F) {
+	for _, s := range []string{`{"content":[]}`, `{}`, ` { } `, `{"_meta":{"a":1}}`, `{"resultType":"complete"}`,
+		`{"inputRequests":{}}`, `[]`, `"x"`, "{\n\"isError\":true}"} {
+		f.Add(s)
+	}
+	gw := New(Config{ServerVersion: "1"}, keys, router.New(nil), newFakeUpstream(), slog.New(slog.DiscardHandler))
+	f.Fuzz(func(t *testing.T, res string) {
+		if !json.Valid([]byte(res)) {
+			return
+		}
+		got := gw.completeResult(mcp.MethodToolsCall, &jsonrpc.Response{Result: json.RawMessage(res)})
+		var want json.RawMessage
+		_, typed := mcp.Field([]byte(res), "resultType")
+		_, asks := mcp.Field([]byte(res), "inputRequests")
+		if typed || asks {
+			return // not the path under test
+		}
+		b, err := mcp.AddMember([]byte(res), "resultType", []byte(`"complete"`))
+		if err == nil {
+			b, err = mcp.SetMeta(b, mcp.MetaServerInfo, gw.serverInfo)
+		}
+		if err != nil {
+			if got.Error == nil {
+				t.Fatalf("%q: two steps fail (%v), one copy gave %s", res, err, got.Result)
+			}
+			return
+		}
+		want = b
+		if got.Error != nil || !bytes.Equal(bytes.TrimLeft(got.Result, " \t\r\n"), bytes.TrimLeft(want, " \t\r\n")) {
+			t.Fatalf("%q:\n got %s (%v)\nwant %s", res, got.Result, got.Error, want)
+		}
+		if !json.Valid(got.Result) {
+			t.Fatalf("%q: invalid JSON %s", res, got.Result)
+		}
+	})
 }
