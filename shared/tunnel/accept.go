@@ -24,13 +24,15 @@ const (
 // Upgrader accepts agent tunnels on the hub. One Upgrader serves all agents so that they share
 // its write-buffer pool; an idle agent then holds no write buffer at all. Safe for concurrent use.
 type Upgrader struct {
-	cfg Config
-	up  websocket.Upgrader
+	cfg   Config
+	up    websocket.Upgrader
+	sweep *sweeper // the keepalive of all its Conns (keepalive.go)
 }
 
 // NewUpgrader returns an Upgrader whose sessions use cfg (zero fields take their defaults).
 func NewUpgrader(cfg Config) *Upgrader {
 	u := &Upgrader{cfg: cfg.withDefaults()}
+	u.sweep = newSweeper(u.cfg)
 	u.up = websocket.Upgrader{
 		HandshakeTimeout:  10 * time.Second,
 		ReadBufferSize:    hubReadBufferSize,
@@ -59,5 +61,7 @@ func (u *Upgrader) Accept(w http.ResponseWriter, r *http.Request) (*yamux.Sessio
 	if err != nil {
 		return nil, fmt.Errorf("tunnel: upgrade from %s: %w", r.RemoteAddr, err)
 	}
-	return newSession(NewConn(ws, u.cfg), false)
+	c := newConn(ws, u.cfg)
+	u.sweep.add(c)
+	return newSession(c, false)
 }

@@ -15,7 +15,7 @@ import (
 
 // Defaults used for zero fields of Config.
 const (
-	DefaultKeepAliveInterval   = 15 * time.Second
+	DefaultKeepAliveInterval   = 30 * time.Second
 	DefaultReadTimeout         = 60 * time.Second
 	DefaultWriteTimeout        = 10 * time.Second
 	DefaultMaxStreamWindowSize = 512 << 10
@@ -32,10 +32,10 @@ const minStreamWindow = 256 << 10
 // Config holds the tuning shared by both ends of a tunnel. The zero value is ready to use; tests
 // shrink the durations.
 type Config struct {
-	// KeepAliveInterval is how long either end waits without hearing from its peer before it
-	// sends a WebSocket ping, and how often the agent's end sends a yamux keepalive ping
-	// (see newSession), which keeps both ends hearing from each other: an idle tunnel
-	// carries one yamux ping and its answer per interval. Default 15 s.
+	// KeepAliveInterval is how long the dialing end (the agent) waits without hearing from
+	// its peer before it sends a WebSocket ping; the accepting end (the hub) waits 1.5 times
+	// as long, so it never pings a live agent (keepalive.go). An idle tunnel carries one ping
+	// and one pong per interval. Default 30 s.
 	KeepAliveInterval time.Duration
 
 	// ReadTimeout is how long the connection may stay silent (no frame, no pong) before it is
@@ -117,10 +117,10 @@ func newSession(c *Conn, client bool) (*yamux.Session, error) {
 		err  error
 	)
 	ycfg := c.cfg.yamuxConfig()
-	// The hub's end runs no yamux keepalive: it would cost a goroutine per agent, and liveness
-	// is already the Conn's (a ping every KeepAliveInterval, Read failing after ReadTimeout of
-	// silence). The agent's end keeps it, as before; the hub answers its pings.
-	ycfg.EnableKeepAlive = client
+	// Neither end runs yamux's keepalive: its answers go through yamux's send loop (a
+	// goroutine per answer, then the send loop's wake-up), and liveness is the Conn's
+	// (keepalive.go). A hub still answers the yamux pings of agents from before.
+	ycfg.EnableKeepAlive = false
 	fc := frameConn{c}
 	if client {
 		sess, err = yamux.Client(fc, ycfg)

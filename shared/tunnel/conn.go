@@ -46,26 +46,40 @@ type Conn struct {
 	failed    atomic.Bool    // an I/O error happened: do not bother sending a close frame
 	pinger    sync.WaitGroup // the frame sender goroutine, while one runs (frame.go)
 
-	// The pings are sent by a timer that runs ping in a goroutine of its own only when it
-	// fires: an idle Conn holds no goroutine (issue 11: thousands of idle agents per hub).
-	pingMu sync.Mutex  // held while a ping is sent; guards pingT
-	pingT  *time.Timer // nil after Close
+	// Keepalive (keepalive.go): a Conn pings a silent peer, either from a timer of its own
+	// (the agent's end) or from its Upgrader's sweeper, which checks all the hub's Conns from
+	// one goroutine. Neither holds a goroutine per idle Conn.
+	pingMu   sync.Mutex   // held while a ping is sent; guards pingT and stopped
+	pingT    *time.Timer  // the agent's end: the keepalive timer; nil after Close
+	sweep    *sweeper     // the hub's end: the sweeper this Conn is on; nil otherwise
+	stopped  bool         // Close ran: no more pings
+	pingSent atomic.Int64 // unix nanos of the last ping sent, 0 before the first
+	pinging  atomic.Bool  // the sweeper started a ping of this Conn that has not ended
 }
 
 var _ net.Conn = (*Conn)(nil)
 
-// NewConn takes ownership of ws and sets its ping timer. cfg's zero fields take their defaults.
+// NewConn takes ownership of ws and sets its keepalive timer (the dialing end's rules,
+// keepalive.go). cfg's zero fields take their defaults.
 func NewConn(ws *websocket.Conn, cfg Config) *Conn {
+	c := newConn(ws, cfg)
+	c.startTimer()
+	return c
+}
+
+// newConn is NewConn without keepalive.
+func newConn(ws *websocket.Conn, cfg Config) *Conn {
 	c := &Conn{ws: ws, cfg: cfg.withDefaults()}
 	c.queue.space.L = &c.queue.mu
 	ws.SetReadLimit(c.cfg.readLimit())
 	ws.SetPongHandler(func(string) error { c.alive(); return nil })
+	// gorilla runs the ping handler in the reader (yamux's receive loop) and its default
+	// writes the pong at once: answering a peer's keepalive wakes no other goroutine.
 	pingReply := ws.PingHandler()
 	ws.SetPingHandler(func(data string) error { c.alive(); return pingReply(data) })
-	c.extend(time.Now())
-	c.pingMu.Lock()
-	c.pingT = time.AfterFunc(c.cfg.KeepAliveInterval, c.ping)
-	c.pingMu.Unlock()
+	now := time.Now()
+	c.lastHeard.Store(now.UnixNano())
+	c.extend(now)
 	return c
 }
 
@@ -157,12 +171,7 @@ func (c *Conn) writeError(err error) error {
 // healthy, then closes the socket, which unblocks any Read or Write in progress.
 func (c *Conn) Close() error {
 	err := c.shutdown()
-	c.pingMu.Lock() // waits for a ping being sent
-	if c.pingT != nil {
-		c.pingT.Stop()
-		c.pingT = nil
-	}
-	c.pingMu.Unlock()
+	c.stopKeepalive()
 	c.pinger.Wait()
 	return err
 }
@@ -189,36 +198,6 @@ func (c *Conn) shutdown() error {
 }
 
 func (c *Conn) grace() time.Duration { return min(closeGrace, c.cfg.WriteTimeout) }
-
-// ping sends a WebSocket ping unless the peer was heard from within KeepAliveInterval, then
-// sets the timer for the next one, KeepAliveInterval after the later of the two. A
-// ping that cannot be written within WriteTimeout means the peer stopped reading: the Conn is
-// closed.
-func (c *Conn) ping() {
-	c.pingMu.Lock()
-	defer c.pingMu.Unlock()
-	if c.pingT == nil || c.closed.Load() {
-		return
-	}
-	// A peer heard from within the interval needs no ping: what it sent (an agent's yamux
-	// keepalive, which this end answers) already keeps both directions alive. An idle
-	// tunnel then costs the hub one ping and one answer per interval instead of three of
-	// each (issue 11: idle CPU with 10,000 agents).
-	if heard := time.Since(time.Unix(0, c.lastHeard.Load())); heard < c.cfg.KeepAliveInterval {
-		c.pingT.Reset(c.cfg.KeepAliveInterval - heard)
-		return
-	}
-	err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.cfg.WriteTimeout))
-	if err != nil && !c.closed.Load() {
-		c.cfg.Logger.Warn("tunnel: ping failed, closing connection", "remote", c.RemoteAddr().String(), "err", err)
-		c.failed.Store(true)
-		_ = c.shutdown()
-		return
-	}
-	if !c.closed.Load() {
-		c.pingT.Reset(c.cfg.KeepAliveInterval)
-	}
-}
 
 // alive records that something arrived from the peer. The read deadline is moved at most every
 // ReadTimeout/16, so the effective silence limit lies between 15/16 and 16/16 of ReadTimeout and

@@ -10,9 +10,9 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/shared/waitfor"
 )
 
-// An idle tunnel costs the hub as few goroutines as yamux allows (issue 11: thousands of idle
-// agents per hub): the Conn's pings come from a timer, not a goroutine per Conn, and the hub's
-// end runs no yamux keepalive goroutine (the agent's end still does; liveness is the Conn's).
+// An idle tunnel costs the hub as few goroutines as yamux allows (thousands of idle agents
+// per hub): no yamux keepalive goroutine on either end, and no goroutine per Conn for the
+// pings — the agent's end pings from a timer, the hub's ends are checked by one sweeper.
 func TestIdleTunnelGoroutines(t *testing.T) {
 	const n = 10
 	cfg := Config{} // default intervals: no ping is due while the goroutines are counted
@@ -23,16 +23,20 @@ func TestIdleTunnelGoroutines(t *testing.T) {
 	}
 	// A goroutine running on another thread shows no stack in the dump: count until the
 	// figures hold, or report the last ones.
-	var ping, keepalive int
+	var ping, keepalive, sweepers int
 	waitfor.Poll(30*time.Second, func() bool { // the assertions below say what was left
-		ping, keepalive = countStacks(t, "tunnel.(*Conn).ping"), countStacks(t, "yamux.(*Session).keepalive")
-		return ping == 0 && keepalive == n
+		ping = countStacks(t, "tunnel.(*Conn).tick") + countStacks(t, "tunnel.(*Conn).sweepPing")
+		keepalive, sweepers = countStacks(t, "yamux.(*Session).keepalive"), countStacks(t, "tunnel.(*sweeper).run")
+		return ping == 0 && keepalive == 0 && sweepers == 1
 	})
 	if ping != 0 {
-		t.Errorf("%d goroutines in Conn.ping for %d idle tunnels (both ends), want 0", ping, n)
+		t.Errorf("%d goroutines sending pings for %d idle tunnels (both ends), want 0", ping, n)
 	}
-	if keepalive != n {
-		t.Errorf("%d yamux keepalive goroutines for %d tunnels, want %d (the agents' ends only)", keepalive, n, n)
+	if keepalive != 0 {
+		t.Errorf("%d yamux keepalive goroutines for %d tunnels, want 0", keepalive, n)
+	}
+	if sweepers != 1 {
+		t.Errorf("%d keepalive sweepers for one Upgrader's %d tunnels, want 1", sweepers, n)
 	}
 }
 

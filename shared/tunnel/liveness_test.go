@@ -111,6 +111,9 @@ func TestTimeoutWriterIsWriter(t *testing.T) {
 func TestConnSilentPeerTimesOut(t *testing.T) {
 	t.Parallel() // mostly waiting on timers
 	cfg := fastConfig()
+	// Unanswered pings would close the Conn after WriteTimeout (TestAgentNoticesUnansweredPing);
+	// here the read deadline alone is under test.
+	cfg.WriteTimeout = time.Minute
 	_, s := wsPair(t) // the client end never reads, so it never answers pings
 	conn := NewConn(s, cfg)
 	defer conn.Close()
