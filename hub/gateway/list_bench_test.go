@@ -72,7 +72,7 @@ func BenchmarkToolsList10k(b *testing.B) {
 	}
 }
 
-func listPost(b *testing.B, h http.Handler, body []byte, hdr map[string]string) []byte {
+func listPost(b testing.TB, h http.Handler, body []byte, hdr map[string]string) []byte {
 	req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/mcp", strings.NewReader(string(body)))
 	req.Header.Set("Authorization", "Bearer "+aliceKey)
 	req.Header.Set("Accept", "application/json")
