@@ -44,11 +44,12 @@ func TestBusyHubRetryAfterHonoured(t *testing.T) {
 	}
 }
 
-// The jitter spreads agents told the same whole second over at least that second.
+// The jitter spreads agents told the same whole second over that second, and no more: the
+// hub spaced their slots already.
 func TestRetryJitter(t *testing.T) {
 	top := func(n int64) int64 { return n - 1 }
 	for _, c := range []struct{ ra, want time.Duration }{
-		{time.Second, time.Second - 1}, {8 * time.Second, 2*time.Second - 1}, {0, time.Second - 1},
+		{time.Second, time.Second - 1}, {8 * time.Second, time.Second - 1}, {50 * time.Second, time.Second - 1}, {0, time.Second - 1},
 	} {
 		if got := retryJitter(c.ra, top); got != c.want {
 			t.Errorf("retryJitter(%s) max = %s, want %s", c.ra, got, c.want)

@@ -10,6 +10,10 @@
 //     own figures before any agent came);
 //   - kill -9 of the hub and a restart on the same address: time until all N are back, the
 //     503s, and the hub's peak RSS and goroutines meanwhile (sampled every 250 ms).
+//
+// With -procs P the agents are split over P processes (this one and P-1 workers, this
+// program again with -worker), so that one process's scheduler and garbage collector do
+// not hold up 10,000 agents' keepalives on a small machine.
 package main
 
 import (
@@ -48,12 +52,13 @@ type options struct {
 	settle, wait time.Duration
 	idle         time.Duration
 	restarts     int
+	procs        int
 }
 
 func main() {
 	var o options
 	flag.StringVar(&o.bin, "hub", "", "hub binary (go build ./hub/cmd/mcp-gateway-hub)")
-	flag.StringVar(&o.data, "data", "", "a hub data dir with agent-keys.txt, copied for the run; without it N agents are enrolled")
+	flag.StringVar(&o.data, "data", "", "a hub data dir with agent-keys.txt, copied for the run (made with N enrolled agents if it does not exist); without it N agents are enrolled for the run")
 	flag.IntVar(&o.n, "n", 1000, "agents")
 	flag.IntVar(&o.tools, "tools", 5, "tools per agent")
 	flag.Float64Var(&o.rate, "rate", -1, "[limits] agent_handshakes_per_second (-1: the hub's default)")
@@ -62,7 +67,19 @@ func main() {
 	flag.DurationVar(&o.wait, "timeout", 10*time.Minute, "give up a phase after this long")
 	flag.IntVar(&o.restarts, "restarts", 1, "kill -9 and restart the hub this many times")
 	flag.DurationVar(&o.idle, "idle", 30*time.Second, "how long the idle hub's CPU is measured after -settle (0: not)")
+	flag.IntVar(&o.procs, "procs", 1, "processes running the agents (this one and procs-1 workers)")
+	worker := flag.Bool("worker", false, "run agents only (started by -procs): -url, -keys, -from, -to")
+	wURL := flag.String("url", "", "worker: the hub's tunnel URL")
+	wKeys := flag.String("keys", "", "worker: file of agent keys, one a line")
+	wFrom := flag.Int("from", 0, "worker: first key (0-based) of this worker's agents")
+	wTo := flag.Int("to", 0, "worker: end of this worker's keys")
 	flag.Parse()
+	if *worker {
+		if err := runWorker(*wURL, *wKeys, *wFrom, *wTo, o.tools); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if o.bin == "" {
 		log.Fatal("-hub is required")
 	}
@@ -95,7 +112,11 @@ func run(o options) error {
 
 	f := &fleet{url: "ws://" + h.addr + "/agent/ws", tools: cannedTools(o.tools)}
 	began := time.Now()
-	for i, k := range keys {
+	local, err := f.startWorkers(o, dir, keys)
+	if err != nil {
+		return err
+	}
+	for i, k := range keys[:local] {
 		go f.agent(fmt.Sprintf("load%05d", i+1), k)
 	}
 	peak, err := f.waitAll(h, o.n, o.wait)
@@ -103,7 +124,7 @@ func run(o options) error {
 		return err
 	}
 	fmt.Printf("first connection of %d agents at once: all welcomed in %s, %d answers 503 + Retry-After, hub peak RSS %.1f MiB, %d goroutines\n",
-		o.n, time.Since(began).Round(100*time.Millisecond), f.deferred.Swap(0), mib(peak.rss), peak.goroutines)
+		o.n, time.Since(began).Round(100*time.Millisecond), f.deferredSince(), mib(peak.rss), peak.goroutines)
 
 	time.Sleep(o.settle)
 	s := h.sample()
@@ -129,7 +150,7 @@ func run(o options) error {
 	for r := range o.restarts {
 		killed := time.Now()
 		h.kill()
-		for f.up.Load() > 0 && time.Since(killed) < time.Minute { // every agent sees its tunnel end
+		for f.upAll() > 0 && time.Since(killed) < time.Minute { // every agent sees its tunnel end
 			time.Sleep(10 * time.Millisecond)
 		}
 		if err := h.start(); err != nil {
@@ -141,7 +162,7 @@ func run(o options) error {
 			return fmt.Errorf("restart %d: %w", r+1, err)
 		}
 		fmt.Printf("kill -9 + restart %d: hub ready %s after the kill, all %d agents back %s after it, %d answers 503 + Retry-After, hub peak RSS %.1f MiB, %d goroutines\n",
-			r+1, ready.Round(100*time.Millisecond), o.n, time.Since(killed).Round(100*time.Millisecond), f.deferred.Swap(0), mib(peak.rss), peak.goroutines)
+			r+1, ready.Round(100*time.Millisecond), o.n, time.Since(killed).Round(100*time.Millisecond), f.deferredSince(), mib(peak.rss), peak.goroutines)
 	}
 	return nil
 }
@@ -152,6 +173,104 @@ type fleet struct {
 	tools    []json.RawMessage
 	up       atomic.Int64 // agents welcomed whose tunnel has not ended
 	deferred atomic.Int64 // 503 answers with Retry-After
+	workers  []*worker    // the other processes' agents
+	reported int64        // deferredAll at the last deferredSince
+}
+
+// worker is another process running agents; it reports its figures on stdout.
+type worker struct {
+	up, deferred atomic.Int64
+	stdin        io.WriteCloser
+}
+
+// upAll is the agents up in every process.
+func (f *fleet) upAll() int64 {
+	n := f.up.Load()
+	for _, w := range f.workers {
+		n += w.up.Load()
+	}
+	return n
+}
+
+// deferredSince is the 503 answers of every process since the last call.
+func (f *fleet) deferredSince() int64 {
+	n := f.deferred.Load()
+	for _, w := range f.workers {
+		n += w.deferred.Load()
+	}
+	d := n - f.reported
+	f.reported = n
+	return d
+}
+
+// startWorkers starts o.procs-1 worker processes with their shares of keys and returns
+// how many of the first keys are left to this process.
+func (f *fleet) startWorkers(o options, dir string, keys []string) (int, error) {
+	if o.procs <= 1 {
+		return len(keys), nil
+	}
+	file := filepath.Join(dir, "worker-keys.txt")
+	if err := os.WriteFile(file, []byte(strings.Join(keys, "\n")+"\n"), 0o600); err != nil {
+		return 0, err
+	}
+	share := (len(keys) + o.procs - 1) / o.procs
+	for from := share; from < len(keys); from += share {
+		to := min(from+share, len(keys))
+		cmd := exec.Command(os.Args[0], "-worker", "-url", f.url, "-keys", file,
+			"-from", strconv.Itoa(from), "-to", strconv.Itoa(to), "-tools", strconv.Itoa(o.tools))
+		cmd.Stderr = os.Stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			return 0, err
+		}
+		// The worker ends with this process: its stdin is a pipe that closes then (kept
+		// referenced in w, or the garbage collector would close it).
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			return 0, err
+		}
+		if err := cmd.Start(); err != nil {
+			return 0, err
+		}
+		w := &worker{stdin: stdin}
+		f.workers = append(f.workers, w)
+		go func() {
+			sc := bufio.NewScanner(out)
+			for sc.Scan() {
+				var up, deferred int64
+				if _, err := fmt.Sscanf(sc.Text(), "up %d deferred %d", &up, &deferred); err == nil {
+					w.up.Store(up)
+					w.deferred.Store(deferred)
+				}
+			}
+		}()
+	}
+	return min(share, len(keys)), nil
+}
+
+// runWorker runs the agents of keys [from, to) of file and prints its figures every
+// 100 ms until its stdin closes (the parent ended).
+func runWorker(url, file string, from, to, tools int) error {
+	keys, err := readLines(file)
+	if err != nil {
+		return err
+	}
+	f := &fleet{url: url, tools: cannedTools(tools)}
+	for i := from; i < to && i < len(keys); i++ {
+		go f.agent(fmt.Sprintf("load%05d", i+1), keys[i])
+	}
+	gone := make(chan struct{})
+	go func() { _, _ = io.Copy(io.Discard, os.Stdin); close(gone) }()
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-gone:
+			return nil
+		case <-t.C:
+			fmt.Printf("up %d deferred %d\n", f.up.Load(), f.deferred.Load())
+		}
+	}
 }
 
 // agent keeps one agent connected, reconnecting as agent/connector does.
@@ -168,7 +287,7 @@ func (f *fleet) agent(id, key string) {
 		var hs *tunnel.HandshakeError
 		if errors.As(err, &hs) && hs.RetryAfter > 0 {
 			f.deferred.Add(1)
-			wait = hs.RetryAfter + time.Duration(rand.Int64N(int64(max(time.Second, hs.RetryAfter/4))))
+			wait = hs.RetryAfter + time.Duration(rand.Int64N(int64(time.Second))) // as agent/connector
 		}
 		time.Sleep(wait)
 	}
@@ -214,9 +333,9 @@ func (f *fleet) session(id string, hdr http.Header) (time.Duration, error) {
 func (f *fleet) waitAll(h *hub, n int, limit time.Duration) (sample, error) {
 	var peak sample
 	deadline := time.Now().Add(limit)
-	for f.up.Load() < int64(n) {
+	for f.upAll() < int64(n) {
 		if time.Now().After(deadline) {
-			return peak, fmt.Errorf("only %d of %d agents up after %s", f.up.Load(), n, limit)
+			return peak, fmt.Errorf("only %d of %d agents up after %s", f.upAll(), n, limit)
 		}
 		s := h.sample()
 		peak.rss, peak.goroutines = max(peak.rss, s.rss), max(peak.goroutines, s.goroutines)
@@ -237,6 +356,15 @@ func cannedTools(n int) []json.RawMessage {
 // prepare makes data, a hub data dir with n enrolled agents, and returns their keys.
 func prepare(o options, data string) ([]string, error) {
 	if o.data != "" {
+		if _, err := os.Stat(o.data); errors.Is(err, os.ErrNotExist) { // enrolled once, kept
+			keys, err := enroll(o, o.data)
+			if err != nil {
+				return nil, err
+			}
+			if err := os.WriteFile(filepath.Join(o.data, "agent-keys.txt"), []byte(strings.Join(keys, "\n")+"\n"), 0o600); err != nil {
+				return nil, err
+			}
+		}
 		if out, err := exec.Command("cp", "-a", o.data, data).CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("copy %s: %v\n%s", o.data, err, out)
 		}
@@ -249,6 +377,11 @@ func prepare(o options, data string) ([]string, error) {
 		}
 		return keys[:o.n], nil
 	}
+	return enroll(o, data)
+}
+
+// enroll makes data a new hub data dir with o.n enrolled agents and returns their keys.
+func enroll(o options, data string) ([]string, error) {
 	if out, err := exec.Command(o.bin, "init", "--data-dir", data).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("init: %v\n%s", err, out)
 	}
