@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
 
 // segment is one journal file, audit-<seq>.jnl. Only the active segment is written; once
@@ -83,6 +85,8 @@ type journal struct {
 	// failed is called after a failed write, before the one retry on a fresh segment: it
 	// releases the space reserve and takes the Recorder down (health.go).
 	failed func(error)
+	// mem, when set, receives each successful write's events for the shipper.
+	mem *memQueue
 
 	segMu sync.Mutex
 	segs  []*segment // not yet deleted, oldest first; the last one is active
@@ -91,7 +95,8 @@ type journal struct {
 
 type batch struct {
 	buf     []byte
-	n       int // records in buf
+	events  []store.AuditEvent // the records' events, in order, when the journal has mem
+	n       int                // records in buf
 	written bool
 	err     error
 }
@@ -120,8 +125,9 @@ func openJournal(dir string, fsync bool, segmentBytes int64) (*journal, error) {
 }
 
 // append makes rec durable in the journal (in the page cache, or on disk with fsync) and
-// returns once it is. rec must be one or more whole records.
-func (j *journal) append(rec []byte) error {
+// returns once it is. rec must be one whole record, the encoding of ev (which is handed to
+// the memory queue after the write; ev may be nil when the journal has no queue).
+func (j *journal) append(rec []byte, ev *store.AuditEvent) error {
 	j.mu.Lock()
 	if j.closed {
 		j.mu.Unlock()
@@ -130,10 +136,13 @@ func (j *journal) append(rec []byte) error {
 	b := j.pending
 	if b == nil {
 		b = batchPool.Get().(*batch)
-		b.buf, b.n, b.written, b.err = b.buf[:0], 0, false, nil
+		b.buf, b.events, b.n, b.written, b.err = b.buf[:0], nil, 0, false, nil
 		j.pending = b
 	}
 	b.buf = append(b.buf, rec...)
+	if j.mem != nil && ev != nil {
+		b.events = append(b.events, *ev)
+	}
 	b.n++
 	for !b.written {
 		if !j.writing {
@@ -145,7 +154,7 @@ func (j *journal) append(rec []byte) error {
 			}
 			j.pending, j.writing = nil, true
 			j.mu.Unlock()
-			err := j.write(b.buf)
+			err := j.write(b.buf, b.events)
 			j.mu.Lock()
 			b.err, b.written, j.writing = err, true, false
 			j.cond.Broadcast()
@@ -156,6 +165,7 @@ func (j *journal) append(rec []byte) error {
 	err := b.err
 	b.n--
 	if b.n == 0 { // the last reader of the batch returns it
+		b.events = nil // the memory queue's now
 		batchPool.Put(b)
 	}
 	j.mu.Unlock()
@@ -165,19 +175,21 @@ func (j *journal) append(rec []byte) error {
 // write runs with writing set, so it owns file and active. A failed write is retried once
 // on a fresh segment, after failed has released the reserve: the records of calls that were
 // already running when the disk filled still land in the journal.
-func (j *journal) write(buf []byte) error {
-	err := j.writeOnce(buf)
+func (j *journal) write(buf []byte, evs []store.AuditEvent) error {
+	err := j.writeOnce(buf, evs)
 	if err == nil || j.failed == nil {
 		return err
 	}
 	j.failed(err)
-	if err2 := j.writeOnce(buf); err2 != nil {
+	if err2 := j.writeOnce(buf, evs); err2 != nil {
 		return fmt.Errorf("%w (retried on a new segment: %w)", err, err2)
 	}
 	return nil
 }
 
-func (j *journal) writeOnce(buf []byte) error {
+// writeOnce writes buf to the active segment and, once it is there, hands evs to the
+// memory queue with the records' place (still as the only writer, so in write order).
+func (j *journal) writeOnce(buf []byte, evs []store.AuditEvent) error {
 	if j.broken || j.active.size.Load() >= j.segmentBytes {
 		if err := j.rotate(); err != nil {
 			return err
@@ -193,7 +205,10 @@ func (j *journal) writeOnce(buf []byte) error {
 		j.broken = true
 		return fmt.Errorf("write audit journal %s (%d of %d bytes): %w", j.active.path, n, len(buf), err)
 	}
-	j.active.size.Add(int64(n))
+	end := j.active.size.Add(int64(n))
+	if j.mem != nil && len(evs) > 0 {
+		j.mem.push(j.active, end-int64(n), end, evs)
+	}
 	return nil
 }
 

@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
@@ -78,6 +80,11 @@ type Config struct {
 	SegmentBytes int64
 	// CloseTimeout bounds the final flush in Close. Default 10s.
 	CloseTimeout time.Duration
+	// MemoryQueueBytes bounds the journaled events (by their journal size) that the shipper
+	// takes from memory instead of reading them back from the journal. Past it the shipper
+	// reads the journal, which stays the durable copy either way. Default 16 MiB; negative:
+	// no memory queue (the shipper always reads the journal).
+	MemoryQueueBytes int64
 }
 
 func (c *Config) setDefaults() {
@@ -105,6 +112,9 @@ func (c *Config) setDefaults() {
 	if c.SegmentBytes == 0 {
 		c.SegmentBytes = 16 << 20
 	}
+	if c.MemoryQueueBytes == 0 {
+		c.MemoryQueueBytes = defaultMemQueueBytes
+	}
 }
 
 func (c *Config) validate() error {
@@ -127,6 +137,7 @@ type Recorder struct {
 	log   *slog.Logger
 	red   *Redactor
 	j     *journal
+	mem   *memQueue     // the journal's writes for the shipper; nil when off
 	lock  *os.File      // held for the Recorder's life
 	limit int64         // Record refuses at this many pending events
 	kick  chan struct{} // a Record: ship after BatchDelay
@@ -136,7 +147,7 @@ type Recorder struct {
 	closed                                            atomic.Bool
 	pending                                           atomic.Int64 // in the journal, not yet stored
 	recorded, stored, full, corrupt, replayed, failed atomic.Int64
-	refusedJournal, refusedFull, lost                 atomic.Int64
+	refusedJournal, refusedFull, lost, readBack       atomic.Int64
 	health                                            health
 
 	shipMu sync.Mutex // the shipper's state below
@@ -175,6 +186,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Recorder, error) 
 		r.journalFailed(err) // start refusing calls; a probe retries
 	}
 	j.failed = r.journalFailed
+	if cfg.MemoryQueueBytes > 0 {
+		r.mem = &memQueue{limit: cfg.MemoryQueueBytes}
+		j.mem = r.mem
+	}
 	r.limit = int64(cfg.QueueSize)
 	if !cfg.Drop {
 		// Calls admitted just before the queue filled may still record their events.
@@ -247,7 +262,7 @@ func (r *Recorder) Record(ev *store.AuditEvent) error {
 	bp := recordBufs.Get().(*[]byte)
 	buf, err := appendRecord((*bp)[:0], ev)
 	if err == nil {
-		err = r.j.append(buf)
+		err = r.j.append(buf, ev)
 	}
 	*bp = buf[:0]
 	recordBufs.Put(bp)
@@ -296,6 +311,33 @@ func (r *Recorder) bound(ev *store.AuditEvent) {
 			*f = truncated(len(*f), []byte(*f), r.cfg.MaxPayloadBytes)
 		}
 	}
+	// The shipper stores this event as it is in memory, or as decoded from the journal after
+	// a restart: both must be the same, so invalid UTF-8 becomes U+FFFD here, byte by byte,
+	// as the journal's encoder writes it.
+	for _, f := range []*string{&ev.Kind, &ev.UserID, &ev.KeyID, &ev.Caller, &ev.Role, &ev.Application,
+		&ev.Agent, &ev.Backend, &ev.Tool, &ev.Risk, &ev.Decision, &ev.Rule, &ev.Status, &ev.Error,
+		&ev.TraceID, &ev.RequestHash, &ev.ResponseHash, &ev.Request, &ev.Response, &ev.Action,
+		&ev.Target, &ev.Detail} {
+		if !utf8.ValidString(*f) {
+			*f = validUTF8(*f)
+		}
+	}
+}
+
+// validUTF8 replaces each byte of s that is not part of valid UTF-8 with U+FFFD.
+func validUTF8(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 // SetPayloads fills in ev's hashes (of the raw bytes) and redacted payloads. Either may
@@ -318,6 +360,9 @@ type Stats struct {
 	JournalDown                 bool  // the journal cannot be written now
 	Replayed                    int64 // records found in the journal at Open
 	Corrupt                     int64 // journal records skipped as torn or damaged
+	// ReadBack counts the events the shipper read back from the journal (at Open, or while
+	// the memory queue was full) rather than taking them from memory.
+	ReadBack int64
 }
 
 // Stats returns the Recorder's counters.
@@ -325,7 +370,7 @@ func (r *Recorder) Stats() Stats {
 	return Stats{Recorded: r.recorded.Load(), Stored: r.stored.Load(), Pending: r.pending.Load(),
 		Full: r.full.Load(), Failed: r.failed.Load(), Replayed: r.replayed.Load(), Corrupt: r.corrupt.Load(),
 		Lost: r.lost.Load(), RefusedJournal: r.refusedJournal.Load(), RefusedFull: r.refusedFull.Load(),
-		JournalDown: r.health.down.Load()}
+		JournalDown: r.health.down.Load(), ReadBack: r.readBack.Load()}
 }
 
 // Close stops accepting events, waits for Records in progress, and ships everything left

@@ -24,8 +24,10 @@ type readPos struct {
 type collected struct {
 	events []store.AuditEvent
 	lines  int64 // records consumed, corrupt ones included
-	pos    readPos
-	done   []*segment // closed segments read to their end
+	// readBack counts the events read from the journal (the others came from memory).
+	readBack int64
+	pos      readPos
+	done     []*segment // closed segments read to their end
 }
 
 // collect reads up to max records after r.pos. It does not move r.pos: the caller does that
@@ -42,8 +44,23 @@ func (r *Recorder) collect(max int) (collected, error) {
 		// Load closed before size: the writer stores the final size before closed.
 		closed := seg.closed.Load()
 		size := seg.size.Load()
-		if c.pos.off < size {
-			if err := r.readSegment(&c, size, max); err != nil {
+		for c.pos.off < size && len(c.events) < max {
+			// What this process journaled comes from memory; the journal is read only where
+			// the queue does not continue the position (a replay, or a full queue), and only
+			// up to where it does again.
+			if r.mem != nil && r.mem.take(&c, max) {
+				continue
+			}
+			limit := size
+			if r.mem != nil {
+				if next, ok := r.mem.nextStart(seg, c.pos.off); ok && next < limit {
+					limit = next
+				}
+			}
+			if limit <= c.pos.off {
+				break // memory continues, but its next write does not fit this batch
+			}
+			if err := r.readSegment(&c, limit, max); err != nil {
 				return c, err
 			}
 		}
@@ -55,7 +72,7 @@ func (r *Recorder) collect(max int) (collected, error) {
 	return c, nil
 }
 
-// readSegment reads records of c.pos.seg from c.pos.off up to size.
+// readSegment reads records of c.pos.seg from c.pos.off up to size (a record boundary).
 func (r *Recorder) readSegment(c *collected, size int64, max int) error {
 	seg := c.pos.seg
 	if r.rfile == nil || r.rseg != seg {
@@ -104,6 +121,7 @@ func (r *Recorder) readSegment(c *collected, size int64, max int) error {
 			continue
 		}
 		c.events = append(c.events, ev)
+		c.readBack++
 	}
 	return nil
 }
@@ -122,6 +140,10 @@ func (r *Recorder) shipOnce(ctx context.Context) (int64, bool, error) {
 	}
 	moved := c.pos != r.pos || len(c.done) > 0
 	r.pos = c.pos
+	if r.mem != nil {
+		r.mem.ack(r.pos)
+	}
+	r.readBack.Add(c.readBack)
 	for _, seg := range c.done {
 		if r.rseg == seg {
 			r.rfile.Close()
