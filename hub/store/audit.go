@@ -199,7 +199,8 @@ func (s *sqlStore) AuditUsage(ctx context.Context, q UsageQuery) ([]UsageRow, er
 
 func (s *sqlStore) DeleteAuditBefore(ctx context.Context, t time.Time) (int64, error) {
 	var total int64
-	query := s.q("DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ? LIMIT " +
+	// (at, id) is the table's key: the inner scan and the deletes both walk its index.
+	query := s.q("DELETE FROM audit_events WHERE (at, id) IN (SELECT at, id FROM audit_events WHERE at < ? ORDER BY at, id LIMIT " +
 		strconv.Itoa(auditDeleteRows) + ")")
 	for {
 		res, err := s.db.ExecContext(ctx, query, s.ts(t))

@@ -27,8 +27,9 @@ import (
 //     statement, and pgx sends the arrays in binary. Below that size encoding 25 short
 //     arrays costs more than the VALUES rows (docs/BENCHMARKS.md, Audit).
 //
-// All skip rows whose id exists (ON CONFLICT (id) DO NOTHING, INSERT OR IGNORE on SQLite), so
-// a replayed journal stores each event once.
+// All skip rows whose (at, id) exists (ON CONFLICT (at, id) DO NOTHING, INSERT OR IGNORE on
+// SQLite), so a replayed journal stores each event once: a replayed event has its id and its
+// time (migration 0013 made (at, id) the table's key).
 
 const (
 	auditColumnCount = 25
@@ -154,7 +155,7 @@ func (s *sqlStore) insertAuditValues(ctx context.Context, tx *sql.Tx, events []A
 // valuesAuditInsert is a multi-row INSERT of rows rows in the store's dialect. On SQLite it
 // is INSERT OR IGNORE: no row can then abort the statement, so SQLite keeps no statement
 // journal for it (which spills to a temporary file past 64 KiB: a fifth more CPU per row
-// here). It ignores the id conflict as ON CONFLICT does; no column is ever NULL.
+// here). It ignores the (at, id) conflict as ON CONFLICT does; no column is ever NULL.
 func (s *sqlStore) valuesAuditInsert(rows int) string {
 	row := "(?" + strings.Repeat(", ?", auditColumnCount-1) + ")"
 	var b strings.Builder
@@ -170,7 +171,7 @@ func (s *sqlStore) valuesAuditInsert(rows int) string {
 		b.WriteString(row)
 	}
 	if s.dialect == dialectPostgres {
-		b.WriteString(" ON CONFLICT (id) DO NOTHING")
+		b.WriteString(" ON CONFLICT (at, id) DO NOTHING")
 	}
 	return s.q(b.String())
 }
@@ -236,7 +237,7 @@ func pgAuditInsert() string {
 		}
 		b.WriteString("$" + strconv.Itoa(i) + "::" + typ)
 	}
-	b.WriteString(") ON CONFLICT (id) DO NOTHING")
+	b.WriteString(") ON CONFLICT (at, id) DO NOTHING")
 	return b.String()
 }
 

@@ -106,8 +106,9 @@ type UsageRow struct {
 
 // Audit stores audit events.
 type Audit interface {
-	// InsertAudit stores events in one batch. It is idempotent on ID: an event whose ID is
-	// already stored is skipped, so a journal can be replayed after a crash.
+	// InsertAudit stores events in one batch. It is idempotent on (Time, ID): an event
+	// whose time and ID are already stored is skipped, so a journal can be replayed after a
+	// crash (IDs are unique; the pair is the table's key).
 	InsertAudit(ctx context.Context, events []AuditEvent) error
 	// QueryAudit returns one page of matching events, newest first, and a cursor for the
 	// next page ("" when there is none). A malformed cursor is ErrBadCursor.
