@@ -6,3 +6,7 @@
 ALTER TABLE audit_events DROP CONSTRAINT audit_events_pkey;
 DROP INDEX audit_events_at;
 ALTER TABLE audit_events ADD PRIMARY KEY (at, id);
+-- The trace index is no longer partial (it was WHERE trace_id <> ''), as on SQLite, where a
+-- partial index is not used for a lookup by a bound parameter. Every call has a trace id.
+DROP INDEX audit_events_trace;
+CREATE INDEX audit_events_trace ON audit_events (trace_id);
