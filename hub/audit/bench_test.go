@@ -143,9 +143,18 @@ func processCPU(b *testing.B) int64 {
 // BenchmarkShip is the shipper's cost per event: b.N events wait in the journal, and the
 // timer runs while the shipper reads, parses and stores them (SQLite, full batches).
 // cpu-ns/event is this process's user+system CPU over the shipping, what the hub pays.
+// BenchmarkShip: b.N events wait, then the shipper stores them (cpu-ns/event: its CPU per
+// event). memory: as a running hub ships, taking them from the memory queue; journal: as at
+// a restart (or with the queue full), reading and decoding them back from the journal.
 func BenchmarkShip(b *testing.B) {
+	b.Run("memory", func(b *testing.B) { benchmarkShip(b, 1<<30) })
+	b.Run("journal", func(b *testing.B) { benchmarkShip(b, -1) })
+}
+
+func benchmarkShip(b *testing.B, memBytes int64) {
 	st := storetest.New(b)
-	rec, err := audit.Open(context.Background(), audit.Config{Dir: b.TempDir(), Store: st, QueueSize: 10_000_000}, quiet)
+	rec, err := audit.Open(context.Background(), audit.Config{Dir: b.TempDir(), Store: st, QueueSize: 10_000_000,
+		MemoryQueueBytes: memBytes}, quiet)
 	if err != nil {
 		b.Fatal(err)
 	}
