@@ -32,9 +32,16 @@ type Backend struct {
 	Naming    string `json:"naming,omitempty"`
 	State     string `json:"state"`
 	Error     string `json:"error,omitempty"`
-	Tools     int    `json:"tools"`
-	Resources int    `json:"resources"`
-	Prompts   int    `json:"prompts"`
+	// Restarts counts the sessions of the backend that failed and were restarted since its
+	// supervisor (on the hub, or on the agent) started; LastRestart and LastError are when
+	// the last one failed and why (kept after it is ready again). Zero and absent from an
+	// agent too old to report them.
+	Restarts    int        `json:"restarts"`
+	LastRestart *time.Time `json:"last_restart,omitempty"`
+	LastError   string     `json:"last_error,omitempty"`
+	Tools       int        `json:"tools"`
+	Resources   int        `json:"resources"`
+	Prompts     int        `json:"prompts"`
 	// Calls is the state of the backend's call bounds (docs/LIMITS.md); absent until a call
 	// reached it.
 	Calls *BackendCalls `json:"calls,omitempty"`
@@ -240,7 +247,11 @@ func (a *API) listBackends(w http.ResponseWriter, r *http.Request, _ *Caller) er
 		for _, b := range a.d.Health.Table().Backends() {
 			v := Backend{Agent: b.Agent, Name: b.Backend, Transport: b.Transport, Naming: b.Naming, State: b.State,
 				Error: secrets.Text(b.Error), Tools: b.Tools, Resources: b.Resources, Prompts: b.Prompts, Source: SourceAgent,
-				Calls: a.backendCalls(b.Agent, b.Backend)}
+				Calls: a.backendCalls(b.Agent, b.Backend), Restarts: b.Restarts, LastError: secrets.Text(b.LastError)}
+			if b.LastRestart > 0 {
+				at := time.UnixMilli(b.LastRestart).UTC()
+				v.LastRestart = &at
+			}
 			if b.Agent == "" {
 				seen[b.Backend] = true
 				v.Source, v.Config = a.localSource(b.Backend), stored[b.Backend]

@@ -142,7 +142,8 @@ func (st *state) apply(gone, added []src, full bool, tk *touched) bool {
 	}
 	for _, s := range added {
 		info := BackendInfo{Agent: s.agent, Backend: s.b.Name, Transport: s.b.Transport,
-			Naming: s.naming, State: s.b.State, Error: s.b.Error}
+			Naming: s.naming, State: s.b.State, Error: s.b.Error,
+			Restarts: s.b.Restarts, LastRestart: s.b.LastRestart, LastError: s.b.LastError}
 		if s.ready() {
 			info.Tools, info.Prompts = len(s.p.tools), len(s.p.prompts)
 			info.Resources, info.ResourceTemplates = len(s.p.resources), len(s.p.templates)

@@ -44,6 +44,11 @@ type BackendInfo struct {
 	State     string
 	Error     string
 	Prefix    string // the resource URI prefix, when ready
+	// Restarts, LastRestart (Unix ms) and LastError are the supervisor's, as the backend
+	// reported them (protocol.Backend); zero from an agent too old to report them.
+	Restarts    int
+	LastRestart int64
+	LastError   string
 
 	// Exposed counts, zero unless ready.
 	Tools, Resources, ResourceTemplates, Prompts int

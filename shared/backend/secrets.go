@@ -73,6 +73,7 @@ func (b *Backend) scrubSnapshot(snap *protocol.Backend) {
 	snap.ServerInfo, _ = scrubJSON(snap.ServerInfo, sec)
 	snap.Instructions = scrubText(snap.Instructions, sec)
 	snap.Error = scrubText(snap.Error, sec)
+	snap.LastError = scrubText(snap.LastError, sec)
 }
 
 func scrubRaws(list []json.RawMessage, secrets []string) []json.RawMessage {

@@ -75,6 +75,12 @@ func TestStdioCrashRestarts(t *testing.T) {
 	if p := b.sess.Load().proc.cmd.Process.Pid; p == pid {
 		t.Fatal("ready again, but with the killed process")
 	}
+	// The restart is counted, dated and explained, and the cause stays once ready again.
+	if snap := b.Snapshot(); snap.Restarts != 1 || snap.LastRestart < killed.UnixMilli()-1000 ||
+		!strings.Contains(snap.LastError, "server exited") || snap.Error != "" {
+		t.Errorf("after one crash: restarts %d, lastRestart %d (killed at %d), lastError %q, error %q; want 1, the crash's time and cause, and no current error",
+			snap.Restarts, snap.LastRestart, killed.UnixMilli(), snap.LastError, snap.Error)
+	}
 	resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, 1, "echo", map[string]any{"message": "back"}, nil)})
 	if got := resultText(t, resp, err); !strings.Contains(got, "back") {
 		t.Errorf("echo after restart: %q", got)

@@ -40,7 +40,7 @@ func (b *Backend) Run(ctx context.Context) error {
 			continue
 		}
 		b.log.Warn("backend failed; restarting", "error", err)
-		b.setState(protocol.StateFailed, err.Error())
+		b.setFailed(err.Error())
 		if !upSince.IsZero() && time.Since(upSince) >= b.opts.StableAfter {
 			attempt = 0
 		}
@@ -188,6 +188,17 @@ func (b *Backend) setState(state, errText string) {
 		if errText != "" || state != protocol.StateStarting {
 			snap.Error = errText // a restart keeps the last failure visible
 		}
+	})
+}
+
+// setFailed publishes a failed session that the supervisor is about to restart: state
+// failed, and the restart counted with its time and cause.
+func (b *Backend) setFailed(errText string) {
+	at := time.Now().UnixMilli()
+	b.publish(nil, func(snap *protocol.Backend) {
+		snap.State, snap.Error = protocol.StateFailed, errText
+		snap.Restarts++
+		snap.LastRestart, snap.LastError = at, errText
 	})
 }
 

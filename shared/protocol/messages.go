@@ -26,6 +26,12 @@ type Backend struct {
 	Naming    string `json:"naming,omitempty"` // prefixed (default) | auto
 	State     string `json:"state"`            // one of the State* constants
 	Error     string `json:"error,omitempty"`  // why it is not ready, when it is not
+	// Restarts counts the sessions that failed and were restarted by the supervisor since it
+	// started; LastRestart is when the last one failed (Unix milliseconds) and LastError why.
+	// LastError stays after the backend is ready again. Absent from older agents (zero).
+	Restarts    int    `json:"restarts,omitempty"`
+	LastRestart int64  `json:"lastRestart,omitempty"`
+	LastError   string `json:"lastError,omitempty"`
 	// Limits are the call bounds configured for this backend where it runs; the hub enforces
 	// them (capability 2). Nil: none set, the hub's defaults apply.
 	Limits *Limits `json:"limits,omitempty"`

@@ -32,6 +32,9 @@ var Changelog = []Change{
 	// older hubs ignore and whose absence the hub handles (issue 10, item 17).
 	// 2026-12-06, no version change: Call's trace, never sent nor read, is gone (a client's
 	// traceparent travels in the message's _meta); the hub now sends caller.application.
+	// 2026-12-07, no version change: backend's restarts, lastRestart and lastError (the
+	// supervisor's restart count and last failure), absent from older agents, which the hub
+	// shows as zero.
 	{2, "2026-12-06", "backend: limits (timeoutMs, maxConcurrent, maxQueue) the agent's config sets for " +
 		"a backend, which the hub enforces; error results the agent makes itself carry " +
 		"data {failure} (CallFailure); absent from older agents, ignored by older hubs"},

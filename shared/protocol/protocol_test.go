@@ -38,6 +38,8 @@ func TestWireFormPinned(t *testing.T) {
 			`{"name":"web","transport":"http","state":"ready","protocolVersion":"2026-07-28"}`},
 		{Backend{Name: "slow", Transport: "stdio", State: StateStarting, Limits: &Limits{TimeoutMs: 30000, MaxConcurrent: 4, MaxQueue: 8}},
 			`{"name":"slow","transport":"stdio","state":"starting","limits":{"timeoutMs":30000,"maxConcurrent":4,"maxQueue":8}}`},
+		{Backend{Name: "flaky", Transport: "stdio", State: StateFailed, Error: "server exited", Restarts: 3, LastRestart: 1765000000000, LastError: "server exited"},
+			`{"name":"flaky","transport":"stdio","state":"failed","error":"server exited","restarts":3,"lastRestart":1765000000000,"lastError":"server exited"}`},
 		{Welcome{AgentID: "laptop", Capability: 1, HubVersion: "v2"}, `{"agentId":"laptop","capability":1,"hubVersion":"v2"}`},
 		{Refusal{Code: RefuseAgentID, Message: "no"}, `{"code":"agent_id_mismatch","message":"no"}`},
 		{Update{Removed: []string{"fs"}}, `{"removed":["fs"]}`},
