@@ -4,10 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 )
 
-const agentColumns = "id, name, created_at, revoked_at"
+const agentColumns = "id, name, created_at, revoked_at, last_seen_at"
 
 func (s *sqlStore) CreateAgent(ctx context.Context, a *Agent) error {
 	if a.ID == "" {
@@ -20,8 +21,8 @@ func (s *sqlStore) CreateAgent(ctx context.Context, a *Agent) error {
 		a.CreatedAt = now()
 	}
 	a.CreatedAt = a.CreatedAt.UTC().Truncate(time.Microsecond)
-	_, err := s.db.ExecContext(ctx, s.q("INSERT INTO agents ("+agentColumns+") VALUES (?, ?, ?, ?)"),
-		a.ID, a.Name, s.ts(a.CreatedAt), s.tsPtr(a.RevokedAt))
+	_, err := s.db.ExecContext(ctx, s.q("INSERT INTO agents ("+agentColumns+") VALUES (?, ?, ?, ?, ?)"),
+		a.ID, a.Name, s.ts(a.CreatedAt), s.tsPtr(a.RevokedAt), s.tsPtr(a.LastSeenAt))
 	if err != nil {
 		return fmt.Errorf("create agent %q: %w", a.ID, mapErr(err))
 	}
@@ -80,10 +81,27 @@ func (s *sqlStore) RevokeAgent(ctx context.Context, id string) error {
 
 func scanAgent(r scanner) (*Agent, error) {
 	var a Agent
-	var revoked time.Time
-	if err := r.Scan(&a.ID, &a.Name, scanTime{&a.CreatedAt}, scanTime{&revoked}); err != nil {
+	var revoked, seen time.Time
+	if err := r.Scan(&a.ID, &a.Name, scanTime{&a.CreatedAt}, scanTime{&revoked}, scanTime{&seen}); err != nil {
 		return nil, err
 	}
-	a.RevokedAt = optTime(revoked)
+	a.RevokedAt, a.LastSeenAt = optTime(revoked), optTime(seen)
 	return &a, nil
+}
+
+func (s *sqlStore) SetAgentsSeen(ctx context.Context, ids []string, at time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(ids)+2)
+	args = append(args, s.ts(at), s.ts(at))
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	q := "UPDATE agents SET last_seen_at = ? WHERE (last_seen_at IS NULL OR last_seen_at < ?) AND id IN (?" +
+		strings.Repeat(", ?", len(ids)-1) + ")"
+	if _, err := s.db.ExecContext(ctx, s.q(q), args...); err != nil {
+		return fmt.Errorf("set last seen of %d agents: %w", len(ids), mapErr(err))
+	}
+	return nil
 }

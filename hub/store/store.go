@@ -102,6 +102,9 @@ type Agent struct {
 	Name      string
 	CreatedAt time.Time
 	RevokedAt *time.Time
+	// LastSeenAt is when a hub last recorded holding the agent's tunnel (SetAgentsSeen);
+	// nil if never.
+	LastSeenAt *time.Time
 }
 
 // Users stores users. A second user with the same name is ErrConflict.
@@ -188,6 +191,9 @@ type Agents interface {
 	ListAgents(ctx context.Context) ([]Agent, error)
 	// RevokeAgent marks the agent and all its keys revoked, in one transaction.
 	RevokeAgent(ctx context.Context, id string) error
+	// SetAgentsSeen records at as the last-seen time of the agents ids, in one statement;
+	// unknown ids are ignored and a later time already recorded is kept.
+	SetAgentsSeen(ctx context.Context, ids []string, at time.Time) error
 }
 
 // Store is the hub's whole durable state.
@@ -203,6 +209,7 @@ type Store interface {
 	Presences
 	OAuthServer
 	ToolGroups
+	ConsoleSessions
 	// Dialect is "sqlite" or "postgres".
 	Dialect() string
 	Close() error

@@ -41,6 +41,8 @@ var suite = []struct {
 	{"Presence", testPresence},
 	{"PresenceFight", testPresenceFight},
 	{"OAuthServer", testOAuthServer},
+	{"ConsoleSessions", testConsoleSessions},
+	{"AgentsSeen", testAgentsSeen},
 }
 
 func TestStore(t *testing.T) {
