@@ -18,6 +18,10 @@ type Agent struct {
 	CreatedAt time.Time  `json:"created_at"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 	Connected bool       `json:"connected"`
+	// LastSeen is when a hub last recorded holding the agent's tunnel: at its connection,
+	// at its disconnection, and every minute between (so at most that old for a connected
+	// agent, or for one whose hub died). Absent if it never connected.
+	LastSeen *time.Time `json:"last_seen,omitempty"`
 	// Hub is the id of the hub holding the agent's tunnel, in a cluster of hubs; the
 	// session's details are shown by that hub only (another hub shows connected and hub).
 	Hub     string        `json:"hub,omitempty"`
@@ -106,7 +110,7 @@ func (a *API) listAgents(w http.ResponseWriter, r *http.Request, _ *Caller) erro
 	}
 	out := List[Agent]{Items: make([]Agent, 0, len(list))}
 	for _, ag := range list {
-		v := Agent{ID: ag.ID, CreatedAt: ag.CreatedAt, RevokedAt: ag.RevokedAt}
+		v := Agent{ID: ag.ID, CreatedAt: ag.CreatedAt, RevokedAt: ag.RevokedAt, LastSeen: ag.LastSeenAt}
 		if s, ok := live[ag.ID]; ok {
 			v.Connected, v.Session, v.Hub = true, sessionView(s), a.d.HubID
 		} else if hub, ok := elsewhere[ag.ID]; ok {

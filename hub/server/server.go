@@ -76,6 +76,7 @@ type Server struct {
 	drainer    *drainer           // calls in flight, and whether the hub drains (drain.go)
 	backendsMu sync.Mutex         // one change to the hub-local backends at a time (API, syncBackends)
 	cluster    *cluster.Node      // [cluster]: several hubs on one database; nil without
+	seen       *seenRecorder      // agents' last-seen times (lastseen.go)
 }
 
 // New opens the store (running migrations) and assembles the hub. Close the store with Run's end.
@@ -144,6 +145,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		Logger: log, Keys: s.Keys, HubVersion: version.Current(),
 		OnChange: s.agentChanged,
 		OnSession: func(id, instance string) {
+			s.seen.mark(id)
 			if s.cluster != nil {
 				s.cluster.Session(id, instance)
 			}
@@ -153,6 +155,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		HandshakesPerSecond: cfg.Limits.AgentHandshakesPerSecond,
 		MaxHandshakes:       cfg.Limits.MaxConcurrentAgentHandshakes,
 	})
+	s.seen = newSeenRecorder(st, s.connectedAgents, log.With("component", "agents"))
 	s.GW = gateway.New(gateway.Config{
 		MaxBodyBytes: cfg.MaxBodyBytes, PageSize: cfg.PageSize, AnonymousRole: cfg.AnonymousRole,
 		AllowedOrigins: cfg.AllowedOrigins, AllowedHosts: cfg.Hosts(), ServerVersion: version.Current(),
@@ -283,7 +286,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	srv := s.httpServer()
 	ln = s.conns.Listen(ln)
 	var wg sync.WaitGroup
-	runs := []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run, s.Tools.Run, s.Audit.Run, s.RBAC.Run, s.rates.Run, s.policySync, s.dropRevokedAgents}
+	runs := []func(context.Context) error{s.Keys.Run, s.Locals.Run, s.GW.Run, s.Tools.Run, s.Audit.Run, s.RBAC.Run, s.rates.Run, s.policySync, s.dropRevokedAgents, s.seen.Run}
 	if s.cluster != nil {
 		runs = append(runs, s.cluster.Run)
 	}
@@ -357,6 +360,9 @@ func (s *Server) DropRevokedAgents() {
 }
 
 func (s *Server) agentChanged(id string, backends []protocol.Backend, connected bool) {
+	if !connected {
+		s.seen.mark(id)
+	}
 	if s.cluster != nil { // it routes what another hub holds of the agent when it leaves here
 		if connected {
 			s.GW.AgentReady(id, s.Agents.Incarnation(id), backends) // as below
@@ -374,6 +380,16 @@ func (s *Server) agentChanged(id string, backends []protocol.Backend, connected 
 	// counted for, the agent's current process (the renewal runs in the background).
 	s.GW.AgentReady(id, s.Agents.Incarnation(id), backends)
 	s.Router.Set(id, backends)
+}
+
+// connectedAgents are the ids of the agents whose tunnels this hub holds.
+func (s *Server) connectedAgents() []string {
+	list := s.Agents.List()
+	ids := make([]string, len(list))
+	for i, a := range list {
+		ids[i] = a.ID
+	}
+	return ids
 }
 
 func (s *Server) agentEvent(id string, ev protocol.Event) {
