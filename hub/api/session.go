@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/audit"
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
@@ -16,6 +18,7 @@ type Sessions interface {
 	Login(ctx context.Context, name, password, from string) (auth.TokenPair, error)
 	Refresh(ctx context.Context, refreshToken string) (auth.TokenPair, error)
 	VerifyAccess(token string) (auth.Identity, error)
+	SessionAccess(ctx context.Context, userID string, signedIn time.Time) (auth.TokenPair, error)
 	ChangePassword(ctx context.Context, userID, current, next, from string) error
 	SetPassword(ctx context.Context, userID, next string) error
 }
@@ -125,7 +128,7 @@ func (a *API) PasswordLogin(r *http.Request, name, password string) (auth.TokenP
 }
 
 // RefreshTokens is POST /auth/refresh's exchange: a reused refresh token is audited and
-// ends every session of its user. The web console refreshes its sessions through it.
+// ends every session of its user.
 func (a *API) RefreshTokens(r *http.Request, refreshToken string) (auth.TokenPair, error) {
 	if a.d.Sessions == nil {
 		return auth.TokenPair{}, unavailable("password logins")
@@ -138,6 +141,34 @@ func (a *API) RefreshTokens(r *http.Request, refreshToken string) (auth.TokenPai
 	if errors.As(err, &reused) {
 		a.recordReuse(r, reused)
 	}
+	if err != nil {
+		return auth.TokenPair{}, sessionError(err)
+	}
+	return pair, nil
+}
+
+// ConsoleSignIn is the web console's sign-in: PasswordLogin (lockouts, audit), and the
+// user's id and the time the session's tokens are dated from, which ConsoleAccess checks
+// the user's later changes against. The login's own token pair is not kept.
+func (a *API) ConsoleSignIn(r *http.Request, name, password string) (string, time.Time, error) {
+	pair, err := a.PasswordLogin(r, name, password)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	u, err := a.d.Store.GetUserByName(r.Context(), name)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("console sign-in of %q: %w", name, err)
+	}
+	return u.ID, pair.ExpiresAt.Add(-auth.AccessTTL), nil
+}
+
+// ConsoleAccess is a console session's access token (auth.Authenticator.SessionAccess),
+// with errors as *Error.
+func (a *API) ConsoleAccess(r *http.Request, userID string, signedIn time.Time) (auth.TokenPair, error) {
+	if a.d.Sessions == nil {
+		return auth.TokenPair{}, unavailable("password logins")
+	}
+	pair, err := a.d.Sessions.SessionAccess(r.Context(), userID, signedIn)
 	if err != nil {
 		return auth.TokenPair{}, sessionError(err)
 	}

@@ -204,6 +204,9 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request, c *Caller) erro
 		return err
 	}
 	a.refreshKeys(r.Context())
+	if u.Disabled {
+		a.endConsoleSessions(r, u.ID)
+	}
 	a.record(r, c, "users.update", u.ID, req)
 	writeJSON(w, http.StatusOK, userView(u))
 	return nil
@@ -271,6 +274,7 @@ func (a *API) setUserPassword(w http.ResponseWriter, r *http.Request, c *Caller)
 	if err := a.d.Sessions.SetPassword(r.Context(), u.ID, req.Password); err != nil {
 		return err
 	}
+	a.endConsoleSessions(r, u.ID)
 	a.record(r, c, "users.password", u.ID, nil)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -308,4 +312,13 @@ func (a *API) stillCan(ctx context.Context, c *Caller, perm string) error {
 		return forbidden(perm)
 	}
 	return nil
+}
+
+// endConsoleSessions deletes the user's web console sessions (a disabled user, a password
+// set by an administrator). Their tokens are refused anyway, since the user changed; this
+// removes the sessions themselves at once, on every hub.
+func (a *API) endConsoleSessions(r *http.Request, userID string) {
+	if _, err := a.d.Store.DeleteUserConsoleSessions(r.Context(), userID); err != nil {
+		a.log.Error("api: console sessions of a changed user not deleted; they are refused at their next use", "user", userID, "err", err)
+	}
 }

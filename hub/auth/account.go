@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
@@ -165,3 +166,29 @@ func (e *ReusedError) Error() string {
 }
 
 func (e *ReusedError) Unwrap() error { return ErrTokenReused }
+
+// SessionAccess issues an access token (no refresh token) for a session of userID that
+// began at signedIn, such as a web console session: refused like a refresh when the user is
+// gone or disabled, or changed at or after signedIn (a new password, role or disabled flag
+// ends every earlier session, as it ends every earlier token).
+func (a *Authenticator) SessionAccess(ctx context.Context, userID string, signedIn time.Time) (TokenPair, error) {
+	u, err := a.store.GetUser(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return TokenPair{}, fmt.Errorf("%w: user no longer exists", ErrInvalidToken)
+	}
+	if err != nil {
+		return TokenPair{}, fmt.Errorf("session access: %w", err)
+	}
+	if err := checkTokenUser(Claims{IssuedAt: signedIn.Unix()}, u); err != nil {
+		return TokenPair{}, err
+	}
+	now, err := a.issueTime(ctx, u)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	access, ac, err := a.tokens.issueAt(now, u.ID, u.Role, TokenAccess)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	return TokenPair{AccessToken: access, TokenType: "Bearer", ExpiresAt: time.Unix(ac.ExpiresAt, 0).UTC()}, nil
+}

@@ -8,7 +8,7 @@ const budget = 300 << 10
 // TestAssetBudget sums the gzip size of every embedded file: loading all of them (the
 // first load loads most) stays within budget.
 func TestAssetBudget(t *testing.T) {
-	c := New(Config{}, nil)
+	c := New(Config{}, nil, nil)
 	total := 0
 	for _, p := range c.Paths() {
 		total += c.GzipSize(p)

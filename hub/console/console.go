@@ -1,28 +1,24 @@
 // Package console is the hub's web console at /ui: static ES modules and CSS embedded in
 // the binary (no build step), and the browser's sign-in. A signed-in browser holds only an
-// opaque session cookie (HttpOnly, SameSite=Strict, Secure behind https); the session's JWT
-// pair, from the REST API's own password login, stays in the hub. The REST API takes the
-// cookie with the session's CSRF token in the X-CSRF-Token header as the caller's identity
-// (AccessToken), so every page goes through /api/v1 and its RBAC like any other client.
-// docs/CONSOLE.md.
+// opaque session cookie (HttpOnly, SameSite=Strict, Secure behind https); the database holds
+// its SHA-256 only, so sessions outlive a hub and work on every hub (sessions.go). The REST
+// API takes the cookie with the session's CSRF token in the X-CSRF-Token header as the
+// caller's identity (AccessToken): a short-lived access token the hub mints for the session,
+// so every page goes through /api/v1 and its RBAC like any other client. docs/CONSOLE.md.
 package console
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/hub/store"
 )
 
 // Prefix is where the console is mounted.
@@ -37,27 +33,39 @@ const (
 	BackgroundHeader = "X-Console-Background"
 )
 
-// DefaultIdleTimeout ends a session nobody used for this long (ui.idle_timeout).
-const DefaultIdleTimeout = 30 * time.Minute
+// DefaultIdleTimeout ends a session nobody used for this long (ui.idle_timeout); DefaultMaxAge
+// ends any session this long after its sign-in (ui.max_age).
+const (
+	DefaultIdleTimeout = 30 * time.Minute
+	DefaultMaxAge      = 12 * time.Hour
+)
 
-// maxSessions bounds the sessions held in memory; past it the oldest-used one is dropped.
-const maxSessions = 10000
-
-// refreshBefore is how long before its access token expires a session exchanges its
-// refresh token for a new pair.
-const refreshBefore = time.Minute
-
-// Login is the REST API's password login and token refresh: the same checks, lockouts and
-// audit rows as POST /api/v1/auth/login (*api.API).
+// Login is the REST API's password login, and the access tokens of console sessions
+// (*api.API): the same checks, lockouts and audit rows as POST /api/v1/auth/login.
 type Login interface {
-	PasswordLogin(r *http.Request, name, password string) (auth.TokenPair, error)
-	RefreshTokens(r *http.Request, refreshToken string) (auth.TokenPair, error)
+	// ConsoleSignIn checks a name and password like POST /auth/login and returns the user's
+	// id and the session's start (the time its tokens are dated).
+	ConsoleSignIn(r *http.Request, name, password string) (userID string, signedIn time.Time, err error)
+	// ConsoleAccess issues an access token for a session of userID that began at signedIn;
+	// an error when the user is gone, disabled, or changed since (new password or role).
+	ConsoleAccess(r *http.Request, userID string, signedIn time.Time) (auth.TokenPair, error)
+}
+
+// Store keeps the sessions, shared by every hub on the database (store.ConsoleSessions).
+type Store interface {
+	CreateConsoleSession(ctx context.Context, cs store.ConsoleSession) error
+	GetConsoleSession(ctx context.Context, id string) (*store.ConsoleSession, error)
+	TouchConsoleSession(ctx context.Context, id string, at time.Time) error
+	DeleteConsoleSession(ctx context.Context, id string) error
+	DeleteStaleConsoleSessions(ctx context.Context, now, idleSince time.Time) (int64, error)
 }
 
 // Config is the console's part of hub.toml.
 type Config struct {
 	// IdleTimeout ends a session without user activity for this long; 0: DefaultIdleTimeout.
 	IdleTimeout time.Duration
+	// MaxAge ends a session this long after its sign-in; 0: DefaultMaxAge.
+	MaxAge time.Duration
 	// BasePath is the path of public_url ("/gateway"), the prefix a reverse proxy serves the
 	// hub under; the cookie is scoped to it. "": the hub is at the root.
 	BasePath string
@@ -73,24 +81,17 @@ type Console struct {
 	cfg   Config
 	log   *slog.Logger
 	files *files
-
-	mu       sync.Mutex
-	login    Login
-	sessions map[string]*session // by the SHA-256 of the cookie value
+	*sessions
 }
 
-type session struct {
-	mu       sync.Mutex // serialises the refresh of the token pair
-	userID   string
-	csrf     string
-	pair     auth.TokenPair
-	lastUsed time.Time // last request the user made (not a background poll)
-}
-
-// New returns a console; SetLogin must be called before it serves a sign-in.
-func New(cfg Config, log *slog.Logger) *Console {
+// New returns a console keeping its sessions in st; SetLogin must be called before it
+// serves a sign-in.
+func New(cfg Config, st Store, log *slog.Logger) *Console {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.MaxAge <= 0 {
+		cfg.MaxAge = DefaultMaxAge
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -99,21 +100,13 @@ func New(cfg Config, log *slog.Logger) *Console {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Console{cfg: cfg, log: log, files: loadFiles(), sessions: map[string]*session{}}
-}
-
-// SetLogin gives the console the REST API's login (built after the console, which the API
-// needs for AccessToken).
-func (c *Console) SetLogin(l Login) {
-	c.mu.Lock()
-	c.login = l
-	c.mu.Unlock()
+	return &Console{cfg: cfg, log: log, files: loadFiles(), sessions: newSessions(cfg, st, log)}
 }
 
 // Errors of AccessToken.
 var (
 	// ErrNoSession: the cookie names no live session (never signed in, signed out, idle
-	// too long, or the user changed): 401.
+	// too long, past its maximum age, or the user changed): 401.
 	ErrNoSession = errors.New("console session expired or unknown; sign in again")
 	// ErrCSRF: a write without the session's CSRF token: 403.
 	ErrCSRF = errors.New("missing or wrong " + CSRFHeader + " header: a console session's writes must carry its CSRF token")
@@ -130,117 +123,24 @@ func (c *Console) AccessToken(r *http.Request) (token string, ok bool, err error
 	if err != nil || ck.Value == "" {
 		return "", false, nil
 	}
-	s := c.lookup(ck.Value, r.Header.Get(BackgroundHeader) == "")
+	s := c.lookup(r, ck.Value, r.Header.Get(BackgroundHeader) == "")
 	if s == nil {
 		return "", true, ErrNoSession
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		got := r.Header.Get(CSRFHeader)
-		if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.csrf)) != 1 {
-			return "", true, ErrCSRF
-		}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && !csrfOK(r, ck.Value) {
+		return "", true, ErrCSRF
 	}
-	tok, err := c.fresh(r, ck.Value, s)
+	tok, err := c.access(r, s)
 	if err != nil {
 		return "", true, ErrNoSession
 	}
 	return tok, true, nil
 }
 
-// lookup finds a live session; touch counts the request as the user's activity.
-func (c *Console) lookup(cookie string, touch bool) *session {
-	key := hashKey(cookie)
-	now := c.cfg.Now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := c.sessions[key]
-	if s == nil {
-		return nil
-	}
-	if now.Sub(s.lastUsed) > c.cfg.IdleTimeout {
-		delete(c.sessions, key)
-		return nil
-	}
-	if touch {
-		s.lastUsed = now
-	}
-	return s
-}
-
-// fresh returns the session's access token, exchanging the refresh token first when the
-// access token is about to expire. A refused refresh (the user's password, role or
-// disabled flag changed; the refresh token expired) ends the session.
-func (c *Console) fresh(r *http.Request, cookie string, s *session) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c.cfg.Now().Add(refreshBefore).Before(s.pair.ExpiresAt) {
-		return s.pair.AccessToken, nil
-	}
-	c.mu.Lock()
-	l := c.login
-	c.mu.Unlock()
-	pair, err := l.RefreshTokens(r, s.pair.RefreshToken)
-	if err != nil {
-		c.drop(cookie)
-		return "", err
-	}
-	s.pair = pair
-	return pair.AccessToken, nil
-}
-
-func (c *Console) drop(cookie string) {
-	c.mu.Lock()
-	delete(c.sessions, hashKey(cookie))
-	c.mu.Unlock()
-}
-
-// start holds a new session for pair and returns its cookie value and CSRF token.
-func (c *Console) start(userID string, pair auth.TokenPair) (cookie, csrf string) {
-	cookie, csrf = randomToken(), randomToken()
-	now := c.cfg.Now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.sweepLocked(now)
-	c.sessions[hashKey(cookie)] = &session{userID: userID, csrf: csrf, pair: pair, lastUsed: now}
-	return cookie, csrf
-}
-
-// sweepLocked drops idle sessions, and the least recently used one when the table is full.
-func (c *Console) sweepLocked(now time.Time) {
-	var oldestKey string
-	var oldest time.Time
-	for k, s := range c.sessions {
-		if now.Sub(s.lastUsed) > c.cfg.IdleTimeout || now.After(s.pair.RefreshExpiresAt) {
-			delete(c.sessions, k)
-			continue
-		}
-		if oldestKey == "" || s.lastUsed.Before(oldest) {
-			oldestKey, oldest = k, s.lastUsed
-		}
-	}
-	if len(c.sessions) >= maxSessions && oldestKey != "" {
-		delete(c.sessions, oldestKey)
-	}
-}
-
-// Sessions is the number of sessions held (tests).
-func (c *Console) Sessions() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.sessions)
-}
-
-func hashKey(cookie string) string {
-	h := sha256.Sum256([]byte(cookie))
-	return hex.EncodeToString(h[:])
-}
-
-func randomToken() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic("console: no randomness: " + err.Error()) // crypto/rand never fails on supported systems
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
+// csrfOK reports whether r carries the CSRF token of the session cookie.
+func csrfOK(r *http.Request, cookie string) bool {
+	got := r.Header.Get(CSRFHeader)
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(csrfToken(cookie))) == 1
 }
 
 // ServeHTTP serves Prefix and everything under it: the session endpoint and the files.
@@ -293,7 +193,7 @@ func (c *Console) serveSession(w http.ResponseWriter, r *http.Request) {
 		ck, err := r.Cookie(CookieName)
 		var s *session
 		if err == nil {
-			s = c.lookup(ck.Value, r.Header.Get(BackgroundHeader) == "")
+			s = c.lookup(r, ck.Value, r.Header.Get(BackgroundHeader) == "")
 		}
 		if s == nil {
 			// 200, not 401: the sign-in page asks this first, and not being signed in is
@@ -301,7 +201,7 @@ func (c *Console) serveSession(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, SessionInfo{})
 			return
 		}
-		writeJSON(w, http.StatusOK, SessionInfo{SignedIn: true, CSRFToken: s.csrf, IdleTimeoutSeconds: int(c.cfg.IdleTimeout / time.Second)})
+		writeJSON(w, http.StatusOK, c.info(ck.Value))
 	case http.MethodPost:
 		c.signIn(w, r)
 	case http.MethodDelete:
@@ -329,23 +229,23 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid", "name and password are required")
 		return
 	}
-	c.mu.Lock()
-	l := c.login
-	c.mu.Unlock()
+	l := c.loginOf()
 	if l == nil {
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "password sign-in is not available in this hub")
 		return
 	}
-	pair, err := l.PasswordLogin(r, req.Name, req.Password)
-	if err != nil {
-		if !writeErr(w, err) {
-			c.log.Error("console: sign-in failed", "user", req.Name, "err", err)
+	userID, signedIn, err := l.ConsoleSignIn(r, req.Name, req.Password)
+	if err == nil {
+		var cookie string
+		if cookie, err = c.start(r, userID, signedIn); err == nil {
+			http.SetCookie(w, c.cookie(r, cookie, 0))
+			writeJSON(w, http.StatusOK, c.info(cookie))
+			return
 		}
-		return
 	}
-	cookie, csrf := c.start(req.Name, pair)
-	http.SetCookie(w, c.cookie(r, cookie, 0))
-	writeJSON(w, http.StatusOK, SessionInfo{SignedIn: true, CSRFToken: csrf, IdleTimeoutSeconds: int(c.cfg.IdleTimeout / time.Second)})
+	if !writeErr(w, err) {
+		c.log.Error("console: sign-in failed", "user", req.Name, "err", err)
+	}
 }
 
 func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {
@@ -354,19 +254,28 @@ func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "unauthorized", "not signed in")
 		return
 	}
-	s := c.lookup(ck.Value, true)
+	s := c.lookup(r, ck.Value, true)
 	if s == nil {
 		http.SetCookie(w, c.cookie(r, "", -1))
 		writeError(w, http.StatusUnauthorized, "unauthorized", "not signed in")
 		return
 	}
-	if got := r.Header.Get(CSRFHeader); got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.csrf)) != 1 {
+	if !csrfOK(r, ck.Value) {
 		writeError(w, http.StatusForbidden, "csrf", ErrCSRF.Error())
 		return
 	}
-	c.drop(ck.Value)
+	if err := c.end(r.Context(), s); err != nil {
+		c.log.Error("console: sign-out not stored; the session ends at its idle timeout", "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "sign-out failed; see the hub's log")
+		return
+	}
 	http.SetCookie(w, c.cookie(r, "", -1))
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// info is what GET and POST /ui/session answer for a signed-in cookie.
+func (c *Console) info(cookie string) SessionInfo {
+	return SessionInfo{SignedIn: true, CSRFToken: csrfToken(cookie), IdleTimeoutSeconds: int(c.cfg.IdleTimeout / time.Second)}
 }
 
 // cookie is the session cookie: a browser-session cookie (no Max-Age: the idle timeout is

@@ -25,6 +25,7 @@ type Hub struct {
 	Server   *server.Server
 	DataDir  string
 	stop     func() error
+	dbURL    string // "": SQLite in DataDir
 }
 
 // Stop ends the hub as SIGTERM ends the real one (draining first when the test set
@@ -122,7 +123,19 @@ func start(t testing.TB, dir, databaseURL string, mod func(*config.Config)) *Hub
 			t.Errorf("hubtest: hub exited: %v", err)
 		}
 	})
-	return &Hub{URL: "http://" + ln.Addr().String(), OwnerKey: key, Server: s, DataDir: cfg.DataDir, stop: stop}
+	return &Hub{URL: "http://" + ln.Addr().String(), OwnerKey: key, Server: s, DataDir: cfg.DataDir, stop: stop, dbURL: databaseURL}
+}
+
+// Restart stops h and starts a new hub on its data directory and database (on another
+// port), as a restarted hub; the owner's key stays.
+func (h *Hub) Restart(t testing.TB, mod func(*config.Config)) *Hub {
+	t.Helper()
+	if err := h.Stop(); err != nil {
+		t.Fatalf("hubtest: stop before restart: %v", err)
+	}
+	n := start(t, h.DataDir, h.dbURL, mod)
+	n.OwnerKey = h.OwnerKey
+	return n
 }
 
 // MCPURL is the client endpoint.

@@ -53,12 +53,13 @@ func (s *Server) newAPI(ctx context.Context) (http.Handler, error) {
 
 // newConsole is the web console at /ui, its cookie scoped to public_url's path.
 func (s *Server) newConsole() *console.Console {
-	cfg := console.Config{IdleTimeout: s.cfg.UI.IdleTimeout.Duration, TrustForwardedProto: s.cfg.TrustForwardedProto}
+	cfg := console.Config{IdleTimeout: s.cfg.UI.IdleTimeout.Duration, MaxAge: s.cfg.UI.MaxAge.Duration,
+		TrustForwardedProto: s.cfg.TrustForwardedProto}
 	if u, err := url.Parse(s.cfg.PublicURL); err == nil && s.cfg.PublicURL != "" {
 		cfg.BasePath = u.Path
 		cfg.SecureCookie = u.Scheme == "https"
 	}
-	return console.New(cfg, s.log.With("component", "console"))
+	return console.New(cfg, s.Store, s.log.With("component", "console"))
 }
 
 // watchedKeys is the key cache as the REST API sees it: after each reload that a write
