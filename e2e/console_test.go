@@ -27,6 +27,7 @@ type consoleResult struct {
 	Error string   `json:"error"`
 	Logs  []string `json:"logs"`
 	MS    int64    `json:"ms"`
+	Notes []string `json:"notes"` // figures the test measured, for the log
 }
 
 // consoleAsk is a request of a browser test to this side: {"ask": {what, args}}.
@@ -116,6 +117,9 @@ func TestConsole(t *testing.T) {
 	for _, r := range results {
 		t.Run(r.Name, func(t *testing.T) {
 			t.Logf("%s: %d ms", r.Name, r.MS)
+			for _, n := range r.Notes {
+				t.Log(n)
+			}
 			if !r.OK {
 				t.Errorf("%s\n%s", r.Error, strings.Join(r.Logs, "\n"))
 			}

@@ -40,6 +40,9 @@ export default [
       t.check(setup.includes(newKey) && setup.includes("--agent-id 'ui-agent'"), `setup command: ${setup}`);
       await rdlg.getByRole('button', { name: 'Close dialog' }).click();
       await page.getByRole('row', { name: /ui-agent/ }).getByText('offline').waitFor({ timeout: 60000 });
+      // Offline, it says when it was last seen (recorded by the hub as it left).
+      await page.getByRole('row', { name: /ui-agent/ }).getByText(/^seen \d+ (s|min) ago$/).waitFor({ timeout: 60000 });
+      await page.getByText(/not connected; last seen \d+ (s|min) ago/).waitFor();
 
       // Revoke: the agent goes offline and shows revoked.
       await page.getByRole('button', { name: 'Revoke agent ui-agent' }).click();

@@ -50,7 +50,11 @@ export class Ctx {
     this.config = config;
     this.contexts = [];
     this.logs = [];
+    this.notes = [];
   }
+
+  // note adds a line to the Go test's log (figures a test measured).
+  note(msg) { this.notes.push(msg); }
 
   // page opens a new browser context (its own cookies) and page at a width (1280 default).
   // Console errors and CSP violations of the page are collected; check() fails on them.

@@ -8,10 +8,16 @@ export default [
     async run(t) {
       // A few calls, so the numbers are not all zero.
       for (let i = 0; i < 3; i++) await mcpCall(t, 'everything__echo', { message: 'hi ' + i });
+      // A hub-local backend where nothing listens: it fails and is restarted, again and again.
+      await t.api('POST', '/backends', { name: 'down', transport: 'http', url: 'http://127.0.0.1:1/mcp' });
       const page = await t.page();
       await t.signIn(page, 'owner');
       await t.go(page, 'overview', 'Overview');
       await page.getByRole('cell', { name: 'laptop' }).first().waitFor();
+      const down = page.getByRole('table', { name: 'Backends' }).getByRole('row', { name: /\bdown\b/ });
+      await t.until('the failing backend\'s restarts shown', async () => /^[1-9]\d* \(last .* ago\)$/.test((await down.getByRole('cell').nth(6).textContent()).trim()));
+      t.check((await page.locator('.stat', { hasText: 'backend restarts' }).count()) === 1, 'no "backend restarts" on the overview');
+      t.check((await page.getByRole('columnheader', { name: 'Breaker', exact: true }).count()) === 1, 'no breaker column');
       await t.until('calls per minute above zero', async () => {
         const v = await page.locator('.stat', { hasText: 'calls / min' }).locator('.stat-value').textContent();
         return parseFloat(v) > 0;
@@ -21,6 +27,7 @@ export default [
       }
       t.check((await page.getByRole('table', { name: 'Backends' }).count()) === 1, 'no backends table');
       await t.shots(page, 'overview');
+      await t.api('DELETE', '/backends/down');
     },
   },
   {

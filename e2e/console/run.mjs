@@ -26,9 +26,9 @@ try {
       try {
         await test.run(t);
         if (t.logs.length && !test.allowConsoleErrors) throw new Error(`the page logged errors:\n  ${t.logs.join('\n  ')}`);
-        emit({ name, ok: true, ms: Date.now() - start });
+        emit({ name, ok: true, ms: Date.now() - start, notes: t.notes });
       } catch (e) {
-        emit({ name, ok: false, error: (e && e.stack) || String(e), logs: t.logs, ms: Date.now() - start });
+        emit({ name, ok: false, error: (e && e.stack) || String(e), logs: t.logs, ms: Date.now() - start, notes: t.notes });
       } finally {
         await t.close();
       }

@@ -3,6 +3,7 @@
 // working and an agent connected with one is cut off), revoke; per agent its backends and
 // tools.
 import { h, replace, card, table, badge, button, field, modal, secret, snippet, confirmDialog, ago, time } from '../lib/dom.js';
+import { lastSeen, restarts } from './overview.js';
 
 export default {
   id: 'agents',
@@ -34,7 +35,7 @@ export default {
           { kind: 'ghost small', 'aria-label': `Show agent ${a.id}`, 'aria-pressed': String(a.id === selected) }) },
         { label: 'State', cell: (a) => a.revoked_at ? badge('revoked', 'bad') : a.connected ? badge('online', 'ok') : badge('offline', 'muted') },
         { label: 'Version', cell: (a) => a.session ? a.session.version : '—' },
-        { label: 'Connected', cell: (a) => a.session ? h('span', { title: time(a.session.connected_since) }, ago(a.session.connected_since)) : '—' },
+        { label: 'Connected / last seen', cell: lastSeen },
         { label: 'Address', cell: (a) => a.session ? h('span', { class: 'mono' }, a.session.remote_addr) : '—' },
         { label: 'Fighting', cell: (a) => a.session && a.session.fighting ? badge('fighting', 'bad') : '' },
         { label: 'Enrolled', cell: (a) => time(a.created_at) },
@@ -79,13 +80,16 @@ function agentDetail(a, backends, tools) {
   const its = (tools ? tools.items : []).filter((t) => t.agent === a.id);
   return card(`Agent ${a.id}`,
     h('p', {}, a.connected ? badge('online', 'ok') : badge('offline', 'muted'), ' ',
-      a.session ? `version ${a.session.version}, connected ${ago(a.session.connected_since)} from ${a.session.remote_addr}` : 'not connected'),
+      a.session ? `version ${a.session.version}, connected ${ago(a.session.connected_since)} from ${a.session.remote_addr}`
+        : a.last_seen ? `not connected; last seen ${ago(a.last_seen)} (${time(a.last_seen)})` : 'not connected; never seen'),
     h('h3', {}, 'Backends'),
     backends ? table([
       { label: 'Backend', cell: (b) => h('span', { class: 'mono' }, b.name) },
       { label: 'Transport', cell: (b) => b.transport || '—' },
       { label: 'Health', cell: (b) => badge(b.state, b.state === 'ready' ? 'ok' : 'warn') },
       { label: 'Breaker', cell: (b) => b.calls ? b.calls.breaker : '—' },
+      { label: 'Restarts', class: 'num', cell: restarts },
+      { label: 'Last error', cell: (b) => b.error || b.last_error || '' },
       { label: 'Tools', class: 'num', cell: (b) => String(b.tools) },
     ], mine, { caption: `Backends of ${a.id}`, empty: 'No backend reported.' }) : h('p', { class: 'muted' }, 'Backends need backends.read.'),
     h('h3', {}, `Tools (${its.length})`),

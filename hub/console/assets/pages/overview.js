@@ -56,6 +56,8 @@ function statCards(status, agents, backends, usage) {
     out.push(stat('backends ready', `${up} / ${backends.items.length}`, up < backends.items.length ? 'warn' : 'ok'));
     const open = backends.items.filter((b) => b.calls && b.calls.breaker !== 'closed').length;
     if (open) out.push(stat('breakers open', open, 'bad'));
+    const restarted = backends.items.reduce((n, b) => n + (b.restarts || 0), 0);
+    if (restarted) out.push(stat('backend restarts', restarted, 'warn'));
   }
   if (usage) {
     const rate = callRate(usage.items);
@@ -87,7 +89,7 @@ function agentsTable(items) {
     { label: 'Agent', cell: (a) => h('a', { href: '#/agents?id=' + encodeURIComponent(a.id) }, a.id) },
     { label: 'State', cell: (a) => a.connected ? badge('online', 'ok') : badge('offline', 'muted') },
     { label: 'Version', cell: (a) => a.session ? a.session.version : '—' },
-    { label: 'Connected', cell: (a) => a.session ? h('span', { title: time(a.session.connected_since) }, ago(a.session.connected_since)) : '—' },
+    { label: 'Connected / last seen', cell: lastSeen },
     { label: 'Backends', class: 'num', cell: (a) => a.session ? String(a.session.backends) : '—' },
     { label: 'Fighting', cell: (a) => a.session && a.session.fighting ? badge(`fighting (${a.session.replacements} replaced)`, 'bad') : badge('no', 'muted') },
   ], live, { caption: 'Agents', empty: 'No agent is enrolled yet.' });
@@ -101,9 +103,26 @@ function backendsTable(items) {
     { label: 'Breaker', cell: (b) => b.calls ? badge(b.calls.breaker, b.calls.breaker === 'closed' ? 'ok' : 'bad') : badge('no calls yet', 'muted') },
     { label: 'Breaker opened', class: 'num', cell: (b) => b.calls ? String(b.calls.opened) : '0' },
     { label: 'In flight', class: 'num', cell: (b) => b.calls ? `${b.calls.inFlight} (+${b.calls.queued} queued)` : '0' },
+    { label: 'Restarts', class: 'num', cell: restarts },
     { label: 'Tools', class: 'num', cell: (b) => String(b.tools) },
     { label: 'Error', cell: (b) => b.error || (b.calls && b.calls.lastFailure) || '' },
   ], items, { caption: 'Backends', empty: 'No backend.' });
+}
+
+// lastSeen: since when a connected agent is online, or when an offline one was last seen.
+export function lastSeen(a) {
+  if (a.session) return h('span', { title: time(a.session.connected_since) }, 'since ' + ago(a.session.connected_since));
+  if (a.connected) return 'online (another hub)';
+  if (a.last_seen) return h('span', { title: time(a.last_seen) }, 'seen ' + ago(a.last_seen));
+  return 'never';
+}
+
+// restarts: a backend's restart count, with when the last one was and why.
+export function restarts(b) {
+  if (!b.restarts) return '0';
+  const when = b.last_restart ? `last ${ago(b.last_restart)}` : '';
+  return h('span', { title: [b.last_restart ? time(b.last_restart) : '', b.last_error || ''].filter(Boolean).join(': ') },
+    `${b.restarts}${when ? ' (' + when + ')' : ''}`);
 }
 
 function denialsTable(items) {
