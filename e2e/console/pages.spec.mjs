@@ -9,7 +9,7 @@ export default [
       // A few calls, so the numbers are not all zero.
       for (let i = 0; i < 3; i++) await mcpCall(t, 'everything__echo', { message: 'hi ' + i });
       // A hub-local backend where nothing listens: it fails and is restarted, again and again.
-      await t.api('POST', '/backends', { name: 'down', transport: 'http', url: 'http://127.0.0.1:1/mcp' });
+      await t.api('POST', '/backends/down', { transport: 'http', url: 'http://127.0.0.1:1/mcp' });
       const page = await t.page();
       await t.signIn(page, 'owner');
       await t.go(page, 'overview', 'Overview');
