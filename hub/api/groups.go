@@ -21,6 +21,14 @@ type Group struct {
 	Endpoint string `json:"endpoint"`
 }
 
+// UpdateGroupRequest is the body of PATCH /groups/{name}: the settings of a group that may
+// change without restating its selectors.
+type UpdateGroupRequest struct {
+	// Surface: "full", "discovery" or "" (the hub's). Open sessions keep the surface they
+	// started with.
+	Surface *string `json:"surface"`
+}
+
 func (a *API) groupRoutes() []route {
 	return []route{
 		{Method: "GET", Path: "/groups", Perm: rbac.GroupsRead, Tag: "groups",
@@ -29,6 +37,8 @@ func (a *API) groupRoutes() []route {
 			Summary: "Create a tool group", Body: config.Group{}, Result: Group{}, Status: http.StatusCreated, handle: a.createGroup},
 		{Method: "PUT", Path: "/groups/{name}", Perm: rbac.GroupsWrite, Tag: "groups",
 			Summary: "Replace an API-created tool group", Body: config.Group{}, Result: Group{}, handle: a.updateGroup},
+		{Method: "PATCH", Path: "/groups/{name}", Perm: rbac.GroupsWrite, Tag: "groups",
+			Summary: "Change an API-created tool group's surface (docs/DISCOVERY.md)", Body: UpdateGroupRequest{}, Result: Group{}, handle: a.patchGroup},
 		{Method: "DELETE", Path: "/groups/{name}", Perm: rbac.GroupsWrite, Tag: "groups",
 			Summary: "Delete an API-created tool group", Status: http.StatusNoContent, handle: a.deleteGroup},
 	}
@@ -120,6 +130,51 @@ func (a *API) updateGroup(w http.ResponseWriter, r *http.Request, c *Caller) err
 		return err
 	}
 	if err := a.d.Store.UpdateToolGroup(r.Context(), &store.ToolGroupRecord{Name: g.Name, Spec: raw}); errors.Is(err, store.ErrNotFound) {
+		return notFound("group %q does not exist", g.Name)
+	} else if err != nil {
+		return err
+	}
+	if err := a.d.ReloadGroups(r.Context()); err != nil {
+		return err
+	}
+	a.record(r, c, "groups.update", g.Name, g)
+	writeJSON(w, http.StatusOK, Group{Group: g, Source: SourceAPI, Endpoint: "/mcp/" + g.Name})
+	return nil
+}
+
+func (a *API) patchGroup(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	name := r.PathValue("name")
+	if a.isConfigGroup(name) {
+		return conflict("group %q is declared in hub.toml; change it there", name)
+	}
+	if a.d.ReloadGroups == nil {
+		return unavailable("tool groups")
+	}
+	var req UpdateGroupRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.Surface == nil {
+		return invalid("nothing to change: give surface")
+	}
+	gs, err := a.groups(r.Context())
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(gs, func(g Group) bool { return g.Name == name })
+	if i < 0 {
+		return notFound("group %q does not exist", name)
+	}
+	g := gs[i].Group
+	g.Surface = *req.Surface
+	if err := g.Validate(); err != nil {
+		return invalid("%s", err.Error())
+	}
+	raw, err := json.Marshal(g)
+	if err != nil {
+		return err
+	}
+	if err := a.d.Store.UpdateToolGroup(r.Context(), &store.ToolGroupRecord{Name: g.Name, Spec: string(raw)}); errors.Is(err, store.ErrNotFound) {
 		return notFound("group %q does not exist", g.Name)
 	} else if err != nil {
 		return err

@@ -27,12 +27,13 @@ func TestGroupsAPI(t *testing.T) {
 		t.Fatalf("groups %+v", list.Items)
 	}
 	for path, body := range map[string]map[string]any{
-		"/groups/fromfile": {"agents": []string{"x"}},              // hub.toml's
-		"/groups/Bad":      {"agents": []string{"x"}},              // name
-		"/groups/empty":    {},                                     // selects nothing
-		"/groups/glob":     {"tools": []string{"[x"}},              // glob
-		"/groups/risky":    {"risks": []string{"spicy"}},           // risk
-		"/groups/other":    {"name": "x", "agents": []string{"a"}}, // name mismatch
+		"/groups/fromfile": {"agents": []string{"x"}},                 // hub.toml's
+		"/groups/Bad":      {"agents": []string{"x"}},                 // name
+		"/groups/empty":    {},                                        // selects nothing
+		"/groups/glob":     {"tools": []string{"[x"}},                 // glob
+		"/groups/risky":    {"risks": []string{"spicy"}},              // risk
+		"/groups/other":    {"name": "x", "agents": []string{"a"}},    // name mismatch
+		"/groups/surf":     {"agents": []string{"a"}, "surface": "x"}, // surface
 	} {
 		r := owner.do("POST", path, body)
 		if r.Status != http.StatusBadRequest && r.Status != http.StatusConflict {
@@ -51,6 +52,40 @@ func TestGroupsAPI(t *testing.T) {
 	owner.must(200, "GET", "/groups", nil, &list)
 	if len(list.Items) != 2 || list.Items[1].Backends[0] != "laptop/fs" {
 		t.Errorf("after update %+v", list.Items)
+	}
+
+	// The surface: set by PATCH without restating the selectors, cleared with "", refused
+	// when bad or for hub.toml's group.
+	disc, bad, none := "discovery", "everything", ""
+	owner.must(200, "PATCH", "/groups/docs", api.UpdateGroupRequest{Surface: &disc}, &g)
+	if g.Surface != "discovery" || len(g.Backends) != 1 || g.Backends[0] != "laptop/fs" {
+		t.Errorf("after PATCH surface %+v", g)
+	}
+	owner.must(200, "GET", "/groups", nil, &list)
+	if list.Items[1].Surface != "discovery" {
+		t.Errorf("listed after PATCH %+v", list.Items[1])
+	}
+	if gr, ok := h.Server.GW.Group("docs"); !ok || gr.Spec.Surface != "discovery" {
+		t.Errorf("the gateway serves %+v", gr)
+	}
+	for _, c := range []struct {
+		path string
+		body any
+		want int
+	}{
+		{"/groups/docs", api.UpdateGroupRequest{Surface: &bad}, http.StatusBadRequest},
+		{"/groups/docs", map[string]any{}, http.StatusBadRequest},
+		{"/groups/fromfile", api.UpdateGroupRequest{Surface: &disc}, http.StatusConflict},
+		{"/groups/nosuch", api.UpdateGroupRequest{Surface: &disc}, http.StatusNotFound},
+	} {
+		if r := owner.do("PATCH", c.path, c.body); r.Status != c.want {
+			t.Errorf("PATCH %s %+v: %d %s, want %d", c.path, c.body, r.Status, r, c.want)
+		}
+	}
+	g = api.Group{}
+	owner.must(200, "PATCH", "/groups/docs", api.UpdateGroupRequest{Surface: &none}, &g)
+	if g.Surface != "" {
+		t.Errorf("surface not cleared: %+v", g)
 	}
 
 	// Keys limited to groups: only existing groups, and then only those endpoints.

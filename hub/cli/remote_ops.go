@@ -163,7 +163,7 @@ func splitComma(s string) []string {
 // groupsRemote is `groups`: tool groups, each served at /mcp/<name> (docs/GROUPS.md).
 func groupsRemote(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		return groupUsage(env, "groups list | add NAME [--tools G,…] [--agents A,…] [--backends B|AGENT/B,…] [--risks R,…] [--description D] | update NAME (same flags) | remove NAME")
+		return groupUsage(env, "groups list | add NAME [--tools G,…] [--agents A,…] [--backends B|AGENT/B,…] [--risks R,…] [--surface full|discovery] [--description D] | update NAME (same flags) | set-surface NAME full|discovery|default | remove NAME")
 	}
 	sub, args := args[0], args[1:]
 	c := newCmd("groups", sub, env)
@@ -172,20 +172,31 @@ func groupsRemote(ctx context.Context, args []string, env Env) error {
 	backends := c.fs.String("backends", "", "comma-separated backends: NAME or AGENT/NAME")
 	risks := c.fs.String("risks", "", "comma-separated risk categories")
 	desc := c.fs.String("description", "", "what the group is for")
+	surface := c.fs.String("surface", "", "what the group's endpoint serves: full (its tools) or discovery (search, describe and call over them); empty = the hub's")
 	switch sub {
 	case "list":
 		if err := c.parse(args, 0, "no arguments"); err != nil {
 			return err
 		}
-		return c.show(ctx, "GET", "/groups", nil, "name", "source", "endpoint", "tools", "agents", "backends", "risks", "description")
+		return c.show(ctx, "GET", "/groups", nil, "name", "source", "endpoint", "surface", "tools", "agents", "backends", "risks", "description")
 	case "add", "update":
 		if err := c.parse(args, 1, "one group name"); err != nil {
 			return err
 		}
 		body := config.Group{Description: *desc, Tools: splitComma(*tools), Agents: splitComma(*agents),
-			Backends: splitComma(*backends), Risks: splitComma(*risks)}
+			Backends: splitComma(*backends), Risks: splitComma(*risks), Surface: *surface}
 		method := map[string]string{"add": "POST", "update": "PUT"}[sub]
 		return c.show(ctx, method, "/groups/"+pathEscape(c.fs.Arg(0)), body)
+	case "set-surface":
+		if err := c.parse(args, 2, "a group name and a surface: full, discovery or default"); err != nil {
+			return err
+		}
+		s := c.fs.Arg(1)
+		if s == "default" {
+			s = ""
+		}
+		return c.show(ctx, "PATCH", "/groups/"+pathEscape(c.fs.Arg(0)), api.UpdateGroupRequest{Surface: &s},
+			"name", "source", "endpoint", "surface")
 	case "remove":
 		if err := c.parse(args, 1, "one group name"); err != nil {
 			return err

@@ -125,6 +125,18 @@ func TestRemoteAdminCommands(t *testing.T) {
 	mustCLI(t, h, "/mcp/readers", "groups", "add", "readers", "--tools", "echo__*", "--risks", "read,unclassified", "--description", "read tools")
 	mustCLI(t, h, "laptop/fs", "groups", "update", "readers", "--backends", "laptop/fs")
 	mustCLI(t, h, "readers", "groups", "list")
+	mustCLI(t, h, "discovery", "groups", "set-surface", "readers", "discovery")
+	if gr, ok := h.Server.GW.Group("readers"); !ok || gr.Spec.Surface != "discovery" || gr.Spec.Backends[0] != "laptop/fs" {
+		t.Errorf("after set-surface the gateway serves %+v", gr)
+	}
+	if out, err := hubCLI(t, h, "", "groups", "set-surface", "readers", "everything"); err == nil || !strings.Contains(out+err.Error(), "everything") {
+		t.Errorf("set-surface everything: want a refusal naming the surface, got %v %s", err, out)
+	}
+	mustCLI(t, h, "readers", "groups", "set-surface", "readers", "default")
+	if gr, _ := h.Server.GW.Group("readers"); gr.Spec.Surface != "" {
+		t.Errorf("after set-surface default the gateway serves %+v", gr)
+	}
+	mustCLI(t, h, `"surface":"full"`, "groups", "update", "readers", "--backends", "laptop/fs", "--surface", "full", "--json")
 	out = mustCLI(t, h, `"groups":["readers"]`, "keys", "create", "--name", "grouped", "--groups", "readers", "--json")
 	if _, err := hubCLI(t, h, "", "keys", "create", "--name", "nogroup", "--groups", "nosuch"); err == nil {
 		t.Error("a key for a group that does not exist was created")

@@ -28,6 +28,10 @@ type Group struct {
 	// Risks are risk categories (read, write, external-api, admin, execute, destructive,
 	// unclassified): tools of these categories.
 	Risks []string `toml:"risks" json:"risks,omitempty"`
+	// Surface is what the group's endpoint serves a caller whose URL, key and application
+	// choose nothing (docs/DISCOVERY.md): "full" (the group's tools), "discovery" (search,
+	// describe and call over the group's tools), or "" (the hub's [discovery] surface).
+	Surface string `toml:"surface" json:"surface,omitempty"`
 }
 
 var groupNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
@@ -68,6 +72,9 @@ func (g *Group) Validate() error {
 		if _, err := risk.ParseCategory(r); err != nil {
 			return fmt.Errorf("group %q: %v", g.Name, err)
 		}
+	}
+	if g.Surface != "" && g.Surface != "full" && g.Surface != "discovery" {
+		return fmt.Errorf("group %q: surface %q is neither \"full\" nor \"discovery\" (nor empty: the hub's)", g.Name, g.Surface)
 	}
 	return nil
 }

@@ -255,9 +255,12 @@ func (g *Gateway) Sessions() int { return g.sessions.count() }
 // Mount registers the gateway's routes on mux.
 func (g *Gateway) Mount(mux *http.ServeMux) {
 	mux.Handle("/mcp", g.guard(Endpoint{}, http.HandlerFunc(g.serveRoot)))
-	mux.Handle("/mcp/{group}", g.guard(Endpoint{}, http.HandlerFunc(g.serveGroup)))
+	mux.Handle("/mcp/{group}", g.guard(Endpoint{}, g.inGroupEndpoint(g.serveMCP)))
 	mux.Handle("GET /sse", g.guard(Endpoint{}, notGroupLimited(g.serveSSE)))
 	mux.Handle("POST /messages", g.guard(Endpoint{}, notGroupLimited(g.serveMessages)))
+	// A tool group's HTTP+SSE transport: /sse/<group> names /messages/<group> (groups.go).
+	mux.Handle("GET /sse/{group}", g.guard(Endpoint{}, g.inGroupEndpoint(g.serveSSE)))
+	mux.Handle("POST /messages/{group}", g.guard(Endpoint{}, g.inGroupEndpoint(g.serveMessages)))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

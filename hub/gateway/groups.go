@@ -208,21 +208,33 @@ func (gr *Group) name() string {
 	return gr.Spec.Name
 }
 
-// serveGroup serves /mcp/{group}: the /mcp handler with the group in the request.
-func (g *Gateway) serveGroup(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("group")
-	gr, ok := g.Group(name)
-	if !ok {
-		httpError(w, http.StatusNotFound, "unknown tool group "+strconv.Quote(name))
-		return
-	}
-	id := identityFrom(r.Context())
-	if !id.MayUseGroup(name) {
-		httpError(w, http.StatusForbidden, "this API key is limited to the tool groups "+id.Groups+
-			": it cannot reach /mcp/"+name)
-		return
-	}
-	g.serveMCP(w, r.WithContext(context.WithValue(r.Context(), groupKey{}, gr)))
+// inGroupEndpoint serves a tool group's endpoint (/mcp/{group}, /sse/{group},
+// /messages/{group}): h with the group in the request, and the group's surface for a caller
+// whose URL, key and application chose none. An unknown group is 404; a key limited to
+// other groups is 403.
+func (g *Gateway) inGroupEndpoint(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("group")
+		gr, ok := g.Group(name)
+		if !ok {
+			httpError(w, http.StatusNotFound, "unknown tool group "+strconv.Quote(name))
+			return
+		}
+		id := identityFrom(r.Context())
+		if !id.MayUseGroup(name) {
+			httpError(w, http.StatusForbidden, "this API key is limited to the tool groups "+id.Groups+
+				": it cannot reach "+r.URL.Path)
+			return
+		}
+		ctx := context.WithValue(r.Context(), groupKey{}, gr)
+		if gr.Spec.Surface != "" {
+			// guard chose with the endpoint's surface unknown; choose again with the group's
+			// (a bad ?surface= was refused there already).
+			surface, _ := g.surfaceOf(Endpoint{Surface: gr.Spec.Surface}, id, r)
+			ctx = context.WithValue(ctx, surfaceKey{}, surface == SurfaceDiscovery)
+		}
+		h(w, r.WithContext(ctx))
+	})
 }
 
 // serveRoot serves /mcp, which a key limited to groups may not reach.
@@ -242,13 +254,13 @@ func (s *session) clientIn(r *http.Request) *client {
 	return c
 }
 
-// notGroupLimited refuses the HTTP+SSE transport to keys limited to groups: groups are
-// served over Streamable HTTP only.
+// notGroupLimited refuses /sse and /messages to keys limited to groups: they use
+// /sse/<group> (and the /messages/<group> it names).
 func notGroupLimited(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if id := identityFrom(r.Context()); !id.MayUseGroup("") {
 			httpError(w, http.StatusForbidden, "this API key is limited to the tool groups "+id.Groups+
-				": use /mcp/<group>, not "+r.URL.Path)
+				": use /mcp/<group> or /sse/<group>, not "+r.URL.Path)
 			return
 		}
 		h(w, r)

@@ -9,10 +9,16 @@ import (
 )
 
 // serveSSE opens an HTTP+SSE session (the 2024-11-05 transport): the stream first names the
-// endpoint to POST messages to, then carries every reply.
+// endpoint to POST messages to, then carries every reply. At /sse/<group> the session lives
+// at the group's endpoint and posts to /messages/<group>.
 func (g *Gateway) serveSSE(w http.ResponseWriter, r *http.Request) {
 	s := newSession(identityFrom(r.Context()), true)
 	s.discovery = discoveryFrom(r.Context())
+	s.group = groupFrom(r.Context()).name()
+	messages := "/messages"
+	if s.group != "" {
+		messages += "/" + s.group
+	}
 	if !g.sessions.add(s) {
 		s.close()
 		g.counts.sessionsRefused.Add(1)
@@ -22,7 +28,7 @@ func (g *Gateway) serveSSE(w http.ResponseWriter, r *http.Request) {
 	ch, _ := s.attach()
 	defer g.sessions.remove(s.id) // the session lives as long as its stream
 	startSSE(w)
-	if _, err := w.Write([]byte("event: endpoint\ndata: /messages?sessionId=" + s.id + "\n\n")); err != nil {
+	if _, err := w.Write([]byte("event: endpoint\ndata: " + messages + "?sessionId=" + s.id + "\n\n")); err != nil {
 		return
 	}
 	flush(w)
@@ -32,10 +38,13 @@ func (g *Gateway) serveSSE(w http.ResponseWriter, r *http.Request) {
 // serveMessages takes one message for an HTTP+SSE session; the reply goes on its stream.
 func (g *Gateway) serveMessages(w http.ResponseWriter, r *http.Request) {
 	s := g.sessions.get(r.URL.Query().Get("sessionId"))
-	if s == nil || !s.legacy || !s.adopt(identityFrom(r.Context())) {
+	// A session takes messages only at the endpoint its stream named: /messages for /sse,
+	// /messages/<group> for /sse/<group>.
+	if s == nil || !s.legacy || s.group != groupFrom(r.Context()).name() || !s.adopt(identityFrom(r.Context())) {
 		httpError(w, http.StatusNotFound, "unknown or expired session: open GET /sse first")
 		return
 	}
+	group := groupFrom(r.Context())
 	s.touch()
 	body, ok := g.readBody(w, r)
 	if !ok {
@@ -68,7 +77,9 @@ func (g *Gateway) serveMessages(w http.ResponseWriter, r *http.Request) {
 			case m.Method == mcp.MethodInitialize:
 				resp = g.initialize(s, m)
 			default:
-				resp = g.dispatch(s.ctx, s.client(), m, streamEmitter{s})
+				c := s.client()
+				c.group = group
+				resp = g.dispatch(s.ctx, c, m, streamEmitter{s})
 			}
 			s.push(s.ctx, encode(resp), true)
 		}()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -140,9 +141,9 @@ func (s *Server) drainGate(next http.Handler) http.Handler {
 
 func (s *Server) startsSomething(r *http.Request) bool {
 	switch {
-	case r.Method == http.MethodGet && (r.URL.Path == "/agent/ws" || r.URL.Path == "/sse"):
-		return true
-	case r.Method == http.MethodPost && r.URL.Path == "/mcp" && r.Header.Get("Mcp-Session-Id") == "":
+	case r.Method == http.MethodGet && (r.URL.Path == "/agent/ws" || r.URL.Path == "/sse" || strings.HasPrefix(r.URL.Path, "/sse/")):
+		return true // an agent's tunnel, an HTTP+SSE session at /sse or a tool group's /sse/<group>
+	case r.Method == http.MethodPost && (r.URL.Path == "/mcp" || strings.HasPrefix(r.URL.Path, "/mcp/")) && r.Header.Get("Mcp-Session-Id") == "":
 		return s.initializes(r)
 	}
 	return false
