@@ -5,7 +5,8 @@
 //
 //   node e2e/ts/listchanged.mjs streamable|sse BASE_URL API_KEY [PATH]
 //
-// PATH is the streamable HTTP endpoint, /mcp by default (/mcp/<group> for a tool group).
+// PATH is the endpoint: for streamable, /mcp by default (/mcp/<group> for a tool group); for
+// sse, the HTTP+SSE stream, /sse by default (/sse/<group> for a tool group).
 //
 // Prints one JSON object per line on stdout:
 //   {"event":"ready","version":…,"tools":N,"names":[…]}   connected, and for streamable
@@ -23,9 +24,10 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 
-const [mode, base, key, path = '/mcp'] = process.argv.slice(2);
+const [mode, base, key, pathArg] = process.argv.slice(2);
+const path = pathArg || (mode === 'sse' ? '/sse' : '/mcp');
 if (!['streamable', 'sse'].includes(mode) || !base || !key) {
-  process.stderr.write('usage: listchanged.mjs streamable|sse BASE_URL API_KEY\n');
+  process.stderr.write('usage: listchanged.mjs streamable|sse BASE_URL API_KEY [PATH]\n');
   process.exit(2);
 }
 const emit = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
@@ -53,7 +55,7 @@ client.setNotificationHandler(ToolListChangedNotificationSchema, () => emit({ ev
 client.onerror = (err) => process.stderr.write(`client error: ${err?.stack || err}\n`);
 
 const transport = mode === 'sse'
-  ? new SSEClientTransport(new URL('/sse', base), { requestInit: { headers: auth }, eventSourceInit: { fetch: withAuth }, fetch: withAuth })
+  ? new SSEClientTransport(new URL(path, base), { requestInit: { headers: auth }, eventSourceInit: { fetch: withAuth }, fetch: withAuth })
   : new StreamableHTTPClientTransport(new URL(path, base), { requestInit: { headers: auth }, fetch: watchingFetch });
 
 async function listAll() {
