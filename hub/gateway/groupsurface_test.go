@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-gateway/mcp-gateway/hub/policy"
 )
 
 // sdkAt connects the real go-sdk client to a path of the harness: "sse" over the HTTP+SSE
@@ -255,5 +257,59 @@ func TestGroupSSE(t *testing.T) {
 		r := h.request(http.MethodGet, p, "")
 		key(r)
 		httpStatus(t, h.do(r), http.StatusForbidden, codeUnauthorized)
+	}
+}
+
+// TestGroupSurfacePolicyAndAudit: inside a group served as the discovery surface, a call
+// through call_tool is refused by a policy rule exactly as the same call made directly at
+// the group's endpoint (code, message, data), forwards the same request when allowed, and
+// is audited under the real tool's name with the group, never as call_tool.
+func TestGroupSurfacePolicyAndAudit(t *testing.T) {
+	h, _, a := governedHarness(t)
+	p, err := policy.Parse([]byte(testPolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.gw.SetPolicy(p)
+	g, err := CompileGroup(GroupSpec{Name: "hubg", Backends: []string{"util"}, Surface: SurfaceDiscovery})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.gw.SetGroups([]*Group{g})
+	full := func(r *http.Request) { r.URL.Path, r.URL.RawQuery = "/mcp/hubg", "surface=full" }
+	surface := h.initialize("2025-11-25", "", withPath("/mcp/hubg"))
+	direct := h.initialize("2025-11-25", "", full)
+	if got := listedTools(h, surface, withPath("/mcp/hubg")); !slices.Equal(got, []string{toolSearch, toolDescribe, toolCall}) {
+		t.Fatalf("/mcp/hubg lists %v", got)
+	}
+	for i, c := range []struct {
+		name, args string
+		rule       string // the rule that refuses it, "" if allowed
+	}{
+		{"echo", `{"path":"/etc/passwd"}`, "echo-elsewhere"},
+		{"util__echo", `{"path":"/etc/passwd"}`, "echo-elsewhere"},
+		{"echo", `{"path":"/tmp/x"}`, ""},
+		{"fail", `{}`, "no-fail-for-admins"},
+	} {
+		before := h.up.count()
+		d := rpcAs(h, direct, i*2+1, "tools/call", `{"name":"`+c.name+`","arguments":`+c.args+`}`, full)
+		dEv := a.last(t)
+		forwarded := h.up.count() - before
+		s := rpcAs(h, surface, i*2+2, "tools/call", `{"name":"call_tool","arguments":{"name":"`+c.name+`","arguments":`+c.args+`}}`, withPath("/mcp/hubg"))
+		sEv := a.last(t)
+		if (c.rule == "") != (d.Error == nil) || (c.rule != "" && (d.Error.Code != codePolicyDenied || !strings.Contains(string(d.Error.Data), c.rule))) {
+			t.Errorf("%s %s directly: %+v, want rule %q", c.name, c.args, d.Error, c.rule)
+		}
+		if (d.Error == nil) != (s.Error == nil) || d.Error != nil && (d.Error.Code != s.Error.Code || d.Error.Message != s.Error.Message || string(d.Error.Data) != string(s.Error.Data)) {
+			t.Errorf("%s %s: direct %+v, through call_tool %+v", c.name, c.args, d.Error, s.Error)
+		}
+		if h.up.count()-before != 2*forwarded {
+			t.Errorf("%s %s: forwarded %d times directly, %d through call_tool", c.name, c.args, forwarded, h.up.count()-before-forwarded)
+		}
+		if sEv.Tool != c.name || sEv.Tool != dEv.Tool || sEv.Rule != dEv.Rule || sEv.Rule != c.rule && c.rule != "" ||
+			sEv.Decision != dEv.Decision || sEv.Kind != dEv.Kind || sEv.Status != dEv.Status ||
+			sEv.Detail != `{"group":"hubg"}` || dEv.Detail != sEv.Detail {
+			t.Errorf("%s %s: audited through call_tool as %+v, directly as %+v", c.name, c.args, sEv, dEv)
+		}
 	}
 }
