@@ -24,6 +24,9 @@ import (
 //     a call inside it works;
 //   - group "hubtools" (the hub's everything__* tools, full surface) over /sse/hubtools lists
 //     only its tools and refuses a call outside them;
+//   - a risk override that moves everything__echo out of a group that selects by risk sends
+//     list_changed to that group's session client (TypeScript SDK), not to group
+//     hubtools' (by glob, the tool stays in it);
 //   - list_changed over HTTP+SSE reaches only the group whose tools changed (the agent
 //     stops: /sse/laptop hears of it, /sse/hubtools does not);
 //   - a key limited to group hubtools reaches /sse/hubtools and neither /sse/laptop nor /sse.
@@ -185,6 +188,50 @@ func TestGroupSurfaceAndSSE(t *testing.T) {
 			&mcp.SSEClientTransport{Endpoint: m.hub.URL + p, HTTPClient: authClient(key.Key)}, nil)
 		if err == nil {
 			t.Errorf("the key limited to hubtools reached %s", p)
+		}
+	}
+
+	// A risk override moves everything__echo out of a group that selects by risk: that
+	// group's session client hears list_changed; group hubtools' (by glob: the tool stays
+	// in it) hears nothing.
+	var echo struct {
+		Risk string `json:"risk"`
+	}
+	if st := restCall(t, m.hub, owner, "GET", "/tools/everything__echo", nil, &echo); st != http.StatusOK || echo.Risk == "" {
+		t.Fatalf("GET /tools/everything__echo: %d %+v", st, echo)
+	}
+	if st := restCall(t, m.hub, owner, "POST", "/groups/byrisk", map[string]any{"risks": []string{echo.Risk}}, nil); st != http.StatusCreated {
+		t.Fatalf("create group byrisk: %d", st)
+	}
+	// TypeScript SDK session clients: ready once their GET stream (where list_changed
+	// arrives) is open.
+	risky := map[string]*tsWatcher{}
+	for _, group := range []string{"byrisk", "hubtools"} {
+		w := startTSWatcher(t, node, script, "streamable", m.hub.URL, owner, "/mcp/"+group)
+		if ready := w.next(t, 60*time.Second); ready.Event != "ready" || !slices.Contains(ready.Names, "everything__echo") {
+			t.Fatalf("ts at /mcp/%s: %+v", group, ready)
+		}
+		risky[group] = w
+	}
+	other := "destructive"
+	if echo.Risk == other {
+		other = "read"
+	}
+	if st := restCall(t, m.hub, owner, "PATCH", "/tools/everything__echo", map[string]any{"risk": other}, nil); st != http.StatusOK {
+		t.Fatalf("risk override of everything__echo: %d", st)
+	}
+	waitFor(t, 60*time.Second, "list_changed at /mcp/byrisk after the risk override", func() bool { return risky["byrisk"].listChanged.Load() > 0 })
+	if r := risky["byrisk"].do(t, "list"); r.Event != "list" || slices.Contains(r.Names, "everything__echo") {
+		t.Errorf("/mcp/byrisk after everything__echo became %s: %+v", other, r)
+	}
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); {
+		if risky["hubtools"].listChanged.Load() != 0 {
+			t.Fatal("/mcp/hubtools got list_changed after a risk override that left its tools as they were")
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		case <-time.After(50 * time.Millisecond): // polling a counter, not synchronising
 		}
 	}
 

@@ -50,6 +50,9 @@ type Deps struct {
 	// ReloadGroups makes the gateway serve the groups of hub.toml and the store again; the
 	// API calls it after each group write. Nil: groups are not served (the API refuses).
 	ReloadGroups func(ctx context.Context) error
+	// ToolStatesChanged is called after a tool's state was changed (risk, disabled,
+	// approval), so that the tool groups whose tools moved send list_changed. Nil: nothing.
+	ToolStatesChanged func()
 	// PolicyFile is the hub's policy_file setting. When set, the policy endpoints are
 	// read-only and show that file's rules.
 	PolicyFile string

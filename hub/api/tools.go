@@ -155,6 +155,9 @@ func (a *API) patchTool(w http.ResponseWriter, r *http.Request, c *Caller) error
 		}
 		a.record(r, c, "tools.risk", name, map[string]string{"risk": *p.Risk})
 	}
+	if a.d.ToolStatesChanged != nil {
+		a.d.ToolStatesChanged()
+	}
 	writeJSON(w, http.StatusOK, info)
 	return nil
 }
@@ -181,6 +184,9 @@ func (a *API) approveTool(w http.ResponseWriter, r *http.Request, c *Caller) err
 		return toolError(name, err)
 	}
 	a.record(r, c, "tools.approve", name, map[string]string{"fingerprint": info.Fingerprint})
+	if a.d.ToolStatesChanged != nil {
+		a.d.ToolStatesChanged()
+	}
 	writeJSON(w, http.StatusOK, info)
 	return nil
 }

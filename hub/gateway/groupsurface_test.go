@@ -313,3 +313,43 @@ func TestGroupSurfacePolicyAndAudit(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupRiskOverrideListChanged: a risk override that moves a tool out of a group that
+// selects by risk notifies that group's sessions, and neither another group's nor /mcp's.
+func TestGroupRiskOverrideListChanged(t *testing.T) {
+	h, reg, _ := governedHarness(t)
+	var gs []*Group
+	for _, s := range []GroupSpec{{Name: "readers", Risks: []string{"read"}}, {Name: "laptop", Agents: []string{"laptop"}}} {
+		g, err := CompileGroup(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gs = append(gs, g)
+	}
+	h.gw.SetGroups(gs)
+	readers := h.initialize("2025-11-25", "", withPath("/mcp/readers"))
+	laptop := h.initialize("2025-11-25", "", withPath("/mcp/laptop"))
+	root := h.initialize("2025-11-25", "")
+	readersS, laptopS, rootS := h.openStreamAt("/mcp/readers", readers), h.openStreamAt("/mcp/laptop", laptop), h.openStream(root)
+	if got := listedTools(h, readers, withPath("/mcp/readers")); !slices.Contains(got, "echo") {
+		t.Fatalf("readers lists %v before the override, without echo", got)
+	}
+
+	if _, err := reg.SetRisk(context.Background(), "echo", "write"); err != nil {
+		t.Fatal(err)
+	}
+	h.gw.ToolStatesChanged()
+	if m := readersS.nextMsg(t); m.Method != "notifications/tools/list_changed" {
+		t.Errorf("readers got %+v", m)
+	}
+	if got := listedTools(h, readers, withPath("/mcp/readers")); slices.Contains(got, "echo") {
+		t.Errorf("readers lists %v after echo became a write tool", got)
+	}
+	// Pushed in the same pass as readers' notification, which arrived.
+	noEvent(t, laptopS, 300*time.Millisecond)
+	noEvent(t, rootS, 300*time.Millisecond)
+
+	// A state write that moves nothing notifies nobody.
+	h.gw.ToolStatesChanged()
+	noEvent(t, readersS, 300*time.Millisecond)
+}

@@ -90,6 +90,21 @@ func (g *Gateway) ListChanged(c router.Changes) {
 	}
 }
 
+// ToolStatesChanged tells the sessions and listen streams of each tool group whose tools
+// changed with a tool's state (a risk override moves a tool in or out of a group that
+// selects by risk) that their tool list changed; other groups and /mcp hear nothing (a
+// state change does not change /mcp's tools/list). Call it after a state write.
+func (g *Gateway) ToolStatesChanged() {
+	groups := g.groupChanges(router.Changes{Tools: true})
+	const method = "notifications/tools/list_changed"
+	for _, s := range g.sessions.all() {
+		if s.group != "" && groups[s.group].Tools {
+			s.push(s.ctx, []byte(`{"jsonrpc":"2.0","method":"`+method+`"}`), false)
+		}
+	}
+	g.subs.groupsChanged(method, func(group string) bool { return groups[group].Tools })
+}
+
 // ResourceUpdated tells the sessions subscribed to an exposed URI that it changed.
 func (g *Gateway) ResourceUpdated(uri string) {
 	b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "notifications/resources/updated",

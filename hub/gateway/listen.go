@@ -150,6 +150,16 @@ func (ls *listeners) listChanged(method string, inGroup func(group string) bool)
 	}
 }
 
+// groupsChanged sends list_changed to the streams of the groups' endpoints for which
+// changed says so, and to no stream of /mcp.
+func (ls *listeners) groupsChanged(method string, changed func(group string) bool) {
+	for _, l := range ls.all() {
+		if l.group != "" && l.wants(method) && changed(l.group) {
+			l.send(l.notification(method, nil))
+		}
+	}
+}
+
 // resourceUpdated sends resources/updated to the streams subscribed to uri.
 func (ls *listeners) resourceUpdated(uri string) {
 	for _, l := range ls.all() {
