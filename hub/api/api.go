@@ -17,6 +17,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/policy"
 	"github.com/mcp-gateway/mcp-gateway/hub/ratelimit"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
+	"github.com/mcp-gateway/mcp-gateway/hub/tools"
 )
 
 // Prefix is where the API is mounted.
@@ -50,6 +51,9 @@ type Deps struct {
 	// ReloadGroups makes the gateway serve the groups of hub.toml and the store again; the
 	// API calls it after each group write. Nil: groups are not served (the API refuses).
 	ReloadGroups func(ctx context.Context) error
+	// GroupTools returns the tools that belong to a served group (false: no such group).
+	// Nil: GET /groups/{name}/tools is unavailable.
+	GroupTools func(name string) ([]tools.Info, bool)
 	// ToolStatesChanged is called after a tool's state was changed (risk, disabled,
 	// approval), so that the tool groups whose tools moved send list_changed. Nil: nothing.
 	ToolStatesChanged func()

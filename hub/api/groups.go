@@ -29,10 +29,20 @@ type UpdateGroupRequest struct {
 	Surface *string `json:"surface"`
 }
 
+// GroupTool is a tool that belongs to a group: GET /groups/{name}/tools.
+type GroupTool struct {
+	Name    string `json:"name"`
+	Agent   string `json:"agent"`
+	Backend string `json:"backend"`
+	Risk    string `json:"risk"`
+}
+
 func (a *API) groupRoutes() []route {
 	return []route{
 		{Method: "GET", Path: "/groups", Perm: rbac.GroupsRead, Tag: "groups",
 			Summary: "List the tool groups, each served at /mcp/<name>", Result: List[Group]{}, handle: a.listGroups},
+		{Method: "GET", Path: "/groups/{name}/tools", Perm: rbac.GroupsRead, Tag: "groups",
+			Summary: "List the tools that belong to a tool group now", Result: List[GroupTool]{}, handle: a.groupTools},
 		{Method: "POST", Path: "/groups/{name}", Perm: rbac.GroupsWrite, Tag: "groups",
 			Summary: "Create a tool group", Body: config.Group{}, Result: Group{}, Status: http.StatusCreated, handle: a.createGroup},
 		{Method: "PUT", Path: "/groups/{name}", Perm: rbac.GroupsWrite, Tag: "groups",
@@ -79,6 +89,23 @@ func (a *API) listGroups(w http.ResponseWriter, r *http.Request, _ *Caller) erro
 		gs = []Group{}
 	}
 	writeJSON(w, http.StatusOK, List[Group]{Items: gs})
+	return nil
+}
+
+func (a *API) groupTools(w http.ResponseWriter, r *http.Request, _ *Caller) error {
+	if a.d.GroupTools == nil {
+		return unavailable("tool groups")
+	}
+	name := r.PathValue("name")
+	ts, ok := a.d.GroupTools(name)
+	if !ok {
+		return notFound("group %q is not served", name)
+	}
+	out := make([]GroupTool, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, GroupTool{Name: t.Name, Agent: t.Agent, Backend: t.Backend, Risk: t.Risk})
+	}
+	writeJSON(w, http.StatusOK, List[GroupTool]{Items: out})
 	return nil
 }
 

@@ -88,6 +88,18 @@ func TestGroupsAPI(t *testing.T) {
 		t.Errorf("surface not cleared: %+v", g)
 	}
 
+	// Its members now (hub.toml's group: the test hub's tools named *__read*, if any).
+	var members api.List[api.GroupTool]
+	owner.must(200, "GET", "/groups/fromfile/tools", nil, &members)
+	for _, m := range members.Items {
+		if !strings.Contains(m.Name, "__read") {
+			t.Errorf("group fromfile has %+v", m)
+		}
+	}
+	if r := owner.do("GET", "/groups/nosuch/tools", nil); r.Status != http.StatusNotFound {
+		t.Errorf("tools of a missing group: %d", r.Status)
+	}
+
 	// Keys limited to groups: only existing groups, and then only those endpoints.
 	if r := owner.do("POST", "/api-keys", api.CreateKeyRequest{Name: "bad", Groups: []string{"nosuch"}}); r.Status != http.StatusBadRequest || !strings.Contains(r.Message(), "nosuch") {
 		t.Errorf("key for a missing group: %d %s", r.Status, r)

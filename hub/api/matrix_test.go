@@ -122,7 +122,8 @@ var endpoints = map[string]func(who string) call{
 	"POST /groups/{name}": func(w string) call {
 		return call{"/groups/g-" + w, map[string]any{"agents": []string{"laptop"}}, 201}
 	},
-	"PUT /groups/{name}": func(string) call { return call{"/groups/none", map[string]any{"agents": []string{"x"}}, 404} },
+	"PUT /groups/{name}":       func(string) call { return call{"/groups/none", map[string]any{"agents": []string{"x"}}, 404} },
+	"GET /groups/{name}/tools": func(string) call { return call{"/groups/none/tools", nil, 404} },
 	"PATCH /groups/{name}": func(string) call {
 		s := "discovery"
 		return call{"/groups/none", api.UpdateGroupRequest{Surface: &s}, 404}

@@ -118,6 +118,22 @@ func (g *Gateway) Group(name string) (*Group, bool) {
 	return gr, ok
 }
 
+// GroupTools returns the tools of the current table that belong to a group (whoever asks:
+// RBAC, tool state and policy narrow it further per caller); false if there is no such group.
+func (g *Gateway) GroupTools(name string) ([]tools.Info, bool) {
+	gr, ok := g.Group(name)
+	if !ok {
+		return nil, false
+	}
+	out := []tools.Info{}
+	for _, ti := range g.gov.Tools.Index(g.tables.Table()).Listed() {
+		if gr.hasTool(&ti) {
+			out = append(out, ti)
+		}
+	}
+	return out, true
+}
+
 // groupPrints hashes what a group shows of a table.
 func (g *Gateway) groupPrints(gr *Group, t *router.Table) groupPrints {
 	var p groupPrints

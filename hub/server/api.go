@@ -16,6 +16,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/policy"
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
+	"github.com/mcp-gateway/mcp-gateway/hub/tools"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 )
 
@@ -42,7 +43,7 @@ func (s *Server) newAPI(ctx context.Context) (http.Handler, error) {
 		Agents:   s.Agents, Health: s.Router, Tools: s.Tools, Audit: s.Audit, Locals: s.localBackends(),
 		Bounds: s.Upstream, HubID: s.clusterID(),
 		Logins:         &backendLogins{set: s.Locals, tokens: oauthTokens{st: s.Store, key: s.masterKey}},
-		ConfigBackends: names, ConfigGroups: s.cfg.Groups, ReloadGroups: s.reloadGroups, ToolStatesChanged: func() { s.GW.ToolStatesChanged() }, PolicyFile: s.cfg.PolicyFile, FilePolicy: s.policyFile, SetPolicy: s.applyPolicy,
+		ConfigBackends: names, ConfigGroups: s.cfg.Groups, ReloadGroups: s.reloadGroups, ToolStatesChanged: func() { s.GW.ToolStatesChanged() }, GroupTools: func(n string) ([]tools.Info, bool) { return s.GW.GroupTools(n) }, PolicyFile: s.cfg.PolicyFile, FilePolicy: s.policyFile, SetPolicy: s.applyPolicy,
 		Rate: s.rates, TrustedProxies: s.cfg.Proxies(), Console: cons, HubURL: s.installConfig().HubURL,
 	}, s.log.With("component", "api"))
 	if s.Console != nil {
