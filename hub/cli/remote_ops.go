@@ -163,7 +163,7 @@ func splitComma(s string) []string {
 // groupsRemote is `groups`: tool groups, each served at /mcp/<name> (docs/GROUPS.md).
 func groupsRemote(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		return groupUsage(env, "groups list | add NAME [--tools G,…] [--agents A,…] [--backends B|AGENT/B,…] [--risks R,…] [--surface full|discovery] [--description D] | update NAME (same flags) | set-surface NAME full|discovery|default | remove NAME")
+		return groupUsage(env, "groups list | add NAME [--tools G,…] [--agents A,…] [--backends B|AGENT/B,…] [--risks R,…] [--surface full|discovery] [--description D] | update NAME (same flags) | set-surface NAME full|discovery|default | tools NAME | remove NAME")
 	}
 	sub, args := args[0], args[1:]
 	c := newCmd("groups", sub, env)
@@ -187,6 +187,11 @@ func groupsRemote(ctx context.Context, args []string, env Env) error {
 			Backends: splitComma(*backends), Risks: splitComma(*risks), Surface: *surface}
 		method := map[string]string{"add": "POST", "update": "PUT"}[sub]
 		return c.show(ctx, method, "/groups/"+pathEscape(c.fs.Arg(0)), body)
+	case "tools":
+		if err := c.parse(args, 1, "one group name"); err != nil {
+			return err
+		}
+		return c.show(ctx, "GET", "/groups/"+pathEscape(c.fs.Arg(0))+"/tools", nil, "name", "agent", "backend", "risk")
 	case "set-surface":
 		if err := c.parse(args, 2, "a group name and a surface: full, discovery or default"); err != nil {
 			return err

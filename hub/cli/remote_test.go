@@ -125,6 +125,9 @@ func TestRemoteAdminCommands(t *testing.T) {
 	mustCLI(t, h, "/mcp/readers", "groups", "add", "readers", "--tools", "echo__*", "--risks", "read,unclassified", "--description", "read tools")
 	mustCLI(t, h, "laptop/fs", "groups", "update", "readers", "--backends", "laptop/fs")
 	mustCLI(t, h, "readers", "groups", "list")
+	mustCLI(t, h, "/mcp/echoes", "groups", "add", "echoes", "--tools", "echo__*")
+	mustCLI(t, h, "echo__echo", "groups", "tools", "echoes")
+	mustCLI(t, h, "done", "groups", "remove", "echoes")
 	mustCLI(t, h, "discovery", "groups", "set-surface", "readers", "discovery")
 	if gr, ok := h.Server.GW.Group("readers"); !ok || gr.Spec.Surface != "discovery" || gr.Spec.Backends[0] != "laptop/fs" {
 		t.Errorf("after set-surface the gateway serves %+v", gr)
