@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -48,39 +49,58 @@ type callServer struct {
 // works, Response and Cancel frames in; the Result frame out. With a hub of capability 3 or
 // later (reuse) the stream is a lane: after the Result it waits for the lane's next Call, and
 // only the hub closes it; with an older hub the agent half-closes after the Result and the
-// stream ends. Either way this goroutine is the stream's only reader, and it hands each
-// Cancel and Response to the call in flight.
+// stream ends. One goroutine at a time reads the stream, and it hands each Cancel and
+// Response to the call in flight.
+//
+// A call runs on the goroutine that read its Call frame (no hand-off to a worker, which
+// would cost a wake-up per call), as long as it ends within inlineFor and sends no
+// server→client request. Past that, or at its first request, a new goroutine takes over
+// reading the stream (the call may need a Cancel or a Response frame), and the lane stays
+// split from then on: the new goroutine reads, and this one runs the lane's calls one after
+// another, keeping the stack they grew.
 func (c *callServer) serve(ctx context.Context, s stream, reuse bool) {
-	defer s.Close()
-	var cur *running
-	defer func() {
-		if cur != nil {
-			cur.cancel()
-			<-cur.done
+	l := &lane{c: c, ctx: ctx, s: s, w: newFrameWriter(s, c.writeTimeout), reuse: reuse,
+		jobs: make(chan func(), 1)}
+	if l.read(false) {
+		for job := range l.jobs { // another goroutine reads; this one works until it ends
+			job()
 		}
-	}()
-	w := newFrameWriter(s, c.writeTimeout)
-	// The stream's calls run one after another on one worker goroutine, started with the
-	// first call: a new goroutine per call would grow its stack again (backend call, JSON
-	// scans) on every call of a lane. The reader stays free for Cancel and Response frames.
-	var jobs chan func()
-	defer func() {
-		if jobs != nil {
-			close(jobs)
-		}
-	}()
-	run := func(job func()) {
-		if jobs == nil {
-			jobs = make(chan func(), 1)
-			go func() {
-				for job := range jobs {
-					job()
-				}
-			}()
-		}
-		jobs <- job
 	}
-	for first := true; ; first = false {
+}
+
+// inlineFor is how long a call runs on the goroutine that read it before another takes over
+// reading its stream; it bounds how late a Cancel frame is seen.
+const inlineFor = 2 * time.Millisecond
+
+// lane is one call stream on the agent's side.
+type lane struct {
+	c     *callServer
+	ctx   context.Context
+	s     stream
+	w     *protocol.FrameWriter
+	reuse bool
+	cur   *running    // the call in flight; only the reading goroutine touches it
+	jobs  chan func() // calls for the worker, once the lane is split
+}
+
+// read reads frames until the stream ends, then ends the lane (it closes the stream, ends
+// the call in flight and closes jobs), and returns false. With split, another goroutine runs
+// the calls. Without, calls run here, and read returns true when one of them outlasted
+// inlineFor and another goroutine took over reading: the caller is then the worker.
+func (l *lane) read(split bool) (handedOff bool) {
+	c, s := l.c, l.s
+	defer func() {
+		if handedOff {
+			return
+		}
+		close(l.jobs)
+		if l.cur != nil {
+			l.cur.cancel()
+			<-l.cur.done
+		}
+		_ = s.Close()
+	}()
+	for first := !split; ; first = false {
 		if first {
 			_ = s.SetReadDeadline(time.Now().Add(c.firstFrame))
 		}
@@ -92,44 +112,52 @@ func (c *callServer) serve(ctx context.Context, s stream, reuse bool) {
 			if first {
 				c.log.Debug("call stream closed before its call frame", "err", err)
 			}
-			return
+			return false
 		}
 		switch t {
 		case protocol.TypeCall:
-			if cur != nil {
+			if cur := l.cur; cur != nil {
 				select {
 				case <-cur.answered:
 				default:
 					c.log.Warn("a call frame arrived on a stream whose call is still running")
-					return
+					return false
 				}
 				cur.cancel()
 				<-cur.done
-				cur = nil
+				l.cur = nil
 			}
 			var call protocol.Call
 			if err := protocol.Decode(t, payload, &call); err != nil {
 				c.log.Warn("bad call frame", "err", err)
-				return
+				return false
 			}
-			cur = c.start(ctx, s, w, &call, reuse, run)
+			r, job := c.start(l.ctx, s, l.w, &call, l.reuse)
+			l.cur = r
+			if split {
+				l.jobs <- job
+				continue
+			}
+			if l.runInline(r, job) {
+				return true
+			}
 		case protocol.TypeCancel:
 			var m protocol.Cancel
 			_ = protocol.Decode(t, payload, &m)
-			if cur != nil {
+			if l.cur != nil {
 				c.log.Debug("call cancelled by the hub", "reason", m.Reason)
-				cur.cancel()
+				l.cur.cancel()
 			}
 		case protocol.TypeResponse:
 			// An answer may come after its call ended (the backend stopped waiting): the
 			// hub writes it before the lane's next Call, so it is dropped here.
-			if cur == nil {
+			if l.cur == nil {
 				c.log.Debug("response frame from the hub with no call running")
 				continue
 			}
-			if err := cur.sink.deliver(payload); err != nil {
+			if err := l.cur.sink.deliver(payload); err != nil {
 				select {
-				case <-cur.answered:
+				case <-l.cur.answered:
 					c.log.Debug("response frame for a call that has ended", "err", err)
 				default:
 					c.log.Warn("bad response frame from the hub", "err", err)
@@ -137,9 +165,25 @@ func (c *callServer) serve(ctx context.Context, s stream, reuse bool) {
 			}
 		default:
 			c.log.Warn("unexpected frame on a call stream", "frame", t.String())
-			return
+			return false
 		}
 	}
+}
+
+// runInline runs job here. If it outlasts inlineFor, or its call sends a server→client
+// request, a new goroutine takes over reading the lane; runInline then reports true.
+func (l *lane) runInline(r *running, job func()) (handedOff bool) {
+	var taken atomic.Bool // set by whichever comes first: the takeover or the job's end
+	takeOver := func() {
+		if taken.CompareAndSwap(false, true) {
+			go l.read(true)
+		}
+	}
+	r.sink.needReader = takeOver
+	t := time.AfterFunc(inlineFor, takeOver)
+	job()
+	t.Stop()
+	return !taken.CompareAndSwap(false, true)
 }
 
 // running is the call in flight on a stream.
@@ -147,16 +191,16 @@ type running struct {
 	sink     *streamSink
 	cancel   context.CancelFunc
 	answered chan struct{} // closed just before the Result frame is written
-	done     chan struct{} // closed when the call's goroutine has returned
+	done     chan struct{} // closed when the call's job has returned
 }
 
-// start runs the call with run (on the stream's worker goroutine), so that the stream's
-// reader stays free for the hub's Cancel and Response frames.
-func (c *callServer) start(ctx context.Context, s stream, w *protocol.FrameWriter, call *protocol.Call, reuse bool, run func(func())) *running {
+// start prepares the call and returns the job that runs it and writes its Result; the
+// caller runs the job (lane.read).
+func (c *callServer) start(ctx context.Context, s stream, w *protocol.FrameWriter, call *protocol.Call, reuse bool) (*running, func()) {
 	ctx, cancel := callContext(ctx, call.Deadline)
 	r := &running{sink: &streamSink{w: w, log: c.log}, cancel: cancel,
 		answered: make(chan struct{}), done: make(chan struct{})}
-	run(func() {
+	return r, func() {
 		defer close(r.done)
 		defer cancel()
 		var resp *jsonrpc.Response
@@ -170,8 +214,7 @@ func (c *callServer) start(ctx context.Context, s stream, w *protocol.FrameWrite
 		// it, knows the call is over.
 		close(r.answered)
 		c.finish(s, w, resp, reuse)
-	})
-	return r
+	}
 }
 
 // backendCall is the call frame as the backend sees it: the hub's facts about the call, and
