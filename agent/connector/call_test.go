@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -164,5 +165,85 @@ func TestCallFrameBecomesBackendCall(t *testing.T) {
 	c = <-b.got
 	if c.Owner != "" || c.PassInputRequired || c.ClientCapabilities != nil {
 		t.Errorf("a frame without facts gave %+v", c)
+	}
+}
+
+// laneBackends answers "quick" at once, asks the client a question for "ask" (and answers
+// with the client's reply), and blocks "slow" until its call is cancelled.
+type laneBackends struct{ slowStarted chan struct{} }
+
+func (laneBackends) Snapshots() []protocol.Backend { return nil }
+
+func (b laneBackends) Call(ctx context.Context, name string, c *backend.Call) (*jsonrpc.Response, error) {
+	switch name {
+	case "ask":
+		id, _ := jsonrpc.MakeID("q1")
+		answer, err := c.Sink.Request(ctx, &jsonrpc.Request{ID: id, Method: "roots/list"})
+		if err != nil {
+			return nil, err
+		}
+		return &jsonrpc.Response{ID: c.Request.ID, Result: answer.Result}, nil
+	case "slow":
+		close(b.slowStarted)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return &jsonrpc.Response{ID: c.Request.ID, Result: json.RawMessage(`{"quick":true}`)}, nil
+}
+
+// A lane serves calls one after another whether they run on the goroutine that read them
+// (quick ones) or need the stream read while they run: a server→client request's answer, a
+// Cancel frame. Each call gets its own Result, in order.
+func TestLaneCallsInlineAndSplit(t *testing.T) {
+	agentEnd, hub := net.Pipe()
+	b := laneBackends{slowStarted: make(chan struct{})}
+	c := &callServer{agentID: "laptop", backends: b, log: slog.New(slog.DiscardHandler),
+		writeTimeout: 5 * time.Second, firstFrame: 5 * time.Second, linger: time.Second}
+	done := make(chan struct{})
+	go func() { defer close(done); c.serve(context.Background(), agentEnd, true) }()
+	_ = hub.SetDeadline(time.Now().Add(30 * time.Second))
+
+	send := func(typ protocol.Type, payload string) {
+		t.Helper()
+		if err := protocol.WriteFrame(hub, typ, []byte(payload)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expect := func(want protocol.Type, contains string) {
+		t.Helper()
+		typ, payload, err := protocol.ReadFrame(hub)
+		if err != nil || typ != want || !strings.Contains(string(payload), contains) {
+			t.Fatalf("got %s %q (%v), want a %s frame with %q", typ, payload, err, want, contains)
+		}
+	}
+	callFrame := func(backendName string, id int) string {
+		return fmt.Sprintf(`{"backend":%q,"message":{"jsonrpc":"2.0","id":%d,"method":"tools/call"}}`, backendName, id)
+	}
+
+	send(protocol.TypeCall, callFrame("quick", 1))
+	expect(protocol.TypeResult, `"id":1,"result":{"quick":true}`)
+
+	send(protocol.TypeCall, callFrame("ask", 2))
+	expect(protocol.TypeRequest, `"method":"roots/list"`)
+	send(protocol.TypeResponse, `{"jsonrpc":"2.0","id":"q1","result":{"roots":[]}}`)
+	expect(protocol.TypeResult, `"id":2,"result":{"roots":[]}`)
+
+	send(protocol.TypeCall, callFrame("slow", 3))
+	select {
+	case <-b.slowStarted:
+	case <-time.After(30 * time.Second):
+		t.Fatal("slow call never reached the backend")
+	}
+	send(protocol.TypeCancel, `{"reason":"client gone"}`)
+	expect(protocol.TypeResult, `"id":3,"error"`)
+
+	send(protocol.TypeCall, callFrame("quick", 4))
+	expect(protocol.TypeResult, `"id":4,"result":{"quick":true}`)
+
+	_ = hub.Close()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("lane not ended after the hub closed it")
 	}
 }
