@@ -3,7 +3,6 @@ package tunnel
 import (
 	"encoding/binary"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -46,19 +45,7 @@ type frameQueue struct {
 	sending bool      // a sender goroutine is running
 	spare   []byte    // the sender's last message buffer, reused
 	spEnd   []int
-
-	lastSent atomic.Int64 // unix nanos when the last message was written
 }
-
-// busyGap: a frame whole within this time of the last message's end is taken to have
-// waited behind it (the link is busy), and goes to the batching sender goroutine instead
-// of being written at once by yamux's send loop.
-const busyGap = 20 * time.Microsecond
-
-// maxInline is the largest frame yamux's send loop writes itself: a bulk transfer's large
-// frames go to the sender goroutine, so that the stream's writer can hand yamux the next
-// one while this one is on the wire.
-const maxInline = 16 << 10
 
 // frameBodyLen is how many body bytes follow the yamux header h.
 func frameBodyLen(h []byte) uint32 {
@@ -73,13 +60,12 @@ func frameBodyLen(h []byte) uint32 {
 func (c *Conn) writeFrames(p []byte) (int, error) {
 	q := &c.queue
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	for q.err == nil && len(q.buf) >= maxPending {
 		q.space.Wait()
 	}
 	if q.err != nil {
-		err := q.err
-		q.mu.Unlock()
-		return 0, err
+		return 0, q.err
 	}
 	whole := len(q.ends)
 	q.buf = append(q.buf, p...)
@@ -97,31 +83,10 @@ func (c *Conn) writeFrames(p []byte) (int, error) {
 		}
 		q.ends = append(q.ends, end)
 	}
-	if len(q.ends) == whole || q.sending {
-		q.mu.Unlock()
-		return len(p), nil
-	}
-	q.sending = true
-	c.pinger.Add(1) // before failQueue sets err under q.mu, so Close's Wait sees it
-	// A frame that finds the link idle (nothing was queued, and the last message went out
-	// a while ago) is sent right here, on yamux's send loop: no sender goroutine to start
-	// and wake, one hand-off fewer per frame. A frame that comes soon after the last message
-	// was sent probably waited behind it in yamux's send queue: the link is busy, and the
-	// sender goroutine takes over, so that what queues up while it writes shares the next
-	// message.
-	inline := whole == 0 && len(q.buf) <= maxInline &&
-		time.Now().UnixNano()-q.lastSent.Load() >= int64(busyGap)
-	q.mu.Unlock()
-	if !inline {
+	if len(q.ends) > whole && !q.sending {
+		q.sending = true
+		c.pinger.Add(1) // before failQueue sets err under q.mu, so Close's Wait sees it
 		go c.sender()
-		return len(p), nil
-	}
-	c.sender()
-	q.mu.Lock()
-	err := q.err
-	q.mu.Unlock()
-	if err != nil {
-		return len(p), err
 	}
 	return len(p), nil
 }
@@ -172,7 +137,6 @@ func (c *Conn) sendQueued(by time.Time) bool {
 	q.mu.Unlock()
 
 	err := c.sendMessage(out, by)
-	q.lastSent.Store(time.Now().UnixNano())
 
 	q.mu.Lock()
 	if cap(out) <= maxPending {
