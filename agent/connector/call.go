@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -52,24 +53,21 @@ type callServer struct {
 // stream ends. One goroutine at a time reads the stream, and it hands each Cancel and
 // Response to the call in flight.
 //
-// A call runs on the goroutine that read its Call frame (no hand-off to a worker, which
-// would cost a wake-up per call), as long as it ends within inlineFor and sends no
-// server→client request. Past that, or at its first request, a new goroutine takes over
-// reading the stream (the call may need a Cancel or a Response frame), and the lane stays
-// split from then on: the new goroutine reads, and this one runs the lane's calls one after
-// another, keeping the stack they grew.
+// A call runs on the goroutine that read its Call frame: no hand-off to a worker, which
+// cost a wake-up per call. If the call outlasts inlineFor or sends a server→client request
+// (its answer comes as a frame), the reading passes to the lane's second goroutine (started
+// the first time), which reads, and runs the next call in turn; the first one, its call
+// done, waits to be handed the reading back. A lane has at most these two goroutines, and
+// each keeps the stack its calls grew.
 func (c *callServer) serve(ctx context.Context, s stream, reuse bool) {
 	l := &lane{c: c, ctx: ctx, s: s, w: newFrameWriter(s, c.writeTimeout), reuse: reuse,
-		jobs: make(chan func(), 1)}
-	if l.read(false) {
-		for job := range l.jobs { // another goroutine reads; this one works until it ends
-			job()
-		}
-	}
+		turn: make(chan struct{}, 1), ended: make(chan struct{})}
+	l.loop(true)
+	l.second.Wait()
 }
 
-// inlineFor is how long a call runs on the goroutine that read it before another takes over
-// reading its stream; it bounds how late a Cancel frame is seen.
+// inlineFor is how long a call runs on the goroutine that read it before the reading passes
+// to the lane's other goroutine; it bounds how late a Cancel frame is seen.
 const inlineFor = 2 * time.Millisecond
 
 // lane is one call stream on the agent's side.
@@ -79,28 +77,47 @@ type lane struct {
 	s     stream
 	w     *protocol.FrameWriter
 	reuse bool
-	cur   *running    // the call in flight; only the reading goroutine touches it
-	jobs  chan func() // calls for the worker, once the lane is split
+	cur   *running // the call in flight; only the goroutine that reads touches it
+
+	turn    chan struct{} // holds the reading turn while it passes between the goroutines
+	ended   chan struct{} // closed when the stream has ended
+	started bool          // the second goroutine runs; only the reader touches it
+	second  sync.WaitGroup
 }
 
-// read reads frames until the stream ends, then ends the lane (it closes the stream, ends
-// the call in flight and closes jobs), and returns false. With split, another goroutine runs
-// the calls. Without, calls run here, and read returns true when one of them outlasted
-// inlineFor and another goroutine took over reading: the caller is then the worker.
-func (l *lane) read(split bool) (handedOff bool) {
-	c, s := l.c, l.s
-	defer func() {
-		if handedOff {
+// loop reads while this goroutine holds the reading turn, and waits for it otherwise, until
+// the stream ends.
+func (l *lane) loop(first bool) {
+	for {
+		if l.read(first) {
 			return
 		}
-		close(l.jobs)
+		first = false
+		select {
+		case <-l.turn:
+		case <-l.ended:
+			return
+		}
+	}
+}
+
+// read reads frames until the stream ends (then it ends the lane: the call in flight ends,
+// the stream is closed, and ended is closed) and returns true, or until a call it ran passed
+// the reading to the other goroutine, and returns false.
+func (l *lane) read(first bool) (ended bool) {
+	c, s := l.c, l.s
+	defer func() {
+		if !ended {
+			return
+		}
 		if l.cur != nil {
 			l.cur.cancel()
 			<-l.cur.done
 		}
 		_ = s.Close()
+		close(l.ended)
 	}()
-	for first := !split; ; first = false {
+	for ; ; first = false {
 		if first {
 			_ = s.SetReadDeadline(time.Now().Add(c.firstFrame))
 		}
@@ -112,7 +129,7 @@ func (l *lane) read(split bool) (handedOff bool) {
 			if first {
 				c.log.Debug("call stream closed before its call frame", "err", err)
 			}
-			return false
+			return true
 		}
 		switch t {
 		case protocol.TypeCall:
@@ -121,7 +138,7 @@ func (l *lane) read(split bool) (handedOff bool) {
 				case <-cur.answered:
 				default:
 					c.log.Warn("a call frame arrived on a stream whose call is still running")
-					return false
+					return true
 				}
 				cur.cancel()
 				<-cur.done
@@ -130,16 +147,12 @@ func (l *lane) read(split bool) (handedOff bool) {
 			var call protocol.Call
 			if err := protocol.Decode(t, payload, &call); err != nil {
 				c.log.Warn("bad call frame", "err", err)
-				return false
+				return true
 			}
 			r, job := c.start(l.ctx, s, l.w, &call, l.reuse)
 			l.cur = r
-			if split {
-				l.jobs <- job
-				continue
-			}
 			if l.runInline(r, job) {
-				return true
+				return false
 			}
 		case protocol.TypeCancel:
 			var m protocol.Cancel
@@ -165,25 +178,46 @@ func (l *lane) read(split bool) (handedOff bool) {
 			}
 		default:
 			c.log.Warn("unexpected frame on a call stream", "frame", t.String())
-			return false
+			return true
 		}
 	}
 }
 
 // runInline runs job here. If it outlasts inlineFor, or its call sends a server→client
-// request, a new goroutine takes over reading the lane; runInline then reports true.
-func (l *lane) runInline(r *running, job func()) (handedOff bool) {
-	var taken atomic.Bool // set by whichever comes first: the takeover or the job's end
-	takeOver := func() {
-		if taken.CompareAndSwap(false, true) {
-			go l.read(true)
+// request, the reading passes to the other goroutine, and runInline reports true.
+func (l *lane) runInline(r *running, job func()) (passed bool) {
+	start := !l.started
+	l.started = true
+	if start {
+		l.second.Add(1)
+	}
+	var taken atomic.Bool // set by whichever comes first: the hand-over or the job's end
+	taken.Store(false)    // orders l.cur and l.started before a hand-over's reads of them
+	handOver := func() {
+		if !taken.CompareAndSwap(false, true) {
+			return
+		}
+		if start {
+			go func() {
+				defer l.second.Done()
+				l.loop(false)
+			}()
+		} else {
+			l.turn <- struct{}{} // never blocks: the turn is held once, or waits here
 		}
 	}
-	r.sink.needReader = takeOver
-	t := time.AfterFunc(inlineFor, takeOver)
+	r.sink.needReader = handOver
+	t := time.AfterFunc(inlineFor, handOver)
 	job()
 	t.Stop()
-	return !taken.CompareAndSwap(false, true)
+	if taken.CompareAndSwap(false, true) {
+		if start { // not needed after all
+			l.started = false
+			l.second.Done()
+		}
+		return false
+	}
+	return true
 }
 
 // running is the call in flight on a stream.
