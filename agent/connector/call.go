@@ -57,8 +57,9 @@ type callServer struct {
 // cost a wake-up per call. If the call outlasts inlineFor or sends a server→client request
 // (its answer comes as a frame), the reading passes to the lane's second goroutine (started
 // the first time), which reads, and runs the next call in turn; the first one, its call
-// done, waits to be handed the reading back. A lane has at most these two goroutines, and
-// each keeps the stack its calls grew.
+// done, waits to be handed the reading back. After a call that outlasted inlineFor the next
+// one hands the reading over at once (a busy backend: no timer to wait for). A lane has at
+// most these two goroutines, and each keeps the stack its calls grew.
 func (c *callServer) serve(ctx context.Context, s stream, reuse bool) {
 	l := &lane{c: c, ctx: ctx, s: s, w: newFrameWriter(s, c.writeTimeout), reuse: reuse,
 		turn: make(chan struct{}, 1), ended: make(chan struct{})}
@@ -82,6 +83,7 @@ type lane struct {
 	turn    chan struct{} // holds the reading turn while it passes between the goroutines
 	ended   chan struct{} // closed when the stream has ended
 	started bool          // the second goroutine runs; only the reader touches it
+	slow    atomic.Bool   // the lane's last call outlasted inlineFor
 	second  sync.WaitGroup
 }
 
@@ -207,9 +209,20 @@ func (l *lane) runInline(r *running, job func()) (passed bool) {
 		}
 	}
 	r.sink.needReader = handOver
-	t := time.AfterFunc(inlineFor, handOver)
+	var t *time.Timer
+	if l.slow.Load() {
+		// The lane's last call outlasted inlineFor (a busy backend): this one probably will
+		// too, and the hand-over is cheaper now than from a timer's goroutine later.
+		handOver()
+	} else {
+		t = time.AfterFunc(inlineFor, handOver)
+	}
+	began := time.Now()
 	job()
-	t.Stop()
+	if t != nil {
+		t.Stop()
+	}
+	l.slow.Store(time.Since(began) >= inlineFor)
 	if taken.CompareAndSwap(false, true) {
 		if start { // not needed after all
 			l.started = false
