@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -50,76 +48,39 @@ type callServer struct {
 // works, Response and Cancel frames in; the Result frame out. With a hub of capability 3 or
 // later (reuse) the stream is a lane: after the Result it waits for the lane's next Call, and
 // only the hub closes it; with an older hub the agent half-closes after the Result and the
-// stream ends. One goroutine at a time reads the stream, and it hands each Cancel and
-// Response to the call in flight.
-//
-// A call runs on the goroutine that read its Call frame: no hand-off to a worker, which
-// cost a wake-up per call. If the call outlasts inlineFor or sends a server→client request
-// (its answer comes as a frame), the reading passes to the lane's second goroutine (started
-// the first time), which reads, and runs the next call in turn; the first one, its call
-// done, waits to be handed the reading back. After a call that outlasted inlineFor the next
-// one hands the reading over at once (a busy backend: no timer to wait for). A lane has at
-// most these two goroutines, and each keeps the stack its calls grew.
+// stream ends. Either way this goroutine is the stream's only reader, and it hands each
+// Cancel and Response to the call in flight.
 func (c *callServer) serve(ctx context.Context, s stream, reuse bool) {
-	l := &lane{c: c, ctx: ctx, s: s, w: newFrameWriter(s, c.writeTimeout), reuse: reuse,
-		turn: make(chan struct{}, 1), ended: make(chan struct{})}
-	l.loop(true)
-	l.second.Wait()
-}
-
-// inlineFor is how long a call runs on the goroutine that read it before the reading passes
-// to the lane's other goroutine; it bounds how late a Cancel frame is seen.
-const inlineFor = 2 * time.Millisecond
-
-// lane is one call stream on the agent's side.
-type lane struct {
-	c     *callServer
-	ctx   context.Context
-	s     stream
-	w     *protocol.FrameWriter
-	reuse bool
-	cur   *running // the call in flight; only the goroutine that reads touches it
-
-	turn    chan struct{} // holds the reading turn while it passes between the goroutines
-	ended   chan struct{} // closed when the stream has ended
-	started bool          // the second goroutine runs; only the reader touches it
-	slow    atomic.Bool   // the lane's last call outlasted inlineFor
-	second  sync.WaitGroup
-}
-
-// loop reads while this goroutine holds the reading turn, and waits for it otherwise, until
-// the stream ends.
-func (l *lane) loop(first bool) {
-	for {
-		if l.read(first) {
-			return
-		}
-		first = false
-		select {
-		case <-l.turn:
-		case <-l.ended:
-			return
-		}
-	}
-}
-
-// read reads frames until the stream ends (then it ends the lane: the call in flight ends,
-// the stream is closed, and ended is closed) and returns true, or until a call it ran passed
-// the reading to the other goroutine, and returns false.
-func (l *lane) read(first bool) (ended bool) {
-	c, s := l.c, l.s
+	defer s.Close()
+	var cur *running
 	defer func() {
-		if !ended {
-			return
+		if cur != nil {
+			cur.cancel()
+			<-cur.done
 		}
-		if l.cur != nil {
-			l.cur.cancel()
-			<-l.cur.done
-		}
-		_ = s.Close()
-		close(l.ended)
 	}()
-	for ; ; first = false {
+	w := newFrameWriter(s, c.writeTimeout)
+	// The stream's calls run one after another on one worker goroutine, started with the
+	// first call: a new goroutine per call would grow its stack again (backend call, JSON
+	// scans) on every call of a lane. The reader stays free for Cancel and Response frames.
+	var jobs chan func()
+	defer func() {
+		if jobs != nil {
+			close(jobs)
+		}
+	}()
+	run := func(job func()) {
+		if jobs == nil {
+			jobs = make(chan func(), 1)
+			go func() {
+				for job := range jobs {
+					job()
+				}
+			}()
+		}
+		jobs <- job
+	}
+	for first := true; ; first = false {
 		if first {
 			_ = s.SetReadDeadline(time.Now().Add(c.firstFrame))
 		}
@@ -131,48 +92,44 @@ func (l *lane) read(first bool) (ended bool) {
 			if first {
 				c.log.Debug("call stream closed before its call frame", "err", err)
 			}
-			return true
+			return
 		}
 		switch t {
 		case protocol.TypeCall:
-			if cur := l.cur; cur != nil {
+			if cur != nil {
 				select {
 				case <-cur.answered:
 				default:
 					c.log.Warn("a call frame arrived on a stream whose call is still running")
-					return true
+					return
 				}
 				cur.cancel()
 				<-cur.done
-				l.cur = nil
+				cur = nil
 			}
 			var call protocol.Call
 			if err := protocol.Decode(t, payload, &call); err != nil {
 				c.log.Warn("bad call frame", "err", err)
-				return true
+				return
 			}
-			r, job := c.start(l.ctx, s, l.w, &call, l.reuse)
-			l.cur = r
-			if l.runInline(r, job) {
-				return false
-			}
+			cur = c.start(ctx, s, w, &call, reuse, run)
 		case protocol.TypeCancel:
 			var m protocol.Cancel
 			_ = protocol.Decode(t, payload, &m)
-			if l.cur != nil {
+			if cur != nil {
 				c.log.Debug("call cancelled by the hub", "reason", m.Reason)
-				l.cur.cancel()
+				cur.cancel()
 			}
 		case protocol.TypeResponse:
 			// An answer may come after its call ended (the backend stopped waiting): the
 			// hub writes it before the lane's next Call, so it is dropped here.
-			if l.cur == nil {
+			if cur == nil {
 				c.log.Debug("response frame from the hub with no call running")
 				continue
 			}
-			if err := l.cur.sink.deliver(payload); err != nil {
+			if err := cur.sink.deliver(payload); err != nil {
 				select {
-				case <-l.cur.answered:
+				case <-cur.answered:
 					c.log.Debug("response frame for a call that has ended", "err", err)
 				default:
 					c.log.Warn("bad response frame from the hub", "err", err)
@@ -180,57 +137,9 @@ func (l *lane) read(first bool) (ended bool) {
 			}
 		default:
 			c.log.Warn("unexpected frame on a call stream", "frame", t.String())
-			return true
-		}
-	}
-}
-
-// runInline runs job here. If it outlasts inlineFor, or its call sends a server→client
-// request, the reading passes to the other goroutine, and runInline reports true.
-func (l *lane) runInline(r *running, job func()) (passed bool) {
-	start := !l.started
-	l.started = true
-	if start {
-		l.second.Add(1)
-	}
-	var taken atomic.Bool // set by whichever comes first: the hand-over or the job's end
-	taken.Store(false)    // orders l.cur and l.started before a hand-over's reads of them
-	handOver := func() {
-		if !taken.CompareAndSwap(false, true) {
 			return
 		}
-		if start {
-			go func() {
-				defer l.second.Done()
-				l.loop(false)
-			}()
-		} else {
-			l.turn <- struct{}{} // never blocks: the turn is held once, or waits here
-		}
 	}
-	r.sink.needReader = handOver
-	var t *time.Timer
-	if l.slow.Load() {
-		// The lane's last call outlasted inlineFor (a busy backend): this one probably will
-		// too, and the hand-over is cheaper now than from a timer's goroutine later.
-		handOver()
-	} else {
-		t = time.AfterFunc(inlineFor, handOver)
-	}
-	began := time.Now()
-	job()
-	if t != nil {
-		t.Stop()
-	}
-	l.slow.Store(time.Since(began) >= inlineFor)
-	if taken.CompareAndSwap(false, true) {
-		if start { // not needed after all
-			l.started = false
-			l.second.Done()
-		}
-		return false
-	}
-	return true
 }
 
 // running is the call in flight on a stream.
@@ -238,16 +147,16 @@ type running struct {
 	sink     *streamSink
 	cancel   context.CancelFunc
 	answered chan struct{} // closed just before the Result frame is written
-	done     chan struct{} // closed when the call's job has returned
+	done     chan struct{} // closed when the call's goroutine has returned
 }
 
-// start prepares the call and returns the job that runs it and writes its Result; the
-// caller runs the job (lane.read).
-func (c *callServer) start(ctx context.Context, s stream, w *protocol.FrameWriter, call *protocol.Call, reuse bool) (*running, func()) {
+// start runs the call with run (on the stream's worker goroutine), so that the stream's
+// reader stays free for the hub's Cancel and Response frames.
+func (c *callServer) start(ctx context.Context, s stream, w *protocol.FrameWriter, call *protocol.Call, reuse bool, run func(func())) *running {
 	ctx, cancel := callContext(ctx, call.Deadline)
 	r := &running{sink: &streamSink{w: w, log: c.log}, cancel: cancel,
 		answered: make(chan struct{}), done: make(chan struct{})}
-	return r, func() {
+	run(func() {
 		defer close(r.done)
 		defer cancel()
 		var resp *jsonrpc.Response
@@ -261,7 +170,8 @@ func (c *callServer) start(ctx context.Context, s stream, w *protocol.FrameWrite
 		// it, knows the call is over.
 		close(r.answered)
 		c.finish(s, w, resp, reuse)
-	}
+	})
+	return r
 }
 
 // backendCall is the call frame as the backend sees it: the hub's facts about the call, and

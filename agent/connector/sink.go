@@ -19,10 +19,6 @@ type streamSink struct {
 	w   *protocol.FrameWriter
 	log *slog.Logger
 
-	// needReader, when set, makes sure a goroutine reads the stream (lane.runInline): the
-	// call runs on the one that read it, and a request's answer comes as a frame.
-	needReader func()
-
 	mu      sync.Mutex
 	waiting map[string]chan *jsonrpc.Response // by request id; made by the first request
 }
@@ -60,9 +56,6 @@ func (s *streamSink) Request(ctx context.Context, req *jsonrpc.Request) (*jsonrp
 		delete(s.waiting, key)
 		s.mu.Unlock()
 	}()
-	if s.needReader != nil {
-		s.needReader()
-	}
 	if err := s.w.WriteMessage(protocol.TypeRequest, req); err != nil {
 		return nil, fmt.Errorf("send %s request to the hub: %w", req.Method, err)
 	}
