@@ -191,9 +191,9 @@ func (b laneBackends) Call(ctx context.Context, name string, c *backend.Call) (*
 	return &jsonrpc.Response{ID: c.Request.ID, Result: json.RawMessage(`{"quick":true}`)}, nil
 }
 
-// A lane serves calls one after another whether they run on the goroutine that read them
-// (quick ones) or need the stream read while they run: a server→client request's answer, a
-// Cancel frame. Each call gets its own Result, in order.
+// A lane serves calls one after another, quick ones and ones that need the stream read
+// while they run (a server→client request's answer, a Cancel frame). Each call gets its own
+// Result, in order.
 func TestLaneCallsInlineAndSplit(t *testing.T) {
 	agentEnd, hub := net.Pipe()
 	b := laneBackends{slowStarted: make(chan struct{})}
