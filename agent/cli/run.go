@@ -20,6 +20,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/agent/setup"
 	"github.com/mcp-gateway/mcp-gateway/agent/status"
 	"github.com/mcp-gateway/mcp-gateway/shared/profile"
+	"github.com/mcp-gateway/mcp-gateway/shared/tracing"
 	"github.com/mcp-gateway/mcp-gateway/shared/version"
 	"github.com/mcp-gateway/mcp-gateway/tui"
 )
@@ -77,7 +78,19 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		return err
 	}
-	a, err := connector.New(cfg, connector.Options{Logger: log, Status: tracker, OAuth: tokens})
+	tracer, err := tracing.New(ctx, cfg.Tracing, tracing.Service{Name: "mcp-gateway-agent", Version: version.Current()})
+	if err != nil {
+		if ln != nil {
+			_ = ln.Close()
+		}
+		return err
+	}
+	defer func() {
+		if err := tracer.Shutdown(context.WithoutCancel(ctx)); err != nil {
+			log.Warn("tracing: spans not exported", "err", err)
+		}
+	}()
+	a, err := connector.New(cfg, connector.Options{Logger: log, Status: tracker, OAuth: tokens, Tracer: tracer})
 	if err != nil {
 		if ln != nil {
 			_ = ln.Close()

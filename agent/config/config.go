@@ -14,12 +14,16 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 	"github.com/mcp-gateway/mcp-gateway/shared/tomlkeys"
+	"github.com/mcp-gateway/mcp-gateway/shared/tracing"
 )
 
 // Config is the whole config file.
 type Config struct {
 	Agent    Agent            `toml:"agent"`
 	Backends []backend.Config `toml:"backends"`
+	// Tracing is the [tracing] table: OpenTelemetry spans of every call, exported over
+	// OTLP/HTTP (docs/TRACING.md). Off unless an endpoint is set here or in OTEL_* variables.
+	Tracing tracing.Config `toml:"tracing"`
 
 	// Path is the file the config was read from; empty when there was none.
 	Path string `toml:"-"`

@@ -46,6 +46,9 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, a.validateUpdate()...)
 	errs = append(errs, c.validateBackends()...)
+	if err := c.Tracing.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 && len(c.unknownKeys) > 0 {
 		// A misspelt key is the likely cause of a missing setting: name it.
 		errs = append(errs, fmt.Errorf("keys not understood: %s", c.DescribeUnknown()))

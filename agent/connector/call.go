@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mcp-gateway/mcp-gateway/agent/status"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+	"github.com/mcp-gateway/mcp-gateway/shared/tracing"
 )
 
 // backendSet is what the connector needs from the backend supervisor; *backend.Set has it.
@@ -42,6 +44,7 @@ type callServer struct {
 	firstFrame   time.Duration // how long the hub may take to send the Call frame
 	linger       time.Duration // how long to wait for the hub's close after the Result
 	status       *status.Tracker
+	tracer       *tracing.Tracer // nil: tracing is off
 }
 
 // serve runs one call stream: Call frame in; Notify and Request frames out while the backend
@@ -160,16 +163,23 @@ func (c *callServer) start(ctx context.Context, s stream, w *protocol.FrameWrite
 		defer close(r.done)
 		defer cancel()
 		var resp *jsonrpc.Response
+		var recv trace.Span // the call's span when tracing is on (tracing.go)
 		if req, err := call.Request(); err != nil {
 			resp = protocol.ErrorResponse(jsonrpc.ID{}, jsonrpc.CodeInvalidRequest,
 				fmt.Sprintf("agent %q: backend %q: %v", c.agentID, call.Backend, err))
 		} else {
+			if c.tracer != nil {
+				ctx, recv = c.traceReceive(ctx, call, req)
+			}
 			resp = c.call(ctx, call, backendCall(call, req, r.sink))
 		}
 		// The hub sends a lane's next Call only after this Result, so the reader, seeing
 		// it, knows the call is over.
 		close(r.answered)
 		c.finish(s, w, resp, reuse)
+		if recv != nil {
+			endSpan(recv, resp, nil)
+		}
 	})
 	return r
 }
@@ -195,8 +205,15 @@ func ownerOf(c protocol.Caller) string {
 func (c *callServer) call(ctx context.Context, call *protocol.Call, bc *backend.Call) *jsonrpc.Response {
 	req := bc.Request
 	start := time.Now()
+	var sp trace.Span
+	if c.tracer != nil {
+		ctx, sp = c.traceBackend(ctx, call.Backend, req)
+	}
 	resp, err := c.backends.Call(ctx, call.Backend, bc)
 	took := time.Since(start)
+	if sp != nil {
+		endSpan(sp, resp, err)
+	}
 	if c.log.Enabled(ctx, slog.LevelDebug) { // its arguments cost allocations on every call
 		c.log.Debug("call", "backend", call.Backend, "method", req.Method, "caller", call.Caller.Name,
 			"user", call.Caller.UserID, "role", call.Caller.Role, "application", call.Caller.Application,

@@ -19,6 +19,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 	"github.com/mcp-gateway/mcp-gateway/shared/oauth"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+	"github.com/mcp-gateway/mcp-gateway/shared/tracing"
 	"github.com/mcp-gateway/mcp-gateway/shared/tunnel"
 	"github.com/mcp-gateway/mcp-gateway/shared/version"
 )
@@ -47,6 +48,8 @@ type Options struct {
 	OAuth oauth.Store
 	// LoginPoll is how often a backend that needs a login looks for new credentials; 0: 2 s.
 	LoginPoll time.Duration
+	// Tracer records each call's spans (docs/TRACING.md); nil: tracing is off.
+	Tracer *tracing.Tracer
 }
 
 func (o Options) withDefaults() Options {
@@ -119,7 +122,7 @@ func New(cfg *config.Config, opts Options) (*Agent, error) {
 		a.st.Backend(b)
 	}
 	a.calls = callServer{
-		agentID: cfg.Agent.AgentID, backends: set, log: log, status: opts.Status,
+		agentID: cfg.Agent.AgentID, backends: set, log: log, status: opts.Status, tracer: opts.Tracer,
 		writeTimeout: opts.WriteTimeout, firstFrame: opts.HandshakeTimeout, linger: 5 * time.Second,
 	}
 	a.header = http.Header{}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 	"github.com/mcp-gateway/mcp-gateway/shared/tomlkeys"
+	"github.com/mcp-gateway/mcp-gateway/shared/tracing"
 )
 
 // Config is the hub's configuration. Field comments are the documentation of hub.toml.
@@ -98,6 +99,9 @@ type Config struct {
 	Discovery Discovery `toml:"discovery"`
 	// UI is the [ui] table: the web console at /ui (ui.go).
 	UI UI `toml:"ui"`
+	// Tracing is the [tracing] table: OpenTelemetry spans of every call, exported over
+	// OTLP/HTTP (docs/TRACING.md). Off unless an endpoint is set here or in OTEL_* variables.
+	Tracing tracing.Config `toml:"tracing"`
 }
 
 // Proxies parses TrustedProxies (checked by Validate).
@@ -208,6 +212,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("database_url must be a postgres:// or postgresql:// URL"))
 	}
 	if err := c.Discovery.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Tracing.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.Releases.Validate(); err != nil {

@@ -30,6 +30,8 @@ type client struct {
 	sess *session
 	// group is the tool group the request's endpoint serves (/mcp/<group>); nil at /mcp.
 	group *Group
+	// tr is the request's trace (tracing.go); nil when tracing is off.
+	tr *callTrace
 	// ask answers a server→client request of a modern request's backend call (the
 	// input_required bridge); nil when the call cannot be bridged.
 	ask func(ctx context.Context, req *jsonrpc.Request) (*jsonrpc.Response, error)

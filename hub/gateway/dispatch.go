@@ -30,8 +30,20 @@ const (
 	codeUnauthorized     = -32001 // no valid credential (any longer): a missing or revoked key
 )
 
-// dispatch serves one client request of an initialized session.
+// dispatch serves one client request of an initialized session, in a trace of its own when
+// tracing is on.
 func (g *Gateway) dispatch(ctx context.Context, c *client, req *jsonrpc.Request, em emitter) *jsonrpc.Response {
+	if g.cfg.Tracer == nil || c.tr != nil {
+		return g.dispatchMethod(ctx, c, req, em)
+	}
+	ctx, c = g.startTrace(ctx, c, req)
+	resp := g.dispatchMethod(ctx, c, req, em)
+	c.tr.finish(resp)
+	return resp
+}
+
+// dispatchMethod serves one client request by its method.
+func (g *Gateway) dispatchMethod(ctx context.Context, c *client, req *jsonrpc.Request, em emitter) *jsonrpc.Response {
 	t := g.tables.Table()
 	switch req.Method {
 	case "ping":
@@ -143,10 +155,12 @@ func (g *Gateway) forwardNamed(ctx context.Context, c *client, req *jsonrpc.Requ
 	if !ok || name == "" {
 		return errorResponse(req.ID, codeInvalidParams, "params.name must be a non-empty string")
 	}
+	route := c.tr.stage("route")
 	t, ok := lookup(name)
 	if ok && !g.groupHas(c, kind, tbl, t) {
 		ok = false // outside the endpoint's group: exactly as if it did not exist
 	}
+	endRoute(route, t, ok)
 	if !ok {
 		// Audited too: probing for tools that are not there is worth seeing.
 		rec := &callRecord{start: time.Now(), name: name, unknown: true}
@@ -154,7 +168,10 @@ func (g *Gateway) forwardNamed(ctx context.Context, c *client, req *jsonrpc.Requ
 	}
 	rec := &callRecord{start: time.Now(), name: name, tgt: t}
 	if kind == "tool" {
-		if refused := g.checkTool(c, req, tbl, name, t, rec); refused != nil {
+		checks := c.tr.stage("checks")
+		refused := g.checkTool(c, req, tbl, name, t, rec)
+		endChecks(checks, rec)
+		if refused != nil {
 			return g.record(c, req, rec, refused)
 		}
 	} else if refused := g.checkMCP(c, req, rec); refused != nil {
@@ -320,7 +337,10 @@ func (g *Gateway) forwardMap(ctx context.Context, c *client, req *jsonrpc.Reques
 func (g *Gateway) forward(ctx context.Context, c *client, req *jsonrpc.Request, em emitter, rec *callRecord, raw json.RawMessage) *jsonrpc.Response {
 	if a := g.gov.Audit; a != nil {
 		// Before the backend: a call whose event the trail cannot take does not run.
-		if err := a.Admit(); err != nil {
+		admit := c.tr.stage("audit.admit")
+		err := a.Admit()
+		endStage(admit)
+		if err != nil {
 			return auditRefusal(req.ID, err)
 		}
 	}
@@ -346,7 +366,10 @@ func (g *Gateway) call(ctx context.Context, c *client, req *jsonrpc.Request, em 
 		// holds) or with the client's notifications/cancelled.
 		defer s.end(s.begin(req.ID, cancel))
 	}
-	resp, err := g.upstream.Call(ctx, t, c.backendCall(&jsonrpc.Request{ID: req.ID, Method: req.Method, Params: raw}, em))
+	msg := &jsonrpc.Request{ID: req.ID, Method: req.Method, Params: raw}
+	ctx, up := c.tr.upstream(ctx, t, msg)
+	resp, err := g.upstream.Call(ctx, t, c.backendCall(msg, em))
+	endUpstream(up, resp, err)
 	if err != nil {
 		if ctx.Err() != nil {
 			return errorResponse(req.ID, codeRequestCancelled, "request cancelled")

@@ -22,6 +22,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
+	"github.com/mcp-gateway/mcp-gateway/shared/tracing"
 )
 
 // Upstream runs one request against the backend a route points at: a hub-local backend or
@@ -110,6 +111,8 @@ type Config struct {
 	Surface string
 	// SurfaceByApplication maps an application (a key's) to its surface.
 	SurfaceByApplication map[string]string
+	// Tracer records each request's spans (docs/TRACING.md); nil: tracing is off.
+	Tracer *tracing.Tracer
 }
 
 func (c *Config) defaults() {

@@ -89,7 +89,7 @@ func (g *Gateway) auditEvent(c *client, req *jsonrpc.Request, rec *callRecord, r
 		Time: rec.start, Kind: "call", UserID: c.identity.UserID, KeyID: c.identity.KeyID, Caller: c.identity.Name,
 		Role: c.identity.Role, Application: c.identity.Application, Agent: rec.tgt.Agent, Backend: rec.tgt.Backend,
 		Tool: rec.name, Risk: rec.risk, Decision: rec.decision, Rule: rec.rule, Action: req.Method,
-		Duration: time.Since(rec.start), TraceID: audit.TraceID(c.trace), Status: "ok",
+		Duration: time.Since(rec.start), TraceID: c.auditTraceID(), Status: "ok",
 	}
 	if c.group != nil {
 		// The endpoint a call came through: a group name is [a-z0-9_-], no escaping needed.
@@ -126,6 +126,8 @@ func (g *Gateway) record(c *client, req *jsonrpc.Request, rec *callRecord, resp 
 	if g.gov.Audit == nil && g.gov.Observe == nil {
 		return resp
 	}
+	sp := c.tr.stage("audit.record")
+	defer endStage(sp)
 	ev := g.auditEvent(c, req, rec, resp)
 	if g.gov.Audit != nil {
 		switch err := g.gov.Audit.Record(ev); {

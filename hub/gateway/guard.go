@@ -31,6 +31,10 @@ func identityFrom(ctx context.Context) auth.Identity {
 // guard checks Host and Origin (DNS rebinding), then the API key, before h runs.
 func (g *Gateway) guard(ep Endpoint, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var start time.Time
+		if g.cfg.Tracer != nil {
+			start = time.Now()
+		}
 		if !g.hostAllowed(r.Host) {
 			httpError(w, http.StatusForbidden, "host "+r.Host+" is not allowed")
 			return
@@ -55,6 +59,9 @@ func (g *Gateway) guard(ep Endpoint, h http.Handler) http.Handler {
 		ctx := context.WithValue(r.Context(), identityKey{}, id)
 		if surface == SurfaceDiscovery {
 			ctx = context.WithValue(ctx, surfaceKey{}, true)
+		}
+		if g.cfg.Tracer != nil {
+			ctx = g.withMarks(ctx, r, start)
 		}
 		h.ServeHTTP(w, r.WithContext(ctx))
 	})

@@ -78,6 +78,9 @@ func (g *Gateway) handlePost(w http.ResponseWriter, r *http.Request) {
 		writeParseError(w, err)
 		return
 	}
+	if g.cfg.Tracer != nil {
+		markDecoded(r.Context())
+	}
 	if refused != nil {
 		if isModern(r, msg.(*jsonrpc.Request)) {
 			writeModern(w, refused)

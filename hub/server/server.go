@@ -39,6 +39,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 	"github.com/mcp-gateway/mcp-gateway/shared/masterkey"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+	"github.com/mcp-gateway/mcp-gateway/shared/tracing"
 	"github.com/mcp-gateway/mcp-gateway/shared/version"
 )
 
@@ -77,6 +78,7 @@ type Server struct {
 	backendsMu sync.Mutex         // one change to the hub-local backends at a time (API, syncBackends)
 	cluster    *cluster.Node      // [cluster]: several hubs on one database; nil without
 	seen       *seenRecorder      // agents' last-seen times (lastseen.go)
+	tracer     *tracing.Tracer    // [tracing]: spans of every call; nil when off
 }
 
 // New opens the store (running migrations) and assembles the hub. Close the store with Run's end.
@@ -156,13 +158,20 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		MaxHandshakes:       cfg.Limits.MaxConcurrentAgentHandshakes,
 	})
 	s.seen = newSeenRecorder(st, s.connectedAgents, log.With("component", "agents"))
+	if s.tracer, err = tracing.New(ctx, cfg.Tracing, tracing.Service{Name: "mcp-gateway-hub", Version: version.Current()}); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if s.tracer != nil {
+		log.Info("tracing on: spans of every call are exported over OTLP/HTTP")
+	}
 	s.GW = gateway.New(gateway.Config{
 		MaxBodyBytes: cfg.MaxBodyBytes, PageSize: cfg.PageSize, AnonymousRole: cfg.AnonymousRole,
 		AllowedOrigins: cfg.AllowedOrigins, AllowedHosts: cfg.Hosts(), ServerVersion: version.Current(),
 		SessionIdle: cfg.Limits.SessionIdle.Duration, SessionIdleUnused: cfg.Limits.SessionIdleUnused.Duration,
 		MaxSessionsPerKey: cfg.Limits.MaxSessionsPerKey, MaxListensPerKey: cfg.Limits.MaxListensPerKey,
 		Rate: s.rates, SessionKey: s.sessionKey(), Tokens: s.gatewayTokens(),
-		Surface: cfg.Discovery.Surface, SurfaceByApplication: cfg.Discovery.Applications,
+		Surface: cfg.Discovery.Surface, SurfaceByApplication: cfg.Discovery.Applications, Tracer: s.tracer,
 	}, s.Keys, s.Router, s.drainer.upstream(s.newUpstream()), log)
 	if s.cluster, err = s.newCluster(); err != nil {
 		st.Close()
@@ -320,6 +329,9 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	defer done()
 	_ = srv.Shutdown(shut)
 	wg.Wait()
+	if terr := s.tracer.Shutdown(context.Background()); terr != nil {
+		s.log.Warn("tracing: spans not exported", "err", terr)
+	}
 	if cerr := s.Audit.Close(); cerr != nil {
 		s.log.Error("audit trail: final flush failed; the journal keeps the events for the next start", "err", cerr)
 	}

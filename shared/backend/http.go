@@ -53,6 +53,12 @@ func (h *headerRoundTripper) RoundTrip(req *http.Request) (*http.Response, error
 			req.Header[kv[0]] = []string{kv[1]}
 		}
 	}
+	if tc, ok := req.Context().Value(traceHeadersKey{}).([2]string); ok {
+		req.Header["Traceparent"] = []string{tc[0]}
+		if tc[1] != "" {
+			req.Header["Tracestate"] = []string{tc[1]}
+		}
+	}
 	resp, err := h.base.RoundTrip(req)
 	if err == nil {
 		switch resp.StatusCode {

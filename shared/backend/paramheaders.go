@@ -218,3 +218,17 @@ func (s *session) indexTools(tools []json.RawMessage) {
 	})
 	s.params.Store(&idx)
 }
+
+// traceHeadersKey carries a call's W3C trace context to headerRoundTripper.
+type traceHeadersKey struct{}
+
+// WithTraceHeaders returns ctx carrying a traceparent (and tracestate, when not empty) that
+// an HTTP backend's requests for the call send as headers, beside the same values in the
+// request's _meta. Only a process that traces calls sets them (shared/tracing); without
+// them headerRoundTripper pays one context lookup.
+func WithTraceHeaders(ctx context.Context, parent, state string) context.Context {
+	if parent == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, traceHeadersKey{}, [2]string{parent, state})
+}
