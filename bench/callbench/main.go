@@ -33,6 +33,7 @@ func main() {
 	only := flag.String("paths", "", "comma-separated substrings: measure only the paths whose name has one (direct is always measured)")
 	baseline := flag.String("baseline", "", "directory with a baseline build (mcp-gateway-hub, mcp-gateway-agent) measured beside this tree's, interleaved")
 	governed := flag.Bool("policy", false, "give the hub a policy of 50 rules (49 that do not match, then the allow), default deny")
+	traced := flag.Bool("tracing", false, "also measure a second hub and agent that trace every call and export the spans over OTLP/HTTP to a local sink, interleaved with the untraced ones")
 	prof := flag.String("profile", "", "directory for CPU profiles of the hub and the agent over the whole run (hub.pprof, agent.pprof)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -45,7 +46,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := run(ctx, bench{root: *root, srv: srv, calls: *calls, warm: *warm, rounds: *rounds, concs: cs, peer: *peer, only: *only, profile: *prof, policy: *governed, baseline: *baseline}); err != nil {
+	if err := run(ctx, bench{root: *root, srv: srv, calls: *calls, warm: *warm, rounds: *rounds, concs: cs, peer: *peer, only: *only, profile: *prof, policy: *governed, baseline: *baseline, tracing: *traced}); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -121,6 +122,7 @@ type bench struct {
 	profile     string // -profile
 	policy      bool   // -policy
 	baseline    string // -baseline
+	tracing     bool   // -tracing
 }
 
 // wanted reports whether path name is measured under -paths.
@@ -137,7 +139,7 @@ func (b bench) wanted(name string) bool {
 }
 
 func run(ctx context.Context, b bench) error {
-	m, err := startMesh(ctx, b, "", b.profile)
+	m, err := startMesh(ctx, b, "", b.profile, "")
 	if err != nil {
 		return err
 	}
@@ -155,7 +157,7 @@ func run(ctx context.Context, b bench) error {
 		{name: "stateless client, hub → agent → stdio", pids: []int{m.hubPID, m.agentPID}, procs: []string{"hub", "agent"}, open: httpPath(m.url, m.key, "bench__srv__"+b.srv.tool, b.srv.expect, true)},
 	}
 	if b.baseline != "" {
-		bm, err := startMesh(ctx, b, b.baseline, "")
+		bm, err := startMesh(ctx, b, b.baseline, "", "")
 		if err != nil {
 			return fmt.Errorf("baseline: %w", err)
 		}
@@ -163,6 +165,21 @@ func run(ctx context.Context, b bench) error {
 		paths = append(paths,
 			path{name: "baseline: hub, hub-local stdio backend", pids: []int{bm.hubPID}, procs: []string{"hub"}, open: httpPath(bm.url, bm.key, "srv__"+b.srv.tool, b.srv.expect, false)},
 			path{name: "baseline: hub → tunnel → agent → stdio", pids: []int{bm.hubPID, bm.agentPID}, procs: []string{"hub", "agent"}, open: httpPath(bm.url, bm.key, "bench__srv__"+b.srv.tool, b.srv.expect, false)})
+	}
+	if b.tracing {
+		sink, err := startOTLPSink()
+		if err != nil {
+			return err
+		}
+		defer sink.Close()
+		tm, err := startMesh(ctx, b, "", "", "http://"+sink.Addr().String())
+		if err != nil {
+			return fmt.Errorf("traced mesh: %w", err)
+		}
+		defer tm.close()
+		paths = append(paths,
+			path{name: "traced: hub, hub-local stdio backend", pids: []int{tm.hubPID}, procs: []string{"hub"}, open: httpPath(tm.url, tm.key, "srv__"+b.srv.tool, b.srv.expect, false)},
+			path{name: "traced: hub → tunnel → agent → stdio", pids: []int{tm.hubPID, tm.agentPID}, procs: []string{"hub", "agent"}, open: httpPath(tm.url, tm.key, "bench__srv__"+b.srv.tool, b.srv.expect, false)})
 	}
 	if b.peer != "" {
 		url, pid, err := m.startPeer(ctx, b.peer, b.srv)

@@ -30,7 +30,8 @@ var keyRE = regexp.MustCompile(`mcpgw_[A-Za-z0-9_-]+`)
 
 // startMesh builds the hub and agent from root, or takes them from binDir when it is set
 // (a baseline build: mcp-gateway-hub and mcp-gateway-agent), and starts them.
-func startMesh(ctx context.Context, b bench, binDir, profDir string) (_ *mesh, err error) {
+// With traceURL set, the hub and the agent export their spans there ([tracing] endpoint).
+func startMesh(ctx context.Context, b bench, binDir, profDir, traceURL string) (_ *mesh, err error) {
 	root, srv := b.root, b.srv
 	dir, err := os.MkdirTemp("", "callbench")
 	if err != nil {
@@ -92,6 +93,11 @@ func startMesh(ctx context.Context, b bench, binDir, profDir string) (_ *mesh, e
 		}
 		hubTOML = fmt.Sprintf("policy_file = %q\n", pol) + hubTOML
 	}
+	tracing := ""
+	if traceURL != "" {
+		tracing = fmt.Sprintf("\n[tracing]\nendpoint = %q\n", traceURL)
+		hubTOML += tracing
+	}
 	if err := os.WriteFile(hubConf, []byte(hubTOML), 0o600); err != nil {
 		return nil, err
 	}
@@ -100,7 +106,7 @@ func startMesh(ctx context.Context, b bench, binDir, profDir string) (_ *mesh, e
 	}
 	conf := filepath.Join(dir, "agent.toml")
 	agentConf := fmt.Sprintf("[agent]\nagent_id = \"bench\"\ngateway_url = \"ws://%s/agent/ws\"\napi_key = %q\n\n[[backends]]\n%s",
-		addr, keyRE.FindString(agentOut), srv.toml())
+		addr, keyRE.FindString(agentOut), srv.toml()+tracing)
 	if err := os.WriteFile(conf, []byte(agentConf), 0o600); err != nil {
 		return nil, err
 	}
