@@ -23,7 +23,7 @@ type Config struct {
 	Backends []backend.Config `toml:"backends"`
 	// Tracing is the [tracing] table: OpenTelemetry spans of every call, exported over
 	// OTLP/HTTP (docs/TRACING.md). Off unless an endpoint is set here or in OTEL_* variables.
-	Tracing tracing.Config `toml:"tracing"`
+	Tracing tracing.Settings `toml:"tracing"`
 
 	// Path is the file the config was read from; empty when there was none.
 	Path string `toml:"-"`

@@ -101,7 +101,7 @@ type Config struct {
 	UI UI `toml:"ui"`
 	// Tracing is the [tracing] table: OpenTelemetry spans of every call, exported over
 	// OTLP/HTTP (docs/TRACING.md). Off unless an endpoint is set here or in OTEL_* variables.
-	Tracing tracing.Config `toml:"tracing"`
+	Tracing tracing.Settings `toml:"tracing"`
 }
 
 // Proxies parses TrustedProxies (checked by Validate).

@@ -73,7 +73,7 @@ func fieldDocs(t *testing.T, dirs ...string) map[string]string {
 // renderSettings writes every setting of hub.toml, table by table: its key, environment
 // variable, default (from Default()) and its doc comment in the code.
 func renderSettings(t *testing.T) string {
-	docs := fieldDocs(t, ".", "../../shared/backend")
+	docs := fieldDocs(t, ".", "../../shared/backend", "../../shared/tracing")
 	env := map[string]string{}
 	for e, key := range EnvSettings {
 		env[key] = e
@@ -136,6 +136,11 @@ func defaultOf(v reflect.Value, home string) string {
 		return "—"
 	}
 	switch x := v.Interface().(type) {
+	case *float64: // unset means the default its comment names
+		if x == nil {
+			return "—"
+		}
+		return fmt.Sprint(*x)
 	case Duration:
 		return "`" + shortDuration(x.Duration) + "`"
 	case time.Duration:

@@ -35,7 +35,7 @@ func BenchmarkCallTracing(b *testing.B) {
 				}))
 				defer sink.Close()
 				var err error
-				if tr, err = tracing.New(context.Background(), tracing.Config{Endpoint: sink.URL, SampleRatio: tc.ratio},
+				if tr, err = tracing.New(context.Background(), tracing.Settings{Endpoint: sink.URL, SampleRatio: tc.ratio},
 					tracing.Service{Name: "bench"}); err != nil || tr == nil {
 					b.Fatalf("tracer: %v", err)
 				}

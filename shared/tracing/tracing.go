@@ -20,9 +20,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// Config is the [tracing] table of hub.toml and of the agent's config.toml. The standard
+// Settings is the [tracing] table of hub.toml and of the agent's config.toml. The standard
 // OTEL_* environment variables override it.
-type Config struct {
+type Settings struct {
 	// Endpoint is the OTLP/HTTP collector's base URL, like http://127.0.0.1:4318; spans are
 	// posted to its /v1/traces. Empty: tracing is off unless OTEL_EXPORTER_OTLP_ENDPOINT or
 	// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set (they override this setting).
@@ -40,7 +40,7 @@ type Config struct {
 }
 
 // Validate checks the endpoint and the ratio.
-func (c Config) Validate() error {
+func (c Settings) Validate() error {
 	if c.Endpoint != "" {
 		u, err := url.Parse(c.Endpoint)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -65,7 +65,7 @@ const (
 )
 
 // Enabled reports whether c, with the environment, turns tracing on.
-func (c Config) Enabled() bool {
+func (c Settings) Enabled() bool {
 	if strings.EqualFold(os.Getenv(envSDKDisabled), "true") || strings.EqualFold(os.Getenv(envTracesExporter), "none") {
 		return false
 	}
@@ -88,7 +88,7 @@ type Service struct {
 // New starts the exporter when cfg (or the environment) names an endpoint; otherwise it
 // returns nil, nil: tracing is off. Spans are batched and sent in the background; call
 // Shutdown to flush them.
-func New(ctx context.Context, cfg Config, svc Service) (*Tracer, error) {
+func New(ctx context.Context, cfg Settings, svc Service) (*Tracer, error) {
 	if !cfg.Enabled() {
 		return nil, nil
 	}

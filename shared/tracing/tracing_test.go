@@ -21,7 +21,7 @@ func TestOffWithoutEndpoint(t *testing.T) {
 	for _, k := range []string{envEndpoint, envTracesEndpoint, envSDKDisabled, envTracesExporter} {
 		t.Setenv(k, "")
 	}
-	tr, err := New(context.Background(), Config{}, Service{Name: "x"})
+	tr, err := New(context.Background(), Settings{}, Service{Name: "x"})
 	if tr != nil || err != nil {
 		t.Fatalf("no endpoint: got %v, %v; want nil, nil", tr, err)
 	}
@@ -29,11 +29,11 @@ func TestOffWithoutEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv(envEndpoint, "http://127.0.0.1:4318")
-	if !(Config{}).Enabled() {
+	if !(Settings{}).Enabled() {
 		t.Fatal("OTEL_EXPORTER_OTLP_ENDPOINT set: tracing should be on")
 	}
 	t.Setenv(envSDKDisabled, "true")
-	if (Config{Endpoint: "http://127.0.0.1:4318"}).Enabled() {
+	if (Settings{Endpoint: "http://127.0.0.1:4318"}).Enabled() {
 		t.Fatal("OTEL_SDK_DISABLED=true: tracing should be off")
 	}
 }
@@ -41,14 +41,14 @@ func TestOffWithoutEndpoint(t *testing.T) {
 func TestValidate(t *testing.T) {
 	half, over := 0.5, 1.5
 	for _, tc := range []struct {
-		cfg  Config
+		cfg  Settings
 		want string
 	}{
-		{Config{}, ""},
-		{Config{Endpoint: "https://otel.example.com:4318", SampleRatio: &half}, ""},
-		{Config{Endpoint: "127.0.0.1:4318"}, "tracing.endpoint"},
-		{Config{Endpoint: "ftp://x"}, "tracing.endpoint"},
-		{Config{SampleRatio: &over}, "tracing.sample_ratio"},
+		{Settings{}, ""},
+		{Settings{Endpoint: "https://otel.example.com:4318", SampleRatio: &half}, ""},
+		{Settings{Endpoint: "127.0.0.1:4318"}, "tracing.endpoint"},
+		{Settings{Endpoint: "ftp://x"}, "tracing.endpoint"},
+		{Settings{SampleRatio: &over}, "tracing.sample_ratio"},
 	} {
 		err := tc.cfg.Validate()
 		if (err == nil) != (tc.want == "") || (err != nil && !strings.Contains(err.Error(), tc.want)) {
