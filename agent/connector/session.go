@@ -47,11 +47,13 @@ func (a *Agent) session(ctx context.Context) (time.Duration, error) {
 	}
 	start := time.Now()
 	a.log.Info("connected to the hub", "hub_version", welcome.HubVersion, "hub_capability", welcome.Capability)
-	a.st.Connected(welcome.HubVersion)
+	// A Reconnect while dialing asked for this very connection: forget it before the status
+	// says connected, so that a Reconnect made after a caller saw "connected" is never lost.
 	select {
-	case <-a.kick: // a Reconnect while dialing asked for this very connection
+	case <-a.kick:
 	default:
 	}
+	a.st.Connected(welcome.HubVersion)
 	err = a.serve(ctx, sess, ctrl, w, welcome.Capability >= protocol.CapabilityLanes)
 	return time.Since(start), err
 }
