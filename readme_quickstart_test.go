@@ -154,9 +154,19 @@ func TestReadmeQuickStartRuns(t *testing.T) {
 	}
 	var procs []*exec.Cmd
 	t.Cleanup(func() {
+		// Stopped as a user stops them (the agent then ends its backends' process groups and
+		// waits for them), not killed: a killed agent leaves npx and its server running, and
+		// npm writing its logs under HOME raced the removal of the test's temporary dir.
 		for _, p := range procs {
-			p.Process.Kill()
-			p.Wait()
+			_ = p.Process.Signal(os.Interrupt)
+			done := make(chan struct{})
+			go func() { p.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(60 * time.Second): // generous on a busy machine; then kill
+				p.Process.Kill()
+				<-done
+			}
 		}
 	})
 	start := func(t *testing.T, line string) *syncBuffer {
