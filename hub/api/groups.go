@@ -156,6 +156,11 @@ func (a *API) updateGroup(w http.ResponseWriter, r *http.Request, c *Caller) err
 	if err != nil {
 		return err
 	}
+	return a.saveGroup(w, r, c, g, raw)
+}
+
+// saveGroup stores an API group's new definition, reloads the groups and answers with it.
+func (a *API) saveGroup(w http.ResponseWriter, r *http.Request, c *Caller, g config.Group, raw string) error {
 	if err := a.d.Store.UpdateToolGroup(r.Context(), &store.ToolGroupRecord{Name: g.Name, Spec: raw}); errors.Is(err, store.ErrNotFound) {
 		return notFound("group %q does not exist", g.Name)
 	} else if err != nil {
@@ -201,17 +206,7 @@ func (a *API) patchGroup(w http.ResponseWriter, r *http.Request, c *Caller) erro
 	if err != nil {
 		return err
 	}
-	if err := a.d.Store.UpdateToolGroup(r.Context(), &store.ToolGroupRecord{Name: g.Name, Spec: string(raw)}); errors.Is(err, store.ErrNotFound) {
-		return notFound("group %q does not exist", g.Name)
-	} else if err != nil {
-		return err
-	}
-	if err := a.d.ReloadGroups(r.Context()); err != nil {
-		return err
-	}
-	a.record(r, c, "groups.update", g.Name, g)
-	writeJSON(w, http.StatusOK, Group{Group: g, Source: SourceAPI, Endpoint: "/mcp/" + g.Name})
-	return nil
+	return a.saveGroup(w, r, c, g, string(raw))
 }
 
 func (a *API) deleteGroup(w http.ResponseWriter, r *http.Request, c *Caller) error {
