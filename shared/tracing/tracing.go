@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -53,7 +52,8 @@ func (c Settings) Validate() error {
 	return nil
 }
 
-// Environment variables read here; the exporter reads the other OTEL_EXPORTER_OTLP_* ones.
+// Environment variables read here; otlp.go reads the other OTEL_EXPORTER_OTLP_* ones, and
+// the SDK OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER* and OTEL_BSP_*.
 const (
 	envEndpoint       = "OTEL_EXPORTER_OTLP_ENDPOINT"
 	envTracesEndpoint = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
@@ -95,19 +95,11 @@ func New(ctx context.Context, cfg Settings, svc Service) (*Tracer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	var opts []otlptracehttp.Option
-	if cfg.Endpoint != "" && os.Getenv(envEndpoint) == "" && os.Getenv(envTracesEndpoint) == "" {
-		u, _ := url.Parse(cfg.Endpoint)
-		u.Path = strings.TrimSuffix(u.Path, "/") + "/v1/traces"
-		opts = append(opts, otlptracehttp.WithEndpointURL(u.String()))
-	}
-	if len(cfg.Headers) > 0 && os.Getenv(envHeaders) == "" && os.Getenv(envTracesHeaders) == "" {
-		opts = append(opts, otlptracehttp.WithHeaders(cfg.Headers))
-	}
-	exp, err := otlptracehttp.New(ctx, opts...)
+	ec, err := exporterConfigFrom(cfg, svc)
 	if err != nil {
-		return nil, fmt.Errorf("tracing: OTLP/HTTP exporter: %w", err)
+		return nil, fmt.Errorf("tracing: %w", err)
 	}
+	exp := newOTLPExporter(ec)
 	name := svc.Name
 	if cfg.ServiceName != "" {
 		name = cfg.ServiceName
