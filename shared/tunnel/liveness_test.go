@@ -170,12 +170,15 @@ func TestConnPingsOnlyWhenSilent(t *testing.T) {
 	defer conn.Close()
 	go func() { _, _ = io.Copy(io.Discard, conn) }()
 	// 3 intervals of the peer talking every 50 ms: far below the interval, so no ping is due
-	// even when this machine is slow to schedule the writer.
+	// even when this machine is slow to schedule the writer. The ticker is the simulated
+	// peer's pace (what is under test is a talking peer), not a wait for an event.
+	pace := time.NewTicker(50 * time.Millisecond)
+	defer pace.Stop()
 	for range 120 {
 		if err := c.WriteMessage(websocket.BinaryMessage, []byte("x")); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(50 * time.Millisecond) // the peer's pace, not synchronization
+		<-pace.C
 	}
 	if n := len(pings); n > 0 {
 		t.Errorf("%d pings sent to a peer heard from every 50 ms (interval %s)", n, cfg.KeepAliveInterval)
