@@ -1,12 +1,13 @@
 package audit
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	randv2 "math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/tracing"
 )
 
 // crockford is Crockford's base32 alphabet: no I, L, O or U, so IDs read back unambiguously.
@@ -73,12 +74,7 @@ func TraceID(traceparent string) string {
 // page cache, a read): ≈ 10 µs of the hub's CPU per event (docs/BENCHMARKS.md, Audit).
 // The hub does not send these ids to backends; the audit event they are in carries its time
 // anyway.
-func NewTraceID(t time.Time) string {
-	var b [16]byte
-	putMillis(&b, t)
-	rand.Read(b[6:])
-	return hex.EncodeToString(b[:])
-}
+func NewTraceID(t time.Time) string { return tracing.TimeOrderedTraceID(t).String() }
 
 // putMillis writes t's Unix milliseconds as the first 48 bits of b, big-endian: the prefix
 // that makes event ids and made trace ids sort by time.
