@@ -57,11 +57,7 @@ func keysRemote(ctx context.Context, args []string, env Env) error {
 		if err := c.parse(args, 2, "a key id and a surface: full, discovery or default"); err != nil {
 			return err
 		}
-		s := c.fs.Arg(1)
-		if s == "default" {
-			s = "" // the key's application's, else the endpoint's
-		}
-		return c.show(ctx, "PATCH", "/api-keys/"+pathEscape(c.fs.Arg(0)), api.UpdateKeyRequest{Surface: &s},
+		return c.show(ctx, "PATCH", "/api-keys/"+pathEscape(c.fs.Arg(0)), api.UpdateKeyRequest{Surface: surfaceArg(c.fs.Arg(1))},
 			"id", "name", "user_id", "application", "surface")
 	case "revoke":
 		if err := c.parse(args, 1, "one key id"); err != nil {
@@ -153,6 +149,15 @@ func agentsRemote(ctx context.Context, args []string, env Env) error {
 }
 
 // splitComma splits a comma-separated flag value; "" is none.
+// surfaceArg is a set-surface argument as the API takes it: "default" clears the setting
+// (a key then follows its application's, else the endpoint's; a group the hub's).
+func surfaceArg(s string) *string {
+	if s == "default" {
+		s = ""
+	}
+	return &s
+}
+
 func splitComma(s string) []string {
 	if s == "" {
 		return nil
@@ -196,11 +201,7 @@ func groupsRemote(ctx context.Context, args []string, env Env) error {
 		if err := c.parse(args, 2, "a group name and a surface: full, discovery or default"); err != nil {
 			return err
 		}
-		s := c.fs.Arg(1)
-		if s == "default" {
-			s = ""
-		}
-		return c.show(ctx, "PATCH", "/groups/"+pathEscape(c.fs.Arg(0)), api.UpdateGroupRequest{Surface: &s},
+		return c.show(ctx, "PATCH", "/groups/"+pathEscape(c.fs.Arg(0)), api.UpdateGroupRequest{Surface: surfaceArg(c.fs.Arg(1))},
 			"name", "source", "endpoint", "surface")
 	case "remove":
 		if err := c.parse(args, 1, "one group name"); err != nil {
