@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
+	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
@@ -70,36 +70,46 @@ func (s *session) discover(ctx context.Context) (*initResult, error) {
 // requestMeta returns the _meta a modern request carries. The hub answers sampling,
 // elicitation and roots on behalf of a real client, so it declares them when the call
 // has a sink to ask; internal requests (lists) declare none.
-func (s *session) requestMeta(withClient bool) map[string]json.RawMessage {
+func (s *session) requestMeta(withClient bool) metaSet {
 	caps := json.RawMessage(`{}`)
 	if withClient {
 		caps = json.RawMessage(`{"sampling":{},"elicitation":{},"roots":{}}`)
 	}
-	m := map[string]json.RawMessage{
-		metaProtocolVersion:    json.RawMessage(`"` + modernVersion + `"`),
-		metaClientCapabilities: caps,
-		metaClientInfo:         s.b.clientInfo,
-	}
+	m := make(metaSet, 0, 5)
+	m = m.with(metaProtocolVersion, json.RawMessage(`"`+modernVersion+`"`))
+	m = m.with(metaClientCapabilities, caps)
+	m = m.with(metaClientInfo, s.b.clientInfo)
 	if s.logging {
 		// As with logging/setLevel on a legacy session: everything, filtered per client
 		// session by the hub.
-		m[metaLogLevel] = json.RawMessage(`"debug"`)
+		m = m.with(metaLogLevel, json.RawMessage(`"debug"`))
 	}
 	return m
+}
+
+// metaSet is the members a request's _meta gets, sorted by key (the order they are
+// written in): a few members, kept without a map, since every call of a modern backend
+// makes one.
+type metaSet []mcp.Member
+
+// with sets key to v.
+func (m metaSet) with(key string, v json.RawMessage) metaSet {
+	i, found := slices.BinarySearchFunc(m, key, func(e mcp.Member, k string) int { return strings.Compare(e.Key, k) })
+	if found {
+		m[i].Value = v
+		return m
+	}
+	return slices.Insert(m, i, mcp.Member{Key: key, Value: v})
 }
 
 // withMeta returns params with the keys of meta set in params._meta; other _meta keys
 // (the caller's progressToken) are kept, and the rest of params passes through byte for
 // byte (mcp.MergeField), so the arguments are not decoded and encoded again.
-func withMeta(params json.RawMessage, meta map[string]json.RawMessage) (json.RawMessage, error) {
+func withMeta(params json.RawMessage, meta metaSet) (json.RawMessage, error) {
 	if !mcp.Valid(params) && len(bytes.TrimSpace(params)) > 0 {
 		return nil, errors.New("set _meta in params: params are not valid JSON")
 	}
-	set := make([]mcp.Member, 0, len(meta))
-	for _, k := range slices.Sorted(maps.Keys(meta)) {
-		set = append(set, mcp.Member{Key: k, Value: meta[k]})
-	}
-	out, err := mcp.MergeField(params, "_meta", set)
+	out, err := mcp.MergeField(params, "_meta", meta)
 	if err != nil {
 		return nil, fmt.Errorf("set _meta in params: %w", err)
 	}
@@ -127,7 +137,7 @@ func (s *session) callModern(ctx context.Context, c *Call) (*jsonrpc.Response, e
 	meta := s.requestMeta(sink != nil)
 	if c.ClientCapabilities != nil {
 		// The real client's, so the server refuses what that client cannot answer.
-		meta[metaClientCapabilities] = c.ClientCapabilities
+		meta = meta.with(metaClientCapabilities, c.ClientCapabilities)
 	}
 	params := req.Params
 	// The same headers fit every round: a retry keeps the arguments.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -133,8 +132,20 @@ func TestHeaderRoundTripper(t *testing.T) {
 	}
 }
 
+func TestMetaSetSorted(t *testing.T) {
+	m := metaSet{}.with("c", json.RawMessage(`1`)).with("a", json.RawMessage(`2`)).
+		with("b", json.RawMessage(`3`)).with("a", json.RawMessage(`4`))
+	var got []string
+	for _, e := range m {
+		got = append(got, e.Key+"="+string(e.Value))
+	}
+	if want := "a=4 b=3 c=1"; strings.Join(got, " ") != want {
+		t.Errorf("got %v, want %s", got, want)
+	}
+}
+
 func TestWithMeta(t *testing.T) {
-	meta := map[string]json.RawMessage{metaProtocolVersion: json.RawMessage(`"2026-07-28"`)}
+	meta := metaSet{}.with(metaProtocolVersion, json.RawMessage(`"2026-07-28"`))
 	cases := []struct{ in, want string }{
 		{``, `{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}`},
 		{`null`, `{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}`},
@@ -185,8 +196,8 @@ func FuzzWithMeta(f *testing.F) {
 	f.Add([]byte(`null`))
 	f.Add([]byte(`{"_meta":{"a":1},"_meta":{"b":2},"x":{"_meta":3}}`))
 	f.Add([]byte(`{"\u005fmeta":{"progressToken":1}}`))
-	meta := map[string]json.RawMessage{metaProtocolVersion: json.RawMessage(`"2026-07-28"`),
-		metaClientCapabilities: json.RawMessage(`{}`)}
+	meta := metaSet{}.with(metaProtocolVersion, json.RawMessage(`"2026-07-28"`)).
+		with(metaClientCapabilities, json.RawMessage(`{}`))
 	f.Fuzz(func(t *testing.T, params []byte) {
 		out, err := withMeta(params, meta)
 		want, werr := withMetaByMaps(params, meta)
@@ -208,7 +219,7 @@ func FuzzWithMeta(f *testing.F) {
 }
 
 // withMetaByMaps is withMeta by decoding into maps and encoding again.
-func withMetaByMaps(params json.RawMessage, meta map[string]json.RawMessage) (json.RawMessage, error) {
+func withMetaByMaps(params json.RawMessage, meta metaSet) (json.RawMessage, error) {
 	top := map[string]json.RawMessage{}
 	if t := bytes.TrimSpace(params); len(t) > 0 && !bytes.Equal(t, []byte("null")) {
 		if err := json.Unmarshal(params, &top); err != nil {
@@ -219,7 +230,9 @@ func withMetaByMaps(params json.RawMessage, meta map[string]json.RawMessage) (js
 	if raw, ok := top["_meta"]; ok {
 		_ = json.Unmarshal(raw, &cur)
 	}
-	maps.Copy(cur, meta)
+	for _, m := range meta {
+		cur[m.Key] = m.Value
+	}
 	raw, err := json.Marshal(cur)
 	if err != nil {
 		return nil, err
