@@ -55,7 +55,7 @@ type fakeHub struct {
 }
 
 type hubConn struct {
-	sess *yamux.Session
+	sess *tunnel.Session
 	ctrl *yamux.Stream
 	req  *http.Request
 }

@@ -54,12 +54,12 @@ func (a *Agent) session(ctx context.Context) (time.Duration, error) {
 	default:
 	}
 	a.st.Connected(welcome.HubVersion)
-	err = a.serve(ctx, sess, ctrl, w, welcome.Capability >= protocol.CapabilityLanes)
+	err = a.serve(ctx, sess, ctrl, w, welcome.Capability)
 	return time.Since(start), err
 }
 
 // dial opens the tunnel with the [agent] settings, within HandshakeTimeout.
-func (a *Agent) dial(ctx context.Context) (*yamux.Session, error) {
+func (a *Agent) dial(ctx context.Context) (*tunnel.Session, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.opts.HandshakeTimeout)
 	defer cancel() // the context bounds the dial only, not the session
 	sess, _, err := tunnel.Dial(ctx, tunnel.DialConfig{
@@ -68,13 +68,14 @@ func (a *Agent) dial(ctx context.Context) (*yamux.Session, error) {
 		InsecureSkipVerify: a.cfg.TLSSkipVerify,
 		ProxyURL:           a.cfg.ProxyURL,
 		HandshakeTimeout:   a.opts.HandshakeTimeout,
+		Direct:             protocol.CapabilityVersion >= protocol.CapabilityDirect,
 		Config:             a.opts.Tunnel,
 	})
 	return sess, err
 }
 
 // handshake opens the control stream, sends hello and reads welcome or refusal.
-func (a *Agent) handshake(sess *yamux.Session) (*yamux.Stream, *protocol.FrameWriter, protocol.Welcome, error) {
+func (a *Agent) handshake(sess *tunnel.Session) (*yamux.Stream, *protocol.FrameWriter, protocol.Welcome, error) {
 	var welcome protocol.Welcome
 	ctrl, err := sess.OpenStream()
 	if err != nil {
@@ -135,18 +136,24 @@ func bufferedRefusal(ctrl *yamux.Stream) error {
 }
 
 // serve runs a welcomed session: updates and events up the control stream, refusals down
-// it, and one goroutine per call stream. It returns when any of them ends or ctx does.
-func (a *Agent) serve(ctx context.Context, sess *yamux.Session, ctrl *yamux.Stream, w *protocol.FrameWriter, lanes bool) error {
+// it, and one goroutine per call stream. hubCap is the hub's capability version: from 3 call
+// streams are lanes, from 4 they arrive as direct streams (yamux streams are still served).
+// It returns when any of them ends or ctx does.
+func (a *Agent) serve(ctx context.Context, sess *tunnel.Session, ctrl *yamux.Stream, w *protocol.FrameWriter, hubCap int) error {
+	lanes := hubCap >= protocol.CapabilityLanes
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	a.out.setOpen(true)
 	defer a.out.setOpen(false)
 	ctrlErr := make(chan error, 1) // the control stream's end: a refusal explains everything else
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	var wg sync.WaitGroup
 	wg.Go(func() { ctrlErr <- readControl(ctrl) })
 	wg.Go(func() { errc <- a.writeControl(ctx, w) })
 	wg.Go(func() { errc <- a.acceptCalls(ctx, sess, &wg, lanes) })
+	if hubCap >= protocol.CapabilityDirect && sess.Direct().Enabled() {
+		wg.Go(func() { errc <- a.acceptDirect(ctx, sess.Direct(), &wg) })
+	}
 	var err error
 	select {
 	case err = <-ctrlErr:
@@ -213,12 +220,24 @@ func readControl(ctrl io.Reader) error {
 
 // acceptCalls serves each stream the hub opens; with lanes (a hub of capability 3 or later)
 // a stream carries one call after another.
-func (a *Agent) acceptCalls(ctx context.Context, sess *yamux.Session, wg *sync.WaitGroup, lanes bool) error {
+func (a *Agent) acceptCalls(ctx context.Context, sess *tunnel.Session, wg *sync.WaitGroup, lanes bool) error {
 	for {
 		st, err := sess.AcceptStream()
 		if err != nil {
 			return fmt.Errorf("accept call stream: %w", err)
 		}
 		wg.Go(func() { a.calls.serve(ctx, st, lanes) })
+	}
+}
+
+// acceptDirect serves each direct stream the hub opens (a hub of capability 4 or later),
+// as acceptCalls does a yamux stream: each is a lane.
+func (a *Agent) acceptDirect(ctx context.Context, dm *tunnel.DirectMux, wg *sync.WaitGroup) error {
+	for {
+		st, err := dm.Accept()
+		if err != nil {
+			return fmt.Errorf("accept direct call stream: %w", err)
+		}
+		wg.Go(func() { a.calls.serve(ctx, st, true) })
 	}
 }

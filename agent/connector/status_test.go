@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/yamux"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
 	"github.com/mcp-gateway/mcp-gateway/agent/status"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+	"github.com/mcp-gateway/mcp-gateway/shared/tunnel"
 )
 
 // answeringBackends answers every request at once; backend "broken" answers with an error.
@@ -30,12 +30,17 @@ func (answeringBackends) Call(_ context.Context, name string, c *backend.Call) (
 }
 
 // hubCall opens a call stream as the hub does and returns the Result frame's payload.
-func hubCall(tb testing.TB, sess *yamux.Session, call string) []byte {
+func hubCall(tb testing.TB, sess *tunnel.Session, call string) []byte {
 	st, err := sess.OpenStream()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer st.Close()
+	return hubCallOn(tb, st, call)
+}
+
+// hubCallOn sends a Call frame on st and returns the Result frame's payload.
+func hubCallOn(tb testing.TB, st tunnel.Stream, call string) []byte {
 	if err := protocol.WriteFrame(st, protocol.TypeCall, []byte(call)); err != nil {
 		tb.Fatal(err)
 	}

@@ -11,8 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/yamux"
-
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 	"github.com/mcp-gateway/mcp-gateway/shared/tunnel"
 )
@@ -23,7 +21,7 @@ type fleet struct {
 	url     string
 	tools   []json.RawMessage
 	mu      sync.Mutex
-	sess    []*yamux.Session
+	sess    []*tunnel.Session
 	closing atomic.Bool
 	ended   atomic.Int64
 	wg      sync.WaitGroup
@@ -77,10 +75,10 @@ feed:
 
 // dial opens a tunnel; a hub busy taking in agents (503 with Retry-After, [limits]
 // agent_handshakes_per_second) is asked again when it said, plus the connector's jitter.
-func (f *fleet) dial(ctx context.Context, h http.Header) (*yamux.Session, error) {
+func (f *fleet) dial(ctx context.Context, h http.Header) (*tunnel.Session, error) {
 	for {
 		dctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-		sess, _, err := tunnel.Dial(dctx, tunnel.DialConfig{URL: f.url, Header: h, HandshakeTimeout: 60 * time.Second})
+		sess, _, err := tunnel.Dial(dctx, tunnel.DialConfig{URL: f.url, Header: h, HandshakeTimeout: 60 * time.Second, Direct: true})
 		cancel()
 		var hs *tunnel.HandshakeError
 		if !errors.As(err, &hs) || hs.RetryAfter <= 0 || hs.StatusCode != http.StatusServiceUnavailable {

@@ -296,7 +296,7 @@ func (f *fleet) agent(id, key string) {
 // session dials, says hello, and reads the control stream until the tunnel ends.
 func (f *fleet) session(id string, hdr http.Header) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	sess, _, err := tunnel.Dial(ctx, tunnel.DialConfig{URL: f.url, Header: hdr, HandshakeTimeout: 30 * time.Second})
+	sess, _, err := tunnel.Dial(ctx, tunnel.DialConfig{URL: f.url, Header: hdr, HandshakeTimeout: 30 * time.Second, Direct: true})
 	cancel()
 	if err != nil {
 		return 0, err

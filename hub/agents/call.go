@@ -6,12 +6,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hashicorp/yamux"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+	"github.com/mcp-gateway/mcp-gateway/shared/tunnel"
 )
 
 // Call sends the call's JSON-RPC message to a backend of an agent over a call stream (an
@@ -45,7 +45,7 @@ func (r *Registry) Call(ctx context.Context, agentID, backendName string, bc *ba
 		frame.Deadline = d.Add(time.Millisecond - time.Nanosecond).UnixMilli()
 	}
 	err = c.w.WriteCall(&frame)
-	if err != nil && reused && !s.ys.IsClosed() {
+	if err != nil && reused && !s.gone() {
 		// Nothing of the call reached the agent on a lane that broke while idle: try a new
 		// stream.
 		_ = ln.st.Close()
@@ -80,7 +80,7 @@ func (r *Registry) Call(ctx context.Context, agentID, backendName string, bc *ba
 type call struct {
 	s    *session
 	ln   *lane
-	st   *yamux.Stream
+	st   tunnel.Stream
 	w    *protocol.FrameWriter
 	sink backend.Sink
 
@@ -144,7 +144,7 @@ func (c *call) failed(ctx context.Context, err error) error {
 	if err := Expired(ctx); err != nil {
 		return err
 	}
-	if c.s.ys.IsClosed() {
+	if c.s.gone() {
 		return &AgentError{Agent: c.s.id, Reason: "disconnected during the call", Err: err}
 	}
 	return fmt.Errorf("agent %q ended the call without a result: %w", c.s.id, err)

@@ -16,3 +16,10 @@ func HandshakesInProgress(r *Registry) int {
 	defer r.admit.mu.Unlock()
 	return r.admit.inflight
 }
+
+// CallStreamsDirect reports whether the hub opens the agent's call streams as direct
+// streams (capability 4) rather than yamux streams.
+func CallStreamsDirect(r *Registry, id string) bool {
+	s := r.current(id)
+	return s != nil && s.direct != nil
+}

@@ -266,8 +266,18 @@ func (s *recSink) Request(ctx context.Context, req *jsonrpc.Request) (*jsonrpc.R
 
 // rawAgent speaks the protocol by hand, for what a well-behaved connector never does.
 type rawAgent struct {
-	sess *yamux.Session
-	ctrl *yamux.Stream
+	sess   *tunnel.Session
+	ctrl   *yamux.Stream
+	direct bool // its hello said capability 4: the hub opens direct call streams
+}
+
+// acceptCall accepts the next call stream the hub opens: a direct stream if the agent's
+// hello said capability 4, else a yamux stream.
+func (a *rawAgent) acceptCall() (tunnel.Stream, error) {
+	if a.direct {
+		return a.sess.Direct().Accept()
+	}
+	return a.sess.AcceptStream()
 }
 
 // dialRaw connects, sends hello, and returns the first control frame of the hub's answer.
@@ -275,7 +285,9 @@ func dialRaw(t testing.TB, url, key string, hello any) (*rawAgent, protocol.Type
 	t.Helper()
 	h := http.Header{}
 	h.Set("Authorization", "Bearer "+key)
-	sess, _, err := tunnel.Dial(context.Background(), tunnel.DialConfig{URL: url, Header: h})
+	hl, _ := hello.(protocol.Hello)
+	direct := hl.Capability >= protocol.CapabilityDirect
+	sess, _, err := tunnel.Dial(context.Background(), tunnel.DialConfig{URL: url, Header: h, Direct: direct})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +309,7 @@ func dialRaw(t testing.TB, url, key string, hello any) (*rawAgent, protocol.Type
 		t.Fatalf("no answer to hello: %v", err)
 	}
 	_ = ctrl.SetReadDeadline(time.Time{})
-	return &rawAgent{sess: sess, ctrl: ctrl}, ft, payload
+	return &rawAgent{sess: sess, ctrl: ctrl, direct: direct}, ft, payload
 }
 
 func hello(id string) protocol.Hello {

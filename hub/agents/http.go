@@ -8,11 +8,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/hashicorp/yamux"
-
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+	"github.com/mcp-gateway/mcp-gateway/shared/tunnel"
 )
 
 // ServeHTTP serves GET /agent/ws: it checks the agent key before the upgrade, admits the
@@ -46,7 +45,7 @@ func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 // serveTunnel runs an upgraded tunnel's handshake: the hello, the registration and the
 // welcome. The session's control stream is then read by a new goroutine, whose stack starts
 // small, rather than by this one, whose stack grew during the handshake.
-func (r *Registry) serveTunnel(ys *yamux.Session, id auth.Identity, remote string, done func()) {
+func (r *Registry) serveTunnel(ys *tunnel.Session, id auth.Identity, remote string, done func()) {
 	defer done()
 	s := r.handshake(ys, id, remote)
 	if s == nil {
@@ -105,7 +104,7 @@ func (r *Registry) authenticate(w http.ResponseWriter, req *http.Request) (auth.
 
 // handshake reads the hello from the control stream and checks it against the key. It
 // refuses and returns nil when the agent may not connect.
-func (r *Registry) handshake(ys *yamux.Session, id auth.Identity, remote string) *session {
+func (r *Registry) handshake(ys *tunnel.Session, id auth.Identity, remote string) *session {
 	log := r.log.With("key_agent", id.AgentID, "remote", remote, "key_id", id.KeyID)
 	ctx, cancel := context.WithTimeout(context.Background(), r.opts.HelloTimeout)
 	defer cancel()

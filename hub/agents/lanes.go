@@ -4,9 +4,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hashicorp/yamux"
-
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+	"github.com/mcp-gateway/mcp-gateway/shared/tunnel"
 )
 
 // Lanes (protocol capability 3): a call stream that ended cleanly carries the agent's next
@@ -21,13 +20,13 @@ const (
 	// moment, up to this many, find a lane waiting; beyond it streams are opened and closed.
 	maxIdleLanes = 64
 	// laneIdle is how long an idle lane is kept. Each one holds a goroutine on the agent
-	// and a yamux stream on both sides.
+	// and a stream (direct, or yamux with an agent older than capability 4) on both sides.
 	laneIdle = time.Minute
 )
 
 // lane is a call stream with its writer.
 type lane struct {
-	st   *yamux.Stream
+	st   tunnel.Stream
 	w    *protocol.FrameWriter
 	used time.Time // when it went idle
 }

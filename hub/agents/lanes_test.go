@@ -17,7 +17,8 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
-// With an agent of capability 3 a call stream carries one call after another: sequential
+// With an agent of capability 3 or later a call stream carries one call after another (as
+// a direct stream from capability 4, the connector's own): sequential
 // calls open one stream, also when a call asks the client something on the way; a cancelled
 // call does not leave its stream for the next call; concurrent calls each get a lane of
 // their own.
@@ -44,6 +45,9 @@ func TestLanesCarryCallsInTurn(t *testing.T) {
 	}
 	if n := opened(); n != 1 {
 		t.Fatalf("20 calls in turn opened %d streams, want 1", n)
+	}
+	if !agents.CallStreamsDirect(h.reg, "laptop") {
+		t.Fatal("the hub opens yamux streams to an agent of capability 4")
 	}
 
 	// A server→client request and its answer travel on the call's lane, which is kept.
@@ -101,7 +105,7 @@ func TestOlderAgentGetsAStreamPerCall(t *testing.T) {
 	h.waitChange(t, "laptop", func(c change) bool { return c.connected })
 	go func() {
 		for {
-			st, err := a.sess.AcceptStream()
+			st, err := a.acceptCall()
 			if err != nil {
 				return
 			}
@@ -132,5 +136,57 @@ func TestOlderAgentGetsAStreamPerCall(t *testing.T) {
 	}
 	if n, idle := agents.CallStreamsOpened(h.reg, "laptop"); n != 3 || idle != 0 {
 		t.Errorf("3 calls to an older agent: %d streams opened, %d idle; want 3, 0", n, idle)
+	}
+}
+
+// An agent of capability 3 (before direct streams) gets its lanes as yamux streams: a new
+// hub sends it no direct message, and calls travel one after another on one stream.
+func TestAgentOfCapability3GetsYamuxLanes(t *testing.T) {
+	h := startHub(t, "")
+	old := hello("laptop")
+	old.Capability = protocol.CapabilityDirect - 1
+	a, _, _ := dialRaw(t, h.url(), laptopKey, old)
+	if a.sess.Direct().Enabled() {
+		t.Fatal("a capability-3 agent dialled with direct streams on")
+	}
+	h.waitChange(t, "laptop", func(c change) bool { return c.connected })
+	go func() {
+		for {
+			st, err := a.acceptCall()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer st.Close()
+				w := protocol.NewFrameWriter(st)
+				for { // a lane: Call, Result, the next Call
+					typ, payload, err := protocol.ReadFrame(st)
+					if err != nil || typ != protocol.TypeCall {
+						return
+					}
+					var c protocol.Call
+					if protocol.Decode(typ, payload, &c) != nil {
+						return
+					}
+					req, err := c.Request()
+					if err != nil {
+						return
+					}
+					_ = w.WriteMessage(protocol.TypeResult, &jsonrpc.Response{ID: req.ID, Result: json.RawMessage(`{"content":[]}`)})
+				}
+			}()
+		}
+	}()
+	for i := range 5 {
+		resp, err := h.reg.Call(context.Background(), "laptop", "fs", &backend.Call{Request: toolCall(t, int64(i), "x", nil, nil)})
+		if err != nil || resp.Error != nil {
+			t.Fatalf("call %d: %v %+v", i, err, resp)
+		}
+	}
+	if agents.CallStreamsDirect(h.reg, "laptop") {
+		t.Error("the hub opened direct streams to an agent of capability 3")
+	}
+	if n, _ := agents.CallStreamsOpened(h.reg, "laptop"); n != 1 {
+		t.Errorf("5 calls in turn to a capability-3 agent opened %d yamux streams, want 1", n)
 	}
 }

@@ -160,7 +160,7 @@ func TestSessionDeathFailsCallInFlight(t *testing.T) {
 	a, _, _ := dialRaw(t, h.url(), laptopKey, hello("laptop"))
 	h.waitChange(t, "laptop", func(c change) bool { return c.connected })
 	go func() {
-		st, err := a.sess.AcceptStream()
+		st, err := a.acceptCall()
 		if err == nil {
 			_, _, _ = protocol.ReadFrame(st) // the call; then the agent "dies"
 			_ = a.sess.Close()
@@ -184,7 +184,7 @@ func TestCancelReachesAgent(t *testing.T) {
 	h.waitChange(t, "laptop", func(c change) bool { return c.connected })
 	seen := make(chan []protocol.Type, 1)
 	go func() {
-		st, err := a.sess.AcceptStream()
+		st, err := a.acceptCall()
 		if err != nil {
 			return
 		}

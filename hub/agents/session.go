@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/yamux"
 
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+	"github.com/mcp-gateway/mcp-gateway/shared/tunnel"
 )
 
 // session is one agent's tunnel after a valid hello.
@@ -22,8 +23,9 @@ type session struct {
 	keyID   string
 	remote  string
 	since   time.Time
-	timeout time.Duration // per frame written on call streams
-	reuse   bool          // the agent speaks lanes (capability 3)
+	timeout time.Duration     // per frame written on call streams
+	reuse   bool              // the agent speaks lanes (capability 3)
+	direct  *tunnel.DirectMux // the agent speaks direct streams (capability 4): lanes open there; else nil
 	lanes   lanes
 	opened  atomic.Int64 // call streams opened
 
@@ -31,11 +33,17 @@ type session struct {
 	backends map[string]protocol.Backend
 }
 
-func newSession(ys *yamux.Session, ctrl *yamux.Stream, hello protocol.Hello, keyID, remote string, timeout time.Duration) *session {
+func newSession(ts *tunnel.Session, ctrl *yamux.Stream, hello protocol.Hello, keyID, remote string, timeout time.Duration) *session {
 	s := &session{
-		id: hello.AgentID, ys: ys, ctrl: newFrameWriter(ctrl, timeout), ctrlSt: ctrl, hello: hello, keyID: keyID,
+		id: hello.AgentID, ys: ts.Session, ctrl: newFrameWriter(ctrl, timeout), ctrlSt: ctrl, hello: hello, keyID: keyID,
 		remote: remote, since: time.Now(), timeout: timeout, backends: map[string]protocol.Backend{},
 		reuse: hello.Capability >= protocol.CapabilityLanes,
+	}
+	if hello.Capability >= protocol.CapabilityDirect && protocol.CapabilityVersion >= protocol.CapabilityDirect {
+		// Before the session is registered, so before any call can open a lane: the
+		// agent sends direct records only on streams the hub opened.
+		s.direct = ts.Direct()
+		s.direct.Enable()
 	}
 	s.apply(protocol.Update{Backends: hello.Backends})
 	return s
@@ -52,14 +60,29 @@ func (s *session) lane() (*lane, bool, error) {
 	return ln, false, err
 }
 
-// open opens a call stream.
+// open opens a call stream: a direct stream with an agent of capability 4, else a yamux
+// stream.
 func (s *session) open() (*lane, error) {
-	st, err := s.ys.OpenStream()
+	var (
+		st  tunnel.Stream
+		err error
+	)
+	if s.direct != nil {
+		st, err = s.direct.Open()
+	} else {
+		st, err = s.ys.OpenStream()
+	}
 	if err != nil {
 		return nil, err
 	}
 	s.opened.Add(1)
 	return &lane{st: st, w: newFrameWriter(st, s.timeout)}, nil
+}
+
+// gone reports whether the tunnel has ended: the yamux session, or the direct streams,
+// which may learn it a moment earlier.
+func (s *session) gone() bool {
+	return s.ys.IsClosed() || (s.direct != nil && s.direct.Closed())
 }
 
 // apply merges an update into the backend list.

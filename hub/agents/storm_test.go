@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/yamux"
-
 	"github.com/mcp-gateway/mcp-gateway/hub/agents"
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
@@ -112,7 +110,7 @@ func stormAgent(url, key, id string, deferred *atomic.Int64, t *testing.T) error
 	return fmt.Errorf("%s: not admitted within 2 minutes", id)
 }
 
-func welcomed(sess *yamux.Session, id string) error {
+func welcomed(sess *tunnel.Session, id string) error {
 	ctrl, err := sess.OpenStream()
 	if err != nil {
 		return err
@@ -139,7 +137,7 @@ func TestAbandonedHandshakeFreesItsSlot(t *testing.T) {
 		o.Keys, o.MaxHandshakes, o.HelloTimeout = ks, 1, 500*time.Millisecond
 		o.OnChange = nil
 	})
-	dialKey := func(key string) (*yamux.Session, error) {
+	dialKey := func(key string) (*tunnel.Session, error) {
 		hdr := http.Header{}
 		hdr.Set("Authorization", "Bearer "+key)
 		sess, _, err := tunnel.Dial(context.Background(), tunnel.DialConfig{URL: h.url(), Header: hdr})

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/yamux"
-
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
@@ -66,7 +64,7 @@ func TestAgentHandshakeCapFromConfig(t *testing.T) {
 
 type tunnelAgent struct {
 	id   string
-	sess *yamux.Session
+	sess *tunnel.Session
 }
 
 // hello completes the handshake: hello, then welcome.

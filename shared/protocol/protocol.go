@@ -5,11 +5,15 @@ package protocol
 
 // CapabilityVersion is the version of this protocol that this build speaks. Bump it when a
 // message gains meaning an older peer would not understand, and add a line to Changelog.
-const CapabilityVersion = 3
+const CapabilityVersion = 4
 
 // CapabilityLanes is the first version whose call streams are lanes: a stream carries one
 // call after another, and only the hub closes it.
 const CapabilityLanes = 3
+
+// CapabilityDirect is the first version whose call streams (lanes) travel as direct
+// streams: WebSocket messages of their own beside yamux (shared/tunnel, docs/TUNNEL.md).
+const CapabilityDirect = 4
 
 // MinCapabilityVersion is the oldest peer version the hub still accepts.
 const MinCapabilityVersion = 1
@@ -42,4 +46,8 @@ var Changelog = []Change{
 		"(Call … Result, then the next Call); the agent no longer half-closes after a Result and " +
 		"only the hub closes a lane; a hub reuses a stream only after a Result without cancel; " +
 		"with an older peer, one stream per call as before"},
+	{4, "2026-12-07", "direct streams: when both sides speak 4, the hub opens call streams (lanes) as " +
+		"direct streams, records in binary WebSocket messages starting with 0xD1 beside yamux " +
+		"(stream id, kind data/window/close/reset, length, payload; credit per stream as yamux); " +
+		"the control stream stays on yamux; with an older peer, yamux streams as before"},
 }

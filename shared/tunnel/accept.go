@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/hashicorp/yamux"
 )
 
 // The hub's WebSocket buffers. The write buffers come from a pool shared by all agents and
@@ -55,8 +54,9 @@ func noBrowserOrigin(r *http.Request) bool {
 
 // Accept upgrades the request to a WebSocket and starts the hub's yamux session (the yamux
 // server). Authenticate the request before calling it. On failure an HTTP error has already
-// been written to w.
-func (u *Upgrader) Accept(w http.ResponseWriter, r *http.Request) (*yamux.Session, error) {
+// been written to w. Its direct streams are off until the agent's hello says it speaks them
+// (Session.Direct().Enable()).
+func (u *Upgrader) Accept(w http.ResponseWriter, r *http.Request) (*Session, error) {
 	ws, err := u.up.Upgrade(w, r, nil)
 	if err != nil {
 		return nil, fmt.Errorf("tunnel: upgrade from %s: %w", r.RemoteAddr, err)

@@ -110,12 +110,24 @@ func (c Config) yamuxConfig() *yamux.Config {
 	}
 }
 
-// newSession wraps an open WebSocket in a Conn and starts a yamux session on it.
-func newSession(c *Conn, client bool) (*yamux.Session, error) {
+// Session is a tunnel: the yamux session, which carries the control stream (and every
+// stream with a peer older than capability 4), and the direct streams beside it.
+type Session struct {
+	*yamux.Session
+	direct *DirectMux
+}
+
+// Direct returns the tunnel's direct streams (off until enabled).
+func (s *Session) Direct() *DirectMux { return s.direct }
+
+// newSession wraps an open WebSocket in a Conn and starts a yamux session on it, with the
+// direct streams beside it (opened by the accepting end, the hub).
+func newSession(c *Conn, client bool) (*Session, error) {
 	var (
 		sess *yamux.Session
 		err  error
 	)
+	c.dm = newDirectMux(c, !client)
 	ycfg := c.cfg.yamuxConfig()
 	// Neither end runs yamux's keepalive: its answers go through yamux's send loop (a
 	// goroutine per answer, then the send loop's wake-up), and liveness is the Conn's
@@ -131,7 +143,7 @@ func newSession(c *Conn, client bool) (*yamux.Session, error) {
 		_ = c.Close()
 		return nil, fmt.Errorf("tunnel: start yamux session: %w", err)
 	}
-	return sess, nil
+	return &Session{Session: sess, direct: c.dm}, nil
 }
 
 // yamuxLogger forwards yamux's printf-style log lines to slog. yamux tags lines "[ERR]" or

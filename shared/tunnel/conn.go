@@ -31,6 +31,8 @@ type Conn struct {
 	rmu     sync.Mutex // serialises readers
 	r       io.Reader  // current message, nil between messages
 	readErr error      // sticky: gorilla panics on repeated reads after an error
+	dm      *DirectMux // the direct streams (direct.go); nil on a Conn without yamux
+	dbuf    []byte     // the direct message being read
 
 	wmu    sync.Mutex   // serialises writers; held per Write call and per sent message
 	queue  frameQueue   // yamux frames waiting to be sent, see frame.go
@@ -83,7 +85,9 @@ func newConn(ws *websocket.Conn, cfg Config) *Conn {
 	return c
 }
 
-// Read reads from the current binary message, moving on to the next one at its end.
+// Read reads from the current binary message, moving on to the next one at its end. Once
+// direct streams are on, a message starting with DirectMarker is delivered to them and never
+// returned (readDirect).
 func (c *Conn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
@@ -91,13 +95,32 @@ func (c *Conn) Read(p []byte) (int, error) {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
 	for c.readErr == nil {
+		got := 0
 		if c.r == nil {
 			if err := c.nextMessage(); err != nil {
 				c.readErr = err
 				break
 			}
+			if c.dm != nil && c.dm.on.Load() {
+				direct, err := c.peek(p)
+				switch {
+				case err != nil:
+					c.readErr = err
+					continue
+				case direct:
+					if err := c.readDirect(); err != nil {
+						c.readErr = err
+					}
+					c.r = nil
+					continue
+				case c.r == nil:
+					continue // an empty message
+				}
+				got = 1
+			}
 		}
-		n, err := c.r.Read(p)
+		n, err := c.r.Read(p[got:])
+		n += got
 		if n > 0 {
 			c.alive()
 		}
@@ -111,7 +134,60 @@ func (c *Conn) Read(p []byte) (int, error) {
 			return n, nil
 		}
 	}
+	if c.dm != nil {
+		c.dm.fail(c.readErr)
+	}
 	return 0, c.readErr
+}
+
+// peek reads a new message's first byte into p[0] and reports whether it is a direct
+// message. At the end of an empty message c.r is nil.
+func (c *Conn) peek(p []byte) (bool, error) {
+	for {
+		n, err := c.r.Read(p[:1])
+		if n == 1 {
+			return p[0] == DirectMarker, nil
+		}
+		if err == io.EOF {
+			c.r = nil
+			return false, nil
+		}
+		if err != nil {
+			return false, c.readError(err)
+		}
+	}
+}
+
+// readDirect reads the rest of a direct message and delivers its records. A malformed
+// message closes the tunnel: the peer no longer speaks the protocol.
+func (c *Conn) readDirect() error {
+	b := c.dbuf[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := c.r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return c.readError(err)
+		}
+	}
+	c.alive()
+	if cap(b) <= maxRecordPayload {
+		c.dbuf = b[:0] // a large buffer is not kept for an idle tunnel
+	} else {
+		c.dbuf = nil
+	}
+	if err := parseRecords(b, c.dm.deliver); err != nil {
+		c.failed.Store(true)
+		c.cfg.Logger.Warn("tunnel: closing the tunnel: the peer sent a malformed direct message",
+			"remote", c.RemoteAddr().String(), "err", err)
+		return err
+	}
+	return nil
 }
 
 // nextMessage advances c.r to the next binary message.
@@ -159,6 +235,13 @@ func (c *Conn) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// sendDirect writes b, a direct message, under the write lock with the Conn's write timeout.
+func (c *Conn) sendDirect(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.sendMessage(b, time.Time{})
+}
+
 func (c *Conn) writeError(err error) error {
 	if c.closed.Load() {
 		return fmt.Errorf("tunnel: write: %w", net.ErrClosed)
@@ -184,6 +267,9 @@ func (c *Conn) shutdown() error {
 			c.flushQueued(time.Now().Add(c.grace()))
 		}
 		c.closed.Store(true)
+		if c.dm != nil {
+			c.dm.fail(net.ErrClosed)
+		}
 		c.failQueue(fmt.Errorf("tunnel: write: %w", net.ErrClosed))
 		if !c.failed.Load() {
 			msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")

@@ -14,7 +14,6 @@ import (
 	"unicode"
 
 	"github.com/gorilla/websocket"
-	"github.com/hashicorp/yamux"
 )
 
 // agentBufferSize is the agent's WebSocket read and write buffer. One agent has one tunnel, so
@@ -51,6 +50,11 @@ type DialConfig struct {
 	// end it sooner.
 	HandshakeTimeout time.Duration
 
+	// Direct turns the tunnel's direct streams on at once: set it when the agent speaks
+	// protocol capability 4. A hub sends direct messages only to an agent whose hello said
+	// so, and the agent says nothing before its hello.
+	Direct bool
+
 	// Config tunes the tunnel once established.
 	Config
 }
@@ -78,7 +82,7 @@ func (e *HandshakeError) Unwrap() error { return websocket.ErrBadHandshake }
 // Dial connects to the hub and starts the agent's yamux session (the yamux client). The context
 // bounds the handshake only; the session lives until closed or until the tunnel dies. The
 // response is the hub's upgrade answer (also on a HandshakeError), or nil if none came.
-func Dial(ctx context.Context, dc DialConfig) (*yamux.Session, *http.Response, error) {
+func Dial(ctx context.Context, dc DialConfig) (*Session, *http.Response, error) {
 	target, err := wsURL(dc.URL)
 	if err != nil {
 		return nil, nil, err
@@ -97,6 +101,9 @@ func Dial(ctx context.Context, dc DialConfig) (*yamux.Session, *http.Response, e
 	sess, err := newSession(NewConn(ws, dc.Config), true)
 	if err != nil {
 		return nil, resp, err
+	}
+	if dc.Direct {
+		sess.direct.Enable()
 	}
 	return sess, resp, nil
 }

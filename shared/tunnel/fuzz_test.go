@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/hashicorp/yamux"
 )
 
 // wsServer hands out WebSocket pairs from one loopback server, cheap enough to use per fuzz input.
@@ -82,7 +81,7 @@ func FuzzConn(f *testing.F) {
 	})
 }
 
-func drainStreams(sess *yamux.Session) {
+func drainStreams(sess *Session) {
 	for {
 		st, err := sess.AcceptStream()
 		if err != nil {
@@ -155,4 +154,49 @@ func completeFrames(data []byte) [][]byte {
 		data = data[n:]
 	}
 	return out
+}
+
+// FuzzDirectConn feeds arbitrary messages to an agent's end with direct streams on: message
+// i starts with DirectMarker when bit i%8 of mask is set. Whatever arrives, nothing may panic,
+// and the session (direct streams included) must end once the peer closes.
+func FuzzDirectConn(f *testing.F) {
+	w := newWSServer(f)
+	f.Add(appendRecord(appendRecord(nil, 1, RecordData, 2, []byte("hi")), 1, RecordClose, 0, nil), uint16(0), uint8(0xff))
+	f.Add(appendRecord(nil, 3, RecordData, 4, []byte("call")), uint16(5), uint8(0x01))
+	f.Fuzz(func(t *testing.T, data []byte, chunk uint16, mask uint8) {
+		c, s := w.pair(t)
+		sess, err := newSession(NewConn(s, Config{}), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sess.Close()
+		sess.Direct().Enable()
+		go drainStreams(sess)
+		go func() {
+			for {
+				st, err := sess.Direct().Accept()
+				if err != nil {
+					return
+				}
+				go func() { _, _ = io.Copy(io.Discard, st) }()
+			}
+		}()
+		for i, m := range chunks(data, chunk) {
+			if mask&(1<<(i%8)) != 0 {
+				m = append([]byte{DirectMarker}, m...)
+			}
+			if err := c.WriteMessage(websocket.BinaryMessage, m); err != nil {
+				break
+			}
+		}
+		_ = c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+		select {
+		case <-sess.CloseChan():
+		case <-time.After(5 * time.Second):
+			t.Fatal("session did not end after the peer closed")
+		}
+		if _, err := sess.Direct().Accept(); err == nil {
+			t.Fatal("Accept succeeded after the tunnel ended")
+		}
+	})
 }

@@ -26,14 +26,14 @@ func fastConfig() Config {
 // hub is a test hub: an httptest server whose handler accepts tunnels into sessions.
 type hub struct {
 	srv      *httptest.Server
-	sessions chan *yamux.Session
+	sessions chan *Session
 }
 
 // startHub starts a hub on 127.0.0.1 whose tunnels use cfg. auth, if non-nil, may refuse a
 // request by writing an error and returning false.
 func startHub(t testing.TB, cfg Config, auth func(http.ResponseWriter, *http.Request) bool) *hub {
 	t.Helper()
-	h := &hub{sessions: make(chan *yamux.Session, 16)}
+	h := &hub{sessions: make(chan *Session, 16)}
 	up := NewUpgrader(cfg)
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if auth != nil && !auth(w, r) {
@@ -52,7 +52,7 @@ func startHub(t testing.TB, cfg Config, auth func(http.ResponseWriter, *http.Req
 func (h *hub) url() string { return "ws" + strings.TrimPrefix(h.srv.URL, "http") + "/agent/ws" }
 
 // next returns the next accepted hub session, closed at test end.
-func (h *hub) next(t testing.TB) *yamux.Session {
+func (h *hub) next(t testing.TB) *Session {
 	t.Helper()
 	select {
 	case s := <-h.sessions:
@@ -65,7 +65,7 @@ func (h *hub) next(t testing.TB) *yamux.Session {
 }
 
 // dial connects an agent session to url, closed at test end.
-func dial(t testing.TB, dc DialConfig) *yamux.Session {
+func dial(t testing.TB, dc DialConfig) *Session {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -78,7 +78,7 @@ func dial(t testing.TB, dc DialConfig) *yamux.Session {
 }
 
 // connectPair returns connected agent and hub sessions using cfg on both ends.
-func connectPair(t testing.TB, cfg Config) (agent, hubSess *yamux.Session) {
+func connectPair(t testing.TB, cfg Config) (agent, hubSess *Session) {
 	t.Helper()
 	h := startHub(t, cfg, nil)
 	agent = dial(t, DialConfig{URL: h.url(), Config: cfg})
@@ -86,7 +86,7 @@ func connectPair(t testing.TB, cfg Config) (agent, hubSess *yamux.Session) {
 }
 
 // serveEcho echoes every stream accepted on sess until the session ends.
-func serveEcho(sess *yamux.Session) {
+func serveEcho(sess *Session) {
 	go func() {
 		for {
 			s, err := sess.AcceptStream()
@@ -190,7 +190,7 @@ func (f *freezer) pipe(dst, src net.Conn) {
 }
 
 // waitClosed fails unless sess closes within d.
-func waitClosed(t testing.TB, name string, sess *yamux.Session, d time.Duration) {
+func waitClosed(t testing.TB, name string, sess *Session, d time.Duration) {
 	t.Helper()
 	select {
 	case <-sess.CloseChan():

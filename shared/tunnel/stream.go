@@ -3,6 +3,7 @@ package tunnel
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"time"
 
@@ -13,20 +14,34 @@ import (
 // session was therefore closed.
 var ErrStreamWriteTimeout = errors.New("tunnel: stream write timed out; session closed")
 
+// Stream is a call stream: a yamux stream or a direct stream (*DirectStream).
+type Stream interface {
+	io.ReadWriteCloser
+	SetReadDeadline(time.Time) error
+	SetWriteDeadline(time.Time) error
+	StreamID() uint32
+}
+
+var (
+	_ Stream = (*yamux.Stream)(nil)
+	_ Stream = (*DirectStream)(nil)
+)
+
 // WriteStream writes all of b to s, giving up after timeout (no limit if timeout <= 0). If the
 // write times out, it closes s's whole session: after a yamux write timeout the frame may still
 // be queued and sent later, so neither side knows which bytes the stream carries, and a peer
-// waiting for them would hang (yamux advisory GHSA-29qp-crvh-w22m). Other streams on the session
-// fail at once too, which is the point: a tunnel too stuck to take a write is treated as dead.
-func WriteStream(s *yamux.Stream, b []byte, timeout time.Duration) error {
+// waiting for them would hang (yamux advisory GHSA-29qp-crvh-w22m); a direct stream's write
+// may have sent part of b. Other streams on the session fail at once too, which is the point:
+// a tunnel too stuck to take a write is treated as dead.
+func WriteStream(s Stream, b []byte, timeout time.Duration) error {
 	_, err := TimeoutWriter{Stream: s, Timeout: timeout}.Write(b)
 	return err
 }
 
-// TimeoutWriter is an io.Writer over a yamux stream with WriteStream's rule: each Write must
-// finish within Timeout, or the stream's session is closed.
+// TimeoutWriter is an io.Writer over a stream with WriteStream's rule: each Write must
+// finish within Timeout, or the stream's tunnel is closed.
 type TimeoutWriter struct {
-	Stream  *yamux.Stream
+	Stream  Stream
 	Timeout time.Duration
 }
 
@@ -43,11 +58,23 @@ func (w TimeoutWriter) Write(p []byte) (int, error) {
 		return n, nil
 	}
 	if isTimeout(err) {
-		_ = w.Stream.Session().Close()
+		closeTunnel(w.Stream)
 		return n, fmt.Errorf("%w (stream %d, %d of %d bytes written, limit %s): %w",
 			ErrStreamWriteTimeout, w.Stream.StreamID(), n, len(p), w.Timeout, err)
 	}
 	return n, fmt.Errorf("tunnel: stream %d write: %w", w.Stream.StreamID(), err)
+}
+
+// closeTunnel closes the tunnel s runs in.
+func closeTunnel(s Stream) {
+	switch s := s.(type) {
+	case *yamux.Stream:
+		_ = s.Session().Close()
+	case *DirectStream:
+		_ = s.closeTunnel()
+	default:
+		_ = s.Close()
+	}
 }
 
 // isTimeout reports yamux's deadline error and its connection write "safety valve" alike.

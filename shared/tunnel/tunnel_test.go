@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/hashicorp/yamux"
 )
 
 func TestEchoBothDirections(t *testing.T) {
@@ -22,7 +21,7 @@ func TestEchoBothDirections(t *testing.T) {
 	serveEcho(hubSess)
 	serveEcho(agent)
 
-	for name, opener := range map[string]*yamux.Session{"agent→hub": agent, "hub→agent": hubSess} {
+	for name, opener := range map[string]*Session{"agent→hub": agent, "hub→agent": hubSess} {
 		s, err := opener.OpenStream()
 		if err != nil {
 			t.Fatalf("%s: open: %v", name, err)
@@ -66,7 +65,7 @@ func TestManyConcurrentStreams(t *testing.T) {
 }
 
 // echoOnce sends size pseudo-random bytes on a new stream and checks the echo.
-func echoOnce(sess *yamux.Session, size int, seed uint64) error {
+func echoOnce(sess *Session, size int, seed uint64) error {
 	s, err := sess.OpenStream()
 	if err != nil {
 		return fmt.Errorf("open: %w", err)
