@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -251,6 +252,14 @@ func (m *DirectMux) send(s *DirectStream, kind RecordKind, n uint32, payload []b
 		return nil
 	}
 	m.sending = true
+	m.pmu.Unlock()
+	// Yield once before sending: writers made ready by the same wake-up (the calls whose
+	// records arrived in one message) then append theirs and share this write(2). Without
+	// it each record went out alone, and at 16 concurrent streams a round trip cost 3x the
+	// CPU of yamux's batching sender (docs/BENCHMARKS.md, "Sixth pass"); with nothing else
+	// ready it costs a pass through the scheduler.
+	runtime.Gosched()
+	m.pmu.Lock()
 	return m.flush()
 }
 

@@ -47,6 +47,23 @@ func tunnelStream(b *testing.B, serve func(io.ReadWriteCloser)) io.ReadWriteClos
 	return s
 }
 
+// directStream returns a direct stream (capability 4) of a tunnel: the hub's end, which
+// opens direct streams; the agent's end is handed to serve.
+func directStream(b *testing.B, serve func(io.ReadWriteCloser)) io.ReadWriteCloser {
+	agent, hubSess := directPair(b, Config{})
+	go func() {
+		s, err := agent.Direct().Accept()
+		if err == nil {
+			serve(s)
+		}
+	}()
+	s, err := hubSess.Direct().Open()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
 // wsStream returns the agent end of a bare Conn pair (WebSocket, no yamux), whose hub end is
 // handed to serve; it shows what the adapter costs apart from yamux.
 func wsStream(b *testing.B, serve func(io.ReadWriteCloser)) io.ReadWriteCloser {
@@ -99,7 +116,7 @@ func echoLoop(s io.ReadWriteCloser) {
 var transports = []struct {
 	name string
 	open func(*testing.B, func(io.ReadWriteCloser)) io.ReadWriteCloser
-}{{"tunnel", tunnelStream}, {"websocket", wsStream}, {"tcp", tcpStream}}
+}{{"tunnel", tunnelStream}, {"direct", directStream}, {"websocket", wsStream}, {"tcp", tcpStream}}
 
 // BenchmarkRoundTrip1KiB measures sending 1 KiB and reading its echo; p50 and p99 per round trip
 // are reported besides the mean (ns/op).
@@ -135,7 +152,7 @@ func BenchmarkRoundTrip1KiB(b *testing.B) {
 // the bare WebSocket there is one connection per stream.
 func BenchmarkRoundTripParallel16(b *testing.B) {
 	const streams = 16
-	for _, tr := range []string{"tunnel", "tcp"} {
+	for _, tr := range []string{"tunnel", "direct", "tcp"} {
 		b.Run(tr, func(b *testing.B) {
 			conns := make([]io.ReadWriteCloser, streams)
 			if tr == "tunnel" {
@@ -151,6 +168,24 @@ func BenchmarkRoundTripParallel16(b *testing.B) {
 				}()
 				for i := range conns {
 					s, err := agent.OpenStream()
+					if err != nil {
+						b.Fatal(err)
+					}
+					conns[i] = s
+				}
+			} else if tr == "direct" {
+				agent, hubSess := directPair(b, Config{})
+				go func() {
+					for {
+						s, err := agent.Direct().Accept()
+						if err != nil {
+							return
+						}
+						go echoLoop(s)
+					}
+				}()
+				for i := range conns {
+					s, err := hubSess.Direct().Open()
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -191,7 +226,8 @@ func BenchmarkRoundTripParallel16(b *testing.B) {
 }
 
 // BenchmarkBulkAgentToHub measures one-way throughput: the agent writes 256 KiB chunks, the hub
-// reads and discards them; the clock stops when the hub has read everything.
+// reads and discards them; the clock stops when the hub has read everything. (On "direct"
+// the hub, which opens direct streams, writes and the agent reads.)
 func BenchmarkBulkAgentToHub(b *testing.B) {
 	const chunk = 256 << 10
 	for _, tr := range transports {
