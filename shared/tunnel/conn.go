@@ -85,9 +85,10 @@ func newConn(ws *websocket.Conn, cfg Config) *Conn {
 	return c
 }
 
-// Read reads from the current binary message, moving on to the next one at its end. Once
-// direct streams are on, a message starting with DirectMarker is delivered to them and never
-// returned (readDirect).
+// Read reads from the current binary message, moving on to the next one at its end. On a
+// yamux tunnel a message starting with DirectMarker is never yamux's (every build sends
+// whole yamux frames per message, and a frame starts with version 0): once direct streams
+// are on it is delivered to them (readDirect), and before that it is a protocol error.
 func (c *Conn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
@@ -101,11 +102,14 @@ func (c *Conn) Read(p []byte) (int, error) {
 				c.readErr = err
 				break
 			}
-			if c.dm != nil && c.dm.on.Load() {
+			if c.dm != nil {
 				direct, err := c.peek(p)
 				switch {
 				case err != nil:
 					c.readErr = err
+					continue
+				case direct && !c.dm.on.Load():
+					c.readErr = c.directOff()
 					continue
 				case direct:
 					if err := c.readDirect(); err != nil {
@@ -138,6 +142,16 @@ func (c *Conn) Read(p []byte) (int, error) {
 		c.dm.fail(c.readErr)
 	}
 	return 0, c.readErr
+}
+
+// directOff fails the tunnel on a direct message that came while direct streams are off:
+// the peer sent one before the hello that allows it, or never said it speaks them.
+func (c *Conn) directOff() error {
+	c.failed.Store(true)
+	err := errors.New("tunnel: the peer sent a direct-stream message, but direct streams are off on this tunnel " +
+		"(they need protocol capability 4 at both ends, said in the hello and at dial)")
+	c.cfg.Logger.Warn("tunnel: closing the tunnel: protocol error", "remote", c.RemoteAddr().String(), "err", err)
+	return err
 }
 
 // peek reads a new message's first byte into p[0] and reports whether it is a direct

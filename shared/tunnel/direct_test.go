@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -365,11 +367,12 @@ func TestDirectOverCreditRefused(t *testing.T) {
 	}
 }
 
-// A direct message to an end whose direct streams are off ends the tunnel (yamux refuses
-// a frame whose version is not 0).
+// A direct message to an end whose direct streams are off ends the tunnel, and says why.
 func TestDirectMessageWhenOffClosesTunnel(t *testing.T) {
+	var logs syncBuffer
 	h := startHub(t, Config{}, nil)
-	agent := dial(t, DialConfig{URL: h.url()}) // an agent of capability 3: direct off
+	cfg := Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	agent := dial(t, DialConfig{URL: h.url(), Config: cfg}) // an agent of capability 3: direct off
 	hubSess := h.next(t)
 	hubSess.Direct().Enable() // a hub that (wrongly) thinks it speaks 4
 	s, err := hubSess.Direct().Open()
@@ -378,6 +381,27 @@ func TestDirectMessageWhenOffClosesTunnel(t *testing.T) {
 	}
 	_, _ = s.Write([]byte("call"))
 	waitClosed(t, "agent", agent, 5*time.Second)
+	waitfor.Until(t, 5*time.Second, "the reason logged", func() bool {
+		return strings.Contains(logs.String(), "direct streams are off on this tunnel")
+	})
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test reading it at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // yamux streams keep working beside direct streams on one tunnel.
