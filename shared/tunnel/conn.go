@@ -32,7 +32,6 @@ type Conn struct {
 	r       io.Reader  // current message, nil between messages
 	readErr error      // sticky: gorilla panics on repeated reads after an error
 	dm      *DirectMux // the direct streams (direct.go); nil on a Conn without yamux
-	dbuf    []byte     // the direct message being read
 
 	wmu    sync.Mutex   // serialises writers; held per Write call and per sent message
 	queue  frameQueue   // yamux frames waiting to be sent, see frame.go
@@ -172,34 +171,20 @@ func (c *Conn) peek(p []byte) (bool, error) {
 	}
 }
 
-// readDirect reads the rest of a direct message and delivers its records. A malformed
-// message closes the tunnel: the peer no longer speaks the protocol.
+// readDirect reads the rest of a direct message and delivers its records, each payload
+// copied once, into its stream's buffer. A malformed message closes the tunnel: the peer no
+// longer speaks the protocol.
 func (c *Conn) readDirect() error {
-	b := c.dbuf[:0]
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := c.r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return c.readError(err)
-		}
-	}
+	err := readMessage(c.r, func(body []byte) error { return parseRecords(body, c.dm.deliver) })
 	c.alive()
-	if cap(b) <= maxRecordPayload {
-		c.dbuf = b[:0] // a large buffer is not kept for an idle tunnel
-	} else {
-		c.dbuf = nil
-	}
-	if err := parseRecords(b, c.dm.deliver); err != nil {
+	switch {
+	case errors.Is(err, errMalformed):
 		c.failed.Store(true)
 		c.cfg.Logger.Warn("tunnel: closing the tunnel: the peer sent a malformed direct message",
 			"remote", c.RemoteAddr().String(), "err", err)
 		return err
+	case err != nil:
+		return c.readError(err)
 	}
 	return nil
 }

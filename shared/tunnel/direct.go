@@ -31,6 +31,8 @@ var (
 const (
 	// maxRecordPayload is the largest data record a writer makes: large writes are split.
 	maxRecordPayload = 64 << 10
+	// maxWriteChunk is the most a Write queues at once (as records of maxRecordPayload).
+	maxWriteChunk = 256 << 10
 	// maxDirectMessage bounds a direct message, within every peer's read limit (minReadLimit).
 	maxDirectMessage = minReadLimit
 	// maxDirectPending is how many bytes of records may wait for the sender before writers
@@ -163,8 +165,11 @@ func (m *DirectMux) remove(id uint32) {
 
 // deliver hands a received record to its stream; it runs in the Conn's reader. A first data
 // record for a new id creates the stream on the acceptor's end; records for streams already
-// gone are dropped.
-func (m *DirectMux) deliver(r record) error {
+// gone are dropped. A failure to answer (a reset, credit) is the write path's: it closes the
+// tunnel itself.
+func (m *DirectMux) deliver(r record) { _ = m.deliverErr(r) }
+
+func (m *DirectMux) deliverErr(r record) error {
 	m.mu.Lock()
 	s := m.streams[r.id]
 	if s == nil {
@@ -246,7 +251,14 @@ func (m *DirectMux) send(s *DirectStream, kind RecordKind, n uint32, payload []b
 	if len(m.pend) == 0 {
 		m.pend = append(m.pend, DirectMarker)
 	}
-	m.pend = appendRecord(m.pend, id, kind, n, payload)
+	if kind != RecordData {
+		m.pend = appendRecord(m.pend, id, kind, n, nil)
+	}
+	for len(payload) > 0 { // a large write: records of at most maxRecordPayload
+		k := min(len(payload), maxRecordPayload)
+		m.pend = appendRecord(m.pend, id, RecordData, uint32(k), payload[:k])
+		payload = payload[k:]
+	}
 	if m.sending {
 		m.pmu.Unlock()
 		return nil
@@ -385,7 +397,7 @@ func (s *DirectStream) Read(p []byte) (int, error) {
 			if s.off == len(s.buf) {
 				s.buf, s.off = s.buf[:0], 0
 				if cap(s.buf) > maxRecordPayload {
-					s.buf = nil // an idle lane keeps no large buffer
+					s.buf = releaseBuf(s.buf) // an idle lane keeps no large buffer
 				}
 			}
 			grant := s.consume(n)
@@ -439,7 +451,7 @@ func (s *DirectStream) Write(p []byte) (int, error) {
 		s.mu.Lock()
 		err, credit, dl := s.err, s.credit, s.wdl
 		if err == nil && credit > 0 {
-			n := min(uint64(len(p)), credit, maxRecordPayload)
+			n := min(uint64(len(p)), credit, maxWriteChunk)
 			s.credit -= n
 			s.mu.Unlock()
 			if err := s.m.send(s, RecordData, uint32(n), p[:n], dl); err != nil {
@@ -539,9 +551,48 @@ func (s *DirectStream) received(b []byte) error {
 		}
 		return nil
 	}
+	if cap(s.buf)-len(s.buf) < len(b) {
+		s.grow(len(b))
+	}
 	s.buf = append(s.buf, b...)
 	s.mu.Unlock()
 	wake(s.rwake)
+	return nil
+}
+
+// grow makes room for n more bytes in s.buf; s.mu is held. The unread bytes move to the
+// front first (credit bounds them); a larger buffer comes from largeBufs when it can.
+func (s *DirectStream) grow(n int) {
+	live := s.buf[s.off:]
+	need := len(live) + n
+	if need <= cap(s.buf) {
+		s.buf, s.off = s.buf[:copy(s.buf, live)], 0
+		return
+	}
+	var nb []byte
+	if need > maxRecordPayload {
+		if bp, ok := largeBufs.Get().(*[]byte); ok && cap(*bp) >= need {
+			nb = (*bp)[:0]
+		}
+	}
+	if nb == nil {
+		nb = make([]byte, 0, max(need, 2*cap(s.buf), 4<<10))
+	}
+	nb = append(nb, live...)
+	if cap(s.buf) > maxRecordPayload {
+		releaseBuf(s.buf)
+	}
+	s.buf, s.off = nb, 0
+}
+
+// largeBufs holds drained stream buffers larger than a record, for the next stream that
+// receives a large payload: a bulk transfer then reuses them instead of growing a buffer
+// again after every drain, and an idle lane holds none.
+var largeBufs sync.Pool
+
+func releaseBuf(b []byte) []byte {
+	b = b[:0]
+	largeBufs.Put(&b)
 	return nil
 }
 

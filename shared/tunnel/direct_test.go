@@ -65,9 +65,8 @@ func TestDirectRecordLayout(t *testing.T) {
 		t.Fatalf("layout\n got %s\nwant %s", got, want)
 	}
 	var got []string
-	err := parseRecords(b[1:], func(r record) error {
+	err := parseRecords(b[1:], func(r record) {
 		got = append(got, fmt.Sprintf("%d/%s/%d/%s", r.id, r.kind, r.n, r.payload))
-		return nil
 	})
 	if err != nil || fmt.Sprint(got) != "[16909060/data/3/abc 7/window/262144/ 7/close/0/ 9/reset/0/]" {
 		t.Fatalf("parsed %v, %v", got, err)
@@ -82,10 +81,11 @@ func TestDirectRecordLayout(t *testing.T) {
 		"close with len":   "000000010200000001",
 		"reset with len":   "000000010300000001",
 		"trailing garbage": "00000001020000000000",
+		"data over 1 MiB":  "000000010000100001",
 	} {
 		raw, _ := hex.DecodeString(bad)
-		if err := parseRecords(raw, func(record) error { return nil }); err == nil {
-			t.Errorf("%s: parsed without error", name)
+		if err := parseRecords(raw, func(record) {}); !errors.Is(err, errMalformed) {
+			t.Errorf("%s: %v, want a malformed message", name, err)
 		}
 	}
 }
@@ -436,21 +436,23 @@ func TestDirectAndYamuxSideBySide(t *testing.T) {
 	wg.Wait()
 }
 
-// FuzzDirectRecords: any message body either parses into records that re-encode to exactly
-// the same bytes, or is refused; nothing panics.
+// FuzzDirectRecords: any message body either reads as records that re-encode to exactly
+// the same bytes, or is refused as malformed; nothing panics.
 func FuzzDirectRecords(f *testing.F) {
 	f.Add(appendRecord(nil, 1, RecordData, 3, []byte("abc")))
 	f.Add(appendRecord(appendRecord(nil, 7, RecordWindow, 1<<18, nil), 7, RecordClose, 0, nil))
 	f.Add([]byte{0, 0, 0, 1, 0, 0xff, 0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var again []byte
-		err := parseRecords(body, func(r record) error {
+		err := parseRecords(body, func(r record) {
 			if r.kind == RecordData && int(r.n) != len(r.payload) {
 				t.Fatalf("data record of %d bytes with a %d-byte payload", r.n, len(r.payload))
 			}
 			again = appendRecord(again, r.id, r.kind, r.n, r.payload)
-			return nil
 		})
+		if err != nil && !errors.Is(err, errMalformed) {
+			t.Fatalf("refused otherwise than as malformed: %v", err)
+		}
 		if err == nil && !bytes.Equal(again, body) {
 			t.Fatalf("re-encoded %x, parsed from %x", again, body)
 		}

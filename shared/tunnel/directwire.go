@@ -2,7 +2,10 @@ package tunnel
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
+	"sync"
 )
 
 // The wire form of direct streams (protocol capability 4, docs/TUNNEL.md). A direct message
@@ -72,39 +75,97 @@ func recordLen(b []byte) int {
 	return directHeaderSize + int(binary.BigEndian.Uint32(b[5:9]))
 }
 
-// parseRecords calls fn for each record of body, the bytes of a direct message after its
-// marker. A message must hold at least one record and only whole, valid ones; a malformed
-// message is an error (the tunnel is then closed), and fn has seen the records before it.
-func parseRecords(body []byte, fn func(record) error) error {
-	if len(body) == 0 {
-		return fmt.Errorf("tunnel: direct message without records")
+// parseHeader reads and checks a record header (h holds directHeaderSize bytes). A data
+// record may not claim more than a whole message can hold.
+func parseHeader(h []byte) (record, error) {
+	r := record{id: binary.BigEndian.Uint32(h), kind: RecordKind(h[4]), n: binary.BigEndian.Uint32(h[5:9])}
+	switch {
+	case r.id == 0:
+		return r, fmt.Errorf("record for stream 0")
+	case r.kind > RecordReset:
+		return r, fmt.Errorf("unknown record %s", r.kind)
+	case r.kind == RecordData && r.n > maxDirectMessage:
+		return r, fmt.Errorf("data record of %d bytes, more than a message holds", r.n)
+	case r.kind == RecordWindow && r.n == 0:
+		return r, fmt.Errorf("empty window update")
+	case (r.kind == RecordClose || r.kind == RecordReset) && r.n != 0:
+		return r, fmt.Errorf("%s record with length %d", r.kind, r.n)
 	}
-	for off := 0; off < len(body); {
+	return r, nil
+}
+
+// parseRecords calls fn for each record of body, the bytes of a direct message after its
+// marker; a data record's payload aliases body. A message must hold at least one record and
+// only whole, valid ones; a malformed message is an error wrapping errMalformed (the tunnel
+// is then closed), and fn has seen the records before it.
+func parseRecords(body []byte, fn func(record)) error {
+	if len(body) == 0 {
+		return fmt.Errorf("%w: no records", errMalformed)
+	}
+	for i, off := 0, 0; off < len(body); i++ {
 		rest := body[off:]
 		if len(rest) < directHeaderSize {
-			return fmt.Errorf("tunnel: direct message: truncated record header at offset %d", off)
+			return fmt.Errorf("%w: record %d: truncated header", errMalformed, i)
 		}
-		r := record{id: binary.BigEndian.Uint32(rest), kind: RecordKind(rest[4]), n: binary.BigEndian.Uint32(rest[5:9])}
-		switch {
-		case r.id == 0:
-			return fmt.Errorf("tunnel: direct message: record for stream 0 at offset %d", off)
-		case r.kind > RecordReset:
-			return fmt.Errorf("tunnel: direct message: unknown record %s at offset %d", r.kind, off)
-		case r.kind == RecordData && uint64(r.n) > uint64(len(rest)-directHeaderSize):
-			return fmt.Errorf("tunnel: direct message: data record of %d bytes at offset %d overruns the message (%d left)",
-				r.n, off, len(rest)-directHeaderSize)
-		case r.kind == RecordWindow && r.n == 0:
-			return fmt.Errorf("tunnel: direct message: empty window update at offset %d", off)
-		case (r.kind == RecordClose || r.kind == RecordReset) && r.n != 0:
-			return fmt.Errorf("tunnel: direct message: %s record with length %d at offset %d", r.kind, r.n, off)
+		r, err := parseHeader(rest)
+		if err != nil {
+			return fmt.Errorf("%w: record %d: %w", errMalformed, i, err)
 		}
 		if r.kind == RecordData {
+			if uint64(r.n) > uint64(len(rest)-directHeaderSize) {
+				return fmt.Errorf("%w: record %d: data of %d bytes overruns the message (%d left)",
+					errMalformed, i, r.n, len(rest)-directHeaderSize)
+			}
 			r.payload = rest[directHeaderSize : directHeaderSize+int(r.n)]
 		}
-		if err := fn(r); err != nil {
-			return err
-		}
+		fn(r)
 		off += recordLen(rest)
 	}
 	return nil
+}
+
+// errMalformed marks a direct message that breaks the wire format.
+var errMalformed = errors.New("tunnel: malformed direct message")
+
+// The reader's buffers for direct messages, shared by all tunnels so that no tunnel keeps
+// one while idle: a small one for the usual message, a large one for a message that
+// outgrows it (a large result; reused rather than grown each time).
+var (
+	smallMsgPool = sync.Pool{New: func() any { b := make([]byte, maxRecordPayload); return &b }}
+	largeMsgPool = sync.Pool{New: func() any { b := make([]byte, maxDirectMessage+directHeaderSize); return &b }}
+)
+
+// readMessage reads r to its end into a pooled buffer and calls fn with the bytes; they are
+// valid only during the call.
+func readMessage(r io.Reader, fn func([]byte) error) error {
+	small := smallMsgPool.Get().(*[]byte)
+	defer smallMsgPool.Put(small)
+	var large *[]byte
+	defer func() {
+		if large != nil {
+			largeMsgPool.Put(large)
+		}
+	}()
+	b := (*small)[:0]
+	for {
+		if len(b) == cap(b) {
+			var nb []byte
+			if large == nil {
+				large = largeMsgPool.Get().(*[]byte)
+				nb = *large
+			}
+			if cap(nb) <= len(b) { // beyond even the large buffer: a peer's oversized message
+				nb = make([]byte, 2*cap(b))
+			}
+			b = nb[:copy(nb[:cap(nb)], b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return fn(b)
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
