@@ -67,11 +67,14 @@ type DirectMux struct {
 }
 
 func newDirectMux(c *Conn, opener bool) *DirectMux {
-	return &DirectMux{
+	m := &DirectMux{
 		c: c, opener: opener, window: c.cfg.MaxStreamWindowSize,
 		streams: map[uint32]*DirectStream{}, dead: make(chan struct{}),
-		accept: make(chan *DirectStream, c.cfg.AcceptBacklog),
 	}
+	if !opener { // the hub's end accepts nothing: an idle agent costs it no backlog
+		m.accept = make(chan *DirectStream, c.cfg.AcceptBacklog)
+	}
+	return m
 }
 
 // Enable turns direct streams on: from now on the Conn's reader takes direct messages.
