@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -74,10 +75,22 @@ func TestHelloTimeout(t *testing.T) {
 
 // A stream write that cannot finish in time closes the whole session (yamux advisory
 // GHSA-29qp-crvh-w22m): here the agent never reads a call bigger than the stream window.
+// The same holds on a direct lane (capability 4) as on a yamux lane (3).
 func TestStuckWriteClosesSession(t *testing.T) {
+	for _, capability := range []int{protocol.CapabilityDirect, protocol.CapabilityLanes} {
+		t.Run(fmt.Sprint("capability ", capability), func(t *testing.T) { stuckWriteClosesSession(t, capability) })
+	}
+}
+
+func stuckWriteClosesSession(t *testing.T, capability int) {
 	h := startHub(t, "", func(o *agents.Options) { o.WriteTimeout = 300 * time.Millisecond })
-	a, _, _ := dialRaw(t, h.url(), laptopKey, hello("laptop"))
+	hl := hello("laptop")
+	hl.Capability = capability
+	a, _, _ := dialRaw(t, h.url(), laptopKey, hl)
 	h.waitChange(t, "laptop", func(c change) bool { return c.connected })
+	if direct := agents.CallStreamsDirect(h.reg, "laptop"); direct != (capability >= protocol.CapabilityDirect) {
+		t.Fatalf("capability %d: direct lanes %v", capability, direct)
+	}
 	big := strings.Repeat("x", 4<<20) // well above the 1 MiB window
 	start := time.Now()
 	_, err := h.reg.Call(context.Background(), "laptop", "fs", &backend.Call{Request: toolCall(t, 1, "write", map[string]any{"data": big}, nil)})
