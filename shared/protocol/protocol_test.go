@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 )
 
@@ -122,4 +123,15 @@ func FuzzReadFrame(f *testing.F) {
 			_ = Decode(typ, p, &anyMsg)
 		}
 	})
+}
+
+// Capability numbers are wire format: a peer decides what it may send by them.
+func TestCapabilityNumbersPinned(t *testing.T) {
+	if CapabilityLanes != 3 || CapabilityDirect != 4 || CapabilityVersion != 4 || MinCapabilityVersion != 1 {
+		t.Fatalf("lanes %d, direct %d, version %d, min %d", CapabilityLanes, CapabilityDirect, CapabilityVersion, MinCapabilityVersion)
+	}
+	last := Changelog[len(Changelog)-1]
+	if last.Version != CapabilityDirect || last.Date != "2026-12-07" || !strings.Contains(last.Note, "0xD1") {
+		t.Fatalf("last changelog entry %+v", last)
+	}
 }
