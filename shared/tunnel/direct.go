@@ -40,6 +40,8 @@ const (
 	maxDirectPending = 4 << 20
 	// maxCredit bounds a stream's send credit; a peer granting more is misbehaving.
 	maxCredit = 1 << 30
+	// directCloseWait is DirectMux.closeWait: as yamux's StreamCloseTimeout here.
+	directCloseWait = 5 * time.Minute
 )
 
 // DirectMux carries the direct streams of one tunnel. The hub's end opens streams and the
@@ -49,7 +51,10 @@ type DirectMux struct {
 	c      *Conn
 	opener bool
 	window uint32 // receive window per stream (Config.MaxStreamWindowSize)
-	on     atomic.Bool
+	// closeWait is how long a stream closed at this end waits for the peer's close before
+	// it is reset and forgotten (yamux's StreamCloseTimeout).
+	closeWait time.Duration
+	on        atomic.Bool
 
 	mu      sync.Mutex // guards streams, nextID, maxSeen, err
 	streams map[uint32]*DirectStream
@@ -68,7 +73,7 @@ type DirectMux struct {
 
 func newDirectMux(c *Conn, opener bool) *DirectMux {
 	m := &DirectMux{
-		c: c, opener: opener, window: c.cfg.MaxStreamWindowSize,
+		c: c, opener: opener, window: c.cfg.MaxStreamWindowSize, closeWait: directCloseWait,
 		streams: map[uint32]*DirectStream{}, dead: make(chan struct{}),
 	}
 	if !opener { // the hub's end accepts nothing: an idle agent costs it no backlog
@@ -345,6 +350,7 @@ type DirectStream struct {
 	consumed uint64 // data bytes read (or discarded) in all
 	credit   uint64 // bytes this end may still send
 	rdl, wdl time.Time
+	closeT   *time.Timer   // after Close, until the peer's close: resets a stream it never closes
 	rwake    chan struct{} // wakes a blocked Read
 	wwake    chan struct{} // wakes a Write waiting for credit
 }
@@ -496,11 +502,22 @@ func (s *DirectStream) Close() error {
 	}
 	s.mu.Lock()
 	both := s.rclosed
+	if !both && s.err == nil && s.StreamID() != 0 {
+		s.closeT = time.AfterFunc(s.m.closeWait, s.abandon)
+	}
 	s.mu.Unlock()
 	if both {
 		s.m.remove(s.StreamID())
 	}
 	return err
+}
+
+// abandon resets a stream closed here that the peer never closed, so that neither end
+// keeps it for the tunnel's life.
+func (s *DirectStream) abandon() {
+	if s.gone(fmt.Errorf("%w: the peer did not close it within %s", ErrStreamReset, s.m.closeWait)) {
+		_ = s.m.send(s, RecordReset, 0, nil, time.Now().Add(s.m.c.cfg.WriteTimeout))
+	}
 }
 
 // Reset abandons the stream at both ends: their Reads and Writes fail with ErrStreamReset.
@@ -518,6 +535,9 @@ func (s *DirectStream) gone(err error) bool {
 	if first {
 		s.err = err
 		s.buf, s.off = nil, 0
+	}
+	if s.closeT != nil {
+		s.closeT.Stop()
 	}
 	s.mu.Unlock()
 	s.m.remove(s.StreamID())
@@ -616,6 +636,9 @@ func (s *DirectStream) granted(n uint32) error {
 func (s *DirectStream) remoteClosed() {
 	s.mu.Lock()
 	s.rclosed = true
+	if s.closeT != nil {
+		s.closeT.Stop()
+	}
 	s.mu.Unlock()
 	wake(s.rwake)
 	if s.lclosed.Load() {

@@ -204,6 +204,31 @@ func TestDirectCloseGivesEOF(t *testing.T) {
 	})
 }
 
+// A stream closed at one end that the peer never closes is reset and forgotten at both
+// ends after the close wait (yamux's StreamCloseTimeout), not kept for the tunnel's life.
+func TestDirectCloseWaitForgetsStream(t *testing.T) {
+	agent, hubSess := directPair(t, Config{})
+	hubSess.Direct().closeWait = 100 * time.Millisecond
+	s, err := hubSess.Direct().Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Write([]byte("call")); err != nil {
+		t.Fatal(err)
+	}
+	a, err := agent.Direct().Accept() // and never closed
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	waitfor.Until(t, 10*time.Second, "both ends forget the stream", func() bool {
+		return agent.Direct().Streams() == 0 && hubSess.Direct().Streams() == 0
+	})
+	if _, err := a.Write([]byte("late")); !errors.Is(err, ErrStreamReset) {
+		t.Fatalf("agent write after the close wait: %v, want reset", err)
+	}
+}
+
 // Reset fails the stream at both ends.
 func TestDirectReset(t *testing.T) {
 	agent, hubSess := directPair(t, Config{})
