@@ -193,7 +193,7 @@ func (m *DirectMux) deliverErr(r record) error {
 		default:
 			m.mu.Unlock()
 			m.c.cfg.Logger.Warn("tunnel: direct stream refused: accept backlog full", "stream", r.id)
-			return m.send(s, RecordReset, 0, nil, time.Time{})
+			return m.sendFromReader(s, RecordReset, 0)
 		}
 	}
 	m.mu.Unlock()
@@ -281,6 +281,35 @@ func (m *DirectMux) send(s *DirectStream, kind RecordKind, n uint32, payload []b
 	runtime.Gosched()
 	m.pmu.Lock()
 	return m.flush()
+}
+
+// sendFromReader queues a window or reset record from the tunnel's reader: it never waits
+// for the pending bound and never writes itself. A reader that blocked in a write while its
+// peer's reader blocked in one too (both sending more than the sockets hold) would stop both
+// tunnel ends for good; a sender goroutine is started instead when none runs (these records
+// are rare: most credit goes back from a stream's Read).
+func (m *DirectMux) sendFromReader(s *DirectStream, kind RecordKind, n uint32) error {
+	m.pmu.Lock()
+	id := s.StreamID()
+	if m.failure() != nil || id == 0 {
+		m.pmu.Unlock()
+		return nil
+	}
+	if len(m.pend) == 0 {
+		m.pend = append(m.pend, DirectMarker)
+	}
+	m.pend = appendRecord(m.pend, id, kind, n, nil)
+	if m.sending {
+		m.pmu.Unlock()
+		return nil
+	}
+	m.sending = true
+	m.pmu.Unlock()
+	go func() {
+		m.pmu.Lock()
+		_ = m.flush()
+	}()
+	return nil
 }
 
 // flush sends the queued records, a message at a time, until none are left; m.pmu is held
@@ -562,7 +591,7 @@ func (s *DirectStream) received(b []byte) error {
 		s.m.c.cfg.Logger.Warn("tunnel: peer sent beyond its credit on a direct stream; resetting it",
 			"stream", s.StreamID(), "over_by", over, "remote", s.m.c.RemoteAddr().String())
 		if s.gone(fmt.Errorf("%w: the peer sent %d bytes beyond its credit", ErrStreamReset, over)) {
-			return s.m.send(s, RecordReset, 0, nil, time.Time{})
+			return s.m.sendFromReader(s, RecordReset, 0)
 		}
 		return nil
 	}
@@ -570,7 +599,7 @@ func (s *DirectStream) received(b []byte) error {
 		grant := s.consume(len(b)) // nobody reads any more: discard, and give the credit back
 		s.mu.Unlock()
 		if grant > 0 {
-			return s.m.send(s, RecordWindow, grant, nil, time.Time{})
+			return s.m.sendFromReader(s, RecordWindow, grant)
 		}
 		return nil
 	}
@@ -626,7 +655,7 @@ func (s *DirectStream) granted(n uint32) error {
 	over := s.credit > maxCredit
 	s.mu.Unlock()
 	if over && s.gone(fmt.Errorf("%w: the peer granted more than %d bytes of credit", ErrStreamReset, maxCredit)) {
-		return s.m.send(s, RecordReset, 0, nil, time.Time{})
+		return s.m.sendFromReader(s, RecordReset, 0)
 	}
 	wake(s.wwake)
 	return nil

@@ -483,3 +483,32 @@ func FuzzDirectRecords(f *testing.F) {
 		}
 	})
 }
+
+// Regression: a record the tunnel's reader must answer (here the credit of data that
+// arrived for a stream closed at this end) was sent like a writer's, waiting while the
+// pending records were over their bound. With both ends' readers waiting so, neither end
+// read again. The reader now only queues it. No socket is needed: the sender is stuck by
+// construction (sending, pending full).
+func TestDirectReaderNeverWaitsToSend(t *testing.T) {
+	m := newDirectMux(&Conn{cfg: Config{}.withDefaults()}, false)
+	m.pend = make([]byte, maxDirectPending)
+	m.sending = true
+	s := m.newStream(7)
+	s.lclosed.Store(true)
+	m.streams[7] = s
+	done := make(chan error, 1)
+	go func() { done <- s.received(make([]byte, 200<<10)) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the reader waited for the pending records to drain")
+	}
+	m.pmu.Lock()
+	defer m.pmu.Unlock()
+	if len(m.pend) <= maxDirectPending {
+		t.Fatal("no window record was queued for the discarded data")
+	}
+}
