@@ -41,6 +41,9 @@ type secretPattern struct {
 	repl     string
 	// keep, when set, is asked about each match: true leaves it as it is.
 	keep func(match string) bool
+	// need, when set, lists bytes of which every match holds one: text without any of
+	// them cannot match, and the pattern is not run.
+	need string
 }
 
 // secretAssignment is a name=value or name: value whose name says the value is a secret:
@@ -57,27 +60,27 @@ var curlUser = regexp.MustCompile(`(^|\s)(-u\s*|--user(?:\s+|=))('[^':\s]+:[^']*
 var numericPair = regexp.MustCompile(`[\s=]['"]?[0-9]+:[0-9]+['"]?$`)
 
 var secretPatterns = []secretPattern{
-	{[]string{"mcpgw_"}, regexp.MustCompile(`mcpgw_[A-Za-z0-9_-]{8,}`), Redacted, nil},
-	{[]string{"bearer"}, regexp.MustCompile(`(?i)\bbearer\s+[A-Za-z0-9._~+/-]+=*`), "Bearer " + Redacted, nil},
-	{[]string{"basic"}, regexp.MustCompile(`(?i)\bbasic\s+[A-Za-z0-9+/]{8,}=*`), "Basic " + Redacted, nil},
-	{[]string{"private key"}, regexp.MustCompile(`-----BEGIN[A-Z ]*PRIVATE KEY-----(?s:.*?)(?:-----END[A-Z ]*PRIVATE KEY-----|$)`), Redacted, nil},
-	{[]string{"akia", "asia"}, regexp.MustCompile(`\b(?:AKIA|ASIA)[A-Z0-9]{16}\b`), Redacted, nil},
-	{[]string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"}, regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})`), Redacted, nil},
-	{[]string{"xox"}, regexp.MustCompile(`\bxox[abprs]-[A-Za-z0-9-]{10,}`), Redacted, nil},
-	{[]string{"sk-"}, regexp.MustCompile(`\bsk-[A-Za-z0-9_-]{20,}`), Redacted, nil},
-	{[]string{"sk_live_", "sk_test_", "rk_live_", "rk_test_"}, regexp.MustCompile(`\b[rs]k_(?:live|test)_[A-Za-z0-9]{10,}`), Redacted, nil},
-	{[]string{"aiza"}, regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}`), Redacted, nil},
-	{[]string{"eyj"}, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*`), Redacted, nil},
-	{[]string{"://"}, regexp.MustCompile(`://[^/\s:@]+:[^/\s@]+@`), "://" + Redacted + "@", nil},
+	{[]string{"mcpgw_"}, regexp.MustCompile(`mcpgw_[A-Za-z0-9_-]{8,}`), Redacted, nil, ""},
+	{[]string{"bearer"}, regexp.MustCompile(`(?i)\bbearer\s+[A-Za-z0-9._~+/-]+=*`), "Bearer " + Redacted, nil, ""},
+	{[]string{"basic"}, regexp.MustCompile(`(?i)\bbasic\s+[A-Za-z0-9+/]{8,}=*`), "Basic " + Redacted, nil, ""},
+	{[]string{"private key"}, regexp.MustCompile(`-----BEGIN[A-Z ]*PRIVATE KEY-----(?s:.*?)(?:-----END[A-Z ]*PRIVATE KEY-----|$)`), Redacted, nil, ""},
+	{[]string{"akia", "asia"}, regexp.MustCompile(`\b(?:AKIA|ASIA)[A-Z0-9]{16}\b`), Redacted, nil, ""},
+	{[]string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"}, regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})`), Redacted, nil, ""},
+	{[]string{"xox"}, regexp.MustCompile(`\bxox[abprs]-[A-Za-z0-9-]{10,}`), Redacted, nil, ""},
+	{[]string{"sk-"}, regexp.MustCompile(`\bsk-[A-Za-z0-9_-]{20,}`), Redacted, nil, ""},
+	{[]string{"sk_live_", "sk_test_", "rk_live_", "rk_test_"}, regexp.MustCompile(`\b[rs]k_(?:live|test)_[A-Za-z0-9]{10,}`), Redacted, nil, ""},
+	{[]string{"aiza"}, regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}`), Redacted, nil, ""},
+	{[]string{"eyj"}, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*`), Redacted, nil, ""},
+	{[]string{"://"}, regexp.MustCompile(`://[^/\s:@]+:[^/\s@]+@`), "://" + Redacted + "@", nil, "@"},
 	{[]string{"glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "gloas-", "glsoat-", "glft-", "glimt-", "glagent-"},
-		regexp.MustCompile(`\bgl(?:pat|dt|rt|ptt|cbt|oas|soat|ft|imt|agent)-[A-Za-z0-9_-]{20,}`), Redacted, nil},
-	{[]string{"npm_"}, regexp.MustCompile(`\bnpm_[A-Za-z0-9]{36}\b`), Redacted, nil},
-	{[]string{"hf_"}, regexp.MustCompile(`\bhf_[A-Za-z0-9]{34,}\b`), Redacted, nil},
-	{[]string{"sg."}, regexp.MustCompile(`\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}`), Redacted, nil},
-	{[]string{"hooks.slack.com/"}, regexp.MustCompile(`(hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9_/-]+`), "${1}" + Redacted, nil},
-	{[]string{"/api/webhooks/"}, regexp.MustCompile(`(discord(?:app)?\.com/api/webhooks/)[^\s"'?]+`), "${1}" + Redacted, nil},
-	{[]string{"-u"}, curlUser, "${1}${2}" + Redacted, func(m string) bool { return numericPair.MatchString(m) }},
-	{[]string{"pass", "pw", "secret", "token", "key", "credential", "sig"}, secretAssignment, "${1}" + Redacted, nil},
+		regexp.MustCompile(`\bgl(?:pat|dt|rt|ptt|cbt|oas|soat|ft|imt|agent)-[A-Za-z0-9_-]{20,}`), Redacted, nil, ""},
+	{[]string{"npm_"}, regexp.MustCompile(`\bnpm_[A-Za-z0-9]{36}\b`), Redacted, nil, ""},
+	{[]string{"hf_"}, regexp.MustCompile(`\bhf_[A-Za-z0-9]{34,}\b`), Redacted, nil, ""},
+	{[]string{"sg."}, regexp.MustCompile(`\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}`), Redacted, nil, ""},
+	{[]string{"hooks.slack.com/"}, regexp.MustCompile(`(hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9_/-]+`), "${1}" + Redacted, nil, ""},
+	{[]string{"/api/webhooks/"}, regexp.MustCompile(`(discord(?:app)?\.com/api/webhooks/)[^\s"'?]+`), "${1}" + Redacted, nil, ""},
+	{[]string{"-u"}, curlUser, "${1}${2}" + Redacted, func(m string) bool { return numericPair.MatchString(m) }, ":"},
+	{[]string{"pass", "pw", "secret", "token", "key", "credential", "sig"}, secretAssignment, "${1}" + Redacted, nil, "=:"},
 }
 
 // Redactor removes secrets from payloads before they are recorded. Always on: values of
@@ -146,6 +149,9 @@ func (r *Redactor) Text(s string) string {
 	}
 	lower := strings.ToLower(s)
 	for _, p := range secretPatterns {
+		if p.need != "" && !strings.ContainsAny(s, p.need) {
+			continue
+		}
 		for _, t := range p.triggers {
 			if strings.Contains(lower, t) {
 				if p.keep == nil {
@@ -181,13 +187,17 @@ func (r *Redactor) Payload(raw []byte) string {
 	if len(raw) > maxParseBytes {
 		return fmt.Sprintf(`{"truncated":true,"size":%d,"prefix":""}`, len(raw))
 	}
-	var out []byte
-	if json.Valid(raw) {
-		bp := recordBufs.Get().(*[]byte)
-		out = r.redactJSON((*bp)[:0], raw)
-		defer func() { *bp = out[:0]; recordBufs.Put(bp) }()
-	} else {
+	bp := recordBufs.Get().(*[]byte)
+	out, changed, ok := r.redactJSON((*bp)[:0], raw)
+	if changed {
+		*bp = out[:0]
+	}
+	defer recordBufs.Put(bp)
+	switch {
+	case !ok:
 		out = marshal(r.Text(string(raw)))
+	case !changed: // nothing to redact: the document as it came
+		out = raw
 	}
 	if len(out) <= r.max {
 		return string(out)

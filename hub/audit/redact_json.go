@@ -7,83 +7,180 @@ import (
 	"unicode/utf8"
 )
 
-// redactJSON appends a redacted copy of doc, which must be valid JSON (json.Valid), to out.
-// It copies the document as written — key order, numbers, spacing — replacing the values of
+// maxJSONDepth is encoding/json's nesting limit: a deeper document is not JSON to json.Valid,
+// so it is not to redactJSON either (it is then stored as a redacted string, as before).
+const maxJSONDepth = 10000
+
+// redactedLit is what replaces a secret value.
+var redactedLit = []byte(`"` + Redacted + `"`)
+
+// redactJSON checks that doc is JSON (as json.Valid would) and redacts it in the same pass:
+// it copies the document as written — key order, numbers, spacing — replacing the values of
 // secret keys with "[REDACTED]" and redacting secrets inside strings, without building a
-// tree: the hot path pays about one pass over the bytes.
-func (r *Redactor) redactJSON(out, doc []byte) []byte {
-	out, _ = r.value(out, doc, 0)
-	return out
+// tree. Nothing is copied until the first change: a document with nothing to redact (most
+// calls) costs one read of its bytes, and changed reports whether out holds a copy (else the
+// result is doc itself). ok is false when doc is not JSON.
+func (r *Redactor) redactJSON(out, doc []byte) (res []byte, changed, ok bool) {
+	s := redaction{r: r, doc: doc, out: out}
+	i := s.value(s.space(0), 0, true)
+	if i < 0 || s.space(i) != len(doc) {
+		return out, false, false
+	}
+	if !s.changed {
+		return out, false, true
+	}
+	return append(s.out, doc[s.done:]...), true, true
 }
 
-// value copies the value starting at doc[i] (after optional whitespace) and returns the
-// index just past it.
-func (r *Redactor) value(out, doc []byte, i int) ([]byte, int) {
-	out, i = copySpace(out, doc, i)
-	switch doc[i] {
-	case '{':
-		return r.object(out, doc, i)
-	case '[':
-		out = append(out, '[')
-		i++
-		next := flagNone // what the previous element, a command-line flag, says of this one
-		for {
-			out, i = copySpace(out, doc, i)
-			if doc[i] == ']' {
-				return append(out, ']'), i + 1
-			}
-			start := i
-			if next != flagNone && doc[i] == '"' && flagValueSecret(next, doc[i:stringEnd(doc, i)]) {
-				i = stringEnd(doc, i)
-				out = append(out, `"`+Redacted+`"`...)
-			} else {
-				out, i = r.value(out, doc, i)
-			}
-			next = r.flag(doc[start:i])
-			out, i = copySpace(out, doc, i)
-			if doc[i] == ',' {
-				out = append(out, ',')
-				i++
-			}
+// redaction is one pass of redactJSON over doc. Every index function returns the index just
+// past what it read, or -1 when doc is not JSON there.
+type redaction struct {
+	r       *Redactor
+	doc     []byte
+	out     []byte // doc[:done] with its changes, once changed
+	done    int
+	changed bool
+}
+
+// replace makes doc[start:end] read as repl in the result.
+func (s *redaction) replace(start, end int, repl []byte) {
+	s.out = append(append(s.out, s.doc[s.done:start]...), repl...)
+	s.done, s.changed = end, true
+}
+
+func (s *redaction) space(i int) int {
+	for i < len(s.doc) {
+		switch s.doc[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
 		}
+	}
+	return i
+}
+
+// value reads the value at doc[i] (no space before it), redacting it when red.
+func (s *redaction) value(i, depth int, red bool) int {
+	if i < 0 || i >= len(s.doc) {
+		return -1
+	}
+	switch c := s.doc[i]; c {
+	case '{', '[':
+		if depth >= maxJSONDepth {
+			return -1
+		}
+		if c == '{' {
+			return s.object(i, depth+1, red)
+		}
+		return s.array(i, depth+1, red)
 	case '"':
-		end := stringEnd(doc, i)
-		return r.str(out, doc[i:end]), end
-	default: // number, true, false, null
-		j := i
-		for j < len(doc) && !isDelim(doc[j]) {
-			j++
+		end := stringEnd(s.doc, i)
+		if end > 0 && red {
+			s.str(i, end)
 		}
-		return append(out, doc[i:j]...), j
+		return end
+	case 't':
+		return s.literal(i, "true")
+	case 'f':
+		return s.literal(i, "false")
+	case 'n':
+		return s.literal(i, "null")
+	}
+	return numberEnd(s.doc, i)
+}
+
+func (s *redaction) literal(i int, lit string) int {
+	if !bytes.HasPrefix(s.doc[i:], []byte(lit)) {
+		return -1
+	}
+	return i + len(lit)
+}
+
+func (s *redaction) object(i, depth int, red bool) int {
+	doc := s.doc
+	if i = s.space(i + 1); i < len(doc) && doc[i] == '}' {
+		return i + 1
+	}
+	for {
+		if i >= len(doc) || doc[i] != '"' {
+			return -1
+		}
+		end := stringEnd(doc, i)
+		if end < 0 {
+			return -1
+		}
+		key := doc[i:end]
+		if red {
+			s.str(i, end) // a secret can be a key too (a map keyed by token)
+		}
+		if i = s.space(end); i >= len(doc) || doc[i] != ':' {
+			return -1
+		}
+		if i = s.space(i + 1); i >= len(doc) {
+			return -1
+		}
+		if red && (s.r.secretKeyJSON(key) || doc[i] == '"' && s.r.stringSecretKey(key)) {
+			start := i
+			if i = s.value(i, depth, false); i < 0 {
+				return -1
+			}
+			s.replace(start, i, redactedLit)
+		} else if i = s.value(i, depth, red); i < 0 {
+			return -1
+		}
+		if i = s.space(i); i >= len(doc) {
+			return -1
+		}
+		switch doc[i] {
+		case ',':
+			i = s.space(i + 1)
+		case '}':
+			return i + 1
+		default:
+			return -1
+		}
 	}
 }
 
-func (r *Redactor) object(out, doc []byte, i int) ([]byte, int) {
-	out = append(out, '{')
-	i++
+func (s *redaction) array(i, depth int, red bool) int {
+	doc := s.doc
+	if i = s.space(i + 1); i < len(doc) && doc[i] == ']' {
+		return i + 1
+	}
+	next := flagNone // what the previous element, a command-line flag, says of this one
 	for {
-		out, i = copySpace(out, doc, i)
-		if doc[i] == '}' {
-			return append(out, '}'), i + 1
-		}
-		end := stringEnd(doc, i)
-		key := doc[i:end]
-		out = r.str(out, key) // a secret can be a key too (a map keyed by token)
-		out, i = copySpace(out, doc, end)
-		out = append(out, ':')
-		i++
-		var vstart int
-		if _, vstart = copySpace(nil, doc, i); r.secretKeyJSON(key) || doc[vstart] == '"' && r.stringSecretKey(key) {
-			out, i = copySpace(out, doc, i)
-			i = skipValue(doc, i)
-			out = append(out, `"`+Redacted+`"`...)
+		start := i
+		if red && next != flagNone && i < len(doc) && doc[i] == '"' {
+			end := stringEnd(doc, i)
+			if end < 0 {
+				return -1
+			}
+			if flagValueSecret(next, doc[i:end]) {
+				s.replace(i, end, redactedLit)
+				i = end
+			} else {
+				i = s.value(i, depth, red)
+			}
 		} else {
-			out, i = r.value(out, doc, i)
+			i = s.value(i, depth, red)
 		}
-		out, i = copySpace(out, doc, i)
-		if doc[i] == ',' {
-			out = append(out, ',')
-			i++
+		if i < 0 {
+			return -1
+		}
+		if red {
+			next = s.r.flag(doc[start:i])
+		}
+		if i = s.space(i); i >= len(doc) {
+			return -1
+		}
+		switch doc[i] {
+		case ',':
+			i = s.space(i + 1)
+		case ']':
+			return i + 1
+		default:
+			return -1
 		}
 	}
 }
@@ -132,24 +229,27 @@ func userPassword(s string) bool {
 	return strings.Contains(s, ":") && !numericPair.MatchString(" "+s)
 }
 
-// str copies a JSON string literal (quotes included), redacted when it may hold a secret.
-func (r *Redactor) str(out, lit []byte) []byte {
+// str redacts the JSON string literal doc[start:end] (quotes included) when it holds a
+// secret.
+func (s *redaction) str(start, end int) {
+	lit := s.doc[start:end]
 	body := lit[1 : len(lit)-1]
 	simple := bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body)
-	if simple && !r.mayHoldSecret(body) {
-		return append(out, lit...)
+	if simple && !s.r.mayHoldSecret(body) {
+		return
 	}
-	var s string
+	var text string
 	if simple {
-		s = string(body)
-	} else if json.Unmarshal(lit, &s) != nil { // cannot fail on valid JSON
-		return append(out, `""`...)
+		text = string(body)
+	} else if json.Unmarshal(lit, &text) != nil { // cannot fail on a checked literal
+		s.replace(start, end, []byte(`""`))
+		return
 	}
-	red := r.Text(s)
-	if red == s && utf8.Valid(body) {
-		return append(out, lit...)
+	red := s.r.Text(text)
+	if red == text && utf8.Valid(body) {
+		return
 	}
-	return append(out, marshal(red)...)
+	s.replace(start, end, marshal(red))
 }
 
 // secretKeyJSON is secretKey for a key as a JSON literal.
@@ -158,10 +258,13 @@ func (r *Redactor) secretKeyJSON(lit []byte) bool {
 	if bytes.IndexByte(body, '\\') < 0 {
 		var buf [64]byte
 		n := normKeyBytes(buf[:0], body)
-		if r.keys[string(n)] || secretKeysExact[string(n)] {
+		if len(n) == 0 { // no rule names an empty key
+			return false
+		}
+		if len(r.keys) > 0 && r.keys[string(n)] || secretKeysExact[string(n)] {
 			return true
 		}
-		for _, s := range secretKeySuffixes {
+		for _, s := range suffixesByLast[n[len(n)-1]] {
 			if bytes.HasSuffix(n, []byte(s)) {
 				return true
 			}
@@ -172,6 +275,14 @@ func (r *Redactor) secretKeyJSON(lit []byte) bool {
 	json.Unmarshal(lit, &k)
 	return r.secretKey(k)
 }
+
+// suffixesByLast holds secretKeySuffixes by their last byte.
+var suffixesByLast = func() (by [256][]string) {
+	for _, s := range secretKeySuffixes {
+		by[s[len(s)-1]] = append(by[s[len(s)-1]], s)
+	}
+	return by
+}()
 
 // stringSecretKey reports a key whose string value is a credential (stringSecretKeySuffix).
 func (r *Redactor) stringSecretKey(lit []byte) bool {
@@ -200,7 +311,9 @@ func normKeyBytes(dst, k []byte) []byte {
 	return dst
 }
 
-// mayHoldSecret is a cheap filter before Text: whether any pattern could match.
+// mayHoldSecret is a cheap filter before Text: false only when Text cannot change b, because
+// no configured pattern matches and no built-in pattern's trigger appears (with a byte the
+// pattern needs, secretPattern.need). It reads b once, looking up each byte's triggers.
 func (r *Redactor) mayHoldSecret(b []byte) bool {
 	if len(b) < 8 {
 		return false
@@ -210,83 +323,132 @@ func (r *Redactor) mayHoldSecret(b []byte) bool {
 			return true
 		}
 	}
-	var buf [256]byte
-	lower := buf[:0]
-	for _, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
+	for i, c := range b {
+		if !triggerFirst[c] {
+			continue
 		}
-		lower = append(lower, c)
-	}
-	for _, t := range allTriggers {
-		if bytes.Contains(lower, t) {
-			return true
+		for _, t := range triggersByFirst[lowerASCII(c)] {
+			if len(b)-i >= len(t.lit) && hasPrefixFold(b[i:], t.lit) &&
+				(t.need == "" || bytes.ContainsAny(b, t.need)) {
+				return true
+			}
 		}
 	}
 	return false
 }
 
-var allTriggers = func() [][]byte {
-	var ts [][]byte
+// trigger is one of a pattern's triggers, with the bytes the pattern needs.
+type trigger struct{ lit, need string }
+
+// triggersByFirst lists the built-in patterns' triggers by their first byte; triggerFirst
+// marks those bytes in either case.
+var triggersByFirst, triggerFirst = func() (by [256][]trigger, first [256]bool) {
 	for _, p := range secretPatterns {
 		for _, t := range p.triggers {
-			ts = append(ts, []byte(t))
-		}
-	}
-	return ts
-}()
-
-func copySpace(out, doc []byte, i int) ([]byte, int) {
-	j := i
-	for j < len(doc) && (doc[j] == ' ' || doc[j] == '\t' || doc[j] == '\n' || doc[j] == '\r') {
-		j++
-	}
-	return append(out, doc[i:j]...), j
-}
-
-// stringEnd returns the index just past the string literal starting at doc[i].
-func stringEnd(doc []byte, i int) int {
-	for j := i + 1; j < len(doc); j++ {
-		switch doc[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
-		}
-	}
-	return len(doc)
-}
-
-func isDelim(c byte) bool {
-	return c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\n' || c == '\r'
-}
-
-// skipValue returns the index just past the value starting at doc[i].
-func skipValue(doc []byte, i int) int {
-	switch doc[i] {
-	case '"':
-		return stringEnd(doc, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(doc); j++ {
-			switch doc[j] {
-			case '"':
-				j = stringEnd(doc, j) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1
-				}
+			by[t[0]] = append(by[t[0]], trigger{t, p.need})
+			first[t[0]] = true
+			if 'a' <= t[0] && t[0] <= 'z' {
+				first[t[0]-'a'+'A'] = true
 			}
 		}
-		return len(doc)
-	default:
+	}
+	return by, first
+}()
+
+func lowerASCII(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// hasPrefixFold reports whether b starts with lit (lower case) with ASCII letters of b in
+// either case, as strings.Contains(strings.ToLower(s), lit) would see it.
+func hasPrefixFold(b []byte, lit string) bool {
+	for k := 0; k < len(lit); k++ {
+		if lowerASCII(b[k]) != lit[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// stringEnd returns the index just past the string literal starting at doc[i] (a '"'), or
+// -1 when it is not a JSON string: unterminated, a control character, or a bad escape.
+// Bytes that are not UTF-8 pass, as they do for json.Valid.
+func stringEnd(doc []byte, i int) int {
+	for j := i + 1; j < len(doc); j++ {
+		switch c := doc[j]; {
+		case c == '"':
+			return j + 1
+		case c < 0x20:
+			return -1
+		case c == '\\':
+			if j++; j >= len(doc) {
+				return -1
+			}
+			switch doc[j] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if j+4 >= len(doc) || !isHex4(doc[j+1:j+5]) {
+					return -1
+				}
+				j += 4
+			default:
+				return -1
+			}
+		}
+	}
+	return -1
+}
+
+func isHex4(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// numberEnd returns the index just past the JSON number at doc[i], or -1.
+func numberEnd(doc []byte, i int) int {
+	digits := func(i int) int { // one or more
 		j := i
-		for j < len(doc) && !isDelim(doc[j]) {
+		for j < len(doc) && '0' <= doc[j] && doc[j] <= '9' {
 			j++
+		}
+		if j == i {
+			return -1
 		}
 		return j
 	}
+	if i < len(doc) && doc[i] == '-' {
+		i++
+	}
+	switch {
+	case i >= len(doc):
+		return -1
+	case doc[i] == '0':
+		i++
+	default:
+		if i = digits(i); i < 0 {
+			return -1
+		}
+	}
+	if i < len(doc) && doc[i] == '.' {
+		if i = digits(i + 1); i < 0 {
+			return -1
+		}
+	}
+	if i < len(doc) && (doc[i] == 'e' || doc[i] == 'E') {
+		i++
+		if i < len(doc) && (doc[i] == '+' || doc[i] == '-') {
+			i++
+		}
+		if i = digits(i); i < 0 {
+			return -1
+		}
+	}
+	return i
 }
