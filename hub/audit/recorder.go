@@ -85,6 +85,10 @@ type Config struct {
 	// reads the journal, which stays the durable copy either way. Default 16 MiB; negative:
 	// no memory queue (the shipper always reads the journal).
 	MemoryQueueBytes int64
+
+	// writeSegments writes every segment with write(2), as on platforms without mapped
+	// segments: for tests of a write that fails part-way, which a mapped segment cannot meet.
+	writeSegments bool
 }
 
 func (c *Config) setDefaults() {
@@ -175,7 +179,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Recorder, error) 
 	if err != nil {
 		return nil, err
 	}
-	j, err := openJournal(cfg.Dir, cfg.Fsync, cfg.SegmentBytes)
+	j, err := openJournal(cfg.Dir, cfg.Fsync, cfg.SegmentBytes, !cfg.writeSegments)
 	if err != nil {
 		lock.Close()
 		return nil, err
