@@ -122,7 +122,7 @@ func (r *Recorder) probe() {
 			return err
 		}
 		if r.j.broken {
-			return r.j.rotate(0)
+			return r.j.rotate()
 		}
 		return nil
 	})

@@ -43,46 +43,17 @@ func listSegments(dir string) ([]*segment, error) {
 		if !ok || !ok2 || err != nil || e.IsDir() {
 			continue
 		}
-		s := &segment{seq: seq, path: filepath.Join(dir, e.Name())}
-		size, err := dataEnd(s.path)
+		info, err := e.Info()
 		if err != nil {
 			return nil, err
 		}
-		s.size.Store(size)
+		s := &segment{seq: seq, path: filepath.Join(dir, e.Name())}
+		s.size.Store(info.Size())
 		s.closed.Store(true)
 		segs = append(segs, s)
 	}
 	slices.SortFunc(segs, func(a, b *segment) int { return cmpUint(a.seq, b.seq) })
 	return segs, nil
-}
-
-// dataEnd returns the length of a segment without the zero bytes at its end: the space a
-// mapped segment had reserved and not used when its hub was killed (a record holds no zero
-// byte: it ends with a newline).
-func dataEnd(path string) (int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return 0, err
-	}
-	buf := make([]byte, 64<<10)
-	for end := fi.Size(); end > 0; {
-		n := min(end, int64(len(buf)))
-		if _, err := f.ReadAt(buf[:n], end-n); err != nil {
-			return 0, fmt.Errorf("read audit journal %s: %w", path, err)
-		}
-		for i := n - 1; i >= 0; i-- {
-			if buf[i] != 0 {
-				return end - n + i + 1, nil
-			}
-		}
-		end -= n
-	}
-	return 0, nil
 }
 
 func cmpUint(a, b uint64) int {
@@ -111,12 +82,6 @@ type journal struct {
 	file    *os.File
 	active  *segment
 	broken  bool // the last write failed part-way: rotate before writing again
-	// mapped is the active segment's memory mapping, when it has one (mapSegments): a
-	// write is then a copy into it, no system call.
-	mapped []byte
-	// mapSegments maps each new segment into memory, its space reserved on disk first, where
-	// the platform can (Linux) and fsync is off; else segments are written with write(2).
-	mapSegments bool
 	// failed is called after a failed write, before the one retry on a fresh segment: it
 	// releases the space reserve and takes the Recorder down (health.go).
 	failed func(error)
@@ -142,20 +107,18 @@ var batchPool = sync.Pool{New: func() any { return &batch{buf: make([]byte, 0, 6
 var errJournalClosed = errors.New("audit journal closed")
 
 // openJournal starts a new active segment after the existing ones (left by an earlier run,
-// to be replayed by the shipper). With mapSegments, segments are memory-mapped where the
-// platform allows it and fsync is off.
-func openJournal(dir string, fsync bool, segmentBytes int64, mapSegments bool) (*journal, error) {
+// to be replayed by the shipper).
+func openJournal(dir string, fsync bool, segmentBytes int64) (*journal, error) {
 	existing, err := listSegments(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open audit journal: %w", err)
 	}
-	j := &journal{dir: dir, fsync: fsync, segmentBytes: segmentBytes, segs: existing, next: 1,
-		mapSegments: mapSegments && canMapSegments && !fsync}
+	j := &journal{dir: dir, fsync: fsync, segmentBytes: segmentBytes, segs: existing, next: 1}
 	if len(existing) > 0 {
 		j.next = existing[len(existing)-1].seq + 1
 	}
 	j.cond = sync.NewCond(&j.mu)
-	if err := j.rotate(0); err != nil {
+	if err := j.rotate(); err != nil {
 		return nil, err
 	}
 	return j, nil
@@ -227,23 +190,10 @@ func (j *journal) write(buf []byte, evs []store.AuditEvent) error {
 // writeOnce writes buf to the active segment and, once it is there, hands evs to the
 // memory queue with the records' place (still as the only writer, so in write order).
 func (j *journal) writeOnce(buf []byte, evs []store.AuditEvent) error {
-	if j.broken || j.active.size.Load() >= j.segmentBytes ||
-		j.mapped != nil && j.active.size.Load()+int64(len(buf)) > int64(len(j.mapped)) {
-		if err := j.rotate(len(buf)); err != nil {
+	if j.broken || j.active.size.Load() >= j.segmentBytes {
+		if err := j.rotate(); err != nil {
 			return err
 		}
-	}
-	if j.mapped != nil {
-		// In the page cache once copied, as a write(2) would leave it: a kill -9 of the hub
-		// loses nothing. The space was reserved when the segment was made, so the copy
-		// cannot meet a full disk.
-		start := j.active.size.Load()
-		copy(j.mapped[start:], buf)
-		end := j.active.size.Add(int64(len(buf)))
-		if j.mem != nil && len(evs) > 0 {
-			j.mem.push(j.active, start, end, evs)
-		}
-		return nil
 	}
 	n, err := j.file.Write(buf)
 	if err == nil && j.fsync {
@@ -262,31 +212,15 @@ func (j *journal) writeOnce(buf []byte, evs []store.AuditEvent) error {
 	return nil
 }
 
-// rotate closes the active segment and starts the next, with room for at least a write of
-// minWrite bytes when it is mapped. It runs with writing set (or before the journal is
-// shared).
-func (j *journal) rotate(minWrite int) error {
+// rotate closes the active segment and starts the next. It runs with writing set (or
+// before the journal is shared).
+func (j *journal) rotate() error {
 	seg := &segment{seq: j.next, path: filepath.Join(j.dir, segmentName(j.next)), created: time.Now()}
-	f, err := os.OpenFile(seg.path, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(seg.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("create audit journal segment: %w", err)
 	}
-	var mapped []byte
-	if j.mapSegments {
-		// Where the space cannot be reserved (a disk too full for a whole segment, a file
-		// system without fallocate) the segment is written with write(2), which reports a
-		// full disk at the write that meets it (the reserve then carries the calls in flight).
-		if mapped, err = mapSegment(f, max(j.segmentBytes, int64(len(journalHeader)+minWrite))); err != nil {
-			if fi, serr := f.Stat(); serr != nil || fi.Size() != 0 { // not empty: no header can start it
-				f.Close()
-				os.Remove(seg.path)
-				return fmt.Errorf("create audit journal segment %s: %w", seg.path, err)
-			}
-		}
-	}
-	if mapped != nil {
-		copy(mapped, journalHeader)
-	} else if _, err := f.WriteString(journalHeader); err != nil {
+	if _, err := f.WriteString(journalHeader); err != nil {
 		f.Close()
 		os.Remove(seg.path)
 		return fmt.Errorf("create audit journal segment %s: %w", seg.path, err)
@@ -299,32 +233,16 @@ func (j *journal) rotate(minWrite int) error {
 	}
 	seg.size.Store(int64(len(journalHeader)))
 	j.next++
-	old, oldFile, oldMapped := j.active, j.file, j.mapped
-	j.active, j.file, j.mapped, j.broken = seg, f, mapped, false
+	old, oldFile := j.active, j.file
+	j.active, j.file, j.broken = seg, f, false
 	j.segMu.Lock()
 	j.segs = append(j.segs, seg)
 	j.segMu.Unlock()
 	if old != nil {
 		old.closed.Store(true)
-		closeSegment(oldFile, oldMapped, old.size.Load())
+		oldFile.Close()
 	}
 	return nil
-}
-
-// closeSegment closes a segment's file; a mapped one is unmapped first and cut to the
-// records written, giving back the space reserved for the rest.
-func closeSegment(f *os.File, mapped []byte, size int64) error {
-	if mapped != nil {
-		err := unmapSegment(mapped)
-		if err2 := f.Truncate(size); err == nil {
-			err = err2
-		}
-		if err != nil {
-			f.Close()
-			return err
-		}
-	}
-	return f.Close()
 }
 
 // syncDir makes a new file's directory entry durable.
@@ -366,7 +284,7 @@ func (j *journal) rotateIfIdle(seg *segment, shipped int64, minBytes int64, minA
 			return nil
 		}
 		rotated = true
-		return j.rotate(0)
+		return j.rotate()
 	})
 	return rotated, err
 }
@@ -379,9 +297,7 @@ func (j *journal) close() error {
 		j.closed = true
 		j.mu.Unlock()
 		j.active.closed.Store(true)
-		err := closeSegment(j.file, j.mapped, j.active.size.Load())
-		j.mapped = nil
-		return err
+		return j.file.Close()
 	})
 }
 

@@ -1,10 +1,8 @@
 package audit
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -37,10 +35,7 @@ func segmentFiles(t *testing.T, dir string) []string {
 // goes down until a probe succeeds, and everything acknowledged is still shipped.
 func TestWriteFailureMovesToANewSegment(t *testing.T) {
 	st, dir := storetest.New(t), t.TempDir()
-	// A mapped segment cannot fail part-way (its space is reserved): this is the write(2)
-	// path's failure, as on a disk too full for a mapped segment.
-	r, err := Open(context.Background(), Config{Dir: dir, Store: st, ProbeInterval: time.Millisecond,
-		writeSegments: true}, slog.New(slog.DiscardHandler))
+	r, err := Open(context.Background(), Config{Dir: dir, Store: st, ProbeInterval: time.Millisecond}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,58 +137,5 @@ func TestUnknownJournalFormatIsKept(t *testing.T) {
 	openInternal(t, dir, st)
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("the torn segment is still there: %v", err)
-	}
-}
-
-// A mapped segment holds its reserved space until it is closed: a hub killed meanwhile
-// leaves zero bytes after its records, perhaps after a record torn by the kill. The next
-// Open replays every whole record, skips the torn one, and does not read the zeros as one.
-func TestMappedSegmentReplaysWithoutItsReservedTail(t *testing.T) {
-	if !canMapSegments {
-		t.Skip("segments are mapped on Linux only")
-	}
-	dir, st := t.TempDir(), storetest.New(t)
-	const segBytes = 64 << 10
-	r, err := Open(context.Background(), Config{Dir: dir, Store: st, SegmentBytes: segBytes}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 10 {
-		if err := r.Record(&store.AuditEvent{Kind: "call", Tool: fmt.Sprint("t", i)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	segs := segmentFiles(t, dir)
-	if len(segs) != 1 {
-		t.Fatalf("segments %v, want one", segs)
-	}
-	// As the killed hub left it: the whole reserved segment, a torn record after the last.
-	b, err := os.ReadFile(segs[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(b) != segBytes {
-		t.Fatalf("segment is %d bytes, want its reserved %d (mapped)", len(b), segBytes)
-	}
-	end := bytes.LastIndexByte(b, '\n') + 1
-	copy(b[end:], `0badc0de {"id":"01J`)
-	dir2 := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir2, filepath.Base(segs[0])), b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	r.Close()
-
-	st2 := storetest.New(t)
-	r2, err := Open(context.Background(), Config{Dir: dir2, Store: st2}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r2.Close()
-	if s := r2.Stats(); s.Replayed != 11 || s.Corrupt != 1 {
-		t.Errorf("replay: %+v, want 10 records and 1 torn one", s)
-	}
-	evs, _, err := st2.QueryAudit(context.Background(), store.AuditQuery{Limit: 100})
-	if err != nil || len(evs) != 10 {
-		t.Errorf("stored %d events (%v), want 10", len(evs), err)
 	}
 }

@@ -85,10 +85,6 @@ type Config struct {
 	// reads the journal, which stays the durable copy either way. Default 16 MiB; negative:
 	// no memory queue (the shipper always reads the journal).
 	MemoryQueueBytes int64
-
-	// writeSegments writes every segment with write(2), as on platforms without mapped
-	// segments: for tests of a write that fails part-way, which a mapped segment cannot meet.
-	writeSegments bool
 }
 
 func (c *Config) setDefaults() {
@@ -179,7 +175,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Recorder, error) 
 	if err != nil {
 		return nil, err
 	}
-	j, err := openJournal(cfg.Dir, cfg.Fsync, cfg.SegmentBytes, !cfg.writeSegments)
+	j, err := openJournal(cfg.Dir, cfg.Fsync, cfg.SegmentBytes)
 	if err != nil {
 		lock.Close()
 		return nil, err
