@@ -131,6 +131,24 @@ func BenchmarkRedactPayload(b *testing.B) {
 	}
 }
 
+// BenchmarkSetPayloads is what the gateway does with a call's raw request and result before
+// Record: hash both and redact both (a typical tools/call, nothing to redact).
+func BenchmarkSetPayloads(b *testing.B) {
+	st := storetest.New(b)
+	rec, err := audit.Open(context.Background(), audit.Config{Dir: b.TempDir(), Store: st}, quiet)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rec.Close()
+	template := benchEvent()
+	req, resp := []byte(template.Request), []byte(template.Response)
+	b.ReportAllocs()
+	for b.Loop() {
+		var ev store.AuditEvent
+		rec.SetPayloads(&ev, req, resp)
+	}
+}
+
 // processCPU is the CPU time this process has used (user + system), in nanoseconds.
 func processCPU(b *testing.B) int64 {
 	var ru syscall.Rusage
