@@ -12,10 +12,10 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/shared/syncbuf"
 	"github.com/mcp-gateway/mcp-gateway/shared/waitfor"
 )
 
@@ -169,11 +169,11 @@ func TestReadmeQuickStartRuns(t *testing.T) {
 			}
 		}
 	})
-	start := func(t *testing.T, line string) *syncBuffer {
+	start := func(t *testing.T, line string) *syncbuf.Buffer {
 		t.Helper()
 		c := exec.Command("sh", "-c", "exec "+line)
 		c.Env = environ()
-		out := &syncBuffer{}
+		out := &syncbuf.Buffer{}
 		c.Stdout, c.Stderr = out, out
 		if err := c.Start(); err != nil {
 			t.Fatalf("%q: %v", line, err)
@@ -181,7 +181,7 @@ func TestReadmeQuickStartRuns(t *testing.T) {
 		procs = append(procs, c)
 		return out
 	}
-	waitFor := func(t *testing.T, what string, out *syncBuffer, ok func() bool) {
+	waitFor := func(t *testing.T, what string, out *syncbuf.Buffer, ok func() bool) {
 		t.Helper()
 		if !waitfor.Poll(60*time.Second, ok) {
 			t.Fatalf("no %s within 60 s; output:\n%s", what, out.String())
@@ -299,22 +299,4 @@ func TestReadmeQuickStartRuns(t *testing.T) {
 			t.Errorf("%q printed no key:\n%s", line, out)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer for a process's output read while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

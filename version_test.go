@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/shared/syncbuf"
 	"github.com/mcp-gateway/mcp-gateway/shared/waitfor"
 )
 
@@ -67,10 +68,10 @@ func TestVersionIsTheSameEverywhere(t *testing.T) {
 			p.Wait()
 		}
 	})
-	start := func(name string, args ...string) *syncBuffer {
+	start := func(name string, args ...string) *syncbuf.Buffer {
 		c := exec.Command(name, args...)
 		c.Env = env
-		out := &syncBuffer{}
+		out := &syncbuf.Buffer{}
 		c.Stdout, c.Stderr = out, out
 		if err := c.Start(); err != nil {
 			t.Fatal(err)
@@ -78,7 +79,7 @@ func TestVersionIsTheSameEverywhere(t *testing.T) {
 		procs = append(procs, c)
 		return out
 	}
-	waitFor := func(what string, out *syncBuffer, ok func() bool) {
+	waitFor := func(what string, out *syncbuf.Buffer, ok func() bool) {
 		t.Helper()
 		if !waitfor.Poll(60*time.Second, ok) {
 			t.Fatalf("no %s within 60 s:\n%s", what, out.String())

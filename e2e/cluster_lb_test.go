@@ -25,6 +25,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/store/storetest"
+	"github.com/mcp-gateway/mcp-gateway/shared/syncbuf"
 	"github.com/mcp-gateway/mcp-gateway/shared/waitfor"
 )
 
@@ -835,7 +836,7 @@ type tsSession struct {
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
 	lines chan tsAnswer
-	errb  *syncBuffer
+	errb  *syncbuf.Buffer
 	done  chan struct{}
 }
 
@@ -851,7 +852,7 @@ type tsAnswer struct {
 func startTSSession(t *testing.T, node, url, key string) *tsSession {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	s := &tsSession{lines: make(chan tsAnswer, 4), errb: &syncBuffer{}, done: make(chan struct{})}
+	s := &tsSession{lines: make(chan tsAnswer, 4), errb: &syncbuf.Buffer{}, done: make(chan struct{})}
 	s.cmd = exec.CommandContext(ctx, node, filepath.Join(repoRoot(t), "e2e", "ts", "session.mjs"), url, key)
 	s.cmd.Stderr = s.errb
 	var err error

@@ -10,10 +10,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/syncbuf"
 )
 
 // TestEraMatrixTSLegacyListChanged completes the cell {legacy TypeScript SDK client} ×
@@ -106,14 +107,14 @@ type tsWatcher struct {
 	stdin       io.WriteCloser
 	lines       chan tsEvent
 	listChanged atomic.Int64
-	stderr      *syncBuffer
+	stderr      *syncbuf.Buffer
 	done        chan struct{}
 }
 
 func startTSWatcher(t *testing.T, node, script, mode, url, key string, path ...string) *tsWatcher {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	c := &tsWatcher{mode: mode, lines: make(chan tsEvent, 16), stderr: &syncBuffer{}, done: make(chan struct{})}
+	c := &tsWatcher{mode: mode, lines: make(chan tsEvent, 16), stderr: &syncbuf.Buffer{}, done: make(chan struct{})}
 	c.cmd = exec.CommandContext(ctx, node, append([]string{script, mode, url, key}, path...)...)
 	c.cmd.Stderr = c.stderr
 	var err error
@@ -196,24 +197,6 @@ func (c *tsWatcher) quit(t *testing.T) {
 	if err := c.cmd.Wait(); err != nil {
 		t.Errorf("listchanged.mjs %s: %v\nstderr: %s", c.mode, err, c.stderr.String())
 	}
-}
-
-// syncBuffer is a strings.Builder safe for the writer goroutine of exec.Cmd and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func deref(s *string) string {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/shared/syncbuf"
 	"github.com/mcp-gateway/mcp-gateway/shared/waitfor"
 )
 
@@ -41,7 +42,7 @@ func TestInstallShFromSelfBuiltHub(t *testing.T) {
 	defer cancel()
 	hub := exec.CommandContext(ctx, hubBin, "serve", "--data-dir", data, "--listen", addr)
 	hub.Env = append(os.Environ(), "MCPGW_RELEASE_KEY=")
-	var hubOut syncBuffer
+	var hubOut syncbuf.Buffer
 	hub.Stdout, hub.Stderr = &hubOut, &hubOut
 	if err := hub.Start(); err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,19 +15,8 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/agent/logfile"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
 	"github.com/mcp-gateway/mcp-gateway/installer"
+	"github.com/mcp-gateway/mcp-gateway/shared/syncbuf"
 )
-
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuf) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // eventually polls cond for up to 15 s.
 func eventually(t *testing.T, what string, cond func() bool) {
@@ -152,7 +140,7 @@ func TestLogsCommand(t *testing.T) {
 		t.Errorf("logs -n 2: %v\n%s", err, out)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout lockedBuf
+	var stdout syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, []string{"logs", "-n", "1", "-f"}, &stdout, &bytes.Buffer{}) }()
 	eventually(t, "the tail", func() bool { return strings.Contains(stdout.String(), "msg=four") })

@@ -1,14 +1,12 @@
 package connector
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,19 +15,14 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/agent/config"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
+	"github.com/mcp-gateway/mcp-gateway/shared/syncbuf"
 	"github.com/mcp-gateway/mcp-gateway/shared/tunnel"
 )
 
 // These tests run the connector against a scripted hub built from the tunnel package alone
 // (agent/ must not import hub/); hub/agents has the end-to-end tests with the real registry.
 
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+type syncBuf struct{ syncbuf.Buffer }
 
 func (s *syncBuf) waitFor(t *testing.T, subs ...string) {
 	t.Helper()

@@ -8,9 +8,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/syncbuf"
 )
 
 func line(i int) string { return fmt.Sprintf("line %04d %s\n", i, strings.Repeat("x", 20)) } // 30 bytes
@@ -94,21 +95,13 @@ func TestTail(t *testing.T) {
 	}
 }
 
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // Follow sees every line exactly once, in order, across many rotations.
 func TestFollowAcrossRotations(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("on windows a follower holding the file delays rotation (documented)")
 	}
 	path := filepath.Join(t.TempDir(), "agent.log")
-	var out syncBuf
+	var out syncbuf.Buffer
 	w, err := Open(path, Options{MaxSize: 95, Keep: 100}) // lines in files deleted before a look are lost
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +140,7 @@ func TestFollowAcrossRotations(t *testing.T) {
 // A log that does not exist yet is waited for; a file truncated in place is read again.
 func TestFollowWaitsAndTruncation(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "agent.log")
-	var out syncBuf
+	var out syncbuf.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- Follow(ctx, path, 0, &out, 5*time.Millisecond) }()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
+	"github.com/mcp-gateway/mcp-gateway/shared/syncbuf"
 	"github.com/mcp-gateway/mcp-gateway/shared/waitfor"
 )
 
@@ -16,7 +17,7 @@ import (
 // returns everything it printed.
 func serveUntilListening(t *testing.T, args ...string) string {
 	t.Helper()
-	var out syncBuffer
+	var out syncbuf.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -9,12 +8,12 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
+	"github.com/mcp-gateway/mcp-gateway/shared/syncbuf"
 )
 
 // baseMeta is a stateless request's _meta with no capabilities.
@@ -578,7 +577,7 @@ func TestModernInputWrongMethod(t *testing.T) {
 // TestModernDebugLog: at debug level each stateless request is logged with its client's
 // self-reported name and its trace context, for following one request across hops.
 func TestModernDebugLog(t *testing.T) {
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	r := router.New(nil)
 	r.Set("", hubBackends())
 	gw := New(Config{KeepAlive: time.Hour}, keys, r, newFakeUpstream(), slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
@@ -596,22 +595,4 @@ func TestModernDebugLog(t *testing.T) {
 			t.Errorf("log %q lacks %q", got, want)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,30 +1,29 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/server"
+	"github.com/mcp-gateway/mcp-gateway/shared/syncbuf"
 )
 
 // anonHub runs a hub with anonymous_role viewer, configured for a loopback listener, on ln
 // (which the test chooses: a program embedding the hub passes its own listener, and a
 // "localhost" that resolves elsewhere gives a non-loopback one). It returns the hub's log.
-func anonHub(t *testing.T, ln net.Listener) *syncBuffer {
+func anonHub(t *testing.T, ln net.Listener) *syncbuf.Buffer {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.AnonymousRole = "viewer"
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	s, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -39,23 +38,6 @@ func anonHub(t *testing.T, ln net.Listener) *syncBuffer {
 		}
 	})
 	return logs
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // initializeAnon sends an initialize without a key to url through c, with extra headers.

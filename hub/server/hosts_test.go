@@ -16,6 +16,7 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/config"
 	"github.com/mcp-gateway/mcp-gateway/hub/hubtest"
 	"github.com/mcp-gateway/mcp-gateway/hub/server"
+	"github.com/mcp-gateway/mcp-gateway/shared/syncbuf"
 )
 
 // The REST API and the agents' tunnel answer only to the hub's own names, like /mcp: a
@@ -104,7 +105,7 @@ func TestAnyHostIsWarnedAbout(t *testing.T) {
 	} {
 		cfg := config.Default()
 		cfg.DataDir, cfg.Listen, cfg.AllowedHosts = t.TempDir(), c.listen, c.hosts
-		logs := &syncBuffer{}
+		logs := &syncbuf.Buffer{}
 		s, err := server.New(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, nil)))
 		if err != nil {
 			t.Fatal(err)

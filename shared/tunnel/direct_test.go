@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/shared/syncbuf"
 	"github.com/mcp-gateway/mcp-gateway/shared/waitfor"
 )
 
@@ -394,7 +395,7 @@ func TestDirectOverCreditRefused(t *testing.T) {
 
 // A direct message to an end whose direct streams are off ends the tunnel, and says why.
 func TestDirectMessageWhenOffClosesTunnel(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	h := startHub(t, Config{}, nil)
 	cfg := Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 	agent := dial(t, DialConfig{URL: h.url(), Config: cfg}) // an agent of capability 3: direct off
@@ -409,24 +410,6 @@ func TestDirectMessageWhenOffClosesTunnel(t *testing.T) {
 	waitfor.Until(t, 5*time.Second, "the reason logged", func() bool {
 		return strings.Contains(logs.String(), "direct streams are off on this tunnel")
 	})
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger and a test reading it at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // yamux streams keep working beside direct streams on one tunnel.
