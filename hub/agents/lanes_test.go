@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -111,20 +112,7 @@ func TestOlderAgentGetsAStreamPerCall(t *testing.T) {
 			}
 			go func() {
 				defer st.Close()
-				typ, payload, err := protocol.ReadFrame(st)
-				if err != nil || typ != protocol.TypeCall {
-					return
-				}
-				var c protocol.Call
-				if protocol.Decode(typ, payload, &c) != nil {
-					return
-				}
-				req, err := c.Request()
-				if err != nil {
-					return
-				}
-				resp := &jsonrpc.Response{ID: req.ID, Result: json.RawMessage(`{"content":[]}`)}
-				_ = protocol.NewFrameWriter(st).WriteMessage(protocol.TypeResult, resp)
+				answerCall(st, protocol.NewFrameWriter(st))
 			}()
 		}
 	}()
@@ -159,20 +147,7 @@ func TestAgentOfCapability3GetsYamuxLanes(t *testing.T) {
 			go func() {
 				defer st.Close()
 				w := protocol.NewFrameWriter(st)
-				for { // a lane: Call, Result, the next Call
-					typ, payload, err := protocol.ReadFrame(st)
-					if err != nil || typ != protocol.TypeCall {
-						return
-					}
-					var c protocol.Call
-					if protocol.Decode(typ, payload, &c) != nil {
-						return
-					}
-					req, err := c.Request()
-					if err != nil {
-						return
-					}
-					_ = w.WriteMessage(protocol.TypeResult, &jsonrpc.Response{ID: req.ID, Result: json.RawMessage(`{"content":[]}`)})
+				for answerCall(st, w) { // a lane: Call, Result, the next Call
 				}
 			}()
 		}
@@ -189,4 +164,22 @@ func TestAgentOfCapability3GetsYamuxLanes(t *testing.T) {
 	if n, _ := agents.CallStreamsOpened(h.reg, "laptop"); n != 1 {
 		t.Errorf("5 calls in turn to a capability-3 agent opened %d yamux streams, want 1", n)
 	}
+}
+
+// answerCall reads a Call frame from r and answers it with an empty Result on w, as a
+// scripted agent; false when r ended or sent anything else.
+func answerCall(r io.Reader, w *protocol.FrameWriter) bool {
+	typ, payload, err := protocol.ReadFrame(r)
+	if err != nil || typ != protocol.TypeCall {
+		return false
+	}
+	var c protocol.Call
+	if protocol.Decode(typ, payload, &c) != nil {
+		return false
+	}
+	req, err := c.Request()
+	if err != nil {
+		return false
+	}
+	return w.WriteMessage(protocol.TypeResult, &jsonrpc.Response{ID: req.ID, Result: json.RawMessage(`{"content":[]}`)}) == nil
 }
