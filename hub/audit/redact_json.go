@@ -129,18 +129,26 @@ func (s *redaction) object(i, depth int, red bool) int {
 		} else if i = s.value(i, depth, red); i < 0 {
 			return -1
 		}
-		if i = s.space(i); i >= len(doc) {
-			return -1
-		}
-		switch doc[i] {
-		case ',':
-			i = s.space(i + 1)
-		case '}':
-			return i + 1
-		default:
-			return -1
+		var closed bool
+		if i, closed = s.after(i, '}'); closed {
+			return i
 		}
 	}
+}
+
+// after reads what follows a member or an element: a ',' (it returns the next one's start)
+// or closer (it returns the index after it, and true). Anything else is -1, true.
+func (s *redaction) after(i int, closer byte) (int, bool) {
+	if i = s.space(i); i >= len(s.doc) {
+		return -1, true
+	}
+	switch s.doc[i] {
+	case ',':
+		return s.space(i + 1), false
+	case closer:
+		return i + 1, true
+	}
+	return -1, true
 }
 
 func (s *redaction) array(i, depth int, red bool) int {
@@ -171,16 +179,9 @@ func (s *redaction) array(i, depth int, red bool) int {
 		if red {
 			next = s.r.flag(doc[start:i])
 		}
-		if i = s.space(i); i >= len(doc) {
-			return -1
-		}
-		switch doc[i] {
-		case ',':
-			i = s.space(i + 1)
-		case ']':
-			return i + 1
-		default:
-			return -1
+		var closed bool
+		if i, closed = s.after(i, ']'); closed {
+			return i
 		}
 	}
 }
