@@ -26,18 +26,21 @@ type syncBuf struct{ syncbuf.Buffer }
 
 func (s *syncBuf) waitFor(t *testing.T, subs ...string) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		for _, line := range strings.Split(s.String(), "\n") {
+	hasLine := func(out string) bool {
+		for _, line := range strings.Split(out, "\n") {
 			ok := true
 			for _, sub := range subs {
 				ok = ok && strings.Contains(line, sub)
 			}
 			if ok {
-				return
+				return true
 			}
 		}
+		return false
 	}
-	t.Fatalf("no log line with %q in:\n%s", subs, s.String())
+	if !s.Wait(time.Minute, hasLine) {
+		t.Fatalf("no log line with %q in:\n%s", subs, s.String())
+	}
 }
 
 // fakeHub accepts tunnels and hands each session's control stream and request to the test.
@@ -215,11 +218,9 @@ func TestRefusalsAndRetries(t *testing.T) {
 	})
 	t.Run("unreachable", func(t *testing.T) {
 		_, logs := startTestAgent(t, "ws://127.0.0.1:1/agent/ws", opts)
-		for deadline := time.Now().Add(5 * time.Second); strings.Count(logs.String(), "cannot connect to the hub; retrying") < 3; {
-			if time.Now().After(deadline) {
-				t.Fatalf("the agent stopped retrying:\n%s", logs)
-			}
-			time.Sleep(10 * time.Millisecond)
+		retried := func(out string) bool { return strings.Count(out, "cannot connect to the hub; retrying") >= 3 }
+		if !logs.Wait(time.Minute, retried) {
+			t.Fatalf("the agent stopped retrying:\n%s", logs)
 		}
 	})
 }

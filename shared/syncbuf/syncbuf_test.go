@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Writers and a reader at once (run with -race): every write is kept whole.
@@ -25,5 +26,21 @@ func TestConcurrentWritesAndReads(t *testing.T) {
 	wg.Wait()
 	if got := strings.Count(b.String(), "line\n"); got != 400 {
 		t.Fatalf("%d lines, want 400", got)
+	}
+}
+
+// Wait returns once a write makes its condition true, and false at its timeout when none does.
+func TestWait(t *testing.T) {
+	var b Buffer
+	go func() {
+		for _, s := range []string{"starting\n", "ready on :80\n"} {
+			_, _ = b.Write([]byte(s))
+		}
+	}()
+	if !b.Wait(time.Minute, func(out string) bool { return strings.Contains(out, "ready") }) {
+		t.Fatalf("no ready line in %q", b.String())
+	}
+	if b.Wait(10*time.Millisecond, func(out string) bool { return strings.Contains(out, "never") }) {
+		t.Fatal("Wait reported a condition that never held")
 	}
 }
