@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -38,12 +37,7 @@ func benchGoverned(b *testing.B, governed bool) {
 	}
 	mux := http.NewServeMux()
 	gw.Mount(mux)
-	rec := httptest.NewRecorder()
-	init := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/mcp", strings.NewReader(initBody))
-	init.Header.Set("Authorization", "Bearer "+aliceKey)
-	init.Header.Set("Accept", "application/json, text/event-stream")
-	mux.ServeHTTP(rec, init)
-	hdr := map[string]string{headerSession: rec.Header().Get(headerSession), headerProtocol: "2025-11-25"}
+	hdr := sessionHeaders(b, mux)
 	body := []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"util__echo","arguments":{"message":"hi","path":"/srv/data/x"}}}`)
 	lat := make([]time.Duration, 0, 1<<16)
 	b.ReportAllocs()

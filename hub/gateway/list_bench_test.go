@@ -39,12 +39,7 @@ func BenchmarkToolsList10k(b *testing.B) {
 	reg.Index(r.Table())
 	mux := http.NewServeMux()
 	gw.Mount(mux)
-	rec := httptest.NewRecorder()
-	init := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/mcp", strings.NewReader(initBody))
-	init.Header.Set("Authorization", "Bearer "+aliceKey)
-	init.Header.Set("Accept", "application/json, text/event-stream")
-	mux.ServeHTTP(rec, init)
-	hdr := map[string]string{headerSession: rec.Header().Get(headerSession), headerProtocol: "2025-11-25"}
+	hdr := sessionHeaders(b, mux)
 	b.ReportAllocs()
 	for b.Loop() {
 		cursor, pages, n := "", 0, 0

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -48,12 +46,7 @@ func TestToolsListPagingUnderChurn(t *testing.T) {
 	gw.SetGovernance(Governance{Tools: reg})
 	mux := http.NewServeMux()
 	gw.Mount(mux)
-	rec := httptest.NewRecorder()
-	init := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/mcp", strings.NewReader(initBody))
-	init.Header.Set("Authorization", "Bearer "+aliceKey)
-	init.Header.Set("Accept", "application/json, text/event-stream")
-	mux.ServeHTTP(rec, init)
-	hdr := map[string]string{headerSession: rec.Header().Get(headerSession), headerProtocol: "2025-11-25"}
+	hdr := sessionHeaders(t, mux)
 
 	// Churn: agents whose names sort before, between and after the stable ones come and go,
 	// each with a varying number of tools.

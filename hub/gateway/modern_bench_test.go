@@ -28,6 +28,18 @@ func benchGateway(b *testing.B) http.Handler {
 	return mux
 }
 
+// sessionHeaders initializes a 2025-11-25 session as alice on h and returns the headers the
+// session's requests carry.
+func sessionHeaders(tb testing.TB, h http.Handler) map[string]string {
+	rec := httptest.NewRecorder()
+	init := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/mcp", strings.NewReader(initBody))
+	init.Header.Set("Authorization", "Bearer "+aliceKey)
+	init.Header.Set("Accept", "application/json, text/event-stream")
+	h.ServeHTTP(rec, init)
+	tb.Helper()
+	return map[string]string{headerSession: rec.Header().Get(headerSession), headerProtocol: "2025-11-25"}
+}
+
 func benchPost(b *testing.B, h http.Handler, body []byte, hdr map[string]string) {
 	req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/mcp", bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+aliceKey)
@@ -47,16 +59,8 @@ func benchPost(b *testing.B, h http.Handler, body []byte, hdr map[string]string)
 // tools/call in each era (HTTP handling in-process, the fake upstream answers at once).
 func BenchmarkCallSession(b *testing.B) {
 	h := benchGateway(b)
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, func() *http.Request {
-		r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/mcp", bytes.NewReader([]byte(initBody)))
-		r.Header.Set("Authorization", "Bearer "+aliceKey)
-		r.Header.Set("Accept", "application/json, text/event-stream")
-		return r
-	}())
-	sid := rec.Header().Get(headerSession)
+	hdr := sessionHeaders(b, h)
 	body := []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"util__echo","arguments":{"message":"hi"}}}`)
-	hdr := map[string]string{headerSession: sid, headerProtocol: "2025-11-25"}
 	b.ReportAllocs()
 	for b.Loop() {
 		benchPost(b, h, body, hdr)
@@ -87,13 +91,8 @@ func (u constUpstream) Call(_ context.Context, _ router.Target, c *backend.Call)
 // the figures too, the same in both).
 func BenchmarkPostSession(b *testing.B) {
 	h := constGateway()
-	rec := httptest.NewRecorder()
-	init := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/mcp", strings.NewReader(initBody))
-	init.Header.Set("Authorization", "Bearer "+aliceKey)
-	init.Header.Set("Accept", "application/json, text/event-stream")
-	h.ServeHTTP(rec, init)
+	hdr := sessionHeaders(b, h)
 	body := []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"util__echo","arguments":{"message":"hi"}}}`)
-	hdr := map[string]string{headerSession: rec.Header().Get(headerSession), headerProtocol: "2025-11-25"}
 	b.ReportAllocs()
 	for b.Loop() {
 		benchPost(b, h, body, hdr)

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -52,12 +51,7 @@ func benchTraced(b *testing.B, tr *tracing.Tracer) {
 	gw := New(Config{KeepAlive: time.Hour, Tracer: tr}, keys, r, newFakeUpstream(), slog.New(slog.DiscardHandler))
 	mux := http.NewServeMux()
 	gw.Mount(mux)
-	rec := httptest.NewRecorder()
-	init := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/mcp", strings.NewReader(initBody))
-	init.Header.Set("Authorization", "Bearer "+aliceKey)
-	init.Header.Set("Accept", "application/json, text/event-stream")
-	mux.ServeHTTP(rec, init)
-	hdr := map[string]string{headerSession: rec.Header().Get(headerSession), headerProtocol: "2025-11-25"}
+	hdr := sessionHeaders(b, mux)
 	body := []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"util__echo","arguments":{"message":"hi"},` +
 		`"_meta":{"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}}}`)
 	lat := make([]time.Duration, 0, 1<<16)
