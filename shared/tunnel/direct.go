@@ -256,23 +256,9 @@ func (m *DirectMux) send(s *DirectStream, kind RecordKind, n uint32, payload []b
 		}
 		id = s.StreamID()
 	}
-	if len(m.pend) == 0 {
-		m.pend = append(m.pend, DirectMarker)
-	}
-	if kind != RecordData {
-		m.pend = appendRecord(m.pend, id, kind, n, nil)
-	}
-	for len(payload) > 0 { // a large write: records of at most maxRecordPayload
-		k := min(len(payload), maxRecordPayload)
-		m.pend = appendRecord(m.pend, id, RecordData, uint32(k), payload[:k])
-		payload = payload[k:]
-	}
-	if m.sending {
-		m.pmu.Unlock()
+	if !m.enqueue(id, kind, n, payload) {
 		return nil
 	}
-	m.sending = true
-	m.pmu.Unlock()
 	// Yield once before sending: writers made ready by the same wake-up (the calls whose
 	// records arrived in one message) then append theirs and share this write(2). Without
 	// it each record went out alone, and at 16 concurrent streams a round trip cost 3x the
@@ -281,6 +267,27 @@ func (m *DirectMux) send(s *DirectStream, kind RecordKind, n uint32, payload []b
 	runtime.Gosched()
 	m.pmu.Lock()
 	return m.flush()
+}
+
+// enqueue appends a record for stream id (a data record's payload as records of at most
+// maxRecordPayload) and releases m.pmu, held on entry. True: nobody was sending, and the
+// caller is now the sender (m.sending is set) and must flush.
+func (m *DirectMux) enqueue(id uint32, kind RecordKind, n uint32, payload []byte) bool {
+	if len(m.pend) == 0 {
+		m.pend = append(m.pend, DirectMarker)
+	}
+	if kind != RecordData {
+		m.pend = appendRecord(m.pend, id, kind, n, nil)
+	}
+	for len(payload) > 0 {
+		k := min(len(payload), maxRecordPayload)
+		m.pend = appendRecord(m.pend, id, RecordData, uint32(k), payload[:k])
+		payload = payload[k:]
+	}
+	start := !m.sending
+	m.sending = true
+	m.pmu.Unlock()
+	return start
 }
 
 // sendFromReader queues a window or reset record from the tunnel's reader: it never waits
@@ -295,16 +302,9 @@ func (m *DirectMux) sendFromReader(s *DirectStream, kind RecordKind, n uint32) e
 		m.pmu.Unlock()
 		return nil
 	}
-	if len(m.pend) == 0 {
-		m.pend = append(m.pend, DirectMarker)
-	}
-	m.pend = appendRecord(m.pend, id, kind, n, nil)
-	if m.sending {
-		m.pmu.Unlock()
+	if !m.enqueue(id, kind, n, nil) {
 		return nil
 	}
-	m.sending = true
-	m.pmu.Unlock()
 	go func() {
 		m.pmu.Lock()
 		_ = m.flush()
