@@ -205,10 +205,14 @@ func (j *journal) writeOnce(buf []byte, evs []store.AuditEvent) error {
 		j.broken = true
 		return fmt.Errorf("write audit journal %s (%d of %d bytes): %w", j.active.path, n, len(buf), err)
 	}
-	end := j.active.size.Add(int64(n))
+	// The queue gets the events before the size is published: a shipper that saw the new
+	// size before the push would find the queue short of it and read the records back from
+	// the journal (it did, under load). This writer alone moves the size.
+	start := j.active.size.Load()
 	if j.mem != nil && len(evs) > 0 {
-		j.mem.push(j.active, end-int64(n), end, evs)
+		j.mem.push(j.active, start, start+int64(n), evs)
 	}
+	j.active.size.Store(start + int64(n))
 	return nil
 }
 
