@@ -34,6 +34,7 @@ func main() {
 	baseline := flag.String("baseline", "", "directory with a baseline build (mcp-gateway-hub, mcp-gateway-agent) measured beside this tree's, interleaved")
 	governed := flag.Bool("policy", false, "give the hub a policy of 50 rules (49 that do not match, then the allow), default deny")
 	traced := flag.Bool("tracing", false, "also measure a second hub and agent that trace every call and export the spans over OTLP/HTTP to a local sink, interleaved with the untraced ones")
+	floor := flag.Bool("floor", false, "also measure bench/floorrelay, a bare HTTP → stdio relay in one process and in two joined by a WebSocket: the floor under any relay on this machine")
 	prof := flag.String("profile", "", "directory for CPU profiles of the hub and the agent over the whole run (hub.pprof, agent.pprof)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -46,7 +47,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := run(ctx, bench{root: *root, srv: srv, calls: *calls, warm: *warm, rounds: *rounds, concs: cs, peer: *peer, only: *only, profile: *prof, policy: *governed, baseline: *baseline, tracing: *traced}); err != nil {
+	if err := run(ctx, bench{root: *root, srv: srv, calls: *calls, warm: *warm, rounds: *rounds, concs: cs, peer: *peer, only: *only, profile: *prof, policy: *governed, baseline: *baseline, tracing: *traced, floor: *floor}); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -123,6 +124,7 @@ type bench struct {
 	policy      bool   // -policy
 	baseline    string // -baseline
 	tracing     bool   // -tracing
+	floor       bool   // -floor
 }
 
 // wanted reports whether path name is measured under -paths.
@@ -187,6 +189,15 @@ func run(ctx context.Context, b bench) error {
 			return err
 		}
 		paths = append(paths, path{name: "peer proxy (TBXark/mcp-proxy) → stdio", pids: []int{pid}, procs: []string{"peer"}, open: httpPath(url, "", b.srv.tool, b.srv.expect, false)})
+	}
+	if b.floor {
+		single, pid, split, pids, err := m.startFloor(ctx, b.root, b.srv)
+		if err != nil {
+			return err
+		}
+		paths = append(paths,
+			path{name: "floor: bare relay → stdio", pids: []int{pid}, procs: []string{"relay"}, open: httpPath(single, "", b.srv.tool, b.srv.expect, false)},
+			path{name: "floor: bare relay → WebSocket → relay → stdio", pids: pids, procs: []string{"front", "back"}, open: httpPath(split, "", b.srv.tool, b.srv.expect, false)})
 	}
 	paths = slices.DeleteFunc(paths, func(p path) bool { return !b.wanted(p.name) })
 	all := map[string][]result{}
