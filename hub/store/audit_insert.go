@@ -19,7 +19,8 @@ import (
 // reused, and no SQL text built per call.
 //
 //   - SQLite: a multi-row INSERT … VALUES of a fixed set of sizes (64, 32, …, 1 rows), so a
-//     batch of any size is a few executions of at most seven prepared statements.
+//     batch of any size is a few executions of at most seven prepared statements. They are
+//     prepared on the driver's connection and run there (sqliteAudit), past database/sql.
 //   - PostgreSQL batches under pgUnnestMin rows: one INSERT … VALUES of exactly their rows
 //     (at most 31 prepared statements), one round trip.
 //   - PostgreSQL batches from pgUnnestMin rows: one INSERT … SELECT FROM unnest($1::text[], …)
@@ -50,13 +51,19 @@ var errStmtClosed = errors.New("audit insert: store closed")
 // closed with the store.
 type auditStmts struct {
 	mu     sync.Mutex
-	values [valuesChunk + 1]*sql.Stmt // by rows, in the store's dialect
+	values [valuesChunk + 1]*sql.Stmt // by rows; PostgreSQL only
 	unnest *sql.Stmt                  // PostgreSQL only
+	lite   sqliteAudit                // SQLite only
+	closed bool
 }
 
-func (a *auditStmts) close() {
+// close closes the statements; db is the store's pool, whose driver connection holds
+// SQLite's statements.
+func (a *auditStmts) close(db *sql.DB) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.closed = true
+	a.lite.close(db)
 	for i, st := range a.values {
 		if st != nil {
 			st.Close()
@@ -94,9 +101,15 @@ func (s *sqlStore) InsertAudit(ctx context.Context, events []AuditEvent) error {
 	}
 	// Statements are prepared before the transaction: SQLite has a single connection, which
 	// the transaction holds.
+	if s.dialect == dialectSQLite {
+		if err := s.insertAuditSQLite(ctx, events); err != nil {
+			return fmt.Errorf("insert %d audit events: %w", len(events), mapErr(err))
+		}
+		return nil
+	}
 	var insert func(context.Context, *sql.Tx, []AuditEvent) error
 	var err error
-	if s.dialect == dialectPostgres && len(events) >= pgUnnestMin {
+	if len(events) >= pgUnnestMin {
 		insert = s.insertAuditUnnest
 		_, err = s.auditStmt(ctx, &s.audit.unnest, pgAuditInsert)
 	} else {
@@ -117,6 +130,10 @@ func (s *sqlStore) valuesRows(n int) int {
 	if s.dialect == dialectPostgres {
 		return min(n, valuesChunk)
 	}
+	return sqliteValuesRows(n)
+}
+
+func sqliteValuesRows(n int) int {
 	return 1 << (bits.Len(uint(min(n, valuesChunk))) - 1)
 }
 
@@ -176,7 +193,8 @@ func (s *sqlStore) valuesAuditInsert(rows int) string {
 	return s.q(b.String())
 }
 
-// appendAuditArgs appends the column values of events, row by row, in auditColumns order.
+// appendAuditArgs appends the column values of events, row by row, in auditColumns order
+// (PostgreSQL's VALUES statements).
 func (s *sqlStore) appendAuditArgs(args []any, events []AuditEvent) []any {
 	for i := range events {
 		e := &events[i]

@@ -152,7 +152,7 @@ func (s *sqlStore) ping(ctx context.Context) error {
 func (s *sqlStore) Dialect() string { return s.dialect }
 
 func (s *sqlStore) Close() error {
-	s.audit.close()
+	s.audit.close(s.db)
 	if s.bulk != nil {
 		s.bulk.Close()
 	}
