@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,5 +105,56 @@ func testAuditBatchReplay(t *testing.T, s store.Store) {
 	if st.Total != 1650 || st.ByStatus["replayed"] != 550 {
 		t.Fatalf("after replays: %d events, %d replayed; want 1650 and 550 (only the new ones)",
 			st.Total, st.ByStatus["replayed"])
+	}
+}
+
+// testAuditRepeatedText stores batches whose columns hold runs of equal texts (the SQLite
+// insert binds a run's text once), runs that cross statements and batches, empty texts
+// between them, and texts that must be cleaned (NUL, invalid UTF-8) repeated in a run; every
+// field of every row reads back as it was, cleaned.
+func testAuditRepeatedText(t *testing.T, s store.Store) {
+	values := []string{"a", "a", "", "b\x00", "b\x00", "b\x00", "c\xff", "", "", "a"}
+	clean := strings.NewReplacer("\x00", "\uFFFD", "\xff", "\uFFFD")
+	var want []store.AuditEvent
+	n := 0
+	for _, size := range []int{150, 3, 64} {
+		batch := make([]store.AuditEvent, size)
+		for i := range batch {
+			e := distinctEvent("rep", n)
+			// Each column has its own phase in values, so runs start and end at other rows.
+			p := reflect.ValueOf(&e).Elem()
+			for f := range p.NumField() {
+				if fv := p.Field(f); fv.Kind() == reflect.String && p.Type().Field(f).Name != "ID" {
+					fv.SetString(values[(n/3+f)%len(values)])
+				}
+			}
+			e.Kind = "call" // required
+			batch[i] = e
+			n++
+		}
+		insert(t, s, batch...)
+		for _, e := range batch {
+			p := reflect.ValueOf(&e).Elem()
+			for f := range p.NumField() {
+				if fv := p.Field(f); fv.Kind() == reflect.String {
+					fv.SetString(clean.Replace(fv.String()))
+				}
+			}
+			want = append(want, e)
+		}
+	}
+	got := allAudit(t, s)
+	if len(got) != len(want) {
+		t.Fatalf("stored %d events, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if !g.Time.Equal(w.Time) {
+			t.Fatalf("row %d: time %s, want %s", i, g.Time, w.Time)
+		}
+		g.Time = w.Time
+		if !reflect.DeepEqual(g, w) {
+			t.Fatalf("row %d read back as\n%+v\nwant\n%+v", i, g, w)
+		}
 	}
 }

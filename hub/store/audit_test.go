@@ -20,6 +20,7 @@ var auditSuite = []struct {
 	{"InsertIsIdempotent", testAuditIdempotent},
 	{"InsertBatchSizes", testAuditBatchSizes},
 	{"InsertBatchReplay", testAuditBatchReplay},
+	{"InsertRepeatedText", testAuditRepeatedText},
 	{"InsertValidates", testAuditValidates},
 	{"InsertOddText", testAuditOddText},
 	{"PagingNewestFirst", testAuditPaging},
