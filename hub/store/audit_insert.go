@@ -99,14 +99,13 @@ func (s *sqlStore) InsertAudit(ctx context.Context, events []AuditEvent) error {
 			return fmt.Errorf("insert audit: event %d: ID, Time and Kind are required", i)
 		}
 	}
-	// Statements are prepared before the transaction: SQLite has a single connection, which
-	// the transaction holds.
 	if s.dialect == dialectSQLite {
 		if err := s.insertAuditSQLite(ctx, events); err != nil {
 			return fmt.Errorf("insert %d audit events: %w", len(events), mapErr(err))
 		}
 		return nil
 	}
+	// Statements are prepared before the transaction, on a connection of their own.
 	var insert func(context.Context, *sql.Tx, []AuditEvent) error
 	var err error
 	if len(events) >= pgUnnestMin {
@@ -124,20 +123,19 @@ func (s *sqlStore) InsertAudit(ctx context.Context, events []AuditEvent) error {
 	return nil
 }
 
-// valuesRows is how many of n rows the next VALUES statement takes: on SQLite the largest
-// power of two up to valuesChunk, on PostgreSQL all of them (fewer than pgUnnestMin).
+// valuesRows is how many of n rows the next VALUES statement takes on PostgreSQL: all of
+// them (fewer than pgUnnestMin).
 func (s *sqlStore) valuesRows(n int) int {
-	if s.dialect == dialectPostgres {
-		return min(n, valuesChunk)
-	}
-	return sqliteValuesRows(n)
+	return min(n, valuesChunk)
 }
 
+// sqliteValuesRows is how many of n rows the next VALUES statement takes on SQLite: the
+// largest power of two up to valuesChunk.
 func sqliteValuesRows(n int) int {
 	return 1 << (bits.Len(uint(min(n, valuesChunk))) - 1)
 }
 
-// prepareAuditValues prepares the statements insertAuditValues uses for n rows.
+// prepareAuditValues prepares the statements insertAuditValues uses for n rows (PostgreSQL).
 func (s *sqlStore) prepareAuditValues(ctx context.Context, n int) error {
 	for n > 0 {
 		rows := s.valuesRows(n)
@@ -149,7 +147,7 @@ func (s *sqlStore) prepareAuditValues(ctx context.Context, n int) error {
 	return nil
 }
 
-// insertAuditValues writes events in statements of valuesRows rows.
+// insertAuditValues writes events in statements of valuesRows rows (PostgreSQL).
 func (s *sqlStore) insertAuditValues(ctx context.Context, tx *sql.Tx, events []AuditEvent) error {
 	args := make([]any, 0, min(len(events), valuesChunk)*auditColumnCount)
 	for len(events) > 0 {
