@@ -13,7 +13,7 @@ import (
 // of a row's 25 arguments is checked and converted on every execution, and each argument
 // list is a fresh []any of fresh boxed values. Here one argument list is reused from batch to
 // batch, and a text equal to the one of the row before in its column (the kind, the caller,
-// the backend, … of a busy hub's calls) reuses that row's boxed value: about half of a
+// the backend, … of a busy hub's calls) reuses that row's boxed value: most of a
 // row's allocations go. The driver still copies each text into C memory to bind it.
 // docs/BENCHMARKS.md, Audit, sixth pass.
 
