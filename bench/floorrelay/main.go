@@ -224,13 +224,14 @@ func spawn(cmdline []string) (*stdio, error) {
 	return s, nil
 }
 
+// send writes line and its newline in one write.
 func (s *stdio) send(line []byte) error {
+	buf := make([]byte, len(line)+1)
+	copy(buf, line)
+	buf[len(line)] = '\n'
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := s.in.Write(line); err != nil {
-		return err
-	}
-	_, err := s.in.Write([]byte{'\n'})
+	_, err := s.in.Write(buf)
 	return err
 }
 
