@@ -44,6 +44,9 @@ type secretPattern struct {
 	// need, when set, lists bytes of which every match holds one: text without any of
 	// them cannot match, and the pattern is not run.
 	need string
+	// may, when set, is false only for text the pattern cannot match: a cheaper test than
+	// the pattern, asked before it.
+	may func(s string) bool
 }
 
 // secretAssignment is a name=value or name: value whose name says the value is a secret:
@@ -60,27 +63,27 @@ var curlUser = regexp.MustCompile(`(^|\s)(-u\s*|--user(?:\s+|=))('[^':\s]+:[^']*
 var numericPair = regexp.MustCompile(`[\s=]['"]?[0-9]+:[0-9]+['"]?$`)
 
 var secretPatterns = []secretPattern{
-	{[]string{"mcpgw_"}, regexp.MustCompile(`mcpgw_[A-Za-z0-9_-]{8,}`), Redacted, nil, ""},
-	{[]string{"bearer"}, regexp.MustCompile(`(?i)\bbearer\s+[A-Za-z0-9._~+/-]+=*`), "Bearer " + Redacted, nil, ""},
-	{[]string{"basic"}, regexp.MustCompile(`(?i)\bbasic\s+[A-Za-z0-9+/]{8,}=*`), "Basic " + Redacted, nil, ""},
-	{[]string{"private key"}, regexp.MustCompile(`-----BEGIN[A-Z ]*PRIVATE KEY-----(?s:.*?)(?:-----END[A-Z ]*PRIVATE KEY-----|$)`), Redacted, nil, ""},
-	{[]string{"akia", "asia"}, regexp.MustCompile(`\b(?:AKIA|ASIA)[A-Z0-9]{16}\b`), Redacted, nil, ""},
-	{[]string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"}, regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})`), Redacted, nil, ""},
-	{[]string{"xox"}, regexp.MustCompile(`\bxox[abprs]-[A-Za-z0-9-]{10,}`), Redacted, nil, ""},
-	{[]string{"sk-"}, regexp.MustCompile(`\bsk-[A-Za-z0-9_-]{20,}`), Redacted, nil, ""},
-	{[]string{"sk_live_", "sk_test_", "rk_live_", "rk_test_"}, regexp.MustCompile(`\b[rs]k_(?:live|test)_[A-Za-z0-9]{10,}`), Redacted, nil, ""},
-	{[]string{"aiza"}, regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}`), Redacted, nil, ""},
-	{[]string{"eyj"}, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*`), Redacted, nil, ""},
-	{[]string{"://"}, regexp.MustCompile(`://[^/\s:@]+:[^/\s@]+@`), "://" + Redacted + "@", nil, "@"},
+	{[]string{"mcpgw_"}, regexp.MustCompile(`mcpgw_[A-Za-z0-9_-]{8,}`), Redacted, nil, "", nil},
+	{[]string{"bearer"}, regexp.MustCompile(`(?i)\bbearer\s+[A-Za-z0-9._~+/-]+=*`), "Bearer " + Redacted, nil, "", nil},
+	{[]string{"basic"}, regexp.MustCompile(`(?i)\bbasic\s+[A-Za-z0-9+/]{8,}=*`), "Basic " + Redacted, nil, "", nil},
+	{[]string{"private key"}, regexp.MustCompile(`-----BEGIN[A-Z ]*PRIVATE KEY-----(?s:.*?)(?:-----END[A-Z ]*PRIVATE KEY-----|$)`), Redacted, nil, "", nil},
+	{[]string{"akia", "asia"}, regexp.MustCompile(`\b(?:AKIA|ASIA)[A-Z0-9]{16}\b`), Redacted, nil, "", nil},
+	{[]string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"}, regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})`), Redacted, nil, "", nil},
+	{[]string{"xox"}, regexp.MustCompile(`\bxox[abprs]-[A-Za-z0-9-]{10,}`), Redacted, nil, "", nil},
+	{[]string{"sk-"}, regexp.MustCompile(`\bsk-[A-Za-z0-9_-]{20,}`), Redacted, nil, "", nil},
+	{[]string{"sk_live_", "sk_test_", "rk_live_", "rk_test_"}, regexp.MustCompile(`\b[rs]k_(?:live|test)_[A-Za-z0-9]{10,}`), Redacted, nil, "", nil},
+	{[]string{"aiza"}, regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}`), Redacted, nil, "", nil},
+	{[]string{"eyj"}, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*`), Redacted, nil, "", nil},
+	{[]string{"://"}, regexp.MustCompile(`://[^/\s:@]+:[^/\s@]+@`), "://" + Redacted + "@", nil, "@", nil},
 	{[]string{"glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "gloas-", "glsoat-", "glft-", "glimt-", "glagent-"},
-		regexp.MustCompile(`\bgl(?:pat|dt|rt|ptt|cbt|oas|soat|ft|imt|agent)-[A-Za-z0-9_-]{20,}`), Redacted, nil, ""},
-	{[]string{"npm_"}, regexp.MustCompile(`\bnpm_[A-Za-z0-9]{36}\b`), Redacted, nil, ""},
-	{[]string{"hf_"}, regexp.MustCompile(`\bhf_[A-Za-z0-9]{34,}\b`), Redacted, nil, ""},
-	{[]string{"sg."}, regexp.MustCompile(`\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}`), Redacted, nil, ""},
-	{[]string{"hooks.slack.com/"}, regexp.MustCompile(`(hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9_/-]+`), "${1}" + Redacted, nil, ""},
-	{[]string{"/api/webhooks/"}, regexp.MustCompile(`(discord(?:app)?\.com/api/webhooks/)[^\s"'?]+`), "${1}" + Redacted, nil, ""},
-	{[]string{"-u"}, curlUser, "${1}${2}" + Redacted, func(m string) bool { return numericPair.MatchString(m) }, ":"},
-	{[]string{"pass", "pw", "secret", "token", "key", "credential", "sig"}, secretAssignment, "${1}" + Redacted, nil, "=:"},
+		regexp.MustCompile(`\bgl(?:pat|dt|rt|ptt|cbt|oas|soat|ft|imt|agent)-[A-Za-z0-9_-]{20,}`), Redacted, nil, "", nil},
+	{[]string{"npm_"}, regexp.MustCompile(`\bnpm_[A-Za-z0-9]{36}\b`), Redacted, nil, "", nil},
+	{[]string{"hf_"}, regexp.MustCompile(`\bhf_[A-Za-z0-9]{34,}\b`), Redacted, nil, "", nil},
+	{[]string{"sg."}, regexp.MustCompile(`\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}`), Redacted, nil, "", nil},
+	{[]string{"hooks.slack.com/"}, regexp.MustCompile(`(hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9_/-]+`), "${1}" + Redacted, nil, "", nil},
+	{[]string{"/api/webhooks/"}, regexp.MustCompile(`(discord(?:app)?\.com/api/webhooks/)[^\s"'?]+`), "${1}" + Redacted, nil, "", nil},
+	{[]string{"-u"}, curlUser, "${1}${2}" + Redacted, func(m string) bool { return numericPair.MatchString(m) }, ":", nil},
+	{[]string{"pass", "pw", "secret", "token", "key", "credential", "sig"}, secretAssignment, "${1}" + Redacted, nil, "=:", mayAssign},
 }
 
 // Redactor removes secrets from payloads before they are recorded. Always on: values of
@@ -154,6 +157,10 @@ func (r *Redactor) Text(s string) string {
 		}
 		for _, t := range p.triggers {
 			if strings.Contains(lower, t) {
+				// Matches are rare, and ReplaceAllString copies the text even without one.
+				if p.may != nil && !p.may(s) || !p.re.MatchString(s) {
+					break
+				}
 				if p.keep == nil {
 					s = p.re.ReplaceAllString(s, p.repl)
 				} else {
@@ -169,9 +176,57 @@ func (r *Redactor) Text(s string) string {
 		}
 	}
 	for _, re := range r.patterns {
-		s = re.ReplaceAllString(s, Redacted)
+		if re.MatchString(s) {
+			s = re.ReplaceAllString(s, Redacted)
+		}
 	}
 	return s
+}
+
+// assignmentNames are the endings (lower case) of every name secretAssignment takes.
+var assignmentNames = []string{"password", "passwd", "passphrase", "secret", "token", "key",
+	"credential", "credentials", "sharedaccesssignature", "pass", "pwd", "pw", "sig"}
+
+// mayAssign is false only for text secretAssignment cannot match: no '=' or ':' follows a
+// name ending like assignmentNames (then an optional quote, then spaces as \s takes them).
+// The pattern's (?i) also folds 'k' with the Kelvin sign and 's' with the long s: text
+// holding either is left to the pattern. It costs a scan for '=' and ':' where the pattern,
+// without a literal to look for, tries every position of the text.
+func mayAssign(s string) bool {
+	if strings.Contains(s, "\u212a") || strings.Contains(s, "\u017f") {
+		return true
+	}
+	for i := 0; ; i++ {
+		k := strings.IndexAny(s[i:], "=:")
+		if k < 0 {
+			return false
+		}
+		i += k
+		j := i
+		for j > 0 && (s[j-1] == ' ' || s[j-1] == '\t' || s[j-1] == '\n' || s[j-1] == '\f' || s[j-1] == '\r') {
+			j--
+		}
+		if j > 0 && (s[j-1] == '"' || s[j-1] == '\'') {
+			j--
+		}
+		for _, n := range assignmentNames {
+			if j >= len(n) && hasSuffixFold(s[:j], n) {
+				return true
+			}
+		}
+	}
+}
+
+// hasSuffixFold reports whether s ends with lit (lower case), ASCII letters of s in either
+// case.
+func hasSuffixFold(s, lit string) bool {
+	s = s[len(s)-len(lit):]
+	for k := 0; k < len(lit); k++ {
+		if lowerASCII(s[k]) != lit[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // Payload returns raw redacted as JSON text of at most about the configured maximum:

@@ -3,6 +3,7 @@ package audit
 import (
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // FuzzPatternNeeds holds each secret pattern's need to what it claims: no text without any of
@@ -31,4 +32,55 @@ func FuzzPatternNeeds(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzMayAssign holds mayAssign to what it claims: text secretAssignment matches is never
+// text mayAssign rules out.
+func FuzzMayAssign(f *testing.F) {
+	for _, s := range []string{
+		"password=hunter2", "token: abc", "api_key = 'k'", `"secret":"v"`, "sig=abc&x=1",
+		`{"Client_Secret" :  "x"}`, "PASSWD\t=\tx", "my.pw:1", "AccountKey=abc;", "credentials: x",
+		"paſſword=x", "api_\u212aey=x", "keyId: k-alice", "monkey=1", "x=1", "=", ":", "pass'=x",
+		`{"caller":{"keyId":"k-alice","session":"3bff"},"params":{"name":"echo"}}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if secretAssignment.MatchString(s) && !mayAssign(s) {
+			t.Fatalf("secretAssignment matches %q, which mayAssign rules out", s)
+		}
+	})
+}
+
+// TestMayAssignFolds: the pattern's (?i) folds no letter of a name mayAssign looks for with
+// anything but its ASCII cases, the Kelvin sign and the long s (which mayAssign leaves to
+// the pattern).
+func TestMayAssignFolds(t *testing.T) {
+	for _, n := range assignmentNames {
+		for _, c := range n {
+			for f := unicode.SimpleFold(c); f != c; f = unicode.SimpleFold(f) {
+				if f >= 0x80 && f != '\u212a' && f != '\u017f' {
+					t.Errorf("%q folds with %U", c, f)
+				}
+			}
+		}
+	}
+}
+
+// TestMayAssign: mayAssign rules out what it should, so the pattern is not run on it.
+func TestMayAssign(t *testing.T) {
+	for s, want := range map[string]bool{
+		`{"caller":{"userId":"u-alice","keyId":"k-alice"},"params":{"path":"/srv/data/x"}}`: false,
+		"monkey business, no assignment": false,
+		"x = 1; y: 2":                    false,
+		"monkey=1":                       true, // the pattern decides (\b)
+		`"Client_Secret" : "x"`:          true,
+		"PassWD\t= x":                    true,
+		"the sig: abc":                   true,
+		"ſecret=x":                       true,
+	} {
+		if got := mayAssign(s); got != want {
+			t.Errorf("mayAssign(%q) = %v, want %v", s, got, want)
+		}
+	}
 }
