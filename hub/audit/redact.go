@@ -150,29 +150,31 @@ func (r *Redactor) Text(s string) string {
 	if len(s) < 8 {
 		return s
 	}
-	lower := strings.ToLower(s)
-	for _, p := range secretPatterns {
-		if p.need != "" && !strings.ContainsAny(s, p.need) {
+	// The patterns whose triggers the text holds, lower-cased as strings.ToLower does it (in
+	// one read of the text, looking up each byte's triggers).
+	var on uint64
+	if isASCII(s) {
+		on = triggered(s)
+	} else {
+		on = triggered(strings.ToLower(s))
+	}
+	for i, p := range secretPatterns {
+		if on&(1<<i) == 0 || p.need != "" && !strings.ContainsAny(s, p.need) {
 			continue
 		}
-		for _, t := range p.triggers {
-			if strings.Contains(lower, t) {
-				// Matches are rare, and ReplaceAllString copies the text even without one.
-				if p.may != nil && !p.may(s) || !p.re.MatchString(s) {
-					break
+		// Matches are rare, and ReplaceAllString copies the text even without one.
+		if p.may != nil && !p.may(s) || !p.re.MatchString(s) {
+			continue
+		}
+		if p.keep == nil {
+			s = p.re.ReplaceAllString(s, p.repl)
+		} else {
+			s = p.re.ReplaceAllStringFunc(s, func(m string) string {
+				if p.keep(m) {
+					return m
 				}
-				if p.keep == nil {
-					s = p.re.ReplaceAllString(s, p.repl)
-				} else {
-					s = p.re.ReplaceAllStringFunc(s, func(m string) string {
-						if p.keep(m) {
-							return m
-						}
-						return p.re.ReplaceAllString(m, p.repl)
-					})
-				}
-				break
-			}
+				return p.re.ReplaceAllString(m, p.repl)
+			})
 		}
 	}
 	for _, re := range r.patterns {

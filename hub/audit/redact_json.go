@@ -338,15 +338,22 @@ func (r *Redactor) mayHoldSecret(b []byte) bool {
 	return false
 }
 
-// trigger is one of a pattern's triggers, with the bytes the pattern needs.
-type trigger struct{ lit, need string }
+// trigger is one of a pattern's triggers, with the bytes the pattern needs and the
+// pattern's index in secretPatterns.
+type trigger struct {
+	lit, need string
+	pattern   int
+}
 
 // triggersByFirst lists the built-in patterns' triggers by their first byte; triggerFirst
 // marks those bytes in either case.
 var triggersByFirst, triggerFirst = func() (by [256][]trigger, first [256]bool) {
-	for _, p := range secretPatterns {
+	if len(secretPatterns) > 64 {
+		panic("audit: triggered marks at most 64 patterns")
+	}
+	for i, p := range secretPatterns {
 		for _, t := range p.triggers {
-			by[t[0]] = append(by[t[0]], trigger{t, p.need})
+			by[t[0]] = append(by[t[0]], trigger{t, p.need, i})
 			first[t[0]] = true
 			if 'a' <= t[0] && t[0] <= 'z' {
 				first[t[0]-'a'+'A'] = true
@@ -363,9 +370,35 @@ func lowerASCII(c byte) byte {
 	return c
 }
 
+// triggered returns the set of built-in patterns (bit i: secretPatterns[i]) one of whose
+// triggers b holds, its ASCII letters in either case.
+func triggered[T string | []byte](b T) (on uint64) {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if !triggerFirst[c] {
+			continue
+		}
+		for _, t := range triggersByFirst[lowerASCII(c)] {
+			if len(b)-i >= len(t.lit) && hasPrefixFold(b[i:], t.lit) {
+				on |= 1 << t.pattern
+			}
+		}
+	}
+	return on
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // hasPrefixFold reports whether b starts with lit (lower case) with ASCII letters of b in
 // either case, as strings.Contains(strings.ToLower(s), lit) would see it.
-func hasPrefixFold(b []byte, lit string) bool {
+func hasPrefixFold[T string | []byte](b T, lit string) bool {
 	for k := 0; k < len(lit); k++ {
 		if lowerASCII(b[k]) != lit[k] {
 			return false

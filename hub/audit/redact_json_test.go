@@ -141,3 +141,33 @@ func readCorpusEntries(f *testing.F, file string) []string {
 	}
 	return out
 }
+
+// FuzzTextMatchesOld holds Text — the patterns' triggers found in one read, a pattern's
+// names checked before secretAssignment runs, a replace only after a match — to Text as it
+// was (oldText), for any text and with built-in and configured rules.
+func FuzzTextMatchesOld(f *testing.F) {
+	for _, s := range []string{
+		"password=hunter2 and Bearer abcdefghij", "curl -u alice:secret https://x", "keyId: k-alice",
+		"api_\u212aey=abc", "TO\u212aEN: x", "\u0130 token=x", "pa\u017f\u017fword=x", "https://bob:pw@host/x",
+		"docker -u 1000:1000 img", "mcpgw_abcdefgh12345 AKIAABCDEFGHIJKLMNOP", "\xff token: abc",
+	} {
+		f.Add(s)
+	}
+	for _, file := range []string{"secrets.jsonl", "near_misses.jsonl"} {
+		for _, e := range readCorpusEntries(f, file) {
+			f.Add(e)
+		}
+	}
+	plain, _ := NewRedactor(nil, nil, 4096)
+	configured, err := NewRedactor([]string{"Key"}, []string{`hunter\d`, `\b\d{3}-\d{2}-\d{4}\b`}, 1<<20)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, r := range []*Redactor{plain, configured} {
+			if got, want := r.Text(s), r.oldText(s); got != want {
+				t.Fatalf("Text(%q) = %q\nthe old Text gives %q", s, got, want)
+			}
+		}
+	})
+}
