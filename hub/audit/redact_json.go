@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -242,15 +243,85 @@ func (s *redaction) str(start, end int) {
 	var text string
 	if simple {
 		text = string(body)
-	} else if json.Unmarshal(lit, &text) != nil { // cannot fail on a checked literal
-		s.replace(start, end, []byte(`""`))
-		return
+	} else {
+		text = unquoteJSON(lit)
 	}
 	red := s.r.Text(text)
 	if red == text && utf8.Valid(body) {
 		return
 	}
 	s.replace(start, end, marshal(red))
+}
+
+// unquoteJSON decodes the JSON string literal lit (quotes included), which stringEnd took,
+// as json.Unmarshal does: an invalid UTF-8 byte or a lone surrogate becomes U+FFFD.
+func unquoteJSON(lit []byte) string {
+	body := lit[1 : len(lit)-1]
+	out := make([]byte, 0, len(body))
+	for i := 0; i < len(body); {
+		c := body[i]
+		switch {
+		case c == '\\':
+			i++
+			switch c := body[i]; c {
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			case 'u':
+				r := hex4(body[i+1:])
+				i += 5
+				if utf16.IsSurrogate(r) {
+					r2 := rune(-1)
+					if i+6 <= len(body) && body[i] == '\\' && body[i+1] == 'u' {
+						r2 = hex4(body[i+2:])
+					}
+					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+						out = utf8.AppendRune(out, d)
+						i += 6
+						continue
+					}
+					r = utf8.RuneError
+				}
+				out = utf8.AppendRune(out, r)
+				continue
+			default: // '"', '\\', '/'
+				out = append(out, c)
+			}
+			i++
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+			i++
+		default:
+			r, n := utf8.DecodeRune(body[i:])
+			out = utf8.AppendRune(out, r)
+			i += n
+		}
+	}
+	return string(out)
+}
+
+// hex4 is the value of the four hex digits b starts with (stringEnd checked them).
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		default:
+			c -= 'A' - 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
 }
 
 // secretKeyJSON is secretKey for a key as a JSON literal.
