@@ -189,6 +189,14 @@ func (r *Redactor) Text(s string) string {
 var assignmentNames = []string{"password", "passwd", "passphrase", "secret", "token", "key",
 	"credential", "credentials", "sharedaccesssignature", "pass", "pwd", "pw", "sig"}
 
+// assignmentNamesByLast holds assignmentNames by their last byte.
+var assignmentNamesByLast = func() (by [256][]string) {
+	for _, n := range assignmentNames {
+		by[n[len(n)-1]] = append(by[n[len(n)-1]], n)
+	}
+	return by
+}()
+
 // mayAssign is false only for text secretAssignment cannot match: no '=' or ':' follows a
 // name ending like assignmentNames (then an optional quote, then spaces as \s takes them).
 // The pattern's (?i) also folds 'k' with the Kelvin sign and 's' with the long s: text
@@ -211,7 +219,10 @@ func mayAssign(s string) bool {
 		if j > 0 && (s[j-1] == '"' || s[j-1] == '\'') {
 			j--
 		}
-		for _, n := range assignmentNames {
+		if j == 0 {
+			continue
+		}
+		for _, n := range assignmentNamesByLast[lowerASCII(s[j-1])] {
 			if j >= len(n) && hasSuffixFold(s[:j], n) {
 				return true
 			}

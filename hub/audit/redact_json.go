@@ -441,15 +441,30 @@ func lowerASCII(c byte) byte {
 	return c
 }
 
+// triggerPairs marks (bit c1<<8|c2) the first two bytes of every trigger: every trigger is
+// two bytes long or more, and a pair is rarer in text than a byte.
+var triggerPairs = func() (set [1 << 10]uint64) {
+	for _, p := range secretPatterns {
+		for _, t := range p.triggers {
+			if len(t) < 2 {
+				panic("audit: a trigger of one byte: " + t)
+			}
+			k := int(t[0])<<8 | int(t[1])
+			set[k>>6] |= 1 << (k & 63)
+		}
+	}
+	return set
+}()
+
 // triggered returns the set of built-in patterns (bit i: secretPatterns[i]) one of whose
 // triggers b holds, its ASCII letters in either case.
 func triggered[T string | []byte](b T) (on uint64) {
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if !triggerFirst[c] {
+	for i := 0; i+1 < len(b); i++ {
+		c := lowerASCII(b[i])
+		if k := int(c)<<8 | int(lowerASCII(b[i+1])); triggerPairs[k>>6]&(1<<(k&63)) == 0 {
 			continue
 		}
-		for _, t := range triggersByFirst[lowerASCII(c)] {
+		for _, t := range triggersByFirst[c] {
 			if len(b)-i >= len(t.lit) && hasPrefixFold(b[i:], t.lit) {
 				on |= 1 << t.pattern
 			}
