@@ -175,8 +175,8 @@ func CallArguments(params []byte) map[string]any {
 	if !ok {
 		return nil
 	}
-	var args map[string]any
-	if json.Unmarshal(raw, &args) != nil {
+	args, ok := decodeObject(raw) // json.Unmarshal's result, in one pass
+	if !ok {
 		return nil
 	}
 	return args

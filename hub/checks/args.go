@@ -1,0 +1,331 @@
+package checks
+
+import (
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// maxArgsDepth is encoding/json's nesting limit: deeper arguments are not JSON to it.
+const maxArgsDepth = 10000
+
+// decodeObject is json.Unmarshal of doc into a map[string]any, with the same result — the
+// same maps, slices, float64s and strings, nil for null — and ok false where Unmarshal
+// returns an error (doc is not JSON, not an object or null, or holds a number a float64
+// cannot hold). It reads doc once, where Unmarshal checks it in a pass of its own first
+// and then decodes it by reflection.
+func decodeObject(doc []byte) (m map[string]any, ok bool) {
+	d := argDecoder{doc: doc}
+	d.space()
+	if d.i < len(doc) && doc[d.i] == 'n' {
+		if !d.literal("null") {
+			return nil, false
+		}
+	} else {
+		if d.i >= len(doc) || doc[d.i] != '{' {
+			return nil, false
+		}
+		if m, ok = d.object(1); !ok {
+			return nil, false
+		}
+	}
+	if d.space(); d.i != len(doc) {
+		return nil, false
+	}
+	return m, true
+}
+
+type argDecoder struct {
+	doc []byte
+	i   int
+}
+
+func (d *argDecoder) space() {
+	for d.i < len(d.doc) {
+		switch d.doc[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *argDecoder) literal(lit string) bool {
+	if len(d.doc)-d.i < len(lit) || string(d.doc[d.i:d.i+len(lit)]) != lit {
+		return false
+	}
+	d.i += len(lit)
+	return true
+}
+
+// value decodes the value at doc[i] (no space before it).
+func (d *argDecoder) value(depth int) (any, bool) {
+	if d.i >= len(d.doc) {
+		return nil, false
+	}
+	switch d.doc[d.i] {
+	case '{':
+		if depth >= maxArgsDepth {
+			return nil, false
+		}
+		return d.object(depth + 1)
+	case '[':
+		if depth >= maxArgsDepth {
+			return nil, false
+		}
+		return d.array(depth + 1)
+	case '"':
+		return d.str()
+	case 't':
+		return true, d.literal("true")
+	case 'f':
+		return false, d.literal("false")
+	case 'n':
+		return nil, d.literal("null")
+	}
+	return d.number()
+}
+
+// object decodes the object at doc[i] (a '{'); a repeated key keeps its last value.
+func (d *argDecoder) object(depth int) (map[string]any, bool) {
+	m := map[string]any{}
+	d.i++
+	if d.space(); d.i < len(d.doc) && d.doc[d.i] == '}' {
+		d.i++
+		return m, true
+	}
+	for {
+		if d.i >= len(d.doc) || d.doc[d.i] != '"' {
+			return nil, false
+		}
+		k, ok := d.str()
+		if !ok {
+			return nil, false
+		}
+		if d.space(); d.i >= len(d.doc) || d.doc[d.i] != ':' {
+			return nil, false
+		}
+		d.i++
+		d.space()
+		v, ok := d.value(depth)
+		if !ok {
+			return nil, false
+		}
+		m[k] = v
+		if d.space(); d.i >= len(d.doc) {
+			return nil, false
+		}
+		switch d.doc[d.i] {
+		case ',':
+			d.i++
+			d.space()
+		case '}':
+			d.i++
+			return m, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+func (d *argDecoder) array(depth int) ([]any, bool) {
+	a := make([]any, 0)
+	d.i++
+	if d.space(); d.i < len(d.doc) && d.doc[d.i] == ']' {
+		d.i++
+		return a, true
+	}
+	for {
+		v, ok := d.value(depth)
+		if !ok {
+			return nil, false
+		}
+		a = append(a, v)
+		if d.space(); d.i >= len(d.doc) {
+			return nil, false
+		}
+		switch d.doc[d.i] {
+		case ',':
+			d.i++
+			d.space()
+		case ']':
+			d.i++
+			return a, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+// str decodes the string at doc[i] (a '"') as encoding/json does: an invalid UTF-8 byte or a
+// lone surrogate becomes U+FFFD.
+func (d *argDecoder) str() (string, bool) {
+	start := d.i + 1
+	plain := true
+	j := start
+	for ; ; j++ {
+		if j >= len(d.doc) {
+			return "", false
+		}
+		c := d.doc[j]
+		if c == '"' {
+			break
+		}
+		if c < 0x20 {
+			return "", false
+		}
+		if c >= utf8.RuneSelf {
+			plain = false
+			continue
+		}
+		if c != '\\' {
+			continue
+		}
+		plain = false
+		if j++; j >= len(d.doc) {
+			return "", false
+		}
+		switch d.doc[j] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		case 'u':
+			if j+4 >= len(d.doc) || hex4(d.doc[j+1:j+5]) < 0 {
+				return "", false
+			}
+			j += 4
+		default:
+			return "", false
+		}
+	}
+	body := d.doc[start:j]
+	d.i = j + 1
+	if plain || utf8.Valid(body) && !hasBackslash(body) {
+		return string(body), true
+	}
+	return unquote(body), true
+}
+
+func hasBackslash(b []byte) bool {
+	for _, c := range b {
+		if c == '\\' {
+			return true
+		}
+	}
+	return false
+}
+
+// unquote decodes a string's checked body.
+func unquote(body []byte) string {
+	out := make([]byte, 0, len(body))
+	for i := 0; i < len(body); {
+		c := body[i]
+		switch {
+		case c == '\\':
+			i++
+			switch c := body[i]; c {
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			case 'u':
+				r := hex4(body[i+1:])
+				i += 5
+				if utf16.IsSurrogate(r) {
+					r2 := rune(-1)
+					if i+6 <= len(body) && body[i] == '\\' && body[i+1] == 'u' {
+						r2 = hex4(body[i+2:])
+					}
+					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+						out = utf8.AppendRune(out, dec)
+						i += 6
+						continue
+					}
+					r = utf8.RuneError
+				}
+				out = utf8.AppendRune(out, r)
+				continue
+			default: // '"', '\\', '/'
+				out = append(out, c)
+			}
+			i++
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+			i++
+		default:
+			r, n := utf8.DecodeRune(body[i:])
+			out = utf8.AppendRune(out, r)
+			i += n
+		}
+	}
+	return string(out)
+}
+
+// hex4 is the value of the four hex digits b starts with, or -1.
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return -1
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
+}
+
+// number decodes the JSON number at doc[i] into a float64.
+func (d *argDecoder) number() (any, bool) {
+	doc, start, i := d.doc, d.i, d.i
+	if i < len(doc) && doc[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(doc) && doc[i] == '0':
+		i++
+	case i < len(doc) && '1' <= doc[i] && doc[i] <= '9':
+		for i < len(doc) && '0' <= doc[i] && doc[i] <= '9' {
+			i++
+		}
+	default:
+		return nil, false
+	}
+	if i < len(doc) && doc[i] == '.' {
+		i++
+		if i >= len(doc) || doc[i] < '0' || doc[i] > '9' {
+			return nil, false
+		}
+		for i < len(doc) && '0' <= doc[i] && doc[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(doc) && (doc[i] == 'e' || doc[i] == 'E') {
+		i++
+		if i < len(doc) && (doc[i] == '+' || doc[i] == '-') {
+			i++
+		}
+		if i >= len(doc) || doc[i] < '0' || doc[i] > '9' {
+			return nil, false
+		}
+		for i < len(doc) && '0' <= doc[i] && doc[i] <= '9' {
+			i++
+		}
+	}
+	f, err := strconv.ParseFloat(string(doc[start:i]), 64)
+	if err != nil {
+		return nil, false
+	}
+	d.i = i
+	return f, true
+}
