@@ -257,7 +257,8 @@ func (s *redaction) str(start, end int) {
 // as json.Unmarshal does: an invalid UTF-8 byte or a lone surrogate becomes U+FFFD.
 func unquoteJSON(lit []byte) string {
 	body := lit[1 : len(lit)-1]
-	out := make([]byte, 0, len(body))
+	var out strings.Builder // one allocation: its String does not copy
+	out.Grow(len(body))
 	for i := 0; i < len(body); {
 		c := body[i]
 		switch {
@@ -265,15 +266,15 @@ func unquoteJSON(lit []byte) string {
 			i++
 			switch c := body[i]; c {
 			case 'b':
-				out = append(out, '\b')
+				out.WriteByte('\b')
 			case 'f':
-				out = append(out, '\f')
+				out.WriteByte('\f')
 			case 'n':
-				out = append(out, '\n')
+				out.WriteByte('\n')
 			case 'r':
-				out = append(out, '\r')
+				out.WriteByte('\r')
 			case 't':
-				out = append(out, '\t')
+				out.WriteByte('\t')
 			case 'u':
 				r := hex4(body[i+1:])
 				i += 5
@@ -283,28 +284,28 @@ func unquoteJSON(lit []byte) string {
 						r2 = hex4(body[i+2:])
 					}
 					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-						out = utf8.AppendRune(out, d)
+						out.WriteRune(d)
 						i += 6
 						continue
 					}
 					r = utf8.RuneError
 				}
-				out = utf8.AppendRune(out, r)
+				out.WriteRune(r)
 				continue
 			default: // '"', '\\', '/'
-				out = append(out, c)
+				out.WriteByte(c)
 			}
 			i++
 		case c < utf8.RuneSelf:
-			out = append(out, c)
+			out.WriteByte(c)
 			i++
 		default:
 			r, n := utf8.DecodeRune(body[i:])
-			out = utf8.AppendRune(out, r)
+			out.WriteRune(r)
 			i += n
 		}
 	}
-	return string(out)
+	return out.String()
 }
 
 // hex4 is the value of the four hex digits b starts with (stringEnd checked them).

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -216,7 +217,8 @@ func hasBackslash(b []byte) bool {
 
 // unquote decodes a string's checked body.
 func unquote(body []byte) string {
-	out := make([]byte, 0, len(body))
+	var out strings.Builder // one allocation: its String does not copy
+	out.Grow(len(body))
 	for i := 0; i < len(body); {
 		c := body[i]
 		switch {
@@ -224,15 +226,15 @@ func unquote(body []byte) string {
 			i++
 			switch c := body[i]; c {
 			case 'b':
-				out = append(out, '\b')
+				out.WriteByte('\b')
 			case 'f':
-				out = append(out, '\f')
+				out.WriteByte('\f')
 			case 'n':
-				out = append(out, '\n')
+				out.WriteByte('\n')
 			case 'r':
-				out = append(out, '\r')
+				out.WriteByte('\r')
 			case 't':
-				out = append(out, '\t')
+				out.WriteByte('\t')
 			case 'u':
 				r := hex4(body[i+1:])
 				i += 5
@@ -242,28 +244,28 @@ func unquote(body []byte) string {
 						r2 = hex4(body[i+2:])
 					}
 					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-						out = utf8.AppendRune(out, dec)
+						out.WriteRune(dec)
 						i += 6
 						continue
 					}
 					r = utf8.RuneError
 				}
-				out = utf8.AppendRune(out, r)
+				out.WriteRune(r)
 				continue
 			default: // '"', '\\', '/'
-				out = append(out, c)
+				out.WriteByte(c)
 			}
 			i++
 		case c < utf8.RuneSelf:
-			out = append(out, c)
+			out.WriteByte(c)
 			i++
 		default:
 			r, n := utf8.DecodeRune(body[i:])
-			out = utf8.AppendRune(out, r)
+			out.WriteRune(r)
 			i += n
 		}
 	}
-	return string(out)
+	return out.String()
 }
 
 // hex4 is the value of the four hex digits b starts with, or -1.
