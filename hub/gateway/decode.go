@@ -13,8 +13,10 @@ import (
 // never checked on one reading and forwarded for another. A request it refuses comes back
 // with refused, the -32602 reply to send under the request's id; a message that cannot be
 // used at all (not JSON, not JSON-RPC, or refused without an id to answer) is err.
+// b is the message's: its params and result are slices of b (every caller reads b fresh
+// from a request and never changes it), so the arguments of a call are not copied.
 func parseClient(b []byte) (msg jsonrpc.Message, refused *jsonrpc.Response, err error) {
-	msg, err = mcp.ParseClientMessage(b)
+	msg, err = mcp.ParseClientMessageOwned(b)
 	if err == nil {
 		return msg, nil, nil
 	}

@@ -75,6 +75,8 @@ func SplitBatch(b []byte) ([]json.RawMessage, error) {
 // wireFields are the raw members of a JSON-RPC message; nil means absent.
 type wireFields struct {
 	version, id, method, params, result, err []byte
+	// alias: params and result may stay slices of the message (ParseClientMessageOwned).
+	alias bool
 }
 
 var errMalformed = fmt.Errorf("%w: malformed JSON", ErrParse)
@@ -185,13 +187,21 @@ func ParseMessage(b []byte) (jsonrpc.Message, error) {
 // Such an error wraps ErrInvalidInput (an *InputError naming the place) and the message is
 // returned beside it when the JSON is otherwise a valid message, so that a request can be
 // answered under its id.
-func ParseClientMessage(b []byte) (jsonrpc.Message, error) {
+func ParseClientMessage(b []byte) (jsonrpc.Message, error) { return parseClientMessage(b, false) }
+
+// ParseClientMessageOwned is ParseClientMessage for a b that the caller hands over: the
+// message's params and result are slices of b, not copies (a tools/call's arguments can be
+// large), so b must not change afterwards.
+func ParseClientMessageOwned(b []byte) (jsonrpc.Message, error) { return parseClientMessage(b, true) }
+
+func parseClientMessage(b []byte, alias bool) (jsonrpc.Message, error) {
 	if len(b) > math.MaxInt32 { // key offsets are int32
 		return nil, invalid("message over 2 GiB")
 	}
 	v := validator{strict: true}
 	f, err := scanFields(b, &v)
 	if err == nil {
+		f.alias = alias
 		return parseFields(f)
 	}
 	if v.fail == nil {
@@ -244,7 +254,10 @@ func parseRequest(f wireFields) (*jsonrpc.Request, error) {
 	switch {
 	case f.params == nil || string(f.params) == "null":
 	case f.params[0] == '{' || f.params[0] == '[':
-		req.Params = bytes.Clone(f.params)
+		req.Params = f.params[:len(f.params):len(f.params)] // an append copies
+		if !f.alias {
+			req.Params = bytes.Clone(f.params)
+		}
 	default:
 		return nil, invalid(`"params" must be an object or an array`)
 	}
@@ -270,7 +283,10 @@ func parseResponse(f wireFields) (*jsonrpc.Response, error) {
 		if !resp.ID.IsValid() {
 			return nil, invalid("result without id")
 		}
-		resp.Result = bytes.Clone(f.result)
+		resp.Result = f.result[:len(f.result):len(f.result)]
+		if !f.alias {
+			resp.Result = bytes.Clone(f.result)
+		}
 		return resp, nil
 	}
 	werr, err := parseError(f.err)

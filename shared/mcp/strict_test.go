@@ -214,7 +214,50 @@ func FuzzParseClientMessage(f *testing.F) {
 		if !bytes.Equal(x, y) {
 			t.Fatalf("%q: strict %s, lax %s", b, x, y)
 		}
+		owned, ownedErr := ParseClientMessageOwned(bytes.Clone(b))
+		if fmt.Sprint(ownedErr) != fmt.Sprint(err) {
+			t.Fatalf("%q: ParseClientMessage: %v; ParseClientMessageOwned: %v", b, err, ownedErr)
+		}
+		if z, _ := EncodeMessage(owned); !bytes.Equal(x, z) {
+			t.Fatalf("%q: ParseClientMessage %s, ParseClientMessageOwned %s", b, x, z)
+		}
 	})
+}
+
+// TestParseClientMessageOwned: the params and result of an owned message are slices of it,
+// which an append does not write through; ParseClientMessage's are copies.
+func TestParseClientMessageOwned(t *testing.T) {
+	for _, b := range []string{
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"a":1}},"x":0}`,
+		`{"jsonrpc":"2.0","id":1,"result":{"content":[]},"x":0}`,
+	} {
+		raw := func(m jsonrpc.Message) []byte {
+			if req, ok := m.(*jsonrpc.Request); ok {
+				return req.Params
+			}
+			return m.(*jsonrpc.Response).Result
+		}
+		buf := []byte(b)
+		m, err := ParseClientMessageOwned(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := raw(m)
+		if i := bytes.Index(buf, p); i < 0 || &buf[i] != &p[0] {
+			t.Fatalf("%s: params or result %s are not a slice of the message", b, p)
+		}
+		_ = append(p, '!')
+		if string(buf) != b {
+			t.Fatalf("an append to the params or result wrote into the message: %s", buf)
+		}
+		m, err = ParseClientMessage(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := raw(m); bytes.Index(buf, p) >= 0 && &buf[bytes.Index(buf, p)] == &p[0] {
+			t.Fatalf("%s: ParseClientMessage's params or result are not a copy", b)
+		}
+	}
 }
 
 // plain8 agrees with the byte tables for every byte value at every position, beside
