@@ -56,3 +56,16 @@ func TestCallArguments(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCallArguments decodes the arguments of a typical tools/call for a policy's
+// conditions.
+func BenchmarkCallArguments(b *testing.B) {
+	params := []byte(`{"name":"fs__write_file","arguments":{"path":"/srv/data/reports/q3.md","mode":"overwrite",` +
+		`"content":"# Q3\n\nRevenue grew 12% on the quarter.\n","options":{"mkdir":true,"mode":420},"tags":["report","q3"]}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if CallArguments(params) == nil {
+			b.Fatal("no arguments")
+		}
+	}
+}
