@@ -396,11 +396,12 @@ func (r *Redactor) mayHoldSecret(b []byte) bool {
 			return true
 		}
 	}
-	for i, c := range b {
-		if !triggerFirst[c] {
+	for i := 0; i+1 < len(b); i++ {
+		c := lowerASCII(b[i])
+		if k := int(c)<<8 | int(lowerASCII(b[i+1])); triggerPairs[k>>6]&(1<<(k&63)) == 0 {
 			continue
 		}
-		for _, t := range triggersByFirst[lowerASCII(c)] {
+		for _, t := range triggersByFirst[c] {
 			if len(b)-i >= len(t.lit) && hasPrefixFold(b[i:], t.lit) &&
 				(t.need == "" || bytes.ContainsAny(b, t.need)) {
 				return true
@@ -417,22 +418,17 @@ type trigger struct {
 	pattern   int
 }
 
-// triggersByFirst lists the built-in patterns' triggers by their first byte; triggerFirst
-// marks those bytes in either case.
-var triggersByFirst, triggerFirst = func() (by [256][]trigger, first [256]bool) {
+// triggersByFirst lists the built-in patterns' triggers (lower case) by their first byte.
+var triggersByFirst = func() (by [256][]trigger) {
 	if len(secretPatterns) > 64 {
 		panic("audit: triggered marks at most 64 patterns")
 	}
 	for i, p := range secretPatterns {
 		for _, t := range p.triggers {
 			by[t[0]] = append(by[t[0]], trigger{t, p.need, i})
-			first[t[0]] = true
-			if 'a' <= t[0] && t[0] <= 'z' {
-				first[t[0]-'a'+'A'] = true
-			}
 		}
 	}
-	return by, first
+	return by
 }()
 
 func lowerASCII(c byte) byte {
@@ -447,8 +443,8 @@ func lowerASCII(c byte) byte {
 var triggerPairs = func() (set [1 << 10]uint64) {
 	for _, p := range secretPatterns {
 		for _, t := range p.triggers {
-			if len(t) < 2 {
-				panic("audit: a trigger of one byte: " + t)
+			if len(t) < 2 || strings.ToLower(t) != t {
+				panic("audit: a trigger must be two bytes or more, in lower case: " + t)
 			}
 			k := int(t[0])<<8 | int(t[1])
 			set[k>>6] |= 1 << (k & 63)
