@@ -124,3 +124,27 @@ func TestExportFollowsCursors(t *testing.T) {
 		t.Error("Export with a bad cursor succeeded")
 	}
 }
+
+// FuzzTraceID holds TraceID to its reading of a traceparent with strings.Split: the id of
+// one whose first four parts are valid (more parts may follow), else a fresh id.
+func FuzzTraceID(f *testing.F) {
+	for _, s := range []string{"", "-", "---", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+		" 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra ", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-", "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"} {
+		f.Add(s)
+	}
+	isHex := func(s string) bool { return strings.Trim(s, "0123456789abcdef") == "" }
+	f.Fuzz(func(t *testing.T, s string) {
+		parts := strings.Split(strings.TrimSpace(s), "-")
+		valid := len(parts) >= 4 && len(parts[0]) == 2 && parts[0] != "ff" && isHex(parts[0]) &&
+			len(parts[1]) == 32 && isHex(parts[1]) && strings.Trim(parts[1], "0") != "" &&
+			len(parts[2]) == 16 && isHex(parts[2]) && len(parts[3]) == 2 && isHex(parts[3])
+		got := audit.TraceID(s)
+		switch {
+		case valid && got != parts[1]:
+			t.Fatalf("TraceID(%q) = %q, want %q", s, got, parts[1])
+		case !valid && len(parts) > 1 && got == parts[1]:
+			t.Fatalf("TraceID(%q) = %q, want a fresh id", s, got)
+		}
+	})
+}
