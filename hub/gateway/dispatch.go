@@ -366,9 +366,9 @@ func (g *Gateway) call(ctx context.Context, c *client, req *jsonrpc.Request, em 
 		// holds) or with the client's notifications/cancelled.
 		defer s.end(s.begin(req.ID, cancel))
 	}
-	msg := &jsonrpc.Request{ID: req.ID, Method: req.Method, Params: raw}
-	ctx, up := c.tr.upstream(ctx, t, msg)
-	resp, err := g.upstream.Call(ctx, t, c.backendCall(msg, em))
+	bc := c.backendCall(jsonrpc.Request{ID: req.ID, Method: req.Method, Params: raw}, em)
+	ctx, up := c.tr.upstream(ctx, t, bc.Request)
+	resp, err := g.upstream.Call(ctx, t, bc)
 	endUpstream(up, resp, err)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -11,18 +11,24 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 )
 
-// backendCall is the request as the backend side sees it, built once per call: who asks,
-// which client session it serves, what that client can do and which era it speaks, and the
-// sink that brings the backend's mid-call messages back to it.
-func (c *client) backendCall(req *jsonrpc.Request, em emitter) *backend.Call {
+// backendCall is the request as the backend side sees it, built once per call: the message
+// req, who asks, which client session it serves, what that client can do and which era it
+// speaks, and the sink that brings the backend's mid-call messages back to it. The message,
+// the call and the sink are one allocation.
+func (c *client) backendCall(req jsonrpc.Request, em emitter) *backend.Call {
 	// What the client declared, for stateless backends that check them; a client that
 	// declared nothing can do nothing (not: whatever the hub could do).
 	caps := c.caps.wire
 	if caps == nil {
 		caps = json.RawMessage(`{}`)
 	}
-	return &backend.Call{
-		Request: req,
+	a := &struct {
+		req  jsonrpc.Request
+		call backend.Call
+		sink callSink
+	}{req: req, sink: callSink{c: c, em: em}}
+	a.call = backend.Call{
+		Request: &a.req,
 		Caller:  c.caller(),
 		// The client session, so a shared backend never hands this session's server→client
 		// requests or log messages to another.
@@ -33,8 +39,9 @@ func (c *client) backendCall(req *jsonrpc.Request, em emitter) *backend.Call {
 		// (not one of our tokens) go to the backend untouched. A session client cannot retry;
 		// the backend layer asks it through the sink instead.
 		PassInputRequired: c.sess == nil,
-		Sink:              &callSink{c: c, em: em},
+		Sink:              &a.sink,
 	}
+	return &a.call
 }
 
 // callSink receives what a backend sends for one call and hands it to the client session.
