@@ -132,7 +132,7 @@ func (g *Gateway) handlePost(w http.ResponseWriter, r *http.Request) {
 		}
 		s.used.Store(true)
 		reply := newPostReply(w, r, s)
-		reply.finish(encode(g.dispatch(r.Context(), s.clientIn(r), m, reply)))
+		reply.finish(g.dispatch(r.Context(), s.clientIn(r), m, reply))
 	}
 }
 

@@ -339,7 +339,7 @@ func (g *Gateway) await(ctx context.Context, b *bridgedCall, req *jsonrpc.Reques
 	token, err := g.inputs.park(b)
 	if err != nil {
 		b.cancel()
-		reply.finish(encode(errorResponse(req.ID, codeInternal, err.Error())))
+		reply.finish(errorResponse(req.ID, codeInternal, err.Error()))
 		return
 	}
 	b.mu.Lock()
@@ -350,7 +350,7 @@ func (g *Gateway) await(ctx context.Context, b *bridgedCall, req *jsonrpc.Reques
 	b.mu.Unlock()
 	res, _ := json.Marshal(map[string]any{"resultType": "input_required", "inputRequests": asks, "requestState": token,
 		"_meta": g.resultMeta(nil)})
-	reply.finish(encode(result(req.ID, res)))
+	reply.finish(result(req.ID, res))
 }
 
 // gather adds to b the requests the backend makes while it keeps asking: each one extends

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 )
 
 // emitter carries the messages tied to one client request (progress, log messages,
@@ -60,11 +62,35 @@ func (p *postReply) emit(ctx context.Context, msg []byte) error {
 }
 
 // finish writes the final response and ends the reply.
-func (p *postReply) finish(msg []byte) { p.finishStatus(msg, http.StatusOK) }
+func (p *postReply) finish(resp *jsonrpc.Response) { p.finishEncoded(resp, http.StatusOK) }
 
 // respond ends a stateless request's reply with resp: as plain JSON with modernStatus,
 // unless the reply already streams.
-func (p *postReply) respond(resp *jsonrpc.Response) { p.finishStatus(encode(resp), modernStatus(resp)) }
+func (p *postReply) respond(resp *jsonrpc.Response) { p.finishEncoded(resp, modernStatus(resp)) }
+
+// replyBufs hold the encoding of a POST's final response: finishStatus's writes copy it (into
+// net/http's buffer, the connection or an SSE event) before they return, so the buffer is
+// free for the next reply then, and a large result is not a fresh allocation per call.
+var replyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// maxPooledReply: a buffer grown past it goes to the GC, not back to replyBufs.
+const maxPooledReply = 1 << 20
+
+// finishEncoded encodes resp into a buffer of replyBufs and ends the reply with it.
+func (p *postReply) finishEncoded(resp *jsonrpc.Response, status int) {
+	bp := replyBufs.Get().(*[]byte)
+	b, err := mcp.AppendResponse((*bp)[:0], resp)
+	if err != nil {
+		replyBufs.Put(bp)
+		p.finishStatus(encode(resp), status) // encode's fallback error reply
+		return
+	}
+	p.finishStatus(b, status)
+	if cap(b) <= maxPooledReply {
+		*bp = b[:0]
+		replyBufs.Put(bp)
+	}
+}
 
 // finishStatus writes the final response, with the given HTTP status when the reply is
 // still plain JSON, and ends the reply.

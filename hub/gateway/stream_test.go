@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -431,5 +432,47 @@ func TestWriteEvent(t *testing.T) {
 		if e, ok := ev.next(t, time.Second); !ok || !json.Valid([]byte(e.data)) {
 			t.Errorf("writeEvent(%q): read back %q", c.msg, e.data)
 		}
+	}
+}
+
+// TestRepliesKeepTheirBytes: replies are encoded into pooled buffers, reused once written;
+// calls at once, with results from a few bytes to past net/http's buffers, each get their
+// own result whole.
+func TestRepliesKeepTheirBytes(t *testing.T) {
+	h := newHarness(t, Config{})
+	sid := h.initialize("2025-11-25", "")
+	errs := make(chan error, 64)
+	var calls sync.WaitGroup
+	for g := range 8 {
+		calls.Go(func() {
+			for i := range 25 {
+				msg := fmt.Sprintf("g%d-i%d-", g, i) + strings.Repeat(string(rune('a'+g)), (g*25+i)*97)
+				r := h.request(http.MethodPost, "/mcp", fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"util__echo","arguments":{"message":%q}}}`, i, msg))
+				r.Header.Set(headerSession, sid)
+				resp, err := h.client.Do(r)
+				if err != nil {
+					errs <- err
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				var out struct {
+					ID     int `json:"id"`
+					Result struct {
+						Content []struct{ Text string } `json:"content"`
+					} `json:"result"`
+				}
+				if err := json.Unmarshal(b, &out); err != nil || out.ID != i || len(out.Result.Content) != 1 ||
+					!strings.Contains(out.Result.Content[0].Text, strconv.Quote(msg)) {
+					errs <- fmt.Errorf("call %d of %d: %d %.200s (%v)", i, g, resp.StatusCode, b, err)
+					return
+				}
+			}
+		})
+	}
+	calls.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
