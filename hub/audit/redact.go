@@ -119,13 +119,32 @@ func NewRedactor(keys, patterns []string, maxBytes int) (*Redactor, error) {
 }
 
 func normKey(k string) string {
-	k = strings.ToLower(k)
+	k = foldLower(k)
 	return strings.Map(func(r rune) rune {
 		if r == '-' || r == '_' || r == '.' || r == ' ' {
 			return -1
 		}
 		return r
 	}, k)
+}
+
+// foldLower is strings.ToLower with the long s (U+017F) as 's' too. The case-insensitive
+// patterns match an ASCII letter in every case Unicode folds it with: 'k' also as the
+// Kelvin sign (U+212A), which ToLower turns into 'k', and 's' as the long s, which it
+// leaves (TestFoldLowerCoversEveryFold). Triggers and key names are looked up in this
+// form, so that text spelled with either finds the pattern or the key it would match.
+func foldLower(s string) string {
+	s = strings.ToLower(s)
+	if strings.Contains(s, "\u017f") {
+		s = strings.ReplaceAll(s, "\u017f", "s")
+	}
+	return s
+}
+
+// foldsIntoASCII reports whether b holds a non-ASCII letter that case-insensitive matching
+// takes for an ASCII one (the Kelvin sign, the long s).
+func foldsIntoASCII(b []byte) bool {
+	return bytes.Contains(b, []byte("\u212a")) || bytes.Contains(b, []byte("\u017f"))
 }
 
 // SecretName reports whether a key or flag name (such as "api_key" or "--password") names a
@@ -156,7 +175,7 @@ func (r *Redactor) Text(s string) string {
 	if isASCII(s) {
 		on = triggered(s)
 	} else {
-		on = triggered(strings.ToLower(s))
+		on = triggered(foldLower(s))
 	}
 	for i, p := range secretPatterns {
 		if on&(1<<i) == 0 || p.need != "" && !strings.ContainsAny(s, p.need) {

@@ -328,7 +328,7 @@ func hex4(b []byte) rune {
 // secretKeyJSON is secretKey for a key as a JSON literal.
 func (r *Redactor) secretKeyJSON(lit []byte) bool {
 	body := lit[1 : len(lit)-1]
-	if bytes.IndexByte(body, '\\') < 0 {
+	if bytes.IndexByte(body, '\\') < 0 && isASCII(body) {
 		var buf [64]byte
 		n := normKeyBytes(buf[:0], body)
 		if len(n) == 0 { // no rule names an empty key
@@ -344,6 +344,8 @@ func (r *Redactor) secretKeyJSON(lit []byte) bool {
 		}
 		return false
 	}
+	// Escaped or not ASCII: lower-casing byte by byte would miss "Ñ" → "ñ" in a configured
+	// key, or the Kelvin sign in "apiKey".
 	var k string
 	json.Unmarshal(lit, &k)
 	return r.secretKey(k)
@@ -360,7 +362,7 @@ var suffixesByLast = func() (by [256][]string) {
 // stringSecretKey reports a key whose string value is a credential (stringSecretKeySuffix).
 func (r *Redactor) stringSecretKey(lit []byte) bool {
 	body := lit[1 : len(lit)-1]
-	if bytes.IndexByte(body, '\\') < 0 {
+	if bytes.IndexByte(body, '\\') < 0 && isASCII(body) {
 		var buf [64]byte
 		return bytes.HasSuffix(normKeyBytes(buf[:0], body), []byte(stringSecretKeySuffix))
 	}
@@ -369,8 +371,7 @@ func (r *Redactor) stringSecretKey(lit []byte) bool {
 	return strings.HasSuffix(normKey(k), stringSecretKeySuffix)
 }
 
-// normKeyBytes is normKey for ASCII keys (others are compared as they are, lower-cased
-// byte by byte, which only matters for keys no rule names).
+// normKeyBytes is normKey for ASCII keys (secretKeyJSON takes any other key the slow way).
 func normKeyBytes(dst, k []byte) []byte {
 	for _, c := range k {
 		switch {
@@ -390,6 +391,9 @@ func normKeyBytes(dst, k []byte) []byte {
 func (r *Redactor) mayHoldSecret(b []byte) bool {
 	if len(b) < 8 {
 		return false
+	}
+	if foldsIntoASCII(b) { // the byte scan below would not see a trigger spelled so
+		return true
 	}
 	for _, re := range r.patterns {
 		if re.Match(b) {
@@ -470,7 +474,7 @@ func triggered[T string | []byte](b T) (on uint64) {
 	return on
 }
 
-func isASCII(s string) bool {
+func isASCII[T string | []byte](s T) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
 			return false

@@ -156,7 +156,7 @@ func (r *Redactor) oldStr(out, lit []byte) []byte {
 // oldSecretKeyJSON is secretKey for a key as a JSON literal.
 func (r *Redactor) oldSecretKeyJSON(lit []byte) bool {
 	body := lit[1 : len(lit)-1]
-	if bytes.IndexByte(body, '\\') < 0 {
+	if bytes.IndexByte(body, '\\') < 0 && isASCII(body) { // fixed since: see TestRedactionFoldsLikeThePatterns
 		var buf [64]byte
 		n := normKeyBytes(buf[:0], body)
 		if r.keys[string(n)] || secretKeysExact[string(n)] {
@@ -177,7 +177,7 @@ func (r *Redactor) oldSecretKeyJSON(lit []byte) bool {
 // oldStringSecretKey reports a key whose string oldValue is a credential (stringSecretKeySuffix).
 func (r *Redactor) oldStringSecretKey(lit []byte) bool {
 	body := lit[1 : len(lit)-1]
-	if bytes.IndexByte(body, '\\') < 0 {
+	if bytes.IndexByte(body, '\\') < 0 && isASCII(body) { // fixed since: see TestRedactionFoldsLikeThePatterns
 		var buf [64]byte
 		return bytes.HasSuffix(normKeyBytes(buf[:0], body), []byte(stringSecretKeySuffix))
 	}
@@ -195,6 +195,9 @@ func (r *Redactor) oldMayHoldSecret(b []byte) bool {
 		if re.Match(b) {
 			return true
 		}
+	}
+	if foldsIntoASCII(b) { // fixed since: TestRedactionFoldsLikeThePatterns
+		return true
 	}
 	var buf [256]byte
 	lower := buf[:0]
@@ -282,7 +285,7 @@ func (r *Redactor) oldText(s string) string {
 	if len(s) < 8 {
 		return s
 	}
-	lower := strings.ToLower(s)
+	lower := foldLower(s) // was strings.ToLower: TestRedactionFoldsLikeThePatterns
 	for _, p := range secretPatterns {
 		for _, t := range p.triggers {
 			if strings.Contains(lower, t) {

@@ -124,3 +124,41 @@ func TestPayloadRedactsMoreSecretForms(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactionFoldsLikeThePatterns is a regression test: secrets whose names are spelled
+// with a rune that case-insensitive matching takes for an ASCII letter (the Kelvin sign for
+// 'k', the long s for 's') were stored in clear. Payload's byte filter and its fast key
+// path, and Text's trigger scan, looked for ASCII letters only, while the patterns and the
+// key rules matched them.
+func TestRedactionFoldsLikeThePatterns(t *testing.T) {
+	r, err := audit.NewRedactor([]string{"contraseña"}, nil, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{
+		"api_\u212aey=abcdef123456",     // Kelvin sign in "key"
+		"pa\u017f\u017fword=hunter2xyz", // long s in "password"
+		"client_\u017fecret: hunter2xyz",
+		"ba\u017fic dXNlcjpwYXNzd29yZA==", // Basic credentials
+	} {
+		if got := r.Text("note " + secret); strings.Contains(got, "hunter2xyz") || strings.Contains(got, "abcdef123456") || strings.Contains(got, "dXNlcjpwYXNzd29yZA") {
+			t.Errorf("Text kept the secret: %q", got)
+		}
+		payload, _ := json.Marshal(map[string]string{"a": "note " + secret})
+		if got := r.Payload(payload); strings.Contains(got, "hunter2xyz") || strings.Contains(got, "abcdef123456") || strings.Contains(got, "dXNlcjpwYXNzd29yZA") {
+			t.Errorf("Payload kept the secret: %s", got)
+		}
+	}
+	// Keys: raw UTF-8 (no escape), so the fast key path sees them.
+	for _, key := range []string{"api_\u212aey", "pa\u017f\u017fword", "CONTRASEÑA", "x-api-\u212aey"} {
+		payload := []byte(`{"` + key + `":"hunter2xyz","other":"kept"}`)
+		got := r.Payload(payload)
+		if strings.Contains(got, "hunter2xyz") || !strings.Contains(got, "kept") {
+			t.Errorf("Payload(%s) = %s: the key's value must go, the rest stay", payload, got)
+		}
+	}
+	// Both ways: the same text without a secret name is kept.
+	if got := r.Payload([]byte(`{"a":"ba\u017fin=lake"}`)); !strings.Contains(got, "lake") {
+		t.Errorf("Payload redacted a harmless value: %s", got)
+	}
+}
