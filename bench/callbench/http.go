@@ -57,7 +57,7 @@ func (h *httpCaller) call(ctx context.Context, i int) error {
 	if h.stateless {
 		meta = modernMeta + ","
 	}
-	resp, err := h.post(ctx, fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{%s"name":%q,"arguments":{"message":"bench %d"}}}`, i+1, meta, h.tool, i))
+	resp, err := h.post(ctx, fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{%s"name":%q,"arguments":{"message":%s}}}`, i+1, meta, h.tool, message(i)))
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
@@ -34,6 +35,7 @@ func main() {
 	baseline := flag.String("baseline", "", "directory with a baseline build (mcp-gateway-hub, mcp-gateway-agent) measured beside this tree's, interleaved")
 	governed := flag.Bool("policy", false, "give the hub a policy of 50 rules (49 that do not match, then the allow), default deny")
 	traced := flag.Bool("tracing", false, "also measure a second hub and agent that trace every call and export the spans over OTLP/HTTP to a local sink, interleaved with the untraced ones")
+	flag.StringVar(&messageText, "message", messageText, "the text of each call's message argument, followed by the call's number (the everything server's echo tool returns it)")
 	floor := flag.Bool("floor", false, "also measure bench/floorrelay, a bare HTTP → stdio relay in one process and in two joined by a WebSocket: the floor under any relay on this machine")
 	prof := flag.String("profile", "", "directory for CPU profiles of the hub and the agent over the whole run (hub.pprof, agent.pprof)")
 	flag.Parse()
@@ -84,8 +86,10 @@ func pickServer(root, name string) (server, error) {
 	root, _ = filepath.Abs(root)
 	switch name {
 	case "everything":
+		// echo returns the message, JSON-escaped in the result.
+		q, _ := json.Marshal(messageText + " ")
 		return server{command: filepath.Join(root, "e2e", "node_modules", ".bin", "mcp-server-everything"),
-			tool: "echo", expect: "bench "}, nil
+			tool: "echo", expect: string(q[1 : len(q)-1])}, nil
 	case "gosdk":
 		bin, err := output(context.Background(), "bash", filepath.Join(root, "e2e", "conformance", "everything-server.sh"), "--build-only")
 		if err != nil {
@@ -97,6 +101,15 @@ func pickServer(root, name string) (server, error) {
 		return server{command: strings.TrimSpace(lines[len(lines)-1]), tool: "test_simple_text", expect: "simple text"}, nil
 	}
 	return server{}, fmt.Errorf("unknown -server %q", name)
+}
+
+// messageText starts every call's message argument (-message).
+var messageText = "bench"
+
+// message is call i's message argument as a JSON string.
+func message(i int) string {
+	b, _ := json.Marshal(fmt.Sprintf("%s %d", messageText, i))
+	return string(b)
 }
 
 // caller makes one call and returns when the result is in.

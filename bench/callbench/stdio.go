@@ -28,7 +28,7 @@ type stdioCaller struct {
 }
 
 func (s stdioCaller) call(ctx context.Context, i int) error {
-	b, err := s.c.roundTrip(ctx, "tools/call", fmt.Sprintf(`{"name":%q,"arguments":{"message":"bench %d"}}`, s.srv.tool, i))
+	b, err := s.c.roundTrip(ctx, "tools/call", fmt.Sprintf(`{"name":%q,"arguments":{"message":%s}}`, s.srv.tool, message(i)))
 	if err == nil && !bytes.Contains(b, []byte(s.srv.expect)) {
 		err = fmt.Errorf("unexpected reply: %s", b)
 	}
