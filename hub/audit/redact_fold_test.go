@@ -8,8 +8,8 @@ import (
 
 // TestFoldLowerCoversEveryFold: the non-ASCII runes that case-insensitive matching takes for
 // an ASCII letter are exactly those foldLower turns into it and foldsIntoASCII looks for.
-// Unicode tables that fold another rune with an ASCII letter fail this test, and the
-// filters must learn it.
+// mayAssign relies on the same two runes. Unicode tables that fold another rune with an
+// ASCII letter fail this test, and the filters must learn it.
 func TestFoldLowerCoversEveryFold(t *testing.T) {
 	var found []rune
 	for c := 'a'; c <= 'z'; c++ {
