@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
-	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 )
 
 // maxJSONDepth is encoding/json's nesting limit: a deeper document is not JSON to json.Valid,
@@ -255,75 +256,7 @@ func (s *redaction) str(start, end int) {
 
 // unquoteJSON decodes the JSON string literal lit (quotes included), which stringEnd took,
 // as json.Unmarshal does: an invalid UTF-8 byte or a lone surrogate becomes U+FFFD.
-func unquoteJSON(lit []byte) string {
-	body := lit[1 : len(lit)-1]
-	var out strings.Builder // one allocation: its String does not copy
-	out.Grow(len(body))
-	for i := 0; i < len(body); {
-		c := body[i]
-		switch {
-		case c == '\\':
-			i++
-			switch c := body[i]; c {
-			case 'b':
-				out.WriteByte('\b')
-			case 'f':
-				out.WriteByte('\f')
-			case 'n':
-				out.WriteByte('\n')
-			case 'r':
-				out.WriteByte('\r')
-			case 't':
-				out.WriteByte('\t')
-			case 'u':
-				r := hex4(body[i+1:])
-				i += 5
-				if utf16.IsSurrogate(r) {
-					r2 := rune(-1)
-					if i+6 <= len(body) && body[i] == '\\' && body[i+1] == 'u' {
-						r2 = hex4(body[i+2:])
-					}
-					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-						out.WriteRune(d)
-						i += 6
-						continue
-					}
-					r = utf8.RuneError
-				}
-				out.WriteRune(r)
-				continue
-			default: // '"', '\\', '/'
-				out.WriteByte(c)
-			}
-			i++
-		case c < utf8.RuneSelf:
-			out.WriteByte(c)
-			i++
-		default:
-			r, n := utf8.DecodeRune(body[i:])
-			out.WriteRune(r)
-			i += n
-		}
-	}
-	return out.String()
-}
-
-// hex4 is the value of the four hex digits b starts with (stringEnd checked them).
-func hex4(b []byte) rune {
-	var r rune
-	for _, c := range b[:4] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c -= 'a' - 10
-		default:
-			c -= 'A' - 10
-		}
-		r = r<<4 | rune(c)
-	}
-	return r
-}
+func unquoteJSON(lit []byte) string { return mcp.UnquoteChecked(lit[1 : len(lit)-1]) }
 
 // secretKeyJSON is secretKey for a key as a JSON literal.
 func (r *Redactor) secretKeyJSON(lit []byte) bool {

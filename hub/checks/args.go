@@ -2,9 +2,9 @@ package checks
 
 import (
 	"strconv"
-	"strings"
-	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 )
 
 // maxArgsDepth is encoding/json's nesting limit: deeper arguments are not JSON to it.
@@ -203,7 +203,7 @@ func (d *argDecoder) str() (string, bool) {
 	if plain || utf8.Valid(body) && !hasBackslash(body) {
 		return string(body), true
 	}
-	return unquote(body), true
+	return mcp.UnquoteChecked(body), true
 }
 
 func hasBackslash(b []byte) bool {
@@ -213,59 +213,6 @@ func hasBackslash(b []byte) bool {
 		}
 	}
 	return false
-}
-
-// unquote decodes a string's checked body.
-func unquote(body []byte) string {
-	var out strings.Builder // one allocation: its String does not copy
-	out.Grow(len(body))
-	for i := 0; i < len(body); {
-		c := body[i]
-		switch {
-		case c == '\\':
-			i++
-			switch c := body[i]; c {
-			case 'b':
-				out.WriteByte('\b')
-			case 'f':
-				out.WriteByte('\f')
-			case 'n':
-				out.WriteByte('\n')
-			case 'r':
-				out.WriteByte('\r')
-			case 't':
-				out.WriteByte('\t')
-			case 'u':
-				r := hex4(body[i+1:])
-				i += 5
-				if utf16.IsSurrogate(r) {
-					r2 := rune(-1)
-					if i+6 <= len(body) && body[i] == '\\' && body[i+1] == 'u' {
-						r2 = hex4(body[i+2:])
-					}
-					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-						out.WriteRune(dec)
-						i += 6
-						continue
-					}
-					r = utf8.RuneError
-				}
-				out.WriteRune(r)
-				continue
-			default: // '"', '\\', '/'
-				out.WriteByte(c)
-			}
-			i++
-		case c < utf8.RuneSelf:
-			out.WriteByte(c)
-			i++
-		default:
-			r, n := utf8.DecodeRune(body[i:])
-			out.WriteRune(r)
-			i += n
-		}
-	}
-	return out.String()
 }
 
 // hex4 is the value of the four hex digits b starts with, or -1.

@@ -168,3 +168,26 @@ func FuzzSetStringField(f *testing.F) {
 		}
 	})
 }
+
+// FuzzUnquoteChecked holds UnquoteChecked to json.Unmarshal for every string literal that
+// json.Unmarshal accepts, and to never panicking on any other body.
+func FuzzUnquoteChecked(f *testing.F) {
+	for _, s := range []string{`"plain"`, `""`, `"\n\t\"\\\/\b\f\r"`, `"\u00e9\ud83d\ude00"`, `"\ud800"`,
+		`"\udc00\ud800x"`, "\"\xff\xfe\"", `"\ud800\u0041"`, `"caf\u00C9"`, `"\\u"`, `"a\u12"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, lit []byte) {
+		if len(lit) < 2 {
+			UnquoteChecked(lit)
+			return
+		}
+		got := UnquoteChecked(lit[1 : len(lit)-1])
+		var want string
+		if json.Unmarshal(lit, &want) != nil || lit[0] != '"' || lit[len(lit)-1] != '"' {
+			return
+		}
+		if got != want {
+			t.Fatalf("UnquoteChecked(%q) = %q, json.Unmarshal gives %q", lit, got, want)
+		}
+	})
+}
