@@ -114,18 +114,11 @@ func (d *argDecoder) object(depth int) (map[string]any, bool) {
 			return nil, false
 		}
 		m[k] = v
-		if d.space(); d.i >= len(d.doc) {
+		switch end, ok := d.after('}'); {
+		case !ok:
 			return nil, false
-		}
-		switch d.doc[d.i] {
-		case ',':
-			d.i++
-			d.space()
-		case '}':
-			d.i++
+		case end:
 			return m, true
-		default:
-			return nil, false
 		}
 	}
 }
@@ -143,20 +136,31 @@ func (d *argDecoder) array(depth int) ([]any, bool) {
 			return nil, false
 		}
 		a = append(a, v)
-		if d.space(); d.i >= len(d.doc) {
+		switch end, ok := d.after(']'); {
+		case !ok:
 			return nil, false
-		}
-		switch d.doc[d.i] {
-		case ',':
-			d.i++
-			d.space()
-		case ']':
-			d.i++
+		case end:
 			return a, true
-		default:
-			return nil, false
 		}
 	}
+}
+
+// after reads what follows a member or an element: a comma (then spaces), or closer, which
+// ends the object or array (end). ok is false for anything else.
+func (d *argDecoder) after(closer byte) (end, ok bool) {
+	if d.space(); d.i >= len(d.doc) {
+		return false, false
+	}
+	switch d.doc[d.i] {
+	case ',':
+		d.i++
+		d.space()
+		return false, true
+	case closer:
+		d.i++
+		return true, true
+	}
+	return false, false
 }
 
 // str decodes the string at doc[i] (a '"') as encoding/json does: an invalid UTF-8 byte or a
