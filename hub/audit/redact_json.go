@@ -77,7 +77,7 @@ func (s *redaction) value(i, depth int, red bool) int {
 		}
 		return s.array(i, depth+1, red)
 	case '"':
-		end := stringEnd(s.doc, i)
+		end := mcp.StringEnd(s.doc, i)
 		if end > 0 && red {
 			s.str(i, end)
 		}
@@ -89,7 +89,7 @@ func (s *redaction) value(i, depth int, red bool) int {
 	case 'n':
 		return s.literal(i, "null")
 	}
-	return numberEnd(s.doc, i)
+	return mcp.NumberEnd(s.doc, i)
 }
 
 func (s *redaction) literal(i int, lit string) int {
@@ -108,7 +108,7 @@ func (s *redaction) object(i, depth int, red bool) int {
 		if i >= len(doc) || doc[i] != '"' {
 			return -1
 		}
-		end := stringEnd(doc, i)
+		end := mcp.StringEnd(doc, i)
 		if end < 0 {
 			return -1
 		}
@@ -162,7 +162,7 @@ func (s *redaction) array(i, depth int, red bool) int {
 	for {
 		start := i
 		if red && next != flagNone && i < len(doc) && doc[i] == '"' {
-			end := stringEnd(doc, i)
+			end := mcp.StringEnd(doc, i)
 			if end < 0 {
 				return -1
 			}
@@ -245,7 +245,7 @@ func (s *redaction) str(start, end int) {
 	if simple {
 		text = string(body)
 	} else {
-		text = unquoteJSON(lit)
+		text = mcp.UnquoteChecked(body)
 	}
 	red := s.r.Text(text)
 	if red == text && utf8.Valid(body) {
@@ -253,10 +253,6 @@ func (s *redaction) str(start, end int) {
 	}
 	s.replace(start, end, marshal(red))
 }
-
-// unquoteJSON decodes the JSON string literal lit (quotes included), which stringEnd took,
-// as json.Unmarshal does: an invalid UTF-8 byte or a lone surrogate becomes U+FFFD.
-func unquoteJSON(lit []byte) string { return mcp.UnquoteChecked(lit[1 : len(lit)-1]) }
 
 // secretKeyJSON is secretKey for a key as a JSON literal.
 func (r *Redactor) secretKeyJSON(lit []byte) bool {
@@ -425,84 +421,4 @@ func hasPrefixFold[T string | []byte](b T, lit string) bool {
 		}
 	}
 	return true
-}
-
-// stringEnd returns the index just past the string literal starting at doc[i] (a '"'), or
-// -1 when it is not a JSON string: unterminated, a control character, or a bad escape.
-// Bytes that are not UTF-8 pass, as they do for json.Valid.
-func stringEnd(doc []byte, i int) int {
-	for j := i + 1; j < len(doc); j++ {
-		switch c := doc[j]; {
-		case c == '"':
-			return j + 1
-		case c < 0x20:
-			return -1
-		case c == '\\':
-			if j++; j >= len(doc) {
-				return -1
-			}
-			switch doc[j] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if j+4 >= len(doc) || !isHex4(doc[j+1:j+5]) {
-					return -1
-				}
-				j += 4
-			default:
-				return -1
-			}
-		}
-	}
-	return -1
-}
-
-func isHex4(b []byte) bool {
-	for _, c := range b {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
-}
-
-// numberEnd returns the index just past the JSON number at doc[i], or -1.
-func numberEnd(doc []byte, i int) int {
-	digits := func(i int) int { // one or more
-		j := i
-		for j < len(doc) && '0' <= doc[j] && doc[j] <= '9' {
-			j++
-		}
-		if j == i {
-			return -1
-		}
-		return j
-	}
-	if i < len(doc) && doc[i] == '-' {
-		i++
-	}
-	switch {
-	case i >= len(doc):
-		return -1
-	case doc[i] == '0':
-		i++
-	default:
-		if i = digits(i); i < 0 {
-			return -1
-		}
-	}
-	if i < len(doc) && doc[i] == '.' {
-		if i = digits(i + 1); i < 0 {
-			return -1
-		}
-	}
-	if i < len(doc) && (doc[i] == 'e' || doc[i] == 'E') {
-		i++
-		if i < len(doc) && (doc[i] == '+' || doc[i] == '-') {
-			i++
-		}
-		if i = digits(i); i < 0 {
-			return -1
-		}
-	}
-	return i
 }

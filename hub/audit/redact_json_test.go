@@ -171,26 +171,3 @@ func FuzzTextMatchesOld(f *testing.F) {
 		}
 	})
 }
-
-// FuzzUnquoteJSON holds unquoteJSON to json.Unmarshal for every literal stringEnd takes.
-func FuzzUnquoteJSON(f *testing.F) {
-	for _, s := range []string{
-		`"plain"`, `"a\"b\\c\/d\b\f\n\r\t"`, `"\u0041\u00e9\u4e2d"`, `"\ud83d\ude00"`, `"\ud83d"`,
-		`"\ude00\ud83d x"`, `"\ud83d\u0041"`, `"\ud83d\\u0041"`, "\"\xff\xfe ok\"", "\"\xe2\x82\"",
-		`"\uD83D\uDE00"`, `"\u0000"`, "\"é\"",
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, lit []byte) {
-		if len(lit) == 0 || lit[0] != '"' || stringEnd(lit, 0) != len(lit) {
-			return
-		}
-		var want string
-		if err := json.Unmarshal(lit, &want); err != nil {
-			t.Fatalf("stringEnd takes %q, json.Unmarshal does not: %v", lit, err)
-		}
-		if got := unquoteJSON(lit); got != want {
-			t.Fatalf("unquoteJSON(%q) = %q, json.Unmarshal gives %q", lit, got, want)
-		}
-	})
-}

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"bytes"
 	"strconv"
 	"unicode/utf8"
 
@@ -166,119 +167,28 @@ func (d *argDecoder) after(closer byte) (end, ok bool) {
 // str decodes the string at doc[i] (a '"') as encoding/json does: an invalid UTF-8 byte or a
 // lone surrogate becomes U+FFFD.
 func (d *argDecoder) str() (string, bool) {
-	start := d.i + 1
-	plain := true
-	j := start
-	for ; ; j++ {
-		if j >= len(d.doc) {
-			return "", false
-		}
-		c := d.doc[j]
-		if c == '"' {
-			break
-		}
-		if c < 0x20 {
-			return "", false
-		}
-		if c >= utf8.RuneSelf {
-			plain = false
-			continue
-		}
-		if c != '\\' {
-			continue
-		}
-		plain = false
-		if j++; j >= len(d.doc) {
-			return "", false
-		}
-		switch d.doc[j] {
-		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-		case 'u':
-			if j+4 >= len(d.doc) || hex4(d.doc[j+1:j+5]) < 0 {
-				return "", false
-			}
-			j += 4
-		default:
-			return "", false
-		}
+	end := mcp.StringEnd(d.doc, d.i)
+	if end < 0 {
+		return "", false
 	}
-	body := d.doc[start:j]
-	d.i = j + 1
-	if plain || utf8.Valid(body) && !hasBackslash(body) {
+	body := d.doc[d.i+1 : end-1]
+	d.i = end
+	if bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
 		return string(body), true
 	}
 	return mcp.UnquoteChecked(body), true
 }
 
-func hasBackslash(b []byte) bool {
-	for _, c := range b {
-		if c == '\\' {
-			return true
-		}
-	}
-	return false
-}
-
-// hex4 is the value of the four hex digits b starts with, or -1.
-func hex4(b []byte) rune {
-	var r rune
-	for _, c := range b[:4] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c -= 'a' - 10
-		case 'A' <= c && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return -1
-		}
-		r = r<<4 | rune(c)
-	}
-	return r
-}
-
 // number decodes the JSON number at doc[i] into a float64.
 func (d *argDecoder) number() (any, bool) {
-	doc, start, i := d.doc, d.i, d.i
-	if i < len(doc) && doc[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(doc) && doc[i] == '0':
-		i++
-	case i < len(doc) && '1' <= doc[i] && doc[i] <= '9':
-		for i < len(doc) && '0' <= doc[i] && doc[i] <= '9' {
-			i++
-		}
-	default:
+	end := mcp.NumberEnd(d.doc, d.i)
+	if end < 0 {
 		return nil, false
 	}
-	if i < len(doc) && doc[i] == '.' {
-		i++
-		if i >= len(doc) || doc[i] < '0' || doc[i] > '9' {
-			return nil, false
-		}
-		for i < len(doc) && '0' <= doc[i] && doc[i] <= '9' {
-			i++
-		}
-	}
-	if i < len(doc) && (doc[i] == 'e' || doc[i] == 'E') {
-		i++
-		if i < len(doc) && (doc[i] == '+' || doc[i] == '-') {
-			i++
-		}
-		if i >= len(doc) || doc[i] < '0' || doc[i] > '9' {
-			return nil, false
-		}
-		for i < len(doc) && '0' <= doc[i] && doc[i] <= '9' {
-			i++
-		}
-	}
-	f, err := strconv.ParseFloat(string(doc[start:i]), 64)
+	f, err := strconv.ParseFloat(string(d.doc[d.i:end]), 64)
 	if err != nil {
 		return nil, false
 	}
-	d.i = i
+	d.i = end
 	return f, true
 }

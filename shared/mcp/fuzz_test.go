@@ -169,11 +169,15 @@ func FuzzSetStringField(f *testing.F) {
 	})
 }
 
-// FuzzUnquoteChecked holds UnquoteChecked to json.Unmarshal for every string literal that
-// json.Unmarshal accepts, and to never panicking on any other body.
+// FuzzUnquoteChecked holds StringEnd and UnquoteChecked to json.Unmarshal: every literal
+// StringEnd takes, json.Unmarshal takes, and decodes the same; any other body is decoded
+// without a panic.
 func FuzzUnquoteChecked(f *testing.F) {
-	for _, s := range []string{`"plain"`, `""`, `"\n\t\"\\\/\b\f\r"`, `"\u00e9\ud83d\ude00"`, `"\ud800"`,
-		`"\udc00\ud800x"`, "\"\xff\xfe\"", `"\ud800\u0041"`, `"caf\u00C9"`, `"\\u"`, `"a\u12"`} {
+	for _, s := range []string{
+		`"plain"`, `""`, `"a\"b\\c\/d\b\f\n\r\t"`, `"\u0041\u00e9\u4e2d"`, `"\ud83d\ude00"`, `"\ud83d"`,
+		`"\ude00\ud83d x"`, `"\ud83d\u0041"`, `"\ud83d\\u0041"`, "\"\xff\xfe ok\"", "\"\xe2\x82\"",
+		`"\uD83D\uDE00"`, `"\u0000"`, "\"é\"", `"\\u"`, `"a\u12"`, `"caf\u00C9"`,
+	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, lit []byte) {
@@ -181,13 +185,31 @@ func FuzzUnquoteChecked(f *testing.F) {
 			UnquoteChecked(lit)
 			return
 		}
-		got := UnquoteChecked(lit[1 : len(lit)-1])
-		var want string
-		if json.Unmarshal(lit, &want) != nil || lit[0] != '"' || lit[len(lit)-1] != '"' {
+		UnquoteChecked(lit[1 : len(lit)-1])
+		if lit[0] != '"' || StringEnd(lit, 0) != len(lit) {
 			return
 		}
-		if got != want {
+		var want string
+		if err := json.Unmarshal(lit, &want); err != nil {
+			t.Fatalf("StringEnd takes %q, json.Unmarshal does not: %v", lit, err)
+		}
+		if got := UnquoteChecked(lit[1 : len(lit)-1]); got != want {
 			t.Fatalf("UnquoteChecked(%q) = %q, json.Unmarshal gives %q", lit, got, want)
+		}
+	})
+}
+
+// FuzzNumberEnd holds NumberEnd to json.Valid: a whole input NumberEnd takes is a valid JSON
+// number, and a valid JSON document that starts like a number is taken whole.
+func FuzzNumberEnd(f *testing.F) {
+	for _, s := range []string{"0", "-0", "1.5e3", "-1.5E-3", "01", "1.", ".5", "-", "1e", "1e+", "12x", "1e400"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		end := NumberEnd(b, 0)
+		numberLike := len(b) > 0 && (b[0] == '-' || '0' <= b[0] && b[0] <= '9')
+		if valid := numberLike && json.Valid(b) && !bytes.ContainsAny(b, " \t\r\n"); valid != (end == len(b)) {
+			t.Fatalf("NumberEnd(%q) = %d, json.Valid says %v", b, end, valid)
 		}
 	})
 }

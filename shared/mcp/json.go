@@ -165,8 +165,79 @@ func unquote(raw []byte) (string, bool) {
 	return s, true
 }
 
+// StringEnd returns the index just past the string literal starting at doc[i] (a '"'), or
+// -1 when it is not a JSON string: unterminated, a control character, or a bad escape.
+// Bytes that are not UTF-8 pass, as they do for json.Valid.
+func StringEnd(doc []byte, i int) int {
+	for j := i + 1; j < len(doc); j++ {
+		switch c := doc[j]; {
+		case c == '"':
+			return j + 1
+		case c < 0x20:
+			return -1
+		case c == '\\':
+			if j++; j >= len(doc) {
+				return -1
+			}
+			switch doc[j] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if _, ok := hex4(doc, j+1); !ok || j+4 >= len(doc) {
+					return -1
+				}
+				j += 4
+			default:
+				return -1
+			}
+		}
+	}
+	return -1
+}
+
+// NumberEnd returns the index just past the JSON number at doc[i], or -1.
+func NumberEnd(doc []byte, i int) int {
+	digits := func(i int) int { // one or more
+		j := i
+		for j < len(doc) && '0' <= doc[j] && doc[j] <= '9' {
+			j++
+		}
+		if j == i {
+			return -1
+		}
+		return j
+	}
+	if i < len(doc) && doc[i] == '-' {
+		i++
+	}
+	switch {
+	case i >= len(doc):
+		return -1
+	case doc[i] == '0':
+		i++
+	default:
+		if i = digits(i); i < 0 {
+			return -1
+		}
+	}
+	if i < len(doc) && doc[i] == '.' {
+		if i = digits(i + 1); i < 0 {
+			return -1
+		}
+	}
+	if i < len(doc) && (doc[i] == 'e' || doc[i] == 'E') {
+		i++
+		if i < len(doc) && (doc[i] == '+' || doc[i] == '-') {
+			i++
+		}
+		if i = digits(i); i < 0 {
+			return -1
+		}
+	}
+	return i
+}
+
 // UnquoteChecked decodes body, the content of a JSON string literal (without its quotes)
-// whose escapes a scanner has already checked, as encoding/json does: an invalid UTF-8 byte
+// whose escapes StringEnd (or another scanner) has already checked, as encoding/json does: an invalid UTF-8 byte
 // or a lone surrogate becomes U+FFFD. It makes one allocation, and none for an empty body.
 func UnquoteChecked(body []byte) string {
 	var out strings.Builder // its String does not copy
