@@ -131,20 +131,14 @@ func normKey(k string) string {
 // foldLower is strings.ToLower with the long s (U+017F) as 's' too. The case-insensitive
 // patterns match an ASCII letter in every case Unicode folds it with: 'k' also as the
 // Kelvin sign (U+212A), which ToLower turns into 'k', and 's' as the long s, which it
-// leaves (TestFoldLowerCoversEveryFold). Triggers and key names are looked up in this
-// form, so that text spelled with either finds the pattern or the key it would match.
+// leaves (TestFoldLowerCoversEveryFold). Triggers (see triggered) and key names are looked
+// up in this form, so that text spelled with either finds the pattern or the key it would match.
 func foldLower(s string) string {
 	s = strings.ToLower(s)
 	if strings.Contains(s, "\u017f") {
 		s = strings.ReplaceAll(s, "\u017f", "s")
 	}
 	return s
-}
-
-// foldsIntoASCII reports whether b holds a non-ASCII letter that case-insensitive matching
-// takes for an ASCII one (the Kelvin sign, the long s).
-func foldsIntoASCII(b []byte) bool {
-	return bytes.Contains(b, []byte("\u212a")) || bytes.Contains(b, []byte("\u017f"))
 }
 
 // SecretName reports whether a key or flag name (such as "api_key" or "--password") names a
@@ -169,13 +163,11 @@ func (r *Redactor) Text(s string) string {
 	if len(s) < 8 {
 		return s
 	}
-	// The patterns whose triggers the text holds, lower-cased as strings.ToLower does it (in
-	// one read of the text, looking up each byte's triggers).
-	var on uint64
-	if isASCII(s) {
-		on = triggered(s)
-	} else {
-		on = triggered(foldLower(s))
+	// The patterns whose triggers the text holds, in one read of the text; again, folded,
+	// when it spells a letter with a rune that folds into ASCII.
+	on, folds := triggered(s)
+	if folds {
+		on, _ = triggered(foldLower(s))
 	}
 	for i, p := range secretPatterns {
 		if on&(1<<i) == 0 || p.need != "" && !strings.ContainsAny(s, p.need) {

@@ -321,34 +321,27 @@ func (r *Redactor) mayHoldSecret(b []byte) bool {
 	if len(b) < 8 {
 		return false
 	}
-	if foldsIntoASCII(b) { // the byte scan below would not see a trigger spelled so
-		return true
-	}
 	for _, re := range r.patterns {
 		if re.Match(b) {
 			return true
 		}
 	}
-	for i := 0; i+1 < len(b); i++ {
-		c := lowerASCII(b[i])
-		if k := int(c)<<8 | int(lowerASCII(b[i+1])); triggerPairs[k>>6]&(1<<(k&63)) == 0 {
-			continue
-		}
-		for _, t := range triggersByFirst[c] {
-			if len(b)-i >= len(t.lit) && hasPrefixFold(b[i:], t.lit) &&
-				(t.need == "" || bytes.ContainsAny(b, t.need)) {
-				return true
-			}
+	on, folds := triggered(b)
+	if folds { // a trigger may be spelled with a rune the byte scan does not fold: Text folds
+		return true
+	}
+	for i, p := range secretPatterns {
+		if on&(1<<i) != 0 && (p.need == "" || bytes.ContainsAny(b, p.need)) {
+			return true
 		}
 	}
 	return false
 }
 
-// trigger is one of a pattern's triggers, with the bytes the pattern needs and the
-// pattern's index in secretPatterns.
+// trigger is one of a pattern's triggers, with the pattern's index in secretPatterns.
 type trigger struct {
-	lit, need string
-	pattern   int
+	lit     string
+	pattern int
 }
 
 // triggersByFirst lists the built-in patterns' triggers (lower case) by their first byte.
@@ -358,7 +351,7 @@ var triggersByFirst = func() (by [256][]trigger) {
 	}
 	for i, p := range secretPatterns {
 		for _, t := range p.triggers {
-			by[t[0]] = append(by[t[0]], trigger{t, p.need, i})
+			by[t[0]] = append(by[t[0]], trigger{t, i})
 		}
 	}
 	return by
@@ -383,15 +376,30 @@ var triggerPairs = func() (set [1 << 10]uint64) {
 			set[k>>6] |= 1 << (k & 63)
 		}
 	}
+	for _, r := range foldRunes { // their first two bytes, so that triggered sees them
+		k := int(r[0])<<8 | int(r[1])
+		set[k>>6] |= 1 << (k & 63)
+	}
 	return set
 }()
 
+// foldRunes are the runes that case-insensitive matching takes for ASCII letters: the
+// Kelvin sign for 'k', the long s for 's' (TestFoldLowerCoversEveryFold).
+var foldRunes = [...]string{"\u212a", "\u017f"}
+
 // triggered returns the set of built-in patterns (bit i: secretPatterns[i]) one of whose
-// triggers b holds, its ASCII letters in either case.
-func triggered[T string | []byte](b T) (on uint64) {
+// triggers b holds, its ASCII letters in either case, and whether b holds one of foldRunes:
+// then a trigger may be spelled with it, which only triggered(foldLower(b)) sees.
+func triggered[T string | []byte](b T) (on uint64, folds bool) {
 	for i := 0; i+1 < len(b); i++ {
 		c := lowerASCII(b[i])
 		if k := int(c)<<8 | int(lowerASCII(b[i+1])); triggerPairs[k>>6]&(1<<(k&63)) == 0 {
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			for _, r := range foldRunes {
+				folds = folds || len(b)-i >= len(r) && string(b[i:i+len(r)]) == r
+			}
 			continue
 		}
 		for _, t := range triggersByFirst[c] {
@@ -400,10 +408,10 @@ func triggered[T string | []byte](b T) (on uint64) {
 			}
 		}
 	}
-	return on
+	return on, folds
 }
 
-func isASCII[T string | []byte](s T) bool {
+func isASCII(s []byte) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
 			return false

@@ -196,7 +196,7 @@ func (r *Redactor) oldMayHoldSecret(b []byte) bool {
 			return true
 		}
 	}
-	if foldsIntoASCII(b) { // fixed since: TestRedactionFoldsLikeThePatterns
+	if bytes.Contains(b, []byte("\u212a")) || bytes.Contains(b, []byte("\u017f")) { // fixed since: TestRedactionFoldsLikeThePatterns
 		return true
 	}
 	var buf [256]byte
