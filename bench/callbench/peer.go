@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/waitfor"
 )
 
 // startPeer runs a single-hop MCP proxy (TBXark/mcp-proxy, built outside this repository:
@@ -83,15 +85,16 @@ func (m *mesh) startFloor(ctx context.Context, root string, srv server) (single 
 
 // waitListening waits until addr accepts a TCP connection.
 func waitListening(ctx context.Context, addr string) error {
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			return c.Close()
+	var err error
+	up := waitfor.Poll(60*time.Second, func() bool {
+		var c net.Conn
+		if c, err = net.Dial("tcp", addr); err == nil {
+			c.Close()
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("%s not listening within 60 s: %w", addr, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+		return err == nil || ctx.Err() != nil
+	})
+	if !up || err != nil {
+		return fmt.Errorf("%s not listening within 60 s: %w", addr, err)
 	}
+	return nil
 }
