@@ -98,6 +98,12 @@ func startTestAgent(t testing.TB, url string, opts Options) (*Agent, *syncBuf) {
 	cfg := config.Defaults()
 	cfg.Agent.AgentID, cfg.Agent.GatewayURL, cfg.Agent.APIKey = "laptop", url, "mcpgw_secret"
 	opts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return runAgent(t, cfg, opts), logs
+}
+
+// runAgent runs an agent of cfg until the test ends.
+func runAgent(t testing.TB, cfg *config.Config, opts Options) *Agent {
+	t.Helper()
 	a, err := New(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +112,7 @@ func startTestAgent(t testing.TB, url string, opts Options) (*Agent, *syncBuf) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = a.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return a, logs
+	return a
 }
 
 func readJSON(t testing.TB, r *yamux.Stream, want protocol.Type, v any) {

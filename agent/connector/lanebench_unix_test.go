@@ -4,7 +4,6 @@ package connector
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -79,14 +78,7 @@ func BenchmarkDirectLaneStdio(b *testing.B) {
 	cfg.Backends = []backend.Config{{Name: "srv", Transport: backend.TransportStdio, Command: exe,
 		Env: map[string]string{stdioServerEnv: "1"}, Era: backend.EraLegacy}}
 	tr := status.New(status.Options{})
-	a, err := New(cfg, Options{Status: tr, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = a.Run(ctx) }()
-	b.Cleanup(func() { cancel(); <-done })
+	runAgent(b, cfg, Options{Status: tr, Logger: slog.New(slog.DiscardHandler)})
 
 	c := h.next(b)
 	readJSON(b, c.ctrl, protocol.TypeHello, &protocol.Hello{})
