@@ -135,12 +135,7 @@ func BenchmarkRedactPayload(b *testing.B) {
 // BenchmarkSetPayloads is what the gateway does with a call's raw request and result before
 // Record: hash both and redact both (a typical tools/call, nothing to redact).
 func BenchmarkSetPayloads(b *testing.B) {
-	st := storetest.New(b)
-	rec, err := audit.Open(context.Background(), audit.Config{Dir: b.TempDir(), Store: st}, quiet)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer rec.Close()
+	rec := benchRecorder(b, false) // SetPayloads only: the shipper stays idle
 	template := benchEvent()
 	req, resp := []byte(template.Request), []byte(template.Response)
 	b.ReportAllocs()
@@ -209,12 +204,7 @@ func benchmarkShip(b *testing.B, memBytes int64) {
 // many tools answer), escaped in the result's string, and whose words ("key", "token",
 // "://") trigger built-in patterns that find nothing to redact.
 func BenchmarkSetPayloadsJSONText(b *testing.B) {
-	st := storetest.New(b)
-	rec, err := audit.Open(context.Background(), audit.Config{Dir: b.TempDir(), Store: st}, quiet)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer rec.Close()
+	rec := benchRecorder(b, false) // SetPayloads only: the shipper stays idle
 	req := []byte(benchEvent().Request)
 	text, _ := json.Marshal(map[string]any{"id": 1234, "number": 1234, "title": "Login button misaligned on Safari",
 		"state": "open", "user": map[string]any{"login": "alice", "id": 42, "keyId": "k-7"}, "labels": []string{"bug", "ui"},
@@ -227,3 +217,4 @@ func BenchmarkSetPayloadsJSONText(b *testing.B) {
 		rec.SetPayloads(&ev, req, resp)
 	}
 }
+
