@@ -217,4 +217,3 @@ func BenchmarkSetPayloadsJSONText(b *testing.B) {
 		rec.SetPayloads(&ev, req, resp)
 	}
 }
-
