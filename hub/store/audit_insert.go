@@ -51,9 +51,9 @@ var errStmtClosed = errors.New("audit insert: store closed")
 // closed with the store.
 type auditStmts struct {
 	mu     sync.Mutex
-	values [valuesChunk + 1]*sql.Stmt // by rows; PostgreSQL only
-	unnest *sql.Stmt                  // PostgreSQL only
-	lite   sqliteAudit                // SQLite only
+	values [pgUnnestMin]*sql.Stmt // by rows; PostgreSQL only
+	unnest *sql.Stmt              // PostgreSQL only
+	lite   sqliteAudit            // SQLite only
 	closed bool
 }
 
@@ -123,48 +123,30 @@ func (s *sqlStore) InsertAudit(ctx context.Context, events []AuditEvent) error {
 	return nil
 }
 
-// valuesRows is how many of n rows the next VALUES statement takes on PostgreSQL: all of
-// them (fewer than pgUnnestMin).
-func (s *sqlStore) valuesRows(n int) int {
-	return min(n, valuesChunk)
-}
-
 // sqliteValuesRows is how many of n rows the next VALUES statement takes on SQLite: the
 // largest power of two up to valuesChunk.
 func sqliteValuesRows(n int) int {
 	return 1 << (bits.Len(uint(min(n, valuesChunk))) - 1)
 }
 
-// prepareAuditValues prepares the statements insertAuditValues uses for n rows (PostgreSQL).
+// prepareAuditValues prepares the statement insertAuditValues uses for n rows (PostgreSQL:
+// n is under pgUnnestMin, and one statement takes them all).
 func (s *sqlStore) prepareAuditValues(ctx context.Context, n int) error {
-	for n > 0 {
-		rows := s.valuesRows(n)
-		if _, err := s.auditStmt(ctx, &s.audit.values[rows], func() string { return s.valuesAuditInsert(rows) }); err != nil {
-			return err
-		}
-		n -= (n / rows) * rows
-	}
-	return nil
+	_, err := s.auditStmt(ctx, &s.audit.values[n], func() string { return s.valuesAuditInsert(n) })
+	return err
 }
 
-// insertAuditValues writes events in statements of valuesRows rows (PostgreSQL).
+// insertAuditValues writes events in one statement of exactly their rows (PostgreSQL).
 func (s *sqlStore) insertAuditValues(ctx context.Context, tx *sql.Tx, events []AuditEvent) error {
-	args := make([]any, 0, min(len(events), valuesChunk)*auditColumnCount)
-	for len(events) > 0 {
-		rows := s.valuesRows(len(events))
-		s.audit.mu.Lock()
-		st := s.audit.values[rows]
-		s.audit.mu.Unlock()
-		if st == nil {
-			return errStmtClosed
-		}
-		args = s.appendAuditArgs(args[:0], events[:rows])
-		if _, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...); err != nil {
-			return err
-		}
-		events = events[rows:]
+	s.audit.mu.Lock()
+	st := s.audit.values[len(events)]
+	s.audit.mu.Unlock()
+	if st == nil {
+		return errStmtClosed
 	}
-	return nil
+	args := s.appendAuditArgs(make([]any, 0, len(events)*auditColumnCount), events)
+	_, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	return err
 }
 
 // valuesAuditInsert is a multi-row INSERT of rows rows in the store's dialect. On SQLite it
