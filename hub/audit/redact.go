@@ -214,8 +214,10 @@ var assignmentNamesByLast = func() (by [256][]string) {
 // holding either is left to the pattern. It costs a scan for '=' and ':' where the pattern,
 // without a literal to look for, tries every position of the text.
 func mayAssign(s string) bool {
-	if strings.Contains(s, "\u212a") || strings.Contains(s, "\u017f") {
-		return true
+	for _, r := range foldRunes {
+		if strings.Contains(s, r) {
+			return true
+		}
 	}
 	for i := 0; ; i++ {
 		k := strings.IndexAny(s[i:], "=:")
