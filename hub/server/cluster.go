@@ -52,8 +52,8 @@ func (s *Server) newCluster() (*cluster.Node, error) {
 		// A forwarded call runs on this hub's tunnel: while the hub drains, its agent moves
 		// only once such calls have ended too.
 		OnCall: func(id string) func() {
-			n := s.drainer.begin(id)
-			return func() { s.drainer.end(n) }
+			n := s.Upstream.InFlight.Begin(id)
+			return func() { s.Upstream.InFlight.End(n) }
 		},
 		OnAgent: func(id string, present bool) {
 			if present {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -74,7 +75,7 @@ type Server struct {
 	rates      *ratelimit.Limiter // requests per key and application ([limits])
 	jwtSecret  []byte             // signs access and refresh tokens
 	masterKey  *masterkey.Key     // seals secrets at rest; nil without env and data dir
-	drainer    *drainer           // calls in flight, and whether the hub drains (drain.go)
+	draining   atomic.Bool        // the hub drains: refuse what starts new work here (drain.go)
 	backendsMu sync.Mutex         // one change to the hub-local backends at a time (API, syncBackends)
 	cluster    *cluster.Node      // [cluster]: several hubs on one database; nil without
 	seen       *seenRecorder      // agents' last-seen times (lastseen.go)
@@ -102,7 +103,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &Server{cfg: cfg, log: log, Store: st, mux: http.NewServeMux(), policyFile: polFile, masterKey: key, drainer: newDrainer()}
+	s := &Server{cfg: cfg, log: log, Store: st, mux: http.NewServeMux(), policyFile: polFile, masterKey: key}
 	if s.jwtSecret, err = auth.LoadOrCreateJWTSecret(ctx, st, os.Getenv("JWT_SECRET")); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("JWT secret: %w", err)
@@ -172,7 +173,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		MaxSessionsPerKey: cfg.Limits.MaxSessionsPerKey, MaxListensPerKey: cfg.Limits.MaxListensPerKey,
 		Rate: s.rates, SessionKey: s.sessionKey(), Tokens: s.gatewayTokens(),
 		Surface: cfg.Discovery.Surface, SurfaceByApplication: cfg.Discovery.Applications, Tracer: s.tracer,
-	}, s.Keys, s.Router, s.drainer.upstream(s.newUpstream()), log)
+	}, s.Keys, s.Router, s.newUpstream(), log)
 	if s.cluster, err = s.newCluster(); err != nil {
 		st.Close()
 		return nil, err
@@ -243,7 +244,7 @@ func (s *Server) routes() {
 // in general terms; the store's error names the database host, user and name, and goes to
 // the log only.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	if s.drainer.on.Load() {
+	if s.draining.Load() {
 		http.Error(w, "draining", http.StatusServiceUnavailable)
 		return
 	}

@@ -84,6 +84,10 @@ type Upstream struct {
 
 	remote Remote // agents held by other hubs of a cluster; nil without [cluster]
 
+	// InFlight counts the calls running through Call, and those a cluster's peers forward
+	// to this hub's tunnels when they count them in.
+	InFlight *InFlight
+
 	mu    sync.RWMutex  // read-locked on every call: gates are created once per backend
 	gates map[key]*gate // per backend, created at its first call and kept (breaker history)
 }
@@ -96,7 +100,7 @@ func New(cfg Config, locals *backend.Set, reg *agents.Registry, log *slog.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Upstream{cfg: cfg, locals: locals, agents: reg, log: log, gates: map[key]*gate{}}
+	return &Upstream{cfg: cfg, locals: locals, agents: reg, log: log, gates: map[key]*gate{}, InFlight: newInFlight()}
 }
 
 // Remote reaches the agents other hubs of a cluster hold (hub/cluster): a call for an
@@ -120,6 +124,7 @@ type key struct{ agent, backend string }
 // CodeCircuitOpen) for the client; the backend's own answers, errors included, come back as
 // the response.
 func (u *Upstream) Call(ctx context.Context, t router.Target, c *backend.Call) (*jsonrpc.Response, error) {
+	defer u.InFlight.End(u.InFlight.Begin(t.Agent))
 	req := c.Request
 	if !req.IsCall() { // a notification waits for nothing: nothing to bound
 		return u.send(ctx, t, c)
