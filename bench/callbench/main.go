@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -21,6 +22,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mcp-gateway/mcp-gateway/bench/procstat"
 )
 
 func main() {
@@ -36,8 +39,9 @@ func main() {
 	governed := flag.Bool("policy", false, "give the hub a policy of 50 rules (49 that do not match, then the allow), default deny")
 	traced := flag.Bool("tracing", false, "also measure a second hub and agent that trace every call and export the spans over OTLP/HTTP to a local sink, interleaved with the untraced ones")
 	flag.StringVar(&messageText, "message", messageText, "the text of each call's message argument, followed by the call's number (the everything server's echo tool returns it)")
+	legacy := flag.Bool("legacy", false, "also measure a second hub and agent that drive their stdio backends in the legacy era (era = \"legacy\": initialize, one session) instead of the era the probe picks, interleaved")
 	floor := flag.Bool("floor", false, "also measure bench/floorrelay, a bare HTTP → stdio relay in one process and in two joined by a WebSocket: the floor under any relay on this machine")
-	prof := flag.String("profile", "", "directory for CPU profiles of the hub and the agent over the whole run (hub.pprof, agent.pprof)")
+	prof := flag.String("profile", "", "directory for CPU profiles of the hub and the agent over the whole run (hub.pprof, agent.pprof; those of -legacy's in legacy/)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -49,7 +53,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := run(ctx, bench{root: *root, srv: srv, calls: *calls, warm: *warm, rounds: *rounds, concs: cs, peer: *peer, only: *only, profile: *prof, policy: *governed, baseline: *baseline, tracing: *traced, floor: *floor}); err != nil {
+	if err := run(ctx, bench{root: *root, srv: srv, calls: *calls, warm: *warm, rounds: *rounds, concs: cs, peer: *peer, only: *only, profile: *prof, policy: *governed, baseline: *baseline, tracing: *traced, floor: *floor, legacy: *legacy}); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -72,6 +76,7 @@ type server struct {
 	args    []string
 	tool    string // the tool called
 	expect  string // a substring of its result
+	era     string // the backends' era setting (-era); "" leaves it to the probe
 }
 
 func (s server) toml() string {
@@ -79,7 +84,11 @@ func (s server) toml() string {
 	for i, a := range s.args {
 		args[i] = strconv.Quote(a)
 	}
-	return fmt.Sprintf("name = \"srv\"\ntransport = \"stdio\"\ncommand = %q\nargs = [%s]\n", s.command, strings.Join(args, ", "))
+	era := ""
+	if s.era != "" {
+		era = fmt.Sprintf("era = %q\n", s.era)
+	}
+	return fmt.Sprintf("name = \"srv\"\ntransport = \"stdio\"\ncommand = %q\nargs = [%s]\n%s", s.command, strings.Join(args, ", "), era)
 }
 
 func pickServer(root, name string) (server, error) {
@@ -123,6 +132,10 @@ type path struct {
 	pids  []int    // the gateway processes whose CPU is counted
 	procs []string // their names, for the report
 	open  func(ctx context.Context, conc int) ([]caller, func(), error)
+	// owner runs the stdio server this path reaches (the hub, the agent, a relay, the
+	// peer); 0 for the direct path, whose callers start it. Its CPU is reported beside the
+	// gateway's: a server costs more per call when its calls arrive spread out.
+	owner int
 }
 
 type bench struct {
@@ -138,6 +151,7 @@ type bench struct {
 	baseline    string // -baseline
 	tracing     bool   // -tracing
 	floor       bool   // -floor
+	legacy      bool   // -legacy
 }
 
 // wanted reports whether path name is measured under -paths.
@@ -167,9 +181,9 @@ func run(ctx context.Context, b bench) error {
 			}
 			return cs, cs[0].(stdioCaller).c.close, nil
 		}},
-		{name: "hub, hub-local stdio backend", pids: []int{m.hubPID}, procs: []string{"hub"}, open: httpPath(m.url, m.key, "srv__"+b.srv.tool, b.srv.expect, false)},
-		{name: "hub → tunnel → agent → stdio", pids: []int{m.hubPID, m.agentPID}, procs: []string{"hub", "agent"}, open: httpPath(m.url, m.key, "bench__srv__"+b.srv.tool, b.srv.expect, false)},
-		{name: "stateless client, hub → agent → stdio", pids: []int{m.hubPID, m.agentPID}, procs: []string{"hub", "agent"}, open: httpPath(m.url, m.key, "bench__srv__"+b.srv.tool, b.srv.expect, true)},
+		{name: "hub, hub-local stdio backend", pids: []int{m.hubPID}, procs: []string{"hub"}, owner: m.hubPID, open: httpPath(m.url, m.key, "srv__"+b.srv.tool, b.srv.expect, false)},
+		{name: "hub → tunnel → agent → stdio", pids: []int{m.hubPID, m.agentPID}, procs: []string{"hub", "agent"}, owner: m.agentPID, open: httpPath(m.url, m.key, "bench__srv__"+b.srv.tool, b.srv.expect, false)},
+		{name: "stateless client, hub → agent → stdio", pids: []int{m.hubPID, m.agentPID}, procs: []string{"hub", "agent"}, owner: m.agentPID, open: httpPath(m.url, m.key, "bench__srv__"+b.srv.tool, b.srv.expect, true)},
 	}
 	if b.baseline != "" {
 		bm, err := startMesh(ctx, b, b.baseline, "", "")
@@ -178,8 +192,8 @@ func run(ctx context.Context, b bench) error {
 		}
 		defer bm.close()
 		paths = append(paths,
-			path{name: "baseline: hub, hub-local stdio backend", pids: []int{bm.hubPID}, procs: []string{"hub"}, open: httpPath(bm.url, bm.key, "srv__"+b.srv.tool, b.srv.expect, false)},
-			path{name: "baseline: hub → tunnel → agent → stdio", pids: []int{bm.hubPID, bm.agentPID}, procs: []string{"hub", "agent"}, open: httpPath(bm.url, bm.key, "bench__srv__"+b.srv.tool, b.srv.expect, false)})
+			path{name: "baseline: hub, hub-local stdio backend", pids: []int{bm.hubPID}, procs: []string{"hub"}, owner: bm.hubPID, open: httpPath(bm.url, bm.key, "srv__"+b.srv.tool, b.srv.expect, false)},
+			path{name: "baseline: hub → tunnel → agent → stdio", pids: []int{bm.hubPID, bm.agentPID}, procs: []string{"hub", "agent"}, owner: bm.agentPID, open: httpPath(bm.url, bm.key, "bench__srv__"+b.srv.tool, b.srv.expect, false)})
 	}
 	if b.tracing {
 		sink, err := startOTLPSink()
@@ -193,15 +207,34 @@ func run(ctx context.Context, b bench) error {
 		}
 		defer tm.close()
 		paths = append(paths,
-			path{name: "traced: hub, hub-local stdio backend", pids: []int{tm.hubPID}, procs: []string{"hub"}, open: httpPath(tm.url, tm.key, "srv__"+b.srv.tool, b.srv.expect, false)},
-			path{name: "traced: hub → tunnel → agent → stdio", pids: []int{tm.hubPID, tm.agentPID}, procs: []string{"hub", "agent"}, open: httpPath(tm.url, tm.key, "bench__srv__"+b.srv.tool, b.srv.expect, false)})
+			path{name: "traced: hub, hub-local stdio backend", pids: []int{tm.hubPID}, procs: []string{"hub"}, owner: tm.hubPID, open: httpPath(tm.url, tm.key, "srv__"+b.srv.tool, b.srv.expect, false)},
+			path{name: "traced: hub → tunnel → agent → stdio", pids: []int{tm.hubPID, tm.agentPID}, procs: []string{"hub", "agent"}, owner: tm.agentPID, open: httpPath(tm.url, tm.key, "bench__srv__"+b.srv.tool, b.srv.expect, false)})
+	}
+	if b.legacy {
+		lb := b
+		lb.srv.era = "legacy"
+		prof := ""
+		if b.profile != "" { // the legacy mesh's profiles go beside the others, in legacy/
+			prof = filepath.Join(b.profile, "legacy")
+			if err := os.MkdirAll(prof, 0o755); err != nil {
+				return err
+			}
+		}
+		lm, err := startMesh(ctx, lb, "", prof, "")
+		if err != nil {
+			return fmt.Errorf("legacy-era mesh: %w", err)
+		}
+		defer lm.close()
+		paths = append(paths,
+			path{name: "legacy era: hub, hub-local stdio backend", pids: []int{lm.hubPID}, procs: []string{"hub"}, owner: lm.hubPID, open: httpPath(lm.url, lm.key, "srv__"+b.srv.tool, b.srv.expect, false)},
+			path{name: "legacy era: hub → tunnel → agent → stdio", pids: []int{lm.hubPID, lm.agentPID}, procs: []string{"hub", "agent"}, owner: lm.agentPID, open: httpPath(lm.url, lm.key, "bench__srv__"+b.srv.tool, b.srv.expect, false)})
 	}
 	if b.peer != "" {
 		url, pid, err := m.startPeer(ctx, b.peer, b.srv)
 		if err != nil {
 			return err
 		}
-		paths = append(paths, path{name: "peer proxy (TBXark/mcp-proxy) → stdio", pids: []int{pid}, procs: []string{"peer"}, open: httpPath(url, "", b.srv.tool, b.srv.expect, false)})
+		paths = append(paths, path{name: "peer proxy (TBXark/mcp-proxy) → stdio", pids: []int{pid}, procs: []string{"peer"}, owner: pid, open: httpPath(url, "", b.srv.tool, b.srv.expect, false)})
 	}
 	if b.floor {
 		single, pid, split, pids, err := m.startFloor(ctx, b.root, b.srv)
@@ -209,15 +242,15 @@ func run(ctx context.Context, b bench) error {
 			return err
 		}
 		paths = append(paths,
-			path{name: "floor: bare relay → stdio", pids: []int{pid}, procs: []string{"relay"}, open: httpPath(single, "", b.srv.tool, b.srv.expect, false)},
-			path{name: "floor: bare relay → WebSocket → relay → stdio", pids: pids, procs: []string{"front", "back"}, open: httpPath(split, "", b.srv.tool, b.srv.expect, false)})
+			path{name: "floor: bare relay → stdio", pids: []int{pid}, procs: []string{"relay"}, owner: pid, open: httpPath(single, "", b.srv.tool, b.srv.expect, false)},
+			path{name: "floor: bare relay → WebSocket → relay → stdio", pids: pids, procs: []string{"front", "back"}, owner: pids[1], open: httpPath(split, "", b.srv.tool, b.srv.expect, false)})
 	}
 	paths = slices.DeleteFunc(paths, func(p path) bool { return !b.wanted(p.name) })
 	all := map[string][]result{}
 	for r := 0; r < b.rounds; r++ {
 		for _, conc := range b.concs {
 			for _, p := range paths {
-				res, err := measurePath(ctx, p, conc, b.calls, b.warm)
+				res, err := measurePath(ctx, p, b.srv, conc, b.calls, b.warm)
 				if err != nil {
 					return err
 				}
@@ -241,14 +274,41 @@ func httpPath(url, key, tool, expect string, stateless bool) func(context.Contex
 	}
 }
 
-func measurePath(ctx context.Context, p path, conc, calls, warm int) (result, error) {
+func measurePath(ctx context.Context, p path, srv server, conc, calls, warm int) (result, error) {
 	callers, done, err := p.open(ctx, conc)
 	if err != nil {
 		return result{}, fmt.Errorf("%s: %w", p.name, err)
 	}
 	defer done()
 	meter := &cpuMeter{pids: p.pids}
-	return measure(ctx, p.name, callers, calls, warm, meter)
+	var backend *cpuMeter
+	if pid, err := serverPID(p, srv, callers); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: the server's CPU is not measured: %v\n", p.name, err)
+	} else {
+		backend = &cpuMeter{pids: []int{pid}}
+	}
+	return measure(ctx, p.name, callers, calls, warm, meter, backend)
+}
+
+// serverPID finds the stdio server process of a path: the one the direct path's callers
+// started, else the child of the path's owner that runs the server's command.
+func serverPID(p path, srv server, callers []caller) (int, error) {
+	if p.owner == 0 {
+		if sc, ok := callers[0].(stdioCaller); ok {
+			return sc.c.cmd.Process.Pid, nil
+		}
+		return 0, errors.New("the path names no process that runs the server")
+	}
+	kids, err := procstat.Children(p.owner)
+	if err != nil {
+		return 0, err
+	}
+	for pid, cmd := range kids {
+		if strings.Contains(cmd, filepath.Base(srv.command)) {
+			return pid, nil
+		}
+	}
+	return 0, fmt.Errorf("no child of process %d runs %s", p.owner, filepath.Base(srv.command))
 }
 
 type result struct {
@@ -257,6 +317,7 @@ type result struct {
 	lat         []time.Duration
 	elapsed     time.Duration
 	cpu         []time.Duration // per gateway process, over the measured calls
+	server      time.Duration   // the stdio server's, over the measured calls; -1 when unknown
 }
 
 func (r result) pct(p float64) time.Duration {
@@ -275,7 +336,7 @@ func (r result) cpuPerCall() time.Duration {
 }
 
 // measure runs calls spread over conc workers, each with its own caller.
-func measure(ctx context.Context, name string, callers []caller, calls, warm int, meter *cpuMeter) (result, error) {
+func measure(ctx context.Context, name string, callers []caller, calls, warm int, meter, backend *cpuMeter) (result, error) {
 	conc := len(callers)
 	for i := 0; i < warm; i++ {
 		if err := callers[i%conc].call(ctx, i); err != nil {
@@ -287,6 +348,9 @@ func measure(ctx context.Context, name string, callers []caller, calls, warm int
 	errs := make(chan error, conc)
 	if err := meter.start(); err != nil {
 		return result{}, err
+	}
+	if backend != nil && backend.start() != nil {
+		backend = nil
 	}
 	began := time.Now()
 	for w := 0; w < conc; w++ {
@@ -309,11 +373,17 @@ func measure(ctx context.Context, name string, callers []caller, calls, warm int
 	if err != nil {
 		return result{}, err
 	}
+	srvCPU := time.Duration(-1)
+	if backend != nil {
+		if used, err := backend.stop(); err == nil {
+			srvCPU = used[0]
+		}
+	}
 	select {
 	case err := <-errs:
 		return result{}, fmt.Errorf("%s: %w", name, err)
 	default:
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	return result{name: name, concurrency: conc, lat: lat, elapsed: elapsed, cpu: cpu}, nil
+	return result{name: name, concurrency: conc, lat: lat, elapsed: elapsed, cpu: cpu, server: srvCPU}, nil
 }

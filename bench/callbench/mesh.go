@@ -159,17 +159,25 @@ func freeAddr() (string, error) {
 // waitTool polls tools/list at url until the tool is there.
 func waitTool(ctx context.Context, url, key, tool string) error {
 	deadline := time.Now().Add(90 * time.Second)
+	last := "no answer yet"
 	for time.Now().Before(deadline) {
 		callers, err := newHTTPCallers(ctx, url, key, tool, "", 1)
 		if err == nil {
-			resp, err := callers[0].(*httpCaller).post(ctx, `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
+			var resp *reply
+			resp, err = callers[0].(*httpCaller).post(ctx, `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
 			if err == nil && strings.Contains(string(resp.body), `"`+tool+`"`) {
 				return nil
 			}
+			if err == nil {
+				last = fmt.Sprintf("tools/list answered %.300s", resp.body)
+			}
+		}
+		if err != nil {
+			last = err.Error()
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	return fmt.Errorf("tool %s did not appear at %s within 90 s", tool, url)
+	return fmt.Errorf("tool %s did not appear at %s within 90 s (last: %s)", tool, url, last)
 }
 
 func (m *mesh) close() {

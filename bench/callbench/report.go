@@ -10,8 +10,8 @@ import (
 // report prints one table row per path and concurrency: the median over rounds of each
 // figure, and the ratios against the direct path of the same concurrency.
 func report(paths []path, concs []int, all map[string][]result) {
-	fmt.Println("| path | clients | p50 | p99 | calls/s | vs direct | added p50 | gateway CPU/call | per process |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| path | clients | p50 | p99 | calls/s | vs direct | added p50 | gateway CPU/call | per process | server CPU/call |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	for _, conc := range concs {
 		direct := all[fmt.Sprintf("%s/%d", paths[0].name, conc)]
 		d50, drate := medianDur(direct, func(r result) time.Duration { return r.pct(0.5) }), medianF(direct, result.rate)
@@ -27,7 +27,7 @@ func report(paths []path, concs []int, all map[string][]result) {
 				cpu = us(medianDur(rs, result.cpuPerCall))
 				per = perProcess(p.procs, rs)
 			}
-			fmt.Printf("| %s | %d | %s | %s | %.0f | %s | %s | %s | %s |\n", p.name, conc, us(p50), us(p99), rate, ratio, added, cpu, per)
+			fmt.Printf("| %s | %d | %s | %s | %.0f | %s | %s | %s | %s | %s |\n", p.name, conc, us(p50), us(p99), rate, ratio, added, cpu, per, serverCPU(rs))
 		}
 	}
 }
@@ -40,6 +40,16 @@ func perProcess(names []string, rs []result) string {
 		parts = append(parts, names[i]+" "+fmt.Sprint(d.Microseconds()))
 	}
 	return strings.Join(parts, " / ")
+}
+
+// serverCPU is the median CPU per call of the stdio server, "-" when it was not measured.
+func serverCPU(rs []result) string {
+	for _, r := range rs {
+		if r.server < 0 {
+			return "-"
+		}
+	}
+	return us(medianDur(rs, func(r result) time.Duration { return r.server / time.Duration(len(r.lat)) }))
 }
 
 func medianDur(rs []result, f func(result) time.Duration) time.Duration {
