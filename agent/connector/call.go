@@ -188,7 +188,7 @@ func (c *callServer) start(ctx context.Context, s stream, w *protocol.FrameWrite
 // the stream as the sink of its mid-call messages.
 func backendCall(call *protocol.Call, req *jsonrpc.Request, sink backend.Sink) *backend.Call {
 	return &backend.Call{Request: req, Caller: call.Caller, Owner: ownerOf(call.Caller),
-		ClientCapabilities: call.ClientCapabilities, PassInputRequired: call.PassInputRequired, Sink: sink}
+		ClientCapabilities: call.ClientCapabilities, PassInputRequired: call.PassInputRequired, LogLevel: call.LogLevel, Sink: sink}
 }
 
 // ownerOf names the hub's client session of the call, so the backend never hands one

@@ -39,7 +39,7 @@ func (r *Registry) Call(ctx context.Context, agentID, backendName string, bc *ba
 	c := &call{s: s, ln: ln, st: ln.st, w: ln.w, sink: bc.Sink}
 	// The agent derives the call's owner from the caller (KeyID and Session).
 	frame := protocol.Call{Backend: backendName, Message: msg, Caller: bc.Caller,
-		ClientCapabilities: bc.ClientCapabilities, PassInputRequired: bc.PassInputRequired}
+		ClientCapabilities: bc.ClientCapabilities, PassInputRequired: bc.PassInputRequired, LogLevel: bc.LogLevel}
 	if d, ok := ctx.Deadline(); ok {
 		// Rounded up, so that the agent's deadline never fires before the hub's own.
 		frame.Deadline = d.Add(time.Millisecond - time.Nanosecond).UnixMilli()

@@ -62,7 +62,7 @@ func (n *Node) Call(ctx context.Context, agentID, backendName string, c *backend
 		return nil, fmt.Errorf("forward call for agent %q: %w", agentID, err)
 	}
 	frame := protocol.Call{Backend: backendName, Message: msg, Caller: c.Caller,
-		ClientCapabilities: c.ClientCapabilities, PassInputRequired: c.PassInputRequired}
+		ClientCapabilities: c.ClientCapabilities, PassInputRequired: c.PassInputRequired, LogLevel: c.LogLevel}
 	if d, ok := ctx.Deadline(); ok {
 		frame.Deadline = d.Add(time.Millisecond - time.Nanosecond).UnixMilli()
 	}

@@ -86,7 +86,7 @@ func (n *Node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	n.log.Debug("forwarded call", "from_hub", from, "agent", agentID, "backend", frame.Backend, "method", req.Method)
 	resp, err := n.opts.Agents.Call(ctx, agentID, frame.Backend, &backend.Call{Request: req, Caller: frame.Caller,
-		ClientCapabilities: frame.ClientCapabilities, PassInputRequired: frame.PassInputRequired, Sink: sink})
+		ClientCapabilities: frame.ClientCapabilities, PassInputRequired: frame.PassInputRequired, LogLevel: frame.LogLevel, Sink: sink})
 	if err != nil {
 		code := failError
 		switch {

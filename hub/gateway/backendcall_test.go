@@ -3,6 +3,8 @@ package gateway
 import (
 	"strings"
 	"testing"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 )
 
 // The upstream gets each call as one value whose facts come from the client: a session
@@ -36,5 +38,32 @@ func TestBackendCallCarriesTheClient(t *testing.T) {
 	h.modern(3, "tools/call", "util__echo", `{"name":"util__echo"}`, "")
 	if next := h.up.last(); next.Owner == first.Owner {
 		t.Errorf("two stateless requests share owner %q", next.Owner)
+	}
+}
+
+// The log level a call asks its backend for is the client's: a session's is everything
+// until logging/setLevel, then the level set; a stateless request's is its _meta's, and
+// none without one (so a stateless backend makes no log message nobody reads).
+func TestBackendCallCarriesTheLogLevel(t *testing.T) {
+	h := newHarness(t, Config{})
+
+	sid := h.initialize("2025-11-25", "")
+	h.rpc(sid, 1, "tools/call", `{"name":"util__echo"}`)
+	if got := h.up.last().LogLevel; got != "debug" {
+		t.Errorf("session before logging/setLevel: LogLevel %q, want debug", got)
+	}
+	h.rpc(sid, 2, "logging/setLevel", `{"level":"error"}`)
+	h.rpc(sid, 3, "tools/call", `{"name":"util__echo"}`)
+	if got := h.up.last().LogLevel; got != "error" {
+		t.Errorf("session at error: LogLevel %q", got)
+	}
+
+	h.modern(4, "tools/call", "util__echo", `{"name":"util__echo"}`, "")
+	if got := h.up.last().LogLevel; got != backend.LogNone {
+		t.Errorf("stateless request without logLevel: LogLevel %q, want %q", got, backend.LogNone)
+	}
+	h.modern(5, "tools/call", "util__echo", `{"name":"util__echo"}`, `,"io.modelcontextprotocol/logLevel":"warning"`)
+	if got := h.up.last().LogLevel; got != "warning" {
+		t.Errorf("stateless request at warning: LogLevel %q", got)
 	}
 }

@@ -55,6 +55,7 @@ type upCall struct {
 	Owner              string
 	ClientCapabilities json.RawMessage
 	PassInputRequired  bool
+	LogLevel           string
 }
 
 // fakeUpstream is a test double for the transport behind the gateway (the tunnel to an
@@ -100,7 +101,7 @@ func (u *fakeUpstream) Call(ctx context.Context, t router.Target, c *backend.Cal
 	req, caller, sink := c.Request, c.Caller, c.Sink
 	u.mu.Lock()
 	u.calls = append(u.calls, upCall{Target: t, Method: req.Method, Params: req.Params, Caller: caller,
-		Owner: c.Owner, ClientCapabilities: c.ClientCapabilities, PassInputRequired: c.PassInputRequired})
+		Owner: c.Owner, ClientCapabilities: c.ClientCapabilities, PassInputRequired: c.PassInputRequired, LogLevel: c.LogLevel})
 	u.mu.Unlock()
 	ok := func(res json.RawMessage) (*jsonrpc.Response, error) {
 		return &jsonrpc.Response{ID: req.ID, Result: res}, nil

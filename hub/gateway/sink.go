@@ -39,9 +39,26 @@ func (c *client) backendCall(req jsonrpc.Request, em emitter) *backend.Call {
 		// (not one of our tokens) go to the backend untouched. A session client cannot retry;
 		// the backend layer asks it through the sink instead.
 		PassInputRequired: c.sess == nil,
+		LogLevel:          c.backendLogLevel(),
 		Sink:              &a.sink,
 	}
 	return &a.call
+}
+
+// backendLogLevel is the level a stateless backend is asked to log at for this client's
+// call: the session's (logging/setLevel; everything until the client sets one) or the
+// modern request's own, none when it sent no logLevel. A session's level is read when the
+// call starts: lowering it during a call shows in what the hub passes on (wantsLog), not in
+// what that call's backend sends.
+func (c *client) backendLogLevel() string {
+	min := c.logLevel
+	if c.sess != nil {
+		min = c.sess.logLevel.Load()
+	}
+	if min >= noLogs || min < 0 || int(min) >= len(logLevels) {
+		return backend.LogNone
+	}
+	return logLevels[min]
 }
 
 // callSink receives what a backend sends for one call and hands it to the client session.

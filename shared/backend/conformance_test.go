@@ -122,11 +122,12 @@ func recordingProxy(t *testing.T, target string) (string, *recorder) {
 			var m struct {
 				Method string
 				Params struct {
+					Name string
 					Meta map[string]json.RawMessage `json:"_meta"`
 				}
 			}
 			_ = json.Unmarshal(body, &m)
-			sn.rpcMethod = m.Method
+			sn.rpcMethod, sn.tool, sn.metaLogLevel = m.Method, m.Params.Name, string(m.Params.Meta[metaLogLevel])
 			_ = json.Unmarshal(m.Params.Meta[metaProtocolVersion], &sn.metaVersion)
 		}
 		rec.mu.Lock()

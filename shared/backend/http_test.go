@@ -28,6 +28,8 @@ type seen struct {
 	method, path, rpcMethod string
 	header                  http.Header
 	metaVersion             string // params._meta's protocol version, if any
+	metaLogLevel            string // params._meta's log level, raw JSON; "" without one
+	tool                    string // params.name
 }
 
 // recorder is a reverse proxy in front of a real server that remembers every request.

@@ -69,8 +69,9 @@ func (s *session) discover(ctx context.Context) (*initResult, error) {
 
 // requestMeta returns the _meta a modern request carries. The hub answers sampling,
 // elicitation and roots on behalf of a real client, so it declares them when the call
-// has a sink to ask; internal requests (lists) declare none.
-func (s *session) requestMeta(withClient bool) metaSet {
+// has a sink to ask; internal requests (lists) declare none. logLevel is the call's
+// (Call.LogLevel).
+func (s *session) requestMeta(withClient bool, logLevel string) metaSet {
 	caps := json.RawMessage(`{}`)
 	if withClient {
 		caps = json.RawMessage(`{"sampling":{},"elicitation":{},"roots":{}}`)
@@ -79,12 +80,26 @@ func (s *session) requestMeta(withClient bool) metaSet {
 	m = m.with(metaProtocolVersion, json.RawMessage(`"`+modernVersion+`"`))
 	m = m.with(metaClientCapabilities, caps)
 	m = m.with(metaClientInfo, s.b.clientInfo)
-	if s.logging {
-		// As with logging/setLevel on a legacy session: everything, filtered per client
-		// session by the hub.
-		m = m.with(metaLogLevel, json.RawMessage(`"debug"`))
+	if level := metaLevel(logLevel); s.logging && level != nil {
+		m = m.with(metaLogLevel, level)
 	}
 	return m
+}
+
+// metaLevel is the io.modelcontextprotocol/logLevel value for a call's Call.LogLevel: nil
+// (the key left out, so the server sends no log message) for LogNone; "debug" when the
+// level is not known, as with logging/setLevel on a legacy session (everything, filtered
+// per client session by the hub); else the level, which must be one MCP defines.
+func metaLevel(level string) json.RawMessage {
+	switch level {
+	case LogNone:
+		return nil
+	case "", "debug":
+		return json.RawMessage(`"debug"`)
+	case "info", "notice", "warning", "error", "critical", "alert", "emergency":
+		return json.RawMessage(`"` + level + `"`)
+	}
+	return json.RawMessage(`"debug"`) // not a level: ask for everything, the hub filters
 }
 
 // metaSet is the members a request's _meta gets, sorted by key (the order they are
@@ -134,7 +149,7 @@ func (s *session) callModern(ctx context.Context, c *Call) (*jsonrpc.Response, e
 	if req.Method == "resources/subscribe" || req.Method == "resources/unsubscribe" {
 		return s.resourceSubscription(req), nil
 	}
-	meta := s.requestMeta(sink != nil)
+	meta := s.requestMeta(sink != nil, c.LogLevel)
 	if c.ClientCapabilities != nil {
 		// The real client's, so the server refuses what that client cannot answer.
 		meta = meta.with(metaClientCapabilities, c.ClientCapabilities)

@@ -45,6 +45,39 @@ func TestModernBackend(t *testing.T) {
 		}
 	})
 
+	// The log level travels per call: the client's, none when it wants none (the server then
+	// sends no log message), everything when it is not known.
+	t.Run("log level", func(t *testing.T) {
+		for i, c := range []struct{ level, meta string }{{"", `"debug"`}, {LogNone, ""}, {"error", `"error"`}, {"info", `"info"`}} {
+			sink := newSink(nil)
+			id := fmt.Sprintf("log-%d", i)
+			resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, id, "test_tool_with_logging", map[string]any{}, nil),
+				Sink: sink, LogLevel: c.level})
+			resultText(t, resp, err)
+			logs := 0
+			for len(sink.notes) > 0 {
+				if n := <-sink.notes; n.Method == "notifications/message" {
+					logs++
+				}
+			}
+			var sent []string
+			for _, r := range rec.all() {
+				if r.tool == "test_tool_with_logging" {
+					sent = append(sent, r.metaLogLevel)
+				}
+			}
+			if len(sent) != i+1 || sent[i] != c.meta {
+				t.Errorf("LogLevel %q: the server was asked for %v (last should be %q)", c.level, sent, c.meta)
+			}
+			switch {
+			case c.level == LogNone && logs != 0:
+				t.Errorf("LogLevel none: %d log messages reached the sink", logs)
+			case c.level == "" && logs == 0:
+				t.Errorf("LogLevel unknown: no log message reached the sink")
+			}
+		}
+	})
+
 	t.Run("progress", func(t *testing.T) {
 		sink := newSink(nil)
 		resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, 2, "test_tool_with_progress", map[string]any{},

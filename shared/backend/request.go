@@ -8,6 +8,10 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
+// LogNone is the Call.LogLevel of a client that wants no log messages (a stateless request
+// without io.modelcontextprotocol/logLevel).
+const LogNone = "none"
+
 // Call is one request on its way to a backend, with everything the backend side needs to
 // know about it: who asks, what the client can do, and where mid-call messages go. The
 // caller builds it once and passes it down every stage; its deadline travels in the ctx.
@@ -27,6 +31,12 @@ type Call struct {
 	// result goes back to it unchanged (it retries with inputResponses) instead of being
 	// answered through Sink.Request.
 	PassInputRequired bool
+	// LogLevel is the least severe log level the client wants for this call: a level name
+	// ("debug" … "emergency"), LogNone for no log messages at all, or "" when not known
+	// (then every message is asked for, as before the field). A stateless (2026-07-28)
+	// backend gets it as the request's io.modelcontextprotocol/logLevel, so a server does not
+	// make and send log messages nobody reads; the hub still filters what reaches each client.
+	LogLevel string
 	// Sink receives the call's notifications and server→client requests; nil if nobody
 	// listens (then the server's requests are refused).
 	Sink Sink

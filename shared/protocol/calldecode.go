@@ -41,6 +41,8 @@ func decodeCallFast(payload []byte, c *Call) bool {
 			return plainBool(val, &out.PassInputRequired)
 		case "clientCapabilities":
 			return rawObject(val, &out.ClientCapabilities)
+		case "logLevel":
+			return plainString(val, &out.LogLevel)
 		}
 		return false // an unknown key, or a known one spelled otherwise: json.Unmarshal's call
 	})
@@ -77,7 +79,7 @@ func decodeCaller(val []byte, c *Caller) bool {
 // into a used Call merges into it in ways (RawMessage reusing its array) not worth copying.
 func isCallZero(c *Call) bool {
 	return c.Backend == "" && c.Message == nil && c.Caller == (Caller{}) && c.Deadline == 0 &&
-		!c.PassInputRequired && c.ClientCapabilities == nil
+		!c.PassInputRequired && c.ClientCapabilities == nil && c.LogLevel == ""
 }
 
 // The helpers below work on valid JSON only (decodeCallFast checked it) and report false for

@@ -12,7 +12,7 @@ func callFrames(t testing.TB) [][]byte {
 	var out [][]byte
 	for _, c := range []Call{
 		{Backend: "fs", Message: json.RawMessage(`{"id":1}`), Caller: Caller{UserID: "u", Name: "alice", Role: "r", KeyID: "k", Application: "cursor", Session: "s"}, Deadline: 5},
-		{Backend: "web", Message: json.RawMessage(`{"id":2}`), PassInputRequired: true, ClientCapabilities: json.RawMessage(`{"sampling":{}}`)},
+		{Backend: "web", Message: json.RawMessage(`{"id":2}`), PassInputRequired: true, ClientCapabilities: json.RawMessage(`{"sampling":{}}`), LogLevel: "warning"},
 		{Backend: "ünïcode", Message: json.RawMessage(`{"id":"x","params":{"s":"a\"b\\c\u00e9"}}`), Caller: Caller{Name: "José"}, Deadline: -1},
 		benchCall(),
 	} {

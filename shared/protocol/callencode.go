@@ -55,6 +55,9 @@ func AppendCall(b []byte, c *Call) ([]byte, error) {
 	if len(c.ClientCapabilities) > 0 {
 		b = append(append(b, `,"clientCapabilities":`...), c.ClientCapabilities...)
 	}
+	if c.LogLevel != "" {
+		b = mcp.AppendString(append(b, `,"logLevel":`...), c.LogLevel)
+	}
 	return append(b, '}'), nil
 }
 

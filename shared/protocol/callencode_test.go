@@ -14,17 +14,17 @@ import (
 // when the raw members are already compact and free of <, > and &.
 func FuzzAppendCall(f *testing.F) {
 	f.Add("fs", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read","arguments":{"path":"/tmp/a"}}}`,
-		"usr_1", "ann", "admin", "key_1", "ci", "sess", int64(1765000000000), true, `{"sampling":{}}`)
-	f.Add("", `{}`, "", "", "", "", "", "", int64(0), false, ``)
-	f.Add("b\"\\\u2028<x>", `{ "a" : "<&>" }`, "\xff", "ünï", "", "", "", "", int64(-1), false, `{"x": [1, 2]}`)
-	f.Add("b", `{}`, "", "", "", "", "", "", int64(0), false, `{bad`)
-	f.Fuzz(func(t *testing.T, backend, message, uid, name, role, kid, app, sess string, deadline int64, pass bool, caps string) {
+		"usr_1", "ann", "admin", "key_1", "ci", "sess", int64(1765000000000), true, `{"sampling":{}}`, "warning")
+	f.Add("", `{}`, "", "", "", "", "", "", int64(0), false, ``, "")
+	f.Add("b\"\\\u2028<x>", `{ "a" : "<&>" }`, "\xff", "ünï", "", "", "", "", int64(-1), false, `{"x": [1, 2]}`, "n\"o<ne>")
+	f.Add("b", `{}`, "", "", "", "", "", "", int64(0), false, `{bad`, "none")
+	f.Fuzz(func(t *testing.T, backend, message, uid, name, role, kid, app, sess string, deadline int64, pass bool, caps, level string) {
 		if !mcp.Valid([]byte(message)) {
 			message = `{"jsonrpc":"2.0","method":"x"}`
 		}
 		c := &Call{Backend: backend, Message: json.RawMessage(message),
 			Caller:   Caller{UserID: uid, Name: name, Role: role, KeyID: kid, Application: app, Session: sess},
-			Deadline: deadline, PassInputRequired: pass}
+			Deadline: deadline, PassInputRequired: pass, LogLevel: level}
 		if caps != "" {
 			c.ClientCapabilities = json.RawMessage(caps)
 		}
@@ -54,7 +54,7 @@ func FuzzAppendCall(f *testing.F) {
 		if !reflect.DeepEqual(a, b) {
 			t.Fatalf("AppendCall %s\njson.Marshal %s", got, want)
 		}
-		noHTML := !bytes.ContainsAny([]byte(backend+uid+name+role+kid+app+sess), "<>&")
+		noHTML := !bytes.ContainsAny([]byte(backend+uid+name+role+kid+app+sess+level), "<>&")
 		if noHTML && canonical(message) && (caps == "" || canonical(caps)) && !bytes.Equal(got, want) {
 			t.Fatalf("AppendCall %s\njson.Marshal %s", got, want)
 		}

@@ -136,6 +136,10 @@ type Call struct {
 	// ClientCapabilities are what the caller's client declared (sampling, elicitation,
 	// roots), for stateless backends that check them per request. Absent: not known.
 	ClientCapabilities json.RawMessage `json:"clientCapabilities,omitempty"`
+	// LogLevel is the least severe log level the caller's client wants for this call
+	// (backend.Call.LogLevel: a level name, or "none"). Absent: not known, and the agent
+	// asks its stateless backends for every message, as before the field.
+	LogLevel string `json:"logLevel,omitempty"`
 }
 
 // CallFailure is the error data of a Result the agent makes itself because its backend gave
