@@ -41,6 +41,7 @@ func main() {
 	flag.StringVar(&messageText, "message", messageText, "the text of each call's message argument, followed by the call's number (the everything server's echo tool returns it)")
 	legacy := flag.Bool("legacy", false, "also measure a second hub and agent that drive their stdio backends in the legacy era (era = \"legacy\": initialize, one session) instead of the era the probe picks, interleaved")
 	floor := flag.Bool("floor", false, "also measure bench/floorrelay, a bare HTTP → stdio relay in one process and in two joined by a WebSocket: the floor under any relay on this machine")
+	exectrace := flag.Bool("exectrace", false, "with -profile: also write execution traces of the hub and the agent (hub.trace, agent.trace; see `go tool trace -pprof=sched`); keep the run short, they grow fast")
 	prof := flag.String("profile", "", "directory for CPU profiles of the hub and the agent over the whole run (hub.pprof, agent.pprof; those of -legacy's in legacy/)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -53,7 +54,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := run(ctx, bench{root: *root, srv: srv, calls: *calls, warm: *warm, rounds: *rounds, concs: cs, peer: *peer, only: *only, profile: *prof, policy: *governed, baseline: *baseline, tracing: *traced, floor: *floor, legacy: *legacy}); err != nil {
+	if err := run(ctx, bench{root: *root, srv: srv, calls: *calls, warm: *warm, rounds: *rounds, concs: cs, peer: *peer, only: *only, profile: *prof, policy: *governed, baseline: *baseline, tracing: *traced, floor: *floor, legacy: *legacy, exectrace: *exectrace}); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -152,6 +153,7 @@ type bench struct {
 	tracing     bool   // -tracing
 	floor       bool   // -floor
 	legacy      bool   // -legacy
+	exectrace   bool   // -exectrace
 }
 
 // wanted reports whether path name is measured under -paths.

@@ -23,7 +23,7 @@ type mesh struct {
 	agentPID int
 	procs    []*exec.Cmd
 	dir      string
-	prof     func(name string) string // the environment entry asking a process for a CPU profile
+	prof     func(name string) []string // the environment entries asking a process for a CPU profile (and a trace)
 }
 
 var keyRE = regexp.MustCompile(`mcpgw_[A-Za-z0-9_-]+`)
@@ -47,7 +47,13 @@ func startMesh(ctx context.Context, b bench, binDir, profDir, traceURL string) (
 		if profDir, err = filepath.Abs(profDir); err != nil {
 			return nil, err
 		}
-		m.prof = func(name string) string { return profile.EnvCPU + "=" + filepath.Join(profDir, name+".pprof") }
+		m.prof = func(name string) []string {
+			env := []string{profile.EnvCPU + "=" + filepath.Join(profDir, name+".pprof")}
+			if b.exectrace {
+				env = append(env, profile.EnvTrace+"="+filepath.Join(profDir, name+".trace"))
+			}
+			return env
+		}
 	}
 	hubBin, agentBin := filepath.Join(dir, "hub"), filepath.Join(dir, "agent")
 	if binDir != "" {
@@ -132,7 +138,7 @@ func output(ctx context.Context, bin string, args ...string) (string, error) {
 func (m *mesh) spawn(ctx context.Context, bin string, args ...string) (int, error) {
 	cmd := exec.CommandContext(ctx, bin, args...)
 	if m.prof != nil {
-		cmd.Env = append(os.Environ(), m.prof(filepath.Base(bin)))
+		cmd.Env = append(os.Environ(), m.prof(filepath.Base(bin))...)
 	}
 	logf, err := os.CreateTemp(m.dir, filepath.Base(bin)+"-*.log")
 	if err != nil {

@@ -1,34 +1,57 @@
-// Package profile writes a CPU profile of a whole process run when the environment asks for
-// one (MCPGW_CPUPROFILE=FILE), so that benchmarks can show where a hub's or an agent's time
-// goes under real load, in their own processes. Off by default; costs nothing when off.
+// Package profile writes a CPU profile (MCPGW_CPUPROFILE=FILE) or an execution trace
+// (MCPGW_TRACEFILE=FILE) of a whole process run when the environment asks for one, so that
+// benchmarks can show where a hub's or an agent's time goes under real load, in their own
+// processes: the profile where the CPU goes, the trace where a call waits (`go tool trace
+// -pprof=sched FILE` is the time goroutines were ready to run but had no thread). Off by
+// default; costs nothing when off.
 package profile
 
 import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 )
 
 // EnvCPU names the file the CPU profile is written to.
 const EnvCPU = "MCPGW_CPUPROFILE"
 
-// Start begins a CPU profile if lookup(EnvCPU) names a file. The returned stop writes it
-// out; call it when the process's work is done. Without the variable, stop does nothing.
+// EnvTrace names the file the execution trace is written to.
+const EnvTrace = "MCPGW_TRACEFILE"
+
+// Start begins a CPU profile if lookup(EnvCPU) names a file, and an execution trace if
+// lookup(EnvTrace) does. The returned stop writes them out; call it when the process's work
+// is done. Without the variables, stop does nothing.
 func Start(lookup func(string) (string, bool)) (stop func(), err error) {
-	path, ok := lookup(EnvCPU)
-	if !ok || path == "" {
-		return func() {}, nil
+	var stops []func()
+	stop = func() {
+		for _, s := range stops {
+			s()
+		}
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("cpu profile: %w", err)
+	if path, ok := lookup(EnvCPU); ok && path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, fmt.Errorf("cpu profile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("cpu profile %s: %w", path, err)
+		}
+		stops = append(stops, func() { pprof.StopCPUProfile(); f.Close() })
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("cpu profile %s: %w", path, err)
+	if path, ok := lookup(EnvTrace); ok && path != "" {
+		f, err := os.Create(path)
+		if err == nil {
+			if err = trace.Start(f); err != nil {
+				f.Close()
+			}
+		}
+		if err != nil {
+			stop()
+			return nil, fmt.Errorf("execution trace %s: %w", path, err)
+		}
+		stops = append(stops, func() { trace.Stop(); f.Close() })
 	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}, nil
+	return stop, nil
 }
