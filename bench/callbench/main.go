@@ -183,19 +183,17 @@ func run(ctx context.Context, b bench) error {
 			}
 			return cs, cs[0].(stdioCaller).c.close, nil
 		}},
-		{name: "hub, hub-local stdio backend", pids: []int{m.hubPID}, procs: []string{"hub"}, owner: m.hubPID, open: httpPath(m.url, m.key, "srv__"+b.srv.tool, b.srv.expect, false)},
-		{name: "hub → tunnel → agent → stdio", pids: []int{m.hubPID, m.agentPID}, procs: []string{"hub", "agent"}, owner: m.agentPID, open: httpPath(m.url, m.key, "bench__srv__"+b.srv.tool, b.srv.expect, false)},
-		{name: "stateless client, hub → agent → stdio", pids: []int{m.hubPID, m.agentPID}, procs: []string{"hub", "agent"}, owner: m.agentPID, open: httpPath(m.url, m.key, "bench__srv__"+b.srv.tool, b.srv.expect, true)},
 	}
+	paths = append(paths, m.paths("", b.srv)...)
+	paths = append(paths, path{name: "stateless client, hub → agent → stdio", pids: []int{m.hubPID, m.agentPID}, procs: []string{"hub", "agent"},
+		owner: m.agentPID, open: httpPath(m.url, m.key, "bench__srv__"+b.srv.tool, b.srv.expect, true)})
 	if b.baseline != "" {
 		bm, err := startMesh(ctx, b, b.baseline, "", "")
 		if err != nil {
 			return fmt.Errorf("baseline: %w", err)
 		}
 		defer bm.close()
-		paths = append(paths,
-			path{name: "baseline: hub, hub-local stdio backend", pids: []int{bm.hubPID}, procs: []string{"hub"}, owner: bm.hubPID, open: httpPath(bm.url, bm.key, "srv__"+b.srv.tool, b.srv.expect, false)},
-			path{name: "baseline: hub → tunnel → agent → stdio", pids: []int{bm.hubPID, bm.agentPID}, procs: []string{"hub", "agent"}, owner: bm.agentPID, open: httpPath(bm.url, bm.key, "bench__srv__"+b.srv.tool, b.srv.expect, false)})
+		paths = append(paths, bm.paths("baseline: ", b.srv)...)
 	}
 	if b.tracing {
 		sink, err := startOTLPSink()
@@ -208,9 +206,7 @@ func run(ctx context.Context, b bench) error {
 			return fmt.Errorf("traced mesh: %w", err)
 		}
 		defer tm.close()
-		paths = append(paths,
-			path{name: "traced: hub, hub-local stdio backend", pids: []int{tm.hubPID}, procs: []string{"hub"}, owner: tm.hubPID, open: httpPath(tm.url, tm.key, "srv__"+b.srv.tool, b.srv.expect, false)},
-			path{name: "traced: hub → tunnel → agent → stdio", pids: []int{tm.hubPID, tm.agentPID}, procs: []string{"hub", "agent"}, owner: tm.agentPID, open: httpPath(tm.url, tm.key, "bench__srv__"+b.srv.tool, b.srv.expect, false)})
+		paths = append(paths, tm.paths("traced: ", b.srv)...)
 	}
 	if b.legacy {
 		lb := b
@@ -227,9 +223,7 @@ func run(ctx context.Context, b bench) error {
 			return fmt.Errorf("legacy-era mesh: %w", err)
 		}
 		defer lm.close()
-		paths = append(paths,
-			path{name: "legacy era: hub, hub-local stdio backend", pids: []int{lm.hubPID}, procs: []string{"hub"}, owner: lm.hubPID, open: httpPath(lm.url, lm.key, "srv__"+b.srv.tool, b.srv.expect, false)},
-			path{name: "legacy era: hub → tunnel → agent → stdio", pids: []int{lm.hubPID, lm.agentPID}, procs: []string{"hub", "agent"}, owner: lm.agentPID, open: httpPath(lm.url, lm.key, "bench__srv__"+b.srv.tool, b.srv.expect, false)})
+		paths = append(paths, lm.paths("legacy era: ", b.srv)...)
 	}
 	if b.peer != "" {
 		url, pid, err := m.startPeer(ctx, b.peer, b.srv)
@@ -264,6 +258,17 @@ func run(ctx context.Context, b bench) error {
 	}
 	report(paths, b.concs, all)
 	return nil
+}
+
+// paths are a mesh's two paths, named with prefix: to its hub-local backend, and through its
+// agent.
+func (m *mesh) paths(prefix string, srv server) []path {
+	return []path{
+		{name: prefix + "hub, hub-local stdio backend", pids: []int{m.hubPID}, procs: []string{"hub"}, owner: m.hubPID,
+			open: httpPath(m.url, m.key, "srv__"+srv.tool, srv.expect, false)},
+		{name: prefix + "hub → tunnel → agent → stdio", pids: []int{m.hubPID, m.agentPID}, procs: []string{"hub", "agent"}, owner: m.agentPID,
+			open: httpPath(m.url, m.key, "bench__srv__"+srv.tool, srv.expect, false)},
+	}
 }
 
 func httpPath(url, key, tool, expect string, stateless bool) func(context.Context, int) ([]caller, func(), error) {
