@@ -406,7 +406,7 @@ func (g *Gateway) setLevel(c *client, req *jsonrpc.Request) *jsonrpc.Response {
 }
 
 // logLevels are the syslog severities MCP uses, least severe first.
-var logLevels = []string{"debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"}
+var logLevels = mcp.LogLevels
 
 func result(id jsonrpc.ID, res json.RawMessage) *jsonrpc.Response {
 	return &jsonrpc.Response{ID: id, Result: res}

@@ -91,15 +91,13 @@ func (s *session) requestMeta(withClient bool, logLevel string) metaSet {
 // level is not known, as with logging/setLevel on a legacy session (everything, filtered
 // per client session by the hub); else the level, which must be one MCP defines.
 func metaLevel(level string) json.RawMessage {
-	switch level {
-	case LogNone:
+	switch {
+	case level == LogNone:
 		return nil
-	case "", "debug":
-		return json.RawMessage(`"debug"`)
-	case "info", "notice", "warning", "error", "critical", "alert", "emergency":
+	case slices.Contains(mcp.LogLevels, level):
 		return json.RawMessage(`"` + level + `"`)
 	}
-	return json.RawMessage(`"debug"`) // not a level: ask for everything, the hub filters
+	return json.RawMessage(`"debug"`) // not known, or not a level: everything, the hub filters
 }
 
 // metaSet is the members a request's _meta gets, sorted by key (the order they are

@@ -22,6 +22,10 @@ const (
 	MetaSubscriptionID     = MetaPrefix + "subscriptionId"
 )
 
+// LogLevels are the syslog severities MCP's log messages use, least severe first
+// (logging/setLevel, io.modelcontextprotocol/logLevel).
+var LogLevels = []string{"debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"}
+
 // MetaField returns the raw value of key inside the params' _meta object.
 func MetaField(params []byte, key string) ([]byte, bool) {
 	meta, ok := Field(params, "_meta")
