@@ -49,8 +49,8 @@ func TestBackendCallCarriesTheLogLevel(t *testing.T) {
 
 	sid := h.initialize("2025-11-25", "")
 	h.rpc(sid, 1, "tools/call", `{"name":"util__echo"}`)
-	if got := h.up.last().LogLevel; got != "debug" {
-		t.Errorf("session before logging/setLevel: LogLevel %q, want debug", got)
+	if got := h.up.last().LogLevel; got != "" {
+		t.Errorf("session before logging/setLevel: LogLevel %q, want \"\" (everything)", got)
 	}
 	h.rpc(sid, 2, "logging/setLevel", `{"level":"error"}`)
 	h.rpc(sid, 3, "tools/call", `{"name":"util__echo"}`)

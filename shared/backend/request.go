@@ -32,8 +32,8 @@ type Call struct {
 	// answered through Sink.Request.
 	PassInputRequired bool
 	// LogLevel is the least severe log level the client wants for this call: a level name
-	// ("debug" … "emergency"), LogNone for no log messages at all, or "" when not known
-	// (then every message is asked for, as before the field). A stateless (2026-07-28)
+	// ("debug" … "emergency"), LogNone for no log messages at all, or "" for every message
+	// (also when not known, as before the field). A stateless (2026-07-28)
 	// backend gets it as the request's io.modelcontextprotocol/logLevel, so a server does not
 	// make and send log messages nobody reads; the hub still filters what reaches each client.
 	LogLevel string

@@ -137,8 +137,9 @@ type Call struct {
 	// roots), for stateless backends that check them per request. Absent: not known.
 	ClientCapabilities json.RawMessage `json:"clientCapabilities,omitempty"`
 	// LogLevel is the least severe log level the caller's client wants for this call
-	// (backend.Call.LogLevel: a level name, or "none"). Absent: not known, and the agent
-	// asks its stateless backends for every message, as before the field.
+	// (backend.Call.LogLevel: a level name, or "none"). Absent: every message (the client
+	// wants them all, or the hub predates the field). An agent that predates it decodes a
+	// frame that has it with json.Unmarshal (slower, same result) and asks for everything.
 	LogLevel string `json:"logLevel,omitempty"`
 }
 
