@@ -136,11 +136,16 @@ func output(ctx context.Context, bin string, args ...string) (string, error) {
 }
 
 func (m *mesh) spawn(ctx context.Context, bin string, args ...string) (int, error) {
+	return m.spawnAs(ctx, filepath.Base(bin), bin, args...)
+}
+
+// spawnAs starts bin with args; name names its log, and its profile under -profile.
+func (m *mesh) spawnAs(ctx context.Context, name, bin string, args ...string) (int, error) {
 	cmd := exec.CommandContext(ctx, bin, args...)
 	if m.prof != nil {
-		cmd.Env = append(os.Environ(), m.prof(filepath.Base(bin))...)
+		cmd.Env = append(os.Environ(), m.prof(name)...)
 	}
-	logf, err := os.CreateTemp(m.dir, filepath.Base(bin)+"-*.log")
+	logf, err := os.CreateTemp(m.dir, name+"-*.log")
 	if err != nil {
 		return 0, err
 	}
@@ -187,7 +192,11 @@ func waitTool(ctx context.Context, url, key, tool string) error {
 }
 
 func (m *mesh) close() {
-	for _, p := range m.procs {
+	// Last started first: a process stops before the one it depends on (the agent before
+	// its hub, the floor's front before its back), so each ends cleanly and writes its
+	// profile.
+	for i := len(m.procs) - 1; i >= 0; i-- {
+		p := m.procs[i]
 		_ = p.Process.Signal(os.Interrupt)
 		_ = p.Wait()
 	}

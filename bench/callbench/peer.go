@@ -60,17 +60,17 @@ func (m *mesh) startFloor(ctx context.Context, root string, srv server) (single 
 		}
 	}
 	srvArgs := append([]string{srv.command}, srv.args...)
-	if singlePID, err = m.spawn(ctx, bin, append([]string{"-mode", "single", "-listen", addrs[0]}, srvArgs...)...); err != nil {
+	if singlePID, err = m.spawnAs(ctx, "floor-single", bin, append([]string{"-mode", "single", "-listen", addrs[0]}, srvArgs...)...); err != nil {
 		return "", 0, "", nil, err
 	}
-	backPID, err := m.spawn(ctx, bin, append([]string{"-mode", "back", "-listen", addrs[1]}, srvArgs...)...)
+	backPID, err := m.spawnAs(ctx, "floor-back", bin, append([]string{"-mode", "back", "-listen", addrs[1]}, srvArgs...)...)
 	if err != nil {
 		return "", 0, "", nil, err
 	}
 	if err := waitListening(ctx, addrs[1]); err != nil {
 		return "", 0, "", nil, fmt.Errorf("floor back: %w", err)
 	}
-	frontPID, err := m.spawn(ctx, bin, "-mode", "front", "-listen", addrs[2], "-back", "ws://"+addrs[1]+"/ws")
+	frontPID, err := m.spawnAs(ctx, "floor-front", bin, "-mode", "front", "-listen", addrs[2], "-back", "ws://"+addrs[1]+"/ws")
 	if err != nil {
 		return "", 0, "", nil, err
 	}

@@ -32,6 +32,8 @@ import (
 	"sync/atomic"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/mcp-gateway/mcp-gateway/shared/profile"
 )
 
 func main() {
@@ -64,6 +66,11 @@ func main() {
 	default:
 		log.Fatalf("unknown -mode %q", *mode)
 	}
+	stopProfile, err := profile.Start(os.LookupEnv) // callbench -profile, as for the hub and agent
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer stopProfile()
 	srv := &http.Server{Addr: *listen, Handler: h}
 	go func() {
 		sig := make(chan os.Signal, 1)
@@ -72,6 +79,7 @@ func main() {
 		srv.Close()
 	}()
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		stopProfile()
 		log.Fatal(err)
 	}
 }
