@@ -77,7 +77,7 @@ type server struct {
 	args    []string
 	tool    string // the tool called
 	expect  string // a substring of its result
-	era     string // the backends' era setting (-era); "" leaves it to the probe
+	era     string // the backends' era setting ("legacy" for -legacy's mesh); "" leaves it to the probe
 }
 
 func (s server) toml() string {
@@ -135,7 +135,8 @@ type path struct {
 	open  func(ctx context.Context, conc int) ([]caller, func(), error)
 	// owner runs the stdio server this path reaches (the hub, the agent, a relay, the
 	// peer); 0 for the direct path, whose callers start it. Its CPU is reported beside the
-	// gateway's: a server costs more per call when its calls arrive spread out.
+	// gateway's: the same server costs more or less per call depending on how it is spoken
+	// to (docs/BENCHMARKS.md, ninth pass).
 	owner int
 }
 
