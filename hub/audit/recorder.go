@@ -155,6 +155,7 @@ type Recorder struct {
 	rfile  *os.File
 	rseg   *segment
 	br     *bufio.Reader // reused across reads of the journal
+	batch  []store.AuditEvent // what collect fills, reused from one batch to the next
 }
 
 // Open opens the journal in cfg.Dir and replays into the store whatever an earlier run left

@@ -33,7 +33,7 @@ type collected struct {
 // collect reads up to max records after r.pos. It does not move r.pos: the caller does that
 // once the events are stored.
 func (r *Recorder) collect(max int) (collected, error) {
-	c := collected{pos: r.pos}
+	c := collected{pos: r.pos, events: r.batch[:0]}
 	for _, seg := range r.j.segments() {
 		if c.pos.seg != nil && seg.seq < c.pos.seg.seq {
 			continue
@@ -130,6 +130,9 @@ func (r *Recorder) readSegment(c *collected, size int64, max int) error {
 // consumed and whether it moved at all (false: caught up).
 func (r *Recorder) shipOnce(ctx context.Context) (int64, bool, error) {
 	c, err := r.collect(r.cfg.BatchSize)
+	// The store is done with the events when InsertAudit returns: the next batch reuses
+	// their array, cleared so that it holds on to no payload meanwhile.
+	defer func() { clear(c.events); r.batch = c.events[:0] }()
 	if err != nil {
 		return 0, false, err
 	}

@@ -108,7 +108,8 @@ type UsageRow struct {
 type Audit interface {
 	// InsertAudit stores events in one batch. It is idempotent on (Time, ID): an event
 	// whose time and ID are already stored is skipped, so a journal can be replayed after a
-	// crash (IDs are unique; the pair is the table's key).
+	// crash (IDs are unique; the pair is the table's key). It does not keep events after
+	// it returns: the audit shipper reuses the slice for its next batch.
 	InsertAudit(ctx context.Context, events []AuditEvent) error
 	// QueryAudit returns one page of matching events, newest first, and a cursor for the
 	// next page ("" when there is none). A malformed cursor is ErrBadCursor.
