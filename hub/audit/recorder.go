@@ -154,7 +154,7 @@ type Recorder struct {
 	pos    readPos
 	rfile  *os.File
 	rseg   *segment
-	br     *bufio.Reader // reused across reads of the journal
+	br     *bufio.Reader      // reused across reads of the journal
 	batch  []store.AuditEvent // what collect fills, reused from one batch to the next
 }
 
