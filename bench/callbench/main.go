@@ -42,7 +42,7 @@ func main() {
 	legacy := flag.Bool("legacy", false, "also measure a second hub and agent that drive their stdio backends in the legacy era (era = \"legacy\": initialize, one session) instead of the era the probe picks, interleaved")
 	floor := flag.Bool("floor", false, "also measure bench/floorrelay, a bare HTTP → stdio relay in one process and in two joined by a WebSocket: the floor under any relay on this machine")
 	exectrace := flag.Bool("exectrace", false, "with -profile: also write execution traces of the hub and the agent (hub.trace, agent.trace; see `go tool trace -pprof=sched`); keep the run short, they grow fast")
-	prof := flag.String("profile", "", "directory for CPU profiles of the hub and the agent over the whole run (hub.pprof, agent.pprof; those of -legacy's in legacy/)")
+	prof := flag.String("profile", "", "directory for CPU and allocation profiles of the hub and the agent over the whole run (hub.pprof, hub.allocs, agent.pprof, agent.allocs; those of -legacy's in legacy/)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

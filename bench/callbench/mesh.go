@@ -48,7 +48,8 @@ func startMesh(ctx context.Context, b bench, binDir, profDir, traceURL string) (
 			return nil, err
 		}
 		m.prof = func(name string) []string {
-			env := []string{profile.EnvCPU + "=" + filepath.Join(profDir, name+".pprof")}
+			env := []string{profile.EnvCPU + "=" + filepath.Join(profDir, name+".pprof"),
+				profile.EnvMem + "=" + filepath.Join(profDir, name+".allocs")}
 			if b.exectrace {
 				env = append(env, profile.EnvTrace+"="+filepath.Join(profDir, name+".trace"))
 			}

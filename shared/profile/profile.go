@@ -1,5 +1,6 @@
-// Package profile writes a CPU profile (MCPGW_CPUPROFILE=FILE) or an execution trace
-// (MCPGW_TRACEFILE=FILE) of a whole process run when the environment asks for one, so that
+// Package profile writes a CPU profile (MCPGW_CPUPROFILE=FILE), an allocation profile
+// (MCPGW_MEMPROFILE=FILE) or an execution trace (MCPGW_TRACEFILE=FILE) of a whole process
+// run when the environment asks for one, so that
 // benchmarks can show where a hub's or an agent's time goes under real load, in their own
 // processes: the profile where the CPU goes, the trace where a call waits (`go tool trace
 // -pprof=sched FILE` is the time goroutines were ready to run but had no thread). Off by
@@ -19,9 +20,14 @@ const EnvCPU = "MCPGW_CPUPROFILE"
 // EnvTrace names the file the execution trace is written to.
 const EnvTrace = "MCPGW_TRACEFILE"
 
-// Start begins a CPU profile if lookup(EnvCPU) names a file, and an execution trace if
-// lookup(EnvTrace) does. The returned stop writes them out; call it when the process's work
-// is done. Without the variables, stop does nothing.
+// EnvMem names the file the allocation profile (every allocation since the start, sampled
+// at the runtime's default rate) is written to when the process stops.
+const EnvMem = "MCPGW_MEMPROFILE"
+
+// Start begins a CPU profile if lookup(EnvCPU) names a file, an execution trace if
+// lookup(EnvTrace) does, and an allocation profile if lookup(EnvMem) does. The returned
+// stop writes them out; call it when the process's work is done. Without the variables,
+// stop does nothing.
 func Start(lookup func(string) (string, bool)) (stop func(), err error) {
 	var stops []func()
 	stop = func() {
@@ -52,6 +58,17 @@ func Start(lookup func(string) (string, bool)) (stop func(), err error) {
 			return nil, fmt.Errorf("execution trace %s: %w", path, err)
 		}
 		stops = append(stops, func() { trace.Stop(); f.Close() })
+	}
+	if path, ok := lookup(EnvMem); ok && path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			stop()
+			return nil, fmt.Errorf("allocation profile: %w", err)
+		}
+		stops = append(stops, func() {
+			_ = pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		})
 	}
 	return stop, nil
 }

@@ -63,3 +63,22 @@ func TestStartWritesTraceWhenAsked(t *testing.T) {
 		t.Errorf("unwritable trace path: %v", err)
 	}
 }
+
+// TestStartWritesAllocationProfileWhenAsked: MCPGW_MEMPROFILE alone writes an allocation
+// profile at stop.
+func TestStartWritesAllocationProfileWhenAsked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "allocs.pprof")
+	stop, err := Start(func(k string) (string, bool) { return path, k == EnvMem })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keep [][]byte
+	for i := 0; i < 1000; i++ {
+		keep = append(keep, make([]byte, 4096))
+	}
+	_ = keep
+	stop()
+	if st, err := os.Stat(path); err != nil || st.Size() == 0 {
+		t.Fatalf("allocation profile: %v, %v", st, err)
+	}
+}
