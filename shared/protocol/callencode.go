@@ -61,9 +61,19 @@ func AppendCall(b []byte, c *Call) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+// callFrameSize is about what AppendCall writes for c, so that the frame is encoded without
+// growing its buffer: the members' names and punctuation (202 bytes with every member set
+// and a 20-digit deadline), and their values (strings that need escapes grow it, which is
+// rare).
+func callFrameSize(c *Call) int {
+	cl := c.Caller
+	return 224 + len(c.Backend) + len(c.Message) + len(c.ClientCapabilities) + len(c.LogLevel) +
+		len(cl.UserID) + len(cl.Name) + len(cl.Role) + len(cl.KeyID) + len(cl.Application) + len(cl.Session)
+}
+
 // WriteCall writes a Call frame, encoded straight after its header.
 func (w *FrameWriter) WriteCall(c *Call) error {
-	buf := make([]byte, headerLen, headerLen+128+len(c.Message)+len(c.ClientCapabilities))
+	buf := make([]byte, headerLen, headerLen+callFrameSize(c))
 	buf[0] = byte(TypeCall)
 	buf, err := AppendCall(buf, c)
 	if err != nil {

@@ -122,3 +122,21 @@ func BenchmarkEncodeCall(b *testing.B) {
 		}
 	})
 }
+
+// TestCallFrameSizeFits: a typical Call frame, every member set, is encoded into the buffer
+// WriteCall makes for it without growing it.
+func TestCallFrameSizeFits(t *testing.T) {
+	c := benchCall()
+	c.Caller = Caller{UserID: "usr_0123456789abcdef", Name: "alice@example.com", Role: "operator",
+		KeyID: "key_0123456789abcdef", Application: "cursor", Session: "9f86d081884c7d659a2feaa0c55ad015"}
+	c.PassInputRequired, c.ClientCapabilities, c.LogLevel = true, json.RawMessage(`{"sampling":{},"roots":{}}`), "warning"
+	c.Deadline = 1765000000000
+	buf := make([]byte, 0, callFrameSize(&c))
+	out, err := AppendCall(buf, &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cap(out) != cap(buf) {
+		t.Errorf("AppendCall wrote %d bytes, over the %d callFrameSize allowed", len(out), cap(buf))
+	}
+}
