@@ -343,6 +343,9 @@ func (g *Gateway) forward(ctx context.Context, c *client, req *jsonrpc.Request, 
 		if err != nil {
 			return auditRefusal(req.ID, err)
 		}
+		if len(req.Params) >= overlapAuditBytes {
+			rec.pre = g.auditRequestAhead(req.Params)
+		}
 	}
 	return g.record(c, req, rec, g.call(ctx, c, req, em, rec.tgt, raw))
 }

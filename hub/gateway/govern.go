@@ -72,6 +72,31 @@ type callRecord struct {
 	rule     string // the policy rule that allowed it, if a policy decided
 	decision string
 	unknown  bool // the name routes nowhere: nothing ran
+	// pre holds the request's hash and redacted form, worked out while the backend ran
+	// (auditRequestAhead); nil when the event takes them from the request itself.
+	pre *requestAudit
+}
+
+// overlapAuditBytes is the size of params from which the audit's work on the request (its
+// hash, and its redaction: ≈ 4 µs per KiB) runs beside the backend call instead of after
+// it, so that it is off the call's latency. Below it the goroutine is not worth its start.
+const overlapAuditBytes = 8 << 10
+
+// requestAudit is the audit's work on a request, done on a goroutine of its own.
+type requestAudit struct {
+	done chan struct{} // closed when ev holds the request's hash and redacted payload
+	ev   store.AuditEvent
+}
+
+// auditRequestAhead starts hashing and redacting the request's params, which nothing
+// changes while the call runs (the backend gets a rewritten copy). auditEvent waits for it.
+func (g *Gateway) auditRequestAhead(params []byte) *requestAudit {
+	pre := &requestAudit{done: make(chan struct{})}
+	go func() {
+		defer close(pre.done)
+		g.gov.Audit.SetPayloads(&pre.ev, params, nil)
+	}()
+	return pre
 }
 
 // refuse records who refused the call and returns the refusal.
@@ -114,7 +139,13 @@ func (g *Gateway) auditEvent(c *client, req *jsonrpc.Request, rec *callRecord, r
 			ev.Status = "error"
 		}
 	}
-	if g.gov.Audit != nil {
+	switch {
+	case g.gov.Audit == nil:
+	case rec.pre != nil:
+		g.gov.Audit.SetPayloads(ev, nil, result)
+		<-rec.pre.done
+		ev.RequestHash, ev.Request = rec.pre.ev.RequestHash, rec.pre.ev.Request
+	default:
 		g.gov.Audit.SetPayloads(ev, req.Params, result)
 	}
 	return ev

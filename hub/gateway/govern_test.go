@@ -321,3 +321,25 @@ func TestNoToolsCallNoPromptsOrResources(t *testing.T) {
 		}
 	}
 }
+
+// A request from overlapAuditBytes up is hashed and redacted while its backend runs; its
+// event must be the one the request itself gives, as for a small request, and the
+// response's part must be the response's.
+func TestLargeRequestAuditedAsItCame(t *testing.T) {
+	h, _, a := governedHarness(t)
+	sid := h.initialize("2025-11-25", "")
+	for i, size := range []int{100, overlapAuditBytes, 4 * overlapAuditBytes} {
+		params := `{"name":"util__echo","arguments":{"text":"` + strings.Repeat("x", size) + `"}}`
+		m := h.rpc(sid, i+1, "tools/call", params)
+		if m.Error != nil {
+			t.Fatalf("%d bytes: %+v", size, m.Error)
+		}
+		ev := a.last(t)
+		if ev.RequestHash != audit.Hash([]byte(params)) || ev.Request != "redacted:"+params {
+			t.Errorf("%d bytes: request hash %s, request %.60q…, want the request's own", size, ev.RequestHash, ev.Request)
+		}
+		if ev.ResponseHash == audit.Hash(nil) || !strings.HasPrefix(ev.Response, "redacted:{") || ev.Response == "redacted:"+params {
+			t.Errorf("%d bytes: response hash %s, response %.60q…, want the result's", size, ev.ResponseHash, ev.Response)
+		}
+	}
+}
