@@ -106,11 +106,12 @@ func FuzzSetMeta(f *testing.F) {
 			return
 		}
 		out, err := SetMeta(obj, key, raw)
+		// null decodes into a map without error, but it is not an object: SetMeta refuses it.
 		var in map[string]json.RawMessage
-		objOK := json.Unmarshal(obj, &in) == nil
+		objOK := json.Unmarshal(obj, &in) == nil && in != nil
 		var inMeta map[string]json.RawMessage
 		metaRaw, hasMeta := in["_meta"]
-		metaOK := !hasMeta || json.Unmarshal(metaRaw, &inMeta) == nil
+		metaOK := !hasMeta || json.Unmarshal(metaRaw, &inMeta) == nil && inMeta != nil
 		if err != nil {
 			if objOK && metaOK && json.Valid(obj) {
 				t.Fatalf("SetMeta(%s): %v", obj, err)
@@ -210,6 +211,29 @@ func FuzzNumberEnd(f *testing.F) {
 		numberLike := len(b) > 0 && (b[0] == '-' || '0' <= b[0] && b[0] <= '9')
 		if valid := numberLike && json.Valid(b) && !bytes.ContainsAny(b, " \t\r\n"); valid != (end == len(b)) {
 			t.Fatalf("NumberEnd(%q) = %d, json.Valid says %v", b, end, valid)
+		}
+	})
+}
+
+// FuzzSkipString holds skipString, which jumps from quote to quote, to skipStringBytes, the
+// byte-at-a-time reading it falls back to (and was before): the same end or the same
+// failure, from every start of a string in the input.
+func FuzzSkipString(f *testing.F) {
+	for _, s := range []string{`"abc"`, `"a\"b"`, `"a\\"`, `"a\\\"b"`, `"\\\\"`, `"abc`, `"a\"`, `"a\`, `""`,
+		`"` + strings.Repeat(`x`, 100) + `\"` + strings.Repeat(`y`, 100) + `"`,
+		`"` + strings.Repeat(`{\"k\":\"v\"},`, 20) + `"`, `"` + strings.Repeat(`\\`, 40) + `"tail`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for i := range b {
+			if b[i] != '"' {
+				continue
+			}
+			gotEnd, gotOK := skipString(b, i)
+			wantEnd, wantOK := skipStringBytes(b, i)
+			if gotEnd != wantEnd || gotOK != wantOK {
+				t.Fatalf("%q from %d: skipString %d %v, byte at a time %d %v", b, i, gotEnd, gotOK, wantEnd, wantOK)
+			}
 		}
 	})
 }

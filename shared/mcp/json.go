@@ -29,6 +29,34 @@ func skipSpace(b []byte, i int) int {
 
 // skipString returns the index after the string that starts at b[i] == '"'.
 func skipString(b []byte, i int) (int, bool) {
+	// The next quote, found with bytes.IndexByte (many bytes a step), ends the string unless
+	// an odd number of backslashes precede it. Escaped quotes close together (JSON quoted
+	// inside a string, as tools return it) make that a short step each time: from the first
+	// one found that close, the rest is read a byte at a time.
+	for j := i + 1; j < len(b); {
+		q := bytes.IndexByte(b[j:], '"')
+		if q < 0 {
+			return 0, false
+		}
+		q += j
+		k := q - 1
+		for k > i && b[k] == '\\' {
+			k--
+		}
+		if (q-1-k)%2 == 0 {
+			return q + 1, true
+		}
+		if q-j < 32 {
+			return skipStringBytes(b, q)
+		}
+		j = q + 1
+	}
+	return 0, false
+}
+
+// skipStringBytes is skipString a byte at a time, from b[i] (the opening quote, or a quote
+// inside the string that a backslash escapes).
+func skipStringBytes(b []byte, i int) (int, bool) {
 	for i++; i < len(b); i++ {
 		switch b[i] {
 		case '\\':
