@@ -236,23 +236,11 @@ func mayAssign(s string) bool {
 			continue
 		}
 		for _, n := range assignmentNamesByLast[lowerASCII(s[j-1])] {
-			if j >= len(n) && hasSuffixFold(s[:j], n) {
+			if j >= len(n) && hasPrefixFold(s[j-len(n):j], n) { // s[:j] ends with n
 				return true
 			}
 		}
 	}
-}
-
-// hasSuffixFold reports whether s ends with lit (lower case), ASCII letters of s in either
-// case.
-func hasSuffixFold(s, lit string) bool {
-	s = s[len(s)-len(lit):]
-	for k := 0; k < len(lit); k++ {
-		if lowerASCII(s[k]) != lit[k] {
-			return false
-		}
-	}
-	return true
 }
 
 // Payload returns raw redacted as JSON text of at most about the configured maximum:
