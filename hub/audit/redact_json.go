@@ -223,8 +223,7 @@ func (r *Redactor) flagOf(s string) int {
 
 // flagValueSecret reports whether lit, the string after a flag of this kind, is a secret.
 func flagValueSecret(kind int, lit []byte) bool {
-	var s string
-	return kind == flagSecret || json.Unmarshal(lit, &s) == nil && userPassword(s)
+	return kind == flagSecret || userPassword(mcp.UnquoteChecked(lit[1:len(lit)-1]))
 }
 
 // userPassword reports a user:password, not a uid:gid.
@@ -275,9 +274,7 @@ func (r *Redactor) secretKeyJSON(lit []byte) bool {
 	}
 	// Escaped or not ASCII: lower-casing byte by byte would miss "Ñ" → "ñ" in a configured
 	// key, or the Kelvin sign in "apiKey".
-	var k string
-	json.Unmarshal(lit, &k)
-	return r.secretKey(k)
+	return r.secretKey(mcp.UnquoteChecked(body))
 }
 
 // suffixesByLast holds secretKeySuffixes by their last byte.
@@ -295,9 +292,7 @@ func (r *Redactor) stringSecretKey(lit []byte) bool {
 		var buf [64]byte
 		return bytes.HasSuffix(normKeyBytes(buf[:0], body), []byte(stringSecretKeySuffix))
 	}
-	var k string
-	json.Unmarshal(lit, &k)
-	return strings.HasSuffix(normKey(k), stringSecretKeySuffix)
+	return strings.HasSuffix(normKey(mcp.UnquoteChecked(body)), stringSecretKeySuffix)
 }
 
 // normKeyBytes is normKey for ASCII keys (secretKeyJSON takes any other key the slow way).

@@ -1,9 +1,7 @@
 package checks
 
 import (
-	"bytes"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 )
@@ -173,9 +171,6 @@ func (d *argDecoder) str() (string, bool) {
 	}
 	body := d.doc[d.i+1 : end-1]
 	d.i = end
-	if bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
-		return string(body), true
-	}
 	return mcp.UnquoteChecked(body), true
 }
 

@@ -187,6 +187,13 @@ func FuzzUnquoteChecked(f *testing.F) {
 			return
 		}
 		UnquoteChecked(lit[1 : len(lit)-1])
+		// unquote takes any content, and decodes it as json.Unmarshal of it quoted does.
+		body := lit[1 : len(lit)-1]
+		var json1 string
+		jerr := json.Unmarshal(append(append([]byte{'"'}, body...), '"'), &json1)
+		if got, ok := unquote(body); ok != (jerr == nil) || ok && got != json1 {
+			t.Fatalf("unquote(%q) = %q, %v; json.Unmarshal %q, %v", body, got, ok, json1, jerr)
+		}
 		if lit[0] != '"' || StringEnd(lit, 0) != len(lit) {
 			return
 		}

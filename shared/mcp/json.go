@@ -179,47 +179,57 @@ func isPlain(raw []byte) bool {
 	return true
 }
 
-// unquote decodes the content of a JSON string (without its quotes).
+// unquote decodes the content of a JSON string (without its quotes), as json.Unmarshal
+// does; false when it is not one.
 func unquote(raw []byte) (string, bool) {
 	if isPlain(raw) {
 		return string(raw), true
 	}
-	q := make([]byte, 0, len(raw)+2)
-	q = append(append(append(q, '"'), raw...), '"')
-	var s string
-	if err := json.Unmarshal(q, &s); err != nil {
+	if n, ok := stringBody(raw); !ok || n != len(raw) {
 		return "", false
 	}
-	return s, true
+	return UnquoteChecked(raw), true
 }
 
 // StringEnd returns the index just past the string literal starting at doc[i] (a '"'), or
 // -1 when it is not a JSON string: unterminated, a control character, or a bad escape.
 // Bytes that are not UTF-8 pass, as they do for json.Valid.
 func StringEnd(doc []byte, i int) int {
-	for j := i + 1; j < len(doc); j++ {
-		switch c := doc[j]; {
+	body := doc[i+1:]
+	n, ok := stringBody(body)
+	if !ok || n == len(body) { // no closing quote
+		return -1
+	}
+	return i + 1 + n + 1
+}
+
+// stringBody returns the length of the string content at the start of b: up to its first
+// quote that no backslash escapes, or all of b when there is none. ok is false at a control
+// character or a bad escape.
+func stringBody(b []byte) (n int, ok bool) {
+	for j := 0; j < len(b); j++ {
+		switch c := b[j]; {
 		case c == '"':
-			return j + 1
+			return j, true
 		case c < 0x20:
-			return -1
+			return 0, false
 		case c == '\\':
-			if j++; j >= len(doc) {
-				return -1
+			if j++; j >= len(b) {
+				return 0, false
 			}
-			switch doc[j] {
+			switch b[j] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			case 'u':
-				if _, ok := hex4(doc, j+1); !ok || j+4 >= len(doc) {
-					return -1
+				if _, ok := hex4(b, j+1); !ok {
+					return 0, false
 				}
 				j += 4
 			default:
-				return -1
+				return 0, false
 			}
 		}
 	}
-	return -1
+	return len(b), true
 }
 
 // NumberEnd returns the index just past the JSON number at doc[i], or -1.
@@ -265,9 +275,13 @@ func NumberEnd(doc []byte, i int) int {
 }
 
 // UnquoteChecked decodes body, the content of a JSON string literal (without its quotes)
-// whose escapes StringEnd (or another scanner) has already checked, as encoding/json does: an invalid UTF-8 byte
-// or a lone surrogate becomes U+FFFD. It makes one allocation, and none for an empty body.
+// whose escapes StringEnd (or another scanner) has already checked, as encoding/json does:
+// an invalid UTF-8 byte or a lone surrogate becomes U+FFFD. It makes one allocation, and
+// none for an empty body.
 func UnquoteChecked(body []byte) string {
+	if bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
+		return string(body) // nothing to decode
+	}
 	var out strings.Builder // its String does not copy
 	out.Grow(len(body))
 	for i := 0; i < len(body); {
