@@ -8,6 +8,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
@@ -19,7 +20,7 @@ type client struct {
 	version  string
 	caps     clientCaps
 	info     json.RawMessage // clientInfo, for logs
-	logLevel int32           // index into logLevels; noLogs drops every log message
+	logLevel int32           // index into mcp.LogLevels; noLogs drops every log message
 	trace    string          // W3C traceparent, when the client sent one
 	owner    string          // who the backend's server→client requests may go to
 	listen   string          // the subscriptions/listen stream the request serves, if any
@@ -64,7 +65,7 @@ func (c *client) wantsLog(params json.RawMessage) bool {
 		Level string `json:"level"`
 	}
 	_ = json.Unmarshal(params, &p)
-	return int32(slices.Index(logLevels, p.Level)) >= min
+	return int32(slices.Index(mcp.LogLevels, p.Level)) >= min
 }
 
 // caller is the identity the upstream call carries.

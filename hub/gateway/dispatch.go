@@ -400,16 +400,13 @@ func (g *Gateway) setLevel(c *client, req *jsonrpc.Request) *jsonrpc.Response {
 	}
 	var level string
 	_ = json.Unmarshal(p["level"], &level)
-	i := slices.Index(logLevels, level)
+	i := slices.Index(mcp.LogLevels, level)
 	if i < 0 {
 		return errorResponse(req.ID, codeInvalidParams, "unknown log level "+strconv.Quote(level))
 	}
 	c.sess.logLevel.Store(int32(i))
 	return result(req.ID, json.RawMessage(`{}`))
 }
-
-// logLevels are the syslog severities MCP uses, least severe first.
-var logLevels = mcp.LogLevels
 
 func result(id jsonrpc.ID, res json.RawMessage) *jsonrpc.Response {
 	return &jsonrpc.Response{ID: id, Result: res}

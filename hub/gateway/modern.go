@@ -108,7 +108,7 @@ func modernClient(r *http.Request, req *jsonrpc.Request) (*client, *modernError)
 	}
 	if _, ok := mcp.Field(meta, mcp.MetaLogLevel); ok {
 		level, _ := mcp.StringField(meta, mcp.MetaLogLevel)
-		i := slices.Index(logLevels, level)
+		i := slices.Index(mcp.LogLevels, level)
 		if i < 0 {
 			return nil, refuse(req.ID, http.StatusBadRequest, codeInvalidParams, "invalid _meta field "+strconv.Quote(mcp.MetaLogLevel), nil)
 		}

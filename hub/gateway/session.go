@@ -62,7 +62,7 @@ type session struct {
 
 	lastSeen atomic.Int64 // unix nanoseconds
 	used     atomic.Bool  // a request after initialize, or a stream: not a flood's leftover
-	logLevel atomic.Int32 // index into logLevels; messages below it are dropped
+	logLevel atomic.Int32 // index into mcp.LogLevels; messages below it are dropped
 	nextID   atomic.Int64
 
 	// stream is the session's standalone SSE stream (GET /mcp or GET /sse), when attached.

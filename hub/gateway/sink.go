@@ -9,6 +9,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 )
 
 // backendCall is the request as the backend side sees it, built once per call: the message
@@ -60,10 +61,10 @@ func (c *client) backendLogLevel() string {
 	switch {
 	case min == 0:
 		return ""
-	case min >= noLogs || min < 0 || int(min) >= len(logLevels):
+	case min >= noLogs || min < 0 || int(min) >= len(mcp.LogLevels):
 		return backend.LogNone
 	}
-	return logLevels[min]
+	return mcp.LogLevels[min]
 }
 
 // callSink receives what a backend sends for one call and hands it to the client session.
