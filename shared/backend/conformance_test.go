@@ -128,6 +128,7 @@ func recordingProxy(t *testing.T, target string) (string, *recorder) {
 			}
 			_ = json.Unmarshal(body, &m)
 			sn.rpcMethod, sn.tool, sn.metaLogLevel = m.Method, m.Params.Name, string(m.Params.Meta[metaLogLevel])
+			_, sn.metaClientInfo = m.Params.Meta[metaClientInfo]
 			_ = json.Unmarshal(m.Params.Meta[metaProtocolVersion], &sn.metaVersion)
 		}
 		rec.mu.Lock()

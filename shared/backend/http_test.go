@@ -29,6 +29,7 @@ type seen struct {
 	header                  http.Header
 	metaVersion             string // params._meta's protocol version, if any
 	metaLogLevel            string // params._meta's log level, raw JSON; "" without one
+	metaClientInfo          bool   // params._meta has the clientInfo
 	tool                    string // params.name
 }
 

@@ -71,6 +71,14 @@ func (s *session) discover(ctx context.Context) (*initResult, error) {
 // elicitation and roots on behalf of a real client, so it declares them when the call
 // has a sink to ask; internal requests (lists) declare none. logLevel is the call's
 // (Call.LogLevel).
+//
+// The clientInfo goes with every request over HTTP, where one server serves many clients.
+// Over stdio it goes with the session's own requests (server/discover, the lists,
+// subscriptions/listen), not with a client's calls: the pipe has the one client for the
+// process's whole life, so the member tells the server nothing new, and a Go server pays
+// for it on every call (go-sdk decodes each _meta member on its own: ≈ 25 µs, a tenth of
+// its CPU per call; docs/BENCHMARKS.md). The spec makes it a SHOULD "unless specifically
+// configured not to"; this is that configuration (docs/DECISIONS.md).
 func (s *session) requestMeta(withClient bool, logLevel string) metaSet {
 	caps := json.RawMessage(`{}`)
 	if withClient {
@@ -79,7 +87,9 @@ func (s *session) requestMeta(withClient bool, logLevel string) metaSet {
 	m := make(metaSet, 0, 5)
 	m = m.with(metaProtocolVersion, json.RawMessage(`"`+modernVersion+`"`))
 	m = m.with(metaClientCapabilities, caps)
-	m = m.with(metaClientInfo, s.b.clientInfo)
+	if !withClient || s.b.cfg.Transport != TransportStdio {
+		m = m.with(metaClientInfo, s.b.clientInfo)
+	}
 	if level := metaLevel(logLevel); s.logging && level != nil {
 		m = m.with(metaLogLevel, level)
 	}

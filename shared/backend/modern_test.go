@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -39,9 +40,15 @@ func TestModernBackend(t *testing.T) {
 	}
 
 	t.Run("call", func(t *testing.T) {
-		resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, "m1", "test_simple_text", map[string]any{}, nil)})
+		resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, "m1", "test_simple_text", map[string]any{}, nil), Sink: newSink(nil)})
 		if got := resultText(t, resp, err); !strings.Contains(got, "simple text") || resp.ID.Raw() != "m1" {
 			t.Errorf("got %q id %v", got, resp.ID.Raw())
+		}
+		// Over HTTP every request names the client, a client's call too (TestModernStdioClientInfo).
+		for _, r := range rec.all() {
+			if r.method == http.MethodPost && !r.metaClientInfo {
+				t.Errorf("%s %q without clientInfo", r.rpcMethod, r.tool)
+			}
 		}
 	})
 
@@ -343,6 +350,55 @@ func TestModernStdio(t *testing.T) {
 	resp, err = b.Call(context.Background(), &Call{Request: toolCall(t, 2, "test_trigger_prompt_change", map[string]any{}, nil)})
 	resultText(t, resp, err)
 	waitFor(t, 10*time.Second, "the prompts to be listed again", func() bool { return b.relists.Load() > before })
+}
+
+// Over stdio the clientInfo goes with the session's own requests, not with a client's calls
+// (requestMeta says why). What the server reads is recorded by a tee in front of it.
+func TestModernStdioClientInfo(t *testing.T) {
+	stdin := filepath.Join(t.TempDir(), "stdin")
+	b := start(t, Config{Name: "info-stdio", Transport: TransportStdio, Command: "sh",
+		Args: []string{"-c", `tee -a "$0" | exec "$1"`, stdin, conformanceBinary(t)}}, Options{})
+	if v := b.Snapshot().ProtocolVersion; v != modernVersion {
+		t.Fatalf("protocolVersion %q", v)
+	}
+	resp, err := b.Call(context.Background(), &Call{Request: toolCall(t, "with-client", "test_simple_text", map[string]any{}, nil),
+		Sink: newSink(nil)})
+	if got := resultText(t, resp, err); !strings.Contains(got, "simple text") {
+		t.Fatalf("got %q", got)
+	}
+	resp, err = b.Call(context.Background(), &Call{Request: toolCall(t, "own", "test_simple_text", map[string]any{}, nil)})
+	resultText(t, resp, err)
+	data, err := os.ReadFile(stdin) // the answers came after the server read the lines
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	var calls []bool // the tools/call requests in order: the client's, then the backend's own
+	for line := range strings.Lines(string(data)) {
+		var m struct {
+			ID     any
+			Method string
+			Params struct {
+				Meta map[string]json.RawMessage `json:"_meta"`
+			}
+		}
+		if json.Unmarshal([]byte(line), &m) != nil || m.ID == nil {
+			continue
+		}
+		_, info := m.Params.Meta[metaClientInfo]
+		if m.Method == "tools/call" {
+			calls = append(calls, info)
+		}
+		seen[m.Method] = info
+	}
+	for key, want := range map[string]bool{"server/discover": true, "tools/list": true} {
+		if got, ok := seen[key]; !ok || got != want {
+			t.Errorf("%s: clientInfo %v (sent: %v), want %v", key, got, ok, want)
+		}
+	}
+	if len(calls) != 2 || calls[0] || !calls[1] {
+		t.Errorf("tools/call with clientInfo: %v, want [false true] (a client's call without, the backend's own with)", calls)
+	}
 }
 
 // era = "legacy" skips the probe: a dual-era server is spoken to with initialize, and its
