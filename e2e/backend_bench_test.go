@@ -29,9 +29,19 @@ func BenchmarkBackendCallOnlyModern(b *testing.B) {
 	benchBackendCall(b, conformanceServer(b), func(int) string { return `{"name":"test_simple_text","arguments":{}}` })
 }
 
-func benchBackendCall(b *testing.B, command string, params func(i int) string) {
+// BenchmarkBackendCallOnlyLegacyEra is BenchmarkBackendCallOnlyModern with the backend
+// configured era = "legacy": the same server spoken to with initialize, one session.
+func BenchmarkBackendCallOnlyLegacyEra(b *testing.B) {
+	benchBackendCall(b, conformanceServer(b), func(int) string { return `{"name":"test_simple_text","arguments":{}}` }, backend.EraLegacy)
+}
+
+func benchBackendCall(b *testing.B, command string, params func(i int) string, era ...string) {
 	ready := make(chan struct{}, 1)
-	set, err := backend.NewSet([]backend.Config{{Name: "e", Transport: "stdio", Command: command}}, backend.Options{
+	cfg := backend.Config{Name: "e", Transport: "stdio", Command: command}
+	if len(era) > 0 {
+		cfg.Era = era[0]
+	}
+	set, err := backend.NewSet([]backend.Config{cfg}, backend.Options{
 		Logger: slog.New(slog.DiscardHandler),
 		OnChange: func(p protocol.Backend) {
 			if p.State == protocol.StateReady {

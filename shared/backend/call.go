@@ -120,7 +120,7 @@ func (s *session) sendCancel(n int64, cause error) {
 	}{n, cause.Error()})
 	if s.modern {
 		// Stateless: the notification carries the version and client _meta like a request.
-		if withMeta, err := withMeta(params, s.requestMeta(false, "")); err == nil {
+		if withMeta, err := withMeta(params, s.requestMeta(false, nil, "")); err == nil {
 			params = withMeta
 		}
 	}

@@ -209,7 +209,7 @@ var errListenRefused = errors.New("subscriptions/listen refused")
 // connection cannot do it: it gives up silently on a call stream that ends without a
 // response and event id, which is how a listen stream ends behind most proxies.
 func (s *session) listenHTTP(ctx context.Context, params json.RawMessage, round int) (connected bool, err error) {
-	params, err = withMeta(params, s.requestMeta(false, ""))
+	params, err = withMeta(params, s.requestMeta(false, nil, ""))
 	if err != nil {
 		return false, err
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
@@ -69,8 +68,9 @@ func (s *session) discover(ctx context.Context) (*initResult, error) {
 
 // requestMeta returns the _meta a modern request carries. The hub answers sampling,
 // elicitation and roots on behalf of a real client, so it declares them when the call
-// has a sink to ask; internal requests (lists) declare none. logLevel is the call's
-// (Call.LogLevel).
+// has a sink to ask; internal requests (lists) declare none. caps, when not nil, are the
+// real client's (Call.ClientCapabilities), so the server refuses what that client cannot
+// answer. logLevel is the call's (Call.LogLevel).
 //
 // The clientInfo goes with every request over HTTP, where one server serves many clients.
 // Over stdio it goes with the session's own requests (server/discover, the lists,
@@ -79,51 +79,51 @@ func (s *session) discover(ctx context.Context) (*initResult, error) {
 // for it on every call (go-sdk decodes each _meta member on its own: ≈ 25 µs, a tenth of
 // its CPU per call; docs/BENCHMARKS.md). The spec makes it a SHOULD "unless specifically
 // configured not to"; this is that configuration (docs/DECISIONS.md).
-func (s *session) requestMeta(withClient bool, logLevel string) metaSet {
-	caps := json.RawMessage(`{}`)
-	if withClient {
-		caps = json.RawMessage(`{"sampling":{},"elicitation":{},"roots":{}}`)
+func (s *session) requestMeta(withClient bool, caps json.RawMessage, logLevel string) metaSet {
+	if caps == nil {
+		caps = json.RawMessage(`{}`)
+		if withClient {
+			caps = json.RawMessage(`{"sampling":{},"elicitation":{},"roots":{}}`)
+		}
 	}
-	m := make(metaSet, 0, 5)
-	m = m.with(metaProtocolVersion, json.RawMessage(`"`+modernVersion+`"`))
-	m = m.with(metaClientCapabilities, caps)
+	// Every call of a modern backend makes one: appended in key order, no map, no search.
+	m := make(metaSet, 0, 4)
+	m = append(m, mcp.Member{Key: metaClientCapabilities, Value: caps})
 	if !withClient || s.b.cfg.Transport != TransportStdio {
-		m = m.with(metaClientInfo, s.b.clientInfo)
+		m = append(m, mcp.Member{Key: metaClientInfo, Value: s.b.clientInfo})
 	}
 	if level := metaLevel(logLevel); s.logging && level != nil {
-		m = m.with(metaLogLevel, level)
+		m = append(m, mcp.Member{Key: metaLogLevel, Value: level})
 	}
-	return m
+	return append(m, mcp.Member{Key: metaProtocolVersion, Value: json.RawMessage(`"` + modernVersion + `"`)})
 }
+
+// quotedLevels are mcp.LogLevels as JSON strings, in the same order.
+var quotedLevels = func() []json.RawMessage {
+	q := make([]json.RawMessage, len(mcp.LogLevels))
+	for i, l := range mcp.LogLevels {
+		q[i] = json.RawMessage(`"` + l + `"`)
+	}
+	return q
+}()
 
 // metaLevel is the io.modelcontextprotocol/logLevel value for a call's Call.LogLevel: nil
 // (the key left out, so the server sends no log message) for LogNone; "debug" when the
 // level is not known, as with logging/setLevel on a legacy session (everything, filtered
 // per client session by the hub); else the level, which must be one MCP defines.
 func metaLevel(level string) json.RawMessage {
-	switch {
-	case level == LogNone:
+	if level == LogNone {
 		return nil
-	case slices.Contains(mcp.LogLevels, level):
-		return json.RawMessage(`"` + level + `"`)
+	}
+	if i := slices.Index(mcp.LogLevels, level); i >= 0 {
+		return quotedLevels[i]
 	}
 	return json.RawMessage(`"debug"`) // not known, or not a level: everything, the hub filters
 }
 
 // metaSet is the members a request's _meta gets, sorted by key (the order they are
-// written in): a few members, kept without a map, since every call of a modern backend
-// makes one.
+// written in).
 type metaSet []mcp.Member
-
-// with sets key to v.
-func (m metaSet) with(key string, v json.RawMessage) metaSet {
-	i, found := slices.BinarySearchFunc(m, key, func(e mcp.Member, k string) int { return strings.Compare(e.Key, k) })
-	if found {
-		m[i].Value = v
-		return m
-	}
-	return slices.Insert(m, i, mcp.Member{Key: key, Value: v})
-}
 
 // withMeta returns params with the keys of meta set in params._meta; other _meta keys
 // (the caller's progressToken) are kept, and the rest of params passes through byte for
@@ -157,11 +157,7 @@ func (s *session) callModern(ctx context.Context, c *Call) (*jsonrpc.Response, e
 	if req.Method == "resources/subscribe" || req.Method == "resources/unsubscribe" {
 		return s.resourceSubscription(req), nil
 	}
-	meta := s.requestMeta(sink != nil, c.LogLevel)
-	if c.ClientCapabilities != nil {
-		// The real client's, so the server refuses what that client cannot answer.
-		meta = meta.with(metaClientCapabilities, c.ClientCapabilities)
-	}
+	meta := s.requestMeta(sink != nil, c.ClientCapabilities, c.LogLevel)
 	params := req.Params
 	// The same headers fit every round: a retry keeps the arguments.
 	ctx = s.withParamHeaders(ctx, req.Method, params)

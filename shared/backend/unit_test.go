@@ -9,10 +9,12 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 	"github.com/mcp-gateway/mcp-gateway/shared/protocol"
 )
 
@@ -132,20 +134,31 @@ func TestHeaderRoundTripper(t *testing.T) {
 	}
 }
 
-func TestMetaSetSorted(t *testing.T) {
-	m := metaSet{}.with("c", json.RawMessage(`1`)).with("a", json.RawMessage(`2`)).
-		with("b", json.RawMessage(`3`)).with("a", json.RawMessage(`4`))
-	var got []string
-	for _, e := range m {
-		got = append(got, e.Key+"="+string(e.Value))
-	}
-	if want := "a=4 b=3 c=1"; strings.Join(got, " ") != want {
-		t.Errorf("got %v, want %s", got, want)
+// requestMeta writes its members in key order, whichever of them a request gets.
+func TestRequestMetaSorted(t *testing.T) {
+	for _, transport := range []string{TransportStdio, TransportHTTP} {
+		s := &session{b: &Backend{cfg: Config{Transport: transport}, clientInfo: json.RawMessage(`{"name":"n","version":"1"}`)}}
+		for _, logging := range []bool{false, true} {
+			s.logging = logging
+			for _, withClient := range []bool{false, true} {
+				for _, caps := range []json.RawMessage{nil, json.RawMessage(`{"roots":{}}`)} {
+					for _, level := range []string{"", LogNone, "error"} {
+						m := s.requestMeta(withClient, caps, level)
+						if !slices.IsSortedFunc(m, func(a, b mcp.Member) int { return strings.Compare(a.Key, b.Key) }) {
+							t.Errorf("%s, logging %v, client %v, caps %s, level %q: keys not in order: %v", transport, logging, withClient, caps, level, m)
+						}
+						if caps != nil && string(m[0].Value) != string(caps) {
+							t.Errorf("the client's capabilities are not the ones sent: %s", m[0].Value)
+						}
+					}
+				}
+			}
+		}
 	}
 }
 
 func TestWithMeta(t *testing.T) {
-	meta := metaSet{}.with(metaProtocolVersion, json.RawMessage(`"2026-07-28"`))
+	meta := metaSet{{Key: metaProtocolVersion, Value: json.RawMessage(`"2026-07-28"`)}}
 	cases := []struct{ in, want string }{
 		{``, `{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}`},
 		{`null`, `{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}`},
@@ -196,8 +209,8 @@ func FuzzWithMeta(f *testing.F) {
 	f.Add([]byte(`null`))
 	f.Add([]byte(`{"_meta":{"a":1},"_meta":{"b":2},"x":{"_meta":3}}`))
 	f.Add([]byte(`{"\u005fmeta":{"progressToken":1}}`))
-	meta := metaSet{}.with(metaProtocolVersion, json.RawMessage(`"2026-07-28"`)).
-		with(metaClientCapabilities, json.RawMessage(`{}`))
+	meta := metaSet{{Key: metaClientCapabilities, Value: json.RawMessage(`{}`)},
+		{Key: metaProtocolVersion, Value: json.RawMessage(`"2026-07-28"`)}}
 	f.Fuzz(func(t *testing.T, params []byte) {
 		out, err := withMeta(params, meta)
 		want, werr := withMetaByMaps(params, meta)
