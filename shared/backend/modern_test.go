@@ -368,29 +368,34 @@ func TestModernStdioClientInfo(t *testing.T) {
 	}
 	resp, err = b.Call(context.Background(), &Call{Request: toolCall(t, "own", "test_simple_text", map[string]any{}, nil)})
 	resultText(t, resp, err)
-	data, err := os.ReadFile(stdin) // the answers came after the server read the lines
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]bool{}
+	// tee may write a line to the server before it writes it to the file: wait for both calls.
+	var seen map[string]bool
 	var calls []bool // the tools/call requests in order: the client's, then the backend's own
-	for line := range strings.Lines(string(data)) {
-		var m struct {
-			ID     any
-			Method string
-			Params struct {
-				Meta map[string]json.RawMessage `json:"_meta"`
+	waitFor(t, 30*time.Second, "both calls in the recorded stdin", func() bool {
+		data, err := os.ReadFile(stdin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen, calls = map[string]bool{}, nil
+		for line := range strings.Lines(string(data)) {
+			var m struct {
+				ID     any
+				Method string
+				Params struct {
+					Meta map[string]json.RawMessage `json:"_meta"`
+				}
 			}
+			if json.Unmarshal([]byte(line), &m) != nil || m.ID == nil {
+				continue
+			}
+			_, info := m.Params.Meta[metaClientInfo]
+			if m.Method == "tools/call" {
+				calls = append(calls, info)
+			}
+			seen[m.Method] = info
 		}
-		if json.Unmarshal([]byte(line), &m) != nil || m.ID == nil {
-			continue
-		}
-		_, info := m.Params.Meta[metaClientInfo]
-		if m.Method == "tools/call" {
-			calls = append(calls, info)
-		}
-		seen[m.Method] = info
-	}
+		return len(calls) >= 2
+	})
 	for key, want := range map[string]bool{"server/discover": true, "tools/list": true} {
 		if got, ok := seen[key]; !ok || got != want {
 			t.Errorf("%s: clientInfo %v (sent: %v), want %v", key, got, ok, want)
