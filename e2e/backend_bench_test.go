@@ -19,14 +19,14 @@ import (
 func BenchmarkBackendCallOnly(b *testing.B) {
 	benchBackendCall(b, npmBin(b, "mcp-server-everything"), func(i int) string {
 		return fmt.Sprintf(`{"name":"echo","arguments":{"message":"m%d"}}`, i)
-	})
+	}, "")
 }
 
 // BenchmarkBackendCallOnlyModern is the same with go-sdk's conformance everything-server (the
 // server bench/callbench calls), which speaks the 2026-07-28 era: every call carries the
 // _meta the backend session adds (protocol version, client info and capabilities).
 func BenchmarkBackendCallOnlyModern(b *testing.B) {
-	benchBackendCall(b, conformanceServer(b), func(int) string { return `{"name":"test_simple_text","arguments":{}}` })
+	benchBackendCall(b, conformanceServer(b), func(int) string { return `{"name":"test_simple_text","arguments":{}}` }, "")
 }
 
 // BenchmarkBackendCallOnlyLegacyEra is BenchmarkBackendCallOnlyModern with the backend
@@ -35,12 +35,11 @@ func BenchmarkBackendCallOnlyLegacyEra(b *testing.B) {
 	benchBackendCall(b, conformanceServer(b), func(int) string { return `{"name":"test_simple_text","arguments":{}}` }, backend.EraLegacy)
 }
 
-func benchBackendCall(b *testing.B, command string, params func(i int) string, era ...string) {
+// benchBackendCall calls the tool of params over one backend session to command, in the
+// era the config's era gives ("" for the probe's).
+func benchBackendCall(b *testing.B, command string, params func(i int) string, era string) {
 	ready := make(chan struct{}, 1)
-	cfg := backend.Config{Name: "e", Transport: "stdio", Command: command}
-	if len(era) > 0 {
-		cfg.Era = era[0]
-	}
+	cfg := backend.Config{Name: "e", Transport: "stdio", Command: command, Era: era}
 	set, err := backend.NewSet([]backend.Config{cfg}, backend.Options{
 		Logger: slog.New(slog.DiscardHandler),
 		OnChange: func(p protocol.Backend) {
