@@ -67,10 +67,11 @@ func refuse(id jsonrpc.ID, status int, code int64, msg string, data any) *modern
 // whether the hub speaks it), then the other headers, then the rest of _meta. Every
 // refusal is 400 (the stateless era's status for invalid params and its own errors).
 func modernClient(r *http.Request, req *jsonrpc.Request) (*client, *modernError) {
-	// Member by member with the raw scanner: this runs on every stateless call.
+	// Member by member with the raw scanner: this runs on every stateless call. req is
+	// parseClient's, which read the whole message as valid JSON: only the type is checked.
 	var meta []byte
 	if raw, ok := mcp.Field(req.Params, "_meta"); ok {
-		if !isObject(raw) || !json.Valid(raw) {
+		if !isObject(raw) {
 			return nil, refuse(req.ID, http.StatusBadRequest, codeInvalidParams, "params._meta must be an object", nil)
 		}
 		meta = raw

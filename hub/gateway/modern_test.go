@@ -232,7 +232,7 @@ func TestModernResults(t *testing.T) {
 // starts a session. An unknown resource names its URI in the error's data (SEP-2164).
 func TestModernStatuses(t *testing.T) {
 	h := newHarness(t, Config{})
-	check := func(what string, resp *http.Response, status, code int) {
+	check := func(what string, resp *http.Response, status, code int, says ...string) {
 		t.Helper()
 		var m rpcMsg
 		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
@@ -241,9 +241,16 @@ func TestModernStatuses(t *testing.T) {
 		if resp.StatusCode != status || m.Error == nil || m.Error.Code != code {
 			t.Errorf("%s: status %d, %+v; want %d with %d", what, resp.StatusCode, m.Error, status, code)
 		}
+		for _, s := range says {
+			if m.Error == nil || !strings.Contains(m.Error.Message, s) {
+				t.Errorf("%s: %+v; want a message with %q", what, m.Error, s)
+			}
+		}
 	}
 	noCaps := `{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"raw","version":"1"}}}}`
 	check("no clientCapabilities", h.post("", noCaps, modernHeaders("server/discover", "")), 400, codeInvalidParams)
+	metaArray := `{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":["io.modelcontextprotocol/protocolVersion"]}}`
+	check("_meta not an object", h.post("", metaArray, modernHeaders("server/discover", "")), 400, codeInvalidParams, "_meta must be an object")
 	check("bad logLevel", h.post("", modernBody(1, "tools/list", "", `,"io.modelcontextprotocol/logLevel":"loud"`), modernHeaders("tools/list", "")), 400, codeInvalidParams)
 	future := strings.Replace(modernBody(2, "server/discover", "", ""), "2026-07-28", "v999.0.0", 1)
 	check("header 2026-07-28, _meta v999", h.post("", future, modernHeaders("server/discover", "")), 400, -32020)
