@@ -40,7 +40,7 @@ type Config struct {
 	Session   string            `toml:"session"`   // shared (default) | per-client (not supported yet)
 	// Era is auto (default: probe server/discover, fall back to initialize) or legacy
 	// (initialize only, for a dual-era server whose tools still send server→client requests,
-	// or that costs less per call in the legacy era: go-sdk's does, ≈ 30 %).
+	// or that costs less per call in the legacy era: go-sdk's server does, ≈ 20–25 % of its CPU).
 	Era string `toml:"era"`
 	// MaxMessageBytes bounds one message from a stdio server (one line), in bytes; 0 means
 	// DefaultMaxMessageBytes (16 MiB). A longer line is read through without being kept and
