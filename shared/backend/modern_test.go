@@ -355,6 +355,11 @@ func TestModernStdio(t *testing.T) {
 // Over stdio the clientInfo goes with the session's own requests, not with a client's calls
 // (requestMeta says why). What the server reads is recorded by a tee in front of it.
 func TestModernStdioClientInfo(t *testing.T) {
+	for _, tool := range []string{"sh", "tee"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skip(tool + " not installed")
+		}
+	}
 	stdin := filepath.Join(t.TempDir(), "stdin")
 	b := start(t, Config{Name: "info-stdio", Transport: TransportStdio, Command: "sh",
 		Args: []string{"-c", `tee -a "$0" | exec "$1"`, stdin, conformanceBinary(t)}}, Options{})
