@@ -231,7 +231,7 @@ func run(ctx context.Context, b bench) error {
 		if err != nil {
 			return err
 		}
-		paths = append(paths, path{name: "peer proxy (TBXark/mcp-proxy) → stdio", pids: []int{pid}, procs: []string{"peer"}, owner: pid, open: httpPath(url, "", b.srv.tool, b.srv.expect, false)})
+		paths = append(paths, path{name: pathPeer, pids: []int{pid}, procs: []string{"peer"}, owner: pid, open: httpPath(url, "", b.srv.tool, b.srv.expect, false)})
 	}
 	if b.floor {
 		single, pid, split, pids, err := m.startFloor(ctx, b.root, b.srv)
@@ -240,7 +240,7 @@ func run(ctx context.Context, b bench) error {
 		}
 		paths = append(paths,
 			path{name: "floor: bare relay → stdio", pids: []int{pid}, procs: []string{"relay"}, owner: pid, open: httpPath(single, "", b.srv.tool, b.srv.expect, false)},
-			path{name: "floor: bare relay → WebSocket → relay → stdio", pids: pids, procs: []string{"front", "back"}, owner: pids[1], open: httpPath(split, "", b.srv.tool, b.srv.expect, false)})
+			path{name: pathFloor2, pids: pids, procs: []string{"front", "back"}, owner: pids[1], open: httpPath(split, "", b.srv.tool, b.srv.expect, false)})
 	}
 	paths = slices.DeleteFunc(paths, func(p path) bool { return !b.wanted(p.name) })
 	all := map[string][]result{}
@@ -258,6 +258,7 @@ func run(ctx context.Context, b bench) error {
 		}
 	}
 	report(paths, b.concs, all)
+	targets(paths, all)
 	return nil
 }
 
@@ -265,9 +266,9 @@ func run(ctx context.Context, b bench) error {
 // agent.
 func (m *mesh) paths(prefix string, srv server) []path {
 	return []path{
-		{name: prefix + "hub, hub-local stdio backend", pids: []int{m.hubPID}, procs: []string{"hub"}, owner: m.hubPID,
+		{name: prefix + pathHubLocal, pids: []int{m.hubPID}, procs: []string{"hub"}, owner: m.hubPID,
 			open: httpPath(m.url, m.key, "srv__"+srv.tool, srv.expect, false)},
-		{name: prefix + "hub → tunnel → agent → stdio", pids: []int{m.hubPID, m.agentPID}, procs: []string{"hub", "agent"}, owner: m.agentPID,
+		{name: prefix + pathAgent, pids: []int{m.hubPID, m.agentPID}, procs: []string{"hub", "agent"}, owner: m.agentPID,
 			open: httpPath(m.url, m.key, "bench__srv__"+srv.tool, srv.expect, false)},
 	}
 }
