@@ -47,7 +47,9 @@ const (
 func targets(paths []path, all map[string][]result) {
 	get := func(name string, conc int) []result { return all[fmt.Sprintf("%s/%d", name, conc)] }
 	cpu := func(rs []result) time.Duration { return medianDur(rs, result.cpuPerCall) }
-	p50 := func(rs []result) time.Duration { return medianDur(rs, func(r result) time.Duration { return r.pct(0.5) }) }
+	p50 := func(rs []result) time.Duration {
+		return medianDur(rs, func(r result) time.Duration { return r.pct(0.5) })
+	}
 	direct := paths[0].name
 	added := func(name string) (time.Duration, bool) {
 		rs, d := get(name, 1), get(direct, 1)
