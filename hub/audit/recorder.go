@@ -344,8 +344,14 @@ func validUTF8(s string) string {
 // SetPayloads fills in ev's hashes (of the raw bytes) and redacted payloads. Either may
 // be nil.
 func (r *Recorder) SetPayloads(ev *store.AuditEvent, request, response []byte) {
-	ev.RequestHash, ev.Request = Hash(request), r.red.Payload(request)
-	ev.ResponseHash, ev.Response = Hash(response), r.red.Payload(response)
+	ev.RequestHash, ev.Request = r.Payload(request)
+	ev.ResponseHash, ev.Response = r.Payload(response)
+}
+
+// Payload returns the hash of raw (a request or a response, as it came) and its redacted
+// form, as SetPayloads keeps them.
+func (r *Recorder) Payload(raw []byte) (hash, redacted string) {
+	return Hash(raw), r.red.Payload(raw)
 }
 
 // Stats are counters since Open.

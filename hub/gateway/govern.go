@@ -23,8 +23,8 @@ type Auditor interface {
 	Admit() error
 	// Record stores the event durably (against a crash of the hub) before it returns.
 	Record(ev *store.AuditEvent) error
-	// SetPayloads fills in the event's request and response hashes and redacted payloads.
-	SetPayloads(ev *store.AuditEvent, request, response []byte)
+	// Payload returns the hash of a request or a response as it came, and its redacted form.
+	Payload(raw []byte) (hash, redacted string)
 }
 
 // Governance is what decides and records tool calls besides the policy. Nil members are off:
@@ -84,8 +84,8 @@ const overlapAuditBytes = 8 << 10
 
 // requestAudit is the audit's work on a request, done on a goroutine of its own.
 type requestAudit struct {
-	done chan struct{} // closed when ev holds the request's hash and redacted payload
-	ev   store.AuditEvent
+	done           chan struct{} // closed when hash and redacted are set
+	hash, redacted string
 }
 
 // auditRequestAhead starts hashing and redacting the request's params, which nothing
@@ -94,7 +94,7 @@ func (g *Gateway) auditRequestAhead(params []byte) *requestAudit {
 	pre := &requestAudit{done: make(chan struct{})}
 	go func() {
 		defer close(pre.done)
-		g.gov.Audit.SetPayloads(&pre.ev, params, nil)
+		pre.hash, pre.redacted = g.gov.Audit.Payload(params)
 	}()
 	return pre
 }
@@ -139,14 +139,14 @@ func (g *Gateway) auditEvent(c *client, req *jsonrpc.Request, rec *callRecord, r
 			ev.Status = "error"
 		}
 	}
-	switch {
-	case g.gov.Audit == nil:
-	case rec.pre != nil:
-		g.gov.Audit.SetPayloads(ev, nil, result)
-		<-rec.pre.done
-		ev.RequestHash, ev.Request = rec.pre.ev.RequestHash, rec.pre.ev.Request
-	default:
-		g.gov.Audit.SetPayloads(ev, req.Params, result)
+	if g.gov.Audit != nil {
+		ev.ResponseHash, ev.Response = g.gov.Audit.Payload(result)
+		if rec.pre != nil {
+			<-rec.pre.done
+			ev.RequestHash, ev.Request = rec.pre.hash, rec.pre.redacted
+		} else {
+			ev.RequestHash, ev.Request = g.gov.Audit.Payload(req.Params)
+		}
 	}
 	return ev
 }

@@ -34,10 +34,9 @@ type trail struct {
 
 func (a *trail) Admit() error { return a.admitErr }
 
-// SetPayloads marks what it keeps, so a test can tell a redacted payload from a raw one.
-func (a *trail) SetPayloads(ev *store.AuditEvent, request, response []byte) {
-	ev.RequestHash, ev.Request = audit.Hash(request), "redacted:"+string(request)
-	ev.ResponseHash, ev.Response = audit.Hash(response), "redacted:"+string(response)
+// Payload marks what it keeps, so a test can tell a redacted payload from a raw one.
+func (a *trail) Payload(raw []byte) (hash, redacted string) {
+	return audit.Hash(raw), "redacted:" + string(raw)
 }
 
 func (a *trail) Record(ev *store.AuditEvent) error {
