@@ -35,40 +35,38 @@ func Start(lookup func(string) (string, bool)) (stop func(), err error) {
 			s()
 		}
 	}
-	if path, ok := lookup(EnvCPU); ok && path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			return nil, fmt.Errorf("cpu profile: %w", err)
+	// want opens the file env names, if it names one, and begins what writes to it (begin
+	// may be nil); stop ends it with end and closes the file.
+	want := func(env, what string, begin func(*os.File) error, end func(*os.File)) error {
+		path, ok := lookup(env)
+		if !ok || path == "" {
+			return nil
 		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("cpu profile %s: %w", path, err)
-		}
-		stops = append(stops, func() { pprof.StopCPUProfile(); f.Close() })
-	}
-	if path, ok := lookup(EnvTrace); ok && path != "" {
 		f, err := os.Create(path)
-		if err == nil {
-			if err = trace.Start(f); err != nil {
+		if err == nil && begin != nil {
+			if err = begin(f); err != nil {
 				f.Close()
 			}
 		}
 		if err != nil {
-			stop()
-			return nil, fmt.Errorf("execution trace %s: %w", path, err)
+			return fmt.Errorf("%s %s: %w", what, path, err)
 		}
-		stops = append(stops, func() { trace.Stop(); f.Close() })
+		stops = append(stops, func() { end(f); f.Close() })
+		return nil
 	}
-	if path, ok := lookup(EnvMem); ok && path != "" {
-		f, err := os.Create(path)
-		if err != nil {
+	for _, w := range []struct {
+		env, what string
+		begin     func(*os.File) error
+		end       func(*os.File)
+	}{
+		{EnvCPU, "cpu profile", func(f *os.File) error { return pprof.StartCPUProfile(f) }, func(*os.File) { pprof.StopCPUProfile() }},
+		{EnvTrace, "execution trace", func(f *os.File) error { return trace.Start(f) }, func(*os.File) { trace.Stop() }},
+		{EnvMem, "allocation profile", nil, func(f *os.File) { _ = pprof.Lookup("allocs").WriteTo(f, 0) }},
+	} {
+		if err := want(w.env, w.what, w.begin, w.end); err != nil {
 			stop()
-			return nil, fmt.Errorf("allocation profile: %w", err)
+			return nil, err
 		}
-		stops = append(stops, func() {
-			_ = pprof.Lookup("allocs").WriteTo(f, 0)
-			f.Close()
-		})
 	}
 	return stop, nil
 }
