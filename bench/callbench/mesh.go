@@ -23,7 +23,7 @@ type mesh struct {
 	agentPID int
 	procs    []*exec.Cmd
 	dir      string
-	prof     func(name string) []string // the environment entries asking a process for a CPU profile (and a trace)
+	prof     func(name string) []string // the environment entries asking a process for its profiles (and a trace under -exectrace)
 }
 
 var keyRE = regexp.MustCompile(`mcpgw_[A-Za-z0-9_-]+`)

@@ -118,7 +118,7 @@ func metaLevel(level string) json.RawMessage {
 	if i := slices.Index(mcp.LogLevels, level); i >= 0 {
 		return quotedLevels[i]
 	}
-	return json.RawMessage(`"debug"`) // not known, or not a level: everything, the hub filters
+	return quotedLevels[0] // not known, or not a level: everything (debug), the hub filters
 }
 
 // metaSet is the members a request's _meta gets, sorted by key (the order they are
