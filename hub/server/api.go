@@ -14,7 +14,6 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/hub/auth"
 	"github.com/mcp-gateway/mcp-gateway/hub/console"
 	"github.com/mcp-gateway/mcp-gateway/hub/policy"
-	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/hub/tools"
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
@@ -204,13 +203,13 @@ func (s *Server) loadStoredBackends(ctx context.Context) error {
 // same configuration is then no error (removing one already gone is not either: the API
 // ignores backend.ErrUnknownBackend).
 type localBackends struct {
-	mu     *sync.Mutex // serializes with syncBackends
-	set    *backend.Set
-	router *router.Router
+	mu      *sync.Mutex // serializes with syncBackends
+	set     *backend.Set
+	publish func() // gives the router the set's snapshots (Server.publishLocals)
 }
 
 func (s *Server) localBackends() localBackends {
-	return localBackends{mu: &s.backendsMu, set: s.Locals, router: s.Router}
+	return localBackends{mu: &s.backendsMu, set: s.Locals, publish: s.publishLocals}
 }
 
 func (l localBackends) Add(ctx context.Context, cfg backend.Config) error {
@@ -226,6 +225,6 @@ func (l localBackends) Remove(name string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	err := l.set.Remove(name)
-	l.router.Set("", l.set.Snapshots())
+	l.publish()
 	return err
 }

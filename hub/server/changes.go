@@ -176,7 +176,7 @@ func (s *Server) syncBackends(ctx context.Context) error {
 		s.log.Info("backend added or changed through another hub or the CLI; started", "backend", name)
 	}
 	if changed {
-		s.Router.Set("", l.set.Snapshots())
+		l.publish()
 	}
 	return nil
 }

@@ -77,9 +77,21 @@ type Server struct {
 	masterKey  *masterkey.Key     // seals secrets at rest; nil without env and data dir
 	draining   atomic.Bool        // the hub drains: refuse what starts new work here (drain.go)
 	backendsMu sync.Mutex         // one change to the hub-local backends at a time (API, syncBackends)
+	localsPub  sync.Mutex         // one publication of the hub-local backends at a time (publishLocals)
 	cluster    *cluster.Node      // [cluster]: several hubs on one database; nil without
 	seen       *seenRecorder      // agents' last-seen times (lastseen.go)
 	tracer     *tracing.Tracer    // [tracing]: spans of every call; nil when off
+}
+
+// publishLocals gives the router the current snapshots of the hub-local backends. The
+// snapshots are taken and published under one lock: two backends that change at once (both
+// becoming ready at start) would otherwise each take the set's snapshots and publish them in
+// either order, and the older set published last would hide the other backend's change
+// until its next one (CI saw a hub-local tool never routed).
+func (s *Server) publishLocals() {
+	s.localsPub.Lock()
+	defer s.localsPub.Unlock()
+	s.Router.Set("", s.Locals.Snapshots())
 }
 
 // New opens the store (running migrations) and assembles the hub. Close the store with Run's end.
@@ -131,7 +143,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.Locals, err = backend.NewSet(cfg.Backends, backend.Options{
 		Logger: log.With("side", "hub"), ClientName: "mcp-gateway-hub", ClientVersion: version.Current(),
 		Secrets:   s.secrets(),
-		OnChange:  func(protocol.Backend) { s.Router.Set("", s.Locals.Snapshots()) },
+		OnChange:  func(protocol.Backend) { s.publishLocals() },
 		OnEvent:   func(b string, msg *jsonrpc.Request) { s.event("", b, msg) },
 		OAuth:     oauthTokens{st: st, key: key},
 		LoginHint: "mcp-gateway-hub backends login %s",
