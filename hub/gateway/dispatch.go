@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
@@ -161,27 +160,26 @@ func (g *Gateway) forwardNamed(ctx context.Context, c *client, req *jsonrpc.Requ
 		ok = false // outside the endpoint's group: exactly as if it did not exist
 	}
 	endRoute(route, t, ok)
+	k := newCall(c, req, em, name, t, ok)
 	if !ok {
 		// Audited too: probing for tools that are not there is worth seeing.
-		rec := &callRecord{start: time.Now(), name: name, unknown: true}
-		return g.record(c, req, rec, errorResponse(req.ID, codeInvalidParams, g.unknown(kind, name)))
+		return g.record(k, errorResponse(req.ID, codeInvalidParams, g.unknown(kind, name)))
 	}
-	rec := &callRecord{start: time.Now(), name: name, tgt: t}
 	if kind == "tool" {
 		checks := c.tr.stage("checks")
-		refused := g.checkTool(c, req, tbl, name, t, rec)
-		endChecks(checks, rec)
+		refused := g.checkTool(k, tbl)
+		endChecks(checks, k)
 		if refused != nil {
-			return g.record(c, req, rec, refused)
+			return g.record(k, refused)
 		}
-	} else if refused := g.checkMCP(c, req, rec); refused != nil {
+	} else if refused := g.checkMCP(k); refused != nil {
 		return refused
 	}
 	raw, err := mcp.SetStringField(req.Params, "name", t.Name)
 	if err != nil {
 		return errorResponse(req.ID, codeInvalidParams, "params: "+err.Error())
 	}
-	return g.forward(ctx, c, req, em, rec, raw)
+	return g.forward(ctx, k, raw)
 }
 
 // unknown explains a name that routes nowhere, naming the agent when it is the reason.
@@ -205,17 +203,16 @@ func (g *Gateway) forwardURI(ctx context.Context, c *client, req *jsonrpc.Reques
 	if ok && c.group != nil && !c.group.hasOther(tgt) {
 		ok = false
 	}
+	k := newCall(c, req, em, uri, tgt, ok)
 	if !ok {
 		// SEP-2164: a resource that does not exist is invalid params naming the URI in data.
-		rec := &callRecord{start: time.Now(), name: uri, unknown: true}
-		return g.record(c, req, rec, mcp.ErrorResponse(req.ID, codeInvalidParams, g.unknownURI(uri), map[string]string{"uri": uri}))
+		return g.record(k, mcp.ErrorResponse(req.ID, codeInvalidParams, g.unknownURI(uri), map[string]string{"uri": uri}))
 	}
-	rec := &callRecord{start: time.Now(), name: uri, tgt: tgt}
-	if refused := g.checkMCP(c, req, rec); refused != nil {
+	if refused := g.checkMCP(k); refused != nil {
 		return refused
 	}
 	p["uri"], _ = json.Marshal(tgt.Name)
-	forward := func() *jsonrpc.Response { return g.forwardMap(ctx, c, req, em, rec, p) }
+	forward := func() *jsonrpc.Response { return g.forwardMap(ctx, k, p) }
 	var resp *jsonrpc.Response
 	switch holder := c.holder(); {
 	case holder == "" || req.Method == "resources/read":
@@ -227,7 +224,7 @@ func (g *Gateway) forwardURI(ctx context.Context, c *client, req *jsonrpc.Reques
 	}
 	if resp == nil {
 		// The backend holds the subscription for other clients: nothing to ask it.
-		resp = g.record(c, req, rec, result(req.ID, json.RawMessage(`{}`)))
+		resp = g.record(k, result(req.ID, json.RawMessage(`{}`)))
 	}
 	if resp.Error != nil {
 		return resp
@@ -311,43 +308,42 @@ func (g *Gateway) complete(ctx context.Context, c *client, req *jsonrpc.Request,
 	if ok && c.group != nil && !c.group.hasOther(tgt) {
 		ok = false
 	}
+	k := newCall(c, req, em, name+uri, tgt, ok)
 	if !ok {
-		rec := &callRecord{start: time.Now(), name: name + uri, unknown: true}
-		return g.record(c, req, rec, errorResponse(req.ID, codeInvalidParams, "unknown completion reference "+strconv.Quote(name+uri)))
+		return g.record(k, errorResponse(req.ID, codeInvalidParams, "unknown completion reference "+strconv.Quote(name+uri)))
 	}
-	rec := &callRecord{start: time.Now(), name: name + uri, tgt: tgt}
-	if refused := g.checkMCP(c, req, rec); refused != nil {
+	if refused := g.checkMCP(k); refused != nil {
 		return refused
 	}
 	p["ref"], _ = json.Marshal(ref)
-	return g.forwardMap(ctx, c, req, em, rec, p)
+	return g.forwardMap(ctx, k, p)
 }
 
 // forwardMap forwards with params decoded as an object and rewritten.
-func (g *Gateway) forwardMap(ctx context.Context, c *client, req *jsonrpc.Request, em emitter, rec *callRecord, p map[string]json.RawMessage) *jsonrpc.Response {
+func (g *Gateway) forwardMap(ctx context.Context, k *call, p map[string]json.RawMessage) *jsonrpc.Response {
 	raw, err := json.Marshal(p)
 	if err != nil {
-		return errorResponse(req.ID, codeInternal, "encode params: "+err.Error())
+		return errorResponse(k.req.ID, codeInternal, "encode params: "+err.Error())
 	}
-	return g.forward(ctx, c, req, em, rec, raw)
+	return g.forward(ctx, k, raw)
 }
 
 // forward sends the request, with its params rewritten, to the target's backend, and records
 // the call in the audit trail before the response leaves.
-func (g *Gateway) forward(ctx context.Context, c *client, req *jsonrpc.Request, em emitter, rec *callRecord, raw json.RawMessage) *jsonrpc.Response {
+func (g *Gateway) forward(ctx context.Context, k *call, raw json.RawMessage) *jsonrpc.Response {
 	if a := g.gov.Audit; a != nil {
 		// Before the backend: a call whose event the trail cannot take does not run.
-		admit := c.tr.stage("audit.admit")
+		admit := k.c.tr.stage("audit.admit")
 		err := a.Admit()
 		endStage(admit)
 		if err != nil {
-			return auditRefusal(req.ID, err)
+			return auditRefusal(k.req.ID, err)
 		}
-		if len(req.Params) >= overlapAuditBytes {
-			rec.pre = g.auditRequestAhead(req.Params)
+		if len(k.req.Params) >= overlapAuditBytes {
+			k.pre = g.auditRequestAhead(k.req.Params)
 		}
 	}
-	return g.record(c, req, rec, g.call(ctx, c, req, em, rec.tgt, raw))
+	return g.record(k, g.send(ctx, k, raw))
 }
 
 // auditRefusal is the answer to a call Admit refused, before it reached a backend.
@@ -360,18 +356,19 @@ func auditRefusal(id jsonrpc.ID, err error) *jsonrpc.Response {
 	return mcp.ErrorResponse(id, mcp.CodeAuditUnavailable, msg, map[string]string{"reason": reason})
 }
 
-// call runs the request against the target's backend.
-func (g *Gateway) call(ctx context.Context, c *client, req *jsonrpc.Request, em emitter, t router.Target, raw json.RawMessage) *jsonrpc.Response {
+// send runs the call, its params rewritten to raw, against its target's backend.
+func (g *Gateway) send(ctx context.Context, k *call, raw json.RawMessage) *jsonrpc.Response {
+	req := k.req
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	if s := c.sess; s != nil {
+	if s := k.c.sess; s != nil {
 		// Registered with the session, the call ends with it (close cancels every call it
 		// holds) or with the client's notifications/cancelled.
 		defer s.end(s.begin(req.ID, cancel))
 	}
-	bc := c.backendCall(jsonrpc.Request{ID: req.ID, Method: req.Method, Params: raw}, em)
-	ctx, up := c.tr.upstream(ctx, t, bc.Request)
-	resp, err := g.upstream.Call(ctx, t, bc)
+	bc := k.backendCall(raw)
+	ctx, up := k.c.tr.upstream(ctx, k.tgt, bc.Request)
+	resp, err := g.upstream.Call(ctx, k.tgt, bc)
 	endUpstream(up, resp, err)
 	if err != nil {
 		if ctx.Err() != nil {

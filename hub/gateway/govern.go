@@ -8,7 +8,6 @@ import (
 
 	"github.com/mcp-gateway/mcp-gateway/hub/audit"
 	"github.com/mcp-gateway/mcp-gateway/hub/checks"
-	"github.com/mcp-gateway/mcp-gateway/hub/router"
 	"github.com/mcp-gateway/mcp-gateway/hub/store"
 	"github.com/mcp-gateway/mcp-gateway/hub/tools"
 	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
@@ -63,20 +62,6 @@ func refusal(id jsonrpc.ID, by, rule, reason string) *jsonrpc.Response {
 	return mcp.ErrorResponse(id, codePolicyDenied, reason+" ("+label+")", map[string]string{"by": by, "rule": rule, "reason": reason})
 }
 
-// callRecord is what the audit trail needs to know of one forwarded call.
-type callRecord struct {
-	start    time.Time
-	name     string // exposed tool or prompt name, or resource URI
-	tgt      router.Target
-	risk     string
-	rule     string // the policy rule that allowed it, if a policy decided
-	decision string
-	unknown  bool // the name routes nowhere: nothing ran
-	// pre holds the request's hash and redacted form, worked out while the backend ran
-	// (auditRequestAhead); nil when the event takes them from the request itself.
-	pre *requestAudit
-}
-
 // overlapAuditBytes is the size of params from which the audit's work on the request (its
 // hash, and its redaction: ≈ 4 µs per KiB) runs beside the backend call instead of after
 // it, so that it is off the call's latency. Below it the goroutine is not worth its start.
@@ -99,22 +84,14 @@ func (g *Gateway) auditRequestAhead(params []byte) *requestAudit {
 	return pre
 }
 
-// refuse records who refused the call and returns the refusal.
-func (rec *callRecord) refuse(id jsonrpc.ID, by, rule, reason string) *jsonrpc.Response {
-	rec.decision, rec.rule = "deny", rule
-	if rule == "" {
-		rec.rule = by
-	}
-	return refusal(id, by, rule, reason)
-}
-
 // auditEvent builds the event of a call with its outcome.
-func (g *Gateway) auditEvent(c *client, req *jsonrpc.Request, rec *callRecord, resp *jsonrpc.Response) *store.AuditEvent {
+func (g *Gateway) auditEvent(k *call, resp *jsonrpc.Response) *store.AuditEvent {
+	c, req := k.c, k.req
 	ev := &store.AuditEvent{
-		Time: rec.start, Kind: "call", UserID: c.identity.UserID, KeyID: c.identity.KeyID, Caller: c.identity.Name,
-		Role: c.identity.Role, Application: c.identity.Application, Agent: rec.tgt.Agent, Backend: rec.tgt.Backend,
-		Tool: rec.name, Risk: rec.risk, Decision: rec.decision, Rule: rec.rule, Action: req.Method,
-		Duration: time.Since(rec.start), TraceID: c.auditTraceID(), Status: "ok",
+		Time: k.start, Kind: "call", UserID: c.identity.UserID, KeyID: c.identity.KeyID, Caller: c.identity.Name,
+		Role: c.identity.Role, Application: c.identity.Application, Agent: k.tgt.Agent, Backend: k.tgt.Backend,
+		Tool: k.name, Risk: k.risk, Decision: k.decision, Rule: k.rule, Action: req.Method,
+		Duration: time.Since(k.start), TraceID: c.auditTraceID(), Status: "ok",
 	}
 	if c.group != nil {
 		// The endpoint a call came through: a group name is [a-z0-9_-], no escaping needed.
@@ -141,9 +118,9 @@ func (g *Gateway) auditEvent(c *client, req *jsonrpc.Request, rec *callRecord, r
 	}
 	if g.gov.Audit != nil {
 		ev.ResponseHash, ev.Response = g.gov.Audit.Payload(result)
-		if rec.pre != nil {
-			<-rec.pre.done
-			ev.RequestHash, ev.Request = rec.pre.hash, rec.pre.redacted
+		if k.pre != nil {
+			<-k.pre.done
+			ev.RequestHash, ev.Request = k.pre.hash, k.pre.redacted
 		} else {
 			ev.RequestHash, ev.Request = g.gov.Audit.Payload(req.Params)
 		}
@@ -153,20 +130,21 @@ func (g *Gateway) auditEvent(c *client, req *jsonrpc.Request, rec *callRecord, r
 
 // record writes the call's audit event. When the event cannot be recorded the client gets an
 // error instead of the result: a call that returned is never missing from the trail.
-func (g *Gateway) record(c *client, req *jsonrpc.Request, rec *callRecord, resp *jsonrpc.Response) *jsonrpc.Response {
+func (g *Gateway) record(k *call, resp *jsonrpc.Response) *jsonrpc.Response {
 	if g.gov.Audit == nil && g.gov.Observe == nil {
 		return resp
 	}
-	sp := c.tr.stage("audit.record")
+	sp := k.c.tr.stage("audit.record")
 	defer endStage(sp)
-	ev := g.auditEvent(c, req, rec, resp)
+	req := k.req
+	ev := g.auditEvent(k, resp)
 	if g.gov.Audit != nil {
 		switch err := g.gov.Audit.Record(ev); {
 		case err == nil:
 		case errors.Is(err, audit.ErrUnaudited):
 			// [audit] on_failure = "allow": the operator chose availability; the recorder
 			// counts the lost event and logs the journal's failure once.
-		case rec.unknown: // nothing ran: the client's answer stands
+		case k.unknown: // nothing ran: the client's answer stands
 			if !errors.Is(err, audit.ErrJournal) { // the recorder logs journal failures once
 				g.log.Debug("audit record of a call to an unknown name failed", "method", req.Method, "err", err)
 			}
@@ -175,14 +153,14 @@ func (g *Gateway) record(c *client, req *jsonrpc.Request, rec *callRecord, resp 
 			if errors.Is(err, audit.ErrJournal) { // logged once by the recorder; no paths to clients
 				msg = audit.ErrJournal.Error()
 			} else {
-				g.log.Error("audit record failed; the result is withheld", "method", req.Method, "name", rec.name, "err", err)
+				g.log.Error("audit record failed; the result is withheld", "method", req.Method, "name", k.name, "err", err)
 			}
 			resp = errorResponse(req.ID, codeInternal, "the call ran but its audit event could not be recorded: "+msg)
 			ev.Status, ev.Error = "error", "audit record failed"
 		}
 	}
 	if g.gov.Observe != nil {
-		if rec.unknown { // a name the client made up must not become a metric label
+		if k.unknown { // a name the client made up must not become a metric label
 			obs := *ev
 			obs.Tool = UnknownLabel
 			g.gov.Observe(&obs)

@@ -260,7 +260,9 @@ func TestGroupAudit(t *testing.T) {
 	if m := h.rpcAt("/mcp/fs", sid, 2, "tools/call", `{"name":"util__echo"}`); m.Error == nil {
 		t.Fatal("util__echo outside the group was called")
 	}
-	if ev := a.last(t); ev.Detail != `{"group":"fs"}` || ev.Tool != "util__echo" || ev.Status != "error" {
+	// Unknown: no backend either, though the name resolves at /mcp (the trail and the
+	// metrics must not tell a group's client what lies outside it).
+	if ev := a.last(t); ev.Detail != `{"group":"fs"}` || ev.Tool != "util__echo" || ev.Status != "error" || ev.Backend != "" || ev.Agent != "" {
 		t.Errorf("refused call audited as %+v", ev)
 	}
 	root := h.initialize("2025-11-25", "")

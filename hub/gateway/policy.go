@@ -18,27 +18,27 @@ func (g *Gateway) checks() checks.Chain {
 	return checks.Chain{Tools: g.gov.Tools, RBAC: g.gov.RBAC, Policy: g.policy.Load()}
 }
 
-// checkTool passes a tools/call of the tool the client named name, resolved to tgt, through
-// the chain of checks (hub/checks: RBAC, the tool's state, the policy). It fills in rec and
-// returns the refusal, or nil when the call may proceed.
-func (g *Gateway) checkTool(c *client, req *jsonrpc.Request, t *router.Table, name string, tgt router.Target, rec *callRecord) *jsonrpc.Response {
-	v := g.checks().Tool(checks.ToolCall{Caller: c.identity, Table: t, Name: name, Target: tgt, Params: req.Params})
+// checkTool passes a tools/call, routed in t, through the chain of checks (hub/checks: RBAC,
+// the tool's state, the policy). It fills in the call's decision and returns the refusal, or
+// nil when the call may proceed.
+func (g *Gateway) checkTool(k *call, t *router.Table) *jsonrpc.Response {
+	v := g.checks().Tool(checks.ToolCall{Caller: k.c.identity, Table: t, Name: k.name, Target: k.tgt, Params: k.req.Params})
 	if !v.Known {
-		return errorResponse(req.ID, codeInvalidParams, g.unknown("tool", name))
+		return errorResponse(k.req.ID, codeInvalidParams, g.unknown("tool", k.name))
 	}
-	rec.risk, rec.rule, rec.decision = v.Risk, v.Rule, v.Decision
+	k.risk, k.rule, k.decision = v.Risk, v.Rule, v.Decision
 	if r := v.Refusal; r != nil {
-		return rec.refuse(req.ID, r.By, r.Rule, r.Reason)
+		return k.refuse(r)
 	}
 	return nil
 }
 
 // checkMCP refuses, and audits, a prompts/get, resources/* or completion/complete of a
 // caller whose role may not use backends; nil when it may proceed.
-func (g *Gateway) checkMCP(c *client, req *jsonrpc.Request, rec *callRecord) *jsonrpc.Response {
-	r := g.checks().BackendsRefusal(c.identity.Role)
+func (g *Gateway) checkMCP(k *call) *jsonrpc.Response {
+	r := g.checks().BackendsRefusal(k.c.identity.Role)
 	if r == nil {
 		return nil
 	}
-	return g.record(c, req, rec, rec.refuse(req.ID, r.By, r.Rule, r.Reason))
+	return g.record(k, k.refuse(r))
 }

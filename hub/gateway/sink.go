@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
 	"time"
 
@@ -11,40 +10,6 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/shared/backend"
 	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 )
-
-// backendCall is the request as the backend side sees it, built once per call: the message
-// req, who asks, which client session it serves, what that client can do and which era it
-// speaks, and the sink that brings the backend's mid-call messages back to it. The message,
-// the call and the sink are one allocation.
-func (c *client) backendCall(req jsonrpc.Request, em emitter) *backend.Call {
-	// What the client declared, for stateless backends that check them; a client that
-	// declared nothing can do nothing (not: whatever the hub could do).
-	caps := c.caps.wire
-	if caps == nil {
-		caps = json.RawMessage(`{}`)
-	}
-	a := &struct {
-		req  jsonrpc.Request
-		call backend.Call
-		sink callSink
-	}{req: req, sink: callSink{c: c, em: em}}
-	a.call = backend.Call{
-		Request: &a.req,
-		Caller:  c.caller(),
-		// The client session, so a shared backend never hands this session's server→client
-		// requests or log messages to another.
-		Owner:              c.owner,
-		ClientCapabilities: caps,
-		// A stateless backend's input_required result reaches a stateless client unchanged:
-		// the client answers it by retrying, and its retry's inputResponses and requestState
-		// (not one of our tokens) go to the backend untouched. A session client cannot retry;
-		// the backend layer asks it through the sink instead.
-		PassInputRequired: c.sess == nil,
-		LogLevel:          c.backendLogLevel(),
-		Sink:              &a.sink,
-	}
-	return &a.call
-}
 
 // backendLogLevel is the level a stateless backend is asked to log at for this client's
 // call: the session's (logging/setLevel; everything until the client sets one) or the
@@ -67,50 +32,46 @@ func (c *client) backendLogLevel() string {
 	return mcp.LogLevels[min]
 }
 
-// callSink receives what a backend sends for one call and hands it to the client session.
-type callSink struct {
-	c  *client
-	em emitter
-}
-
 // notifyTimeout bounds the wait for room on a client's stream for one notification.
 const notifyTimeout = 5 * time.Second
 
-// Notify relays progress and log notifications, dropping log messages below the session's level.
-func (c *callSink) Notify(msg *jsonrpc.Request) {
-	if msg.Method == "notifications/message" && !c.c.wantsLog(msg.Params) {
+// Notify relays progress and log notifications of the call's backend to its client, dropping
+// log messages below the session's level (the call is the backend.Call's Sink).
+func (k *call) Notify(msg *jsonrpc.Request) {
+	if msg.Method == "notifications/message" && !k.c.wantsLog(msg.Params) {
 		return
 	}
 	// Bounded: a client that does not drain its stream loses notifications, it does not hold
 	// up its own call's result.
 	parent := context.Background()
-	if c.c.sess != nil {
-		parent = c.c.sess.ctx
+	if k.c.sess != nil {
+		parent = k.c.sess.ctx
 	}
 	ctx, cancel := context.WithTimeout(parent, notifyTimeout)
 	defer cancel()
-	_ = c.em.emit(ctx, encode(msg))
+	_ = k.em.emit(ctx, encode(msg))
 }
 
-// Request relays a server→client request to the client, if it declared the capability,
-// and waits for its answer.
-func (c *callSink) Request(ctx context.Context, req *jsonrpc.Request) (*jsonrpc.Response, error) {
-	if !c.c.caps.allows(req.Method) {
+// Request relays a server→client request of the call's backend to its client, if it
+// declared the capability, and waits for its answer.
+func (k *call) Request(ctx context.Context, req *jsonrpc.Request) (*jsonrpc.Response, error) {
+	c := k.c
+	if !c.caps.allows(req.Method) {
 		return errorResponse(req.ID, codeMethodNotFound,
 			"the client did not declare the capability for "+req.Method), nil
 	}
-	if c.c.sess == nil {
-		if c.c.ask == nil {
+	if c.sess == nil {
+		if c.ask == nil {
 			return errorResponse(req.ID, codeMethodNotFound,
-				req.Method+" cannot reach a "+c.c.version+" client during this request"), nil
+				req.Method+" cannot reach a "+c.version+" client during this request"), nil
 		}
-		return c.c.ask(ctx, req)
+		return c.ask(ctx, req)
 	}
-	return c.session(ctx, c.c.sess, req)
+	return k.askSession(ctx, c.sess, req)
 }
 
-// session asks a legacy session's client on the request's reply or the session's stream.
-func (c *callSink) session(ctx context.Context, s *session, req *jsonrpc.Request) (*jsonrpc.Response, error) {
+// askSession asks a legacy session's client on the request's reply or the session's stream.
+func (k *call) askSession(ctx context.Context, s *session, req *jsonrpc.Request) (*jsonrpc.Response, error) {
 	id, err := jsonrpc.MakeID("gw-" + strconv.FormatInt(s.nextID.Add(1), 10))
 	if err != nil {
 		return nil, err
@@ -125,7 +86,7 @@ func (c *callSink) session(ctx context.Context, s *session, req *jsonrpc.Request
 		delete(s.pending, key)
 		s.mu.Unlock()
 	}()
-	if err := c.em.emit(ctx, encode(&jsonrpc.Request{ID: id, Method: req.Method, Params: req.Params})); err != nil {
+	if err := k.em.emit(ctx, encode(&jsonrpc.Request{ID: id, Method: req.Method, Params: req.Params})); err != nil {
 		return errorResponse(req.ID, codeInternal, "cannot reach the client: "+err.Error()), nil
 	}
 	select {

@@ -171,13 +171,13 @@ func endRoute(sp trace.Span, tgt router.Target, ok bool) {
 }
 
 // endChecks ends the RBAC / tool state / policy stage with its decision.
-func endChecks(sp trace.Span, rec *callRecord) {
+func endChecks(sp trace.Span, k *call) {
 	if sp == nil {
 		return
 	}
-	sp.SetAttributes(attribute.String("mcpgw.decision", rec.decision), attribute.String("mcpgw.rule", rec.rule),
-		attribute.String("mcpgw.risk", rec.risk))
-	if rec.decision == "deny" {
+	sp.SetAttributes(attribute.String("mcpgw.decision", k.decision), attribute.String("mcpgw.rule", k.rule),
+		attribute.String("mcpgw.risk", k.risk))
+	if k.decision == "deny" {
 		sp.SetStatus(codes.Error, "denied")
 	}
 	sp.End()
