@@ -9,6 +9,7 @@ package profile
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"runtime/pprof"
 	"runtime/trace"
@@ -35,38 +36,30 @@ func Start(lookup func(string) (string, bool)) (stop func(), err error) {
 			s()
 		}
 	}
-	// want opens the file env names, if it names one, and begins what writes to it (begin
-	// may be nil); stop ends it with end and closes the file.
-	want := func(env, what string, begin func(*os.File) error, end func(*os.File)) error {
-		path, ok := lookup(env)
+	for _, w := range []struct {
+		env, what string
+		begin     func(io.Writer) error // nil: nothing to begin
+		end       func(*os.File)
+	}{
+		{EnvCPU, "cpu profile", pprof.StartCPUProfile, func(*os.File) { pprof.StopCPUProfile() }},
+		{EnvTrace, "execution trace", trace.Start, func(*os.File) { trace.Stop() }},
+		{EnvMem, "allocation profile", nil, func(f *os.File) { _ = pprof.Lookup("allocs").WriteTo(f, 0) }},
+	} {
+		path, ok := lookup(w.env)
 		if !ok || path == "" {
-			return nil
+			continue
 		}
 		f, err := os.Create(path)
-		if err == nil && begin != nil {
-			if err = begin(f); err != nil {
+		if err == nil && w.begin != nil {
+			if err = w.begin(f); err != nil {
 				f.Close()
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("%s %s: %w", what, path, err)
-		}
-		stops = append(stops, func() { end(f); f.Close() })
-		return nil
-	}
-	for _, w := range []struct {
-		env, what string
-		begin     func(*os.File) error
-		end       func(*os.File)
-	}{
-		{EnvCPU, "cpu profile", func(f *os.File) error { return pprof.StartCPUProfile(f) }, func(*os.File) { pprof.StopCPUProfile() }},
-		{EnvTrace, "execution trace", func(f *os.File) error { return trace.Start(f) }, func(*os.File) { trace.Stop() }},
-		{EnvMem, "allocation profile", nil, func(f *os.File) { _ = pprof.Lookup("allocs").WriteTo(f, 0) }},
-	} {
-		if err := want(w.env, w.what, w.begin, w.end); err != nil {
 			stop()
-			return nil, err
+			return nil, fmt.Errorf("%s %s: %w", w.what, path, err)
 		}
+		stops = append(stops, func() { w.end(f); f.Close() })
 	}
 	return stop, nil
 }
