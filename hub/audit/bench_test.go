@@ -100,8 +100,15 @@ func benchmarkRecordParallel(b *testing.B, fsync bool) {
 func BenchmarkRecordParallel(b *testing.B)      { benchmarkRecordParallel(b, false) }
 func BenchmarkRecordParallelFsync(b *testing.B) { benchmarkRecordParallel(b, true) }
 
+// setPayloads is the gateway's work on a call's payloads before Record: the hash and the
+// redacted form of the raw request and of the raw response.
+func setPayloads(rec *audit.Recorder, ev *store.AuditEvent, request, response []byte) {
+	ev.RequestHash, ev.Request = rec.Payload(request)
+	ev.ResponseHash, ev.Response = rec.Payload(response)
+}
+
 // BenchmarkRecordWithPayloads is what a call pays in all: hashes and redaction of the raw
-// request and response (SetPayloads), then Record.
+// request and response (setPayloads), then Record.
 func BenchmarkRecordWithPayloads(b *testing.B) {
 	rec := benchRecorder(b, false)
 	template := benchEvent()
@@ -112,7 +119,7 @@ func BenchmarkRecordWithPayloads(b *testing.B) {
 	for b.Loop() {
 		ev := benchEvent()
 		start := time.Now()
-		rec.SetPayloads(ev, req, resp)
+		setPayloads(rec, ev, req, resp)
 		if err := rec.Record(ev); err != nil {
 			b.Fatal(err)
 		}
@@ -135,13 +142,13 @@ func BenchmarkRedactPayload(b *testing.B) {
 // BenchmarkSetPayloads is what the gateway does with a call's raw request and result before
 // Record: hash both and redact both (a typical tools/call, nothing to redact).
 func BenchmarkSetPayloads(b *testing.B) {
-	rec := benchRecorder(b, false) // SetPayloads only: the shipper stays idle
+	rec := benchRecorder(b, false) // setPayloads only: the shipper stays idle
 	template := benchEvent()
 	req, resp := []byte(template.Request), []byte(template.Response)
 	b.ReportAllocs()
 	for b.Loop() {
 		var ev store.AuditEvent
-		rec.SetPayloads(&ev, req, resp)
+		setPayloads(rec, &ev, req, resp)
 	}
 }
 
@@ -200,11 +207,11 @@ func benchmarkShip(b *testing.B, memBytes int64) {
 	}
 }
 
-// BenchmarkSetPayloadsJSONText is SetPayloads of a result whose text is a JSON document (as
+// BenchmarkSetPayloadsJSONText is setPayloads of a result whose text is a JSON document (as
 // many tools answer), escaped in the result's string, and whose words ("key", "token",
 // "://") trigger built-in patterns that find nothing to redact.
 func BenchmarkSetPayloadsJSONText(b *testing.B) {
-	rec := benchRecorder(b, false) // SetPayloads only: the shipper stays idle
+	rec := benchRecorder(b, false) // setPayloads only: the shipper stays idle
 	req := []byte(benchEvent().Request)
 	text, _ := json.Marshal(map[string]any{"id": 1234, "number": 1234, "title": "Login button misaligned on Safari",
 		"state": "open", "user": map[string]any{"login": "alice", "id": 42, "keyId": "k-7"}, "labels": []string{"bug", "ui"},
@@ -214,6 +221,6 @@ func BenchmarkSetPayloadsJSONText(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		var ev store.AuditEvent
-		rec.SetPayloads(&ev, req, resp)
+		setPayloads(rec, &ev, req, resp)
 	}
 }

@@ -239,7 +239,7 @@ func (r *Recorder) Admit() error {
 
 // Record makes ev durable in the journal and returns once it is (written to the file; also
 // synced with Fsync). It fills in ev.ID and ev.Time when empty, truncates Error and Detail,
-// and redacts secrets in Error. Request and Response must already be redacted (SetPayloads).
+// and redacts secrets in Error. Request and Response must already be redacted (Payload).
 // When Record returns an error the event is not recorded.
 func (r *Recorder) Record(ev *store.AuditEvent) error {
 	if r.closed.Load() {
@@ -341,15 +341,9 @@ func validUTF8(s string) string {
 	return b.String()
 }
 
-// SetPayloads fills in ev's hashes (of the raw bytes) and redacted payloads. Either may
-// be nil.
-func (r *Recorder) SetPayloads(ev *store.AuditEvent, request, response []byte) {
-	ev.RequestHash, ev.Request = r.Payload(request)
-	ev.ResponseHash, ev.Response = r.Payload(response)
-}
-
 // Payload returns the hash of raw (a request or a response, as it came) and its redacted
-// form, as SetPayloads keeps them.
+// form, as an event's RequestHash and Request (or ResponseHash and Response) keep them.
+// raw may be nil.
 func (r *Recorder) Payload(raw []byte) (hash, redacted string) {
 	return Hash(raw), r.red.Payload(raw)
 }

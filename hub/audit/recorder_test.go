@@ -307,7 +307,7 @@ func TestRecordBoundsAndRedactsFields(t *testing.T) {
 	ev := &store.AuditEvent{Kind: store.AuditCall,
 		Error:   "upstream refused key mcpgw_abcdefghijklmnopqrstuvwx " + strings.Repeat("x", 1000),
 		Request: strings.Repeat("y", 5000), Detail: `{"ok":true}`}
-	rec.SetPayloads(ev, []byte(`{"password":"hunter2","q":"hi"}`), nil)
+	setPayloads(rec, ev, []byte(`{"password":"hunter2","q":"hi"}`), nil)
 	mustRecord(t, rec, ev)
 	if err := rec.Close(); err != nil {
 		t.Fatal(err)
