@@ -40,6 +40,9 @@ const (
 	level = `"io.modelcontextprotocol/logLevel":"debug"`
 )
 
+// warmup is the calls made, one at a time, before the measured ones.
+const warmup = 500
+
 var variants = []variant{
 	{name: "legacy era, no _meta", legacy: true},
 	{name: "stateless: protocolVersion, clientCapabilities", meta: pv + "," + caps},
@@ -128,7 +131,7 @@ func measure(server, tool string, v variant, calls, depth int) (float64, float64
 	req := func(i int) string {
 		return fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{%s"name":%q,"arguments":{}}}`, i+1, meta, tool)
 	}
-	for i := range 500 { // warm-up, one at a time
+	for i := range warmup { // one at a time
 		if err := send(req(i)); err != nil {
 			return 0, 0, err
 		}
@@ -142,8 +145,8 @@ func measure(server, tool string, v variant, calls, depth int) (float64, float64
 		return 0, 0, err
 	}
 	t0 := time.Now()
-	sent := 500
-	for ; sent < 500+min(depth, calls); sent++ {
+	sent := warmup
+	for ; sent < warmup+min(depth, calls); sent++ {
 		if err := send(req(sent)); err != nil {
 			return 0, 0, err
 		}
@@ -152,7 +155,7 @@ func measure(server, tool string, v variant, calls, depth int) (float64, float64
 		if _, err := answer(); err != nil {
 			return 0, 0, err
 		}
-		if sent < 500+calls {
+		if sent < warmup+calls {
 			if err := send(req(sent)); err != nil {
 				return 0, 0, err
 			}
