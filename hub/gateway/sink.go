@@ -6,31 +6,7 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
-
-	"github.com/mcp-gateway/mcp-gateway/shared/backend"
-	"github.com/mcp-gateway/mcp-gateway/shared/mcp"
 )
-
-// backendLogLevel is the level a stateless backend is asked to log at for this client's
-// call: the session's (logging/setLevel; everything until the client sets one) or the
-// modern request's own, none when it sent no logLevel. Everything is "", which the Call
-// frame leaves out: an agent older than the field then keeps its fast frame decoder for
-// the calls of most session clients. A session's level is read when the call starts:
-// lowering it during a call shows in what the hub passes on (wantsLog), not in what that
-// call's backend sends.
-func (c *client) backendLogLevel() string {
-	min := c.logLevel
-	if c.sess != nil {
-		min = c.sess.logLevel.Load()
-	}
-	switch {
-	case min == 0:
-		return ""
-	case min >= noLogs || min < 0 || int(min) >= len(mcp.LogLevels):
-		return backend.LogNone
-	}
-	return mcp.LogLevels[min]
-}
 
 // notifyTimeout bounds the wait for room on a client's stream for one notification.
 const notifyTimeout = 5 * time.Second
