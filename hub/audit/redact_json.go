@@ -240,12 +240,7 @@ func (s *redaction) str(start, end int) {
 	if simple && !s.r.mayHoldSecret(body) {
 		return
 	}
-	var text string
-	if simple {
-		text = string(body)
-	} else {
-		text = mcp.UnquoteChecked(body)
-	}
+	text := mcp.UnquoteChecked(body) // body itself when simple
 	red := s.r.Text(text)
 	if red == text && utf8.Valid(body) {
 		return
