@@ -96,7 +96,7 @@ type running struct {
 }
 
 // start runs a backend until the test ends and waits until it is ready.
-func start(t *testing.T, cfg Config, opts Options) *running {
+func start(t testing.TB, cfg Config, opts Options) *running {
 	t.Helper()
 	r := startNoWait(t, cfg, opts)
 	r.waitReady(t)
@@ -104,7 +104,7 @@ func start(t *testing.T, cfg Config, opts Options) *running {
 }
 
 // startNoWait starts the backend and returns without waiting for it to be ready.
-func startNoWait(t *testing.T, cfg Config, opts Options) *running {
+func startNoWait(t testing.TB, cfg Config, opts Options) *running {
 	t.Helper()
 	r := &running{logs: &logBuffer{}, events: make(chan *jsonrpc.Request, 100), states: make(chan string, 100)}
 	opts.Logger = r.logs.logger()
@@ -147,14 +147,14 @@ func startNoWait(t *testing.T, cfg Config, opts Options) *running {
 	return r
 }
 
-func (r *running) waitReady(t *testing.T) {
+func (r *running) waitReady(t testing.TB) {
 	t.Helper()
 	waitFor(t, 60*time.Second, "backend ready", func() bool {
 		return r.Snapshot().State == protocol.StateReady && r.sess.Load() != nil
 	})
 }
 
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {

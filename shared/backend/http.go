@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"mime"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -70,8 +71,8 @@ func (h *headerRoundTripper) RoundTrip(req *http.Request) (*http.Response, error
 	return resp, err
 }
 
-// dialHTTP opens a streamable HTTP or SSE connection. For SSE, ctx must last as long as the
-// connection: go-sdk ties the hanging GET to it.
+// dialHTTP opens a streamable HTTP or SSE connection. For SSE (the deprecated transport,
+// still go-sdk's), ctx must last as long as the connection: go-sdk ties the hanging GET to it.
 func (b *Backend) dialHTTP(ctx context.Context) (mcp.Connection, *headerRoundTripper, error) {
 	hdr := &headerRoundTripper{base: b.httpBase, headers: b.cfg.Headers}
 	if b.auth != nil {
@@ -82,15 +83,12 @@ func (b *Backend) dialHTTP(ctx context.Context) (mcp.Connection, *headerRoundTri
 		hdr.base = t
 	}
 	client := &http.Client{Transport: hdr}
-	var t mcp.Transport
-	if b.cfg.Transport == TransportSSE {
-		t = &mcp.SSEClientTransport{Endpoint: b.cfg.URL, HTTPClient: client, MaxEventSize: maxEventSize}
-	} else {
-		// go-sdk only opens the standalone GET stream for its own mcp.Client sessions;
-		// listenStandalone does it for this one.
-		t = &mcp.StreamableClientTransport{Endpoint: b.cfg.URL, HTTPClient: client,
-			MaxEventSize: maxEventSize, DisableStandaloneSSE: true}
+	if b.cfg.Transport != TransportSSE {
+		// Streamable HTTP: the project's own connection (httpconn.go). The standalone GET
+		// stream is listenStandalone's.
+		return newHTTPConn(b, client, hdr), hdr, nil
 	}
+	t := &mcp.SSEClientTransport{Endpoint: b.cfg.URL, HTTPClient: client, MaxEventSize: maxEventSize}
 	conn, err := t.Connect(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect %s: %w", b.cfg.URL, err)
@@ -168,7 +166,7 @@ func (s *session) streamOnce(client *http.Client, lastID *string) (connected boo
 	case resp.StatusCode != http.StatusOK || mediaType != "text/event-stream":
 		return false, fmt.Errorf("GET %s: %s %s: %w", s.b.cfg.URL, resp.Status, mediaType, errNoStream)
 	}
-	err = readEvents(resp.Body, func(ev sseEvent) error {
+	err = readEvents(resp.Body, maxEventSize, func(ev sseEvent) error {
 		if ev.id != "" {
 			*lastID = ev.id
 		}
@@ -189,20 +187,24 @@ func (s *session) streamOnce(client *http.Client, lastID *string) (connected boo
 type sseEvent struct {
 	name, id string
 	data     []byte
+	retry    time.Duration // the reconnection delay the event sets, 0 if none
 }
 
+// errEventTooLarge is readEvents' error for an event over its limit.
+var errEventTooLarge = errors.New("server-sent event over the size limit")
+
 // readEvents parses a text/event-stream and calls fn for every event, until the stream
-// ends (nil) or fails.
-func readEvents(r io.Reader, fn func(sseEvent) error) error {
+// ends (nil) or fails. An event's data may be at most limit bytes.
+func readEvents(r io.Reader, limit int, fn func(sseEvent) error) error {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxEventSize)
+	sc.Buffer(make([]byte, 0, 4<<10), limit+64) // a line is "data: " and the data
 	var ev sseEvent
 	var data bytes.Buffer
 	hasData := false
 	for sc.Scan() {
 		line := bytes.TrimSuffix(sc.Bytes(), []byte("\r"))
 		if len(line) == 0 {
-			if hasData || ev.id != "" {
+			if hasData || ev.id != "" || ev.retry > 0 {
 				ev.data = bytes.Clone(data.Bytes())
 				if err := fn(ev); err != nil {
 					return err
@@ -219,16 +221,23 @@ func readEvents(r io.Reader, fn func(sseEvent) error) error {
 			ev.name = string(value)
 		case "id":
 			ev.id = string(value)
+		case "retry":
+			if ms, err := strconv.ParseUint(string(value), 10, 32); err == nil {
+				ev.retry = time.Duration(ms) * time.Millisecond
+			}
 		case "data":
 			if hasData {
 				data.WriteByte('\n')
 			}
-			if data.Len()+len(value) > maxEventSize {
-				return fmt.Errorf("server-sent event larger than %d bytes", maxEventSize)
+			if data.Len()+len(value) > limit {
+				return errEventTooLarge
 			}
 			data.Write(value)
 			hasData = true
 		}
+	}
+	if errors.Is(sc.Err(), bufio.ErrTooLong) {
+		return errEventTooLarge
 	}
 	return sc.Err()
 }

@@ -245,7 +245,7 @@ func (s *session) listenHTTP(ctx context.Context, params json.RawMessage, round 
 		return false, fmt.Errorf("POST subscriptions/listen: %s %s", resp.Status, mediaType)
 	}
 	errEnded := errors.New("the server ended the subscription")
-	err = readEvents(resp.Body, func(ev sseEvent) error {
+	err = readEvents(resp.Body, maxEventSize, func(ev sseEvent) error {
 		if len(ev.data) == 0 || (ev.name != "" && ev.name != "message") {
 			return nil
 		}

@@ -56,7 +56,7 @@ func TestSwapProgressToken(t *testing.T) {
 func TestReadEvents(t *testing.T) {
 	stream := ": comment\n\nid: 1\nevent: message\ndata: {\"a\":\ndata: 1}\n\r\nevent: ping\ndata: x\n\nid: 7\n\ndata: tail-without-blank-line"
 	var got []sseEvent
-	err := readEvents(strings.NewReader(stream), func(ev sseEvent) error { got = append(got, ev); return nil })
+	err := readEvents(strings.NewReader(stream), maxEventSize, func(ev sseEvent) error { got = append(got, ev); return nil })
 	want := []sseEvent{
 		{name: "message", id: "1", data: []byte("{\"a\":\n1}")},
 		{name: "ping", data: []byte("x")},
@@ -65,6 +65,20 @@ func TestReadEvents(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, %v\nwant %+v", got, err, want)
 	}
+
+	// retry: the server's reconnection delay, an event of its own when alone.
+	got = nil
+	err = readEvents(strings.NewReader("retry: 250\n\nretry: soon\n\n"), maxEventSize, func(ev sseEvent) error { got = append(got, ev); return nil })
+	if len(got) != 1 || got[0].retry != 250*time.Millisecond || len(got[0].data) != 0 || err != nil {
+		t.Errorf("retry: got %+v, %v; want one event with retry 250ms", got, err)
+	}
+	// Over the limit, in one line or over several.
+	for _, s := range []string{"data: " + strings.Repeat("x", 500) + "\n\n", strings.Repeat("data: xxxxxxxx\n", 40) + "\n"} {
+		err = readEvents(strings.NewReader(s), 100, func(sseEvent) error { t.Error("event over the limit delivered"); return nil })
+		if !errors.Is(err, errEventTooLarge) {
+			t.Errorf("event over the limit: %v, want errEventTooLarge", err)
+		}
+	}
 }
 
 func FuzzReadEvents(f *testing.F) {
@@ -72,7 +86,7 @@ func FuzzReadEvents(f *testing.F) {
 	f.Add("event: x\r\ndata\r\n\r\n")
 	f.Add(":\n\n\n")
 	f.Fuzz(func(t *testing.T, s string) {
-		_ = readEvents(strings.NewReader(s), func(ev sseEvent) error {
+		_ = readEvents(strings.NewReader(s), maxEventSize, func(ev sseEvent) error {
 			if len(ev.data) > maxEventSize {
 				t.Fatalf("event of %d bytes", len(ev.data))
 			}

@@ -1,0 +1,469 @@
+package backend
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"mime"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	gwmcp "github.com/mcp-gateway/mcp-gateway/shared/mcp"
+)
+
+// httpConn is the connection to a streamable HTTP server, both eras: every message is one
+// POST, and a call's answer comes back as its JSON body or on the POST's event stream, with
+// whatever the server sends on the way (progress, log messages, server→client requests).
+// Messages are encoded and parsed once with shared/mcp's raw codec, so params and results
+// stay raw bytes; go-sdk's client transport parsed each request's params twice more for
+// its headers and decoded every answer through reflection (docs/BENCHMARKS.md, "Our own
+// streamable HTTP connection").
+//
+// An answer that cannot be used (over the size limit, not JSON-RPC, a stream that ends
+// without it) fails only its own call. The connection as a whole fails, and the supervisor
+// reconnects, when the server forgets the session (404 to a request that carries its id)
+// or refuses a request with a status that is neither transient nor a JSON-RPC answer; the
+// deprecated HTTP+SSE transport stays go-sdk's (dialHTTP).
+type httpConn struct {
+	name   string // the backend's, for errors
+	url    string
+	client *http.Client
+	hdr    *headerRoundTripper
+	log    *slog.Logger
+	stats  *lineStats
+	limit  int // bytes of one message: a JSON body or one event
+
+	ctx      context.Context // the connection's: resumed streams and the closing DELETE
+	cancel   context.CancelFunc
+	incoming chan jsonrpc.Message
+	done     chan struct{} // closed by Close
+
+	mu        sync.Mutex
+	sessionID string
+	err       error         // why the connection failed
+	failed    chan struct{} // closed when err is set
+
+	closeOnce sync.Once
+}
+
+var _ mcp.Connection = (*httpConn)(nil)
+
+// How long Close waits for the server to take the session's DELETE.
+const deleteTimeout = 5 * time.Second
+
+func newHTTPConn(b *Backend, client *http.Client, hdr *headerRoundTripper) *httpConn {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &httpConn{name: b.cfg.Name, url: b.cfg.URL, client: client, hdr: hdr, log: b.log,
+		stats: &b.lines, limit: b.cfg.maxMessageBytes(), ctx: ctx, cancel: cancel,
+		incoming: make(chan jsonrpc.Message, 16), done: make(chan struct{}), failed: make(chan struct{})}
+}
+
+// Read returns the next message that came on any of the connection's responses.
+func (c *httpConn) Read(ctx context.Context) (jsonrpc.Message, error) {
+	select {
+	case msg := <-c.incoming:
+		return msg, nil
+	case <-c.failed:
+		return nil, c.failure()
+	case <-c.done:
+		return nil, io.EOF
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// SessionID is the Mcp-Session-Id the server gave, empty for a stateless one.
+func (c *httpConn) SessionID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sessionID
+}
+
+func (c *httpConn) fail(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err == nil {
+		c.err = err
+		close(c.failed)
+	}
+}
+
+func (c *httpConn) failure() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Close ends the server's session (DELETE) when it has one, and every stream still open.
+func (c *httpConn) Close() error {
+	c.closeOnce.Do(func() {
+		if sid := c.SessionID(); sid != "" && !errors.Is(c.failure(), mcp.ErrSessionMissing) {
+			ctx, cancel := context.WithTimeout(c.ctx, deleteTimeout)
+			req, err := http.NewRequestWithContext(ctx, http.MethodDelete, c.url, nil)
+			if err == nil {
+				req.Header["Mcp-Session-Id"] = []string{sid}
+				if resp, err := c.client.Do(req); err == nil {
+					resp.Body.Close()
+				}
+			}
+			cancel()
+		}
+		c.cancel()
+		close(c.done)
+	})
+	return nil
+}
+
+var acceptBoth = []string{"application/json, text/event-stream"}
+
+// Write sends msg as one POST. For a call it returns once the server has started its
+// answer: a JSON body is read here, an event stream by a goroutine of its own until the
+// call's response, and what they carry comes out of Read.
+func (c *httpConn) Write(ctx context.Context, msg jsonrpc.Message) error {
+	if err := c.failure(); err != nil {
+		return err
+	}
+	var (
+		body []byte
+		err  error
+		call *jsonrpc.Request // the request whose answer this POST brings, if it is a call
+		what string           // for errors
+	)
+	switch m := msg.(type) {
+	case *jsonrpc.Request:
+		body, err = gwmcp.AppendRequest(nil, m)
+		what = "send " + strconv.Quote(m.Method)
+		if m.IsCall() {
+			call = m
+		}
+	case *jsonrpc.Response:
+		body, err = gwmcp.AppendResponse(nil, m)
+		what = "send a response"
+	default:
+		err = fmt.Errorf("unknown message type %T", msg)
+	}
+	if err != nil {
+		return fmt.Errorf("backend %q: encode: %w", c.name, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	req.Header["Content-Type"] = []string{"application/json"}
+	req.Header["Accept"] = acceptBoth
+	c.setHeaders(req.Header, msg)
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err) // a *url.Error: the session treats it as lost
+	}
+	if err := c.check(resp, what, call); err != nil {
+		drainClose(resp.Body)
+		return err
+	}
+	if call == nil {
+		// A notification or a response: 202 Accepted and no body (some servers say 200).
+		drainClose(resp.Body)
+		return nil
+	}
+	mediaType, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	switch mediaType {
+	case "application/json":
+		c.readJSON(resp.Body, call)
+	case "text/event-stream":
+		go c.stream(ctx, resp, call)
+	default:
+		drainClose(resp.Body)
+		return fmt.Errorf("%s: the server answered with content type %q, neither JSON nor an event stream", what, mediaType)
+	}
+	return nil
+}
+
+// setHeaders sets the session id, the protocol version (the request's own in the stateless
+// era, else the negotiated one, which the RoundTripper adds) and, from 2026-07-28, the
+// Mcp-Method and Mcp-Name headers that mirror the body (SEP-2243).
+func (c *httpConn) setHeaders(h http.Header, msg jsonrpc.Message) {
+	if sid := c.SessionID(); sid != "" {
+		h["Mcp-Session-Id"] = []string{sid}
+	}
+	req, ok := msg.(*jsonrpc.Request)
+	if !ok {
+		return
+	}
+	version := metaVersion(req.Params)
+	if version == "" {
+		if v := c.hdr.version.Load(); v != nil {
+			version = *v
+		}
+	}
+	if version != "" {
+		h["Mcp-Protocol-Version"] = []string{version}
+	}
+	if version < modernVersion {
+		return
+	}
+	h["Mcp-Method"] = []string{req.Method}
+	key := "name"
+	switch req.Method {
+	case "tools/call", "prompts/get":
+	case "resources/read":
+		key = "uri"
+	default:
+		return
+	}
+	if raw, ok := gwmcp.Field(req.Params, key); ok && len(raw) > 0 && raw[0] == '"' {
+		if v, ok := headerValue(raw); ok {
+			h["Mcp-Name"] = []string{v}
+		}
+	}
+}
+
+// metaVersion is params._meta's io.modelcontextprotocol/protocolVersion, or "".
+func metaVersion(params []byte) string {
+	if !bytes.Contains(params, []byte(metaProtocolVersion)) {
+		return ""
+	}
+	meta, ok := gwmcp.Field(params, "_meta")
+	if !ok {
+		return ""
+	}
+	v, _ := gwmcp.StringField(meta, metaProtocolVersion)
+	return v
+}
+
+// check turns a refusal into an error. Transient statuses (429, 500, 502–504) and a
+// JSON-RPC error in the body fail the request only; so does any refusal of the era probe
+// (server/discover) or of subscriptions/listen, which a legacy server need not know. A
+// 404 to a request with the session's id means the server forgot the session; that, and
+// any other refusal, fails the connection, as go-sdk's transport did.
+func (c *httpConn) check(resp *http.Response, what string, call *jsonrpc.Request) error {
+	if sid := resp.Header.Get("Mcp-Session-Id"); sid != "" && resp.StatusCode/100 == 2 {
+		c.mu.Lock()
+		had := c.sessionID
+		if had == "" {
+			c.sessionID = sid
+		}
+		c.mu.Unlock()
+		if had != "" && had != sid {
+			return fmt.Errorf("%s: the server changed the session id from %q to %q", what, had, sid)
+		}
+	}
+	if resp.StatusCode/100 == 2 {
+		return nil
+	}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return fmt.Errorf("%s: %s", what, resp.Status)
+	}
+	// A refusal with a JSON-RPC error in its body is the server's answer to the request.
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if m, err := gwmcp.ParseMessage(b); err == nil {
+		if r, ok := m.(*jsonrpc.Response); ok && r.Error != nil {
+			var we *jsonrpc.Error
+			if errors.As(r.Error, &we) {
+				return fmt.Errorf("%s: %w (HTTP %s)", what, we, resp.Status)
+			}
+		}
+	}
+	if resp.StatusCode == http.StatusNotFound && c.SessionID() != "" {
+		err := fmt.Errorf("%s: %s: %w", what, resp.Status, mcp.ErrSessionMissing)
+		c.fail(err)
+		return err
+	}
+	err := fmt.Errorf("%s: %s", what, resp.Status)
+	if call == nil || (call.Method != "server/discover" && call.Method != "subscriptions/listen") {
+		c.fail(err)
+	}
+	return err
+}
+
+// readJSON reads a JSON answer: one message or a batch.
+func (c *httpConn) readJSON(body io.ReadCloser, call *jsonrpc.Request) {
+	defer body.Close()
+	b, err := io.ReadAll(io.LimitReader(body, int64(c.limit)+1))
+	switch {
+	case err != nil:
+		c.push(c.callError(call, jsonrpc.CodeInternalError, fmt.Sprintf("backend %q: read the answer: %v", c.name, err)))
+		return
+	case len(b) > c.limit:
+		_, _ = io.Copy(io.Discard, body) // keep the connection for the next request
+		c.push(c.unusable(call, gwmcp.CodeResultTooLarge, fmt.Sprintf(
+			"backend %q sent a message of more than %d bytes, over its limit (setting max_message_bytes)", c.name, c.limit), nil))
+		return
+	}
+	c.deliver(call, b)
+}
+
+// deliver pushes the message(s) of one JSON body or event, and reports whether the call's
+// answer was among them. What is not JSON-RPC fails the call.
+func (c *httpConn) deliver(call *jsonrpc.Request, b []byte) (answered bool) {
+	m, err := gwmcp.ParseMessage(b)
+	if err == nil {
+		c.push(m)
+		return isAnswer(m, call)
+	}
+	if gwmcp.IsBatch(b) {
+		if msgs, ok := parseBatch(b); ok {
+			for _, m := range msgs {
+				c.push(m)
+				answered = answered || isAnswer(m, call)
+			}
+			return answered
+		}
+	}
+	c.push(c.unusable(call, gwmcp.CodeBadBackendMessage,
+		fmt.Sprintf("backend %q answered with a message that is not valid JSON-RPC (%v)", c.name, err), b))
+	return true
+}
+
+func isAnswer(m jsonrpc.Message, call *jsonrpc.Request) bool {
+	r, ok := m.(*jsonrpc.Response)
+	return ok && r.ID == call.ID
+}
+
+// unusable counts and logs an answer that cannot be used, and returns its call's error.
+func (c *httpConn) unusable(call *jsonrpc.Request, code int64, reason string, body []byte) jsonrpc.Message {
+	c.stats.bad.Add(1)
+	args := []any{"reason", reason, "id", call.ID.Raw()}
+	if body != nil {
+		args = append(args, "body", cut(body))
+	}
+	c.stats.logf(c.log, "unusable answer from the server; its call fails", args...)
+	return c.callError(call, code, reason)
+}
+
+func (c *httpConn) callError(call *jsonrpc.Request, code int64, msg string) *jsonrpc.Response {
+	return &jsonrpc.Response{ID: call.ID, Error: &jsonrpc.Error{Code: code, Message: msg}}
+}
+
+func (c *httpConn) push(m jsonrpc.Message) {
+	select {
+	case c.incoming <- m:
+	case <-c.done:
+	}
+}
+
+// stream reads a call's event stream until the call's response. A stream that breaks first
+// is resumed with GET and Last-Event-ID when its events had ids (2025-era resumability), at
+// most maxStreamRetries times without progress; otherwise the call fails.
+func (c *httpConn) stream(ctx context.Context, resp *http.Response, call *jsonrpc.Request) {
+	var lastID, progress string
+	stalls := 0
+	for {
+		answered, retry, err := c.events(resp, call, &lastID)
+		if answered || ctx.Err() != nil || c.isClosed() {
+			return
+		}
+		if lastID == "" {
+			reason := fmt.Sprintf("backend %q ended the call's event stream without an answer", c.name)
+			if err != nil {
+				reason = fmt.Sprintf("backend %q: the call's event stream broke before its answer: %v", c.name, err)
+			}
+			c.push(c.callError(call, jsonrpc.CodeInternalError, reason))
+			return
+		}
+		if lastID != progress {
+			progress, stalls = lastID, 0
+		} else if stalls++; stalls > maxStreamRetries {
+			c.push(c.callError(call, jsonrpc.CodeInternalError, fmt.Sprintf(
+				"backend %q: the call's event stream broke %d times in a row at event %q", c.name, stalls, lastID)))
+			return
+		}
+		if retry <= 0 {
+			retry = rand.N(time.Second) + 100*time.Millisecond
+		}
+		select {
+		case <-time.After(retry):
+		case <-ctx.Done():
+			return
+		case <-c.done:
+			return
+		}
+		if resp, err = c.resume(ctx, lastID); err != nil {
+			if ctx.Err() == nil {
+				c.push(c.callError(call, jsonrpc.CodeInternalError, fmt.Sprintf(
+					"backend %q: resume the call's event stream: %v", c.name, err)))
+			}
+			return
+		}
+	}
+}
+
+func (c *httpConn) isClosed() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// errAnswered stops reading a stream once the call's answer is in.
+var errAnswered = errors.New("answered")
+
+// events reads one stream's events until the call's answer, the stream's end or an error.
+// retry is the server's reconnection delay, if it sent one.
+func (c *httpConn) events(resp *http.Response, call *jsonrpc.Request, lastID *string) (answered bool, retry time.Duration, err error) {
+	defer drainClose(resp.Body)
+	err = readEvents(resp.Body, c.limit, func(ev sseEvent) error {
+		if ev.id != "" {
+			*lastID = ev.id
+		}
+		if ev.retry > 0 {
+			retry = ev.retry
+		}
+		if len(ev.data) == 0 || (ev.name != "" && ev.name != "message") {
+			return nil
+		}
+		if c.deliver(call, ev.data) {
+			return errAnswered
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, errAnswered):
+		return true, 0, nil
+	case errors.Is(err, errEventTooLarge):
+		c.push(c.unusable(call, gwmcp.CodeResultTooLarge, fmt.Sprintf(
+			"backend %q sent an event of more than %d bytes, over its limit (setting max_message_bytes)", c.name, c.limit), nil))
+		return true, 0, nil
+	}
+	return false, retry, err
+}
+
+// resume asks for the rest of a call's stream.
+func (c *httpConn) resume(ctx context.Context, lastID string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header["Accept"] = []string{"text/event-stream"}
+	req.Header["Last-Event-Id"] = []string{lastID}
+	c.setHeaders(req.Header, nil)
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	mediaType, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if resp.StatusCode != http.StatusOK || mediaType != "text/event-stream" {
+		drainClose(resp.Body)
+		return nil, fmt.Errorf("GET %s: %s %s", c.url, resp.Status, mediaType)
+	}
+	return resp, nil
+}
+
+// drainClose reads what is left of a body (a little: it ends the response, so the
+// connection serves the next request) and closes it.
+func drainClose(body io.ReadCloser) {
+	_, _ = io.CopyN(io.Discard, body, 64<<10)
+	body.Close()
+}

@@ -1,0 +1,153 @@
+package backend
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	gwmcp "github.com/mcp-gateway/mcp-gateway/shared/mcp"
+)
+
+// A legacy streamable-HTTP server may end a call's event stream before the answer and
+// expect the client to resume it (SEP-1699: go-sdk's CloseSSEStream, with an event store):
+// the connection asks for the rest with GET and Last-Event-ID and the call gets its result.
+func TestHTTPStreamResumed(t *testing.T) {
+	noLeaks(t)
+	server := mcp.NewServer(&mcp.Implementation{Name: "resume", Version: "1"}, nil)
+	server.AddTool(&mcp.Tool{Name: "later", InputSchema: map[string]any{"type": "object"}},
+		func(_ context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			req.Extra.CloseSSEStream(mcp.CloseSSEStreamArgs{RetryAfter: 10 * time.Millisecond})
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "after the break"}}}, nil
+		})
+	handler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server },
+		&mcp.StreamableHTTPOptions{EventStore: mcp.NewMemoryEventStore(nil)})
+	var resumed atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.Header.Get("Last-Event-Id") != "" {
+			resumed.Add(1)
+		}
+		handler.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close) // after the backend stops (cleanups run last first)
+	r := start(t, Config{Name: "resume", Transport: TransportHTTP, URL: srv.URL, Era: EraLegacy}, Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	resp, err := r.Call(ctx, &Call{Request: toolCall(t, 1, "later", nil, nil)})
+	if got := resultText(t, resp, err); got != "after the break" {
+		t.Errorf("result %q", got)
+	}
+	if resumed.Load() == 0 {
+		t.Error("the call's stream was never resumed with GET and Last-Event-ID")
+	}
+}
+
+// Answers a streamable-HTTP server sends that cannot be used fail their own call, with an
+// error that says why, and nothing else: the session stays (no second initialize) and the
+// next call works. The server is written here because no real server sends such answers on
+// demand.
+func TestHTTPUnusableAnswerFailsOneCall(t *testing.T) {
+	noLeaks(t)
+	const limit = 4096
+	var inits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		var req struct {
+			ID     json.RawMessage `json:"id"`
+			Method string          `json:"method"`
+			Params struct {
+				Name string `json:"name"`
+			} `json:"params"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if req.ID == nil {
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+		answer := func(result string) string {
+			return fmt.Sprintf(`{"jsonrpc":"2.0","id":%s,"result":%s}`, req.ID, result)
+		}
+		text := func(s string) string { return answer(`{"content":[{"type":"text","text":"` + s + `"}]}`) }
+		asJSON := func(body string) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(body))
+		}
+		asEvents := func(events ...string) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			for _, e := range events {
+				_, _ = fmt.Fprintf(w, "event: message\ndata: %s\n\n", e)
+			}
+		}
+		switch req.Method {
+		case "initialize":
+			inits.Add(1)
+			asJSON(answer(`{"protocolVersion":"2025-11-25","capabilities":{"tools":{}},"serverInfo":{"name":"odd","version":"1"}}`))
+		case "tools/list":
+			asJSON(answer(`{"tools":[{"name":"ok","inputSchema":{"type":"object"}}]}`))
+		case "tools/call":
+			switch req.Params.Name {
+			case "garbage":
+				asJSON("this is not JSON-RPC")
+			case "big":
+				asJSON(text(strings.Repeat("x", 2*limit)))
+			case "bigevent":
+				asEvents(text(strings.Repeat("x", 2*limit)))
+			case "cut":
+				asEvents(`{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"working"}}`)
+			default:
+				asEvents(text("fine"))
+			}
+		default:
+			asJSON(fmt.Sprintf(`{"jsonrpc":"2.0","id":%s,"error":{"code":-32601,"message":"no"}}`, req.ID))
+		}
+	}))
+	t.Cleanup(srv.Close) // after the backend stops (cleanups run last first)
+	r := start(t, Config{Name: "odd", Transport: TransportHTTP, URL: srv.URL, Era: EraLegacy, MaxMessageBytes: limit}, Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, c := range []struct {
+		tool string
+		code int64
+		says string
+	}{
+		{"garbage", gwmcp.CodeBadBackendMessage, "not valid JSON-RPC"},
+		{"big", gwmcp.CodeResultTooLarge, "max_message_bytes"},
+		{"bigevent", gwmcp.CodeResultTooLarge, "max_message_bytes"},
+		{"cut", jsonrpc.CodeInternalError, "without an answer"},
+	} {
+		resp, err := r.Call(ctx, &Call{Request: toolCall(t, 1, c.tool, nil, nil)})
+		if err != nil {
+			t.Fatalf("%s: %v", c.tool, err)
+		}
+		var we *jsonrpc.Error
+		if !errors.As(resp.Error, &we) || we.Code != c.code || !strings.Contains(we.Message, c.says) ||
+			!strings.Contains(we.Message, `"odd"`) {
+			t.Errorf("%s: error %v, want code %d naming the backend and saying %q", c.tool, resp.Error, c.code, c.says)
+		}
+	}
+	resp, err := r.Call(ctx, &Call{Request: toolCall(t, 2, "ok", nil, nil)})
+	if got := resultText(t, resp, err); got != "fine" {
+		t.Errorf("the call after: %q", got)
+	}
+	if n := inits.Load(); n != 1 {
+		t.Errorf("%d initialize requests: the session was restarted", n)
+	}
+	if n := r.lines.bad.Load(); n != 3 {
+		t.Errorf("%d unusable answers counted, want 3", n)
+	}
+}
