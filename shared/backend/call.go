@@ -78,8 +78,8 @@ func (s *session) call(ctx context.Context, c *Call) (*jsonrpc.Response, error) 
 	return nil, s.goneErr()
 }
 
-// withID copies resp under the caller's id. The transport's message must not be modified:
-// go-sdk's streamable client still reads its ID after handing it over.
+// withID copies resp under the caller's id. The connection's message is not modified: the
+// SSE transport (go-sdk's) still reads its ID after handing it over.
 func withID(resp *jsonrpc.Response, id jsonrpc.ID) *jsonrpc.Response {
 	return &jsonrpc.Response{ID: id, Result: resp.Result, Error: resp.Error}
 }

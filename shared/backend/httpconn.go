@@ -306,16 +306,19 @@ func (c *httpConn) readJSON(body io.ReadCloser, call *jsonrpc.Request) {
 // deliver pushes the message(s) of one JSON body or event, and reports whether the call's
 // answer was among them. What is not JSON-RPC fails the call.
 func (c *httpConn) deliver(call *jsonrpc.Request, b []byte) (answered bool) {
+	// Whether a message answers the call is read before it is handed over: the session
+	// owns it from then on.
 	m, err := gwmcp.ParseMessage(b)
 	if err == nil {
+		answered = isAnswer(m, call)
 		c.push(m)
-		return isAnswer(m, call)
+		return answered
 	}
 	if gwmcp.IsBatch(b) {
 		if msgs, ok := parseBatch(b); ok {
 			for _, m := range msgs {
-				c.push(m)
 				answered = answered || isAnswer(m, call)
+				c.push(m)
 			}
 			return answered
 		}

@@ -15,10 +15,10 @@ import (
 //
 // A streamable HTTP server sends what a call causes (sampling, elicitation and roots
 // requests in the legacy era, log messages in both) on that call's own POST response
-// stream, the only link the wire gives between them. go-sdk's client connection merges
+// stream, the only link the wire gives between them. The connection (httpconn.go) merges
 // every stream into one Read, so the link is taken on the way: the session's RoundTripper
 // wraps the SSE body of each POST made for a call (the call's context says which), and the
-// wrapper notes, as the bytes pass to go-sdk and so before go-sdk can hand the message over,
+// wrapper notes, as the bytes pass to the connection and so before it can hand the message over,
 // "request id R belongs to call C" and "a log message with these params belongs to call C".
 // dispatch then routes by the note and falls back to routeTarget only for what came
 // unlinked (the GET stream, stdio). See docs/DECISIONS.md, "Server→client requests under

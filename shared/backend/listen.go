@@ -205,9 +205,9 @@ func (s *session) listenLoop() {
 // errListenRefused means the server answered subscriptions/listen with an error.
 var errListenRefused = errors.New("subscriptions/listen refused")
 
-// listenHTTP runs one subscriptions/listen POST until its stream ends. go-sdk's client
-// connection cannot do it: it gives up silently on a call stream that ends without a
-// response and event id, which is how a listen stream ends behind most proxies.
+// listenHTTP runs one subscriptions/listen POST until its stream ends, apart from the
+// connection's calls: a listen has no answer to wait for, and its end (how it ends behind
+// most proxies: no response, no event id) is news for the session, not a failed call.
 func (s *session) listenHTTP(ctx context.Context, params json.RawMessage, round int) (connected bool, err error) {
 	params, err = withMeta(params, s.requestMeta(false, nil, ""))
 	if err != nil {

@@ -16,8 +16,7 @@ import (
 // Mcp-Param-* headers (SEP-2243): a tool's inputSchema may mark primitive arguments with
 // "x-mcp-header": NAME, at any depth. A client of the stateless era over streamable HTTP
 // must then mirror each such argument of a tools/call into the header Mcp-Param-NAME (go-sdk's
-// servers refuse the call without it). go-sdk's client does it only for its own
-// ClientSession; we drive the Connection ourselves, so the session keeps an index of the
+// servers refuse the call without it). The session keeps an index of the
 // annotated arguments, rebuilt whenever the tools are listed, and a tools/call to an
 // annotated tool carries its headers in the request's context to headerRoundTripper.
 
