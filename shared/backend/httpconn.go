@@ -416,7 +416,14 @@ var errAnswered = errors.New("answered")
 // events reads one stream's events until the call's answer, the stream's end or an error.
 // retry is the server's reconnection delay, if it sent one.
 func (c *httpConn) events(resp *http.Response, call *jsonrpc.Request, lastID *string) (answered bool, retry time.Duration, err error) {
-	defer drainClose(resp.Body)
+	// The stream ends with the call's context, or with the connection: a server that keeps
+	// it open after the session stopped holds no goroutine.
+	stop := context.AfterFunc(c.ctx, func() { resp.Body.Close() })
+	defer func() {
+		if stop() {
+			drainClose(resp.Body)
+		}
+	}()
 	err = readEvents(resp.Body, c.limit, func(ev sseEvent) error {
 		if ev.id != "" {
 			*lastID = ev.id
