@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"slices"
@@ -40,6 +41,7 @@ func main() {
 	traced := flag.Bool("tracing", false, "also measure a second hub and agent that trace every call and export the spans over OTLP/HTTP to a local sink, interleaved with the untraced ones")
 	flag.StringVar(&messageText, "message", messageText, "the text of each call's message argument, followed by the call's number (the everything server's echo tool returns it)")
 	legacy := flag.Bool("legacy", false, "also measure a second hub and agent that drive their stdio backends in the legacy era (era = \"legacy\": initialize, one session) instead of the era the probe picks, interleaved")
+	overHTTP := flag.Bool("http", false, "run the server as a process of its own serving streamable HTTP (go-sdk's conformance server, -server gosdk), and reach it over HTTP on every path instead of stdio; not with -floor")
 	floor := flag.Bool("floor", false, "also measure bench/floorrelay, a bare HTTP → stdio relay in one process and in two joined by a WebSocket: the floor under any relay on this machine")
 	exectrace := flag.Bool("exectrace", false, "with -profile: also write execution traces of the hub and the agent (hub.trace, agent.trace; see `go tool trace -pprof=sched`); keep the run short, they grow fast")
 	prof := flag.String("profile", "", "directory for CPU and allocation profiles of the hub and the agent over the whole run (hub.pprof, hub.allocs, agent.pprof, agent.allocs; those of -legacy's in legacy/)")
@@ -53,6 +55,17 @@ func main() {
 	srv, err := pickServer(*root, *srvName)
 	if err != nil {
 		log.Fatal(err)
+	}
+	if *overHTTP {
+		if *srvName != "gosdk" || *floor {
+			log.Fatal("-http needs -server gosdk, and the floor relays speak stdio only: leave out -floor")
+		}
+		stopSrv, err := srv.serveHTTP(ctx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer stopSrv()
+		httpNames()
 	}
 	if err := run(ctx, bench{root: *root, srv: srv, calls: *calls, warm: *warm, rounds: *rounds, concs: cs, peer: *peer, only: *only, profile: *prof, policy: *governed, baseline: *baseline, tracing: *traced, floor: *floor, legacy: *legacy, exectrace: *exectrace}); err != nil {
 		log.Fatal(err)
@@ -78,16 +91,43 @@ type server struct {
 	tool    string // the tool called
 	expect  string // a substring of its result
 	era     string // the backends' era setting ("legacy" for -legacy's mesh); "" leaves it to the probe
+	// url and pid are set under -http: the server is a process of its own, and the
+	// backends reach it over streamable HTTP.
+	url string
+	pid int
+}
+
+// serveHTTP starts the server as a streamable HTTP server of its own (stateful, so that it
+// speaks both eras) and returns how to stop it.
+func (s *server) serveHTTP(ctx context.Context) (func(), error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, s.command, "-http="+addr, "-stateless=false")
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	stop := func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }
+	s.url, s.pid = "http://"+addr+"/mcp", cmd.Process.Pid
+	if err := waitTool(ctx, s.url, "", s.tool); err != nil {
+		stop()
+		return nil, fmt.Errorf("the server over HTTP: %w", err)
+	}
+	return stop, nil
 }
 
 func (s server) toml() string {
-	args := make([]string, len(s.args))
-	for i, a := range s.args {
-		args[i] = strconv.Quote(a)
-	}
 	era := ""
 	if s.era != "" {
 		era = fmt.Sprintf("era = %q\n", s.era)
+	}
+	if s.url != "" {
+		return fmt.Sprintf("name = \"srv\"\ntransport = \"http\"\nurl = %q\n%s", s.url, era)
+	}
+	args := make([]string, len(s.args))
+	for i, a := range s.args {
+		args[i] = strconv.Quote(a)
 	}
 	return fmt.Sprintf("name = \"srv\"\ntransport = \"stdio\"\ncommand = %q\nargs = [%s]\n%s", s.command, strings.Join(args, ", "), era)
 }
@@ -159,7 +199,7 @@ type bench struct {
 
 // wanted reports whether path name is measured under -paths.
 func (b bench) wanted(name string) bool {
-	if b.only == "" || name == "direct stdio" {
+	if b.only == "" || name == pathDirect {
 		return true
 	}
 	for _, s := range strings.Split(b.only, ",") {
@@ -177,7 +217,10 @@ func run(ctx context.Context, b bench) error {
 	}
 	defer m.close()
 	paths := []path{
-		{name: "direct stdio", open: func(ctx context.Context, conc int) ([]caller, func(), error) {
+		{name: pathDirect, open: func(ctx context.Context, conc int) ([]caller, func(), error) {
+			if b.srv.url != "" {
+				return httpPath(b.srv.url, "", b.srv.tool, b.srv.expect, false)(ctx, conc)
+			}
 			cs, err := newStdioCallers(ctx, b.srv, conc)
 			if err != nil {
 				return nil, nil, err
@@ -186,7 +229,7 @@ func run(ctx context.Context, b bench) error {
 		}},
 	}
 	paths = append(paths, m.paths("", b.srv)...)
-	paths = append(paths, path{name: "stateless client, hub → agent → stdio", pids: []int{m.hubPID, m.agentPID}, procs: []string{"hub", "agent"},
+	paths = append(paths, path{name: pathStateless, pids: []int{m.hubPID, m.agentPID}, procs: []string{"hub", "agent"},
 		owner: m.agentPID, open: httpPath(m.url, m.key, "bench__srv__"+b.srv.tool, b.srv.expect, true)})
 	if b.baseline != "" {
 		bm, err := startMesh(ctx, b, b.baseline, "", "")
@@ -302,6 +345,9 @@ func measurePath(ctx context.Context, p path, srv server, conc, calls, warm int)
 // serverPID finds the stdio server process of a path: the one the direct path's callers
 // started, else the child of the path's owner that runs the server's command.
 func serverPID(p path, srv server, callers []caller) (int, error) {
+	if srv.pid != 0 {
+		return srv.pid, nil
+	}
 	if p.owner == 0 {
 		if sc, ok := callers[0].(stdioCaller); ok {
 			return sc.c.cmd.Process.Pid, nil

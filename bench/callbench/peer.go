@@ -27,6 +27,9 @@ func (m *mesh) startPeer(ctx context.Context, bin string, srv server) (string, i
 		},
 		"mcpServers": map[string]any{"srv": map[string]any{"command": srv.command, "args": srv.args}},
 	}
+	if srv.url != "" {
+		conf["mcpServers"] = map[string]any{"srv": map[string]any{"url": srv.url, "transportType": "streamable-http"}}
+	}
 	b, _ := json.Marshal(conf)
 	path := filepath.Join(m.dir, "peer.json")
 	if err := os.WriteFile(path, b, 0o600); err != nil {

@@ -32,13 +32,23 @@ func report(paths []path, concs []int, all map[string][]result) {
 	}
 }
 
-// Names of the paths targets compares; a mesh's two are prefixed with its label.
-const (
-	pathHubLocal = "hub, hub-local stdio backend"
-	pathAgent    = "hub → tunnel → agent → stdio"
-	pathPeer     = "peer proxy (TBXark/mcp-proxy) → stdio"
-	pathFloor2   = "floor: bare relay → WebSocket → relay → stdio"
+// Names of the paths targets compares; a mesh's two are prefixed with its label. Under
+// -http they say HTTP where they say stdio (httpNames).
+var (
+	pathDirect    = "direct stdio"
+	pathHubLocal  = "hub, hub-local stdio backend"
+	pathAgent     = "hub → tunnel → agent → stdio"
+	pathStateless = "stateless client, hub → agent → stdio"
+	pathPeer      = "peer proxy (TBXark/mcp-proxy) → stdio"
+	pathFloor2    = "floor: bare relay → WebSocket → relay → stdio"
 )
+
+// httpNames renames the paths for a server reached over streamable HTTP.
+func httpNames() {
+	for _, n := range []*string{&pathDirect, &pathHubLocal, &pathAgent, &pathStateless, &pathPeer} {
+		*n = strings.Replace(*n, "stdio", "HTTP", 1)
+	}
+}
 
 // targets prints issue 9's figures for each mesh against the peer and the two-process floor
 // of the same run, when those ran: absolute CPU and latency vary severalfold between these
