@@ -8,9 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -136,18 +136,15 @@ func (c *httpConn) Write(ctx context.Context, msg jsonrpc.Message) error {
 		body []byte
 		err  error
 		call *jsonrpc.Request // the request whose answer this POST brings, if it is a call
-		what string           // for errors
 	)
 	switch m := msg.(type) {
 	case *jsonrpc.Request:
 		body, err = gwmcp.AppendRequest(nil, m)
-		what = "send " + strconv.Quote(m.Method)
 		if m.IsCall() {
 			call = m
 		}
 	case *jsonrpc.Response:
 		body, err = gwmcp.AppendResponse(nil, m)
-		what = "send a response"
 	default:
 		err = fmt.Errorf("unknown message type %T", msg)
 	}
@@ -156,16 +153,16 @@ func (c *httpConn) Write(ctx context.Context, msg jsonrpc.Message) error {
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+		return fmt.Errorf("%s: %w", what(msg), err)
 	}
 	req.Header["Content-Type"] = []string{"application/json"}
 	req.Header["Accept"] = acceptBoth
 	c.setHeaders(req.Header, msg)
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s: %w", what, err) // a *url.Error: the session treats it as lost
+		return fmt.Errorf("%s: %w", what(msg), err) // a *url.Error: the session treats it as lost
 	}
-	if err := c.check(resp, what, call); err != nil {
+	if err := c.check(resp, msg, call); err != nil {
 		drainClose(resp.Body)
 		return err
 	}
@@ -174,17 +171,33 @@ func (c *httpConn) Write(ctx context.Context, msg jsonrpc.Message) error {
 		drainClose(resp.Body)
 		return nil
 	}
-	mediaType, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	switch mediaType {
-	case "application/json":
+	switch mt := mediaType(resp.Header); {
+	case strings.EqualFold(mt, "application/json"):
 		c.readJSON(resp.Body, call)
-	case "text/event-stream":
+	case strings.EqualFold(mt, "text/event-stream"):
 		go c.stream(ctx, resp, call)
 	default:
 		drainClose(resp.Body)
-		return fmt.Errorf("%s: the server answered with content type %q, neither JSON nor an event stream", what, mediaType)
+		return fmt.Errorf("%s: the server answered with content type %q, neither JSON nor an event stream", what(msg), mt)
 	}
 	return nil
+}
+
+// mediaType is a Content-Type without its parameters (mime.ParseMediaType makes a map).
+func mediaType(h http.Header) string {
+	ct := h.Get("Content-Type")
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	return strings.TrimSpace(ct)
+}
+
+// what names a message in errors.
+func what(msg jsonrpc.Message) string {
+	if req, ok := msg.(*jsonrpc.Request); ok {
+		return "send " + strconv.Quote(req.Method)
+	}
+	return "send a response"
 }
 
 // setHeaders sets the session id, the protocol version (the request's own in the stateless
@@ -244,7 +257,7 @@ func metaVersion(params []byte) string {
 // (server/discover) or of subscriptions/listen, which a legacy server need not know. A
 // 404 to a request with the session's id means the server forgot the session; that, and
 // any other refusal, fails the connection, as go-sdk's transport did.
-func (c *httpConn) check(resp *http.Response, what string, call *jsonrpc.Request) error {
+func (c *httpConn) check(resp *http.Response, msg jsonrpc.Message, call *jsonrpc.Request) error {
 	if sid := resp.Header.Get("Mcp-Session-Id"); sid != "" && resp.StatusCode/100 == 2 {
 		c.mu.Lock()
 		had := c.sessionID
@@ -253,7 +266,7 @@ func (c *httpConn) check(resp *http.Response, what string, call *jsonrpc.Request
 		}
 		c.mu.Unlock()
 		if had != "" && had != sid {
-			return fmt.Errorf("%s: the server changed the session id from %q to %q", what, had, sid)
+			return fmt.Errorf("%s: the server changed the session id from %q to %q", what(msg), had, sid)
 		}
 	}
 	if resp.StatusCode/100 == 2 {
@@ -262,7 +275,7 @@ func (c *httpConn) check(resp *http.Response, what string, call *jsonrpc.Request
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
 		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return fmt.Errorf("%s: %s", what, resp.Status)
+		return fmt.Errorf("%s: %s", what(msg), resp.Status)
 	}
 	// A refusal with a JSON-RPC error in its body is the server's answer to the request.
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -270,16 +283,16 @@ func (c *httpConn) check(resp *http.Response, what string, call *jsonrpc.Request
 		if r, ok := m.(*jsonrpc.Response); ok && r.Error != nil {
 			var we *jsonrpc.Error
 			if errors.As(r.Error, &we) {
-				return fmt.Errorf("%s: %w (HTTP %s)", what, we, resp.Status)
+				return fmt.Errorf("%s: %w (HTTP %s)", what(msg), we, resp.Status)
 			}
 		}
 	}
 	if resp.StatusCode == http.StatusNotFound && c.SessionID() != "" {
-		err := fmt.Errorf("%s: %s: %w", what, resp.Status, mcp.ErrSessionMissing)
+		err := fmt.Errorf("%s: %s: %w", what(msg), resp.Status, mcp.ErrSessionMissing)
 		c.fail(err)
 		return err
 	}
-	err := fmt.Errorf("%s: %s", what, resp.Status)
+	err := fmt.Errorf("%s: %s", what(msg), resp.Status)
 	if call == nil || (call.Method != "server/discover" && call.Method != "subscriptions/listen") {
 		c.fail(err)
 	}
@@ -463,10 +476,9 @@ func (c *httpConn) resume(ctx context.Context, lastID string) (*http.Response, e
 	if err != nil {
 		return nil, err
 	}
-	mediaType, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if resp.StatusCode != http.StatusOK || mediaType != "text/event-stream" {
+	if mt := mediaType(resp.Header); resp.StatusCode != http.StatusOK || !strings.EqualFold(mt, "text/event-stream") {
 		drainClose(resp.Body)
-		return nil, fmt.Errorf("GET %s: %s %s", c.url, resp.Status, mediaType)
+		return nil, fmt.Errorf("GET %s: %s %s", c.url, resp.Status, mt)
 	}
 	return resp, nil
 }
