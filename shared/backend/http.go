@@ -71,8 +71,8 @@ func (h *headerRoundTripper) RoundTrip(req *http.Request) (*http.Response, error
 	return resp, err
 }
 
-// dialHTTP opens a streamable HTTP or SSE connection. For SSE (the deprecated transport,
-// still go-sdk's), ctx must last as long as the connection: go-sdk ties the hanging GET to it.
+// dialHTTP opens a streamable HTTP (httpconn.go) or SSE (sseconn.go) connection. For SSE, ctx
+// must last as long as the connection: the event stream ends with it.
 func (b *Backend) dialHTTP(ctx context.Context) (mcp.Connection, *headerRoundTripper, error) {
 	hdr := &headerRoundTripper{base: b.httpBase, headers: b.cfg.Headers}
 	if b.auth != nil {
@@ -83,17 +83,15 @@ func (b *Backend) dialHTTP(ctx context.Context) (mcp.Connection, *headerRoundTri
 		hdr.base = t
 	}
 	client := &http.Client{Transport: hdr}
-	if b.cfg.Transport != TransportSSE {
-		// Streamable HTTP: the project's own connection (httpconn.go). The standalone GET
-		// stream is listenStandalone's.
-		return newHTTPConn(b, client, hdr), hdr, nil
+	if b.cfg.Transport == TransportSSE {
+		conn, err := dialSSE(ctx, b, client)
+		if err != nil {
+			return nil, nil, err
+		}
+		return conn, hdr, nil
 	}
-	t := &mcp.SSEClientTransport{Endpoint: b.cfg.URL, HTTPClient: client, MaxEventSize: maxEventSize}
-	conn, err := t.Connect(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("connect %s: %w", b.cfg.URL, err)
-	}
-	return conn, hdr, nil
+	// Streamable HTTP. The standalone GET stream is listenStandalone's.
+	return newHTTPConn(b, client, hdr), hdr, nil
 }
 
 // errNoStream means the server offers no standalone stream, which the spec allows.

@@ -42,15 +42,12 @@ type httpConn struct {
 	stats  *lineStats
 	limit  int // bytes of one message: a JSON body or one event
 
-	ctx      context.Context // the connection's: resumed streams and the closing DELETE
-	cancel   context.CancelFunc
-	incoming chan jsonrpc.Message
-	done     chan struct{} // closed by Close
+	ctx    context.Context // the connection's: resumed streams and the closing DELETE
+	cancel context.CancelFunc
+	inbox
 
 	mu        sync.Mutex
 	sessionID string
-	err       error         // why the connection failed
-	failed    chan struct{} // closed when err is set
 
 	closeOnce sync.Once
 }
@@ -63,22 +60,7 @@ const deleteTimeout = 5 * time.Second
 func newHTTPConn(b *Backend, client *http.Client, hdr *headerRoundTripper) *httpConn {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &httpConn{name: b.cfg.Name, url: b.cfg.URL, client: client, hdr: hdr, log: b.log,
-		stats: &b.lines, limit: b.cfg.maxMessageBytes(), ctx: ctx, cancel: cancel,
-		incoming: make(chan jsonrpc.Message, 16), done: make(chan struct{}), failed: make(chan struct{})}
-}
-
-// Read returns the next message that came on any of the connection's responses.
-func (c *httpConn) Read(ctx context.Context) (jsonrpc.Message, error) {
-	select {
-	case msg := <-c.incoming:
-		return msg, nil
-	case <-c.failed:
-		return nil, c.failure()
-	case <-c.done:
-		return nil, io.EOF
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+		stats: &b.lines, limit: b.cfg.maxMessageBytes(), ctx: ctx, cancel: cancel, inbox: newInbox()}
 }
 
 // SessionID is the Mcp-Session-Id the server gave, empty for a stateless one.
@@ -86,21 +68,6 @@ func (c *httpConn) SessionID() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.sessionID
-}
-
-func (c *httpConn) fail(err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.err == nil {
-		c.err = err
-		close(c.failed)
-	}
-}
-
-func (c *httpConn) failure() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.err
 }
 
 // Close ends the server's session (DELETE) when it has one, and every stream still open.
@@ -118,7 +85,7 @@ func (c *httpConn) Close() error {
 			cancel()
 		}
 		c.cancel()
-		close(c.done)
+		c.inbox.close()
 	})
 	return nil
 }
@@ -361,13 +328,6 @@ func (c *httpConn) callError(call *jsonrpc.Request, code int64, msg string) *jso
 	return &jsonrpc.Response{ID: call.ID, Error: &jsonrpc.Error{Code: code, Message: msg}}
 }
 
-func (c *httpConn) push(m jsonrpc.Message) {
-	select {
-	case c.incoming <- m:
-	case <-c.done:
-	}
-}
-
 // stream reads a call's event stream until the call's response. A stream that breaks first
 // is resumed with GET and Last-Event-ID when its events had ids (2025-era resumability), at
 // most maxStreamRetries times without progress; otherwise the call fails.
@@ -411,15 +371,6 @@ func (c *httpConn) stream(ctx context.Context, resp *http.Response, call *jsonrp
 			}
 			return
 		}
-	}
-}
-
-func (c *httpConn) isClosed() bool {
-	select {
-	case <-c.done:
-		return true
-	default:
-		return false
 	}
 }
 
@@ -488,4 +439,67 @@ func (c *httpConn) resume(ctx context.Context, lastID string) (*http.Response, e
 func drainClose(body io.ReadCloser) {
 	_, _ = io.CopyN(io.Discard, body, 64<<10)
 	body.Close()
+}
+
+// inbox is where an HTTP connection's readers put the server's messages, and Read takes them
+// from: every response of a streamable HTTP connection, the one event stream of an SSE one.
+type inbox struct {
+	incoming chan jsonrpc.Message
+	done     chan struct{} // closed by close
+	mu       sync.Mutex
+	err      error         // why the connection failed
+	failed   chan struct{} // closed when err is set
+	once     sync.Once
+}
+
+func newInbox() inbox {
+	return inbox{incoming: make(chan jsonrpc.Message, 16), done: make(chan struct{}), failed: make(chan struct{})}
+}
+
+// Read returns the next message, or why there will be none.
+func (in *inbox) Read(ctx context.Context) (jsonrpc.Message, error) {
+	select {
+	case msg := <-in.incoming:
+		return msg, nil
+	case <-in.failed:
+		return nil, in.failure()
+	case <-in.done:
+		return nil, io.EOF
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// push hands m to Read, or drops it once the connection is closed.
+func (in *inbox) push(m jsonrpc.Message) {
+	select {
+	case in.incoming <- m:
+	case <-in.done:
+	}
+}
+
+func (in *inbox) fail(err error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.err == nil {
+		in.err = err
+		close(in.failed)
+	}
+}
+
+func (in *inbox) failure() error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.err
+}
+
+func (in *inbox) close() { in.once.Do(func() { close(in.done) }) }
+
+func (in *inbox) isClosed() bool {
+	select {
+	case <-in.done:
+		return true
+	default:
+		return false
+	}
 }

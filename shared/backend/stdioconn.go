@@ -124,19 +124,25 @@ func (c *stdioConn) tooLarge(o *oversize) jsonrpc.Message {
 // unusable turns a line that cannot be used into an error response for its call, when the
 // line names one; otherwise it is logged and counted, and nil is returned.
 func (c *stdioConn) unusable(f *gwmcp.IDFinder, code int64, reason string, line []byte) jsonrpc.Message {
-	c.stats.bad.Add(1)
+	return c.stats.unusable(c.log, f, code, reason, line)
+}
+
+// unusable counts a message that cannot be used and turns it into an error response for
+// its call, when f found one in it; otherwise it is logged, and nil is returned.
+func (s *lineStats) unusable(log *slog.Logger, f *gwmcp.IDFinder, code int64, reason string, line []byte) jsonrpc.Message {
+	s.bad.Add(1)
 	args := []any{"reason", reason}
 	if line != nil {
 		args = append(args, "line", cut(line))
 	}
 	id, ok := f.ID()
 	if ok && !f.IsRequest() {
-		c.stats.logf(c.log, "unusable answer from the server; its call fails", append(args, "id", id.Raw())...)
+		s.logf(log, "unusable answer from the server; its call fails", append(args, "id", id.Raw())...)
 		return &jsonrpc.Response{ID: id, Error: &jsonrpc.Error{Code: code, Message: reason}}
 	}
 	// A request from the server, or a line that names no call: nothing waits for it.
-	c.stats.orphaned.Add(1)
-	c.stats.logf(c.log, "unusable line from the server, skipped", args...)
+	s.orphaned.Add(1)
+	s.logf(log, "unusable line from the server, skipped", args...)
 	return nil
 }
 
