@@ -63,13 +63,14 @@ func dialSSE(ctx context.Context, b *Backend, client *http.Client) (*sseConn, er
 	limit := b.cfg.maxMessageBytes()
 	go func() {
 		defer resp.Body.Close()
+		first := true
 		err := readEvents(resp.Body, limit, func(ev sseEvent) error {
-			if endpoint != nil {
+			if first {
 				if ev.name != "endpoint" {
 					return fmt.Errorf("the stream's first event is %q, not endpoint", ev.name)
 				}
 				endpoint <- string(ev.data)
-				endpoint = nil
+				first = false
 				return nil
 			}
 			if len(ev.data) > 0 && (ev.name == "" || ev.name == "message") {
