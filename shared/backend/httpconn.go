@@ -99,30 +99,14 @@ func (c *httpConn) Write(ctx context.Context, msg jsonrpc.Message) error {
 	if err := c.failure(); err != nil {
 		return err
 	}
-	var (
-		body []byte
-		err  error
-		call *jsonrpc.Request // the request whose answer this POST brings, if it is a call
-	)
-	switch m := msg.(type) {
-	case *jsonrpc.Request:
-		body, err = gwmcp.AppendRequest(nil, m)
-		if m.IsCall() {
-			call = m
-		}
-	case *jsonrpc.Response:
-		body, err = gwmcp.AppendResponse(nil, m)
-	default:
-		err = fmt.Errorf("unknown message type %T", msg)
+	var call *jsonrpc.Request // the request whose answer this POST brings, if it is a call
+	if r, ok := msg.(*jsonrpc.Request); ok && r.IsCall() {
+		call = r
 	}
+	req, err := newPost(ctx, c.name, c.url, msg)
 	if err != nil {
-		return fmt.Errorf("backend %q: encode: %w", c.name, err)
+		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("%s: %w", what(msg), err)
-	}
-	req.Header["Content-Type"] = []string{"application/json"}
 	req.Header["Accept"] = acceptBoth
 	c.setHeaders(req.Header, msg)
 	resp, err := c.client.Do(req)
@@ -148,6 +132,31 @@ func (c *httpConn) Write(ctx context.Context, msg jsonrpc.Message) error {
 		return fmt.Errorf("%s: the server answered with content type %q, neither JSON nor an event stream", what(msg), mt)
 	}
 	return nil
+}
+
+// newPost is the POST that sends msg to url, encoded by shared/mcp.
+func newPost(ctx context.Context, backend, url string, msg jsonrpc.Message) (*http.Request, error) {
+	body, err := appendMessage(nil, msg)
+	if err != nil {
+		return nil, fmt.Errorf("backend %q: encode: %w", backend, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what(msg), err)
+	}
+	req.Header["Content-Type"] = []string{"application/json"}
+	return req, nil
+}
+
+// appendMessage appends the JSON encoding of a request or response to b.
+func appendMessage(b []byte, msg jsonrpc.Message) ([]byte, error) {
+	switch m := msg.(type) {
+	case *jsonrpc.Request:
+		return gwmcp.AppendRequest(b, m)
+	case *jsonrpc.Response:
+		return gwmcp.AppendResponse(b, m)
+	}
+	return b, fmt.Errorf("unknown message type %T", msg)
 }
 
 // mediaType is a Content-Type without its parameters (mime.ParseMediaType makes a map).

@@ -64,15 +64,8 @@ func TestHTTPUnusableAnswerFailsOneCall(t *testing.T) {
 			w.WriteHeader(http.StatusMethodNotAllowed)
 			return
 		}
-		var req struct {
-			ID     json.RawMessage `json:"id"`
-			Method string          `json:"method"`
-			Params struct {
-				Name string `json:"name"`
-			} `json:"params"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+		req, ok := readRPC(w, r)
+		if !ok {
 			return
 		}
 		if req.ID == nil {
@@ -176,15 +169,12 @@ func TestSSEGarbageEventFailsOneCall(t *testing.T) {
 				}
 			}
 		}
-		var req struct {
-			ID     json.RawMessage `json:"id"`
-			Method string          `json:"method"`
-			Params struct {
-				Name string `json:"name"`
-			} `json:"params"`
+		if r.URL.Path != "/messages" { // the endpoint the stream named
+			http.NotFound(w, r)
+			return
 		}
-		if r.URL.Path != "/messages" || json.NewDecoder(r.Body).Decode(&req) != nil {
-			http.Error(w, "bad request", http.StatusBadRequest)
+		req, ok := readRPC(w, r)
+		if !ok {
 			return
 		}
 		w.WriteHeader(http.StatusAccepted)
@@ -240,4 +230,23 @@ func TestSSEGoSDKServer(t *testing.T) {
 	if got := resultText(t, resp, err); got != "Echo: über" {
 		t.Errorf("result %q", got)
 	}
+}
+
+// rpc is what the servers written in these tests read of a request.
+type rpc struct {
+	ID     json.RawMessage `json:"id"`
+	Method string          `json:"method"`
+	Params struct {
+		Name string `json:"name"`
+	} `json:"params"`
+}
+
+// readRPC decodes a POSTed request, or answers 400 and reports false.
+func readRPC(w http.ResponseWriter, r *http.Request) (rpc, bool) {
+	var req rpc
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return req, false
+	}
+	return req, true
 }

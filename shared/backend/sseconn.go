@@ -1,7 +1,6 @@
 package backend
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -133,24 +132,10 @@ func (c *sseConn) Write(ctx context.Context, msg jsonrpc.Message) error {
 	if err := c.failure(); err != nil {
 		return err
 	}
-	var body []byte
-	var err error
-	switch m := msg.(type) {
-	case *jsonrpc.Request:
-		body, err = gwmcp.AppendRequest(nil, m)
-	case *jsonrpc.Response:
-		body, err = gwmcp.AppendResponse(nil, m)
-	default:
-		err = fmt.Errorf("unknown message type %T", msg)
-	}
+	req, err := newPost(ctx, c.name, c.post, msg)
 	if err != nil {
-		return fmt.Errorf("backend %q: encode: %w", c.name, err)
+		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.post, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("%s: %w", what(msg), err)
-	}
-	req.Header["Content-Type"] = []string{"application/json"}
 	resp, err := c.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what(msg), err)

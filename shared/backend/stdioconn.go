@@ -206,14 +206,7 @@ func (c *stdioConn) Write(ctx context.Context, msg jsonrpc.Message) error {
 		return c.werr
 	}
 	var err error
-	switch m := msg.(type) {
-	case *jsonrpc.Request:
-		c.wbuf, err = gwmcp.AppendRequest(c.wbuf[:0], m)
-	case *jsonrpc.Response:
-		c.wbuf, err = gwmcp.AppendResponse(c.wbuf[:0], m)
-	default:
-		err = fmt.Errorf("unknown message type %T", msg)
-	}
+	c.wbuf, err = appendMessage(c.wbuf[:0], msg)
 	if err != nil {
 		return fmt.Errorf("backend %q: encode: %w", c.name, err)
 	}
