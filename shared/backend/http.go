@@ -66,7 +66,6 @@ func (h *headerRoundTripper) RoundTrip(req *http.Request) (*http.Response, error
 		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 			h.unavailable.Store(true)
 		}
-		linkResponse(req, resp) // a call's POST stream: note what belongs to the call (link.go)
 	}
 	return resp, err
 }

@@ -124,9 +124,9 @@ func (c *httpConn) Write(ctx context.Context, msg jsonrpc.Message) error {
 	}
 	switch mt := mediaType(resp.Header); {
 	case strings.EqualFold(mt, "application/json"):
-		c.readJSON(resp.Body, call)
+		c.readJSON(resp.Body, call, linkOf(ctx))
 	case strings.EqualFold(mt, "text/event-stream"):
-		go c.stream(ctx, resp, call)
+		go c.stream(ctx, resp, call, linkOf(ctx))
 	default:
 		drainClose(resp.Body)
 		return fmt.Errorf("%s: the server answered with content type %q, neither JSON nor an event stream", what(msg), mt)
@@ -276,7 +276,7 @@ func (c *httpConn) check(resp *http.Response, msg jsonrpc.Message, call *jsonrpc
 }
 
 // readJSON reads a JSON answer: one message or a batch.
-func (c *httpConn) readJSON(body io.ReadCloser, call *jsonrpc.Request) {
+func (c *httpConn) readJSON(body io.ReadCloser, call *jsonrpc.Request, link *linkTarget) {
 	defer body.Close()
 	b, err := io.ReadAll(io.LimitReader(body, int64(c.limit)+1))
 	switch {
@@ -289,17 +289,20 @@ func (c *httpConn) readJSON(body io.ReadCloser, call *jsonrpc.Request) {
 			"backend %q sent a message of more than %d bytes, over its limit (setting max_message_bytes)", c.name, c.limit), nil))
 		return
 	}
-	c.deliver(call, b)
+	c.deliver(call, link, b)
 }
 
-// deliver pushes the message(s) of one JSON body or event, and reports whether the call's
-// answer was among them. What is not JSON-RPC fails the call.
-func (c *httpConn) deliver(call *jsonrpc.Request, b []byte) (answered bool) {
+// deliver pushes the message(s) of one JSON body or event of call's POST, and reports
+// whether the call's answer was among them. A request or log message is first noted as the
+// call's (link), so that dispatch routes it to the call's client. What is not JSON-RPC
+// fails the call.
+func (c *httpConn) deliver(call *jsonrpc.Request, link *linkTarget, b []byte) (answered bool) {
 	// Whether a message answers the call is read before it is handed over: the session
 	// owns it from then on.
 	m, err := gwmcp.ParseMessage(b)
 	if err == nil {
 		answered = isAnswer(m, call)
+		link.note(m)
 		c.push(m)
 		return answered
 	}
@@ -307,6 +310,7 @@ func (c *httpConn) deliver(call *jsonrpc.Request, b []byte) (answered bool) {
 		if msgs, ok := parseBatch(b); ok {
 			for _, m := range msgs {
 				answered = answered || isAnswer(m, call)
+				link.note(m)
 				c.push(m)
 			}
 			return answered
@@ -340,11 +344,11 @@ func (c *httpConn) callError(call *jsonrpc.Request, code int64, msg string) *jso
 // stream reads a call's event stream until the call's response. A stream that breaks first
 // is resumed with GET and Last-Event-ID when its events had ids (2025-era resumability), at
 // most maxStreamRetries times without progress; otherwise the call fails.
-func (c *httpConn) stream(ctx context.Context, resp *http.Response, call *jsonrpc.Request) {
+func (c *httpConn) stream(ctx context.Context, resp *http.Response, call *jsonrpc.Request, link *linkTarget) {
 	var lastID, progress string
 	stalls := 0
 	for {
-		answered, retry, err := c.events(resp, call, &lastID)
+		answered, retry, err := c.events(resp, call, link, &lastID)
 		if answered || ctx.Err() != nil || c.isClosed() {
 			return
 		}
@@ -388,7 +392,7 @@ var errAnswered = errors.New("answered")
 
 // events reads one stream's events until the call's answer, the stream's end or an error.
 // retry is the server's reconnection delay, if it sent one.
-func (c *httpConn) events(resp *http.Response, call *jsonrpc.Request, lastID *string) (answered bool, retry time.Duration, err error) {
+func (c *httpConn) events(resp *http.Response, call *jsonrpc.Request, link *linkTarget, lastID *string) (answered bool, retry time.Duration, err error) {
 	// The stream ends with the call's context, or with the connection: a server that keeps
 	// it open after the session stopped holds no goroutine.
 	stop := context.AfterFunc(c.ctx, func() { resp.Body.Close() })
@@ -407,7 +411,7 @@ func (c *httpConn) events(resp *http.Response, call *jsonrpc.Request, lastID *st
 		if len(ev.data) == 0 || (ev.name != "" && ev.name != "message") {
 			return nil
 		}
-		if c.deliver(call, ev.data) {
+		if c.deliver(call, link, ev.data) {
 			return errAnswered
 		}
 		return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -178,83 +179,33 @@ func checkOwnLog(t *testing.T, owner string, sink *testSink) {
 	}
 }
 
-// The SSE reader of a linked stream: lines split anywhere, CRLF, multi-line data, an
-// oversized response skipped without buffering.
-func TestLinkBodyParses(t *testing.T) {
+// The connection notes, as it reads a call's stream, the server→client requests and log
+// messages on it as the call's (multi-line data and CRLF included), and nothing else: not
+// a ping, not the call's answer.
+func TestStreamNotesLinks(t *testing.T) {
 	s := &session{linkedReqs: map[jsonrpc.ID]*pending{}, linkedLogs: map[string][]*pending{}}
 	p := &pending{n: 1}
-	big := `{"jsonrpc":"2.0","id":9,"result":{"text":"` + strings.Repeat("x", 4*maxSniff) + `"}}`
-	stream := "id: 1\r\ndata: " + big + "\r\n\r\n" +
-		"event: message\ndata: {\"jsonrpc\":\"2.0\",\ndata: \"method\":\"sampling/createMessage\",\"id\":\"s-1\",\"params\":{}}\n\n" +
-		"data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\",\"data\":\"hi\"}}\n\n" +
-		"data: {\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"id\":3}\n\n"
-	for _, chunk := range []int{1, 7, len(stream)} {
-		body := &linkBody{to: &linkTarget{s: s, p: p}}
-		for i := 0; i < len(stream); i += chunk {
-			body.feed([]byte(stream[i:min(i+chunk, len(stream))]))
-		}
-		if len(body.data) != 0 || cap(body.data) > 2*maxSniff {
-			t.Errorf("chunk %d: %d bytes of data kept (cap %d)", chunk, len(body.data), cap(body.data))
-		}
-		id, _ := jsonrpc.MakeID("s-1")
-		if s.linkedRequest(id) != p {
-			t.Errorf("chunk %d: sampling request not linked", chunk)
-		}
-		if s.linkedLog(json.RawMessage(`{"level":"info","data":"hi"}`)) != p {
-			t.Errorf("chunk %d: log message not linked", chunk)
-		}
-		if len(s.linkedReqs) != 0 || len(s.linkedLogs) != 0 {
-			t.Errorf("chunk %d: left %v %v", chunk, s.linkedReqs, s.linkedLogs)
-		}
+	c := newHTTPConn(New(Config{Name: "link", Transport: TransportHTTP, URL: "http://127.0.0.1:1/"}, Options{}), nil, nil)
+	defer c.Close()
+	stream := "event: message\ndata: {\"jsonrpc\":\"2.0\",\ndata: \"method\":\"sampling/createMessage\",\"id\":\"s-1\",\"params\":{}}\n\n" +
+		"data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\",\"data\":\"hi\"}}\r\n\r\n" +
+		"data: {\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"id\":3}\n\n" +
+		"id: 1\r\ndata: {\"jsonrpc\":\"2.0\",\"id\":9,\"result\":{\"text\":\"" + strings.Repeat("x", 4096) + "\"}}\r\n\r\n"
+	id9, _ := jsonrpc.MakeID(float64(9))
+	var lastID string
+	answered, _, err := c.events(&http.Response{Body: io.NopCloser(strings.NewReader(stream))},
+		&jsonrpc.Request{ID: id9, Method: "tools/call"}, &linkTarget{s: s, p: p}, &lastID)
+	if !answered || err != nil {
+		t.Fatalf("answered %v, err %v", answered, err)
 	}
-}
-
-// FuzzLinkBody: however the stream is cut into reads, the wrapper notes the same links as
-// when it sees the stream whole, and never panics.
-func FuzzLinkBody(f *testing.F) {
-	f.Add([]byte("data: {\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"roots/list\"}\n\n"), uint8(3))
-	f.Add([]byte("data: {\"method\":\"notifications/message\",\"params\":{\"a\":1}}\r\n\r\ndata: x\n"), uint8(1))
-	f.Add([]byte("data: {\"id\":2,\"x\":\""+strings.Repeat("y", maxSniff)+"\",\"method\":\"roots/list\"}\n\n"), uint8(0))
-	f.Add([]byte("id: 4\nevent: message\ndata: {\"id\":\"a\",\ndata: \"method\":\"elicitation/create\"}\n\n\n"), uint8(5))
-	f.Fuzz(func(t *testing.T, stream []byte, cut uint8) {
-		links := func(chunk int) (map[jsonrpc.ID]*pending, map[string][]*pending) {
-			s := &session{linkedReqs: map[jsonrpc.ID]*pending{}, linkedLogs: map[string][]*pending{}}
-			b := &linkBody{to: &linkTarget{s: s, p: &pending{n: 1}}}
-			for i := 0; i < len(stream); i += chunk {
-				b.feed(stream[i:min(i+chunk, len(stream))])
-			}
-			return s.linkedReqs, s.linkedLogs
-		}
-		wantReqs, wantLogs := links(max(len(stream), 1))
-		gotReqs, gotLogs := links(int(cut%16) + 1)
-		if len(gotReqs) != len(wantReqs) || len(gotLogs) != len(wantLogs) {
-			t.Fatalf("cut %d: %d requests, %d logs linked; whole: %d, %d", cut%16+1, len(gotReqs), len(gotLogs), len(wantReqs), len(wantLogs))
-		}
-		for id := range wantReqs {
-			if gotReqs[id] == nil {
-				t.Fatalf("cut %d: request %v not linked", cut%16+1, id.Raw())
-			}
-		}
-		for k, q := range wantLogs {
-			if len(gotLogs[k]) != len(q) {
-				t.Fatalf("cut %d: log %q linked %d times, whole %d", cut%16+1, k, len(gotLogs[k]), len(q))
-			}
-		}
-	})
-}
-
-// BenchmarkLinkBodyResult: what the wrapper costs a 64 KiB result streamed back on a call's
-// POST stream in 32 KiB reads (the common case: nothing to link).
-func BenchmarkLinkBodyResult(b *testing.B) {
-	event := []byte(`data: {"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text","text":"` +
-		strings.Repeat("x", 64<<10) + `"}]}}` + "\n\n")
-	s := &session{linkedReqs: map[jsonrpc.ID]*pending{}, linkedLogs: map[string][]*pending{}}
-	body := &linkBody{to: &linkTarget{s: s, p: &pending{n: 1}}}
-	b.SetBytes(int64(len(event)))
-	b.ReportAllocs()
-	for b.Loop() {
-		for i := 0; i < len(event); i += 32 << 10 {
-			body.feed(event[i:min(i+32<<10, len(event))])
-		}
+	id, _ := jsonrpc.MakeID("s-1")
+	if s.linkedRequest(id) != p {
+		t.Error("sampling request not linked")
+	}
+	if s.linkedLog(json.RawMessage(`{"level":"info","data":"hi"}`)) != p {
+		t.Error("log message not linked")
+	}
+	if len(s.linkedReqs) != 0 || len(s.linkedLogs) != 0 {
+		t.Errorf("left %v %v", s.linkedReqs, s.linkedLogs)
 	}
 }
