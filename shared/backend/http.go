@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -154,14 +154,14 @@ func (s *session) streamOnce(client *http.Client, lastID *string) (connected boo
 		return false, err
 	}
 	defer resp.Body.Close()
-	mediaType, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	mt := mediaType(resp.Header)
 	switch {
 	case resp.StatusCode == http.StatusNotFound && s.conn.SessionID() != "":
 		return false, fmt.Errorf("GET %s: %w", s.b.cfg.URL, mcp.ErrSessionMissing)
 	case resp.StatusCode == http.StatusConflict || resp.StatusCode >= 500:
 		return false, fmt.Errorf("GET %s: %s", s.b.cfg.URL, resp.Status)
-	case resp.StatusCode != http.StatusOK || mediaType != "text/event-stream":
-		return false, fmt.Errorf("GET %s: %s %s: %w", s.b.cfg.URL, resp.Status, mediaType, errNoStream)
+	case resp.StatusCode != http.StatusOK || !strings.EqualFold(mt, "text/event-stream"):
+		return false, fmt.Errorf("GET %s: %s %s: %w", s.b.cfg.URL, resp.Status, mt, errNoStream)
 	}
 	err = readEvents(resp.Body, maxEventSize, func(ev sseEvent) error {
 		if ev.id != "" {

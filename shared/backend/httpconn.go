@@ -113,7 +113,7 @@ func (c *httpConn) Write(ctx context.Context, msg jsonrpc.Message) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", what(msg), err) // a *url.Error: the session treats it as lost
 	}
-	if err := c.check(resp, msg, call); err != nil {
+	if err := c.check(resp, msg); err != nil {
 		drainClose(resp.Body)
 		return err
 	}
@@ -159,7 +159,7 @@ func appendMessage(b []byte, msg jsonrpc.Message) ([]byte, error) {
 	return b, fmt.Errorf("unknown message type %T", msg)
 }
 
-// mediaType is a Content-Type without its parameters (mime.ParseMediaType makes a map).
+// mediaType is a Content-Type without its parameters (mime.ParseMediaType makes a map); every HTTP stream reads it so.
 func mediaType(h http.Header) string {
 	ct := h.Get("Content-Type")
 	if i := strings.IndexByte(ct, ';'); i >= 0 {
@@ -233,7 +233,7 @@ func metaVersion(params []byte) string {
 // (server/discover) or of subscriptions/listen, which a legacy server need not know. A
 // 404 to a request with the session's id means the server forgot the session; that, and
 // any other refusal, fails the connection, as go-sdk's transport did.
-func (c *httpConn) check(resp *http.Response, msg jsonrpc.Message, call *jsonrpc.Request) error {
+func (c *httpConn) check(resp *http.Response, msg jsonrpc.Message) error {
 	if sid := resp.Header.Get("Mcp-Session-Id"); sid != "" && resp.StatusCode/100 == 2 {
 		c.mu.Lock()
 		had := c.sessionID
@@ -269,7 +269,8 @@ func (c *httpConn) check(resp *http.Response, msg jsonrpc.Message, call *jsonrpc
 		return err
 	}
 	err := fmt.Errorf("%s: %s", what(msg), resp.Status)
-	if call == nil || (call.Method != "server/discover" && call.Method != "subscriptions/listen") {
+	if req, _ := msg.(*jsonrpc.Request); req == nil || !req.IsCall() ||
+		(req.Method != "server/discover" && req.Method != "subscriptions/listen") {
 		c.fail(err)
 	}
 	return err

@@ -214,20 +214,14 @@ func TestSSEGarbageEventFailsOneCall(t *testing.T) {
 // go-sdk's own HTTP+SSE server, called through the connection.
 func TestSSEGoSDKServer(t *testing.T) {
 	noLeaks(t)
-	server := mcp.NewServer(&mcp.Implementation{Name: "sse", Version: "1"}, nil)
-	type args struct {
-		Message string `json:"message"`
-	}
-	mcp.AddTool(server, &mcp.Tool{Name: "echo"}, func(_ context.Context, _ *mcp.CallToolRequest, a args) (*mcp.CallToolResult, any, error) {
-		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "Echo: " + a.Message}}}, nil, nil
-	})
+	server := echoMCP()
 	srv := httptest.NewServer(mcp.NewSSEHandler(func(*http.Request) *mcp.Server { return server }, nil))
 	t.Cleanup(srv.Close)
 	r := start(t, Config{Name: "sse", Transport: TransportSSE, URL: srv.URL}, Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	resp, err := r.Call(ctx, &Call{Request: toolCall(t, 1, "echo", map[string]any{"message": "über"}, nil)})
-	if got := resultText(t, resp, err); got != "Echo: über" {
+	if got := resultText(t, resp, err); got != `echo:{"message":"über"}` {
 		t.Errorf("result %q", got)
 	}
 }

@@ -1,16 +1,15 @@
 package backend
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"mime"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -214,16 +213,11 @@ func (s *session) listenHTTP(ctx context.Context, params json.RawMessage, round 
 		return false, err
 	}
 	id, _ := jsonrpc.MakeID(fmt.Sprintf("listen-%d", round)) // never a number, like internal ids
-	body, err := jsonrpc.EncodeMessage(&jsonrpc.Request{ID: id, Method: "subscriptions/listen", Params: params})
+	req, err := newPost(ctx, s.b.cfg.Name, s.b.cfg.URL, &jsonrpc.Request{ID: id, Method: "subscriptions/listen", Params: params})
 	if err != nil {
 		return false, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.b.cfg.URL, bytes.NewReader(body))
-	if err != nil {
-		return false, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header["Accept"] = acceptBoth
 	req.Header.Set("Mcp-Protocol-Version", modernVersion)
 	req.Header.Set("Mcp-Method", "subscriptions/listen")
 	resp, err := (&http.Client{Transport: s.hdr}).Do(req)
@@ -231,8 +225,8 @@ func (s *session) listenHTTP(ctx context.Context, params json.RawMessage, round 
 		return false, err
 	}
 	defer resp.Body.Close()
-	mediaType, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if resp.StatusCode != http.StatusOK || mediaType != "text/event-stream" {
+	mt := mediaType(resp.Header)
+	if resp.StatusCode != http.StatusOK || !strings.EqualFold(mt, "text/event-stream") {
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		if msg, derr := jsonrpc.DecodeMessage(data); derr == nil {
 			if r, ok := msg.(*jsonrpc.Response); ok && r.Error != nil {
@@ -242,7 +236,7 @@ func (s *session) listenHTTP(ctx context.Context, params json.RawMessage, round 
 		if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
 			return false, fmt.Errorf("%w: %s", errListenRefused, resp.Status)
 		}
-		return false, fmt.Errorf("POST subscriptions/listen: %s %s", resp.Status, mediaType)
+		return false, fmt.Errorf("POST subscriptions/listen: %s %s", resp.Status, mt)
 	}
 	errEnded := errors.New("the server ended the subscription")
 	err = readEvents(resp.Body, maxEventSize, func(ev sseEvent) error {

@@ -16,14 +16,20 @@ import (
 // echoServer is a real streamable HTTP MCP server with one tool, "echo".
 func echoServer(t *testing.T) string {
 	t.Helper()
+	server := echoMCP()
+	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, nil))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// echoMCP is go-sdk's server with one tool, "echo", which answers "echo:" and its arguments.
+func echoMCP() *mcp.Server {
 	server := mcp.NewServer(&mcp.Implementation{Name: "echo", Version: "1"}, nil)
 	server.AddTool(&mcp.Tool{Name: "echo", InputSchema: map[string]any{"type": "object"}},
 		func(_ context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "echo:" + string(req.Params.Arguments)}}}, nil
 		})
-	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, nil))
-	t.Cleanup(srv.Close)
-	return srv.URL
+	return server
 }
 
 func TestSetAddRemove(t *testing.T) {
