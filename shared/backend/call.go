@@ -78,10 +78,12 @@ func (s *session) call(ctx context.Context, c *Call) (*jsonrpc.Response, error) 
 	return nil, s.goneErr()
 }
 
-// withID copies resp under the caller's id. The connection's message is not modified: the
-// SSE transport (go-sdk's) still reads its ID after handing it over.
+// withID gives resp the caller's id. The session owns a message once its connection has
+// handed it over (none reads it after: httpConn.deliver reads what it needs first), so the
+// id is set in place instead of in a copy.
 func withID(resp *jsonrpc.Response, id jsonrpc.ID) *jsonrpc.Response {
-	return &jsonrpc.Response{ID: id, Result: resp.Result, Error: resp.Error}
+	resp.ID = id
+	return resp
 }
 
 // writeFailed turns a failed send into the caller's result.
