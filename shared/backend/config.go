@@ -43,9 +43,9 @@ type Config struct {
 	// or that costs less per call in the legacy era: go-sdk's server does, ≈ 20–25 % of its CPU).
 	Era string `toml:"era"`
 	// MaxMessageBytes bounds one message from the server, in bytes: a stdio server's line, a
-	// streamable HTTP server's JSON body or event; 0 means DefaultMaxMessageBytes (16 MiB). A
-	// longer message fails only the call it answers, with mcp.CodeResultTooLarge; the server
-	// keeps running and its session with it.
+	// streamable HTTP server's JSON body or event, an HTTP+SSE server's event; 0 means
+	// DefaultMaxMessageBytes (16 MiB). A longer message fails only the call it answers, with
+	// mcp.CodeResultTooLarge; the server keeps running and its session with it.
 	MaxMessageBytes int `toml:"max_message_bytes"`
 	// StartupTimeout bounds a start: spawning or connecting, initialize and the first lists,
 	// like "2m"; 0 means DefaultStartupTimeout (60 s). Raise it for a server fetched on first

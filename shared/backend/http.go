@@ -1,7 +1,6 @@
 package backend
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -17,6 +16,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	gwmcp "github.com/mcp-gateway/mcp-gateway/shared/mcp"
 	"github.com/mcp-gateway/mcp-gateway/shared/oauth"
 )
 
@@ -167,6 +167,9 @@ func (s *session) streamOnce(client *http.Client, lastID *string) (connected boo
 		if ev.id != "" {
 			*lastID = ev.id
 		}
+		if ev.over > 0 {
+			return errEventTooLarge
+		}
 		if len(ev.data) == 0 || (ev.name != "" && ev.name != "message") {
 			return nil
 		}
@@ -185,56 +188,188 @@ type sseEvent struct {
 	name, id string
 	data     []byte
 	retry    time.Duration // the reconnection delay the event sets, 0 if none
+	// over, when not 0, is the size of the event's data, which was over the limit: data is
+	// nil, and find has seen the data (the message's id, when it names one early enough to
+	// matter: anywhere, since the finder keeps nothing else).
+	over int
+	find *gwmcp.IDFinder
 }
 
-// errEventTooLarge is readEvents' error for an event over its limit.
+// errEventTooLarge is the error of an event stream reader that cannot go past an event over
+// its limit.
 var errEventTooLarge = errors.New("server-sent event over the size limit")
 
 // readEvents parses a text/event-stream and calls fn for every event, until the stream
-// ends (nil) or fails. An event's data may be at most limit bytes.
+// ends (nil) or fails. An event's data may be at most limit bytes; one over it is read
+// through without being held (its lines are fed to an IDFinder, field names stripped) and
+// handed to fn with over set, so that one answer too large fails its own call, not the
+// stream.
 func readEvents(r io.Reader, limit int, fn func(sseEvent) error) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4<<10), limit+64) // a line is "data: " and the data
-	var ev sseEvent
-	var data bytes.Buffer
-	hasData := false
-	for sc.Scan() {
-		line := bytes.TrimSuffix(sc.Bytes(), []byte("\r"))
-		if len(line) == 0 {
-			if hasData || ev.id != "" || ev.retry > 0 {
-				ev.data = bytes.Clone(data.Bytes())
-				if err := fn(ev); err != nil {
-					return err
-				}
+	er := &eventReader{limit: limit}
+	er.lr.init(r, limit+len("data: "), 4<<10) // one per call's stream: a small buffer
+	er.feed.find = &er.find
+	er.lr.skipTo = er
+	return er.run(fn)
+}
+
+// eventReader is readEvents' state.
+type eventReader struct {
+	lr      lineReader
+	limit   int
+	ev      sseEvent
+	data    bytes.Buffer
+	hasData bool
+	tooBig  bool // the event is over the limit: its data goes to find, not data
+	find    gwmcp.IDFinder
+	feed    fieldFeed
+}
+
+func (er *eventReader) run(fn func(sseEvent) error) error {
+	for {
+		line, over, err := er.lr.next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil // an event without its blank line is dropped
 			}
-			ev, hasData = sseEvent{}, false
-			data.Reset()
+			return err
+		}
+		if over != nil {
+			er.ev.over += over.size
+			er.hasData = er.hasData || er.feed.data
+			continue
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) == 0 {
+			if err := er.dispatch(fn); err != nil {
+				return err
+			}
 			continue
 		}
 		field, value, _ := bytes.Cut(line, []byte(":"))
 		value = bytes.TrimPrefix(value, []byte(" "))
 		switch string(field) {
 		case "event":
-			ev.name = string(value)
+			er.ev.name = string(value)
 		case "id":
-			ev.id = string(value)
+			er.ev.id = string(value)
 		case "retry":
 			if ms, err := strconv.ParseUint(string(value), 10, 32); err == nil {
-				ev.retry = time.Duration(ms) * time.Millisecond
+				er.ev.retry = time.Duration(ms) * time.Millisecond
 			}
 		case "data":
-			if hasData {
-				data.WriteByte('\n')
-			}
-			if data.Len()+len(value) > limit {
-				return errEventTooLarge
-			}
-			data.Write(value)
-			hasData = true
+			er.addData(value)
 		}
 	}
-	if errors.Is(sc.Err(), bufio.ErrTooLong) {
-		return errEventTooLarge
+}
+
+// dispatch hands on the event a blank line ends, if it has anything, and starts the next.
+func (er *eventReader) dispatch(fn func(sseEvent) error) error {
+	ev := er.ev
+	var err error
+	switch {
+	case er.tooBig:
+		ev.find = &er.find
+		err = fn(ev)
+	case er.hasData || ev.id != "" || ev.retry > 0:
+		ev.data = bytes.Clone(er.data.Bytes())
+		err = fn(ev)
 	}
-	return sc.Err()
+	er.ev, er.hasData, er.tooBig = sseEvent{}, false, false
+	er.data.Reset()
+	return err
+}
+
+// addData adds a data line's value to the event, or to the finder once the event is over
+// the limit.
+func (er *eventReader) addData(value []byte) {
+	size := er.data.Len() + len(value)
+	if er.hasData {
+		size++
+	}
+	if er.tooBig || size > er.limit {
+		er.overflow()
+		_, _ = er.find.Write(value)
+		er.ev.over += len(value)
+	} else {
+		if er.hasData {
+			er.data.WriteByte('\n')
+		}
+		er.data.Write(value)
+	}
+	er.hasData = true
+}
+
+// overflow puts the event over the limit (the finder gets the data so far) and starts its
+// next data line there.
+func (er *eventReader) overflow() {
+	if !er.tooBig {
+		er.tooBig = true
+		er.find.Reset()
+		_, _ = er.find.Write(er.data.Bytes())
+		er.ev.over = er.data.Len()
+		er.data.Reset()
+	}
+	if er.hasData {
+		_, _ = er.find.Write([]byte{'\n'})
+		er.ev.over++
+	}
+}
+
+// skipLine is where the line reader feeds a line over the limit.
+func (er *eventReader) skipLine() io.Writer {
+	er.overflow()
+	er.feed.reset()
+	return &er.feed
+}
+
+// fieldFeed passes the value of one "data" line of an event stream to an IDFinder, without
+// its field name; the value of any other field is dropped.
+type fieldFeed struct {
+	find  *gwmcp.IDFinder
+	name  []byte // the field name so far, until its colon
+	state byte   // feedName, feedSpace, feedData or feedOther
+	data  bool   // the line is a data line
+}
+
+const (
+	feedName byte = iota
+	feedSpace
+	feedData
+	feedOther
+)
+
+func (f *fieldFeed) reset() { f.name, f.state, f.data = f.name[:0], feedName, false }
+
+func (f *fieldFeed) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		switch f.state {
+		case feedName:
+			i := bytes.IndexByte(p, ':')
+			if i < 0 {
+				f.name = append(f.name, p[:min(len(p), 8)]...)
+				if len(f.name) > len("data") {
+					f.state = feedOther
+				}
+				return n, nil
+			}
+			f.name = append(f.name, p[:min(i, 8)]...)
+			p = p[i+1:]
+			f.state, f.data = feedOther, string(f.name) == "data"
+			if f.data {
+				f.state = feedSpace
+			}
+		case feedSpace:
+			if p[0] == ' ' {
+				p = p[1:]
+			}
+			f.state = feedData
+		case feedData:
+			_, _ = f.find.Write(bytes.TrimRight(p, "\r\n"))
+			return n, nil
+		default:
+			return n, nil
+		}
+	}
+	return n, nil
 }

@@ -409,6 +409,13 @@ func (c *httpConn) events(resp *http.Response, call *jsonrpc.Request, link *link
 		if ev.retry > 0 {
 			retry = ev.retry
 		}
+		if ev.over > 0 {
+			// Whatever it was, the call's stream carried it: the call fails.
+			c.push(c.unusable(call, gwmcp.CodeResultTooLarge, fmt.Sprintf(
+				"backend %q sent an event of %d bytes, over its limit of %d bytes (setting max_message_bytes)",
+				c.name, ev.over, c.limit), nil))
+			return errAnswered
+		}
 		if len(ev.data) == 0 || (ev.name != "" && ev.name != "message") {
 			return nil
 		}
@@ -417,12 +424,7 @@ func (c *httpConn) events(resp *http.Response, call *jsonrpc.Request, link *link
 		}
 		return nil
 	})
-	switch {
-	case errors.Is(err, errAnswered):
-		return true, 0, nil
-	case errors.Is(err, errEventTooLarge):
-		c.push(c.unusable(call, gwmcp.CodeResultTooLarge, fmt.Sprintf(
-			"backend %q sent an event of more than %d bytes, over its limit (setting max_message_bytes)", c.name, c.limit), nil))
+	if errors.Is(err, errAnswered) {
 		return true, 0, nil
 	}
 	return false, retry, err

@@ -151,6 +151,7 @@ func TestHTTPUnusableAnswerFailsOneCall(t *testing.T) {
 // written here because no real one sends such an event on demand.
 func TestSSEGarbageEventFailsOneCall(t *testing.T) {
 	noLeaks(t)
+	const sseLimit = 4096
 	events := make(chan string, 16)
 	var gets atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -189,22 +190,39 @@ func TestSSEGarbageEventFailsOneCall(t *testing.T) {
 			answer(`{"tools":[{"name":"ok","inputSchema":{"type":"object"}}]}`)
 		case req.Params.Name == "garbage":
 			events <- fmt.Sprintf(`{"jsonrpc":"2.0","id":%s,"result":{"content":[{"type":"text","text":"cut`, req.ID)
+		case req.Params.Name == "huge": // over the limit, its id last (as the TypeScript SDK writes it)
+			events <- fmt.Sprintf(`{"jsonrpc":"2.0","result":{"content":[{"type":"text","text":"%s"}]},"id":%s}`,
+				strings.Repeat("x", 3*sseLimit), req.ID)
+		case req.Params.Name == "huge-lines": // over the limit in several data lines, each under it
+			events <- fmt.Sprintf("{\"jsonrpc\":\"2.0\",\ndata: \"id\":%s,\ndata: \"result\":{\"content\":[]},\ndata: \"_\":\"%s\"}",
+				req.ID, strings.Repeat("y", 3*sseLimit/4)+"\ndata: "+strings.Repeat("z", 3*sseLimit/4))
 		default:
 			answer(`{"content":[{"type":"text","text":"fine"}]}`)
 		}
 	}))
 	t.Cleanup(srv.Close)
-	r := start(t, Config{Name: "odd", Transport: TransportSSE, URL: srv.URL + "/sse"}, Options{})
+	r := start(t, Config{Name: "odd", Transport: TransportSSE, URL: srv.URL + "/sse", MaxMessageBytes: sseLimit}, Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	resp, err := r.Call(ctx, &Call{Request: toolCall(t, 1, "garbage", nil, nil)})
-	var we *jsonrpc.Error
-	if err != nil || !errors.As(resp.Error, &we) || we.Code != gwmcp.CodeBadBackendMessage || !strings.Contains(we.Message, `"odd"`) {
-		t.Fatalf("garbage: %v, %v; want code %d naming the backend", resp, err, gwmcp.CodeBadBackendMessage)
-	}
-	resp, err = r.Call(ctx, &Call{Request: toolCall(t, 2, "ok", nil, nil)})
-	if got := resultText(t, resp, err); got != "fine" {
-		t.Errorf("the call after: %q", got)
+	for i, c := range []struct {
+		tool string
+		code int64
+		says string
+	}{
+		{"garbage", gwmcp.CodeBadBackendMessage, "not valid JSON-RPC"},
+		{"huge", gwmcp.CodeResultTooLarge, "max_message_bytes"},
+		{"huge-lines", gwmcp.CodeResultTooLarge, "max_message_bytes"},
+	} {
+		resp, err := r.Call(ctx, &Call{Request: toolCall(t, i+1, c.tool, nil, nil)})
+		var we *jsonrpc.Error
+		if err != nil || !errors.As(resp.Error, &we) || we.Code != c.code || !strings.Contains(we.Message, `"odd"`) ||
+			!strings.Contains(we.Message, c.says) {
+			t.Fatalf("%s: %v, %v; want code %d naming the backend and saying %q", c.tool, resp, err, c.code, c.says)
+		}
+		resp, err = r.Call(ctx, &Call{Request: toolCall(t, 10, "ok", nil, nil)})
+		if got := resultText(t, resp, err); got != "fine" {
+			t.Errorf("the call after %s: %q", c.tool, got)
+		}
 	}
 	if n := gets.Load(); n != 1 {
 		t.Errorf("%d event streams opened: the connection was lost", n)

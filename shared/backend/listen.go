@@ -240,6 +240,9 @@ func (s *session) listenHTTP(ctx context.Context, params json.RawMessage, round 
 	}
 	errEnded := errors.New("the server ended the subscription")
 	err = readEvents(resp.Body, maxEventSize, func(ev sseEvent) error {
+		if ev.over > 0 {
+			return errEventTooLarge
+		}
 		if len(ev.data) == 0 || (ev.name != "" && ev.name != "message") {
 			return nil
 		}

@@ -18,8 +18,8 @@ import (
 // one GET event stream brings every message from the server, and its first event, endpoint,
 // names the URL each message to the server is POSTed to. Messages are encoded and parsed
 // once with shared/mcp's raw codec, as on the other connections. An event that is not
-// JSON-RPC fails the call whose id it names, not the connection; the stream's end, or an
-// event over max_message_bytes (the stream cannot be read past it), fails the connection.
+// JSON-RPC, or over max_message_bytes, fails the call whose id it names, not the connection;
+// the stream's end fails the connection.
 type sseConn struct {
 	name   string
 	client *http.Client
@@ -70,6 +70,10 @@ func dialSSE(ctx context.Context, b *Backend, client *http.Client) (*sseConn, er
 				}
 				endpoint <- string(ev.data)
 				first = false
+				return nil
+			}
+			if ev.over > 0 {
+				c.tooLarge(ev, limit)
 				return nil
 			}
 			if len(ev.data) > 0 && (ev.name == "" || ev.name == "message") {
@@ -123,6 +127,15 @@ func (c *sseConn) deliver(data []byte) {
 	_, _ = f.Write(data)
 	reason := fmt.Sprintf("backend %q answered with an event that is not valid JSON-RPC (%v)", c.name, err)
 	if m := c.stats.unusable(c.log, &f, gwmcp.CodeBadBackendMessage, reason, data); m != nil {
+		c.push(m)
+	}
+}
+
+// tooLarge fails the call an event over the limit answers, when its id could be found.
+func (c *sseConn) tooLarge(ev sseEvent, limit int) {
+	reason := fmt.Sprintf("backend %q sent an event of %d bytes, over its limit of %d bytes "+
+		"(setting max_message_bytes)", c.name, ev.over, limit)
+	if m := c.stats.unusable(c.log, ev.find, gwmcp.CodeResultTooLarge, reason, nil); m != nil {
 		c.push(m)
 	}
 }

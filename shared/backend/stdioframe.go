@@ -25,6 +25,9 @@ type lineReader struct {
 	buf     []byte // a line longer than r's buffer, assembled
 	find    mcp.IDFinder
 	lastErr error // the end of input, reported after the last line that had no newline
+	// skipTo, when set, is asked at the start of each line over the limit what to feed that
+	// line to instead of find (the event stream's reader strips field names).
+	skipTo interface{ skipLine() io.Writer }
 }
 
 // oversize describes a line over the limit.
@@ -34,7 +37,14 @@ type oversize struct {
 }
 
 func newLineReader(r io.Reader, limit int) *lineReader {
-	return &lineReader{r: bufio.NewReaderSize(r, readBufSize), limit: limit}
+	lr := new(lineReader)
+	lr.init(r, limit, readBufSize)
+	return lr
+}
+
+// init readies lr to read r through a buffer of size bytes; longer lines are assembled.
+func (lr *lineReader) init(r io.Reader, limit, size int) {
+	*lr = lineReader{r: bufio.NewReaderSize(r, size), limit: limit}
 }
 
 // next returns the next line without its line end, or a description of it when it is over
@@ -73,17 +83,23 @@ func (lr *lineReader) next() ([]byte, *oversize, error) {
 	}
 }
 
-// skip reads through the rest of a line over the limit, feeding it to the id finder.
+// skip reads through the rest of a line over the limit, feeding it to the id finder (or to
+// what skipTo gives).
 func (lr *lineReader) skip(chunk []byte, complete bool) *oversize {
-	lr.find.Reset()
-	_, _ = lr.find.Write(lr.buf)
-	_, _ = lr.find.Write(chunk)
+	var w io.Writer = &lr.find
+	if lr.skipTo != nil {
+		w = lr.skipTo.skipLine()
+	} else {
+		lr.find.Reset()
+	}
+	_, _ = w.Write(lr.buf)
+	_, _ = w.Write(chunk)
 	size := len(lr.buf) + len(chunk)
 	lr.buf = lr.buf[:0]
 	for !complete {
 		var err error
 		chunk, err = lr.r.ReadSlice('\n')
-		_, _ = lr.find.Write(chunk)
+		_, _ = w.Write(chunk)
 		size += len(chunk)
 		if complete = err == nil; err != nil && !errors.Is(err, bufio.ErrBufferFull) {
 			lr.lastErr, complete = err, true

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -72,11 +73,37 @@ func TestReadEvents(t *testing.T) {
 	if len(got) != 1 || got[0].retry != 250*time.Millisecond || len(got[0].data) != 0 || err != nil {
 		t.Errorf("retry: got %+v, %v; want one event with retry 250ms", got, err)
 	}
-	// Over the limit, in one line or over several.
-	for _, s := range []string{"data: " + strings.Repeat("x", 500) + "\n\n", strings.Repeat("data: xxxxxxxx\n", 40) + "\n"} {
-		err = readEvents(strings.NewReader(s), 100, func(sseEvent) error { t.Error("event over the limit delivered"); return nil })
-		if !errors.Is(err, errEventTooLarge) {
-			t.Errorf("event over the limit: %v, want errEventTooLarge", err)
+	// Over the limit, in one line or over several: handed on without its data, with what an
+	// IDFinder saw of the data (field names stripped), and the stream goes on.
+	big := strings.Repeat("x", 500)
+	for _, c := range []struct{ stream, id string }{
+		{"data: " + big + "\n\n", ""},
+		{"data:" + big + "\r\n\r\n", ""},
+		{strings.Repeat("data: xxxxxxxx\n", 40) + "\n", ""},
+		{`data: {"result":"` + big + `","id":7}` + "\n\n", "7"},
+		{"data: {\"id\":\"a\",\ndata: \"result\":\"" + big[:80] + "\",\ndata: \"more\":\"" + big[:80] + "\"}\n\n", "a"},
+		{"data: {\"id\":8,\"x\":\"\ndata: " + big + "\ndata: \"}\n\n", "8"},
+		{"id: " + big + "\ndata: {\"id\":9}\n\n", "9"},
+	} {
+		var got []sseEvent
+		var ids []string
+		err := readEvents(strings.NewReader(c.stream+"data: next\n\n"), 100, func(ev sseEvent) error {
+			got = append(got, ev)
+			if ev.find != nil {
+				id, ok := ev.find.ID()
+				ids = append(ids, "")
+				if ok {
+					ids[len(ids)-1] = fmt.Sprint(id.Raw())
+				}
+			}
+			return nil
+		})
+		if err != nil || len(got) != 2 || got[0].over == 0 || got[0].data != nil || string(got[1].data) != "next" || got[1].over != 0 {
+			t.Errorf("%.40q…: %+v, %v; want one event over the limit, then \"next\"", c.stream, got, err)
+			continue
+		}
+		if got[0].over <= 100 || ids[0] != c.id {
+			t.Errorf("%.40q…: over %d, id %q; want over 100, id %q", c.stream, got[0].over, ids[0], c.id)
 		}
 	}
 }
@@ -85,10 +112,16 @@ func FuzzReadEvents(f *testing.F) {
 	f.Add("id: 1\ndata: {}\n\n")
 	f.Add("event: x\r\ndata\r\n\r\n")
 	f.Add(":\n\n\n")
+	f.Add("data: {\"id\":1,\"result\":\"" + strings.Repeat("x", 80) + "\"}\n\ndata: after\n\n")
+	f.Add("data: {\"id\":\ndata: 2,\ndata: \"x\":\"" + strings.Repeat("y", 60) + "\"}\r\n\r\n")
 	f.Fuzz(func(t *testing.T, s string) {
-		_ = readEvents(strings.NewReader(s), maxEventSize, func(ev sseEvent) error {
-			if len(ev.data) > maxEventSize {
+		const limit = 64 // small, so that events go over it
+		_ = readEvents(strings.NewReader(s), limit, func(ev sseEvent) error {
+			switch {
+			case ev.over == 0 && len(ev.data) > limit:
 				t.Fatalf("event of %d bytes", len(ev.data))
+			case ev.over > 0 && (ev.data != nil || ev.find == nil):
+				t.Fatalf("event over the limit with data %q, finder %v", ev.data, ev.find)
 			}
 			return nil
 		})
