@@ -20,10 +20,8 @@ import (
 	"github.com/mcp-gateway/mcp-gateway/shared/oauth"
 )
 
-const (
-	maxEventSize     = 16 << 20 // one server-sent event
-	maxStreamRetries = 3        // failed GETs in a row before the session counts as lost
-)
+// maxStreamRetries is how many GETs in a row may fail before the session counts as lost.
+const maxStreamRetries = 3
 
 // headerRoundTripper adds the configured headers to every request, the negotiated
 // MCP-Protocol-Version, and the Mcp-Param-* headers a call put in its context. go-sdk sets
@@ -163,12 +161,13 @@ func (s *session) streamOnce(client *http.Client, lastID *string) (connected boo
 	case resp.StatusCode != http.StatusOK || !strings.EqualFold(mt, "text/event-stream"):
 		return false, fmt.Errorf("GET %s: %s %s: %w", s.b.cfg.URL, resp.Status, mt, errNoStream)
 	}
-	err = readEvents(resp.Body, maxEventSize, func(ev sseEvent) error {
+	err = readEvents(resp.Body, s.b.cfg.maxMessageBytes(), func(ev sseEvent) error {
 		if ev.id != "" {
 			*lastID = ev.id
 		}
 		if ev.over > 0 {
-			return errEventTooLarge
+			s.dropTooLarge(ev, "standalone GET stream")
+			return nil
 		}
 		if len(ev.data) == 0 || (ev.name != "" && ev.name != "message") {
 			return nil
@@ -183,21 +182,27 @@ func (s *session) streamOnce(client *http.Client, lastID *string) (connected boo
 	return true, err
 }
 
+// dropTooLarge logs and counts an event over the size limit on a stream that answers no
+// call (the standalone GET stream, a subscription), and the stream goes on without it.
+func (s *session) dropTooLarge(ev sseEvent, stream string) {
+	s.b.lines.bad.Add(1)
+	args := []any{"stream", stream, "bytes", ev.over, "limit", s.b.cfg.maxMessageBytes()}
+	if id, ok := ev.find.ID(); ok {
+		args = append(args, "id", id.Raw(), "request", ev.find.IsRequest())
+	}
+	s.b.lines.logf(s.b.log, "server-sent event over the size limit dropped", args...)
+}
+
 // sseEvent is one server-sent event.
 type sseEvent struct {
 	name, id string
 	data     []byte
 	retry    time.Duration // the reconnection delay the event sets, 0 if none
-	// over, when not 0, is the size of the event's data, which was over the limit: data is
-	// nil, and find has seen the data (the message's id, when it names one early enough to
-	// matter: anywhere, since the finder keeps nothing else).
+	// over, when not 0, is the size of the event, which was over the limit: data is nil, and
+	// find has seen the data, so the message's id can be read from it wherever it was.
 	over int
 	find *gwmcp.IDFinder
 }
-
-// errEventTooLarge is the error of an event stream reader that cannot go past an event over
-// its limit.
-var errEventTooLarge = errors.New("server-sent event over the size limit")
 
 // readEvents parses a text/event-stream and calls fn for every event, until the stream
 // ends (nil) or fails. An event's data may be at most limit bytes; one over it is read

@@ -113,25 +113,13 @@ func TestHTTPUnusableAnswerFailsOneCall(t *testing.T) {
 	r := start(t, Config{Name: "odd", Transport: TransportHTTP, URL: srv.URL, Era: EraLegacy, MaxMessageBytes: limit}, Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	for _, c := range []struct {
-		tool string
-		code int64
-		says string
-	}{
+	for _, c := range []failing{
 		{"garbage", gwmcp.CodeBadBackendMessage, "not valid JSON-RPC"},
 		{"big", gwmcp.CodeResultTooLarge, "max_message_bytes"},
 		{"bigevent", gwmcp.CodeResultTooLarge, "max_message_bytes"},
 		{"cut", jsonrpc.CodeInternalError, "without an answer"},
 	} {
-		resp, err := r.Call(ctx, &Call{Request: toolCall(t, 1, c.tool, nil, nil)})
-		if err != nil {
-			t.Fatalf("%s: %v", c.tool, err)
-		}
-		var we *jsonrpc.Error
-		if !errors.As(resp.Error, &we) || we.Code != c.code || !strings.Contains(we.Message, c.says) ||
-			!strings.Contains(we.Message, `"odd"`) {
-			t.Errorf("%s: error %v, want code %d naming the backend and saying %q", c.tool, resp.Error, c.code, c.says)
-		}
+		c.check(ctx, t, r, 1)
 	}
 	resp, err := r.Call(ctx, &Call{Request: toolCall(t, 2, "ok", nil, nil)})
 	if got := resultText(t, resp, err); got != "fine" {
@@ -204,22 +192,13 @@ func TestSSEGarbageEventFailsOneCall(t *testing.T) {
 	r := start(t, Config{Name: "odd", Transport: TransportSSE, URL: srv.URL + "/sse", MaxMessageBytes: sseLimit}, Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	for i, c := range []struct {
-		tool string
-		code int64
-		says string
-	}{
+	for i, c := range []failing{
 		{"garbage", gwmcp.CodeBadBackendMessage, "not valid JSON-RPC"},
 		{"huge", gwmcp.CodeResultTooLarge, "max_message_bytes"},
 		{"huge-lines", gwmcp.CodeResultTooLarge, "max_message_bytes"},
 	} {
-		resp, err := r.Call(ctx, &Call{Request: toolCall(t, i+1, c.tool, nil, nil)})
-		var we *jsonrpc.Error
-		if err != nil || !errors.As(resp.Error, &we) || we.Code != c.code || !strings.Contains(we.Message, `"odd"`) ||
-			!strings.Contains(we.Message, c.says) {
-			t.Fatalf("%s: %v, %v; want code %d naming the backend and saying %q", c.tool, resp, err, c.code, c.says)
-		}
-		resp, err = r.Call(ctx, &Call{Request: toolCall(t, 10, "ok", nil, nil)})
+		c.check(ctx, t, r, i+1)
+		resp, err := r.Call(ctx, &Call{Request: toolCall(t, 10, "ok", nil, nil)})
 		if got := resultText(t, resp, err); got != "fine" {
 			t.Errorf("the call after %s: %q", c.tool, got)
 		}
@@ -244,6 +223,27 @@ func TestSSEGoSDKServer(t *testing.T) {
 	}
 }
 
+// failing is a call of backend "odd" that must fail alone, with code and a message saying says.
+type failing struct {
+	tool string
+	code int64
+	says string
+}
+
+// check makes the call (with id) and checks its error.
+func (c failing) check(ctx context.Context, t *testing.T, r *running, id int) {
+	t.Helper()
+	resp, err := r.Call(ctx, &Call{Request: toolCall(t, id, c.tool, nil, nil)})
+	if err != nil {
+		t.Fatalf("%s: %v", c.tool, err)
+	}
+	var we *jsonrpc.Error
+	if !errors.As(resp.Error, &we) || we.Code != c.code || !strings.Contains(we.Message, c.says) ||
+		!strings.Contains(we.Message, `"odd"`) {
+		t.Errorf("%s: error %v, want code %d naming the backend and saying %q", c.tool, resp.Error, c.code, c.says)
+	}
+}
+
 // rpc is what the servers written in these tests read of a request.
 type rpc struct {
 	ID     json.RawMessage `json:"id"`
@@ -261,4 +261,60 @@ func readRPC(w http.ResponseWriter, r *http.Request) (rpc, bool) {
 		return req, false
 	}
 	return req, true
+}
+
+// An event over max_message_bytes on a streamable HTTP server's standalone GET stream, which
+// answers no call, is dropped, logged and counted, and the stream goes on: the event after it
+// (a tools/list_changed) still arrives, on the same GET. The server is written here because no
+// real one sends such an event on demand.
+func TestStandaloneStreamDropsOversizeEvent(t *testing.T) {
+	noLeaks(t)
+	const limit = 4096
+	var gets, lists atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet:
+			gets.Add(1)
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprintf(w, "id: 1\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\",\"data\":\"%s\"}}\n\n",
+				strings.Repeat("x", 2*limit))
+			fmt.Fprint(w, "id: 2\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}\n\n")
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+			return
+		case http.MethodDelete:
+			return
+		}
+		req, ok := readRPC(w, r)
+		if !ok {
+			return
+		}
+		if req.ID == nil {
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Mcp-Session-Id", "s1")
+		result := `{}`
+		switch req.Method {
+		case "initialize":
+			result = `{"protocolVersion":"2025-06-18","capabilities":{"tools":{"listChanged":true}},"serverInfo":{"name":"odd","version":"1"}}`
+		case "tools/list":
+			name := "before"
+			if lists.Add(1) > 1 {
+				name = "after"
+			}
+			result = `{"tools":[{"name":"` + name + `","inputSchema":{"type":"object"}}]}`
+		}
+		fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":%s}`, req.ID, result)
+	}))
+	t.Cleanup(srv.Close)
+	r := start(t, Config{Name: "odd", Transport: TransportHTTP, URL: srv.URL, Era: EraLegacy, MaxMessageBytes: limit}, Options{})
+	waitFor(t, 30*time.Second, "the tool list after the oversize event", func() bool { return hasTool(r.Snapshot(), "after") })
+	if n := gets.Load(); n != 1 {
+		t.Errorf("%d GET streams opened, want 1: the oversize event ended the stream", n)
+	}
+	if n := r.lines.bad.Load(); n != 1 {
+		t.Errorf("%d unusable messages counted, want 1", n)
+	}
 }

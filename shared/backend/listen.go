@@ -239,9 +239,10 @@ func (s *session) listenHTTP(ctx context.Context, params json.RawMessage, round 
 		return false, fmt.Errorf("POST subscriptions/listen: %s %s", resp.Status, mt)
 	}
 	errEnded := errors.New("the server ended the subscription")
-	err = readEvents(resp.Body, maxEventSize, func(ev sseEvent) error {
+	err = readEvents(resp.Body, s.b.cfg.maxMessageBytes(), func(ev sseEvent) error {
 		if ev.over > 0 {
-			return errEventTooLarge
+			s.dropTooLarge(ev, "subscriptions/listen")
+			return nil
 		}
 		if len(ev.data) == 0 || (ev.name != "" && ev.name != "message") {
 			return nil

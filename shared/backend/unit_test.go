@@ -57,7 +57,7 @@ func TestSwapProgressToken(t *testing.T) {
 func TestReadEvents(t *testing.T) {
 	stream := ": comment\n\nid: 1\nevent: message\ndata: {\"a\":\ndata: 1}\n\r\nevent: ping\ndata: x\n\nid: 7\n\ndata: tail-without-blank-line"
 	var got []sseEvent
-	err := readEvents(strings.NewReader(stream), maxEventSize, func(ev sseEvent) error { got = append(got, ev); return nil })
+	err := readEvents(strings.NewReader(stream), DefaultMaxMessageBytes, func(ev sseEvent) error { got = append(got, ev); return nil })
 	want := []sseEvent{
 		{name: "message", id: "1", data: []byte("{\"a\":\n1}")},
 		{name: "ping", data: []byte("x")},
@@ -69,7 +69,7 @@ func TestReadEvents(t *testing.T) {
 
 	// retry: the server's reconnection delay, an event of its own when alone.
 	got = nil
-	err = readEvents(strings.NewReader("retry: 250\n\nretry: soon\n\n"), maxEventSize, func(ev sseEvent) error { got = append(got, ev); return nil })
+	err = readEvents(strings.NewReader("retry: 250\n\nretry: soon\n\n"), DefaultMaxMessageBytes, func(ev sseEvent) error { got = append(got, ev); return nil })
 	if len(got) != 1 || got[0].retry != 250*time.Millisecond || len(got[0].data) != 0 || err != nil {
 		t.Errorf("retry: got %+v, %v; want one event with retry 250ms", got, err)
 	}
