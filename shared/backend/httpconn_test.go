@@ -64,12 +64,8 @@ func TestHTTPUnusableAnswerFailsOneCall(t *testing.T) {
 			w.WriteHeader(http.StatusMethodNotAllowed)
 			return
 		}
-		req, ok := readRPC(w, r)
+		req, ok := readCall(w, r)
 		if !ok {
-			return
-		}
-		if req.ID == nil {
-			w.WriteHeader(http.StatusAccepted)
 			return
 		}
 		answer := func(result string) string {
@@ -263,6 +259,17 @@ func readRPC(w http.ResponseWriter, r *http.Request) (rpc, bool) {
 	return req, true
 }
 
+// readCall reads a request that expects an answer; a notification is accepted (202) and
+// false returned, as for a body that is not a request.
+func readCall(w http.ResponseWriter, r *http.Request) (rpc, bool) {
+	req, ok := readRPC(w, r)
+	if ok && req.ID == nil {
+		w.WriteHeader(http.StatusAccepted)
+		return req, false
+	}
+	return req, ok
+}
+
 // An event over max_message_bytes on a streamable HTTP server's standalone GET stream, which
 // answers no call, is dropped, logged and counted, and the stream goes on: the event after it
 // (a tools/list_changed) still arrives, on the same GET. The server is written here because no
@@ -285,12 +292,8 @@ func TestStandaloneStreamDropsOversizeEvent(t *testing.T) {
 		case http.MethodDelete:
 			return
 		}
-		req, ok := readRPC(w, r)
+		req, ok := readCall(w, r)
 		if !ok {
-			return
-		}
-		if req.ID == nil {
-			w.WriteHeader(http.StatusAccepted)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
