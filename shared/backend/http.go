@@ -212,7 +212,7 @@ type sseEvent struct {
 func readEvents(r io.Reader, limit int, fn func(sseEvent) error) error {
 	er := &eventReader{limit: limit}
 	er.lr.init(r, limit+len("data: "), 4<<10) // one per call's stream: a small buffer
-	er.feed.find = &er.find
+	er.feed.er = er
 	er.lr.skipTo = er
 	return er.run(fn)
 }
@@ -239,8 +239,12 @@ func (er *eventReader) run(fn func(sseEvent) error) error {
 			return err
 		}
 		if over != nil {
-			er.ev.over += over.size
-			er.hasData = er.hasData || er.feed.data
+			// A data line over the limit: the event is. Any other field's line that long (a
+			// comment, an id) is dropped, as unusable.
+			if er.feed.data {
+				er.ev.over += over.size
+				er.hasData = true
+			}
 			continue
 		}
 		line = bytes.TrimSuffix(line, []byte("\r"))
@@ -322,15 +326,15 @@ func (er *eventReader) overflow() {
 
 // skipLine is where the line reader feeds a line over the limit.
 func (er *eventReader) skipLine() io.Writer {
-	er.overflow()
 	er.feed.reset()
 	return &er.feed
 }
 
-// fieldFeed passes the value of one "data" line of an event stream to an IDFinder, without
-// its field name; the value of any other field is dropped.
+// fieldFeed passes the value of one "data" line of an event stream to its reader's IDFinder,
+// without its field name, once the line's field is known to be data (which puts the event
+// over the limit); the value of any other field is dropped.
 type fieldFeed struct {
-	find  *gwmcp.IDFinder
+	er    *eventReader
 	name  []byte // the field name so far, until its colon
 	state byte   // feedName, feedSpace, feedData or feedOther
 	data  bool   // the line is a data line
@@ -363,6 +367,7 @@ func (f *fieldFeed) Write(p []byte) (int, error) {
 			f.state, f.data = feedOther, string(f.name) == "data"
 			if f.data {
 				f.state = feedSpace
+				f.er.overflow()
 			}
 		case feedSpace:
 			if p[0] == ' ' {
@@ -370,7 +375,7 @@ func (f *fieldFeed) Write(p []byte) (int, error) {
 			}
 			f.state = feedData
 		case feedData:
-			_, _ = f.find.Write(bytes.TrimRight(p, "\r\n"))
+			_, _ = f.er.find.Write(bytes.TrimRight(p, "\r\n"))
 			return n, nil
 		default:
 			return n, nil

@@ -83,7 +83,6 @@ func TestReadEvents(t *testing.T) {
 		{`data: {"result":"` + big + `","id":7}` + "\n\n", "7"},
 		{"data: {\"id\":\"a\",\ndata: \"result\":\"" + big[:80] + "\",\ndata: \"more\":\"" + big[:80] + "\"}\n\n", "a"},
 		{"data: {\"id\":8,\"x\":\"\ndata: " + big + "\ndata: \"}\n\n", "8"},
-		{"id: " + big + "\ndata: {\"id\":9}\n\n", "9"},
 	} {
 		var got []sseEvent
 		var ids []string
@@ -105,6 +104,16 @@ func TestReadEvents(t *testing.T) {
 		if got[0].over <= 100 || ids[0] != c.id {
 			t.Errorf("%.40q…: over %d, id %q; want over 100, id %q", c.stream, got[0].over, ids[0], c.id)
 		}
+	}
+	// A line over the limit that is not data (a comment, an id) is dropped; the event is not
+	// over the limit for it.
+	got = nil
+	err = readEvents(strings.NewReader(": "+big+"\nid: "+big+"\nid: 3\ndata: {}\n\n"), 100, func(ev sseEvent) error {
+		got = append(got, ev)
+		return nil
+	})
+	if err != nil || len(got) != 1 || got[0].over != 0 || string(got[0].data) != "{}" || got[0].id != "3" {
+		t.Errorf("long comment and id: %+v, %v; want the event with id 3 and data {}", got, err)
 	}
 }
 
