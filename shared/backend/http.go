@@ -165,25 +165,35 @@ func (s *session) streamOnce(client *http.Client, lastID *string) (connected boo
 		if ev.id != "" {
 			*lastID = ev.id
 		}
-		if ev.over > 0 {
-			s.dropTooLarge(ev, "standalone GET stream")
-			return nil
+		msg, err := s.eventMessage(ev, "standalone GET stream")
+		if msg != nil {
+			s.dispatch(msg)
 		}
-		if len(ev.data) == 0 || (ev.name != "" && ev.name != "message") {
-			return nil
-		}
-		msg, err := jsonrpc.DecodeMessage(ev.data)
-		if err != nil {
-			return fmt.Errorf("decode event: %w", err)
-		}
-		s.dispatch(msg)
-		return nil
+		return err
 	})
 	return true, err
 }
 
+// eventMessage is the message an event of a stream that answers no call (the standalone GET
+// stream, a subscription) carries: nil for an event with none, or one over the size limit,
+// which is dropped; an error for one that is not JSON-RPC.
+func (s *session) eventMessage(ev sseEvent, stream string) (jsonrpc.Message, error) {
+	if ev.over > 0 {
+		s.dropTooLarge(ev, stream)
+		return nil, nil
+	}
+	if len(ev.data) == 0 || (ev.name != "" && ev.name != "message") {
+		return nil, nil
+	}
+	msg, err := jsonrpc.DecodeMessage(ev.data)
+	if err != nil {
+		return nil, fmt.Errorf("decode event: %w", err)
+	}
+	return msg, nil
+}
+
 // dropTooLarge logs and counts an event over the size limit on a stream that answers no
-// call (the standalone GET stream, a subscription), and the stream goes on without it.
+// call, and the stream goes on without it.
 func (s *session) dropTooLarge(ev sseEvent, stream string) {
 	s.b.lines.bad.Add(1)
 	args := []any{"stream", stream, "bytes", ev.over, "limit", s.b.cfg.maxMessageBytes()}
@@ -241,7 +251,7 @@ func (er *eventReader) run(fn func(sseEvent) error) error {
 		if over != nil {
 			// A data line over the limit: the event is. Any other field's line that long (a
 			// comment, an id) is dropped, as unusable.
-			if er.feed.data {
+			if er.feed.isData() {
 				er.ev.over += over.size
 				er.hasData = true
 			}
@@ -337,7 +347,6 @@ type fieldFeed struct {
 	er    *eventReader
 	name  []byte // the field name so far, until its colon
 	state byte   // feedName, feedSpace, feedData or feedOther
-	data  bool   // the line is a data line
 }
 
 const (
@@ -347,7 +356,10 @@ const (
 	feedOther
 )
 
-func (f *fieldFeed) reset() { f.name, f.state, f.data = f.name[:0], feedName, false }
+func (f *fieldFeed) reset() { f.name, f.state = f.name[:0], feedName }
+
+// isData reports whether the line is a data line.
+func (f *fieldFeed) isData() bool { return f.state == feedSpace || f.state == feedData }
 
 func (f *fieldFeed) Write(p []byte) (int, error) {
 	n := len(p)
@@ -364,8 +376,8 @@ func (f *fieldFeed) Write(p []byte) (int, error) {
 			}
 			f.name = append(f.name, p[:min(i, 8)]...)
 			p = p[i+1:]
-			f.state, f.data = feedOther, string(f.name) == "data"
-			if f.data {
+			f.state = feedOther
+			if string(f.name) == "data" {
 				f.state = feedSpace
 				f.er.overflow()
 			}

@@ -31,8 +31,8 @@ import (
 // An answer that cannot be used (over the size limit, not JSON-RPC, a stream that ends
 // without it) fails only its own call. The connection as a whole fails, and the supervisor
 // reconnects, when the server forgets the session (404 to a request that carries its id)
-// or refuses a request with a status that is neither transient nor a JSON-RPC answer; the
-// deprecated HTTP+SSE transport stays go-sdk's (dialHTTP).
+// or refuses a request with a status that is neither transient nor a JSON-RPC answer. The
+// deprecated HTTP+SSE transport has a connection of its own (sseconn.go).
 type httpConn struct {
 	name   string // the backend's, for errors
 	url    string
@@ -285,9 +285,8 @@ func (c *httpConn) readJSON(body io.ReadCloser, call *jsonrpc.Request, link *lin
 		c.push(c.callError(call, jsonrpc.CodeInternalError, fmt.Sprintf("backend %q: read the answer: %v", c.name, err)))
 		return
 	case len(b) > c.limit:
-		_, _ = io.Copy(io.Discard, body) // keep the connection for the next request
-		c.push(c.unusable(call, gwmcp.CodeResultTooLarge, fmt.Sprintf(
-			"backend %q sent a message of more than %d bytes, over its limit (setting max_message_bytes)", c.name, c.limit), nil))
+		rest, _ := io.Copy(io.Discard, body) // keep the connection for the next request
+		c.push(c.unusable(call, gwmcp.CodeResultTooLarge, overLimit(c.name, len(b)+int(rest), c.limit), nil))
 		return
 	}
 	c.deliver(call, link, b)
@@ -329,13 +328,7 @@ func isAnswer(m jsonrpc.Message, call *jsonrpc.Request) bool {
 
 // unusable counts and logs an answer that cannot be used, and returns its call's error.
 func (c *httpConn) unusable(call *jsonrpc.Request, code int64, reason string, body []byte) jsonrpc.Message {
-	c.stats.bad.Add(1)
-	args := []any{"reason", reason, "id", call.ID.Raw()}
-	if body != nil {
-		args = append(args, "body", cut(body))
-	}
-	c.stats.logf(c.log, "unusable answer from the server; its call fails", args...)
-	return c.callError(call, code, reason)
+	return c.stats.failed(c.log, call.ID, code, reason, body)
 }
 
 func (c *httpConn) callError(call *jsonrpc.Request, code int64, msg string) *jsonrpc.Response {
@@ -411,9 +404,7 @@ func (c *httpConn) events(resp *http.Response, call *jsonrpc.Request, link *link
 		}
 		if ev.over > 0 {
 			// Whatever it was, the call's stream carried it: the call fails.
-			c.push(c.unusable(call, gwmcp.CodeResultTooLarge, fmt.Sprintf(
-				"backend %q sent an event of %d bytes, over its limit of %d bytes (setting max_message_bytes)",
-				c.name, ev.over, c.limit), nil))
+			c.push(c.unusable(call, gwmcp.CodeResultTooLarge, overLimit(c.name, ev.over, c.limit), nil))
 			return errAnswered
 		}
 		if len(ev.data) == 0 || (ev.name != "" && ev.name != "message") {

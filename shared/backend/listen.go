@@ -240,16 +240,9 @@ func (s *session) listenHTTP(ctx context.Context, params json.RawMessage, round 
 	}
 	errEnded := errors.New("the server ended the subscription")
 	err = readEvents(resp.Body, s.b.cfg.maxMessageBytes(), func(ev sseEvent) error {
-		if ev.over > 0 {
-			s.dropTooLarge(ev, "subscriptions/listen")
-			return nil
-		}
-		if len(ev.data) == 0 || (ev.name != "" && ev.name != "message") {
-			return nil
-		}
-		msg, err := jsonrpc.DecodeMessage(ev.data)
-		if err != nil {
-			return fmt.Errorf("decode event: %w", err)
+		msg, err := s.eventMessage(ev, "subscriptions/listen")
+		if msg == nil {
+			return err
 		}
 		if r, ok := msg.(*jsonrpc.Response); ok && r.ID == id {
 			return errEnded

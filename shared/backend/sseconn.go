@@ -133,9 +133,7 @@ func (c *sseConn) deliver(data []byte) {
 
 // tooLarge fails the call an event over the limit answers, when its id could be found.
 func (c *sseConn) tooLarge(ev sseEvent, limit int) {
-	reason := fmt.Sprintf("backend %q sent an event of %d bytes, over its limit of %d bytes "+
-		"(setting max_message_bytes)", c.name, ev.over, limit)
-	if m := c.stats.unusable(c.log, ev.find, gwmcp.CodeResultTooLarge, reason, nil); m != nil {
+	if m := c.stats.unusable(c.log, ev.find, gwmcp.CodeResultTooLarge, overLimit(c.name, ev.over, limit), nil); m != nil {
 		c.push(m)
 	}
 }

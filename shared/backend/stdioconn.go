@@ -116,9 +116,13 @@ func (c *stdioConn) decode(line []byte) jsonrpc.Message {
 
 // tooLarge answers the call whose result was over the limit.
 func (c *stdioConn) tooLarge(o *oversize) jsonrpc.Message {
-	reason := fmt.Sprintf("backend %q sent a message of %d bytes, over its limit of %d bytes "+
-		"(setting max_message_bytes)", c.name, o.size, c.lines.limit)
-	return c.unusable(o.find, gwmcp.CodeResultTooLarge, reason, nil)
+	return c.unusable(o.find, gwmcp.CodeResultTooLarge, overLimit(c.name, o.size, c.lines.limit), nil)
+}
+
+// overLimit is the error of a call whose answer, of size bytes, was over the backend's limit.
+func overLimit(backend string, size, limit int) string {
+	return fmt.Sprintf("backend %q sent a message of %d bytes, over its limit of %d bytes "+
+		"(setting max_message_bytes)", backend, size, limit)
 }
 
 // unusable turns a line that cannot be used into an error response for its call, when the
@@ -130,20 +134,28 @@ func (c *stdioConn) unusable(f *gwmcp.IDFinder, code int64, reason string, line 
 // unusable counts a message that cannot be used and turns it into an error response for
 // its call, when f found one in it; otherwise it is logged, and nil is returned.
 func (s *lineStats) unusable(log *slog.Logger, f *gwmcp.IDFinder, code int64, reason string, line []byte) jsonrpc.Message {
-	s.bad.Add(1)
-	args := []any{"reason", reason}
-	if line != nil {
-		args = append(args, "line", cut(line))
-	}
-	id, ok := f.ID()
-	if ok && !f.IsRequest() {
-		s.logf(log, "unusable answer from the server; its call fails", append(args, "id", id.Raw())...)
-		return &jsonrpc.Response{ID: id, Error: &jsonrpc.Error{Code: code, Message: reason}}
+	if id, ok := f.ID(); ok && !f.IsRequest() {
+		return s.failed(log, id, code, reason, line)
 	}
 	// A request from the server, or a line that names no call: nothing waits for it.
+	s.bad.Add(1)
 	s.orphaned.Add(1)
-	s.logf(log, "unusable line from the server, skipped", args...)
+	s.logf(log, "unusable line from the server, skipped", badArgs(reason, line)...)
 	return nil
+}
+
+// failed counts and logs an answer that cannot be used, and returns the error its call gets.
+func (s *lineStats) failed(log *slog.Logger, id jsonrpc.ID, code int64, reason string, line []byte) *jsonrpc.Response {
+	s.bad.Add(1)
+	s.logf(log, "unusable answer from the server; its call fails", append(badArgs(reason, line), "id", id.Raw())...)
+	return &jsonrpc.Response{ID: id, Error: &jsonrpc.Error{Code: code, Message: reason}}
+}
+
+func badArgs(reason string, line []byte) []any {
+	if line == nil {
+		return []any{"reason", reason}
+	}
+	return []any{"reason", reason, "line", cut(line)}
 }
 
 // logf logs at most badLogBurst lines per badLogWindow, so that a server printing garbage
